@@ -1,0 +1,81 @@
+import { InvalidRequestError } from '../errors';
+import { fromFields, SUPPORTED_FIELDS, toAccount, toContact } from './mappers';
+import type { BcRecord } from './schemas';
+
+const customer: BcRecord = {
+  '@odata.etag': 'W/"JzE7Jw=="',
+  id: '130bbd17-dbb9-4790-9b12-2b0e9c9d22c3',
+  number: 'C00010',
+  displayName: 'Adatum Corporation',
+  addressLine1: 'Station Street, 51',
+  addressLine2: '',
+  city: 'Miami',
+  state: 'FL',
+  country: 'US',
+  postalCode: '37125',
+  phoneNumber: ' ',
+  email: 'robert.townes@contoso.com',
+  website: '',
+  taxRegistrationNumber: '',
+  currencyCode: 'USD',
+  salespersonCode: 'JR',
+  lastModifiedDateTime: '2024-05-01T12:00:00Z',
+};
+
+describe('mappers', () => {
+  it('maps a BC customer to an account, empty text as null', () => {
+    expect(toAccount('customer', customer)).toEqual({
+      entity: 'customer',
+      id: customer.id,
+      number: 'C00010',
+      modifiedAt: '2024-05-01T12:00:00Z',
+      version: 'W/"JzE7Jw=="',
+      fields: {
+        name: 'Adatum Corporation',
+        address: 'Station Street, 51',
+        address2: null,
+        postCode: '37125',
+        city: 'Miami',
+        county: 'FL',
+        countryCode: 'US',
+        phone: null,
+        email: 'robert.townes@contoso.com',
+        homePage: null,
+        vatRegistrationNo: null,
+        currencyCode: 'USD',
+        salespersonCode: 'JR',
+      },
+    });
+  });
+
+  it('maps canonical fields to BC properties, null as empty string', () => {
+    expect(fromFields('customer', { name: 'Adatum', county: null, salespersonCode: 'PS', vatRegistrationNo: 'US123' })).toEqual({
+      displayName: 'Adatum',
+      state: '',
+      salespersonCode: 'PS',
+      taxRegistrationNumber: 'US123',
+    });
+    expect(fromFields('bankAccount', { name: 'Main', bankAccountNo: '123', iban: null })).toEqual({ displayName: 'Main', bankAccountNumber: '123', iban: '' });
+  });
+
+  it('round-trips every supported field of each entity', () => {
+    for (const entity of ['customer', 'vendor', 'bankAccount'] as const) {
+      const fields = Object.fromEntries(SUPPORTED_FIELDS[entity].map((field) => [field, `${field}-value`]));
+      const raw = { id: customer.id, lastModifiedDateTime: customer.lastModifiedDateTime, ...fromFields(entity, fields) };
+      expect(toAccount(entity, raw).fields).toEqual(fields);
+    }
+  });
+
+  it('refuses fields an entity does not have', () => {
+    expect(() => fromFields('vendor', { salespersonCode: 'JR' })).toThrow(InvalidRequestError);
+    expect(() => fromFields('bankAccount', { email: 'a@b.c' })).toThrow(InvalidRequestError);
+  });
+
+  it('maps BC contacts by type and resolves the company of a person', () => {
+    const company = { id: 'c1', number: 'CT00010', type: 'Company', displayName: 'Fabrikam', lastModifiedDateTime: '2024-05-01T12:00:00Z' };
+    const person = { id: 'p1', number: 'CT00020', type: 'Person', displayName: 'Jim Olive', companyNumber: 'CT00010', mobilePhoneNumber: '+1 555', lastModifiedDateTime: '2024-05-01T12:00:00Z' };
+    expect(toContact(company)).toMatchObject({ entity: 'contact', type: 'company', companyId: null, fields: { name: 'Fabrikam' } });
+    expect(toContact(person, new Map([['CT00010', 'c1']]))).toMatchObject({ type: 'person', companyId: 'c1', fields: { name: 'Jim Olive', mobile: '+1 555' } });
+    expect(toContact(person)).toMatchObject({ companyId: null });
+  });
+});

@@ -1,0 +1,25 @@
+/** Small helpers for writing OData query strings the way Business Central reads them. */
+
+/** Quotes a string literal: OData doubles single quotes inside. */
+export function odataString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** A GUID literal: BC takes them unquoted. Refuses anything else, since it lands in a URL. */
+export function odataGuid(value: string): string {
+  if (!/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(value)) {
+    throw new Error(`not a GUID: ${value}`);
+  }
+  return value;
+}
+
+/**
+ * Builds `path?$filter=...` with every value percent-encoded (spaces as %20: BC does not read
+ * '+' as a space in OData expressions).
+ */
+export function withQuery(path: string, query: Record<string, string | undefined>): string {
+  const parts = Object.entries(query)
+    .filter((entry): entry is [string, string] => entry[1] !== undefined)
+    .map(([key, value]) => `${key}=${encodeURIComponent(value)}`);
+  return parts.length === 0 ? path : `${path}?${parts.join('&')}`;
+}

@@ -1,0 +1,13 @@
+/** The local Business Central sandbox: a server speaking the subset of API v2.0 tandem uses. */
+export {
+  startBusinessCentralSandbox,
+  SANDBOX_API_PATH,
+  SANDBOX_COMPANY_ID,
+  SANDBOX_TOKEN_PATH,
+  type BusinessCentralSandbox,
+  type BusinessCentralSandboxOptions,
+  type SandboxCollectionAccess,
+  type SandboxRequest,
+} from './server';
+export { businessCentralSandboxSeed, SEED_IDS, type BusinessCentralSandboxSeed } from './seed';
+export { COLLECTION_NAMES, WEBHOOK_COLLECTIONS, type CollectionName } from './collections';

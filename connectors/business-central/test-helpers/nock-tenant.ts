@@ -1,0 +1,27 @@
+/** The Business Central tenant the nock tests talk to, and a connector pointed at it. */
+import nock from 'nock';
+import type { RetryPolicy } from '../../http';
+import type { Connector } from '../../types';
+import { createBusinessCentralConnector } from '../connector';
+
+export const HOST = 'https://api.businesscentral.dynamics.com';
+export const API = '/v2.0/contoso/production/api/v2.0';
+export const LOGIN = 'https://login.microsoftonline.com';
+export const TOKEN_PATH = '/contoso/oauth2/v2.0/token';
+export const COMPANY = 'f64eba74-dacd-4854-a584-1834f68cfc3a';
+
+/** The accounting connector for the test tenant, with retries that do not wait. */
+export function tenantConnector(retry: Partial<RetryPolicy> = {}): Connector {
+  return createBusinessCentralConnector({
+    name: 'accounting',
+    baseUrl: `${HOST}${API}`,
+    companyId: COMPANY,
+    auth: { tokenUrl: `${LOGIN}${TOKEN_PATH}`, clientId: 'app', clientSecret: 'secret' },
+    retry: { baseDelayMs: 1, ...retry },
+  });
+}
+
+/** One token request answered with `accessToken`. */
+export function tokenOnce(accessToken = 'bc-token'): nock.Scope {
+  return nock(LOGIN).post(TOKEN_PATH).reply(200, { expires_in: 3599, access_token: accessToken });
+}

@@ -1,0 +1,145 @@
+/**
+ * The one HTTP client every connector uses: bearer auth with a refresh on 401, bounded retries
+ * with exponential backoff for 5xx and network errors, HTTP 429 honoured through Retry-After, and
+ * provider failures translated into the named errors of ./errors.
+ */
+import axios, { AxiosError, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
+import {
+  AuthFailedError,
+  ConnectorError,
+  InvalidRequestError,
+  NotFoundError,
+  PreconditionFailedError,
+  RateLimitedError,
+  TransientError,
+} from './errors';
+
+/** Supplies the Authorization header; `invalidate` drops a cached token after a 401. */
+export interface AuthProvider {
+  header(): Promise<string>;
+  invalidate?(): void;
+}
+
+/** Retry policy of the client. */
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  attempts: number;
+  /** First backoff delay; doubled on each retry, with jitter. */
+  baseDelayMs: number;
+  /** A 429 asking to wait longer than this is handed to the queue instead of waited out here. */
+  maxRetryAfterMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 250, maxRetryAfterMs: 10_000 };
+
+/** Observes every response (for metrics); never throws. */
+export type ResponseObserver = (event: { connector: string; method: string; status: number; durationMs: number }) => void;
+
+export interface HttpClientOptions {
+  connector: string;
+  baseURL: string;
+  auth?: AuthProvider;
+  retry?: Partial<RetryPolicy>;
+  timeoutMs?: number;
+  observe?: ResponseObserver;
+  /** Injectable for tests that do not want real waiting. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Parses Retry-After (seconds or an HTTP date) into milliseconds; a missing header means 1 s. */
+export function parseRetryAfter(value: unknown, now = Date.now()): number {
+  if (typeof value !== 'string' && typeof value !== 'number') return 1000;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(String(value));
+  return Number.isNaN(date) ? 1000 : Math.max(0, date - now);
+}
+
+/** An HTTP client bound to one connector. */
+export class HttpClient {
+  private readonly axios: AxiosInstance;
+  private readonly retry: RetryPolicy;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly options: HttpClientOptions) {
+    this.axios = axios.create({
+      baseURL: options.baseURL,
+      timeout: options.timeoutMs ?? 30_000,
+      // Every status reaches our own handling below; axios must not throw on its own.
+      validateStatus: () => true,
+    });
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.sleep = options.sleep ?? realSleep;
+  }
+
+  /** Sends a request and returns the response of a 2xx; everything else becomes a ConnectorError. */
+  async request<T = unknown>(config: AxiosRequestConfig): Promise<AxiosResponse<T>> {
+    const method = (config.method ?? 'GET').toUpperCase();
+    let refreshedAuth = false;
+    for (let attempt = 1; ; attempt++) {
+      const headers: Record<string, string> = { Accept: 'application/json', ...(config.headers as Record<string, string> | undefined) };
+      if (this.options.auth) headers.Authorization = await this.options.auth.header();
+      const started = Date.now();
+      let response: AxiosResponse<T>;
+      try {
+        response = await this.axios.request<T>({ ...config, method, headers });
+      } catch (error) {
+        // No response at all: DNS, refused connection, timeout.
+        this.options.observe?.({ connector: this.options.connector, method, status: 0, durationMs: Date.now() - started });
+        if (attempt < this.retry.attempts) {
+          await this.sleep(this.backoff(attempt));
+          continue;
+        }
+        const reason = error instanceof AxiosError ? `${error.code ?? ''} ${error.message}`.trim() : String(error);
+        throw new TransientError(`${this.options.connector}: ${method} ${config.url} failed: ${reason}`);
+      }
+      const { status } = response;
+      this.options.observe?.({ connector: this.options.connector, method, status, durationMs: Date.now() - started });
+      if (status >= 200 && status < 300) return response;
+
+      const what = `${this.options.connector}: ${method} ${config.url} answered ${status}`;
+      if (status === 401 && this.options.auth?.invalidate && !refreshedAuth) {
+        // A token can expire between our check and the call: fetch a fresh one once.
+        this.options.auth.invalidate();
+        refreshedAuth = true;
+        continue;
+      }
+      if (status === 429) {
+        const waitMs = parseRetryAfter(response.headers['retry-after']);
+        if (attempt < this.retry.attempts && waitMs <= this.retry.maxRetryAfterMs) {
+          await this.sleep(waitMs);
+          continue;
+        }
+        throw new RateLimitedError(`${what} (rate limited)`, Math.max(waitMs, 1000));
+      }
+      if (status >= 500) {
+        if (attempt < this.retry.attempts) {
+          await this.sleep(this.backoff(attempt));
+          continue;
+        }
+        throw new TransientError(`${what} ${describeBody(response.data)}`, status);
+      }
+      throw errorForStatus(status, `${what} ${describeBody(response.data)}`);
+    }
+  }
+
+  private backoff(attempt: number): number {
+    const base = this.retry.baseDelayMs * 2 ** (attempt - 1);
+    return base + Math.floor(Math.random() * (base / 2));
+  }
+}
+
+function errorForStatus(status: number, message: string): ConnectorError {
+  if (status === 401 || status === 403) return new AuthFailedError(message, status);
+  if (status === 404 || status === 410) return new NotFoundError(message);
+  if (status === 412) return new PreconditionFailedError(message);
+  return new InvalidRequestError(message, status);
+}
+
+function describeBody(data: unknown): string {
+  if (data === undefined || data === null || data === '') return '';
+  const text = typeof data === 'string' ? data : JSON.stringify(data);
+  return `: ${text.length > 300 ? `${text.slice(0, 300)}...` : text}`;
+}

@@ -1,0 +1,176 @@
+/**
+ * Polling for changed companies and contacts. The search API is sorted on the modified date, so a
+ * page's last record is a safe high-water mark; it stops at 10,000 results per query, beyond which
+ * the plain list endpoint is scanned instead.
+ * https://developers.hubspot.com/docs/api/crm/search#limitations
+ */
+import { z } from 'zod';
+import type { ChangedPage } from '../types';
+import { InvalidRequestError } from '../errors';
+import type { Contact } from '../../src/core/model';
+import { type HubSpotClient, SEARCH_RESULT_CAP, type SearchRequest } from './client';
+import { type HubSpotMapping, type HubSpotObjectType, MODIFIED_PROPERTY, propertiesToRead, toContact } from './mappers';
+
+/** How far back a list scan's high-water mark stays from our own clock, for clock skew with HubSpot. */
+export const CLOCK_SKEW_MS = 60_000;
+
+const PAGE_SIZE = 100;
+
+const markSchema = z.object({
+  /** The latest modification time fully processed (ISO 8601), or null for "from the beginning". */
+  since: z.string().nullable(),
+  /** Ids already returned whose modification time equals `since`, so a GTE query can skip them. */
+  seen: z.array(z.string()),
+});
+type Mark = z.infer<typeof markSchema>;
+
+const cursorSchema = z.object({ v: z.literal(1), companies: markSchema, contacts: markSchema });
+/** The cursor of listChanged: a high-water mark per HubSpot object type. */
+export type ChangeCursor = z.infer<typeof cursorSchema>;
+
+const OBJECT_TYPES: readonly HubSpotObjectType[] = ['companies', 'contacts'];
+
+/** Reads a cursor written by encodeCursor; null means from the beginning. */
+export function decodeCursor(cursor: string | null): ChangeCursor {
+  if (cursor === null) return { v: 1, companies: { since: null, seen: [] }, contacts: { since: null, seen: [] } };
+  let json: unknown;
+  try {
+    json = JSON.parse(cursor);
+  } catch {
+    throw new InvalidRequestError(`hubspot: the change cursor is not JSON: ${cursor.slice(0, 80)}`);
+  }
+  const result = cursorSchema.safeParse(json);
+  if (!result.success) throw new InvalidRequestError(`hubspot: the change cursor has an unknown shape: ${cursor.slice(0, 80)}`);
+  return result.data;
+}
+
+/** Writes a cursor as the opaque string the engine stores. */
+export function encodeCursor(cursor: ChangeCursor): string {
+  return JSON.stringify(cursor);
+}
+
+/** What the poll needs besides the client. */
+export interface ChangePollOptions {
+  client: HubSpotClient;
+  mapping: HubSpotMapping;
+  /** The local clock, injectable for tests. */
+  now?: () => number;
+}
+
+/**
+ * Pages of companies, then contacts, modified at or after the cursor. Companies come first so a
+ * person's company is known before the person. Each page carries the cursor valid after it.
+ */
+export async function* pollChanges(options: ChangePollOptions, cursor: string | null): AsyncGenerator<ChangedPage> {
+  const state = decodeCursor(cursor);
+  let lastCursor = cursor;
+  for (const objectType of OBJECT_TYPES) {
+    for await (const { contacts, mark } of pollObjectType(options, objectType, state[objectType])) {
+      state[objectType] = mark;
+      const next = encodeCursor(state);
+      // Pages that neither carry records nor move the cursor would only make the engine busy.
+      if (contacts.length === 0 && next === lastCursor) continue;
+      lastCursor = next;
+      yield { records: contacts, cursor: next };
+    }
+  }
+}
+
+interface TypePage {
+  contacts: Contact[];
+  mark: Mark;
+}
+
+async function* pollObjectType(options: ChangePollOptions, objectType: HubSpotObjectType, start: Mark): AsyncGenerator<TypePage> {
+  const { client, mapping } = options;
+  const properties = propertiesToRead(objectType, mapping);
+  const modifiedProperty = MODIFIED_PROPERTY[objectType];
+  const request: SearchRequest = {
+    filterGroups: start.since === null ? [] : [{ filters: [{ propertyName: modifiedProperty, operator: 'GTE', value: String(Date.parse(start.since)) }] }],
+    sorts: [{ propertyName: modifiedProperty, direction: 'ASCENDING' }],
+    properties,
+    limit: PAGE_SIZE,
+  };
+  let mark = start;
+  let after: string | undefined;
+  for (;;) {
+    const page = await client.search(objectType, after === undefined ? request : { ...request, after });
+    if (after === undefined && page.total > SEARCH_RESULT_CAP) {
+      yield* scanList(options, objectType, mark);
+      return;
+    }
+    const contacts: Contact[] = [];
+    for (const object of page.results) {
+      const contact = toContact(objectType, object, mapping);
+      if (alreadySeen(start, contact)) continue;
+      contacts.push(contact);
+      mark = advance(mark, contact);
+    }
+    yield { contacts, mark };
+    const nextAfter = page.paging?.next?.after;
+    if (nextAfter === undefined) return;
+    if (Number(nextAfter) >= SEARCH_RESULT_CAP) {
+      // The search cannot page further; everything before `mark` is done, the rest is listed.
+      yield* scanList(options, objectType, mark);
+      return;
+    }
+    after = nextAfter;
+  }
+}
+
+/**
+ * Scans every record of a type with the list endpoint (ordered by id, not by date) and keeps the
+ * ones modified at or after `start`. The mark only moves when the scan is complete, and never past
+ * the moment the scan began: a record changed while the scan ran may sit in a page already read.
+ */
+async function* scanList(options: ChangePollOptions, objectType: HubSpotObjectType, start: Mark): AsyncGenerator<TypePage> {
+  const { client, mapping } = options;
+  const properties = propertiesToRead(objectType, mapping);
+  const scanStartedAt = (options.now ?? Date.now)() - CLOCK_SKEW_MS;
+  const since = start.since === null ? null : Date.parse(start.since);
+  let latest: number | null = null;
+  const kept: Contact[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await client.list(objectType, properties, after);
+    const contacts: Contact[] = [];
+    for (const object of page.results) {
+      const contact = toContact(objectType, object, mapping);
+      const modified = Date.parse(contact.modifiedAt);
+      if (since !== null && modified < since) continue;
+      if (alreadySeen(start, contact)) continue;
+      contacts.push(contact);
+      kept.push(contact);
+      latest = latest === null ? modified : Math.max(latest, modified);
+    }
+    after = page.paging?.next?.after;
+    if (after === undefined) {
+      yield { contacts, mark: finalMark(start, kept, latest, scanStartedAt) };
+      return;
+    }
+    yield { contacts, mark: start };
+  }
+}
+
+function finalMark(start: Mark, kept: Contact[], latest: number | null, scanStartedAt: number): Mark {
+  if (latest === null) return start;
+  const startSince = start.since === null ? null : Date.parse(start.since);
+  const candidate = Math.min(latest, scanStartedAt);
+  if (startSince !== null && candidate <= startSince) return start;
+  const sinceIso = new Date(candidate).toISOString();
+  return { since: sinceIso, seen: kept.filter((contact) => Date.parse(contact.modifiedAt) === candidate).map((contact) => contact.id) };
+}
+
+/** True when the contact was returned by the previous poll at exactly the mark's time. */
+function alreadySeen(mark: Mark, contact: Contact): boolean {
+  return mark.since !== null && Date.parse(contact.modifiedAt) === Date.parse(mark.since) && mark.seen.includes(contact.id);
+}
+
+/** Moves the mark to a contact returned in ascending modification order. */
+function advance(mark: Mark, contact: Contact): Mark {
+  const modified = Date.parse(contact.modifiedAt);
+  const since = mark.since === null ? null : Date.parse(mark.since);
+  if (since === null || modified > since) return { since: new Date(modified).toISOString(), seen: [contact.id] };
+  if (modified === since && !mark.seen.includes(contact.id)) return { since: mark.since, seen: [...mark.seen, contact.id] };
+  return mark;
+}

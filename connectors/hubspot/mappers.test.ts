@@ -1,0 +1,136 @@
+import {
+  DEFAULT_COMPANY_MAP,
+  fromContactId,
+  joinPersonName,
+  propertiesToRead,
+  resolveMapping,
+  splitPersonName,
+  supportedFields,
+  toContact,
+  toContactId,
+  toHubSpotProperties,
+} from './mappers';
+
+const mapping = resolveMapping();
+
+describe('toContact', () => {
+  it('maps a company with HubSpot and custom properties, empty strings as null', () => {
+    const contact = toContact(
+      'companies',
+      {
+        id: '501',
+        properties: {
+          name: 'Van der Meer Groothandel B.V.',
+          zip: '1016 EA',
+          state: '',
+          country: 'NL',
+          website: 'https://vandermeer.example',
+          tandem_vat_registration_no: 'NL812345678B01',
+          tandem_fax: '   ',
+          hs_lastmodifieddate: '2024-05-01T10:00:00.123Z',
+        },
+      },
+      mapping,
+    );
+    expect(contact).toEqual({
+      entity: 'contact',
+      id: 'company-501',
+      type: 'company',
+      companyId: null,
+      fields: {
+        name: 'Van der Meer Groothandel B.V.',
+        postCode: '1016 EA',
+        county: null,
+        countryCode: 'NL',
+        homePage: 'https://vandermeer.example',
+        vatRegistrationNo: 'NL812345678B01',
+        fax: null,
+      },
+      modifiedAt: '2024-05-01T10:00:00.123Z',
+    });
+  });
+
+  it('joins a person name and links the associated company', () => {
+    const contact = toContact(
+      'contacts',
+      { id: '77', properties: { firstname: 'Anna', lastname: 'van Dijk', mobilephone: '+31 6 1234 5678', associatedcompanyid: '501', lastmodifieddate: '2024-05-02T08:00:00Z' } },
+      mapping,
+    );
+    expect(contact.id).toBe('person-77');
+    expect(contact.type).toBe('person');
+    expect(contact.companyId).toBe('company-501');
+    expect(contact.fields).toEqual({ name: 'Anna van Dijk', mobile: '+31 6 1234 5678' });
+    expect(contact.modifiedAt).toBe('2024-05-02T08:00:00.000Z');
+  });
+
+  it('reads a person without a company, and a name with only one part', () => {
+    const contact = toContact('contacts', { id: '78', properties: { firstname: null, lastname: 'Hale', associatedcompanyid: '' } }, mapping);
+    expect(contact.companyId).toBeNull();
+    expect(contact.fields.name).toBe('Hale');
+  });
+
+  it('falls back to updatedAt and accepts epoch milliseconds', () => {
+    expect(toContact('companies', { id: '1', properties: {}, updatedAt: '2024-01-01T00:00:00.000Z' }, mapping).modifiedAt).toBe('2024-01-01T00:00:00.000Z');
+    expect(toContact('companies', { id: '1', properties: { hs_lastmodifieddate: '1714557600000' } }, mapping).modifiedAt).toBe('2024-05-01T10:00:00.000Z');
+  });
+});
+
+describe('toHubSpotProperties', () => {
+  it('writes company fields to their properties, null as an empty string', () => {
+    expect(toHubSpotProperties('company', { name: 'Schröder GmbH', postCode: '20457', county: null, email: 'info@schroeder.example', mobile: '+49 170 1' }, mapping)).toEqual({
+      name: 'Schröder GmbH',
+      zip: '20457',
+      state: '',
+      tandem_email: 'info@schroeder.example',
+    });
+  });
+
+  it('splits a person name on the last space', () => {
+    expect(toHubSpotProperties('person', { name: 'Anna van Dijk', email: 'anna@example.com', fax: '+31 20 1' }, mapping)).toEqual({
+      firstname: 'Anna van',
+      lastname: 'Dijk',
+      email: 'anna@example.com',
+      fax: '+31 20 1',
+    });
+    expect(toHubSpotProperties('person', { name: null }, mapping)).toEqual({ firstname: '', lastname: '' });
+    expect(toHubSpotProperties('person', { phone: '1' }, mapping)).toEqual({ phone: '1' });
+  });
+
+  it('round-trips a person through both mappers', () => {
+    const properties = toHubSpotProperties('person', { name: 'Jörg Albrecht', city: 'Hamburg' }, mapping);
+    expect(toContact('contacts', { id: '5', properties }, mapping).fields).toMatchObject({ name: 'Jörg Albrecht', city: 'Hamburg' });
+  });
+});
+
+describe('property map overrides', () => {
+  it('replaces, adds and switches off properties per object type', () => {
+    const custom = resolveMapping({ company: { phone: 'main_phone', mobile: 'tandem_mobile', fax: null }, person: { name: 'full_name' } });
+    expect(toHubSpotProperties('company', { phone: '1', mobile: '2', fax: '3' }, custom)).toEqual({ main_phone: '1', tandem_mobile: '2' });
+    expect(toHubSpotProperties('person', { name: 'Eleanor Hale' }, custom)).toEqual({ full_name: 'Eleanor Hale' });
+    expect(propertiesToRead('contacts', custom)).not.toContain('firstname');
+    expect(DEFAULT_COMPANY_MAP.fax).toBe('tandem_fax');
+  });
+
+  it('lists the canonical fields it supports', () => {
+    const fields = supportedFields(mapping);
+    expect(fields).toEqual(expect.arrayContaining(['name', 'name2', 'mobile', 'homePage', 'territoryCode', 'vatRegistrationNo']));
+    expect(fields).toHaveLength(18);
+    expect(supportedFields(resolveMapping({ person: { name: null }, company: { name: null } }))).not.toContain('name');
+  });
+});
+
+describe('ids and names', () => {
+  it('builds and parses canonical ids without colons', () => {
+    expect(toContactId('companies', '12')).toBe('company-12');
+    expect(fromContactId('person-34')).toEqual({ objectType: 'contacts', hubSpotId: '34' });
+    expect(fromContactId('company-x')).toBeNull();
+    expect(fromContactId('customer-1')).toBeNull();
+  });
+
+  it('splits and joins names', () => {
+    expect(splitPersonName('Cher')).toEqual({ firstname: 'Cher', lastname: '' });
+    expect(splitPersonName(' Jan de Boer ')).toEqual({ firstname: 'Jan de', lastname: 'Boer' });
+    expect(joinPersonName('', '  ')).toBeNull();
+    expect(joinPersonName('Eleanor', null)).toBe('Eleanor');
+  });
+});

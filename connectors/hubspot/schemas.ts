@@ -1,0 +1,94 @@
+/**
+ * Schemas of the HubSpot CRM v3 responses and webhook bodies tandem reads. Every response is
+ * parsed here before the rest of the connector sees it.
+ * https://developers.hubspot.com/docs/api/crm/understanding-the-crm
+ */
+import { z } from 'zod';
+import { InvalidResponseError } from '../errors';
+
+/** A CRM object (company or contact) as the v3 objects API returns it. */
+export const hubSpotObjectSchema = z.object({
+  id: z.string().regex(/^\d+$/),
+  // HubSpot answers null for a requested property that has no value.
+  properties: z.record(z.string(), z.string().nullable()),
+  createdAt: z.string().optional(),
+  updatedAt: z.string().optional(),
+  archived: z.boolean().optional(),
+});
+/** A CRM object (company or contact) as the v3 objects API returns it. */
+export type HubSpotObject = z.infer<typeof hubSpotObjectSchema>;
+
+const pagingSchema = z
+  .object({ next: z.object({ after: z.string() }).optional() })
+  .optional();
+
+/** A page of POST /crm/v3/objects/{type}/search. */
+export const searchPageSchema = z.object({
+  total: z.number().int().nonnegative(),
+  results: z.array(hubSpotObjectSchema),
+  paging: pagingSchema,
+});
+/** A page of POST /crm/v3/objects/{type}/search. */
+export type SearchPage = z.infer<typeof searchPageSchema>;
+
+/** A page of GET /crm/v3/objects/{type}. */
+export const listPageSchema = z.object({
+  results: z.array(hubSpotObjectSchema),
+  paging: pagingSchema,
+});
+/** A page of GET /crm/v3/objects/{type}. */
+export type ListPage = z.infer<typeof listPageSchema>;
+
+/** One error of a batch answered 207 Multi-Status. */
+export const batchErrorSchema = z.object({
+  status: z.string().optional(),
+  category: z.string().optional(),
+  message: z.string().optional(),
+  context: z.record(z.string(), z.array(z.string())).optional(),
+});
+/** One error of a batch answered 207 Multi-Status. */
+export type BatchError = z.infer<typeof batchErrorSchema>;
+
+/** The answer of batch/read and batch/update (200, or 207 when some inputs failed). */
+export const batchResponseSchema = z.object({
+  status: z.string(),
+  results: z.array(hubSpotObjectSchema),
+  errors: z.array(batchErrorSchema).optional(),
+  numErrors: z.number().optional(),
+});
+/** The answer of batch/read and batch/update (200, or 207 when some inputs failed). */
+export type BatchResponse = z.infer<typeof batchResponseSchema>;
+
+/**
+ * One webhook event. Classic app subscriptions name the object in `subscriptionType`
+ * (`contact.propertyChange`); apps on the newer developer platform send `object.propertyChange`
+ * with an `objectTypeId` (0-1 contact, 0-2 company).
+ * https://developers.hubspot.com/docs/api/webhooks
+ */
+export const webhookEventSchema = z.looseObject({
+  eventId: z.union([z.number(), z.string()]),
+  subscriptionType: z.string(),
+  occurredAt: z.number(),
+  objectId: z.number().optional(),
+  objectTypeId: z.string().optional(),
+  propertyName: z.string().optional(),
+  propertyValue: z.string().optional(),
+  changeSource: z.string().optional(),
+  attemptNumber: z.number().optional(),
+});
+/** One webhook event. */
+export type WebhookEvent = z.infer<typeof webhookEventSchema>;
+
+/** The body of one webhook call: HubSpot batches up to 100 events per request. */
+export const webhookBodySchema = z.array(webhookEventSchema);
+
+/** Parses `data` with `schema`, turning a mismatch into an InvalidResponseError naming `what`. */
+export function parseResponse<T>(schema: z.ZodType<T>, data: unknown, what: string): T {
+  const result = schema.safeParse(data);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'unexpected shape';
+    throw new InvalidResponseError(`hubspot: ${what} returned an unexpected body (${where})`);
+  }
+  return result.data;
+}

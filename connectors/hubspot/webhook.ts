@@ -1,0 +1,126 @@
+/**
+ * Verifies and parses HubSpot webhook calls (signature v3).
+ * https://developers.hubspot.com/docs/apps/legacy-apps/authentication/validating-requests
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { ChangeNotice, InboundRequest, WebhookAdapter, WebhookOutcome } from '../types';
+import { type HubSpotObjectType, toContactId } from './mappers';
+import { type WebhookEvent, webhookBodySchema } from './schemas';
+
+/** How old (or how far ahead) a request timestamp may be; HubSpot asks to reject older than 5 minutes. */
+export const SIGNATURE_TOLERANCE_MS = 5 * 60 * 1000;
+
+/** Options of the webhook adapter. */
+export interface HubSpotWebhookOptions {
+  /** The app's client secret, the HMAC key of signature v3. */
+  clientSecret: string;
+  /**
+   * The public URL HubSpot calls, when it differs from the URL the request arrived on (behind a
+   * proxy that rewrites the host or path). Defaults to `request.url`.
+   */
+  publicUrl?: string;
+}
+
+// HubSpot signs the URI with these characters decoded, whatever the caller sent.
+const DECODED_IN_SIGNATURE: Record<string, string> = {
+  '%3A': ':',
+  '%2F': '/',
+  '%3F': '?',
+  '%40': '@',
+  '%21': '!',
+  '%24': '$',
+  '%27': "'",
+  '%28': '(',
+  '%29': ')',
+  '%2A': '*',
+  '%2C': ',',
+  '%3B': ';',
+};
+
+/** The URI as HubSpot signs it: the listed percent-encoded characters decoded. */
+export function signatureUri(url: string): string {
+  return url.replace(/%(3A|2F|3F|40|21|24|27|28|29|2A|2C|3B)/gi, (code) => DECODED_IN_SIGNATURE[code.toUpperCase()] ?? code);
+}
+
+/** Computes X-HubSpot-Signature-v3: base64 HMAC-SHA256 of method + uri + body + timestamp. */
+export function hubSpotSignatureV3(clientSecret: string, method: string, url: string, body: string, timestamp: string): string {
+  return createHmac('sha256', clientSecret)
+    .update(`${method.toUpperCase()}${signatureUri(url)}${body}${timestamp}`, 'utf8')
+    .digest('base64');
+}
+
+/** Compares two strings in constant time; a length mismatch is simply false. */
+export function safeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'utf8');
+  const right = Buffer.from(b, 'utf8');
+  // timingSafeEqual throws on different lengths; compare against itself to keep the timing flat.
+  if (left.length !== right.length) {
+    timingSafeEqual(left, left);
+    return false;
+  }
+  return timingSafeEqual(left, right);
+}
+
+function header(request: InboundRequest, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(request.headers)) {
+    if (key.toLowerCase() !== wanted) continue;
+    return Array.isArray(value) ? value[0] : value;
+  }
+  return undefined;
+}
+
+/** Creates the webhook adapter of the HubSpot connector. */
+export function createHubSpotWebhook(options: HubSpotWebhookOptions): WebhookAdapter {
+  return {
+    handle(request: InboundRequest, now: Date): WebhookOutcome {
+      const signature = header(request, 'x-hubspot-signature-v3');
+      const timestamp = header(request, 'x-hubspot-request-timestamp');
+      if (!signature || !timestamp) return { kind: 'rejected', status: 401, reason: 'missing X-HubSpot-Signature-v3 or X-HubSpot-Request-Timestamp' };
+      const sentAt = /^\d+$/.test(timestamp) ? Number(timestamp) : Number.NaN;
+      if (!Number.isFinite(sentAt) || Math.abs(now.getTime() - sentAt) > SIGNATURE_TOLERANCE_MS) {
+        return { kind: 'rejected', status: 401, reason: 'request timestamp outside the 5 minute window' };
+      }
+      const body = request.rawBody.toString('utf8');
+      const expected = hubSpotSignatureV3(options.clientSecret, request.method, options.publicUrl ?? request.url, body, timestamp);
+      if (!safeEqual(signature, expected)) return { kind: 'rejected', status: 401, reason: 'signature mismatch' };
+
+      let json: unknown;
+      try {
+        json = JSON.parse(body);
+      } catch {
+        return { kind: 'rejected', status: 400, reason: 'body is not JSON' };
+      }
+      const parsed = webhookBodySchema.safeParse(json);
+      if (!parsed.success) return { kind: 'rejected', status: 400, reason: 'body is not an array of HubSpot events' };
+      return { kind: 'notices', notices: parsed.data.flatMap((event) => toChangeNotices(event)) };
+    },
+  };
+}
+
+// The event kinds that tell a record changed; associationChange and the rest are ignored.
+const EVENT_KINDS = new Set<string>(['creation', 'propertyChange', 'deletion', 'restore', 'merge', 'privacyDeletion']);
+
+const OBJECT_TYPE_BY_NAME: Record<string, HubSpotObjectType> = { company: 'companies', contact: 'contacts' };
+// The newer developer platform names object types by id: 0-1 contacts, 0-2 companies.
+const OBJECT_TYPE_BY_TYPE_ID: Record<string, HubSpotObjectType> = { '0-1': 'contacts', '0-2': 'companies' };
+
+/**
+ * Maps one event to change notices. Association changes and objects tandem does not sync map to
+ * nothing. A merge reports the record the event names as changed; merged-away ids are not reported.
+ */
+export function toChangeNotices(event: WebhookEvent): ChangeNotice[] {
+  const [subject, kind] = event.subscriptionType.split('.', 2);
+  if (!subject || !kind || !EVENT_KINDS.has(kind)) return [];
+  const objectType = subject === 'object' ? OBJECT_TYPE_BY_TYPE_ID[event.objectTypeId ?? ''] : OBJECT_TYPE_BY_NAME[subject];
+  if (!objectType || event.objectId === undefined) return [];
+  const notice: ChangeNotice = {
+    entity: 'contact',
+    id: toContactId(objectType, String(event.objectId)),
+    // Event ids are unique per portal and app; the prefix keeps them apart from other systems' ids.
+    eventId: `hubspot-${String(event.eventId)}`,
+    occurredAt: new Date(event.occurredAt).toISOString(),
+  };
+  if (kind === 'deletion' || kind === 'privacyDeletion') notice.deleted = true;
+  return [notice];
+}

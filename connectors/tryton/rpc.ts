@@ -1,0 +1,175 @@
+/**
+ * trytond's JSON-RPC over HTTP: `POST /<database>/` with `{method, params, id}`.
+ *
+ * Login is `common.db.login(login, {password})`, answering `[user_id, session]`; later calls carry
+ * `Authorization: Session base64(login:user_id:session)` (trytond/protocols/wrappers.py). trytond
+ * answers 401 when the session expired or is unknown and 403 on a refused login; either makes the
+ * client log in again once and repeat the call. Application errors come back as HTTP 200 with an
+ * `error` member: `["UserError", [message, description, domain]]`, `["ConcurrencyException",
+ * message]`, ... (trytond/protocols/jsonrpc.py); they become the named connector errors here.
+ */
+import { z } from 'zod';
+import { AuthFailedError, ConnectorError, InvalidRequestError, InvalidResponseError, NotFoundError, PreconditionFailedError, RateLimitedError } from '../errors';
+import { HttpClient, type AuthProvider, type ResponseObserver, type RetryPolicy } from '../http';
+
+/** How to reach and log in to one trytond database. */
+export interface TrytonRpcOptions {
+  /** The connector's name, for messages and metrics. */
+  connector: string;
+  /** The server's base URL, e.g. `http://127.0.0.1:8000`. */
+  url: string;
+  database: string;
+  username: string;
+  password: string;
+  retry?: Partial<RetryPolicy>;
+  timeoutMs?: number;
+  observe?: ResponseObserver;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** The context every call carries, as the Tryton client sends it: the user's preferences. */
+export type TrytonContext = Record<string, unknown>;
+
+const rpcEnvelopeSchema = z.object({ id: z.unknown(), result: z.unknown().optional(), error: z.unknown().optional() });
+const loginResultSchema = z.tuple([z.number().int(), z.string().min(1)]);
+const userErrorSchema = z.tuple([z.literal('UserError'), z.tuple([z.string(), z.string().nullish(), z.unknown().optional()]).rest(z.unknown())]);
+
+/** trytond's message when a read or write names a record that does not exist (ir/message.xml). */
+const MISSING_RECORD = /that don't exist anymore|do(?:es)? not exist/i;
+
+/** Translates a JSON-RPC `error` member into a connector error. */
+export function errorFromRpc(connector: string, method: string, error: unknown): ConnectorError {
+  const what = `${connector}: ${method}`;
+  const userError = userErrorSchema.safeParse(error);
+  if (userError.success) {
+    const [message, description] = userError.data[1];
+    const text = description ? `${message} ${description}` : message;
+    if (MISSING_RECORD.test(message)) return new NotFoundError(`${what}: ${text}`);
+    return new InvalidRequestError(`${what}: ${text}`);
+  }
+  if (Array.isArray(error) && typeof error[0] === 'string') {
+    const [kind, detail] = error as [string, unknown];
+    const text = `${what}: ${kind} ${typeof detail === 'string' ? detail : JSON.stringify(detail)}`;
+    switch (kind) {
+      case 'ConcurrencyException':
+        return new PreconditionFailedError(text);
+      case 'LoginException':
+        return new AuthFailedError(text);
+      case 'RateLimitException':
+        return new RateLimitedError(text, 1000);
+      case 'UserWarning':
+        return new InvalidRequestError(text);
+      default:
+        // An unexpected server exception: [str(exception), traceback].
+        return new InvalidRequestError(`${what}: ${kind}`);
+    }
+  }
+  return new InvalidResponseError(`${what}: unrecognised error ${JSON.stringify(error)}`);
+}
+
+/** A logged-in JSON-RPC session to one database; logs in lazily and again when the session ends. */
+export class TrytonRpc {
+  private readonly http: HttpClient;
+  private readonly loginHttp: HttpClient;
+  private session: Promise<{ header: string; context: TrytonContext }> | null = null;
+  private requestId = 0;
+  /** How many times the client logged in; for tests and metrics. */
+  logins = 0;
+
+  constructor(private readonly options: TrytonRpcOptions) {
+    const baseURL = `${options.url.replace(/\/+$/, '')}/${encodeURIComponent(options.database)}/`;
+    const auth: AuthProvider = {
+      header: async () => (await this.currentSession()).header,
+      invalidate: () => {
+        this.session = null;
+      },
+    };
+    const common = { connector: options.connector, baseURL, retry: options.retry, timeoutMs: options.timeoutMs, observe: options.observe, sleep: options.sleep };
+    this.http = new HttpClient({ ...common, auth });
+    this.loginHttp = new HttpClient(common);
+  }
+
+  /** The user's context (language, company, ...), as `res.user.get_preferences` returned it at login. */
+  async context(): Promise<TrytonContext> {
+    return (await this.currentSession()).context;
+  }
+
+  /**
+   * Calls `method` with `params`. A 401 (HttpClient) or 403 (here) makes the client log in again
+   * once and repeat the call: trytond ends sessions after `[session] timeout` of inactivity.
+   */
+  async call(method: string, params: unknown[]): Promise<unknown> {
+    try {
+      return await this.send(this.http, method, params);
+    } catch (error) {
+      if (!(error instanceof AuthFailedError) || error.status !== 403) throw error;
+      this.session = null;
+      return this.send(this.http, method, params);
+    }
+  }
+
+  /** Calls a model method with the user's context merged with `context`. */
+  async model(model: string, method: string, params: unknown[], context: TrytonContext = {}): Promise<unknown> {
+    return this.call(`model.${model}.${method}`, [...params, { ...(await this.context()), ...context }]);
+  }
+
+  /** Drops the session; the next call logs in again. */
+  forgetSession(): void {
+    this.session = null;
+  }
+
+  /** Ends the session on the server, if there is one. */
+  async logout(): Promise<void> {
+    if (this.session === null) return;
+    try {
+      await this.send(this.http, 'common.db.logout', []);
+    } catch {
+      // The session may be gone already; nothing to release then.
+    }
+    this.session = null;
+  }
+
+  private currentSession(): Promise<{ header: string; context: TrytonContext }> {
+    if (this.session === null) {
+      const pending = this.login();
+      // A failed login must not stick: the next call tries again.
+      pending.catch(() => {
+        if (this.session === pending) this.session = null;
+      });
+      this.session = pending;
+    }
+    return this.session;
+  }
+
+  private async login(): Promise<{ header: string; context: TrytonContext }> {
+    let result: unknown;
+    try {
+      result = await this.send(this.loginHttp, 'common.db.login', [this.options.username, { password: this.options.password }]);
+    } catch (error) {
+      if (error instanceof AuthFailedError) throw new AuthFailedError(`${this.options.connector}: login of '${this.options.username}' refused`, error.status);
+      throw error;
+    }
+    const parsed = loginResultSchema.safeParse(result);
+    if (!parsed.success) throw new InvalidResponseError(`${this.options.connector}: common.db.login answered ${JSON.stringify(result)}`);
+    const [userId, session] = parsed.data;
+    this.logins += 1;
+    const header = `Session ${Buffer.from(`${this.options.username}:${userId}:${session}`, 'utf8').toString('base64')}`;
+    const preferences = await this.send(this.loginHttp, 'model.res.user.get_preferences', [true, {}], header);
+    const context = z.record(z.string(), z.unknown()).safeParse(preferences);
+    if (!context.success) throw new InvalidResponseError(`${this.options.connector}: res.user.get_preferences answered ${JSON.stringify(preferences)}`);
+    return { header, context: context.data };
+  }
+
+  private async send(http: HttpClient, method: string, params: unknown[], authorization?: string): Promise<unknown> {
+    const response = await http.request({
+      method: 'POST',
+      url: '',
+      data: { id: ++this.requestId, method, params },
+      headers: { 'Content-Type': 'application/json', ...(authorization === undefined ? {} : { Authorization: authorization }) },
+    });
+    const envelope = rpcEnvelopeSchema.safeParse(response.data);
+    if (!envelope.success) throw new InvalidResponseError(`${this.options.connector}: ${method} answered something other than JSON-RPC`);
+    if (envelope.data.error !== undefined && envelope.data.error !== null) throw errorFromRpc(this.options.connector, method, envelope.data.error);
+    return envelope.data.result ?? null;
+  }
+}

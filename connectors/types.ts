@@ -1,0 +1,166 @@
+/**
+ * The connector contract. The engine asks a connector what it can do (`capabilities`) and never
+ * branches on which system it is. Records cross this boundary only in the canonical model.
+ */
+import type { Account, AccountField, AccountKind, Contact, ContactField, Entity, FieldValue, SyncRecord, System } from '../src/core/model';
+
+/** What a connector can do; optional methods exist exactly when their capability is true. */
+export interface ConnectorCapabilities {
+  listChanged: boolean;
+  get: boolean;
+  batchGet: boolean;
+  create: boolean;
+  update: boolean;
+  batchUpdate: boolean;
+  webhooks: boolean;
+}
+
+/** One page of records changed since a cursor. */
+export interface ChangedPage {
+  records: SyncRecord[];
+  /** Ids of records deleted since the cursor, where the system can tell. */
+  deleted?: string[];
+  /**
+   * The cursor to resume from after this page. Opaque to the engine; saved only after the page's
+   * changes are enqueued.
+   */
+  cursor: string;
+}
+
+/** A change reported by a webhook: which record, and when it changed if the provider says. */
+export interface ChangeNotice {
+  entity: Entity;
+  id: string;
+  /** The provider's own event id, for dropping duplicates. */
+  eventId: string;
+  /** The provider's modification time of the change, when the notification carries one. */
+  occurredAt?: string;
+  deleted?: boolean;
+}
+
+/** The parts of an inbound HTTP request a webhook check needs. `rawBody` is the exact bytes. */
+export interface InboundRequest {
+  method: string;
+  /** The full URL the provider called, including scheme, host and query. */
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  rawBody: Buffer;
+}
+
+/** What a webhook adapter tells the HTTP layer to do with a request. */
+export type WebhookOutcome =
+  /**
+   * Changes to enqueue. `pollEntities` names entities whose changes the provider only summarised
+   * (for example a Business Central `collection` notification): the engine polls them at once.
+   */
+  | {
+      kind: 'notices';
+      notices: ChangeNotice[];
+      pollEntities?: Entity[];
+      /** How the provider wants a delivery acknowledged (Xero: 200 with an empty body); default 202 with a summary. */
+      ack?: { status: 200 | 202 | 204; emptyBody: true };
+    }
+  /** A provider handshake (for example Business Central's validationToken) to answer as given. */
+  | { kind: 'respond'; status: number; contentType: string; body: string }
+  | { kind: 'rejected'; status: 400 | 401; reason: string };
+
+/** Verifies and parses a provider's webhook calls. */
+export interface WebhookAdapter {
+  handle(request: InboundRequest, now: Date): WebhookOutcome;
+}
+
+/** Documents an accounting system can start for a customer or vendor. */
+export const DOCUMENT_TYPES = ['salesQuote', 'salesOrder', 'purchaseQuote', 'purchaseOrder'] as const;
+export type DocumentType = (typeof DOCUMENT_TYPES)[number];
+
+/** Which account kind a document type is started for. */
+export const DOCUMENT_ACCOUNT_KIND: Record<DocumentType, 'customer' | 'vendor'> = {
+  salesQuote: 'customer',
+  salesOrder: 'customer',
+  purchaseQuote: 'vendor',
+  purchaseOrder: 'vendor',
+};
+
+/** A document as created in the accounting system. */
+export interface CreatedDocument {
+  type: DocumentType;
+  id: string;
+  number: string | null;
+  /** The customer or vendor it was started for. */
+  accountId: string;
+  date: string | null;
+  status: string | null;
+}
+
+/** Fields to write, in canonical names. */
+export type ContactPatch = Partial<Record<ContactField, FieldValue>>;
+export type AccountPatch = Partial<Record<AccountField, FieldValue>>;
+
+/** One record's update within a batch. */
+export interface RecordUpdate {
+  id: string;
+  fields: Record<string, FieldValue>;
+  /** The version the write was planned against; a system with etags refuses a stale one. */
+  ifMatch?: string;
+}
+
+/** The result of one item of a batch update: the record as written, or why it failed. */
+export type BatchItemResult = { id: string; ok: true; record: SyncRecord } | { id: string; ok: false; error: Error };
+
+/** A connected system. One instance per configured connector; no global state. */
+export interface Connector {
+  /** The connector's name in config (for example `crm` or `accounting`). */
+  readonly name: string;
+  readonly system: System;
+  /** The entities this connector serves: `contact` for a CRM, account kinds for accounting. */
+  readonly entities: readonly Entity[];
+  readonly capabilities: ConnectorCapabilities;
+  /**
+   * The canonical fields this connector can read and write, per entity. A mapping onto a field
+   * that is not listed is refused when the config is checked against the connectors.
+   */
+  readonly fields: Partial<Record<Entity, readonly string[]>>;
+
+  /** Pages of records changed since `cursor` (null: from the beginning). */
+  listChanged?(entity: Entity, cursor: string | null): AsyncIterable<ChangedPage>;
+  /** One record, or null when it does not exist (deleted). */
+  get(entity: Entity, id: string): Promise<SyncRecord | null>;
+  /** Several records at once; missing ones are left out. */
+  batchGet?(entity: Entity, ids: string[]): Promise<SyncRecord[]>;
+  /** Creates a record. `idempotencyKey` lets a retry find the record a lost response created. */
+  create?(entity: Entity, fields: Record<string, FieldValue>, options: { idempotencyKey: string; extra?: Record<string, unknown> }): Promise<SyncRecord>;
+  /** Writes fields of one record and returns it as stored. */
+  update?(entity: Entity, update: RecordUpdate): Promise<SyncRecord>;
+  /** Writes several records of one entity, in as few calls as the system allows. */
+  batchUpdate?(entity: Entity, updates: RecordUpdate[]): Promise<BatchItemResult[]>;
+  /** The webhook adapter, when `capabilities.webhooks`. */
+  readonly webhook?: WebhookAdapter;
+  /**
+   * Called once at start when webhooks are enabled: register or renew subscriptions pointing at
+   * `notificationUrl`. Returns when the next renewal is due (ISO 8601), if the system expires them.
+   */
+  ensureSubscriptions?(notificationUrl: string): Promise<{ renewAt?: string }>;
+  /** The document types `createDocument` can start (empty or absent: none). */
+  readonly documents?: readonly DocumentType[];
+  /**
+   * Starts a document (a sales quote or order for a customer, a purchase quote or order for a
+   * vendor) without lines; the user completes it in the accounting system.
+   */
+  createDocument?(type: DocumentType, input: { accountId: string; externalReference?: string; idempotencyKey: string }): Promise<CreatedDocument>;
+  /**
+   * Resolves when the system answers an authenticated request (one cheap read), for readiness
+   * probes; rejects with the reason otherwise.
+   */
+  checkHealth?(): Promise<void>;
+  /** Releases timers and sockets. */
+  close?(): Promise<void>;
+}
+
+/** Narrowing helpers, so the engine reads a record's side without casts. */
+export function isContact(record: SyncRecord): record is Contact {
+  return record.entity === 'contact';
+}
+export function isAccount(record: SyncRecord): record is Account {
+  return record.entity !== 'contact';
+}
+export type { AccountKind };

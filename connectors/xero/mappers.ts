@@ -1,0 +1,150 @@
+/**
+ * Pure mappers between Xero contacts and accounts and the canonical model: the one place that
+ * knows which Xero property holds which canonical field.
+ */
+import { normalizeValue, type Account, type AccountKind, type FieldValue, type SyncRecord } from '../../src/core/model';
+import { InvalidRequestError } from '../errors';
+import type { XeroAccount, XeroAddress, XeroContact, XeroPhone } from './schemas';
+
+/** The account kinds a Xero contact can be tracked as. */
+export type ContactKind = Extract<AccountKind, 'customer' | 'vendor'>;
+/** Both contact kinds, in a fixed order. */
+export const CONTACT_KINDS: readonly ContactKind[] = ['customer', 'vendor'];
+
+/** The address type canonical address fields live in: POBOX is the postal address Xero prints on invoices. */
+export const ADDRESS_TYPE = 'POBOX';
+
+/** Canonical field -> Xero `Address` property (of the POBOX address). */
+const ADDRESS_FIELDS = {
+  address: 'AddressLine1',
+  address2: 'AddressLine2',
+  city: 'City',
+  county: 'Region',
+  postCode: 'PostalCode',
+  countryCode: 'Country',
+} as const satisfies Record<string, keyof XeroAddress>;
+
+/** Canonical field -> Xero `PhoneType`. */
+const PHONE_FIELDS = { phone: 'DEFAULT', fax: 'FAX' } as const;
+
+/** Canonical field -> plain Xero contact property. */
+const CONTACT_PROPERTIES = {
+  name: 'Name',
+  email: 'EmailAddress',
+  vatRegistrationNo: 'TaxNumber',
+  currencyCode: 'DefaultCurrency',
+} as const satisfies Record<string, keyof XeroContact>;
+
+/** Canonical field -> Xero account property, for bank accounts. */
+const BANK_ACCOUNT_PROPERTIES = { name: 'Name', bankAccountNo: 'BankAccountNumber', currencyCode: 'CurrencyCode' } as const satisfies Record<string, keyof XeroAccount>;
+
+/**
+ * The canonical fields each entity reads and writes. `homePage` is left out: Xero's Website is
+ * read-only through the API, and a field tandem cannot write would fail every write to it.
+ */
+export const SUPPORTED_FIELDS: Record<AccountKind, readonly string[]> = {
+  customer: [...Object.keys(CONTACT_PROPERTIES), ...Object.keys(ADDRESS_FIELDS), ...Object.keys(PHONE_FIELDS)],
+  vendor: [...Object.keys(CONTACT_PROPERTIES), ...Object.keys(ADDRESS_FIELDS), ...Object.keys(PHONE_FIELDS)],
+  bankAccount: Object.keys(BANK_ACCOUNT_PROPERTIES),
+};
+
+/** What a Xero record says beyond the canonical fields; the engine reads it with `xeroInfo`. */
+export interface XeroRecordInfo {
+  /** ContactStatus (ACTIVE, ARCHIVED, GDPRREQUEST) or the account's Status. */
+  status: string | null;
+  /** For a merged contact: the id of the contact it was merged into, which tandem should follow. */
+  mergedInto: string | null;
+  /** The kinds the contact counts as (Xero's flags, the number prefix, the engine's relations). */
+  kinds: readonly AccountKind[];
+}
+
+/** A canonical account with Xero's extension. */
+export type XeroAccountRecord = Account & { xero: XeroRecordInfo };
+
+/** The Xero extension of a record this connector returned, if any. */
+export function xeroInfo(record: SyncRecord): XeroRecordInfo | undefined {
+  const info = (record as Partial<XeroAccountRecord>).xero;
+  return info === undefined ? undefined : info;
+}
+
+/** A phone as one text: country code, area code and number, as far as present. */
+export function phoneText(phone: XeroPhone | undefined): FieldValue {
+  if (phone === undefined) return null;
+  return normalizeValue([phone.PhoneCountryCode, phone.PhoneAreaCode, phone.PhoneNumber].map((part) => normalizeValue(part)).filter((part) => part !== null).join(' '));
+}
+
+/** The epoch, for a record Xero sent without UpdatedDateUTC (it always sends one in practice). */
+const EPOCH = new Date(0).toISOString();
+
+/** Maps a Xero contact to a canonical customer or vendor. ARCHIVED and merged contacts stay records. */
+export function contactToAccount(kind: ContactKind, contact: XeroContact, kinds: readonly AccountKind[]): XeroAccountRecord {
+  const fields: Record<string, FieldValue> = {};
+  for (const [canonical, property] of Object.entries(CONTACT_PROPERTIES)) fields[canonical] = normalizeValue(contact[property]);
+  const address = contact.Addresses?.find((candidate) => candidate.AddressType === ADDRESS_TYPE);
+  for (const [canonical, property] of Object.entries(ADDRESS_FIELDS)) fields[canonical] = normalizeValue(address?.[property]);
+  for (const [canonical, type] of Object.entries(PHONE_FIELDS)) fields[canonical] = phoneText(contact.Phones?.find((phone) => phone.PhoneType === type));
+  return {
+    entity: kind,
+    id: contact.ContactID,
+    number: normalizeValue(contact.ContactNumber) ?? normalizeValue(contact.AccountNumber),
+    fields,
+    modifiedAt: contact.UpdatedDateUTC ?? EPOCH,
+    mergedInto: normalizeValue(contact.MergedToContactID),
+    archived: normalizeValue(contact.ContactStatus) === 'ARCHIVED',
+    xero: { status: normalizeValue(contact.ContactStatus), mergedInto: normalizeValue(contact.MergedToContactID), kinds },
+  };
+}
+
+/** Maps a Xero account of type BANK to a canonical bank account. */
+export function accountToBankAccount(account: XeroAccount): XeroAccountRecord {
+  const fields: Record<string, FieldValue> = {};
+  for (const [canonical, property] of Object.entries(BANK_ACCOUNT_PROPERTIES)) fields[canonical] = normalizeValue(account[property]);
+  return {
+    entity: 'bankAccount',
+    id: account.AccountID,
+    number: normalizeValue(account.Code),
+    fields,
+    modifiedAt: account.UpdatedDateUTC ?? EPOCH,
+    xero: { status: normalizeValue(account.Status), mergedInto: null, kinds: ['bankAccount'] },
+  };
+}
+
+function unknownField(entity: AccountKind, field: string): never {
+  throw new InvalidRequestError(`xero: ${entity} has no writable field '${field}'`);
+}
+
+/**
+ * Canonical fields -> the properties of a Xero contact request. Null is written as '' (Xero clears
+ * a property sent empty), except the currency: Xero takes only a code, so an empty one is not
+ * sent. A phone is written whole into PhoneNumber with area and country codes
+ * cleared, so reading it back gives the value written. Only the POBOX address is sent, with the
+ * lines that changed.
+ */
+export function contactBody(kind: ContactKind, fields: Record<string, FieldValue>): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  const address: Record<string, string> = {};
+  const phones: Record<string, string>[] = [];
+  for (const [canonical, raw] of Object.entries(fields)) {
+    const value = normalizeValue(raw) ?? '';
+    // DefaultCurrency takes only a currency code: an empty currency is left as it is.
+    if (canonical === 'currencyCode' && value === '') continue;
+    if (canonical in CONTACT_PROPERTIES) body[CONTACT_PROPERTIES[canonical as keyof typeof CONTACT_PROPERTIES]] = value;
+    else if (canonical in ADDRESS_FIELDS) address[ADDRESS_FIELDS[canonical as keyof typeof ADDRESS_FIELDS]] = value;
+    else if (canonical in PHONE_FIELDS) phones.push({ PhoneType: PHONE_FIELDS[canonical as keyof typeof PHONE_FIELDS], PhoneNumber: value, PhoneAreaCode: '', PhoneCountryCode: '' });
+    else unknownField(kind, canonical);
+  }
+  if (Object.keys(address).length > 0) body.Addresses = [{ AddressType: ADDRESS_TYPE, ...address }];
+  if (phones.length > 0) body.Phones = phones;
+  return body;
+}
+
+/** Canonical fields -> the properties of a Xero bank account request. */
+export function bankAccountBody(fields: Record<string, FieldValue>): Record<string, string> {
+  const body: Record<string, string> = {};
+  for (const [canonical, raw] of Object.entries(fields)) {
+    if (!(canonical in BANK_ACCOUNT_PROPERTIES)) unknownField('bankAccount', canonical);
+    if (canonical === 'currencyCode' && normalizeValue(raw) === null) continue;
+    body[BANK_ACCOUNT_PROPERTIES[canonical as keyof typeof BANK_ACCOUNT_PROPERTIES]] = normalizeValue(raw) ?? '';
+  }
+  return body;
+}

@@ -1,0 +1,39 @@
+/**
+ * The ports the use cases need, so they can run against queues and real systems in the daemon
+ * and against fakes in unit tests.
+ */
+import type { Connector } from '../../connectors/types';
+import type { RecordWrite } from '../core/plan';
+import type { WriteOutcome } from '../core/confirm';
+import type { Logger } from 'pino';
+import type { TandemConfig } from '../config/schema';
+import type { Store } from '../store/types';
+
+/** Carries out a plan's writes (through the write queues in the daemon) and reports each outcome. */
+export interface WriteDispatcher {
+  dispatch(writes: RecordWrite[], context: { planId: string }): Promise<Map<string, WriteOutcome>>;
+}
+
+/** Observes what the engine does, for metrics. Every method is optional. */
+export interface SyncObserver {
+  conflict?(field: string): void;
+  echoSuppressed?(system: string): void;
+  fieldWritten?(system: string, sourceModifiedAt: string): void;
+}
+
+/** What a use case may touch. */
+export interface Engine {
+  config: TandemConfig;
+  store: Store;
+  crm: Connector;
+  accounting: Connector;
+  writes: WriteDispatcher;
+  logger: Logger;
+  observer?: SyncObserver;
+  /**
+   * Runs `work` while holding the contact's lock, the one the intake worker holds while it syncs
+   * that contact, so an operation and a sync of one contact never interleave. Absent in unit
+   * tests without Redis: the work then runs unguarded.
+   */
+  lockContact?<T>(contactId: string, work: () => Promise<T>): Promise<T>;
+}

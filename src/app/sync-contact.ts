@@ -1,0 +1,262 @@
+/**
+ * The use case behind every change: bring one contact and all its linked accounts in step.
+ * Reads both sides fresh, plans with the pure core, dispatches the writes, and stores the
+ * confirmed shadow together with the audit entries. Callers serialize runs per contact.
+ */
+import { isAccount, isContact } from '../../connectors/types';
+import { mappingsFor } from '../config/schema';
+import { confirmShadow, writeKey, type WriteOutcome } from '../core/confirm';
+import type { Account, AccountKind, BusinessRelation, Contact } from '../core/model';
+import { planSync, type LinkedAccount, type ShadowValue, type SyncPlan } from '../core/plan';
+import type { NewAuditEntry, ShadowEntry } from '../store/types';
+import type { Engine } from './ports';
+import { fieldChangeEntry } from './audit';
+
+/** How one run ended. */
+export type SyncOutcome =
+  | { status: 'synced'; writes: number; conflicts: number }
+  | { status: 'unchanged' }
+  | { status: 'noRelations' }
+  | { status: 'contactDeleted'; relationsRemoved: number };
+
+/** A write failed; the shadow of the relations it concerned was held back, so a retry redoes it. */
+export class WritesFailedError extends Error {
+  readonly code = 'WRITES_FAILED';
+  constructor(readonly failures: Array<{ target: string; error: string; code?: string }>) {
+    super(`writes failed: ${failures.map((failure) => `${failure.target}: ${failure.error}`).join('; ')}`);
+    this.name = 'WritesFailedError';
+  }
+
+  /** True when some target changed under the plan (HTTP 412): reading again can fix it. */
+  get stale(): boolean {
+    return this.failures.some((failure) => failure.code === 'PRECONDITION_FAILED');
+  }
+
+  /**
+   * True when every failure will repeat on a retry as it is (refused credentials, a payload the
+   * provider rejects): retrying the change would only send the same write again.
+   */
+  get permanent(): boolean {
+    return this.failures.every((failure) => failure.code !== undefined && PERMANENT_CODES.has(failure.code));
+  }
+}
+
+const PERMANENT_CODES = new Set(['AUTH_FAILED', 'INVALID_REQUEST', 'INVALID_RESPONSE']);
+
+/** Re-plans at most this often when a target changed under us (HTTP 412). */
+const MAX_REPLANS = 3;
+
+/** Brings a contact and its linked accounts in step. */
+export async function syncContact(engine: Engine, contactId: string, planId: string): Promise<SyncOutcome> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await syncOnce(engine, contactId, `${planId}-${attempt}`);
+    } catch (error) {
+      // Someone changed a record between our read and our write: read again and plan again.
+      if (error instanceof WritesFailedError && error.stale && attempt < MAX_REPLANS) {
+        engine.logger.info({ contactId, attempt }, 'a record changed while writing; re-reading and planning again');
+        continue;
+      }
+      throw error;
+    }
+  }
+}
+
+async function syncOnce(engine: Engine, contactId: string, planId: string): Promise<SyncOutcome> {
+  const { store, config } = engine;
+  const relations = (await store.findRelationsByContact(contactId)).filter((relation) => config.relationCodes[relation.accountKind] !== null);
+  if (relations.length === 0) return { status: 'noRelations' };
+
+  const contactRecord = await engine.crm.get('contact', contactId);
+  if (contactRecord === null) return { status: 'contactDeleted', relationsRemoved: await removeContactRelations(engine, contactId) };
+  if (!isContact(contactRecord)) throw new Error(`CRM returned a ${contactRecord.entity} for contact ${contactId}`);
+
+  const accounts = await readAccounts(engine, relations);
+  const merged = relations.filter((relation) => accounts.get(`${relation.accountKind}-${relation.accountId}`)?.mergedInto);
+  if (merged.length > 0) {
+    if ((planId.match(/-m/g) ?? []).length >= 5) throw new Error(`contact ${contactId}: accounts merged into each other in a loop`);
+    for (const relation of merged) await moveMergedRelation(engine, relation, accounts.get(`${relation.accountKind}-${relation.accountId}`)?.mergedInto as string);
+    // Plan again with the relations as they now stand.
+    return syncOnce(engine, contactId, `${planId}-m`);
+  }
+  const shadows = await store.getShadows(relations.map((relation) => relation.id));
+  const linked: LinkedAccount[] = [];
+  for (const relation of relations) {
+    const account = accounts.get(`${relation.accountKind}-${relation.accountId}`) ?? null;
+    if (account === null) {
+      await removeAccountRelation(engine, relation);
+      continue;
+    }
+    const mappings = mappingsFor(config, relation.accountKind);
+    linked.push({
+      relation,
+      account,
+      // An archived account stays linked, but nothing is written to it: its changes may still reach the contact.
+      mappings: account.archived ? mappings.filter((mapping) => mapping.direction !== 'toAccounting').map((mapping) => ({ ...mapping, direction: 'toCrm' as const })) : mappings,
+      shadow: toShadowMap(shadows.get(relation.id) ?? []),
+    });
+  }
+  if (linked.length === 0) return { status: 'noRelations' };
+
+  const plan = planSync({ contact: contactRecord, linked, tieBreak: config.conflicts.tieBreak });
+  if (plan.nothingChanged) engine.observer?.echoSuppressed?.('any');
+
+  const outcomes = plan.writes.length > 0 ? await engine.writes.dispatch(plan.writes, { planId }) : new Map<string, WriteOutcome>();
+  await recordOutcome(engine, contactRecord, linked, plan, outcomes);
+
+  const failures = [...outcomes.entries()].flatMap(([target, outcome]) => (outcome.ok ? [] : [{ target, error: outcome.error, code: outcome.code }]));
+  if (failures.length > 0) throw new WritesFailedError(failures);
+  if (plan.writes.length === 0 && plan.conflicts.length === 0) return { status: 'unchanged' };
+  return { status: 'synced', writes: plan.writes.length, conflicts: plan.conflicts.length };
+}
+
+async function readAccounts(engine: Engine, relations: BusinessRelation[]): Promise<Map<string, Account>> {
+  const byKind = new Map<AccountKind, string[]>();
+  for (const relation of relations) byKind.set(relation.accountKind, [...(byKind.get(relation.accountKind) ?? []), relation.accountId]);
+  const found = new Map<string, Account>();
+  for (const [kind, ids] of byKind) {
+    const records =
+      engine.accounting.batchGet && ids.length > 1
+        ? await engine.accounting.batchGet(kind, ids)
+        : (await Promise.all(ids.map((id) => engine.accounting.get(kind, id)))).filter((record) => record !== null);
+    for (const record of records) if (isAccount(record)) found.set(`${record.entity}-${record.id}`, record);
+  }
+  return found;
+}
+
+function toShadowMap(entries: ShadowEntry[]): Map<string, ShadowValue> {
+  return new Map(entries.map((entry) => [`${entry.side}.${entry.field}`, { value: entry.value, sourceModifiedAt: entry.sourceModifiedAt }]));
+}
+
+async function recordOutcome(
+  engine: Engine,
+  contact: Contact,
+  linked: LinkedAccount[],
+  plan: SyncPlan,
+  outcomes: Map<string, WriteOutcome>,
+): Promise<void> {
+  const contactKey = writeKey({ system: 'crm', entity: 'contact', id: contact.id });
+  const relationById = new Map(linked.map((entry) => [entry.relation.id, entry]));
+  const accountKeyOf = (relationId: string) => {
+    const relation = relationById.get(relationId)?.relation as BusinessRelation;
+    return writeKey({ system: 'accounting', entity: relation.accountKind, id: relation.accountId });
+  };
+  const readModifiedAt = new Map<string, string>([[contactKey, contact.modifiedAt]]);
+  for (const entry of linked) if (entry.account) readModifiedAt.set(accountKeyOf(entry.relation.id), entry.account.modifiedAt);
+
+  const { shadow, committed } = confirmShadow(plan, outcomes, readModifiedAt, contactKey, accountKeyOf);
+  const now = new Date().toISOString();
+  const audit: NewAuditEntry[] = [];
+  for (const write of plan.writes) {
+    const outcome = outcomes.get(writeKey(write));
+    if (!outcome?.ok) continue;
+    for (const change of write.changes) {
+      const relation = relationById.get(change.relationId)?.relation;
+      const target = write.system === 'crm' ? relation : relationById.get(write.relationIds[0] as string)?.relation;
+      if (target) audit.push(fieldChangeEntry(target, change, outcome.jobId));
+      engine.observer?.fieldWritten?.(write.system, change.sourceModifiedAt);
+    }
+  }
+  for (const conflict of plan.conflicts) {
+    if (!conflict.relationIds.some((id) => committed.has(id))) continue;
+    engine.observer?.conflict?.(conflict.contactField);
+    const winnerRelation = conflict.winner.relationId ? relationById.get(conflict.winner.relationId)?.relation : undefined;
+    audit.push({
+      kind: 'conflict',
+      relationId: winnerRelation?.id ?? conflict.relationIds[0] ?? null,
+      contactId: contact.id,
+      accountKind: winnerRelation?.accountKind ?? null,
+      accountId: winnerRelation?.accountId ?? null,
+      field: conflict.contactField,
+      newValue: conflict.winner.value,
+      sourceSystem: conflict.winner.system,
+      sourceModifiedAt: conflict.winner.modifiedAt,
+      details: {
+        reason: conflict.reason,
+        winner: conflict.winner,
+        candidates: conflict.candidates,
+      },
+    });
+  }
+  const entries: ShadowEntry[] = shadow.map((entry) => ({ ...entry, syncedAt: now }));
+  if (entries.length > 0 || audit.length > 0) await engine.store.recordSync(entries, audit);
+}
+
+/** The seed: deleting a contact removes only the contact and its relations; accounts stay. */
+async function removeContactRelations(engine: Engine, contactId: string): Promise<number> {
+  const relations = await engine.store.findRelationsByContact(contactId);
+  for (const relation of relations) {
+    await engine.store.deleteRelation(relation.id);
+    await engine.store.appendAudit([
+      {
+        kind: 'delete',
+        relationId: relation.id,
+        contactId,
+        accountKind: relation.accountKind,
+        accountId: relation.accountId,
+        sourceSystem: 'crm',
+        details: { deleted: 'contact', kept: `${relation.accountKind} ${relation.accountId}`, relationCode: relation.relationCode },
+      },
+    ]);
+    await recordRemoval(engine, relation, `the contact was deleted in the CRM; ${relation.accountKind} ${relation.accountId} stays`);
+  }
+  engine.logger.info({ contactId, relations: relations.length }, 'contact deleted in the CRM: its relations were removed, the accounts remain');
+  return relations.length;
+}
+
+/** The seed: deleting an account removes only its relation; the contact stays. */
+export async function removeAccountRelation(engine: Engine, relation: BusinessRelation): Promise<void> {
+  const removed = await engine.store.deleteRelation(relation.id);
+  if (!removed) return;
+  await engine.store.appendAudit([
+    {
+      kind: 'delete',
+      relationId: relation.id,
+      contactId: relation.contactId,
+      accountKind: relation.accountKind,
+      accountId: relation.accountId,
+      sourceSystem: 'accounting',
+      details: { deleted: relation.accountKind, kept: `contact ${relation.contactId}`, relationCode: relation.relationCode },
+    },
+  ]);
+  await recordRemoval(engine, relation, `${relation.accountKind} ${relation.accountId} was deleted in the accounting system; the contact stays`);
+  engine.logger.info({ relationId: relation.id, accountKind: relation.accountKind, accountId: relation.accountId }, 'account deleted: its relation was removed, the contact remains');
+}
+
+
+/** Both deletions end a relation; the contact's interaction log says so. */
+async function recordRemoval(engine: Engine, relation: BusinessRelation, description: string): Promise<void> {
+  await engine.store.appendInteraction({
+    contactId: relation.contactId,
+    type: 'relationRemoved',
+    description,
+    occurredAt: new Date().toISOString(),
+    who: 'tandem',
+    source: 'tandem',
+    relationId: relation.id,
+    details: { accountKind: relation.accountKind, accountId: relation.accountId },
+  });
+}
+
+/**
+ * The accounting system merged the linked account into another (a merge is not a deletion): the
+ * relation moves to the surviving account, or, when that one is already linked, is removed.
+ */
+export async function moveMergedRelation(engine: Engine, relation: BusinessRelation, survivorId: string): Promise<void> {
+  const { store } = engine;
+  const survivorRelation = await store.findRelationByAccount(relation.accountKind, survivorId);
+  await store.deleteRelation(relation.id);
+  const base = { contactId: relation.contactId, accountKind: relation.accountKind, sourceSystem: 'accounting' as const };
+  if (survivorRelation) {
+    await store.appendAudit([
+      { ...base, kind: 'unlink', relationId: relation.id, accountId: relation.accountId, details: { reason: 'merged', into: survivorId, survivorLinkedTo: survivorRelation.contactId } },
+    ]);
+    engine.logger.info({ relationId: relation.id, survivorId }, 'account merged into an account already linked: relation removed');
+    return;
+  }
+  const moved = await store.createRelation({ contactId: relation.contactId, accountKind: relation.accountKind, accountId: survivorId, relationCode: relation.relationCode, origin: relation.origin });
+  await store.appendAudit([
+    { ...base, kind: 'link', relationId: moved.id, accountId: survivorId, details: { reason: 'merged', movedFrom: relation.accountId, previousRelationId: relation.id } },
+  ]);
+  engine.logger.info({ from: relation.accountId, to: survivorId, contactId: relation.contactId }, 'account merged: relation moved to the surviving account');
+}

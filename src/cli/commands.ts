@@ -1,0 +1,398 @@
+/**
+ * The commands that talk to a running daemon's admin API: each sends one or a few requests and
+ * prints either a table for people or the API's JSON for scripts (--json).
+ */
+import { DOCUMENT_TYPES } from '../../connectors/types';
+import type { Interaction, LinkResult, MatchPair, MatchProposal, RelationStatus } from '../app/relations/types';
+import { ACCOUNT_KINDS, type BusinessRelation } from '../core/model';
+import type { DaemonStatus } from '../http/admin/schemas';
+import type { AuditEntry } from '../store/types';
+import { ApiError, type AdminClient } from './client';
+import { EXIT, UsageError } from './exit';
+import { duration, keyValues, progressLine, table } from './format';
+
+/** An output stream (process.stdout or a test's buffer). */
+export interface OutputStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+/** What a command gets. */
+export interface CommandContext {
+  client: AdminClient;
+  args: string[];
+  options: CommandOptions;
+  stdout: OutputStream;
+  stderr: OutputStream;
+}
+
+/** The parsed options a remote command may read. */
+export interface CommandOptions {
+  json: boolean;
+  kind: string[];
+  contact?: string;
+  account?: string;
+  relation?: string;
+  field?: string;
+  limit?: string;
+  winner?: string;
+  template?: string;
+  value: string[];
+  dryRun: boolean;
+  apply: boolean;
+  minScore?: string;
+  type?: string;
+  description?: string;
+  date?: string;
+  who?: string;
+  from?: string;
+  to?: string;
+  idempotencyKey?: string;
+}
+
+/** A command: its positional arguments, the options it accepts, and what it does. */
+export interface RemoteCommand {
+  /** e.g. `link <contactId> <kind> <accountId>`. */
+  synopsis: string;
+  positionals: number;
+  options: readonly string[];
+  run(context: CommandContext): Promise<number>;
+}
+
+const AUDIT_KINDS = ['fieldChange', 'conflict', 'link', 'unlink', 'create', 'delete'];
+
+function accountKind(value: string | undefined, what = 'kind'): string {
+  if (!value || !(ACCOUNT_KINDS as readonly string[]).includes(value)) {
+    throw new UsageError(`${what} must be customer, vendor or bankAccount, not '${value ?? ''}'`);
+  }
+  return value;
+}
+
+function single(values: string[], name: string): string | undefined {
+  if (values.length > 1) throw new UsageError(`--${name} may be given once here`);
+  return values[0];
+}
+
+function positiveInteger(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--${name} must be a positive whole number, not '${value}'`);
+  return Number(value);
+}
+
+const print = (context: CommandContext, json: unknown, text: () => string) => {
+  context.stdout.write(context.options.json ? `${JSON.stringify(json, null, 2)}\n` : text());
+};
+
+const relationRows = (relations: BusinessRelation[]) =>
+  table(
+    ['RELATION', 'CONTACT', 'KIND', 'ACCOUNT', 'CODE', 'ORIGIN', 'CREATED'],
+    relations.map((relation) => [relation.id, relation.contactId, relation.accountKind, relation.accountId, relation.relationCode, relation.origin, relation.createdAt]),
+  );
+
+const changeRows = (changes: LinkResult['changes']) =>
+  changes.length === 0 ? 'no fields differed\n' : table(['SIDE', 'FIELD', 'FROM', 'TO'], changes.map((change) => [change.side, change.field, change.from, change.to]));
+
+const pairRows = (pairs: MatchPair[]) =>
+  table(
+    ['CONTACT', 'CONTACT NAME', 'KIND', 'ACCOUNT', 'ACCOUNT NAME', 'SCORE', 'RULE'],
+    pairs.map((pair) => [pair.contactId, pair.contactName, pair.accountKind, pair.accountId, pair.accountName, pair.score, pair.rule]),
+  );
+
+const idempotencyHeaders = (options: CommandOptions): Record<string, string> => (options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {});
+
+/** The remote commands by name. */
+export const REMOTE_COMMANDS: Record<string, RemoteCommand> = {
+  relations: {
+    synopsis: 'relations [--kind K] [--contact ID] [--limit N]',
+    positionals: 0,
+    options: ['kind', 'contact', 'limit'],
+    async run(context) {
+      const kind = single(context.options.kind, 'kind');
+      const query = { kind: kind === undefined ? undefined : accountKind(kind, '--kind'), contactId: context.options.contact, limit: positiveInteger(context.options.limit, 'limit') };
+      const { body } = await context.client.request<BusinessRelation[]>('GET', 'api/relations', { query });
+      print(context, body, () => (body.length === 0 ? 'no relations\n' : relationRows(body)));
+      return EXIT.ok;
+    },
+  },
+  relation: {
+    synopsis: 'relation <relationId>',
+    positionals: 1,
+    options: [],
+    async run(context) {
+      const id = context.args[0] as string;
+      const { body } = await context.client.request<RelationStatus>('GET', `api/relations/${encodeURIComponent(id)}/status`);
+      print(context, body, () => relationStatusText(body));
+      return EXIT.ok;
+    },
+  },
+  link: {
+    synopsis: 'link <contactId> <customer|vendor|bankAccount> <accountId> [--winner contact|account]',
+    positionals: 3,
+    options: ['winner'],
+    async run(context) {
+      const [contactId, kind, accountId] = context.args as [string, string, string];
+      const winner = context.options.winner;
+      if (winner !== undefined && winner !== 'contact' && winner !== 'account') throw new UsageError(`--winner must be contact or account, not '${winner}'`);
+      const { body } = await context.client.request<LinkResult>('POST', 'api/relations', {
+        body: { contactId, accountKind: accountKind(kind), accountId, ...(winner ? { winner } : {}) },
+      });
+      print(context, body, () => `linked contact ${contactId} with ${kind} ${accountId}: relation ${body.relation.id} (${body.relation.relationCode})\n${changeRows(body.changes)}`);
+      return EXIT.ok;
+    },
+  },
+  unlink: {
+    synopsis: 'unlink <relationId>',
+    positionals: 1,
+    options: [],
+    async run(context) {
+      const { body } = await context.client.request<BusinessRelation>('DELETE', `api/relations/${encodeURIComponent(context.args[0] as string)}`);
+      print(context, body, () => `removed relation ${body.id}: contact ${body.contactId} and ${body.accountKind} ${body.accountId} are no longer linked\n`);
+      return EXIT.ok;
+    },
+  },
+  'create-account': {
+    synopsis: 'create-account <contactId> <kind> [--template NAME] [--value key=value ...]',
+    positionals: 2,
+    options: ['template', 'value', 'idempotency-key'],
+    async run(context) {
+      const [contactId, kind] = context.args as [string, string];
+      const values: Record<string, string> = {};
+      for (const pair of context.options.value) {
+        const at = pair.indexOf('=');
+        if (at < 1) throw new UsageError(`--value must be key=value, not '${pair}'`);
+        values[pair.slice(0, at)] = pair.slice(at + 1);
+      }
+      const { status, body } = await context.client.request<{ relation: BusinessRelation; account: { id: string; number: string | null }; created: boolean }>(
+        'POST',
+        `api/contacts/${encodeURIComponent(contactId)}/accounts`,
+        {
+          body: { accountKind: accountKind(kind), ...(context.options.template ? { template: context.options.template } : {}), ...(context.options.value.length ? { values } : {}) },
+          headers: idempotencyHeaders(context.options),
+        },
+      );
+      const number = body.account.number ? `${body.account.number} (${body.account.id})` : body.account.id;
+      print(context, body, () =>
+        status === 201
+          ? `created ${kind} ${number} from contact ${contactId}; relation ${body.relation.id}\n`
+          : `contact ${contactId} already has ${kind} ${number}; relation ${body.relation.id}\n`,
+      );
+      return EXIT.ok;
+    },
+  },
+  'create-contact': {
+    synopsis: 'create-contact <kind> <accountId>',
+    positionals: 2,
+    options: ['idempotency-key'],
+    async run(context) {
+      const [kind, accountId] = context.args as [string, string];
+      const { status, body } = await context.client.request<{ relation: BusinessRelation; contact: { id: string }; person: { id: string } | null; created: boolean }>(
+        'POST',
+        `api/accounts/${encodeURIComponent(accountKind(kind))}/${encodeURIComponent(accountId)}/contact`,
+        { headers: idempotencyHeaders(context.options) },
+      );
+      const person = body.person ? ` and person ${body.person.id}` : '';
+      print(context, body, () =>
+        status === 201
+          ? `created contact ${body.contact.id}${person} from ${kind} ${accountId}; relation ${body.relation.id}\n`
+          : `${kind} ${accountId} already has contact ${body.contact.id}; relation ${body.relation.id}\n`,
+      );
+      return EXIT.ok;
+    },
+  },
+  match: {
+    synopsis: 'match [--kind K ...] [--min-score N] --dry-run | --apply',
+    positionals: 0,
+    options: ['kind', 'min-score', 'dry-run', 'apply'],
+    run: match,
+  },
+  interactions: {
+    synopsis: 'interactions <contactId>',
+    positionals: 1,
+    options: [],
+    async run(context) {
+      const { body } = await context.client.request<Interaction[]>('GET', `api/contacts/${encodeURIComponent(context.args[0] as string)}/interactions`);
+      print(context, body, () =>
+        body.length === 0
+          ? 'no interactions\n'
+          : table(['OCCURRED', 'TYPE', 'WHO', 'SOURCE', 'DESCRIPTION'], body.map((entry) => [entry.occurredAt, entry.type, entry.who, entry.source, entry.description])),
+      );
+      return EXIT.ok;
+    },
+  },
+  'interaction add': {
+    synopsis: 'interaction add <contactId> --type T --description D [--date ISO] [--who W]',
+    positionals: 1,
+    options: ['type', 'description', 'date', 'who'],
+    async run(context) {
+      const { type, description, date, who } = context.options;
+      if (!type) throw new UsageError('interaction add needs --type');
+      if (!description) throw new UsageError('interaction add needs --description');
+      const { body } = await context.client.request<Interaction>('POST', `api/contacts/${encodeURIComponent(context.args[0] as string)}/interactions`, {
+        body: { type, description, ...(date ? { occurredAt: date } : {}), ...(who ? { who } : {}) },
+      });
+      print(context, body, () => `recorded ${body.type} ${body.id} for contact ${body.contactId} at ${body.occurredAt}\n`);
+      return EXIT.ok;
+    },
+  },
+  document: {
+    synopsis: 'document <contactId> <salesQuote|salesOrder|purchaseQuote|purchaseOrder>',
+    positionals: 2,
+    options: ['idempotency-key'],
+    async run(context) {
+      const [contactId, type] = context.args as [string, string];
+      if (!(DOCUMENT_TYPES as readonly string[]).includes(type)) throw new UsageError(`the document type must be one of ${DOCUMENT_TYPES.join(', ')}, not '${type}'`);
+      const { body } = await context.client.request<{ document: { type: string; id: string; number: string | null; accountId: string }; relation: BusinessRelation; interaction: Interaction }>(
+        'POST',
+        `api/contacts/${encodeURIComponent(contactId)}/documents`,
+        { body: { type }, headers: idempotencyHeaders(context.options) },
+      );
+      print(context, body, () => `started ${type} ${body.document.number ?? body.document.id} for ${body.relation.accountKind} ${body.document.accountId}; interaction ${body.interaction.id}\n`);
+      return EXIT.ok;
+    },
+  },
+  audit: {
+    synopsis: 'audit [--contact ID] [--kind K] [--from ISO] [--to ISO]',
+    positionals: 0,
+    options: ['contact', 'kind', 'account', 'relation', 'field', 'from', 'to', 'limit'],
+    async run(context) {
+      const { options } = context;
+      const kind = single(options.kind, 'kind');
+      if (kind !== undefined && !(ACCOUNT_KINDS as readonly string[]).includes(kind) && !AUDIT_KINDS.includes(kind)) {
+        throw new UsageError(`--kind must be an account kind (${ACCOUNT_KINDS.join(', ')}) or an entry kind (${AUDIT_KINDS.join(', ')}), not '${kind}'`);
+      }
+      const isAccountKind = kind !== undefined && (ACCOUNT_KINDS as readonly string[]).includes(kind);
+      const query = {
+        contactId: options.contact,
+        accountKind: isAccountKind ? kind : undefined,
+        kind: isAccountKind ? undefined : kind,
+        accountId: options.account,
+        relationId: options.relation,
+        field: options.field,
+        from: options.from,
+        to: options.to,
+        limit: positiveInteger(options.limit, 'limit'),
+      };
+      const { body } = await context.client.request<AuditEntry[]>('GET', 'api/audit', { query });
+      print(context, body, () =>
+        body.length === 0
+          ? 'no audit entries\n'
+          : table(
+              ['APPLIED', 'KIND', 'CONTACT', 'ACCOUNT', 'FIELD', 'CHANGE', 'DIRECTION', 'SOURCE'],
+              body.map((entry) => [
+                entry.appliedAt,
+                entry.kind,
+                entry.contactId,
+                entry.accountKind ? `${entry.accountKind} ${entry.accountId ?? ''}` : entry.accountId,
+                entry.field,
+                entry.field ? `${entry.oldValue ?? '(empty)'} -> ${entry.newValue ?? '(empty)'}` : '',
+                entry.direction,
+                entry.sourceSystem,
+              ]),
+            ),
+      );
+      return EXIT.ok;
+    },
+  },
+  status: {
+    synopsis: 'status',
+    positionals: 0,
+    options: [],
+    async run(context) {
+      const { body } = await context.client.request<DaemonStatus>('GET', 'api/status');
+      print(context, body, () => statusText(body));
+      return EXIT.ok;
+    },
+  },
+};
+
+function relationStatusText(status: RelationStatus): string {
+  const { relation } = status;
+  const header = keyValues([
+    ['relation', `${relation.id} (${relation.relationCode}, ${relation.origin}, ${relation.createdAt})`],
+    ['contact', `${relation.contactId}${status.contact ? '' : ' (not found in the CRM)'}`],
+    [relation.accountKind, `${relation.accountId}${status.account?.number ? ` no. ${status.account.number}` : ''}${status.account ? '' : ' (not found in accounting)'}`],
+    ['in sync', status.inSync ? 'yes' : 'no'],
+  ]);
+  const fields = table(
+    ['CONTACT FIELD', 'CONTACT VALUE', 'ACCOUNT FIELD', 'ACCOUNT VALUE', 'DIRECTION', 'IN SYNC', 'NEWER'],
+    status.fields.map((field) => [field.contactField, field.contactValue, field.accountField, field.accountValue, field.direction, field.inSync ? 'yes' : 'NO', field.newer]),
+  );
+  const jobs = status.pendingJobs.length === 0 ? 'pending jobs: none\n' : `pending jobs:\n${table(['QUEUE', 'JOB', 'STATE'], status.pendingJobs.map((job) => [job.queue, job.id, job.state]))}`;
+  const error = status.lastError ? `last error: ${status.lastError.at} ${status.lastError.reason} (job ${status.lastError.jobId})\n` : 'last error: none\n';
+  const conflicts =
+    status.lastConflicts.length === 0
+      ? ''
+      : `last conflicts:\n${table(['APPLIED', 'FIELD', 'CHANGE'], status.lastConflicts.map((entry) => [entry.appliedAt, entry.field, `${entry.oldValue ?? '(empty)'} -> ${entry.newValue ?? '(empty)'}`]))}`;
+  return `${header}\n${fields}\n${jobs}${error}${conflicts}`;
+}
+
+function statusText(status: DaemonStatus): string {
+  const header = keyValues([
+    ['role', status.role],
+    ['started', status.startedAt],
+    ['uptime', duration(status.uptimeSeconds)],
+  ]);
+  const connectors = table(['CONNECTOR', 'NAME', 'KIND', 'SYSTEM'], status.connectors.map((connector) => [connector.slot, connector.name, connector.kind, connector.system]));
+  const queues = table(
+    ['QUEUE', 'WAITING', 'ACTIVE', 'DELAYED', 'FAILED', 'COMPLETED'],
+    Object.entries(status.queues).map(([name, counts]) => [name, counts.waiting, counts.active, counts.delayed, counts.failed, counts.completed]),
+  );
+  const relations = table(
+    ['KIND', 'RELATIONS', 'RELATION CODE'],
+    ACCOUNT_KINDS.map((kind) => [kind, status.relations[kind] ?? 0, status.relationCodes[kind] ?? '(not set: not synchronized)']),
+  );
+  return `${header}\n${connectors}\n${queues}\n${relations}`;
+}
+
+/**
+ * `match`: the proposal (dry run), or linking its pairs one by one through POST /api/relations, so
+ * a long run shows progress and one failed pair does not stop the others.
+ */
+async function match(context: CommandContext): Promise<number> {
+  const { options } = context;
+  if (options.dryRun && options.apply) throw new UsageError('give either --dry-run or --apply, not both');
+  const kinds = options.kind.map((kind) => accountKind(kind, '--kind'));
+  let minScore: number | undefined;
+  if (options.minScore !== undefined) {
+    minScore = Number(options.minScore);
+    if (options.minScore.trim() === '' || !Number.isFinite(minScore) || minScore < 0) throw new UsageError(`--min-score must be a number of 0 or more, not '${options.minScore}'`);
+  }
+  const { body: proposal } = await context.client.request<MatchProposal>('GET', 'api/matches', { query: { kind: kinds } });
+  const pairs = proposal.pairs.filter((pair) => minScore === undefined || pair.score >= minScore);
+  if (!options.apply) {
+    print(context, { ...proposal, pairs }, () => {
+      const review = proposal.review.length === 0 ? '' : `\nneeds review (never linked automatically):\n${proposal.review.map((item) => `  ${item.reason}\n${indent(pairRows(item.candidates))}`).join('')}`;
+      return `${pairs.length === 0 ? 'no pairs proposed\n' : pairRows(pairs)}${review}\ndry run: nothing was linked; run with --apply to link these pairs\n`;
+    });
+    return EXIT.ok;
+  }
+
+  const linked: LinkResult[] = [];
+  const failed: Array<{ pair: MatchPair; status: number; error: string; reason: string }> = [];
+  const showProgress = context.stderr.isTTY === true && pairs.length > 0;
+  for (const [index, pair] of pairs.entries()) {
+    if (showProgress) context.stderr.write(progressLine(index, pairs.length, `linking ${pair.contactId} with ${pair.accountKind} ${pair.accountId}`));
+    try {
+      const { body } = await context.client.request<LinkResult>('POST', 'api/relations', { body: { contactId: pair.contactId, accountKind: pair.accountKind, accountId: pair.accountId } });
+      linked.push(body);
+    } catch (error) {
+      // A pair taken meanwhile, or refused by a system, is reported; the others still get linked.
+      if (!(error instanceof ApiError) || error.status === 401 || error.status === 403) throw error;
+      failed.push({ pair, status: error.status, error: error.problem.error, reason: error.problem.message ?? error.problem.error });
+    }
+  }
+  if (showProgress) context.stderr.write(`${progressLine(pairs.length, pairs.length, 'done')}\n`);
+  const result = { linked, failed, review: proposal.review };
+  print(context, result, () => {
+    const summary = `linked ${linked.length} of ${pairs.length} pairs; ${failed.length} failed; ${proposal.review.length} need review\n`;
+    const failures = failed.length === 0 ? '' : `\nfailed:\n${table(['CONTACT', 'KIND', 'ACCOUNT', 'ERROR', 'REASON'], failed.map((item) => [item.pair.contactId, item.pair.accountKind, item.pair.accountId, item.error, item.reason]))}`;
+    return summary + failures;
+  });
+  return failed.length === 0 ? EXIT.ok : EXIT.conflict;
+}
+
+const indent = (text: string) =>
+  text
+    .split('\n')
+    .map((line) => (line ? `    ${line}` : line))
+    .join('\n');

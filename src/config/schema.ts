@@ -1,0 +1,340 @@
+/**
+ * The shape of config/tandem.yaml, parsed with zod. Everything the daemon reads from the file is
+ * described here once; the loader (./load.ts) resolves environment references before parsing.
+ */
+import { z } from 'zod';
+import { ACCOUNT_FIELDS, ACCOUNT_KINDS, BANK_ACCOUNT_FIELDS, COMMON_FIELDS, CONTACT_FIELDS, type AccountKind, type ContactField } from '../core/model';
+
+/**
+ * `${VAR}` references and `TANDEM_*` overrides arrive as text, so a number or boolean key also
+ * accepts its plain text form (`9090`, `false`). Only keys the schema types as numbers or booleans
+ * convert, so a numeric client id or relation code stays a string.
+ */
+const fromText =
+  (convert: (text: string) => number | boolean | undefined) =>
+  (value: unknown): unknown =>
+    typeof value === 'string' ? (convert(value.trim()) ?? value) : value;
+const integer = (schema: z.ZodNumber) => z.preprocess(fromText((text) => (/^-?\d+$/.test(text) ? Number(text) : undefined)), schema);
+const boolean = z.preprocess(
+  fromText((text) => (text === 'true' ? true : text === 'false' ? false : undefined)),
+  z.boolean(),
+);
+
+const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h)$/, 'a duration like 500ms, 30s, 5m or 1h')
+  .transform(parseDuration);
+
+/** Converts `500ms`, `30s`, `5m`, `1h` into milliseconds. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+)(ms|s|m|h)$/.exec(text);
+  if (!match) throw new Error(`not a duration: ${text}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];
+  return Number(match[1]) * unit;
+}
+
+const rateLimit = z
+  .object({
+    /** At most this many calls ... */
+    max: integer(z.number().int().positive()),
+    /** ... per this window. */
+    per: duration,
+  })
+  .strict();
+
+const connectorCommon = {
+  baseUrl: z.url(),
+  /** How often to ask for changes. */
+  pollEvery: duration.default(parseDuration('30s')),
+  /** Write jobs that may run at once against this connector. */
+  concurrency: integer(z.number().int().min(1).max(64)).default(4),
+  rateLimit: rateLimit.optional(),
+  /** Receive webhooks from this system (in addition to polling). */
+  webhooks: boolean.default(true),
+};
+
+const hubspotConnector = z
+  .object({
+    kind: z.literal('hubspot'),
+    ...connectorCommon,
+    credentials: z.object({ token: z.string().min(1), webhookSecret: z.string().min(1).optional() }).strict(),
+    /** Overrides of the canonical field -> HubSpot property map, per object type. */
+    propertyMap: z
+      .object({
+        /** HubSpot companies (company contacts): canonical field -> property name. */
+        company: z.partialRecord(z.enum(CONTACT_FIELDS as [ContactField, ...ContactField[]]), z.string().min(1)).optional(),
+        /** HubSpot contacts (person contacts). */
+        person: z.partialRecord(z.enum(CONTACT_FIELDS as [ContactField, ...ContactField[]]), z.string().min(1)).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const businessCentralConnector = z
+  .object({
+    kind: z.literal('business-central'),
+    ...connectorCommon,
+    companyId: z.string().min(1),
+    credentials: z
+      .object({
+        tokenUrl: z.url(),
+        clientId: z.string().min(1),
+        clientSecret: z.string().min(1),
+        scope: z.string().optional(),
+        /** The clientState tandem sets on webhook subscriptions and checks on every notification. */
+        webhookClientState: z.string().min(1).optional(),
+      })
+      .strict(),
+  })
+  .strict();
+
+/** One configured connector; `kind` chooses the implementation. */
+const trytonConnector = z
+  .object({
+    kind: z.literal('tryton'),
+    ...connectorCommon,
+    /** Tryton has no webhooks: changes are polled on write_date. */
+    webhooks: z.literal(false).default(false),
+    database: z.string().min(1),
+    credentials: z.object({ username: z.string().min(1), password: z.string().min(1) }).strict(),
+    /** The party categories that make a party a customer or a vendor. */
+    customerCategory: z.string().min(1).default('Customer'),
+    supplierCategory: z.string().min(1).default('Supplier'),
+    /** party.identifier type used for a new VAT registration no. */
+    vatIdentifierType: z.string().min(1).default('eu_vat'),
+  })
+  .strict();
+
+const xeroConnector = z
+  .object({
+    kind: z.literal('xero'),
+    ...connectorCommon,
+    baseUrl: z.url().default('https://api.xero.com/api.xro/2.0'),
+    /** The organisation's tenant id (GET https://api.xero.com/connections). */
+    tenantId: z.string().min(1),
+    credentials: z
+      .object({
+        tokenUrl: z.url().optional(),
+        clientId: z.string().min(1),
+        clientSecret: z.string().min(1),
+        /** The first refresh token; Xero rotates it, and tandem keeps the newest in its store. */
+        refreshToken: z.string().min(1),
+        /** The app's webhook key; webhooks are accepted when it is set. */
+        webhookKey: z.string().min(1).optional(),
+      })
+      .strict(),
+    /**
+     * ContactNumber prefixes that mark a Xero contact as a customer or a vendor before Xero's own
+     * IsCustomer / IsSupplier flags are set by a first invoice or bill.
+     */
+    contactNumberPrefix: z
+      .object({ customer: z.string().min(1).max(10).default('C-'), vendor: z.string().min(1).max(10).default('V-') })
+      .strict()
+      .default({ customer: 'C-', vendor: 'V-' }),
+  })
+  .strict();
+
+export const connectorSchema = z.discriminatedUnion('kind', [hubspotConnector, businessCentralConnector, trytonConnector, xeroConnector]);
+export type ConnectorConfig = z.infer<typeof connectorSchema>;
+
+/** Where a field's changes may flow. */
+export const DIRECTIONS = ['both', 'toAccounting', 'toCrm'] as const;
+export type Direction = (typeof DIRECTIONS)[number];
+
+const fieldMapping = z
+  .object({
+    contact: z.enum(CONTACT_FIELDS as [string, ...string[]]),
+    account: z.enum(ACCOUNT_FIELDS as [string, ...string[]]),
+    direction: z.enum(DIRECTIONS).default('both'),
+  })
+  .strict();
+/** One contact field paired with one account field. */
+export type FieldMapping = z.infer<typeof fieldMapping>;
+
+/** The default mapping: every common field to itself, both ways, as NAV does. */
+export function defaultMappings(): FieldMapping[] {
+  return COMMON_FIELDS.map((field) => ({ contact: field, account: field, direction: 'both' as const }));
+}
+
+const mappingList = z.array(fieldMapping).superRefine((mappings, ctx) => {
+  const seenContact = new Set<string>();
+  const seenAccount = new Set<string>();
+  mappings.forEach((mapping, index) => {
+    if (seenContact.has(mapping.contact)) {
+      ctx.addIssue({ code: 'custom', path: [index, 'contact'], message: `contact field '${mapping.contact}' is mapped twice` });
+    }
+    if (seenAccount.has(mapping.account)) {
+      ctx.addIssue({ code: 'custom', path: [index, 'account'], message: `account field '${mapping.account}' is mapped twice` });
+    }
+    seenContact.add(mapping.contact);
+    seenAccount.add(mapping.account);
+  });
+});
+
+const bankOnly = new Set<string>(BANK_ACCOUNT_FIELDS);
+
+const relationCodes = z
+  .object({
+    customer: z.string().min(1).max(10).nullable().default(null),
+    vendor: z.string().min(1).max(10).nullable().default(null),
+    bankAccount: z.string().min(1).max(10).nullable().default(null),
+  })
+  .strict();
+
+/**
+ * An account template: what a contact does not carry (payment terms, posting or tax groups,
+ * currency, bank details). `fields` are canonical account field defaults used where the contact
+ * has no value; `extra` goes to the accounting system's create as it is; `required` names account
+ * fields or extra keys that must end up non-empty (`a|b`: one of them).
+ */
+const accountTemplate = z
+  .object({
+    fields: z.partialRecord(z.enum(ACCOUNT_FIELDS as [string, ...string[]]), z.string()).default({}),
+    extra: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).default({}),
+    required: z.array(z.string().min(1)).default([]),
+    /** The start of the account number tandem chooses, so a retried create finds the first one. */
+    numberPrefix: z.string().regex(/^[A-Za-z0-9-]{0,10}$/).default('T'),
+  })
+  .strict();
+/** One account template of templates.<kind>.<name>. */
+export type AccountTemplate = z.infer<typeof accountTemplate>;
+
+const templatesOfKind = z.record(z.string().min(1), accountTemplate);
+
+const matchRule = z
+  .object({
+    rule: z.enum(['vatRegistrationNo', 'email', 'emailDomain', 'namePostCode']),
+    score: integer(z.number().int().min(1).max(100)),
+  })
+  .strict();
+/** One matching rule and the score a pair gets when it matches. */
+export type MatchRuleConfig = z.infer<typeof matchRule>;
+
+/** The matching rules used when the config names none. */
+export const DEFAULT_MATCH_RULES: MatchRuleConfig[] = [
+  { rule: 'vatRegistrationNo', score: 100 },
+  { rule: 'email', score: 90 },
+  { rule: 'namePostCode', score: 80 },
+  { rule: 'emailDomain', score: 60 },
+];
+
+/** The whole config file. */
+export const configSchema = z
+  .object({
+    connectors: z
+      .object({
+        /** The CRM side: contacts and companies. */
+        crm: connectorSchema,
+        /** The accounting side: customers, vendors and bank accounts. */
+        accounting: connectorSchema,
+      })
+      .strict(),
+    /**
+     * The business relation code per account kind. A kind is not synchronized until its code is
+     * set, as in NAV's Marketing Setup.
+     */
+    relationCodes: relationCodes.default({ customer: null, vendor: null, bankAccount: null }),
+    /** Field mappings per account kind; a kind without an entry maps every common field both ways. */
+    mappings: z
+      .object({
+        customer: mappingList.optional(),
+        vendor: mappingList.optional(),
+        bankAccount: mappingList.optional(),
+      })
+      .strict()
+      .default({}),
+    /** Account templates per kind and name, for creating an account from a contact. */
+    templates: z
+      .object({
+        customer: templatesOfKind.optional(),
+        vendor: templatesOfKind.optional(),
+        bankAccount: templatesOfKind.optional(),
+      })
+      .strict()
+      .default({}),
+    /** Create a company contact in the CRM for every new account of these kinds. */
+    automaticContacts: z
+      .object({ customer: boolean.default(false), vendor: boolean.default(false), bankAccount: boolean.default(false) })
+      .strict()
+      .default({ customer: false, vendor: false, bankAccount: false }),
+    /** How unlinked contacts and accounts are paired up for bulk linking. */
+    matching: z
+      .object({
+        rules: z.array(matchRule).min(1).default(DEFAULT_MATCH_RULES),
+        /** Pairs scoring below this are not proposed. */
+        minScore: integer(z.number().int().min(1).max(100)).default(60),
+      })
+      .strict()
+      .default({ rules: DEFAULT_MATCH_RULES, minScore: 60 }),
+    /** Person contacts: which of their own fields reach the accounts of their company. */
+    persons: z
+      .object({ fieldsToAccount: z.array(z.enum(CONTACT_FIELDS as [string, ...string[]])).default([]) })
+      .strict()
+      .default({ fieldsToAccount: [] }),
+    conflicts: z
+      .object({
+        /** Who wins when both sides changed a field at the very same time: first in the list. */
+        tieBreak: z
+          .tuple([z.enum(['crm', 'accounting']), z.enum(['crm', 'accounting'])])
+          .refine(([first, second]) => first !== second, 'name crm and accounting once each')
+          .default(['crm', 'accounting']),
+      })
+      .strict()
+      .default({ tieBreak: ['crm', 'accounting'] }),
+    server: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: integer(z.number().int().min(0).max(65535)).default(8080),
+        /** The address providers use to reach tandem's webhook routes (scheme, host, port). */
+        publicUrl: z.url().optional(),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8080 }),
+    queue: z
+      .object({
+        /** Prefix of every Redis key tandem's queues use. */
+        prefix: z.string().regex(/^[A-Za-z0-9_-]+$/).default('tandem'),
+        /** Change events planned at once (different contacts only; one contact is never planned twice at once). */
+        intakeConcurrency: integer(z.number().int().min(1).max(64)).default(8),
+        attempts: integer(z.number().int().min(1).max(50)).default(8),
+        /** First retry delay; doubled on each retry. */
+        backoff: duration.default(parseDuration('1s')),
+        /** How many finished jobs Redis keeps, so its memory stays flat. */
+        keepCompleted: integer(z.number().int().min(0)).default(1000),
+        keepFailed: integer(z.number().int().min(0)).default(5000),
+      })
+      .strict()
+      .default({ prefix: 'tandem', intakeConcurrency: 8, attempts: 8, backoff: 1000, keepCompleted: 1000, keepFailed: 5000 }),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    for (const kind of ACCOUNT_KINDS) {
+      (config.mappings[kind] ?? []).forEach((mapping, index) => {
+        if (kind !== 'bankAccount' && bankOnly.has(mapping.account)) {
+          ctx.addIssue({ code: 'custom', path: ['mappings', kind, index, 'account'], message: `'${mapping.account}' exists on bank accounts only` });
+        }
+      });
+    }
+  });
+
+/** The parsed config, with defaults filled in. */
+export type TandemConfig = z.infer<typeof configSchema>;
+
+/** The mappings in force for one account kind. */
+export function mappingsFor(config: TandemConfig, kind: AccountKind): FieldMapping[] {
+  return config.mappings[kind] ?? defaultMappings();
+}
+
+/**
+ * The built-in template of a kind the config has none for: a bank account needs bank details a
+ * contact never carries, so they must come with the request.
+ */
+export const BUILT_IN_TEMPLATES: Partial<Record<AccountKind, Record<string, AccountTemplate>>> = {
+  bankAccount: { default: { fields: {}, extra: {}, required: ['bankAccountNo|iban'], numberPrefix: 'T' } },
+};
+
+/** The templates of a kind: the configured ones, else the built-in ones, else none. */
+export function templatesFor(config: TandemConfig, kind: AccountKind): Record<string, AccountTemplate> | undefined {
+  return config.templates[kind] ?? BUILT_IN_TEMPLATES[kind];
+}

@@ -1,0 +1,42 @@
+/**
+ * Per-field last-writer-wins: of several sides that changed one field, the one whose source
+ * system says it changed last wins; equal times are broken by the configured order.
+ */
+import type { FieldValue, System } from './model';
+
+/** One side's claim on a field's new value. */
+export interface Candidate {
+  system: System;
+  /** For an account side: which relation it came from (customer, vendor or bank account). */
+  relationId?: string;
+  /** Order among several accounts at the same time (lower first). */
+  rank?: number;
+  value: FieldValue;
+  /** The source system's modification time (ISO 8601). */
+  modifiedAt: string;
+}
+
+/** The outcome of comparing candidates. */
+export interface Resolution {
+  winner: Candidate;
+  /** Present when candidates disagreed on the value. */
+  conflict?: { candidates: Candidate[]; reason: 'newer' | 'tieBreak' };
+}
+
+/** Picks the winning candidate; `tieBreak` lists systems from strongest to weakest. */
+export function lastWriterWins(candidates: readonly Candidate[], tieBreak: readonly System[]): Resolution {
+  if (candidates.length === 0) throw new Error('lastWriterWins needs at least one candidate');
+  const ordered = [...candidates].sort((a, b) => {
+    const byTime = Date.parse(b.modifiedAt) - Date.parse(a.modifiedAt);
+    if (byTime !== 0) return byTime;
+    const bySystem = tieBreak.indexOf(a.system) - tieBreak.indexOf(b.system);
+    if (bySystem !== 0) return bySystem;
+    return (a.rank ?? 0) - (b.rank ?? 0);
+  });
+  const winner = ordered[0] as Candidate;
+  const disagree = candidates.some((candidate) => candidate.value !== winner.value);
+  if (!disagree) return { winner };
+  const runnerUp = ordered.find((candidate) => candidate.value !== winner.value) as Candidate;
+  const reason = Date.parse(runnerUp.modifiedAt) === Date.parse(winner.modifiedAt) ? 'tieBreak' : 'newer';
+  return { winner, conflict: { candidates: ordered, reason } };
+}

@@ -1,0 +1,118 @@
+/**
+ * The canonical model: what tandem knows about a contact and an account, independent of any
+ * system. Field names follow the seed (NAV's contact and customer cards), in camelCase.
+ */
+
+/** The kinds of account a contact can have a business relation with. */
+export const ACCOUNT_KINDS = ['customer', 'vendor', 'bankAccount'] as const;
+/** A kind of account in the accounting system. */
+export type AccountKind = (typeof ACCOUNT_KINDS)[number];
+
+/** Every record type tandem reads or writes: contacts live in the CRM, accounts in accounting. */
+export type Entity = 'contact' | AccountKind;
+
+/** The two sides of every business relation. */
+export type System = 'crm' | 'accounting';
+
+/**
+ * The fields NAV copies between a contact and its customer, vendor or bank account
+ * (Name, Name 2, Address, ..., Territory Code).
+ */
+export const COMMON_FIELDS = [
+  'name',
+  'name2',
+  'address',
+  'address2',
+  'postCode',
+  'city',
+  'county',
+  'countryCode',
+  'phone',
+  'fax',
+  'email',
+  'homePage',
+  'vatRegistrationNo',
+  'currencyCode',
+  'languageCode',
+  'salespersonCode',
+  'territoryCode',
+] as const;
+/** A field every contact and every account carries. */
+export type CommonField = (typeof COMMON_FIELDS)[number];
+
+/** Fields only a contact has. */
+export const CONTACT_ONLY_FIELDS = ['mobile'] as const;
+/** Fields only a bank account has. */
+export const BANK_ACCOUNT_FIELDS = ['bankAccountNo', 'iban', 'swiftCode', 'bankBranchNo'] as const;
+
+/** A field of a contact. */
+export type ContactField = CommonField | (typeof CONTACT_ONLY_FIELDS)[number];
+/** A field of an account (bank account fields are empty on customers and vendors). */
+export type AccountField = CommonField | (typeof BANK_ACCOUNT_FIELDS)[number];
+
+export const CONTACT_FIELDS: readonly ContactField[] = [...COMMON_FIELDS, ...CONTACT_ONLY_FIELDS];
+export const ACCOUNT_FIELDS: readonly AccountField[] = [...COMMON_FIELDS, ...BANK_ACCOUNT_FIELDS];
+
+/** A field value as tandem compares it: text, or null for "empty". */
+export type FieldValue = string | null;
+
+/** A CRM contact: a company, or a person who belongs to a company. */
+export interface Contact {
+  entity: 'contact';
+  id: string;
+  type: 'company' | 'person';
+  /** For a person: the id of the company contact it belongs to. */
+  companyId: string | null;
+  fields: Partial<Record<ContactField, FieldValue>>;
+  /** The CRM's own last-modified time of the record (ISO 8601). */
+  modifiedAt: string;
+  /** Per-field modification times where the system keeps them (ISO 8601). */
+  fieldModifiedAt?: Partial<Record<ContactField, string>>;
+  /** An opaque version (etag) for optimistic concurrency, where the system has one. */
+  version?: string;
+}
+
+/** A customer, vendor or bank account in the accounting system. */
+export interface Account {
+  entity: AccountKind;
+  id: string;
+  /** The account's number as people see it (customer no., vendor no., bank account code). */
+  number: string | null;
+  fields: Partial<Record<AccountField, FieldValue>>;
+  modifiedAt: string;
+  fieldModifiedAt?: Partial<Record<AccountField, string>>;
+  /**
+   * Set when the system merged this account into another (Xero's MergedToContactID): the
+   * engine moves the business relation to the surviving account. A merge is never a deletion.
+   */
+  mergedInto?: string | null;
+  /** The system archived the account: it stays linked, but tandem writes nothing to it. */
+  archived?: boolean;
+  /** The person the account names as its contact, where the system keeps one. */
+  contactPerson?: { name: string; email?: FieldValue; phone?: FieldValue } | null;
+  version?: string;
+}
+
+/** Either side of a relation. */
+export type SyncRecord = Contact | Account;
+
+/** How a business relation came to be. */
+export type RelationOrigin = 'linked' | 'createdFromContact' | 'createdFromAccount' | 'automatic';
+
+/** A business relation: this contact is this customer, vendor or bank account. */
+export interface BusinessRelation {
+  id: string;
+  contactId: string;
+  accountKind: AccountKind;
+  accountId: string;
+  relationCode: string;
+  origin: RelationOrigin;
+  createdAt: string;
+}
+
+/** Normalises a raw value for comparison: empty and whitespace-only strings count as empty. */
+export function normalizeValue(value: unknown): FieldValue {
+  if (value === null || value === undefined) return null;
+  const text = String(value).trim();
+  return text === '' ? null : text;
+}

@@ -1,0 +1,247 @@
+/**
+ * The admin API as a table of routes: method, path, who may call it, the request schemas, the
+ * documented responses and the service call. The Fastify adapter (./index.ts) and the OpenAPI
+ * document (../openapi.ts) are both built from this one table.
+ */
+import type { z } from 'zod';
+import type { Actor, RelationService } from '../../app/relations/types';
+import * as s from './schemas';
+
+/** Who may call a route: reads need any token, changes an admin token. */
+export type Access = 'read' | 'change';
+
+/** The parsed request a handler gets. */
+export interface RouteInput<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  actor: Actor;
+  /** The Idempotency-Key header, when the route accepts one. */
+  idempotencyKey?: string;
+}
+
+/** What the handlers may use. */
+export interface RouteDeps {
+  service: RelationService;
+  status: () => Promise<s.DaemonStatus>;
+}
+
+/** A handler's answer; JSON unless `headers` set a content type. */
+export interface RouteResult {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/** One documented response. */
+export interface ResponseSpec {
+  description: string;
+  schema?: z.ZodType;
+}
+
+/** One route. */
+export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** Fastify syntax (`/api/relations/:id`). */
+  url: string;
+  operationId: string;
+  summary: string;
+  access: Access;
+  params: P;
+  query: Q;
+  body?: B;
+  /** Accepts an Idempotency-Key header. */
+  idempotent?: boolean;
+  responses: Record<number, ResponseSpec>;
+  handle(input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>, deps: RouteDeps): Promise<RouteResult>;
+}
+
+/** A route with its types erased, as the table holds it. */
+export type AdminRoute = RouteSpec<z.ZodType, z.ZodType, z.ZodType>;
+
+function route<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType = z.ZodUndefined>(spec: RouteSpec<P, Q, B>): AdminRoute {
+  return spec as unknown as AdminRoute;
+}
+
+const ok = (body: unknown) => ({ status: 200, body });
+const created = (body: unknown) => ({ status: 201, body });
+const asList = <T>(value: T | T[] | undefined): T[] | undefined => (value === undefined ? undefined : Array.isArray(value) ? value : [value]);
+
+/** Every admin route. */
+export const ADMIN_ROUTES: readonly AdminRoute[] = [
+  route({
+    method: 'GET',
+    url: '/api/relations',
+    operationId: 'listRelations',
+    summary: 'Business relations, optionally of one account kind or one contact',
+    access: 'read',
+    params: s.noParams,
+    query: s.relationsQuery,
+    responses: { 200: { description: 'The relations', schema: s.relationSchema.array() } },
+    handle: async ({ query }, { service }) => ok(await service.listRelations(query)),
+  }),
+  route({
+    method: 'GET',
+    url: '/api/relations/:id',
+    operationId: 'getRelation',
+    summary: 'One business relation',
+    access: 'read',
+    params: s.idParams,
+    query: s.noQuery,
+    responses: { 200: { description: 'The relation', schema: s.relationSchema } },
+    handle: async ({ params }, { service }) => ok(await service.getRelation(params.id)),
+  }),
+  route({
+    method: 'GET',
+    url: '/api/relations/:id/status',
+    operationId: 'relationStatus',
+    summary: 'Both records of a relation side by side, pending jobs, the last error and conflicts',
+    access: 'read',
+    params: s.idParams,
+    query: s.noQuery,
+    responses: { 200: { description: 'The status', schema: s.relationStatusSchema } },
+    handle: async ({ params }, { service }) => ok(await service.relationStatus(params.id)),
+  }),
+  route({
+    method: 'POST',
+    url: '/api/relations',
+    operationId: 'link',
+    summary: 'Links an existing contact with an existing account and reconciles them once',
+    access: 'change',
+    params: s.noParams,
+    query: s.noQuery,
+    body: s.linkBody,
+    responses: { 201: { description: 'Linked; the field changes the reconciliation made', schema: s.linkResultSchema } },
+    handle: async ({ body, actor }, { service }) => created(await service.link(body, actor)),
+  }),
+  route({
+    method: 'DELETE',
+    url: '/api/relations/:id',
+    operationId: 'unlink',
+    summary: 'Removes a business relation; both records stay',
+    access: 'change',
+    params: s.idParams,
+    query: s.noQuery,
+    responses: { 200: { description: 'The removed relation', schema: s.relationSchema } },
+    handle: async ({ params, actor }, { service }) => ok(await service.unlink(params.id, actor)),
+  }),
+  route({
+    method: 'POST',
+    url: '/api/contacts/:contactId/accounts',
+    operationId: 'createAccountFromContact',
+    summary: "Creates a customer, vendor or bank account from a contact and links it (NAV's Create as Customer)",
+    access: 'change',
+    params: s.contactParams,
+    query: s.noQuery,
+    body: s.createAccountBody,
+    idempotent: true,
+    responses: {
+      201: { description: 'Created and linked', schema: s.createdAccountSchema },
+      200: { description: 'It already existed (same contact and kind, or same Idempotency-Key)', schema: s.createdAccountSchema },
+    },
+    handle: async ({ params, body, actor, idempotencyKey }, { service }) => {
+      const result = await service.createAccountFromContact({ contactId: params.contactId, ...body, idempotencyKey }, actor);
+      return { status: result.created ? 201 : 200, body: result };
+    },
+  }),
+  route({
+    method: 'POST',
+    url: '/api/accounts/:kind/:accountId/contact',
+    operationId: 'createContactFromAccount',
+    summary: "Creates a company contact (and its contact person) from an account and links it (NAV's Create Contact)",
+    access: 'change',
+    params: s.accountParams,
+    query: s.noQuery,
+    idempotent: true,
+    responses: {
+      201: { description: 'Created and linked', schema: s.createdContactSchema },
+      200: { description: 'It already existed', schema: s.createdContactSchema },
+    },
+    handle: async ({ params, actor, idempotencyKey }, { service }) => {
+      const result = await service.createContactFromAccount({ accountKind: params.kind, accountId: params.accountId, idempotencyKey }, actor);
+      return { status: result.created ? 201 : 200, body: result };
+    },
+  }),
+  route({
+    method: 'GET',
+    url: '/api/matches',
+    operationId: 'proposeMatches',
+    summary: 'Proposes pairs of unlinked contacts and accounts (dry run: nothing is linked)',
+    access: 'read',
+    params: s.noParams,
+    query: s.matchesQuery,
+    responses: { 200: { description: 'The proposal', schema: s.matchProposalSchema } },
+    handle: async ({ query }, { service }) => ok(await service.proposeMatches({ kinds: asList(query.kind) })),
+  }),
+  route({
+    method: 'POST',
+    url: '/api/matches/apply',
+    operationId: 'applyMatches',
+    summary: 'Links the unambiguous pairs of a fresh proposal',
+    access: 'change',
+    params: s.noParams,
+    query: s.noQuery,
+    body: s.applyMatchesBody,
+    responses: { 200: { description: 'What was linked, what failed and what needs review', schema: s.applyResultSchema } },
+    handle: async ({ body, actor }, { service }) => ok(await service.applyMatches(body ?? {}, actor)),
+  }),
+  route({
+    method: 'GET',
+    url: '/api/contacts/:contactId/interactions',
+    operationId: 'listInteractions',
+    summary: "A contact's interaction log",
+    access: 'read',
+    params: s.contactParams,
+    query: s.noQuery,
+    responses: { 200: { description: 'The interactions', schema: s.interactionSchema.array() } },
+    handle: async ({ params }, { service }) => ok(await service.listInteractions(params.contactId)),
+  }),
+  route({
+    method: 'POST',
+    url: '/api/contacts/:contactId/interactions',
+    operationId: 'recordInteraction',
+    summary: "Records an interaction in a contact's log",
+    access: 'change',
+    params: s.contactParams,
+    query: s.noQuery,
+    body: s.interactionBody,
+    responses: { 201: { description: 'The recorded interaction', schema: s.interactionSchema } },
+    handle: async ({ params, body, actor }, { service }) => created(await service.recordInteraction(params.contactId, body, actor)),
+  }),
+  route({
+    method: 'POST',
+    url: '/api/contacts/:contactId/documents',
+    operationId: 'createDocument',
+    summary: "Starts a quote or order for the contact's linked customer or vendor",
+    access: 'change',
+    params: s.contactParams,
+    query: s.noQuery,
+    body: s.documentBody,
+    idempotent: true,
+    responses: { 201: { description: 'The started document and the interaction recording it', schema: s.createdDocumentSchema } },
+    handle: async ({ params, body, actor, idempotencyKey }, { service }) =>
+      created(await service.createDocument(params.contactId, { type: body.type, idempotencyKey }, actor)),
+  }),
+  route({
+    method: 'GET',
+    url: '/api/audit',
+    operationId: 'audit',
+    summary: 'The audit log, filtered (filters combine with AND)',
+    access: 'read',
+    params: s.noParams,
+    query: s.auditQuery,
+    responses: { 200: { description: 'Audit entries', schema: s.auditListSchema } },
+    handle: async ({ query }, { service }) => ok(await service.audit(query)),
+  }),
+  route({
+    method: 'GET',
+    url: '/api/status',
+    operationId: 'status',
+    summary: 'The daemon: role, uptime, connectors, queue job counts, relations per kind, relation codes',
+    access: 'read',
+    params: s.noParams,
+    query: s.noQuery,
+    responses: { 200: { description: 'The status', schema: s.daemonStatusSchema } },
+    handle: async (_input, { status }) => ok(await status()),
+  }),
+];

@@ -1,0 +1,192 @@
+/**
+ * Bearer tokens for the admin API. Admin tokens may read and change; viewer tokens may only read.
+ * Tokens come from TANDEM_ADMIN_TOKENS and TANDEM_VIEWER_TOKENS (comma-separated).
+ * The browser console signs in once with a token and then carries a session cookie instead.
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+/** What a token allows. */
+export type AccessLevel = 'admin' | 'viewer';
+
+/** The configured tokens per access level. */
+export interface AdminTokens {
+  admin: string[];
+  viewer: string[];
+}
+
+/** Shorter tokens are too easy to guess to guard a write API. */
+export const MIN_TOKEN_LENGTH = 16;
+
+/** A token variable holds a token that is too short; the daemon refuses to start. */
+export class AdminTokenError extends Error {
+  readonly code = 'ADMIN_TOKEN_INVALID';
+  constructor(message: string) {
+    super(message);
+    this.name = 'AdminTokenError';
+  }
+}
+
+/**
+ * Reads the tokens from the environment; null when neither variable is set (the admin API is then
+ * not mounted). Throws AdminTokenError naming the variable and position of a token that is too short.
+ */
+export function adminTokensFromEnv(env: NodeJS.ProcessEnv = process.env): AdminTokens | null {
+  const admin = splitTokens(env, 'TANDEM_ADMIN_TOKENS');
+  const viewer = splitTokens(env, 'TANDEM_VIEWER_TOKENS');
+  if (admin.length === 0 && viewer.length === 0) return null;
+  return { admin, viewer };
+}
+
+function splitTokens(env: NodeJS.ProcessEnv, variable: string): string[] {
+  const tokens = (env[variable] ?? '')
+    .split(',')
+    .map((token) => token.trim())
+    .filter((token) => token !== '');
+  tokens.forEach((token, index) => {
+    if (token.length < MIN_TOKEN_LENGTH) {
+      throw new AdminTokenError(
+        `${variable}: token ${index + 1} has ${token.length} characters; each token needs at least ${MIN_TOKEN_LENGTH} ` +
+          `(generate one with 'openssl rand -hex 32')`,
+      );
+    }
+  });
+  return tokens;
+}
+
+/**
+ * Compares in constant time. Hashing both sides first gives buffers of equal length, so a token of
+ * another length neither throws nor returns early.
+ */
+export function tokensEqual(given: string, expected: string): boolean {
+  const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/** The access level of a presented token, or null when it is none of the configured ones. */
+export function accessLevelOf(token: string, tokens: AdminTokens): AccessLevel | null {
+  // Check every token, so the time taken does not tell which list (or position) matched.
+  let level: AccessLevel | null = null;
+  for (const candidate of tokens.viewer) if (tokensEqual(token, candidate) && level === null) level = 'viewer';
+  for (const candidate of tokens.admin) if (tokensEqual(token, candidate)) level = 'admin';
+  return level;
+}
+
+/** The token of an `Authorization: Bearer <token>` header, or null. */
+export function bearerToken(header: string | undefined): string | null {
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? '');
+  return match?.[1] ?? null;
+}
+
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The browser session's cookie. */
+export const SESSION_COOKIE = 'tandem_session';
+/** How long a browser session lasts. */
+export const SESSION_TTL_SECONDS = 12 * 3600;
+/** The header the console's pages send with every change; a cross-site form cannot set it. */
+export const CSRF_HEADER = 'x-tandem-request';
+
+/**
+ * A session cookie value: `<level>.<expires>.<mac>`, the MAC keyed with the token itself. The
+ * cookie never holds the token, every process of a split deployment can check it without shared
+ * state, and removing a token from the environment ends its sessions.
+ */
+export function createSession(token: string, level: AccessLevel, nowMs = Date.now()): string {
+  const expires = Math.floor(nowMs / 1000) + SESSION_TTL_SECONDS;
+  return `${level}.${expires}.${sessionMac(token, level, expires)}`;
+}
+
+function sessionMac(token: string, level: AccessLevel, expires: number): string {
+  return createHmac('sha256', token).update(`tandem-session.v1.${level}.${expires}`).digest('base64url');
+}
+
+/** The access level of a session cookie value, or null when it is malformed, expired or its token is gone. */
+export function sessionLevel(value: string, tokens: AdminTokens, nowMs = Date.now()): AccessLevel | null {
+  const match = /^(admin|viewer)\.(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(value);
+  if (!match) return null;
+  const level = match[1] as AccessLevel;
+  const expires = Number(match[2]);
+  if (expires * 1000 <= nowMs) return null;
+  let valid = false;
+  for (const token of tokens[level]) if (tokensEqual(match[3] ?? '', sessionMac(token, level, expires))) valid = true;
+  return valid ? level : null;
+}
+
+/** One cookie of a Cookie header, or null. */
+export function cookieValue(header: string | undefined, name: string): string | null {
+  for (const part of (header ?? '').split(';')) {
+    const separator = part.indexOf('=');
+    if (separator > 0 && part.slice(0, separator).trim() === name) return decodeURIComponent(part.slice(separator + 1).trim());
+  }
+  return null;
+}
+
+/** How a request proved who it is. */
+export type Authentication =
+  | { level: AccessLevel; via: 'bearer' | 'cookie' }
+  | { level: null; problem: 'missing' | 'invalid_token' | 'invalid_session' };
+
+/** Checks the bearer header, or without one the session cookie. A wrong bearer token does not fall back to the cookie. */
+export function authenticate(request: FastifyRequest, tokens: AdminTokens): Authentication {
+  const token = bearerToken(request.headers.authorization);
+  if (token !== null) {
+    const level = accessLevelOf(token, tokens);
+    return level === null ? { level: null, problem: 'invalid_token' } : { level, via: 'bearer' };
+  }
+  const session = cookieValue(request.headers.cookie, SESSION_COOKIE);
+  if (session === null) return { level: null, problem: 'missing' };
+  const level = sessionLevel(session, tokens);
+  return level === null ? { level: null, problem: 'invalid_session' } : { level, via: 'cookie' };
+}
+
+/** True for a method that only reads. */
+export const isReadMethod = (method: string) => READ_METHODS.has(method);
+
+/** True when a change carries the console's CSRF header. */
+export const hasCsrfHeader = (request: FastifyRequest) => request.headers[CSRF_HEADER] === '1';
+
+/**
+ * An onRequest hook: 401 with `WWW-Authenticate: Bearer` without a known token or session, 403
+ * when a viewer asks for a change, and 403 for a change made with the session cookie but without
+ * the CSRF header. The access level is kept on the request for the handlers.
+ */
+export function requireToken(tokens: AdminTokens) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    const auth = authenticate(request, tokens);
+    if (auth.level === null) {
+      const messages = {
+        missing: 'send an admin or viewer token as Authorization: Bearer <token>',
+        invalid_token: 'the token is not one of the configured admin or viewer tokens',
+        invalid_session: 'the session has expired or its token was removed; sign in again at /ui/login',
+      };
+      reply
+        .code(401)
+        .header('www-authenticate', auth.problem === 'missing' ? 'Bearer realm="tandem"' : 'Bearer realm="tandem", error="invalid_token"')
+        .send({ error: 'UNAUTHORIZED', message: messages[auth.problem] });
+      return reply;
+    }
+    if (auth.level === 'viewer' && !isReadMethod(request.method)) {
+      reply.code(403).send({ error: 'FORBIDDEN', message: 'a viewer token may only read; changes need an admin token' });
+      return reply;
+    }
+    if (auth.via === 'cookie' && !isReadMethod(request.method) && !hasCsrfHeader(request)) {
+      reply.code(403).send({ error: 'CSRF', message: `a change made with the session cookie must carry the header ${CSRF_HEADER}: 1` });
+      return reply;
+    }
+    accessLevels.set(request, auth.level);
+    return undefined;
+  };
+}
+
+const accessLevels = new WeakMap<FastifyRequest, AccessLevel>();
+
+/** The access level requireToken granted to a request. */
+export function accessLevelOfRequest(request: FastifyRequest): AccessLevel | undefined {
+  return accessLevels.get(request);
+}
+
+/** Records the access level of a request authenticated elsewhere (the console's pages and queue board). */
+export function grantAccessLevel(request: FastifyRequest, level: AccessLevel): void {
+  accessLevels.set(request, level);
+}

@@ -1,0 +1,31 @@
+/**
+ * The one place that decides what a failure means for a job: retried with backoff, rate limited
+ * (retried after the provider's wait without using up an attempt), or final.
+ */
+import { UnrecoverableError } from 'bullmq';
+import { ConnectorError, RateLimitedError } from '../../connectors/errors';
+
+/** How a failure is to be handled. */
+export type FailureClass = { kind: 'rateLimited'; waitMs: number } | { kind: 'final'; reason: string } | { kind: 'retry'; reason: string };
+
+/** Classifies an error thrown while running a job. */
+export function classifyFailure(error: unknown): FailureClass {
+  if (error instanceof RateLimitedError) return { kind: 'rateLimited', waitMs: error.retryAfterMs };
+  if (error instanceof ConnectorError) {
+    const reason = `${error.code}: ${error.message}`;
+    // A stale etag, a missing record, refused credentials or a rejected payload will fail the
+    // same way again: fail the write now, so the planner can re-read and decide afresh.
+    if (error.code === 'TRANSIENT') return { kind: 'retry', reason };
+    return { kind: 'final', reason };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { kind: 'retry', reason: message };
+}
+
+/** Turns a final failure into BullMQ's UnrecoverableError, keeping the code in the message. */
+export function toJobError(error: unknown): Error {
+  const failure = classifyFailure(error);
+  if (failure.kind === 'final') return new UnrecoverableError(failure.reason);
+  if (error instanceof ConnectorError) return new Error(`${error.code}: ${error.message}`);
+  return error instanceof Error ? error : new Error(String(error));
+}

@@ -1,0 +1,33 @@
+/**
+ * Errors the store raises besides `RelationConflictError` (declared with the `Store` interface).
+ */
+
+/** A row read from the database does not have the shape the schema promises. */
+export class InvalidStoredRowError extends Error {
+  readonly code = 'STORE_INVALID_ROW';
+  constructor(
+    readonly table: string,
+    detail: string,
+  ) {
+    super(`unexpected row in ${table}: ${detail}`);
+    this.name = 'InvalidStoredRowError';
+  }
+}
+
+/** An audit query asked for something the store will not do (for example a limit below 1). */
+export class InvalidAuditQueryError extends Error {
+  readonly code = 'STORE_INVALID_AUDIT_QUERY';
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidAuditQueryError';
+  }
+}
+
+/** A Postgres schema name that is not a plain lower-case identifier. */
+export class InvalidSchemaNameError extends Error {
+  readonly code = 'STORE_INVALID_SCHEMA_NAME';
+  constructor(readonly schema: string) {
+    super(`schema name must be a lower-case identifier ([a-z_][a-z0-9_]*), got '${schema}'`);
+    this.name = 'InvalidSchemaNameError';
+  }
+}

@@ -1,0 +1,13 @@
+/** The mapping store's public surface: the `Store` contract, its SQL implementation, factories. */
+export * from './types';
+export { InvalidAuditQueryError, InvalidSchemaNameError, InvalidStoredRowError } from './errors';
+export { openStore, openPostgresStore, openPgliteStore, DEFAULT_DATA_DIR } from './open-store';
+export type { StoreLocation } from './open-store';
+export { SqlStore, DEFAULT_AUDIT_LIMIT, MAX_AUDIT_LIMIT } from './sql-store';
+export type { SqlExecutor, SqlQueryable, SqlRow } from './sql-executor';
+export { createPostgresExecutor } from './postgres-executor';
+export type { PostgresExecutorOptions } from './postgres-executor';
+export { createPgliteExecutor, IN_MEMORY } from './pglite-executor';
+export { runMigrations } from './migrate';
+export { MIGRATIONS } from './migrations';
+export type { Migration } from './migrations';

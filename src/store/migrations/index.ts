@@ -1,0 +1,20 @@
+import { INITIAL_SCHEMA } from './001-initial-schema';
+import { INTERACTIONS_AND_OPERATIONS } from './002-interactions-operations';
+import { CONSOLE_TABLES } from './003-console';
+
+/** One schema change, applied once, in version order. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * Every migration, oldest first. Kept as TypeScript strings rather than .sql files so `tsc`
+ * ships them in dist without a copy step. Append only: never edit one that has been released.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial schema', sql: INITIAL_SCHEMA },
+  { version: 2, name: 'interactions and operations', sql: INTERACTIONS_AND_OPERATIONS },
+  { version: 3, name: 'match rejections and config versions', sql: CONSOLE_TABLES },
+];

@@ -1,0 +1,68 @@
+import type { PGlite } from '@electric-sql/pglite';
+import { AsyncMutex } from './async-mutex';
+import type { SqlExecutor, SqlQueryable, SqlRow } from './sql-executor';
+
+/** The data directory value that means "keep everything in memory". */
+export const IN_MEMORY = 'memory://';
+
+/**
+ * A `SqlExecutor` over an embedded PGlite database in `dataDir` (a filesystem path), or in memory
+ * when `dataDir` is undefined or `memory://`.
+ */
+export async function createPgliteExecutor(dataDir?: string): Promise<SqlExecutor> {
+  // Loaded on demand: the WASM build is large and a Postgres deployment never needs it.
+  const { PGlite } = await import('@electric-sql/pglite');
+  const inMemory = dataDir === undefined || dataDir === IN_MEMORY;
+  const db = inMemory ? await PGlite.create() : await PGlite.create(dataDir);
+  return new PgliteExecutor(db);
+}
+
+/**
+ * PGlite is one session: a statement sent while another caller's BEGIN is open would run inside
+ * that transaction (and vanish with its rollback). Every top-level statement and every
+ * transaction therefore takes the same lock; statements inside a transaction use its handle.
+ */
+class PgliteExecutor implements SqlExecutor {
+  readonly backend = 'pglite';
+  private readonly lock = new AsyncMutex();
+
+  constructor(private readonly db: PGlite) {}
+
+  query(text: string, params: readonly unknown[] = []): Promise<SqlRow[]> {
+    return this.lock.run(() => this.direct.query(text, params));
+  }
+
+  execScript(text: string): Promise<void> {
+    return this.lock.run(() => this.direct.execScript(text));
+  }
+
+  transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+    return this.lock.run(async () => {
+      await this.db.query('BEGIN');
+      try {
+        const result = await fn(this.direct);
+        await this.db.query('COMMIT');
+        return result;
+      } catch (error) {
+        // The caller needs the error that aborted the transaction, not a failure of the rollback.
+        await this.db.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  close(): Promise<void> {
+    return this.lock.run(() => this.db.close());
+  }
+
+  /** Statements without the lock, for use by whoever holds it. */
+  private readonly direct: SqlQueryable = {
+    query: async (text, params = []) => {
+      const result = await this.db.query<SqlRow>(text, [...params]);
+      return result.rows;
+    },
+    execScript: async (text) => {
+      await this.db.exec(text);
+    },
+  };
+}

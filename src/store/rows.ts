@@ -1,0 +1,215 @@
+/**
+ * Pure mappers from database rows to the store's domain types. Rows are parsed, not cast: a value
+ * the schema should have prevented (an unknown kind, a missing timestamp) fails loudly here
+ * instead of travelling on as a wrong type.
+ */
+import { z } from 'zod';
+import { ACCOUNT_KINDS, type BusinessRelation } from '../core/model';
+import { InvalidStoredRowError } from './errors';
+import type { SqlRow } from './sql-executor';
+import type { AuditEntry, MatchRejection, OperationState, ShadowEntry, StoredConfigVersion, StoredInteraction } from './types';
+
+// Both drivers parse timestamptz into Date; a string is accepted too so a driver configured to
+// return raw text still works.
+const timestamp = z.union([z.date(), z.string()]).transform((value, context) => {
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) {
+    context.addIssue({ code: 'custom', message: `not a timestamp: ${String(value)}` });
+    return z.NEVER;
+  }
+  return date.toISOString();
+});
+const nullableTimestamp = timestamp.nullable();
+const nullableText = z.string().nullable();
+const accountKind = z.enum(ACCOUNT_KINDS);
+
+const relationRow = z.object({
+  id: z.string(),
+  contact_id: z.string(),
+  account_kind: accountKind,
+  account_id: z.string(),
+  relation_code: z.string(),
+  origin: z.enum(['linked', 'createdFromContact', 'createdFromAccount', 'automatic']),
+  created_at: timestamp,
+});
+
+const shadowRow = z.object({
+  relation_id: z.string(),
+  side: z.enum(['contact', 'account']),
+  field: z.string(),
+  value: nullableText,
+  source_modified_at: timestamp,
+  synced_at: timestamp,
+});
+
+// jsonb arrives parsed from both drivers; text is tolerated for the same reason as timestamps.
+const details = z
+  .union([z.record(z.string(), z.unknown()), z.string()])
+  .nullable()
+  .transform((value, context) => {
+    if (typeof value !== 'string') return value;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      parsed = undefined;
+    }
+    const record = z.record(z.string(), z.unknown()).safeParse(parsed);
+    if (!record.success) {
+      context.addIssue({ code: 'custom', message: 'details is not a JSON object' });
+      return z.NEVER;
+    }
+    return record.data;
+  });
+
+const auditRow = z.object({
+  // Selected as id::text: pg returns bigint as a string, PGlite as a number.
+  id: z.string(),
+  kind: z.enum(['fieldChange', 'conflict', 'link', 'unlink', 'create', 'delete']),
+  relation_id: nullableText,
+  contact_id: nullableText,
+  account_kind: accountKind.nullable(),
+  account_id: nullableText,
+  field: nullableText,
+  old_value: nullableText,
+  new_value: nullableText,
+  direction: z.enum(['toAccounting', 'toCrm']).nullable(),
+  source_system: z.enum(['crm', 'accounting', 'tandem']).nullable(),
+  source_modified_at: nullableTimestamp,
+  job_id: nullableText,
+  details,
+  applied_at: timestamp,
+});
+
+function parseRow<S extends z.ZodType>(table: string, schema: S, row: SqlRow): z.output<S> {
+  const result = schema.safeParse(row);
+  if (!result.success) {
+    const issues = result.error.issues
+      .map((issue) => `${issue.path.join('.') || '(row)'}: ${issue.message}`)
+      .join('; ');
+    throw new InvalidStoredRowError(table, issues);
+  }
+  return result.data;
+}
+
+/** A business_relation row as a `BusinessRelation`. */
+export function toBusinessRelation(row: SqlRow): BusinessRelation {
+  const r = parseRow('business_relation', relationRow, row);
+  return {
+    id: r.id,
+    contactId: r.contact_id,
+    accountKind: r.account_kind,
+    accountId: r.account_id,
+    relationCode: r.relation_code,
+    origin: r.origin,
+    createdAt: r.created_at,
+  };
+}
+
+/** A relation_shadow row as a `ShadowEntry`. */
+export function toShadowEntry(row: SqlRow): ShadowEntry {
+  const r = parseRow('relation_shadow', shadowRow, row);
+  return {
+    relationId: r.relation_id,
+    side: r.side,
+    field: r.field,
+    value: r.value,
+    sourceModifiedAt: r.source_modified_at,
+    syncedAt: r.synced_at,
+  };
+}
+
+/** An audit_log row as an `AuditEntry`. */
+export function toAuditEntry(row: SqlRow): AuditEntry {
+  const r = parseRow('audit_log', auditRow, row);
+  return {
+    id: r.id,
+    kind: r.kind,
+    relationId: r.relation_id,
+    contactId: r.contact_id,
+    accountKind: r.account_kind,
+    accountId: r.account_id,
+    field: r.field,
+    oldValue: r.old_value,
+    newValue: r.new_value,
+    direction: r.direction,
+    sourceSystem: r.source_system,
+    sourceModifiedAt: r.source_modified_at,
+    jobId: r.job_id,
+    details: r.details,
+    appliedAt: r.applied_at,
+  };
+}
+
+const interactionRow = z.object({
+  id: z.string(),
+  contact_id: z.string(),
+  type: z.string(),
+  description: z.string(),
+  occurred_at: timestamp,
+  who: z.string(),
+  source: z.enum(['tandem', 'external']),
+  relation_id: nullableText,
+  details,
+  created_at: timestamp,
+});
+
+/** An interaction row as a `StoredInteraction`. */
+export function toInteraction(row: SqlRow): StoredInteraction {
+  const r = parseRow('interaction', interactionRow, row);
+  return {
+    id: r.id,
+    contactId: r.contact_id,
+    type: r.type,
+    description: r.description,
+    occurredAt: r.occurred_at,
+    who: r.who,
+    source: r.source,
+    relationId: r.relation_id,
+    details: r.details,
+    createdAt: r.created_at,
+  };
+}
+
+const operationRow = z.object({
+  key: z.string(),
+  kind: z.string(),
+  state: z.enum(['started', 'done', 'failed']),
+  result: details,
+  error: nullableText,
+  started_at: timestamp,
+});
+
+/** A relation_operation row as an `OperationState`. */
+export function toOperation(row: SqlRow): OperationState {
+  const r = parseRow('relation_operation', operationRow, row);
+  return { key: r.key, kind: r.kind, state: r.state, result: r.result, error: r.error, startedAt: r.started_at };
+}
+
+const matchRejectionRow = z.object({
+  contact_id: z.string(),
+  account_kind: accountKind,
+  account_id: z.string(),
+  rejected_by: z.string(),
+  rejected_at: timestamp,
+});
+
+/** A match_rejection row as a `MatchRejection`. */
+export function toMatchRejection(row: SqlRow): MatchRejection {
+  const r = parseRow('match_rejection', matchRejectionRow, row);
+  return { contactId: r.contact_id, accountKind: r.account_kind, accountId: r.account_id, rejectedBy: r.rejected_by, rejectedAt: r.rejected_at };
+}
+
+const configVersionRow = z.object({
+  version: z.number().int(),
+  saved_at: timestamp,
+  saved_by: z.string(),
+  comment: nullableText,
+  yaml: z.string(),
+});
+
+/** A config_version row as a `StoredConfigVersion`. */
+export function toConfigVersion(row: SqlRow): StoredConfigVersion {
+  const r = parseRow('config_version', configVersionRow, row);
+  return { version: r.version, savedAt: r.saved_at, savedBy: r.saved_by, comment: r.comment, yaml: r.yaml };
+}

@@ -1,0 +1,513 @@
+import { randomUUID } from 'node:crypto';
+import type { AccountKind, BusinessRelation } from '../core/model';
+import { InvalidAuditQueryError } from './errors';
+import { runMigrations } from './migrate';
+import { toAuditEntry, toBusinessRelation, toConfigVersion, toInteraction, toMatchRejection, toOperation, toShadowEntry } from './rows';
+import {
+  constraintOf,
+  sqlStateOf,
+  UNIQUE_VIOLATION,
+  type SqlExecutor,
+  type SqlQueryable,
+} from './sql-executor';
+import {
+  RelationConflictError,
+  type AuditEntry,
+  type AuditQuery,
+  type MatchRejection,
+  type NewAuditEntry,
+  type NewInteraction,
+  type NewRelation,
+  type OperationClaim,
+  type OperationState,
+  type ShadowEntry,
+  type Store,
+  type StoredConfigVersion,
+  type StoredInteraction,
+} from './types';
+
+/** Rows returned by `queryAudit` when the query sets no limit. */
+export const DEFAULT_AUDIT_LIMIT = 1000;
+/** The most rows one `queryAudit` call returns, whatever limit it asks for. */
+export const MAX_AUDIT_LIMIT = 10000;
+
+// Postgres accepts at most 65535 parameters per statement; batches stay well below.
+const ROWS_PER_INSERT = 500;
+
+const RELATION_COLUMNS =
+  'id, contact_id, account_kind, account_id, relation_code, origin, created_at';
+const SHADOW_COLUMNS = 'relation_id, side, field, value, source_modified_at, synced_at';
+const INTERACTION_COLUMNS =
+  'id, contact_id, type, description, occurred_at, who, source, relation_id, details, created_at';
+const OPERATION_COLUMNS = 'key, kind, state, result, error, started_at';
+const AUDIT_COLUMNS =
+  'id::text AS id, kind, relation_id, contact_id, account_kind, account_id, field, old_value, ' +
+  'new_value, direction, source_system, source_modified_at, job_id, details, applied_at';
+
+const CONFIG_VERSION_COLUMNS = 'version, saved_at, saved_by, comment, yaml';
+
+const ACCOUNT_KIND_WORDS: Record<AccountKind, string> = {
+  customer: 'customer',
+  vendor: 'vendor',
+  bankAccount: 'bank account',
+};
+
+/** The `Store` over SQL: the same statements on Postgres and on PGlite. */
+export class SqlStore implements Store {
+  constructor(private readonly sql: SqlExecutor) {}
+
+  migrate(): Promise<void> {
+    return runMigrations(this.sql);
+  }
+
+  close(): Promise<void> {
+    return this.sql.close();
+  }
+
+  async createRelation(relation: NewRelation): Promise<BusinessRelation> {
+    try {
+      const rows = await this.sql.query(
+        `INSERT INTO business_relation
+           (id, contact_id, account_kind, account_id, relation_code, origin)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         RETURNING ${RELATION_COLUMNS}`,
+        [
+          randomUUID(),
+          relation.contactId,
+          relation.accountKind,
+          relation.accountId,
+          relation.relationCode,
+          relation.origin,
+        ],
+      );
+      return toBusinessRelation(single(rows, 'INSERT ... RETURNING'));
+    } catch (error) {
+      if (sqlStateOf(error) !== UNIQUE_VIOLATION) throw error;
+      throw await this.describeConflict(relation, constraintOf(error), error);
+    }
+  }
+
+  async getRelation(id: string): Promise<BusinessRelation | null> {
+    const rows = await this.sql.query(
+      `SELECT ${RELATION_COLUMNS} FROM business_relation WHERE id = $1`,
+      [id],
+    );
+    return rows[0] === undefined ? null : toBusinessRelation(rows[0]);
+  }
+
+  async findRelationsByContact(contactId: string): Promise<BusinessRelation[]> {
+    const rows = await this.sql.query(
+      `SELECT ${RELATION_COLUMNS} FROM business_relation WHERE contact_id = $1
+       ORDER BY account_kind, created_at, id`,
+      [contactId],
+    );
+    return rows.map(toBusinessRelation);
+  }
+
+  async findRelationByAccount(
+    kind: AccountKind,
+    accountId: string,
+  ): Promise<BusinessRelation | null> {
+    const rows = await this.sql.query(
+      `SELECT ${RELATION_COLUMNS} FROM business_relation
+       WHERE account_kind = $1 AND account_id = $2`,
+      [kind, accountId],
+    );
+    return rows[0] === undefined ? null : toBusinessRelation(rows[0]);
+  }
+
+  async listRelations(
+    options: { kind?: AccountKind; limit?: number; offset?: number } = {},
+  ): Promise<BusinessRelation[]> {
+    // LIMIT NULL means no limit, so one statement covers every combination of options.
+    const rows = await this.sql.query(
+      `SELECT ${RELATION_COLUMNS} FROM business_relation
+       WHERE ($1::text IS NULL OR account_kind = $1::text)
+       ORDER BY created_at, id
+       LIMIT $2::integer OFFSET $3::integer`,
+      [options.kind ?? null, options.limit ?? null, options.offset ?? 0],
+    );
+    return rows.map(toBusinessRelation);
+  }
+
+  async deleteRelation(id: string): Promise<boolean> {
+    // relation_shadow rows go with it (ON DELETE CASCADE); audit rows stay.
+    const rows = await this.sql.query('DELETE FROM business_relation WHERE id = $1 RETURNING id', [
+      id,
+    ]);
+    return rows.length > 0;
+  }
+
+  async getShadow(relationId: string): Promise<ShadowEntry[]> {
+    const rows = await this.sql.query(
+      `SELECT ${SHADOW_COLUMNS} FROM relation_shadow WHERE relation_id = $1 ORDER BY side, field`,
+      [relationId],
+    );
+    return rows.map(toShadowEntry);
+  }
+
+  async getShadows(relationIds: string[]): Promise<Map<string, ShadowEntry[]>> {
+    const shadows = new Map<string, ShadowEntry[]>();
+    if (relationIds.length === 0) return shadows;
+    const rows = await this.sql.query(
+      `SELECT ${SHADOW_COLUMNS} FROM relation_shadow WHERE relation_id = ANY($1::text[])
+       ORDER BY relation_id, side, field`,
+      [[...new Set(relationIds)]],
+    );
+    for (const entry of rows.map(toShadowEntry)) {
+      const list = shadows.get(entry.relationId);
+      if (list === undefined) shadows.set(entry.relationId, [entry]);
+      else list.push(entry);
+    }
+    return shadows;
+  }
+
+  recordSync(shadow: ShadowEntry[], audit: NewAuditEntry[]): Promise<void> {
+    return this.sql.transaction(async (tx) => {
+      await upsertShadow(tx, shadow);
+      await insertAudit(tx, audit);
+    });
+  }
+
+  async appendAudit(entries: NewAuditEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    // Several batches must land together or not at all.
+    await this.sql.transaction((tx) => insertAudit(tx, entries));
+  }
+
+  async queryAudit(query: AuditQuery): Promise<AuditEntry[]> {
+    const limit = auditLimit(query.limit);
+    const conditions: string[] = [];
+    const params: unknown[] = [];
+    const where = (column: string, value: string | undefined, operator = '=', cast = '') => {
+      if (value === undefined) return;
+      params.push(value);
+      conditions.push(`${column} ${operator} $${params.length}${cast}`);
+    };
+    where('contact_id', query.contactId);
+    where('account_kind', query.accountKind);
+    where('account_id', query.accountId);
+    where('relation_id', query.relationId);
+    where('kind', query.kind);
+    where('field', query.field);
+    where('applied_at', query.from, '>=', '::timestamptz');
+    where('applied_at', query.to, '<', '::timestamptz');
+    params.push(limit);
+    // Qualified in ORDER BY: a bare 'id' would mean the id::text output column (sorts 10 before 9).
+    const rows = await this.sql.query(
+      `SELECT ${AUDIT_COLUMNS} FROM audit_log
+       ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
+       ORDER BY audit_log.applied_at ${query.newestFirst ? 'DESC' : ''}, audit_log.id ${query.newestFirst ? 'DESC' : ''}
+       LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(toAuditEntry);
+  }
+
+  async getCursor(connector: string, entity: string): Promise<string | null> {
+    const rows = await this.sql.query(
+      'SELECT cursor FROM connector_cursor WHERE connector = $1 AND entity = $2',
+      [connector, entity],
+    );
+    const cursor = rows[0]?.['cursor'];
+    return typeof cursor === 'string' ? cursor : null;
+  }
+
+  async setCursor(connector: string, entity: string, cursor: string): Promise<void> {
+    await this.sql.query(
+      `INSERT INTO connector_cursor (connector, entity, cursor) VALUES ($1, $2, $3)
+       ON CONFLICT (connector, entity) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now()`,
+      [connector, entity, cursor],
+    );
+  }
+
+  async markEventProcessed(source: string, eventId: string): Promise<boolean> {
+    const rows = await this.sql.query(
+      `INSERT INTO processed_event (source, event_id) VALUES ($1, $2)
+       ON CONFLICT (source, event_id) DO NOTHING RETURNING event_id`,
+      [source, eventId],
+    );
+    return rows.length > 0;
+  }
+
+  async forgetProcessedEvent(source: string, eventId: string): Promise<void> {
+    await this.sql.query('DELETE FROM processed_event WHERE source = $1 AND event_id = $2', [
+      source,
+      eventId,
+    ]);
+  }
+
+  async pruneProcessedEvents(before: string): Promise<number> {
+    const rows = await this.sql.query(
+      `WITH pruned AS (DELETE FROM processed_event WHERE seen_at < $1::timestamptz RETURNING 1)
+       SELECT count(*)::integer AS pruned FROM pruned`,
+      [before],
+    );
+    const pruned = rows[0]?.['pruned'];
+    return typeof pruned === 'number' ? pruned : 0;
+  }
+
+  async appendInteraction(interaction: NewInteraction): Promise<StoredInteraction> {
+    const rows = await this.sql.query(
+      `INSERT INTO interaction
+         (id, contact_id, type, description, occurred_at, who, source, relation_id, details)
+       VALUES ($1, $2, $3, $4, $5::timestamptz, $6, $7, $8, $9::jsonb)
+       RETURNING ${INTERACTION_COLUMNS}`,
+      [
+        randomUUID(),
+        interaction.contactId,
+        interaction.type,
+        interaction.description,
+        interaction.occurredAt,
+        interaction.who,
+        interaction.source,
+        interaction.relationId ?? null,
+        interaction.details == null ? null : JSON.stringify(interaction.details),
+      ],
+    );
+    return toInteraction(single(rows, 'INSERT ... RETURNING'));
+  }
+
+  async listInteractions(
+    contactId: string,
+    options: { limit?: number } = {},
+  ): Promise<StoredInteraction[]> {
+    const rows = await this.sql.query(
+      `SELECT ${INTERACTION_COLUMNS} FROM interaction WHERE contact_id = $1
+       ORDER BY occurred_at DESC, created_at DESC, id
+       LIMIT $2::integer`,
+      [contactId, auditLimit(options.limit)],
+    );
+    return rows.map(toInteraction);
+  }
+
+  async claimOperation(key: string, kind: string, leaseMs: number): Promise<OperationClaim> {
+    // One statement decides who runs it: a new key is inserted; a failed one, or one started
+    // longer ago than the lease (its process died), is taken over. Anything else is left alone.
+    const claimed = await this.sql.query(
+      `INSERT INTO relation_operation (key, kind, state) VALUES ($1, $2, 'started')
+       ON CONFLICT (key) DO UPDATE SET state = 'started', error = NULL, started_at = now()
+         WHERE relation_operation.state = 'failed'
+            OR (relation_operation.state = 'started'
+                AND relation_operation.started_at < now() - ($3::integer * interval '1 millisecond'))
+       RETURNING ${OPERATION_COLUMNS}`,
+      [key, kind, leaseMs],
+    );
+    if (claimed[0] !== undefined) return { claimed: true, operation: toOperation(claimed[0]) };
+    const current = await this.getOperation(key);
+    if (current === null) throw new Error(`operation ${key} vanished while being claimed`);
+    return { claimed: false, operation: current };
+  }
+
+  async completeOperation(key: string, result: Record<string, unknown>): Promise<void> {
+    await this.sql.query(
+      `UPDATE relation_operation SET state = 'done', result = $2::jsonb, finished_at = now()
+       WHERE key = $1`,
+      [key, JSON.stringify(result)],
+    );
+  }
+
+  async failOperation(key: string, error: string): Promise<void> {
+    await this.sql.query(
+      `UPDATE relation_operation SET state = 'failed', error = $2, finished_at = now()
+       WHERE key = $1 AND state = 'started'`,
+      [key, error],
+    );
+  }
+
+  async getOperation(key: string): Promise<OperationState | null> {
+    const rows = await this.sql.query(
+      `SELECT ${OPERATION_COLUMNS} FROM relation_operation WHERE key = $1`,
+      [key],
+    );
+    return rows[0] === undefined ? null : toOperation(rows[0]);
+  }
+
+  async getAuditEntry(id: string): Promise<AuditEntry | null> {
+    // Audit ids are bigints: anything else cannot name an entry (and would fail the cast).
+    if (!/^\d{1,18}$/.test(id)) return null;
+    const rows = await this.sql.query(`SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE id = $1::bigint`, [id]);
+    return rows[0] === undefined ? null : toAuditEntry(rows[0]);
+  }
+
+  async auditReferencing(key: 'overrides' | 'undoes', auditIds: string[]): Promise<AuditEntry[]> {
+    if (auditIds.length === 0) return [];
+    // The key is one of two literals, never caller text; the index of migration 3 serves it.
+    const rows = await this.sql.query(
+      `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE details->>'${key === 'overrides' ? 'overrides' : 'undoes'}' = ANY($1::text[])
+       ORDER BY audit_log.applied_at, audit_log.id`,
+      [[...new Set(auditIds)]],
+    );
+    return rows.map(toAuditEntry);
+  }
+
+  async latestAuditAt(relationIds?: string[]): Promise<Map<string, string>> {
+    const rows = await this.sql.query(
+      `SELECT relation_id, max(applied_at) AS applied_at FROM audit_log
+       WHERE relation_id IS NOT NULL AND ($1::text[] IS NULL OR relation_id = ANY($1::text[]))
+       GROUP BY relation_id`,
+      [relationIds === undefined ? null : [...new Set(relationIds)]],
+    );
+    const latest = new Map<string, string>();
+    for (const row of rows) {
+      const at = row['applied_at'];
+      const date = at instanceof Date ? at : new Date(String(at));
+      latest.set(String(row['relation_id']), date.toISOString());
+    }
+    return latest;
+  }
+
+  async rejectMatch(rejection: Omit<MatchRejection, 'rejectedAt'>): Promise<void> {
+    await this.sql.query(
+      `INSERT INTO match_rejection (contact_id, account_kind, account_id, rejected_by) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (contact_id, account_kind, account_id) DO NOTHING`,
+      [rejection.contactId, rejection.accountKind, rejection.accountId, rejection.rejectedBy],
+    );
+  }
+
+  async listMatchRejections(): Promise<MatchRejection[]> {
+    const rows = await this.sql.query(
+      `SELECT contact_id, account_kind, account_id, rejected_by, rejected_at FROM match_rejection
+       ORDER BY rejected_at, contact_id, account_kind, account_id`,
+    );
+    return rows.map(toMatchRejection);
+  }
+
+  async saveConfigVersion(input: { savedBy: string; comment: string | null; yaml: string }): Promise<StoredConfigVersion> {
+    const rows = await this.sql.query(
+      `INSERT INTO config_version (saved_by, comment, yaml) VALUES ($1, $2, $3)
+       RETURNING ${CONFIG_VERSION_COLUMNS}`,
+      [input.savedBy, input.comment, input.yaml],
+    );
+    return toConfigVersion(single(rows, 'INSERT ... RETURNING'));
+  }
+
+  async getConfigVersion(version: number): Promise<StoredConfigVersion | null> {
+    if (!Number.isSafeInteger(version)) return null;
+    const rows = await this.sql.query(`SELECT ${CONFIG_VERSION_COLUMNS} FROM config_version WHERE version = $1::integer`, [version]);
+    return rows[0] === undefined ? null : toConfigVersion(rows[0]);
+  }
+
+  async latestConfigVersion(): Promise<StoredConfigVersion | null> {
+    const rows = await this.sql.query(`SELECT ${CONFIG_VERSION_COLUMNS} FROM config_version ORDER BY version DESC LIMIT 1`);
+    return rows[0] === undefined ? null : toConfigVersion(rows[0]);
+  }
+
+  async listConfigVersions(): Promise<StoredConfigVersion[]> {
+    const rows = await this.sql.query(`SELECT ${CONFIG_VERSION_COLUMNS} FROM config_version ORDER BY version DESC`);
+    return rows.map(toConfigVersion);
+  }
+
+  /** Turns a unique violation into a message that names the relation already in the way. */
+  private async describeConflict(
+    relation: NewRelation,
+    constraint: string | undefined,
+    cause: unknown,
+  ): Promise<Error> {
+    const kindWord = ACCOUNT_KIND_WORDS[relation.accountKind];
+    if (constraint === 'business_relation_contact_kind_key') {
+      return new RelationConflictError(
+        `contact ${relation.contactId} already has a ${kindWord} relation`,
+      );
+    }
+    if (constraint === 'business_relation_account_key') {
+      const existing = await this.findRelationByAccount(relation.accountKind, relation.accountId);
+      const owner = existing === null ? 'another contact' : `contact ${existing.contactId}`;
+      return new RelationConflictError(
+        `${kindWord} ${relation.accountId} is already linked to ${owner}`,
+      );
+    }
+    // Only a random id colliding could get here; that is a bug, not a conflict.
+    return cause instanceof Error ? cause : new Error(String(cause));
+  }
+}
+
+function single<T>(rows: T[], statement: string): T {
+  const row = rows[0];
+  if (row === undefined) throw new Error(`${statement} returned no row`);
+  return row;
+}
+
+function auditLimit(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_AUDIT_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new InvalidAuditQueryError(`limit must be a positive integer, got ${limit}`);
+  }
+  return Math.min(limit, MAX_AUDIT_LIMIT);
+}
+
+/** `($1, $2), ($3, $4)` for `rowCount` rows of `width` parameters. */
+function placeholders(rowCount: number, width: number, casts: readonly string[] = []): string {
+  const rows: string[] = [];
+  for (let row = 0; row < rowCount; row += 1) {
+    const cells: string[] = [];
+    for (let column = 0; column < width; column += 1) {
+      cells.push(`$${row * width + column + 1}${casts[column] ?? ''}`);
+    }
+    rows.push(`(${cells.join(', ')})`);
+  }
+  return rows.join(', ');
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const result: T[][] = [];
+  for (let start = 0; start < items.length; start += size) {
+    result.push(items.slice(start, start + size));
+  }
+  return result;
+}
+
+async function upsertShadow(tx: SqlQueryable, entries: readonly ShadowEntry[]): Promise<void> {
+  // One statement may not update the same row twice, so a later entry for the same field wins
+  // before the rows reach Postgres.
+  const latest = new Map<string, ShadowEntry>();
+  for (const entry of entries) {
+    latest.set(JSON.stringify([entry.relationId, entry.side, entry.field]), entry);
+  }
+  const casts = ['', '', '', '', '::timestamptz', '::timestamptz'];
+  for (const batch of chunks([...latest.values()], ROWS_PER_INSERT)) {
+    await tx.query(
+      `INSERT INTO relation_shadow (${SHADOW_COLUMNS})
+       VALUES ${placeholders(batch.length, casts.length, casts)}
+       ON CONFLICT (relation_id, side, field) DO UPDATE SET
+         value = EXCLUDED.value,
+         source_modified_at = EXCLUDED.source_modified_at,
+         synced_at = EXCLUDED.synced_at`,
+      batch.flatMap((entry) => [
+        entry.relationId,
+        entry.side,
+        entry.field,
+        entry.value,
+        entry.sourceModifiedAt,
+        entry.syncedAt,
+      ]),
+    );
+  }
+}
+
+async function insertAudit(tx: SqlQueryable, entries: readonly NewAuditEntry[]): Promise<void> {
+  const casts = ['', '', '', '', '', '', '', '', '', '', '::timestamptz', '', '::jsonb'];
+  for (const batch of chunks(entries, ROWS_PER_INSERT)) {
+    await tx.query(
+      `INSERT INTO audit_log (kind, relation_id, contact_id, account_kind, account_id, field,
+         old_value, new_value, direction, source_system, source_modified_at, job_id, details)
+       VALUES ${placeholders(batch.length, casts.length, casts)}`,
+      batch.flatMap((entry) => [
+        entry.kind,
+        entry.relationId ?? null,
+        entry.contactId ?? null,
+        entry.accountKind ?? null,
+        entry.accountId ?? null,
+        entry.field ?? null,
+        entry.oldValue ?? null,
+        entry.newValue ?? null,
+        entry.direction ?? null,
+        entry.sourceSystem ?? null,
+        entry.sourceModifiedAt ?? null,
+        entry.jobId ?? null,
+        // Serialised here: pg would turn a top-level array into a Postgres array, not JSON.
+        entry.details == null ? null : JSON.stringify(entry.details),
+      ]),
+    );
+  }
+}

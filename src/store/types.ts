@@ -1,0 +1,217 @@
+/**
+ * The mapping store: business relations, the shadow of last-synced values, connector cursors,
+ * processed webhook event ids, and the append-only audit log. One interface, two backends
+ * (Postgres through `pg`, embedded PGlite) sharing one schema and one set of migrations.
+ */
+import type { AccountKind, BusinessRelation, FieldValue, RelationOrigin } from '../core/model';
+
+/** A relation to create; id and createdAt are assigned by the store. */
+export interface NewRelation {
+  contactId: string;
+  accountKind: AccountKind;
+  accountId: string;
+  relationCode: string;
+  origin: RelationOrigin;
+}
+
+/** Which side of a relation a shadow value belongs to. */
+export type Side = 'contact' | 'account';
+
+/** The last value tandem synced for one field of one side of a relation. */
+export interface ShadowEntry {
+  relationId: string;
+  side: Side;
+  /** The field's canonical name on that side. */
+  field: string;
+  value: FieldValue;
+  /** The source system's modification time of the record when this value was seen (ISO 8601). */
+  sourceModifiedAt: string;
+  /** When tandem recorded it (ISO 8601). */
+  syncedAt: string;
+}
+
+/** What an audit entry records. */
+export type AuditKind = 'fieldChange' | 'conflict' | 'link' | 'unlink' | 'create' | 'delete';
+
+/** An audit entry to append. */
+export interface NewAuditEntry {
+  kind: AuditKind;
+  relationId?: string | null;
+  contactId?: string | null;
+  accountKind?: AccountKind | null;
+  accountId?: string | null;
+  field?: string | null;
+  oldValue?: FieldValue;
+  newValue?: FieldValue;
+  /** For field changes: `toAccounting` or `toCrm`. */
+  direction?: 'toAccounting' | 'toCrm' | null;
+  /** The system whose change caused this entry. */
+  sourceSystem?: 'crm' | 'accounting' | 'tandem' | null;
+  sourceModifiedAt?: string | null;
+  jobId?: string | null;
+  /** Anything else worth keeping (conflict sides, the winner and why). */
+  details?: Record<string, unknown> | null;
+}
+
+/** A stored audit entry. */
+export interface AuditEntry extends NewAuditEntry {
+  id: string;
+  appliedAt: string;
+}
+
+/** Filters for reading the audit log; all optional, combined with AND. */
+export interface AuditQuery {
+  contactId?: string;
+  accountKind?: AccountKind;
+  accountId?: string;
+  relationId?: string;
+  kind?: AuditKind;
+  field?: string;
+  /** Inclusive lower bound on appliedAt (ISO 8601). */
+  from?: string;
+  /** Exclusive upper bound on appliedAt (ISO 8601). */
+  to?: string;
+  limit?: number;
+  /** Newest entries first (default oldest first); with `limit`, the newest ones are kept. */
+  newestFirst?: boolean;
+}
+
+/** A match proposal an operator turned down. */
+export interface MatchRejection {
+  contactId: string;
+  accountKind: AccountKind;
+  accountId: string;
+  rejectedBy: string;
+  rejectedAt: string;
+}
+
+/** A saved version of the config's editable sections. */
+export interface StoredConfigVersion {
+  version: number;
+  savedAt: string;
+  savedBy: string;
+  comment: string | null;
+  yaml: string;
+}
+
+/** A second relation of one kind for a contact, or an account already linked elsewhere. */
+export class RelationConflictError extends Error {
+  readonly code = 'RELATION_CONFLICT';
+  constructor(message: string) {
+    super(message);
+    this.name = 'RelationConflictError';
+  }
+}
+
+/** An interaction to append to a contact's log. */
+export interface NewInteraction {
+  contactId: string;
+  type: string;
+  description: string;
+  /** When it happened (ISO 8601). */
+  occurredAt: string;
+  who: string;
+  /** `tandem` for tandem's own actions, `external` for ones reported through the API. */
+  source: 'tandem' | 'external';
+  relationId?: string | null;
+  details?: Record<string, unknown> | null;
+}
+
+/** A stored interaction. */
+export interface StoredInteraction extends NewInteraction {
+  id: string;
+  relationId: string | null;
+  details: Record<string, unknown> | null;
+  createdAt: string;
+}
+
+/** The state of an idempotent operation. */
+export interface OperationState {
+  key: string;
+  kind: string;
+  state: 'started' | 'done' | 'failed';
+  result: Record<string, unknown> | null;
+  error: string | null;
+  startedAt: string;
+}
+
+/** What `claimOperation` found: `claimed` is true when this caller now runs the operation. */
+export interface OperationClaim {
+  claimed: boolean;
+  operation: OperationState;
+}
+
+/** The mapping store. */
+export interface Store {
+  /** Applies pending migrations; safe to call on every start and from several processes. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Creates a relation; throws RelationConflictError when a uniqueness rule is broken. */
+  createRelation(relation: NewRelation): Promise<BusinessRelation>;
+  getRelation(id: string): Promise<BusinessRelation | null>;
+  findRelationsByContact(contactId: string): Promise<BusinessRelation[]>;
+  findRelationByAccount(kind: AccountKind, accountId: string): Promise<BusinessRelation | null>;
+  listRelations(options?: { kind?: AccountKind; limit?: number; offset?: number }): Promise<BusinessRelation[]>;
+  /** Deletes a relation and its shadow; returns false when it did not exist. */
+  deleteRelation(id: string): Promise<boolean>;
+
+  /** The shadow of one relation (both sides, every field). */
+  getShadow(relationId: string): Promise<ShadowEntry[]>;
+  /** The shadows of several relations at once, keyed by relation id. */
+  getShadows(relationIds: string[]): Promise<Map<string, ShadowEntry[]>>;
+
+  /**
+   * Upserts shadow entries and appends audit entries in one transaction, so the shadow never
+   * claims a write the audit log does not show.
+   */
+  recordSync(shadow: ShadowEntry[], audit: NewAuditEntry[]): Promise<void>;
+  appendAudit(entries: NewAuditEntry[]): Promise<void>;
+  queryAudit(query: AuditQuery): Promise<AuditEntry[]>;
+
+  getCursor(connector: string, entity: string): Promise<string | null>;
+  setCursor(connector: string, entity: string, cursor: string): Promise<void>;
+
+  /** Records a webhook event id; true when it is new, false when it was seen before. */
+  markEventProcessed(source: string, eventId: string): Promise<boolean>;
+  /** Forgets one event id again (its changes could not be enqueued, so a redelivery must count). */
+  forgetProcessedEvent(source: string, eventId: string): Promise<void>;
+  /** Forgets event ids older than `before` (ISO 8601); returns how many. */
+  pruneProcessedEvents(before: string): Promise<number>;
+
+  /** Appends one interaction to a contact's log. */
+  appendInteraction(interaction: NewInteraction): Promise<StoredInteraction>;
+  /** A contact's interactions, newest first. */
+  listInteractions(contactId: string, options?: { limit?: number }): Promise<StoredInteraction[]>;
+
+  /**
+   * Claims an idempotency key. The caller runs the operation when the key is new, failed before,
+   * or was started more than `leaseMs` ago by a process that never finished (a crash); otherwise
+   * it gets the operation as it stands (started by someone else, or done with its result).
+   */
+  claimOperation(key: string, kind: string, leaseMs: number): Promise<OperationClaim>;
+  /** Marks a claimed operation done with its result. */
+  completeOperation(key: string, result: Record<string, unknown>): Promise<void>;
+  /** Marks a claimed operation failed, so the next call with the key runs it again. */
+  failOperation(key: string, error: string): Promise<void>;
+  getOperation(key: string): Promise<OperationState | null>;
+
+  /** One audit entry by id, or null. */
+  getAuditEntry(id: string): Promise<AuditEntry | null>;
+  /** Entries whose `details[key]` names one of `auditIds` (the console's overrides and undos), oldest first. */
+  auditReferencing(key: 'overrides' | 'undoes', auditIds: string[]): Promise<AuditEntry[]>;
+  /** The newest audit time per relation, for the given relations (all when omitted). */
+  latestAuditAt(relationIds?: string[]): Promise<Map<string, string>>;
+
+  /** Remembers a rejected match pair; rejecting it again keeps the first rejection. */
+  rejectMatch(rejection: Omit<MatchRejection, 'rejectedAt'>): Promise<void>;
+  listMatchRejections(): Promise<MatchRejection[]>;
+
+  /** Saves a new version of the editable config; versions count up from 1. */
+  saveConfigVersion(input: { savedBy: string; comment: string | null; yaml: string }): Promise<StoredConfigVersion>;
+  getConfigVersion(version: number): Promise<StoredConfigVersion | null>;
+  /** The newest version, or null before the first save. */
+  latestConfigVersion(): Promise<StoredConfigVersion | null>;
+  /** Every version, newest first. */
+  listConfigVersions(): Promise<StoredConfigVersion[]>;
+}

@@ -1,0 +1,150 @@
+/**
+ * The console in a real browser (Debian's Chromium through playwright-core; no browser is ever
+ * downloaded) against a daemon over both sandboxes: sign in, find a relation and see both sides,
+ * make and resolve a conflict, edit a mapping with preview and save, undo a change, open the queue
+ * board. Screenshots of each page go to test/artifacts/.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { waitFor } from '../../src/util/net';
+import { settle, startRig, type Rig } from '../support/harness';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ADMIN = 'browser-admin-token-0123456789';
+const ARTIFACTS = path.resolve(__dirname, '../artifacts');
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) {
+  // CI installs it (.ci/run); locally: apt-get install chromium.
+  console.warn(`skipping the console browser test: no Chromium at ${CHROMIUM}`);
+}
+const describeWithChromium = haveChromium ? describe : describe.skip;
+
+jest.setTimeout(60_000);
+
+describeWithChromium('console in the browser', () => {
+  let rig: Rig;
+  let browser: Browser;
+  let page: Page;
+  let company: Awaited<ReturnType<Rig['linkedCompany']>>;
+
+  const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: false });
+  const toast = (text: string | RegExp) => page.locator('#toast .msg', { hasText: text }).first().waitFor();
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    [rig, browser] = await Promise.all([
+      startRig({ adminTokens: { admin: [ADMIN], viewer: [] }, accountingWebhooks: false }),
+      chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] }),
+    ]);
+    company = await rig.linkedCompany({ name: 'Northwind Traders', phone: '+44 20 7000 0001', city: 'London', email: 'info@northwind.example' }, ['customer']);
+    rig.bc.createVendor({ displayName: 'Tailspin Toys', email: 'ap@tailspin.example' });
+    rig.hubspot.createCompany({ name: 'Tailspin Toys', tandem_email: 'ap@tailspin.example' });
+    page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    page.setDefaultTimeout(8_000);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await rig?.stop();
+  });
+
+  const crmPhone = () => rig.hubspot.getCompany(company.hubspotId)?.properties.phone;
+  const bcPhone = () => rig.bc.getCustomer(company.accounts.customer as string)?.phoneNumber;
+
+  it('signs in, finds a relation and shows both sides', async () => {
+    await page.goto(`${rig.daemon.url}/ui/relations`);
+    expect(new URL(page.url()).pathname).toBe('/ui/login');
+    await shot('login');
+    await page.fill('#token', ADMIN);
+    await page.click('button[type=submit]');
+    await page.waitForURL('**/ui/relations');
+
+    await page.fill('input[name=text]', 'northwind');
+    await page.click('#filter button[type=submit]');
+    await page.waitForURL(/text=northwind/);
+    await page.locator('tbody tr', { hasText: 'Northwind Traders' }).waitFor();
+    await shot('relations');
+    await page.click('text=Open');
+    await page.waitForURL(/\/ui\/relations\/[^/?]+$/);
+    const phoneRow = page.locator('tbody tr', { hasText: 'phone' }).first();
+    await expect(phoneRow.textContent()).resolves.toContain('+44 20 7000 0001');
+    expect(((await phoneRow.textContent()) ?? '').split('+44 20 7000 0001').length).toBe(3); // both sides
+  });
+
+  it('shows a conflict made on both sides and applies the losing value', async () => {
+    rig.hubspot.setWebhookTarget(null);
+    rig.hubspot.updateCompany(company.hubspotId, { phone: '+44 20 7000 1111' });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    rig.bc.updateCustomer(company.accounts.customer as string, { phoneNumber: '+44 20 7000 2222' });
+
+    await page.click('#resync');
+    await toast(/Sync enqueued/);
+    await settle(rig);
+    await page.goto(`${rig.daemon.url}/ui/conflicts`);
+    const row = page.locator('tbody tr', { hasText: '+44 20 7000 1111' }).first();
+    await row.waitFor();
+    expect(await row.textContent()).toContain('+44 20 7000 2222');
+    await waitFor(async () => crmPhone() === '+44 20 7000 2222', 10_000);
+    await shot('conflicts');
+
+    await row.locator('button.apply-loser').click();
+    await toast(/Losing value applied/);
+    await waitFor(async () => crmPhone() === '+44 20 7000 1111' && bcPhone() === '+44 20 7000 1111', 10_000);
+    await settle(rig);
+  });
+
+  it('undoes a change from its audit entry', async () => {
+    await page.goto(`${rig.daemon.url}/ui/audit?kind=fieldChange&field=phone`);
+    const newest = page.locator('tbody tr', { hasText: '+44 20 7000 1111' }).first();
+    await newest.waitFor();
+    await shot('audit');
+    // Columns: when, kind, relation, record, field, old, new, source.
+    const oldValue = (await newest.locator('td').nth(5).textContent())?.trim();
+    const source = (await newest.locator('td').nth(7).textContent()) ?? '';
+    const undone = (await newest.textContent()) ?? '';
+    await newest.locator('button.undo').click();
+    await toast(/Change undone/);
+    const written = source.includes('toCrm') ? crmPhone : bcPhone;
+    await waitFor(async () => written() === oldValue, 10_000).catch((error: Error) => {
+      throw new Error(`${error.message}: undo of ${undone} left crm ${crmPhone()} and accounting ${bcPhone()}`);
+    });
+    await settle(rig);
+  });
+
+  it('edits a mapping: validated while typing, previewed, then saved and in force', async () => {
+    await page.goto(`${rig.daemon.url}/ui/config`);
+    const editor = page.locator('#yaml');
+    await editor.waitFor();
+    const original = await editor.inputValue();
+    expect(original).toContain('mappings');
+    await editor.fill(original.replace(/direction: both/, 'direction: sideways'));
+    await page.locator('#problems .problems', { hasText: 'direction' }).waitFor();
+    expect(await page.locator('#save').isDisabled()).toBe(true);
+
+    await editor.fill(original.replace(/direction: both/, 'direction: toAccounting'));
+    await page.locator('#problems .valid').waitFor();
+    await page.click('#preview');
+    await page.locator('#preview-out', { hasText: 'relation(s) checked' }).waitFor();
+    await shot('config');
+    await page.fill('#comment', 'contact is the master of the first field');
+    await page.click('#save');
+    await toast(/Saved and applied as version 1/);
+    await page.locator('#source', { hasText: 'stored version 1' }).waitFor();
+    expect(rig.daemon.engine.config.mappings.customer?.some((mapping) => mapping.direction === 'toAccounting')).toBe(true);
+  });
+
+  it('shows the overview, the matching review and the queue board', async () => {
+    await page.goto(`${rig.daemon.url}/ui`);
+    await page.locator('[data-connector=crm]').waitFor();
+    await shot('overview');
+    await page.goto(`${rig.daemon.url}/ui/matches`);
+    await page.locator('h2', { hasText: 'Unambiguous pairs' }).waitFor();
+    await shot('matches');
+    await page.goto(`${rig.daemon.url}/ui/relations/${(await rig.store.findRelationsByContact(company.contactId))[0]?.id}`);
+    await page.locator('h2', { hasText: 'History' }).waitFor();
+    await shot('relation');
+    await page.goto(`${rig.daemon.url}/ui/queues`);
+    await page.getByText('write-accounting').first().waitFor();
+    await shot('queues');
+  });
+});

@@ -1,0 +1,164 @@
+/**
+ * End to end through both sandboxes, real Redis and a real store (PGlite and Postgres): the
+ * promises of the seed as a user would see them on the other side.
+ */
+import { createHmac } from 'node:crypto';
+import { waitFor } from '../src/util/net';
+import { HUBSPOT_SECRET, settle, startRig, type Rig, type StoreKind } from './support/harness';
+
+const stores: StoreKind[] = ['pglite', 'postgres'];
+
+describe.each(stores)('sync end to end (%s store)', (storeKind) => {
+  let rig: Rig;
+  beforeAll(async () => {
+    rig = await startRig({ store: storeKind });
+  });
+  afterAll(async () => {
+    await rig?.stop();
+  });
+  beforeEach(() => {
+    rig.hubspot.resetRequests();
+    rig.bc.clearRequestLog();
+  });
+
+  const company = (name: string) => ({
+    name,
+    address: 'Prinsengracht 12',
+    city: 'Amsterdam',
+    postCode: '1015 DV',
+    countryCode: 'NL',
+    phone: '+31 20 100 0000',
+    email: `info@${name.toLowerCase().replace(/[^a-z]/g, '')}.example`,
+  });
+
+  test('a phone changed in the CRM reaches the linked customer', async () => {
+    const { hubspotId, accounts } = await rig.linkedCompany(company('Phone Change BV'), ['customer']);
+    rig.hubspot.updateCompany(hubspotId, { phone: '+31 20 555 0199' });
+    await waitFor(() => rig.bc.getCustomer(accounts.customer as string)?.phoneNumber === '+31 20 555 0199', 10_000);
+    // The audit row is written once the planner has the write's confirmation, a moment after the value lands.
+    const auditOf = () => rig.store.queryAudit({ accountKind: 'customer', accountId: accounts.customer, kind: 'fieldChange' });
+    await waitFor(async () => (await auditOf()).length > 0, 10_000);
+    const audit = await auditOf();
+    expect(audit).toEqual([
+      expect.objectContaining({ field: 'phone', oldValue: '+31 20 100 0000', newValue: '+31 20 555 0199', direction: 'toAccounting', sourceSystem: 'crm' }),
+    ]);
+    expect(audit[0]?.jobId).toBeTruthy();
+  });
+
+  test("a customer change reaches its contact and the contact's linked vendor", async () => {
+    const { hubspotId, accounts } = await rig.linkedCompany(company('Fan Out GmbH'), ['customer', 'vendor']);
+    rig.bc.updateCustomer(accounts.customer as string, { email: 'billing@fanout.example' });
+    await waitFor(() => rig.bc.getVendor(accounts.vendor as string)?.email === 'billing@fanout.example', 10_000);
+    expect(rig.hubspot.getCompany(hubspotId)?.properties.tandem_email).toBe('billing@fanout.example');
+    await settle(rig);
+    // The customer itself is not written back.
+    expect(rig.bc.countRequests({ method: 'PATCH', path: `customers(${accounts.customer})` })).toBe(0);
+  });
+
+  test('both sides changed the same field: the newer wins and the conflict is audited', async () => {
+    const { hubspotId, contactId, accounts } = await rig.linkedCompany(company('Conflict AS'), ['customer']);
+    rig.hubspot.setWebhookTarget(null);
+    try {
+      rig.hubspot.updateCompany(hubspotId, { city: 'Utrecht' });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      rig.bc.updateCustomer(accounts.customer as string, { city: 'Rotterdam' });
+      await rig.bc.flushNotifications();
+      await rig.daemon.queues.enqueueChanges([{ connector: 'crm', entity: 'contact', id: contactId, source: 'manual' }]);
+      await waitFor(() => rig.hubspot.getCompany(hubspotId)?.properties.city === 'Rotterdam', 10_000);
+      await settle(rig);
+      expect(rig.bc.getCustomer(accounts.customer as string)?.city).toBe('Rotterdam');
+      const conflicts = await rig.store.queryAudit({ contactId, kind: 'conflict' });
+      expect(conflicts).toHaveLength(1);
+      expect(conflicts[0]).toMatchObject({ field: 'city', newValue: 'Rotterdam', sourceSystem: 'accounting' });
+      expect(conflicts[0]?.details).toMatchObject({ reason: 'newer' });
+      const values = (conflicts[0]?.details?.candidates as Array<{ value: string }>).map((candidate) => candidate.value).sort();
+      expect(values).toEqual(['Rotterdam', 'Utrecht']);
+    } finally {
+      rig.hubspot.setWebhookTarget({ targetUrl: rig.webhookUrl, clientSecret: HUBSPOT_SECRET, batchDelayMs: 10 });
+    }
+  });
+
+  test("tandem's own writes are not echoed back", async () => {
+    const { hubspotId, accounts } = await rig.linkedCompany(company('Echo Ltd'), ['customer']);
+    rig.hubspot.resetRequests();
+    rig.bc.clearRequestLog();
+    rig.hubspot.updateCompany(hubspotId, { website: 'https://echo.example' });
+    await waitFor(() => rig.bc.getCustomer(accounts.customer as string)?.website === 'https://echo.example', 10_000);
+    // The customer's notification about tandem's own write arrives and must change nothing.
+    await rig.bc.flushNotifications();
+    await settle(rig);
+    expect(rig.bc.deliveries.length).toBeGreaterThan(0);
+    expect(rig.hubspot.requests.filter((request) => request.method === 'PATCH' || request.path.includes('batch/update'))).toHaveLength(0);
+    expect(rig.bc.countRequests({ method: 'PATCH' })).toBe(1);
+  });
+
+  test('a duplicated webhook gives one write', async () => {
+    const { hubspotId, accounts } = await rig.linkedCompany(company('Duplicate SRL'), ['customer']);
+    rig.hubspot.setWebhookTarget(null);
+    try {
+      rig.hubspot.updateCompany(hubspotId, { phone: '+39 06 123 4567' });
+      const body = JSON.stringify([
+        { eventId: 900000 + Number(hubspotId), subscriptionId: 1, portalId: 62515, appId: 54321, occurredAt: Date.now(), subscriptionType: 'company.propertyChange', attemptNumber: 0, objectId: Number(hubspotId), propertyName: 'phone', propertyValue: '+39 06 123 4567', changeSource: 'CRM_UI' },
+      ]);
+      const first = await postSigned(rig.webhookUrl, body);
+      const second = await postSigned(rig.webhookUrl, body);
+      expect([first.status, second.status]).toEqual([202, 202]);
+      expect(await second.json()).toMatchObject({ accepted: 0, duplicates: 1 });
+      await waitFor(() => rig.bc.getCustomer(accounts.customer as string)?.phoneNumber === '+39 06 123 4567', 10_000);
+      await settle(rig);
+      expect(rig.bc.countRequests({ method: 'PATCH', path: `customers(${accounts.customer})` })).toBe(1);
+    } finally {
+      rig.hubspot.setWebhookTarget({ targetUrl: rig.webhookUrl, clientSecret: HUBSPOT_SECRET, batchDelayMs: 10 });
+    }
+  });
+
+  test('two quick changes to one contact both land, in order', async () => {
+    const { hubspotId, accounts, contactId } = await rig.linkedCompany(company('Quick Succession Oy'), ['customer']);
+    rig.hubspot.updateCompany(hubspotId, { phone: '+358 9 111' });
+    rig.hubspot.updateCompany(hubspotId, { phone: '+358 9 222', city: 'Helsinki' });
+    await waitFor(() => rig.bc.getCustomer(accounts.customer as string)?.phoneNumber === '+358 9 222', 10_000);
+    await settle(rig);
+    const customer = rig.bc.getCustomer(accounts.customer as string);
+    expect(customer).toMatchObject({ phoneNumber: '+358 9 222', city: 'Helsinki' });
+    const phones = (await rig.store.queryAudit({ contactId, kind: 'fieldChange', field: 'phone' })).map((entry) => entry.newValue);
+    expect(phones[phones.length - 1]).toBe('+358 9 222');
+  });
+
+  test('a bad signature is refused with 401 and nothing is enqueued; a malformed body with 400', async () => {
+    const before = await rig.daemon.queues.intake.count();
+    const body = JSON.stringify([{ eventId: 1, subscriptionType: 'company.propertyChange', objectId: 1, occurredAt: Date.now() }]);
+    const bad = await fetch(rig.webhookUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-hubspot-signature-v3': 'bm90IGEgc2lnbmF0dXJl', 'x-hubspot-request-timestamp': String(Date.now()) },
+      body,
+    });
+    expect(bad.status).toBe(401);
+    expect(await rig.daemon.queues.intake.count()).toBe(before);
+    const malformed = await postSigned(rig.webhookUrl, '{"not": "an array"');
+    expect(malformed.status).toBe(400);
+  });
+
+  test('deleting the contact removes only its relations; deleting an account keeps the contact', async () => {
+    const first = await rig.linkedCompany(company('Deleted Contact NV'), ['customer']);
+    rig.hubspot.deleteCompany(first.hubspotId);
+    await waitFor(async () => (await rig.store.findRelationsByContact(first.contactId)).length === 0, 10_000);
+    expect(rig.bc.getCustomer(first.accounts.customer as string)).toBeDefined();
+    expect(await rig.store.queryAudit({ contactId: first.contactId, kind: 'delete' })).toHaveLength(1);
+
+    const second = await rig.linkedCompany(company('Deleted Account NV'), ['customer', 'vendor']);
+    rig.bc.deleteCustomer(second.accounts.customer as string);
+    await waitFor(async () => (await rig.store.findRelationsByContact(second.contactId)).length === 1, 10_000);
+    expect(rig.hubspot.getCompany(second.hubspotId)).toBeDefined();
+    expect(rig.bc.getVendor(second.accounts.vendor as string)).toBeDefined();
+  });
+});
+
+function postSigned(url: string, body: string): Promise<Response> {
+  const timestamp = String(Date.now());
+  const signature = createHmac('sha256', HUBSPOT_SECRET).update(`POST${url}${body}${timestamp}`).digest('base64');
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-hubspot-signature-v3': signature, 'x-hubspot-request-timestamp': timestamp },
+    body,
+  });
+}

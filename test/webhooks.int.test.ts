@@ -1,0 +1,165 @@
+/**
+ * The webhook routes with real Redis queues: what a provider sees (status codes, the handshake)
+ * and what gets enqueued.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import IORedis from 'ioredis';
+import { createBusinessCentralWebhook } from '../connectors/business-central/webhook';
+import { createHubSpotWebhook, hubSpotSignatureV3 } from '../connectors/hubspot/webhook';
+import { registerWebhookRoutes } from '../src/http/webhooks';
+import { pollOnce } from '../src/intake/poller';
+import type { ChangeJob } from '../src/queue/jobs';
+import { SyncQueues } from '../src/queue/queues';
+import { openPgliteStore } from '../src/store';
+import type { Store } from '../src/store/types';
+import { waitFor } from '../src/util/net';
+import { clearPrefix, fakeAccounting, fakeCrm, quietLogger, REDIS_URL, testConfig, uniquePrefix, type FakeConnector } from './support/fakes';
+
+const prefix = uniquePrefix();
+const PUBLIC_URL = 'https://tandem.example';
+const SECRET = 'hubspot-client-secret';
+const CLIENT_STATE = 'bc-client-state';
+const COMPANY = '0b4c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3';
+
+let store: Store;
+let redis: IORedis;
+let queues: SyncQueues;
+let app: FastifyInstance;
+let accounting: FakeConnector;
+let failNextEnqueue = false;
+let baseUrl = '';
+const polled: Array<{ slot: string; entities: string[] }> = [];
+
+beforeAll(async () => {
+  store = await openPgliteStore();
+  redis = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
+  queues = new SyncQueues(redis, testConfig(prefix).queue);
+  const crm = fakeCrm({ webhook: createHubSpotWebhook({ clientSecret: SECRET }) });
+  accounting = fakeAccounting({
+    webhook: createBusinessCentralWebhook({ companyId: COMPANY, clientState: CLIENT_STATE }),
+    changedPages: (entity) => (entity === 'customer' ? [{ records: [accounting.put('customer', 'bulk-1', { name: 'Bulk' })], cursor: 'after-bulk' }] : []),
+  });
+  const enqueue = async (changes: ChangeJob[]) => {
+    if (failNextEnqueue) {
+      failNextEnqueue = false;
+      throw new Error('Redis is unreachable');
+    }
+    await queues.enqueueChanges(changes);
+  };
+  app = Fastify();
+  await registerWebhookRoutes(app, {
+    connectors: { crm, accounting },
+    store,
+    logger: quietLogger,
+    publicUrl: PUBLIC_URL,
+    enqueue,
+    pollNow: (slot, entities) => {
+      polled.push({ slot, entities });
+      void pollOnce({ slot, connector: accounting, store, redis, prefix, logger: quietLogger, enqueue, entities: ['customer'] }, entities);
+    },
+  });
+  baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+});
+afterAll(async () => {
+  await app.close();
+  await queues.close();
+  await store.close();
+  redis.disconnect();
+  await clearPrefix(prefix);
+});
+
+const intakeIds = async () => (await queues.intake.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed'])).map((job) => job.data.id).sort();
+
+let nextEventId = 1;
+function hubSpotBody(objectId: number, eventId = nextEventId++): string {
+  return JSON.stringify([
+    { eventId, subscriptionId: 1, portalId: 1, appId: 1, occurredAt: Date.now(), subscriptionType: 'company.propertyChange', attemptNumber: 0, objectId, propertyName: 'phone', propertyValue: '1' },
+  ]);
+}
+
+/** Posts to the running server as a provider would; the answer with its body read. */
+async function post(path: string, headers: Record<string, string>, body?: string) {
+  const response = await fetch(`${baseUrl}${path}`, { method: 'POST', headers, body });
+  const text = await response.text();
+  return { statusCode: response.status, contentType: response.headers.get('content-type') ?? '', body: text, json: () => JSON.parse(text) as unknown };
+}
+
+function postHubSpot(body: string, signature?: string) {
+  const timestamp = String(Date.now());
+  return post('/webhooks/crm', {
+    'content-type': 'application/json',
+    'x-hubspot-request-timestamp': timestamp,
+    'x-hubspot-signature-v3': signature ?? hubSpotSignatureV3(SECRET, 'POST', `${PUBLIC_URL}/webhooks/crm`, body, timestamp),
+  }, body);
+}
+
+function postBusinessCentral(value: unknown[]) {
+  return post('/webhooks/accounting', { 'content-type': 'application/json' }, JSON.stringify({ value }));
+}
+
+test('a valid call is accepted with 202 and its change enqueued; a duplicate is dropped', async () => {
+  const body = hubSpotBody(101);
+  const first = await postHubSpot(body);
+  expect(first.statusCode).toBe(202);
+  expect(first.json()).toEqual({ accepted: 1, duplicates: 0 });
+  expect(await intakeIds()).toContain('company-101');
+
+  const before = await queues.intake.count();
+  const again = await postHubSpot(body);
+  expect(again.statusCode).toBe(202);
+  expect(again.json()).toEqual({ accepted: 0, duplicates: 1 });
+  expect(await queues.intake.count()).toBe(before);
+});
+
+test('a bad signature is refused with 401 and nothing is enqueued', async () => {
+  const before = await intakeIds();
+  const response = await postHubSpot(hubSpotBody(102), 'bm90IGEgc2lnbmF0dXJl');
+  expect(response.statusCode).toBe(401);
+  expect(await intakeIds()).toEqual(before);
+});
+
+test('a malformed body is refused with 400', async () => {
+  expect((await postHubSpot('{"not": "an array"')).statusCode).toBe(400);
+  expect((await postHubSpot('{"not": "events"}')).statusCode).toBe(400);
+  expect((await postBusinessCentral([{ nonsense: true }])).statusCode).toBe(400);
+});
+
+test('when the queue cannot take the change: 503, and the redelivery is accepted', async () => {
+  const body = hubSpotBody(103);
+  failNextEnqueue = true;
+  const refused = await postHubSpot(body);
+  expect(refused.statusCode).toBe(503);
+  expect(await intakeIds()).not.toContain('company-103');
+
+  const redelivered = await postHubSpot(body);
+  expect(redelivered.statusCode).toBe(202);
+  expect(redelivered.json()).toEqual({ accepted: 1, duplicates: 0 });
+  expect(await intakeIds()).toContain('company-103');
+});
+
+test("Business Central's validationToken handshake is answered with the token as plain text", async () => {
+  const response = await post('/webhooks/accounting?validationToken=abc%20123', {});
+  expect(response.statusCode).toBe(200);
+  expect(response.contentType).toMatch(/^text\/plain/);
+  expect(response.body).toBe('abc 123');
+});
+
+test('a Business Central notification with the wrong clientState is refused with 401', async () => {
+  const before = await intakeIds();
+  const response = await postBusinessCentral([
+    { subscriptionId: 's1', clientState: 'guess', resource: `api/v2.0/companies(${COMPANY})/customers(c-9)`, changeType: 'updated', lastModifiedDateTime: new Date().toISOString() },
+  ]);
+  expect(response.statusCode).toBe(401);
+  expect(await intakeIds()).toEqual(before);
+});
+
+test('a Business Central collection notification polls that entity', async () => {
+  const response = await postBusinessCentral([
+    { subscriptionId: 's1', clientState: CLIENT_STATE, resource: `api/v2.0/companies(${COMPANY})/customers`, changeType: 'collection', lastModifiedDateTime: new Date().toISOString() },
+  ]);
+  expect(response.statusCode).toBe(202);
+  expect(polled).toEqual([{ slot: 'accounting', entities: ['customer'] }]);
+  await waitFor(async () => (await intakeIds()).includes('bulk-1'), 5_000);
+  expect(accounting.polls.map((poll) => poll.entity)).toEqual(['customer']);
+  await waitFor(async () => (await store.getCursor('accounting', 'customer')) === 'after-bulk', 5_000);
+});
