@@ -37,6 +37,7 @@ import { unsupportedMappings } from './check-mappings';
 import type { Engine } from './ports';
 import { createRelationService, type RelationService } from './relations';
 import { applyStoredConfig, consoleQueues, createConsoleService, startConfigSync, type FullConsoleService } from './console';
+import { closable, settlesWithin, type ClosableServer } from '../http/shutdown';
 
 /** What a process runs: everything, or one role of a split deployment. */
 export type Role = 'all' | 'api' | 'worker' | 'scheduler';
@@ -225,7 +226,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const health: HealthDeps = { readiness, metrics, metricsToken: options.metricsToken ?? nonEmpty(env.TANDEM_METRICS_TOKEN) };
   // --- end probes
 
-  let server: FastifyInstance | undefined;
+  let server: ClosableServer | undefined;
   let url = '';
   const timers: NodeJS.Timeout[] = [];
   if (role === 'all' || role === 'api') {
@@ -235,7 +236,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       genReqId: requestIdOf,
       logController: new LogController({ requestIdLogLabel: 'requestId' }),
     }) as unknown as FastifyInstance;
-    server = app;
+    server = closable(app);
     // The id goes back to the caller, so a provider's delivery log can be matched with ours.
     app.addHook('onSend', async (request, reply) => {
       reply.header('x-request-id', request.id);
@@ -283,15 +284,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     timers.push(pruneTimer);
   }
   // --- metrics port: a worker or scheduler has no API server, but is still probed and scraped.
-  let metricsServer: FastifyInstance | undefined;
+  let metricsServer: ClosableServer | undefined;
   let metricsUrl: string | undefined;
   const metricsPort = options.metricsPort ?? portOf(env.TANDEM_METRICS_PORT);
   if (role !== 'all' && role !== 'api' && metricsPort !== undefined) {
     const app = Fastify({ logger: false }) as unknown as FastifyInstance;
+    metricsServer = closable(app);
     app.get('/healthz', async () => ({ status: 'ok' }));
     await registerHealthRoutes(app, health);
     metricsUrl = await app.listen({ host: config.server.host, port: metricsPort });
-    metricsServer = app;
   }
   // --- end metrics port
   logger.info({ role, url: url || undefined, metricsUrl }, 'tandem started');
@@ -304,8 +305,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       timers.forEach((timer) => clearTimeout(timer));
       timers.forEach((timer) => clearInterval(timer));
       await configSync.stop();
-      await server?.close();
-      await metricsServer?.close();
+      await server?.close(shutdownGraceMs, logger);
+      await metricsServer?.close(shutdownGraceMs, logger);
       await Promise.all([...schedules.values()].map((schedule) => schedule.stop()));
       // A running intake job waits for the writes it enqueues: the write workers must keep
       // taking jobs until every intake job has finished, or that job (and stop) would hang.
@@ -526,17 +527,12 @@ async function relationKindsOf(store: Store, accountIds: readonly string[]): Pro
 
 /** Closes workers, letting running jobs finish for up to `graceMs`, then closing them anyway. */
 async function closeWithin(workers: Worker[], graceMs: number, logger: Logger): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
   // Pausing takes no new jobs and resolves when the running ones are done; a close that waits
   // could not be turned into a forced one later (BullMQ keeps the first close).
-  const finished = Promise.all(workers.map((worker) => worker.pause())).then(() => true);
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), graceMs);
-  });
-  const inTime = await Promise.race([finished, late]);
-  clearTimeout(timer);
+  const inTime = await settlesWithin(Promise.all(workers.map((worker) => worker.pause())), graceMs);
   if (!inTime) {
     logger.warn({ graceMs, workers: workers.map((worker) => worker.name) }, 'jobs still running after the grace period: closing their workers; the jobs run again as stalled');
   }
   await Promise.all(workers.map((worker) => worker.close(!inTime)));
 }
+
