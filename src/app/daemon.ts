@@ -141,12 +141,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const connection = createRedis(options.redisUrl);
   const lockRedis = createRedis(options.redisUrl);
   const queues = new RequestTaggedQueues(connection, config.queue);
+  const dispatcher = new QueueWriteDispatcher(queues);
   const engine: Engine = {
     config,
     store,
     crm: connectors.crm,
     accounting: connectors.accounting,
-    writes: new QueueWriteDispatcher(queues),
+    writes: dispatcher,
     logger,
     observer: metrics.syncObserver,
     lockContact: (contactId, work) => withContactLock(lockRedis, config.queue.prefix, contactId, work),
@@ -311,6 +312,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       // A running intake job waits for the writes it enqueues: the write workers must keep
       // taking jobs until every intake job has finished, or that job (and stop) would hang.
       await closeWithin(intakeWorkers, shutdownGraceMs, logger);
+      // A planner cut short by the grace period stops waiting for its writes.
+      dispatcher.close();
       await closeWithin(writeWorkers, shutdownGraceMs, logger);
       workerConnections.forEach((redis) => redis.disconnect());
       await queues.close();

@@ -2,6 +2,7 @@
  * Carries out a plan's writes through the write queues and waits for each to finish, so the
  * planner (holding the contact's lock) stores the shadow only for confirmed writes.
  */
+import type { EventEmitter } from 'node:events';
 import type { Job, Queue, QueueEvents } from 'bullmq';
 import type { WriteDispatcher } from '../app/ports';
 import { writeKey, type WriteOutcome } from '../core/confirm';
@@ -17,6 +18,9 @@ const STATE_CHECK_MS = 1000;
 
 /** A WriteDispatcher backed by the write queues. */
 export class QueueWriteDispatcher implements WriteDispatcher {
+  /** Aborted by close(): every pending wait ends at once, with its timers and listeners. */
+  private readonly stopping = new AbortController();
+
   constructor(private readonly queues: SyncQueues) {}
 
   async dispatch(writes: RecordWrite[], context: { planId: string }): Promise<Map<string, WriteOutcome>> {
@@ -31,10 +35,11 @@ export class QueueWriteDispatcher implements WriteDispatcher {
           fields: write.fields,
           planId: context.planId,
         };
-        const events = await this.queues.writeEvents(write.system);
-        const job: Job<WriteJob> = await this.queues.enqueueWrite(data);
         try {
-          const record = await waitForWrite(job, this.queues.writes[write.system], events);
+          if (this.stopping.signal.aborted) throw new Error(STOPPED);
+          const events = await this.queues.writeEvents(write.system);
+          const job: Job<WriteJob> = await this.queues.enqueueWrite(data);
+          const record = await waitForWrite(job, this.queues.writes[write.system], events, this.stopping.signal);
           outcomes.set(writeKey(write), { ok: true, record, jobId: job.id });
         } catch (error) {
           const reason = error instanceof Error ? error.message : String(error);
@@ -45,34 +50,65 @@ export class QueueWriteDispatcher implements WriteDispatcher {
     );
     return outcomes;
   }
+
+  /**
+   * Ends every pending wait: a planner cut short by a stop learns that its writes were not
+   * confirmed (so it stores no shadow for them) instead of waiting on a closed queue.
+   */
+  close(): void {
+    this.stopping.abort();
+  }
 }
+
+/** Why a wait ended without an outcome. */
+const STOPPED = 'the daemon stopped before the write was confirmed';
 
 /**
  * Resolves with the written record when the write job completes, and rejects with its reason when
- * it fails for good. Completion events are the fast path; reading the job's state every second
- * as well means a missed event (a reconnect, a reader that started late) costs a second, not the
- * whole wait with the contact's lock held.
+ * it fails for good. Completion events are the fast path; reading the job's state at once and then
+ * every second as well means a missed event (a reconnect, a reader that started late) costs a
+ * second, not the whole wait with the contact's lock held. Every timer and listener is removed
+ * when the wait ends, however it ends.
  */
-async function waitForWrite(job: Job<WriteJob>, queue: Queue<WriteJob>, events: QueueEvents): Promise<SyncRecord> {
-  let done = false;
-  const byEvent = job.waitUntilFinished(events, WRITE_WAIT_MS) as Promise<SyncRecord>;
-  const byState = (async (): Promise<SyncRecord> => {
-    const deadline = Date.now() + WRITE_WAIT_MS;
-    while (!done && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, STATE_CHECK_MS));
-      if (done) break;
-      const current = await queue.getJob(job.id as string);
-      if (current && (await current.isCompleted())) return current.returnvalue as SyncRecord;
-      if (current && (await current.isFailed())) throw new Error(current.failedReason);
-    }
-    throw new Error(`write ${job.id} did not finish within ${WRITE_WAIT_MS} ms`);
-  })();
-  // Whichever loses the race must not surface as an unhandled rejection.
-  byEvent.catch(() => undefined);
-  byState.catch(() => undefined);
-  try {
-    return await Promise.race([byEvent, byState]);
-  } finally {
-    done = true;
-  }
+function waitForWrite(job: Job<WriteJob>, queue: Queue<WriteJob>, events: QueueEvents, signal: AbortSignal): Promise<SyncRecord> {
+  const jobId = job.id as string;
+  // QueueEvents also emits `completed:<id>` and `failed:<id>`, which its typings do not list.
+  const emitter = events as unknown as EventEmitter;
+  return new Promise<SyncRecord>((resolve, reject) => {
+    let ended = false;
+    let poll: NodeJS.Timeout | undefined;
+    const completedEvent = `completed:${jobId}`;
+    const failedEvent = `failed:${jobId}`;
+    const end = (outcome: { record: SyncRecord } | { error: Error }) => {
+      if (ended) return;
+      ended = true;
+      clearTimeout(deadline);
+      clearTimeout(poll);
+      emitter.off(completedEvent, onCompleted);
+      emitter.off(failedEvent, onFailed);
+      signal.removeEventListener('abort', onStop);
+      if ('record' in outcome) resolve(outcome.record);
+      else reject(outcome.error);
+    };
+    const onCompleted = (args: { returnvalue: unknown }) => end({ record: args.returnvalue as SyncRecord });
+    const onFailed = (args: { failedReason?: string }) => end({ error: new Error(args.failedReason ?? `write ${jobId} failed`) });
+    const onStop = () => end({ error: new Error(STOPPED) });
+    const deadline = setTimeout(() => end({ error: new Error(`write ${jobId} did not finish within ${WRITE_WAIT_MS} ms`) }), WRITE_WAIT_MS);
+    const checkState = async () => {
+      try {
+        const current = await queue.getJob(jobId);
+        if (current && (await current.isCompleted())) return end({ record: current.returnvalue as SyncRecord });
+        if (current && (await current.isFailed())) return end({ error: new Error(current.failedReason) });
+      } catch {
+        // A failed read is retried on the next tick; the events may still arrive.
+      }
+      if (!ended) poll = setTimeout(() => void checkState(), STATE_CHECK_MS);
+    };
+    emitter.on(completedEvent, onCompleted);
+    emitter.on(failedEvent, onFailed);
+    if (signal.aborted) return onStop();
+    signal.addEventListener('abort', onStop, { once: true });
+    // After the listeners: a job that finished before they were added is found by this read.
+    void checkState();
+  });
 }

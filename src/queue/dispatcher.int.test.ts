@@ -1,0 +1,70 @@
+/**
+ * The write dispatcher against real Redis: it waits for each write job's outcome by event or by
+ * reading the job's state, and close() ends every pending wait at once.
+ */
+import { Worker } from 'bullmq';
+import { clearPrefix, REDIS_URL, uniquePrefix } from '../../test/support/fakes';
+import type { RecordWrite } from '../core/plan';
+import { QueueWriteDispatcher } from './dispatcher';
+import { writeQueueName, SyncQueues } from './queues';
+import { createRedis } from './redis';
+import type { WriteJob } from './jobs';
+
+const prefix = uniquePrefix();
+const connection = createRedis(REDIS_URL);
+const queueConfig = { prefix, intakeConcurrency: 1, attempts: 1, backoff: 10, keepCompleted: 100, keepFailed: 100 };
+let queues: SyncQueues;
+let worker: Worker<WriteJob> | undefined;
+let seq = 0;
+
+const write = (fields: Record<string, string>): RecordWrite =>
+  ({ system: 'accounting', entity: 'customer', id: `a-${++seq}`, fields, changes: [], relationIds: [] }) as unknown as RecordWrite;
+
+/** A write worker that answers with `handle`. */
+function startWorker(handle: (job: WriteJob) => Promise<unknown>) {
+  worker = new Worker<WriteJob>(writeQueueName('accounting'), async (job) => handle(job.data), { connection: connection.duplicate(), prefix });
+}
+
+beforeEach(() => {
+  queues = new SyncQueues(connection, queueConfig as never);
+});
+afterEach(async () => {
+  await worker?.close();
+  worker = undefined;
+  await queues.close();
+});
+afterAll(async () => {
+  await clearPrefix(prefix);
+  connection.disconnect();
+});
+
+test('a completed write resolves with the record the worker returned', async () => {
+  startWorker(async (job) => ({ id: job.id, fields: job.fields, modifiedAt: '2026-01-01T00:00:00.000Z' }));
+  const dispatcher = new QueueWriteDispatcher(queues);
+  const target = write({ phone: '2' });
+  const outcomes = await dispatcher.dispatch([target], { planId: 'p1' });
+  expect([...outcomes.values()]).toEqual([{ ok: true, jobId: expect.any(String), record: { id: target.id, fields: { phone: '2' }, modifiedAt: '2026-01-01T00:00:00.000Z' } }]);
+});
+
+test('a failed write resolves as not confirmed, with the error code the worker gave', async () => {
+  startWorker(async () => {
+    throw new Error('INVALID_REQUEST: postCode is too long');
+  });
+  const outcomes = await new QueueWriteDispatcher(queues).dispatch([write({ postCode: 'x'.repeat(40) })], { planId: 'p2' });
+  expect([...outcomes.values()]).toEqual([{ ok: false, error: 'INVALID_REQUEST: postCode is too long', code: 'INVALID_REQUEST' }]);
+});
+
+test('close() ends a wait for a write no worker takes, at once, as not confirmed', async () => {
+  const dispatcher = new QueueWriteDispatcher(queues);
+  const pending = dispatcher.dispatch([write({ phone: '3' })], { planId: 'p3' });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const closedAt = Date.now();
+  dispatcher.close();
+  const outcomes = await pending;
+  expect(Date.now() - closedAt).toBeLessThan(1_000);
+  expect([...outcomes.values()]).toEqual([{ ok: false, error: 'the daemon stopped before the write was confirmed', code: undefined }]);
+  // Nothing is dispatched after close.
+  const after = await dispatcher.dispatch([write({ phone: '4' })], { planId: 'p4' });
+  expect([...after.values()]).toEqual([{ ok: false, error: 'the daemon stopped before the write was confirmed', code: undefined }]);
+  expect((await queues.writes.accounting.getJobCounts('waiting')).waiting).toBe(1);
+});
