@@ -68,3 +68,22 @@ test('close() ends a wait for a write no worker takes, at once, as not confirmed
   expect([...after.values()]).toEqual([{ ok: false, error: 'the daemon stopped before the write was confirmed', code: undefined }]);
   expect((await queues.writes.accounting.getJobCounts('waiting')).waiting).toBe(1);
 });
+
+test('a write completed before the wait began is found by reading its state', async () => {
+  startWorker(async (job) => ({ id: job.id, fields: job.fields, modifiedAt: '2026-01-02T00:00:00.000Z' }));
+  const target = write({ city: 'Delft' });
+  // The same job id the dispatcher will use, run to completion before it is dispatched.
+  const data = { connector: 'accounting', entity: 'customer', id: target.id, fields: target.fields, planId: 'p5' } as WriteJob;
+  const early = await queues.enqueueWrite(data);
+  await new Promise<void>((resolve) => worker?.on('completed', (job) => job.id === early.id && resolve()));
+  await worker?.close();
+  worker = undefined;
+  const outcomes = await new QueueWriteDispatcher(queues).dispatch([target], { planId: 'p5' });
+  expect([...outcomes.values()]).toEqual([{ ok: true, jobId: early.id, record: { id: target.id, fields: { city: 'Delft' }, modifiedAt: '2026-01-02T00:00:00.000Z' } }]);
+});
+
+test('a completed write without a record is not taken as confirmed', async () => {
+  startWorker(async () => null);
+  const outcomes = await new QueueWriteDispatcher(queues).dispatch([write({ phone: '5' })], { planId: 'p6' });
+  expect([...outcomes.values()]).toEqual([{ ok: false, error: expect.stringMatching(/completed without the written record$/), code: undefined }]);
+});

@@ -87,8 +87,9 @@ function waitForWrite(job: Job<WriteJob>, queue: Queue<WriteJob>, events: QueueE
       emitter.off(completedEvent, onCompleted);
       emitter.off(failedEvent, onFailed);
       signal.removeEventListener('abort', onStop);
-      if ('record' in outcome) resolve(outcome.record);
-      else reject(outcome.error);
+      // A write job returns the record as written; the planner needs it to confirm the shadow.
+      if ('record' in outcome && outcome.record) resolve(outcome.record);
+      else reject('error' in outcome ? outcome.error : new Error(`write ${jobId} completed without the written record`));
     };
     const onCompleted = (args: { returnvalue: unknown }) => end({ record: args.returnvalue as SyncRecord });
     const onFailed = (args: { failedReason?: string }) => end({ error: new Error(args.failedReason ?? `write ${jobId} failed`) });
@@ -96,9 +97,15 @@ function waitForWrite(job: Job<WriteJob>, queue: Queue<WriteJob>, events: QueueE
     const deadline = setTimeout(() => end({ error: new Error(`write ${jobId} did not finish within ${WRITE_WAIT_MS} ms`) }), WRITE_WAIT_MS);
     const checkState = async () => {
       try {
-        const current = await queue.getJob(jobId);
-        if (current && (await current.isCompleted())) return end({ record: current.returnvalue as SyncRecord });
-        if (current && (await current.isFailed())) return end({ error: new Error(current.failedReason) });
+        // The state first, then the job: a job read first could complete between the two reads
+        // and be taken for finished without its return value.
+        const state = await queue.getJobState(jobId);
+        if (state === 'completed' || state === 'failed') {
+          const current = await queue.getJob(jobId);
+          if (!current) return end({ error: new Error(`write ${jobId} finished but its result was already removed`) });
+          if (state === 'completed') return end({ record: current.returnvalue as SyncRecord });
+          return end({ error: new Error(current.failedReason) });
+        }
       } catch {
         // A failed read is retried on the next tick; the events may still arrive.
       }
