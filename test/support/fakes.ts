@@ -89,6 +89,7 @@ export class FakeConnector implements Connector {
   documents?: readonly DocumentType[];
   readonly startedDocuments: CreatedDocument[] = [];
   private readonly createdByKey = new Map<string, string>();
+  private readonly documentsByKey = new Map<string, CreatedDocument>();
 
   private readonly activePerRecord = new Map<string, number>();
   private active = 0;
@@ -194,9 +195,17 @@ export class FakeConnector implements Connector {
   }
 
   /** Starts a document for an account. */
+  /**
+   * Idempotent by key, as the real systems are: looking the key up and creating are two round
+   * trips, so two calls with one key that overlap both create (the caller must serialize them).
+   */
   async createDocument(type: DocumentType, input: { accountId: string; externalReference?: string; idempotencyKey: string }): Promise<CreatedDocument> {
+    const existing = this.documentsByKey.get(input.idempotencyKey);
+    if (existing) return existing;
+    await new Promise((resolve) => setTimeout(resolve, 10));
     const document: CreatedDocument = { type, id: `doc-${this.startedDocuments.length + 1}`, number: `D${1000 + this.startedDocuments.length}`, accountId: input.accountId, date: null, status: 'Draft' };
     this.startedDocuments.push(document);
+    this.documentsByKey.set(input.idempotencyKey, document);
     return document;
   }
 

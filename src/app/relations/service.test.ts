@@ -1,6 +1,7 @@
 import { configSchema } from '../../config/schema';
 import type { Account, Contact } from '../../core/model';
 import { createPgliteExecutor, SqlStore, type SqlExecutor } from '../../store';
+import { AsyncMutex } from '../../store/async-mutex';
 import type { Store } from '../../store/types';
 import { directWrites, FakeConnector, quietLogger } from '../../../test/support/fakes';
 import type { Engine } from '../ports';
@@ -262,6 +263,27 @@ describe('documents', () => {
     accounting.put('vendor', 'v1', { name: 'A' });
     await service.link({ contactId: 'c1', accountKind: 'vendor', accountId: 'v1' }, actor);
     await expect(service.createDocument('c1', { type: 'purchaseOrder' }, actor)).rejects.toMatchObject({ code: 'NOT_SUPPORTED' });
+  });
+
+  it('starts one document for two overlapping calls with the same key', async () => {
+    // The daemon's contact lock, in process.
+    const locks = new Map<string, AsyncMutex>();
+    engine.lockContact = (contactId, work) => {
+      if (!locks.has(contactId)) locks.set(contactId, new AsyncMutex());
+      return (locks.get(contactId) as AsyncMutex).run(work);
+    };
+    service = createRelationService(engine, { waitMs: 1000 });
+    contact('c1', { name: 'A' });
+    customer('a1', { name: 'A' });
+    await service.link({ contactId: 'c1', accountKind: 'customer', accountId: 'a1' }, actor);
+    const [first, second] = await Promise.all([
+      service.createDocument('c1', { type: 'salesOrder', idempotencyKey: 'order-click-1' }, actor),
+      service.createDocument('c1', { type: 'salesOrder', idempotencyKey: 'order-click-1' }, actor),
+    ]);
+    expect(accounting.startedDocuments).toHaveLength(1);
+    expect(second.document.id).toBe(first.document.id);
+    expect(second.interaction.id).toBe(first.interaction.id);
+    expect((await store.listInteractions('c1')).filter((entry) => entry.type === 'documentCreated')).toHaveLength(1);
   });
 });
 

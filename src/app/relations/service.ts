@@ -53,7 +53,9 @@ export function createRelationService(engine: Engine, options: RelationServiceOp
     applyMatches: (input, actor, onProgress) => applyMatches(context, input, actor, onProgress),
     listInteractions: (contactId) => listInteractions(context, contactId),
     recordInteraction: (contactId, input, actor) => recordInteraction(context, contactId, input, actor),
-    createDocument: (contactId, input, actor) => createDocument(context, contactId, input, actor),
+    // Under the contact's lock: a retry sent while the first call is still running (a double
+    // click, a client timeout) must find that call's document, not start a second one.
+    createDocument: (contactId, input, actor) => guarded(contactId, () => createDocument(context, contactId, input, actor)),
     relationStatus: (relationId) => relationStatus(context, relationId),
     async audit(filter) {
       try {
