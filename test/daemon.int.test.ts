@@ -76,8 +76,8 @@ describe('graceful shutdown', () => {
     expect(await intakeCounts(rig.prefix)).toMatchObject({ waiting: 1, active: 0 });
   });
 
-  test('a job that outlives the grace period does not hold stop: its worker is closed anyway', async () => {
-    rig = await startFakeRig({ prefix: `${filePrefix}-${++run}`, store, daemon: { shutdownGraceMs: 300 } });
+  test('a job that outlives the grace period (queue.shutdownGrace) does not hold stop: its worker is closed anyway', async () => {
+    rig = await startFakeRig({ prefix: `${filePrefix}-${++run}`, store, queue: { shutdownGrace: '300ms' } });
     const { crm, accounting, daemon } = rig;
     await rig.linked('stop-c9', 'stop-a9', { name: 'Stuck Oy', phone: '1' });
     let release = () => undefined as void;
@@ -88,6 +88,9 @@ describe('graceful shutdown', () => {
     const started = Date.now();
     await daemon.stop();
     expect(Date.now() - started).toBeLessThan(5_000);
+    // The planner was told its write was not confirmed: no shadow holds the new phone.
+    const relation = await store.findRelationByAccount('customer', 'stop-a9');
+    expect((await store.getShadow(relation!.id)).filter((entry) => entry.field === 'phone').map((entry) => entry.value)).not.toContain('2');
     release();
   });
 

@@ -58,8 +58,9 @@ export interface DaemonOptions {
   store?: Store;
   connectorOptions?: BuildOptions;
   /**
-   * How long stop() lets running jobs finish before closing their workers anyway (default 25 s,
-   * inside the usual 30 s a container gets); a job cut short is picked up again as stalled.
+   * How long stop() may take in all before it closes busy connections and workers anyway (default
+   * `queue.shutdownGrace` from the config, 25 s: inside the usual 30 s a container gets); a job cut
+   * short is picked up again as stalled.
    */
   shutdownGraceMs?: number;
   /** Start pollers on their schedule (default true). */
@@ -299,22 +300,31 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   logger.info({ role, url: url || undefined, metricsUrl }, 'tandem started');
 
   let stopping: Promise<void> | undefined;
-  const shutdownGraceMs = options.shutdownGraceMs ?? 25_000;
+  const shutdownGraceMs = options.shutdownGraceMs ?? config.queue.shutdownGrace;
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('stopping: no new changes are taken in, running jobs finish');
+      // One budget for the whole stop, so it ends within the grace period however it is spent.
+      const deadline = Date.now() + shutdownGraceMs;
+      const left = () => Math.max(0, deadline - Date.now());
       timers.forEach((timer) => clearTimeout(timer));
       timers.forEach((timer) => clearInterval(timer));
       await configSync.stop();
-      await server?.close(shutdownGraceMs, logger);
-      await metricsServer?.close(shutdownGraceMs, logger);
-      await Promise.all([...schedules.values()].map((schedule) => schedule.stop()));
-      // A running intake job waits for the writes it enqueues: the write workers must keep
-      // taking jobs until every intake job has finished, or that job (and stop) would hang.
-      await closeWithin(intakeWorkers, shutdownGraceMs, logger);
+      // No new requests, polls or intake jobs; those under way finish side by side. A running
+      // intake job waits for the writes it enqueues: the write workers must keep taking jobs
+      // until every intake job has finished, or that job (and stop) would hang.
+      await Promise.all([
+        server?.close(left(), logger),
+        metricsServer?.close(left(), logger),
+        ...[...schedules.entries()].map(async ([slot, schedule]) => {
+          // A poll cut short saves no cursor: the next start polls the same changes again.
+          if (!(await settlesWithin(schedule.stop(), left()))) logger.warn({ connector: slot }, 'poll still running after the grace period: left unfinished');
+        }),
+        closeWithin(intakeWorkers, left(), logger),
+      ]);
       // A planner cut short by the grace period stops waiting for its writes.
       dispatcher.close();
-      await closeWithin(writeWorkers, shutdownGraceMs, logger);
+      await closeWithin(writeWorkers, left(), logger);
       workerConnections.forEach((redis) => redis.disconnect());
       await queues.close();
       await Promise.all(Object.values(connectors).map((connector) => connector.close?.()));

@@ -106,7 +106,7 @@ export function fileSectionsAsInput(config: TandemConfig): Record<string, unknow
   return {
     connectors: { crm: connector(config.connectors.crm), accounting: connector(config.connectors.accounting) },
     server: config.server,
-    queue: { ...config.queue, backoff: ms(config.queue.backoff) },
+    queue: { ...config.queue, backoff: ms(config.queue.backoff), shutdownGrace: ms(config.queue.shutdownGrace) },
   };
 }
 

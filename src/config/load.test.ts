@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMMON_FIELDS } from '../core/model';
 import { ConfigError, loadConfig, parseConfigText } from './load';
-import { mappingsFor, parseDuration } from './schema';
+import { fileSectionsAsInput } from './editable';
+import { configSchema, mappingsFor, parseDuration } from './schema';
 
 const FILE = 'config/tandem.yaml';
 
@@ -353,6 +354,13 @@ describe('the shipped config', () => {
     expect(config.relationCodes).toEqual({ customer: 'CUST', vendor: 'VEND', bankAccount: 'BANK' });
     expect(config.automaticContacts).toEqual({ customer: true, vendor: true, bankAccount: false });
     expect(config.templates.customer?.default?.numberPrefix).toBe('C');
+  });
+
+  it("its file-only sections go back to input form and parse to the same values (the console's merge relies on it)", () => {
+    const env = { HUBSPOT_TOKEN: 't', HUBSPOT_CLIENT_SECRET: 's', BC_BASE_URL: 'http://127.0.0.1:4020', BC_COMPANY_ID: 'c', BC_TOKEN_URL: 'http://127.0.0.1:4020/t', BC_CLIENT_ID: 'c', BC_CLIENT_SECRET: 's', BC_WEBHOOK_CLIENT_STATE: 's' };
+    const config = loadConfig('config/tandem.yaml', env);
+    const again = configSchema.parse({ ...config, ...fileSectionsAsInput(config), mappings: config.mappings, matching: config.matching });
+    expect({ connectors: again.connectors, server: again.server, queue: again.queue }).toEqual({ connectors: config.connectors, server: config.server, queue: config.queue });
   });
 
   it('names the variables the shipped config needs when they are missing', () => {

@@ -303,9 +303,14 @@ export const configSchema = z
         /** How many finished jobs Redis keeps, so its memory stays flat. */
         keepCompleted: integer(z.number().int().min(0)).default(1000),
         keepFailed: integer(z.number().int().min(0)).default(5000),
+        /**
+         * How long a stop may take in all: requests being served and running jobs finish within
+         * it, then their connections and workers are closed (a job cut short runs again).
+         */
+        shutdownGrace: duration.default(parseDuration('25s')),
       })
       .strict()
-      .default({ prefix: 'tandem', intakeConcurrency: 8, attempts: 8, backoff: 1000, keepCompleted: 1000, keepFailed: 5000 }),
+      .default({ prefix: 'tandem', intakeConcurrency: 8, attempts: 8, backoff: 1000, keepCompleted: 1000, keepFailed: 5000, shutdownGrace: 25_000 }),
   })
   .strict()
   .superRefine((config, ctx) => {
