@@ -156,7 +156,9 @@ function breakdown(requests: readonly { method: string; path: string }[]): Recor
 
 async function main(): Promise<number> {
   if (!Number.isInteger(CONTACTS) || CONTACTS < 1) throw new Error(`BENCH_CONTACTS must be a positive integer, not ${String(process.env.BENCH_CONTACTS)}`);
-  const rig = await startRig({ store: 'pglite' });
+  // The product's queue settings (intake concurrency, retries), not the test rig's.
+  const rig = await startRig({ store: 'pglite', config: (base) => ({ ...base, queue: { prefix: (base['queue'] as { prefix: string }).prefix } }) });
+  console.log(`${'intake concurrency'.padEnd(34)}${rig.config.queue.intakeConcurrency} (connector concurrency ${rig.config.connectors.accounting.concurrency})`);
   try {
     const setupStartedAt = Date.now();
     const pairs = await linkCompanies(rig, CONTACTS);
