@@ -15,6 +15,7 @@ const connection = createRedis(REDIS_URL);
 const queueConfig = { prefix, intakeConcurrency: 1, attempts: 1, backoff: 10, keepCompleted: 100, keepFailed: 100 };
 let queues: SyncQueues;
 let worker: Worker<WriteJob> | undefined;
+const workerConnections: Array<ReturnType<typeof createRedis>> = [];
 let seq = 0;
 
 const write = (fields: Record<string, string>): RecordWrite =>
@@ -22,7 +23,10 @@ const write = (fields: Record<string, string>): RecordWrite =>
 
 /** A write worker that answers with `handle`. */
 function startWorker(handle: (job: WriteJob) => Promise<unknown>) {
-  worker = new Worker<WriteJob>(writeQueueName('accounting'), async (job) => handle(job.data), { connection: connection.duplicate(), prefix });
+  const own = connection.duplicate();
+  // BullMQ leaves a connection it was given open.
+  workerConnections.push(own);
+  worker = new Worker<WriteJob>(writeQueueName('accounting'), async (job) => handle(job.data), { connection: own, prefix });
 }
 
 beforeEach(() => {
@@ -35,6 +39,7 @@ afterEach(async () => {
 });
 afterAll(async () => {
   await clearPrefix(prefix);
+  workerConnections.forEach((own) => own.disconnect());
   connection.disconnect();
 });
 
