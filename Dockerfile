@@ -8,6 +8,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY connectors ./connectors
 COPY test/bench ./test/bench
+COPY test/support ./test/support
 RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --ignore-scripts
 
 # Runtime stage: production dependencies and compiled code only, as an unprivileged user.
@@ -21,6 +22,8 @@ COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 COPY --chown=node:node package.json ./
 COPY --chown=node:node config ./config
+# The console's stylesheet and page modules are served from the source tree (see static-assets.ts).
+COPY --chown=node:node src/http/console/static ./src/http/console/static
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
