@@ -88,7 +88,7 @@ describe('graceful shutdown', () => {
     const started = Date.now();
     await daemon.stop();
     expect(Date.now() - started).toBeLessThan(5_000);
-    // The planner was told its write was not confirmed: no shadow holds the new phone.
+    // The write was never confirmed, so no shadow holds the new phone: the next run writes it again.
     const relation = await store.findRelationByAccount('customer', 'stop-a9');
     expect((await store.getShadow(relation!.id)).filter((entry) => entry.field === 'phone').map((entry) => entry.value)).not.toContain('2');
     release();

@@ -37,7 +37,8 @@ import { unsupportedMappings } from './check-mappings';
 import type { Engine } from './ports';
 import { createRelationService, type RelationService } from './relations';
 import { applyStoredConfig, consoleQueues, createConsoleService, startConfigSync, type FullConsoleService } from './console';
-import { closable, settlesWithin, type ClosableServer } from '../http/shutdown';
+import { closable, type ClosableServer } from '../http/shutdown';
+import { settlesWithin } from '../util/net';
 
 /** What a process runs: everything, or one role of a split deployment. */
 export type Role = 'all' | 'api' | 'worker' | 'scheduler';

@@ -339,26 +339,27 @@ describe('parseDuration', () => {
 });
 
 describe('the shipped config', () => {
+  /** What the shipped config's variables are set to. */
+  const SHIPPED_ENV = {
+    HUBSPOT_TOKEN: 'token',
+    HUBSPOT_CLIENT_SECRET: 'secret',
+    BC_BASE_URL: 'http://127.0.0.1:4020/v2.0/sandbox/production/api/v2.0',
+    BC_COMPANY_ID: '3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d',
+    BC_TOKEN_URL: 'http://127.0.0.1:4020/oauth2/v2.0/token',
+    BC_CLIENT_ID: 'client',
+    BC_CLIENT_SECRET: 'secret',
+    BC_WEBHOOK_CLIENT_STATE: 'state',
+  };
+
   it('config/tandem.yaml is valid once its variables are set, with the demo settings', () => {
-    const env = {
-      HUBSPOT_TOKEN: 'token',
-      HUBSPOT_CLIENT_SECRET: 'secret',
-      BC_BASE_URL: 'http://127.0.0.1:4020/v2.0/sandbox/production/api/v2.0',
-      BC_COMPANY_ID: '3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d',
-      BC_TOKEN_URL: 'http://127.0.0.1:4020/oauth2/v2.0/token',
-      BC_CLIENT_ID: 'client',
-      BC_CLIENT_SECRET: 'secret',
-      BC_WEBHOOK_CLIENT_STATE: 'state',
-    };
-    const config = loadConfig('config/tandem.yaml', env);
+    const config = loadConfig('config/tandem.yaml', SHIPPED_ENV);
     expect(config.relationCodes).toEqual({ customer: 'CUST', vendor: 'VEND', bankAccount: 'BANK' });
     expect(config.automaticContacts).toEqual({ customer: true, vendor: true, bankAccount: false });
     expect(config.templates.customer?.default?.numberPrefix).toBe('C');
   });
 
   it("its file-only sections go back to input form and parse to the same values (the console's merge relies on it)", () => {
-    const env = { HUBSPOT_TOKEN: 't', HUBSPOT_CLIENT_SECRET: 's', BC_BASE_URL: 'http://127.0.0.1:4020', BC_COMPANY_ID: 'c', BC_TOKEN_URL: 'http://127.0.0.1:4020/t', BC_CLIENT_ID: 'c', BC_CLIENT_SECRET: 's', BC_WEBHOOK_CLIENT_STATE: 's' };
-    const config = loadConfig('config/tandem.yaml', env);
+    const config = loadConfig('config/tandem.yaml', SHIPPED_ENV);
     const again = configSchema.parse({ ...config, ...fileSectionsAsInput(config), mappings: config.mappings, matching: config.matching });
     expect({ connectors: again.connectors, server: again.server, queue: again.queue }).toEqual({ connectors: config.connectors, server: config.server, queue: config.queue });
   });

@@ -1,7 +1,7 @@
 import Fastify from 'fastify';
 import pino from 'pino';
 import { Writable } from 'node:stream';
-import { closable, settlesWithin } from './shutdown';
+import { closable } from './shutdown';
 
 /** A logger whose lines are kept for the assertions. */
 function recordingLogger() {
@@ -83,13 +83,5 @@ describe('closing the HTTP server within a grace period', () => {
     expect(lines[0]).toMatchObject({ level: 40, graceMs: 200, msg: 'requests still open after the grace period: closing their connections' });
     expect(lines[0]?.requests).toEqual([{ method: 'POST', url: '/slow', openMs: expect.any(Number) }]);
     release();
-  });
-});
-
-describe('settlesWithin', () => {
-  it('says whether a promise settled in time, and passes a rejection on', async () => {
-    await expect(settlesWithin(Promise.resolve('x'), 1_000)).resolves.toBe(true);
-    await expect(settlesWithin(new Promise(() => undefined), 20)).resolves.toBe(false);
-    await expect(settlesWithin(Promise.reject(new Error('close failed')), 1_000)).rejects.toThrow('close failed');
   });
 });

@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { settlesWithin } from '../util/net';
 
 /** A request the server is still serving. */
 export interface OpenRequest {
@@ -48,17 +49,4 @@ export function closable(app: FastifyInstance): ClosableServer {
       await closed;
     },
   };
-}
-
-/** Whether `promise` settles within `ms`; it runs on either way, and a rejection is passed on. */
-export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true), late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

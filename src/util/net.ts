@@ -1,4 +1,4 @@
-/** Small network helpers for the demo and the tests. */
+/** Small network and timing helpers. */
 import { createServer } from 'node:net';
 
 /** Asks the OS for a free TCP port on the loopback interface. */
@@ -21,5 +21,18 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
     if (await check()) return;
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+/** Whether `promise` settles within `ms`; it runs on either way, and a rejection is passed on. */
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
