@@ -33,7 +33,12 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 250, maxRetryAfterMs: 10_000 };
 
 /** Observes every response (for metrics); never throws. */
-export type ResponseObserver = (event: { connector: string; method: string; status: number; durationMs: number }) => void;
+export type ResponseObserver = (event: {
+  connector: string;
+  method: string;
+  status: number;
+  durationMs: number;
+}) => void;
 
 export interface HttpClientOptions {
   connector: string;
@@ -79,7 +84,10 @@ export class HttpClient {
     const method = (config.method ?? 'GET').toUpperCase();
     let refreshedAuth = false;
     for (let attempt = 1; ; attempt++) {
-      const headers: Record<string, string> = { Accept: 'application/json', ...(config.headers as Record<string, string> | undefined) };
+      const headers: Record<string, string> = {
+        Accept: 'application/json',
+        ...(config.headers as Record<string, string> | undefined),
+      };
       if (this.options.auth) headers.Authorization = await this.options.auth.header();
       const started = Date.now();
       let response: AxiosResponse<T>;
@@ -87,7 +95,12 @@ export class HttpClient {
         response = await this.axios.request<T>({ ...config, method, headers });
       } catch (error) {
         // No response at all: DNS, refused connection, timeout.
-        this.options.observe?.({ connector: this.options.connector, method, status: 0, durationMs: Date.now() - started });
+        this.options.observe?.({
+          connector: this.options.connector,
+          method,
+          status: 0,
+          durationMs: Date.now() - started,
+        });
         if (attempt < this.retry.attempts) {
           await this.sleep(this.backoff(attempt));
           continue;

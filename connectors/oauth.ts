@@ -68,23 +68,33 @@ export abstract class OAuthTokenProvider implements AuthProvider {
   protected abstract requestToken(): Promise<TokenResponse>;
 
   /** POSTs a form to the token endpoint and parses the answer; errors become the named ones. */
-  protected async postForm(url: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<TokenResponse> {
+  protected async postForm(
+    url: string,
+    form: Record<string, string>,
+    headers: Record<string, string> = {},
+  ): Promise<TokenResponse> {
     let response;
     try {
       response = await this.http.post<unknown>(url, new URLSearchParams(form).toString(), {
         headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json', ...headers },
       });
     } catch (error) {
-      throw new TransientError(`${this.connector}: token endpoint unreachable: ${error instanceof Error ? error.message : String(error)}`);
+      throw new TransientError(
+        `${this.connector}: token endpoint unreachable: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
-    if (response.status >= 500) throw new TransientError(`${this.connector}: token endpoint answered ${response.status}`, response.status);
+    if (response.status >= 500)
+      throw new TransientError(`${this.connector}: token endpoint answered ${response.status}`, response.status);
     if (response.status !== 200) {
       const failure = tokenErrorSchema.safeParse(response.data);
-      const reason = failure.success ? (failure.data.error_description ?? failure.data.error) : `HTTP ${response.status}`;
+      const reason = failure.success
+        ? (failure.data.error_description ?? failure.data.error)
+        : `HTTP ${response.status}`;
       throw new AuthFailedError(`${this.connector}: token request refused: ${reason}`, response.status);
     }
     const parsed = tokenResponseSchema.safeParse(response.data);
-    if (!parsed.success) throw new InvalidResponseError(`${this.connector}: unexpected token response: ${z.prettifyError(parsed.error)}`);
+    if (!parsed.success)
+      throw new InvalidResponseError(`${this.connector}: unexpected token response: ${z.prettifyError(parsed.error)}`);
     return parsed.data;
   }
 
@@ -95,7 +105,10 @@ export abstract class OAuthTokenProvider implements AuthProvider {
       const requestedAt = this.now();
       const token = await this.requestToken();
       const lifetimeMs = token.expires_in * 1000;
-      this.token = { value: token.access_token, refreshAt: requestedAt + lifetimeMs - Math.min(this.refreshMarginMs, lifetimeMs / 2) };
+      this.token = {
+        value: token.access_token,
+        refreshAt: requestedAt + lifetimeMs - Math.min(this.refreshMarginMs, lifetimeMs / 2),
+      };
       return this.token;
     })().finally(() => {
       this.pending = null;

@@ -2,7 +2,17 @@
  * The connector contract. The engine asks a connector what it can do (`capabilities`) and never
  * branches on which system it is. Records cross this boundary only in the canonical model.
  */
-import type { Account, AccountField, AccountKind, Contact, ContactField, Entity, FieldValue, SyncRecord, System } from '../src/core/model';
+import type {
+  Account,
+  AccountField,
+  AccountKind,
+  Contact,
+  ContactField,
+  Entity,
+  FieldValue,
+  SyncRecord,
+  System,
+} from '../src/core/model';
 
 /** What a connector can do; optional methods exist exactly when their capability is true. */
 export interface ConnectorCapabilities {
@@ -128,7 +138,11 @@ export interface Connector {
   /** Several records at once; missing ones are left out. */
   batchGet?(entity: Entity, ids: string[]): Promise<SyncRecord[]>;
   /** Creates a record. `idempotencyKey` lets a retry find the record a lost response created. */
-  create?(entity: Entity, fields: Record<string, FieldValue>, options: { idempotencyKey: string; extra?: Record<string, unknown> }): Promise<SyncRecord>;
+  create?(
+    entity: Entity,
+    fields: Record<string, FieldValue>,
+    options: { idempotencyKey: string; extra?: Record<string, unknown> },
+  ): Promise<SyncRecord>;
   /** Writes fields of one record and returns it as stored. */
   update?(entity: Entity, update: RecordUpdate): Promise<SyncRecord>;
   /** Writes several records of one entity, in as few calls as the system allows. */
@@ -146,7 +160,10 @@ export interface Connector {
    * Starts a document (a sales quote or order for a customer, a purchase quote or order for a
    * vendor) without lines; the user completes it in the accounting system.
    */
-  createDocument?(type: DocumentType, input: { accountId: string; externalReference?: string; idempotencyKey: string }): Promise<CreatedDocument>;
+  createDocument?(
+    type: DocumentType,
+    input: { accountId: string; externalReference?: string; idempotencyKey: string },
+  ): Promise<CreatedDocument>;
   /**
    * Resolves when the system answers an authenticated request (one cheap read), for readiness
    * probes; rejects with the reason otherwise.

@@ -12,13 +12,20 @@ const VIEWER = 'int-viewer-token-0123456789';
 
 let rig: Rig;
 beforeAll(async () => {
-  rig = await startRig({ adminTokens: { admin: [ADMIN], viewer: [VIEWER] }, config: (base) => ({ ...base, templates: { customer: { default: {} } } }) });
+  rig = await startRig({
+    adminTokens: { admin: [ADMIN], viewer: [VIEWER] },
+    config: (base) => ({ ...base, templates: { customer: { default: {} } } }),
+  });
 });
 afterAll(async () => {
   await rig?.stop();
 });
 
-async function api(method: 'GET' | 'POST' | 'DELETE', path: string, options: { token?: string | null; body?: unknown; headers?: Record<string, string> } = {}) {
+async function api(
+  method: 'GET' | 'POST' | 'DELETE',
+  path: string,
+  options: { token?: string | null; body?: unknown; headers?: Record<string, string> } = {},
+) {
   const token = options.token === undefined ? ADMIN : options.token;
   const response = await fetch(new URL(path, rig.daemon.url), {
     method,
@@ -30,18 +37,36 @@ async function api(method: 'GET' | 'POST' | 'DELETE', path: string, options: { t
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as Record<string, any>) : undefined }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: text ? (JSON.parse(text) as Record<string, any>) : undefined,
+  }; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-const fields = (name: string) => ({ name, address: 'Keizersgracht 1', city: 'Amsterdam', postCode: '1015 CJ', countryCode: 'NL', phone: '+31 20 200 0000' });
+const fields = (name: string) => ({
+  name,
+  address: 'Keizersgracht 1',
+  city: 'Amsterdam',
+  postCode: '1015 CJ',
+  countryCode: 'NL',
+  phone: '+31 20 200 0000',
+});
 
 test('a contact linked through the API carries a later phone change to the customer', async () => {
   const company = rig.hubspot.createCompany(toHubSpot(fields('Linked Through API BV')));
   const customer = rig.bc.createCustomer(toBc(fields('Linked Through API BV')));
   const contactId = `company-${company.id}`;
-  const linked = await api('POST', '/api/relations', { body: { contactId, accountKind: 'customer', accountId: String(customer.id) } });
+  const linked = await api('POST', '/api/relations', {
+    body: { contactId, accountKind: 'customer', accountId: String(customer.id) },
+  });
   expect(linked.status).toBe(201);
-  expect(linked.body?.relation).toMatchObject({ contactId, accountKind: 'customer', accountId: String(customer.id), relationCode: 'CUST' });
+  expect(linked.body?.relation).toMatchObject({
+    contactId,
+    accountKind: 'customer',
+    accountId: String(customer.id),
+    relationCode: 'CUST',
+  });
   await rig.hubspot.flushWebhooks();
   await rig.bc.flushNotifications();
   await settle(rig);
@@ -58,10 +83,19 @@ test('creating a customer from a contact twice gives one customer in Business Ce
   const name = 'Created Twice Through API BV';
   const company = rig.hubspot.createCompany(toHubSpot(fields(name)));
   const contactId = `company-${company.id}`;
-  const first = await api('POST', `/api/contacts/${contactId}/accounts`, { body: { accountKind: 'customer' }, headers: { 'idempotency-key': `create-${company.id}` } });
+  const first = await api('POST', `/api/contacts/${contactId}/accounts`, {
+    body: { accountKind: 'customer' },
+    headers: { 'idempotency-key': `create-${company.id}` },
+  });
   expect(first.status).toBe(201);
-  expect(first.body).toMatchObject({ created: true, relation: { contactId, accountKind: 'customer', origin: 'createdFromContact' } });
-  const second = await api('POST', `/api/contacts/${contactId}/accounts`, { body: { accountKind: 'customer' }, headers: { 'idempotency-key': `create-${company.id}` } });
+  expect(first.body).toMatchObject({
+    created: true,
+    relation: { contactId, accountKind: 'customer', origin: 'createdFromContact' },
+  });
+  const second = await api('POST', `/api/contacts/${contactId}/accounts`, {
+    body: { accountKind: 'customer' },
+    headers: { 'idempotency-key': `create-${company.id}` },
+  });
   expect(second.status).toBe(200);
   expect(second.body?.account.id).toBe(first.body?.account.id);
   expect(rig.bc.listCustomers().filter((customer) => customer.displayName === name)).toHaveLength(1);
@@ -70,7 +104,9 @@ test('creating a customer from a contact twice gives one customer in Business Ce
 test('a second customer relation for a contact is 409', async () => {
   const { contactId } = await rig.linkedCompany(fields('Already Linked BV'), ['customer']);
   const other = rig.bc.createCustomer(toBc(fields('Another Customer BV')));
-  const response = await api('POST', '/api/relations', { body: { contactId, accountKind: 'customer', accountId: String(other.id) } });
+  const response = await api('POST', '/api/relations', {
+    body: { contactId, accountKind: 'customer', accountId: String(other.id) },
+  });
   expect(response.status).toBe(409);
   expect(response.body?.error).toBe('RELATION_EXISTS');
 });
@@ -80,7 +116,14 @@ test('no token is 401, a viewer token on a change is 403, a viewer token reads',
   expect(none.status).toBe(401);
   expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
   expect((await api('GET', '/api/relations', { token: 'not-a-configured-token-at-all' })).status).toBe(401);
-  expect((await api('POST', '/api/relations', { token: VIEWER, body: { contactId: 'x', accountKind: 'customer', accountId: 'y' } })).status).toBe(403);
+  expect(
+    (
+      await api('POST', '/api/relations', {
+        token: VIEWER,
+        body: { contactId: 'x', accountKind: 'customer', accountId: 'y' },
+      })
+    ).status,
+  ).toBe(403);
   expect((await api('GET', '/api/relations', { token: VIEWER })).status).toBe(200);
   expect((await fetch(new URL('/healthz', rig.daemon.url))).status).toBe(200);
 });
@@ -88,7 +131,10 @@ test('no token is 401, a viewer token on a change is 403, a viewer token reads',
 test('the daemon status and the CLI against the running daemon', async () => {
   const status = await api('GET', '/api/status', { token: VIEWER });
   expect(status.status).toBe(200);
-  expect(status.body).toMatchObject({ role: 'all', relationCodes: { customer: 'CUST', vendor: 'VEND', bankAccount: 'BANK' } });
+  expect(status.body).toMatchObject({
+    role: 'all',
+    relationCodes: { customer: 'CUST', vendor: 'VEND', bankAccount: 'BANK' },
+  });
   expect(Object.keys(status.body?.queues ?? {})).toEqual(['intake', 'write-crm', 'write-accounting']);
   expect(status.body?.relations.customer).toBeGreaterThan(0);
 

@@ -44,7 +44,12 @@ async function build(): Promise<FastifyInstance> {
   logger = pino({ level: 'trace', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, stream);
   service = new FakeRelationService();
   const instance = Fastify({ loggerInstance: logger }) as unknown as FastifyInstance;
-  await registerAdminApi(instance, { service, status: async () => STATUS, tokens: { admin: [ADMIN], viewer: [VIEWER] }, version: '0.1.0' });
+  await registerAdminApi(instance, {
+    service,
+    status: async () => STATUS,
+    tokens: { admin: [ADMIN], viewer: [VIEWER] },
+    version: '0.1.0',
+  });
   instance.get('/healthz', async () => ({ status: 'ok' }));
   return instance;
 }
@@ -69,10 +74,19 @@ interface Answer {
 async function send(method: Method, url: string, headers: Record<string, string>, body?: string): Promise<Answer> {
   const response = await fetch(new URL(url, baseUrl), { method, headers, body });
   const text = await response.text();
-  return { statusCode: response.status, headers: Object.fromEntries(response.headers.entries()), body: text, json: () => JSON.parse(text) };
+  return {
+    statusCode: response.status,
+    headers: Object.fromEntries(response.headers.entries()),
+    body: text,
+    json: () => JSON.parse(text),
+  };
 }
 
-const call = (method: Method, url: string, options: { token?: string | null; body?: unknown; headers?: Record<string, string> } = {}) =>
+const call = (
+  method: Method,
+  url: string,
+  options: { token?: string | null; body?: unknown; headers?: Record<string, string> } = {},
+) =>
   send(
     method,
     url,
@@ -92,22 +106,39 @@ async function linked(contactId = 'C1', accountId = 'K1') {
 
 describe('routes', () => {
   it('links, lists, reads, shows the status of and unlinks a relation', async () => {
-    const link = await call('POST', '/api/relations', { body: { contactId: 'C1', accountKind: 'customer', accountId: 'K1', winner: 'account' } });
+    const link = await call('POST', '/api/relations', {
+      body: { contactId: 'C1', accountKind: 'customer', accountId: 'K1', winner: 'account' },
+    });
     expect(link.statusCode).toBe(201);
     const { relation, changes } = link.json();
     expect(relation).toMatchObject({ contactId: 'C1', accountKind: 'customer', accountId: 'K1', origin: 'linked' });
     expect(changes).toEqual([{ side: 'contact', field: 'phone', from: '+44 1 111', to: '+44 1 222' }]);
-    expect(service.calls.find((c) => c.method === 'link')?.args).toEqual([{ contactId: 'C1', accountKind: 'customer', accountId: 'K1', winner: 'account' }, { name: 'admin' }]);
+    expect(service.calls.find((c) => c.method === 'link')?.args).toEqual([
+      { contactId: 'C1', accountKind: 'customer', accountId: 'K1', winner: 'account' },
+      { name: 'admin' },
+    ]);
 
     const list = await call('GET', '/api/relations?kind=customer&contactId=C1&limit=10&offset=0');
     expect(list.statusCode).toBe(200);
     expect(list.json()).toEqual([relation]);
-    expect(service.calls.find((c) => c.method === 'listRelations')?.args[0]).toEqual({ kind: 'customer', contactId: 'C1', limit: 10, offset: 0 });
+    expect(service.calls.find((c) => c.method === 'listRelations')?.args[0]).toEqual({
+      kind: 'customer',
+      contactId: 'C1',
+      limit: 10,
+      offset: 0,
+    });
 
     expect((await call('GET', `/api/relations/${relation.id}`)).json()).toEqual(relation);
     const status = await call('GET', `/api/relations/${relation.id}/status`);
     expect(status.statusCode).toBe(200);
-    expect(status.json()).toMatchObject({ relation, inSync: false, fields: [{ contactField: 'name', inSync: true }, { contactField: 'phone', inSync: false }] });
+    expect(status.json()).toMatchObject({
+      relation,
+      inSync: false,
+      fields: [
+        { contactField: 'name', inSync: true },
+        { contactField: 'phone', inSync: false },
+      ],
+    });
 
     const removed = await call('DELETE', `/api/relations/${relation.id}`);
     expect(removed.statusCode).toBe(200);
@@ -119,7 +150,10 @@ describe('routes', () => {
     const body = { accountKind: 'customer', template: 'DOMESTIC', values: { paymentTermsCode: '14D' } };
     const first = await call('POST', '/api/contacts/C3/accounts', { body, headers: { 'idempotency-key': 'k-1' } });
     expect(first.statusCode).toBe(201);
-    expect(first.json()).toMatchObject({ created: true, relation: { contactId: 'C3', accountKind: 'customer', origin: 'createdFromContact' } });
+    expect(first.json()).toMatchObject({
+      created: true,
+      relation: { contactId: 'C3', accountKind: 'customer', origin: 'createdFromContact' },
+    });
     expect(service.calls[0]?.args[0]).toEqual({ contactId: 'C3', ...body, idempotencyKey: 'k-1' });
     const second = await call('POST', '/api/contacts/C3/accounts', { body, headers: { 'idempotency-key': 'k-1' } });
     expect(second.statusCode).toBe(200);
@@ -129,15 +163,35 @@ describe('routes', () => {
   it('creates a contact from an account: 201, then 200', async () => {
     const first = await call('POST', '/api/accounts/vendor/V1/contact', { headers: { 'idempotency-key': 'k-2' } });
     expect(first.statusCode).toBe(201);
-    expect(first.json()).toMatchObject({ created: true, person: null, relation: { accountKind: 'vendor', accountId: 'V1' } });
+    expect(first.json()).toMatchObject({
+      created: true,
+      person: null,
+      relation: { accountKind: 'vendor', accountId: 'V1' },
+    });
     expect(service.calls[0]?.args[0]).toEqual({ accountKind: 'vendor', accountId: 'V1', idempotencyKey: 'k-2' });
     expect((await call('POST', '/api/accounts/vendor/V1/contact')).statusCode).toBe(200);
   });
 
   it('proposes matches for repeated kinds and applies them', async () => {
     service.proposal = [
-      { contactId: 'C1', contactName: 'Cronus Cardoxy', accountKind: 'customer', accountId: 'K1', accountName: 'Cronus Cardoxy', score: 1, rule: 'vatRegistrationNo' },
-      { contactId: 'C3', contactName: 'Fabrikam', accountKind: 'vendor', accountId: 'V1', accountName: 'Fabrikam', score: 0.6, rule: 'namePostCode' },
+      {
+        contactId: 'C1',
+        contactName: 'Cronus Cardoxy',
+        accountKind: 'customer',
+        accountId: 'K1',
+        accountName: 'Cronus Cardoxy',
+        score: 1,
+        rule: 'vatRegistrationNo',
+      },
+      {
+        contactId: 'C3',
+        contactName: 'Fabrikam',
+        accountKind: 'vendor',
+        accountId: 'V1',
+        accountName: 'Fabrikam',
+        score: 0.6,
+        rule: 'namePostCode',
+      },
     ];
     const proposal = await call('GET', '/api/matches?kind=customer&kind=vendor');
     expect(proposal.statusCode).toBe(200);
@@ -146,17 +200,32 @@ describe('routes', () => {
     expect((await call('GET', '/api/matches?kind=vendor')).json().pairs).toHaveLength(1);
     expect(service.calls[1]?.args[0]).toEqual({ kinds: ['vendor'] });
 
-    const applied = await call('POST', '/api/matches/apply', { body: { kinds: ['customer', 'vendor'], minScore: 0.9 } });
+    const applied = await call('POST', '/api/matches/apply', {
+      body: { kinds: ['customer', 'vendor'], minScore: 0.9 },
+    });
     expect(applied.statusCode).toBe(200);
-    expect(applied.json()).toMatchObject({ linked: [{ relation: { contactId: 'C1', origin: 'automatic' } }], failed: [] });
+    expect(applied.json()).toMatchObject({
+      linked: [{ relation: { contactId: 'C1', origin: 'automatic' } }],
+      failed: [],
+    });
   });
 
   it('lists and records interactions', async () => {
     const recorded = await call('POST', '/api/contacts/C1/interactions', {
-      body: { type: 'phoneCall', description: 'Asked for a quote', occurredAt: '2024-05-02T09:30:00+02:00', who: 'ana' },
+      body: {
+        type: 'phoneCall',
+        description: 'Asked for a quote',
+        occurredAt: '2024-05-02T09:30:00+02:00',
+        who: 'ana',
+      },
     });
     expect(recorded.statusCode).toBe(201);
-    expect(recorded.json()).toMatchObject({ contactId: 'C1', type: 'phoneCall', who: 'ana', occurredAt: '2024-05-02T09:30:00+02:00' });
+    expect(recorded.json()).toMatchObject({
+      contactId: 'C1',
+      type: 'phoneCall',
+      who: 'ana',
+      occurredAt: '2024-05-02T09:30:00+02:00',
+    });
     const list = await call('GET', '/api/contacts/C1/interactions');
     expect(list.json()).toEqual([recorded.json()]);
   });
@@ -165,15 +234,37 @@ describe('routes', () => {
     await linked();
     const response = await call('POST', '/api/contacts/C1/documents', { body: { type: 'salesQuote' } });
     expect(response.statusCode).toBe(201);
-    expect(response.json()).toMatchObject({ document: { type: 'salesQuote', accountId: 'K1' }, interaction: { type: 'documentCreated' } });
+    expect(response.json()).toMatchObject({
+      document: { type: 'salesQuote', accountId: 'K1' },
+      interaction: { type: 'documentCreated' },
+    });
   });
 
   it('reads the audit log with filters', async () => {
-    service.auditLog.push({ id: '1', appliedAt: '2024-05-01T10:00:00.000Z', kind: 'link', contactId: 'C1', relationId: 'R1' });
-    const response = await call('GET', '/api/audit?contactId=C1&accountKind=customer&accountId=K1&relationId=R1&kind=link&field=phone&from=2024-05-01&to=2024-05-02T00:00:00Z&limit=5');
+    service.auditLog.push({
+      id: '1',
+      appliedAt: '2024-05-01T10:00:00.000Z',
+      kind: 'link',
+      contactId: 'C1',
+      relationId: 'R1',
+    });
+    const response = await call(
+      'GET',
+      '/api/audit?contactId=C1&accountKind=customer&accountId=K1&relationId=R1&kind=link&field=phone&from=2024-05-01&to=2024-05-02T00:00:00Z&limit=5',
+    );
     expect(response.statusCode).toBe(200);
     expect(response.json()).toHaveLength(1);
-    expect(service.calls[0]?.args[0]).toEqual({ contactId: 'C1', accountKind: 'customer', accountId: 'K1', relationId: 'R1', kind: 'link', field: 'phone', from: '2024-05-01', to: '2024-05-02T00:00:00Z', limit: 5 });
+    expect(service.calls[0]?.args[0]).toEqual({
+      contactId: 'C1',
+      accountKind: 'customer',
+      accountId: 'K1',
+      relationId: 'R1',
+      kind: 'link',
+      field: 'phone',
+      from: '2024-05-01',
+      to: '2024-05-02T00:00:00Z',
+      limit: 5,
+    });
   });
 
   it('answers the daemon status', async () => {
@@ -185,14 +276,56 @@ describe('routes', () => {
 
 describe('bad input', () => {
   it.each([
-    ['a bad account kind', 'POST', '/api/relations', { contactId: 'C1', accountKind: 'employee', accountId: 'K1' }, 'body.accountKind', /expected one of/],
-    ['a missing contactId', 'POST', '/api/relations', { accountKind: 'customer', accountId: 'K1' }, 'body.contactId', /^required$/],
+    [
+      'a bad account kind',
+      'POST',
+      '/api/relations',
+      { contactId: 'C1', accountKind: 'employee', accountId: 'K1' },
+      'body.accountKind',
+      /expected one of/,
+    ],
+    [
+      'a missing contactId',
+      'POST',
+      '/api/relations',
+      { accountKind: 'customer', accountId: 'K1' },
+      'body.contactId',
+      /^required$/,
+    ],
     ['no body at all', 'POST', '/api/relations', undefined, 'body.contactId', /^required$/],
-    ['a bad winner', 'POST', '/api/relations', { contactId: 'C1', accountKind: 'customer', accountId: 'K1', winner: 'both' }, 'body.winner', /expected one of/],
-    ['an unknown body field', 'POST', '/api/relations', { contactId: 'C1', accountKind: 'customer', accountId: 'K1', colour: 'red' }, 'body.colour', /unknown field/],
-    ['a bad date', 'POST', '/api/contacts/C1/interactions', { type: 'call', description: 'x', occurredAt: 'yesterday' }, 'body.occurredAt', /./],
+    [
+      'a bad winner',
+      'POST',
+      '/api/relations',
+      { contactId: 'C1', accountKind: 'customer', accountId: 'K1', winner: 'both' },
+      'body.winner',
+      /expected one of/,
+    ],
+    [
+      'an unknown body field',
+      'POST',
+      '/api/relations',
+      { contactId: 'C1', accountKind: 'customer', accountId: 'K1', colour: 'red' },
+      'body.colour',
+      /unknown field/,
+    ],
+    [
+      'a bad date',
+      'POST',
+      '/api/contacts/C1/interactions',
+      { type: 'call', description: 'x', occurredAt: 'yesterday' },
+      'body.occurredAt',
+      /./,
+    ],
     ['a bad document type', 'POST', '/api/contacts/C1/documents', { type: 'invoice' }, 'body.type', /expected one of/],
-    ['a bad kind in the path', 'POST', '/api/accounts/employee/E1/contact', undefined, 'params.kind', /expected one of/],
+    [
+      'a bad kind in the path',
+      'POST',
+      '/api/accounts/employee/E1/contact',
+      undefined,
+      'params.kind',
+      /expected one of/,
+    ],
     ['an unknown query key', 'GET', '/api/relations?colour=red', undefined, 'query.colour', /unknown query parameter/],
     ['a bad query kind', 'GET', '/api/relations?kind=employee', undefined, 'query.kind', /expected one of/],
     ['a limit that is not a number', 'GET', '/api/relations?limit=many', undefined, 'query.limit', /number/],
@@ -208,7 +341,12 @@ describe('bad input', () => {
   });
 
   it('unparseable JSON is 400 naming the body', async () => {
-    const response = await send('POST', '/api/relations', { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, '{"contactId":');
+    const response = await send(
+      'POST',
+      '/api/relations',
+      { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      '{"contactId":',
+    );
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({ error: 'INVALID_INPUT', field: 'body' });
   });
@@ -226,23 +364,38 @@ describe('problems', () => {
 
   it('409 with the conflict code for a second relation of a kind', async () => {
     await linked('C1', 'K1');
-    const response = await call('POST', '/api/relations', { body: { contactId: 'C1', accountKind: 'customer', accountId: 'K2' } });
+    const response = await call('POST', '/api/relations', {
+      body: { contactId: 'C1', accountKind: 'customer', accountId: 'K2' },
+    });
     expect(response.statusCode).toBe(409);
-    expect(response.json()).toMatchObject({ error: 'RELATION_EXISTS', message: expect.stringContaining('already has a customer relation') });
+    expect(response.json()).toMatchObject({
+      error: 'RELATION_EXISTS',
+      message: expect.stringContaining('already has a customer relation'),
+    });
   });
 
   it('409 codes of other conflicts pass through', async () => {
-    service.failWith('createAccountFromContact', new ConflictProblem('TEMPLATE_MISSING', 'no template DOMESTIC for customers'));
-    const response = await call('POST', '/api/contacts/C1/accounts', { body: { accountKind: 'customer', template: 'DOMESTIC' } });
+    service.failWith(
+      'createAccountFromContact',
+      new ConflictProblem('TEMPLATE_MISSING', 'no template DOMESTIC for customers'),
+    );
+    const response = await call('POST', '/api/contacts/C1/accounts', {
+      body: { accountKind: 'customer', template: 'DOMESTIC' },
+    });
     expect(response.statusCode).toBe(409);
     expect(response.json()).toEqual({ error: 'TEMPLATE_MISSING', message: 'no template DOMESTIC for customers' });
   });
 
   it('502 when the other system fails', async () => {
     service.failWith('link', upstreamFailure());
-    const response = await call('POST', '/api/relations', { body: { contactId: 'C1', accountKind: 'customer', accountId: 'K1' } });
+    const response = await call('POST', '/api/relations', {
+      body: { contactId: 'C1', accountKind: 'customer', accountId: 'K1' },
+    });
     expect(response.statusCode).toBe(502);
-    expect(response.json()).toEqual({ error: 'UPSTREAM_FAILED', message: 'Business Central answered 503 Service Unavailable' });
+    expect(response.json()).toEqual({
+      error: 'UPSTREAM_FAILED',
+      message: 'Business Central answered 503 Service Unavailable',
+    });
   });
 
   it('500 without the stack for anything else, logged with the request id', async () => {
@@ -253,8 +406,13 @@ describe('problems', () => {
     expect(body.error).toBe('INTERNAL');
     expect(response.body).not.toContain('secret internals');
     expect(response.body).not.toContain('at ');
-    const logged = logLines.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.msg === 'admin request failed');
-    expect(logged).toMatchObject({ reqId: body.requestId, err: { message: expect.stringContaining('secret internals') } });
+    const logged = logLines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((line) => line.msg === 'admin request failed');
+    expect(logged).toMatchObject({
+      reqId: body.requestId,
+      err: { message: expect.stringContaining('secret internals') },
+    });
   });
 });
 
@@ -268,12 +426,28 @@ describe('auth', () => {
     ['POST', '/api/contacts/C1/interactions', { type: 'call', description: 'x' }],
     ['POST', '/api/contacts/C1/documents', { type: 'salesQuote' }],
   ];
-  const reads = ['/api/relations', '/api/relations/R1', '/api/relations/R1/status', '/api/matches', '/api/contacts/C1/interactions', '/api/audit', '/api/status', '/api/openapi.json'];
+  const reads = [
+    '/api/relations',
+    '/api/relations/R1',
+    '/api/relations/R1/status',
+    '/api/matches',
+    '/api/contacts/C1/interactions',
+    '/api/audit',
+    '/api/status',
+    '/api/openapi.json',
+  ];
 
   it('every change route is in the list above, and every read route', () => {
-    const listed = new Set([...changes.map(([method, url]) => `${method} ${url}`), ...reads.map((url) => `GET ${url}`)]);
+    const listed = new Set([
+      ...changes.map(([method, url]) => `${method} ${url}`),
+      ...reads.map((url) => `GET ${url}`),
+    ]);
     for (const route of ADMIN_ROUTES) {
-      const concrete = route.url.replace(':id', 'R1').replace(':contactId', 'C1').replace(':kind', 'customer').replace(':accountId', 'K1');
+      const concrete = route.url
+        .replace(':id', 'R1')
+        .replace(':contactId', 'C1')
+        .replace(':kind', 'customer')
+        .replace(':accountId', 'K1');
       expect(listed).toContain(`${route.method} ${concrete}`);
     }
   });
@@ -289,7 +463,12 @@ describe('auth', () => {
   );
 
   it('a wrong token, a token of another length and a non-bearer scheme are 401', async () => {
-    for (const authorization of [`Bearer ${ADMIN.slice(0, -1)}x`, 'Bearer short', `Bearer ${ADMIN}${ADMIN}`, `Basic ${Buffer.from(`u:${ADMIN}`).toString('base64')}`]) {
+    for (const authorization of [
+      `Bearer ${ADMIN.slice(0, -1)}x`,
+      'Bearer short',
+      `Bearer ${ADMIN}${ADMIN}`,
+      `Basic ${Buffer.from(`u:${ADMIN}`).toString('base64')}`,
+    ]) {
       const response = await send('GET', '/api/relations', { authorization });
       expect(response.statusCode).toBe(401);
       expect(response.headers['www-authenticate']).toMatch(/^Bearer/);
@@ -318,7 +497,10 @@ describe('auth', () => {
   it('tokens are never logged', async () => {
     await call('GET', '/api/relations');
     await call('GET', '/api/relations', { token: VIEWER });
-    await call('POST', '/api/relations', { token: VIEWER, body: { contactId: 'C1', accountKind: 'customer', accountId: 'K1' } });
+    await call('POST', '/api/relations', {
+      token: VIEWER,
+      body: { contactId: 'C1', accountKind: 'customer', accountId: 'K1' },
+    });
     service.failWith('audit', new Error('boom'));
     await call('GET', '/api/audit');
     // Fastify's request serializer leaves headers out; should anything log them, the redaction hides the token.
@@ -333,7 +515,10 @@ describe('auth', () => {
 
 describe('tokens from the environment', () => {
   it('reads comma-separated admin and viewer tokens', () => {
-    expect(adminTokensFromEnv({ TANDEM_ADMIN_TOKENS: ` ${ADMIN} ,${ADMIN}2`, TANDEM_VIEWER_TOKENS: VIEWER })).toEqual({ admin: [ADMIN, `${ADMIN}2`], viewer: [VIEWER] });
+    expect(adminTokensFromEnv({ TANDEM_ADMIN_TOKENS: ` ${ADMIN} ,${ADMIN}2`, TANDEM_VIEWER_TOKENS: VIEWER })).toEqual({
+      admin: [ADMIN, `${ADMIN}2`],
+      viewer: [VIEWER],
+    });
     expect(adminTokensFromEnv({ TANDEM_VIEWER_TOKENS: VIEWER })).toEqual({ admin: [], viewer: [VIEWER] });
   });
 
@@ -344,7 +529,9 @@ describe('tokens from the environment', () => {
 
   it('refuses a token shorter than 16 characters, naming the variable', () => {
     expect(() => adminTokensFromEnv({ TANDEM_ADMIN_TOKENS: `${ADMIN},short` })).toThrow(AdminTokenError);
-    expect(() => adminTokensFromEnv({ TANDEM_VIEWER_TOKENS: 'fifteen-chars-x' })).toThrow(/TANDEM_VIEWER_TOKENS: token 1 has 15 characters; each token needs at least 16/);
+    expect(() => adminTokensFromEnv({ TANDEM_VIEWER_TOKENS: 'fifteen-chars-x' })).toThrow(
+      /TANDEM_VIEWER_TOKENS: token 1 has 15 characters; each token needs at least 16/,
+    );
   });
 });
 
@@ -354,24 +541,52 @@ describe('OpenAPI document', () => {
     expect(response.statusCode).toBe(200);
     const document = JSON.parse(response.body) as {
       openapi: string;
-      paths: Record<string, Record<string, { parameters: Array<{ name: string; in: string }>; requestBody?: { content: Record<string, { schema: { properties: Record<string, unknown> } }> }; responses: Record<string, unknown> }>>;
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            parameters: Array<{ name: string; in: string }>;
+            requestBody?: { content: Record<string, { schema: { properties: Record<string, unknown> } }> };
+            responses: Record<string, unknown>;
+          }
+        >
+      >;
       components: { securitySchemes: Record<string, { type: string; scheme: string }> };
       security: unknown[];
     };
     expect(document.openapi).toBe('3.1.0');
-    expect(document.components.securitySchemes.bearer).toEqual(expect.objectContaining({ type: 'http', scheme: 'bearer' }));
+    expect(document.components.securitySchemes.bearer).toEqual(
+      expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+    );
     expect(document.security).toEqual([{ bearer: [] }]);
     expect(document.paths['/api/openapi.json']?.get).toBeDefined();
     for (const route of ADMIN_ROUTES) {
       const operation = document.paths[openApiPath(route.url)]?.[route.method.toLowerCase()];
       expect(operation).toBeDefined();
-      expect(Object.keys(operation?.responses ?? {})).toEqual(expect.arrayContaining([...Object.keys(route.responses), '400', '401']));
+      expect(Object.keys(operation?.responses ?? {})).toEqual(
+        expect.arrayContaining([...Object.keys(route.responses), '400', '401']),
+      );
       if (route.body) expect(operation?.requestBody?.content['application/json']?.schema.properties).toBeDefined();
     }
     const link = document.paths['/api/relations']?.post;
-    expect(Object.keys(link?.requestBody?.content['application/json']?.schema.properties ?? {})).toEqual(['contactId', 'accountKind', 'accountId', 'winner']);
-    expect(document.paths['/api/relations']?.get?.parameters.map((parameter) => parameter.name)).toEqual(['kind', 'contactId', 'limit', 'offset']);
-    expect(document.paths['/api/relations/{id}']?.get?.parameters).toEqual([expect.objectContaining({ name: 'id', in: 'path', required: true })]);
-    expect(document.paths['/api/contacts/{contactId}/accounts']?.post?.parameters.map((parameter) => parameter.name)).toContain('Idempotency-Key');
+    expect(Object.keys(link?.requestBody?.content['application/json']?.schema.properties ?? {})).toEqual([
+      'contactId',
+      'accountKind',
+      'accountId',
+      'winner',
+    ]);
+    expect(document.paths['/api/relations']?.get?.parameters.map((parameter) => parameter.name)).toEqual([
+      'kind',
+      'contactId',
+      'limit',
+      'offset',
+    ]);
+    expect(document.paths['/api/relations/{id}']?.get?.parameters).toEqual([
+      expect.objectContaining({ name: 'id', in: 'path', required: true }),
+    ]);
+    expect(
+      document.paths['/api/contacts/{contactId}/accounts']?.post?.parameters.map((parameter) => parameter.name),
+    ).toContain('Idempotency-Key');
   });
 });

@@ -22,7 +22,10 @@ const STATUS: DaemonStatus = {
     { slot: 'crm', name: 'hubspot', kind: 'hubspot', system: 'crm' },
     { slot: 'accounting', name: 'business-central', kind: 'business-central', system: 'accounting' },
   ],
-  queues: { intake: { waiting: 2, active: 1, delayed: 0, failed: 0, completed: 40 }, 'write-crm': { waiting: 0, active: 0, delayed: 0, failed: 3, completed: 12 } },
+  queues: {
+    intake: { waiting: 2, active: 1, delayed: 0, failed: 0, completed: 40 },
+    'write-crm': { waiting: 0, active: 0, delayed: 0, failed: 3, completed: 12 },
+  },
   relations: { customer: 4, vendor: 1, bankAccount: 0 },
   relationCodes: { customer: 'CUST', vendor: 'VEND', bankAccount: null },
 };
@@ -73,7 +76,10 @@ describe('output', () => {
     ]);
     const json = await tandem(['link', 'C2', 'customer', 'K2', '--json']);
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toMatchObject({ relation: { id: 'R2', contactId: 'C2', accountKind: 'customer', accountId: 'K2' }, changes: expect.any(Array) });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      relation: { id: 'R2', contactId: 'C2', accountKind: 'customer', accountId: 'K2' },
+      changes: expect.any(Array),
+    });
   });
 
   it('relations is an aligned table, filtered by --kind and --contact', async () => {
@@ -82,7 +88,10 @@ describe('output', () => {
     const all = await tandem(['relations']);
     const table = lines(all.stdout);
     expect(table[0]).toBe('RELATION  CONTACT  KIND      ACCOUNT  CODE  ORIGIN  CREATED');
-    expect(table.slice(1)).toEqual(['R1        C1       customer  K1       CUST  linked  2024-05-01T10:00:00.000Z', 'R2        C3       vendor    V1       VEND  linked  2024-05-01T10:00:00.000Z']);
+    expect(table.slice(1)).toEqual([
+      'R1        C1       customer  K1       CUST  linked  2024-05-01T10:00:00.000Z',
+      'R2        C3       vendor    V1       VEND  linked  2024-05-01T10:00:00.000Z',
+    ]);
     const vendors = await tandem(['relations', '--kind', 'vendor', '--contact', 'C3', '--json']);
     expect(JSON.parse(vendors.stdout)).toEqual([expect.objectContaining({ id: 'R2' })]);
     expect(service.calls.at(-1)?.args[0]).toEqual({ kind: 'vendor', contactId: 'C3' });
@@ -100,31 +109,99 @@ describe('output', () => {
   });
 
   it('create-account: created, then already there; values and the idempotency key are sent', async () => {
-    const first = await tandem(['create-account', 'C3', 'customer', '--template', 'DOMESTIC', '--value', 'paymentTermsCode=14D', '--value', 'note=a=b', '--idempotency-key', 'k1']);
+    const first = await tandem([
+      'create-account',
+      'C3',
+      'customer',
+      '--template',
+      'DOMESTIC',
+      '--value',
+      'paymentTermsCode=14D',
+      '--value',
+      'note=a=b',
+      '--idempotency-key',
+      'k1',
+    ]);
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/^created customer N-A\d+ \(A\d+\) from contact C3; relation R\d+\n$/);
-    expect(service.calls[0]?.args[0]).toEqual({ contactId: 'C3', accountKind: 'customer', template: 'DOMESTIC', values: { paymentTermsCode: '14D', note: 'a=b' }, idempotencyKey: 'k1' });
+    expect(service.calls[0]?.args[0]).toEqual({
+      contactId: 'C3',
+      accountKind: 'customer',
+      template: 'DOMESTIC',
+      values: { paymentTermsCode: '14D', note: 'a=b' },
+      idempotencyKey: 'k1',
+    });
     const again = await tandem(['create-account', 'C3', 'customer']);
     expect(again.stdout).toMatch(/^contact C3 already has customer/);
   });
 
   it('create-contact, interactions, interaction add and document', async () => {
-    expect((await tandem(['create-contact', 'vendor', 'V1'])).stdout).toMatch(/^created contact C\d+ from vendor V1; relation R\d+/);
-    const added = await tandem(['interaction', 'add', 'C1', '--type', 'phoneCall', '--description', 'Asked for a quote', '--date', '2024-05-02T09:30:00Z', '--who', 'ana']);
-    expect(added).toMatchObject({ code: 0, stdout: expect.stringMatching(/^recorded phoneCall I\d+ for contact C1 at 2024-05-02T09:30:00Z/) });
+    expect((await tandem(['create-contact', 'vendor', 'V1'])).stdout).toMatch(
+      /^created contact C\d+ from vendor V1; relation R\d+/,
+    );
+    const added = await tandem([
+      'interaction',
+      'add',
+      'C1',
+      '--type',
+      'phoneCall',
+      '--description',
+      'Asked for a quote',
+      '--date',
+      '2024-05-02T09:30:00Z',
+      '--who',
+      'ana',
+    ]);
+    expect(added).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^recorded phoneCall I\d+ for contact C1 at 2024-05-02T09:30:00Z/),
+    });
     const list = await tandem(['interactions', 'C1']);
-    expect(lines(list.stdout)).toEqual(['OCCURRED              TYPE       WHO  SOURCE    DESCRIPTION', '2024-05-02T09:30:00Z  phoneCall  ana  external  Asked for a quote']);
+    expect(lines(list.stdout)).toEqual([
+      'OCCURRED              TYPE       WHO  SOURCE    DESCRIPTION',
+      '2024-05-02T09:30:00Z  phoneCall  ana  external  Asked for a quote',
+    ]);
     await tandem(['link', 'C1', 'customer', 'K1']);
     const document = await tandem(['document', 'C1', 'salesQuote']);
-    expect(document).toMatchObject({ code: 0, stdout: expect.stringMatching(/^started salesQuote SQ-1001 for customer K1; interaction I\d+/) });
+    expect(document).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^started salesQuote SQ-1001 for customer K1; interaction I\d+/),
+    });
   });
 
   it('audit maps --kind to an account kind or an entry kind', async () => {
-    service.auditLog.push({ id: '1', appliedAt: '2024-05-01T10:00:00.000Z', kind: 'fieldChange', contactId: 'C1', accountKind: 'customer', accountId: 'K1', field: 'phone', oldValue: '1', newValue: '2', direction: 'toAccounting', sourceSystem: 'crm' });
-    const table = await tandem(['audit', '--contact', 'C1', '--kind', 'fieldChange', '--from', '2024-05-01', '--to', '2024-05-02']);
+    service.auditLog.push({
+      id: '1',
+      appliedAt: '2024-05-01T10:00:00.000Z',
+      kind: 'fieldChange',
+      contactId: 'C1',
+      accountKind: 'customer',
+      accountId: 'K1',
+      field: 'phone',
+      oldValue: '1',
+      newValue: '2',
+      direction: 'toAccounting',
+      sourceSystem: 'crm',
+    });
+    const table = await tandem([
+      'audit',
+      '--contact',
+      'C1',
+      '--kind',
+      'fieldChange',
+      '--from',
+      '2024-05-01',
+      '--to',
+      '2024-05-02',
+    ]);
     expect(table.code).toBe(0);
     expect(lines(table.stdout)[1]).toMatch(/fieldChange +C1 +customer K1 +phone +1 -> 2 +toAccounting +crm/);
-    expect(service.calls.at(-1)?.args[0]).toEqual({ contactId: 'C1', kind: 'fieldChange', from: '2024-05-01', to: '2024-05-02' });
+    expect(service.calls.at(-1)?.args[0]).toEqual({
+      contactId: 'C1',
+      kind: 'fieldChange',
+      from: '2024-05-01',
+      to: '2024-05-02',
+    });
     await tandem(['audit', '--kind', 'vendor']);
     expect(service.calls.at(-1)?.args[0]).toEqual({ accountKind: 'vendor' });
   });
@@ -142,9 +219,33 @@ describe('output', () => {
 describe('match', () => {
   beforeEach(() => {
     service.proposal = [
-      { contactId: 'C1', contactName: 'Cronus Cardoxy', accountKind: 'customer', accountId: 'K1', accountName: 'Cronus Cardoxy', score: 1, rule: 'vatRegistrationNo' },
-      { contactId: 'C2', contactName: 'Adatum', accountKind: 'customer', accountId: 'K2', accountName: 'Adatum', score: 0.9, rule: 'email' },
-      { contactId: 'C3', contactName: 'Fabrikam', accountKind: 'vendor', accountId: 'V1', accountName: 'Fabrikam', score: 0.5, rule: 'namePostCode' },
+      {
+        contactId: 'C1',
+        contactName: 'Cronus Cardoxy',
+        accountKind: 'customer',
+        accountId: 'K1',
+        accountName: 'Cronus Cardoxy',
+        score: 1,
+        rule: 'vatRegistrationNo',
+      },
+      {
+        contactId: 'C2',
+        contactName: 'Adatum',
+        accountKind: 'customer',
+        accountId: 'K2',
+        accountName: 'Adatum',
+        score: 0.9,
+        rule: 'email',
+      },
+      {
+        contactId: 'C3',
+        contactName: 'Fabrikam',
+        accountKind: 'vendor',
+        accountId: 'V1',
+        accountName: 'Fabrikam',
+        score: 0.5,
+        rule: 'namePostCode',
+      },
     ];
   });
 
@@ -181,7 +282,10 @@ describe('match', () => {
   it('--apply --json prints the result', async () => {
     const { code, stdout } = await tandem(['match', '--apply', '--kind', 'vendor', '--json']);
     expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject({ linked: [{ relation: { contactId: 'C3', accountId: 'V1' } }], failed: [] });
+    expect(JSON.parse(stdout)).toMatchObject({
+      linked: [{ relation: { contactId: 'C3', accountId: 'V1' } }],
+      failed: [],
+    });
   });
 });
 
@@ -190,12 +294,34 @@ describe('exit codes', () => {
     const { code, stdout } = await tandem(['--help']);
     expect(code).toBe(0);
     expect(stdout).toBe(USAGE);
-    for (const exit of ['0  ok', '1  unexpected', '2  usage', '3  Redis unreachable', '4  not found', '5  conflict', '6  unauthorized', '7  the CRM']) expect(stdout).toContain(exit);
+    for (const exit of [
+      '0  ok',
+      '1  unexpected',
+      '2  usage',
+      '3  Redis unreachable',
+      '4  not found',
+      '5  conflict',
+      '6  unauthorized',
+      '7  the CRM',
+    ])
+      expect(stdout).toContain(exit);
   });
 
   it('2 for usage errors: no command, unknown command, unknown option, wrong arguments, bad kind', async () => {
     expect((await tandem([])).code).toBe(2);
-    for (const argv of [['frobnicate'], ['link', 'C1', 'customer'], ['link', 'C1', 'employee', 'K1'], ['link', 'C1', 'customer', 'K1', '--winner', 'both'], ['unlink', 'R1', '--template', 'x'], ['relations', '--colour', 'red'], ['match', '--dry-run', '--apply'], ['interaction', 'add', 'C1', '--type', 'call'], ['document', 'C1', 'invoice'], ['create-account', 'C1', 'customer', '--value', 'novalue'], ['relations', '--limit', 'many']]) {
+    for (const argv of [
+      ['frobnicate'],
+      ['link', 'C1', 'customer'],
+      ['link', 'C1', 'employee', 'K1'],
+      ['link', 'C1', 'customer', 'K1', '--winner', 'both'],
+      ['unlink', 'R1', '--template', 'x'],
+      ['relations', '--colour', 'red'],
+      ['match', '--dry-run', '--apply'],
+      ['interaction', 'add', 'C1', '--type', 'call'],
+      ['document', 'C1', 'invoice'],
+      ['create-account', 'C1', 'customer', '--value', 'novalue'],
+      ['relations', '--limit', 'many'],
+    ]) {
       const run = await tandem(argv);
       expect([argv, run.code]).toEqual([argv, 2]);
       expect(run.stderr).toMatch(/^tandem: /);
@@ -204,7 +330,17 @@ describe('exit codes', () => {
   });
 
   it('2 for input the daemon refuses (400), naming the field', async () => {
-    const run = await tandem(['interaction', 'add', 'C1', '--type', 'call', '--description', 'x', '--date', 'yesterday']);
+    const run = await tandem([
+      'interaction',
+      'add',
+      'C1',
+      '--type',
+      'call',
+      '--description',
+      'x',
+      '--date',
+      'yesterday',
+    ]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^tandem: INVALID_INPUT: body.occurredAt: /);
   });

@@ -47,16 +47,24 @@ async function send(method: string, url: string, headers: Record<string, string>
 }
 
 async function sessionOf(token: string): Promise<string> {
-  const response = await fetch(new URL('/ui/login', baseUrl), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+  const response = await fetch(new URL('/ui/login', baseUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token }),
+  });
   return (response.headers.get('set-cookie') ?? '').split(';')[0] as string;
 }
 
 /** A job that failed for good, as a write that gave up would. */
 async function failedJob(): Promise<string> {
   const job = await queue.add('write', { field: 'phone' }, { attempts: 1 });
-  const worker = new Worker('write-accounting', async () => {
-    throw new Error('Business Central answered 503');
-  }, { connection: new IORedis(REDIS_URL, { maxRetriesPerRequest: null }), prefix });
+  const worker = new Worker(
+    'write-accounting',
+    async () => {
+      throw new Error('Business Central answered 503');
+    },
+    { connection: new IORedis(REDIS_URL, { maxRetriesPerRequest: null }), prefix },
+  );
   await new Promise<void>((resolve) => worker.on('failed', () => resolve()));
   await worker.close();
   await worker.disconnect();
@@ -85,7 +93,10 @@ it('lets the admin see and retry failed jobs', async () => {
 
   // The board's own page cannot add the console header; the browser's Sec-Fetch-Site vouches for it.
   expect((await send('PUT', `/ui/queues/api/queues/write-accounting/${jobId}/retry`, { cookie })).status).toBe(403);
-  const retried = await send('PUT', `/ui/queues/api/queues/write-accounting/${jobId}/retry`, { cookie, 'sec-fetch-site': 'same-origin' });
+  const retried = await send('PUT', `/ui/queues/api/queues/write-accounting/${jobId}/retry`, {
+    cookie,
+    'sec-fetch-site': 'same-origin',
+  });
   expect(retried.status).toBe(204);
   expect(await queue.getJobState(jobId)).toBe('waiting');
 });
@@ -95,7 +106,10 @@ it('shows a viewer the board read-only and refuses its changes with 403', async 
   const cookie = await sessionOf(VIEWER);
   expect((await send('GET', '/ui/queues', { cookie })).status).toBe(200);
   const list = await send('GET', '/ui/queues/api/queues?activeQueue=write-accounting&status=failed&page=1', { cookie });
-  expect(list.json().queues.find((q: { name: string }) => q.name === 'write-accounting')).toMatchObject({ readOnlyMode: true, allowRetries: false });
+  expect(list.json().queues.find((q: { name: string }) => q.name === 'write-accounting')).toMatchObject({
+    readOnlyMode: true,
+    allowRetries: false,
+  });
   for (const [method, url] of [
     ['PUT', `/ui/queues/api/queues/write-accounting/${jobId}/retry`],
     ['PUT', '/ui/queues/api/queues/write-accounting/retry/failed'],
@@ -107,6 +121,9 @@ it('shows a viewer the board read-only and refuses its changes with 403', async 
     expect({ url, status: response.status }).toEqual({ url, status: 403 });
   }
   // With a bearer token as well.
-  expect((await send('PUT', '/ui/queues/api/queues/write-accounting/clean/failed', { authorization: `Bearer ${VIEWER}` })).status).toBe(403);
+  expect(
+    (await send('PUT', '/ui/queues/api/queues/write-accounting/clean/failed', { authorization: `Bearer ${VIEWER}` }))
+      .status,
+  ).toBe(403);
   expect(await queue.getJobState(jobId)).toBe('failed');
 });

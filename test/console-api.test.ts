@@ -53,7 +53,17 @@ interface Answer {
   json<T = any>(): T; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-async function send(method: string, url: string, options: { token?: string | null; cookie?: string; body?: unknown; headers?: Record<string, string>; form?: string } = {}): Promise<Answer> {
+async function send(
+  method: string,
+  url: string,
+  options: {
+    token?: string | null;
+    cookie?: string;
+    body?: unknown;
+    headers?: Record<string, string>;
+    form?: string;
+  } = {},
+): Promise<Answer> {
   const headers: Record<string, string> = { ...options.headers };
   const token = options.token === undefined && options.cookie === undefined ? ADMIN : options.token;
   if (token) headers.authorization = `Bearer ${token}`;
@@ -86,12 +96,19 @@ describe('console routes', () => {
   it('answers the overview, relation rows with filters, history and conflicts', async () => {
     const overview = await send('GET', '/api/console/overview', { token: VIEWER });
     expect(overview.status).toBe(200);
-    expect(overview.json()).toMatchObject({ relations: { total: 3, conflict: 1 }, connectors: [{ slot: 'crm' }, { slot: 'accounting', healthy: false }] });
+    expect(overview.json()).toMatchObject({
+      relations: { total: 3, conflict: 1 },
+      connectors: [{ slot: 'crm' }, { slot: 'accounting', healthy: false }],
+    });
 
-    const rows = await send('GET', '/api/console/relations?kind=customer&state=conflict&text=adat&limit=10&offset=0', { token: VIEWER });
+    const rows = await send('GET', '/api/console/relations?kind=customer&state=conflict&text=adat&limit=10&offset=0', {
+      token: VIEWER,
+    });
     expect(rows.status).toBe(200);
     expect(rows.json()).toMatchObject({ total: 1, rows: [{ relation: { id: 'R2' }, state: 'conflict' }] });
-    expect(consoleService.callsOf('listRelationRows')[0]).toEqual([{ kind: 'customer', state: 'conflict', text: 'adat', limit: 10, offset: 0 }]);
+    expect(consoleService.callsOf('listRelationRows')[0]).toEqual([
+      { kind: 'customer', state: 'conflict', text: 'adat', limit: 10, offset: 0 },
+    ]);
 
     const history = await send('GET', '/api/console/relations/R1/history?limit=5', { token: VIEWER });
     expect(history.json()).toEqual([expect.objectContaining({ id: 'A1', field: 'phone' })]);
@@ -99,7 +116,13 @@ describe('console routes', () => {
     expect((await send('GET', '/api/console/relations/R404/history')).status).toBe(404);
 
     const conflicts = await send('GET', '/api/console/conflicts?relationId=R2', { token: VIEWER });
-    expect(conflicts.json()).toEqual([expect.objectContaining({ auditId: 'A2', field: 'phone', winner: expect.objectContaining({ system: 'accounting' }) })]);
+    expect(conflicts.json()).toEqual([
+      expect.objectContaining({
+        auditId: 'A2',
+        field: 'phone',
+        winner: expect.objectContaining({ system: 'accounting' }),
+      }),
+    ]);
   });
 
   it('resyncs, applies a losing value and undoes a change as the admin', async () => {
@@ -120,17 +143,23 @@ describe('console routes', () => {
   });
 
   it('exports the audit log as CSV with the filters of /api/audit', async () => {
-    const csv = await send('GET', '/api/console/audit.csv?contactId=C1&kind=fieldChange&from=2024-05-01', { token: VIEWER });
+    const csv = await send('GET', '/api/console/audit.csv?contactId=C1&kind=fieldChange&from=2024-05-01', {
+      token: VIEWER,
+    });
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(csv.headers.get('content-disposition')).toContain('attachment');
     expect(csv.text.split('\n')[0]).toBe('id,appliedAt,kind,contactId,field');
     expect(csv.text).toContain('A1,');
-    expect(consoleService.callsOf('auditCsv')[0]).toEqual([{ contactId: 'C1', kind: 'fieldChange', from: '2024-05-01' }]);
+    expect(consoleService.callsOf('auditCsv')[0]).toEqual([
+      { contactId: 'C1', kind: 'fieldChange', from: '2024-05-01' },
+    ]);
   });
 
   it('rejects a proposed pair', async () => {
-    const response = await send('POST', '/api/console/matches/reject', { body: { contactId: 'C3', accountKind: 'vendor', accountId: 'V1' } });
+    const response = await send('POST', '/api/console/matches/reject', {
+      body: { contactId: 'C3', accountKind: 'vendor', accountId: 'V1' },
+    });
     expect(response.status).toBe(204);
     expect(consoleService.rejected).toEqual([{ contactId: 'C3', accountKind: 'vendor', accountId: 'V1' }]);
   });
@@ -139,23 +168,41 @@ describe('console routes', () => {
     const state = await send('GET', '/api/console/config', { token: VIEWER });
     expect(state.json()).toMatchObject({ source: 'file', version: null, fileDiffers: false });
 
-    const bad = await send('POST', '/api/console/config/validate', { body: { yaml: YAML.replace('toCrm', 'sideways') } });
-    expect(bad.json()).toEqual({ problems: [{ path: 'mappings.customer.0.direction', message: expect.stringContaining('toCrm') }] });
-    expect((await send('POST', '/api/console/config/validate', { body: { yaml: YAML } })).json()).toEqual({ problems: [] });
+    const bad = await send('POST', '/api/console/config/validate', {
+      body: { yaml: YAML.replace('toCrm', 'sideways') },
+    });
+    expect(bad.json()).toEqual({
+      problems: [{ path: 'mappings.customer.0.direction', message: expect.stringContaining('toCrm') }],
+    });
+    expect((await send('POST', '/api/console/config/validate', { body: { yaml: YAML } })).json()).toEqual({
+      problems: [],
+    });
 
     const preview = await send('POST', '/api/console/config/preview', { body: { yaml: YAML } });
-    expect(preview.json()).toMatchObject({ valid: true, changedKeys: ['mappings.customer'], summary: [{ system: 'accounting', field: 'phone', records: 1 }] });
+    expect(preview.json()).toMatchObject({
+      valid: true,
+      changedKeys: ['mappings.customer'],
+      summary: [{ system: 'accounting', field: 'phone', records: 1 }],
+    });
 
     const saved = await send('POST', '/api/console/config', { body: { yaml: YAML, comment: 'phone from accounting' } });
     expect(saved.status).toBe(201);
     expect(saved.json()).toMatchObject({ version: 1, savedBy: 'admin', comment: 'phone from accounting' });
     await send('POST', '/api/console/config', { body: { yaml: `${YAML}# second\n` } });
-    expect((await send('GET', '/api/console/config/versions', { token: VIEWER })).json().map((v: { version: number }) => v.version)).toEqual([2, 1]);
+    expect(
+      (await send('GET', '/api/console/config/versions', { token: VIEWER }))
+        .json()
+        .map((v: { version: number }) => v.version),
+    ).toEqual([2, 1]);
 
     const restored = await send('POST', '/api/console/config/versions/1/restore');
     expect(restored.status).toBe(201);
     expect(restored.json()).toMatchObject({ version: 3, yaml: YAML });
-    expect((await send('GET', '/api/console/config')).json()).toMatchObject({ source: 'stored', version: 3, fileDiffers: true });
+    expect((await send('GET', '/api/console/config')).json()).toMatchObject({
+      source: 'stored',
+      version: 3,
+      fileDiffers: true,
+    });
     expect((await send('POST', '/api/console/config/versions/9/restore')).status).toBe(404);
   });
 
@@ -173,7 +220,12 @@ describe('input and access', () => {
       ['GET', '/api/console/relations?colour=red', undefined, 'query.colour'],
       ['GET', '/api/console/audit.csv?from=yesterday', undefined, 'query.from'],
       ['POST', '/api/console/conflicts/A2/apply-loser', { loserIndex: -1 }, 'body.loserIndex'],
-      ['POST', '/api/console/matches/reject', { contactId: 'C1', accountKind: 'supplier', accountId: 'V1' }, 'body.accountKind'],
+      [
+        'POST',
+        '/api/console/matches/reject',
+        { contactId: 'C1', accountKind: 'supplier', accountId: 'V1' },
+        'body.accountKind',
+      ],
       ['POST', '/api/console/matches/reject', { accountKind: 'vendor', accountId: 'V1' }, 'body.contactId'],
       ['POST', '/api/console/config/validate', {}, 'body.yaml'],
       ['POST', '/api/console/config', { yaml: YAML, comment: '' }, 'body.comment'],
@@ -202,9 +254,18 @@ describe('input and access', () => {
     const document = (await send('GET', '/api/openapi.json', { token: VIEWER })).json();
     for (const route of CONSOLE_ROUTES) {
       const operation = document.paths[openApiPath(route.url)]?.[route.method.toLowerCase()];
-      expect({ url: route.url, operationId: operation?.operationId }).toEqual({ url: route.url, operationId: route.operationId });
+      expect({ url: route.url, operationId: operation?.operationId }).toEqual({
+        url: route.url,
+        operationId: route.operationId,
+      });
     }
-    expect(document.paths['/api/console/relations'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['kind', 'state', 'text', 'limit', 'offset']);
+    expect(document.paths['/api/console/relations'].get.parameters.map((p: { name: string }) => p.name)).toEqual([
+      'kind',
+      'state',
+      'text',
+      'limit',
+      'offset',
+    ]);
     expect(document.paths['/api/console/config'].post.responses['403']).toBeDefined();
   });
 });
@@ -236,7 +297,10 @@ describe('browser session', () => {
     const login = await send('POST', '/ui/login', { token: null, form: `token=${VIEWER}&next=%2Fui%2Fconflicts` });
     expect(login.status).toBe(303);
     expect(login.headers.get('location')).toBe('/ui/conflicts');
-    const elsewhere = await send('POST', '/ui/login', { token: null, form: `token=${VIEWER}&next=https%3A%2F%2Fevil.example%2F` });
+    const elsewhere = await send('POST', '/ui/login', {
+      token: null,
+      form: `token=${VIEWER}&next=https%3A%2F%2Fevil.example%2F`,
+    });
     expect(elsewhere.headers.get('location')).toBe('/ui');
     const wrong = await send('POST', '/ui/login', { token: null, form: 'token=wrong' });
     expect(wrong.status).toBe(401);
@@ -251,7 +315,10 @@ describe('browser session', () => {
     expect((await send('DELETE', '/api/relations/R1', { cookie })).status).toBe(403);
     expect(consoleService.callsOf('resync')).toEqual([]);
 
-    const withHeader = await send('POST', '/api/console/relations/R1/resync', { cookie, headers: { 'x-tandem-request': '1' } });
+    const withHeader = await send('POST', '/api/console/relations/R1/resync', {
+      cookie,
+      headers: { 'x-tandem-request': '1' },
+    });
     expect(withHeader.status).toBe(202);
     // A bearer token is not sent by a browser on its own, so it needs no header.
     expect((await send('POST', '/api/console/relations/R1/resync')).status).toBe(202);
@@ -260,7 +327,9 @@ describe('browser session', () => {
   it('keeps a viewer session read-only', async () => {
     const cookie = await signIn(VIEWER);
     expect((await send('GET', '/api/console/overview', { cookie })).status).toBe(200);
-    expect((await send('POST', '/api/console/relations/R1/resync', { cookie, headers: { 'x-tandem-request': '1' } })).status).toBe(403);
+    expect(
+      (await send('POST', '/api/console/relations/R1/resync', { cookie, headers: { 'x-tandem-request': '1' } })).status,
+    ).toBe(403);
   });
 
   it('rejects a forged, tampered or expired session, and one whose token was removed', async () => {
@@ -270,7 +339,9 @@ describe('browser session', () => {
     expect(sessionLevel(createSession('someone-elses-token-0123', 'admin'), TOKENS)).toBeNull();
     expect(sessionLevel(createSession(ADMIN, 'admin', Date.now() - 13 * 3600_000), TOKENS)).toBeNull();
     expect(sessionLevel(valid, { admin: [], viewer: [VIEWER] })).toBeNull();
-    const forged = await send('GET', '/api/console/overview', { cookie: `${SESSION_COOKIE}=admin.9999999999.${'A'.repeat(43)}` });
+    const forged = await send('GET', '/api/console/overview', {
+      cookie: `${SESSION_COOKIE}=admin.9999999999.${'A'.repeat(43)}`,
+    });
     expect(forged.status).toBe(401);
   });
 });
@@ -281,7 +352,11 @@ describe('pages', () => {
     for (const page of CONSOLE_PAGES) {
       const url = page.path.replace(':id', 'R1');
       const anonymous = await send('GET', url, { token: null });
-      expect({ url, status: anonymous.status, location: anonymous.headers.get('location') }).toEqual({ url, status: 302, location: `/ui/login?next=${encodeURIComponent(url)}` });
+      expect({ url, status: anonymous.status, location: anonymous.headers.get('location') }).toEqual({
+        url,
+        status: 302,
+        location: `/ui/login?next=${encodeURIComponent(url)}`,
+      });
       const signedIn = await send('GET', url, { cookie });
       expect(signedIn.status).toBe(200);
       expect(signedIn.headers.get('content-type')).toMatch(/^text\/html/);
@@ -298,7 +373,11 @@ describe('pages', () => {
     expect(css.headers.get('content-type')).toMatch(/^text\/css/);
     for (const page of CONSOLE_PAGES) {
       const script = await send('GET', `/ui/static/${page.script}`, { token: null });
-      expect({ script: page.script, status: script.status, type: script.headers.get('content-type') }).toEqual({ script: page.script, status: 200, type: 'text/javascript; charset=utf-8' });
+      expect({ script: page.script, status: script.status, type: script.headers.get('content-type') }).toEqual({
+        script: page.script,
+        status: 200,
+        type: 'text/javascript; charset=utf-8',
+      });
     }
     expect((await send('GET', '/ui/static/..%2Findex.ts', { token: null })).status).toBe(404);
     expect((await send('GET', '/ui/static/missing.js', { token: null })).status).toBe(404);

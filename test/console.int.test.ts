@@ -30,13 +30,18 @@ afterAll(async () => {
 });
 
 const settled = async (rig: FakeRig) =>
-  waitFor(async () => {
-    const counts = await rig.daemon.queues.intake.getJobCounts('waiting', 'active', 'delayed');
-    return (counts['waiting'] ?? 0) + (counts['active'] ?? 0) + (counts['delayed'] ?? 0) === 0;
-  }, 10_000, 20);
+  waitFor(
+    async () => {
+      const counts = await rig.daemon.queues.intake.getJobCounts('waiting', 'active', 'delayed');
+      return (counts['waiting'] ?? 0) + (counts['active'] ?? 0) + (counts['delayed'] ?? 0) === 0;
+    },
+    10_000,
+    20,
+  );
 
 it('a config saved in one daemon is in force in the other within a second', async () => {
-  const yaml = 'relationCodes: { customer: CUST, vendor: null }\nmappings:\n  customer: [{ contact: name, account: name }, { contact: phone, account: phone }]\n';
+  const yaml =
+    'relationCodes: { customer: CUST, vendor: null }\nmappings:\n  customer: [{ contact: name, account: name }, { contact: phone, account: phone }]\n';
   const version = await first.daemon.console.saveConfig(yaml, { comment: 'no city' }, actor);
   expect(first.daemon.engine.config.mappings.customer).toHaveLength(2);
   const started = Date.now();

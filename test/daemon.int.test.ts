@@ -15,7 +15,17 @@ import { contactLockKey } from '../src/queue/workers';
 import { openPgliteStore } from '../src/store';
 import type { Store } from '../src/store/types';
 import { waitFor } from '../src/util/net';
-import { clearPrefix, fakeAccounting, fakeCrm, quietLogger, REDIS_URL, startFakeRig, testConfig, uniquePrefix, type FakeRig } from './support/fakes';
+import {
+  clearPrefix,
+  fakeAccounting,
+  fakeCrm,
+  quietLogger,
+  REDIS_URL,
+  startFakeRig,
+  testConfig,
+  uniquePrefix,
+  type FakeRig,
+} from './support/fakes';
 
 const filePrefix = uniquePrefix();
 let run = 0;
@@ -37,7 +47,10 @@ describe('graceful shutdown', () => {
 
   /** Counts the jobs of the intake queue in each state, from a connection of its own. */
   async function intakeCounts(prefix: string) {
-    const queue = new Queue(INTAKE_QUEUE, { connection: new IORedis(REDIS_URL, { maxRetriesPerRequest: null }), prefix });
+    const queue = new Queue(INTAKE_QUEUE, {
+      connection: new IORedis(REDIS_URL, { maxRetriesPerRequest: null }),
+      prefix,
+    });
     try {
       return await queue.getJobCounts('waiting', 'active', 'completed');
     } finally {
@@ -59,8 +72,15 @@ describe('graceful shutdown', () => {
     const stopped = daemon.stop();
     await new Promise((resolve) => setTimeout(resolve, 100));
     crm.put('contact', 'stop-c2', { name: 'Too Late' });
-    const late = new Queue(INTAKE_QUEUE, { connection: new IORedis(REDIS_URL, { maxRetriesPerRequest: null }), prefix: rig.prefix });
-    await late.add('change', { connector: 'crm', entity: 'contact', id: 'stop-c2', source: 'manual' }, { jobId: 'late' });
+    const late = new Queue(INTAKE_QUEUE, {
+      connection: new IORedis(REDIS_URL, { maxRetriesPerRequest: null }),
+      prefix: rig.prefix,
+    });
+    await late.add(
+      'change',
+      { connector: 'crm', entity: 'contact', id: 'stop-c2', source: 'manual' },
+      { jobId: 'late' },
+    );
     await late.close();
     (await late.client).disconnect();
     finishWrite();
@@ -71,7 +91,9 @@ describe('graceful shutdown', () => {
     expect(audit).toEqual([expect.objectContaining({ newValue: '2' })]);
     const relation = await store.findRelationByAccount('customer', 'stop-a1');
     const shadow = await store.getShadow(relation!.id);
-    expect(shadow).toEqual(expect.arrayContaining([expect.objectContaining({ side: 'account', field: 'phone', value: '2' })]));
+    expect(shadow).toEqual(
+      expect.arrayContaining([expect.objectContaining({ side: 'account', field: 'phone', value: '2' })]),
+    );
     expect(crm.reads.filter((read) => read.id === 'stop-c2')).toHaveLength(0);
     expect(await intakeCounts(rig.prefix)).toMatchObject({ waiting: 1, active: 0 });
   });
@@ -90,7 +112,9 @@ describe('graceful shutdown', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
     // The write was never confirmed, so no shadow holds the new phone: the next run writes it again.
     const relation = await store.findRelationByAccount('customer', 'stop-a9');
-    expect((await store.getShadow(relation!.id)).filter((entry) => entry.field === 'phone').map((entry) => entry.value)).not.toContain('2');
+    expect(
+      (await store.getShadow(relation!.id)).filter((entry) => entry.field === 'phone').map((entry) => entry.value),
+    ).not.toContain('2');
     release();
   });
 
@@ -122,7 +146,13 @@ test('an unreachable Redis stops the start with one line naming the URL and how 
   try {
     const crm = fakeCrm();
     const accounting = fakeAccounting();
-    const started = startDaemon({ config: testConfig(`${filePrefix}-x`), logger: quietLogger, redisUrl: 'redis://127.0.0.1:1', store, connectors: { crm, accounting } });
+    const started = startDaemon({
+      config: testConfig(`${filePrefix}-x`),
+      logger: quietLogger,
+      redisUrl: 'redis://127.0.0.1:1',
+      store,
+      connectors: { crm, accounting },
+    });
     const error: unknown = await started.catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(RedisUnavailableError);
     const message = (error as Error).message;
@@ -168,7 +198,13 @@ async function startFromFile(companyId: string, bankAccountMapping: string): Pro
       ].join('\n'),
     );
     const config = loadConfig(file, { HUBSPOT_TOKEN: 'token', BC_SECRET: 'secret' });
-    const error: unknown = await startDaemon({ config, configFile: file, logger: quietLogger, redisUrl: REDIS_URL, store }).catch((caught: unknown) => caught);
+    const error: unknown = await startDaemon({
+      config,
+      configFile: file,
+      logger: quietLogger,
+      redisUrl: REDIS_URL,
+      store,
+    }).catch((caught: unknown) => caught);
     return { file, error };
   } finally {
     rmSync(directory, { recursive: true, force: true });
@@ -176,11 +212,16 @@ async function startFromFile(companyId: string, bankAccountMapping: string): Pro
 }
 
 test('a mapping the accounting connector cannot serve stops the start, naming the key', async () => {
-  const { file, error } = await startFromFile('0b4c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3', '{ contact: phone, account: phone }');
+  const { file, error } = await startFromFile(
+    '0b4c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3',
+    '{ contact: phone, account: phone }',
+  );
   expect(error).toBeInstanceOf(ConfigError);
   const message = (error as ConfigError).message;
   expect(message).toContain(file);
-  expect(message).toMatch(/mappings\.bankAccount\[0\]\.account: business-central bankAccount records have no field 'phone'/);
+  expect(message).toMatch(
+    /mappings\.bankAccount\[0\]\.account: business-central bankAccount records have no field 'phone'/,
+  );
 });
 
 test('a connector setting the connector refuses stops the start with a ConfigError naming its section', async () => {
@@ -235,9 +276,11 @@ describe('operations and syncs of one contact', () => {
       expect(await redis.set(key, 'a sync', 'PX', 10_000, 'NX')).toBe('OK');
 
       let settled = false;
-      const linking = rig.daemon.service.link({ contactId: 'lock-c1', accountKind: 'customer', accountId: 'lock-a1' }, { name: 'test' }).finally(() => {
-        settled = true;
-      });
+      const linking = rig.daemon.service
+        .link({ contactId: 'lock-c1', accountKind: 'customer', accountId: 'lock-a1' }, { name: 'test' })
+        .finally(() => {
+          settled = true;
+        });
       await new Promise((resolve) => setTimeout(resolve, 400));
       expect(settled).toBe(false);
       expect(await store.findRelationsByContact('lock-c1')).toHaveLength(0);

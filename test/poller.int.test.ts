@@ -34,7 +34,10 @@ function deps(connector: FakeConnector, enqueue: (changes: ChangeJob[]) => Promi
 }
 
 test('the cursor is saved only after the changes are enqueued', async () => {
-  const connector = fakeCrm({ name: 'crm-cursor', changedPages: () => [page(connector, ['p1', 'p2'], 'after-page-1')] });
+  const connector = fakeCrm({
+    name: 'crm-cursor',
+    changedPages: () => [page(connector, ['p1', 'p2'], 'after-page-1')],
+  });
   await store.setCursor('crm-cursor', 'contact', 'before');
   const failing = deps(connector, async () => {
     throw new Error('Redis went away');
@@ -63,7 +66,10 @@ test('a poll asked for while one runs joins it instead of starting another', asy
       return [{ records: [], cursor: 'c' }];
     },
   });
-  const schedule = schedulePolls(deps(connector, async () => undefined), 30_000);
+  const schedule = schedulePolls(
+    deps(connector, async () => undefined),
+    30_000,
+  );
   try {
     const first = schedule.pollNow();
     const second = schedule.pollNow();
@@ -88,7 +94,10 @@ test('two processes polling one connector at once: one polls, the other skips', 
   try {
     const first = pollOnce(deps(fakeCrm({ name: 'crm-two', changedPages: pages }), async () => undefined));
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const second = await pollOnce({ ...deps(fakeCrm({ name: 'crm-two', changedPages: pages }), async () => undefined), redis: other });
+    const second = await pollOnce({
+      ...deps(fakeCrm({ name: 'crm-two', changedPages: pages }), async () => undefined),
+      redis: other,
+    });
     release();
     expect(second).toEqual({ polled: false, changes: 0 });
     expect(await first).toEqual({ polled: true, changes: 0 });

@@ -44,10 +44,18 @@ afterAll(async () => {
 /** Waits until nothing is waiting, delayed or running in any queue of the rig. */
 async function settled(target: FakeRig): Promise<void> {
   const { intake, writes } = target.daemon.queues;
-  await waitFor(async () => {
-    const counts = await Promise.all([intake, writes.crm, writes.accounting].map((queue) => queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized')));
-    return counts.every((count) => Object.values(count).every((n) => n === 0));
-  }, 10_000, 20);
+  await waitFor(
+    async () => {
+      const counts = await Promise.all(
+        [intake, writes.crm, writes.accounting].map((queue) =>
+          queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized'),
+        ),
+      );
+      return counts.every((count) => Object.values(count).every((n) => n === 0));
+    },
+    10_000,
+    20,
+  );
 }
 
 test('the same change enqueued twice runs once', async () => {
@@ -84,7 +92,9 @@ test('two changes to one contact never run at once, and the later one sees the e
   expect(accounting.maxActivePerRecord.get(`customer:${a1}`)).toBe(1);
   expect(accounting.written('customer', a1, 'phone')).toEqual(['2', '3']);
   expect(accounting.value('customer', a1, 'city')).toBe('Utrecht');
-  const phones = (await store.queryAudit({ contactId: c1, kind: 'fieldChange', field: 'phone' })).map((entry) => entry.newValue);
+  const phones = (await store.queryAudit({ contactId: c1, kind: 'fieldChange', field: 'phone' })).map(
+    (entry) => entry.newValue,
+  );
   expect(phones).toEqual(expect.arrayContaining(['2', '3']));
   expect(phones).toHaveLength(2);
 });
@@ -98,7 +108,10 @@ test('changes to different contacts run in parallel', async () => {
   crm.edit('contact', c2, { phone: '2' });
   await contactChanged(c1);
   await contactChanged(c2);
-  await waitFor(() => accounting.value('customer', a1, 'phone') === '2' && accounting.value('customer', a2, 'phone') === '2', 10_000);
+  await waitFor(
+    () => accounting.value('customer', a1, 'phone') === '2' && accounting.value('customer', a2, 'phone') === '2',
+    10_000,
+  );
   expect(accounting.maxActive).toBe(2);
 });
 
@@ -129,40 +142,45 @@ test('a transient error is retried with backoff until the write lands', async ()
 test.each([
   ['a rejected payload', () => new InvalidRequestError('phone is too long', 400), 'INVALID_REQUEST'],
   ['refused credentials', () => new AuthFailedError('token expired', 401), 'AUTH_FAILED'],
-])('%s fails the write without retries; the change fails with its reason and can be retried', async (_name, makeError, code) => {
-  const { crm, accounting, daemon, linked, contactChanged } = await start({ queue: { attempts: 2, backoff: '50ms' } });
-  await linked(c1, a1, { name: 'Final SA', phone: '1' });
-  let broken = true;
-  accounting.beforeUpdate = () => {
-    if (broken) throw makeError();
-  };
-  crm.edit('contact', c1, { phone: '2' });
-  const change = crm.change('contact', c1, 'crm');
-  await contactChanged(c1);
+])(
+  '%s fails the write without retries; the change fails with its reason and can be retried',
+  async (_name, makeError, code) => {
+    const { crm, accounting, daemon, linked, contactChanged } = await start({
+      queue: { attempts: 2, backoff: '50ms' },
+    });
+    await linked(c1, a1, { name: 'Final SA', phone: '1' });
+    let broken = true;
+    accounting.beforeUpdate = () => {
+      if (broken) throw makeError();
+    };
+    crm.edit('contact', c1, { phone: '2' });
+    const change = crm.change('contact', c1, 'crm');
+    await contactChanged(c1);
 
-  const intake = daemon.queues.intake;
-  await waitFor(async () => (await (await intake.getJob(changeJobId(change)))?.getState()) === 'failed', 10_000);
-  const failed = await intake.getJob(changeJobId(change));
-  expect(failed?.failedReason).toContain(code);
-  // The change is not retried either: the same write would be refused again.
-  expect(failed?.attemptsMade).toBe(1);
-  // Every write job ran once: a final error is not retried by the write queue.
-  const writes = await daemon.queues.writes.accounting.getFailed();
-  expect(writes.length).toBeGreaterThan(0);
-  for (const write of writes) {
-    expect(write.attemptsMade).toBe(1);
-    expect(write.failedReason).toContain(code);
-  }
-  expect(writes).toHaveLength(1);
-  expect(accounting.updates).toHaveLength(1);
-  expect(accounting.value('customer', a1, 'phone')).toBe('1');
+    const intake = daemon.queues.intake;
+    await waitFor(async () => (await (await intake.getJob(changeJobId(change)))?.getState()) === 'failed', 10_000);
+    const failed = await intake.getJob(changeJobId(change));
+    expect(failed?.failedReason).toContain(code);
+    // The change is not retried either: the same write would be refused again.
+    expect(failed?.attemptsMade).toBe(1);
+    // Every write job ran once: a final error is not retried by the write queue.
+    const writes = await daemon.queues.writes.accounting.getFailed();
+    expect(writes.length).toBeGreaterThan(0);
+    for (const write of writes) {
+      expect(write.attemptsMade).toBe(1);
+      expect(write.failedReason).toContain(code);
+    }
+    expect(writes).toHaveLength(1);
+    expect(accounting.updates).toHaveLength(1);
+    expect(accounting.value('customer', a1, 'phone')).toBe('1');
 
-  // The operator fixes the cause and retries the change.
-  broken = false;
-  await failed?.retry();
-  await waitFor(() => accounting.value('customer', a1, 'phone') === '2', 10_000);
-  await waitFor(async () => (await (await intake.getJob(changeJobId(change)))?.getState()) === 'completed', 10_000);
-});
+    // The operator fixes the cause and retries the change.
+    broken = false;
+    await failed?.retry();
+    await waitFor(() => accounting.value('customer', a1, 'phone') === '2', 10_000);
+    await waitFor(async () => (await (await intake.getJob(changeJobId(change)))?.getState()) === 'completed', 10_000);
+  },
+);
 
 test('HTTP 429 pauses the write queue for the wait asked and does not use up an attempt', async () => {
   const { crm, accounting, daemon, linked, contactChanged } = await start({ queue: { attempts: 1 } });
@@ -192,14 +210,21 @@ test("the connector's configured rate limit spreads writes out", async () => {
   for (let index = 0; index < 6; index++) accounting.put('customer', `a${index}`, { name: `Limited ${index}` });
   await Promise.all(
     Array.from({ length: 6 }, (_, index) =>
-      daemon.queues.enqueueWrite({ connector: 'accounting', entity: 'customer', id: `a${index}`, fields: { phone: '9' }, planId: `rate-${index}` }),
+      daemon.queues.enqueueWrite({
+        connector: 'accounting',
+        entity: 'customer',
+        id: `a${index}`,
+        fields: { phone: '9' },
+        planId: `rate-${index}`,
+      }),
     ),
   );
   await waitFor(() => accounting.updates.filter((call) => call.outcome === 'ok').length === 6, 10_000);
   const starts = accounting.updates.map((call) => call.startedAt).sort((a, b) => a - b);
   expect(starts[5]! - starts[0]!).toBeGreaterThanOrEqual(1900);
   // Never three calls within one window.
-  for (let index = 2; index < starts.length; index++) expect(starts[index]! - starts[index - 2]!).toBeGreaterThanOrEqual(900);
+  for (let index = 2; index < starts.length; index++)
+    expect(starts[index]! - starts[index - 2]!).toBeGreaterThanOrEqual(900);
 });
 
 test('a record changed between read and write (412) is re-read and planned again', async () => {
@@ -239,7 +264,13 @@ test('finished jobs are kept within bounds', async () => {
   }));
   await daemon.queues.enqueueChanges(changes);
   for (let index = 0; index < 20; index++) {
-    await daemon.queues.enqueueWrite({ connector: 'accounting', entity: 'customer', id: a1, fields: { phone: String(index) }, planId: `bound-${index}` });
+    await daemon.queues.enqueueWrite({
+      connector: 'accounting',
+      entity: 'customer',
+      id: a1,
+      fields: { phone: String(index) },
+      planId: `bound-${index}`,
+    });
   }
   await waitFor(() => accounting.updates.length === 20, 10_000);
   await settled(rig as FakeRig);

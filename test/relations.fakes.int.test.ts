@@ -12,15 +12,24 @@ afterEach(async () => {
 });
 
 const settle = async (current: FakeRig) => {
-  await waitFor(async () => {
-    const counts = await current.daemon.queues.intake.getJobCounts('waiting', 'active', 'delayed');
-    return Object.values(counts).every((count) => count === 0);
-  }, 10_000, 25);
+  await waitFor(
+    async () => {
+      const counts = await current.daemon.queues.intake.getJobCounts('waiting', 'active', 'delayed');
+      return Object.values(counts).every((count) => count === 0);
+    },
+    10_000,
+    25,
+  );
 };
 
 describe('automatic contacts', () => {
   it('creates one contact for a new customer reported four times at once, and none for a first poll', async () => {
-    const accounting = new FakeConnector({ name: 'accounting', system: 'accounting', entities: ['customer'], fields: MAPPED_FIELDS });
+    const accounting = new FakeConnector({
+      name: 'accounting',
+      system: 'accounting',
+      entities: ['customer'],
+      fields: MAPPED_FIELDS,
+    });
     rig = await startFakeRig({ accountingConnector: accounting });
     (rig.config as { automaticContacts: { customer: boolean } }).automaticContacts.customer = true;
     const account = accounting.put('customer', 'new-1', { name: 'Northwind', phone: '+44 1' });
@@ -38,7 +47,16 @@ describe('automatic contacts', () => {
     expect(relation).toMatchObject({ origin: 'automatic', contactId: companies[0]?.id });
 
     accounting.put('customer', 'old-1', { name: 'Existing' });
-    await rig.daemon.queues.enqueueChanges([{ connector: 'accounting', entity: 'customer', id: 'old-1', source: 'poll', initial: true, occurredAt: new Date().toISOString() }]);
+    await rig.daemon.queues.enqueueChanges([
+      {
+        connector: 'accounting',
+        entity: 'customer',
+        id: 'old-1',
+        source: 'poll',
+        initial: true,
+        occurredAt: new Date().toISOString(),
+      },
+    ]);
     await settle(rig);
     expect(await rig.store.findRelationByAccount('customer', 'old-1')).toBeNull();
     expect([...rig.crm.records.values()]).toHaveLength(1);
@@ -47,14 +65,16 @@ describe('automatic contacts', () => {
   it('creates none while the kind is not enabled', async () => {
     rig = await startFakeRig();
     rig.accounting.put('customer', 'new-2', { name: 'Adatum' });
-    await rig.daemon.queues.enqueueChanges([{ connector: 'accounting', entity: 'customer', id: 'new-2', source: 'webhook', eventId: 'x' }]);
+    await rig.daemon.queues.enqueueChanges([
+      { connector: 'accounting', entity: 'customer', id: 'new-2', source: 'webhook', eventId: 'x' },
+    ]);
     await settle(rig);
     expect(rig.crm.records.size).toBe(0);
   });
 });
 
 describe('person contacts', () => {
-  it('leave the company\'s accounts alone by default', async () => {
+  it("leave the company's accounts alone by default", async () => {
     rig = await startFakeRig();
     await rig.linked('company-1', 'cust-1', { name: 'Fabrikam', phone: '+31 1', city: 'Delft' });
     const person = rig.crm.put('contact', 'person-1', { name: 'Anna', phone: '+31 9' });
@@ -67,7 +87,7 @@ describe('person contacts', () => {
     expect(rig.accounting.value('customer', 'cust-1', 'phone')).toBe('+31 1');
   });
 
-  it('write the listed fields to the company\'s accounts when configured', async () => {
+  it("write the listed fields to the company's accounts when configured", async () => {
     rig = await startFakeRig();
     (rig.config as { persons: { fieldsToAccount: string[] } }).persons.fieldsToAccount = ['phone'];
     await rig.linked('company-1', 'cust-1', { name: 'Fabrikam', phone: '+31 1', city: 'Delft' });

@@ -35,10 +35,20 @@ let buildDir: string;
 
 beforeAll(() => {
   buildDir = mkdtempSync(join(tmpdir(), 'tandem-roles-'));
-  const build = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(buildDir, 'dist')], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
+  const build = spawnSync(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules/typescript/bin/tsc'),
+      '-p',
+      join(ROOT, 'tsconfig.build.json'),
+      '--outDir',
+      join(buildDir, 'dist'),
+    ],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+    },
+  );
   // The build emits even with type errors elsewhere in the tree; the processes only need its output.
   if (build.error) throw build.error;
   symlinkSync(join(ROOT, 'node_modules'), join(buildDir, 'node_modules'), 'dir');
@@ -82,12 +92,22 @@ async function startDeployment(roles: Role[]): Promise<Deployment> {
 
   const config = {
     connectors: {
-      crm: { kind: 'hubspot', baseUrl: hubspot.url, credentials: { token: '${HUBSPOT_TOKEN}', webhookSecret: '${HUBSPOT_SECRET}' }, pollEvery: '2s' },
+      crm: {
+        kind: 'hubspot',
+        baseUrl: hubspot.url,
+        credentials: { token: '${HUBSPOT_TOKEN}', webhookSecret: '${HUBSPOT_SECRET}' },
+        pollEvery: '2s',
+      },
       accounting: {
         kind: 'business-central',
         baseUrl: bc.url,
         companyId: bc.companyId,
-        credentials: { tokenUrl: bc.tokenUrl, clientId: bc.clientId, clientSecret: '${BC_CLIENT_SECRET}', webhookClientState: '${BC_STATE}' },
+        credentials: {
+          tokenUrl: bc.tokenUrl,
+          clientId: bc.clientId,
+          clientSecret: '${BC_CLIENT_SECRET}',
+          webhookClientState: '${BC_STATE}',
+        },
         pollEvery: '2s',
       },
     },
@@ -115,17 +135,34 @@ async function startDeployment(roles: Role[]): Promise<Deployment> {
   };
 
   const redis = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
-  const queues = [INTAKE_QUEUE, writeQueueName('crm'), writeQueueName('accounting')].map((name) => new Queue(name, { connection: redis, prefix }));
+  const queues = [INTAKE_QUEUE, writeQueueName('crm'), writeQueueName('accounting')].map(
+    (name) => new Queue(name, { connection: redis, prefix }),
+  );
   const deployment: Deployment = { hubspot, bc, store, prefix, schema, processes: [], queues, redis };
   for (const role of roles) {
     const output: string[] = [];
-    const child = spawn(process.execPath, [join(buildDir, 'dist/src/cli/main.js'), 'start', '--role', role, '--config', configFile], { cwd: buildDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout?.on('data', (chunk: Buffer) => output.push(...chunk.toString('utf8').split('\n').filter((line) => line !== '')));
+    const child = spawn(
+      process.execPath,
+      [join(buildDir, 'dist/src/cli/main.js'), 'start', '--role', role, '--config', configFile],
+      { cwd: buildDir, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stdout?.on('data', (chunk: Buffer) =>
+      output.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((line) => line !== ''),
+      ),
+    );
     child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));
     deployment.processes.push({ role, child, output });
   }
   try {
-    await waitFor(async () => deployment.processes.every(({ output }) => output.some((line) => line.includes('"tandem started"'))), 20_000, 50);
+    await waitFor(
+      async () => deployment.processes.every(({ output }) => output.some((line) => line.includes('"tandem started"'))),
+      20_000,
+      50,
+    );
   } catch {
     const report = deployment.processes.map(({ role, output }) => `${role}: ${output.slice(-5).join('\n')}`).join('\n');
     await stopDeployment(deployment);
@@ -166,15 +203,21 @@ async function stopDeployment(deployment: Deployment): Promise<void> {
 /** Waits until nothing is waiting, delayed or running, for a moment (webhooks may be on their way). */
 async function settle(deployment: Deployment): Promise<void> {
   let quietSince = 0;
-  await waitFor(async () => {
-    const counts = await Promise.all(deployment.queues.map((queue) => queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized')));
-    if (counts.some((count) => Object.values(count).some((n) => n > 0))) {
-      quietSince = 0;
-      return false;
-    }
-    quietSince ||= Date.now();
-    return Date.now() - quietSince > 300;
-  }, 20_000, 25);
+  await waitFor(
+    async () => {
+      const counts = await Promise.all(
+        deployment.queues.map((queue) => queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized')),
+      );
+      if (counts.some((count) => Object.values(count).some((n) => n > 0))) {
+        quietSince = 0;
+        return false;
+      }
+      quietSince ||= Date.now();
+      return Date.now() - quietSince > 300;
+    },
+    20_000,
+    25,
+  );
 }
 
 /** Blocks the event loop: the sandboxes answer nothing meanwhile, so two edits count as simultaneous yet ordered. */
@@ -192,9 +235,39 @@ interface Scenario {
 async function runScenario(deployment: Deployment): Promise<Scenario> {
   const { hubspot, bc, store } = deployment;
   const seeds: Record<string, { fields: Record<string, string>; kinds: AccountKind[] }> = {
-    adatum: { fields: { name: 'Adatum', address: 'Main St 1', city: 'Graz', postCode: '8010', phone: '+43 316 1', email: 'office@adatum.test' }, kinds: ['customer', 'vendor'] },
-    fabrikam: { fields: { name: 'Fabrikam', address: 'Ring 2', city: 'Linz', postCode: '4020', phone: '+43 732 2', email: 'hi@fabrikam.test' }, kinds: ['customer'] },
-    contoso: { fields: { name: 'Contoso', address: 'Gasse 3', city: 'Wien', postCode: '1010', phone: '+43 1 3', email: 'info@contoso.test' }, kinds: ['customer'] },
+    adatum: {
+      fields: {
+        name: 'Adatum',
+        address: 'Main St 1',
+        city: 'Graz',
+        postCode: '8010',
+        phone: '+43 316 1',
+        email: 'office@adatum.test',
+      },
+      kinds: ['customer', 'vendor'],
+    },
+    fabrikam: {
+      fields: {
+        name: 'Fabrikam',
+        address: 'Ring 2',
+        city: 'Linz',
+        postCode: '4020',
+        phone: '+43 732 2',
+        email: 'hi@fabrikam.test',
+      },
+      kinds: ['customer'],
+    },
+    contoso: {
+      fields: {
+        name: 'Contoso',
+        address: 'Gasse 3',
+        city: 'Wien',
+        postCode: '1010',
+        phone: '+43 1 3',
+        email: 'info@contoso.test',
+      },
+      kinds: ['customer'],
+    },
   };
   const scenario: Scenario = { companies: {}, accounts: {} };
   const contactIds: string[] = [];
@@ -207,11 +280,23 @@ async function runScenario(deployment: Deployment): Promise<Scenario> {
     for (const kind of kinds) {
       const record = kind === 'customer' ? bc.createCustomer(toBc(fields)) : bc.createVendor(toBc(fields));
       scenario.accounts[key][kind] = String(record.id);
-      await store.createRelation({ contactId, accountKind: kind, accountId: String(record.id), relationCode: kind === 'customer' ? 'CUST' : 'VEND', origin: 'linked' });
+      await store.createRelation({
+        contactId,
+        accountKind: kind,
+        accountId: String(record.id),
+        relationCode: kind === 'customer' ? 'CUST' : 'VEND',
+        origin: 'linked',
+      });
     }
   }
   // The first sync records the shadow; both sides already agree.
-  await deployment.queues[0]?.addBulk(contactIds.map((id) => ({ name: 'change', data: { connector: 'crm', entity: 'contact', id, source: 'manual' }, opts: { jobId: `first-${id}` } })));
+  await deployment.queues[0]?.addBulk(
+    contactIds.map((id) => ({
+      name: 'change',
+      data: { connector: 'crm', entity: 'contact', id, source: 'manual' },
+      opts: { jobId: `first-${id}` },
+    })),
+  );
   await settle(deployment);
 
   const company = (key: string) => scenario.companies[key] as string;
@@ -222,7 +307,12 @@ async function runScenario(deployment: Deployment): Promise<Scenario> {
 
   // 1. A CRM edit reaches the customer and the vendor of the same contact.
   hubspot.updateCompany(company('adatum'), { phone: '+43 316 99' });
-  await waitFor(async () => customerValue('adatum', 'phoneNumber') === '+43 316 99' && vendorValue('adatum', 'phoneNumber') === '+43 316 99', 15_000, 25);
+  await waitFor(
+    async () =>
+      customerValue('adatum', 'phoneNumber') === '+43 316 99' && vendorValue('adatum', 'phoneNumber') === '+43 316 99',
+    15_000,
+    25,
+  );
   await settle(deployment);
   // 2. An accounting edit reaches the CRM.
   bc.updateCustomer(account('fabrikam', 'customer'), { city: 'Wels' });
@@ -230,7 +320,13 @@ async function runScenario(deployment: Deployment): Promise<Scenario> {
   await settle(deployment);
   // 3. A vendor edit fans out through the contact to its customer.
   bc.updateVendor(account('adatum', 'vendor'), { email: 'accounts@adatum.test' });
-  await waitFor(async () => customerValue('adatum', 'email') === 'accounts@adatum.test' && companyValue('adatum', 'tandem_email') === 'accounts@adatum.test', 15_000, 25);
+  await waitFor(
+    async () =>
+      customerValue('adatum', 'email') === 'accounts@adatum.test' &&
+      companyValue('adatum', 'tandem_email') === 'accounts@adatum.test',
+    15_000,
+    25,
+  );
   await settle(deployment);
   // 4. A conflict: both sides change the phone before tandem sees either; the later (accounting) wins.
   hubspot.updateCompany(company('contoso'), { phone: '+43 1 crm' });
@@ -241,7 +337,12 @@ async function runScenario(deployment: Deployment): Promise<Scenario> {
   // 5. Two edits to different fields of one record on both sides at once: both survive.
   hubspot.updateCompany(company('fabrikam'), { name: 'Fabrikam Ltd' });
   bc.updateCustomer(account('fabrikam', 'customer'), { postalCode: '4600' });
-  await waitFor(async () => customerValue('fabrikam', 'displayName') === 'Fabrikam Ltd' && companyValue('fabrikam', 'zip') === '4600', 15_000, 25);
+  await waitFor(
+    async () =>
+      customerValue('fabrikam', 'displayName') === 'Fabrikam Ltd' && companyValue('fabrikam', 'zip') === '4600',
+    15_000,
+    25,
+  );
   await settle(deployment);
   return scenario;
 }
@@ -250,7 +351,8 @@ async function runScenario(deployment: Deployment): Promise<Scenario> {
 async function outcome(deployment: Deployment, scenario: Scenario) {
   const { hubspot, bc, store } = deployment;
   const records: Record<string, unknown> = {};
-  const pick = (record: Record<string, unknown> | undefined, keys: string[]) => Object.fromEntries(keys.map((key) => [key, record?.[key] ?? null]));
+  const pick = (record: Record<string, unknown> | undefined, keys: string[]) =>
+    Object.fromEntries(keys.map((key) => [key, record?.[key] ?? null]));
   const identity = Object.fromEntries(CUSTOMER_FIELDS.map((field) => [field, field]));
   const hubspotKeys = Object.keys(toHubSpot(identity));
   const bcKeys = Object.keys(toBc(identity));
@@ -295,7 +397,10 @@ function jobsByRole(deployment: Deployment): Array<{ role: Role; jobs: number }>
 
 test('api, two workers and a scheduler end where one process ends', async () => {
   const started = Date.now();
-  const deployments = await Promise.allSettled([startDeployment(['all']), startDeployment(['api', 'worker', 'worker', 'scheduler'])]);
+  const deployments = await Promise.allSettled([
+    startDeployment(['all']),
+    startDeployment(['api', 'worker', 'worker', 'scheduler']),
+  ]);
   const [single, split] = deployments.map((result) => (result.status === 'fulfilled' ? result.value : undefined));
   if (!single || !split) {
     await Promise.all([single, split].map((deployment) => deployment && stopDeployment(deployment)));
@@ -319,8 +424,14 @@ test('api, two workers and a scheduler end where one process ends', async () => 
     expect(byRole.filter(({ role }) => role !== 'worker').every(({ jobs }) => jobs === 0)).toBe(true);
     expect(byRole.filter(({ role }) => role === 'worker').reduce((sum, { jobs }) => sum + jobs, 0)).toBeGreaterThan(0);
     // Only the api process listens; the scheduler polled.
-    expect(split.processes.filter(({ output }) => output.some((line) => line.includes('"tandem started"') && line.includes('"url"'))).map(({ role }) => role)).toEqual(['api']);
-    process.stdout.write(`roles: processes up in ${startedIn} ms, scenario done in ${Date.now() - started} ms; jobs by process ${JSON.stringify(byRole)}\n`);
+    expect(
+      split.processes
+        .filter(({ output }) => output.some((line) => line.includes('"tandem started"') && line.includes('"url"')))
+        .map(({ role }) => role),
+    ).toEqual(['api']);
+    process.stdout.write(
+      `roles: processes up in ${startedIn} ms, scenario done in ${Date.now() - started} ms; jobs by process ${JSON.stringify(byRole)}\n`,
+    );
   } finally {
     await Promise.all([stopDeployment(single), stopDeployment(split)]);
   }

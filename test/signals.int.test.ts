@@ -20,7 +20,12 @@ function captureLogs(level = 'debug') {
   const lines: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString('utf8').split('\n').filter((line) => line.trim() !== ''));
+      lines.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((line) => line.trim() !== ''),
+      );
       done();
     },
   });
@@ -31,9 +36,13 @@ function captureLogs(level = 'debug') {
 /** A webhook adapter for the fake CRM: JSON `{ id, eventId, occurredAt }`, signed with header x-fake-signature: good. */
 const fakeWebhook: WebhookAdapter = {
   handle(request) {
-    if (request.headers['x-fake-signature'] !== 'good') return { kind: 'rejected', status: 401, reason: 'signature does not match' };
+    if (request.headers['x-fake-signature'] !== 'good')
+      return { kind: 'rejected', status: 401, reason: 'signature does not match' };
     const body = JSON.parse(request.rawBody.toString('utf8')) as { id: string; eventId: string; occurredAt?: string };
-    return { kind: 'notices', notices: [{ entity: 'contact', id: body.id, eventId: body.eventId, occurredAt: body.occurredAt }] };
+    return {
+      kind: 'notices',
+      notices: [{ entity: 'contact', id: body.id, eventId: body.eventId, occurredAt: body.occurredAt }],
+    };
   },
 };
 
@@ -69,20 +78,34 @@ describe('signals of a running daemon', () => {
   it('puts the webhook request id and a job id on every line of the jobs it started', async () => {
     await rig.linked('company-1', 'cust-1', { name: 'Adatum', phone: '111', city: 'Graz' });
     const edited = rig.crm.edit('contact', 'company-1', { phone: '222' });
-    const response = await webhook({ id: 'company-1', eventId: 'ev-1', occurredAt: edited.modifiedAt }, { 'x-request-id': 'req-signals-1' });
+    const response = await webhook(
+      { id: 'company-1', eventId: 'ev-1', occurredAt: edited.modifiedAt },
+      { 'x-request-id': 'req-signals-1' },
+    );
     expect(response.status).toBe(202);
     expect(response.headers.get('x-request-id')).toBe('req-signals-1');
     await waitFor(async () => rig.accounting.value('customer', 'cust-1', 'phone') === '222', 10_000, 20);
-    await waitFor(async () => logs.parsed().some((line) => line.msg === 'change processed' && line.requestId === 'req-signals-1'), 5000, 20);
+    await waitFor(
+      async () => logs.parsed().some((line) => line.msg === 'change processed' && line.requestId === 'req-signals-1'),
+      5000,
+      20,
+    );
 
     const lines = logs.parsed();
-    const jobIds = new Set(lines.filter((line) => line.requestId === 'req-signals-1' && typeof line.jobId === 'string').map((line) => line.jobId as string));
+    const jobIds = new Set(
+      lines
+        .filter((line) => line.requestId === 'req-signals-1' && typeof line.jobId === 'string')
+        .map((line) => line.jobId as string),
+    );
     // The intake job (chg-...) and the write job it planned (w-...) both logged.
     expect([...jobIds].some((id) => id.startsWith('chg-'))).toBe(true);
     expect([...jobIds].some((id) => id.startsWith('w-'))).toBe(true);
     const ofTheseJobs = lines.filter((line) => jobIds.has(line.jobId as string));
-    expect(ofTheseJobs.map((line) => line.msg)).toEqual(expect.arrayContaining(['planning', 'written', 'change processed']));
-    for (const line of ofTheseJobs) expect(line).toMatchObject({ requestId: 'req-signals-1', jobId: expect.any(String) });
+    expect(ofTheseJobs.map((line) => line.msg)).toEqual(
+      expect.arrayContaining(['planning', 'written', 'change processed']),
+    );
+    for (const line of ofTheseJobs)
+      expect(line).toMatchObject({ requestId: 'req-signals-1', jobId: expect.any(String) });
   });
 
   it('makes up a unique request id when the caller sends none', async () => {
@@ -91,7 +114,11 @@ describe('signals of a running daemon', () => {
     const requestId = response.headers.get('x-request-id') ?? '';
     expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
     await waitFor(async () => rig.accounting.value('customer', 'cust-1', 'city') === 'Linz', 10_000, 20);
-    await waitFor(async () => logs.parsed().some((line) => line.msg === 'written' && line.requestId === requestId), 5000, 20);
+    await waitFor(
+      async () => logs.parsed().some((line) => line.msg === 'written' && line.requestId === requestId),
+      5000,
+      20,
+    );
   });
 
   it('exports metrics of what happened, behind the metrics token', async () => {
@@ -111,14 +138,26 @@ describe('signals of a running daemon', () => {
     // The accounting system reports tandem's own write back: an echo, nothing is written.
     const writesBefore = rig.crm.updates.length;
     await rig.daemon.queues.enqueueChanges([rig.accounting.change('customer', 'cust-1', 'accounting')]);
-    await waitFor(async () => (await rig.daemon.metrics.exposition()).includes('tandem_echoes_suppressed_total{system="any"}'), 10_000, 20);
+    await waitFor(
+      async () => (await rig.daemon.metrics.exposition()).includes('tandem_echoes_suppressed_total{system="any"}'),
+      10_000,
+      20,
+    );
     expect(rig.crm.updates.length).toBe(writesBefore);
 
     expect((await fetch(`${rig.daemon.url}/metrics`)).status).toBe(401);
-    const response = await fetch(`${rig.daemon.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    const response = await fetch(`${rig.daemon.url}/metrics`, {
+      headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+    });
     expect(response.status).toBe(200);
     const text = await response.text();
-    const value = (line: string) => Number(text.split('\n').find((candidate) => candidate.startsWith(`${line} `))?.slice(line.length + 1));
+    const value = (line: string) =>
+      Number(
+        text
+          .split('\n')
+          .find((candidate) => candidate.startsWith(`${line} `))
+          ?.slice(line.length + 1),
+      );
     expect(value('tandem_sync_latency_seconds_count{target="accounting"}')).toBeGreaterThanOrEqual(2);
     expect(value('tandem_sync_latency_seconds_count{target="crm"}')).toBeGreaterThanOrEqual(1);
     expect(value('tandem_conflicts_total{field="phone"}')).toBe(1);
@@ -134,7 +173,10 @@ describe('signals of a running daemon', () => {
   it('is ready when Redis and the store answer (the fakes have no health check)', async () => {
     const response = await fetch(`${rig.daemon.url}/readyz`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: 'ready', checks: { redis: 'ok', store: 'ok', crm: 'skipped', accounting: 'skipped' } });
+    expect(await response.json()).toEqual({
+      status: 'ready',
+      checks: { redis: 'ok', store: 'ok', crm: 'skipped', accounting: 'skipped' },
+    });
     expect((await fetch(`${rig.daemon.url}/healthz`)).status).toBe(200);
   });
 
@@ -182,7 +224,12 @@ describe('signals of a running daemon', () => {
       reply.code(400).send({ status: 'error', message: `bad request with ${String(request.headers.authorization)}` }),
     );
     const providerUrl = await provider.listen({ host: '127.0.0.1', port: 0 });
-    const crm = createHubSpotConnector({ name: 'crm', baseUrl: providerUrl, token: HUBSPOT_TOKEN, retry: { attempts: 1 } });
+    const crm = createHubSpotConnector({
+      name: 'crm',
+      baseUrl: providerUrl,
+      token: HUBSPOT_TOKEN,
+      retry: { attempts: 1 },
+    });
     try {
       // 1. The HTTP client's error, logged as the workers log failures.
       const failure = await crm.get('contact', 'company-7').catch((error: unknown) => error);
@@ -190,19 +237,37 @@ describe('signals of a running daemon', () => {
       logs.logger.warn({ err: failure }, 'write failed');
       // 2. A raw axios error carries the request's headers in its config.
       const headers = new AxiosHeaders({ Authorization: AUTHORIZATION });
-      logs.logger.error({ err: new AxiosError('Request failed with status code 401', 'ERR_BAD_REQUEST', { headers }) }, 'request failed');
+      logs.logger.error(
+        { err: new AxiosError('Request failed with status code 401', 'ERR_BAD_REQUEST', { headers }) },
+        'request failed',
+      );
       // 3. The HTTP server's request logger (warn and above) on a rejected webhook carrying credentials.
       const rejected = await fetch(`${rig.daemon.url}/webhooks/crm`, {
         method: 'POST',
-        headers: { authorization: AUTHORIZATION, 'x-fake-signature': `forged ${CLIENT_SECRET}`, 'content-type': 'application/json' },
+        headers: {
+          authorization: AUTHORIZATION,
+          'x-fake-signature': `forged ${CLIENT_SECRET}`,
+          'content-type': 'application/json',
+        },
         body: JSON.stringify({ id: 'company-1', eventId: 'ev-x', token: HUBSPOT_TOKEN }),
       });
       expect(rejected.status).toBe(401);
-      logs.logger.warn({ req: { method: 'POST', url: '/webhooks/crm', headers: { authorization: AUTHORIZATION, 'x-hubspot-signature-v3': CLIENT_SECRET } } }, 'request');
+      logs.logger.warn(
+        {
+          req: {
+            method: 'POST',
+            url: '/webhooks/crm',
+            headers: { authorization: AUTHORIZATION, 'x-hubspot-signature-v3': CLIENT_SECRET },
+          },
+        },
+        'request',
+      );
       // 4. The configuration, printed whole.
       const config = testConfig('tsecret', {
         crm: { credentials: { token: HUBSPOT_TOKEN, webhookSecret: CLIENT_SECRET } },
-        accounting: { credentials: { tokenUrl: 'http://127.0.0.1:9/token', clientId: 'app', clientSecret: CLIENT_SECRET } },
+        accounting: {
+          credentials: { tokenUrl: 'http://127.0.0.1:9/token', clientId: 'app', clientSecret: CLIENT_SECRET },
+        },
       });
       logs.logger.info({ config }, 'configuration');
       logs.logger.info({ connectors: config.connectors }, 'connectors');

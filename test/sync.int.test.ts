@@ -36,11 +36,18 @@ describe.each(stores)('sync end to end (%s store)', (storeKind) => {
     rig.hubspot.updateCompany(hubspotId, { phone: '+31 20 555 0199' });
     await waitFor(() => rig.bc.getCustomer(accounts.customer as string)?.phoneNumber === '+31 20 555 0199', 10_000);
     // The audit row is written once the planner has the write's confirmation, a moment after the value lands.
-    const auditOf = () => rig.store.queryAudit({ accountKind: 'customer', accountId: accounts.customer, kind: 'fieldChange' });
+    const auditOf = () =>
+      rig.store.queryAudit({ accountKind: 'customer', accountId: accounts.customer, kind: 'fieldChange' });
     await waitFor(async () => (await auditOf()).length > 0, 10_000);
     const audit = await auditOf();
     expect(audit).toEqual([
-      expect.objectContaining({ field: 'phone', oldValue: '+31 20 100 0000', newValue: '+31 20 555 0199', direction: 'toAccounting', sourceSystem: 'crm' }),
+      expect.objectContaining({
+        field: 'phone',
+        oldValue: '+31 20 100 0000',
+        newValue: '+31 20 555 0199',
+        direction: 'toAccounting',
+        sourceSystem: 'crm',
+      }),
     ]);
     expect(audit[0]?.jobId).toBeTruthy();
   });
@@ -63,7 +70,9 @@ describe.each(stores)('sync end to end (%s store)', (storeKind) => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       rig.bc.updateCustomer(accounts.customer as string, { city: 'Rotterdam' });
       await rig.bc.flushNotifications();
-      await rig.daemon.queues.enqueueChanges([{ connector: 'crm', entity: 'contact', id: contactId, source: 'manual' }]);
+      await rig.daemon.queues.enqueueChanges([
+        { connector: 'crm', entity: 'contact', id: contactId, source: 'manual' },
+      ]);
       await waitFor(() => rig.hubspot.getCompany(hubspotId)?.properties.city === 'Rotterdam', 10_000);
       await settle(rig);
       expect(rig.bc.getCustomer(accounts.customer as string)?.city).toBe('Rotterdam');
@@ -71,7 +80,9 @@ describe.each(stores)('sync end to end (%s store)', (storeKind) => {
       expect(conflicts).toHaveLength(1);
       expect(conflicts[0]).toMatchObject({ field: 'city', newValue: 'Rotterdam', sourceSystem: 'accounting' });
       expect(conflicts[0]?.details).toMatchObject({ reason: 'newer' });
-      const values = (conflicts[0]?.details?.candidates as Array<{ value: string }>).map((candidate) => candidate.value).sort();
+      const values = (conflicts[0]?.details?.candidates as Array<{ value: string }>)
+        .map((candidate) => candidate.value)
+        .sort();
       expect(values).toEqual(['Rotterdam', 'Utrecht']);
     } finally {
       rig.hubspot.setWebhookTarget({ targetUrl: rig.webhookUrl, clientSecret: HUBSPOT_SECRET, batchDelayMs: 10 });
@@ -88,7 +99,9 @@ describe.each(stores)('sync end to end (%s store)', (storeKind) => {
     await rig.bc.flushNotifications();
     await settle(rig);
     expect(rig.bc.deliveries.length).toBeGreaterThan(0);
-    expect(rig.hubspot.requests.filter((request) => request.method === 'PATCH' || request.path.includes('batch/update'))).toHaveLength(0);
+    expect(
+      rig.hubspot.requests.filter((request) => request.method === 'PATCH' || request.path.includes('batch/update')),
+    ).toHaveLength(0);
     expect(rig.bc.countRequests({ method: 'PATCH' })).toBe(1);
   });
 
@@ -98,7 +111,19 @@ describe.each(stores)('sync end to end (%s store)', (storeKind) => {
     try {
       rig.hubspot.updateCompany(hubspotId, { phone: '+39 06 123 4567' });
       const body = JSON.stringify([
-        { eventId: 900000 + Number(hubspotId), subscriptionId: 1, portalId: 62515, appId: 54321, occurredAt: Date.now(), subscriptionType: 'company.propertyChange', attemptNumber: 0, objectId: Number(hubspotId), propertyName: 'phone', propertyValue: '+39 06 123 4567', changeSource: 'CRM_UI' },
+        {
+          eventId: 900000 + Number(hubspotId),
+          subscriptionId: 1,
+          portalId: 62515,
+          appId: 54321,
+          occurredAt: Date.now(),
+          subscriptionType: 'company.propertyChange',
+          attemptNumber: 0,
+          objectId: Number(hubspotId),
+          propertyName: 'phone',
+          propertyValue: '+39 06 123 4567',
+          changeSource: 'CRM_UI',
+        },
       ]);
       const first = await postSigned(rig.webhookUrl, body);
       const second = await postSigned(rig.webhookUrl, body);
@@ -120,16 +145,24 @@ describe.each(stores)('sync end to end (%s store)', (storeKind) => {
     await settle(rig);
     const customer = rig.bc.getCustomer(accounts.customer as string);
     expect(customer).toMatchObject({ phoneNumber: '+358 9 222', city: 'Helsinki' });
-    const phones = (await rig.store.queryAudit({ contactId, kind: 'fieldChange', field: 'phone' })).map((entry) => entry.newValue);
+    const phones = (await rig.store.queryAudit({ contactId, kind: 'fieldChange', field: 'phone' })).map(
+      (entry) => entry.newValue,
+    );
     expect(phones[phones.length - 1]).toBe('+358 9 222');
   });
 
   test('a bad signature is refused with 401 and nothing is enqueued; a malformed body with 400', async () => {
     const before = await rig.daemon.queues.intake.count();
-    const body = JSON.stringify([{ eventId: 1, subscriptionType: 'company.propertyChange', objectId: 1, occurredAt: Date.now() }]);
+    const body = JSON.stringify([
+      { eventId: 1, subscriptionType: 'company.propertyChange', objectId: 1, occurredAt: Date.now() },
+    ]);
     const bad = await fetch(rig.webhookUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-hubspot-signature-v3': 'bm90IGEgc2lnbmF0dXJl', 'x-hubspot-request-timestamp': String(Date.now()) },
+      headers: {
+        'content-type': 'application/json',
+        'x-hubspot-signature-v3': 'bm90IGEgc2lnbmF0dXJl',
+        'x-hubspot-request-timestamp': String(Date.now()),
+      },
       body,
     });
     expect(bad.status).toBe(401);
@@ -158,7 +191,11 @@ function postSigned(url: string, body: string): Promise<Response> {
   const signature = createHmac('sha256', HUBSPOT_SECRET).update(`POST${url}${body}${timestamp}`).digest('base64');
   return fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-hubspot-signature-v3': signature, 'x-hubspot-request-timestamp': timestamp },
+    headers: {
+      'content-type': 'application/json',
+      'x-hubspot-signature-v3': signature,
+      'x-hubspot-request-timestamp': timestamp,
+    },
     body,
   });
 }

@@ -13,7 +13,16 @@ import { SyncQueues } from '../src/queue/queues';
 import { openPgliteStore } from '../src/store';
 import type { Store } from '../src/store/types';
 import { waitFor } from '../src/util/net';
-import { clearPrefix, fakeAccounting, fakeCrm, quietLogger, REDIS_URL, testConfig, uniquePrefix, type FakeConnector } from './support/fakes';
+import {
+  clearPrefix,
+  fakeAccounting,
+  fakeCrm,
+  quietLogger,
+  REDIS_URL,
+  testConfig,
+  uniquePrefix,
+  type FakeConnector,
+} from './support/fakes';
 
 const prefix = uniquePrefix();
 const PUBLIC_URL = 'https://tandem.example';
@@ -37,7 +46,10 @@ beforeAll(async () => {
   const crm = fakeCrm({ webhook: createHubSpotWebhook({ clientSecret: SECRET }) });
   accounting = fakeAccounting({
     webhook: createBusinessCentralWebhook({ companyId: COMPANY, clientState: CLIENT_STATE }),
-    changedPages: (entity) => (entity === 'customer' ? [{ records: [accounting.put('customer', 'bulk-1', { name: 'Bulk' })], cursor: 'after-bulk' }] : []),
+    changedPages: (entity) =>
+      entity === 'customer'
+        ? [{ records: [accounting.put('customer', 'bulk-1', { name: 'Bulk' })], cursor: 'after-bulk' }]
+        : [],
   });
   const enqueue = async (changes: ChangeJob[]) => {
     if (failNextEnqueue) {
@@ -55,7 +67,10 @@ beforeAll(async () => {
     enqueue,
     pollNow: (slot, entities) => {
       polled.push({ slot, entities });
-      void pollOnce({ slot, connector: accounting, store, redis, prefix, logger: quietLogger, enqueue, entities: ['customer'] }, entities);
+      void pollOnce(
+        { slot, connector: accounting, store, redis, prefix, logger: quietLogger, enqueue, entities: ['customer'] },
+        entities,
+      );
     },
   });
   baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -68,12 +83,26 @@ afterAll(async () => {
   await clearPrefix(prefix);
 });
 
-const intakeIds = async () => (await queues.intake.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed'])).map((job) => job.data.id).sort();
+const intakeIds = async () =>
+  (await queues.intake.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed']))
+    .map((job) => job.data.id)
+    .sort();
 
 let nextEventId = 1;
 function hubSpotBody(objectId: number, eventId = nextEventId++): string {
   return JSON.stringify([
-    { eventId, subscriptionId: 1, portalId: 1, appId: 1, occurredAt: Date.now(), subscriptionType: 'company.propertyChange', attemptNumber: 0, objectId, propertyName: 'phone', propertyValue: '1' },
+    {
+      eventId,
+      subscriptionId: 1,
+      portalId: 1,
+      appId: 1,
+      occurredAt: Date.now(),
+      subscriptionType: 'company.propertyChange',
+      attemptNumber: 0,
+      objectId,
+      propertyName: 'phone',
+      propertyValue: '1',
+    },
   ]);
 }
 
@@ -81,16 +110,26 @@ function hubSpotBody(objectId: number, eventId = nextEventId++): string {
 async function post(path: string, headers: Record<string, string>, body?: string) {
   const response = await fetch(`${baseUrl}${path}`, { method: 'POST', headers, body });
   const text = await response.text();
-  return { statusCode: response.status, contentType: response.headers.get('content-type') ?? '', body: text, json: () => JSON.parse(text) as unknown };
+  return {
+    statusCode: response.status,
+    contentType: response.headers.get('content-type') ?? '',
+    body: text,
+    json: () => JSON.parse(text) as unknown,
+  };
 }
 
 function postHubSpot(body: string, signature?: string) {
   const timestamp = String(Date.now());
-  return post('/webhooks/crm', {
-    'content-type': 'application/json',
-    'x-hubspot-request-timestamp': timestamp,
-    'x-hubspot-signature-v3': signature ?? hubSpotSignatureV3(SECRET, 'POST', `${PUBLIC_URL}/webhooks/crm`, body, timestamp),
-  }, body);
+  return post(
+    '/webhooks/crm',
+    {
+      'content-type': 'application/json',
+      'x-hubspot-request-timestamp': timestamp,
+      'x-hubspot-signature-v3':
+        signature ?? hubSpotSignatureV3(SECRET, 'POST', `${PUBLIC_URL}/webhooks/crm`, body, timestamp),
+    },
+    body,
+  );
 }
 
 function postBusinessCentral(value: unknown[]) {
@@ -147,7 +186,13 @@ test("Business Central's validationToken handshake is answered with the token as
 test('a Business Central notification with the wrong clientState is refused with 401', async () => {
   const before = await intakeIds();
   const response = await postBusinessCentral([
-    { subscriptionId: 's1', clientState: 'guess', resource: `api/v2.0/companies(${COMPANY})/customers(c-9)`, changeType: 'updated', lastModifiedDateTime: new Date().toISOString() },
+    {
+      subscriptionId: 's1',
+      clientState: 'guess',
+      resource: `api/v2.0/companies(${COMPANY})/customers(c-9)`,
+      changeType: 'updated',
+      lastModifiedDateTime: new Date().toISOString(),
+    },
   ]);
   expect(response.statusCode).toBe(401);
   expect(await intakeIds()).toEqual(before);
@@ -155,7 +200,13 @@ test('a Business Central notification with the wrong clientState is refused with
 
 test('a Business Central collection notification polls that entity', async () => {
   const response = await postBusinessCentral([
-    { subscriptionId: 's1', clientState: CLIENT_STATE, resource: `api/v2.0/companies(${COMPANY})/customers`, changeType: 'collection', lastModifiedDateTime: new Date().toISOString() },
+    {
+      subscriptionId: 's1',
+      clientState: CLIENT_STATE,
+      resource: `api/v2.0/companies(${COMPANY})/customers`,
+      changeType: 'collection',
+      lastModifiedDateTime: new Date().toISOString(),
+    },
   ]);
   expect(response.statusCode).toBe(202);
   expect(polled).toEqual([{ slot: 'accounting', entities: ['customer'] }]);

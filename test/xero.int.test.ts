@@ -37,22 +37,45 @@ function config() {
         kind: 'xero',
         baseUrl: xero.url,
         tenantId: xero.tenantId,
-        credentials: { tokenUrl: xero.tokenUrl, clientId: xero.clientId, clientSecret: xero.clientSecret, refreshToken: 'first-refresh-token' },
+        credentials: {
+          tokenUrl: xero.tokenUrl,
+          clientId: xero.clientId,
+          clientSecret: xero.clientSecret,
+          refreshToken: 'first-refresh-token',
+        },
         webhooks: false,
       },
     },
     relationCodes: { customer: 'CUST' },
-    mappings: { customer: [{ contact: 'name', account: 'name' }, { contact: 'phone', account: 'phone' }] },
+    mappings: {
+      customer: [
+        { contact: 'name', account: 'name' },
+        { contact: 'phone', account: 'phone' },
+      ],
+    },
     server: { host: '127.0.0.1', port: 0 },
     queue: { prefix, backoff: '50ms', attempts: 3 },
   });
 }
 
-const start = () => startDaemon({ config: config(), logger: quietLogger, redisUrl: REDIS_URL, store, schedulePolling: false, adminTokens: null, connectorOptions: { retry: { baseDelayMs: 5 } } });
+const start = () =>
+  startDaemon({
+    config: config(),
+    logger: quietLogger,
+    redisUrl: REDIS_URL,
+    store,
+    schedulePolling: false,
+    adminTokens: null,
+    connectorOptions: { retry: { baseDelayMs: 5 } },
+  });
 
 test('a CRM change reaches the Xero contact; the rotated refresh token is kept across a restart; a merge moves the relation', async () => {
   const company = hubspot.createCompany({ name: 'Kiwi Tools Ltd', phone: '+64 9 300 1000' });
-  const contact = xero.createContact({ Name: 'Kiwi Tools Ltd', ContactNumber: 'C-0001', Phones: [{ PhoneType: 'DEFAULT', PhoneNumber: '+64 9 300 1000' }] });
+  const contact = xero.createContact({
+    Name: 'Kiwi Tools Ltd',
+    ContactNumber: 'C-0001',
+    Phones: [{ PhoneType: 'DEFAULT', PhoneNumber: '+64 9 300 1000' }],
+  });
   const contactId = `company-${company.id}`;
   const accountId = String(contact.ContactID);
   await store.createRelation({ contactId, accountKind: 'customer', accountId, relationCode: 'CUST', origin: 'linked' });
@@ -60,8 +83,15 @@ test('a CRM change reaches the Xero contact; the rotated refresh token is kept a
   let daemon = await start();
   try {
     hubspot.updateCompany(company.id, { phone: '+64 9 300 2000' });
-    await daemon.queues.enqueueChanges([{ connector: 'crm', entity: 'contact', id: contactId, source: 'manual', eventId: 'first' }]);
-    await waitFor(async () => (await store.findRelationsByContact(contactId)).length === 1 && JSON.stringify(xero.getContact(accountId)?.Phones ?? []).includes('300 2000'), 10_000);
+    await daemon.queues.enqueueChanges([
+      { connector: 'crm', entity: 'contact', id: contactId, source: 'manual', eventId: 'first' },
+    ]);
+    await waitFor(
+      async () =>
+        (await store.findRelationsByContact(contactId)).length === 1 &&
+        JSON.stringify(xero.getContact(accountId)?.Phones ?? []).includes('300 2000'),
+      10_000,
+    );
   } finally {
     await daemon.stop();
   }
@@ -74,9 +104,16 @@ test('a CRM change reaches the Xero contact; the rotated refresh token is kept a
   try {
     const survivor = xero.createContact({ Name: 'Kiwi Tools Limited', ContactNumber: 'C-0002' });
     xero.mergeContact(accountId, String(survivor.ContactID));
-    await daemon.queues.enqueueChanges([{ connector: 'crm', entity: 'contact', id: contactId, source: 'manual', eventId: 'second' }]);
-    await waitFor(async () => (await store.findRelationsByContact(contactId))[0]?.accountId === String(survivor.ContactID), 10_000);
-    expect(await store.queryAudit({ contactId, kind: 'link' })).toEqual([expect.objectContaining({ details: expect.objectContaining({ reason: 'merged', movedFrom: accountId }) })]);
+    await daemon.queues.enqueueChanges([
+      { connector: 'crm', entity: 'contact', id: contactId, source: 'manual', eventId: 'second' },
+    ]);
+    await waitFor(
+      async () => (await store.findRelationsByContact(contactId))[0]?.accountId === String(survivor.ContactID),
+      10_000,
+    );
+    expect(await store.queryAudit({ contactId, kind: 'link' })).toEqual([
+      expect.objectContaining({ details: expect.objectContaining({ reason: 'merged', movedFrom: accountId }) }),
+    ]);
     expect(hubspot.getCompany(company.id)).toBeDefined();
   } finally {
     await daemon.stop();

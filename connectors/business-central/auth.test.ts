@@ -16,7 +16,12 @@ afterAll(() => nock.enableNetConnect());
 describe('ClientCredentialsTokenProvider', () => {
   it('posts the client credentials form and reuses the token', async () => {
     const scope = nock(LOGIN)
-      .post(TOKEN_PATH, { grant_type: 'client_credentials', client_id: 'app-id', client_secret: 's3cret', scope: DEFAULT_SCOPE })
+      .post(TOKEN_PATH, {
+        grant_type: 'client_credentials',
+        client_id: 'app-id',
+        client_secret: 's3cret',
+        scope: DEFAULT_SCOPE,
+      })
       .matchHeader('content-type', 'application/x-www-form-urlencoded')
       .reply(200, { token_type: 'Bearer', expires_in: 3599, access_token: 'token-1' });
     const provider = new ClientCredentialsTokenProvider(credentials);
@@ -26,7 +31,11 @@ describe('ClientCredentialsTokenProvider', () => {
   });
 
   it('shares one token request between concurrent callers', async () => {
-    const scope = nock(LOGIN).post(TOKEN_PATH).delay(20).once().reply(200, { expires_in: 3599, access_token: 'shared' });
+    const scope = nock(LOGIN)
+      .post(TOKEN_PATH)
+      .delay(20)
+      .once()
+      .reply(200, { expires_in: 3599, access_token: 'shared' });
     const provider = new ClientCredentialsTokenProvider(credentials);
     const headers = await Promise.all([provider.header(), provider.header(), provider.header()]);
     expect(headers).toEqual(['Bearer shared', 'Bearer shared', 'Bearer shared']);

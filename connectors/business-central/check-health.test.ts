@@ -3,7 +3,6 @@ import nock from 'nock';
 import type { Connector } from '../types';
 import { API, HOST, COMPANY, LOGIN, TOKEN_PATH, tenantConnector } from './test-helpers/nock-tenant';
 
-
 const connector = (): Connector => tenantConnector({ attempts: 1 });
 
 beforeAll(() => {
@@ -25,14 +24,18 @@ describe('Business Central checkHealth', () => {
   });
 
   it('rejects with the reason when the credentials are refused', async () => {
-    const token = nock(LOGIN).post(TOKEN_PATH).reply(400, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' });
+    const token = nock(LOGIN)
+      .post(TOKEN_PATH)
+      .reply(400, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' });
     await expect(connector().checkHealth?.()).rejects.toThrow(/token request refused/);
     token.done();
   });
 
   it('rejects when the company id is unknown', async () => {
     nock(LOGIN).post(TOKEN_PATH).reply(200, { expires_in: 3599, access_token: 'bc-token' });
-    const api = nock(HOST).get(`${API}/companies(${COMPANY})`).reply(404, { error: { code: 'BadRequest_NotFound', message: 'company not found' } });
+    const api = nock(HOST)
+      .get(`${API}/companies(${COMPANY})`)
+      .reply(404, { error: { code: 'BadRequest_NotFound', message: 'company not found' } });
     await expect(connector().checkHealth?.()).rejects.toThrow(/404/);
     api.done();
   });

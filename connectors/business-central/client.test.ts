@@ -9,7 +9,15 @@ const C2 = '4b4f31f0-dc1c-4033-b2aa-ab03ca1d6ebc';
 const PAYMENT_TERMS = '3bb5b4b6-ea4c-43ca-ba1c-3b69e29a6668';
 
 function customer(id: string, modified: string, extra: Record<string, unknown> = {}) {
-  return { '@odata.etag': `W/"etag-${id.slice(0, 4)}-${modified}"`, id, number: 'C00010', displayName: 'Adatum Corporation', email: '', lastModifiedDateTime: modified, ...extra };
+  return {
+    '@odata.etag': `W/"etag-${id.slice(0, 4)}-${modified}"`,
+    id,
+    number: 'C00010',
+    displayName: 'Adatum Corporation',
+    email: '',
+    lastModifiedDateTime: modified,
+    ...extra,
+  };
 }
 
 const connector = (): Connector => tenantConnector();
@@ -42,7 +50,10 @@ describe('listChanged', () => {
     const api = nock(HOST, { reqheaders: { authorization: 'Bearer bc-token' } })
       .get(CUSTOMERS)
       .query({ $filter: 'lastModifiedDateTime gt 2024-05-01T00:00:00.000Z', $orderby: 'lastModifiedDateTime asc' })
-      .reply(200, { value: [customer(C1, '2024-05-02T10:00:00Z'), customer(C2, '2024-05-03T10:00:00Z')], '@odata.nextLink': `${HOST}${CUSTOMERS}?$skiptoken=2` })
+      .reply(200, {
+        value: [customer(C1, '2024-05-02T10:00:00Z'), customer(C2, '2024-05-03T10:00:00Z')],
+        '@odata.nextLink': `${HOST}${CUSTOMERS}?$skiptoken=2`,
+      })
       .get(CUSTOMERS)
       .query({ $skiptoken: '2' })
       .reply(200, { value: [customer(C1, '2024-05-04T09:30:00.250Z')] });
@@ -50,12 +61,22 @@ describe('listChanged', () => {
     expect(pages.map((page) => page.records.length)).toEqual([2, 1]);
     // The first page stops below its last timestamp: a record sharing it may be on page two.
     expect(pages.map((page) => page.cursor)).toEqual(['2024-05-02T10:00:00.000Z', '2024-05-04T09:30:00.250Z']);
-    expect(pages[0]!.records[0]).toMatchObject({ entity: 'customer', id: C1, number: 'C00010', fields: { name: 'Adatum Corporation', email: null }, version: 'W/"etag-130b-2024-05-02T10:00:00Z"' });
+    expect(pages[0]!.records[0]).toMatchObject({
+      entity: 'customer',
+      id: C1,
+      number: 'C00010',
+      fields: { name: 'Adatum Corporation', email: null },
+      version: 'W/"etag-130b-2024-05-02T10:00:00Z"',
+    });
     api.done();
   });
 
   it('reads everything without a filter when there is no cursor', async () => {
-    const api = nock(HOST).get(CUSTOMERS).query({ $orderby: 'lastModifiedDateTime asc' }).times(2).reply(200, { value: [] });
+    const api = nock(HOST)
+      .get(CUSTOMERS)
+      .query({ $orderby: 'lastModifiedDateTime asc' })
+      .times(2)
+      .reply(200, { value: [] });
     const bc = connector();
     const pages = await collect(bc.listChanged!('customer', null));
     expect(pages).toEqual([{ records: [], cursor: '' }]);
@@ -65,7 +86,10 @@ describe('listChanged', () => {
   });
 
   it('rejects a page that breaks the schema', async () => {
-    const api = nock(HOST).get(CUSTOMERS).query(true).reply(200, { value: [{ displayName: 'no id' }] });
+    const api = nock(HOST)
+      .get(CUSTOMERS)
+      .query(true)
+      .reply(200, { value: [{ displayName: 'no id' }] });
     await expect(collect(connector().listChanged!('customer', null))).rejects.toBeInstanceOf(InvalidResponseError);
     api.done();
   });
@@ -83,12 +107,19 @@ describe('retries', () => {
   });
 
   it('retries a 5xx, then gives up with TransientError', async () => {
-    const recovering = nock(HOST).get(`${CUSTOMERS}(${C1})`).reply(503).get(`${CUSTOMERS}(${C1})`).reply(200, customer(C1, '2024-05-02T10:00:00Z'));
+    const recovering = nock(HOST)
+      .get(`${CUSTOMERS}(${C1})`)
+      .reply(503)
+      .get(`${CUSTOMERS}(${C1})`)
+      .reply(200, customer(C1, '2024-05-02T10:00:00Z'));
     const bc = connector();
     expect((await bc.get('customer', C1))?.id).toBe(C1);
     recovering.done();
 
-    const failing = nock(HOST).get(`${CUSTOMERS}(${C2})`).times(4).reply(500, { error: { code: 'Internal_ServerError', message: 'boom' } });
+    const failing = nock(HOST)
+      .get(`${CUSTOMERS}(${C2})`)
+      .times(4)
+      .reply(500, { error: { code: 'Internal_ServerError', message: 'boom' } });
     await expect(bc.get('customer', C2)).rejects.toBeInstanceOf(TransientError);
     failing.done();
   });
@@ -108,7 +139,9 @@ describe('retries', () => {
   });
 
   it('answers null for a record BC does not have', async () => {
-    const api = nock(HOST).get(`${CUSTOMERS}(${C1})`).reply(404, { error: { code: 'BadRequest_NotFound', message: 'gone' } });
+    const api = nock(HOST)
+      .get(`${CUSTOMERS}(${C1})`)
+      .reply(404, { error: { code: 'BadRequest_NotFound', message: 'gone' } });
     expect(await connector().get('customer', C1)).toBeNull();
     api.done();
   });
@@ -120,7 +153,11 @@ describe('writes', () => {
       .patch(`${CUSTOMERS}(${C1})`, { displayName: 'Adatum Corp.', email: '' })
       .matchHeader('if-match', 'W/"planned"')
       .reply(200, customer(C1, '2024-05-05T00:00:00Z', { displayName: 'Adatum Corp.' }));
-    const record = await connector().update!('customer', { id: C1, fields: { name: 'Adatum Corp.', email: null }, ifMatch: 'W/"planned"' });
+    const record = await connector().update!('customer', {
+      id: C1,
+      fields: { name: 'Adatum Corp.', email: null },
+      ifMatch: 'W/"planned"',
+    });
     expect(record.fields).toMatchObject({ name: 'Adatum Corp.', email: null });
     api.done();
   });
@@ -140,8 +177,12 @@ describe('writes', () => {
     const api = nock(HOST)
       .patch(`${CUSTOMERS}(${C1})`)
       .once()
-      .reply(412, { error: { code: 'Request_EntityChanged', message: 'Another user has already changed the record.' } });
-    await expect(connector().update!('customer', { id: C1, fields: { city: 'Seattle' }, ifMatch: 'W/"old"' })).rejects.toBeInstanceOf(PreconditionFailedError);
+      .reply(412, {
+        error: { code: 'Request_EntityChanged', message: 'Another user has already changed the record.' },
+      });
+    await expect(
+      connector().update!('customer', { id: C1, fields: { city: 'Seattle' }, ifMatch: 'W/"old"' }),
+    ).rejects.toBeInstanceOf(PreconditionFailedError);
     api.done();
   });
 
@@ -155,7 +196,12 @@ describe('writes', () => {
       .reply(200, {
         responses: [
           { id: '0', status: 200, headers: {}, body: customer(C1, '2024-05-05T00:00:00Z', { city: 'Oslo' }) },
-          { id: '1', status: 412, headers: {}, body: { error: { code: 'Request_EntityChanged', message: 'Another user has already changed the record.' } } },
+          {
+            id: '1',
+            status: 412,
+            headers: {},
+            body: { error: { code: 'Request_EntityChanged', message: 'Another user has already changed the record.' } },
+          },
         ],
       });
     const results = await connector().batchUpdate!('customer', [
@@ -164,8 +210,20 @@ describe('writes', () => {
     ]);
     expect(sent).toEqual({
       requests: [
-        { method: 'PATCH', id: '0', url: `companies(${COMPANY})/customers(${C1})`, headers: { 'Content-Type': 'application/json', 'If-Match': 'W/"a"' }, body: { city: 'Oslo' } },
-        { method: 'PATCH', id: '1', url: `companies(${COMPANY})/customers(${C2})`, headers: { 'Content-Type': 'application/json', 'If-Match': 'W/"b"' }, body: { city: 'Bergen' } },
+        {
+          method: 'PATCH',
+          id: '0',
+          url: `companies(${COMPANY})/customers(${C1})`,
+          headers: { 'Content-Type': 'application/json', 'If-Match': 'W/"a"' },
+          body: { city: 'Oslo' },
+        },
+        {
+          method: 'PATCH',
+          id: '1',
+          url: `companies(${COMPANY})/customers(${C2})`,
+          headers: { 'Content-Type': 'application/json', 'If-Match': 'W/"b"' },
+          body: { city: 'Bergen' },
+        },
       ],
     });
     expect(results[0]).toMatchObject({ id: C1, ok: true, record: { fields: { city: 'Oslo' } } });
@@ -175,7 +233,11 @@ describe('writes', () => {
   });
 
   it('splits batches at 100 operations', async () => {
-    const updates = Array.from({ length: 150 }, (_, index) => ({ id: `00000000-0000-0000-0000-${String(index).padStart(12, '0')}`, fields: { city: 'Oslo' }, ifMatch: 'W/"x"' }));
+    const updates = Array.from({ length: 150 }, (_, index) => ({
+      id: `00000000-0000-0000-0000-${String(index).padStart(12, '0')}`,
+      fields: { city: 'Oslo' },
+      ifMatch: 'W/"x"',
+    }));
     const sizes: number[] = [];
     const api = nock(HOST)
       .post(`${API}/$batch`)
@@ -199,7 +261,11 @@ describe('writes', () => {
       .reply(200, { value: [] })
       .post(CUSTOMERS, { number: 'WEB-0042', paymentTermsId: PAYMENT_TERMS, displayName: 'Fabrikam' })
       .reply(201, customer(C2, '2024-05-05T00:00:00Z', { number: 'WEB-0042', displayName: 'Fabrikam' }));
-    const record = await connector().create!('customer', { name: 'Fabrikam' }, { idempotencyKey: 'ignored', extra: { number: 'WEB-0042', paymentTermsId: PAYMENT_TERMS } });
+    const record = await connector().create!(
+      'customer',
+      { name: 'Fabrikam' },
+      { idempotencyKey: 'ignored', extra: { number: 'WEB-0042', paymentTermsId: PAYMENT_TERMS } },
+    );
     expect(record).toMatchObject({ id: C2, number: 'WEB-0042' });
     api.done();
   });

@@ -3,13 +3,28 @@
  * accounts and contacts. Every call goes through the shared HttpClient (auth, retries, errors).
  */
 import type { Contact, FieldValue, SyncRecord } from '../../src/core/model';
-import { ConnectorError, InvalidRequestError, InvalidResponseError, NotFoundError, PreconditionFailedError, RateLimitedError, TransientError } from '../errors';
+import {
+  ConnectorError,
+  InvalidRequestError,
+  InvalidResponseError,
+  NotFoundError,
+  PreconditionFailedError,
+  RateLimitedError,
+  TransientError,
+} from '../errors';
 import type { HttpClient } from '../http';
 import type { BatchItemResult, ChangedPage, CreatedDocument, DocumentType, RecordUpdate } from '../types';
 import { startDocument, type DocumentInput } from './documents';
 import { COLLECTIONS, fromContactType, fromFields, toAccount, toContact, type BcEntity } from './mappers';
 import { odataGuid, odataString, withQuery } from './odata';
-import { bcBatchResponseSchema, bcErrorSchema, bcPageSchema, bcRecordSchema, parseResponse, type BcRecord } from './schemas';
+import {
+  bcBatchResponseSchema,
+  bcErrorSchema,
+  bcPageSchema,
+  bcRecordSchema,
+  parseResponse,
+  type BcRecord,
+} from './schemas';
 import { parseTemplateValues } from './templates';
 
 /** BC refuses a `$batch` with more than 100 operations. */
@@ -53,7 +68,8 @@ export class BusinessCentralApi {
   async *listChanged(entity: BcEntity, cursor: string | null): AsyncIterable<ChangedPage> {
     // An empty cursor is what a first run over an empty collection saved: still "from the start".
     const since = cursor === null || cursor === '' ? null : new Date(cursor);
-    if (since !== null && Number.isNaN(since.getTime())) throw new InvalidRequestError(`business-central: cursor '${cursor}' is not a date`);
+    if (since !== null && Number.isNaN(since.getTime()))
+      throw new InvalidRequestError(`business-central: cursor '${cursor}' is not a date`);
     let url: string | undefined = withQuery(this.collectionPath(entity), {
       $filter: since === null ? undefined : `lastModifiedDateTime gt ${since.toISOString()}`,
       $orderby: 'lastModifiedDateTime asc',
@@ -81,7 +97,10 @@ export class BusinessCentralApi {
 
   /** Records whose `number` equals the given one (BC numbers are unique per entity). */
   async findByNumber(entity: BcEntity, number: string): Promise<SyncRecord | null> {
-    const page = await this.getPage(withQuery(this.collectionPath(entity), { $filter: `number eq ${odataString(number)}` }), entity);
+    const page = await this.getPage(
+      withQuery(this.collectionPath(entity), { $filter: `number eq ${odataString(number)}` }),
+      entity,
+    );
     const first = page.value[0];
     return first === undefined ? null : (await this.toRecords(entity, [first]))[0]!;
   }
@@ -90,7 +109,11 @@ export class BusinessCentralApi {
    * Creates a record. When `extra.number` is given, a record with that number is looked up first
    * and returned instead of creating a duplicate: that is the only idempotency BC allows.
    */
-  async create(entity: BcEntity, fields: Record<string, FieldValue>, options: BcCreateOptions = {}): Promise<SyncRecord> {
+  async create(
+    entity: BcEntity,
+    fields: Record<string, FieldValue>,
+    options: BcCreateOptions = {},
+  ): Promise<SyncRecord> {
     const extra = parseTemplateValues(entity, options.extra);
     // Mapped before any request, so an unknown canonical field fails without a lookup either.
     const mapped = fromFields(entity, fields);
@@ -101,7 +124,12 @@ export class BusinessCentralApi {
     }
     const body: Record<string, unknown> = { ...extra, ...mapped };
     if (entity === 'contact' && options.contactType !== undefined) body.type = fromContactType(options.contactType);
-    const response = await this.http.request({ method: 'POST', url: this.collectionPath(entity), data: body, headers: { 'Content-Type': 'application/json' } });
+    const response = await this.http.request({
+      method: 'POST',
+      url: this.collectionPath(entity),
+      data: body,
+      headers: { 'Content-Type': 'application/json' },
+    });
     const raw = parseResponse(bcRecordSchema, response.data, `${entity} create response`);
     return (await this.toRecords(entity, [raw]))[0]!;
   }
@@ -147,7 +175,11 @@ export class BusinessCentralApi {
     for (const [index, update] of updates.entries()) {
       const ifMatch = update.ifMatch ?? etags.get(update.id);
       if (ifMatch === undefined) {
-        results.set(index, { id: update.id, ok: false, error: new NotFoundError(`business-central: ${entity} ${update.id} not found`) });
+        results.set(index, {
+          id: update.id,
+          ok: false,
+          error: new NotFoundError(`business-central: ${entity} ${update.id} not found`),
+        });
         continue;
       }
       let body: Record<string, string>;
@@ -166,7 +198,12 @@ export class BusinessCentralApi {
       });
     }
     if (requests.length > 0) {
-      const response = await this.http.request({ method: 'POST', url: '$batch', data: { requests }, headers: { 'Content-Type': 'application/json' } });
+      const response = await this.http.request({
+        method: 'POST',
+        url: '$batch',
+        data: { requests },
+        headers: { 'Content-Type': 'application/json' },
+      });
       const batch = parseResponse(bcBatchResponseSchema, response.data, '$batch response');
       const byId = new Map(batch.responses.map((item) => [item.id, item]));
       for (const request of requests) {
@@ -174,7 +211,11 @@ export class BusinessCentralApi {
         const update = updates[index]!;
         const item = byId.get(String(request.id));
         if (item === undefined) {
-          results.set(index, { id: update.id, ok: false, error: new InvalidResponseError(`business-central: $batch response lacks item ${String(request.id)}`) });
+          results.set(index, {
+            id: update.id,
+            ok: false,
+            error: new InvalidResponseError(`business-central: $batch response lacks item ${String(request.id)}`),
+          });
         } else if (item.status >= 200 && item.status < 300) {
           try {
             const raw = parseResponse(bcRecordSchema, item.body, `${entity} $batch item`);
@@ -183,7 +224,11 @@ export class BusinessCentralApi {
             results.set(index, { id: update.id, ok: false, error: asError(error) });
           }
         } else {
-          results.set(index, { id: update.id, ok: false, error: batchItemError(item.status, item.headers, item.body, `${entity} ${update.id}`) });
+          results.set(index, {
+            id: update.id,
+            ok: false,
+            error: batchItemError(item.status, item.headers, item.body, `${entity} ${update.id}`),
+          });
         }
       }
     }
@@ -193,7 +238,8 @@ export class BusinessCentralApi {
   private async currentEtag(entity: BcEntity, id: string): Promise<string> {
     const raw = await this.getRaw(entity, id);
     if (raw === null) throw new NotFoundError(`business-central: ${entity} ${id} not found`);
-    if (raw['@odata.etag'] === undefined) throw new InvalidResponseError(`business-central: ${entity} ${id} has no @odata.etag`);
+    if (raw['@odata.etag'] === undefined)
+      throw new InvalidResponseError(`business-central: ${entity} ${id} has no @odata.etag`);
     return raw['@odata.etag'];
   }
 
@@ -238,7 +284,11 @@ export class BusinessCentralApi {
       if (raw.type === 'Company' && raw.number) companyIds.set(raw.number, raw.id);
     }
     const unresolved = [
-      ...new Set(raws.filter((raw) => raw.type === 'Person' && raw.companyNumber && !companyIds.has(raw.companyNumber)).map((raw) => raw.companyNumber!)),
+      ...new Set(
+        raws
+          .filter((raw) => raw.type === 'Person' && raw.companyNumber && !companyIds.has(raw.companyNumber))
+          .map((raw) => raw.companyNumber!),
+      ),
     ];
     for (let start = 0; start < unresolved.length; start += IDS_PER_FILTER) {
       const filter = unresolved
@@ -261,7 +311,11 @@ export class BusinessCentralApi {
  * On an earlier page, records sharing the page's last timestamp may continue on the next page,
  * and `gt` would skip them on resume, so the cursor stops just below that timestamp.
  */
-export function cursorAfterPage(records: readonly { lastModifiedDateTime: string }[], previous: string | null, lastPage: boolean): string | null {
+export function cursorAfterPage(
+  records: readonly { lastModifiedDateTime: string }[],
+  previous: string | null,
+  lastPage: boolean,
+): string | null {
   const times = records.map((record) => Date.parse(record.lastModifiedDateTime)).filter((time) => !Number.isNaN(time));
   if (times.length === 0) return previous;
   const highest = Math.max(...times);
@@ -276,7 +330,12 @@ function asError(error: unknown): Error {
 }
 
 /** Translates one `$batch` item's failure the way the HttpClient translates a whole response. */
-function batchItemError(status: number, headers: Record<string, string> | undefined, body: unknown, what: string): ConnectorError {
+function batchItemError(
+  status: number,
+  headers: Record<string, string> | undefined,
+  body: unknown,
+  what: string,
+): ConnectorError {
   const parsed = bcErrorSchema.safeParse(body);
   const message = `business-central: ${what} answered ${status}${parsed.success ? `: ${parsed.data.error.code}: ${parsed.data.error.message}` : ''}`;
   if (status === 412) return new PreconditionFailedError(message);

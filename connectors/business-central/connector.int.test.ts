@@ -4,7 +4,12 @@ import type { Account } from '../../src/core/model';
 import { InvalidRequestError, PreconditionFailedError } from '../errors';
 import type { ChangedPage, Connector, InboundRequest, WebhookOutcome } from '../types';
 import { createBusinessCentralApi, createBusinessCentralConnector } from './connector';
-import { businessCentralSandboxSeed, SEED_IDS, startBusinessCentralSandbox, type BusinessCentralSandbox } from './sandbox';
+import {
+  businessCentralSandboxSeed,
+  SEED_IDS,
+  startBusinessCentralSandbox,
+  type BusinessCentralSandbox,
+} from './sandbox';
 
 const CLIENT_STATE = 'sandbox-webhook-secret';
 
@@ -30,7 +35,11 @@ describe('business-central connector against the sandbox', () => {
   let connector: Connector;
 
   beforeEach(async () => {
-    sandbox = await startBusinessCentralSandbox({ seed: businessCentralSandboxSeed(), pageSize: 2, notificationDelayMs: 10 });
+    sandbox = await startBusinessCentralSandbox({
+      seed: businessCentralSandboxSeed(),
+      pageSize: 2,
+      notificationDelayMs: 10,
+    });
     connector = connectorFor(sandbox);
   });
   afterEach(async () => {
@@ -40,7 +49,9 @@ describe('business-central connector against the sandbox', () => {
   it('lists every customer page by page, then only customers changed after the cursor', async () => {
     const first = await collect(connector.listChanged!('customer', null));
     expect(first).toHaveLength(2);
-    expect(first.flatMap((page) => page.records.map((record) => record.id)).sort()).toEqual(Object.values(SEED_IDS.customers).sort());
+    expect(first.flatMap((page) => page.records.map((record) => record.id)).sort()).toEqual(
+      Object.values(SEED_IDS.customers).sort(),
+    );
     const cursor = first.at(-1)!.cursor;
 
     expect((await collect(connector.listChanged!('customer', cursor))).flatMap((page) => page.records)).toEqual([]);
@@ -52,26 +63,52 @@ describe('business-central connector against the sandbox', () => {
 
   it('reads the seeded bank account with its bank fields', async () => {
     const bank = await connector.get('bankAccount', SEED_IDS.bankAccounts.operating);
-    expect(bank).toMatchObject({ entity: 'bankAccount', number: 'B00010', fields: { name: 'ING Bank Operating Account', iban: 'NL91 INGB 0002 4455 88' } });
+    expect(bank).toMatchObject({
+      entity: 'bankAccount',
+      number: 'B00010',
+      fields: { name: 'ING Bank Operating Account', iban: 'NL91 INGB 0002 4455 88' },
+    });
     expect(await connector.get('bankAccount', '00000000-0000-0000-0000-00000000dead')).toBeNull();
   });
 
   it('creates and updates a vendor with etags, and refuses a stale etag', async () => {
-    const created = (await connector.create!('vendor', { name: 'Nordlicht Logistik GmbH', city: 'Hamburg', email: null }, { idempotencyKey: 'k1' })) as Account;
+    const created = (await connector.create!(
+      'vendor',
+      { name: 'Nordlicht Logistik GmbH', city: 'Hamburg', email: null },
+      { idempotencyKey: 'k1' },
+    )) as Account;
     expect(created.number).toBe('V00030');
-    expect(sandbox.getVendor(created.id)).toMatchObject({ displayName: 'Nordlicht Logistik GmbH', city: 'Hamburg', email: '' });
+    expect(sandbox.getVendor(created.id)).toMatchObject({
+      displayName: 'Nordlicht Logistik GmbH',
+      city: 'Hamburg',
+      email: '',
+    });
 
-    const updated = await connector.update!('vendor', { id: created.id, fields: { phone: '+49 40 123 456' }, ifMatch: created.version });
+    const updated = await connector.update!('vendor', {
+      id: created.id,
+      fields: { phone: '+49 40 123 456' },
+      ifMatch: created.version,
+    });
     expect(updated.version).not.toBe(created.version);
     expect(sandbox.getVendor(created.id)).toMatchObject({ phoneNumber: '+49 40 123 456' });
 
-    await expect(connector.update!('vendor', { id: created.id, fields: { phone: '+49 40 999' }, ifMatch: created.version })).rejects.toBeInstanceOf(PreconditionFailedError);
+    await expect(
+      connector.update!('vendor', { id: created.id, fields: { phone: '+49 40 999' }, ifMatch: created.version }),
+    ).rejects.toBeInstanceOf(PreconditionFailedError);
     expect(sandbox.getVendor(created.id)).toMatchObject({ phoneNumber: '+49 40 123 456' });
   });
 
   it('returns the existing record when a create with a chosen number is repeated', async () => {
-    const first = await connector.create!('customer', { name: 'Kowalski Sp. z o.o.' }, { idempotencyKey: 'k2', extra: { number: 'C90000' } });
-    const second = await connector.create!('customer', { name: 'Kowalski Sp. z o.o.' }, { idempotencyKey: 'k2', extra: { number: 'C90000' } });
+    const first = await connector.create!(
+      'customer',
+      { name: 'Kowalski Sp. z o.o.' },
+      { idempotencyKey: 'k2', extra: { number: 'C90000' } },
+    );
+    const second = await connector.create!(
+      'customer',
+      { name: 'Kowalski Sp. z o.o.' },
+      { idempotencyKey: 'k2', extra: { number: 'C90000' } },
+    );
     expect(second.id).toBe(first.id);
     expect(sandbox.listCustomers().filter((customer) => customer.number === 'C90000')).toHaveLength(1);
   });
@@ -81,38 +118,77 @@ describe('business-central connector against the sandbox', () => {
     const created = await connector.create!(
       'customer',
       { name: 'Hansen Bygg AS', countryCode: 'NO' },
-      { idempotencyKey: 'k3', extra: { paymentTermsId, taxLiable: 'false', creditLimit: '2500', blocked: 'Invoice', currencyCode: 'NOK' } },
+      {
+        idempotencyKey: 'k3',
+        extra: { paymentTermsId, taxLiable: 'false', creditLimit: '2500', blocked: 'Invoice', currencyCode: 'NOK' },
+      },
     );
-    expect(sandbox.getCustomer(created.id)).toMatchObject({ displayName: 'Hansen Bygg AS', country: 'NO', paymentTermsId, taxLiable: false, creditLimit: 2500, blocked: 'Invoice', currencyCode: 'NOK' });
-    await expect(connector.create!('customer', { name: 'x' }, { idempotencyKey: 'k4', extra: { paymentTerms: '14 DAYS' } })).rejects.toThrow(/'paymentTerms'/);
+    expect(sandbox.getCustomer(created.id)).toMatchObject({
+      displayName: 'Hansen Bygg AS',
+      country: 'NO',
+      paymentTermsId,
+      taxLiable: false,
+      creditLimit: 2500,
+      blocked: 'Invoice',
+      currencyCode: 'NOK',
+    });
+    await expect(
+      connector.create!('customer', { name: 'x' }, { idempotencyKey: 'k4', extra: { paymentTerms: '14 DAYS' } }),
+    ).rejects.toThrow(/'paymentTerms'/);
   });
 
   it('starts a sales quote once per idempotency key, and refuses an unknown customer', async () => {
-    const input = { accountId: SEED_IDS.customers.lindqvist, idempotencyKey: 'relation-7:salesQuote:1', externalReference: 'Deal 4711' };
+    const input = {
+      accountId: SEED_IDS.customers.lindqvist,
+      idempotencyKey: 'relation-7:salesQuote:1',
+      externalReference: 'Deal 4711',
+    };
     const first = await connector.createDocument!('salesQuote', input);
-    expect(first).toEqual({ type: 'salesQuote', id: expect.any(String), number: 'SQ00010', accountId: SEED_IDS.customers.lindqvist, date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), status: 'Draft' });
+    expect(first).toEqual({
+      type: 'salesQuote',
+      id: expect.any(String),
+      number: 'SQ00010',
+      accountId: SEED_IDS.customers.lindqvist,
+      date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
+      status: 'Draft',
+    });
     const again = await connector.createDocument!('salesQuote', input);
     expect(again).toEqual(first);
     expect(sandbox.countRequests({ method: 'POST', path: 'salesQuotes' })).toBe(1);
     const stored = sandbox.collection('salesQuotes').get(first.id);
     expect(stored?.externalDocumentNumber).toMatch(/^DEAL 4711-[0-9A-F]{16}$/);
 
-    const order = await connector.createDocument!('salesOrder', { accountId: SEED_IDS.customers.lindqvist, idempotencyKey: 'relation-7:salesOrder:1' });
+    const order = await connector.createDocument!('salesOrder', {
+      accountId: SEED_IDS.customers.lindqvist,
+      idempotencyKey: 'relation-7:salesOrder:1',
+    });
     expect(order).toMatchObject({ type: 'salesOrder', number: 'SO00010' });
-    await expect(connector.createDocument!('salesQuote', { accountId: '00000000-0000-0000-0000-00000000dead', idempotencyKey: 'k' })).rejects.toMatchObject({ status: 400 });
-    await expect(connector.createDocument!('purchaseOrder', { accountId: SEED_IDS.vendors.brenner, idempotencyKey: 'k' })).rejects.toBeInstanceOf(InvalidRequestError);
+    await expect(
+      connector.createDocument!('salesQuote', {
+        accountId: '00000000-0000-0000-0000-00000000dead',
+        idempotencyKey: 'k',
+      }),
+    ).rejects.toMatchObject({ status: 400 });
+    await expect(
+      connector.createDocument!('purchaseOrder', { accountId: SEED_IDS.vendors.brenner, idempotencyKey: 'k' }),
+    ).rejects.toBeInstanceOf(InvalidRequestError);
     expect(sandbox.collection('purchaseOrders').list()).toEqual([]);
   });
 
   it('leaves contactPerson unset: API v2.0 does not expose an account’s primary contact', async () => {
     const read = (await connector.get('customer', SEED_IDS.customers.vanDijk)) as Account;
     const batch = (await connector.batchGet!('vendor', [SEED_IDS.vendors.brenner])) as Account[];
-    const listed = (await collect(connector.listChanged!('customer', null))).flatMap((page) => page.records) as Account[];
+    const listed = (await collect(connector.listChanged!('customer', null))).flatMap(
+      (page) => page.records,
+    ) as Account[];
     for (const account of [read, ...batch, ...listed]) expect(account.contactPerson).toBeUndefined();
   });
 
   it('updates a batch and reports a stale item on its own', async () => {
-    const [vanDijk, lindqvist] = (await connector.batchGet!('customer', [SEED_IDS.customers.vanDijk, SEED_IDS.customers.lindqvist])) as Account[];
+    const [vanDijk, lindqvist] = (await connector.batchGet!('customer', [
+      SEED_IDS.customers.vanDijk,
+      SEED_IDS.customers.lindqvist,
+    ])) as Account[];
     sandbox.updateCustomer(SEED_IDS.customers.lindqvist, { city: 'Göteborg' });
     const results = await connector.batchUpdate!('customer', [
       { id: vanDijk!.id, fields: { city: 'Utrecht' }, ifMatch: vanDijk!.version },
@@ -131,7 +207,9 @@ describe('business-central connector against the sandbox', () => {
     sandbox.injectFailures({ next429: 1, next5xx: 2, retryAfterSeconds: 0 });
     const vendor = await connector.get('vendor', SEED_IDS.vendors.brenner);
     expect(vendor?.fields.name).toBe('Brenner Werkzeugbau GmbH');
-    expect(sandbox.requests.filter((entry) => entry.path !== 'token').map((entry) => entry.status)).toEqual([429, 503, 503, 200]);
+    expect(sandbox.requests.filter((entry) => entry.path !== 'token').map((entry) => entry.status)).toEqual([
+      429, 503, 503, 200,
+    ]);
   });
 
   it('fetches a new token after the sandbox rejects the old one', async () => {
@@ -150,9 +228,19 @@ describe('business-central connector against the sandbox', () => {
       retry: { baseDelayMs: 1 },
     });
     const company = await api.create('contact', { name: 'Fjord Design AS', city: 'Oslo' }, { contactType: 'company' });
-    const person = sandbox.createContact({ type: 'Person', displayName: 'Ingrid Haugen', companyNumber: sandbox.getContact(company.id)!.number, mobilePhoneNumber: '+47 912 34 567' });
+    const person = sandbox.createContact({
+      type: 'Person',
+      displayName: 'Ingrid Haugen',
+      companyNumber: sandbox.getContact(company.id)!.number,
+      mobilePhoneNumber: '+47 912 34 567',
+    });
     const read = await api.get('contact', String(person.id));
-    expect(read).toMatchObject({ entity: 'contact', type: 'person', companyId: company.id, fields: { name: 'Ingrid Haugen', mobile: '+47 912 34 567' } });
+    expect(read).toMatchObject({
+      entity: 'contact',
+      type: 'person',
+      companyId: company.id,
+      fields: { name: 'Ingrid Haugen', mobile: '+47 912 34 567' },
+    });
     expect(await api.get('contact', company.id)).toMatchObject({ type: 'company', companyId: null });
     await expect(connector.get('contact', company.id)).rejects.toThrow(/not served/);
   });
@@ -168,10 +256,16 @@ describe('business-central connector against the sandbox', () => {
         const chunks: Buffer[] = [];
         request.on('data', (chunk: Buffer) => chunks.push(chunk));
         request.on('end', () => {
-          const inbound: InboundRequest = { method: request.method ?? 'POST', url: `${notificationUrl}${(request.url ?? '/').replace(/^\/hook/, '')}`, headers: request.headers, rawBody: Buffer.concat(chunks) };
+          const inbound: InboundRequest = {
+            method: request.method ?? 'POST',
+            url: `${notificationUrl}${(request.url ?? '/').replace(/^\/hook/, '')}`,
+            headers: request.headers,
+            rawBody: Buffer.concat(chunks),
+          };
           const outcome = connector.webhook!.handle(inbound, new Date());
           received.push(outcome);
-          if (outcome.kind === 'respond') response.writeHead(outcome.status, { 'content-type': outcome.contentType }).end(outcome.body);
+          if (outcome.kind === 'respond')
+            response.writeHead(outcome.status, { 'content-type': outcome.contentType }).end(outcome.body);
           else response.writeHead(outcome.kind === 'rejected' ? outcome.status : 202).end();
         });
       });
@@ -225,7 +319,11 @@ describe('business-central connector against the sandbox', () => {
 
     it('sends a collection notification when many records change at once', async () => {
       await sandbox.close();
-      sandbox = await startBusinessCentralSandbox({ seed: businessCentralSandboxSeed(), notificationDelayMs: 10, collectionThreshold: 2 });
+      sandbox = await startBusinessCentralSandbox({
+        seed: businessCentralSandboxSeed(),
+        notificationDelayMs: 10,
+        collectionThreshold: 2,
+      });
       connector = connectorFor(sandbox);
       await connector.ensureSubscriptions!(notificationUrl);
       for (const id of Object.values(SEED_IDS.customers)) sandbox.updateCustomer(id, { salespersonCode: 'JR' });

@@ -26,7 +26,10 @@ export interface BusinessCentralConnectorOptions {
 }
 
 /** Creates the BC API layer (all four entities, contacts included) that the connector is built on. */
-export function createBusinessCentralApi(options: Omit<BusinessCentralConnectorOptions, 'webhook'>): { api: BusinessCentralApi; http: HttpClient } {
+export function createBusinessCentralApi(options: Omit<BusinessCentralConnectorOptions, 'webhook'>): {
+  api: BusinessCentralApi;
+  http: HttpClient;
+} {
   const http = new HttpClient({
     connector: options.name,
     baseURL: options.baseUrl.replace(/\/+$/, ''),
@@ -54,8 +57,20 @@ export function createBusinessCentralConnector(options: BusinessCentralConnector
     name: options.name,
     system: 'accounting',
     entities,
-    capabilities: { listChanged: true, get: true, batchGet: true, create: true, update: true, batchUpdate: true, webhooks: webhook !== undefined },
-    fields: { customer: SUPPORTED_FIELDS.customer, vendor: SUPPORTED_FIELDS.vendor, bankAccount: SUPPORTED_FIELDS.bankAccount },
+    capabilities: {
+      listChanged: true,
+      get: true,
+      batchGet: true,
+      create: true,
+      update: true,
+      batchUpdate: true,
+      webhooks: webhook !== undefined,
+    },
+    fields: {
+      customer: SUPPORTED_FIELDS.customer,
+      vendor: SUPPORTED_FIELDS.vendor,
+      bankAccount: SUPPORTED_FIELDS.bankAccount,
+    },
     async *listChanged(entity, cursor) {
       yield* api.listChanged(served(entity), cursor);
     },
@@ -71,7 +86,12 @@ export function createBusinessCentralConnector(options: BusinessCentralConnector
       : {
           webhook: createBusinessCentralWebhook({ companyId: options.companyId, clientState: webhook.clientState }),
           ensureSubscriptions: (notificationUrl: string) =>
-            ensureSubscriptions({ http, companyId: options.companyId, notificationUrl, clientState: webhook.clientState }),
+            ensureSubscriptions({
+              http,
+              companyId: options.companyId,
+              notificationUrl,
+              clientState: webhook.clientState,
+            }),
         }),
     // The company itself: the smallest authenticated read, and it proves the company id too. A
     // 429 proves the credentials as well, so it counts as healthy: readiness must not flap under load.

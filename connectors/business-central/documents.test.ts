@@ -68,7 +68,14 @@ describe('createDocument', () => {
       .post(QUOTES, { customerId: CUSTOMER, externalDocumentNumber: number })
       .reply(201, quote({ externalDocumentNumber: number }));
     const document = await connector().createDocument!('salesQuote', { accountId: CUSTOMER, idempotencyKey: 'key-1' });
-    expect(document).toEqual({ type: 'salesQuote', id: QUOTE, number: '1006', accountId: CUSTOMER, date: '2024-05-06', status: 'Draft' });
+    expect(document).toEqual({
+      type: 'salesQuote',
+      id: QUOTE,
+      number: '1006',
+      accountId: CUSTOMER,
+      date: '2024-05-06',
+      status: 'Draft',
+    });
     api.done();
     auth.done();
   });
@@ -79,8 +86,14 @@ describe('createDocument', () => {
     const api = nock(HOST)
       .get(ORDERS)
       .query({ $filter: lookupFilter(number) })
-      .reply(200, { value: [{ ...quote({ externalDocumentNumber: number, documentDate: undefined }), orderDate: '0001-01-01' }] });
-    const document = await connector().createDocument!('salesOrder', { accountId: CUSTOMER, idempotencyKey: 'key-2', externalReference: 'Deal 7' });
+      .reply(200, {
+        value: [{ ...quote({ externalDocumentNumber: number, documentDate: undefined }), orderDate: '0001-01-01' }],
+      });
+    const document = await connector().createDocument!('salesOrder', {
+      accountId: CUSTOMER,
+      idempotencyKey: 'key-2',
+      externalReference: 'Deal 7',
+    });
     // BC's blank date reads as null.
     expect(document).toMatchObject({ type: 'salesOrder', id: QUOTE, accountId: CUSTOMER, date: null });
     api.done();
@@ -96,7 +109,10 @@ describe('createDocument', () => {
       .reply(400, { error: { code: 'Internal_RecordNotFound', message: 'The sell-to customer cannot be found.' } });
     const attempt = connector().createDocument!('salesQuote', { accountId: CUSTOMER, idempotencyKey: 'key-3' });
     await expect(attempt).rejects.toBeInstanceOf(InvalidRequestError);
-    await expect(attempt).rejects.toMatchObject({ status: 400, message: expect.stringContaining('sell-to customer cannot be found') });
+    await expect(attempt).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringContaining('sell-to customer cannot be found'),
+    });
     api.done();
   });
 
@@ -108,7 +124,9 @@ describe('createDocument', () => {
       .reply(200, { value: [] })
       .post(QUOTES)
       .reply(201, quote({ customerId: '4b4f31f0-dc1c-4033-b2aa-ab03ca1d6ebc' }));
-    await expect(connector().createDocument!('salesQuote', { accountId: CUSTOMER, idempotencyKey: 'key-4' })).rejects.toBeInstanceOf(InvalidResponseError);
+    await expect(
+      connector().createDocument!('salesQuote', { accountId: CUSTOMER, idempotencyKey: 'key-4' }),
+    ).rejects.toBeInstanceOf(InvalidResponseError);
     api.done();
   });
 
@@ -119,7 +137,9 @@ describe('createDocument', () => {
     ['salesQuote', CUSTOMER, ''],
   ] as const)('refuses %s for %s (key %j) before any request', async (type, accountId, idempotencyKey) => {
     const auth = token();
-    await expect(connector().createDocument!(type, { accountId, idempotencyKey })).rejects.toBeInstanceOf(InvalidRequestError);
+    await expect(connector().createDocument!(type, { accountId, idempotencyKey })).rejects.toBeInstanceOf(
+      InvalidRequestError,
+    );
     expect(auth.isDone()).toBe(false);
   });
 });

@@ -37,25 +37,42 @@ export interface DocumentInput {
  * number; the reference, when given, stays readable in BC (cut to 18 characters).
  */
 export function externalDocumentNumberFor(idempotencyKey: string, externalReference?: string): string {
-  if (idempotencyKey === '') throw new InvalidRequestError('business-central: a document needs a non-empty idempotencyKey');
-  const hash = createHash('sha256').update(idempotencyKey, 'utf8').digest('hex').slice(0, KEY_HASH_LENGTH).toUpperCase();
-  const prefix = (normalizeValue(externalReference) ?? 'TANDEM').toUpperCase().slice(0, EXTERNAL_DOCUMENT_NUMBER_LENGTH - KEY_HASH_LENGTH - 1);
+  if (idempotencyKey === '')
+    throw new InvalidRequestError('business-central: a document needs a non-empty idempotencyKey');
+  const hash = createHash('sha256')
+    .update(idempotencyKey, 'utf8')
+    .digest('hex')
+    .slice(0, KEY_HASH_LENGTH)
+    .toUpperCase();
+  const prefix = (normalizeValue(externalReference) ?? 'TANDEM')
+    .toUpperCase()
+    .slice(0, EXTERNAL_DOCUMENT_NUMBER_LENGTH - KEY_HASH_LENGTH - 1);
   return `${prefix}-${hash}`;
 }
 
 /** Starts a sales quote or order for a customer, or returns the one an earlier call with the key started. */
-export async function startDocument(http: HttpClient, companyId: string, type: DocumentType, input: DocumentInput): Promise<CreatedDocument> {
+export async function startDocument(
+  http: HttpClient,
+  companyId: string,
+  type: DocumentType,
+  input: DocumentInput,
+): Promise<CreatedDocument> {
   const resource = DOCUMENT_RESOURCES[type];
   if (resource === undefined) {
-    throw new InvalidRequestError(`business-central: cannot start a ${type}: API v2.0 has no way to create it idempotently (see README.md, Documents)`);
+    throw new InvalidRequestError(
+      `business-central: cannot start a ${type}: API v2.0 has no way to create it idempotently (see README.md, Documents)`,
+    );
   }
-  if (!GUID.test(input.accountId)) throw new InvalidRequestError(`business-central: ${type}: account id '${input.accountId}' is not a GUID`);
+  if (!GUID.test(input.accountId))
+    throw new InvalidRequestError(`business-central: ${type}: account id '${input.accountId}' is not a GUID`);
   const externalDocumentNumber = externalDocumentNumberFor(input.idempotencyKey, input.externalReference);
   const path = `companies(${companyId})/${resource.collection}`;
 
   const lookup = await http.request({
     method: 'GET',
-    url: withQuery(path, { $filter: `externalDocumentNumber eq ${odataString(externalDocumentNumber)} and ${resource.accountProperty} eq ${input.accountId}` }),
+    url: withQuery(path, {
+      $filter: `externalDocumentNumber eq ${odataString(externalDocumentNumber)} and ${resource.accountProperty} eq ${input.accountId}`,
+    }),
   });
   const existing = parseResponse(bcDocumentPageSchema, lookup.data, `${type} page`).value[0];
   if (existing !== undefined) return checked(type, input.accountId, toCreatedDocument(type, resource, existing));
@@ -66,13 +83,19 @@ export async function startDocument(http: HttpClient, companyId: string, type: D
     data: { [resource.accountProperty]: input.accountId, externalDocumentNumber },
     headers: { 'Content-Type': 'application/json' },
   });
-  return checked(type, input.accountId, toCreatedDocument(type, resource, parseResponse(bcDocumentSchema, response.data, `${type} create response`)));
+  return checked(
+    type,
+    input.accountId,
+    toCreatedDocument(type, resource, parseResponse(bcDocumentSchema, response.data, `${type} create response`)),
+  );
 }
 
 /** A document BC reports for another account than asked is a broken answer, not a result. */
 function checked(type: DocumentType, accountId: string, document: CreatedDocument): CreatedDocument {
   if (document.accountId.toLowerCase() !== accountId.toLowerCase()) {
-    throw new InvalidResponseError(`business-central: ${type} ${document.id} belongs to '${document.accountId}', not to '${accountId}'`);
+    throw new InvalidResponseError(
+      `business-central: ${type} ${document.id} belongs to '${document.accountId}', not to '${accountId}'`,
+    );
   }
   return document;
 }

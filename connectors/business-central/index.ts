@@ -1,5 +1,9 @@
 /** The Business Central connector's public surface. */
-export { createBusinessCentralConnector, createBusinessCentralApi, type BusinessCentralConnectorOptions } from './connector';
+export {
+  createBusinessCentralConnector,
+  createBusinessCentralApi,
+  type BusinessCentralConnectorOptions,
+} from './connector';
 export { BusinessCentralApi, type BcCreateOptions } from './client';
 export { ClientCredentialsTokenProvider, DEFAULT_SCOPE, type ClientCredentials } from './auth';
 export { createBusinessCentralWebhook, type BusinessCentralWebhookOptions } from './webhook';

@@ -49,19 +49,29 @@ describe('mappers', () => {
   });
 
   it('maps canonical fields to BC properties, null as empty string', () => {
-    expect(fromFields('customer', { name: 'Adatum', county: null, salespersonCode: 'PS', vatRegistrationNo: 'US123' })).toEqual({
+    expect(
+      fromFields('customer', { name: 'Adatum', county: null, salespersonCode: 'PS', vatRegistrationNo: 'US123' }),
+    ).toEqual({
       displayName: 'Adatum',
       state: '',
       salespersonCode: 'PS',
       taxRegistrationNumber: 'US123',
     });
-    expect(fromFields('bankAccount', { name: 'Main', bankAccountNo: '123', iban: null })).toEqual({ displayName: 'Main', bankAccountNumber: '123', iban: '' });
+    expect(fromFields('bankAccount', { name: 'Main', bankAccountNo: '123', iban: null })).toEqual({
+      displayName: 'Main',
+      bankAccountNumber: '123',
+      iban: '',
+    });
   });
 
   it('round-trips every supported field of each entity', () => {
     for (const entity of ['customer', 'vendor', 'bankAccount'] as const) {
       const fields = Object.fromEntries(SUPPORTED_FIELDS[entity].map((field) => [field, `${field}-value`]));
-      const raw = { id: customer.id, lastModifiedDateTime: customer.lastModifiedDateTime, ...fromFields(entity, fields) };
+      const raw = {
+        id: customer.id,
+        lastModifiedDateTime: customer.lastModifiedDateTime,
+        ...fromFields(entity, fields),
+      };
       expect(toAccount(entity, raw).fields).toEqual(fields);
     }
   });
@@ -72,10 +82,33 @@ describe('mappers', () => {
   });
 
   it('maps BC contacts by type and resolves the company of a person', () => {
-    const company = { id: 'c1', number: 'CT00010', type: 'Company', displayName: 'Fabrikam', lastModifiedDateTime: '2024-05-01T12:00:00Z' };
-    const person = { id: 'p1', number: 'CT00020', type: 'Person', displayName: 'Jim Olive', companyNumber: 'CT00010', mobilePhoneNumber: '+1 555', lastModifiedDateTime: '2024-05-01T12:00:00Z' };
-    expect(toContact(company)).toMatchObject({ entity: 'contact', type: 'company', companyId: null, fields: { name: 'Fabrikam' } });
-    expect(toContact(person, new Map([['CT00010', 'c1']]))).toMatchObject({ type: 'person', companyId: 'c1', fields: { name: 'Jim Olive', mobile: '+1 555' } });
+    const company = {
+      id: 'c1',
+      number: 'CT00010',
+      type: 'Company',
+      displayName: 'Fabrikam',
+      lastModifiedDateTime: '2024-05-01T12:00:00Z',
+    };
+    const person = {
+      id: 'p1',
+      number: 'CT00020',
+      type: 'Person',
+      displayName: 'Jim Olive',
+      companyNumber: 'CT00010',
+      mobilePhoneNumber: '+1 555',
+      lastModifiedDateTime: '2024-05-01T12:00:00Z',
+    };
+    expect(toContact(company)).toMatchObject({
+      entity: 'contact',
+      type: 'company',
+      companyId: null,
+      fields: { name: 'Fabrikam' },
+    });
+    expect(toContact(person, new Map([['CT00010', 'c1']]))).toMatchObject({
+      type: 'person',
+      companyId: 'c1',
+      fields: { name: 'Jim Olive', mobile: '+1 555' },
+    });
     expect(toContact(person)).toMatchObject({ companyId: null });
   });
 });

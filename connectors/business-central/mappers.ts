@@ -19,7 +19,10 @@ export const COLLECTIONS: Record<BcEntity, string> = {
 };
 
 /** The BC properties a canonical record is made of, keyed by that record's entity. */
-type BcProperty = Exclude<keyof BcRecord, '@odata.etag' | 'id' | 'number' | 'type' | 'companyNumber' | 'companyName' | 'lastModifiedDateTime'>;
+type BcProperty = Exclude<
+  keyof BcRecord,
+  '@odata.etag' | 'id' | 'number' | 'type' | 'companyNumber' | 'companyName' | 'lastModifiedDateTime'
+>;
 
 const PARTY_FIELDS = {
   name: 'displayName',

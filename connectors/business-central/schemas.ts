@@ -117,8 +117,6 @@ export const bcNotificationSchema = z.object({
 /** A parsed notification body. */
 export type BcNotification = z.infer<typeof bcNotificationSchema>;
 
-
-
 /** Parses `data` or throws InvalidResponseError naming what was being read. */
 export function parseResponse<T>(schema: z.ZodType<T>, data: unknown, what: string): T {
   const result = schema.safeParse(data);

@@ -7,10 +7,22 @@ const API = '/v2.0/contoso/production/api/v2.0';
 const COMPANY = 'f64eba74-dacd-4854-a584-1834f68cfc3a';
 const HOOK = 'https://tandem.example.com/webhooks/accounting';
 const NOW = new Date('2024-05-01T00:00:00Z');
-const http = new HttpClient({ connector: 'accounting', baseURL: `${HOST}${API}`, auth: { header: async () => 'Bearer t' }, retry: { baseDelayMs: 1 } });
+const http = new HttpClient({
+  connector: 'accounting',
+  baseURL: `${HOST}${API}`,
+  auth: { header: async () => 'Bearer t' },
+  retry: { baseDelayMs: 1 },
+});
 
 function subscription(id: string, resource: string, expires: string, clientState = 'secret') {
-  return { '@odata.etag': `W/"${id}"`, subscriptionId: id, notificationUrl: HOOK, resource, clientState, expirationDateTime: expires };
+  return {
+    '@odata.etag': `W/"${id}"`,
+    subscriptionId: id,
+    notificationUrl: HOOK,
+    resource,
+    clientState,
+    expirationDateTime: expires,
+  };
 }
 
 beforeAll(() => {
@@ -25,11 +37,25 @@ describe('ensureSubscriptions', () => {
     const scope = nock(HOST)
       .get(`${API}/subscriptions`)
       .reply(200, { value: [] })
-      .post(`${API}/subscriptions`, { notificationUrl: HOOK, resource: `/api/v2.0/companies(${COMPANY})/customers`, clientState: 'secret' })
+      .post(`${API}/subscriptions`, {
+        notificationUrl: HOOK,
+        resource: `/api/v2.0/companies(${COMPANY})/customers`,
+        clientState: 'secret',
+      })
       .reply(201, subscription('s1', subscriptionResource(COMPANY, 'customer'), '2024-05-04T00:00:00Z'))
-      .post(`${API}/subscriptions`, { notificationUrl: HOOK, resource: `/api/v2.0/companies(${COMPANY})/vendors`, clientState: 'secret' })
+      .post(`${API}/subscriptions`, {
+        notificationUrl: HOOK,
+        resource: `/api/v2.0/companies(${COMPANY})/vendors`,
+        clientState: 'secret',
+      })
       .reply(201, subscription('s2', subscriptionResource(COMPANY, 'vendor'), '2024-05-03T23:00:00Z'));
-    const result = await ensureSubscriptions({ http, companyId: COMPANY, notificationUrl: HOOK, clientState: 'secret', now: NOW });
+    const result = await ensureSubscriptions({
+      http,
+      companyId: COMPANY,
+      notificationUrl: HOOK,
+      clientState: 'secret',
+      now: NOW,
+    });
     expect(result).toEqual({ renewAt: '2024-05-02T23:00:00.000Z' });
     scope.done();
   });
@@ -43,10 +69,20 @@ describe('ensureSubscriptions', () => {
           subscription('s2', `/api/v2.0/companies(${COMPANY})/vendors`, '2024-05-03T12:00:00Z'),
         ],
       })
-      .patch(`${API}/subscriptions('s1')`, { notificationUrl: HOOK, resource: `/api/v2.0/companies(${COMPANY})/customers`, clientState: 'secret' })
+      .patch(`${API}/subscriptions('s1')`, {
+        notificationUrl: HOOK,
+        resource: `/api/v2.0/companies(${COMPANY})/customers`,
+        clientState: 'secret',
+      })
       .matchHeader('if-match', 'W/"s1"')
       .reply(200, subscription('s1', `/api/v2.0/companies(${COMPANY})/customers`, '2024-05-04T00:00:00Z'));
-    const result = await ensureSubscriptions({ http, companyId: COMPANY, notificationUrl: HOOK, clientState: 'secret', now: NOW });
+    const result = await ensureSubscriptions({
+      http,
+      companyId: COMPANY,
+      notificationUrl: HOOK,
+      clientState: 'secret',
+      now: NOW,
+    });
     expect(result).toEqual({ renewAt: '2024-05-02T12:00:00.000Z' });
     scope.done();
   });

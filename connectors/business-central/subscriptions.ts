@@ -43,14 +43,26 @@ export async function ensureSubscriptions(input: EnsureSubscriptionsInput): Prom
   const now = input.now ?? new Date();
   const listed = await input.http.request({ method: 'GET', url: 'subscriptions' });
   const existing = parseResponse(bcSubscriptionListSchema, listed.data, 'subscription list').value;
-  const body = (resource: string) => ({ notificationUrl: input.notificationUrl, resource, clientState: input.clientState });
+  const body = (resource: string) => ({
+    notificationUrl: input.notificationUrl,
+    resource,
+    clientState: input.clientState,
+  });
 
   const active: BcSubscription[] = [];
   for (const entity of WEBHOOK_ENTITIES) {
     const resource = subscriptionResource(input.companyId, entity);
-    const current = existing.find((subscription) => subscription.notificationUrl === input.notificationUrl && sameResource(subscription.resource, resource));
+    const current = existing.find(
+      (subscription) =>
+        subscription.notificationUrl === input.notificationUrl && sameResource(subscription.resource, resource),
+    );
     if (current === undefined) {
-      const created = await input.http.request({ method: 'POST', url: 'subscriptions', data: body(resource), headers: { 'Content-Type': 'application/json' } });
+      const created = await input.http.request({
+        method: 'POST',
+        url: 'subscriptions',
+        data: body(resource),
+        headers: { 'Content-Type': 'application/json' },
+      });
       active.push(parseResponse(bcSubscriptionSchema, created.data, 'created subscription'));
       continue;
     }
@@ -69,7 +81,9 @@ export async function ensureSubscriptions(input: EnsureSubscriptionsInput): Prom
       active.push(current);
     }
   }
-  const expiries = active.map((subscription) => Date.parse(subscription.expirationDateTime)).filter((time) => !Number.isNaN(time));
+  const expiries = active
+    .map((subscription) => Date.parse(subscription.expirationDateTime))
+    .filter((time) => !Number.isNaN(time));
   if (expiries.length === 0) return {};
   const renewAt = Math.max(now.getTime(), Math.min(...expiries) - RENEW_WITHIN_MS);
   return { renewAt: new Date(renewAt).toISOString() };

@@ -35,8 +35,22 @@ describe('template values on create', () => {
     };
     const api = nock(HOST)
       .post(CUSTOMERS, body)
-      .reply(201, { id: ID, number: 'C00040', displayName: 'Fabrikam', currencyCode: 'EUR', lastModifiedDateTime: '2024-05-06T08:00:00Z' });
-    const extra = { paymentTermsId: PAYMENT_TERMS, paymentMethodId: PAYMENT_METHOD, taxLiable: 'true', creditLimit: '5000', blocked: 'Ship', currencyCode: 'EUR', shipmentMethodId: null };
+      .reply(201, {
+        id: ID,
+        number: 'C00040',
+        displayName: 'Fabrikam',
+        currencyCode: 'EUR',
+        lastModifiedDateTime: '2024-05-06T08:00:00Z',
+      });
+    const extra = {
+      paymentTermsId: PAYMENT_TERMS,
+      paymentMethodId: PAYMENT_METHOD,
+      taxLiable: 'true',
+      creditLimit: '5000',
+      blocked: 'Ship',
+      currencyCode: 'EUR',
+      shipmentMethodId: null,
+    };
     const record = await connector().create!('customer', { name: 'Fabrikam' }, { idempotencyKey: 'k', extra });
     expect(record).toMatchObject({ id: ID, number: 'C00040', fields: { name: 'Fabrikam', currencyCode: 'EUR' } });
     api.done();
@@ -45,8 +59,20 @@ describe('template values on create', () => {
   it('sends a bank account’s number and IBAN from the canonical fields, with its template', async () => {
     token();
     const api = nock(HOST)
-      .post(BANK_ACCOUNTS, { intercompanyEnabled: false, displayName: 'Rabobank EUR', bankAccountNumber: '3300 4455 66', iban: 'NL20 RABO 0300 0653 35' })
-      .reply(201, { id: ID, number: 'B00020', displayName: 'Rabobank EUR', bankAccountNumber: '3300 4455 66', iban: 'NL20 RABO 0300 0653 35', lastModifiedDateTime: '2024-05-06T08:00:00Z' });
+      .post(BANK_ACCOUNTS, {
+        intercompanyEnabled: false,
+        displayName: 'Rabobank EUR',
+        bankAccountNumber: '3300 4455 66',
+        iban: 'NL20 RABO 0300 0653 35',
+      })
+      .reply(201, {
+        id: ID,
+        number: 'B00020',
+        displayName: 'Rabobank EUR',
+        bankAccountNumber: '3300 4455 66',
+        iban: 'NL20 RABO 0300 0653 35',
+        lastModifiedDateTime: '2024-05-06T08:00:00Z',
+      });
     const record = await connector().create!(
       'bankAccount',
       { name: 'Rabobank EUR', bankAccountNo: '3300 4455 66', iban: 'NL20 RABO 0300 0653 35' },
@@ -73,7 +99,18 @@ describe('template values on create', () => {
   });
 
   it('names the accepted keys in the refusal', () => {
-    expect(() => parseTemplateValues('vendor', { paymentTerms: 'x' })).toThrow(/accepted: number, currencyId, currencyCode, irs1099Code, paymentTermsId, paymentMethodId, taxLiable, blocked, displayName/);
-    expect(acceptedExtraKeys('bankAccount')).toEqual(['number', 'bankAccountNumber', 'iban', 'currencyId', 'currencyCode', 'blocked', 'intercompanyEnabled', 'displayName']);
+    expect(() => parseTemplateValues('vendor', { paymentTerms: 'x' })).toThrow(
+      /accepted: number, currencyId, currencyCode, irs1099Code, paymentTermsId, paymentMethodId, taxLiable, blocked, displayName/,
+    );
+    expect(acceptedExtraKeys('bankAccount')).toEqual([
+      'number',
+      'bankAccountNumber',
+      'iban',
+      'currencyId',
+      'currencyCode',
+      'blocked',
+      'intercompanyEnabled',
+      'displayName',
+    ]);
   });
 });

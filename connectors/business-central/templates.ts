@@ -18,7 +18,14 @@ const guid = z.string().regex(GUID, 'must be a GUID');
 /** A `Code[n]` property: BC refuses longer values. */
 const code = (length: number) => z.string().max(length);
 /** Decimals may come from a template as text ("5000"); BC wants a JSON number. */
-const decimal = z.union([z.number(), z.string().trim().regex(/^-?\d+(\.\d+)?$/, 'must be a number').transform(Number)]);
+const decimal = z.union([
+  z.number(),
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+(\.\d+)?$/, 'must be a number')
+    .transform(Number),
+]);
 const boolean = z.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')]);
 
 /**
@@ -77,7 +84,10 @@ export function acceptedExtraKeys(entity: BcEntity): string[] {
  * typed). Null and undefined values are left out (the template does not set them). An unknown key
  * or a value of the wrong type is an InvalidRequestError naming the key.
  */
-export function parseTemplateValues(entity: BcEntity, extra: Record<string, unknown> | undefined): Record<string, TemplateValue> {
+export function parseTemplateValues(
+  entity: BcEntity,
+  extra: Record<string, unknown> | undefined,
+): Record<string, TemplateValue> {
   const result: Record<string, TemplateValue> = {};
   if (extra === undefined) return result;
   const mapped = new Set<string>(Object.values(FIELD_MAP[entity]));
@@ -85,11 +95,15 @@ export function parseTemplateValues(entity: BcEntity, extra: Record<string, unkn
     if (value === null || value === undefined) continue;
     const schema = TEMPLATE_PROPERTIES[entity][key] ?? (mapped.has(key) ? z.string() : undefined);
     if (schema === undefined) {
-      throw new InvalidRequestError(`business-central: ${entity} create: '${key}' is not a property BC accepts (accepted: ${acceptedExtraKeys(entity).join(', ')})`);
+      throw new InvalidRequestError(
+        `business-central: ${entity} create: '${key}' is not a property BC accepts (accepted: ${acceptedExtraKeys(entity).join(', ')})`,
+      );
     }
     const parsed = schema.safeParse(value);
     if (!parsed.success) {
-      throw new InvalidRequestError(`business-central: ${entity} create: '${key}' ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
+      throw new InvalidRequestError(
+        `business-central: ${entity} create: '${key}' ${parsed.error.issues.map((issue) => issue.message).join('; ')}`,
+      );
     }
     result[key] = parsed.data;
   }

@@ -7,7 +7,12 @@ const adapter = createBusinessCentralWebhook({ companyId: COMPANY, clientState: 
 const now = new Date('2024-05-01T00:00:00Z');
 
 function post(body: unknown, query = ''): InboundRequest {
-  return { method: 'POST', url: `https://tandem.example.com/webhooks/accounting${query}`, headers: { 'content-type': 'application/json' }, rawBody: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)) };
+  return {
+    method: 'POST',
+    url: `https://tandem.example.com/webhooks/accounting${query}`,
+    headers: { 'content-type': 'application/json' },
+    rawBody: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
+  };
 }
 
 function item(overrides: Record<string, unknown> = {}) {
@@ -24,17 +29,37 @@ function item(overrides: Record<string, unknown> = {}) {
 
 describe('Business Central webhook adapter', () => {
   it('echoes the validationToken handshake as plain text', () => {
-    expect(adapter.handle(post('', '?validationToken=abc%20123'), now)).toEqual({ kind: 'respond', status: 200, contentType: 'text/plain', body: 'abc 123' });
+    expect(adapter.handle(post('', '?validationToken=abc%20123'), now)).toEqual({
+      kind: 'respond',
+      status: 200,
+      contentType: 'text/plain',
+      body: 'abc 123',
+    });
   });
 
   it('turns notifications into notices with stable event ids', () => {
-    const deleted = item({ resource: `/api/v2.0/companies(${COMPANY})/vendors(4b4f31f0-dc1c-4033-b2aa-ab03ca1d6ebc)`, changeType: 'deleted' });
+    const deleted = item({
+      resource: `/api/v2.0/companies(${COMPANY})/vendors(4b4f31f0-dc1c-4033-b2aa-ab03ca1d6ebc)`,
+      changeType: 'deleted',
+    });
     const outcome = adapter.handle(post({ value: [item(), deleted] }), now);
     expect(outcome).toEqual({
       kind: 'notices',
       notices: [
-        { entity: 'customer', id: '130bbd17-dbb9-4790-9b12-2b0e9c9d22c3', eventId: notificationEventId(item()), occurredAt: '2024-05-01T12:54:20.467Z', deleted: false },
-        { entity: 'vendor', id: '4b4f31f0-dc1c-4033-b2aa-ab03ca1d6ebc', eventId: notificationEventId(deleted), occurredAt: '2024-05-01T12:54:20.467Z', deleted: true },
+        {
+          entity: 'customer',
+          id: '130bbd17-dbb9-4790-9b12-2b0e9c9d22c3',
+          eventId: notificationEventId(item()),
+          occurredAt: '2024-05-01T12:54:20.467Z',
+          deleted: false,
+        },
+        {
+          entity: 'vendor',
+          id: '4b4f31f0-dc1c-4033-b2aa-ab03ca1d6ebc',
+          eventId: notificationEventId(deleted),
+          occurredAt: '2024-05-01T12:54:20.467Z',
+          deleted: true,
+        },
       ],
     });
     const again = adapter.handle(post({ value: [item()] }), now);
@@ -43,19 +68,35 @@ describe('Business Central webhook adapter', () => {
   });
 
   it('asks to poll an entity on a collection notification', () => {
-    const collection = item({ resource: `/api/v2.0/companies(${COMPANY})/customers?$filter=lastModifiedDateTime%20gt%202024-05-01T11:00:00Z`, changeType: 'collection' });
-    expect(adapter.handle(post({ value: [collection] }), now)).toEqual({ kind: 'notices', notices: [], pollEntities: ['customer'] });
+    const collection = item({
+      resource: `/api/v2.0/companies(${COMPANY})/customers?$filter=lastModifiedDateTime%20gt%202024-05-01T11:00:00Z`,
+      changeType: 'collection',
+    });
+    expect(adapter.handle(post({ value: [collection] }), now)).toEqual({
+      kind: 'notices',
+      notices: [],
+      pollEntities: ['customer'],
+    });
   });
 
   it('ignores other companies and resources it does not sync', () => {
-    const otherCompany = item({ resource: 'api/v2.0/companies(7dbba574-5f69-4167-a43e-fb975045de15)/customers(130bbd17-dbb9-4790-9b12-2b0e9c9d22c3)' });
+    const otherCompany = item({
+      resource:
+        'api/v2.0/companies(7dbba574-5f69-4167-a43e-fb975045de15)/customers(130bbd17-dbb9-4790-9b12-2b0e9c9d22c3)',
+    });
     const items = item({ resource: `api/v2.0/companies(${COMPANY})/items(26814998-936a-401c-81c1-0e848a64971d)` });
     expect(adapter.handle(post({ value: [otherCompany, items] }), now)).toEqual({ kind: 'notices', notices: [] });
   });
 
   it('rejects a wrong clientState with 401', () => {
-    expect(adapter.handle(post({ value: [item(), item({ clientState: 'webhook-secret-43' })] }), now)).toMatchObject({ kind: 'rejected', status: 401 });
-    expect(adapter.handle(post({ value: [item({ clientState: 'short' })] }), now)).toMatchObject({ kind: 'rejected', status: 401 });
+    expect(adapter.handle(post({ value: [item(), item({ clientState: 'webhook-secret-43' })] }), now)).toMatchObject({
+      kind: 'rejected',
+      status: 401,
+    });
+    expect(adapter.handle(post({ value: [item({ clientState: 'short' })] }), now)).toMatchObject({
+      kind: 'rejected',
+      status: 401,
+    });
   });
 
   it('rejects a missing clientState with 401', () => {
@@ -65,7 +106,10 @@ describe('Business Central webhook adapter', () => {
 
   it('rejects a malformed body with 400', () => {
     expect(adapter.handle(post('{not json'), now)).toMatchObject({ kind: 'rejected', status: 400 });
-    expect(adapter.handle(post({ value: [item({ changeType: 'renamed' })] }), now)).toMatchObject({ kind: 'rejected', status: 400 });
+    expect(adapter.handle(post({ value: [item({ changeType: 'renamed' })] }), now)).toMatchObject({
+      kind: 'rejected',
+      status: 400,
+    });
     expect(adapter.handle(post({ items: [] }), now)).toMatchObject({ kind: 'rejected', status: 400 });
   });
 

@@ -31,8 +31,16 @@ export function secretsEqual(given: string, expected: string): boolean {
 }
 
 /** A notice's event id: stable across BC's redeliveries of the same change. */
-export function notificationEventId(item: { subscriptionId: string; resource: string; changeType: string; lastModifiedDateTime: string }): string {
-  return createHash('sha256').update([item.subscriptionId, item.resource, item.changeType, item.lastModifiedDateTime].join('\n')).digest('hex').slice(0, 32);
+export function notificationEventId(item: {
+  subscriptionId: string;
+  resource: string;
+  changeType: string;
+  lastModifiedDateTime: string;
+}): string {
+  return createHash('sha256')
+    .update([item.subscriptionId, item.resource, item.changeType, item.lastModifiedDateTime].join('\n'))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /** Splits `api/v2.0/companies(<cid>)/customers(<id>)` (leading slash and query optional). */
@@ -65,9 +73,14 @@ export function createBusinessCentralWebhook(options: BusinessCentralWebhookOpti
         return { kind: 'rejected', status: 400, reason: 'body is not JSON' };
       }
       const parsed = bcNotificationSchema.safeParse(json);
-      if (!parsed.success) return { kind: 'rejected', status: 400, reason: 'body is not a Business Central notification' };
+      if (!parsed.success)
+        return { kind: 'rejected', status: 400, reason: 'body is not a Business Central notification' };
       for (const item of parsed.data.value) {
-        if (item.clientState === undefined || item.clientState === null || !secretsEqual(item.clientState, options.clientState)) {
+        if (
+          item.clientState === undefined ||
+          item.clientState === null ||
+          !secretsEqual(item.clientState, options.clientState)
+        ) {
           return { kind: 'rejected', status: 401, reason: 'clientState does not match' };
         }
       }
@@ -88,7 +101,9 @@ export function createBusinessCentralWebhook(options: BusinessCentralWebhookOpti
           deleted: item.changeType === 'deleted',
         });
       }
-      return pollEntities.size === 0 ? { kind: 'notices', notices } : { kind: 'notices', notices, pollEntities: [...pollEntities] };
+      return pollEntities.size === 0
+        ? { kind: 'notices', notices }
+        : { kind: 'notices', notices, pollEntities: [...pollEntities] };
     },
   };
 }

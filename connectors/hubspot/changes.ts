@@ -40,7 +40,8 @@ export function decodeCursor(cursor: string | null): ChangeCursor {
     throw new InvalidRequestError(`hubspot: the change cursor is not JSON: ${cursor.slice(0, 80)}`);
   }
   const result = cursorSchema.safeParse(json);
-  if (!result.success) throw new InvalidRequestError(`hubspot: the change cursor has an unknown shape: ${cursor.slice(0, 80)}`);
+  if (!result.success)
+    throw new InvalidRequestError(`hubspot: the change cursor has an unknown shape: ${cursor.slice(0, 80)}`);
   return result.data;
 }
 
@@ -81,12 +82,19 @@ interface TypePage {
   mark: Mark;
 }
 
-async function* pollObjectType(options: ChangePollOptions, objectType: HubSpotObjectType, start: Mark): AsyncGenerator<TypePage> {
+async function* pollObjectType(
+  options: ChangePollOptions,
+  objectType: HubSpotObjectType,
+  start: Mark,
+): AsyncGenerator<TypePage> {
   const { client, mapping } = options;
   const properties = propertiesToRead(objectType, mapping);
   const modifiedProperty = MODIFIED_PROPERTY[objectType];
   const request: SearchRequest = {
-    filterGroups: start.since === null ? [] : [{ filters: [{ propertyName: modifiedProperty, operator: 'GTE', value: String(Date.parse(start.since)) }] }],
+    filterGroups:
+      start.since === null
+        ? []
+        : [{ filters: [{ propertyName: modifiedProperty, operator: 'GTE', value: String(Date.parse(start.since)) }] }],
     sorts: [{ propertyName: modifiedProperty, direction: 'ASCENDING' }],
     properties,
     limit: PAGE_SIZE,
@@ -123,7 +131,11 @@ async function* pollObjectType(options: ChangePollOptions, objectType: HubSpotOb
  * ones modified at or after `start`. The mark only moves when the scan is complete, and never past
  * the moment the scan began: a record changed while the scan ran may sit in a page already read.
  */
-async function* scanList(options: ChangePollOptions, objectType: HubSpotObjectType, start: Mark): AsyncGenerator<TypePage> {
+async function* scanList(
+  options: ChangePollOptions,
+  objectType: HubSpotObjectType,
+  start: Mark,
+): AsyncGenerator<TypePage> {
   const { client, mapping } = options;
   const properties = propertiesToRead(objectType, mapping);
   const scanStartedAt = (options.now ?? Date.now)() - CLOCK_SKEW_MS;
@@ -158,12 +170,17 @@ function finalMark(start: Mark, kept: Contact[], latest: number | null, scanStar
   const candidate = Math.min(latest, scanStartedAt);
   if (startSince !== null && candidate <= startSince) return start;
   const sinceIso = new Date(candidate).toISOString();
-  return { since: sinceIso, seen: kept.filter((contact) => Date.parse(contact.modifiedAt) === candidate).map((contact) => contact.id) };
+  return {
+    since: sinceIso,
+    seen: kept.filter((contact) => Date.parse(contact.modifiedAt) === candidate).map((contact) => contact.id),
+  };
 }
 
 /** True when the contact was returned by the previous poll at exactly the mark's time. */
 function alreadySeen(mark: Mark, contact: Contact): boolean {
-  return mark.since !== null && Date.parse(contact.modifiedAt) === Date.parse(mark.since) && mark.seen.includes(contact.id);
+  return (
+    mark.since !== null && Date.parse(contact.modifiedAt) === Date.parse(mark.since) && mark.seen.includes(contact.id)
+  );
 }
 
 /** Moves the mark to a contact returned in ascending modification order. */
@@ -171,6 +188,7 @@ function advance(mark: Mark, contact: Contact): Mark {
   const modified = Date.parse(contact.modifiedAt);
   const since = mark.since === null ? null : Date.parse(mark.since);
   if (since === null || modified > since) return { since: new Date(modified).toISOString(), seen: [contact.id] };
-  if (modified === since && !mark.seen.includes(contact.id)) return { since: mark.since, seen: [...mark.seen, contact.id] };
+  if (modified === since && !mark.seen.includes(contact.id))
+    return { since: mark.since, seen: [...mark.seen, contact.id] };
   return mark;
 }

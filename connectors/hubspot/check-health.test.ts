@@ -27,7 +27,10 @@ describe('HubSpot checkHealth', () => {
   });
 
   it('rejects at once on a refused token, without retries', async () => {
-    const api = nock(API).get('/crm/v3/objects/companies').query(true).reply(401, { status: 'error', message: 'Authentication credentials not found.' });
+    const api = nock(API)
+      .get('/crm/v3/objects/companies')
+      .query(true)
+      .reply(401, { status: 'error', message: 'Authentication credentials not found.' });
     await expect(connector().checkHealth?.()).rejects.toThrow(/401/);
     api.done();
   });
@@ -40,7 +43,10 @@ describe('HubSpot checkHealth', () => {
   });
 
   it('counts a 429 as reachable: the token was accepted', async () => {
-    const api = nock(API).get('/crm/v3/objects/companies').query(true).reply(429, { status: 'error' }, { 'Retry-After': '1' });
+    const api = nock(API)
+      .get('/crm/v3/objects/companies')
+      .query(true)
+      .reply(429, { status: 'error' }, { 'Retry-After': '1' });
     await expect(connector().checkHealth?.()).resolves.toBeUndefined();
     api.done();
   });

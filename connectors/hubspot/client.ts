@@ -84,7 +84,11 @@ export class HubSpotClient {
 
   /** One page of a search. */
   async search(objectType: HubSpotObjectType, request: SearchRequest): Promise<SearchPage> {
-    const response = await this.http.request({ method: 'POST', url: `/crm/v3/objects/${objectType}/search`, data: request });
+    const response = await this.http.request({
+      method: 'POST',
+      url: `/crm/v3/objects/${objectType}/search`,
+      data: request,
+    });
     return parseResponse(searchPageSchema, response.data, `search ${objectType}`);
   }
 
@@ -107,7 +111,10 @@ export class HubSpotClient {
   }
 
   /** Creates one record. */
-  async create(objectType: HubSpotObjectType, body: { properties: Record<string, string>; associations?: unknown[] }): Promise<HubSpotObject> {
+  async create(
+    objectType: HubSpotObjectType,
+    body: { properties: Record<string, string>; associations?: unknown[] },
+  ): Promise<HubSpotObject> {
     const response = await this.http.request({ method: 'POST', url: `/crm/v3/objects/${objectType}`, data: body });
     return parseResponse(hubSpotObjectSchema, response.data, `create ${objectType}`);
   }
@@ -123,8 +130,15 @@ export class HubSpotClient {
   }
 
   /** Writes up to BATCH_LIMIT records; ids HubSpot does not know are reported as errors (207). */
-  async batchUpdate(objectType: HubSpotObjectType, inputs: { id: string; properties: Record<string, string> }[]): Promise<BatchResponse> {
-    const response = await this.http.request({ method: 'POST', url: `/crm/v3/objects/${objectType}/batch/update`, data: { inputs } });
+  async batchUpdate(
+    objectType: HubSpotObjectType,
+    inputs: { id: string; properties: Record<string, string> }[],
+  ): Promise<BatchResponse> {
+    const response = await this.http.request({
+      method: 'POST',
+      url: `/crm/v3/objects/${objectType}/batch/update`,
+      data: { inputs },
+    });
     return parseResponse(batchResponseSchema, response.data, `batch update ${objectType}`);
   }
 }

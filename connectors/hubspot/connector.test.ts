@@ -17,11 +17,23 @@ function connector(overrides: { attempts?: number; now?: () => number } = {}): C
 }
 
 function company(id: string | number, modified: string, properties: Record<string, string | null> = {}) {
-  return { id: String(id), properties: { name: `Company ${id}`, hs_lastmodifieddate: modified, ...properties }, createdAt: modified, updatedAt: modified, archived: false };
+  return {
+    id: String(id),
+    properties: { name: `Company ${id}`, hs_lastmodifieddate: modified, ...properties },
+    createdAt: modified,
+    updatedAt: modified,
+    archived: false,
+  };
 }
 
 function person(id: string | number, modified: string, properties: Record<string, string | null> = {}) {
-  return { id: String(id), properties: { firstname: 'Ada', lastname: `Person${id}`, lastmodifieddate: modified, ...properties }, createdAt: modified, updatedAt: modified, archived: false };
+  return {
+    id: String(id),
+    properties: { firstname: 'Ada', lastname: `Person${id}`, lastmodifieddate: modified, ...properties },
+    createdAt: modified,
+    updatedAt: modified,
+    archived: false,
+  };
 }
 
 async function drain(pages: AsyncIterable<ChangedPage>): Promise<ChangedPage[]> {
@@ -48,7 +60,15 @@ describe('HubSpot connector over HTTP', () => {
     const crm = createHubSpotConnector({ name: 'crm', token: TOKEN, webhookSecret: 's' });
     expect(crm.system).toBe('crm');
     expect(crm.entities).toEqual(['contact']);
-    expect(crm.capabilities).toEqual({ listChanged: true, get: true, batchGet: true, create: true, update: true, batchUpdate: true, webhooks: true });
+    expect(crm.capabilities).toEqual({
+      listChanged: true,
+      get: true,
+      batchGet: true,
+      create: true,
+      update: true,
+      batchUpdate: true,
+      webhooks: true,
+    });
     expect(crm.webhook).toBeDefined();
     expect(connector().capabilities.webhooks).toBe(false);
     expect(crm.fields.contact).toContain('mobile');
@@ -60,22 +80,42 @@ describe('HubSpot connector over HTTP', () => {
       .query((query) => String(query.properties).split(',').includes('associatedcompanyid'))
       .reply(200, person(77, '2024-05-01T10:00:00.000Z', { associatedcompanyid: '501', email: 'ada@example.com' }));
     const record = await connector().get('contact', 'person-77');
-    expect(record).toMatchObject({ id: 'person-77', type: 'person', companyId: 'company-501', fields: { name: 'Ada Person77', email: 'ada@example.com' } });
+    expect(record).toMatchObject({
+      id: 'person-77',
+      type: 'person',
+      companyId: 'company-501',
+      fields: { name: 'Ada Person77', email: 'ada@example.com' },
+    });
     scope.done();
   });
 
   it('pages through the search, companies first, with a cursor per page', async () => {
     const bodies: unknown[] = [];
     const scope = nock(API)
-      .post('/crm/v3/objects/companies/search', (body: { after?: string }) => (bodies.push(body), body.after === undefined))
-      .reply(200, { total: 3, results: [company(1, '2024-05-01T10:00:00.000Z'), company(2, '2024-05-01T10:00:01.000Z')], paging: { next: { after: '2' } } })
+      .post(
+        '/crm/v3/objects/companies/search',
+        (body: { after?: string }) => (bodies.push(body), body.after === undefined),
+      )
+      .reply(200, {
+        total: 3,
+        results: [company(1, '2024-05-01T10:00:00.000Z'), company(2, '2024-05-01T10:00:01.000Z')],
+        paging: { next: { after: '2' } },
+      })
       .post('/crm/v3/objects/companies/search', (body: { after?: string }) => body.after === '2')
       .reply(200, { total: 3, results: [company(3, '2024-05-01T10:00:02.000Z')] })
       .post('/crm/v3/objects/contacts/search')
       .reply(200, { total: 1, results: [person(9, '2024-05-01T09:00:00.000Z')] });
     const pages = await drain(connector().listChanged!('contact', null));
-    expect(pages.map((page) => page.records.map((record) => record.id))).toEqual([['company-1', 'company-2'], ['company-3'], ['person-9']]);
-    expect(bodies[0]).toMatchObject({ filterGroups: [], sorts: [{ propertyName: 'hs_lastmodifieddate', direction: 'ASCENDING' }], limit: 100 });
+    expect(pages.map((page) => page.records.map((record) => record.id))).toEqual([
+      ['company-1', 'company-2'],
+      ['company-3'],
+      ['person-9'],
+    ]);
+    expect(bodies[0]).toMatchObject({
+      filterGroups: [],
+      sorts: [{ propertyName: 'hs_lastmodifieddate', direction: 'ASCENDING' }],
+      limit: 100,
+    });
     expect(decodeCursor(pages[1]!.cursor)).toEqual({
       v: 1,
       companies: { since: '2024-05-01T10:00:02.000Z', seen: ['company-3'] },
@@ -85,55 +125,103 @@ describe('HubSpot connector over HTTP', () => {
   });
 
   it('resumes from the cursor with a GTE filter and skips records it already returned', async () => {
-    const cursor = JSON.stringify({ v: 1, companies: { since: '2024-05-01T10:00:02.000Z', seen: ['company-3'] }, contacts: { since: null, seen: [] } });
+    const cursor = JSON.stringify({
+      v: 1,
+      companies: { since: '2024-05-01T10:00:02.000Z', seen: ['company-3'] },
+      contacts: { since: null, seen: [] },
+    });
     const since = String(Date.parse('2024-05-01T10:00:02.000Z'));
     const scope = nock(API)
-      .post('/crm/v3/objects/companies/search', (body: { filterGroups: unknown; sorts: unknown; properties: string[]; limit: number }) => {
-        expect(body.filterGroups).toEqual([{ filters: [{ propertyName: 'hs_lastmodifieddate', operator: 'GTE', value: since }] }]);
-        expect(body.sorts).toEqual([{ propertyName: 'hs_lastmodifieddate', direction: 'ASCENDING' }]);
-        expect(body.properties).toContain('tandem_vat_registration_no');
-        return body.limit === 100;
+      .post(
+        '/crm/v3/objects/companies/search',
+        (body: { filterGroups: unknown; sorts: unknown; properties: string[]; limit: number }) => {
+          expect(body.filterGroups).toEqual([
+            { filters: [{ propertyName: 'hs_lastmodifieddate', operator: 'GTE', value: since }] },
+          ]);
+          expect(body.sorts).toEqual([{ propertyName: 'hs_lastmodifieddate', direction: 'ASCENDING' }]);
+          expect(body.properties).toContain('tandem_vat_registration_no');
+          return body.limit === 100;
+        },
+      )
+      .reply(200, {
+        total: 2,
+        results: [company(3, '2024-05-01T10:00:02.000Z'), company(4, '2024-05-01T10:00:02.000Z')],
       })
-      .reply(200, { total: 2, results: [company(3, '2024-05-01T10:00:02.000Z'), company(4, '2024-05-01T10:00:02.000Z')] })
       .post('/crm/v3/objects/contacts/search')
       .reply(200, emptySearch);
     const pages = await drain(connector().listChanged!('contact', cursor));
     expect(pages.map((page) => page.records.map((record) => record.id))).toEqual([['company-4']]);
-    expect(decodeCursor(pages[0]!.cursor).companies).toEqual({ since: '2024-05-01T10:00:02.000Z', seen: ['company-3', 'company-4'] });
+    expect(decodeCursor(pages[0]!.cursor).companies).toEqual({
+      since: '2024-05-01T10:00:02.000Z',
+      seen: ['company-3', 'company-4'],
+    });
     scope.done();
   });
 
   it('falls back to the list endpoint when the search reports more than 10,000 results', async () => {
-    const cursor = JSON.stringify({ v: 1, companies: { since: '2024-05-01T00:00:00.000Z', seen: [] }, contacts: { since: null, seen: [] } });
+    const cursor = JSON.stringify({
+      v: 1,
+      companies: { since: '2024-05-01T00:00:00.000Z', seen: [] },
+      contacts: { since: null, seen: [] },
+    });
     const scope = nock(API)
       .post('/crm/v3/objects/companies/search')
-      .reply(200, { total: 10_001, results: [company(7, '2024-05-02T00:00:00.000Z')], paging: { next: { after: '100' } } })
+      .reply(200, {
+        total: 10_001,
+        results: [company(7, '2024-05-02T00:00:00.000Z')],
+        paging: { next: { after: '100' } },
+      })
       .get('/crm/v3/objects/companies')
-      .query((query) => query.limit === '100' && query.after === undefined && String(query.properties).includes('hs_lastmodifieddate'))
-      .reply(200, { results: [company(1, '2024-04-01T00:00:00.000Z'), company(2, '2024-05-03T00:00:00.000Z')], paging: { next: { after: '2' } } })
+      .query(
+        (query) =>
+          query.limit === '100' &&
+          query.after === undefined &&
+          String(query.properties).includes('hs_lastmodifieddate'),
+      )
+      .reply(200, {
+        results: [company(1, '2024-04-01T00:00:00.000Z'), company(2, '2024-05-03T00:00:00.000Z')],
+        paging: { next: { after: '2' } },
+      })
       .get('/crm/v3/objects/companies')
       .query((query) => query.after === '2')
       .reply(200, { results: [company(3, '2024-05-02T00:00:00.000Z'), company(4, '2024-03-01T00:00:00.000Z')] })
       .post('/crm/v3/objects/contacts/search')
       .reply(200, emptySearch);
-    const pages = await drain(connector({ now: () => Date.parse('2024-06-01T00:00:00.000Z') }).listChanged!('contact', cursor));
+    const pages = await drain(
+      connector({ now: () => Date.parse('2024-06-01T00:00:00.000Z') }).listChanged!('contact', cursor),
+    );
     expect(pages.flatMap((page) => page.records.map((record) => record.id))).toEqual(['company-2', 'company-3']);
     // Mid-scan pages keep the old mark; the last one moves it to the newest record seen.
     expect(decodeCursor(pages[0]!.cursor).companies.since).toBe('2024-05-01T00:00:00.000Z');
-    expect(decodeCursor(pages[1]!.cursor).companies).toEqual({ since: '2024-05-03T00:00:00.000Z', seen: ['company-2'] });
+    expect(decodeCursor(pages[1]!.cursor).companies).toEqual({
+      since: '2024-05-03T00:00:00.000Z',
+      seen: ['company-2'],
+    });
     scope.done();
   });
 
   it('switches to the list endpoint when search paging reaches 10,000', async () => {
     const scope = nock(API)
       .post('/crm/v3/objects/companies/search')
-      .reply(200, { total: 9_950, results: [company(1, '2024-05-01T00:00:00.000Z')], paging: { next: { after: '10000' } } })
+      .reply(200, {
+        total: 9_950,
+        results: [company(1, '2024-05-01T00:00:00.000Z')],
+        paging: { next: { after: '10000' } },
+      })
       .get('/crm/v3/objects/companies')
       .query(true)
-      .reply(200, { results: [company(1, '2024-05-01T00:00:00.000Z'), company(2, '2024-04-01T00:00:00.000Z'), company(3, '2024-05-05T00:00:00.000Z')] })
+      .reply(200, {
+        results: [
+          company(1, '2024-05-01T00:00:00.000Z'),
+          company(2, '2024-04-01T00:00:00.000Z'),
+          company(3, '2024-05-05T00:00:00.000Z'),
+        ],
+      })
       .post('/crm/v3/objects/contacts/search')
       .reply(200, emptySearch);
-    const pages = await drain(connector({ now: () => Date.parse('2024-06-01T00:00:00.000Z') }).listChanged!('contact', null));
+    const pages = await drain(
+      connector({ now: () => Date.parse('2024-06-01T00:00:00.000Z') }).listChanged!('contact', null),
+    );
     // company-1 came from the search and is not repeated; company-2 is older than the mark.
     expect(pages.map((page) => page.records.map((record) => record.id))).toEqual([['company-1'], ['company-3']]);
     scope.done();
@@ -141,13 +229,29 @@ describe('HubSpot connector over HTTP', () => {
 
   it('reads in batches of at most 100 per object type, mixed ids grouped', async () => {
     const sizes: Record<string, number[]> = { companies: [], contacts: [] };
-    const reply = (objectType: 'companies' | 'contacts') =>
+    const reply =
+      (objectType: 'companies' | 'contacts') =>
       (_uri: string, raw: nock.Body): [number, nock.Body] => {
         const body = raw as { inputs: { id: string }[] };
         sizes[objectType]!.push(body.inputs.length);
-        const results = body.inputs.filter((input) => input.id !== '150').map((input) => (objectType === 'companies' ? company(input.id, '2024-05-01T00:00:00Z') : person(input.id, '2024-05-01T00:00:00Z')));
+        const results = body.inputs
+          .filter((input) => input.id !== '150')
+          .map((input) =>
+            objectType === 'companies'
+              ? company(input.id, '2024-05-01T00:00:00Z')
+              : person(input.id, '2024-05-01T00:00:00Z'),
+          );
         const complete = results.length === body.inputs.length;
-        return [complete ? 200 : 207, { status: 'COMPLETE', results, ...(complete ? {} : { errors: [{ status: 'error', category: 'OBJECT_NOT_FOUND', context: { ids: ['150'] } }] }) }];
+        return [
+          complete ? 200 : 207,
+          {
+            status: 'COMPLETE',
+            results,
+            ...(complete
+              ? {}
+              : { errors: [{ status: 'error', category: 'OBJECT_NOT_FOUND', context: { ids: ['150'] } }] }),
+          },
+        ];
       };
     const scope = nock(API)
       .post('/crm/v3/objects/companies/batch/read')
@@ -171,11 +275,32 @@ describe('HubSpot connector over HTTP', () => {
       .reply((_uri, body) => {
         const { inputs } = body as { inputs: { id: string; properties: Record<string, string> }[] };
         sizes.push(inputs.length);
-        const results = inputs.filter((input) => input.id !== '7').map((input) => ({ id: input.id, properties: { ...input.properties, hs_lastmodifieddate: '2024-05-01T00:00:00Z' } }));
+        const results = inputs
+          .filter((input) => input.id !== '7')
+          .map((input) => ({
+            id: input.id,
+            properties: { ...input.properties, hs_lastmodifieddate: '2024-05-01T00:00:00Z' },
+          }));
         const missing = inputs.length - results.length;
-        return [missing ? 207 : 200, { status: 'COMPLETE', results, ...(missing ? { errors: [{ status: 'error', category: 'OBJECT_NOT_FOUND', message: 'not found', context: { ids: ['7'] } }] } : {}) }];
+        return [
+          missing ? 207 : 200,
+          {
+            status: 'COMPLETE',
+            results,
+            ...(missing
+              ? {
+                  errors: [
+                    { status: 'error', category: 'OBJECT_NOT_FOUND', message: 'not found', context: { ids: ['7'] } },
+                  ],
+                }
+              : {}),
+          },
+        ];
       });
-    const updates = Array.from({ length: 120 }, (_, index) => ({ id: `company-${index + 1}`, fields: { city: `City ${index + 1}` } }));
+    const updates = Array.from({ length: 120 }, (_, index) => ({
+      id: `company-${index + 1}`,
+      fields: { city: `City ${index + 1}` },
+    }));
     const results = await connector().batchUpdate!('contact', [...updates, { id: 'vendor-1', fields: {} }]);
     expect(sizes).toEqual([100, 20]);
     expect(results).toHaveLength(121);
@@ -208,7 +333,9 @@ describe('HubSpot connector over HTTP', () => {
   it('stops a batch update on throttling instead of reporting items as failed', async () => {
     // A wait longer than the client's maxRetryAfterMs goes to the queue at once.
     const scope = nock(API).post('/crm/v3/objects/companies/batch/update').reply(429, {}, { 'Retry-After': '60' });
-    await expect(connector().batchUpdate!('contact', [{ id: 'company-1', fields: { city: 'Ede' } }])).rejects.toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 60_000 });
+    await expect(
+      connector().batchUpdate!('contact', [{ id: 'company-1', fields: { city: 'Ede' } }]),
+    ).rejects.toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 60_000 });
     scope.done();
   });
 
@@ -216,7 +343,16 @@ describe('HubSpot connector over HTTP', () => {
     const scope = nock(API)
       .get('/crm/v3/objects/companies/5')
       .query(true)
-      .reply(429, { status: 'error', message: 'You have reached your secondly limit.', errorType: 'RATE_LIMIT', policyName: 'SECONDLY' }, { 'Retry-After': '0' })
+      .reply(
+        429,
+        {
+          status: 'error',
+          message: 'You have reached your secondly limit.',
+          errorType: 'RATE_LIMIT',
+          policyName: 'SECONDLY',
+        },
+        { 'Retry-After': '0' },
+      )
       .get('/crm/v3/objects/companies/5')
       .query(true)
       .reply(200, company(5, '2024-05-01T00:00:00Z'));
@@ -231,10 +367,16 @@ describe('HubSpot connector over HTTP', () => {
       .reply(502, 'Bad Gateway')
       .patch('/crm/v3/objects/companies/5')
       .reply(200, company(5, '2024-05-01T00:00:00Z', { city: 'Delft' }));
-    expect(await connector().update!('contact', { id: 'company-5', fields: { city: 'Delft' } })).toMatchObject({ fields: { city: 'Delft' } });
+    expect(await connector().update!('contact', { id: 'company-5', fields: { city: 'Delft' } })).toMatchObject({
+      fields: { city: 'Delft' },
+    });
     recovering.done();
 
-    const failing = nock(API).get('/crm/v3/objects/companies/5').query(true).times(3).reply(503, { status: 'error', message: 'down' });
+    const failing = nock(API)
+      .get('/crm/v3/objects/companies/5')
+      .query(true)
+      .times(3)
+      .reply(503, { status: 'error', message: 'down' });
     await expect(connector({ attempts: 3 }).get('contact', 'company-5')).rejects.toBeInstanceOf(TransientError);
     failing.done();
   });
@@ -248,7 +390,9 @@ describe('HubSpot connector over HTTP', () => {
       .patch('/crm/v3/objects/contacts/404')
       .reply(404, notFound);
     expect(await connector().get('contact', 'person-404')).toBeNull();
-    await expect(connector().update!('contact', { id: 'person-404', fields: { phone: '1' } })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(connector().update!('contact', { id: 'person-404', fields: { phone: '1' } })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
     scope.done();
   });
 
@@ -266,12 +410,19 @@ describe('HubSpot connector over HTTP', () => {
 
   it('finds the record a previous attempt created instead of creating it twice', async () => {
     const scope = nock(API)
-      .post('/crm/v3/objects/companies/search', (body: { filterGroups: { filters: { propertyName: string; value: string }[] }[] }) => {
-        const filter = body.filterGroups[0]?.filters[0];
-        return filter?.propertyName === 'tandem_idempotency_key' && filter.value === 'key-1';
-      })
+      .post(
+        '/crm/v3/objects/companies/search',
+        (body: { filterGroups: { filters: { propertyName: string; value: string }[] }[] }) => {
+          const filter = body.filterGroups[0]?.filters[0];
+          return filter?.propertyName === 'tandem_idempotency_key' && filter.value === 'key-1';
+        },
+      )
       .reply(200, { total: 1, results: [company(42, '2024-05-01T00:00:00Z', { tandem_idempotency_key: 'key-1' })] });
-    const record = await connector().create!('contact', { name: 'Whitfield & Hale Retail Ltd' }, { idempotencyKey: 'key-1' });
+    const record = await connector().create!(
+      'contact',
+      { name: 'Whitfield & Hale Retail Ltd' },
+      { idempotencyKey: 'key-1' },
+    );
     expect(record.id).toBe('company-42');
     scope.done();
   });
@@ -281,16 +432,35 @@ describe('HubSpot connector over HTTP', () => {
       .post('/crm/v3/objects/contacts/search')
       .reply(200, emptySearch)
       .post('/crm/v3/objects/contacts', {
-        properties: { firstname: 'Eleanor', lastname: 'Hale', email: 'eleanor@whitfieldhale.example', tandem_idempotency_key: 'key-2' },
-        associations: [{ to: { id: '501' }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 1 }] }],
+        properties: {
+          firstname: 'Eleanor',
+          lastname: 'Hale',
+          email: 'eleanor@whitfieldhale.example',
+          tandem_idempotency_key: 'key-2',
+        },
+        associations: [
+          { to: { id: '501' }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 1 }] },
+        ],
       })
-      .reply(201, person(90, '2024-05-01T00:00:00Z', { firstname: 'Eleanor', lastname: 'Hale', email: 'eleanor@whitfieldhale.example' }));
+      .reply(
+        201,
+        person(90, '2024-05-01T00:00:00Z', {
+          firstname: 'Eleanor',
+          lastname: 'Hale',
+          email: 'eleanor@whitfieldhale.example',
+        }),
+      );
     const record = await connector().create!(
       'contact',
       { name: 'Eleanor Hale', email: 'eleanor@whitfieldhale.example', phone: null },
       { idempotencyKey: 'key-2', extra: { type: 'person', companyId: 'company-501' } },
     );
-    expect(record).toMatchObject({ id: 'person-90', type: 'person', companyId: 'company-501', fields: { name: 'Eleanor Hale' } });
+    expect(record).toMatchObject({
+      id: 'person-90',
+      type: 'person',
+      companyId: 'company-501',
+      fields: { name: 'Eleanor Hale' },
+    });
     scope.done();
   });
 

@@ -76,13 +76,23 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions): Connec
     timeoutMs: 5000,
   });
   const webhook =
-    options.webhookSecret === undefined ? undefined : createHubSpotWebhook({ clientSecret: options.webhookSecret, publicUrl: options.webhookUrl });
+    options.webhookSecret === undefined
+      ? undefined
+      : createHubSpotWebhook({ clientSecret: options.webhookSecret, publicUrl: options.webhookUrl });
 
   return {
     name: options.name,
     system: 'crm',
     entities: ['contact'],
-    capabilities: { listChanged: true, get: true, batchGet: true, create: true, update: true, batchUpdate: true, webhooks: webhook !== undefined },
+    capabilities: {
+      listChanged: true,
+      get: true,
+      batchGet: true,
+      create: true,
+      update: true,
+      batchUpdate: true,
+      webhooks: webhook !== undefined,
+    },
     fields: { contact: supportedFields(mapping) },
     ...(webhook ? { webhook } : {}),
 
@@ -104,7 +114,11 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions): Connec
       const found = new Map<string, Contact>();
       for (const [objectType, items] of byType) {
         for (const part of chunk(items, BATCH_LIMIT)) {
-          const response = await client.batchRead(objectType, part.map((item) => item.hubSpotId), propertiesToRead(objectType, mapping));
+          const response = await client.batchRead(
+            objectType,
+            part.map((item) => item.hubSpotId),
+            propertiesToRead(objectType, mapping),
+          );
           // Ids HubSpot does not know come back as 207 errors: missing records are left out.
           for (const object of response.results) {
             const contact = toContact(objectType, object, mapping);
@@ -116,17 +130,26 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions): Connec
       return [...new Set(ids)].flatMap((id) => found.get(id) ?? []);
     },
 
-    async create(entity: Entity, fields: Record<string, FieldValue>, createOptions: { idempotencyKey: string; extra?: Record<string, unknown> }): Promise<Contact> {
+    async create(
+      entity: Entity,
+      fields: Record<string, FieldValue>,
+      createOptions: { idempotencyKey: string; extra?: Record<string, unknown> },
+    ): Promise<Contact> {
       assertContactEntity(entity);
       const extra = createExtraSchema.safeParse(createOptions.extra ?? {});
-      if (!extra.success) throw new InvalidRequestError(`${options.name}: create options are invalid: ${extra.error.issues[0]?.message ?? ''}`);
+      if (!extra.success)
+        throw new InvalidRequestError(
+          `${options.name}: create options are invalid: ${extra.error.issues[0]?.message ?? ''}`,
+        );
       const { type, companyId } = extra.data;
       const objectType = objectTypeOf(type);
       const properties = propertiesToRead(objectType, mapping);
 
       // A retry after a lost response must find the record the first attempt created.
       const existing = await client.search(objectType, {
-        filterGroups: [{ filters: [{ propertyName: IDEMPOTENCY_PROPERTY, operator: 'EQ', value: createOptions.idempotencyKey }] }],
+        filterGroups: [
+          { filters: [{ propertyName: IDEMPOTENCY_PROPERTY, operator: 'EQ', value: createOptions.idempotencyKey }] },
+        ],
         properties,
         limit: 1,
       });
@@ -136,20 +159,26 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions): Connec
       const written = withoutEmpty(toHubSpotProperties(type, toContactPatch(fields), mapping));
       written[IDEMPOTENCY_PROPERTY] = createOptions.idempotencyKey;
       const company = type === 'person' && companyId ? parseId(companyId) : null;
-      if (company && company.objectType !== 'companies') throw new InvalidRequestError(`${options.name}: companyId ${String(companyId)} is not a company`);
+      if (company && company.objectType !== 'companies')
+        throw new InvalidRequestError(`${options.name}: companyId ${String(companyId)} is not a company`);
       const created = await client.create(objectType, {
         properties: written,
         ...(company
           ? {
               associations: [
-                { to: { id: company.hubSpotId }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: CONTACT_TO_PRIMARY_COMPANY }] },
+                {
+                  to: { id: company.hubSpotId },
+                  types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: CONTACT_TO_PRIMARY_COMPANY }],
+                },
               ],
             }
           : {}),
       });
       const contact = toContact(objectType, created, mapping);
       // The create answer does not always echo the association.
-      return company && contact.companyId === null ? { ...contact, companyId: `company-${company.hubSpotId}` } : contact;
+      return company && contact.companyId === null
+        ? { ...contact, companyId: `company-${company.hubSpotId}` }
+        : contact;
     },
 
     async update(entity: Entity, update: RecordUpdate): Promise<Contact> {
@@ -167,22 +196,38 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions): Connec
     async batchUpdate(entity: Entity, updates: RecordUpdate[]): Promise<BatchItemResult[]> {
       assertContactEntity(entity);
       const results = new Map<RecordUpdate, BatchItemResult>();
-      const valid: { update: RecordUpdate; objectType: HubSpotObjectType; hubSpotId: string; properties: Record<string, string> }[] = [];
+      const valid: {
+        update: RecordUpdate;
+        objectType: HubSpotObjectType;
+        hubSpotId: string;
+        properties: Record<string, string>;
+      }[] = [];
       for (const update of updates) {
         const parsed = fromContactId(update.id);
         if (!parsed) {
-          results.set(update, { id: update.id, ok: false, error: new InvalidRequestError(`${options.name}: ${update.id} is not a HubSpot contact id`) });
+          results.set(update, {
+            id: update.id,
+            ok: false,
+            error: new InvalidRequestError(`${options.name}: ${update.id} is not a HubSpot contact id`),
+          });
           continue;
         }
         // A person's company is an association, not a field: updates never move a person.
-        const properties = toHubSpotProperties(contactTypeOf(parsed.objectType), toContactPatch(update.fields), mapping);
+        const properties = toHubSpotProperties(
+          contactTypeOf(parsed.objectType),
+          toContactPatch(update.fields),
+          mapping,
+        );
         valid.push({ update, ...parsed, properties });
       }
       for (const [objectType, items] of groupByObjectType(valid)) {
         for (const part of chunkWithoutDuplicates(items, BATCH_LIMIT)) {
           let response: BatchResponse;
           try {
-            response = await client.batchUpdate(objectType, part.map((item) => ({ id: item.hubSpotId, properties: item.properties })));
+            response = await client.batchUpdate(
+              objectType,
+              part.map((item) => ({ id: item.hubSpotId, properties: item.properties })),
+            );
           } catch (error) {
             // One bad input fails the whole batch: write the items one by one to isolate it.
             if (!(error instanceof InvalidRequestError || error instanceof NotFoundError)) throw error;
@@ -194,16 +239,27 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions): Connec
           for (const item of part) {
             const object = written.get(item.hubSpotId);
             if (object) {
-              results.set(item.update, { id: item.update.id, ok: true, record: toContact(objectType, object, mapping) });
+              results.set(item.update, {
+                id: item.update.id,
+                ok: true,
+                record: toContact(objectType, object, mapping),
+              });
               continue;
             }
-            const error = failed.get(item.hubSpotId) ?? new InvalidResponseError(`${options.name}: batch update did not report ${item.update.id}`);
+            const error =
+              failed.get(item.hubSpotId) ??
+              new InvalidResponseError(`${options.name}: batch update did not report ${item.update.id}`);
             results.set(item.update, { id: item.update.id, ok: false, error });
           }
         }
       }
       return updates.map(
-        (update) => results.get(update) ?? { id: update.id, ok: false, error: new InvalidResponseError(`${options.name}: ${update.id} was not written`) },
+        (update) =>
+          results.get(update) ?? {
+            id: update.id,
+            ok: false,
+            error: new InvalidResponseError(`${options.name}: ${update.id} was not written`),
+          },
       );
     },
 
@@ -226,18 +282,24 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions): Connec
   async function updateOne(update: RecordUpdate): Promise<BatchItemResult> {
     try {
       const { objectType, hubSpotId } = parseId(update.id);
-      const object = await client.update(objectType, hubSpotId, toHubSpotProperties(contactTypeOf(objectType), toContactPatch(update.fields), mapping));
+      const object = await client.update(
+        objectType,
+        hubSpotId,
+        toHubSpotProperties(contactTypeOf(objectType), toContactPatch(update.fields), mapping),
+      );
       return { id: update.id, ok: true, record: toContact(objectType, object, mapping) };
     } catch (error) {
       // Only failures of this one record are item results; throttling and outages stop the batch.
-      if (error instanceof InvalidRequestError || error instanceof NotFoundError) return { id: update.id, ok: false, error };
+      if (error instanceof InvalidRequestError || error instanceof NotFoundError)
+        return { id: update.id, ok: false, error };
       throw error;
     }
   }
 
   function parseId(id: string): { objectType: HubSpotObjectType; hubSpotId: string } {
     const parsed = fromContactId(id);
-    if (!parsed) throw new InvalidRequestError(`${options.name}: ${id} is not a HubSpot contact id (company-<id> or person-<id>)`);
+    if (!parsed)
+      throw new InvalidRequestError(`${options.name}: ${id} is not a HubSpot contact id (company-<id> or person-<id>)`);
     return parsed;
   }
 
@@ -286,7 +348,11 @@ function failuresById(response: BatchResponse): Map<string, ConnectorError> {
   for (const error of response.errors ?? []) {
     const ids = Object.values(error.context ?? {}).flat();
     const message = `hubspot: ${error.message ?? error.category ?? 'batch item failed'}`;
-    for (const id of ids) failures.set(id, error.category === 'OBJECT_NOT_FOUND' ? new NotFoundError(message) : new InvalidRequestError(message));
+    for (const id of ids)
+      failures.set(
+        id,
+        error.category === 'OBJECT_NOT_FOUND' ? new NotFoundError(message) : new InvalidRequestError(message),
+      );
   }
   return failures;
 }

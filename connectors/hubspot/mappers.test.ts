@@ -53,7 +53,16 @@ describe('toContact', () => {
   it('joins a person name and links the associated company', () => {
     const contact = toContact(
       'contacts',
-      { id: '77', properties: { firstname: 'Anna', lastname: 'van Dijk', mobilephone: '+31 6 1234 5678', associatedcompanyid: '501', lastmodifieddate: '2024-05-02T08:00:00Z' } },
+      {
+        id: '77',
+        properties: {
+          firstname: 'Anna',
+          lastname: 'van Dijk',
+          mobilephone: '+31 6 1234 5678',
+          associatedcompanyid: '501',
+          lastmodifieddate: '2024-05-02T08:00:00Z',
+        },
+      },
       mapping,
     );
     expect(contact.id).toBe('person-77');
@@ -64,20 +73,40 @@ describe('toContact', () => {
   });
 
   it('reads a person without a company, and a name with only one part', () => {
-    const contact = toContact('contacts', { id: '78', properties: { firstname: null, lastname: 'Hale', associatedcompanyid: '' } }, mapping);
+    const contact = toContact(
+      'contacts',
+      { id: '78', properties: { firstname: null, lastname: 'Hale', associatedcompanyid: '' } },
+      mapping,
+    );
     expect(contact.companyId).toBeNull();
     expect(contact.fields.name).toBe('Hale');
   });
 
   it('falls back to updatedAt and accepts epoch milliseconds', () => {
-    expect(toContact('companies', { id: '1', properties: {}, updatedAt: '2024-01-01T00:00:00.000Z' }, mapping).modifiedAt).toBe('2024-01-01T00:00:00.000Z');
-    expect(toContact('companies', { id: '1', properties: { hs_lastmodifieddate: '1714557600000' } }, mapping).modifiedAt).toBe('2024-05-01T10:00:00.000Z');
+    expect(
+      toContact('companies', { id: '1', properties: {}, updatedAt: '2024-01-01T00:00:00.000Z' }, mapping).modifiedAt,
+    ).toBe('2024-01-01T00:00:00.000Z');
+    expect(
+      toContact('companies', { id: '1', properties: { hs_lastmodifieddate: '1714557600000' } }, mapping).modifiedAt,
+    ).toBe('2024-05-01T10:00:00.000Z');
   });
 });
 
 describe('toHubSpotProperties', () => {
   it('writes company fields to their properties, null as an empty string', () => {
-    expect(toHubSpotProperties('company', { name: 'Schröder GmbH', postCode: '20457', county: null, email: 'info@schroeder.example', mobile: '+49 170 1' }, mapping)).toEqual({
+    expect(
+      toHubSpotProperties(
+        'company',
+        {
+          name: 'Schröder GmbH',
+          postCode: '20457',
+          county: null,
+          email: 'info@schroeder.example',
+          mobile: '+49 170 1',
+        },
+        mapping,
+      ),
+    ).toEqual({
       name: 'Schröder GmbH',
       zip: '20457',
       state: '',
@@ -86,7 +115,9 @@ describe('toHubSpotProperties', () => {
   });
 
   it('splits a person name on the last space', () => {
-    expect(toHubSpotProperties('person', { name: 'Anna van Dijk', email: 'anna@example.com', fax: '+31 20 1' }, mapping)).toEqual({
+    expect(
+      toHubSpotProperties('person', { name: 'Anna van Dijk', email: 'anna@example.com', fax: '+31 20 1' }, mapping),
+    ).toEqual({
       firstname: 'Anna van',
       lastname: 'Dijk',
       email: 'anna@example.com',
@@ -98,14 +129,23 @@ describe('toHubSpotProperties', () => {
 
   it('round-trips a person through both mappers', () => {
     const properties = toHubSpotProperties('person', { name: 'Jörg Albrecht', city: 'Hamburg' }, mapping);
-    expect(toContact('contacts', { id: '5', properties }, mapping).fields).toMatchObject({ name: 'Jörg Albrecht', city: 'Hamburg' });
+    expect(toContact('contacts', { id: '5', properties }, mapping).fields).toMatchObject({
+      name: 'Jörg Albrecht',
+      city: 'Hamburg',
+    });
   });
 });
 
 describe('property map overrides', () => {
   it('replaces, adds and switches off properties per object type', () => {
-    const custom = resolveMapping({ company: { phone: 'main_phone', mobile: 'tandem_mobile', fax: null }, person: { name: 'full_name' } });
-    expect(toHubSpotProperties('company', { phone: '1', mobile: '2', fax: '3' }, custom)).toEqual({ main_phone: '1', tandem_mobile: '2' });
+    const custom = resolveMapping({
+      company: { phone: 'main_phone', mobile: 'tandem_mobile', fax: null },
+      person: { name: 'full_name' },
+    });
+    expect(toHubSpotProperties('company', { phone: '1', mobile: '2', fax: '3' }, custom)).toEqual({
+      main_phone: '1',
+      tandem_mobile: '2',
+    });
     expect(toHubSpotProperties('person', { name: 'Eleanor Hale' }, custom)).toEqual({ full_name: 'Eleanor Hale' });
     expect(propertiesToRead('contacts', custom)).not.toContain('firstname');
     expect(DEFAULT_COMPANY_MAP.fax).toBe('tandem_fax');
@@ -113,7 +153,9 @@ describe('property map overrides', () => {
 
   it('lists the canonical fields it supports', () => {
     const fields = supportedFields(mapping);
-    expect(fields).toEqual(expect.arrayContaining(['name', 'name2', 'mobile', 'homePage', 'territoryCode', 'vatRegistrationNo']));
+    expect(fields).toEqual(
+      expect.arrayContaining(['name', 'name2', 'mobile', 'homePage', 'territoryCode', 'vatRegistrationNo']),
+    );
     expect(fields).toHaveLength(18);
     expect(supportedFields(resolveMapping({ person: { name: null }, company: { name: null } }))).not.toContain('name');
   });

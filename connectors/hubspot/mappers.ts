@@ -185,7 +185,11 @@ export function toContact(objectType: HubSpotObjectType, object: HubSpotObject, 
  * Maps a canonical patch to HubSpot properties for one contact type. Fields the type does not map
  * are left out; null becomes '' because that is how HubSpot clears a property.
  */
-export function toHubSpotProperties(type: ContactType, patch: ContactPatch, mapping: HubSpotMapping): Record<string, string> {
+export function toHubSpotProperties(
+  type: ContactType,
+  patch: ContactPatch,
+  mapping: HubSpotMapping,
+): Record<string, string> {
   const map = type === 'company' ? mapping.company : mapping.person;
   const properties: Record<string, string> = {};
   for (const [field, value] of Object.entries(patch) as [ContactField, FieldValue | undefined][]) {
@@ -204,7 +208,9 @@ export function toHubSpotProperties(type: ContactType, patch: ContactPatch, mapp
 
 /** Joins first and last name with a space, skipping empty parts. */
 export function joinPersonName(firstname: string | null, lastname: string | null): FieldValue {
-  return normalizeValue([normalizeValue(firstname), normalizeValue(lastname)].filter((part) => part !== null).join(' '));
+  return normalizeValue(
+    [normalizeValue(firstname), normalizeValue(lastname)].filter((part) => part !== null).join(' '),
+  );
 }
 
 /**

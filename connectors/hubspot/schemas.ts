@@ -18,9 +18,7 @@ export const hubSpotObjectSchema = z.object({
 /** A CRM object (company or contact) as the v3 objects API returns it. */
 export type HubSpotObject = z.infer<typeof hubSpotObjectSchema>;
 
-const pagingSchema = z
-  .object({ next: z.object({ after: z.string() }).optional() })
-  .optional();
+const pagingSchema = z.object({ next: z.object({ after: z.string() }).optional() }).optional();
 
 /** A page of POST /crm/v3/objects/{type}/search. */
 export const searchPageSchema = z.object({

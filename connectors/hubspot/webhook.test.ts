@@ -7,7 +7,10 @@ const URL = 'https://tandem.example.com/webhooks/hubspot';
 const NOW = new Date('2024-05-01T12:00:00.000Z');
 
 // Signed independently of the adapter, following HubSpot's v3 recipe.
-function signed(body: string, options: { timestamp?: number; secret?: string; url?: string; method?: string } = {}): InboundRequest {
+function signed(
+  body: string,
+  options: { timestamp?: number; secret?: string; url?: string; method?: string } = {},
+): InboundRequest {
   const timestamp = String(options.timestamp ?? NOW.getTime() - 1_000);
   const signature = createHmac('sha256', options.secret ?? SECRET)
     .update(`${options.method ?? 'POST'}${options.url ?? URL}${body}${timestamp}`)
@@ -15,17 +18,77 @@ function signed(body: string, options: { timestamp?: number; secret?: string; ur
   return {
     method: 'POST',
     url: URL,
-    headers: { 'x-hubspot-signature-v3': signature, 'x-hubspot-request-timestamp': timestamp, 'content-type': 'application/json' },
+    headers: {
+      'x-hubspot-signature-v3': signature,
+      'x-hubspot-request-timestamp': timestamp,
+      'content-type': 'application/json',
+    },
     rawBody: Buffer.from(body, 'utf8'),
   };
 }
 
 const events = [
-  { eventId: 101, subscriptionId: 1, portalId: 62515, appId: 54321, occurredAt: 1714564700000, subscriptionType: 'company.propertyChange', attemptNumber: 0, objectId: 501, propertyName: 'phone', propertyValue: '+31 20 1', changeSource: 'CRM_UI' },
-  { eventId: 102, subscriptionId: 2, portalId: 62515, appId: 54321, occurredAt: 1714564700001, subscriptionType: 'contact.creation', attemptNumber: 0, objectId: 77, changeSource: 'CRM_UI' },
-  { eventId: 103, subscriptionId: 3, portalId: 62515, appId: 54321, occurredAt: 1714564700002, subscriptionType: 'contact.deletion', attemptNumber: 0, objectId: 78, changeSource: 'CRM_UI' },
-  { eventId: 104, subscriptionId: 4, portalId: 62515, appId: 54321, occurredAt: 1714564700003, subscriptionType: 'contact.associationChange', attemptNumber: 0, fromObjectId: 77, toObjectId: 501, associationType: 'CONTACT_TO_COMPANY', changeSource: 'CRM_UI' },
-  { eventId: 105, subscriptionId: 1, portalId: 62515, appId: 54321, occurredAt: 1714564700004, subscriptionType: 'company.propertyChange', attemptNumber: 0, objectId: 501, propertyName: 'city', propertyValue: 'Utrecht', changeSource: 'CRM_UI' },
+  {
+    eventId: 101,
+    subscriptionId: 1,
+    portalId: 62515,
+    appId: 54321,
+    occurredAt: 1714564700000,
+    subscriptionType: 'company.propertyChange',
+    attemptNumber: 0,
+    objectId: 501,
+    propertyName: 'phone',
+    propertyValue: '+31 20 1',
+    changeSource: 'CRM_UI',
+  },
+  {
+    eventId: 102,
+    subscriptionId: 2,
+    portalId: 62515,
+    appId: 54321,
+    occurredAt: 1714564700001,
+    subscriptionType: 'contact.creation',
+    attemptNumber: 0,
+    objectId: 77,
+    changeSource: 'CRM_UI',
+  },
+  {
+    eventId: 103,
+    subscriptionId: 3,
+    portalId: 62515,
+    appId: 54321,
+    occurredAt: 1714564700002,
+    subscriptionType: 'contact.deletion',
+    attemptNumber: 0,
+    objectId: 78,
+    changeSource: 'CRM_UI',
+  },
+  {
+    eventId: 104,
+    subscriptionId: 4,
+    portalId: 62515,
+    appId: 54321,
+    occurredAt: 1714564700003,
+    subscriptionType: 'contact.associationChange',
+    attemptNumber: 0,
+    fromObjectId: 77,
+    toObjectId: 501,
+    associationType: 'CONTACT_TO_COMPANY',
+    changeSource: 'CRM_UI',
+  },
+  {
+    eventId: 105,
+    subscriptionId: 1,
+    portalId: 62515,
+    appId: 54321,
+    occurredAt: 1714564700004,
+    subscriptionType: 'company.propertyChange',
+    attemptNumber: 0,
+    objectId: 501,
+    propertyName: 'city',
+    propertyValue: 'Utrecht',
+    changeSource: 'CRM_UI',
+  },
 ];
 
 describe('HubSpot webhook adapter', () => {
@@ -38,20 +101,37 @@ describe('HubSpot webhook adapter', () => {
       notices: [
         { entity: 'contact', id: 'company-501', eventId: 'hubspot-101', occurredAt: '2024-05-01T11:58:20.000Z' },
         { entity: 'contact', id: 'person-77', eventId: 'hubspot-102', occurredAt: '2024-05-01T11:58:20.001Z' },
-        { entity: 'contact', id: 'person-78', eventId: 'hubspot-103', occurredAt: '2024-05-01T11:58:20.002Z', deleted: true },
+        {
+          entity: 'contact',
+          id: 'person-78',
+          eventId: 'hubspot-103',
+          occurredAt: '2024-05-01T11:58:20.002Z',
+          deleted: true,
+        },
         { entity: 'contact', id: 'company-501', eventId: 'hubspot-105', occurredAt: '2024-05-01T11:58:20.004Z' },
       ],
     });
   });
 
   it('maps events of the newer developer platform by object type id', () => {
-    const body = JSON.stringify([{ eventId: 9, occurredAt: 1714564700000, subscriptionType: 'object.propertyChange', objectTypeId: '0-2', objectId: 3 }]);
+    const body = JSON.stringify([
+      {
+        eventId: 9,
+        occurredAt: 1714564700000,
+        subscriptionType: 'object.propertyChange',
+        objectTypeId: '0-2',
+        objectId: 3,
+      },
+    ]);
     const outcome = adapter.handle(signed(body), NOW);
     expect(outcome.kind === 'notices' && outcome.notices.map((notice) => notice.id)).toEqual(['company-3']);
   });
 
   it('rejects a wrong signature', () => {
-    expect(adapter.handle(signed(JSON.stringify(events), { secret: 'other' }), NOW)).toMatchObject({ kind: 'rejected', status: 401 });
+    expect(adapter.handle(signed(JSON.stringify(events), { secret: 'other' }), NOW)).toMatchObject({
+      kind: 'rejected',
+      status: 401,
+    });
   });
 
   it('rejects a body changed after signing', () => {
@@ -62,28 +142,51 @@ describe('HubSpot webhook adapter', () => {
 
   it('rejects a signature of another length without throwing', () => {
     const request = signed('[]');
-    expect(adapter.handle({ ...request, headers: { ...request.headers, 'x-hubspot-signature-v3': 'short' } }, NOW)).toMatchObject({ kind: 'rejected', status: 401 });
+    expect(
+      adapter.handle({ ...request, headers: { ...request.headers, 'x-hubspot-signature-v3': 'short' } }, NOW),
+    ).toMatchObject({ kind: 'rejected', status: 401 });
     expect(safeEqual('abc', 'abcd')).toBe(false);
     expect(safeEqual('abc', 'abc')).toBe(true);
   });
 
   it('rejects a stale and a far-future timestamp', () => {
-    expect(adapter.handle(signed('[]', { timestamp: NOW.getTime() - 5 * 60 * 1000 - 1 }), NOW)).toMatchObject({ kind: 'rejected', status: 401 });
-    expect(adapter.handle(signed('[]', { timestamp: NOW.getTime() + 5 * 60 * 1000 + 1 }), NOW)).toMatchObject({ kind: 'rejected', status: 401 });
-    expect(adapter.handle(signed('[]', { timestamp: NOW.getTime() - 4 * 60 * 1000 }), NOW)).toEqual({ kind: 'notices', notices: [] });
+    expect(adapter.handle(signed('[]', { timestamp: NOW.getTime() - 5 * 60 * 1000 - 1 }), NOW)).toMatchObject({
+      kind: 'rejected',
+      status: 401,
+    });
+    expect(adapter.handle(signed('[]', { timestamp: NOW.getTime() + 5 * 60 * 1000 + 1 }), NOW)).toMatchObject({
+      kind: 'rejected',
+      status: 401,
+    });
+    expect(adapter.handle(signed('[]', { timestamp: NOW.getTime() - 4 * 60 * 1000 }), NOW)).toEqual({
+      kind: 'notices',
+      notices: [],
+    });
   });
 
   it('rejects missing headers and a timestamp that is not a number', () => {
     const request = signed('[]');
-    expect(adapter.handle({ ...request, headers: { 'x-hubspot-request-timestamp': request.headers['x-hubspot-request-timestamp'] } }, NOW)).toMatchObject({
+    expect(
+      adapter.handle(
+        { ...request, headers: { 'x-hubspot-request-timestamp': request.headers['x-hubspot-request-timestamp'] } },
+        NOW,
+      ),
+    ).toMatchObject({
       kind: 'rejected',
       status: 401,
     });
-    expect(adapter.handle({ ...request, headers: { 'x-hubspot-signature-v3': request.headers['x-hubspot-signature-v3'] } }, NOW)).toMatchObject({
+    expect(
+      adapter.handle(
+        { ...request, headers: { 'x-hubspot-signature-v3': request.headers['x-hubspot-signature-v3'] } },
+        NOW,
+      ),
+    ).toMatchObject({
       kind: 'rejected',
       status: 401,
     });
-    expect(adapter.handle({ ...request, headers: { ...request.headers, 'x-hubspot-request-timestamp': 'yesterday' } }, NOW)).toMatchObject({
+    expect(
+      adapter.handle({ ...request, headers: { ...request.headers, 'x-hubspot-request-timestamp': 'yesterday' } }, NOW),
+    ).toMatchObject({
       kind: 'rejected',
       status: 401,
     });
@@ -91,13 +194,21 @@ describe('HubSpot webhook adapter', () => {
 
   it('answers 400 to a signed body that is not JSON or not an array of events', () => {
     expect(adapter.handle(signed('{not json'), NOW)).toMatchObject({ kind: 'rejected', status: 400 });
-    expect(adapter.handle(signed(JSON.stringify({ eventId: 1 })), NOW)).toMatchObject({ kind: 'rejected', status: 400 });
-    expect(adapter.handle(signed(JSON.stringify([{ eventId: 1, subscriptionType: 'contact.creation' }])), NOW)).toMatchObject({ kind: 'rejected', status: 400 });
+    expect(adapter.handle(signed(JSON.stringify({ eventId: 1 })), NOW)).toMatchObject({
+      kind: 'rejected',
+      status: 400,
+    });
+    expect(
+      adapter.handle(signed(JSON.stringify([{ eventId: 1, subscriptionType: 'contact.creation' }])), NOW),
+    ).toMatchObject({ kind: 'rejected', status: 400 });
   });
 
   it('reads headers in any case and arrays of values', () => {
     const request = signed('[]');
-    const headers = { 'X-HubSpot-Signature-v3': [String(request.headers['x-hubspot-signature-v3'])], 'X-HubSpot-Request-Timestamp': request.headers['x-hubspot-request-timestamp'] };
+    const headers = {
+      'X-HubSpot-Signature-v3': [String(request.headers['x-hubspot-signature-v3'])],
+      'X-HubSpot-Request-Timestamp': request.headers['x-hubspot-request-timestamp'],
+    };
     expect(adapter.handle({ ...request, headers }, NOW)).toEqual({ kind: 'notices', notices: [] });
   });
 

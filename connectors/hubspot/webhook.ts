@@ -39,11 +39,20 @@ const DECODED_IN_SIGNATURE: Record<string, string> = {
 
 /** The URI as HubSpot signs it: the listed percent-encoded characters decoded. */
 export function signatureUri(url: string): string {
-  return url.replace(/%(3A|2F|3F|40|21|24|27|28|29|2A|2C|3B)/gi, (code) => DECODED_IN_SIGNATURE[code.toUpperCase()] ?? code);
+  return url.replace(
+    /%(3A|2F|3F|40|21|24|27|28|29|2A|2C|3B)/gi,
+    (code) => DECODED_IN_SIGNATURE[code.toUpperCase()] ?? code,
+  );
 }
 
 /** Computes X-HubSpot-Signature-v3: base64 HMAC-SHA256 of method + uri + body + timestamp. */
-export function hubSpotSignatureV3(clientSecret: string, method: string, url: string, body: string, timestamp: string): string {
+export function hubSpotSignatureV3(
+  clientSecret: string,
+  method: string,
+  url: string,
+  body: string,
+  timestamp: string,
+): string {
   return createHmac('sha256', clientSecret)
     .update(`${method.toUpperCase()}${signatureUri(url)}${body}${timestamp}`, 'utf8')
     .digest('base64');
@@ -76,13 +85,24 @@ export function createHubSpotWebhook(options: HubSpotWebhookOptions): WebhookAda
     handle(request: InboundRequest, now: Date): WebhookOutcome {
       const signature = header(request, 'x-hubspot-signature-v3');
       const timestamp = header(request, 'x-hubspot-request-timestamp');
-      if (!signature || !timestamp) return { kind: 'rejected', status: 401, reason: 'missing X-HubSpot-Signature-v3 or X-HubSpot-Request-Timestamp' };
+      if (!signature || !timestamp)
+        return {
+          kind: 'rejected',
+          status: 401,
+          reason: 'missing X-HubSpot-Signature-v3 or X-HubSpot-Request-Timestamp',
+        };
       const sentAt = /^\d+$/.test(timestamp) ? Number(timestamp) : Number.NaN;
       if (!Number.isFinite(sentAt) || Math.abs(now.getTime() - sentAt) > SIGNATURE_TOLERANCE_MS) {
         return { kind: 'rejected', status: 401, reason: 'request timestamp outside the 5 minute window' };
       }
       const body = request.rawBody.toString('utf8');
-      const expected = hubSpotSignatureV3(options.clientSecret, request.method, options.publicUrl ?? request.url, body, timestamp);
+      const expected = hubSpotSignatureV3(
+        options.clientSecret,
+        request.method,
+        options.publicUrl ?? request.url,
+        body,
+        timestamp,
+      );
       if (!safeEqual(signature, expected)) return { kind: 'rejected', status: 401, reason: 'signature mismatch' };
 
       let json: unknown;
@@ -112,7 +132,8 @@ const OBJECT_TYPE_BY_TYPE_ID: Record<string, HubSpotObjectType> = { '0-1': 'cont
 export function toChangeNotices(event: WebhookEvent): ChangeNotice[] {
   const [subject, kind] = event.subscriptionType.split('.', 2);
   if (!subject || !kind || !EVENT_KINDS.has(kind)) return [];
-  const objectType = subject === 'object' ? OBJECT_TYPE_BY_TYPE_ID[event.objectTypeId ?? ''] : OBJECT_TYPE_BY_NAME[subject];
+  const objectType =
+    subject === 'object' ? OBJECT_TYPE_BY_TYPE_ID[event.objectTypeId ?? ''] : OBJECT_TYPE_BY_NAME[subject];
   if (!objectType || event.objectId === undefined) return [];
   const notice: ChangeNotice = {
     entity: 'contact',

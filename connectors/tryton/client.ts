@@ -70,19 +70,46 @@ export class TrytonApi {
   ) {}
 
   /** Every row matching `domain`, read in slices of SEARCH_LIMIT. */
-  async searchRead<T>(model: string, schema: z.ZodType<T>, domain: Domain, fields: string[], order: unknown[] = [['id', 'ASC']], context: TrytonContext = {}): Promise<T[]> {
+  async searchRead<T>(
+    model: string,
+    schema: z.ZodType<T>,
+    domain: Domain,
+    fields: string[],
+    order: unknown[] = [['id', 'ASC']],
+    context: TrytonContext = {},
+  ): Promise<T[]> {
     const rows: T[] = [];
     for (let offset = 0; ; offset += SEARCH_LIMIT) {
-      const page = parseRows(schema, await this.rpc.model(model, 'search_read', [domain, offset, SEARCH_LIMIT, order, fields], context), model);
+      const page = parseRows(
+        schema,
+        await this.rpc.model(model, 'search_read', [domain, offset, SEARCH_LIMIT, order, fields], context),
+        model,
+      );
       rows.push(...page);
       if (page.length < SEARCH_LIMIT) return rows;
     }
   }
 
-  private async readByIds<T>(model: string, schema: z.ZodType<T>, ids: number[], fields: string[], order?: unknown[], context?: TrytonContext): Promise<T[]> {
+  private async readByIds<T>(
+    model: string,
+    schema: z.ZodType<T>,
+    ids: number[],
+    fields: string[],
+    order?: unknown[],
+    context?: TrytonContext,
+  ): Promise<T[]> {
     const rows: T[] = [];
     for (let start = 0; start < ids.length; start += IDS_PER_READ) {
-      rows.push(...(await this.searchRead(model, schema, [['id', 'in', ids.slice(start, start + IDS_PER_READ)]], fields, order, context)));
+      rows.push(
+        ...(await this.searchRead(
+          model,
+          schema,
+          [['id', 'in', ids.slice(start, start + IDS_PER_READ)]],
+          fields,
+          order,
+          context,
+        )),
+      );
     }
     return rows;
   }
@@ -102,7 +129,9 @@ export class TrytonApi {
     if (cached !== undefined) return cached;
     const [row] = await this.searchRead('party.category', idRowSchema, [['name', '=', name]], ['id']);
     if (row === undefined) {
-      throw new InvalidRequestError(`tryton: no party category '${name}' for ${kind}s: create it in Tryton or set the connector's ${kind === 'customer' ? 'customerCategory' : 'supplierCategory'}`);
+      throw new InvalidRequestError(
+        `tryton: no party category '${name}' for ${kind}s: create it in Tryton or set the connector's ${kind === 'customer' ? 'customerCategory' : 'supplierCategory'}`,
+      );
     }
     this.categoryIds.set(name, row.id);
     return row.id;
@@ -117,21 +146,40 @@ export class TrytonApi {
     const parties: z.infer<typeof partySchema>[] = [];
     for (let start = 0; start < unique.length; start += IDS_PER_READ) {
       const slice = unique.slice(start, start + IDS_PER_READ);
-      parties.push(...(await this.searchRead('party.party', partySchema, [['id', 'in', slice], ...extraDomain], PARTY_FIELDS)));
+      parties.push(
+        ...(await this.searchRead('party.party', partySchema, [['id', 'in', slice], ...extraDomain], PARTY_FIELDS)),
+      );
     }
     const found = parties.map((party) => party.id);
     if (found.length === 0) return [];
     const children = async <T>(model: string, schema: z.ZodType<T>, fields: string[]) => {
       const rows: T[] = [];
       for (let start = 0; start < found.length; start += IDS_PER_READ) {
-        rows.push(...(await this.searchRead(model, schema, [['party', 'in', found.slice(start, start + IDS_PER_READ)]], [...fields, 'party', ...STAMP_FIELDS], BY_SEQUENCE)));
+        rows.push(
+          ...(await this.searchRead(
+            model,
+            schema,
+            [['party', 'in', found.slice(start, start + IDS_PER_READ)]],
+            [...fields, 'party', ...STAMP_FIELDS],
+            BY_SEQUENCE,
+          )),
+        );
       }
       return rows;
     };
     const mechanisms = await children('party.contact_mechanism', contactMechanismSchema, ['type', 'value']);
-    const addresses = await children('party.address', addressSchema, ['street', 'postal_code', 'city', 'country.code', 'subdivision.name', 'subdivision.code']);
+    const addresses = await children('party.address', addressSchema, [
+      'street',
+      'postal_code',
+      'city',
+      'country.code',
+      'subdivision.name',
+      'subdivision.code',
+    ]);
     const identifiers = await children('party.identifier', identifierSchema, ['type', 'code']);
-    const byParty = new Map(parties.map((party) => [party.id, { party, mechanisms: [], addresses: [], identifiers: [] } as PartyData]));
+    const byParty = new Map(
+      parties.map((party) => [party.id, { party, mechanisms: [], addresses: [], identifiers: [] } as PartyData]),
+    );
     for (const row of mechanisms) byParty.get(row.party)?.mechanisms.push(row);
     for (const row of addresses) byParty.get(row.party)?.addresses.push(row);
     for (const row of identifiers) byParty.get(row.party)?.identifiers.push(row);
@@ -164,25 +212,46 @@ export class TrytonApi {
 
   async batchGetParties(kind: PartyKind, ids: string[]): Promise<Account[]> {
     const partyIds = ids.map(parseId).filter((id): id is number => id !== null);
-    return (await this.readParties(partyIds, [this.kindDomain(kind)])).map((data) => toPartyAccount(kind, data, this.rules.vatIdentifierType));
+    return (await this.readParties(partyIds, [this.kindDomain(kind)])).map((data) =>
+      toPartyAccount(kind, data, this.rules.vatIdentifierType),
+    );
   }
 
   /** Looks up the ids canonical codes stand for; unknown codes are refused with the code named. */
   private async resolveRefs(fields: Record<string, FieldValue>, current: PartyData | null): Promise<ResolvedRefs> {
     const refs: ResolvedRefs = {};
-    const value = (field: string) => (Object.prototype.hasOwnProperty.call(fields, field) ? (fields[field] ?? null) : undefined);
+    const value = (field: string) =>
+      Object.prototype.hasOwnProperty.call(fields, field) ? (fields[field] ?? null) : undefined;
     const countryCode = value('countryCode');
-    if (countryCode !== undefined) refs.country = countryCode === null ? null : await this.lookupId('country.country', [['code', '=', countryCode.toUpperCase()]], `country '${countryCode}'`);
+    if (countryCode !== undefined)
+      refs.country =
+        countryCode === null
+          ? null
+          : await this.lookupId(
+              'country.country',
+              [['code', '=', countryCode.toUpperCase()]],
+              `country '${countryCode}'`,
+            );
     const county = value('county');
     if (county !== undefined) {
       let countryId = refs.country;
       if (countryId === undefined) countryId = current?.addresses[0]?.['country.']?.id ?? null;
       const within: Domain[] = countryId === null ? [] : [['country', '=', countryId]];
       refs.subdivision =
-        county === null ? null : await this.lookupId('country.subdivision', [...within, ['OR', [['name', '=', county]], [['code', '=', county]]]], `subdivision '${county}'`);
+        county === null
+          ? null
+          : await this.lookupId(
+              'country.subdivision',
+              [...within, ['OR', [['name', '=', county]], [['code', '=', county]]]],
+              `subdivision '${county}'`,
+            );
     }
     const language = value('languageCode');
-    if (language !== undefined) refs.lang = language === null ? null : await this.lookupId('ir.lang', [['code', '=', language]], `language '${language}'`, { active_test: false });
+    if (language !== undefined)
+      refs.lang =
+        language === null
+          ? null
+          : await this.lookupId('ir.lang', [['code', '=', language]], `language '${language}'`, { active_test: false });
     return refs;
   }
 
@@ -193,12 +262,23 @@ export class TrytonApi {
   }
 
   /** Creates a party of the kind, or returns the one whose code is `number` (given the kind's category). */
-  async createParty(kind: PartyKind, fields: Record<string, FieldValue>, extra: Record<string, unknown> = {}): Promise<Account> {
+  async createParty(
+    kind: PartyKind,
+    fields: Record<string, FieldValue>,
+    extra: Record<string, unknown> = {},
+  ): Promise<Account> {
     checkFields(kind, fields);
     const number = extraString(extra, 'number');
     const categoryId = await this.categoryId(kind);
     if (number !== null) {
-      const [existing] = await this.searchRead('party.party', idRowSchema, [['code', '=', number]], ['id'], [['id', 'ASC']], { active_test: false });
+      const [existing] = await this.searchRead(
+        'party.party',
+        idRowSchema,
+        [['code', '=', number]],
+        ['id'],
+        [['id', 'ASC']],
+        { active_test: false },
+      );
       if (existing !== undefined) {
         // A lost response already created it, or it exists as the other kind: make it this kind too.
         await this.rpc.model('party.party', 'write', [[existing.id], { categories: [['add', [categoryId]]] }]);
@@ -206,7 +286,11 @@ export class TrytonApi {
       }
     }
     const refs = await this.resolveRefs(fields, null);
-    const values = { ...planPartyWrite(null, fields, refs, this.rules.vatIdentifierType), categories: [['add', [categoryId]]], ...(number === null ? {} : { code: number }) };
+    const values = {
+      ...planPartyWrite(null, fields, refs, this.rules.vatIdentifierType),
+      categories: [['add', [categoryId]]],
+      ...(number === null ? {} : { code: number }),
+    };
     const created = await this.rpc.model('party.party', 'create', [[values]]);
     const id = Array.isArray(created) && typeof created[0] === 'number' ? created[0] : null;
     if (id === null) throw new InvalidRequestError(`tryton: party.party.create answered ${JSON.stringify(created)}`);
@@ -225,12 +309,16 @@ export class TrytonApi {
     if (data === undefined) throw new NotFoundError(`tryton: ${kind} ${update.id} not found`);
     const current = toPartyAccount(kind, data, this.rules.vatIdentifierType);
     if (update.ifMatch !== undefined && update.ifMatch !== current.version) {
-      throw new PreconditionFailedError(`tryton: ${kind} ${update.id} changed since version ${update.ifMatch} (now ${current.version})`);
+      throw new PreconditionFailedError(
+        `tryton: ${kind} ${update.id} changed since version ${update.ifMatch} (now ${current.version})`,
+      );
     }
     const refs = await this.resolveRefs(update.fields, data);
     const values = planPartyWrite(data, update.fields, refs, this.rules.vatIdentifierType);
     if (Object.keys(values).length === 0) return current;
-    const timestamp = data.party._timestamp ? { _timestamp: { [`party.party,${data.party.id}`]: data.party._timestamp } } : {};
+    const timestamp = data.party._timestamp
+      ? { _timestamp: { [`party.party,${data.party.id}`]: data.party._timestamp } }
+      : {};
     await this.rpc.model('party.party', 'write', [[data.party.id], values], timestamp);
     const written = await this.getParty(kind, update.id);
     if (written === null) throw new NotFoundError(`tryton: ${kind} ${update.id} disappeared while being written`);
@@ -241,11 +329,30 @@ export class TrytonApi {
 
   async readBankAccounts(ids: number[]): Promise<BankAccountData[]> {
     const unique = [...new Set(ids)];
-    const accounts = await this.readByIds('bank.account', bankAccountSchema, unique, ['owners', 'currency.code', 'bank.bic', '_timestamp', ...STAMP_FIELDS]);
+    const accounts = await this.readByIds('bank.account', bankAccountSchema, unique, [
+      'owners',
+      'currency.code',
+      'bank.bic',
+      '_timestamp',
+      ...STAMP_FIELDS,
+    ]);
     if (accounts.length === 0) return [];
     const accountIds = accounts.map((account) => account.id);
-    const numbers = await this.searchRead('bank.account.number', bankAccountNumberSchema, [['account', 'in', accountIds]], ['account', 'type', 'number', 'number_compact', ...STAMP_FIELDS], BY_SEQUENCE);
-    const owners = await this.readByIds('party.party', ownerSchema, [...new Set(accounts.flatMap((account) => account.owners))], ['name', ...STAMP_FIELDS], [['id', 'ASC']], { active_test: false });
+    const numbers = await this.searchRead(
+      'bank.account.number',
+      bankAccountNumberSchema,
+      [['account', 'in', accountIds]],
+      ['account', 'type', 'number', 'number_compact', ...STAMP_FIELDS],
+      BY_SEQUENCE,
+    );
+    const owners = await this.readByIds(
+      'party.party',
+      ownerSchema,
+      [...new Set(accounts.flatMap((account) => account.owners))],
+      ['name', ...STAMP_FIELDS],
+      [['id', 'ASC']],
+      { active_test: false },
+    );
     const ownerById = new Map(owners.map((owner) => [owner.id, owner]));
     const byId = new Map(
       accounts.map((account) => [
@@ -253,7 +360,9 @@ export class TrytonApi {
         {
           account,
           numbers: numbers.filter((row) => row.account === account.id),
-          owners: account.owners.map((id) => ownerById.get(id)).filter((owner): owner is z.infer<typeof ownerSchema> => owner !== undefined),
+          owners: account.owners
+            .map((id) => ownerById.get(id))
+            .filter((owner): owner is z.infer<typeof ownerSchema> => owner !== undefined),
         },
       ]),
     );
@@ -265,7 +374,8 @@ export class TrytonApi {
     if (since !== null) {
       const after = trytonFromIso(since);
       const dates: Domain = ['OR'];
-      for (const prefix of ['', 'numbers.', 'owners.']) dates.push([`${prefix}write_date`, '>', after], [`${prefix}create_date`, '>', after]);
+      for (const prefix of ['', 'numbers.', 'owners.'])
+        dates.push([`${prefix}write_date`, '>', after], [`${prefix}create_date`, '>', after]);
       domain.push(dates);
     }
     return (await this.searchRead('bank.account', idRowSchema, domain, ['id'])).map((row) => row.id);
@@ -286,10 +396,16 @@ export class TrytonApi {
     const refs: { currency?: number | null; bank?: number } = {};
     if (Object.prototype.hasOwnProperty.call(fields, 'currencyCode')) {
       const code = fields.currencyCode ?? null;
-      refs.currency = code === null ? null : await this.lookupId('currency.currency', [['code', '=', code.toUpperCase()]], `currency '${code}'`, { active_test: false });
+      refs.currency =
+        code === null
+          ? null
+          : await this.lookupId('currency.currency', [['code', '=', code.toUpperCase()]], `currency '${code}'`, {
+              active_test: false,
+            });
     }
     const bic = fields.swiftCode ?? null;
-    if (bic !== null) refs.bank = await this.lookupId('bank', [['bic', '=', bic.toUpperCase()]], `bank with BIC '${bic}'`);
+    if (bic !== null)
+      refs.bank = await this.lookupId('bank', [['bic', '=', bic.toUpperCase()]], `bank with BIC '${bic}'`);
     return refs;
   }
 
@@ -302,13 +418,25 @@ export class TrytonApi {
     checkFields('bankAccount', fields);
     const iban = fields.iban ?? null;
     if (iban !== null) {
-      const [existing] = await this.searchRead('bank.account.number', z_accountRef, [['type', '=', 'iban'], ['number', '=', iban]], ['account']);
+      const [existing] = await this.searchRead(
+        'bank.account.number',
+        z_accountRef,
+        [
+          ['type', '=', 'iban'],
+          ['number', '=', iban],
+        ],
+        ['account'],
+      );
       if (existing !== undefined) return (await this.getBankAccount(String(existing.account)))!;
     }
     const refs = await this.bankRefs(fields);
     const bank = refs.bank ?? extraId(extra, 'bank') ?? (await this.onlyBank());
     const ownerId = extraId(extra, 'owner') ?? (await this.ownerFor(fields.name ?? null));
-    const values = { ...planBankAccountWrite(null, fields, refs), bank, ...(ownerId === null ? {} : { owners: [['add', [ownerId]]] }) };
+    const values = {
+      ...planBankAccountWrite(null, fields, refs),
+      bank,
+      ...(ownerId === null ? {} : { owners: [['add', [ownerId]]] }),
+    };
     const created = await this.rpc.model('bank.account', 'create', [[values]]);
     const id = Array.isArray(created) && typeof created[0] === 'number' ? created[0] : null;
     if (id === null) throw new InvalidRequestError(`tryton: bank.account.create answered ${JSON.stringify(created)}`);
@@ -317,7 +445,10 @@ export class TrytonApi {
 
   private async onlyBank(): Promise<number> {
     const banks = await this.searchRead('bank', idRowSchema, [], ['id']);
-    if (banks.length !== 1) throw new InvalidRequestError(`tryton: a new bank account needs a bank: give swiftCode (the bank's BIC) or extra.bank (there are ${banks.length} banks)`);
+    if (banks.length !== 1)
+      throw new InvalidRequestError(
+        `tryton: a new bank account needs a bank: give swiftCode (the bank's BIC) or extra.bank (there are ${banks.length} banks)`,
+      );
     return banks[0]!.id;
   }
 
@@ -337,21 +468,26 @@ export class TrytonApi {
     if (data === undefined) throw new NotFoundError(`tryton: bankAccount ${update.id} not found`);
     const current = toBankAccount(data);
     if (update.ifMatch !== undefined && update.ifMatch !== current.version) {
-      throw new PreconditionFailedError(`tryton: bankAccount ${update.id} changed since version ${update.ifMatch} (now ${current.version})`);
+      throw new PreconditionFailedError(
+        `tryton: bankAccount ${update.id} changed since version ${update.ifMatch} (now ${current.version})`,
+      );
     }
     const refs = await this.bankRefs(update.fields);
     const values = planBankAccountWrite(data, update.fields, refs);
     if (Object.prototype.hasOwnProperty.call(update.fields, 'name')) {
       const name = update.fields.name ?? null;
       const owner = data.owners[0];
-      if (owner !== undefined && name !== null && owner.name !== name) await this.rpc.model('party.party', 'write', [[owner.id], { name }]);
+      if (owner !== undefined && name !== null && owner.name !== name)
+        await this.rpc.model('party.party', 'write', [[owner.id], { name }]);
       if (owner === undefined && name !== null) {
         const ownerId = await this.ownerFor(name);
         if (ownerId !== null) values.owners = [['add', [ownerId]]];
       }
     }
     if (Object.keys(values).length > 0) {
-      const timestamp = data.account._timestamp ? { _timestamp: { [`bank.account,${data.account.id}`]: data.account._timestamp } } : {};
+      const timestamp = data.account._timestamp
+        ? { _timestamp: { [`bank.account,${data.account.id}`]: data.account._timestamp } }
+        : {};
       await this.rpc.model('bank.account', 'write', [[data.account.id], values], timestamp);
     }
     const written = await this.getBankAccount(update.id);
@@ -368,13 +504,20 @@ export class TrytonApi {
   async *listChanged(kind: PartyKind | 'bankAccount', cursor: string | null): AsyncIterable<ChangedPage> {
     let state = parseCursor(cursor);
     const since = searchFrom(state, this.rules.overlapMs);
-    const ids = kind === 'bankAccount' ? await this.changedBankAccountIds(since) : await this.changedPartyIds(kind, since);
+    const ids =
+      kind === 'bankAccount' ? await this.changedBankAccountIds(since) : await this.changedPartyIds(kind, since);
     const records: Account[] = [];
     for (let start = 0; start < ids.length; start += IDS_PER_READ) {
       const slice = ids.slice(start, start + IDS_PER_READ);
-      records.push(...(kind === 'bankAccount' ? await this.batchGetBankAccounts(slice.map(String)) : await this.batchGetParties(kind, slice.map(String))));
+      records.push(
+        ...(kind === 'bankAccount'
+          ? await this.batchGetBankAccounts(slice.map(String))
+          : await this.batchGetParties(kind, slice.map(String))),
+      );
     }
-    const fresh = unseen(state, records).sort((a, b) => (a.modifiedAt < b.modifiedAt ? -1 : a.modifiedAt > b.modifiedAt ? 1 : Number(a.id) - Number(b.id)));
+    const fresh = unseen(state, records).sort((a, b) =>
+      a.modifiedAt < b.modifiedAt ? -1 : a.modifiedAt > b.modifiedAt ? 1 : Number(a.id) - Number(b.id),
+    );
     if (fresh.length === 0) {
       yield { records: [], cursor: formatCursor(advance(state, [], this.rules.overlapMs)) };
       return;
@@ -405,6 +548,7 @@ function extraId(extra: Record<string, unknown>, key: string): number | null {
   const value = extra[key];
   if (value === undefined || value === null || value === '') return null;
   const id = typeof value === 'number' ? value : typeof value === 'string' ? parseId(value) : null;
-  if (id === null || !Number.isInteger(id) || id <= 0) throw new InvalidRequestError(`tryton: extra.${key} must be a record id`);
+  if (id === null || !Number.isInteger(id) || id <= 0)
+    throw new InvalidRequestError(`tryton: extra.${key} must be a record id`);
   return id;
 }

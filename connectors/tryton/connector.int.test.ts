@@ -11,7 +11,14 @@ let numbers = 0;
 
 beforeAll(async () => {
   trytond = await startTrytond();
-  connector = createTrytonConnector({ name: 'accounting', url: trytond.url, database: trytond.database, username: trytond.username, password: trytond.password, retry: { baseDelayMs: 1 } });
+  connector = createTrytonConnector({
+    name: 'accounting',
+    url: trytond.url,
+    database: trytond.database,
+    username: trytond.username,
+    password: trytond.password,
+    retry: { baseDelayMs: 1 },
+  });
 }, 240_000);
 afterAll(async () => {
   await connector?.close?.();
@@ -20,7 +27,10 @@ afterAll(async () => {
 
 const nextNumber = () => `TT${Date.now().toString(36)}${++numbers}`;
 
-async function poll(entity: 'customer' | 'vendor' | 'bankAccount', cursor: string | null): Promise<{ records: SyncRecord[]; cursor: string | null }> {
+async function poll(
+  entity: 'customer' | 'vendor' | 'bankAccount',
+  cursor: string | null,
+): Promise<{ records: SyncRecord[]; cursor: string | null }> {
   const pages: ChangedPage[] = [];
   for await (const page of connector.listChanged!(entity, cursor)) pages.push(page);
   return { records: pages.flatMap((page) => page.records), cursor: pages.at(-1)?.cursor ?? cursor };
@@ -33,7 +43,15 @@ async function categoryId(name: string): Promise<number> {
 
 /** Changes the first contact mechanism of a type on its own record, as Tryton's contact mechanism list does. */
 async function setMechanismOutOfBand(partyId: string, type: string, value: string): Promise<void> {
-  const [id] = (await trytond.user.model('party.contact_mechanism', 'search', [[['party', '=', Number(partyId)], ['type', '=', type]], 0, 1, null])) as number[];
+  const [id] = (await trytond.user.model('party.contact_mechanism', 'search', [
+    [
+      ['party', '=', Number(partyId)],
+      ['type', '=', type],
+    ],
+    0,
+    1,
+    null,
+  ])) as number[];
   await trytond.user.model('party.contact_mechanism', 'write', [[id], { value }]);
 }
 
@@ -60,41 +78,90 @@ describe('customers', () => {
     expect(created.version).toBe(created.modifiedAt);
     const again = await connector.create!('customer', fields, { idempotencyKey: 'k1', extra: { number } });
     expect(again.id).toBe(created.id);
-    const parties = (await trytond.user.model('party.party', 'search', [[['code', '=', number]], 0, null, null])) as number[];
+    const parties = (await trytond.user.model('party.party', 'search', [
+      [['code', '=', number]],
+      0,
+      null,
+      null,
+    ])) as number[];
     expect(parties).toHaveLength(1);
-    const [party] = (await trytond.user.model('party.party', 'read', [[Number(created.id)], ['categories']])) as Array<{ categories: number[] }>;
+    const [party] = (await trytond.user.model('party.party', 'read', [[Number(created.id)], ['categories']])) as Array<{
+      categories: number[];
+    }>;
     expect(party!.categories).toEqual([await categoryId('Customer')]);
   });
 
   it('updates name, phone, e-mail, address and VAT, and clears a field', async () => {
-    const created = await connector.create!('customer', { name: 'Fabrikam', phone: '111', email: 'a@fabrikam.example' }, { idempotencyKey: 'k2', extra: { number: nextNumber() } });
+    const created = await connector.create!(
+      'customer',
+      { name: 'Fabrikam', phone: '111', email: 'a@fabrikam.example' },
+      { idempotencyKey: 'k2', extra: { number: nextNumber() } },
+    );
     const updated = await connector.update!('customer', {
       id: created.id,
       ifMatch: created.version,
-      fields: { name: 'Fabrikam Inc.', phone: '222', email: null, address: 'Rue 5', city: 'Paris', postCode: '75001', countryCode: 'FR', vatRegistrationNo: 'FR40303265045' },
+      fields: {
+        name: 'Fabrikam Inc.',
+        phone: '222',
+        email: null,
+        address: 'Rue 5',
+        city: 'Paris',
+        postCode: '75001',
+        countryCode: 'FR',
+        vatRegistrationNo: 'FR40303265045',
+      },
     });
-    expect(updated.fields).toMatchObject({ name: 'Fabrikam Inc.', phone: '222', email: null, address: 'Rue 5', city: 'Paris', postCode: '75001', countryCode: 'FR', vatRegistrationNo: 'FR40303265045' });
+    expect(updated.fields).toMatchObject({
+      name: 'Fabrikam Inc.',
+      phone: '222',
+      email: null,
+      address: 'Rue 5',
+      city: 'Paris',
+      postCode: '75001',
+      countryCode: 'FR',
+      vatRegistrationNo: 'FR40303265045',
+    });
     expect(Date.parse(updated.modifiedAt)).toBeGreaterThanOrEqual(Date.parse(created.modifiedAt));
     expect((await connector.get('customer', created.id))!.fields).toEqual(updated.fields);
-    const mechanisms = (await trytond.user.model('party.contact_mechanism', 'search_read', [[['party', '=', Number(created.id)]], 0, null, null, ['type', 'value']])) as Array<{ type: string; value: string }>;
+    const mechanisms = (await trytond.user.model('party.contact_mechanism', 'search_read', [
+      [['party', '=', Number(created.id)]],
+      0,
+      null,
+      null,
+      ['type', 'value'],
+    ])) as Array<{ type: string; value: string }>;
     expect(mechanisms.map(({ type, value }) => ({ type, value }))).toEqual([{ type: 'phone', value: '222' }]);
   });
 
   it('refuses a stale ifMatch and keeps the value the user wrote', async () => {
-    const created = await connector.create!('customer', { name: 'Contoso', phone: '100' }, { idempotencyKey: 'k3', extra: { number: nextNumber() } });
+    const created = await connector.create!(
+      'customer',
+      { name: 'Contoso', phone: '100' },
+      { idempotencyKey: 'k3', extra: { number: nextNumber() } },
+    );
     await setMechanismOutOfBand(created.id, 'phone', '200');
-    await expect(connector.update!('customer', { id: created.id, ifMatch: created.version, fields: { phone: '300' } })).rejects.toBeInstanceOf(PreconditionFailedError);
+    await expect(
+      connector.update!('customer', { id: created.id, ifMatch: created.version, fields: { phone: '300' } }),
+    ).rejects.toBeInstanceOf(PreconditionFailedError);
     expect((await connector.get('customer', created.id))!.fields.phone).toBe('200');
   });
 
   it('lists only later changes after a cursor, a phone changed on its contact mechanism included', async () => {
-    const first = await connector.create!('customer', { name: 'Cursor One', phone: '1' }, { idempotencyKey: 'k4', extra: { number: nextNumber() } });
+    const first = await connector.create!(
+      'customer',
+      { name: 'Cursor One', phone: '1' },
+      { idempotencyKey: 'k4', extra: { number: nextNumber() } },
+    );
     const start = await poll('customer', null);
     expect(start.records.map((record) => record.id)).toContain(first.id);
     expect((await poll('customer', start.cursor)).records).toEqual([]);
 
     await setMechanismOutOfBand(first.id, 'phone', '+1 555 0100');
-    const second = await connector.create!('customer', { name: 'Cursor Two' }, { idempotencyKey: 'k5', extra: { number: nextNumber() } });
+    const second = await connector.create!(
+      'customer',
+      { name: 'Cursor Two' },
+      { idempotencyKey: 'k5', extra: { number: nextNumber() } },
+    );
     const later = await poll('customer', start.cursor);
     expect(later.records.map((record) => [record.id, record.fields.phone ?? null])).toEqual([
       [first.id, '+1 555 0100'],
@@ -104,7 +171,11 @@ describe('customers', () => {
   });
 
   it('serves vendors by the Supplier category, apart from customers', async () => {
-    const vendor = await connector.create!('vendor', { name: 'Northwind Supplies' }, { idempotencyKey: 'k6', extra: { number: nextNumber() } });
+    const vendor = await connector.create!(
+      'vendor',
+      { name: 'Northwind Supplies' },
+      { idempotencyKey: 'k6', extra: { number: nextNumber() } },
+    );
     expect(await connector.get('customer', vendor.id)).toBeNull();
     expect((await connector.get('vendor', vendor.id))!.fields.name).toBe('Northwind Supplies');
   });
@@ -113,11 +184,26 @@ describe('customers', () => {
 describe('bank accounts', () => {
   it('creates a bank account with an IBAN for an owner, once per IBAN, and updates it', async () => {
     const iban = 'DE89370400440532013000';
-    const created = await connector.create!('bankAccount', { name: 'Adatum Bank Account Owner', iban, currencyCode: 'EUR' }, { idempotencyKey: 'b1' });
-    expect(created).toMatchObject({ entity: 'bankAccount', fields: { name: 'Adatum Bank Account Owner', iban, currencyCode: 'EUR', swiftCode: 'TANDDEFFXXX' } });
-    const again = await connector.create!('bankAccount', { name: 'Adatum Bank Account Owner', iban: 'DE89 3704 0044 0532 0130 00' }, { idempotencyKey: 'b1' });
+    const created = await connector.create!(
+      'bankAccount',
+      { name: 'Adatum Bank Account Owner', iban, currencyCode: 'EUR' },
+      { idempotencyKey: 'b1' },
+    );
+    expect(created).toMatchObject({
+      entity: 'bankAccount',
+      fields: { name: 'Adatum Bank Account Owner', iban, currencyCode: 'EUR', swiftCode: 'TANDDEFFXXX' },
+    });
+    const again = await connector.create!(
+      'bankAccount',
+      { name: 'Adatum Bank Account Owner', iban: 'DE89 3704 0044 0532 0130 00' },
+      { idempotencyKey: 'b1' },
+    );
     expect(again.id).toBe(created.id);
-    const updated = await connector.update!('bankAccount', { id: created.id, ifMatch: created.version, fields: { bankAccountNo: '0532013000', currencyCode: 'USD' } });
+    const updated = await connector.update!('bankAccount', {
+      id: created.id,
+      ifMatch: created.version,
+      fields: { bankAccountNo: '0532013000', currencyCode: 'USD' },
+    });
     expect(updated.fields).toMatchObject({ iban, bankAccountNo: '0532013000', currencyCode: 'USD' });
     expect((await connector.get('bankAccount', created.id))!.fields).toEqual(updated.fields);
     const listed = await poll('bankAccount', null);
@@ -127,26 +213,64 @@ describe('bank accounts', () => {
 
 describe('documents', () => {
   it('starts a sales quote (quotation), a sales order (draft) and a purchase order, once per key', async () => {
-    const customer = await connector.create!('customer', { name: 'Quote Customer', address: 'Street 1', city: 'Berlin', countryCode: 'DE' }, { idempotencyKey: 'd1', extra: { number: nextNumber() } });
-    const vendor = await connector.create!('vendor', { name: 'Order Vendor', address: 'Street 2', city: 'Hamburg', countryCode: 'DE' }, { idempotencyKey: 'd2', extra: { number: nextNumber() } });
+    const customer = await connector.create!(
+      'customer',
+      { name: 'Quote Customer', address: 'Street 1', city: 'Berlin', countryCode: 'DE' },
+      { idempotencyKey: 'd1', extra: { number: nextNumber() } },
+    );
+    const vendor = await connector.create!(
+      'vendor',
+      { name: 'Order Vendor', address: 'Street 2', city: 'Hamburg', countryCode: 'DE' },
+      { idempotencyKey: 'd2', extra: { number: nextNumber() } },
+    );
     const quote = await connector.createDocument!('salesQuote', { accountId: customer.id, idempotencyKey: 'q1' });
-    expect(quote).toMatchObject({ type: 'salesQuote', accountId: customer.id, status: 'quotation', number: expect.any(String) });
-    expect((await connector.createDocument!('salesQuote', { accountId: customer.id, idempotencyKey: 'q1' })).id).toBe(quote.id);
-    const order = await connector.createDocument!('salesOrder', { accountId: customer.id, idempotencyKey: 'o1', externalReference: 'PO 4711' });
+    expect(quote).toMatchObject({
+      type: 'salesQuote',
+      accountId: customer.id,
+      status: 'quotation',
+      number: expect.any(String),
+    });
+    expect((await connector.createDocument!('salesQuote', { accountId: customer.id, idempotencyKey: 'q1' })).id).toBe(
+      quote.id,
+    );
+    const order = await connector.createDocument!('salesOrder', {
+      accountId: customer.id,
+      idempotencyKey: 'o1',
+      externalReference: 'PO 4711',
+    });
     expect(order).toMatchObject({ type: 'salesOrder', status: 'draft' });
     const purchase = await connector.createDocument!('purchaseOrder', { accountId: vendor.id, idempotencyKey: 'p1' });
     expect(purchase).toMatchObject({ type: 'purchaseOrder', accountId: vendor.id, status: 'draft' });
-    const purchaseQuote = await connector.createDocument!('purchaseQuote', { accountId: vendor.id, idempotencyKey: 'p2' });
+    const purchaseQuote = await connector.createDocument!('purchaseQuote', {
+      accountId: vendor.id,
+      idempotencyKey: 'p2',
+    });
     expect(purchaseQuote).toMatchObject({ status: 'quotation' });
-    const [sale] = (await trytond.user.model('sale.sale', 'read', [[Number(order.id)], ['reference', 'party']])) as Array<{ reference: string; party: number }>;
-    expect(sale).toMatchObject({ reference: expect.stringMatching(/^PO 4711-[0-9A-F]{16}$/), party: Number(customer.id) });
+    const [sale] = (await trytond.user.model('sale.sale', 'read', [
+      [Number(order.id)],
+      ['reference', 'party'],
+    ])) as Array<{ reference: string; party: number }>;
+    expect(sale).toMatchObject({
+      reference: expect.stringMatching(/^PO 4711-[0-9A-F]{16}$/),
+      party: Number(customer.id),
+    });
   });
 });
 
 describe('sessions', () => {
   it('logs in again when the server ended the session', async () => {
-    const renewing = createTrytonConnector({ name: 'accounting', url: trytond.url, database: trytond.database, username: trytond.username, password: trytond.password });
-    const created = await renewing.create!('customer', { name: 'Session Customer' }, { idempotencyKey: 's1', extra: { number: nextNumber() } });
+    const renewing = createTrytonConnector({
+      name: 'accounting',
+      url: trytond.url,
+      database: trytond.database,
+      username: trytond.username,
+      password: trytond.password,
+    });
+    const created = await renewing.create!(
+      'customer',
+      { name: 'Session Customer' },
+      { idempotencyKey: 's1', extra: { number: nextNumber() } },
+    );
     await trytond.endSessions();
     try {
       expect((await renewing.get('customer', created.id))!.fields.name).toBe('Session Customer');
@@ -158,7 +282,14 @@ describe('sessions', () => {
   });
 
   it('reports refused credentials as AuthFailedError', async () => {
-    const wrong = createTrytonConnector({ name: 'accounting', url: trytond.url, database: trytond.database, username: trytond.username, password: 'wrong', retry: { baseDelayMs: 1 } });
+    const wrong = createTrytonConnector({
+      name: 'accounting',
+      url: trytond.url,
+      database: trytond.database,
+      username: trytond.username,
+      password: 'wrong',
+      retry: { baseDelayMs: 1 },
+    });
     await expect(wrong.checkHealth!()).rejects.toBeInstanceOf(AuthFailedError);
   });
 });

@@ -61,8 +61,20 @@ export function createTrytonConnector(options: TrytonConnectorOptions): Connecto
     name: options.name,
     system: 'accounting',
     entities: ACCOUNT_KINDS,
-    capabilities: { listChanged: true, get: true, batchGet: true, create: true, update: true, batchUpdate: false, webhooks: false },
-    fields: { customer: SUPPORTED_FIELDS.customer, vendor: SUPPORTED_FIELDS.vendor, bankAccount: SUPPORTED_FIELDS.bankAccount },
+    capabilities: {
+      listChanged: true,
+      get: true,
+      batchGet: true,
+      create: true,
+      update: true,
+      batchUpdate: false,
+      webhooks: false,
+    },
+    fields: {
+      customer: SUPPORTED_FIELDS.customer,
+      vendor: SUPPORTED_FIELDS.vendor,
+      bankAccount: SUPPORTED_FIELDS.bankAccount,
+    },
     async *listChanged(entity, cursor) {
       yield* api.listChanged(served(entity), cursor);
     },
@@ -76,7 +88,9 @@ export function createTrytonConnector(options: TrytonConnectorOptions): Connecto
     },
     create: async (entity, fields, createOptions) => {
       const kind = served(entity);
-      return kind === 'bankAccount' ? api.createBankAccount(fields, createOptions.extra) : api.createParty(kind, fields, createOptions.extra);
+      return kind === 'bankAccount'
+        ? api.createBankAccount(fields, createOptions.extra)
+        : api.createParty(kind, fields, createOptions.extra);
     },
     update: async (entity, update) => {
       const kind = served(entity);

@@ -7,16 +7,42 @@
  */
 import { normalizeValue, type Account, type AccountKind, type FieldValue } from '../../src/core/model';
 import { InvalidRequestError } from '../errors';
-import type { AddressRow, BankAccountNumberRow, BankAccountRow, ContactMechanismRow, IdentifierRow, OwnerRow, PartyRow } from './schemas';
+import type {
+  AddressRow,
+  BankAccountNumberRow,
+  BankAccountRow,
+  ContactMechanismRow,
+  IdentifierRow,
+  OwnerRow,
+  PartyRow,
+} from './schemas';
 import { isoFromTryton, type TrytonDatetime } from './values';
 
 /** Canonical fields of customers and vendors; accounts have no `mobile`. */
-export const PARTY_FIELDS = ['name', 'address', 'address2', 'postCode', 'city', 'county', 'countryCode', 'phone', 'fax', 'email', 'homePage', 'vatRegistrationNo', 'languageCode'] as const;
+export const PARTY_FIELDS = [
+  'name',
+  'address',
+  'address2',
+  'postCode',
+  'city',
+  'county',
+  'countryCode',
+  'phone',
+  'fax',
+  'email',
+  'homePage',
+  'vatRegistrationNo',
+  'languageCode',
+] as const;
 /** Canonical fields of bank accounts. */
 export const BANK_ACCOUNT_FIELDS = ['name', 'iban', 'bankAccountNo', 'swiftCode', 'currencyCode'] as const;
 
 /** The connector's fields per entity. */
-export const SUPPORTED_FIELDS: Record<AccountKind, readonly string[]> = { customer: PARTY_FIELDS, vendor: PARTY_FIELDS, bankAccount: BANK_ACCOUNT_FIELDS };
+export const SUPPORTED_FIELDS: Record<AccountKind, readonly string[]> = {
+  customer: PARTY_FIELDS,
+  vendor: PARTY_FIELDS,
+  bankAccount: BANK_ACCOUNT_FIELDS,
+};
 
 /** Contact mechanism type per canonical field (party.contact_mechanism `type`). */
 export const MECHANISM_TYPES = { phone: 'phone', fax: 'fax', email: 'email', homePage: 'website' } as const;
@@ -24,7 +50,9 @@ type MechanismField = keyof typeof MECHANISM_TYPES;
 
 /** Tax identifier types of party.party.tax_identifier_types() in 6.0. */
 export const TAX_IDENTIFIER_TYPES: ReadonlySet<string> = new Set(
-  'ad_nrt al_nipt ar_cuit be_vat bg_vat by_unp ch_vat cl_rut cn_uscc co_rut cr_cpj cz_dic de_vat dk_cvr do_rnc ec_ruc ee_kmkr es_nif eu_vat fi_alv fr_tva gb_vat gr_vat gt_nit hu_anum id_npwp ie_vat il_hp is_vsk it_iva jp_cn kr_brn lt_pvm lu_tva lv_pvn mc_tva md_idno mt_vat mx_rfc nl_btw no_mva nz_ird pe_ruc pl_nip pt_nif py_ruc ro_cf rs_pib ru_inn se_vat si_ddv sk_dph sm_coe us_atin us_ein us_itin us_ptin us_ssn us_tin uy_ruc ve_rif za_tin'.split(' '),
+  'ad_nrt al_nipt ar_cuit be_vat bg_vat by_unp ch_vat cl_rut cn_uscc co_rut cr_cpj cz_dic de_vat dk_cvr do_rnc ec_ruc ee_kmkr es_nif eu_vat fi_alv fr_tva gb_vat gr_vat gt_nit hu_anum id_npwp ie_vat il_hp is_vsk it_iva jp_cn kr_brn lt_pvm lu_tva lv_pvn mc_tva md_idno mt_vat mx_rfc nl_btw no_mva nz_ird pe_ruc pl_nip pt_nif py_ruc ro_cf rs_pib ru_inn se_vat si_ddv sk_dph sm_coe us_atin us_ein us_itin us_ptin us_ssn us_tin uy_ruc ve_rif za_tin'.split(
+    ' ',
+  ),
 );
 
 /** A party with the child records the mapping reads, children in trytond's order (sequence, id). */
@@ -65,11 +93,17 @@ function mechanism(data: PartyData, type: string): ContactMechanismRow | undefin
 
 /** The identifier that carries the VAT registration no.: the configured type first, else any tax type. */
 export function taxIdentifier(data: PartyData, vatType: string): IdentifierRow | undefined {
-  return data.identifiers.find((row) => row.type === vatType) ?? data.identifiers.find((row) => row.type != null && TAX_IDENTIFIER_TYPES.has(row.type));
+  return (
+    data.identifiers.find((row) => row.type === vatType) ??
+    data.identifiers.find((row) => row.type != null && TAX_IDENTIFIER_TYPES.has(row.type))
+  );
 }
 
 function streetLines(street: string | null | undefined): [FieldValue, FieldValue] {
-  const lines = (street ?? '').split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
+  const lines = (street ?? '')
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
   return [normalizeValue(lines[0]), normalizeValue(lines.slice(1).join(', '))];
 }
 
@@ -130,13 +164,15 @@ export interface ResolvedRefs {
   lang?: number | null;
 }
 
-type One2ManyAction = ['create', Record<string, unknown>[]] | ['write', number[], Record<string, unknown>] | ['delete', number[]];
+type One2ManyAction =
+  ['create', Record<string, unknown>[]] | ['write', number[], Record<string, unknown>] | ['delete', number[]];
 
 /** Refuses canonical fields the entity does not have, before anything is sent. */
 export function checkFields(kind: AccountKind, fields: Record<string, FieldValue>): void {
   const supported = new Set(SUPPORTED_FIELDS[kind]);
   const unknown = Object.keys(fields).filter((field) => !supported.has(field));
-  if (unknown.length > 0) throw new InvalidRequestError(`tryton: ${kind} has no field ${unknown.map((field) => `'${field}'`).join(', ')}`);
+  if (unknown.length > 0)
+    throw new InvalidRequestError(`tryton: ${kind} has no field ${unknown.map((field) => `'${field}'`).join(', ')}`);
 }
 
 /**
@@ -144,7 +180,12 @@ export function checkFields(kind: AccountKind, fields: Record<string, FieldValue
  * and create / write / delete actions on its contact mechanisms, first address and tax identifier,
  * so the whole change is one call, one transaction, and moves the party's write_date.
  */
-export function planPartyWrite(data: PartyData | null, fields: Record<string, FieldValue>, refs: ResolvedRefs, vatType: string): Record<string, unknown> {
+export function planPartyWrite(
+  data: PartyData | null,
+  fields: Record<string, FieldValue>,
+  refs: ResolvedRefs,
+  vatType: string,
+): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   const has = (field: string) => Object.prototype.hasOwnProperty.call(fields, field);
   const value = (field: string) => normalizeValue(fields[field]);
@@ -161,7 +202,8 @@ export function planPartyWrite(data: PartyData | null, fields: Record<string, Fi
     if (target === null) {
       if (current !== undefined) mechanismActions.push(['delete', [current.id]]);
     } else if (current === undefined) mechanismActions.push(['create', [{ type, value: target }]]);
-    else if (normalizeValue(current.value) !== target) mechanismActions.push(['write', [current.id], { value: target }]);
+    else if (normalizeValue(current.value) !== target)
+      mechanismActions.push(['write', [current.id], { value: target }]);
   }
   if (mechanismActions.length > 0) values.contact_mechanisms = mechanismActions;
 
@@ -169,7 +211,9 @@ export function planPartyWrite(data: PartyData | null, fields: Record<string, Fi
   const addressValues: Record<string, unknown> = {};
   if (has('address') || has('address2')) {
     const [line1, line2] = streetLines(address?.street);
-    const lines = [has('address') ? value('address') : line1, has('address2') ? value('address2') : line2].filter((line): line is string => line !== null);
+    const lines = [has('address') ? value('address') : line1, has('address2') ? value('address2') : line2].filter(
+      (line): line is string => line !== null,
+    );
     addressValues.street = lines.length === 0 ? null : lines.join('\n');
   }
   if (has('postCode')) addressValues.postal_code = value('postCode');
@@ -192,7 +236,11 @@ export function planPartyWrite(data: PartyData | null, fields: Record<string, Fi
 }
 
 /** The `bank.account.write` values for the canonical bank account fields (the name goes to the owner). */
-export function planBankAccountWrite(data: BankAccountData | null, fields: Record<string, FieldValue>, refs: { currency?: number | null; bank?: number }): Record<string, unknown> {
+export function planBankAccountWrite(
+  data: BankAccountData | null,
+  fields: Record<string, FieldValue>,
+  refs: { currency?: number | null; bank?: number },
+): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   const has = (field: string) => Object.prototype.hasOwnProperty.call(fields, field);
   const numberActions: One2ManyAction[] = [];
@@ -203,7 +251,8 @@ export function planBankAccountWrite(data: BankAccountData | null, fields: Recor
     if (!has(field)) continue;
     const current = data?.numbers.find((row) => row.type === type);
     const target = normalizeValue(fields[field]);
-    const stored = type === 'iban' ? normalizeValue(current?.number_compact ?? current?.number) : normalizeValue(current?.number);
+    const stored =
+      type === 'iban' ? normalizeValue(current?.number_compact ?? current?.number) : normalizeValue(current?.number);
     const comparable = type === 'iban' && target !== null ? target.replace(/\s+/g, '').toUpperCase() : target;
     if (target === null) {
       if (current !== undefined) numberActions.push(['delete', [current.id]]);

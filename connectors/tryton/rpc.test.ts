@@ -7,7 +7,14 @@ const PATH = '/shop/';
 const session = (id: string) => `Session ${Buffer.from(`admin:1:${id}`).toString('base64')}`;
 
 function rpc(): TrytonRpc {
-  return new TrytonRpc({ connector: 'accounting', url: HOST, database: 'shop', username: 'admin', password: 'pw', retry: { baseDelayMs: 1 } });
+  return new TrytonRpc({
+    connector: 'accounting',
+    url: HOST,
+    database: 'shop',
+    username: 'admin',
+    password: 'pw',
+    retry: { baseDelayMs: 1 },
+  });
 }
 
 /** Expects a login answered with session `id`, then the preferences call that follows it. */
@@ -26,12 +33,18 @@ afterAll(() => nock.enableNetConnect());
 
 it('logs in once, sends the session header and the user context', async () => {
   const scope = login(nock(HOST), 's1')
-    .post(PATH, { id: /.*/ as unknown as number, method: 'model.party.party.read', params: [[7], ['name'], { company: 1, language: 'en', active_test: false }] })
+    .post(PATH, {
+      id: /.*/ as unknown as number,
+      method: 'model.party.party.read',
+      params: [[7], ['name'], { company: 1, language: 'en', active_test: false }],
+    })
     .matchHeader('authorization', session('s1'))
     .times(2)
     .reply(200, { id: 1, result: [{ id: 7, name: 'Adatum' }] });
   const client = rpc();
-  expect(await client.model('party.party', 'read', [[7], ['name']], { active_test: false })).toEqual([{ id: 7, name: 'Adatum' }]);
+  expect(await client.model('party.party', 'read', [[7], ['name']], { active_test: false })).toEqual([
+    { id: 7, name: 'Adatum' },
+  ]);
   await client.model('party.party', 'read', [[7], ['name']], { active_test: false });
   expect(client.logins).toBe(1);
   scope.done();
@@ -59,7 +72,10 @@ it('reports a refused login as AuthFailedError', async () => {
 });
 
 it.each([
-  [['UserError', ["You are trying to read records \"9\" of \"Party\" that don't exist anymore.", '', null]], NotFoundError],
+  [
+    ['UserError', ['You are trying to read records "9" of "Party" that don\'t exist anymore.', '', null]],
+    NotFoundError,
+  ],
   [['UserError', ['The code on party must be unique.', '', null]], InvalidRequestError],
   [['ConcurrencyException', 'Records were modified in the meanwhile'], PreconditionFailedError],
   [['UserWarning', ['name', 'Are you sure?', '']], InvalidRequestError],

@@ -9,7 +9,15 @@
  * message]`, ... (trytond/protocols/jsonrpc.py); they become the named connector errors here.
  */
 import { z } from 'zod';
-import { AuthFailedError, ConnectorError, InvalidRequestError, InvalidResponseError, NotFoundError, PreconditionFailedError, RateLimitedError } from '../errors';
+import {
+  AuthFailedError,
+  ConnectorError,
+  InvalidRequestError,
+  InvalidResponseError,
+  NotFoundError,
+  PreconditionFailedError,
+  RateLimitedError,
+} from '../errors';
 import { HttpClient, type AuthProvider, type ResponseObserver, type RetryPolicy } from '../http';
 
 /** How to reach and log in to one trytond database. */
@@ -32,7 +40,10 @@ export type TrytonContext = Record<string, unknown>;
 
 const rpcEnvelopeSchema = z.object({ id: z.unknown(), result: z.unknown().optional(), error: z.unknown().optional() });
 const loginResultSchema = z.tuple([z.number().int(), z.string().min(1)]);
-const userErrorSchema = z.tuple([z.literal('UserError'), z.tuple([z.string(), z.string().nullish(), z.unknown().optional()]).rest(z.unknown())]);
+const userErrorSchema = z.tuple([
+  z.literal('UserError'),
+  z.tuple([z.string(), z.string().nullish(), z.unknown().optional()]).rest(z.unknown()),
+]);
 
 /** trytond's message when a read or write names a record that does not exist (ir/message.xml). */
 const MISSING_RECORD = /that don't exist anymore|do(?:es)? not exist/i;
@@ -84,7 +95,14 @@ export class TrytonRpc {
         this.session = null;
       },
     };
-    const common = { connector: options.connector, baseURL, retry: options.retry, timeoutMs: options.timeoutMs, observe: options.observe, sleep: options.sleep };
+    const common = {
+      connector: options.connector,
+      baseURL,
+      retry: options.retry,
+      timeoutMs: options.timeoutMs,
+      observe: options.observe,
+      sleep: options.sleep,
+    };
     this.http = new HttpClient({ ...common, auth });
     this.loginHttp = new HttpClient(common);
   }
@@ -144,19 +162,30 @@ export class TrytonRpc {
   private async login(): Promise<{ header: string; context: TrytonContext }> {
     let result: unknown;
     try {
-      result = await this.send(this.loginHttp, 'common.db.login', [this.options.username, { password: this.options.password }]);
+      result = await this.send(this.loginHttp, 'common.db.login', [
+        this.options.username,
+        { password: this.options.password },
+      ]);
     } catch (error) {
-      if (error instanceof AuthFailedError) throw new AuthFailedError(`${this.options.connector}: login of '${this.options.username}' refused`, error.status);
+      if (error instanceof AuthFailedError)
+        throw new AuthFailedError(
+          `${this.options.connector}: login of '${this.options.username}' refused`,
+          error.status,
+        );
       throw error;
     }
     const parsed = loginResultSchema.safeParse(result);
-    if (!parsed.success) throw new InvalidResponseError(`${this.options.connector}: common.db.login answered ${JSON.stringify(result)}`);
+    if (!parsed.success)
+      throw new InvalidResponseError(`${this.options.connector}: common.db.login answered ${JSON.stringify(result)}`);
     const [userId, session] = parsed.data;
     this.logins += 1;
     const header = `Session ${Buffer.from(`${this.options.username}:${userId}:${session}`, 'utf8').toString('base64')}`;
     const preferences = await this.send(this.loginHttp, 'model.res.user.get_preferences', [true, {}], header);
     const context = z.record(z.string(), z.unknown()).safeParse(preferences);
-    if (!context.success) throw new InvalidResponseError(`${this.options.connector}: res.user.get_preferences answered ${JSON.stringify(preferences)}`);
+    if (!context.success)
+      throw new InvalidResponseError(
+        `${this.options.connector}: res.user.get_preferences answered ${JSON.stringify(preferences)}`,
+      );
     return { header, context: context.data };
   }
 
@@ -165,11 +194,16 @@ export class TrytonRpc {
       method: 'POST',
       url: '',
       data: { id: ++this.requestId, method, params },
-      headers: { 'Content-Type': 'application/json', ...(authorization === undefined ? {} : { Authorization: authorization }) },
+      headers: {
+        'Content-Type': 'application/json',
+        ...(authorization === undefined ? {} : { Authorization: authorization }),
+      },
     });
     const envelope = rpcEnvelopeSchema.safeParse(response.data);
-    if (!envelope.success) throw new InvalidResponseError(`${this.options.connector}: ${method} answered something other than JSON-RPC`);
-    if (envelope.data.error !== undefined && envelope.data.error !== null) throw errorFromRpc(this.options.connector, method, envelope.data.error);
+    if (!envelope.success)
+      throw new InvalidResponseError(`${this.options.connector}: ${method} answered something other than JSON-RPC`);
+    if (envelope.data.error !== undefined && envelope.data.error !== null)
+      throw errorFromRpc(this.options.connector, method, envelope.data.error);
     return envelope.data.result ?? null;
   }
 }

@@ -12,7 +12,13 @@ const stamps = { id: z.number().int(), create_date: trytonDatetimeSchema, write_
 const related = <T extends z.ZodRawShape>(shape: T) => z.object({ id: z.number().int(), ...shape }).nullish();
 
 /** party.party: the fields read for customers and vendors. */
-export const partySchema = z.object({ ...stamps, name: text, code: text, _timestamp: z.string().nullish(), 'lang.': related({ code: z.string() }) });
+export const partySchema = z.object({
+  ...stamps,
+  name: text,
+  code: text,
+  _timestamp: z.string().nullish(),
+  'lang.': related({ code: z.string() }),
+});
 /** party.contact_mechanism: phone, mobile, fax, email, website, ... of a party. */
 export const contactMechanismSchema = z.object({ ...stamps, party: z.number().int(), type: z.string(), value: text });
 /** party.address: `street` is a Text field, one line per address line; 6.0 calls the zip `postal_code`. */
@@ -36,7 +42,13 @@ export const bankAccountSchema = z.object({
   'bank.': related({ bic: z.string().nullish() }),
 });
 /** bank.account.number: type `iban` or `other`; `number_compact` is the IBAN without spaces. */
-export const bankAccountNumberSchema = z.object({ ...stamps, account: z.number().int(), type: z.string(), number: text, number_compact: text });
+export const bankAccountNumberSchema = z.object({
+  ...stamps,
+  account: z.number().int(),
+  type: z.string(),
+  number: text,
+  number_compact: text,
+});
 /** The owner parties of bank accounts. */
 export const ownerSchema = z.object({ ...stamps, name: text });
 /** sale.sale and purchase.purchase: the fields a started document reports. */
@@ -64,6 +76,9 @@ export type DocumentRow = z.infer<typeof documentSchema>;
 /** Parses a list answer, naming the model when trytond sends something else. */
 export function parseRows<T>(schema: z.ZodType<T>, data: unknown, what: string): T[] {
   const result = z.array(schema).safeParse(data);
-  if (!result.success) throw new InvalidResponseError(`tryton: unexpected ${what}: ${result.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ')}`);
+  if (!result.success)
+    throw new InvalidResponseError(
+      `tryton: unexpected ${what}: ${result.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ')}`,
+    );
   return result.data;
 }

@@ -19,7 +19,12 @@ export const trytonDatetimeSchema = z.object({
 export type TrytonDatetime = z.infer<typeof trytonDatetimeSchema>;
 
 /** A `date` as trytond encodes it. */
-export const trytonDateSchema = z.object({ __class__: z.literal('date'), year: z.number().int(), month: z.number().int(), day: z.number().int() });
+export const trytonDateSchema = z.object({
+  __class__: z.literal('date'),
+  year: z.number().int(),
+  month: z.number().int(),
+  day: z.number().int(),
+});
 
 const pad = (value: number, length = 2) => String(value).padStart(length, '0');
 
@@ -38,7 +43,14 @@ const ISO_MICROS = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6
 export function trytonFromIso(iso: string): TrytonDatetime {
   const match = ISO_MICROS.exec(iso);
   if (match === null) throw new InvalidRequestError(`tryton: '${iso}' is not a UTC timestamp`);
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const microsecond = Number((match[7] ?? '').padEnd(6, '0'));
   return { __class__: 'datetime', year, month, day, hour, minute, second, microsecond };
 }

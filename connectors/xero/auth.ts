@@ -45,8 +45,13 @@ export class RefreshTokenProvider extends OAuthTokenProvider {
 
   protected async requestToken(): Promise<TokenResponse> {
     const basic = Buffer.from(`${this.options.clientId}:${this.options.clientSecret}`).toString('base64');
-    const token = await this.postForm(this.options.tokenUrl ?? XERO_TOKEN_URL, { grant_type: 'refresh_token', refresh_token: this.refreshToken }, { Authorization: `Basic ${basic}` });
-    if (!token.refresh_token) throw new InvalidResponseError('xero: the token response carries no refresh_token (Xero always rotates it)');
+    const token = await this.postForm(
+      this.options.tokenUrl ?? XERO_TOKEN_URL,
+      { grant_type: 'refresh_token', refresh_token: this.refreshToken },
+      { Authorization: `Basic ${basic}` },
+    );
+    if (!token.refresh_token)
+      throw new InvalidResponseError('xero: the token response carries no refresh_token (Xero always rotates it)');
     // The old refresh token is spent now: keep the new one before anything else can fail.
     this.refreshToken = token.refresh_token;
     if (this.options.onRefreshToken) await this.options.onRefreshToken(token.refresh_token);

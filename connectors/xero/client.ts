@@ -9,7 +9,15 @@ import type { AxiosRequestConfig } from 'axios';
 import { NotFoundError } from '../errors';
 import type { HttpClient } from '../http';
 import type { XeroRateLimiter } from './limiter';
-import { parseResponse, xeroAccountsSchema, xeroContactsSchema, xeroContactWritesSchema, type XeroAccount, type XeroContact, type XeroContactWrite } from './schemas';
+import {
+  parseResponse,
+  xeroAccountsSchema,
+  xeroContactsSchema,
+  xeroContactWritesSchema,
+  type XeroAccount,
+  type XeroContact,
+  type XeroContactWrite,
+} from './schemas';
 
 /** Xero's Accounting API base. */
 export const XERO_API_URL = 'https://api.xero.com/api.xro/2.0';
@@ -39,7 +47,11 @@ export class XeroClient {
     return this.limiter.run(async () => {
       const response = await this.http.request({
         ...config,
-        headers: { 'Xero-tenant-id': this.tenantId, ...(config.data === undefined ? {} : { 'Content-Type': 'application/json' }), ...(config.headers as Record<string, string> | undefined) },
+        headers: {
+          'Xero-tenant-id': this.tenantId,
+          ...(config.data === undefined ? {} : { 'Content-Type': 'application/json' }),
+          ...(config.headers as Record<string, string> | undefined),
+        },
       });
       this.limiter.observe(response.headers as Record<string, unknown>);
       return response.data;
@@ -69,7 +81,11 @@ export class XeroClient {
     const found: XeroContact[] = [];
     for (let start = 0; start < ids.length; start += CONTACTS_PAGE_SIZE) {
       const part = ids.slice(start, start + CONTACTS_PAGE_SIZE);
-      const data = await this.send({ method: 'GET', url: '/Contacts', params: { IDs: part.join(','), includeArchived: true, page: 1 } });
+      const data = await this.send({
+        method: 'GET',
+        url: '/Contacts',
+        params: { IDs: part.join(','), includeArchived: true, page: 1 },
+      });
       found.push(...parseResponse(xeroContactsSchema, data, 'contacts by id').Contacts);
     }
     return found;
@@ -77,7 +93,11 @@ export class XeroClient {
 
   /** The contact with this ContactNumber, archived included, or null. */
   async contactByNumber(number: string): Promise<XeroContact | null> {
-    const data = await this.send({ method: 'GET', url: '/Contacts', params: { where: `ContactNumber==${whereString(number)}`, includeArchived: true, page: 1 } });
+    const data = await this.send({
+      method: 'GET',
+      url: '/Contacts',
+      params: { where: `ContactNumber==${whereString(number)}`, includeArchived: true, page: 1 },
+    });
     return parseResponse(xeroContactsSchema, data, 'contact by number').Contacts[0] ?? null;
   }
 
@@ -150,7 +170,12 @@ export class XeroClient {
 
   /** Creates an account (PUT /Accounts takes one Account, not an envelope). */
   async createAccount(body: Record<string, unknown>, idempotencyKey: string): Promise<XeroAccount> {
-    const data = await this.send({ method: 'PUT', url: '/Accounts', data: body, headers: { 'Idempotency-Key': idempotencyHeader(idempotencyKey) } });
+    const data = await this.send({
+      method: 'PUT',
+      url: '/Accounts',
+      data: body,
+      headers: { 'Idempotency-Key': idempotencyHeader(idempotencyKey) },
+    });
     const account = parseResponse(xeroAccountsSchema, data, 'account create').Accounts[0];
     if (account === undefined) throw new NotFoundError('xero: the created account was not returned');
     return account;
@@ -171,6 +196,11 @@ export class XeroClient {
 
   /** The cheapest authenticated read: the organisation's bank accounts, none changed since now. */
   async probe(): Promise<void> {
-    await this.send({ method: 'GET', url: '/Accounts', params: { where: 'Type=="BANK"' }, headers: { 'If-Modified-Since': new Date().toISOString() } });
+    await this.send({
+      method: 'GET',
+      url: '/Accounts',
+      params: { where: 'Type=="BANK"' },
+      headers: { 'If-Modified-Since': new Date().toISOString() },
+    });
   }
 }

@@ -28,14 +28,33 @@ function contact(id: string, updated: number, extra: Record<string, unknown> = {
     IsCustomer: true,
     IsSupplier: false,
     Phones: [{ PhoneType: 'DEFAULT', PhoneNumber: '847-1294', PhoneAreaCode: '626', PhoneCountryCode: '1' }],
-    Addresses: [{ AddressType: 'POBOX', AddressLine1: 'PO Box 12', City: 'Palo Alto', Region: 'CA', PostalCode: '94020', Country: 'United States' }],
+    Addresses: [
+      {
+        AddressType: 'POBOX',
+        AddressLine1: 'PO Box 12',
+        City: 'Palo Alto',
+        Region: 'CA',
+        PostalCode: '94020',
+        Country: 'United States',
+      },
+    ],
     UpdatedDateUTC: msDate(updated),
     ...extra,
   };
 }
 
 function bankAccount(id: string, updated: number, extra: Record<string, unknown> = {}) {
-  return { AccountID: id, Code: '090', Name: 'Business Bank Account', Type: 'BANK', Status: 'ACTIVE', BankAccountNumber: '0209087654321050', CurrencyCode: 'NZD', UpdatedDateUTC: msDate(updated), ...extra };
+  return {
+    AccountID: id,
+    Code: '090',
+    Name: 'Business Bank Account',
+    Type: 'BANK',
+    Status: 'ACTIVE',
+    BankAccountNumber: '0209087654321050',
+    CurrencyCode: 'NZD',
+    UpdatedDateUTC: msDate(updated),
+    ...extra,
+  };
 }
 
 function connector(overrides: Partial<XeroConnectorOptions> = {}): Connector {
@@ -50,7 +69,10 @@ function connector(overrides: Partial<XeroConnectorOptions> = {}): Connector {
 
 function tokenEndpoint(from = 'refresh-1', to = 'refresh-2', access = 'access-1') {
   return nock(IDENTITY)
-    .post('/connect/token', (body: Record<string, string>) => body.grant_type === 'refresh_token' && body.refresh_token === from)
+    .post(
+      '/connect/token',
+      (body: Record<string, string>) => body.grant_type === 'refresh_token' && body.refresh_token === from,
+    )
     .basicAuth({ user: 'client', pass: 'secret' })
     .reply(200, { access_token: access, refresh_token: to, expires_in: 1800, token_type: 'Bearer' });
 }
@@ -81,7 +103,14 @@ describe('auth', () => {
       .reply(200, { Contacts: [contact(C1, MAY_2)] })
       .intercept('GET', `/Contacts/${C2}`, { headers: { authorization: 'Bearer access-1', 'xero-tenant-id': TENANT } })
       .reply(200, { Contacts: [contact(C2, MAY_2)] });
-    const accounting = connector({ auth: { clientId: 'client', clientSecret: 'secret', refreshToken: 'refresh-1', onRefreshToken: (next) => void rotated.push(next) } });
+    const accounting = connector({
+      auth: {
+        clientId: 'client',
+        clientSecret: 'secret',
+        refreshToken: 'refresh-1',
+        onRefreshToken: (next) => void rotated.push(next),
+      },
+    });
     await accounting.get('customer', C1);
     await accounting.get('customer', C2);
     expect(rotated).toEqual(['refresh-2']);
@@ -98,7 +127,14 @@ describe('auth', () => {
       .reply(401)
       .intercept('GET', `/Contacts/${C1}`, { headers: { authorization: 'Bearer access-2' } })
       .reply(200, { Contacts: [contact(C1, MAY_2)] });
-    const accounting = connector({ auth: { clientId: 'client', clientSecret: 'secret', refreshToken: 'refresh-1', onRefreshToken: (next) => void rotated.push(next) } });
+    const accounting = connector({
+      auth: {
+        clientId: 'client',
+        clientSecret: 'secret',
+        refreshToken: 'refresh-1',
+        onRefreshToken: (next) => void rotated.push(next),
+      },
+    });
     expect((await accounting.get('customer', C1))?.id).toBe(C1);
     expect(rotated).toEqual(['refresh-2', 'refresh-3']);
     first.done();
@@ -116,16 +152,27 @@ describe('listChanged', () => {
   beforeEach(() => tokenEndpoint());
 
   it('pages with includeArchived, sends If-Modified-Since, and moves the cursor to the highest UpdatedDateUTC', async () => {
-    const full = Array.from({ length: 100 }, (_, index) => contact(`00000000-0000-4000-8000-${String(index).padStart(12, '0')}`, MAY_2 + index * 1000));
+    const full = Array.from({ length: 100 }, (_, index) =>
+      contact(`00000000-0000-4000-8000-${String(index).padStart(12, '0')}`, MAY_2 + index * 1000),
+    );
     xero
-      .intercept('GET', '/Contacts', { query: { page: 1, includeArchived: true, order: 'UpdatedDateUTC ASC' }, headers: { 'if-modified-since': '2024-05-01T00:00:00.000Z' } })
+      .intercept('GET', '/Contacts', {
+        query: { page: 1, includeArchived: true, order: 'UpdatedDateUTC ASC' },
+        headers: { 'if-modified-since': '2024-05-01T00:00:00.000Z' },
+      })
       .reply(200, { Contacts: full })
-      .intercept('GET', '/Contacts', { query: { page: 2, includeArchived: true, order: 'UpdatedDateUTC ASC' }, headers: { 'if-modified-since': '2024-05-01T00:00:00.000Z' } })
+      .intercept('GET', '/Contacts', {
+        query: { page: 2, includeArchived: true, order: 'UpdatedDateUTC ASC' },
+        headers: { 'if-modified-since': '2024-05-01T00:00:00.000Z' },
+      })
       .reply(200, { Contacts: [contact(C1, MAY_2 + 500_000)] });
     const pages = await collect(connector().listChanged!('customer', '2024-05-01T00:00:00Z'));
     expect(pages.map((page) => page.records.length)).toEqual([100, 1]);
     // A page that is not the last stops 1 ms below its last timestamp (ties may follow on the next).
-    expect(pages.map((page) => page.cursor)).toEqual([new Date(MAY_2 + 99_000 - 1).toISOString(), new Date(MAY_2 + 500_000).toISOString()]);
+    expect(pages.map((page) => page.cursor)).toEqual([
+      new Date(MAY_2 + 99_000 - 1).toISOString(),
+      new Date(MAY_2 + 500_000).toISOString(),
+    ]);
     xero.done();
   });
 
@@ -134,7 +181,10 @@ describe('listChanged', () => {
       .intercept('GET', '/Contacts', { query: { page: 1, includeArchived: true, order: 'UpdatedDateUTC ASC' } })
       .reply(200, { pagination: { page: 1, pageSize: 1, pageCount: 2, itemCount: 2 }, Contacts: [contact(C1, MAY_2)] })
       .intercept('GET', '/Contacts', { query: { page: 2, includeArchived: true, order: 'UpdatedDateUTC ASC' } })
-      .reply(200, { pagination: { page: 2, pageSize: 1, pageCount: 2, itemCount: 2 }, Contacts: [contact(C2, MAY_2 + 1000)] });
+      .reply(200, {
+        pagination: { page: 2, pageSize: 1, pageCount: 2, itemCount: 2 },
+        Contacts: [contact(C2, MAY_2 + 1000)],
+      });
     const pages = await collect(connector().listChanged!('customer', null));
     expect(pages.flatMap((page) => page.records.map((record) => record.id))).toEqual([C1, C2]);
     expect(xero.requests.every((request) => request.headers['if-modified-since'] === undefined)).toBe(true);
@@ -144,7 +194,11 @@ describe('listChanged', () => {
   it('drops the record at the cursor itself and reports each contact only under its kinds', async () => {
     const since = new Date(MAY_2).toISOString();
     xero.intercept('GET', '/Contacts', { query: true, times: 2 }).reply(200, {
-      Contacts: [contact(C1, MAY_2), contact(C2, MAY_2 + 1000, { IsCustomer: false, IsSupplier: true }), contact(C3, MAY_2 + 2000, { IsCustomer: true, IsSupplier: true })],
+      Contacts: [
+        contact(C1, MAY_2),
+        contact(C2, MAY_2 + 1000, { IsCustomer: false, IsSupplier: true }),
+        contact(C3, MAY_2 + 2000, { IsCustomer: true, IsSupplier: true }),
+      ],
     });
     const accounting = connector();
     const customers = await collect(accounting.listChanged!('customer', since));
@@ -157,9 +211,15 @@ describe('listChanged', () => {
 
   it('counts contacts the engine tracks and contacts numbered with the kind prefix', async () => {
     xero.intercept('GET', '/Contacts', { query: true }).reply(200, {
-      Contacts: [contact(C1, MAY_2, { IsCustomer: false }), contact(C2, MAY_2, { IsCustomer: false, ContactNumber: 'C-1A2B3C4D' }), contact(C3, MAY_2, { IsCustomer: false })],
+      Contacts: [
+        contact(C1, MAY_2, { IsCustomer: false }),
+        contact(C2, MAY_2, { IsCustomer: false, ContactNumber: 'C-1A2B3C4D' }),
+        contact(C3, MAY_2, { IsCustomer: false }),
+      ],
     });
-    const tracked = jest.fn(async (ids: readonly string[]) => new Map(ids.filter((id) => id === C1).map((id) => [id, ['customer' as const]])));
+    const tracked = jest.fn(
+      async (ids: readonly string[]) => new Map(ids.filter((id) => id === C1).map((id) => [id, ['customer' as const]])),
+    );
     const accounting = connector({ contactKinds: { numberPrefix: { customer: 'C-' }, tracked } });
     const [page] = await collect(accounting.listChanged!('customer', null));
     expect(page!.records.map((record) => record.id)).toEqual([C1, C2]);
@@ -169,7 +229,10 @@ describe('listChanged', () => {
 
   it('reports archived and merged contacts as records, with status and the surviving contact', async () => {
     xero.intercept('GET', '/Contacts', { query: true }).reply(200, {
-      Contacts: [contact(C1, MAY_2, { ContactStatus: 'ARCHIVED' }), contact(C2, MAY_2 + 1000, { ContactStatus: 'ARCHIVED', MergedToContactID: C3 })],
+      Contacts: [
+        contact(C1, MAY_2, { ContactStatus: 'ARCHIVED' }),
+        contact(C2, MAY_2 + 1000, { ContactStatus: 'ARCHIVED', MergedToContactID: C3 }),
+      ],
     });
     const [page] = await collect(connector().listChanged!('customer', null));
     expect(page!.deleted).toBeUndefined();
@@ -182,7 +245,10 @@ describe('listChanged', () => {
 
   it('lists bank accounts with where Type=="BANK" and If-Modified-Since', async () => {
     xero
-      .intercept('GET', '/Accounts', { query: { where: 'Type=="BANK"', order: 'UpdatedDateUTC ASC' }, headers: { 'if-modified-since': '2024-05-01T00:00:00.000Z' } })
+      .intercept('GET', '/Accounts', {
+        query: { where: 'Type=="BANK"', order: 'UpdatedDateUTC ASC' },
+        headers: { 'if-modified-since': '2024-05-01T00:00:00.000Z' },
+      })
       .reply(200, { Accounts: [bankAccount(BANK, MAY_2)] });
     const [page] = await collect(connector().listChanged!('bankAccount', '2024-05-01T00:00:00.000Z'));
     expect(page).toEqual({
@@ -208,26 +274,36 @@ describe('reads', () => {
   it('get maps a contact; an unknown id is null; a merged contact names its survivor', async () => {
     xero
       .intercept('GET', `/Contacts/${C1}`)
-      .reply(200, { Contacts: [contact(C1, MAY_2, { ContactStatus: 'ARCHIVED', MergedToContactID: C2, IsCustomer: false })] })
+      .reply(200, {
+        Contacts: [contact(C1, MAY_2, { ContactStatus: 'ARCHIVED', MergedToContactID: C2, IsCustomer: false })],
+      })
       .intercept('GET', `/Contacts/${C3}`)
-      .reply(404, 'The resource you\'re looking for cannot be found');
+      .reply(404, "The resource you're looking for cannot be found");
     const accounting = connector();
     const merged = await accounting.get('customer', C1);
-    expect(merged).toMatchObject({ entity: 'customer', id: C1, fields: { name: 'Contact 5cc8', phone: '1 626 847-1294', city: 'Palo Alto' } });
+    expect(merged).toMatchObject({
+      entity: 'customer',
+      id: C1,
+      fields: { name: 'Contact 5cc8', phone: '1 626 847-1294', city: 'Palo Alto' },
+    });
     expect(xeroInfo(merged!)).toEqual({ status: 'ARCHIVED', mergedInto: C2, kinds: [] });
     expect(await accounting.get('customer', C3)).toBeNull();
     xero.done();
   });
 
   it('batchGet reads contacts by IDs in one call and leaves out unknown ones', async () => {
-    xero.intercept('GET', '/Contacts', { query: { IDs: `${C1},${C3},${C2}`, includeArchived: true, page: 1 } }).reply(200, { Contacts: [contact(C2, MAY_2), contact(C1, MAY_2)] });
+    xero
+      .intercept('GET', '/Contacts', { query: { IDs: `${C1},${C3},${C2}`, includeArchived: true, page: 1 } })
+      .reply(200, { Contacts: [contact(C2, MAY_2), contact(C1, MAY_2)] });
     const records = await connector().batchGet!('customer', [C1, C3, C2]);
     expect(records.map((record) => record.id)).toEqual([C1, C2]);
     xero.done();
   });
 
   it('get of a bank account answers null for an account that is not of type BANK', async () => {
-    xero.intercept('GET', `/Accounts/${BANK}`).reply(200, { Accounts: [bankAccount(BANK, MAY_2, { Type: 'REVENUE', BankAccountNumber: undefined })] });
+    xero
+      .intercept('GET', `/Accounts/${BANK}`)
+      .reply(200, { Accounts: [bankAccount(BANK, MAY_2, { Type: 'REVENUE', BankAccountNumber: undefined })] });
     expect(await connector().get('bankAccount', BANK)).toBeNull();
     xero.done();
   });
@@ -243,48 +319,114 @@ describe('writes', () => {
       .intercept('POST', '/Contacts', {
         query: { summarizeErrors: false },
         headers: { 'idempotency-key': 'create-account-customer-company-1' },
-        body: { Contacts: [{ AccountNumber: 'ACC-7', Name: 'Adatum', Phones: [{ PhoneType: 'DEFAULT', PhoneNumber: '+44 20 7946 0000', PhoneAreaCode: '', PhoneCountryCode: '' }], ContactNumber: 'T1A2B3C4D' }] },
+        body: {
+          Contacts: [
+            {
+              AccountNumber: 'ACC-7',
+              Name: 'Adatum',
+              Phones: [
+                { PhoneType: 'DEFAULT', PhoneNumber: '+44 20 7946 0000', PhoneAreaCode: '', PhoneCountryCode: '' },
+              ],
+              ContactNumber: 'T1A2B3C4D',
+            },
+          ],
+        },
       })
-      .reply(200, { Contacts: [contact(C1, MAY_2, { Name: 'Adatum', IsCustomer: false, ContactNumber: 'T1A2B3C4D', Phones: [{ PhoneType: 'DEFAULT', PhoneNumber: '+44 20 7946 0000' }] })] });
+      .reply(200, {
+        Contacts: [
+          contact(C1, MAY_2, {
+            Name: 'Adatum',
+            IsCustomer: false,
+            ContactNumber: 'T1A2B3C4D',
+            Phones: [{ PhoneType: 'DEFAULT', PhoneNumber: '+44 20 7946 0000' }],
+          }),
+        ],
+      });
     const accounting = connector();
-    const created = await accounting.create!('customer', { name: 'Adatum', phone: '+44 20 7946 0000' }, { idempotencyKey: 'create-account-customer-company-1', extra: { number: 'T1A2B3C4D', AccountNumber: 'ACC-7' } });
-    expect(created).toMatchObject({ entity: 'customer', id: C1, number: 'T1A2B3C4D', fields: { name: 'Adatum', phone: '+44 20 7946 0000' } });
+    const created = await accounting.create!(
+      'customer',
+      { name: 'Adatum', phone: '+44 20 7946 0000' },
+      { idempotencyKey: 'create-account-customer-company-1', extra: { number: 'T1A2B3C4D', AccountNumber: 'ACC-7' } },
+    );
+    expect(created).toMatchObject({
+      entity: 'customer',
+      id: C1,
+      number: 'T1A2B3C4D',
+      fields: { name: 'Adatum', phone: '+44 20 7946 0000' },
+    });
     // Not flagged by Xero yet, but created as a customer: it counts as one.
     expect(xeroInfo(created)?.kinds).toEqual(['customer']);
     xero.done();
   });
 
   it('returns the contact a lost create already made, found by its number', async () => {
-    xero.intercept('GET', '/Contacts', { query: true }).reply(200, { Contacts: [contact(C1, MAY_2, { ContactNumber: 'V-00000001', IsCustomer: false })] });
-    const found = await connector().create!('vendor', { name: 'Contact 5cc8' }, { idempotencyKey: 'k', extra: { number: 'V-00000001' } });
+    xero
+      .intercept('GET', '/Contacts', { query: true })
+      .reply(200, { Contacts: [contact(C1, MAY_2, { ContactNumber: 'V-00000001', IsCustomer: false })] });
+    const found = await connector().create!(
+      'vendor',
+      { name: 'Contact 5cc8' },
+      { idempotencyKey: 'k', extra: { number: 'V-00000001' } },
+    );
     expect(found.id).toBe(C1);
     expect(xero.requests.map((request) => request.method)).toEqual(['GET']);
     xero.done();
   });
 
   it('refuses unknown create options before any request', async () => {
-    await expect(connector().create!('customer', { name: 'X' }, { idempotencyKey: 'k', extra: { paymentTermsId: 'x' } })).rejects.toBeInstanceOf(InvalidRequestError);
+    await expect(
+      connector().create!('customer', { name: 'X' }, { idempotencyKey: 'k', extra: { paymentTermsId: 'x' } }),
+    ).rejects.toBeInstanceOf(InvalidRequestError);
     nock.cleanAll();
   });
 
   it('a create refused by Xero is an InvalidRequestError with its message', async () => {
     xero
       .intercept('POST', '/Contacts', { query: { summarizeErrors: false } })
-      .reply(200, { Contacts: [{ ...contact(C1, MAY_2), HasValidationErrors: true, ValidationErrors: [{ Message: 'The contact name Adatum is already assigned to another contact.' }] }] });
-    await expect(connector().create!('customer', { name: 'Adatum' }, { idempotencyKey: 'k' })).rejects.toThrow(/already assigned/);
+      .reply(200, {
+        Contacts: [
+          {
+            ...contact(C1, MAY_2),
+            HasValidationErrors: true,
+            ValidationErrors: [{ Message: 'The contact name Adatum is already assigned to another contact.' }],
+          },
+        ],
+      });
+    await expect(connector().create!('customer', { name: 'Adatum' }, { idempotencyKey: 'k' })).rejects.toThrow(
+      /already assigned/,
+    );
     xero.done();
   });
 
   it('updates one contact with POST /Contacts/{id} and a fresh Idempotency-Key; an unknown id is NotFoundError', async () => {
     xero
-      .intercept('POST', `/Contacts/${C1}`, { headers: { 'idempotency-key': /^[0-9a-f-]{36}$/ }, body: { Contacts: [{ EmailAddress: 'billing@adatum.example', Addresses: [{ AddressType: 'POBOX', City: 'Reading' }] }] } })
-      .reply(200, { Contacts: [contact(C1, MAY_2 + 1000, { EmailAddress: 'billing@adatum.example', Addresses: [{ AddressType: 'POBOX', City: 'Reading' }] })] })
+      .intercept('POST', `/Contacts/${C1}`, {
+        headers: { 'idempotency-key': /^[0-9a-f-]{36}$/ },
+        body: {
+          Contacts: [
+            { EmailAddress: 'billing@adatum.example', Addresses: [{ AddressType: 'POBOX', City: 'Reading' }] },
+          ],
+        },
+      })
+      .reply(200, {
+        Contacts: [
+          contact(C1, MAY_2 + 1000, {
+            EmailAddress: 'billing@adatum.example',
+            Addresses: [{ AddressType: 'POBOX', City: 'Reading' }],
+          }),
+        ],
+      })
       .intercept('POST', `/Contacts/${C3}`)
       .reply(404);
     const accounting = connector();
-    const updated = await accounting.update!('customer', { id: C1, fields: { email: 'billing@adatum.example', city: 'Reading' } });
+    const updated = await accounting.update!('customer', {
+      id: C1,
+      fields: { email: 'billing@adatum.example', city: 'Reading' },
+    });
     expect(updated.fields).toMatchObject({ email: 'billing@adatum.example', city: 'Reading', address: null });
-    await expect(accounting.update!('customer', { id: C3, fields: { email: 'x@example.com' } })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(accounting.update!('customer', { id: C3, fields: { email: 'x@example.com' } })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
     xero.done();
   });
 
@@ -293,13 +435,23 @@ describe('writes', () => {
       .intercept('POST', '/Contacts', {
         query: { summarizeErrors: false },
         headers: { 'idempotency-key': /^[0-9a-f-]{36}$/ },
-        body: { Contacts: [{ ContactID: C1, TaxNumber: 'GB123' }, { ContactID: C3, TaxNumber: 'GB456' }, { ContactID: C2, Name: '' }] },
+        body: {
+          Contacts: [
+            { ContactID: C1, TaxNumber: 'GB123' },
+            { ContactID: C3, TaxNumber: 'GB456' },
+            { ContactID: C2, Name: '' },
+          ],
+        },
       })
       .reply(200, {
         Contacts: [
           contact(C1, MAY_2 + 1000, { TaxNumber: 'GB123' }),
           { ContactID: C3, HasValidationErrors: true, ValidationErrors: [{ Message: 'Contact not found' }] },
-          { ...contact(C2, MAY_2), HasValidationErrors: true, ValidationErrors: [{ Message: 'The contact name must be specified.' }] },
+          {
+            ...contact(C2, MAY_2),
+            HasValidationErrors: true,
+            ValidationErrors: [{ Message: 'The contact name must be specified.' }],
+          },
         ],
       });
     const results = await connector().batchUpdate!('customer', [
@@ -325,12 +477,23 @@ describe('writes', () => {
     xero
       .intercept('GET', '/Accounts', { query: { where: 'Code=="T0001"' } })
       .reply(200, { Accounts: [] })
-      .intercept('PUT', '/Accounts', { headers: { 'idempotency-key': 'bank-1' }, body: { Name: 'Operating', BankAccountNumber: '12-3456-7890123-00', Code: 'T0001', Type: 'BANK' } })
-      .reply(200, { Accounts: [bankAccount(BANK, MAY_2, { Name: 'Operating', Code: 'T0001', BankAccountNumber: '12-3456-7890123-00' })] })
+      .intercept('PUT', '/Accounts', {
+        headers: { 'idempotency-key': 'bank-1' },
+        body: { Name: 'Operating', BankAccountNumber: '12-3456-7890123-00', Code: 'T0001', Type: 'BANK' },
+      })
+      .reply(200, {
+        Accounts: [
+          bankAccount(BANK, MAY_2, { Name: 'Operating', Code: 'T0001', BankAccountNumber: '12-3456-7890123-00' }),
+        ],
+      })
       .intercept('POST', `/Accounts/${BANK}`, { body: { Accounts: [{ Name: 'Operating NZD' }] } })
       .reply(200, { Accounts: [bankAccount(BANK, MAY_2 + 1000, { Name: 'Operating NZD', Code: 'T0001' })] });
     const accounting = connector();
-    const created = await accounting.create!('bankAccount', { name: 'Operating', bankAccountNo: '12-3456-7890123-00' }, { idempotencyKey: 'bank-1', extra: { number: 'T0001' } });
+    const created = await accounting.create!(
+      'bankAccount',
+      { name: 'Operating', bankAccountNo: '12-3456-7890123-00' },
+      { idempotencyKey: 'bank-1', extra: { number: 'T0001' } },
+    );
     expect(created).toMatchObject({ entity: 'bankAccount', id: BANK, number: 'T0001' });
     const updated = await accounting.update!('bankAccount', { id: BANK, fields: { name: 'Operating NZD' } });
     expect(updated.fields.name).toBe('Operating NZD');
@@ -396,7 +559,9 @@ describe('rate limits', () => {
 describe('checkHealth and entities', () => {
   it('probes the bank accounts; contacts are not an entity of this connector', async () => {
     tokenEndpoint();
-    xero.intercept('GET', '/Accounts', { query: { where: 'Type=="BANK"' }, headers: { 'if-modified-since': /^\d{4}-/ } }).reply(200, { Accounts: [] });
+    xero
+      .intercept('GET', '/Accounts', { query: { where: 'Type=="BANK"' }, headers: { 'if-modified-since': /^\d{4}-/ } })
+      .reply(200, { Accounts: [] });
     const accounting = connector();
     await expect(accounting.checkHealth!()).resolves.toBeUndefined();
     await expect(accounting.get('contact', C1)).rejects.toBeInstanceOf(InvalidRequestError);

@@ -12,7 +12,15 @@ import { RefreshTokenProvider, type XeroAuthOptions } from './auth';
 import { XERO_API_URL, XeroClient } from './client';
 import { ContactKinds, contactNumberFor, type ContactKindOptions } from './kinds';
 import { XeroRateLimiter, type LimiterClock, type RateLimits } from './limiter';
-import { accountToBankAccount, bankAccountBody, contactBody, contactToAccount, SUPPORTED_FIELDS, type ContactKind, type XeroAccountRecord } from './mappers';
+import {
+  accountToBankAccount,
+  bankAccountBody,
+  contactBody,
+  contactToAccount,
+  SUPPORTED_FIELDS,
+  type ContactKind,
+  type XeroAccountRecord,
+} from './mappers';
 import type { XeroAccount, XeroContact, XeroContactWrite } from './schemas';
 import { createXeroWebhook } from './webhook';
 
@@ -80,7 +88,14 @@ export function createXeroConnector(options: XeroConnectorOptions): Connector {
   });
   const client = new XeroClient(http, options.tenantId, new XeroRateLimiter(options.rateLimits, options.clock));
   const kinds = new ContactKinds(options.contactKinds);
-  const webhook = options.webhook === undefined ? undefined : createXeroWebhook({ key: options.webhook.key, tenantId: options.tenantId, knownKinds: (id) => kinds.knownKinds(id) });
+  const webhook =
+    options.webhook === undefined
+      ? undefined
+      : createXeroWebhook({
+          key: options.webhook.key,
+          tenantId: options.tenantId,
+          knownKinds: (id) => kinds.knownKinds(id),
+        });
 
   async function toRecords(kind: ContactKind, contacts: readonly XeroContact[]): Promise<XeroAccountRecord[]> {
     const resolved = await kinds.resolve(contacts);
@@ -101,11 +116,18 @@ export function createXeroConnector(options: XeroConnectorOptions): Connector {
   }
 
   async function* listBankAccounts(since: string | null): AsyncIterable<ChangedPage> {
-    const accounts = (await client.bankAccounts(since)).filter((account) => account.Type === 'BANK' && isAfter(account.UpdatedDateUTC, since));
+    const accounts = (await client.bankAccounts(since)).filter(
+      (account) => account.Type === 'BANK' && isAfter(account.UpdatedDateUTC, since),
+    );
     yield { records: accounts.map(accountToBankAccount), cursor: cursorAfterPage(accounts, since, true) ?? '' };
   }
 
-  async function createContact(kind: ContactKind, fields: Record<string, FieldValue>, idempotencyKey: string, extraInput: unknown): Promise<XeroAccountRecord> {
+  async function createContact(
+    kind: ContactKind,
+    fields: Record<string, FieldValue>,
+    idempotencyKey: string,
+    extraInput: unknown,
+  ): Promise<XeroAccountRecord> {
     const extra = parseExtra(contactExtraSchema, extraInput, kind);
     const body = contactBody(kind, fields);
     const { number: givenNumber, ...properties } = extra;
@@ -119,7 +141,10 @@ export function createXeroConnector(options: XeroConnectorOptions): Connector {
         return (await toRecords(kind, [existing]))[0]!;
       }
     }
-    const [created] = await client.saveContacts([{ ...withoutNull(properties), ...body, ...(number === null ? {} : { ContactNumber: number }) }], idempotencyKey);
+    const [created] = await client.saveContacts(
+      [{ ...withoutNull(properties), ...body, ...(number === null ? {} : { ContactNumber: number }) }],
+      idempotencyKey,
+    );
     if (created === undefined) throw new InvalidResponseError(`${name}: the contact create returned no contact`);
     const error = itemError(created.ValidationErrors, `${name}: creating a ${kind}`);
     if (error) throw error;
@@ -128,12 +153,19 @@ export function createXeroConnector(options: XeroConnectorOptions): Connector {
     return (await toRecords(kind, [contact]))[0]!;
   }
 
-  async function createBankAccount(fields: Record<string, FieldValue>, idempotencyKey: string, extraInput: unknown): Promise<XeroAccountRecord> {
+  async function createBankAccount(
+    fields: Record<string, FieldValue>,
+    idempotencyKey: string,
+    extraInput: unknown,
+  ): Promise<XeroAccountRecord> {
     const { number, ...properties } = parseExtra(bankAccountExtraSchema, extraInput, 'bankAccount');
     const code = number ?? contactNumberFor('', idempotencyKey).slice(0, ACCOUNT_CODE_LENGTH);
     const existing = await client.accountByCode(code);
     if (existing !== null && existing.Type === 'BANK') return accountToBankAccount(existing);
-    const created = await client.createAccount({ ...withoutNull(properties), ...bankAccountBody(fields), Code: code, Type: 'BANK' }, idempotencyKey);
+    const created = await client.createAccount(
+      { ...withoutNull(properties), ...bankAccountBody(fields), Code: code, Type: 'BANK' },
+      idempotencyKey,
+    );
     return accountToBankAccount(created);
   }
 
@@ -176,7 +208,12 @@ export function createXeroConnector(options: XeroConnectorOptions): Connector {
         }
       });
       const written = bodies.length === 0 ? [] : await client.saveContacts(bodies, randomUUID());
-      const records = await toRecords(kind, written.filter((contact) => !hasErrors(contact.ValidationErrors)).map((contact) => withContactId(contact, name)));
+      const records = await toRecords(
+        kind,
+        written
+          .filter((contact) => !hasErrors(contact.ValidationErrors))
+          .map((contact) => withContactId(contact, name)),
+      );
       const byId = new Map(records.map((record) => [record.id, record]));
       let next = 0;
       part.forEach((update, index) => {
@@ -187,9 +224,20 @@ export function createXeroConnector(options: XeroConnectorOptions): Connector {
         }
         // summarizeErrors=false answers one item per input, in the order sent.
         const item = written[next++];
-        const error = item === undefined ? new InvalidResponseError(`${name}: the batch answer has no item for ${update.id}`) : itemError(item.ValidationErrors, `${name}: updating ${kind} ${update.id}`);
+        const error =
+          item === undefined
+            ? new InvalidResponseError(`${name}: the batch answer has no item for ${update.id}`)
+            : itemError(item.ValidationErrors, `${name}: updating ${kind} ${update.id}`);
         const record = byId.get(update.id);
-        results.push(error || record === undefined ? { id: update.id, ok: false, error: error ?? new InvalidResponseError(`${name}: ${update.id} was not written`) } : { id: update.id, ok: true, record });
+        results.push(
+          error || record === undefined
+            ? {
+                id: update.id,
+                ok: false,
+                error: error ?? new InvalidResponseError(`${name}: ${update.id} was not written`),
+              }
+            : { id: update.id, ok: true, record },
+        );
       });
     }
     return results;
@@ -202,7 +250,8 @@ export function createXeroConnector(options: XeroConnectorOptions): Connector {
         results.push({ id: update.id, ok: true, record: await updateOne(kind, update) });
       } catch (error) {
         // Failures of this one record are item results; throttling and outages stop the batch.
-        if (error instanceof InvalidRequestError || error instanceof NotFoundError) results.push({ id: update.id, ok: false, error });
+        if (error instanceof InvalidRequestError || error instanceof NotFoundError)
+          results.push({ id: update.id, ok: false, error });
         else throw error;
       }
     }
@@ -210,7 +259,8 @@ export function createXeroConnector(options: XeroConnectorOptions): Connector {
   }
 
   const served = (entity: Entity): AccountKind => {
-    if (entity === 'contact') throw new InvalidRequestError(`${name}: Xero serves customers, vendors and bank accounts, not contacts`);
+    if (entity === 'contact')
+      throw new InvalidRequestError(`${name}: Xero serves customers, vendors and bank accounts, not contacts`);
     return entity;
   };
 
@@ -218,8 +268,20 @@ export function createXeroConnector(options: XeroConnectorOptions): Connector {
     name,
     system: 'accounting',
     entities: ['customer', 'vendor', 'bankAccount'],
-    capabilities: { listChanged: true, get: true, batchGet: true, create: true, update: true, batchUpdate: true, webhooks: webhook !== undefined },
-    fields: { customer: SUPPORTED_FIELDS.customer, vendor: SUPPORTED_FIELDS.vendor, bankAccount: SUPPORTED_FIELDS.bankAccount },
+    capabilities: {
+      listChanged: true,
+      get: true,
+      batchGet: true,
+      create: true,
+      update: true,
+      batchUpdate: true,
+      webhooks: webhook !== undefined,
+    },
+    fields: {
+      customer: SUPPORTED_FIELDS.customer,
+      vendor: SUPPORTED_FIELDS.vendor,
+      bankAccount: SUPPORTED_FIELDS.bankAccount,
+    },
     ...(webhook ? { webhook } : {}),
 
     listChanged(entity, cursor) {
@@ -241,7 +303,9 @@ export function createXeroConnector(options: XeroConnectorOptions): Connector {
       if (kind === 'bankAccount') {
         // Accounts cannot be filtered by a list of ids; the bank accounts are few: read them all.
         const wanted = new Set(unique);
-        records = (await client.bankAccounts(null)).filter((account: XeroAccount) => account.Type === 'BANK' && wanted.has(account.AccountID)).map(accountToBankAccount);
+        records = (await client.bankAccounts(null))
+          .filter((account: XeroAccount) => account.Type === 'BANK' && wanted.has(account.AccountID))
+          .map(accountToBankAccount);
       } else {
         records = await toRecords(kind, await client.contactsByIds(unique));
       }
@@ -251,7 +315,9 @@ export function createXeroConnector(options: XeroConnectorOptions): Connector {
 
     async create(entity, fields, createOptions) {
       const kind = served(entity);
-      return kind === 'bankAccount' ? createBankAccount(fields, createOptions.idempotencyKey, createOptions.extra) : createContact(kind, fields, createOptions.idempotencyKey, createOptions.extra);
+      return kind === 'bankAccount'
+        ? createBankAccount(fields, createOptions.idempotencyKey, createOptions.extra)
+        : createContact(kind, fields, createOptions.idempotencyKey, createOptions.extra);
     },
 
     // Xero has no etags: `ifMatch` cannot be honoured and records carry no `version`.
@@ -292,8 +358,14 @@ function isAfter(updated: string | null | undefined, since: string | null): bool
  * not the last it stops 1 ms below the page's last timestamp, so a record sharing that timestamp
  * on the next page is not skipped after a restart.
  */
-export function cursorAfterPage(items: readonly { UpdatedDateUTC?: string | null }[], current: string | null, last: boolean): string | null {
-  const times = items.map((item) => (item.UpdatedDateUTC ? Date.parse(item.UpdatedDateUTC) : Number.NaN)).filter((time) => !Number.isNaN(time));
+export function cursorAfterPage(
+  items: readonly { UpdatedDateUTC?: string | null }[],
+  current: string | null,
+  last: boolean,
+): string | null {
+  const times = items
+    .map((item) => (item.UpdatedDateUTC ? Date.parse(item.UpdatedDateUTC) : Number.NaN))
+    .filter((time) => !Number.isNaN(time));
   if (times.length === 0) return current;
   const highest = Math.max(...times) - (last ? 0 : 1);
   const floor = current === null ? Number.NEGATIVE_INFINITY : Date.parse(current);
@@ -308,13 +380,16 @@ function hasErrors(errors: XeroContact['ValidationErrors']): boolean {
 function itemError(errors: XeroContact['ValidationErrors'], what: string): ConnectorError | null {
   if (!hasErrors(errors)) return null;
   const message = `${what}: ${(errors ?? []).map((error) => error.Message ?? 'invalid').join('; ')}`;
-  return /not (be )?found|could not find|does not exist/i.test(message) ? new NotFoundError(message) : new InvalidRequestError(message, 400);
+  return /not (be )?found|could not find|does not exist/i.test(message)
+    ? new NotFoundError(message)
+    : new InvalidRequestError(message, 400);
 }
 
 /** A written contact Xero accepted always has its id; one without is a broken answer. */
 function withContactId(contact: XeroContactWrite, name: string): XeroContact {
   const { ContactID } = contact;
-  if (ContactID === null || ContactID === undefined || ContactID === '') throw new InvalidResponseError(`${name}: Xero accepted a contact but returned no ContactID`);
+  if (ContactID === null || ContactID === undefined || ContactID === '')
+    throw new InvalidResponseError(`${name}: Xero accepted a contact but returned no ContactID`);
   return { ...contact, ContactID };
 }
 
@@ -325,7 +400,8 @@ function requireRecord(kind: AccountKind, id: string, record: XeroAccountRecord 
 
 function parseExtra<T>(schema: z.ZodType<T>, extra: unknown, kind: AccountKind): T {
   const parsed = schema.safeParse(extra ?? {});
-  if (!parsed.success) throw new InvalidRequestError(`xero: create options for a ${kind} are invalid: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success)
+    throw new InvalidRequestError(`xero: create options for a ${kind} are invalid: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }
 

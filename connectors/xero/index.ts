@@ -5,5 +5,14 @@ export { RefreshTokenProvider, XERO_TOKEN_URL, type XeroAuthOptions } from './au
 export { XeroRateLimiter, XERO_LIMITS, type RateLimits } from './limiter';
 export { ContactKinds, contactNumberFor, type ContactKindOptions } from './kinds';
 export { createXeroWebhook, xeroSignature, webhookEventId, type XeroWebhookOptions } from './webhook';
-export { SUPPORTED_FIELDS, xeroInfo, contactToAccount, accountToBankAccount, contactBody, bankAccountBody, type XeroRecordInfo, type XeroAccountRecord } from './mappers';
+export {
+  SUPPORTED_FIELDS,
+  xeroInfo,
+  contactToAccount,
+  accountToBankAccount,
+  contactBody,
+  bankAccountBody,
+  type XeroRecordInfo,
+  type XeroAccountRecord,
+} from './mappers';
 export { parseXeroDate } from './schemas';

@@ -42,7 +42,10 @@ export class ContactKinds {
 
   /** The kinds of each contact, by id. */
   async resolve(contacts: readonly XeroContact[]): Promise<Map<string, readonly AccountKind[]>> {
-    const tracked = contacts.length > 0 && this.options.tracked ? await this.options.tracked(contacts.map((contact) => contact.ContactID)) : new Map<string, readonly AccountKind[]>();
+    const tracked =
+      contacts.length > 0 && this.options.tracked
+        ? await this.options.tracked(contacts.map((contact) => contact.ContactID))
+        : new Map<string, readonly AccountKind[]>();
     const result = new Map<string, readonly AccountKind[]>();
     for (const contact of contacts) {
       const kinds = CONTACT_KINDS.filter((kind) => this.isKind(kind, contact, tracked.get(contact.ContactID) ?? []));
@@ -72,7 +75,8 @@ export class ContactKinds {
   }
 
   private isKind(kind: ContactKind, contact: XeroContact, tracked: readonly AccountKind[]): boolean {
-    if (this.options.xeroFlags !== false && (kind === 'customer' ? contact.IsCustomer : contact.IsSupplier) === true) return true;
+    if (this.options.xeroFlags !== false && (kind === 'customer' ? contact.IsCustomer : contact.IsSupplier) === true)
+      return true;
     const prefix = this.prefix(kind);
     if (prefix !== undefined && (contact.ContactNumber ?? '').startsWith(prefix)) return true;
     return tracked.includes(kind) || (this.created.get(contact.ContactID)?.has(kind) ?? false);

@@ -47,7 +47,11 @@ export class XeroRateLimiter {
 
   /** Runs `call` once a slot is free and the minute budget allows it. */
   async run<T>(call: () => Promise<T>): Promise<T> {
-    if (this.dayExhausted) throw new RateLimitedError('xero: the daily call limit of the tenant is used up (X-DayLimit-Remaining: 0)', 10 * MINUTE_MS);
+    if (this.dayExhausted)
+      throw new RateLimitedError(
+        'xero: the daily call limit of the tenant is used up (X-DayLimit-Remaining: 0)',
+        10 * MINUTE_MS,
+      );
     await this.acquireSlot();
     try {
       await this.waitForMinuteBudget();

@@ -1,5 +1,12 @@
 /** The pure mappers, both ways; the written bodies are checked against the Contact and Account schemas. */
-import { accountToBankAccount, bankAccountBody, contactBody, contactToAccount, SUPPORTED_FIELDS, xeroInfo } from './mappers';
+import {
+  accountToBankAccount,
+  bankAccountBody,
+  contactBody,
+  contactToAccount,
+  SUPPORTED_FIELDS,
+  xeroInfo,
+} from './mappers';
 import { parseXeroDate, xeroAccountSchema, xeroContactSchema } from './schemas';
 import { accountingValidator } from './test-helpers/openapi-validator';
 
@@ -28,7 +35,15 @@ describe('contact -> customer or vendor', () => {
     Website: 'https://clampett.example',
     Addresses: [
       { AddressType: 'STREET', AddressLine1: '1 Main St', City: 'Nowhere' },
-      { AddressType: 'POBOX', AddressLine1: 'PO Box 7', AddressLine2: '', City: 'Palo Alto', Region: 'CA', PostalCode: '94020', Country: 'United States' },
+      {
+        AddressType: 'POBOX',
+        AddressLine1: 'PO Box 7',
+        AddressLine2: '',
+        City: 'Palo Alto',
+        Region: 'CA',
+        PostalCode: '94020',
+        Country: 'United States',
+      },
     ],
     Phones: [
       { PhoneType: 'DDI', PhoneNumber: '' },
@@ -70,15 +85,37 @@ describe('contact -> customer or vendor', () => {
   });
 
   it('falls back to AccountNumber for the number and keeps a merge target', () => {
-    const record = contactToAccount('vendor', xeroContactSchema.parse({ ContactID: ID, AccountNumber: 'ACC-1', ContactStatus: 'ARCHIVED', MergedToContactID: '3ec601ad-eddc-4ccb-a8ac-736e88293b1b' }), []);
+    const record = contactToAccount(
+      'vendor',
+      xeroContactSchema.parse({
+        ContactID: ID,
+        AccountNumber: 'ACC-1',
+        ContactStatus: 'ARCHIVED',
+        MergedToContactID: '3ec601ad-eddc-4ccb-a8ac-736e88293b1b',
+      }),
+      [],
+    );
     expect(record.number).toBe('ACC-1');
-    expect(xeroInfo(record)).toEqual({ status: 'ARCHIVED', mergedInto: '3ec601ad-eddc-4ccb-a8ac-736e88293b1b', kinds: [] });
+    expect(xeroInfo(record)).toEqual({
+      status: 'ARCHIVED',
+      mergedInto: '3ec601ad-eddc-4ccb-a8ac-736e88293b1b',
+      kinds: [],
+    });
   });
 });
 
 describe('canonical fields -> Xero', () => {
   it('writes a contact body the document accepts, clearing with empty strings but never the currency', () => {
-    const body = contactBody('customer', { name: 'Adatum', address: 'PO Box 9', city: null, phone: '+44 20 7946 0000', fax: null, email: null, currencyCode: null, vatRegistrationNo: 'GB123' });
+    const body = contactBody('customer', {
+      name: 'Adatum',
+      address: 'PO Box 9',
+      city: null,
+      phone: '+44 20 7946 0000',
+      fax: null,
+      email: null,
+      currencyCode: null,
+      vatRegistrationNo: 'GB123',
+    });
     expect(body).toEqual({
       Name: 'Adatum',
       EmailAddress: '',
@@ -92,7 +129,14 @@ describe('canonical fields -> Xero', () => {
     expect(validator.validateSchema('Contact', body, { strict: true })).toEqual([]);
     // What is written reads back as the same canonical values.
     const back = contactToAccount('customer', xeroContactSchema.parse({ ContactID: ID, ...body }), []);
-    expect(back.fields).toMatchObject({ name: 'Adatum', address: 'PO Box 9', city: null, phone: '+44 20 7946 0000', fax: null, vatRegistrationNo: 'GB123' });
+    expect(back.fields).toMatchObject({
+      name: 'Adatum',
+      address: 'PO Box 9',
+      city: null,
+      phone: '+44 20 7946 0000',
+      fax: null,
+      vatRegistrationNo: 'GB123',
+    });
   });
 
   it('refuses a field Xero cannot write', () => {
@@ -103,7 +147,19 @@ describe('canonical fields -> Xero', () => {
   it('maps bank accounts both ways', () => {
     const body = bankAccountBody({ name: 'Operating', bankAccountNo: '12-3456-7890123-00', currencyCode: 'NZD' });
     expect(validator.validateSchema('Account', { ...body, Code: '090', Type: 'BANK' }, { strict: true })).toEqual([]);
-    const account = xeroAccountSchema.parse({ AccountID: ID, Code: '090', Type: 'BANK', Status: 'ACTIVE', ...body, UpdatedDateUTC: '/Date(1573755038314)/' });
-    expect(accountToBankAccount(account)).toMatchObject({ entity: 'bankAccount', number: '090', fields: { name: 'Operating', bankAccountNo: '12-3456-7890123-00', currencyCode: 'NZD' }, modifiedAt: '2019-11-14T18:10:38.314Z' });
+    const account = xeroAccountSchema.parse({
+      AccountID: ID,
+      Code: '090',
+      Type: 'BANK',
+      Status: 'ACTIVE',
+      ...body,
+      UpdatedDateUTC: '/Date(1573755038314)/',
+    });
+    expect(accountToBankAccount(account)).toMatchObject({
+      entity: 'bankAccount',
+      number: '090',
+      fields: { name: 'Operating', bankAccountNo: '12-3456-7890123-00', currencyCode: 'NZD' },
+      modifiedAt: '2019-11-14T18:10:38.314Z',
+    });
   });
 });

@@ -36,7 +36,11 @@ const CONTACT_PROPERTIES = {
 } as const satisfies Record<string, keyof XeroContact>;
 
 /** Canonical field -> Xero account property, for bank accounts. */
-const BANK_ACCOUNT_PROPERTIES = { name: 'Name', bankAccountNo: 'BankAccountNumber', currencyCode: 'CurrencyCode' } as const satisfies Record<string, keyof XeroAccount>;
+const BANK_ACCOUNT_PROPERTIES = {
+  name: 'Name',
+  bankAccountNo: 'BankAccountNumber',
+  currencyCode: 'CurrencyCode',
+} as const satisfies Record<string, keyof XeroAccount>;
 
 /**
  * The canonical fields each entity reads and writes. `homePage` is left out: Xero's Website is
@@ -70,19 +74,31 @@ export function xeroInfo(record: SyncRecord): XeroRecordInfo | undefined {
 /** A phone as one text: country code, area code and number, as far as present. */
 export function phoneText(phone: XeroPhone | undefined): FieldValue {
   if (phone === undefined) return null;
-  return normalizeValue([phone.PhoneCountryCode, phone.PhoneAreaCode, phone.PhoneNumber].map((part) => normalizeValue(part)).filter((part) => part !== null).join(' '));
+  return normalizeValue(
+    [phone.PhoneCountryCode, phone.PhoneAreaCode, phone.PhoneNumber]
+      .map((part) => normalizeValue(part))
+      .filter((part) => part !== null)
+      .join(' '),
+  );
 }
 
 /** The epoch, for a record Xero sent without UpdatedDateUTC (it always sends one in practice). */
 const EPOCH = new Date(0).toISOString();
 
 /** Maps a Xero contact to a canonical customer or vendor. ARCHIVED and merged contacts stay records. */
-export function contactToAccount(kind: ContactKind, contact: XeroContact, kinds: readonly AccountKind[]): XeroAccountRecord {
+export function contactToAccount(
+  kind: ContactKind,
+  contact: XeroContact,
+  kinds: readonly AccountKind[],
+): XeroAccountRecord {
   const fields: Record<string, FieldValue> = {};
-  for (const [canonical, property] of Object.entries(CONTACT_PROPERTIES)) fields[canonical] = normalizeValue(contact[property]);
+  for (const [canonical, property] of Object.entries(CONTACT_PROPERTIES))
+    fields[canonical] = normalizeValue(contact[property]);
   const address = contact.Addresses?.find((candidate) => candidate.AddressType === ADDRESS_TYPE);
-  for (const [canonical, property] of Object.entries(ADDRESS_FIELDS)) fields[canonical] = normalizeValue(address?.[property]);
-  for (const [canonical, type] of Object.entries(PHONE_FIELDS)) fields[canonical] = phoneText(contact.Phones?.find((phone) => phone.PhoneType === type));
+  for (const [canonical, property] of Object.entries(ADDRESS_FIELDS))
+    fields[canonical] = normalizeValue(address?.[property]);
+  for (const [canonical, type] of Object.entries(PHONE_FIELDS))
+    fields[canonical] = phoneText(contact.Phones?.find((phone) => phone.PhoneType === type));
   return {
     entity: kind,
     id: contact.ContactID,
@@ -91,14 +107,19 @@ export function contactToAccount(kind: ContactKind, contact: XeroContact, kinds:
     modifiedAt: contact.UpdatedDateUTC ?? EPOCH,
     mergedInto: normalizeValue(contact.MergedToContactID),
     archived: normalizeValue(contact.ContactStatus) === 'ARCHIVED',
-    xero: { status: normalizeValue(contact.ContactStatus), mergedInto: normalizeValue(contact.MergedToContactID), kinds },
+    xero: {
+      status: normalizeValue(contact.ContactStatus),
+      mergedInto: normalizeValue(contact.MergedToContactID),
+      kinds,
+    },
   };
 }
 
 /** Maps a Xero account of type BANK to a canonical bank account. */
 export function accountToBankAccount(account: XeroAccount): XeroAccountRecord {
   const fields: Record<string, FieldValue> = {};
-  for (const [canonical, property] of Object.entries(BANK_ACCOUNT_PROPERTIES)) fields[canonical] = normalizeValue(account[property]);
+  for (const [canonical, property] of Object.entries(BANK_ACCOUNT_PROPERTIES))
+    fields[canonical] = normalizeValue(account[property]);
   return {
     entity: 'bankAccount',
     id: account.AccountID,
@@ -130,7 +151,13 @@ export function contactBody(kind: ContactKind, fields: Record<string, FieldValue
     if (canonical === 'currencyCode' && value === '') continue;
     if (canonical in CONTACT_PROPERTIES) body[CONTACT_PROPERTIES[canonical as keyof typeof CONTACT_PROPERTIES]] = value;
     else if (canonical in ADDRESS_FIELDS) address[ADDRESS_FIELDS[canonical as keyof typeof ADDRESS_FIELDS]] = value;
-    else if (canonical in PHONE_FIELDS) phones.push({ PhoneType: PHONE_FIELDS[canonical as keyof typeof PHONE_FIELDS], PhoneNumber: value, PhoneAreaCode: '', PhoneCountryCode: '' });
+    else if (canonical in PHONE_FIELDS)
+      phones.push({
+        PhoneType: PHONE_FIELDS[canonical as keyof typeof PHONE_FIELDS],
+        PhoneNumber: value,
+        PhoneAreaCode: '',
+        PhoneCountryCode: '',
+      });
     else unknownField(kind, canonical);
   }
   if (Object.keys(address).length > 0) body.Addresses = [{ AddressType: ADDRESS_TYPE, ...address }];

@@ -92,7 +92,13 @@ export const xeroContactWritesSchema = z.object({ Contacts: z.array(xeroContactW
 /** The `{ Contacts: [...] }` envelope of every contacts answer. */
 export const xeroContactsSchema = z.object({
   Contacts: z.array(xeroContactSchema),
-  pagination: z.object({ page: z.number().int().optional(), pageSize: z.number().int().optional(), pageCount: z.number().int().optional() }).nullish(),
+  pagination: z
+    .object({
+      page: z.number().int().optional(),
+      pageSize: z.number().int().optional(),
+      pageCount: z.number().int().optional(),
+    })
+    .nullish(),
 });
 
 /** An account (chart of accounts) as Xero sends it. */
@@ -119,8 +125,6 @@ export const xeroErrorSchema = z.object({
   Message: z.string().nullish(),
   Elements: z.array(z.object({ ValidationErrors: validationErrorsSchema })).nullish(),
 });
-
-
 
 /** One webhook event. https://developer.xero.com/documentation/guides/webhooks/overview */
 export const webhookEventSchema = z.object({

@@ -38,7 +38,10 @@ export function signaturesEqual(given: string, expected: string): boolean {
 
 /** A notice's event id: the same for Xero's redeliveries of one event, distinct per kind. */
 export function webhookEventId(event: WebhookEvent, kind: AccountKind): string {
-  const digest = createHash('sha256').update([event.tenantId, event.eventCategory, event.resourceId, event.eventType, event.eventDateUtc].join('\n')).digest('hex').slice(0, 32);
+  const digest = createHash('sha256')
+    .update([event.tenantId, event.eventCategory, event.resourceId, event.eventType, event.eventDateUtc].join('\n'))
+    .digest('hex')
+    .slice(0, 32);
   return `${digest}-${kind}`;
 }
 
@@ -71,7 +74,9 @@ export function createXeroWebhook(options: XeroWebhookOptions): WebhookAdapter {
       const pollEntities = new Set<Entity>();
       for (const event of parsed.data.events) {
         if (event.eventCategory !== 'CONTACT' || event.tenantId.toLowerCase() !== tenantId) continue;
-        const known = options.knownKinds?.(event.resourceId)?.filter((kind) => (CONTACT_KINDS as readonly AccountKind[]).includes(kind));
+        const known = options
+          .knownKinds?.(event.resourceId)
+          ?.filter((kind) => (CONTACT_KINDS as readonly AccountKind[]).includes(kind));
         if (known === undefined || known.length === 0) {
           // Which kind a new contact is only a read can tell: both kinds' pollers look (one
           // If-Modified-Since call each) and report it under the kinds it has.
@@ -80,12 +85,19 @@ export function createXeroWebhook(options: XeroWebhookOptions): WebhookAdapter {
         }
         const occurredAt = parseXeroDate(event.eventDateUtc);
         for (const kind of known) {
-          notices.push({ entity: kind, id: event.resourceId, eventId: webhookEventId(event, kind), ...(occurredAt === null ? {} : { occurredAt }) });
+          notices.push({
+            entity: kind,
+            id: event.resourceId,
+            eventId: webhookEventId(event, kind),
+            ...(occurredAt === null ? {} : { occurredAt }),
+          });
         }
       }
       // Xero counts anything but 200 as a failed delivery and turns webhooks off after repeated failures.
       const ack = { status: 200, emptyBody: true } as const;
-      return pollEntities.size === 0 ? { kind: 'notices', notices, ack } : { kind: 'notices', notices, pollEntities: [...pollEntities], ack };
+      return pollEntities.size === 0
+        ? { kind: 'notices', notices, ack }
+        : { kind: 'notices', notices, pollEntities: [...pollEntities], ack };
     },
   };
 }

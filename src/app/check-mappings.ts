@@ -13,17 +13,23 @@ export function unsupportedMappings(config: TandemConfig, crm: Connector, accoun
   for (const kind of ACCOUNT_KINDS) {
     if (config.relationCodes[kind] === null) continue;
     if (!accounting.entities.includes(kind)) {
-      problems.push(`relationCodes.${kind}: the ${config.connectors.accounting.kind} connector has no ${kind} records; set the code to null`);
+      problems.push(
+        `relationCodes.${kind}: the ${config.connectors.accounting.kind} connector has no ${kind} records; set the code to null`,
+      );
       continue;
     }
     const accountFields = new Set(accounting.fields[kind] ?? []);
     mappingsFor(config, kind).forEach((mapping, index) => {
-      const where = config.mappings[kind] ? `mappings.${kind}[${index}]` : `mappings.${kind} (default, every common field)`;
+      const where = config.mappings[kind]
+        ? `mappings.${kind}[${index}]`
+        : `mappings.${kind} (default, every common field)`;
       if (!contactFields.has(mapping.contact)) {
         problems.push(`${where}.contact: ${config.connectors.crm.kind} has no contact field '${mapping.contact}'`);
       }
       if (!accountFields.has(mapping.account)) {
-        problems.push(`${where}.account: ${config.connectors.accounting.kind} ${kind} records have no field '${mapping.account}' (it has: ${[...accountFields].join(', ')})`);
+        problems.push(
+          `${where}.account: ${config.connectors.accounting.kind} ${kind} records have no field '${mapping.account}' (it has: ${[...accountFields].join(', ')})`,
+        );
       }
     });
   }

@@ -62,7 +62,9 @@ export function buildConnector(slot: ConnectorSlot, config: ConnectorConfig, opt
           clientSecret: config.credentials.clientSecret,
           scope: config.credentials.scope,
         },
-        webhook: config.credentials.webhookClientState ? { clientState: config.credentials.webhookClientState } : undefined,
+        webhook: config.credentials.webhookClientState
+          ? { clientState: config.credentials.webhookClientState }
+          : undefined,
         observe: options.observe,
         retry: options.retry,
       });
@@ -102,7 +104,9 @@ export function buildConnector(slot: ConnectorSlot, config: ConnectorConfig, opt
   }
   const expected = slot === 'crm' ? 'crm' : 'accounting';
   if (connector.system !== expected) {
-    throw new ConnectorSlotError(`connectors.${slot}: a ${config.kind} connector serves the ${connector.system} side, not the ${expected} side`);
+    throw new ConnectorSlotError(
+      `connectors.${slot}: a ${config.kind} connector serves the ${connector.system} side, not the ${expected} side`,
+    );
   }
   return connector;
 }

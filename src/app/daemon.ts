@@ -36,7 +36,13 @@ import type { ResponseObserver } from '../../connectors/http';
 import { unsupportedMappings } from './check-mappings';
 import type { Engine } from './ports';
 import { createRelationService, type RelationService } from './relations';
-import { applyStoredConfig, consoleQueues, createConsoleService, startConfigSync, type FullConsoleService } from './console';
+import {
+  applyStoredConfig,
+  consoleQueues,
+  createConsoleService,
+  startConfigSync,
+  type FullConsoleService,
+} from './console';
 import { closable, type ClosableServer } from '../http/shutdown';
 import { settlesWithin } from '../util/net';
 
@@ -106,7 +112,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const role = options.role ?? 'all';
   const startedAt = new Date();
   // A token that is too short stops the start here, before anything listens.
-  const adminTokens = options.adminTokens === undefined ? adminTokensFromEnv(options.env ?? process.env) : options.adminTokens;
+  const adminTokens =
+    options.adminTokens === undefined ? adminTokensFromEnv(options.env ?? process.env) : options.adminTokens;
   await probeRedis(options.redisUrl);
   const env = options.env ?? process.env;
 
@@ -160,7 +167,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // in every role, from the start and whenever one is saved.
   await applyStoredConfig(engine);
   const configSync = await startConfigSync(engine, options.redisUrl);
-  const consoleService = createConsoleService({ engine, relations: service, queues: consoleQueues(queues), redis: lockRedis, fileConfig: config });
+  const consoleService = createConsoleService({
+    engine,
+    relations: service,
+    queues: consoleQueues(queues),
+    redis: lockRedis,
+    fileConfig: config,
+  });
 
   const intakeWorkers: Worker[] = [];
   const writeWorkers: Worker[] = [];
@@ -180,13 +193,17 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     intakeWorkers.push(startIntakeWorker(engine, workerConnection(), lockRedis));
     for (const slot of ['crm', 'accounting'] as const) {
       const signals = { rateLimited: (waitMs: number) => metrics.rateLimitWait(slot, waitMs) };
-      writeWorkers.push(startWriteWorker(engine, slot, connectors[slot], config.connectors[slot], workerConnection(), signals));
+      writeWorkers.push(
+        startWriteWorker(engine, slot, connectors[slot], config.connectors[slot], workerConnection(), signals),
+      );
     }
   }
 
   const schedules = new Map<ConnectorSlot, PollSchedule>();
   const entitiesOf = (slot: ConnectorSlot): Entity[] =>
-    connectors[slot].entities.filter((entity) => entity === 'contact' || config.relationCodes[entity as AccountKind] !== null);
+    connectors[slot].entities.filter(
+      (entity) => entity === 'contact' || config.relationCodes[entity as AccountKind] !== null,
+    );
   for (const slot of ['crm', 'accounting'] as const) {
     const connector = connectors[slot];
     if (!connector.listChanged) continue;
@@ -223,10 +240,17 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     },
     ...(['crm', 'accounting'] as const).map((slot) => {
       const connector = connectors[slot];
-      return { name: slot, check: connector.checkHealth ? () => (connector.checkHealth as () => Promise<void>)() : undefined };
+      return {
+        name: slot,
+        check: connector.checkHealth ? () => (connector.checkHealth as () => Promise<void>)() : undefined,
+      };
     }),
   ]);
-  const health: HealthDeps = { readiness, metrics, metricsToken: options.metricsToken ?? nonEmpty(env.TANDEM_METRICS_TOKEN) };
+  const health: HealthDeps = {
+    readiness,
+    metrics,
+    metricsToken: options.metricsToken ?? nonEmpty(env.TANDEM_METRICS_TOKEN),
+  };
   // --- end probes
 
   let server: ClosableServer | undefined;
@@ -234,7 +258,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const timers: NodeJS.Timeout[] = [];
   if (role === 'all' || role === 'api') {
     const app = Fastify({
-      loggerInstance: logger.child({ component: 'http' }, { level: logger.levelVal > 40 ? logger.level : 'warn' }) as Logger,
+      loggerInstance: logger.child(
+        { component: 'http' },
+        { level: logger.levelVal > 40 ? logger.level : 'warn' },
+      ) as Logger,
       // --- request ids: one per request, unique across processes, carried into the jobs it enqueues.
       genReqId: requestIdOf,
       logController: new LogController({ requestIdLogLabel: 'requestId' }),
@@ -248,7 +275,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await registerHealthRoutes(app, health);
     await registerWebhookRoutes(app, {
       connectors: Object.fromEntries(
-        (['crm', 'accounting'] as const).filter((slot) => config.connectors[slot].webhooks).map((slot) => [slot, connectors[slot]]),
+        (['crm', 'accounting'] as const)
+          .filter((slot) => config.connectors[slot].webhooks)
+          .map((slot) => [slot, connectors[slot]]),
       ),
       store,
       logger,
@@ -262,17 +291,33 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await registerAdminApi(app, { service, status, tokens: adminTokens, version: process.env.npm_package_version });
       // --- console: /api/console, the pages under /ui and the queue board, with the admin API's tokens
       const boardQueues = [queues.intake, queues.writes.crm, queues.writes.accounting];
-      await registerConsole(app, { tokens: adminTokens, console: consoleService, relations: service, status, queues: boardQueues });
+      await registerConsole(app, {
+        tokens: adminTokens,
+        console: consoleService,
+        relations: service,
+        status,
+        queues: boardQueues,
+      });
       // --- end console
     } else {
-      logger.info('admin API not mounted: set TANDEM_ADMIN_TOKENS (and optionally TANDEM_VIEWER_TOKENS) to tokens of 16 characters or more to enable it');
+      logger.info(
+        'admin API not mounted: set TANDEM_ADMIN_TOKENS (and optionally TANDEM_VIEWER_TOKENS) to tokens of 16 characters or more to enable it',
+      );
     }
     url = await app.listen({ host: config.server.host, port: config.server.port });
     for (const slot of ['crm', 'accounting'] as const) {
       const connector = connectors[slot];
       if (connector.ensureSubscriptions && config.connectors[slot].webhooks) {
-        const recordRenewAt = (renewAt: string) => recordSubscriptionRenewAt(lockRedis, config.queue.prefix, slot, renewAt);
-        timers.push(...(await keepSubscriptions(connector, new URL(webhookPath(slot), publicUrl).toString(), logger, recordRenewAt)));
+        const recordRenewAt = (renewAt: string) =>
+          recordSubscriptionRenewAt(lockRedis, config.queue.prefix, slot, renewAt);
+        timers.push(
+          ...(await keepSubscriptions(
+            connector,
+            new URL(webhookPath(slot), publicUrl).toString(),
+            logger,
+            recordRenewAt,
+          )),
+        );
       }
     }
   }
@@ -319,7 +364,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         metricsServer?.close(left(), logger),
         ...[...schedules.entries()].map(async ([slot, schedule]) => {
           // A poll cut short saves no cursor: the next start polls the same changes again.
-          if (!(await settlesWithin(schedule.stop(), left()))) logger.warn({ connector: slot }, 'poll still running after the grace period: left unfinished');
+          if (!(await settlesWithin(schedule.stop(), left())))
+            logger.warn({ connector: slot }, 'poll still running after the grace period: left unfinished');
         }),
         closeWithin(intakeWorkers, left(), logger),
       ]);
@@ -353,7 +399,9 @@ async function daemonStatus(parts: {
     [writeQueueName('crm'), queues.writes.crm],
     [writeQueueName('accounting'), queues.writes.accounting],
   ] as const;
-  const counts = await Promise.all(named.map(([, queue]) => queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed')));
+  const counts = await Promise.all(
+    named.map(([, queue]) => queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed')),
+  );
   const kinds = ['customer', 'vendor', 'bankAccount'] as const;
   // The store has no count query; listing ids per kind is fine at the sizes tandem serves.
   const relationCounts = await Promise.all(kinds.map(async (kind) => (await store.listRelations({ kind })).length));
@@ -370,16 +418,33 @@ async function daemonStatus(parts: {
     queues: Object.fromEntries(
       named.map(([name], index) => {
         const count = counts[index] ?? {};
-        return [name, { waiting: count.waiting ?? 0, active: count.active ?? 0, delayed: count.delayed ?? 0, failed: count.failed ?? 0, completed: count.completed ?? 0 }];
+        return [
+          name,
+          {
+            waiting: count.waiting ?? 0,
+            active: count.active ?? 0,
+            delayed: count.delayed ?? 0,
+            failed: count.failed ?? 0,
+            completed: count.completed ?? 0,
+          },
+        ];
       }),
     ),
-    relations: { customer: relationCounts[0] ?? 0, vendor: relationCounts[1] ?? 0, bankAccount: relationCounts[2] ?? 0 },
+    relations: {
+      customer: relationCounts[0] ?? 0,
+      vendor: relationCounts[1] ?? 0,
+      bankAccount: relationCounts[2] ?? 0,
+    },
     relationCodes: { ...config.relationCodes },
   };
 }
 
 /** Builds the connectors; a setting a connector refuses (a company id that is not a GUID) is a ConfigError naming its section. */
-function buildConfiguredConnectors(config: TandemConfig, configFile: string | undefined, options: BuildOptions): Record<ConnectorSlot, Connector> {
+function buildConfiguredConnectors(
+  config: TandemConfig,
+  configFile: string | undefined,
+  options: BuildOptions,
+): Record<ConnectorSlot, Connector> {
   const problems: string[] = [];
   const built: Partial<Record<ConnectorSlot, Connector>> = {};
   for (const slot of ['crm', 'accounting'] as const) {
@@ -414,10 +479,14 @@ async function keepSubscriptions(
   const timers: NodeJS.Timeout[] = [];
   const renew = async () => {
     try {
-      const { renewAt } = await (connector.ensureSubscriptions as NonNullable<Connector['ensureSubscriptions']>)(notificationUrl);
+      const { renewAt } = await (connector.ensureSubscriptions as NonNullable<Connector['ensureSubscriptions']>)(
+        notificationUrl,
+      );
       logger.info({ connector: connector.name, renewAt }, 'webhook subscriptions in place');
       if (renewAt) {
-        await recordRenewAt(renewAt).catch((error: unknown) => logger.warn({ err: error }, 'could not record the subscription renewal time'));
+        await recordRenewAt(renewAt).catch((error: unknown) =>
+          logger.warn({ err: error }, 'could not record the subscription renewal time'),
+        );
         const delay = Math.min(Math.max(Date.parse(renewAt) - Date.now(), 60_000), 2 ** 31 - 1);
         const timer = setTimeout(() => void renew(), delay);
         timer.unref();
@@ -425,7 +494,10 @@ async function keepSubscriptions(
       }
     } catch (error) {
       // Polling still sees every change; retry the subscription in a few minutes.
-      logger.warn({ connector: connector.name, err: error }, 'could not set up webhook subscriptions; relying on polling');
+      logger.warn(
+        { connector: connector.name, err: error },
+        'could not set up webhook subscriptions; relying on polling',
+      );
       const timer = setTimeout(() => void renew(), 5 * 60_000);
       timer.unref();
       timers.push(timer);
@@ -445,7 +517,10 @@ async function jobCountsOf(queues: SyncQueues) {
     [writeQueueName('accounting'), queues.writes.accounting],
   ] as const;
   return Promise.all(
-    named.map(async ([queue, jobs]) => ({ queue, counts: await jobs.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed') })),
+    named.map(async ([queue, jobs]) => ({
+      queue,
+      counts: await jobs.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'),
+    })),
   );
 }
 
@@ -482,7 +557,8 @@ function nonEmpty(value: string | undefined): string | undefined {
 function portOf(value: string | undefined): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('TANDEM_METRICS_PORT', [`'${value}' is not a port number`]);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError('TANDEM_METRICS_PORT', [`'${value}' is not a port number`]);
   return port;
 }
 
@@ -503,7 +579,8 @@ async function withContactLock<T>(redis: Redis, prefix: string, contactId: strin
         await lock.release();
       }
     }
-    if (Date.now() > deadline) throw new ConflictProblem('IN_PROGRESS', `contact ${contactId} is being synchronized; try again in a moment`);
+    if (Date.now() > deadline)
+      throw new ConflictProblem('IN_PROGRESS', `contact ${contactId} is being synchronized; try again in a moment`);
     await new Promise((resolve) => setTimeout(resolve, 50 + Math.floor(Math.random() * 100)));
   }
 }
@@ -545,8 +622,10 @@ async function closeWithin(workers: Worker[], graceMs: number, logger: Logger): 
   // could not be turned into a forced one later (BullMQ keeps the first close).
   const inTime = await settlesWithin(Promise.all(workers.map((worker) => worker.pause())), graceMs);
   if (!inTime) {
-    logger.warn({ graceMs, workers: workers.map((worker) => worker.name) }, 'jobs still running after the grace period: closing their workers; the jobs run again as stalled');
+    logger.warn(
+      { graceMs, workers: workers.map((worker) => worker.name) },
+      'jobs still running after the grace period: closing their workers; the jobs run again as stalled',
+    );
   }
   await Promise.all(workers.map((worker) => worker.close(!inTime)));
 }
-

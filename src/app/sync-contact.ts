@@ -64,18 +64,29 @@ export async function syncContact(engine: Engine, contactId: string, planId: str
 
 async function syncOnce(engine: Engine, contactId: string, planId: string): Promise<SyncOutcome> {
   const { store, config } = engine;
-  const relations = (await store.findRelationsByContact(contactId)).filter((relation) => config.relationCodes[relation.accountKind] !== null);
+  const relations = (await store.findRelationsByContact(contactId)).filter(
+    (relation) => config.relationCodes[relation.accountKind] !== null,
+  );
   if (relations.length === 0) return { status: 'noRelations' };
 
   const contactRecord = await engine.crm.get('contact', contactId);
-  if (contactRecord === null) return { status: 'contactDeleted', relationsRemoved: await removeContactRelations(engine, contactId) };
+  if (contactRecord === null)
+    return { status: 'contactDeleted', relationsRemoved: await removeContactRelations(engine, contactId) };
   if (!isContact(contactRecord)) throw new Error(`CRM returned a ${contactRecord.entity} for contact ${contactId}`);
 
   const accounts = await readAccounts(engine, relations);
-  const merged = relations.filter((relation) => accounts.get(`${relation.accountKind}-${relation.accountId}`)?.mergedInto);
+  const merged = relations.filter(
+    (relation) => accounts.get(`${relation.accountKind}-${relation.accountId}`)?.mergedInto,
+  );
   if (merged.length > 0) {
-    if ((planId.match(/-m/g) ?? []).length >= 5) throw new Error(`contact ${contactId}: accounts merged into each other in a loop`);
-    for (const relation of merged) await moveMergedRelation(engine, relation, accounts.get(`${relation.accountKind}-${relation.accountId}`)?.mergedInto as string);
+    if ((planId.match(/-m/g) ?? []).length >= 5)
+      throw new Error(`contact ${contactId}: accounts merged into each other in a loop`);
+    for (const relation of merged)
+      await moveMergedRelation(
+        engine,
+        relation,
+        accounts.get(`${relation.accountKind}-${relation.accountId}`)?.mergedInto as string,
+      );
     // Plan again with the relations as they now stand.
     return syncOnce(engine, contactId, `${planId}-m`);
   }
@@ -92,7 +103,11 @@ async function syncOnce(engine: Engine, contactId: string, planId: string): Prom
       relation,
       account,
       // An archived account stays linked, but nothing is written to it: its changes may still reach the contact.
-      mappings: account.archived ? mappings.filter((mapping) => mapping.direction !== 'toAccounting').map((mapping) => ({ ...mapping, direction: 'toCrm' as const })) : mappings,
+      mappings: account.archived
+        ? mappings
+            .filter((mapping) => mapping.direction !== 'toAccounting')
+            .map((mapping) => ({ ...mapping, direction: 'toCrm' as const }))
+        : mappings,
       shadow: toShadowMap(shadows.get(relation.id) ?? []),
     });
   }
@@ -101,10 +116,13 @@ async function syncOnce(engine: Engine, contactId: string, planId: string): Prom
   const plan = planSync({ contact: contactRecord, linked, tieBreak: config.conflicts.tieBreak });
   if (plan.nothingChanged) engine.observer?.echoSuppressed?.('any');
 
-  const outcomes = plan.writes.length > 0 ? await engine.writes.dispatch(plan.writes, { planId }) : new Map<string, WriteOutcome>();
+  const outcomes =
+    plan.writes.length > 0 ? await engine.writes.dispatch(plan.writes, { planId }) : new Map<string, WriteOutcome>();
   await recordOutcome(engine, contactRecord, linked, plan, outcomes);
 
-  const failures = [...outcomes.entries()].flatMap(([target, outcome]) => (outcome.ok ? [] : [{ target, error: outcome.error, code: outcome.code }]));
+  const failures = [...outcomes.entries()].flatMap(([target, outcome]) =>
+    outcome.ok ? [] : [{ target, error: outcome.error, code: outcome.code }],
+  );
   if (failures.length > 0) throw new WritesFailedError(failures);
   if (plan.writes.length === 0 && plan.conflicts.length === 0) return { status: 'unchanged' };
   return { status: 'synced', writes: plan.writes.length, conflicts: plan.conflicts.length };
@@ -112,7 +130,8 @@ async function syncOnce(engine: Engine, contactId: string, planId: string): Prom
 
 async function readAccounts(engine: Engine, relations: BusinessRelation[]): Promise<Map<string, Account>> {
   const byKind = new Map<AccountKind, string[]>();
-  for (const relation of relations) byKind.set(relation.accountKind, [...(byKind.get(relation.accountKind) ?? []), relation.accountId]);
+  for (const relation of relations)
+    byKind.set(relation.accountKind, [...(byKind.get(relation.accountKind) ?? []), relation.accountId]);
   const found = new Map<string, Account>();
   for (const [kind, ids] of byKind) {
     const records =
@@ -125,7 +144,12 @@ async function readAccounts(engine: Engine, relations: BusinessRelation[]): Prom
 }
 
 function toShadowMap(entries: ShadowEntry[]): Map<string, ShadowValue> {
-  return new Map(entries.map((entry) => [`${entry.side}.${entry.field}`, { value: entry.value, sourceModifiedAt: entry.sourceModifiedAt }]));
+  return new Map(
+    entries.map((entry) => [
+      `${entry.side}.${entry.field}`,
+      { value: entry.value, sourceModifiedAt: entry.sourceModifiedAt },
+    ]),
+  );
 }
 
 async function recordOutcome(
@@ -142,7 +166,8 @@ async function recordOutcome(
     return writeKey({ system: 'accounting', entity: relation.accountKind, id: relation.accountId });
   };
   const readModifiedAt = new Map<string, string>([[contactKey, contact.modifiedAt]]);
-  for (const entry of linked) if (entry.account) readModifiedAt.set(accountKeyOf(entry.relation.id), entry.account.modifiedAt);
+  for (const entry of linked)
+    if (entry.account) readModifiedAt.set(accountKeyOf(entry.relation.id), entry.account.modifiedAt);
 
   const { shadow, committed } = confirmShadow(plan, outcomes, readModifiedAt, contactKey, accountKeyOf);
   const now = new Date().toISOString();
@@ -160,7 +185,9 @@ async function recordOutcome(
   for (const conflict of plan.conflicts) {
     if (!conflict.relationIds.some((id) => committed.has(id))) continue;
     engine.observer?.conflict?.(conflict.contactField);
-    const winnerRelation = conflict.winner.relationId ? relationById.get(conflict.winner.relationId)?.relation : undefined;
+    const winnerRelation = conflict.winner.relationId
+      ? relationById.get(conflict.winner.relationId)?.relation
+      : undefined;
     audit.push({
       kind: 'conflict',
       relationId: winnerRelation?.id ?? conflict.relationIds[0] ?? null,
@@ -195,12 +222,23 @@ async function removeContactRelations(engine: Engine, contactId: string): Promis
         accountKind: relation.accountKind,
         accountId: relation.accountId,
         sourceSystem: 'crm',
-        details: { deleted: 'contact', kept: `${relation.accountKind} ${relation.accountId}`, relationCode: relation.relationCode },
+        details: {
+          deleted: 'contact',
+          kept: `${relation.accountKind} ${relation.accountId}`,
+          relationCode: relation.relationCode,
+        },
       },
     ]);
-    await recordRemoval(engine, relation, `the contact was deleted in the CRM; ${relation.accountKind} ${relation.accountId} stays`);
+    await recordRemoval(
+      engine,
+      relation,
+      `the contact was deleted in the CRM; ${relation.accountKind} ${relation.accountId} stays`,
+    );
   }
-  engine.logger.info({ contactId, relations: relations.length }, 'contact deleted in the CRM: its relations were removed, the accounts remain');
+  engine.logger.info(
+    { contactId, relations: relations.length },
+    'contact deleted in the CRM: its relations were removed, the accounts remain',
+  );
   return relations.length;
 }
 
@@ -216,13 +254,23 @@ export async function removeAccountRelation(engine: Engine, relation: BusinessRe
       accountKind: relation.accountKind,
       accountId: relation.accountId,
       sourceSystem: 'accounting',
-      details: { deleted: relation.accountKind, kept: `contact ${relation.contactId}`, relationCode: relation.relationCode },
+      details: {
+        deleted: relation.accountKind,
+        kept: `contact ${relation.contactId}`,
+        relationCode: relation.relationCode,
+      },
     },
   ]);
-  await recordRemoval(engine, relation, `${relation.accountKind} ${relation.accountId} was deleted in the accounting system; the contact stays`);
-  engine.logger.info({ relationId: relation.id, accountKind: relation.accountKind, accountId: relation.accountId }, 'account deleted: its relation was removed, the contact remains');
+  await recordRemoval(
+    engine,
+    relation,
+    `${relation.accountKind} ${relation.accountId} was deleted in the accounting system; the contact stays`,
+  );
+  engine.logger.info(
+    { relationId: relation.id, accountKind: relation.accountKind, accountId: relation.accountId },
+    'account deleted: its relation was removed, the contact remains',
+  );
 }
-
 
 /** Both deletions end a relation; the contact's interaction log says so. */
 async function recordRemoval(engine: Engine, relation: BusinessRelation, description: string): Promise<void> {
@@ -242,21 +290,53 @@ async function recordRemoval(engine: Engine, relation: BusinessRelation, descrip
  * The accounting system merged the linked account into another (a merge is not a deletion): the
  * relation moves to the surviving account, or, when that one is already linked, is removed.
  */
-export async function moveMergedRelation(engine: Engine, relation: BusinessRelation, survivorId: string): Promise<void> {
+export async function moveMergedRelation(
+  engine: Engine,
+  relation: BusinessRelation,
+  survivorId: string,
+): Promise<void> {
   const { store } = engine;
   const survivorRelation = await store.findRelationByAccount(relation.accountKind, survivorId);
   await store.deleteRelation(relation.id);
-  const base = { contactId: relation.contactId, accountKind: relation.accountKind, sourceSystem: 'accounting' as const };
+  const base = {
+    contactId: relation.contactId,
+    accountKind: relation.accountKind,
+    sourceSystem: 'accounting' as const,
+  };
   if (survivorRelation) {
     await store.appendAudit([
-      { ...base, kind: 'unlink', relationId: relation.id, accountId: relation.accountId, details: { reason: 'merged', into: survivorId, survivorLinkedTo: survivorRelation.contactId } },
+      {
+        ...base,
+        kind: 'unlink',
+        relationId: relation.id,
+        accountId: relation.accountId,
+        details: { reason: 'merged', into: survivorId, survivorLinkedTo: survivorRelation.contactId },
+      },
     ]);
-    engine.logger.info({ relationId: relation.id, survivorId }, 'account merged into an account already linked: relation removed');
+    engine.logger.info(
+      { relationId: relation.id, survivorId },
+      'account merged into an account already linked: relation removed',
+    );
     return;
   }
-  const moved = await store.createRelation({ contactId: relation.contactId, accountKind: relation.accountKind, accountId: survivorId, relationCode: relation.relationCode, origin: relation.origin });
+  const moved = await store.createRelation({
+    contactId: relation.contactId,
+    accountKind: relation.accountKind,
+    accountId: survivorId,
+    relationCode: relation.relationCode,
+    origin: relation.origin,
+  });
   await store.appendAudit([
-    { ...base, kind: 'link', relationId: moved.id, accountId: survivorId, details: { reason: 'merged', movedFrom: relation.accountId, previousRelationId: relation.id } },
+    {
+      ...base,
+      kind: 'link',
+      relationId: moved.id,
+      accountId: survivorId,
+      details: { reason: 'merged', movedFrom: relation.accountId, previousRelationId: relation.id },
+    },
   ]);
-  engine.logger.info({ from: relation.accountId, to: survivorId, contactId: relation.contactId }, 'account merged: relation moved to the surviving account');
+  engine.logger.info(
+    { from: relation.accountId, to: survivorId, contactId: relation.contactId },
+    'account merged: relation moved to the surviving account',
+  );
 }

@@ -26,7 +26,9 @@ export class DaemonUnreachableError extends Error {
     readonly url: string,
     reason: string,
   ) {
-    super(`cannot reach the tandem daemon at ${url} (${reason}); is it running? Set --url or TANDEM_URL to where it listens`);
+    super(
+      `cannot reach the tandem daemon at ${url} (${reason}); is it running? Set --url or TANDEM_URL to where it listens`,
+    );
     this.name = 'DaemonUnreachableError';
   }
 }
@@ -43,7 +45,11 @@ export class AdminClient {
   ) {}
 
   /** Sends a request; resolves with the status and parsed body of a 2xx answer, throws ApiError otherwise. */
-  async request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, options: { query?: Query; body?: unknown; headers?: Record<string, string> } = {}): Promise<{ status: number; body: T }> {
+  async request<T>(
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    options: { query?: Query; body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<{ status: number; body: T }> {
     const url = new URL(path, this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
     for (const [key, value] of Object.entries(options.query ?? {})) {
       if (value === undefined) continue;
@@ -54,7 +60,11 @@ export class AdminClient {
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
     try {
-      response = await this.fetchImpl(url, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+      response = await this.fetchImpl(url, {
+        method,
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      });
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       throw new DaemonUnreachableError(this.baseUrl, cause?.code ?? cause?.message ?? (error as Error).message);
@@ -67,7 +77,12 @@ export class AdminClient {
       body = undefined;
     }
     if (!response.ok) {
-      const problem = isProblem(body) ? body : { error: `HTTP_${response.status}`, message: `the daemon answered ${response.status} ${response.statusText}` };
+      const problem = isProblem(body)
+        ? body
+        : {
+            error: `HTTP_${response.status}`,
+            message: `the daemon answered ${response.status} ${response.statusText}`,
+          };
       throw new ApiError(response.status, problem);
     }
     return { status: response.status, body: body as T };

@@ -75,7 +75,8 @@ function single(values: string[], name: string): string | undefined {
 
 function positiveInteger(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--${name} must be a positive whole number, not '${value}'`);
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new UsageError(`--${name} must be a positive whole number, not '${value}'`);
   return Number(value);
 }
 
@@ -86,19 +87,41 @@ const print = (context: CommandContext, json: unknown, text: () => string) => {
 const relationRows = (relations: BusinessRelation[]) =>
   table(
     ['RELATION', 'CONTACT', 'KIND', 'ACCOUNT', 'CODE', 'ORIGIN', 'CREATED'],
-    relations.map((relation) => [relation.id, relation.contactId, relation.accountKind, relation.accountId, relation.relationCode, relation.origin, relation.createdAt]),
+    relations.map((relation) => [
+      relation.id,
+      relation.contactId,
+      relation.accountKind,
+      relation.accountId,
+      relation.relationCode,
+      relation.origin,
+      relation.createdAt,
+    ]),
   );
 
 const changeRows = (changes: LinkResult['changes']) =>
-  changes.length === 0 ? 'no fields differed\n' : table(['SIDE', 'FIELD', 'FROM', 'TO'], changes.map((change) => [change.side, change.field, change.from, change.to]));
+  changes.length === 0
+    ? 'no fields differed\n'
+    : table(
+        ['SIDE', 'FIELD', 'FROM', 'TO'],
+        changes.map((change) => [change.side, change.field, change.from, change.to]),
+      );
 
 const pairRows = (pairs: MatchPair[]) =>
   table(
     ['CONTACT', 'CONTACT NAME', 'KIND', 'ACCOUNT', 'ACCOUNT NAME', 'SCORE', 'RULE'],
-    pairs.map((pair) => [pair.contactId, pair.contactName, pair.accountKind, pair.accountId, pair.accountName, pair.score, pair.rule]),
+    pairs.map((pair) => [
+      pair.contactId,
+      pair.contactName,
+      pair.accountKind,
+      pair.accountId,
+      pair.accountName,
+      pair.score,
+      pair.rule,
+    ]),
   );
 
-const idempotencyHeaders = (options: CommandOptions): Record<string, string> => (options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {});
+const idempotencyHeaders = (options: CommandOptions): Record<string, string> =>
+  options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {};
 
 /** The remote commands by name. */
 export const REMOTE_COMMANDS: Record<string, RemoteCommand> = {
@@ -108,7 +131,11 @@ export const REMOTE_COMMANDS: Record<string, RemoteCommand> = {
     options: ['kind', 'contact', 'limit'],
     async run(context) {
       const kind = single(context.options.kind, 'kind');
-      const query = { kind: kind === undefined ? undefined : accountKind(kind, '--kind'), contactId: context.options.contact, limit: positiveInteger(context.options.limit, 'limit') };
+      const query = {
+        kind: kind === undefined ? undefined : accountKind(kind, '--kind'),
+        contactId: context.options.contact,
+        limit: positiveInteger(context.options.limit, 'limit'),
+      };
       const { body } = await context.client.request<BusinessRelation[]>('GET', 'api/relations', { query });
       print(context, body, () => (body.length === 0 ? 'no relations\n' : relationRows(body)));
       return EXIT.ok;
@@ -120,7 +147,10 @@ export const REMOTE_COMMANDS: Record<string, RemoteCommand> = {
     options: [],
     async run(context) {
       const id = context.args[0] as string;
-      const { body } = await context.client.request<RelationStatus>('GET', `api/relations/${encodeURIComponent(id)}/status`);
+      const { body } = await context.client.request<RelationStatus>(
+        'GET',
+        `api/relations/${encodeURIComponent(id)}/status`,
+      );
       print(context, body, () => relationStatusText(body));
       return EXIT.ok;
     },
@@ -132,11 +162,17 @@ export const REMOTE_COMMANDS: Record<string, RemoteCommand> = {
     async run(context) {
       const [contactId, kind, accountId] = context.args as [string, string, string];
       const winner = context.options.winner;
-      if (winner !== undefined && winner !== 'contact' && winner !== 'account') throw new UsageError(`--winner must be contact or account, not '${winner}'`);
+      if (winner !== undefined && winner !== 'contact' && winner !== 'account')
+        throw new UsageError(`--winner must be contact or account, not '${winner}'`);
       const { body } = await context.client.request<LinkResult>('POST', 'api/relations', {
         body: { contactId, accountKind: accountKind(kind), accountId, ...(winner ? { winner } : {}) },
       });
-      print(context, body, () => `linked contact ${contactId} with ${kind} ${accountId}: relation ${body.relation.id} (${body.relation.relationCode})\n${changeRows(body.changes)}`);
+      print(
+        context,
+        body,
+        () =>
+          `linked contact ${contactId} with ${kind} ${accountId}: relation ${body.relation.id} (${body.relation.relationCode})\n${changeRows(body.changes)}`,
+      );
       return EXIT.ok;
     },
   },
@@ -145,8 +181,16 @@ export const REMOTE_COMMANDS: Record<string, RemoteCommand> = {
     positionals: 1,
     options: [],
     async run(context) {
-      const { body } = await context.client.request<BusinessRelation>('DELETE', `api/relations/${encodeURIComponent(context.args[0] as string)}`);
-      print(context, body, () => `removed relation ${body.id}: contact ${body.contactId} and ${body.accountKind} ${body.accountId} are no longer linked\n`);
+      const { body } = await context.client.request<BusinessRelation>(
+        'DELETE',
+        `api/relations/${encodeURIComponent(context.args[0] as string)}`,
+      );
+      print(
+        context,
+        body,
+        () =>
+          `removed relation ${body.id}: contact ${body.contactId} and ${body.accountKind} ${body.accountId} are no longer linked\n`,
+      );
       return EXIT.ok;
     },
   },
@@ -162,14 +206,18 @@ export const REMOTE_COMMANDS: Record<string, RemoteCommand> = {
         if (at < 1) throw new UsageError(`--value must be key=value, not '${pair}'`);
         values[pair.slice(0, at)] = pair.slice(at + 1);
       }
-      const { status, body } = await context.client.request<{ relation: BusinessRelation; account: { id: string; number: string | null }; created: boolean }>(
-        'POST',
-        `api/contacts/${encodeURIComponent(contactId)}/accounts`,
-        {
-          body: { accountKind: accountKind(kind), ...(context.options.template ? { template: context.options.template } : {}), ...(context.options.value.length ? { values } : {}) },
-          headers: idempotencyHeaders(context.options),
+      const { status, body } = await context.client.request<{
+        relation: BusinessRelation;
+        account: { id: string; number: string | null };
+        created: boolean;
+      }>('POST', `api/contacts/${encodeURIComponent(contactId)}/accounts`, {
+        body: {
+          accountKind: accountKind(kind),
+          ...(context.options.template ? { template: context.options.template } : {}),
+          ...(context.options.value.length ? { values } : {}),
         },
-      );
+        headers: idempotencyHeaders(context.options),
+      });
       const number = body.account.number ? `${body.account.number} (${body.account.id})` : body.account.id;
       print(context, body, () =>
         status === 201
@@ -185,11 +233,14 @@ export const REMOTE_COMMANDS: Record<string, RemoteCommand> = {
     options: ['idempotency-key'],
     async run(context) {
       const [kind, accountId] = context.args as [string, string];
-      const { status, body } = await context.client.request<{ relation: BusinessRelation; contact: { id: string }; person: { id: string } | null; created: boolean }>(
-        'POST',
-        `api/accounts/${encodeURIComponent(accountKind(kind))}/${encodeURIComponent(accountId)}/contact`,
-        { headers: idempotencyHeaders(context.options) },
-      );
+      const { status, body } = await context.client.request<{
+        relation: BusinessRelation;
+        contact: { id: string };
+        person: { id: string } | null;
+        created: boolean;
+      }>('POST', `api/accounts/${encodeURIComponent(accountKind(kind))}/${encodeURIComponent(accountId)}/contact`, {
+        headers: idempotencyHeaders(context.options),
+      });
       const person = body.person ? ` and person ${body.person.id}` : '';
       print(context, body, () =>
         status === 201
@@ -210,11 +261,17 @@ export const REMOTE_COMMANDS: Record<string, RemoteCommand> = {
     positionals: 1,
     options: [],
     async run(context) {
-      const { body } = await context.client.request<Interaction[]>('GET', `api/contacts/${encodeURIComponent(context.args[0] as string)}/interactions`);
+      const { body } = await context.client.request<Interaction[]>(
+        'GET',
+        `api/contacts/${encodeURIComponent(context.args[0] as string)}/interactions`,
+      );
       print(context, body, () =>
         body.length === 0
           ? 'no interactions\n'
-          : table(['OCCURRED', 'TYPE', 'WHO', 'SOURCE', 'DESCRIPTION'], body.map((entry) => [entry.occurredAt, entry.type, entry.who, entry.source, entry.description])),
+          : table(
+              ['OCCURRED', 'TYPE', 'WHO', 'SOURCE', 'DESCRIPTION'],
+              body.map((entry) => [entry.occurredAt, entry.type, entry.who, entry.source, entry.description]),
+            ),
       );
       return EXIT.ok;
     },
@@ -227,10 +284,18 @@ export const REMOTE_COMMANDS: Record<string, RemoteCommand> = {
       const { type, description, date, who } = context.options;
       if (!type) throw new UsageError('interaction add needs --type');
       if (!description) throw new UsageError('interaction add needs --description');
-      const { body } = await context.client.request<Interaction>('POST', `api/contacts/${encodeURIComponent(context.args[0] as string)}/interactions`, {
-        body: { type, description, ...(date ? { occurredAt: date } : {}), ...(who ? { who } : {}) },
-      });
-      print(context, body, () => `recorded ${body.type} ${body.id} for contact ${body.contactId} at ${body.occurredAt}\n`);
+      const { body } = await context.client.request<Interaction>(
+        'POST',
+        `api/contacts/${encodeURIComponent(context.args[0] as string)}/interactions`,
+        {
+          body: { type, description, ...(date ? { occurredAt: date } : {}), ...(who ? { who } : {}) },
+        },
+      );
+      print(
+        context,
+        body,
+        () => `recorded ${body.type} ${body.id} for contact ${body.contactId} at ${body.occurredAt}\n`,
+      );
       return EXIT.ok;
     },
   },
@@ -240,13 +305,22 @@ export const REMOTE_COMMANDS: Record<string, RemoteCommand> = {
     options: ['idempotency-key'],
     async run(context) {
       const [contactId, type] = context.args as [string, string];
-      if (!(DOCUMENT_TYPES as readonly string[]).includes(type)) throw new UsageError(`the document type must be one of ${DOCUMENT_TYPES.join(', ')}, not '${type}'`);
-      const { body } = await context.client.request<{ document: { type: string; id: string; number: string | null; accountId: string }; relation: BusinessRelation; interaction: Interaction }>(
-        'POST',
-        `api/contacts/${encodeURIComponent(contactId)}/documents`,
-        { body: { type }, headers: idempotencyHeaders(context.options) },
+      if (!(DOCUMENT_TYPES as readonly string[]).includes(type))
+        throw new UsageError(`the document type must be one of ${DOCUMENT_TYPES.join(', ')}, not '${type}'`);
+      const { body } = await context.client.request<{
+        document: { type: string; id: string; number: string | null; accountId: string };
+        relation: BusinessRelation;
+        interaction: Interaction;
+      }>('POST', `api/contacts/${encodeURIComponent(contactId)}/documents`, {
+        body: { type },
+        headers: idempotencyHeaders(context.options),
+      });
+      print(
+        context,
+        body,
+        () =>
+          `started ${type} ${body.document.number ?? body.document.id} for ${body.relation.accountKind} ${body.document.accountId}; interaction ${body.interaction.id}\n`,
       );
-      print(context, body, () => `started ${type} ${body.document.number ?? body.document.id} for ${body.relation.accountKind} ${body.document.accountId}; interaction ${body.interaction.id}\n`);
       return EXIT.ok;
     },
   },
@@ -258,7 +332,9 @@ export const REMOTE_COMMANDS: Record<string, RemoteCommand> = {
       const { options } = context;
       const kind = single(options.kind, 'kind');
       if (kind !== undefined && !(ACCOUNT_KINDS as readonly string[]).includes(kind) && !AUDIT_KINDS.includes(kind)) {
-        throw new UsageError(`--kind must be an account kind (${ACCOUNT_KINDS.join(', ')}) or an entry kind (${AUDIT_KINDS.join(', ')}), not '${kind}'`);
+        throw new UsageError(
+          `--kind must be an account kind (${ACCOUNT_KINDS.join(', ')}) or an entry kind (${AUDIT_KINDS.join(', ')}), not '${kind}'`,
+        );
       }
       const isAccountKind = kind !== undefined && (ACCOUNT_KINDS as readonly string[]).includes(kind);
       const query = {
@@ -310,19 +386,45 @@ function relationStatusText(status: RelationStatus): string {
   const header = keyValues([
     ['relation', `${relation.id} (${relation.relationCode}, ${relation.origin}, ${relation.createdAt})`],
     ['contact', `${relation.contactId}${status.contact ? '' : ' (not found in the CRM)'}`],
-    [relation.accountKind, `${relation.accountId}${status.account?.number ? ` no. ${status.account.number}` : ''}${status.account ? '' : ' (not found in accounting)'}`],
+    [
+      relation.accountKind,
+      `${relation.accountId}${status.account?.number ? ` no. ${status.account.number}` : ''}${status.account ? '' : ' (not found in accounting)'}`,
+    ],
     ['in sync', status.inSync ? 'yes' : 'no'],
   ]);
   const fields = table(
     ['CONTACT FIELD', 'CONTACT VALUE', 'ACCOUNT FIELD', 'ACCOUNT VALUE', 'DIRECTION', 'IN SYNC', 'NEWER'],
-    status.fields.map((field) => [field.contactField, field.contactValue, field.accountField, field.accountValue, field.direction, field.inSync ? 'yes' : 'NO', field.newer]),
+    status.fields.map((field) => [
+      field.contactField,
+      field.contactValue,
+      field.accountField,
+      field.accountValue,
+      field.direction,
+      field.inSync ? 'yes' : 'NO',
+      field.newer,
+    ]),
   );
-  const jobs = status.pendingJobs.length === 0 ? 'pending jobs: none\n' : `pending jobs:\n${table(['QUEUE', 'JOB', 'STATE'], status.pendingJobs.map((job) => [job.queue, job.id, job.state]))}`;
-  const error = status.lastError ? `last error: ${status.lastError.at} ${status.lastError.reason} (job ${status.lastError.jobId})\n` : 'last error: none\n';
+  const jobs =
+    status.pendingJobs.length === 0
+      ? 'pending jobs: none\n'
+      : `pending jobs:\n${table(
+          ['QUEUE', 'JOB', 'STATE'],
+          status.pendingJobs.map((job) => [job.queue, job.id, job.state]),
+        )}`;
+  const error = status.lastError
+    ? `last error: ${status.lastError.at} ${status.lastError.reason} (job ${status.lastError.jobId})\n`
+    : 'last error: none\n';
   const conflicts =
     status.lastConflicts.length === 0
       ? ''
-      : `last conflicts:\n${table(['APPLIED', 'FIELD', 'CHANGE'], status.lastConflicts.map((entry) => [entry.appliedAt, entry.field, `${entry.oldValue ?? '(empty)'} -> ${entry.newValue ?? '(empty)'}`]))}`;
+      : `last conflicts:\n${table(
+          ['APPLIED', 'FIELD', 'CHANGE'],
+          status.lastConflicts.map((entry) => [
+            entry.appliedAt,
+            entry.field,
+            `${entry.oldValue ?? '(empty)'} -> ${entry.newValue ?? '(empty)'}`,
+          ]),
+        )}`;
   return `${header}\n${fields}\n${jobs}${error}${conflicts}`;
 }
 
@@ -332,14 +434,28 @@ function statusText(status: DaemonStatus): string {
     ['started', status.startedAt],
     ['uptime', duration(status.uptimeSeconds)],
   ]);
-  const connectors = table(['CONNECTOR', 'NAME', 'KIND', 'SYSTEM'], status.connectors.map((connector) => [connector.slot, connector.name, connector.kind, connector.system]));
+  const connectors = table(
+    ['CONNECTOR', 'NAME', 'KIND', 'SYSTEM'],
+    status.connectors.map((connector) => [connector.slot, connector.name, connector.kind, connector.system]),
+  );
   const queues = table(
     ['QUEUE', 'WAITING', 'ACTIVE', 'DELAYED', 'FAILED', 'COMPLETED'],
-    Object.entries(status.queues).map(([name, counts]) => [name, counts.waiting, counts.active, counts.delayed, counts.failed, counts.completed]),
+    Object.entries(status.queues).map(([name, counts]) => [
+      name,
+      counts.waiting,
+      counts.active,
+      counts.delayed,
+      counts.failed,
+      counts.completed,
+    ]),
   );
   const relations = table(
     ['KIND', 'RELATIONS', 'RELATION CODE'],
-    ACCOUNT_KINDS.map((kind) => [kind, status.relations[kind] ?? 0, status.relationCodes[kind] ?? '(not set: not synchronized)']),
+    ACCOUNT_KINDS.map((kind) => [
+      kind,
+      status.relations[kind] ?? 0,
+      status.relationCodes[kind] ?? '(not set: not synchronized)',
+    ]),
   );
   return `${header}\n${connectors}\n${queues}\n${relations}`;
 }
@@ -355,13 +471,19 @@ async function match(context: CommandContext): Promise<number> {
   let minScore: number | undefined;
   if (options.minScore !== undefined) {
     minScore = Number(options.minScore);
-    if (options.minScore.trim() === '' || !Number.isFinite(minScore) || minScore < 0) throw new UsageError(`--min-score must be a number of 0 or more, not '${options.minScore}'`);
+    if (options.minScore.trim() === '' || !Number.isFinite(minScore) || minScore < 0)
+      throw new UsageError(`--min-score must be a number of 0 or more, not '${options.minScore}'`);
   }
-  const { body: proposal } = await context.client.request<MatchProposal>('GET', 'api/matches', { query: { kind: kinds } });
+  const { body: proposal } = await context.client.request<MatchProposal>('GET', 'api/matches', {
+    query: { kind: kinds },
+  });
   const pairs = proposal.pairs.filter((pair) => minScore === undefined || pair.score >= minScore);
   if (!options.apply) {
     print(context, { ...proposal, pairs }, () => {
-      const review = proposal.review.length === 0 ? '' : `\nneeds review (never linked automatically):\n${proposal.review.map((item) => `  ${item.reason}\n${indent(pairRows(item.candidates))}`).join('')}`;
+      const review =
+        proposal.review.length === 0
+          ? ''
+          : `\nneeds review (never linked automatically):\n${proposal.review.map((item) => `  ${item.reason}\n${indent(pairRows(item.candidates))}`).join('')}`;
       return `${pairs.length === 0 ? 'no pairs proposed\n' : pairRows(pairs)}${review}\ndry run: nothing was linked; run with --apply to link these pairs\n`;
     });
     return EXIT.ok;
@@ -371,21 +493,43 @@ async function match(context: CommandContext): Promise<number> {
   const failed: Array<{ pair: MatchPair; status: number; error: string; reason: string }> = [];
   const showProgress = context.stderr.isTTY === true && pairs.length > 0;
   for (const [index, pair] of pairs.entries()) {
-    if (showProgress) context.stderr.write(progressLine(index, pairs.length, `linking ${pair.contactId} with ${pair.accountKind} ${pair.accountId}`));
+    if (showProgress)
+      context.stderr.write(
+        progressLine(index, pairs.length, `linking ${pair.contactId} with ${pair.accountKind} ${pair.accountId}`),
+      );
     try {
-      const { body } = await context.client.request<LinkResult>('POST', 'api/relations', { body: { contactId: pair.contactId, accountKind: pair.accountKind, accountId: pair.accountId } });
+      const { body } = await context.client.request<LinkResult>('POST', 'api/relations', {
+        body: { contactId: pair.contactId, accountKind: pair.accountKind, accountId: pair.accountId },
+      });
       linked.push(body);
     } catch (error) {
       // A pair taken meanwhile, or refused by a system, is reported; the others still get linked.
       if (!(error instanceof ApiError) || error.status === 401 || error.status === 403) throw error;
-      failed.push({ pair, status: error.status, error: error.problem.error, reason: error.problem.message ?? error.problem.error });
+      failed.push({
+        pair,
+        status: error.status,
+        error: error.problem.error,
+        reason: error.problem.message ?? error.problem.error,
+      });
     }
   }
   if (showProgress) context.stderr.write(`${progressLine(pairs.length, pairs.length, 'done')}\n`);
   const result = { linked, failed, review: proposal.review };
   print(context, result, () => {
     const summary = `linked ${linked.length} of ${pairs.length} pairs; ${failed.length} failed; ${proposal.review.length} need review\n`;
-    const failures = failed.length === 0 ? '' : `\nfailed:\n${table(['CONTACT', 'KIND', 'ACCOUNT', 'ERROR', 'REASON'], failed.map((item) => [item.pair.contactId, item.pair.accountKind, item.pair.accountId, item.error, item.reason]))}`;
+    const failures =
+      failed.length === 0
+        ? ''
+        : `\nfailed:\n${table(
+            ['CONTACT', 'KIND', 'ACCOUNT', 'ERROR', 'REASON'],
+            failed.map((item) => [
+              item.pair.contactId,
+              item.pair.accountKind,
+              item.pair.accountId,
+              item.error,
+              item.reason,
+            ]),
+          )}`;
     return summary + failures;
   });
   return failed.length === 0 ? EXIT.ok : EXIT.conflict;

@@ -9,7 +9,9 @@ export function cell(value: unknown): string {
 /** Columns padded to their widest cell, two spaces apart; one line per row. */
 export function table(headers: string[], rows: unknown[][]): string {
   const cells = rows.map((row) => headers.map((_header, index) => cell(row[index])));
-  const widths = headers.map((header, index) => Math.max(header.length, ...cells.map((row) => row[index]?.length ?? 0)));
+  const widths = headers.map((header, index) =>
+    Math.max(header.length, ...cells.map((row) => row[index]?.length ?? 0)),
+  );
   const line = (row: string[]) =>
     row
       .map((text, index) => text.padEnd(widths[index] ?? 0))

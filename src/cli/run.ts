@@ -96,7 +96,9 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
   const stray = given.find((option) => !allowed.has(option));
   if (stray) throw new UsageError(`${name} does not take --${stray}\nusage: tandem ${command.synopsis}`);
   if (args.length !== command.positionals) {
-    throw new UsageError(`${name} takes ${command.positionals === 0 ? 'no' : command.positionals} argument${command.positionals === 1 ? '' : 's'}, got ${args.length}\nusage: tandem ${command.synopsis}`);
+    throw new UsageError(
+      `${name} takes ${command.positionals === 0 ? 'no' : command.positionals} argument${command.positionals === 1 ? '' : 's'}, got ${args.length}\nusage: tandem ${command.synopsis}`,
+    );
   }
   const options: CommandOptions = {
     json: values.json ?? false,
@@ -125,10 +127,13 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
   return command.run({ client, args, options, stdout: io.stdout, stderr: io.stderr });
 }
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true; tokens: true }>>['values'];
+type Values = ReturnType<
+  typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true; tokens: true }>
+>['values'];
 
 const nonEmpty = (value: string | undefined) => (value && value.trim() !== '' ? value : undefined);
-const configFileOf = (values: Values, io: CliIo) => values.config ?? nonEmpty(io.env.TANDEM_CONFIG) ?? 'config/tandem.yaml';
+const configFileOf = (values: Values, io: CliIo) =>
+  values.config ?? nonEmpty(io.env.TANDEM_CONFIG) ?? 'config/tandem.yaml';
 
 function onlyOptions(name: string, given: string[], allowed: string[]): void {
   const stray = given.find((option) => !allowed.includes(option));
@@ -140,7 +145,8 @@ function validateConfig(args: string[], values: Values, given: string[], io: Cli
   if (args.length > 0) throw new UsageError('config validate takes no arguments');
   const configFile = configFileOf(values, io);
   const config = loadConfig(configFile);
-  if (values.json) io.stdout.write(`${JSON.stringify({ valid: true, file: configFile, config: redactConfig(config) })}\n`);
+  if (values.json)
+    io.stdout.write(`${JSON.stringify({ valid: true, file: configFile, config: redactConfig(config) })}\n`);
   else io.stdout.write(`${configFile} is valid\n`);
   return EXIT.ok;
 }
@@ -149,7 +155,8 @@ async function start(args: string[], values: Values, given: string[], io: CliIo)
   onlyOptions('start', given, ['config', 'role']);
   if (args.length > 0) throw new UsageError('start takes no arguments');
   const role = (values.role ?? 'all') as Role;
-  if (!['all', 'api', 'worker', 'scheduler'].includes(role)) throw new UsageError(`--role must be all, api, worker or scheduler, not '${role}'`);
+  if (!['all', 'api', 'worker', 'scheduler'].includes(role))
+    throw new UsageError(`--role must be all, api, worker or scheduler, not '${role}'`);
   const configFile = configFileOf(values, io);
   const config = loadConfig(configFile);
   const logger = createLogger();
@@ -191,7 +198,9 @@ function report(error: unknown, io: CliIo, json: boolean): number {
   if (error instanceof ApiError) {
     const { problem } = error;
     if (json) io.stdout.write(`${JSON.stringify({ status: error.status, ...problem }, null, 2)}\n`);
-    const detail = problem.field ? `${problem.field}: ${problem.reason ?? problem.message ?? ''}` : (problem.message ?? problem.error);
+    const detail = problem.field
+      ? `${problem.field}: ${problem.reason ?? problem.message ?? ''}`
+      : (problem.message ?? problem.error);
     const hint =
       error.status === 401
         ? ' (pass an admin or viewer token with --token or TANDEM_TOKEN)'

@@ -8,7 +8,15 @@ import type { z } from 'zod';
 import { configSchema, type ConnectorConfig, type TandemConfig } from './schema';
 
 /** The sections the console edits; everything else is the file's alone. */
-export const EDITABLE_SECTIONS = ['mappings', 'relationCodes', 'templates', 'matching', 'automaticContacts', 'conflicts', 'persons'] as const;
+export const EDITABLE_SECTIONS = [
+  'mappings',
+  'relationCodes',
+  'templates',
+  'matching',
+  'automaticContacts',
+  'conflicts',
+  'persons',
+] as const;
 /** One editable section's name. */
 export type EditableSection = (typeof EDITABLE_SECTIONS)[number];
 /** The editable part of a config. */
@@ -22,7 +30,8 @@ export interface EditableProblem {
 }
 
 /** The result of merging editable YAML over a config. */
-export type MergeResult = { ok: true; config: TandemConfig; editable: EditableConfig } | { ok: false; problems: EditableProblem[] };
+export type MergeResult =
+  { ok: true; config: TandemConfig; editable: EditableConfig } | { ok: false; problems: EditableProblem[] };
 
 const EDITABLE = new Set<string>(EDITABLE_SECTIONS);
 
@@ -46,14 +55,35 @@ export function mergeEditable(base: TandemConfig, text: string): MergeResult {
   const syntax = document.errors[0];
   if (syntax) {
     const line = syntax.linePos?.[0].line ?? (syntax.pos[0] >= 0 ? lines.linePos(syntax.pos[0]).line : undefined);
-    return { ok: false, problems: [{ path: '(yaml)', message: `not valid YAML${line ? ` (line ${line})` : ''}: ${syntax.message.split('\n')[0]}`, ...(line ? { line } : {}) }] };
+    return {
+      ok: false,
+      problems: [
+        {
+          path: '(yaml)',
+          message: `not valid YAML${line ? ` (line ${line})` : ''}: ${syntax.message.split('\n')[0]}`,
+          ...(line ? { line } : {}),
+        },
+      ],
+    };
   }
   if (!isMap(document.contents)) {
-    return { ok: false, problems: [{ path: '(top level)', message: `must be a mapping of the editable sections (${EDITABLE_SECTIONS.join(', ')})`, line: 1 }] };
+    return {
+      ok: false,
+      problems: [
+        {
+          path: '(top level)',
+          message: `must be a mapping of the editable sections (${EDITABLE_SECTIONS.join(', ')})`,
+          line: 1,
+        },
+      ],
+    };
   }
   const raw = document.toJS() as Record<string, unknown>;
   const lineOf = (path: readonly PropertyKey[]): number | undefined => {
-    const node = document.getIn(path.map(String).map((key) => (/^\d+$/.test(key) ? Number(key) : key)), true) as Node | undefined;
+    const node = document.getIn(
+      path.map(String).map((key) => (/^\d+$/.test(key) ? Number(key) : key)),
+      true,
+    ) as Node | undefined;
     const offset = node?.range?.[0];
     return offset === undefined ? undefined : lines.linePos(offset).line;
   };
@@ -80,7 +110,11 @@ export function mergeEditable(base: TandemConfig, text: string): MergeResult {
       ok: false,
       problems: parsed.error.issues.map((issue) => {
         const line = lineOf(issue.path);
-        return { path: issue.path.length > 0 ? issue.path.join('.') : '(top level)', message: issueMessage(issue), ...(line ? { line } : {}) };
+        return {
+          path: issue.path.length > 0 ? issue.path.join('.') : '(top level)',
+          message: issueMessage(issue),
+          ...(line ? { line } : {}),
+        };
       }),
     };
   }
@@ -131,7 +165,8 @@ export function changedEditableKeys(before: TandemConfig, after: TandemConfig): 
     const a = before[section] as unknown;
     const b = after[section] as unknown;
     if (canonical(a) === canonical(b)) continue;
-    const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+    const isRecord = (value: unknown): value is Record<string, unknown> =>
+      value !== null && typeof value === 'object' && !Array.isArray(value);
     if (!isRecord(a) || !isRecord(b)) {
       changed.push(section);
       continue;

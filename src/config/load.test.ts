@@ -56,9 +56,13 @@ describe('parseConfigText: a valid file', () => {
   });
 
   it('uses the ${VAR:-default} fallback when the variable is unset or empty', () => {
-    expect(config.connectors.accounting.baseUrl).toBe('https://api.businesscentral.dynamics.com/v2.0/tenant/production/api/v2.0');
+    expect(config.connectors.accounting.baseUrl).toBe(
+      'https://api.businesscentral.dynamics.com/v2.0/tenant/production/api/v2.0',
+    );
     const empty = parseConfigText(VALID, FILE, { ...ENV, BC_URL: '' });
-    expect(empty.connectors.accounting.baseUrl).toBe('https://api.businesscentral.dynamics.com/v2.0/tenant/production/api/v2.0');
+    expect(empty.connectors.accounting.baseUrl).toBe(
+      'https://api.businesscentral.dynamics.com/v2.0/tenant/production/api/v2.0',
+    );
   });
 
   it('prefers the variable over the fallback when it is set', () => {
@@ -98,7 +102,9 @@ queue:
 
   it('maps every common field both ways for a kind without mappings', () => {
     for (const kind of ['customer', 'vendor', 'bankAccount'] as const) {
-      expect(mappingsFor(config, kind)).toEqual(COMMON_FIELDS.map((field) => ({ contact: field, account: field, direction: 'both' })));
+      expect(mappingsFor(config, kind)).toEqual(
+        COMMON_FIELDS.map((field) => ({ contact: field, account: field, direction: 'both' })),
+      );
     }
   });
 
@@ -131,33 +137,83 @@ mappings:
   bankAccount:
     - { contact: name, account: iban }
 `;
-    expect(mappingsFor(parseConfigText(text, FILE, ENV), 'bankAccount')).toEqual([{ contact: 'name', account: 'iban', direction: 'both' }]);
+    expect(mappingsFor(parseConfigText(text, FILE, ENV), 'bankAccount')).toEqual([
+      { contact: 'name', account: 'iban', direction: 'both' },
+    ]);
   });
 });
 
 describe('parseConfigText: TANDEM_* overrides', () => {
   it.each<[string, NodeJS.ProcessEnv, (config: ReturnType<typeof parseConfigText>) => unknown, unknown]>([
     ['a number keeps its type', { TANDEM_SERVER__PORT: '9090' }, (config) => config.server.port, 9090],
-    ['a key with an underscore finds the camelCase key', { TANDEM_CONNECTORS__CRM__BASE_URL: 'http://localhost:4000' }, (config) => config.connectors.crm.baseUrl, 'http://localhost:4000'],
-    ['a key absent from the file is added', { TANDEM_SERVER__PUBLIC_URL: 'https://tandem.example.com' }, (config) => config.server.publicUrl, 'https://tandem.example.com'],
-    ['a boolean keeps its type', { TANDEM_CONNECTORS__ACCOUNTING__WEBHOOKS: 'false' }, (config) => config.connectors.accounting.webhooks, false],
-    ['a duration is parsed', { TANDEM_CONNECTORS__ACCOUNTING__POLL_EVERY: '2m' }, (config) => config.connectors.accounting.pollEvery, 120_000],
-    ['a secret can be set directly', { TANDEM_CONNECTORS__CRM__CREDENTIALS__TOKEN: 'from-env' }, (config) => config.connectors.crm.credentials, { token: 'from-env', webhookSecret: 'hook-secret' }],
-    ['a relation code is set', { TANDEM_RELATION_CODES__VENDOR: 'VEND' }, (config) => config.relationCodes.vendor, 'VEND'],
+    [
+      'a key with an underscore finds the camelCase key',
+      { TANDEM_CONNECTORS__CRM__BASE_URL: 'http://localhost:4000' },
+      (config) => config.connectors.crm.baseUrl,
+      'http://localhost:4000',
+    ],
+    [
+      'a key absent from the file is added',
+      { TANDEM_SERVER__PUBLIC_URL: 'https://tandem.example.com' },
+      (config) => config.server.publicUrl,
+      'https://tandem.example.com',
+    ],
+    [
+      'a boolean keeps its type',
+      { TANDEM_CONNECTORS__ACCOUNTING__WEBHOOKS: 'false' },
+      (config) => config.connectors.accounting.webhooks,
+      false,
+    ],
+    [
+      'a duration is parsed',
+      { TANDEM_CONNECTORS__ACCOUNTING__POLL_EVERY: '2m' },
+      (config) => config.connectors.accounting.pollEvery,
+      120_000,
+    ],
+    [
+      'a secret can be set directly',
+      { TANDEM_CONNECTORS__CRM__CREDENTIALS__TOKEN: 'from-env' },
+      (config) => config.connectors.crm.credentials,
+      { token: 'from-env', webhookSecret: 'hook-secret' },
+    ],
+    [
+      'a relation code is set',
+      { TANDEM_RELATION_CODES__VENDOR: 'VEND' },
+      (config) => config.relationCodes.vendor,
+      'VEND',
+    ],
   ])('%s', (_name, overrides, pick, expected) => {
     expect(pick(parseConfigText(VALID, FILE, { ...ENV, ...overrides }))).toEqual(expected);
   });
 
   it.each<[string, NodeJS.ProcessEnv, (config: ReturnType<typeof parseConfigText>) => unknown, unknown]>([
-    ['a numeric client id stays a string', { TANDEM_CONNECTORS__ACCOUNTING__CREDENTIALS__CLIENT_ID: '12345' }, (config) => config.connectors.accounting.kind === 'business-central' && config.connectors.accounting.credentials.clientId, '12345'],
-    ['a numeric relation code stays a string', { TANDEM_RELATION_CODES__CUSTOMER: '10' }, (config) => config.relationCodes.customer, '10'],
-    ['a numeric company id stays a string', { TANDEM_CONNECTORS__ACCOUNTING__COMPANY_ID: '42' }, (config) => config.connectors.accounting.kind === 'business-central' && config.connectors.accounting.companyId, '42'],
+    [
+      'a numeric client id stays a string',
+      { TANDEM_CONNECTORS__ACCOUNTING__CREDENTIALS__CLIENT_ID: '12345' },
+      (config) =>
+        config.connectors.accounting.kind === 'business-central' && config.connectors.accounting.credentials.clientId,
+      '12345',
+    ],
+    [
+      'a numeric relation code stays a string',
+      { TANDEM_RELATION_CODES__CUSTOMER: '10' },
+      (config) => config.relationCodes.customer,
+      '10',
+    ],
+    [
+      'a numeric company id stays a string',
+      { TANDEM_CONNECTORS__ACCOUNTING__COMPANY_ID: '42' },
+      (config) => config.connectors.accounting.kind === 'business-central' && config.connectors.accounting.companyId,
+      '42',
+    ],
   ])('%s', (_name, overrides, pick, expected) => {
     expect(pick(parseConfigText(VALID, FILE, { ...ENV, ...overrides }))).toEqual(expected);
   });
 
   it('rejects an override that is not a number where a number belongs', () => {
-    expect(problemsOf(VALID, { ...ENV, TANDEM_SERVER__PORT: 'eighty' }).problems).toEqual([expect.stringMatching(/^server\.port: /)]);
+    expect(problemsOf(VALID, { ...ENV, TANDEM_SERVER__PORT: 'eighty' }).problems).toEqual([
+      expect.stringMatching(/^server\.port: /),
+    ]);
   });
 
   it('overrides a value the file sets', () => {
@@ -167,7 +223,9 @@ describe('parseConfigText: TANDEM_* overrides', () => {
 
   it('reports an override of a key that is not a section', () => {
     const error = problemsOf(VALID, { ...ENV, TANDEM_CONNECTORS__CRM__KIND__X: 'y' });
-    expect(error.problems).toEqual(['TANDEM_CONNECTORS__CRM__KIND__X: connectors.crm.kind is not a section that can hold keys']);
+    expect(error.problems).toEqual([
+      'TANDEM_CONNECTORS__CRM__KIND__X: connectors.crm.kind is not a section that can hold keys',
+    ]);
   });
 
   it('reports an override of an unknown key like any other unknown key', () => {
@@ -177,7 +235,12 @@ describe('parseConfigText: TANDEM_* overrides', () => {
 
   it('ignores variables that only share the TANDEM_ prefix', () => {
     // Settings of the process itself (the Dockerfile sets these), not keys of the file.
-    const config = parseConfigText(VALID, FILE, { ...ENV, TANDEM_CONFIG: '/app/config/tandem.yaml', TANDEM_DATA_DIR: '/data', TANDEM_HOST: '0.0.0.0' });
+    const config = parseConfigText(VALID, FILE, {
+      ...ENV,
+      TANDEM_CONFIG: '/app/config/tandem.yaml',
+      TANDEM_DATA_DIR: '/data',
+      TANDEM_HOST: '0.0.0.0',
+    });
     expect(config.server.port).toBe(8080);
   });
 });
@@ -185,12 +248,32 @@ describe('parseConfigText: TANDEM_* overrides', () => {
 describe('parseConfigText: invalid files', () => {
   it.each<[string, string, NodeJS.ProcessEnv, string[]]>([
     ['an unknown top-level key', `${VALID}\ncolour: blue\n`, ENV, ["(top level): unknown key 'colour'"]],
-    ['an unknown nested key', VALID.replace('clientId: tandem-app', 'clientId: tandem-app\n      tenant: x'), ENV, ["connectors.accounting.credentials: unknown key 'tenant'"]],
+    [
+      'an unknown nested key',
+      VALID.replace('clientId: tandem-app', 'clientId: tandem-app\n      tenant: x'),
+      ENV,
+      ["connectors.accounting.credentials: unknown key 'tenant'"],
+    ],
     ['a bad URL', VALID.replace('https://api.hubapi.com', 'not a url'), ENV, ['connectors.crm.baseUrl: ']],
     ['an unknown connector kind', VALID.replace('kind: hubspot', 'kind: salesforce'), ENV, ['connectors.crm.kind: ']],
-    ['a bad duration', VALID.replace('kind: hubspot', 'kind: hubspot\n    pollEvery: soon'), ENV, ['connectors.crm.pollEvery: a duration like 500ms, 30s, 5m or 1h']],
-    ['a bad direction', `${VALID}\nmappings:\n  customer:\n    - { contact: name, account: name, direction: sideways }\n`, ENV, ['mappings.customer.0.direction: ']],
-    ['an unknown field', `${VALID}\nmappings:\n  vendor:\n    - { contact: nickname, account: name }\n`, ENV, ['mappings.vendor.0.contact: ']],
+    [
+      'a bad duration',
+      VALID.replace('kind: hubspot', 'kind: hubspot\n    pollEvery: soon'),
+      ENV,
+      ['connectors.crm.pollEvery: a duration like 500ms, 30s, 5m or 1h'],
+    ],
+    [
+      'a bad direction',
+      `${VALID}\nmappings:\n  customer:\n    - { contact: name, account: name, direction: sideways }\n`,
+      ENV,
+      ['mappings.customer.0.direction: '],
+    ],
+    [
+      'an unknown field',
+      `${VALID}\nmappings:\n  vendor:\n    - { contact: nickname, account: name }\n`,
+      ENV,
+      ['mappings.vendor.0.contact: '],
+    ],
     [
       'a contact field mapped twice',
       `${VALID}\nmappings:\n  customer:\n    - { contact: phone, account: phone }\n    - { contact: phone, account: fax }\n`,
@@ -209,8 +292,18 @@ describe('parseConfigText: invalid files', () => {
       ENV,
       ["mappings.customer.0.account: 'iban' exists on bank accounts only"],
     ],
-    ['a tie-break naming one system twice', `${VALID}\nconflicts:\n  tieBreak: [crm, crm]\n`, ENV, ['conflicts.tieBreak: name crm and accounting once each']],
-    ['a relation code longer than NAV allows', `${VALID}\nrelationCodes:\n  customer: CUSTOMERS-ALL\n`, ENV, ['relationCodes.customer: ']],
+    [
+      'a tie-break naming one system twice',
+      `${VALID}\nconflicts:\n  tieBreak: [crm, crm]\n`,
+      ENV,
+      ['conflicts.tieBreak: name crm and accounting once each'],
+    ],
+    [
+      'a relation code longer than NAV allows',
+      `${VALID}\nrelationCodes:\n  customer: CUSTOMERS-ALL\n`,
+      ENV,
+      ['relationCodes.customer: '],
+    ],
     [
       'a missing environment variable',
       VALID,
@@ -241,7 +334,12 @@ describe('parseConfigText: invalid files', () => {
       ENV,
       ['connectors.crm.credentials.token: secrets come from the environment only'],
     ],
-    ['a webhook client state written in the file', VALID.replace('clientId: tandem-app', 'clientId: tandem-app\n      webhookClientState: abc'), ENV, ['connectors.accounting.credentials.webhookClientState: secrets come from the environment only']],
+    [
+      'a webhook client state written in the file',
+      VALID.replace('clientId: tandem-app', 'clientId: tandem-app\n      webhookClientState: abc'),
+      ENV,
+      ['connectors.accounting.credentials.webhookClientState: secrets come from the environment only'],
+    ],
     ['a file without connectors', 'server:\n  port: 8080\n', ENV, ['connectors: ']],
     ['a file that is not a mapping', '- a\n- b\n', ENV, ['must be a YAML mapping']],
   ])('%s', (_name, text, env, expected) => {
@@ -261,7 +359,10 @@ describe('parseConfigText: invalid files', () => {
   });
 
   it('reports every problem, one line each', () => {
-    const text = VALID.replace('https://api.hubapi.com', 'nope').replace('token: ${HUBSPOT_TOKEN}', 'token: ${MISSING_TOKEN}');
+    const text = VALID.replace('https://api.hubapi.com', 'nope').replace(
+      'token: ${HUBSPOT_TOKEN}',
+      'token: ${MISSING_TOKEN}',
+    );
     const error = problemsOf(text);
     expect(error.problems).toEqual(['connectors.crm.credentials.token: environment variable MISSING_TOKEN is not set']);
     const schemaErrors = problemsOf(`${VALID.replace('https://api.hubapi.com', 'nope')}\ncolour: blue\n`);
@@ -274,7 +375,10 @@ describe('parseConfigText: invalid files', () => {
     const text = `${VALID}\ncolour: blue\nmappings:\n  vendor:\n    - { contact: name, account: swiftCode }\n`;
     const error = problemsOf(text);
     expect(error.problems).toEqual(
-      expect.arrayContaining(["(top level): unknown key 'colour'", "mappings.vendor.0.account: 'swiftCode' exists on bank accounts only"]),
+      expect.arrayContaining([
+        "(top level): unknown key 'colour'",
+        "mappings.vendor.0.account: 'swiftCode' exists on bank accounts only",
+      ]),
     );
   });
 
@@ -308,7 +412,9 @@ describe('loadConfig', () => {
   it('names the file in every error', () => {
     const file = join(dir, 'broken.yaml');
     writeFileSync(file, `${VALID}\ncolour: blue\n`);
-    expect(() => loadConfig(file, ENV)).toThrow(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not valid:`));
+    expect(() => loadConfig(file, ENV)).toThrow(
+      new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not valid:`),
+    );
   });
 
   it('reports a file that cannot be read', () => {
@@ -360,8 +466,17 @@ describe('the shipped config', () => {
 
   it("its file-only sections go back to input form and parse to the same values (the console's merge relies on it)", () => {
     const config = loadConfig('config/tandem.yaml', SHIPPED_ENV);
-    const again = configSchema.parse({ ...config, ...fileSectionsAsInput(config), mappings: config.mappings, matching: config.matching });
-    expect({ connectors: again.connectors, server: again.server, queue: again.queue }).toEqual({ connectors: config.connectors, server: config.server, queue: config.queue });
+    const again = configSchema.parse({
+      ...config,
+      ...fileSectionsAsInput(config),
+      mappings: config.mappings,
+      matching: config.matching,
+    });
+    expect({ connectors: again.connectors, server: again.server, queue: again.queue }).toEqual({
+      connectors: config.connectors,
+      server: config.server,
+      queue: config.queue,
+    });
   });
 
   it('names the variables the shipped config needs when they are missing', () => {
@@ -373,7 +488,11 @@ describe('the shipped Tryton config', () => {
   it('config/tandem.tryton.yaml is valid and maps only fields the Tryton connector has', async () => {
     const { buildConnectors } = await import('../app/connectors');
     const { unsupportedMappings } = await import('../app/check-mappings');
-    const config = loadConfig('config/tandem.tryton.yaml', { HUBSPOT_TOKEN: 't', HUBSPOT_CLIENT_SECRET: 's', TRYTON_PASSWORD: 'p' });
+    const config = loadConfig('config/tandem.tryton.yaml', {
+      HUBSPOT_TOKEN: 't',
+      HUBSPOT_CLIENT_SECRET: 's',
+      TRYTON_PASSWORD: 'p',
+    });
     expect(config.connectors.accounting).toMatchObject({ kind: 'tryton', database: 'tandem', webhooks: false });
     const connectors = buildConnectors(config);
     expect(unsupportedMappings(config, connectors.crm, connectors.accounting)).toEqual([]);
@@ -381,9 +500,12 @@ describe('the shipped Tryton config', () => {
   });
 
   it('refuses a literal Tryton password in the file', () => {
-    const text = readFileSync('config/tandem.tryton.yaml', 'utf8').replace('password: ${TRYTON_PASSWORD}', 'password: hunter2');
-    expect(() => parseConfigText(text, 'config/tandem.tryton.yaml', { HUBSPOT_TOKEN: 't', HUBSPOT_CLIENT_SECRET: 's' })).toThrow(
-      /connectors\.accounting\.credentials\.password: secrets come from the environment only/,
+    const text = readFileSync('config/tandem.tryton.yaml', 'utf8').replace(
+      'password: ${TRYTON_PASSWORD}',
+      'password: hunter2',
     );
+    expect(() =>
+      parseConfigText(text, 'config/tandem.tryton.yaml', { HUBSPOT_TOKEN: 't', HUBSPOT_CLIENT_SECRET: 's' }),
+    ).toThrow(/connectors\.accounting\.credentials\.password: secrets come from the environment only/);
   });
 });

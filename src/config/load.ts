@@ -9,7 +9,15 @@ import type { z } from 'zod';
 import { configSchema, type TandemConfig } from './schema';
 
 /** Keys whose values are secrets: the file may only reference them from the environment. */
-const SECRET_KEYS = new Set(['token', 'webhookSecret', 'clientSecret', 'webhookClientState', 'password', 'refreshToken', 'webhookKey']);
+const SECRET_KEYS = new Set([
+  'token',
+  'webhookSecret',
+  'clientSecret',
+  'webhookClientState',
+  'password',
+  'refreshToken',
+  'webhookKey',
+]);
 const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 const WHOLE_SECRET_REFERENCE = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/;
 
@@ -63,16 +71,19 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
 export function formatIssues(error: z.ZodError): string[] {
   return error.issues.map((issue) => {
     const path = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
-    if (issue.code === 'unrecognized_keys') return `${path}: unknown key ${issue.keys.map((key) => `'${key}'`).join(', ')}`;
+    if (issue.code === 'unrecognized_keys')
+      return `${path}: unknown key ${issue.keys.map((key) => `'${key}'`).join(', ')}`;
     return `${path}: ${issue.message}`;
   });
 }
 
 function resolveReferences(value: Json, path: string[], env: NodeJS.ProcessEnv, problems: string[]): Json {
-  if (Array.isArray(value)) return value.map((item, index) => resolveReferences(item, [...path, String(index)], env, problems));
+  if (Array.isArray(value))
+    return value.map((item, index) => resolveReferences(item, [...path, String(index)], env, problems));
   if (value !== null && typeof value === 'object') {
     const out: { [key: string]: Json } = {};
-    for (const [key, child] of Object.entries(value)) out[key] = resolveReferences(child, [...path, key], env, problems);
+    for (const [key, child] of Object.entries(value))
+      out[key] = resolveReferences(child, [...path, key], env, problems);
     return out;
   }
   if (typeof value !== 'string') {

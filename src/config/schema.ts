@@ -3,7 +3,15 @@
  * described here once; the loader (./load.ts) resolves environment references before parsing.
  */
 import { z } from 'zod';
-import { ACCOUNT_FIELDS, ACCOUNT_KINDS, BANK_ACCOUNT_FIELDS, COMMON_FIELDS, CONTACT_FIELDS, type AccountKind, type ContactField } from '../core/model';
+import {
+  ACCOUNT_FIELDS,
+  ACCOUNT_KINDS,
+  BANK_ACCOUNT_FIELDS,
+  COMMON_FIELDS,
+  CONTACT_FIELDS,
+  type AccountKind,
+  type ContactField,
+} from '../core/model';
 
 /**
  * `${VAR}` references and `TANDEM_*` overrides arrive as text, so a number or boolean key also
@@ -14,7 +22,11 @@ const fromText =
   (convert: (text: string) => number | boolean | undefined) =>
   (value: unknown): unknown =>
     typeof value === 'string' ? (convert(value.trim()) ?? value) : value;
-const integer = (schema: z.ZodNumber) => z.preprocess(fromText((text) => (/^-?\d+$/.test(text) ? Number(text) : undefined)), schema);
+const integer = (schema: z.ZodNumber) =>
+  z.preprocess(
+    fromText((text) => (/^-?\d+$/.test(text) ? Number(text) : undefined)),
+    schema,
+  );
 const boolean = z.preprocess(
   fromText((text) => (text === 'true' ? true : text === 'false' ? false : undefined)),
   z.boolean(),
@@ -62,9 +74,13 @@ const hubspotConnector = z
     propertyMap: z
       .object({
         /** HubSpot companies (company contacts): canonical field -> property name. */
-        company: z.partialRecord(z.enum(CONTACT_FIELDS as [ContactField, ...ContactField[]]), z.string().min(1)).optional(),
+        company: z
+          .partialRecord(z.enum(CONTACT_FIELDS as [ContactField, ...ContactField[]]), z.string().min(1))
+          .optional(),
         /** HubSpot contacts (person contacts). */
-        person: z.partialRecord(z.enum(CONTACT_FIELDS as [ContactField, ...ContactField[]]), z.string().min(1)).optional(),
+        person: z
+          .partialRecord(z.enum(CONTACT_FIELDS as [ContactField, ...ContactField[]]), z.string().min(1))
+          .optional(),
       })
       .strict()
       .optional(),
@@ -135,7 +151,12 @@ const xeroConnector = z
   })
   .strict();
 
-export const connectorSchema = z.discriminatedUnion('kind', [hubspotConnector, businessCentralConnector, trytonConnector, xeroConnector]);
+export const connectorSchema = z.discriminatedUnion('kind', [
+  hubspotConnector,
+  businessCentralConnector,
+  trytonConnector,
+  xeroConnector,
+]);
 export type ConnectorConfig = z.infer<typeof connectorSchema>;
 
 /** Where a field's changes may flow. */
@@ -162,10 +183,18 @@ const mappingList = z.array(fieldMapping).superRefine((mappings, ctx) => {
   const seenAccount = new Set<string>();
   mappings.forEach((mapping, index) => {
     if (seenContact.has(mapping.contact)) {
-      ctx.addIssue({ code: 'custom', path: [index, 'contact'], message: `contact field '${mapping.contact}' is mapped twice` });
+      ctx.addIssue({
+        code: 'custom',
+        path: [index, 'contact'],
+        message: `contact field '${mapping.contact}' is mapped twice`,
+      });
     }
     if (seenAccount.has(mapping.account)) {
-      ctx.addIssue({ code: 'custom', path: [index, 'account'], message: `account field '${mapping.account}' is mapped twice` });
+      ctx.addIssue({
+        code: 'custom',
+        path: [index, 'account'],
+        message: `account field '${mapping.account}' is mapped twice`,
+      });
     }
     seenContact.add(mapping.contact);
     seenAccount.add(mapping.account);
@@ -194,7 +223,10 @@ const accountTemplate = z
     extra: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).default({}),
     required: z.array(z.string().min(1)).default([]),
     /** The start of the account number tandem chooses, so a retried create finds the first one. */
-    numberPrefix: z.string().regex(/^[A-Za-z0-9-]{0,10}$/).default('T'),
+    numberPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{0,10}$/)
+      .default('T'),
   })
   .strict();
 /** One account template of templates.<kind>.<name>. */
@@ -294,7 +326,10 @@ export const configSchema = z
     queue: z
       .object({
         /** Prefix of every Redis key tandem's queues use. */
-        prefix: z.string().regex(/^[A-Za-z0-9_-]+$/).default('tandem'),
+        prefix: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]+$/)
+          .default('tandem'),
         /** Change events planned at once (different contacts only; one contact is never planned twice at once). */
         intakeConcurrency: integer(z.number().int().min(1).max(64)).default(8),
         attempts: integer(z.number().int().min(1).max(50)).default(8),
@@ -310,14 +345,26 @@ export const configSchema = z
         shutdownGrace: duration.default(parseDuration('25s')),
       })
       .strict()
-      .default({ prefix: 'tandem', intakeConcurrency: 8, attempts: 8, backoff: 1000, keepCompleted: 1000, keepFailed: 5000, shutdownGrace: 25_000 }),
+      .default({
+        prefix: 'tandem',
+        intakeConcurrency: 8,
+        attempts: 8,
+        backoff: 1000,
+        keepCompleted: 1000,
+        keepFailed: 5000,
+        shutdownGrace: 25_000,
+      }),
   })
   .strict()
   .superRefine((config, ctx) => {
     for (const kind of ACCOUNT_KINDS) {
       (config.mappings[kind] ?? []).forEach((mapping, index) => {
         if (kind !== 'bankAccount' && bankOnly.has(mapping.account)) {
-          ctx.addIssue({ code: 'custom', path: ['mappings', kind, index, 'account'], message: `'${mapping.account}' exists on bank accounts only` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['mappings', kind, index, 'account'],
+            message: `'${mapping.account}' exists on bank accounts only`,
+          });
         }
       });
     }

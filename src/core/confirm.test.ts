@@ -56,7 +56,10 @@ function outcomes(plan: SyncPlan, failing: string[] = []): Map<string, WriteOutc
   return new Map(
     plan.writes.map((write): [string, WriteOutcome] => {
       const key = writeKey(write);
-      return [key, failing.includes(key) ? { ok: false, error: 'HTTP 503' } : { ok: true, record: writtenRecord(plan, key) }];
+      return [
+        key,
+        failing.includes(key) ? { ok: false, error: 'HTTP 503' } : { ok: true, record: writtenRecord(plan, key) },
+      ];
     }),
   );
 }

@@ -17,16 +17,68 @@ describe('lastWriterWins', () => {
   const CRM_FIRST: System[] = ['crm', 'accounting'];
   const ACCOUNTING_FIRST: System[] = ['accounting', 'crm'];
 
-  it.each<[string, Candidate[], System[], { value: string | null; system: System; relationId?: string; reason?: 'newer' | 'tieBreak' }]>([
-    ['the newer CRM value beats an older account value', [crm('a', LATE), account('r1', 0, 'b', EARLY)], CRM_FIRST, { value: 'a', system: 'crm', reason: 'newer' }],
-    ['the newer account value beats an older CRM value', [crm('a', EARLY), account('r1', 0, 'b', LATE)], CRM_FIRST, { value: 'b', system: 'accounting', relationId: 'r1', reason: 'newer' }],
-    ['newer wins even against the tie-break order', [crm('a', LATE), account('r1', 0, 'b', EARLY)], ACCOUNTING_FIRST, { value: 'a', system: 'crm', reason: 'newer' }],
-    ['a tie goes to the CRM with [crm, accounting]', [account('r1', 0, 'b', LATE), crm('a', LATE)], CRM_FIRST, { value: 'a', system: 'crm', reason: 'tieBreak' }],
-    ['a tie goes to accounting with [accounting, crm]', [crm('a', LATE), account('r1', 0, 'b', LATE)], ACCOUNTING_FIRST, { value: 'b', system: 'accounting', relationId: 'r1', reason: 'tieBreak' }],
-    ['a tie among accounts goes to the lower rank (customer before vendor)', [account('vendor', 1, 'v', LATE), account('customer', 0, 'c', LATE)], CRM_FIRST, { value: 'c', system: 'accounting', relationId: 'customer', reason: 'tieBreak' }],
-    ['a tie among accounts goes to the vendor before the bank account', [account('bank', 2, 'k', LATE), account('vendor', 1, 'v', LATE)], CRM_FIRST, { value: 'v', system: 'accounting', relationId: 'vendor', reason: 'tieBreak' }],
-    ['times compare as instants, not as text', [crm('a', '2024-03-01T11:30:00+02:00'), account('r1', 0, 'b', '2024-03-01T09:45:00Z')], CRM_FIRST, { value: 'b', system: 'accounting', relationId: 'r1', reason: 'newer' }],
-    ['an emptied field can win', [crm(null, LATE), account('r1', 0, 'b', EARLY)], CRM_FIRST, { value: null, system: 'crm', reason: 'newer' }],
+  it.each<
+    [
+      string,
+      Candidate[],
+      System[],
+      { value: string | null; system: System; relationId?: string; reason?: 'newer' | 'tieBreak' },
+    ]
+  >([
+    [
+      'the newer CRM value beats an older account value',
+      [crm('a', LATE), account('r1', 0, 'b', EARLY)],
+      CRM_FIRST,
+      { value: 'a', system: 'crm', reason: 'newer' },
+    ],
+    [
+      'the newer account value beats an older CRM value',
+      [crm('a', EARLY), account('r1', 0, 'b', LATE)],
+      CRM_FIRST,
+      { value: 'b', system: 'accounting', relationId: 'r1', reason: 'newer' },
+    ],
+    [
+      'newer wins even against the tie-break order',
+      [crm('a', LATE), account('r1', 0, 'b', EARLY)],
+      ACCOUNTING_FIRST,
+      { value: 'a', system: 'crm', reason: 'newer' },
+    ],
+    [
+      'a tie goes to the CRM with [crm, accounting]',
+      [account('r1', 0, 'b', LATE), crm('a', LATE)],
+      CRM_FIRST,
+      { value: 'a', system: 'crm', reason: 'tieBreak' },
+    ],
+    [
+      'a tie goes to accounting with [accounting, crm]',
+      [crm('a', LATE), account('r1', 0, 'b', LATE)],
+      ACCOUNTING_FIRST,
+      { value: 'b', system: 'accounting', relationId: 'r1', reason: 'tieBreak' },
+    ],
+    [
+      'a tie among accounts goes to the lower rank (customer before vendor)',
+      [account('vendor', 1, 'v', LATE), account('customer', 0, 'c', LATE)],
+      CRM_FIRST,
+      { value: 'c', system: 'accounting', relationId: 'customer', reason: 'tieBreak' },
+    ],
+    [
+      'a tie among accounts goes to the vendor before the bank account',
+      [account('bank', 2, 'k', LATE), account('vendor', 1, 'v', LATE)],
+      CRM_FIRST,
+      { value: 'v', system: 'accounting', relationId: 'vendor', reason: 'tieBreak' },
+    ],
+    [
+      'times compare as instants, not as text',
+      [crm('a', '2024-03-01T11:30:00+02:00'), account('r1', 0, 'b', '2024-03-01T09:45:00Z')],
+      CRM_FIRST,
+      { value: 'b', system: 'accounting', relationId: 'r1', reason: 'newer' },
+    ],
+    [
+      'an emptied field can win',
+      [crm(null, LATE), account('r1', 0, 'b', EARLY)],
+      CRM_FIRST,
+      { value: null, system: 'crm', reason: 'newer' },
+    ],
   ])('%s', (_name, candidates, tieBreak, expected) => {
     const { winner, conflict } = lastWriterWins(candidates, tieBreak);
     expect(winner.value).toBe(expected.value);
@@ -45,7 +97,10 @@ describe('lastWriterWins', () => {
 
   it('judges the reason against the best disagreeing candidate, not the runner-up that agrees', () => {
     // The customer agrees with the CRM at the same time; the vendor disagrees but is older.
-    const result = lastWriterWins([crm('a', LATE), account('customer', 0, 'a', LATE), account('vendor', 1, 'b', EARLY)], CRM_FIRST);
+    const result = lastWriterWins(
+      [crm('a', LATE), account('customer', 0, 'a', LATE), account('vendor', 1, 'b', EARLY)],
+      CRM_FIRST,
+    );
     expect(result.winner.system).toBe('crm');
     expect(result.conflict?.reason).toBe('newer');
   });

@@ -24,24 +24,54 @@ describe('normalization', () => {
 
   it('ignores free-mail domains', () => {
     expect(companyDomain('Anna@Fabrikam.com')).toBe('fabrikam.com');
-    for (const email of ['a@gmail.com', 'a@outlook.com', 'a@hotmail.com', 'a@yahoo.com', 'a@icloud.com', 'a@gmx.de', 'a@gmx.net']) expect(companyDomain(email)).toBeNull();
+    for (const email of [
+      'a@gmail.com',
+      'a@outlook.com',
+      'a@hotmail.com',
+      'a@yahoo.com',
+      'a@icloud.com',
+      'a@gmx.de',
+      'a@gmx.net',
+    ])
+      expect(companyDomain(email)).toBeNull();
   });
 });
 
 describe('scorePair', () => {
   it('gives each rule its score and a pair its best rule', () => {
-    expect(scorePair({ vatRegistrationNo: 'NL812345678B01' }, { vatRegistrationNo: '8123 4567 8B01' }, rules)).toEqual({ score: 100, rule: 'vatRegistrationNo' });
+    expect(scorePair({ vatRegistrationNo: 'NL812345678B01' }, { vatRegistrationNo: '8123 4567 8B01' }, rules)).toEqual({
+      score: 100,
+      rule: 'vatRegistrationNo',
+    });
     expect(scorePair({ vatRegistrationNo: 'DE123456789' }, { vatRegistrationNo: 'FR123456789' }, rules)).toBeNull();
-    expect(scorePair({ email: 'INFO@fabrikam.com' }, { email: 'info@fabrikam.com' }, rules)).toEqual({ score: 90, rule: 'email' });
-    expect(scorePair({ email: 'sales@fabrikam.com' }, { email: 'info@fabrikam.com' }, rules)).toEqual({ score: 60, rule: 'emailDomain' });
+    expect(scorePair({ email: 'INFO@fabrikam.com' }, { email: 'info@fabrikam.com' }, rules)).toEqual({
+      score: 90,
+      rule: 'email',
+    });
+    expect(scorePair({ email: 'sales@fabrikam.com' }, { email: 'info@fabrikam.com' }, rules)).toEqual({
+      score: 60,
+      rule: 'emailDomain',
+    });
     expect(scorePair({ email: 'a@gmail.com' }, { email: 'b@gmail.com' }, rules)).toBeNull();
-    expect(scorePair({ name: 'Fabrikam B.V.', postCode: '1011 AB' }, { name: 'fabrikam', postCode: '1011ab' }, rules)).toEqual({ score: 80, rule: 'namePostCode' });
-    expect(scorePair({ name: 'Fabrikam B.V.', postCode: '1011 AB' }, { name: 'fabrikam', postCode: '2000' }, rules)).toBeNull();
-    expect(scorePair({ name: 'Fabrikam', postCode: '1', email: 'x@f.com', vatRegistrationNo: '1' }, { name: 'Fabrikam', postCode: '1', email: 'x@f.com', vatRegistrationNo: '1' }, rules)).toEqual({ score: 100, rule: 'vatRegistrationNo' });
+    expect(
+      scorePair({ name: 'Fabrikam B.V.', postCode: '1011 AB' }, { name: 'fabrikam', postCode: '1011ab' }, rules),
+    ).toEqual({ score: 80, rule: 'namePostCode' });
+    expect(
+      scorePair({ name: 'Fabrikam B.V.', postCode: '1011 AB' }, { name: 'fabrikam', postCode: '2000' }, rules),
+    ).toBeNull();
+    expect(
+      scorePair(
+        { name: 'Fabrikam', postCode: '1', email: 'x@f.com', vatRegistrationNo: '1' },
+        { name: 'Fabrikam', postCode: '1', email: 'x@f.com', vatRegistrationNo: '1' },
+        rules,
+      ),
+    ).toEqual({ score: 100, rule: 'vatRegistrationNo' });
   });
 
   it('uses only the configured rules', () => {
-    expect(scorePair({ email: 'sales@fabrikam.com' }, { email: 'info@fabrikam.com' }, [{ rule: 'email', score: 90 }])).toBeNull();
+    expect(
+      scorePair({ email: 'sales@fabrikam.com' }, { email: 'info@fabrikam.com' }, [{ rule: 'email', score: 90 }]),
+    ).toBeNull();
   });
 });
 
@@ -105,9 +135,16 @@ describe('planMatches', () => {
       rules,
       minScore: 60,
     });
-    expect(plan.pairs).toEqual([{ contactId: 'c1', accountKind: 'customer', accountId: 'a1', score: 100, rule: 'vatRegistrationNo' }]);
+    expect(plan.pairs).toEqual([
+      { contactId: 'c1', accountKind: 'customer', accountId: 'a1', score: 100, rule: 'vatRegistrationNo' },
+    ]);
     expect(plan.review).toEqual([]);
-    const strict = planMatches({ contacts: [{ id: 'c2', fields: { email: 'b@x.com' } }], accounts: [{ kind: 'customer', id: 'a1', fields: { email: 'c@x.com' } }], rules, minScore: 70 });
+    const strict = planMatches({
+      contacts: [{ id: 'c2', fields: { email: 'b@x.com' } }],
+      accounts: [{ kind: 'customer', id: 'a1', fields: { email: 'c@x.com' } }],
+      rules,
+      minScore: 70,
+    });
     expect(strict.pairs).toEqual([]);
   });
 });

@@ -67,8 +67,44 @@ const FREE_MAIL_PREFIXES = ['gmx.', 'yahoo.', 'hotmail.', 'outlook.'];
 
 // Legal forms dropped from the end of a name (after dots and slashes are removed: B.V. -> bv, A/S -> as).
 const LEGAL_FORMS = new Set([
-  'bv', 'nv', 'bvba', 'vof', 'gmbh', 'ag', 'kg', 'ohg', 'ug', 'ev', 'ltd', 'limited', 'plc', 'llp', 'ab', 'sarl', 'sa', 'sas', 'as', 'aps', 'asa',
-  'oy', 'oyj', 'inc', 'incorporated', 'llc', 'corp', 'corporation', 'co', 'company', 'spa', 'srl', 'sl', 'kft', 'sro', 'spzoo', 'zoo', 'sp',
+  'bv',
+  'nv',
+  'bvba',
+  'vof',
+  'gmbh',
+  'ag',
+  'kg',
+  'ohg',
+  'ug',
+  'ev',
+  'ltd',
+  'limited',
+  'plc',
+  'llp',
+  'ab',
+  'sarl',
+  'sa',
+  'sas',
+  'as',
+  'aps',
+  'asa',
+  'oy',
+  'oyj',
+  'inc',
+  'incorporated',
+  'llc',
+  'corp',
+  'corporation',
+  'co',
+  'company',
+  'spa',
+  'srl',
+  'sl',
+  'kft',
+  'sro',
+  'spzoo',
+  'zoo',
+  'sp',
 ]);
 
 /** A name for comparison: lower case, no accents or punctuation, no legal-form suffix. */
@@ -98,7 +134,9 @@ export function normalizeVat(vat: FieldValue | undefined): { country: string | n
   const plain = vat?.toUpperCase().replace(/[^A-Z0-9]/g, '') ?? '';
   if (plain === '') return null;
   const prefixed = /^([A-Z]{2})(\d.*)$/.exec(plain);
-  return prefixed ? { country: prefixed[1] as string, number: prefixed[2] as string } : { country: null, number: plain };
+  return prefixed
+    ? { country: prefixed[1] as string, number: prefixed[2] as string }
+    : { country: null, number: plain };
 }
 
 /** An e-mail address for comparison. */
@@ -111,7 +149,8 @@ export function normalizeEmail(email: FieldValue | undefined): string | null {
 export function companyDomain(email: FieldValue | undefined): string | null {
   const address = normalizeEmail(email);
   const domain = address?.split('@')[1] ?? null;
-  if (domain === null || FREE_MAIL.has(domain) || FREE_MAIL_PREFIXES.some((prefix) => domain.startsWith(prefix))) return null;
+  if (domain === null || FREE_MAIL.has(domain) || FREE_MAIL_PREFIXES.some((prefix) => domain.startsWith(prefix)))
+    return null;
   return domain;
 }
 
@@ -136,13 +175,22 @@ export function matchesRule(rule: MatchRuleName, a: MatchFields, b: MatchFields)
     case 'namePostCode': {
       const name = normalizeName(a.name);
       const postCode = normalizePostCode(a.postCode);
-      return name !== null && postCode !== null && name === normalizeName(b.name) && postCode === normalizePostCode(b.postCode);
+      return (
+        name !== null &&
+        postCode !== null &&
+        name === normalizeName(b.name) &&
+        postCode === normalizePostCode(b.postCode)
+      );
     }
   }
 }
 
 /** The best rule two records match by, or null. */
-export function scorePair(contact: MatchFields, account: MatchFields, rules: readonly MatchRule[]): { score: number; rule: MatchRuleName } | null {
+export function scorePair(
+  contact: MatchFields,
+  account: MatchFields,
+  rules: readonly MatchRule[],
+): { score: number; rule: MatchRuleName } | null {
   let best: { score: number; rule: MatchRuleName } | null = null;
   for (const { rule, score } of rules) {
     if ((best === null || score > best.score) && matchesRule(rule, contact, account)) best = { score, rule };
@@ -151,7 +199,12 @@ export function scorePair(contact: MatchFields, account: MatchFields, rules: rea
 }
 
 /** Scores every contact-account pair of each kind and splits them into links and reviews. */
-export function planMatches(input: { contacts: readonly MatchContact[]; accounts: readonly MatchAccount[]; rules: readonly MatchRule[]; minScore: number }): MatchPlan {
+export function planMatches(input: {
+  contacts: readonly MatchContact[];
+  accounts: readonly MatchAccount[];
+  rules: readonly MatchRule[];
+  minScore: number;
+}): MatchPlan {
   const rules = input.rules.filter((rule) => rule.score >= input.minScore);
   const scored: ScoredPair[] = [];
   for (const account of input.accounts) {
@@ -184,16 +237,27 @@ export function planMatches(input: { contacts: readonly MatchContact[]; accounts
   const review: MatchPlan['review'] = [];
   const seen = new Set<string>();
   const addReview = (reason: string, candidates: ScoredPair[]) => {
-    const signature = candidates.map((pair) => `${pair.contactId}|${pair.accountKind}|${pair.accountId}`).sort().join(',');
+    const signature = candidates
+      .map((pair) => `${pair.contactId}|${pair.accountKind}|${pair.accountId}`)
+      .sort()
+      .join(',');
     if (seen.has(signature)) return;
     seen.add(signature);
     review.push({ reason, candidates });
   };
   for (const [key, top] of contactTops) {
-    if (top.length > 1) addReview(`contact ${key.split('|')[1] ?? ''} has ${top.length} ${top[0]?.accountKind ?? ''} candidates scoring ${top[0]?.score ?? 0}`, top);
+    if (top.length > 1)
+      addReview(
+        `contact ${key.split('|')[1] ?? ''} has ${top.length} ${top[0]?.accountKind ?? ''} candidates scoring ${top[0]?.score ?? 0}`,
+        top,
+      );
   }
   for (const [key, top] of accountTops) {
-    if (top.length > 1) addReview(`${top[0]?.accountKind ?? ''} ${key.split('|')[1] ?? ''} has ${top.length} contact candidates scoring ${top[0]?.score ?? 0}`, top);
+    if (top.length > 1)
+      addReview(
+        `${top[0]?.accountKind ?? ''} ${key.split('|')[1] ?? ''} has ${top.length} contact candidates scoring ${top[0]?.score ?? 0}`,
+        top,
+      );
   }
   return { pairs, review };
 }

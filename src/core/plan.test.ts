@@ -17,7 +17,14 @@ function makeContact(fields: Contact['fields'], extra: Partial<Contact> = {}): C
 }
 
 function makeAccount(kind: AccountKind, fields: Account['fields'], extra: Partial<Account> = {}): Account {
-  return { entity: kind, id: accountIdOf(kind), number: `${kind.toUpperCase()}-0001`, fields, modifiedAt: T1, ...extra };
+  return {
+    entity: kind,
+    id: accountIdOf(kind),
+    number: `${kind.toUpperCase()}-0001`,
+    fields,
+    modifiedAt: T1,
+    ...extra,
+  };
 }
 
 function map(contact: string, account = contact, direction: Direction = 'both'): FieldMapping {
@@ -66,7 +73,10 @@ const PHONE = [map('phone')];
 describe('planSync: a single change', () => {
   it('copies a contact change to the customer with an audit trail', () => {
     const result = plan(makeContact({ phone: '222' }, { modifiedAt: T2 }), [
-      link('customer', makeAccount('customer', { phone: '111' }, { version: 'W/"7"' }), PHONE, { 'contact.phone': '111', 'account.phone': '111' }),
+      link('customer', makeAccount('customer', { phone: '111' }, { version: 'W/"7"' }), PHONE, {
+        'contact.phone': '111',
+        'account.phone': '111',
+      }),
     ]);
     expect(result.writes).toEqual([
       {
@@ -99,7 +109,10 @@ describe('planSync: a single change', () => {
 
   it('copies an account change to the contact with an audit trail', () => {
     const result = plan(makeContact({ phone: '111' }, { version: '"c-3"' }), [
-      link('vendor', makeAccount('vendor', { phone: '333' }, { modifiedAt: T2 }), PHONE, { 'contact.phone': '111', 'account.phone': '111' }),
+      link('vendor', makeAccount('vendor', { phone: '333' }, { modifiedAt: T2 }), PHONE, {
+        'contact.phone': '111',
+        'account.phone': '111',
+      }),
     ]);
     expect(result.writes).toEqual([
       {
@@ -131,14 +144,19 @@ describe('planSync: a single change', () => {
 
   it('writes several changed fields of one record in one call', () => {
     const result = plan(makeContact({ phone: '2', city: 'Oslo', name: 'Acme' }, { modifiedAt: T2 }), [
-      link('customer', makeAccount('customer', { phone: '1', city: 'Bergen', name: 'Acme' }), [map('phone'), map('city'), map('name')], {
-        'contact.phone': '1',
-        'account.phone': '1',
-        'contact.city': 'Bergen',
-        'account.city': 'Bergen',
-        'contact.name': 'Acme',
-        'account.name': 'Acme',
-      }),
+      link(
+        'customer',
+        makeAccount('customer', { phone: '1', city: 'Bergen', name: 'Acme' }),
+        [map('phone'), map('city'), map('name')],
+        {
+          'contact.phone': '1',
+          'account.phone': '1',
+          'contact.city': 'Bergen',
+          'account.city': 'Bergen',
+          'contact.name': 'Acme',
+          'account.name': 'Acme',
+        },
+      ),
     ]);
     expect(written(result.writes)).toEqual({ 'accounting/customer/customer-1': { phone: '2', city: 'Oslo' } });
     expect(result.writes[0]?.changes.map((change) => change.field)).toEqual(['phone', 'city']);
@@ -146,14 +164,20 @@ describe('planSync: a single change', () => {
 
   it('copies an emptied field as null', () => {
     const result = plan(makeContact({ fax: null }, { modifiedAt: T2 }), [
-      link('customer', makeAccount('customer', { fax: '555' }), [map('fax')], { 'contact.fax': '555', 'account.fax': '555' }),
+      link('customer', makeAccount('customer', { fax: '555' }), [map('fax')], {
+        'contact.fax': '555',
+        'account.fax': '555',
+      }),
     ]);
     expect(written(result.writes)).toEqual({ 'accounting/customer/customer-1': { fax: null } });
   });
 
   it('treats a field missing from the record as empty', () => {
     const result = plan(makeContact({}, { modifiedAt: T2 }), [
-      link('customer', makeAccount('customer', { fax: '555' }), [map('fax')], { 'contact.fax': '555', 'account.fax': '555' }),
+      link('customer', makeAccount('customer', { fax: '555' }), [map('fax')], {
+        'contact.fax': '555',
+        'account.fax': '555',
+      }),
     ]);
     expect(written(result.writes)).toEqual({ 'accounting/customer/customer-1': { fax: null } });
   });
@@ -179,10 +203,20 @@ describe('planSync: fan-out', () => {
       'accounting/vendor/vendor-1': { phone: '200' },
       'accounting/bankAccount/bankAccount-1': { fax: '200' },
     });
-    expect(result.writes.map((write) => write.relationIds)).toEqual([['rel-customer'], ['rel-vendor'], ['rel-bankAccount']]);
+    expect(result.writes.map((write) => write.relationIds)).toEqual([
+      ['rel-customer'],
+      ['rel-vendor'],
+      ['rel-bankAccount'],
+    ]);
     for (const write of result.writes) {
       expect(write.changes).toEqual([
-        expect.objectContaining({ from: '100', to: '200', direction: 'toAccounting', sourceSystem: 'crm', sourceModifiedAt: T2 }),
+        expect.objectContaining({
+          from: '100',
+          to: '200',
+          direction: 'toAccounting',
+          sourceSystem: 'crm',
+          sourceModifiedAt: T2,
+        }),
       ]);
     }
     expect(result.conflicts).toEqual([]);
@@ -191,7 +225,12 @@ describe('planSync: fan-out', () => {
   it('sends an account change to the contact and through it to the other accounts', () => {
     const result = plan(makeContact({ mobile: '100' }), [
       link('customer', makeAccount('customer', { phone: '100' }), mobileMappings.customer, syncedShadow('phone')),
-      link('vendor', makeAccount('vendor', { phone: '300' }, { modifiedAt: T2 }), mobileMappings.vendor, syncedShadow('phone')),
+      link(
+        'vendor',
+        makeAccount('vendor', { phone: '300' }, { modifiedAt: T2 }),
+        mobileMappings.vendor,
+        syncedShadow('phone'),
+      ),
       link('bankAccount', makeAccount('bankAccount', { fax: '100' }), mobileMappings.bankAccount, syncedShadow('fax')),
     ]);
     expect(written(result.writes)).toEqual({
@@ -202,10 +241,26 @@ describe('planSync: fan-out', () => {
     const [contactWrite, customerWrite] = result.writes;
     expect(contactWrite?.relationIds).toEqual(['rel-customer', 'rel-vendor', 'rel-bankAccount']);
     expect(contactWrite?.changes).toEqual([
-      { relationId: 'rel-vendor', field: 'mobile', from: '100', to: '300', direction: 'toCrm', sourceSystem: 'accounting', sourceModifiedAt: T2 },
+      {
+        relationId: 'rel-vendor',
+        field: 'mobile',
+        from: '100',
+        to: '300',
+        direction: 'toCrm',
+        sourceSystem: 'accounting',
+        sourceModifiedAt: T2,
+      },
     ]);
     expect(customerWrite?.changes).toEqual([
-      { relationId: 'rel-customer', field: 'phone', from: '100', to: '300', direction: 'toAccounting', sourceSystem: 'accounting', sourceModifiedAt: T2 },
+      {
+        relationId: 'rel-customer',
+        field: 'phone',
+        from: '100',
+        to: '300',
+        direction: 'toAccounting',
+        sourceSystem: 'accounting',
+        sourceModifiedAt: T2,
+      },
     ]);
     expect(result.shadow).toEqual(
       expect.arrayContaining([
@@ -227,7 +282,10 @@ describe('planSync: fan-out', () => {
 
   it('does not write the contact back when the account change matches it already', () => {
     const result = plan(makeContact({ phone: '2' }), [
-      link('customer', makeAccount('customer', { phone: '2' }, { modifiedAt: T2 }), PHONE, { 'contact.phone': '2', 'account.phone': '1' }),
+      link('customer', makeAccount('customer', { phone: '2' }, { modifiedAt: T2 }), PHONE, {
+        'contact.phone': '2',
+        'account.phone': '1',
+      }),
     ]);
     expect(result.writes).toEqual([]);
     expect(result.shadow).toEqual(
@@ -239,12 +297,50 @@ describe('planSync: fan-out', () => {
 describe('planSync: conflicts', () => {
   const synced = { 'contact.phone': '1', 'account.phone': '1' };
 
-  it.each<[string, string, string, System[], { winner: System; reason: 'newer' | 'tieBreak'; writes: Record<string, Record<string, FieldValue>> }]>([
-    ['the newer contact wins', T3, T2, CRM_FIRST, { winner: 'crm', reason: 'newer', writes: { 'accounting/customer/customer-1': { phone: 'crm' } } }],
-    ['the newer contact wins even when accounting wins ties', T3, T2, ACCOUNTING_FIRST, { winner: 'crm', reason: 'newer', writes: { 'accounting/customer/customer-1': { phone: 'crm' } } }],
-    ['the newer account wins', T2, T3, CRM_FIRST, { winner: 'accounting', reason: 'newer', writes: { 'crm/contact/contact-1': { phone: 'acc' } } }],
-    ['a tie goes to the CRM with [crm, accounting]', T2, T2, CRM_FIRST, { winner: 'crm', reason: 'tieBreak', writes: { 'accounting/customer/customer-1': { phone: 'crm' } } }],
-    ['a tie goes to accounting with [accounting, crm]', T2, T2, ACCOUNTING_FIRST, { winner: 'accounting', reason: 'tieBreak', writes: { 'crm/contact/contact-1': { phone: 'acc' } } }],
+  it.each<
+    [
+      string,
+      string,
+      string,
+      System[],
+      { winner: System; reason: 'newer' | 'tieBreak'; writes: Record<string, Record<string, FieldValue>> },
+    ]
+  >([
+    [
+      'the newer contact wins',
+      T3,
+      T2,
+      CRM_FIRST,
+      { winner: 'crm', reason: 'newer', writes: { 'accounting/customer/customer-1': { phone: 'crm' } } },
+    ],
+    [
+      'the newer contact wins even when accounting wins ties',
+      T3,
+      T2,
+      ACCOUNTING_FIRST,
+      { winner: 'crm', reason: 'newer', writes: { 'accounting/customer/customer-1': { phone: 'crm' } } },
+    ],
+    [
+      'the newer account wins',
+      T2,
+      T3,
+      CRM_FIRST,
+      { winner: 'accounting', reason: 'newer', writes: { 'crm/contact/contact-1': { phone: 'acc' } } },
+    ],
+    [
+      'a tie goes to the CRM with [crm, accounting]',
+      T2,
+      T2,
+      CRM_FIRST,
+      { winner: 'crm', reason: 'tieBreak', writes: { 'accounting/customer/customer-1': { phone: 'crm' } } },
+    ],
+    [
+      'a tie goes to accounting with [accounting, crm]',
+      T2,
+      T2,
+      ACCOUNTING_FIRST,
+      { winner: 'accounting', reason: 'tieBreak', writes: { 'crm/contact/contact-1': { phone: 'acc' } } },
+    ],
   ])('%s', (_name, contactTime, accountTime, tieBreak, expected) => {
     const result = plan(
       makeContact({ phone: 'crm' }, { modifiedAt: contactTime }),
@@ -263,7 +359,12 @@ describe('planSync: conflicts', () => {
     expect(conflict?.candidates).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ system: 'crm', value: 'crm', modifiedAt: contactTime }),
-        expect.objectContaining({ system: 'accounting', relationId: 'rel-customer', value: 'acc', modifiedAt: accountTime }),
+        expect.objectContaining({
+          system: 'accounting',
+          relationId: 'rel-customer',
+          value: 'acc',
+          modifiedAt: accountTime,
+        }),
       ]),
     );
     const finalValue = expected.winner === 'crm' ? 'crm' : 'acc';
@@ -277,7 +378,11 @@ describe('planSync: conflicts', () => {
     const result = plan(makeContact({ phone: 'crm' }, { modifiedAt: T2 }), [
       link('customer', makeAccount('customer', { phone: 'acc' }, { modifiedAt: T3 }), PHONE, synced),
     ]);
-    expect(result.writes[0]?.changes[0]).toMatchObject({ sourceSystem: 'accounting', sourceModifiedAt: T3, relationId: 'rel-customer' });
+    expect(result.writes[0]?.changes[0]).toMatchObject({
+      sourceSystem: 'accounting',
+      sourceModifiedAt: T3,
+      relationId: 'rel-customer',
+    });
   });
 
   it('reports no conflict and writes nothing when both sides changed to the same value', () => {
@@ -313,7 +418,10 @@ describe('planSync: conflicts', () => {
       [`accounting/${loser}/${accountIdOf(loser)}`]: { phone: expectedWinner },
     });
     expect(result.conflicts).toEqual([
-      expect.objectContaining({ reason: 'tieBreak', winner: expect.objectContaining({ relationId: relationIdOf(expectedWinner) }) }),
+      expect.objectContaining({
+        reason: 'tieBreak',
+        winner: expect.objectContaining({ relationId: relationIdOf(expectedWinner) }),
+      }),
     ]);
   });
 
@@ -344,7 +452,12 @@ describe('planSync: modification times', () => {
 
   it('prefers the account’s per-field time over its record time', () => {
     const result = plan(makeContact({ phone: 'crm' }, { modifiedAt: T2 }), [
-      link('customer', makeAccount('customer', { phone: 'acc' }, { modifiedAt: T3, fieldModifiedAt: { phone: T1 } }), PHONE, synced),
+      link(
+        'customer',
+        makeAccount('customer', { phone: 'acc' }, { modifiedAt: T3, fieldModifiedAt: { phone: T1 } }),
+        PHONE,
+        synced,
+      ),
     ]);
     expect(written(result.writes)).toEqual({ 'accounting/customer/customer-1': { phone: 'crm' } });
     expect(result.conflicts[0]?.candidates).toEqual(
@@ -354,10 +467,15 @@ describe('planSync: modification times', () => {
 
   it('looks up the account’s per-field time under the account field name', () => {
     const result = plan(makeContact({ mobile: 'crm' }, { modifiedAt: T2 }), [
-      link('customer', makeAccount('customer', { phone: 'acc' }, { modifiedAt: T1, fieldModifiedAt: { phone: T3 } }), [map('mobile', 'phone')], {
-        'contact.mobile': '1',
-        'account.phone': '1',
-      }),
+      link(
+        'customer',
+        makeAccount('customer', { phone: 'acc' }, { modifiedAt: T1, fieldModifiedAt: { phone: T3 } }),
+        [map('mobile', 'phone')],
+        {
+          'contact.mobile': '1',
+          'account.phone': '1',
+        },
+      ),
     ]);
     expect(written(result.writes)).toEqual({ 'crm/contact/contact-1': { mobile: 'acc' } });
   });
@@ -366,12 +484,17 @@ describe('planSync: modification times', () => {
 describe('planSync: echo suppression', () => {
   it('writes nothing when both records equal the shadow', () => {
     const result = plan(makeContact({ phone: '2', city: 'Oslo' }, { modifiedAt: T3 }), [
-      link('customer', makeAccount('customer', { phone: '2', city: 'Oslo' }, { modifiedAt: T3 }), [map('phone'), map('city')], {
-        'contact.phone': '2',
-        'account.phone': '2',
-        'contact.city': 'Oslo',
-        'account.city': 'Oslo',
-      }),
+      link(
+        'customer',
+        makeAccount('customer', { phone: '2', city: 'Oslo' }, { modifiedAt: T3 }),
+        [map('phone'), map('city')],
+        {
+          'contact.phone': '2',
+          'account.phone': '2',
+          'contact.city': 'Oslo',
+          'account.city': 'Oslo',
+        },
+      ),
     ]);
     expect(result.writes).toEqual([]);
     expect(result.conflicts).toEqual([]);
@@ -394,7 +517,11 @@ describe('planSync: field direction', () => {
   const synced = { 'contact.phone': '1', 'account.phone': '1' };
 
   it.each<[string, Direction, Record<string, Record<string, FieldValue>>]>([
-    ['toAccounting copies a contact edit to the account', 'toAccounting', { 'accounting/customer/customer-1': { phone: '2' } }],
+    [
+      'toAccounting copies a contact edit to the account',
+      'toAccounting',
+      { 'accounting/customer/customer-1': { phone: '2' } },
+    ],
     ['toCrm does not copy a contact edit to the account', 'toCrm', {}],
     ['both copies a contact edit to the account', 'both', { 'accounting/customer/customer-1': { phone: '2' } }],
   ])('%s', (_name, direction, expected) => {
@@ -411,7 +538,12 @@ describe('planSync: field direction', () => {
     ['both copies an account edit to the contact', 'both', { 'crm/contact/contact-1': { phone: '2' } }],
   ])('%s', (_name, direction, expected) => {
     const result = plan(makeContact({ phone: '1' }), [
-      link('customer', makeAccount('customer', { phone: '2' }, { modifiedAt: T2 }), [map('phone', 'phone', direction)], synced),
+      link(
+        'customer',
+        makeAccount('customer', { phone: '2' }, { modifiedAt: T2 }),
+        [map('phone', 'phone', direction)],
+        synced,
+      ),
     ]);
     expect(written(result.writes)).toEqual(expected);
     expect(result.conflicts).toEqual([]);
@@ -419,7 +551,12 @@ describe('planSync: field direction', () => {
 
   it('does not spread a toAccounting account edit to the other accounts', () => {
     const result = plan(makeContact({ phone: '1' }), [
-      link('customer', makeAccount('customer', { phone: '2' }, { modifiedAt: T2 }), [map('phone', 'phone', 'toAccounting')], synced),
+      link(
+        'customer',
+        makeAccount('customer', { phone: '2' }, { modifiedAt: T2 }),
+        [map('phone', 'phone', 'toAccounting')],
+        synced,
+      ),
       link('vendor', makeAccount('vendor', { phone: '1' }), PHONE, synced),
     ]);
     expect(result.writes).toEqual([]);
@@ -441,19 +578,34 @@ describe('planSync: field direction', () => {
 
   it('lets a toCrm account, the master of the field, win against a newer contact edit', () => {
     const result = plan(makeContact({ phone: 'crm' }, { modifiedAt: T3 }), [
-      link('customer', makeAccount('customer', { phone: 'master' }, { modifiedAt: T1 }), [map('phone', 'phone', 'toCrm')], synced),
+      link(
+        'customer',
+        makeAccount('customer', { phone: 'master' }, { modifiedAt: T1 }),
+        [map('phone', 'phone', 'toCrm')],
+        synced,
+      ),
       link('vendor', makeAccount('vendor', { phone: '1' }), PHONE, synced),
     ]);
     expect(written(result.writes)).toEqual({
       'crm/contact/contact-1': { phone: 'master' },
       'accounting/vendor/vendor-1': { phone: 'master' },
     });
-    expect(result.writes[0]?.changes[0]).toMatchObject({ relationId: 'rel-customer', sourceSystem: 'accounting', from: 'crm', to: 'master' });
+    expect(result.writes[0]?.changes[0]).toMatchObject({
+      relationId: 'rel-customer',
+      sourceSystem: 'accounting',
+      from: 'crm',
+      to: 'master',
+    });
   });
 
   it('lets a toCrm master win against a newer edit of another account', () => {
     const result = plan(makeContact({ phone: '1' }), [
-      link('customer', makeAccount('customer', { phone: 'master' }, { modifiedAt: T1 }), [map('phone', 'phone', 'toCrm')], synced),
+      link(
+        'customer',
+        makeAccount('customer', { phone: 'master' }, { modifiedAt: T1 }),
+        [map('phone', 'phone', 'toCrm')],
+        synced,
+      ),
       link('vendor', makeAccount('vendor', { phone: 'vendor' }, { modifiedAt: T3 }), PHONE, synced),
     ]);
     expect(written(result.writes)).toEqual({
@@ -527,10 +679,15 @@ describe('planSync: relations without a shadow', () => {
 
   it('treats a field newly added to the mappings as changed on both sides', () => {
     const result = plan(makeContact({ phone: '1', city: 'Oslo' }, { modifiedAt: T3 }), [
-      link('customer', makeAccount('customer', { phone: '1', city: 'Bergen' }, { modifiedAt: T1 }), [map('phone'), map('city')], {
-        'contact.phone': '1',
-        'account.phone': '1',
-      }),
+      link(
+        'customer',
+        makeAccount('customer', { phone: '1', city: 'Bergen' }, { modifiedAt: T1 }),
+        [map('phone'), map('city')],
+        {
+          'contact.phone': '1',
+          'account.phone': '1',
+        },
+      ),
     ]);
     expect(written(result.writes)).toEqual({ 'accounting/customer/customer-1': { city: 'Oslo' } });
   });
@@ -567,7 +724,12 @@ describe('planSync: optimistic concurrency', () => {
   it('carries each record’s version as ifMatch, and none when the system has no versions', () => {
     const synced = { 'contact.phone': '1', 'account.phone': '1' };
     const result = plan(makeContact({ phone: '1' }, { version: 'c-etag' }), [
-      link('customer', makeAccount('customer', { phone: '2' }, { modifiedAt: T2, version: 'cust-etag' }), PHONE, synced),
+      link(
+        'customer',
+        makeAccount('customer', { phone: '2' }, { modifiedAt: T2, version: 'cust-etag' }),
+        PHONE,
+        synced,
+      ),
       link('vendor', makeAccount('vendor', { phone: '1' }, { version: 'vend-etag' }), PHONE, synced),
       link('bankAccount', makeAccount('bankAccount', { phone: '1' }), PHONE, synced),
     ]);

@@ -10,7 +10,15 @@
  */
 import type { Direction, FieldMapping } from '../config/schema';
 import { lastWriterWins, type Candidate } from './lww';
-import { ACCOUNT_KINDS, type Account, type AccountKind, type BusinessRelation, type Contact, type FieldValue, type System } from './model';
+import {
+  ACCOUNT_KINDS,
+  type Account,
+  type AccountKind,
+  type BusinessRelation,
+  type Contact,
+  type FieldValue,
+  type System,
+} from './model';
 
 /** The last-synced value of one field of one side. */
 export interface ShadowValue {
@@ -128,7 +136,8 @@ export function planSync({ contact, linked, tieBreak }: PlanInput): SyncPlan {
         relationId: entry.relation.id,
         rank: ACCOUNT_KINDS.indexOf(entry.relation.accountKind),
         value,
-        modifiedAt: entry.account.fieldModifiedAt?.[mapping.account as keyof Account['fields']] ?? entry.account.modifiedAt,
+        modifiedAt:
+          entry.account.fieldModifiedAt?.[mapping.account as keyof Account['fields']] ?? entry.account.modifiedAt,
       };
       accountCandidates.push(candidate);
       // An account whose mapping flows only towards the CRM is the master of that field.

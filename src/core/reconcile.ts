@@ -28,7 +28,13 @@ export interface ReconcilePlan {
 }
 
 /** Plans the writes that make a newly linked contact and account agree. */
-export function planReconcile(input: { relationId: string; contact: Contact; account: Account; mappings: readonly FieldMapping[]; winner: ReconcileWinner }): ReconcilePlan {
+export function planReconcile(input: {
+  relationId: string;
+  contact: Contact;
+  account: Account;
+  mappings: readonly FieldMapping[];
+  winner: ReconcileWinner;
+}): ReconcilePlan {
   const { contact, account, relationId } = input;
   const fields: ReconciledField[] = [];
   const toAccount: Record<string, FieldValue> = {};
@@ -42,7 +48,8 @@ export function planReconcile(input: { relationId: string; contact: Contact; acc
       fields.push({ mapping, contactValue, accountValue, final: contactValue, written: null });
       continue;
     }
-    const source: ReconcileWinner = mapping.direction === 'toAccounting' ? 'contact' : mapping.direction === 'toCrm' ? 'account' : input.winner;
+    const source: ReconcileWinner =
+      mapping.direction === 'toAccounting' ? 'contact' : mapping.direction === 'toCrm' ? 'account' : input.winner;
     if (source === 'contact') {
       toAccount[mapping.account] = contactValue;
       accountChanges.push({
@@ -71,10 +78,26 @@ export function planReconcile(input: { relationId: string; contact: Contact; acc
   }
   const writes: RecordWrite[] = [];
   if (contactChanges.length > 0) {
-    writes.push({ system: 'crm', entity: 'contact', id: contact.id, ifMatch: contact.version, fields: toContact, changes: contactChanges, relationIds: [relationId] });
+    writes.push({
+      system: 'crm',
+      entity: 'contact',
+      id: contact.id,
+      ifMatch: contact.version,
+      fields: toContact,
+      changes: contactChanges,
+      relationIds: [relationId],
+    });
   }
   if (accountChanges.length > 0) {
-    writes.push({ system: 'accounting', entity: account.entity, id: account.id, ifMatch: account.version, fields: toAccount, changes: accountChanges, relationIds: [relationId] });
+    writes.push({
+      system: 'accounting',
+      entity: account.entity,
+      id: account.id,
+      ifMatch: account.version,
+      fields: toAccount,
+      changes: accountChanges,
+      relationIds: [relationId],
+    });
   }
   return { fields, writes };
 }

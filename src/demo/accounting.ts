@@ -3,7 +3,11 @@
  * sandbox the demo starts itself; Tryton is a real trytond started beside the demo with
  * scripts/tryton/demo.sh. Each side sets its environment, seeds linked pairs and says what to try.
  */
-import { businessCentralSandboxSeed, SEED_IDS, startBusinessCentralSandbox } from '../../connectors/business-central/sandbox';
+import {
+  businessCentralSandboxSeed,
+  SEED_IDS,
+  startBusinessCentralSandbox,
+} from '../../connectors/business-central/sandbox';
 import { isAccount, type Connector } from '../../connectors/types';
 import type { TandemConfig } from '../config/schema';
 import type { Account, AccountKind } from '../core/model';
@@ -30,7 +34,13 @@ const BC_CLIENT_SECRET = 'demo-client-secret';
 
 /** Starts the Business Central sandbox and points the config's variables at it. */
 export async function businessCentralSide(port: number): Promise<DemoAccounting> {
-  const bc = await startBusinessCentralSandbox({ port, clientId: BC_CLIENT_ID, clientSecret: BC_CLIENT_SECRET, seed: businessCentralSandboxSeed(), tokenTtlSeconds: 24 * 3600 });
+  const bc = await startBusinessCentralSandbox({
+    port,
+    clientId: BC_CLIENT_ID,
+    clientSecret: BC_CLIENT_SECRET,
+    seed: businessCentralSandboxSeed(),
+    tokenTtlSeconds: 24 * 3600,
+  });
   Object.assign(process.env, {
     BC_BASE_URL: bc.url,
     BC_COMPANY_ID: bc.companyId,
@@ -48,7 +58,9 @@ export async function businessCentralSide(port: number): Promise<DemoAccounting>
         ['vendor', SEED_IDS.vendors.brenner],
         ['bankAccount', SEED_IDS.bankAccounts.operating],
       ];
-      return Promise.all(wanted.map(async ([kind, id]) => ({ kind, account: await requireAccount(accounting, kind, id) })));
+      return Promise.all(
+        wanted.map(async ([kind, id]) => ({ kind, account: await requireAccount(accounting, kind, id) })),
+      );
     },
     async tryThis() {
       const token = await bcToken(bc.tokenUrl);
@@ -76,13 +88,44 @@ export async function trytonSide(): Promise<DemoAccounting> {
       if (!accounting.create) throw new Error('the Tryton connector cannot create parties');
       const create = accounting.create.bind(accounting);
       const seed: Array<[AccountKind, Record<string, string>]> = [
-        ['customer', { name: 'Van Dijk Installatietechniek B.V.', phone: '+31 20 624 1180', city: 'Amsterdam', postCode: '1016 DV', countryCode: 'NL', email: 'administratie@vandijk-installatie.nl' }],
-        ['customer', { name: 'Lindqvist Möbler AB', phone: '+46 8 411 2030', city: 'Stockholm', postCode: '111 21', countryCode: 'SE' }],
-        ['vendor', { name: 'Brenner Werkzeugbau GmbH', phone: '+49 711 2290 400', city: 'Stuttgart', postCode: '70173', countryCode: 'DE' }],
+        [
+          'customer',
+          {
+            name: 'Van Dijk Installatietechniek B.V.',
+            phone: '+31 20 624 1180',
+            city: 'Amsterdam',
+            postCode: '1016 DV',
+            countryCode: 'NL',
+            email: 'administratie@vandijk-installatie.nl',
+          },
+        ],
+        [
+          'customer',
+          {
+            name: 'Lindqvist Möbler AB',
+            phone: '+46 8 411 2030',
+            city: 'Stockholm',
+            postCode: '111 21',
+            countryCode: 'SE',
+          },
+        ],
+        [
+          'vendor',
+          {
+            name: 'Brenner Werkzeugbau GmbH',
+            phone: '+49 711 2290 400',
+            city: 'Stuttgart',
+            postCode: '70173',
+            countryCode: 'DE',
+          },
+        ],
       ];
       const pairs: DemoPair[] = [];
       for (const [index, [kind, fields]] of seed.entries()) {
-        const record = await create(kind, fields, { idempotencyKey: `demo-${kind}-${index}`, extra: { number: `DEMO${index + 1}` } });
+        const record = await create(kind, fields, {
+          idempotencyKey: `demo-${kind}-${index}`,
+          extra: { number: `DEMO${index + 1}` },
+        });
         if (!isAccount(record)) throw new Error(`Tryton returned a ${record.entity} for a ${kind}`);
         pairs.push({ kind, account: record });
       }
@@ -109,7 +152,12 @@ async function bcToken(tokenUrl: string): Promise<string> {
   const response = await fetch(tokenUrl, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: BC_CLIENT_ID, client_secret: BC_CLIENT_SECRET, scope: 'https://api.businesscentral.dynamics.com/.default' }),
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: BC_CLIENT_ID,
+      client_secret: BC_CLIENT_SECRET,
+      scope: 'https://api.businesscentral.dynamics.com/.default',
+    }),
   });
   const body = (await response.json()) as { access_token?: string };
   return body.access_token ?? '(token unavailable)';

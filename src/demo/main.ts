@@ -26,7 +26,8 @@ const VIEWER_TOKEN = process.env.TANDEM_DEMO_VIEWER_TOKEN ?? 'demo-viewer-token-
 
 function port(name: string, fallback: number): number {
   const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < 1 || value > 65535) throw new Error(`${name} must be a port number, not '${process.env[name]}'`);
+  if (!Number.isInteger(value) || value < 1 || value > 65535)
+    throw new Error(`${name} must be a port number, not '${process.env[name]}'`);
   return value;
 }
 
@@ -40,7 +41,8 @@ async function main(): Promise<void> {
   const redis = await demoRedis(redisUrl());
   const tandemUrl = `http://127.0.0.1:${tandemPort}`;
   const configFile = process.env.TANDEM_CONFIG ?? 'config/tandem.yaml';
-  const side: DemoAccounting = accountingKind(configFile) === 'tryton' ? await trytonSide() : await businessCentralSide(bcPort);
+  const side: DemoAccounting =
+    accountingKind(configFile) === 'tryton' ? await trytonSide() : await businessCentralSide(bcPort);
   const hubspot = await startHubSpotSandbox({
     port: hubspotPort,
     token: HUBSPOT_TOKEN,
@@ -71,7 +73,9 @@ async function main(): Promise<void> {
   // Webhooks from the CRM sandbox once the daemon listens (the seeding above needs none).
   hubspot.setWebhookTarget({ targetUrl: `${tandemUrl}/webhooks/crm`, clientSecret: HUBSPOT_SECRET });
   // A first sync of every linked contact records the shadow the later diffs start from.
-  await daemon.queues.enqueueChanges(relations.map((contactId) => ({ connector: 'crm', entity: 'contact', id: contactId, source: 'manual' })));
+  await daemon.queues.enqueueChanges(
+    relations.map((contactId) => ({ connector: 'crm', entity: 'contact', id: contactId, source: 'manual' })),
+  );
 
   const companyId = relations[0]?.replace('company-', '') ?? '1';
   const cli = `TANDEM_URL=${tandemUrl} TANDEM_TOKEN=${ADMIN_TOKEN} node dist/src/cli/main.js`;
@@ -124,19 +128,36 @@ Press Ctrl+C to stop.
  * linked. On Business Central, an unlinked company that matches an unlinked customer by VAT
  * registration no. is added for `tandem match` to find.
  */
-async function seedRelations(config: ReturnType<typeof loadConfig>, store: Awaited<ReturnType<typeof openStore>>, side: DemoAccounting): Promise<string[]> {
+async function seedRelations(
+  config: ReturnType<typeof loadConfig>,
+  store: Awaited<ReturnType<typeof openStore>>,
+  side: DemoAccounting,
+): Promise<string[]> {
   const connectors = buildConnectors(config);
   const createContact = (connectors.crm.create as NonNullable<typeof connectors.crm.create>).bind(connectors.crm);
   const contactIds: string[] = [];
   for (const { kind, account } of await side.pairs(connectors.accounting, config)) {
-    const contact = await createContact('contact', account.fields, { idempotencyKey: `demo-${kind}-${account.id}`, extra: { type: 'company' } });
-    await store.createRelation({ contactId: contact.id, accountKind: kind, accountId: account.id, relationCode: config.relationCodes[kind] ?? 'DEMO', origin: 'createdFromAccount' });
+    const contact = await createContact('contact', account.fields, {
+      idempotencyKey: `demo-${kind}-${account.id}`,
+      extra: { type: 'company' },
+    });
+    await store.createRelation({
+      contactId: contact.id,
+      accountKind: kind,
+      accountId: account.id,
+      relationCode: config.relationCodes[kind] ?? 'DEMO',
+      origin: 'createdFromAccount',
+    });
     contactIds.push(contact.id);
   }
   if (config.connectors.accounting.kind === 'business-central') {
     const moreau = await connectors.accounting.get('customer', SEED_IDS.customers.moreau);
     if (moreau) {
-      await createContact('contact', { ...moreau.fields, name: 'Boulangerie Moreau', phone: '+33 1 48 78 32 11' }, { idempotencyKey: 'demo-unlinked-moreau', extra: { type: 'company' } });
+      await createContact(
+        'contact',
+        { ...moreau.fields, name: 'Boulangerie Moreau', phone: '+33 1 48 78 32 11' },
+        { idempotencyKey: 'demo-unlinked-moreau', extra: { type: 'company' } },
+      );
     }
   }
   await Promise.all(Object.values(connectors).map((connector) => connector.close?.()));
@@ -154,9 +175,12 @@ function accountingKind(file: string): string | undefined {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof RedisUnavailableError) process.stderr.write(`tandem demo: ${error.message}\n`);
+  if (error instanceof ConfigError || error instanceof RedisUnavailableError)
+    process.stderr.write(`tandem demo: ${error.message}\n`);
   else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-    process.stderr.write(`tandem demo: a port is taken (${(error as Error).message}); set TANDEM_PORT, HUBSPOT_SANDBOX_PORT or BC_SANDBOX_PORT\n`);
+    process.stderr.write(
+      `tandem demo: a port is taken (${(error as Error).message}); set TANDEM_PORT, HUBSPOT_SANDBOX_PORT or BC_SANDBOX_PORT\n`,
+    );
   } else process.stderr.write(`tandem demo: ${(error as Error).stack ?? String(error)}\n`);
   process.exit(1);
 });

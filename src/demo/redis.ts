@@ -22,15 +22,30 @@ export async function demoRedis(url: string): Promise<DemoRedis> {
   } catch (error) {
     if (!(error instanceof RedisUnavailableError)) throw error;
     if (spawnSync('redis-server', ['--version']).error) {
-      throw new RedisUnavailableError(url, 'nothing answers and no redis-server is on the PATH; install Redis (apt-get install redis-server) or set REDIS_URL');
+      throw new RedisUnavailableError(
+        url,
+        'nothing answers and no redis-server is on the PATH; install Redis (apt-get install redis-server) or set REDIS_URL',
+      );
     }
   }
   const port = await freePort();
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
+  const child: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
   const privateUrl = `redis://127.0.0.1:${port}`;
-  await waitFor(async () => probeRedis(privateUrl, 500).then(() => true, () => false), 10_000, 100);
+  await waitFor(
+    async () =>
+      probeRedis(privateUrl, 500).then(
+        () => true,
+        () => false,
+      ),
+    10_000,
+    100,
+  );
   return {
     url: privateUrl,
     private: true,

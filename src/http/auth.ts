@@ -117,7 +117,8 @@ export function sessionLevel(value: string, tokens: AdminTokens, nowMs = Date.no
 export function cookieValue(header: string | undefined, name: string): string | null {
   for (const part of (header ?? '').split(';')) {
     const separator = part.indexOf('=');
-    if (separator > 0 && part.slice(0, separator).trim() === name) return decodeURIComponent(part.slice(separator + 1).trim());
+    if (separator > 0 && part.slice(0, separator).trim() === name)
+      return decodeURIComponent(part.slice(separator + 1).trim());
   }
   return null;
 }
@@ -162,16 +163,26 @@ export function requireToken(tokens: AdminTokens) {
       };
       reply
         .code(401)
-        .header('www-authenticate', auth.problem === 'missing' ? 'Bearer realm="tandem"' : 'Bearer realm="tandem", error="invalid_token"')
+        .header(
+          'www-authenticate',
+          auth.problem === 'missing' ? 'Bearer realm="tandem"' : 'Bearer realm="tandem", error="invalid_token"',
+        )
         .send({ error: 'UNAUTHORIZED', message: messages[auth.problem] });
       return reply;
     }
     if (auth.level === 'viewer' && !isReadMethod(request.method)) {
-      reply.code(403).send({ error: 'FORBIDDEN', message: 'a viewer token may only read; changes need an admin token' });
+      reply
+        .code(403)
+        .send({ error: 'FORBIDDEN', message: 'a viewer token may only read; changes need an admin token' });
       return reply;
     }
     if (auth.via === 'cookie' && !isReadMethod(request.method) && !hasCsrfHeader(request)) {
-      reply.code(403).send({ error: 'CSRF', message: `a change made with the session cookie must carry the header ${CSRF_HEADER}: 1` });
+      reply
+        .code(403)
+        .send({
+          error: 'CSRF',
+          message: `a change made with the session cookie must carry the header ${CSRF_HEADER}: 1`,
+        });
       return reply;
     }
     accessLevels.set(request, auth.level);

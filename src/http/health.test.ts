@@ -21,13 +21,19 @@ describe('readiness', () => {
     const started = Date.now();
     const report = await readiness();
     expect(Date.now() - started).toBeLessThan(1000);
-    expect(report).toEqual({ status: 'not ready', checks: { redis: 'ok', store: 'connection refused', crm: 'crm did not answer within 50 ms' } });
+    expect(report).toEqual({
+      status: 'not ready',
+      checks: { redis: 'ok', store: 'connection refused', crm: 'crm did not answer within 50 ms' },
+    });
   });
 
   it('reuses a report for the cache period and shares a running check', async () => {
     let clock = 0;
     let calls = 0;
-    const readiness = createReadiness([{ name: 'crm', check: async () => void calls++ }], { cacheMs: 5000, now: () => clock });
+    const readiness = createReadiness([{ name: 'crm', check: async () => void calls++ }], {
+      cacheMs: 5000,
+      now: () => clock,
+    });
     await Promise.all([readiness(), readiness()]);
     clock = 4999;
     await readiness();
@@ -48,14 +54,24 @@ describe('probe and metrics routes', () => {
   async function app(options: { ready: boolean; metricsToken?: string }) {
     const server = Fastify();
     servers.push(server);
-    const readiness = createReadiness([{ name: 'accounting', check: async () => (options.ready ? undefined : Promise.reject(new Error('token request refused'))) }]);
+    const readiness = createReadiness([
+      {
+        name: 'accounting',
+        check: async () => (options.ready ? undefined : Promise.reject(new Error('token request refused'))),
+      },
+    ]);
     await registerHealthRoutes(server, { readiness, metrics, metricsToken: options.metricsToken });
     const url = await server.listen({ host: '127.0.0.1', port: 0 });
     return {
       async get(path: string, headers: Record<string, string> = {}) {
         const response = await fetch(`${url}${path}`, { headers });
         const body = await response.text();
-        return { statusCode: response.status, headers: { 'content-type': response.headers.get('content-type') ?? '' }, body, json: () => JSON.parse(body) as unknown };
+        return {
+          statusCode: response.status,
+          headers: { 'content-type': response.headers.get('content-type') ?? '' },
+          body,
+          json: () => JSON.parse(body) as unknown,
+        };
       },
     };
   }

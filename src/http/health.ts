@@ -29,7 +29,10 @@ export interface ReadinessOptions {
 }
 
 /** Returns a function that runs every check in parallel, each within the timeout, cached briefly. */
-export function createReadiness(checks: ReadinessCheck[], options: ReadinessOptions = {}): () => Promise<ReadinessReport> {
+export function createReadiness(
+  checks: ReadinessCheck[],
+  options: ReadinessOptions = {},
+): () => Promise<ReadinessReport> {
   const timeoutMs = options.timeoutMs ?? 3000;
   const cacheMs = options.cacheMs ?? 5000;
   const now = options.now ?? Date.now;

@@ -16,7 +16,10 @@ const toSchema = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => {
   return rest;
 };
 
-const problem = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Problem' } } } });
+const problem = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Problem' } } },
+});
 
 /** `/api/relations/:id` -> `/api/relations/{id}`. */
 export const openApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
@@ -45,7 +48,8 @@ function parameters(route: AdminRoute): unknown[] {
       name: 'Idempotency-Key',
       in: 'header',
       required: false,
-      description: 'Repeating a request with the same key returns the first result instead of creating a second record.',
+      description:
+        'Repeating a request with the same key returns the first result instead of creating a second record.',
       schema: { type: 'string', minLength: 1, maxLength: 200 },
     });
   }
@@ -55,14 +59,18 @@ function parameters(route: AdminRoute): unknown[] {
 function operation(route: AdminRoute): Record<string, unknown> {
   const responses: Record<string, unknown> = {};
   for (const [status, spec] of Object.entries(route.responses)) {
-    responses[status] = spec.schema ? { description: spec.description, content: { 'application/json': { schema: toSchema(spec.schema, 'output') } } } : { description: spec.description };
+    responses[status] = spec.schema
+      ? { description: spec.description, content: { 'application/json': { schema: toSchema(spec.schema, 'output') } } }
+      : { description: spec.description };
   }
   responses['400'] = problem('Invalid input: `field` names the parameter or body field, `reason` says what is wrong');
   responses['401'] = problem('No token, or not a configured one');
   if (route.access === 'change') responses['403'] = problem('A viewer token: changes need an admin token');
   if (route.url.includes(':')) responses['404'] = problem('Unknown contact, account, relation or document');
   if (route.access === 'change') {
-    responses['409'] = problem('Conflicts with the current state (a relation of that kind exists, the account is linked elsewhere, no relation code, ...)');
+    responses['409'] = problem(
+      'Conflicts with the current state (a relation of that kind exists, the account is linked elsewhere, no relation code, ...)',
+    );
     responses['502'] = problem('The CRM or the accounting system refused or failed the operation');
   }
   responses['500'] = problem('An unexpected failure; the server log has the details under `requestId`');
@@ -71,19 +79,31 @@ function operation(route: AdminRoute): Record<string, unknown> {
     summary: route.summary,
     tags: [route.access === 'read' ? 'read (viewer or admin token)' : 'change (admin token)'],
     parameters: parameters(route),
-    ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(route.body, 'input') } } } } : {}),
+    ...(route.body
+      ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(route.body, 'input') } } } }
+      : {}),
     responses,
   };
 }
 
 /** Builds the document; `serverUrl` is where the daemon is reached. */
-export function buildOpenApiDocument(options: { version: string; serverUrl?: string; routes?: readonly AdminRoute[] }): Record<string, unknown> {
+export function buildOpenApiDocument(options: {
+  version: string;
+  serverUrl?: string;
+  routes?: readonly AdminRoute[];
+}): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   paths[OPENAPI_PATH] = {
     get: {
       operationId: 'openApiDocument',
       summary: 'This document (needs a viewer or admin token, like every admin route)',
-      responses: { 200: { description: 'The OpenAPI 3.1 document', content: { 'application/json': { schema: { type: 'object' } } } }, 401: problem('No token, or not a configured one') },
+      responses: {
+        200: {
+          description: 'The OpenAPI 3.1 document',
+          content: { 'application/json': { schema: { type: 'object' } } },
+        },
+        401: problem('No token, or not a configured one'),
+      },
     },
   };
   for (const route of options.routes ?? ADMIN_ROUTES) {

@@ -80,7 +80,11 @@ describe('closing the HTTP server within a grace period', () => {
     expect(Date.now() - startedAt).toBeLessThan(5_000);
     expect(await slow).toBe('connection closed');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ level: 40, graceMs: 200, msg: 'requests still open after the grace period: closing their connections' });
+    expect(lines[0]).toMatchObject({
+      level: 40,
+      graceMs: 200,
+      msg: 'requests still open after the grace period: closing their connections',
+    });
     expect(lines[0]?.requests).toEqual([{ method: 'POST', url: '/slow', openMs: expect.any(Number) }]);
     release();
   });

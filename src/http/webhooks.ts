@@ -31,7 +31,9 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: WebhookD
   await app.register(async (scope) => {
     // Signatures are computed over the exact bytes, so the body must not be parsed first.
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 5 * 1024 * 1024 }, (_request, body, done) => done(null, body));
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 5 * 1024 * 1024 }, (_request, body, done) =>
+      done(null, body),
+    );
 
     for (const slot of ['crm', 'accounting'] as const) {
       const connector = deps.connectors[slot];
@@ -40,7 +42,12 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: WebhookD
       scope.post(webhookPath(slot), async (request: FastifyRequest, reply) => {
         const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         const outcome = adapter.handle(
-          { method: request.method, url: new URL(request.url, deps.publicUrl).toString(), headers: request.headers, rawBody },
+          {
+            method: request.method,
+            url: new URL(request.url, deps.publicUrl).toString(),
+            headers: request.headers,
+            rawBody,
+          },
           new Date(),
         );
         if (outcome.kind === 'respond') return reply.code(outcome.status).type(outcome.contentType).send(outcome.body);

@@ -14,7 +14,10 @@ describe('cronFor', () => {
     expect(cronFor(intervalMs)).toBe(expression);
   });
 
-  test.each([7_000, 45_000, 7 * 60_000, 45 * 60_000, 90 * 60_000, 2 * 24 * 3_600_000, 0, 100])('%i ms is refused with a readable reason', (intervalMs) => {
-    expect(() => cronFor(intervalMs)).toThrow(/must divide a minute/);
-  });
+  test.each([7_000, 45_000, 7 * 60_000, 45 * 60_000, 90 * 60_000, 2 * 24 * 3_600_000, 0, 100])(
+    '%i ms is refused with a readable reason',
+    (intervalMs) => {
+      expect(() => cronFor(intervalMs)).toThrow(/must divide a minute/);
+    },
+  );
 });

@@ -53,7 +53,8 @@ export async function pollOnce(deps: PollerDeps, only?: readonly Entity[]): Prom
           source: 'poll',
           ...(initial ? { initial: true } : {}),
         }));
-        for (const id of page.deleted ?? []) jobs.push({ connector: deps.slot, entity, id, deleted: true, source: 'poll' });
+        for (const id of page.deleted ?? [])
+          jobs.push({ connector: deps.slot, entity, id, deleted: true, source: 'poll' });
         await deps.enqueue(jobs);
         changes += jobs.length;
         if (page.cursor !== cursor) {
@@ -81,7 +82,8 @@ export function cronFor(intervalMs: number): string {
   const minutes = seconds / 60;
   if (Number.isInteger(minutes) && minutes >= 1 && minutes < 60 && 60 % minutes === 0) return `0 */${minutes} * * * *`;
   // minutes >= 60: an interval under half a second rounds to 0 and would give the invalid '*/0'.
-  if (Number.isInteger(minutes) && minutes >= 60 && minutes % 60 === 0 && minutes <= 1440) return `0 0 */${minutes / 60} * * *`;
+  if (Number.isInteger(minutes) && minutes >= 60 && minutes % 60 === 0 && minutes <= 1440)
+    return `0 0 */${minutes / 60} * * *`;
   throw new Error(`poll interval of ${seconds}s must divide a minute (1-30s), an hour (1-30m) or be whole hours`);
 }
 
@@ -115,7 +117,10 @@ export function schedulePolls(deps: PollerDeps, intervalMs: number): PollSchedul
       .catch(() => null);
     if (claimed === 'OK') await run();
   };
-  const task: ScheduledTask = cron.schedule(cronFor(intervalMs), () => void onTick(), { noOverlap: true, name: `poll-${deps.slot}` });
+  const task: ScheduledTask = cron.schedule(cronFor(intervalMs), () => void onTick(), {
+    noOverlap: true,
+    name: `poll-${deps.slot}`,
+  });
   return {
     async stop() {
       await task.stop();

@@ -12,7 +12,12 @@ export const lastPollKey = (prefix: string, slot: ConnectorSlot) => `${prefix}:p
 export const subscriptionRenewKey = (prefix: string, slot: ConnectorSlot) => `${prefix}:webhooks:renewAt:${slot}`;
 
 /** Records that a poll of the connector completed without error. */
-export async function recordSuccessfulPoll(redis: Redis, prefix: string, slot: ConnectorSlot, at: Date = new Date()): Promise<void> {
+export async function recordSuccessfulPoll(
+  redis: Redis,
+  prefix: string,
+  slot: ConnectorSlot,
+  at: Date = new Date(),
+): Promise<void> {
   await redis.set(lastPollKey(prefix, slot), at.toISOString());
 }
 
@@ -22,7 +27,12 @@ export async function lastSuccessfulPoll(redis: Redis, prefix: string, slot: Con
 }
 
 /** Records when the connector's webhook subscriptions are renewed next. */
-export async function recordSubscriptionRenewAt(redis: Redis, prefix: string, slot: ConnectorSlot, renewAt: string): Promise<void> {
+export async function recordSubscriptionRenewAt(
+  redis: Redis,
+  prefix: string,
+  slot: ConnectorSlot,
+  renewAt: string,
+): Promise<void> {
   await redis.set(subscriptionRenewKey(prefix, slot), renewAt);
 }
 

@@ -70,7 +70,12 @@ const STOPPED = 'the daemon stopped before the write was confirmed';
  * second, not the whole wait with the contact's lock held. Every timer and listener is removed
  * when the wait ends, however it ends.
  */
-function waitForWrite(job: Job<WriteJob>, queue: Queue<WriteJob>, events: QueueEvents, signal: AbortSignal): Promise<SyncRecord> {
+function waitForWrite(
+  job: Job<WriteJob>,
+  queue: Queue<WriteJob>,
+  events: QueueEvents,
+  signal: AbortSignal,
+): Promise<SyncRecord> {
   const jobId = job.id as string;
   // QueueEvents also emits `completed:<id>` and `failed:<id>`, which its typings do not list.
   const emitter = events as unknown as EventEmitter;
@@ -89,12 +94,17 @@ function waitForWrite(job: Job<WriteJob>, queue: Queue<WriteJob>, events: QueueE
       signal.removeEventListener('abort', onStop);
       // A write job returns the record as written; the planner needs it to confirm the shadow.
       if ('record' in outcome && outcome.record) resolve(outcome.record);
-      else reject('error' in outcome ? outcome.error : new Error(`write ${jobId} completed without the written record`));
+      else
+        reject('error' in outcome ? outcome.error : new Error(`write ${jobId} completed without the written record`));
     };
     const onCompleted = (args: { returnvalue: unknown }) => end({ record: args.returnvalue as SyncRecord });
-    const onFailed = (args: { failedReason?: string }) => end({ error: new Error(args.failedReason ?? `write ${jobId} failed`) });
+    const onFailed = (args: { failedReason?: string }) =>
+      end({ error: new Error(args.failedReason ?? `write ${jobId} failed`) });
     const onStop = () => end({ error: new Error(STOPPED) });
-    const deadline = setTimeout(() => end({ error: new Error(`write ${jobId} did not finish within ${WRITE_WAIT_MS} ms`) }), WRITE_WAIT_MS);
+    const deadline = setTimeout(
+      () => end({ error: new Error(`write ${jobId} did not finish within ${WRITE_WAIT_MS} ms`) }),
+      WRITE_WAIT_MS,
+    );
     const checkState = async () => {
       try {
         // The state first, then the job: a job read first could complete between the two reads

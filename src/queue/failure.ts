@@ -6,7 +6,8 @@ import { UnrecoverableError } from 'bullmq';
 import { ConnectorError, RateLimitedError } from '../../connectors/errors';
 
 /** How a failure is to be handled. */
-export type FailureClass = { kind: 'rateLimited'; waitMs: number } | { kind: 'final'; reason: string } | { kind: 'retry'; reason: string };
+export type FailureClass =
+  { kind: 'rateLimited'; waitMs: number } | { kind: 'final'; reason: string } | { kind: 'retry'; reason: string };
 
 /** Classifies an error thrown while running a job. */
 export function classifyFailure(error: unknown): FailureClass {

@@ -22,7 +22,8 @@ export function createJobInspector(queues: SyncQueues, scanLimit = 500): JobInsp
       for (const queue of all()) {
         for (const state of PENDING_STATES) {
           const jobs: Job[] = await queue.getJobs([state], 0, scanLimit - 1);
-          for (const job of jobs) if (concerns(job, targets) && job.id) found.push({ queue: queue.name, id: job.id, state });
+          for (const job of jobs)
+            if (concerns(job, targets) && job.id) found.push({ queue: queue.name, id: job.id, state });
         }
       }
       return found;

@@ -1,7 +1,19 @@
 import { changeJob, changeJobId, writeJob, writeJobId, type ChangeJob, type WriteJob } from './jobs';
 
-const change: ChangeJob = { connector: 'crm', entity: 'contact', id: 'company-42', occurredAt: '2024-05-01T10:00:00.000Z', source: 'poll' };
-const write: WriteJob = { connector: 'accounting', entity: 'customer', id: 'c-1', fields: { phone: '1' }, planId: 'chg-1-a0-1' };
+const change: ChangeJob = {
+  connector: 'crm',
+  entity: 'contact',
+  id: 'company-42',
+  occurredAt: '2024-05-01T10:00:00.000Z',
+  source: 'poll',
+};
+const write: WriteJob = {
+  connector: 'accounting',
+  entity: 'customer',
+  id: 'c-1',
+  fields: { phone: '1' },
+  planId: 'chg-1-a0-1',
+};
 
 describe('changeJobId', () => {
   test('the same change gets the same id, whoever reported it', () => {

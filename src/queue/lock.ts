@@ -19,9 +19,12 @@ export async function tryLock(redis: Redis, key: string, leaseMs: number): Promi
   const token = randomUUID();
   const taken = await redis.set(key, token, 'PX', leaseMs, 'NX');
   if (taken !== 'OK') return null;
-  const timer = setInterval(() => {
-    redis.eval(RENEW, 1, key, token, String(leaseMs)).catch(() => undefined);
-  }, Math.max(50, Math.floor(leaseMs / 3)));
+  const timer = setInterval(
+    () => {
+      redis.eval(RENEW, 1, key, token, String(leaseMs)).catch(() => undefined);
+    },
+    Math.max(50, Math.floor(leaseMs / 3)),
+  );
   timer.unref();
   return {
     async release() {

@@ -27,7 +27,11 @@ export class SyncQueues {
     this.intake = new Queue<ChangeJob>(INTAKE_QUEUE, { connection, prefix, defaultJobOptions: this.jobOptions() });
     this.writes = {
       crm: new Queue<WriteJob>(writeQueueName('crm'), { connection, prefix, defaultJobOptions: this.jobOptions() }),
-      accounting: new Queue<WriteJob>(writeQueueName('accounting'), { connection, prefix, defaultJobOptions: this.jobOptions() }),
+      accounting: new Queue<WriteJob>(writeQueueName('accounting'), {
+        connection,
+        prefix,
+        defaultJobOptions: this.jobOptions(),
+      }),
     };
   }
 
@@ -44,7 +48,9 @@ export class SyncQueues {
   /** Enqueues changes; one already queued under the same id is not added again. */
   async enqueueChanges(changes: ChangeJob[]): Promise<void> {
     if (changes.length === 0) return;
-    await this.intake.addBulk(changes.map((change) => ({ name: 'change', data: change, opts: { jobId: changeJobId(change) } })));
+    await this.intake.addBulk(
+      changes.map((change) => ({ name: 'change', data: change, opts: { jobId: changeJobId(change) } })),
+    );
   }
 
   /** Adds a write job and returns it. */
@@ -66,7 +72,11 @@ export class SyncQueues {
       const newest = await this.connection.xrevrange(`${prefix}:${writeQueueName(slot)}:events`, '+', '-', 'COUNT', 1);
       const duplicate = this.connection.duplicate();
       this.eventConnections.push(duplicate);
-      const events = new QueueEvents(writeQueueName(slot), { connection: duplicate, prefix, lastEventId: newest[0]?.[0] ?? '0-0' });
+      const events = new QueueEvents(writeQueueName(slot), {
+        connection: duplicate,
+        prefix,
+        lastEventId: newest[0]?.[0] ?? '0-0',
+      });
       await events.waitUntilReady();
       return events;
     };

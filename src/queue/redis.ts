@@ -26,7 +26,13 @@ export class RedisUnavailableError extends Error {
 
 /** Connects once, pings, and throws RedisUnavailableError when that fails within `timeoutMs`. */
 export async function probeRedis(url: string, timeoutMs = 2000): Promise<void> {
-  const probe = new IORedis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs, enableOfflineQueue: false });
+  const probe = new IORedis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: timeoutMs,
+    enableOfflineQueue: false,
+  });
   probe.on('error', () => undefined);
   try {
     await probe.connect();

@@ -31,13 +31,24 @@ const LOCK_LEASE_MS = 30_000;
 export const contactLockKey = (prefix: string, contactId: string) => `${prefix}:lock:contact:${contactId}`;
 
 /** Starts the intake worker. */
-export function startIntakeWorker(engine: Engine, connection: Redis, lockRedis: Redis, relations: RelationService = createRelationService(engine)): Worker<ChangeJob, IntakeResult> {
+export function startIntakeWorker(
+  engine: Engine,
+  connection: Redis,
+  lockRedis: Redis,
+  relations: RelationService = createRelationService(engine),
+): Worker<ChangeJob, IntakeResult> {
   const { prefix, intakeConcurrency } = engine.config.queue;
   const worker: Worker<ChangeJob, IntakeResult> = new Worker<ChangeJob, IntakeResult>(
     INTAKE_QUEUE,
     async (job: Job<ChangeJob>, token?: string) => {
       const change = changeJob.parse(job.data);
-      const log = engine.logger.child({ jobId: job.id, requestId: change.requestId, connector: change.connector, entity: change.entity, recordId: change.id });
+      const log = engine.logger.child({
+        jobId: job.id,
+        requestId: change.requestId,
+        connector: change.connector,
+        entity: change.entity,
+        recordId: change.id,
+      });
       // The write jobs this change plans carry its request id (see the daemon's write queues).
       return requestContext.run({ requestId: change.requestId }, async (): Promise<IntakeResult> => {
         let contactId = change.id;
@@ -45,7 +56,12 @@ export function startIntakeWorker(engine: Engine, connection: Redis, lockRedis: 
           const relation = await engine.store.findRelationByAccount(change.entity, change.id);
           if (!relation) {
             const kind = change.entity;
-            if (!change.deleted && !change.initial && engine.config.automaticContacts[kind] && engine.config.relationCodes[kind] !== null) {
+            if (
+              !change.deleted &&
+              !change.initial &&
+              engine.config.automaticContacts[kind] &&
+              engine.config.relationCodes[kind] !== null
+            ) {
               return automaticContact(relations, kind, change.id, log);
             }
             log.debug('change to an account without a business relation: nothing to sync');
@@ -67,9 +83,18 @@ export function startIntakeWorker(engine: Engine, connection: Redis, lockRedis: 
         try {
           log.debug({ contactId }, 'planning');
           const outcome = await syncContact({ ...engine, logger: log }, contactId, `${job.id}-a${job.attemptsMade}`);
-          if (outcome.status === 'noRelations' && change.entity === 'contact' && !change.deleted && engine.config.persons.fieldsToAccount.length > 0) {
+          if (
+            outcome.status === 'noRelations' &&
+            change.entity === 'contact' &&
+            !change.deleted &&
+            engine.config.persons.fieldsToAccount.length > 0
+          ) {
             // Perhaps a person: its listed fields go to its company's accounts.
-            const fields = await syncPersonFields({ ...engine, logger: log }, contactId, `${job.id}-p${job.attemptsMade}`);
+            const fields = await syncPersonFields(
+              { ...engine, logger: log },
+              contactId,
+              `${job.id}-p${job.attemptsMade}`,
+            );
             if (fields > 0) return { status: 'personFieldsWritten', fields };
           }
           log.info({ contactId, ...outcome }, 'change processed');
@@ -97,7 +122,12 @@ export function startIntakeWorker(engine: Engine, connection: Redis, lockRedis: 
  * A new account of a kind with automatic contacts gets a company contact, exactly once: the key
  * is the account's, so a webhook and a poll reporting it (even at the same moment) run it once.
  */
-async function automaticContact(relations: RelationService, kind: AccountKind, accountId: string, log: Engine['logger']): Promise<IntakeResult> {
+async function automaticContact(
+  relations: RelationService,
+  kind: AccountKind,
+  accountId: string,
+  log: Engine['logger'],
+): Promise<IntakeResult> {
   try {
     const result = await relations.createContactFromAccount(
       { accountKind: kind, accountId, origin: 'automatic' },
@@ -107,7 +137,8 @@ async function automaticContact(relations: RelationService, kind: AccountKind, a
     return { status: 'contactCreated', relationId: result.relation.id, created: result.created };
   } catch (error) {
     // Linked meanwhile (by hand, or by another report of the same account): nothing left to do.
-    if (error instanceof ConflictProblem && (error.code === 'ACCOUNT_LINKED' || error.code === 'IN_PROGRESS')) return { status: 'unlinked' };
+    if (error instanceof ConflictProblem && (error.code === 'ACCOUNT_LINKED' || error.code === 'IN_PROGRESS'))
+      return { status: 'unlinked' };
     throw toJobError(error);
   }
 }
@@ -128,15 +159,27 @@ export function startWriteWorker(
   signals: WriteWorkerSignals = {},
 ): Worker<WriteJob> {
   const { prefix } = engine.config.queue;
-  const limiter = connectorConfig.rateLimit ? { max: connectorConfig.rateLimit.max, duration: connectorConfig.rateLimit.per } : undefined;
+  const limiter = connectorConfig.rateLimit
+    ? { max: connectorConfig.rateLimit.max, duration: connectorConfig.rateLimit.per }
+    : undefined;
   const worker: Worker<WriteJob> = new Worker<WriteJob>(
     writeQueueName(slot),
     async (job: Job<WriteJob>) => {
       const write = writeJob.parse(job.data);
-      const log = engine.logger.child({ jobId: job.id, requestId: write.requestId, connector: slot, entity: write.entity, recordId: write.id });
+      const log = engine.logger.child({
+        jobId: job.id,
+        requestId: write.requestId,
+        connector: slot,
+        entity: write.entity,
+        recordId: write.id,
+      });
       if (!connector.update) throw toJobError(new Error(`connector ${connector.name} cannot update records`));
       try {
-        const record = await connector.update(write.entity, { id: write.id, fields: write.fields, ifMatch: write.ifMatch });
+        const record = await connector.update(write.entity, {
+          id: write.id,
+          fields: write.fields,
+          ifMatch: write.ifMatch,
+        });
         log.info({ fields: Object.keys(write.fields) }, 'written');
         return record;
       } catch (error) {

@@ -17,18 +17,14 @@ export async function runMigrations(
   const ordered = [...migrations].sort((a, b) => a.version - b.version);
   for (const migration of ordered) {
     await executor.transaction(async (tx) => {
-      await tx.query(
-        `SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.tandem_migrations'))`,
-      );
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.tandem_migrations'))`);
       await tx.query(`
         CREATE TABLE IF NOT EXISTS tandem_migrations (
           version integer PRIMARY KEY,
           name text NOT NULL,
           applied_at timestamptz NOT NULL DEFAULT now()
         )`);
-      const applied = await tx.query('SELECT 1 FROM tandem_migrations WHERE version = $1', [
-        migration.version,
-      ]);
+      const applied = await tx.query('SELECT 1 FROM tandem_migrations WHERE version = $1', [migration.version]);
       if (applied.length > 0) return;
       await tx.execScript(migration.sql);
       await tx.query('INSERT INTO tandem_migrations (version, name) VALUES ($1, $2)', [

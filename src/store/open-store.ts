@@ -26,10 +26,7 @@ export function openStore(location: StoreLocation = {}): Promise<Store> {
 }
 
 /** Opens a migrated store on Postgres, optionally inside its own schema. */
-export async function openPostgresStore(
-  databaseUrl: string,
-  options: PostgresExecutorOptions = {},
-): Promise<SqlStore> {
+export async function openPostgresStore(databaseUrl: string, options: PostgresExecutorOptions = {}): Promise<SqlStore> {
   return migrated(await createPostgresExecutor(databaseUrl, options));
 }
 

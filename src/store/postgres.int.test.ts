@@ -47,8 +47,7 @@ describe('Postgres migrations from several processes', () => {
 
   it('applies each migration once when several pools migrate an empty schema at once', async () => {
     // Separate pools stand in for separate processes: different sessions, same schema.
-    const openUnmigrated = async () =>
-      new SqlStore(await createPostgresExecutor(databaseUrl, { schema }));
+    const openUnmigrated = async () => new SqlStore(await createPostgresExecutor(databaseUrl, { schema }));
     const stores = await Promise.all([openUnmigrated(), openUnmigrated(), openUnmigrated()]);
     try {
       await Promise.all(stores.map((store) => store.migrate()));

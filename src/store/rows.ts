@@ -7,7 +7,14 @@ import { z } from 'zod';
 import { ACCOUNT_KINDS, type BusinessRelation } from '../core/model';
 import { InvalidStoredRowError } from './errors';
 import type { SqlRow } from './sql-executor';
-import type { AuditEntry, MatchRejection, OperationState, ShadowEntry, StoredConfigVersion, StoredInteraction } from './types';
+import type {
+  AuditEntry,
+  MatchRejection,
+  OperationState,
+  ShadowEntry,
+  StoredConfigVersion,
+  StoredInteraction,
+} from './types';
 
 // Both drivers parse timestamptz into Date; a string is accepted too so a driver configured to
 // return raw text still works.
@@ -197,7 +204,13 @@ const matchRejectionRow = z.object({
 /** A match_rejection row as a `MatchRejection`. */
 export function toMatchRejection(row: SqlRow): MatchRejection {
   const r = parseRow('match_rejection', matchRejectionRow, row);
-  return { contactId: r.contact_id, accountKind: r.account_kind, accountId: r.account_id, rejectedBy: r.rejected_by, rejectedAt: r.rejected_at };
+  return {
+    contactId: r.contact_id,
+    accountKind: r.account_kind,
+    accountId: r.account_id,
+    rejectedBy: r.rejected_by,
+    rejectedAt: r.rejected_at,
+  };
 }
 
 const configVersionRow = z.object({

@@ -2,14 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { AccountKind, BusinessRelation } from '../core/model';
 import { InvalidAuditQueryError } from './errors';
 import { runMigrations } from './migrate';
-import { toAuditEntry, toBusinessRelation, toConfigVersion, toInteraction, toMatchRejection, toOperation, toShadowEntry } from './rows';
 import {
-  constraintOf,
-  sqlStateOf,
-  UNIQUE_VIOLATION,
-  type SqlExecutor,
-  type SqlQueryable,
-} from './sql-executor';
+  toAuditEntry,
+  toBusinessRelation,
+  toConfigVersion,
+  toInteraction,
+  toMatchRejection,
+  toOperation,
+  toShadowEntry,
+} from './rows';
+import { constraintOf, sqlStateOf, UNIQUE_VIOLATION, type SqlExecutor, type SqlQueryable } from './sql-executor';
 import {
   RelationConflictError,
   type AuditEntry,
@@ -34,8 +36,7 @@ export const MAX_AUDIT_LIMIT = 10000;
 // Postgres accepts at most 65535 parameters per statement; batches stay well below.
 const ROWS_PER_INSERT = 500;
 
-const RELATION_COLUMNS =
-  'id, contact_id, account_kind, account_id, relation_code, origin, created_at';
+const RELATION_COLUMNS = 'id, contact_id, account_kind, account_id, relation_code, origin, created_at';
 const SHADOW_COLUMNS = 'relation_id, side, field, value, source_modified_at, synced_at';
 const INTERACTION_COLUMNS =
   'id, contact_id, type, description, occurred_at, who, source, relation_id, details, created_at';
@@ -88,10 +89,7 @@ export class SqlStore implements Store {
   }
 
   async getRelation(id: string): Promise<BusinessRelation | null> {
-    const rows = await this.sql.query(
-      `SELECT ${RELATION_COLUMNS} FROM business_relation WHERE id = $1`,
-      [id],
-    );
+    const rows = await this.sql.query(`SELECT ${RELATION_COLUMNS} FROM business_relation WHERE id = $1`, [id]);
     return rows[0] === undefined ? null : toBusinessRelation(rows[0]);
   }
 
@@ -104,10 +102,7 @@ export class SqlStore implements Store {
     return rows.map(toBusinessRelation);
   }
 
-  async findRelationByAccount(
-    kind: AccountKind,
-    accountId: string,
-  ): Promise<BusinessRelation | null> {
+  async findRelationByAccount(kind: AccountKind, accountId: string): Promise<BusinessRelation | null> {
     const rows = await this.sql.query(
       `SELECT ${RELATION_COLUMNS} FROM business_relation
        WHERE account_kind = $1 AND account_id = $2`,
@@ -132,9 +127,7 @@ export class SqlStore implements Store {
 
   async deleteRelation(id: string): Promise<boolean> {
     // relation_shadow rows go with it (ON DELETE CASCADE); audit rows stay.
-    const rows = await this.sql.query('DELETE FROM business_relation WHERE id = $1 RETURNING id', [
-      id,
-    ]);
+    const rows = await this.sql.query('DELETE FROM business_relation WHERE id = $1 RETURNING id', [id]);
     return rows.length > 0;
   }
 
@@ -205,10 +198,10 @@ export class SqlStore implements Store {
   }
 
   async getCursor(connector: string, entity: string): Promise<string | null> {
-    const rows = await this.sql.query(
-      'SELECT cursor FROM connector_cursor WHERE connector = $1 AND entity = $2',
-      [connector, entity],
-    );
+    const rows = await this.sql.query('SELECT cursor FROM connector_cursor WHERE connector = $1 AND entity = $2', [
+      connector,
+      entity,
+    ]);
     const cursor = rows[0]?.['cursor'];
     return typeof cursor === 'string' ? cursor : null;
   }
@@ -231,10 +224,7 @@ export class SqlStore implements Store {
   }
 
   async forgetProcessedEvent(source: string, eventId: string): Promise<void> {
-    await this.sql.query('DELETE FROM processed_event WHERE source = $1 AND event_id = $2', [
-      source,
-      eventId,
-    ]);
+    await this.sql.query('DELETE FROM processed_event WHERE source = $1 AND event_id = $2', [source, eventId]);
   }
 
   async pruneProcessedEvents(before: string): Promise<number> {
@@ -268,10 +258,7 @@ export class SqlStore implements Store {
     return toInteraction(single(rows, 'INSERT ... RETURNING'));
   }
 
-  async listInteractions(
-    contactId: string,
-    options: { limit?: number } = {},
-  ): Promise<StoredInteraction[]> {
+  async listInteractions(contactId: string, options: { limit?: number } = {}): Promise<StoredInteraction[]> {
     const rows = await this.sql.query(
       `SELECT ${INTERACTION_COLUMNS} FROM interaction WHERE contact_id = $1
        ORDER BY occurred_at DESC, created_at DESC, id
@@ -316,10 +303,7 @@ export class SqlStore implements Store {
   }
 
   async getOperation(key: string): Promise<OperationState | null> {
-    const rows = await this.sql.query(
-      `SELECT ${OPERATION_COLUMNS} FROM relation_operation WHERE key = $1`,
-      [key],
-    );
+    const rows = await this.sql.query(`SELECT ${OPERATION_COLUMNS} FROM relation_operation WHERE key = $1`, [key]);
     return rows[0] === undefined ? null : toOperation(rows[0]);
   }
 
@@ -373,7 +357,11 @@ export class SqlStore implements Store {
     return rows.map(toMatchRejection);
   }
 
-  async saveConfigVersion(input: { savedBy: string; comment: string | null; yaml: string }): Promise<StoredConfigVersion> {
+  async saveConfigVersion(input: {
+    savedBy: string;
+    comment: string | null;
+    yaml: string;
+  }): Promise<StoredConfigVersion> {
     const rows = await this.sql.query(
       `INSERT INTO config_version (saved_by, comment, yaml) VALUES ($1, $2, $3)
        RETURNING ${CONFIG_VERSION_COLUMNS}`,
@@ -384,12 +372,17 @@ export class SqlStore implements Store {
 
   async getConfigVersion(version: number): Promise<StoredConfigVersion | null> {
     if (!Number.isSafeInteger(version)) return null;
-    const rows = await this.sql.query(`SELECT ${CONFIG_VERSION_COLUMNS} FROM config_version WHERE version = $1::integer`, [version]);
+    const rows = await this.sql.query(
+      `SELECT ${CONFIG_VERSION_COLUMNS} FROM config_version WHERE version = $1::integer`,
+      [version],
+    );
     return rows[0] === undefined ? null : toConfigVersion(rows[0]);
   }
 
   async latestConfigVersion(): Promise<StoredConfigVersion | null> {
-    const rows = await this.sql.query(`SELECT ${CONFIG_VERSION_COLUMNS} FROM config_version ORDER BY version DESC LIMIT 1`);
+    const rows = await this.sql.query(
+      `SELECT ${CONFIG_VERSION_COLUMNS} FROM config_version ORDER BY version DESC LIMIT 1`,
+    );
     return rows[0] === undefined ? null : toConfigVersion(rows[0]);
   }
 
@@ -406,16 +399,12 @@ export class SqlStore implements Store {
   ): Promise<Error> {
     const kindWord = ACCOUNT_KIND_WORDS[relation.accountKind];
     if (constraint === 'business_relation_contact_kind_key') {
-      return new RelationConflictError(
-        `contact ${relation.contactId} already has a ${kindWord} relation`,
-      );
+      return new RelationConflictError(`contact ${relation.contactId} already has a ${kindWord} relation`);
     }
     if (constraint === 'business_relation_account_key') {
       const existing = await this.findRelationByAccount(relation.accountKind, relation.accountId);
       const owner = existing === null ? 'another contact' : `contact ${existing.contactId}`;
-      return new RelationConflictError(
-        `${kindWord} ${relation.accountId} is already linked to ${owner}`,
-      );
+      return new RelationConflictError(`${kindWord} ${relation.accountId} is already linked to ${owner}`);
     }
     // Only a random id colliding could get here; that is a bug, not a conflict.
     return cause instanceof Error ? cause : new Error(String(cause));

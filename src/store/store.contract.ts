@@ -6,13 +6,7 @@
 import type { BusinessRelation } from '../core/model';
 import { InvalidAuditQueryError } from './errors';
 import type { SqlExecutor } from './sql-executor';
-import {
-  RelationConflictError,
-  type NewAuditEntry,
-  type NewRelation,
-  type ShadowEntry,
-  type Store,
-} from './types';
+import { RelationConflictError, type NewAuditEntry, type NewRelation, type ShadowEntry, type Store } from './types';
 
 /** A store under test, the SQL it runs on (for checks the Store API cannot express), teardown. */
 export interface StoreHarness {
@@ -114,11 +108,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       it('lists relations, optionally by kind, with limit and offset', async () => {
         const created: BusinessRelation[] = [];
         for (let i = 1; i <= 3; i += 1) {
-          created.push(
-            await store().createRelation(
-              newRelation({ contactId: `C-${i}`, accountId: `CUST-${i}` }),
-            ),
-          );
+          created.push(await store().createRelation(newRelation({ contactId: `C-${i}`, accountId: `CUST-${i}` })));
         }
         const bank = await store().createRelation(
           newRelation({ accountKind: 'bankAccount', accountId: 'BANK-1', origin: 'automatic' }),
@@ -134,9 +124,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const page2 = await store().listRelations({ kind: 'customer', limit: 2, offset: 2 });
         expect(page1).toHaveLength(2);
         expect(page2).toHaveLength(1);
-        expect([...page1, ...page2].map((r) => r.id).sort()).toEqual(
-          created.map((r) => r.id).sort(),
-        );
+        expect([...page1, ...page2].map((r) => r.id).sort()).toEqual(created.map((r) => r.id).sort());
       });
 
       it('deletes a relation once', async () => {
@@ -170,9 +158,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       it('rejects linking an account to a second contact, naming the first', async () => {
         await store().createRelation(newRelation({ contactId: 'C-1', accountId: 'CUST-7' }));
 
-        const attempt = store().createRelation(
-          newRelation({ contactId: 'C-2', accountId: 'CUST-7' }),
-        );
+        const attempt = store().createRelation(newRelation({ contactId: 'C-2', accountId: 'CUST-7' }));
 
         await expect(attempt).rejects.toBeInstanceOf(RelationConflictError);
         await expect(attempt).rejects.toThrow('customer CUST-7 is already linked to contact C-1');
@@ -185,9 +171,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           store().createRelation(newRelation({ accountKind: 'bankAccount', accountId: 'B-2' })),
         ).rejects.toThrow('contact C-1 already has a bank account relation');
         await expect(
-          store().createRelation(
-            newRelation({ contactId: 'C-2', accountKind: 'bankAccount', accountId: 'B-1' }),
-          ),
+          store().createRelation(newRelation({ contactId: 'C-2', accountKind: 'bankAccount', accountId: 'B-1' })),
         ).rejects.toThrow('bank account B-1 is already linked to contact C-1');
       });
     });
@@ -199,9 +183,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const city = shadowEntry(relation.id, { side: 'account', field: 'city', value: null });
 
         await store().recordSync([name, city], []);
-        await expect(store().getShadow(relation.id)).resolves.toEqual(
-          expect.arrayContaining([name, city]),
-        );
+        await expect(store().getShadow(relation.id)).resolves.toEqual(expect.arrayContaining([name, city]));
 
         const renamed = shadowEntry(relation.id, {
           value: 'Acme Ltd',
@@ -219,26 +201,17 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const relation = await store().createRelation(newRelation());
 
         await store().recordSync(
-          [
-            shadowEntry(relation.id, { value: 'first' }),
-            shadowEntry(relation.id, { value: 'last' }),
-          ],
+          [shadowEntry(relation.id, { value: 'first' }), shadowEntry(relation.id, { value: 'last' })],
           [],
         );
 
-        await expect(store().getShadow(relation.id)).resolves.toEqual([
-          shadowEntry(relation.id, { value: 'last' }),
-        ]);
+        await expect(store().getShadow(relation.id)).resolves.toEqual([shadowEntry(relation.id, { value: 'last' })]);
       });
 
       it('reads the shadows of several relations keyed by relation id', async () => {
         const first = await store().createRelation(newRelation());
-        const second = await store().createRelation(
-          newRelation({ contactId: 'C-2', accountId: 'CUST-2' }),
-        );
-        const bare = await store().createRelation(
-          newRelation({ contactId: 'C-3', accountId: 'CUST-3' }),
-        );
+        const second = await store().createRelation(newRelation({ contactId: 'C-2', accountId: 'CUST-2' }));
+        const bare = await store().createRelation(newRelation({ contactId: 'C-3', accountId: 'CUST-3' }));
         await store().recordSync(
           [
             shadowEntry(first.id),
@@ -251,9 +224,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const shadows = await store().getShadows([first.id, second.id, bare.id]);
 
         expect(shadows.get(first.id)).toHaveLength(2);
-        expect(shadows.get(second.id)).toEqual([
-          shadowEntry(second.id, { field: 'email', value: 'a@example.com' }),
-        ]);
+        expect(shadows.get(second.id)).toEqual([shadowEntry(second.id, { field: 'email', value: 'a@example.com' })]);
         expect(shadows.has(bare.id)).toBe(false);
         await expect(store().getShadows([])).resolves.toEqual(new Map());
       });
@@ -281,10 +252,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
 
         await expect(
           store().recordSync(
-            [
-              shadowEntry(relation.id, { value: 'after' }),
-              shadowEntry(relation.id, { field: 'city' }),
-            ],
+            [shadowEntry(relation.id, { value: 'after' }), shadowEntry(relation.id, { field: 'city' })],
             [{ kind: 'fieldChange', relationId: relation.id, field: 'name' }, invalid],
           ),
         ).rejects.toThrow();
@@ -404,23 +372,16 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const kinds = async (query: Parameters<Store['queryAudit']>[0]) =>
           (await store().queryAudit(query)).map((entry) => `${entry.kind}:${entry.field ?? ''}`);
 
-        await expect(kinds({ contactId: 'C-1' })).resolves.toEqual([
-          'fieldChange:city',
-          'conflict:name',
-        ]);
+        await expect(kinds({ contactId: 'C-1' })).resolves.toEqual(['fieldChange:city', 'conflict:name']);
         await expect(kinds({ accountKind: 'customer', accountId: 'CUST-1' })).resolves.toEqual([
           'fieldChange:city',
           'conflict:name',
         ]);
-        await expect(kinds({ accountKind: 'vendor', accountId: 'CUST-1' })).resolves.toEqual([
-          'link:',
-        ]);
+        await expect(kinds({ accountKind: 'vendor', accountId: 'CUST-1' })).resolves.toEqual(['link:']);
         await expect(kinds({ relationId: 'R-3' })).resolves.toEqual(['unlink:']);
         await expect(kinds({ kind: 'conflict' })).resolves.toEqual(['conflict:name']);
         await expect(kinds({ field: 'city' })).resolves.toEqual(['fieldChange:city']);
-        await expect(kinds({ contactId: 'C-1', field: 'name' })).resolves.toEqual([
-          'conflict:name',
-        ]);
+        await expect(kinds({ contactId: 'C-1', field: 'name' })).resolves.toEqual(['conflict:name']);
         await expect(kinds({ contactId: 'nobody' })).resolves.toEqual([]);
       });
 
@@ -449,18 +410,10 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await store().appendAudit(entries);
 
         const limited = await store().queryAudit({ contactId: 'C-1', limit: 5 });
-        expect(limited.map((entry) => entry.field)).toEqual([
-          'field-0',
-          'field-1',
-          'field-2',
-          'field-3',
-          'field-4',
-        ]);
+        expect(limited.map((entry) => entry.field)).toEqual(['field-0', 'field-1', 'field-2', 'field-3', 'field-4']);
         await expect(store().queryAudit({})).resolves.toHaveLength(12);
         for (const limit of [0, -1, 1.5]) {
-          await expect(store().queryAudit({ limit })).rejects.toBeInstanceOf(
-            InvalidAuditQueryError,
-          );
+          await expect(store().queryAudit({ limit })).rejects.toBeInstanceOf(InvalidAuditQueryError);
         }
       });
 
@@ -475,9 +428,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       it('refuses to update or delete audit rows, even through raw SQL', async () => {
         await store().appendAudit([fieldChange]);
 
-        await expect(sql().query(`UPDATE audit_log SET new_value = 'forged'`)).rejects.toThrow(
-          /append-only/,
-        );
+        await expect(sql().query(`UPDATE audit_log SET new_value = 'forged'`)).rejects.toThrow(/append-only/);
         await expect(sql().query('DELETE FROM audit_log')).rejects.toThrow(/append-only/);
         const entries = await store().queryAudit({});
         expect(entries.map((entry) => entry.newValue)).toEqual(['Bergen']);
@@ -493,9 +444,8 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     });
 
     describe('transactions', () => {
-      it('never runs another caller\'s statement inside an open transaction', async () => {
-        const insertCursor =
-          'INSERT INTO connector_cursor (connector, entity, cursor) VALUES ($1, $2, $3)';
+      it("never runs another caller's statement inside an open transaction", async () => {
+        const insertCursor = 'INSERT INTO connector_cursor (connector, entity, cursor) VALUES ($1, $2, $3)';
         const events: string[] = [];
         const rolledBack = sql().transaction(async (tx) => {
           await tx.query(insertCursor, ['a', 'x', '1']);
@@ -532,9 +482,15 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     });
 
     describe('interactions', () => {
-      it('lists a contact\'s interactions newest first, with their details', async () => {
+      it("lists a contact's interactions newest first, with their details", async () => {
         const base = { who: 'admin', source: 'external' as const };
-        await store().appendInteraction({ ...base, contactId: 'C-1', type: 'emailSent', description: 'first', occurredAt: '2024-05-01T10:00:00.000Z' });
+        await store().appendInteraction({
+          ...base,
+          contactId: 'C-1',
+          type: 'emailSent',
+          description: 'first',
+          occurredAt: '2024-05-01T10:00:00.000Z',
+        });
         const second = await store().appendInteraction({
           ...base,
           contactId: 'C-1',
@@ -545,7 +501,13 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           relationId: 'R-1',
           details: { accountKind: 'customer' },
         });
-        await store().appendInteraction({ ...base, contactId: 'C-2', type: 'emailSent', description: 'other', occurredAt: '2024-05-03T10:00:00.000Z' });
+        await store().appendInteraction({
+          ...base,
+          contactId: 'C-2',
+          type: 'emailSent',
+          description: 'other',
+          occurredAt: '2024-05-03T10:00:00.000Z',
+        });
 
         const listed = await store().listInteractions('C-1');
 
@@ -577,7 +539,9 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
 
         await store().claimOperation('op-3', 'createAccount', 60_000);
         await sleep(20);
-        await expect(store().claimOperation('op-3', 'createAccount', 60_000)).resolves.toMatchObject({ claimed: false });
+        await expect(store().claimOperation('op-3', 'createAccount', 60_000)).resolves.toMatchObject({
+          claimed: false,
+        });
         await expect(store().claimOperation('op-3', 'createAccount', 5)).resolves.toMatchObject({ claimed: true });
         await expect(store().getOperation('missing')).resolves.toBeNull();
       });
@@ -585,7 +549,10 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
 
     describe('console: audit lookups', () => {
       it('finds one entry by id, and none for an unknown or malformed id', async () => {
-        await store().appendAudit([{ kind: 'link', relationId: 'R-1' }, { kind: 'conflict', relationId: 'R-1', field: 'phone' }]);
+        await store().appendAudit([
+          { kind: 'link', relationId: 'R-1' },
+          { kind: 'conflict', relationId: 'R-1', field: 'phone' },
+        ]);
         const [, conflict] = await store().queryAudit({});
         await expect(store().getAuditEntry(conflict?.id ?? '')).resolves.toEqual(conflict);
         await expect(store().getAuditEntry('999999')).resolves.toBeNull();
@@ -615,7 +582,10 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       it('gives the newest audit time per relation', async () => {
         await store().appendAudit([{ kind: 'link', relationId: 'R-1' }]);
         await sleep(5);
-        await store().appendAudit([{ kind: 'unlink', relationId: 'R-1' }, { kind: 'link', relationId: 'R-2' }]);
+        await store().appendAudit([
+          { kind: 'unlink', relationId: 'R-1' },
+          { kind: 'link', relationId: 'R-2' },
+        ]);
         const all = await store().queryAudit({});
         const latest = await store().latestAuditAt();
         expect(latest.get('R-1')).toBe(all[1]?.appliedAt);
@@ -626,9 +596,22 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     describe('console: match rejections', () => {
       it('remembers a rejected pair once', async () => {
         await store().rejectMatch({ contactId: 'C-1', accountKind: 'customer', accountId: 'A-1', rejectedBy: 'ops' });
-        await store().rejectMatch({ contactId: 'C-1', accountKind: 'customer', accountId: 'A-1', rejectedBy: 'someone else' });
+        await store().rejectMatch({
+          contactId: 'C-1',
+          accountKind: 'customer',
+          accountId: 'A-1',
+          rejectedBy: 'someone else',
+        });
         const rejections = await store().listMatchRejections();
-        expect(rejections).toEqual([{ contactId: 'C-1', accountKind: 'customer', accountId: 'A-1', rejectedBy: 'ops', rejectedAt: expect.stringMatching(ISO_INSTANT) }]);
+        expect(rejections).toEqual([
+          {
+            contactId: 'C-1',
+            accountKind: 'customer',
+            accountId: 'A-1',
+            rejectedBy: 'ops',
+            rejectedAt: expect.stringMatching(ISO_INSTANT),
+          },
+        ]);
       });
     });
 
@@ -636,9 +619,19 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       it('numbers versions from 1, reads them back, newest first', async () => {
         await expect(store().latestConfigVersion()).resolves.toBeNull();
         const first = await store().saveConfigVersion({ savedBy: 'ops', comment: null, yaml: 'relationCodes: {}\n' });
-        const second = await store().saveConfigVersion({ savedBy: 'ops', comment: 'vendors too', yaml: 'relationCodes: { vendor: VEND }\n' });
+        const second = await store().saveConfigVersion({
+          savedBy: 'ops',
+          comment: 'vendors too',
+          yaml: 'relationCodes: { vendor: VEND }\n',
+        });
         expect(first.version).toBe(1);
-        expect(second).toEqual({ version: 2, savedAt: expect.stringMatching(ISO_INSTANT), savedBy: 'ops', comment: 'vendors too', yaml: 'relationCodes: { vendor: VEND }\n' });
+        expect(second).toEqual({
+          version: 2,
+          savedAt: expect.stringMatching(ISO_INSTANT),
+          savedBy: 'ops',
+          comment: 'vendors too',
+          yaml: 'relationCodes: { vendor: VEND }\n',
+        });
         await expect(store().getConfigVersion(1)).resolves.toEqual(first);
         await expect(store().getConfigVersion(7)).resolves.toBeNull();
         await expect(store().latestConfigVersion()).resolves.toEqual(second);
@@ -648,9 +641,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
 
     describe('migrations', () => {
       const versions = async () =>
-        (await sql().query('SELECT version FROM tandem_migrations ORDER BY version')).map(
-          (row) => row['version'],
-        );
+        (await sql().query('SELECT version FROM tandem_migrations ORDER BY version')).map((row) => row['version']);
 
       it('does nothing when migrating an up-to-date database again', async () => {
         const relation = await store().createRelation(newRelation());

@@ -79,7 +79,11 @@ function percentile(sorted: readonly number[], p: number): number {
 async function linkCompanies(rig: Rig, count: number): Promise<LinkedPair[]> {
   const pairs: LinkedPair[] = [];
   for (let index = 0; index < count; index++) {
-    const fields = { name: `Bench Company ${index}`, city: 'Amsterdam', phone: `+31 20 000 ${String(index).padStart(4, '0')}` };
+    const fields = {
+      name: `Bench Company ${index}`,
+      city: 'Amsterdam',
+      phone: `+31 20 000 ${String(index).padStart(4, '0')}`,
+    };
     const company = rig.hubspot.createCompany(toHubSpot(fields));
     const customer = rig.bc.createCustomer(toBc(fields));
     pairs.push({ hubspotId: company.id, customerId: String(customer.id) });
@@ -95,8 +99,14 @@ async function linkCompanies(rig: Rig, count: number): Promise<LinkedPair[]> {
       }),
     ),
   );
-  await rig.daemon.queues.enqueueChanges(pairs.map((pair) => ({ connector: 'crm', entity: 'contact', id: `company-${pair.hubspotId}`, source: 'manual' })));
-  const relationIds = (await Promise.all(pairs.map((pair) => rig.store.findRelationsByContact(`company-${pair.hubspotId}`)))).flat().map((relation) => relation.id);
+  await rig.daemon.queues.enqueueChanges(
+    pairs.map((pair) => ({ connector: 'crm', entity: 'contact', id: `company-${pair.hubspotId}`, source: 'manual' })),
+  );
+  const relationIds = (
+    await Promise.all(pairs.map((pair) => rig.store.findRelationsByContact(`company-${pair.hubspotId}`)))
+  )
+    .flat()
+    .map((relation) => relation.id);
   await waitFor(
     async () => {
       const shadows = await rig.store.getShadows(relationIds);
@@ -140,7 +150,11 @@ async function runBurst(rig: Rig, pairs: LinkedPair[]): Promise<BurstResult> {
       pending.delete(customerId);
     }
   }
-  return { latenciesMs: latenciesMs.sort((a, b) => a - b), missing: pending.size, durationMs: Math.max(1, lastArrival - startedAt) };
+  return {
+    latenciesMs: latenciesMs.sort((a, b) => a - b),
+    missing: pending.size,
+    durationMs: Math.max(1, lastArrival - startedAt),
+  };
 }
 
 /** Counts logged requests by "METHOD kind", where kind is the last path segment without ids. */
@@ -155,10 +169,16 @@ function breakdown(requests: readonly { method: string; path: string }[]): Recor
 }
 
 async function main(): Promise<number> {
-  if (!Number.isInteger(CONTACTS) || CONTACTS < 1) throw new Error(`BENCH_CONTACTS must be a positive integer, not ${String(process.env.BENCH_CONTACTS)}`);
+  if (!Number.isInteger(CONTACTS) || CONTACTS < 1)
+    throw new Error(`BENCH_CONTACTS must be a positive integer, not ${String(process.env.BENCH_CONTACTS)}`);
   // The product's queue settings (intake concurrency, retries), not the test rig's.
-  const rig = await startRig({ store: 'pglite', config: (base) => ({ ...base, queue: { prefix: (base['queue'] as { prefix: string }).prefix } }) });
-  console.log(`${'intake concurrency'.padEnd(34)}${rig.config.queue.intakeConcurrency} (connector concurrency ${rig.config.connectors.accounting.concurrency})`);
+  const rig = await startRig({
+    store: 'pglite',
+    config: (base) => ({ ...base, queue: { prefix: (base['queue'] as { prefix: string }).prefix } }),
+  });
+  console.log(
+    `${'intake concurrency'.padEnd(34)}${rig.config.queue.intakeConcurrency} (connector concurrency ${rig.config.connectors.accounting.concurrency})`,
+  );
   try {
     const setupStartedAt = Date.now();
     const pairs = await linkCompanies(rig, CONTACTS);
@@ -191,25 +211,48 @@ async function main(): Promise<number> {
       durationMs: burst.durationMs,
       changesPerSecond: Math.round((sorted.length / (burst.durationMs / 1000)) * 10) / 10,
       apiCalls: {
-        crm: { total: crmCalls, perChange: Math.round((crmCalls / changes) * 100) / 100, byKind: breakdown(rig.hubspot.requests) },
-        accounting: { total: accountingCalls, perChange: Math.round((accountingCalls / changes) * 100) / 100, byKind: breakdown(rig.bc.requests) },
+        crm: {
+          total: crmCalls,
+          perChange: Math.round((crmCalls / changes) * 100) / 100,
+          byKind: breakdown(rig.hubspot.requests),
+        },
+        accounting: {
+          total: accountingCalls,
+          perChange: Math.round((accountingCalls / changes) * 100) / 100,
+          byKind: breakdown(rig.bc.requests),
+        },
       },
       memory: { gcAvailable, before, afterArrival, after, afterGc },
     };
     const heapGrowthMb = Math.round(((afterGc ?? after).heapUsedMb - before.heapUsedMb) * 10) / 10;
     const checks = [
-      { target: `p95 latency < ${TARGETS.p95LatencyMs} ms`, actual: `${result.latencyMs.p95} ms`, pass: burst.missing === 0 && result.latencyMs.p95 < TARGETS.p95LatencyMs },
-      { target: `throughput >= ${TARGETS.changesPerSecond} changes/s`, actual: `${result.changesPerSecond} changes/s`, pass: result.changesPerSecond >= TARGETS.changesPerSecond },
+      {
+        target: `p95 latency < ${TARGETS.p95LatencyMs} ms`,
+        actual: `${result.latencyMs.p95} ms`,
+        pass: burst.missing === 0 && result.latencyMs.p95 < TARGETS.p95LatencyMs,
+      },
+      {
+        target: `throughput >= ${TARGETS.changesPerSecond} changes/s`,
+        actual: `${result.changesPerSecond} changes/s`,
+        pass: result.changesPerSecond >= TARGETS.changesPerSecond,
+      },
       {
         target: `accounting calls per change <= ${TARGETS.accountingCallsPerChange}`,
         actual: `${result.apiCalls.accounting.perChange}`,
         pass: result.apiCalls.accounting.perChange <= TARGETS.accountingCallsPerChange,
       },
-      { target: `heap growth < ${TARGETS.heapGrowthMb} MB`, actual: `${heapGrowthMb} MB${afterGc ? ' (after GC)' : ''}`, pass: heapGrowthMb < TARGETS.heapGrowthMb },
+      {
+        target: `heap growth < ${TARGETS.heapGrowthMb} MB`,
+        actual: `${heapGrowthMb} MB${afterGc ? ' (after GC)' : ''}`,
+        pass: heapGrowthMb < TARGETS.heapGrowthMb,
+      },
     ];
 
     mkdirSync(join(ARTIFACT, '..'), { recursive: true });
-    writeFileSync(ARTIFACT, `${JSON.stringify({ ...result, heapGrowthMb, targets: checks, at: new Date().toISOString() }, null, 2)}\n`);
+    writeFileSync(
+      ARTIFACT,
+      `${JSON.stringify({ ...result, heapGrowthMb, targets: checks, at: new Date().toISOString() }, null, 2)}\n`,
+    );
     report(result, checks);
     return checks.every((check) => check.pass) ? 0 : 1;
   } finally {
@@ -234,19 +277,35 @@ function report(
   const { memory: readings } = result;
   const rows: [string, string][] = [
     ['contacts', `${result.contacts} (set up in ${result.setupMs} ms)`],
-    ['arrived', `${result.arrived}${result.missing > 0 ? `, ${result.missing} missing after ${ARRIVAL_TIMEOUT_MS} ms` : ''}`],
+    [
+      'arrived',
+      `${result.arrived}${result.missing > 0 ? `, ${result.missing} missing after ${ARRIVAL_TIMEOUT_MS} ms` : ''}`,
+    ],
     ['latency p50 / p95 / max', `${result.latencyMs.p50} / ${result.latencyMs.p95} / ${result.latencyMs.max} ms`],
     ['burst duration', `${result.durationMs} ms`],
     ['throughput', `${result.changesPerSecond} changes/s`],
-    ['CRM calls', `${result.apiCalls.crm.total} (${result.apiCalls.crm.perChange}/change) ${JSON.stringify(result.apiCalls.crm.byKind)}`],
-    ['accounting calls', `${result.apiCalls.accounting.total} (${result.apiCalls.accounting.perChange}/change) ${JSON.stringify(result.apiCalls.accounting.byKind)}`],
-    ['RSS before / after / after GC', `${readings.before.rssMb} / ${readings.after.rssMb} / ${readings.afterGc?.rssMb ?? 'n/a'} MB`],
-    ['heap before / after / after GC', `${readings.before.heapUsedMb} / ${readings.after.heapUsedMb} / ${readings.afterGc?.heapUsedMb ?? 'n/a'} MB`],
+    [
+      'CRM calls',
+      `${result.apiCalls.crm.total} (${result.apiCalls.crm.perChange}/change) ${JSON.stringify(result.apiCalls.crm.byKind)}`,
+    ],
+    [
+      'accounting calls',
+      `${result.apiCalls.accounting.total} (${result.apiCalls.accounting.perChange}/change) ${JSON.stringify(result.apiCalls.accounting.byKind)}`,
+    ],
+    [
+      'RSS before / after / after GC',
+      `${readings.before.rssMb} / ${readings.after.rssMb} / ${readings.afterGc?.rssMb ?? 'n/a'} MB`,
+    ],
+    [
+      'heap before / after / after GC',
+      `${readings.before.heapUsedMb} / ${readings.after.heapUsedMb} / ${readings.afterGc?.heapUsedMb ?? 'n/a'} MB`,
+    ],
   ];
   const width = Math.max(...rows.map(([label]) => label.length), ...checks.map((check) => check.target.length));
   for (const [label, value] of rows) console.log(`${label.padEnd(width)}  ${value}`);
   console.log('');
-  for (const check of checks) console.log(`${check.target.padEnd(width)}  ${check.actual.padEnd(16)}  ${check.pass ? 'PASS' : 'FAIL'}`);
+  for (const check of checks)
+    console.log(`${check.target.padEnd(width)}  ${check.actual.padEnd(16)}  ${check.pass ? 'PASS' : 'FAIL'}`);
 }
 
 main().then(

@@ -35,9 +35,23 @@ describeWithChromium('console in the browser', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     [rig, browser] = await Promise.all([
       startRig({ adminTokens: { admin: [ADMIN], viewer: [] }, accountingWebhooks: false }),
-      chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] }),
+      chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+      }),
     ]);
-    company = await rig.linkedCompany({ name: 'Northwind Traders', phone: '+44 20 7000 0001', city: 'London', email: 'info@northwind.example' }, ['customer']);
+    company = await rig.linkedCompany(
+      { name: 'Northwind Traders', phone: '+44 20 7000 0001', city: 'London', email: 'info@northwind.example' },
+      ['customer'],
+    );
     rig.bc.createVendor({ displayName: 'Tailspin Toys', email: 'ap@tailspin.example' });
     rig.hubspot.createCompany({ name: 'Tailspin Toys', tandem_email: 'ap@tailspin.example' });
     page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
@@ -130,7 +144,9 @@ describeWithChromium('console in the browser', () => {
     await page.click('#save');
     await toast(/Saved and applied as version 1/);
     await page.locator('#source', { hasText: 'stored version 1' }).waitFor();
-    expect(rig.daemon.engine.config.mappings.customer?.some((mapping) => mapping.direction === 'toAccounting')).toBe(true);
+    expect(rig.daemon.engine.config.mappings.customer?.some((mapping) => mapping.direction === 'toAccounting')).toBe(
+      true,
+    );
   });
 
   it('shows the overview, the matching review and the queue board', async () => {
@@ -140,7 +156,9 @@ describeWithChromium('console in the browser', () => {
     await page.goto(`${rig.daemon.url}/ui/matches`);
     await page.locator('h2', { hasText: 'Unambiguous pairs' }).waitFor();
     await shot('matches');
-    await page.goto(`${rig.daemon.url}/ui/relations/${(await rig.store.findRelationsByContact(company.contactId))[0]?.id}`);
+    await page.goto(
+      `${rig.daemon.url}/ui/relations/${(await rig.store.findRelationsByContact(company.contactId))[0]?.id}`,
+    );
     await page.locator('h2', { hasText: 'History' }).waitFor();
     await shot('relation');
     await page.goto(`${rig.daemon.url}/ui/queues`);

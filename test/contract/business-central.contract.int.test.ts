@@ -22,14 +22,20 @@ describeConnectorContract('business-central', async () => {
     entity: 'customer',
     field: 'phone',
     missingId: '00000000-0000-0000-0000-00000000dead',
-    createRecord: async (value) => String(sandbox.createCustomer({ displayName: 'Contract Customer', phoneNumber: value }).id),
+    createRecord: async (value) =>
+      String(sandbox.createCustomer({ displayName: 'Contract Customer', phoneNumber: value }).id),
     changeRecord: async (id, value) => {
       sandbox.updateCustomer(id, { phoneNumber: value });
     },
     // BC has no idempotency key; a create with a chosen number returns the existing record.
     idempotentCreate: () => ({ extra: { number: `CT${String(++numbers).padStart(5, '0')}` } }),
     documentAccount: async (kind) =>
-      String((kind === 'customer' ? sandbox.createCustomer({ displayName: 'Contract Document Customer' }) : sandbox.createVendor({ displayName: 'Contract Document Vendor' })).id),
+      String(
+        (kind === 'customer'
+          ? sandbox.createCustomer({ displayName: 'Contract Document Customer' })
+          : sandbox.createVendor({ displayName: 'Contract Document Vendor' })
+        ).id,
+      ),
     webhook: {
       url: WEBHOOK_URL,
       unsignedBody: JSON.stringify({

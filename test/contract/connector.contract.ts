@@ -34,7 +34,14 @@
  */
 import type { Entity, FieldValue, SyncRecord } from '../../src/core/model';
 import { NotFoundError, PreconditionFailedError } from '../../connectors/errors';
-import { DOCUMENT_ACCOUNT_KIND, DOCUMENT_TYPES, type ChangedPage, type Connector, type ConnectorCapabilities, type InboundRequest } from '../../connectors/types';
+import {
+  DOCUMENT_ACCOUNT_KIND,
+  DOCUMENT_TYPES,
+  type ChangedPage,
+  type Connector,
+  type ConnectorCapabilities,
+  type InboundRequest,
+} from '../../connectors/types';
 
 /** What a connector's contract run needs besides the connector itself. */
 export interface ContractSubject {
@@ -92,7 +99,8 @@ export function describeConnectorContract(name: string, makeSubject: () => Promi
       await subject?.cleanup();
     });
 
-    const fieldOf = (record: SyncRecord): FieldValue | undefined => (record.fields as Record<string, FieldValue | undefined>)[subject.field];
+    const fieldOf = (record: SyncRecord): FieldValue | undefined =>
+      (record.fields as Record<string, FieldValue | undefined>)[subject.field];
 
     function expectCanonical(record: SyncRecord, id: string): void {
       expect(record.entity).toBe(subject.entity);
@@ -114,13 +122,24 @@ export function describeConnectorContract(name: string, makeSubject: () => Promi
     }
 
     function inbound(body: string, headers: Record<string, string> = {}): InboundRequest {
-      return { method: 'POST', url: subject.webhook!.url, headers: { 'content-type': 'application/json', ...headers }, rawBody: Buffer.from(body, 'utf8') };
+      return {
+        method: 'POST',
+        url: subject.webhook!.url,
+        headers: { 'content-type': 'application/json', ...headers },
+        rawBody: Buffer.from(body, 'utf8'),
+      };
     }
 
     test('capabilities match the methods present', () => {
       const capabilities = connector.capabilities;
-      for (const [capability, method] of Object.entries(OPTIONAL_METHODS) as [keyof typeof OPTIONAL_METHODS, keyof Connector][]) {
-        expect({ capability, present: typeof connector[method] === 'function' }).toEqual({ capability, present: capabilities[capability] });
+      for (const [capability, method] of Object.entries(OPTIONAL_METHODS) as [
+        keyof typeof OPTIONAL_METHODS,
+        keyof Connector,
+      ][]) {
+        expect({ capability, present: typeof connector[method] === 'function' }).toEqual({
+          capability,
+          present: capabilities[capability],
+        });
       }
       expect(capabilities.get).toBe(true);
       expect(typeof connector.get).toBe('function');
@@ -185,15 +204,17 @@ export function describeConnectorContract(name: string, makeSubject: () => Promi
       if (read.version === undefined) return;
       const theirs = freshValue();
       await subject.changeRecord(id, theirs);
-      await expect(connector.update!(subject.entity, { id, fields: { [subject.field]: freshValue() }, ifMatch: read.version })).rejects.toBeInstanceOf(
-        PreconditionFailedError,
-      );
+      await expect(
+        connector.update!(subject.entity, { id, fields: { [subject.field]: freshValue() }, ifMatch: read.version }),
+      ).rejects.toBeInstanceOf(PreconditionFailedError);
       expect(fieldOf((await connector.get(subject.entity, id))!)).toBe(theirs);
     });
 
     test('update of an unknown id raises NotFoundError', async () => {
       if (!connector.capabilities.update) return;
-      await expect(connector.update!(subject.entity, { id: subject.missingId, fields: { [subject.field]: freshValue() } })).rejects.toBeInstanceOf(NotFoundError);
+      await expect(
+        connector.update!(subject.entity, { id: subject.missingId, fields: { [subject.field]: freshValue() } }),
+      ).rejects.toBeInstanceOf(NotFoundError);
     });
 
     test('batchGet returns the requested records and leaves out unknown ids', async () => {
@@ -245,14 +266,20 @@ export function describeConnectorContract(name: string, makeSubject: () => Promi
 
     test('createDocument starts each listed document type once per idempotencyKey, and refuses the others', async () => {
       const documents = connector.documents ?? [];
-      expect({ createDocument: typeof connector.createDocument === 'function' }).toEqual({ createDocument: documents.length > 0 });
+      expect({ createDocument: typeof connector.createDocument === 'function' }).toEqual({
+        createDocument: documents.length > 0,
+      });
       if (documents.length === 0) return;
       expect(subject.documentAccount).toBeDefined();
       for (const type of documents) {
         const accountId = await subject.documentAccount!(DOCUMENT_ACCOUNT_KIND[type]);
         const key = `contract-document-${type}-${Date.now()}-${++counter}`;
         const first = await connector.createDocument!(type, { accountId, idempotencyKey: key });
-        expect({ type: first.type, hasId: first.id !== '', accountId: first.accountId.toLowerCase() }).toEqual({ type, hasId: true, accountId: accountId.toLowerCase() });
+        expect({ type: first.type, hasId: first.id !== '', accountId: first.accountId.toLowerCase() }).toEqual({
+          type,
+          hasId: true,
+          accountId: accountId.toLowerCase(),
+        });
         if (first.date !== null) expect(first.date).toMatch(/^\d{4}-\d{2}-\d{2}/);
         const repeated = await connector.createDocument!(type, { accountId, idempotencyKey: key });
         expect({ type, id: repeated.id }).toEqual({ type, id: first.id });
@@ -260,7 +287,9 @@ export function describeConnectorContract(name: string, makeSubject: () => Promi
         expect({ type, differs: other.id !== first.id }).toEqual({ type, differs: true });
       }
       for (const type of DOCUMENT_TYPES.filter((candidate) => !documents.includes(candidate))) {
-        await expect(connector.createDocument!(type, { accountId: subject.missingId, idempotencyKey: `contract-refused-${type}` })).rejects.toThrow();
+        await expect(
+          connector.createDocument!(type, { accountId: subject.missingId, idempotencyKey: `contract-refused-${type}` }),
+        ).rejects.toThrow();
       }
     });
 

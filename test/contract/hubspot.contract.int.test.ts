@@ -8,7 +8,13 @@ const WEBHOOK_URL = 'https://tandem.example/webhooks/crm';
 
 describeConnectorContract('hubspot', async () => {
   const sandbox = await startHubSpotSandbox({ token: TOKEN, log: () => undefined });
-  const connector = createHubSpotConnector({ name: 'crm', baseUrl: sandbox.url, token: TOKEN, retry: { baseDelayMs: 1 }, webhookSecret: 'contract-secret' });
+  const connector = createHubSpotConnector({
+    name: 'crm',
+    baseUrl: sandbox.url,
+    token: TOKEN,
+    retry: { baseDelayMs: 1 },
+    webhookSecret: 'contract-secret',
+  });
   return {
     connector,
     entity: 'contact',
@@ -23,7 +29,19 @@ describeConnectorContract('hubspot', async () => {
     webhook: {
       url: WEBHOOK_URL,
       unsignedBody: JSON.stringify([
-        { eventId: 1, subscriptionId: 1, portalId: 1, appId: 1, occurredAt: Date.now(), subscriptionType: 'company.propertyChange', attemptNumber: 0, objectId: 1, propertyName: 'phone', propertyValue: '+1', changeSource: 'CRM_UI' },
+        {
+          eventId: 1,
+          subscriptionId: 1,
+          portalId: 1,
+          appId: 1,
+          occurredAt: Date.now(),
+          subscriptionType: 'company.propertyChange',
+          attemptNumber: 0,
+          objectId: 1,
+          propertyName: 'phone',
+          propertyValue: '+1',
+          changeSource: 'CRM_UI',
+        },
       ]),
     },
     cleanup: async () => {

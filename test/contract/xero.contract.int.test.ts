@@ -12,7 +12,12 @@ describeConnectorContract('xero', async () => {
     name: 'accounting',
     baseUrl: sandbox.url,
     tenantId: sandbox.tenantId,
-    auth: { tokenUrl: sandbox.tokenUrl, clientId: sandbox.clientId, clientSecret: sandbox.clientSecret, refreshToken: sandbox.refreshToken },
+    auth: {
+      tokenUrl: sandbox.tokenUrl,
+      clientId: sandbox.clientId,
+      clientSecret: sandbox.clientSecret,
+      refreshToken: sandbox.refreshToken,
+    },
     retry: { baseDelayMs: 1 },
     webhook: { key: 'contract-webhook-key' },
   });
@@ -23,9 +28,18 @@ describeConnectorContract('xero', async () => {
     field: 'phone',
     missingId: '00000000-0000-0000-0000-00000000dead',
     // A contact with a sales invoice: Xero flags it IsCustomer. Contact names are unique in Xero.
-    createRecord: async (value) => String(sandbox.createContact({ Name: `Contract Customer ${++names}`, IsCustomer: true, Phones: [{ PhoneType: 'DEFAULT', PhoneNumber: value }] }).ContactID),
+    createRecord: async (value) =>
+      String(
+        sandbox.createContact({
+          Name: `Contract Customer ${++names}`,
+          IsCustomer: true,
+          Phones: [{ PhoneType: 'DEFAULT', PhoneNumber: value }],
+        }).ContactID,
+      ),
     changeRecord: async (id, value) => {
-      sandbox.updateContact(id, { Phones: [{ PhoneType: 'DEFAULT', PhoneNumber: value, PhoneAreaCode: '', PhoneCountryCode: '' }] });
+      sandbox.updateContact(id, {
+        Phones: [{ PhoneType: 'DEFAULT', PhoneNumber: value, PhoneAreaCode: '', PhoneCountryCode: '' }],
+      });
     },
     // Creates send the key as Xero's Idempotency-Key header; Xero answers a repeat with the first
     // result. Xero requires a name, which the contract's create does not write: it comes as the

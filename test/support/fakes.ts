@@ -9,7 +9,15 @@ import { randomUUID } from 'node:crypto';
 import IORedis from 'ioredis';
 import pino from 'pino';
 import { NotFoundError, PreconditionFailedError } from '../../connectors/errors';
-import type { ChangedPage, Connector, ConnectorCapabilities, CreatedDocument, DocumentType, RecordUpdate, WebhookAdapter } from '../../connectors/types';
+import type {
+  ChangedPage,
+  Connector,
+  ConnectorCapabilities,
+  CreatedDocument,
+  DocumentType,
+  RecordUpdate,
+  WebhookAdapter,
+} from '../../connectors/types';
 import { startDaemon, type Daemon, type DaemonOptions } from '../../src/app/daemon';
 import { configSchema, type TandemConfig } from '../../src/config/schema';
 import type { Account, AccountKind, Contact, Entity, FieldValue, SyncRecord, System } from '../../src/core/model';
@@ -83,7 +91,12 @@ export class FakeConnector implements Connector {
   /** Runs at the start of every get; may wait or throw. */
   beforeGet?: (entity: Entity, id: string) => Promise<void> | void;
   /** Every create call, and a hook that runs after a record was stored (may throw: a lost response). */
-  readonly creates: Array<{ entity: Entity; fields: Record<string, FieldValue>; idempotencyKey: string; extra?: Record<string, unknown> }> = [];
+  readonly creates: Array<{
+    entity: Entity;
+    fields: Record<string, FieldValue>;
+    idempotencyKey: string;
+    extra?: Record<string, unknown>;
+  }> = [];
   afterCreate?: (record: SyncRecord) => Promise<void> | void;
   /** Document types createDocument starts; documents started so far. */
   documents?: readonly DocumentType[];
@@ -110,14 +123,24 @@ export class FakeConnector implements Connector {
         })();
       };
     }
-    this.capabilities = { listChanged: !!pages, get: true, batchGet: false, create: true, update: true, batchUpdate: false, webhooks: !!options.webhook };
+    this.capabilities = {
+      listChanged: !!pages,
+      get: true,
+      batchGet: false,
+      create: true,
+      update: true,
+      batchUpdate: false,
+      webhooks: !!options.webhook,
+    };
   }
 
   /** Creates or replaces a record; returns it as stored. */
   put(entity: Entity, id: string, fields: Record<string, FieldValue>): SyncRecord {
     const base = { id, fields: { ...fields }, modifiedAt: nextTimestamp(), version: `v${++this.versions}` };
     const record: SyncRecord =
-      entity === 'contact' ? ({ entity, type: 'company', companyId: null, ...base } as Contact) : ({ entity, number: id, ...base } as Account);
+      entity === 'contact'
+        ? ({ entity, type: 'company', companyId: null, ...base } as Contact)
+        : ({ entity, number: id, ...base } as Account);
     this.records.set(`${entity}:${id}`, record);
     return record;
   }
@@ -147,7 +170,13 @@ export class FakeConnector implements Connector {
 
   async update(entity: Entity, update: RecordUpdate): Promise<SyncRecord> {
     const key = `${entity}:${update.id}`;
-    const call: UpdateCall = { entity, id: update.id, fields: update.fields, ifMatch: update.ifMatch, startedAt: Date.now() };
+    const call: UpdateCall = {
+      entity,
+      id: update.id,
+      fields: update.fields,
+      ifMatch: update.ifMatch,
+      startedAt: Date.now(),
+    };
     this.updates.push(call);
     this.active++;
     this.maxActive = Math.max(this.maxActive, this.active);
@@ -176,12 +205,17 @@ export class FakeConnector implements Connector {
   }
 
   /** Creates a record once per idempotency key (and per extra.number for accounts), as both real connectors do. */
-  async create(entity: Entity, fields: Record<string, FieldValue>, options: { idempotencyKey: string; extra?: Record<string, unknown> }): Promise<SyncRecord> {
+  async create(
+    entity: Entity,
+    fields: Record<string, FieldValue>,
+    options: { idempotencyKey: string; extra?: Record<string, unknown> },
+  ): Promise<SyncRecord> {
     this.creates.push({ entity, fields, idempotencyKey: options.idempotencyKey, extra: options.extra });
     const number = typeof options.extra?.['number'] === 'string' ? options.extra['number'] : undefined;
     const previous =
-      [...this.records.values()].find((record) => number !== undefined && record.entity === entity && 'number' in record && record.number === number) ??
-      this.records.get(`${entity}:${this.createdByKey.get(options.idempotencyKey) ?? ''}`);
+      [...this.records.values()].find(
+        (record) => number !== undefined && record.entity === entity && 'number' in record && record.number === number,
+      ) ?? this.records.get(`${entity}:${this.createdByKey.get(options.idempotencyKey) ?? ''}`);
     if (previous) return structuredClone(previous);
     const id = `${entity}-new-${this.createdByKey.size + 1}`;
     const record = this.put(entity, id, fields);
@@ -199,11 +233,21 @@ export class FakeConnector implements Connector {
    * Idempotent by key, as the real systems are: looking the key up and creating are two round
    * trips, so two calls with one key that overlap both create (the caller must serialize them).
    */
-  async createDocument(type: DocumentType, input: { accountId: string; externalReference?: string; idempotencyKey: string }): Promise<CreatedDocument> {
+  async createDocument(
+    type: DocumentType,
+    input: { accountId: string; externalReference?: string; idempotencyKey: string },
+  ): Promise<CreatedDocument> {
     const existing = this.documentsByKey.get(input.idempotencyKey);
     if (existing) return existing;
     await new Promise((resolve) => setTimeout(resolve, 10));
-    const document: CreatedDocument = { type, id: `doc-${this.startedDocuments.length + 1}`, number: `D${1000 + this.startedDocuments.length}`, accountId: input.accountId, date: null, status: 'Draft' };
+    const document: CreatedDocument = {
+      type,
+      id: `doc-${this.startedDocuments.length + 1}`,
+      number: `D${1000 + this.startedDocuments.length}`,
+      accountId: input.accountId,
+      date: null,
+      status: 'Draft',
+    };
     this.startedDocuments.push(document);
     this.documentsByKey.set(input.idempotencyKey, document);
     return document;
@@ -211,7 +255,9 @@ export class FakeConnector implements Connector {
 
   /** Successful writes of one field of one record, in order. */
   written(entity: Entity, id: string, field: string): FieldValue[] {
-    return this.updates.filter((call) => call.entity === entity && call.id === id && call.outcome === 'ok' && field in call.fields).map((call) => call.fields[field] ?? null);
+    return this.updates
+      .filter((call) => call.entity === entity && call.id === id && call.outcome === 'ok' && field in call.fields)
+      .map((call) => call.fields[field] ?? null);
   }
 
   private require(entity: Entity, id: string): SyncRecord {
@@ -231,7 +277,13 @@ export function fakeCrm(options: Partial<FakeOptions> = {}): FakeConnector {
 
 /** A fake accounting system with customers. */
 export function fakeAccounting(options: Partial<FakeOptions> = {}): FakeConnector {
-  return new FakeConnector({ name: 'accounting', system: 'accounting', entities: ['customer'], fields: MAPPED_FIELDS, ...options });
+  return new FakeConnector({
+    name: 'accounting',
+    system: 'accounting',
+    entities: ['customer'],
+    fields: MAPPED_FIELDS,
+    ...options,
+  });
 }
 
 /** Config overrides a test may pass (input form: durations as text). */
@@ -245,7 +297,13 @@ export interface TestConfigOptions {
 export function testConfig(prefix: string, options: TestConfigOptions = {}): TandemConfig {
   return configSchema.parse({
     connectors: {
-      crm: { kind: 'hubspot', baseUrl: 'http://127.0.0.1:9', credentials: { token: 'unused' }, webhooks: false, ...options.crm },
+      crm: {
+        kind: 'hubspot',
+        baseUrl: 'http://127.0.0.1:9',
+        credentials: { token: 'unused' },
+        webhooks: false,
+        ...options.crm,
+      },
       accounting: {
         kind: 'business-central',
         baseUrl: 'http://127.0.0.1:9',
@@ -315,7 +373,13 @@ export async function startFakeRig(options: FakeRigOptions = {}): Promise<FakeRi
     async linked(contactId, customerId, fields) {
       crm.put('contact', contactId, fields);
       accounting.put('customer', customerId, fields);
-      const relation = await store.createRelation({ contactId, accountKind: 'customer' as AccountKind, accountId: customerId, relationCode: 'CUST', origin: 'linked' });
+      const relation = await store.createRelation({
+        contactId,
+        accountKind: 'customer' as AccountKind,
+        accountId: customerId,
+        relationCode: 'CUST',
+        origin: 'linked',
+      });
       await daemon.queues.enqueueChanges([{ connector: 'crm', entity: 'contact', id: contactId, source: 'manual' }]);
       await waitFor(async () => (await store.getShadow(relation.id)).length > 0, 10_000, 20);
     },

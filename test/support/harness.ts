@@ -44,7 +44,10 @@ export interface Rig {
   config: TandemConfig;
   webhookUrl: string;
   /** Creates a company in the CRM and a record in accounting with the same fields, and links them. */
-  linkedCompany(fields: Record<string, string>, kinds: AccountKind[]): Promise<{ contactId: string; hubspotId: string; accounts: Record<string, string> }>;
+  linkedCompany(
+    fields: Record<string, string>,
+    kinds: AccountKind[],
+  ): Promise<{ contactId: string; hubspotId: string; accounts: Record<string, string> }>;
   stop(): Promise<void>;
 }
 
@@ -56,17 +59,32 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
   const tandemUrl = `http://127.0.0.1:${port}`;
   const webhookUrl = `${tandemUrl}/webhooks/crm`;
   const bc = await startBusinessCentralSandbox({ notificationDelayMs: 20 });
-  const hubspot = await startHubSpotSandbox({ token: HUBSPOT_TOKEN, webhook: { targetUrl: webhookUrl, clientSecret: HUBSPOT_SECRET, batchDelayMs: 10 }, log: () => undefined });
+  const hubspot = await startHubSpotSandbox({
+    token: HUBSPOT_TOKEN,
+    webhook: { targetUrl: webhookUrl, clientSecret: HUBSPOT_SECRET, batchDelayMs: 10 },
+    log: () => undefined,
+  });
   const prefix = `t${randomUUID().slice(0, 8)}`;
 
   const base: Record<string, unknown> = {
     connectors: {
-      crm: { kind: 'hubspot', baseUrl: hubspot.url, credentials: { token: HUBSPOT_TOKEN, webhookSecret: HUBSPOT_SECRET }, pollEvery: '30s', concurrency: 4 },
+      crm: {
+        kind: 'hubspot',
+        baseUrl: hubspot.url,
+        credentials: { token: HUBSPOT_TOKEN, webhookSecret: HUBSPOT_SECRET },
+        pollEvery: '30s',
+        concurrency: 4,
+      },
       accounting: {
         kind: 'business-central',
         baseUrl: bc.url,
         companyId: bc.companyId,
-        credentials: { tokenUrl: bc.tokenUrl, clientId: bc.clientId, clientSecret: bc.clientSecret, webhookClientState: BC_STATE },
+        credentials: {
+          tokenUrl: bc.tokenUrl,
+          clientId: bc.clientId,
+          clientSecret: bc.clientSecret,
+          webhookClientState: BC_STATE,
+        },
         pollEvery: '30s',
         concurrency: 4,
         webhooks: options.accountingWebhooks ?? true,
@@ -74,8 +92,21 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
     },
     relationCodes: { customer: 'CUST', vendor: 'VEND', bankAccount: 'BANK' },
     mappings: {
-      customer: ['name', 'address', 'city', 'postCode', 'countryCode', 'phone', 'email', 'homePage', 'vatRegistrationNo'].map((field) => ({ contact: field, account: field })),
-      vendor: ['name', 'address', 'city', 'postCode', 'countryCode', 'phone', 'email', 'homePage'].map((field) => ({ contact: field, account: field })),
+      customer: [
+        'name',
+        'address',
+        'city',
+        'postCode',
+        'countryCode',
+        'phone',
+        'email',
+        'homePage',
+        'vatRegistrationNo',
+      ].map((field) => ({ contact: field, account: field })),
+      vendor: ['name', 'address', 'city', 'postCode', 'countryCode', 'phone', 'email', 'homePage'].map((field) => ({
+        contact: field,
+        account: field,
+      })),
       bankAccount: [{ contact: 'name', account: 'name' }],
     },
     server: { host: '127.0.0.1', port, publicUrl: tandemUrl },
@@ -115,9 +146,20 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
       const contactId = `company-${company.id}`;
       const accounts: Record<string, string> = {};
       for (const kind of kinds) {
-        const record = kind === 'customer' ? bc.createCustomer(toBc(fields)) : kind === 'vendor' ? bc.createVendor(toBc(fields)) : bc.createBankAccount({ displayName: fields.name });
+        const record =
+          kind === 'customer'
+            ? bc.createCustomer(toBc(fields))
+            : kind === 'vendor'
+              ? bc.createVendor(toBc(fields))
+              : bc.createBankAccount({ displayName: fields.name });
         accounts[kind] = String(record.id);
-        await store.createRelation({ contactId, accountKind: kind, accountId: String(record.id), relationCode: config.relationCodes[kind] ?? 'X', origin: 'linked' });
+        await store.createRelation({
+          contactId,
+          accountKind: kind,
+          accountId: String(record.id),
+          relationCode: config.relationCodes[kind] ?? 'X',
+          origin: 'linked',
+        });
       }
       // The first sync records the shadow (both sides already agree).
       await daemon.queues.enqueueChanges([{ connector: 'crm', entity: 'contact', id: contactId, source: 'manual' }]);
@@ -152,28 +194,53 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
 export async function settle(rig: Rig, timeoutMs = 15_000): Promise<void> {
   const queues = [rig.daemon.queues.intake, rig.daemon.queues.writes.crm, rig.daemon.queues.writes.accounting];
   let quietSince = 0;
-  await waitFor(async () => {
-    const counts = await Promise.all(queues.map((queue) => queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children')));
-    const busy = counts.some((count) => Object.values(count).some((n) => n > 0));
-    if (busy) {
-      quietSince = 0;
-      return false;
-    }
-    quietSince ||= Date.now();
-    // Webhooks may still be on their way from a sandbox: stay quiet for a moment.
-    return Date.now() - quietSince > 150;
-  }, timeoutMs, 25);
+  await waitFor(
+    async () => {
+      const counts = await Promise.all(
+        queues.map((queue) => queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children')),
+      );
+      const busy = counts.some((count) => Object.values(count).some((n) => n > 0));
+      if (busy) {
+        quietSince = 0;
+        return false;
+      }
+      quietSince ||= Date.now();
+      // Webhooks may still be on their way from a sandbox: stay quiet for a moment.
+      return Date.now() - quietSince > 150;
+    },
+    timeoutMs,
+    25,
+  );
 }
 
 /** Canonical demo fields as HubSpot company properties. */
 export function toHubSpot(fields: Record<string, string>): Record<string, string> {
-  const map: Record<string, string> = { name: 'name', address: 'address', city: 'city', postCode: 'zip', countryCode: 'country', phone: 'phone', homePage: 'website', email: 'tandem_email', vatRegistrationNo: 'tandem_vat_registration_no' };
+  const map: Record<string, string> = {
+    name: 'name',
+    address: 'address',
+    city: 'city',
+    postCode: 'zip',
+    countryCode: 'country',
+    phone: 'phone',
+    homePage: 'website',
+    email: 'tandem_email',
+    vatRegistrationNo: 'tandem_vat_registration_no',
+  };
   return Object.fromEntries(Object.entries(fields).map(([key, value]) => [map[key] ?? key, value]));
 }
 
 /** Canonical demo fields as Business Central customer/vendor properties. */
 export function toBc(fields: Record<string, string>): Record<string, string> {
-  const map: Record<string, string> = { name: 'displayName', address: 'addressLine1', city: 'city', postCode: 'postalCode', countryCode: 'country', phone: 'phoneNumber', email: 'email', homePage: 'website', vatRegistrationNo: 'taxRegistrationNumber' };
+  const map: Record<string, string> = {
+    name: 'displayName',
+    address: 'addressLine1',
+    city: 'city',
+    postCode: 'postalCode',
+    countryCode: 'country',
+    phone: 'phoneNumber',
+    email: 'email',
+    homePage: 'website',
+    vatRegistrationNo: 'taxRegistrationNumber',
+  };
   return Object.fromEntries(Object.entries(fields).map(([key, value]) => [map[key] ?? key, value]));
 }
-

@@ -4,7 +4,15 @@
  */
 
 /** The record collections of a company. */
-export const COLLECTION_NAMES = ['customers', 'vendors', 'bankAccounts', 'contacts', 'salesQuotes', 'salesOrders', 'purchaseOrders'] as const;
+export const COLLECTION_NAMES = [
+  'customers',
+  'vendors',
+  'bankAccounts',
+  'contacts',
+  'salesQuotes',
+  'salesOrders',
+  'purchaseOrders',
+] as const;
 /** A collection name as it appears in the URL. */
 export type CollectionName = (typeof COLLECTION_NAMES)[number];
 
@@ -67,8 +75,24 @@ export const DEFAULTS: Record<CollectionName, Record<string, unknown>> = {
     privacyBlocked: false,
     lastInteractionDate: '0001-01-01',
   },
-  salesQuotes: { externalDocumentNumber: '', documentDate: '', customerId: '', customerNumber: '', customerName: '', status: 'Draft', currencyCode: '' },
-  salesOrders: { externalDocumentNumber: '', orderDate: '', customerId: '', customerNumber: '', customerName: '', status: 'Draft', currencyCode: '' },
+  salesQuotes: {
+    externalDocumentNumber: '',
+    documentDate: '',
+    customerId: '',
+    customerNumber: '',
+    customerName: '',
+    status: 'Draft',
+    currencyCode: '',
+  },
+  salesOrders: {
+    externalDocumentNumber: '',
+    orderDate: '',
+    customerId: '',
+    customerNumber: '',
+    customerName: '',
+    status: 'Draft',
+    currencyCode: '',
+  },
   // API v2.0 purchase orders have no externalDocumentNumber.
   purchaseOrders: { orderDate: '', vendorId: '', vendorNumber: '', vendorName: '', status: 'Draft', currencyCode: '' },
 };
@@ -81,7 +105,12 @@ export const OPTIONS: Partial<Record<CollectionName, Record<string, readonly str
 };
 
 /** Code properties: BC stores them upper-cased and refuses longer values. */
-export const CODE_LENGTHS: Record<string, number> = { externalDocumentNumber: 35, currencyCode: 10, salespersonCode: 20, irs1099Code: 10 };
+export const CODE_LENGTHS: Record<string, number> = {
+  externalDocumentNumber: 35,
+  currencyCode: 10,
+  salespersonCode: 20,
+  irs1099Code: 10,
+};
 
 /** Prefix of each collection's number series (C00010, V00010, ...). */
 export const NUMBER_PREFIX: Record<CollectionName, string> = {

@@ -1,4 +1,9 @@
-import { businessCentralSandboxSeed, SEED_IDS, startBusinessCentralSandbox, type BusinessCentralSandbox } from './index';
+import {
+  businessCentralSandboxSeed,
+  SEED_IDS,
+  startBusinessCentralSandbox,
+  type BusinessCentralSandbox,
+} from './index';
 
 const PAYMENT_TERMS = '3bb5b4b6-ea4c-43ca-ba1c-3b69e29a6668';
 
@@ -11,7 +16,11 @@ describe('Business Central sandbox: documents and template values', () => {
     sandbox = await startBusinessCentralSandbox({ seed: businessCentralSandboxSeed() });
     const tokenResponse = await fetch(sandbox.tokenUrl, {
       method: 'POST',
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: sandbox.clientId, client_secret: sandbox.clientSecret }),
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: sandbox.clientId,
+        client_secret: sandbox.clientSecret,
+      }),
     });
     const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
     call = async (method, target, body) => {
@@ -29,7 +38,10 @@ describe('Business Central sandbox: documents and template values', () => {
   });
 
   it('starts sales quotes from a number series, with the customer filled in and the date set', async () => {
-    const first = await call('POST', path('salesQuotes'), { customerId: SEED_IDS.customers.vanDijk, externalDocumentNumber: 'crm-deal-17' });
+    const first = await call('POST', path('salesQuotes'), {
+      customerId: SEED_IDS.customers.vanDijk,
+      externalDocumentNumber: 'crm-deal-17',
+    });
     expect(first.status).toBe(201);
     expect(first.body).toMatchObject({
       number: 'SQ00010',
@@ -48,31 +60,67 @@ describe('Business Central sandbox: documents and template values', () => {
   });
 
   it('finds a document by externalDocumentNumber and customer', async () => {
-    await call('POST', path('salesOrders'), { customerId: SEED_IDS.customers.vanDijk, externalDocumentNumber: 'TANDEM-00AA' });
-    await call('POST', path('salesOrders'), { customerId: SEED_IDS.customers.moreau, externalDocumentNumber: 'TANDEM-00AA' });
-    const filter = encodeURIComponent(`externalDocumentNumber eq 'TANDEM-00AA' and customerId eq ${SEED_IDS.customers.moreau}`);
+    await call('POST', path('salesOrders'), {
+      customerId: SEED_IDS.customers.vanDijk,
+      externalDocumentNumber: 'TANDEM-00AA',
+    });
+    await call('POST', path('salesOrders'), {
+      customerId: SEED_IDS.customers.moreau,
+      externalDocumentNumber: 'TANDEM-00AA',
+    });
+    const filter = encodeURIComponent(
+      `externalDocumentNumber eq 'TANDEM-00AA' and customerId eq ${SEED_IDS.customers.moreau}`,
+    );
     const found = await call('GET', `${path('salesOrders')}?$filter=${filter}`);
     expect(found.body.value.map((row: { customerId: string }) => row.customerId)).toEqual([SEED_IDS.customers.moreau]);
   });
 
   it('refuses a document for an unknown or missing party, and properties BC does not have', async () => {
     const unknown = await call('POST', path('salesQuotes'), { customerId: '00000000-0000-0000-0000-00000000dead' });
-    expect(unknown).toEqual({ status: 400, body: { error: { code: 'BadRequest', message: expect.stringContaining('does not exist') } } });
-    expect((await call('POST', path('salesQuotes'), {})).body.error.message).toMatch(/customerNumber" or a "customerId" must be provided/);
-    expect((await call('POST', path('salesQuotes'), { customerId: SEED_IDS.customers.vanDijk, externalDocumentNumber: 'X'.repeat(36) })).status).toBe(400);
+    expect(unknown).toEqual({
+      status: 400,
+      body: { error: { code: 'BadRequest', message: expect.stringContaining('does not exist') } },
+    });
+    expect((await call('POST', path('salesQuotes'), {})).body.error.message).toMatch(
+      /customerNumber" or a "customerId" must be provided/,
+    );
+    expect(
+      (
+        await call('POST', path('salesQuotes'), {
+          customerId: SEED_IDS.customers.vanDijk,
+          externalDocumentNumber: 'X'.repeat(36),
+        })
+      ).status,
+    ).toBe(400);
     // A vendor's id is not a customer's.
     expect((await call('POST', path('salesOrders'), { customerId: SEED_IDS.vendors.brenner })).status).toBe(400);
     const purchase = await call('POST', path('purchaseOrders'), { vendorId: SEED_IDS.vendors.brenner });
     expect(purchase.body).toMatchObject({ number: 'PO00010', vendorNumber: 'V00010' });
     // API v2.0 purchase orders have no externalDocumentNumber.
-    expect((await call('POST', path('purchaseOrders'), { vendorId: SEED_IDS.vendors.brenner, externalDocumentNumber: 'X' })).status).toBe(400);
+    expect(
+      (await call('POST', path('purchaseOrders'), { vendorId: SEED_IDS.vendors.brenner, externalDocumentNumber: 'X' }))
+        .status,
+    ).toBe(400);
   });
 
   it('stores and returns template values, and refuses malformed ones', async () => {
-    const created = await call('POST', path('customers'), { displayName: 'Hansen Bygg AS', paymentTermsId: PAYMENT_TERMS, taxLiable: true, creditLimit: 2500, blocked: 'Invoice', currencyCode: 'nok' });
+    const created = await call('POST', path('customers'), {
+      displayName: 'Hansen Bygg AS',
+      paymentTermsId: PAYMENT_TERMS,
+      taxLiable: true,
+      creditLimit: 2500,
+      blocked: 'Invoice',
+      currencyCode: 'nok',
+    });
     expect(created.status).toBe(201);
     const read = await call('GET', `${path('customers')}(${created.body.id})`);
-    expect(read.body).toMatchObject({ paymentTermsId: PAYMENT_TERMS, taxLiable: true, creditLimit: 2500, blocked: 'Invoice', currencyCode: 'NOK' });
+    expect(read.body).toMatchObject({
+      paymentTermsId: PAYMENT_TERMS,
+      taxLiable: true,
+      creditLimit: 2500,
+      blocked: 'Invoice',
+      currencyCode: 'NOK',
+    });
     expect((await call('POST', path('customers'), { displayName: 'x', paymentTermsId: '30 DAYS' })).status).toBe(400);
     expect((await call('POST', path('customers'), { displayName: 'x', blocked: 'Payment' })).status).toBe(400);
     expect((await call('POST', path('vendors'), { displayName: 'x', blocked: 'Payment' })).status).toBe(201);

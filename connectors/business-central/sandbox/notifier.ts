@@ -130,13 +130,26 @@ export class Notifier {
     const latest = new Map<string, RecordChange>();
     for (const change of changes) {
       const earlier = latest.get(change.id);
-      const changeType = earlier?.changeType === 'created' && change.changeType === 'updated' ? 'created' : change.changeType;
+      const changeType =
+        earlier?.changeType === 'created' && change.changeType === 'updated' ? 'created' : change.changeType;
       latest.set(change.id, { ...change, changeType });
     }
     if (latest.size > this.options.collectionThreshold) {
-      const since = new Date(Math.min(...changes.map((change) => Date.parse(change.lastModifiedDateTime))) - 1).toISOString();
-      const last = changes.map((change) => change.lastModifiedDateTime).sort().at(-1)!;
-      return [{ ...base, resource: `/${prefix}?$filter=lastModifiedDateTime%20gt%20${since}`, changeType: 'collection', lastModifiedDateTime: last }];
+      const since = new Date(
+        Math.min(...changes.map((change) => Date.parse(change.lastModifiedDateTime))) - 1,
+      ).toISOString();
+      const last = changes
+        .map((change) => change.lastModifiedDateTime)
+        .sort()
+        .at(-1)!;
+      return [
+        {
+          ...base,
+          resource: `/${prefix}?$filter=lastModifiedDateTime%20gt%20${since}`,
+          changeType: 'collection',
+          lastModifiedDateTime: last,
+        },
+      ];
     }
     return [...latest.values()].map((change) => ({
       ...base,

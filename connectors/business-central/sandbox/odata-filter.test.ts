@@ -17,7 +17,9 @@ describe('sandbox $filter', () => {
   it('combines eq with and/or and parentheses, strings without case', () => {
     expect(ids("number eq 'c00020' or displayName eq 'O''Neil Ltd'")).toEqual(['a', 'b']);
     expect(ids("(id eq 'a' or id eq 'b') and lastModifiedDateTime gt 2024-05-02T00:00:00Z")).toEqual(['b']);
-    expect(ids("(number eq 'C00010' or number eq 'C00030') and lastModifiedDateTime gt 2024-05-02T00:00:00Z")).toEqual(['c']);
+    expect(ids("(number eq 'C00010' or number eq 'C00030') and lastModifiedDateTime gt 2024-05-02T00:00:00Z")).toEqual([
+      'c',
+    ]);
   });
 
   it('refuses what it cannot read', () => {

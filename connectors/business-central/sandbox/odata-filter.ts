@@ -60,7 +60,12 @@ const OPERATORS = ['eq', 'ne', 'gt', 'ge', 'lt', 'le'] as const;
 type Operator = (typeof OPERATORS)[number];
 const isOperator = (word: string | undefined): word is Operator => OPERATORS.some((operator) => operator === word);
 
-type Literal = { kind: 'string'; value: string } | { kind: 'date'; value: number } | { kind: 'number'; value: number } | { kind: 'boolean'; value: boolean } | { kind: 'null' };
+type Literal =
+  | { kind: 'string'; value: string }
+  | { kind: 'date'; value: number }
+  | { kind: 'number'; value: number }
+  | { kind: 'boolean'; value: boolean }
+  | { kind: 'null' };
 
 function literal(token: Token | undefined): Literal {
   if (token === undefined) throw new FilterSyntaxError('expected a value');
@@ -69,7 +74,8 @@ function literal(token: Token | undefined): Literal {
   const word = token.value;
   if (word === 'null') return { kind: 'null' };
   if (word === 'true' || word === 'false') return { kind: 'boolean', value: word === 'true' };
-  if (/^\d{4}-\d{2}-\d{2}T/.test(word) && !Number.isNaN(Date.parse(word))) return { kind: 'date', value: Date.parse(word) };
+  if (/^\d{4}-\d{2}-\d{2}T/.test(word) && !Number.isNaN(Date.parse(word)))
+    return { kind: 'date', value: Date.parse(word) };
   if (/^-?\d+(\.\d+)?$/.test(word)) return { kind: 'number', value: Number(word) };
   // GUIDs are written unquoted in OData; compare them as text.
   if (/^[0-9a-fA-F-]{36}$/.test(word)) return { kind: 'string', value: word };

@@ -3,13 +3,23 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { businessCentralSandboxSeed, SEED_IDS, startBusinessCentralSandbox, type BusinessCentralSandbox } from './index';
+import {
+  businessCentralSandboxSeed,
+  SEED_IDS,
+  startBusinessCentralSandbox,
+  type BusinessCentralSandbox,
+} from './index';
 
 async function tokenFor(sandbox: BusinessCentralSandbox): Promise<string> {
   const response = await fetch(sandbox.tokenUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: sandbox.clientId, client_secret: sandbox.clientSecret, scope: 'https://api.businesscentral.dynamics.com/.default' }),
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: sandbox.clientId,
+      client_secret: sandbox.clientSecret,
+      scope: 'https://api.businesscentral.dynamics.com/.default',
+    }),
   });
   const body = (await response.json()) as { access_token: string; expires_in: number };
   expect(body.expires_in).toBe(3599);
@@ -18,7 +28,12 @@ async function tokenFor(sandbox: BusinessCentralSandbox): Promise<string> {
 
 describe('Business Central sandbox', () => {
   let sandbox: BusinessCentralSandbox;
-  let call: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<{ status: number; body: any }>;
+  let call: (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ) => Promise<{ status: number; body: any }>;
 
   beforeEach(async () => {
     sandbox = await startBusinessCentralSandbox({ seed: businessCentralSandboxSeed(), pageSize: 2 });
@@ -42,7 +57,10 @@ describe('Business Central sandbox', () => {
   it('requires a bearer token from its token endpoint', async () => {
     const response = await fetch(`${sandbox.url}/companies`);
     expect(response.status).toBe(401);
-    const refused = await fetch(sandbox.tokenUrl, { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'x', client_secret: 'y' }) });
+    const refused = await fetch(sandbox.tokenUrl, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'x', client_secret: 'y' }),
+    });
     expect(refused.status).toBe(401);
     expect(await refused.json()).toMatchObject({ error: 'invalid_client' });
   });
@@ -56,7 +74,10 @@ describe('Business Central sandbox', () => {
     expect(second.body['@odata.nextLink']).toBeUndefined();
     const window = await call('GET', `${customers()}?$skip=1&$top=1`);
     expect(window.body.value.map((row: { number: string }) => row.number)).toEqual(['C00020']);
-    const filtered = await call('GET', `${customers()}?$filter=${encodeURIComponent("number eq 'C00030' or displayName eq 'Lindqvist Möbler AB'")}`);
+    const filtered = await call(
+      'GET',
+      `${customers()}?$filter=${encodeURIComponent("number eq 'C00030' or displayName eq 'Lindqvist Möbler AB'")}`,
+    );
     expect(filtered.body.value).toHaveLength(2);
     expect((await call('GET', `${customers()}?$filter=nonsense`)).status).toBe(400);
   });
@@ -72,23 +93,44 @@ describe('Business Central sandbox', () => {
     const updated = await call('PATCH', path, { city: 'Porto' }, { 'If-Match': created.body['@odata.etag'] });
     expect(updated.status).toBe(200);
     expect(updated.body['@odata.etag']).not.toBe(created.body['@odata.etag']);
-    expect(Date.parse(updated.body.lastModifiedDateTime)).toBeGreaterThan(Date.parse(created.body.lastModifiedDateTime));
+    expect(Date.parse(updated.body.lastModifiedDateTime)).toBeGreaterThan(
+      Date.parse(created.body.lastModifiedDateTime),
+    );
 
     const stale = await call('PATCH', path, { city: 'Braga' }, { 'If-Match': created.body['@odata.etag'] });
-    expect(stale).toEqual({ status: 412, body: { error: { code: 'Request_EntityChanged', message: expect.any(String) } } });
+    expect(stale).toEqual({
+      status: 412,
+      body: { error: { code: 'Request_EntityChanged', message: expect.any(String) } },
+    });
     expect((await call('PATCH', path, { nickname: 'x' }, { 'If-Match': '*' })).status).toBe(400);
     expect((await call('DELETE', path, undefined, { 'If-Match': updated.body['@odata.etag'] })).status).toBe(204);
     expect((await call('GET', path)).status).toBe(404);
   });
 
   it('serves sales quotes, sales orders and purchase orders', async () => {
-    const quote = await call('POST', `companies(${sandbox.companyId})/salesQuotes`, { customerId: SEED_IDS.customers.moreau, documentDate: '2024-05-01' });
-    expect(quote.body).toMatchObject({ number: 'SQ00010', customerNumber: 'C00030', customerName: 'Boulangerie Moreau SARL', status: 'Draft', documentDate: '2024-05-01' });
-    const order = await call('POST', `companies(${sandbox.companyId})/salesOrders`, { customerId: SEED_IDS.customers.vanDijk });
+    const quote = await call('POST', `companies(${sandbox.companyId})/salesQuotes`, {
+      customerId: SEED_IDS.customers.moreau,
+      documentDate: '2024-05-01',
+    });
+    expect(quote.body).toMatchObject({
+      number: 'SQ00010',
+      customerNumber: 'C00030',
+      customerName: 'Boulangerie Moreau SARL',
+      status: 'Draft',
+      documentDate: '2024-05-01',
+    });
+    const order = await call('POST', `companies(${sandbox.companyId})/salesOrders`, {
+      customerId: SEED_IDS.customers.vanDijk,
+    });
     expect(order.body).toMatchObject({ number: 'SO00010', customerNumber: 'C00010' });
-    const purchase = await call('POST', `companies(${sandbox.companyId})/purchaseOrders`, { vendorId: SEED_IDS.vendors.brenner });
+    const purchase = await call('POST', `companies(${sandbox.companyId})/purchaseOrders`, {
+      vendorId: SEED_IDS.vendors.brenner,
+    });
     expect(purchase.body).toMatchObject({ number: 'PO00010', vendorName: 'Brenner Werkzeugbau GmbH' });
-    expect((await call('POST', `companies(${sandbox.companyId})/purchaseOrders`, { vendorId: SEED_IDS.customers.moreau })).status).toBe(400);
+    expect(
+      (await call('POST', `companies(${sandbox.companyId})/purchaseOrders`, { vendorId: SEED_IDS.customers.moreau }))
+        .status,
+    ).toBe(400);
     expect((await call('GET', `companies(${sandbox.companyId})/salesQuotes`)).body.value).toHaveLength(1);
   });
 
@@ -96,8 +138,20 @@ describe('Business Central sandbox', () => {
     const etag = String(sandbox.getVendor(SEED_IDS.vendors.brenner)!['@odata.etag']);
     const batch = await call('POST', '$batch', {
       requests: [
-        { id: 'a', method: 'PATCH', url: `companies(${sandbox.companyId})/vendors(${SEED_IDS.vendors.brenner})`, headers: { 'Content-Type': 'application/json', 'If-Match': etag }, body: { city: 'Ulm' } },
-        { id: 'b', method: 'PATCH', url: `companies(${sandbox.companyId})/vendors(${SEED_IDS.vendors.castellano})`, headers: { 'If-Match': etag }, body: { city: 'Parma' } },
+        {
+          id: 'a',
+          method: 'PATCH',
+          url: `companies(${sandbox.companyId})/vendors(${SEED_IDS.vendors.brenner})`,
+          headers: { 'Content-Type': 'application/json', 'If-Match': etag },
+          body: { city: 'Ulm' },
+        },
+        {
+          id: 'b',
+          method: 'PATCH',
+          url: `companies(${sandbox.companyId})/vendors(${SEED_IDS.vendors.castellano})`,
+          headers: { 'If-Match': etag },
+          body: { city: 'Parma' },
+        },
         { id: 'c', method: 'GET', url: `companies(${sandbox.companyId})/vendors(${SEED_IDS.vendors.castellano})` },
       ],
     });
@@ -125,7 +179,10 @@ describe('Business Central sandbox', () => {
   });
 
   it('refuses a webhook subscription for a resource BC does not notify about', async () => {
-    const response = await call('POST', 'subscriptions', { notificationUrl: 'http://127.0.0.1:9/hook', resource: `/api/v2.0/companies(${sandbox.companyId})/bankAccounts` });
+    const response = await call('POST', 'subscriptions', {
+      notificationUrl: 'http://127.0.0.1:9/hook',
+      resource: `/api/v2.0/companies(${sandbox.companyId})/bankAccounts`,
+    });
     expect(response.status).toBe(400);
   });
 
@@ -145,7 +202,11 @@ describe('Business Central sandbox', () => {
       const created = await fetch(`${sandbox.url}/subscriptions`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ notificationUrl, resource: `/api/v2.0/companies(${sandbox.companyId})/customers`, clientState: 'x' }),
+        body: JSON.stringify({
+          notificationUrl,
+          resource: `/api/v2.0/companies(${sandbox.companyId})/customers`,
+          clientState: 'x',
+        }),
       });
       expect(created.status).toBe(201);
       sandbox.updateCustomer(SEED_IDS.customers.moreau, { city: 'Lyon' });
@@ -167,7 +228,10 @@ describe('Business Central sandbox', () => {
       const created = first.createVendor({ displayName: 'Kowalski Sp. z o.o.' });
       await first.close();
       const second = await startBusinessCentralSandbox({ file, seed: businessCentralSandboxSeed() });
-      expect(second.getVendor(String(created.id))).toMatchObject({ number: 'V00030', displayName: 'Kowalski Sp. z o.o.' });
+      expect(second.getVendor(String(created.id))).toMatchObject({
+        number: 'V00030',
+        displayName: 'Kowalski Sp. z o.o.',
+      });
       expect(second.listCustomers()).toHaveLength(3);
       expect(second.createVendor({ displayName: 'Next' }).number).toBe('V00040');
       await second.close();

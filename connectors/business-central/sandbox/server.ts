@@ -10,7 +10,14 @@ import { isCollectionName, WEBHOOK_COLLECTIONS, type CollectionName } from './co
 import { Notifier, parseSubscriptionResource, validateNotificationUrl } from './notifier';
 import { compileFilter, compileOrderBy, FilterSyntaxError } from './odata-filter';
 import type { BusinessCentralSandboxSeed } from './seed';
-import { etagOf, ifMatchAccepts, SandboxError, SandboxStore, type StoredRecord, type StoredSubscription } from './store';
+import {
+  etagOf,
+  ifMatchAccepts,
+  SandboxError,
+  SandboxStore,
+  type StoredRecord,
+  type StoredSubscription,
+} from './store';
 
 /** The company every sandbox has unless told otherwise. */
 export const SANDBOX_COMPANY_ID = '3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
@@ -121,7 +128,11 @@ interface ApiResponse {
 }
 
 const jsonObject = z.record(z.string(), z.unknown());
-const subscriptionBodySchema = z.object({ notificationUrl: z.url(), resource: z.string().min(1), clientState: z.string().max(2048).optional() });
+const subscriptionBodySchema = z.object({
+  notificationUrl: z.url(),
+  resource: z.string().min(1),
+  clientState: z.string().max(2048).optional(),
+});
 const batchBodySchema = z.object({
   requests: z.array(
     z.object({
@@ -171,7 +182,9 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Starts a sandbox and resolves once it listens. */
-export async function startBusinessCentralSandbox(options: BusinessCentralSandboxOptions = {}): Promise<BusinessCentralSandbox> {
+export async function startBusinessCentralSandbox(
+  options: BusinessCentralSandboxOptions = {},
+): Promise<BusinessCentralSandbox> {
   const companyId = (options.companyId ?? SANDBOX_COMPANY_ID).toLowerCase();
   const companyName = options.companyName ?? 'CRONUS Sandbox';
   const clientId = options.clientId ?? 'sandbox-client';
@@ -212,14 +225,26 @@ export async function startBusinessCentralSandbox(options: BusinessCentralSandbo
   const issueToken = (body: string): ApiResponse => {
     const form = new URLSearchParams(body);
     if (form.get('grant_type') !== 'client_credentials') {
-      return { status: 400, body: { error: 'unsupported_grant_type', error_description: 'AADSTS70003: The app requested an unsupported grant type.' } };
+      return {
+        status: 400,
+        body: {
+          error: 'unsupported_grant_type',
+          error_description: 'AADSTS70003: The app requested an unsupported grant type.',
+        },
+      };
     }
     if (form.get('client_id') !== clientId || form.get('client_secret') !== clientSecret) {
-      return { status: 401, body: { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' } };
+      return {
+        status: 401,
+        body: { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' },
+      };
     }
     const token = randomBytes(24).toString('base64url');
     tokens.set(token, Date.now() + tokenTtlSeconds * 1000);
-    return { status: 200, body: { token_type: 'Bearer', expires_in: tokenTtlSeconds, ext_expires_in: tokenTtlSeconds, access_token: token } };
+    return {
+      status: 200,
+      body: { token_type: 'Bearer', expires_in: tokenTtlSeconds, ext_expires_in: tokenTtlSeconds, access_token: token },
+    };
   };
 
   const authorized = (authorization: string | undefined): boolean => {
@@ -246,7 +271,10 @@ export async function startBusinessCentralSandbox(options: BusinessCentralSandbo
     const window = rows.slice(skip, top === undefined ? undefined : skip + top);
     const offset = Number(query.get('$skiptoken') ?? 0);
     const page = window.slice(offset, offset + pageSize);
-    const body: Record<string, unknown> = { '@odata.context': `${origin}${SANDBOX_API_PATH}/$metadata#${path}`, value: page.map(view) };
+    const body: Record<string, unknown> = {
+      '@odata.context': `${origin}${SANDBOX_API_PATH}/$metadata#${path}`,
+      value: page.map(view),
+    };
     if (offset + pageSize < window.length) {
       const next = new URLSearchParams(query);
       next.set('$skiptoken', String(offset + pageSize));
@@ -264,7 +292,11 @@ export async function startBusinessCentralSandbox(options: BusinessCentralSandbo
   const requireIfMatch = (headers: Record<string, string | string[] | undefined>): string => {
     const ifMatch = header(headers, 'if-match');
     if (ifMatch === undefined || ifMatch === '') {
-      throw new SandboxError(400, 'BadRequest', 'Could not validate the client concurrency token required by the service. Please provide a valid token in the client request.');
+      throw new SandboxError(
+        400,
+        'BadRequest',
+        'Could not validate the client concurrency token required by the service. Please provide a valid token in the client request.',
+      );
     }
     return ifMatch;
   };
@@ -280,20 +312,38 @@ export async function startBusinessCentralSandbox(options: BusinessCentralSandbo
 
   const checkSubscriptionResource = (resource: string): void => {
     const target = parseSubscriptionResource(resource);
-    if (target === null || target.companyId !== companyId || !WEBHOOK_COLLECTIONS.some((name) => name.toLowerCase() === target.collection.toLowerCase())) {
+    if (
+      target === null ||
+      target.companyId !== companyId ||
+      !WEBHOOK_COLLECTIONS.some((name) => name.toLowerCase() === target.collection.toLowerCase())
+    ) {
       throw new SandboxError(400, 'BadRequest', `The resource '${resource}' does not support webhooks.`);
     }
   };
 
-  const subscriptionRoute = async (method: string, id: string | undefined, headers: Record<string, string | string[] | undefined>, rawBody: unknown): Promise<ApiResponse> => {
+  const subscriptionRoute = async (
+    method: string,
+    id: string | undefined,
+    headers: Record<string, string | string[] | undefined>,
+    rawBody: unknown,
+  ): Promise<ApiResponse> => {
     if (id === undefined) {
       if (method === 'GET') return { status: 200, body: { value: liveSubscriptions().map(subscriptionView) } };
-      if (method !== 'POST') return odataError(405, 'BadRequest_MethodNotAllowed', `'${method}' requests for 'subscriptions' of EdmType 'Collection' are not allowed.`);
+      if (method !== 'POST')
+        return odataError(
+          405,
+          'BadRequest_MethodNotAllowed',
+          `'${method}' requests for 'subscriptions' of EdmType 'Collection' are not allowed.`,
+        );
       const parsed = subscriptionBodySchema.safeParse(rawBody);
       if (!parsed.success) return odataError(400, 'BadRequest', 'notificationUrl and resource are required.');
       checkSubscriptionResource(parsed.data.resource);
       if (!(await validateNotificationUrl(parsed.data.notificationUrl))) {
-        return odataError(400, 'BadRequest', 'The subscription was not validated: the notification URL did not return the validation token.');
+        return odataError(
+          400,
+          'BadRequest',
+          'The subscription was not validated: the notification URL did not return the validation token.',
+        );
       }
       const now = Date.now();
       const subscription: StoredSubscription = {
@@ -311,7 +361,8 @@ export async function startBusinessCentralSandbox(options: BusinessCentralSandbo
       return { status: 201, body: subscriptionView(subscription) };
     }
     const subscription = liveSubscriptions().find((candidate) => candidate.subscriptionId === id);
-    if (subscription === undefined) return odataError(404, 'BadRequest_NotFound', `The subscription '${id}' does not exist.`);
+    if (subscription === undefined)
+      return odataError(404, 'BadRequest_NotFound', `The subscription '${id}' does not exist.`);
     if (method === 'GET') return { status: 200, body: subscriptionView(subscription) };
     const ifMatch = requireIfMatch(headers);
     if (!ifMatchAccepts(ifMatch, subscription.version, subscription.subscriptionId)) {
@@ -329,7 +380,11 @@ export async function startBusinessCentralSandbox(options: BusinessCentralSandbo
     checkSubscriptionResource(next.resource);
     // Renewal performs the handshake again, like creation.
     if (!(await validateNotificationUrl(next.notificationUrl))) {
-      return odataError(400, 'BadRequest', 'The subscription was not validated: the notification URL did not return the validation token.');
+      return odataError(
+        400,
+        'BadRequest',
+        'The subscription was not validated: the notification URL did not return the validation token.',
+      );
     }
     const now = Date.now();
     Object.assign(subscription, next, {
@@ -342,34 +397,61 @@ export async function startBusinessCentralSandbox(options: BusinessCentralSandbo
   };
 
   // ---- Dispatch -------------------------------------------------------------------------------
-  const companiesView = () => [{ id: companyId, systemVersion: '24.0', name: companyName, displayName: companyName, businessProfileId: '' }];
+  const companiesView = () => [
+    { id: companyId, systemVersion: '24.0', name: companyName, displayName: companyName, businessProfileId: '' },
+  ];
 
   /** Answers one API request (also each request inside a $batch). */
-  const dispatch = async (method: string, target: string, headers: Record<string, string | string[] | undefined>, rawBody: unknown): Promise<ApiResponse> => {
+  const dispatch = async (
+    method: string,
+    target: string,
+    headers: Record<string, string | string[] | undefined>,
+    rawBody: unknown,
+  ): Promise<ApiResponse> => {
     try {
       const [rawPath = '', rawQuery = ''] = target.split('?', 2);
       const path = decodeURIComponent(rawPath.replace(/^\/+/, ''));
       const query = new URLSearchParams(rawQuery);
       if (path === 'companies') {
-        return method === 'GET' ? { status: 200, body: { value: companiesView() } } : odataError(405, 'BadRequest_MethodNotAllowed', 'Not allowed.');
+        return method === 'GET'
+          ? { status: 200, body: { value: companiesView() } }
+          : odataError(405, 'BadRequest_MethodNotAllowed', 'Not allowed.');
       }
       const subscription = /^subscriptions(?:\('?([^')]+)'?\))?$/.exec(path);
       if (subscription !== null) return await subscriptionRoute(method, subscription[1], headers, rawBody);
 
       const match = /^companies\('?([^')]+)'?\)(?:\/([A-Za-z]+)(?:\(([^)]+)\))?)?$/.exec(path);
-      if (match === null) return odataError(404, 'BadRequest_NotFound', `No HTTP resource was found that matches the request URI '${path}'.`);
-      if (match[1]!.toLowerCase() !== companyId) return odataError(404, 'BadRequest_NotFound', `The company '${match[1]!}' does not exist.`);
-      if (match[2] === undefined) return method === 'GET' ? { status: 200, body: companiesView()[0] } : odataError(405, 'BadRequest_MethodNotAllowed', 'Not allowed.');
+      if (match === null)
+        return odataError(
+          404,
+          'BadRequest_NotFound',
+          `No HTTP resource was found that matches the request URI '${path}'.`,
+        );
+      if (match[1]!.toLowerCase() !== companyId)
+        return odataError(404, 'BadRequest_NotFound', `The company '${match[1]!}' does not exist.`);
+      if (match[2] === undefined)
+        return method === 'GET'
+          ? { status: 200, body: companiesView()[0] }
+          : odataError(405, 'BadRequest_MethodNotAllowed', 'Not allowed.');
       const collection = match[2];
-      if (!isCollectionName(collection)) return odataError(404, 'BadRequest_NotFound', `The resource '${collection}' does not exist.`);
+      if (!isCollectionName(collection))
+        return odataError(404, 'BadRequest_NotFound', `The resource '${collection}' does not exist.`);
       const id = match[3]?.replace(/^'(.*)'$/, '$1');
       if (id === undefined) {
         if (method === 'GET') return listCollection(collection, path, query);
         if (method === 'POST') return { status: 201, body: view(store.create(collection, parseJsonBody(rawBody))) };
-        return odataError(405, 'BadRequest_MethodNotAllowed', `'${method}' requests for '${collection}' of EdmType 'Collection' are not allowed.`);
+        return odataError(
+          405,
+          'BadRequest_MethodNotAllowed',
+          `'${method}' requests for '${collection}' of EdmType 'Collection' are not allowed.`,
+        );
       }
       if (method === 'GET') return { status: 200, body: view(store.get(collection, id)) };
-      if (method === 'PATCH') return { status: 200, body: view(store.update(collection, id, parseJsonBody(rawBody), requireIfMatch(headers))) };
+      if (method === 'PATCH')
+        return {
+          status: 200,
+          body: view(store.update(collection, id, parseJsonBody(rawBody), requireIfMatch(headers))),
+        };
       if (method === 'DELETE') {
         store.delete(collection, id, requireIfMatch(headers));
         return { status: 204 };
@@ -390,14 +472,21 @@ export async function startBusinessCentralSandbox(options: BusinessCentralSandbo
     }
     const responses = [];
     for (const inner of parsed.data.requests) {
-      const target = inner.url.startsWith('http') ? inner.url.slice(inner.url.indexOf(SANDBOX_API_PATH) + SANDBOX_API_PATH.length) : inner.url;
-      const headers = Object.fromEntries(Object.entries(inner.headers ?? {}).map(([key, value]) => [key.toLowerCase(), value]));
+      const target = inner.url.startsWith('http')
+        ? inner.url.slice(inner.url.indexOf(SANDBOX_API_PATH) + SANDBOX_API_PATH.length)
+        : inner.url;
+      const headers = Object.fromEntries(
+        Object.entries(inner.headers ?? {}).map(([key, value]) => [key.toLowerCase(), value]),
+      );
       const answer = await dispatch(inner.method.toUpperCase(), target, headers, inner.body);
       const etag = jsonObject.safeParse(answer.body).data?.['@odata.etag'];
       responses.push({
         id: inner.id,
         status: answer.status,
-        headers: { 'content-type': 'application/json; odata.metadata=minimal', ...(typeof etag === 'string' ? { etag } : {}) },
+        headers: {
+          'content-type': 'application/json; odata.metadata=minimal',
+          ...(typeof etag === 'string' ? { etag } : {}),
+        },
         ...(answer.body === undefined ? {} : { body: answer.body }),
       });
     }
@@ -419,7 +508,8 @@ export async function startBusinessCentralSandbox(options: BusinessCentralSandbo
     const method = (request.method ?? 'GET').toUpperCase();
     const url = new URL(request.url ?? '/', origin);
     const text = await readBody(request);
-    const log = (path: string, status: number) => requests.push({ method, path, query: decodeURIComponent(url.search), status });
+    const log = (path: string, status: number) =>
+      requests.push({ method, path, query: decodeURIComponent(url.search), status });
 
     if (method === 'POST' && url.pathname.endsWith(SANDBOX_TOKEN_PATH)) {
       const answer = issueToken(text);
@@ -429,7 +519,14 @@ export async function startBusinessCentralSandbox(options: BusinessCentralSandbo
     }
     const apiPrefix = /^\/v2\.0\/[^/]+\/[^/]+\/api\/v2\.0(?:\/|$)/.exec(url.pathname);
     if (apiPrefix === null) {
-      send(response, odataError(404, 'BadRequest_NotFound', `No HTTP resource was found that matches the request URI '${url.pathname}'.`));
+      send(
+        response,
+        odataError(
+          404,
+          'BadRequest_NotFound',
+          `No HTTP resource was found that matches the request URI '${url.pathname}'.`,
+        ),
+      );
       return;
     }
     const path = url.pathname.slice(apiPrefix[0].length);
@@ -438,16 +535,26 @@ export async function startBusinessCentralSandbox(options: BusinessCentralSandbo
     let answer: ApiResponse;
     if (forced.next429 > 0 || Math.random() < (options.failures?.rate429 ?? 0)) {
       if (forced.next429 > 0) forced.next429--;
-      answer = { ...odataError(429, 'Application_TooManyRequests', 'Too many requests reached. Please try again later.'), headers: { 'retry-after': String(forced.retryAfterSeconds) } };
+      answer = {
+        ...odataError(429, 'Application_TooManyRequests', 'Too many requests reached. Please try again later.'),
+        headers: { 'retry-after': String(forced.retryAfterSeconds) },
+      };
     } else if (forced.next5xx > 0 || Math.random() < (options.failures?.rate5xx ?? 0)) {
       if (forced.next5xx > 0) forced.next5xx--;
       answer = odataError(503, 'Internal_ServiceUnavailable', 'The service is temporarily unavailable.');
     } else if (!authorized(header(request.headers, 'authorization'))) {
-      answer = { ...odataError(401, 'Authentication_InvalidCredentials', 'The server has rejected the client credentials.'), headers: { 'www-authenticate': 'Bearer realm="sandbox"' } };
+      answer = {
+        ...odataError(401, 'Authentication_InvalidCredentials', 'The server has rejected the client credentials.'),
+        headers: { 'www-authenticate': 'Bearer realm="sandbox"' },
+      };
     } else {
       const body = parseJson(text);
       if (!body.ok) answer = odataError(400, 'BadRequest', 'The request body is not valid JSON.');
-      else if (path === '$batch') answer = method === 'POST' ? await runBatch(body.value) : odataError(405, 'BadRequest_MethodNotAllowed', 'Use POST for $batch.');
+      else if (path === '$batch')
+        answer =
+          method === 'POST'
+            ? await runBatch(body.value)
+            : odataError(405, 'BadRequest_MethodNotAllowed', 'Use POST for $batch.');
       else answer = await dispatch(method, `${path}${url.search}`, request.headers, body.value);
     }
     log(path, answer.status);
@@ -456,7 +563,8 @@ export async function startBusinessCentralSandbox(options: BusinessCentralSandbo
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent) send(response, odataError(500, 'Internal_ServerError', error instanceof Error ? error.message : String(error)));
+      if (!response.headersSent)
+        send(response, odataError(500, 'Internal_ServerError', error instanceof Error ? error.message : String(error)));
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -508,7 +616,11 @@ export async function startBusinessCentralSandbox(options: BusinessCentralSandbo
       tokens.clear();
     },
     countRequests(filter = {}) {
-      return requests.filter((entry) => (filter.method === undefined || entry.method === filter.method.toUpperCase()) && (filter.path === undefined || entry.path.includes(filter.path))).length;
+      return requests.filter(
+        (entry) =>
+          (filter.method === undefined || entry.method === filter.method.toUpperCase()) &&
+          (filter.path === undefined || entry.path.includes(filter.path)),
+      ).length;
     },
     clearRequestLog() {
       requests.length = 0;

@@ -55,7 +55,12 @@ const persistedSchema = z.object({
   version: z.number(),
   lastTimestamp: z.number(),
   numbers: z.record(z.string(), z.number()),
-  records: z.record(z.string(), z.array(z.looseObject({ id: z.string(), number: z.string(), lastModifiedDateTime: z.string(), version: z.number() }))),
+  records: z.record(
+    z.string(),
+    z.array(
+      z.looseObject({ id: z.string(), number: z.string(), lastModifiedDateTime: z.string(), version: z.number() }),
+    ),
+  ),
   subscriptions: z.array(
     z.object({
       subscriptionId: z.string(),
@@ -86,7 +91,9 @@ export function ifMatchAccepts(header: string, version: number, id: string): boo
 
 /** One company's records and the tenant's subscriptions. */
 export class SandboxStore {
-  private readonly records = new Map<CollectionName, Map<string, StoredRecord>>(COLLECTION_NAMES.map((name) => [name, new Map()]));
+  private readonly records = new Map<CollectionName, Map<string, StoredRecord>>(
+    COLLECTION_NAMES.map((name) => [name, new Map()]),
+  );
   readonly subscriptions = new Map<string, StoredSubscription>();
   private version = 0;
   private lastTimestamp = 0;
@@ -112,7 +119,9 @@ export class SandboxStore {
 
   /** All records of a collection in number order (BC's default order is the primary key). */
   list(collection: CollectionName): StoredRecord[] {
-    return [...this.collection(collection).values()].sort((a, b) => (a.number < b.number ? -1 : a.number > b.number ? 1 : 0));
+    return [...this.collection(collection).values()].sort((a, b) =>
+      a.number < b.number ? -1 : a.number > b.number ? 1 : 0,
+    );
   }
 
   /** One record, or undefined. */
@@ -124,7 +133,11 @@ export class SandboxStore {
   get(collection: CollectionName, id: string): StoredRecord {
     const record = this.find(collection, id);
     if (record === undefined) {
-      throw new SandboxError(404, 'BadRequest_NotFound', `The ${singular(collection)} does not exist. Identification fields and values: Id='${id}'`);
+      throw new SandboxError(
+        404,
+        'BadRequest_NotFound',
+        `The ${singular(collection)} does not exist. Identification fields and values: Id='${id}'`,
+      );
     }
     return record;
   }
@@ -133,11 +146,16 @@ export class SandboxStore {
   create(collection: CollectionName, body: Record<string, unknown>, options: { silent?: boolean } = {}): StoredRecord {
     const { id: givenId, number: givenNumber, ...properties } = stripReadOnly(body);
     const id = typeof givenId === 'string' && givenId !== '' ? givenId.toLowerCase() : randomUUID();
-    if (this.collection(collection).has(id)) throw new SandboxError(400, 'Internal_EntityWithSameKeyExists', `The record already exists. Id='${id}'`);
+    if (this.collection(collection).has(id))
+      throw new SandboxError(400, 'Internal_EntityWithSameKeyExists', `The record already exists. Id='${id}'`);
     let number: string;
     if (typeof givenNumber === 'string' && givenNumber !== '') {
       if (this.list(collection).some((record) => record.number.toLowerCase() === givenNumber.toLowerCase())) {
-        throw new SandboxError(400, 'Internal_EntityWithSameKeyExists', `The ${singular(collection)} already exists. Identification fields and values: No.='${givenNumber}'`);
+        throw new SandboxError(
+          400,
+          'Internal_EntityWithSameKeyExists',
+          `The ${singular(collection)} already exists. Identification fields and values: No.='${givenNumber}'`,
+        );
       }
       number = givenNumber;
     } else {
@@ -153,7 +171,10 @@ export class SandboxStore {
     };
     this.derive(collection, record);
     this.collection(collection).set(id, record);
-    this.changed({ collection, id, changeType: 'created', lastModifiedDateTime: record.lastModifiedDateTime }, options.silent);
+    this.changed(
+      { collection, id, changeType: 'created', lastModifiedDateTime: record.lastModifiedDateTime },
+      options.silent,
+    );
     return record;
   }
 
@@ -165,7 +186,12 @@ export class SandboxStore {
     const properties = this.checkProperties(collection, rest);
     Object.assign(record, properties, { lastModifiedDateTime: this.nextTimestamp(), version: this.nextVersion() });
     this.derive(collection, record);
-    this.changed({ collection, id: record.id, changeType: 'updated', lastModifiedDateTime: record.lastModifiedDateTime });
+    this.changed({
+      collection,
+      id: record.id,
+      changeType: 'updated',
+      lastModifiedDateTime: record.lastModifiedDateTime,
+    });
     return record;
   }
 
@@ -241,13 +267,25 @@ export class SandboxStore {
     const checked: Record<string, unknown> = {};
     for (const [property, value] of Object.entries(properties)) {
       if (!(property in defaults)) {
-        throw new SandboxError(400, 'BadRequest', `The property '${property}' does not exist on type 'Microsoft.NAV.${singular(collection)}'. Make sure to only use property names that are defined by the type.`);
+        throw new SandboxError(
+          400,
+          'BadRequest',
+          `The property '${property}' does not exist on type 'Microsoft.NAV.${singular(collection)}'. Make sure to only use property names that are defined by the type.`,
+        );
       }
       if (typeof value !== typeof defaults[property]) {
-        throw new SandboxError(400, 'BadRequest', `Cannot convert the literal '${String(value)}' to the expected type of '${property}'.`);
+        throw new SandboxError(
+          400,
+          'BadRequest',
+          `Cannot convert the literal '${String(value)}' to the expected type of '${property}'.`,
+        );
       }
       if (defaults[property] === EMPTY_GUID && !GUID.test(String(value))) {
-        throw new SandboxError(400, 'BadRequest', `Cannot convert the literal '${String(value)}' to the expected type 'Edm.Guid'.`);
+        throw new SandboxError(
+          400,
+          'BadRequest',
+          `Cannot convert the literal '${String(value)}' to the expected type 'Edm.Guid'.`,
+        );
       }
       const options = OPTIONS[collection]?.[property];
       if (options !== undefined && !options.includes(String(value))) {
@@ -256,7 +294,11 @@ export class SandboxStore {
       const length = CODE_LENGTHS[property];
       if (length !== undefined && typeof value === 'string') {
         if (value.length > length) {
-          throw new SandboxError(400, 'BadRequest', `The length of the string is ${value.length}, but it must be less than or equal to ${length} characters. Value: ${value}`);
+          throw new SandboxError(
+            400,
+            'BadRequest',
+            `The length of the string is ${value.length}, but it must be less than or equal to ${length} characters. Value: ${value}`,
+          );
         }
         checked[property] = value.toUpperCase();
         continue;
@@ -273,13 +315,21 @@ export class SandboxStore {
         record.companyNumber = record.number;
         record.companyName = record.displayName;
       } else if (typeof record.companyNumber === 'string' && record.companyNumber !== '') {
-        const company = this.list('contacts').find((contact) => contact.number === record.companyNumber && contact.type === 'Company');
-        if (company === undefined) throw new SandboxError(400, 'BadRequest', `The contact company '${record.companyNumber}' does not exist.`);
+        const company = this.list('contacts').find(
+          (contact) => contact.number === record.companyNumber && contact.type === 'Company',
+        );
+        if (company === undefined)
+          throw new SandboxError(400, 'BadRequest', `The contact company '${record.companyNumber}' does not exist.`);
         record.companyName = company.displayName;
       }
       record.searchName = String(record.displayName).toUpperCase();
     }
-    const party = collection === 'purchaseOrders' ? ('vendor' as const) : collection === 'salesQuotes' || collection === 'salesOrders' ? ('customer' as const) : undefined;
+    const party =
+      collection === 'purchaseOrders'
+        ? ('vendor' as const)
+        : collection === 'salesQuotes' || collection === 'salesOrders'
+          ? ('customer' as const)
+          : undefined;
     if (party !== undefined) {
       // Like BC: the party is named by id or, failing that, by number; one of them is required.
       const id = record[`${party}Id`];
@@ -289,8 +339,15 @@ export class SandboxStore {
       if (!byId && (typeof number !== 'string' || number === '')) {
         throw new SandboxError(400, 'BadRequest', `A "${party}Number" or a "${party}Id" must be provided.`);
       }
-      const owner = byId ? this.find(source, id) : this.list(source).find((candidate) => candidate.number.toLowerCase() === String(number).toLowerCase());
-      if (owner === undefined) throw new SandboxError(400, 'BadRequest', `The ${party} with ${byId ? `id '${id}'` : `number '${String(number)}'`} does not exist.`);
+      const owner = byId
+        ? this.find(source, id)
+        : this.list(source).find((candidate) => candidate.number.toLowerCase() === String(number).toLowerCase());
+      if (owner === undefined)
+        throw new SandboxError(
+          400,
+          'BadRequest',
+          `The ${party} with ${byId ? `id '${id}'` : `number '${String(number)}'`} does not exist.`,
+        );
       record[`${party}Id`] = owner.id;
       record[`${party}Number`] = owner.number;
       record[`${party}Name`] = owner.displayName;
@@ -302,7 +359,9 @@ export class SandboxStore {
 
 /** Drops what a client may send back but never writes: OData annotations and the timestamp. */
 function stripReadOnly(body: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(body).filter(([key]) => !key.startsWith('@odata.') && key !== 'lastModifiedDateTime'));
+  return Object.fromEntries(
+    Object.entries(body).filter(([key]) => !key.startsWith('@odata.') && key !== 'lastModifiedDateTime'),
+  );
 }
 
 function singular(collection: CollectionName): string {

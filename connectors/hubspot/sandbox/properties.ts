@@ -29,7 +29,20 @@ const TANDEM_CUSTOM = [
 
 /** Properties a client may write, per object type. */
 export const WRITABLE_PROPERTIES: Record<SandboxObjectType, ReadonlySet<string>> = {
-  companies: new Set(['name', 'domain', 'address', 'address2', 'zip', 'city', 'state', 'country', 'phone', 'website', 'industry', ...TANDEM_CUSTOM]),
+  companies: new Set([
+    'name',
+    'domain',
+    'address',
+    'address2',
+    'zip',
+    'city',
+    'state',
+    'country',
+    'phone',
+    'website',
+    'industry',
+    ...TANDEM_CUSTOM,
+  ]),
   contacts: new Set([
     'firstname',
     'lastname',

@@ -20,20 +20,31 @@ interface Received {
 }
 
 /** A tiny webhook receiver; answers with the given statuses in turn, then 204. */
-async function startReceiver(statuses: number[] = []): Promise<{ url: string; received: Received[]; close: () => Promise<void> }> {
+async function startReceiver(
+  statuses: number[] = [],
+): Promise<{ url: string; received: Received[]; close: () => Promise<void> }> {
   const received: Received[] = [];
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      received.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers, rawBody: Buffer.concat(chunks) });
+      received.push({
+        method: request.method ?? '',
+        url: request.url ?? '',
+        headers: request.headers,
+        rawBody: Buffer.concat(chunks),
+      });
       response.statusCode = statuses.shift() ?? 204;
       response.end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/hooks/hubspot`, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${port}/hooks/hubspot`,
+    received,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 async function drain(pages: AsyncIterable<ChangedPage>): Promise<{ ids: string[]; cursor: string | null }> {
@@ -54,8 +65,18 @@ describe('HubSpot connector against the sandbox', () => {
   const logged: string[] = [];
 
   beforeEach(async () => {
-    sandbox = await startHubSpotSandbox({ token: TOKEN, seed: hubspotSandboxSeed(), log: (message) => logged.push(message) });
-    crm = createHubSpotConnector({ name: 'crm', baseUrl: sandbox.url, token: TOKEN, retry: { baseDelayMs: 1 }, webhookSecret: SECRET });
+    sandbox = await startHubSpotSandbox({
+      token: TOKEN,
+      seed: hubspotSandboxSeed(),
+      log: (message) => logged.push(message),
+    });
+    crm = createHubSpotConnector({
+      name: 'crm',
+      baseUrl: sandbox.url,
+      token: TOKEN,
+      retry: { baseDelayMs: 1 },
+      webhookSecret: SECRET,
+    });
   });
   afterEach(async () => {
     await sandbox.close();
@@ -78,15 +99,31 @@ describe('HubSpot connector against the sandbox', () => {
   });
 
   it('creates once per idempotency key, updates and batch-updates round-trip', async () => {
-    const created = await crm.create!('contact', { name: 'Brightwater Logistics BV', city: 'Utrecht', vatRegistrationNo: 'NL001' }, { idempotencyKey: 'rel-1' });
+    const created = await crm.create!(
+      'contact',
+      { name: 'Brightwater Logistics BV', city: 'Utrecht', vatRegistrationNo: 'NL001' },
+      { idempotencyKey: 'rel-1' },
+    );
     const again = await crm.create!('contact', { name: 'Brightwater Logistics BV' }, { idempotencyKey: 'rel-1' });
     expect(again.id).toBe(created.id);
     const hubSpotId = created.id.replace('company-', '');
-    expect(sandbox.getCompany(hubSpotId)?.properties).toMatchObject({ name: 'Brightwater Logistics BV', tandem_vat_registration_no: 'NL001', tandem_idempotency_key: 'rel-1' });
+    expect(sandbox.getCompany(hubSpotId)?.properties).toMatchObject({
+      name: 'Brightwater Logistics BV',
+      tandem_vat_registration_no: 'NL001',
+      tandem_idempotency_key: 'rel-1',
+    });
 
-    const employee = await crm.create!('contact', { name: 'Sanne de Wit', email: 'sanne@brightwater.example' }, { idempotencyKey: 'rel-2', extra: { type: 'person', companyId: created.id } });
+    const employee = await crm.create!(
+      'contact',
+      { name: 'Sanne de Wit', email: 'sanne@brightwater.example' },
+      { idempotencyKey: 'rel-2', extra: { type: 'person', companyId: created.id } },
+    );
     expect(employee).toMatchObject({ companyId: created.id });
-    expect(sandbox.getContact(employee.id.replace('person-', ''))?.properties).toMatchObject({ firstname: 'Sanne de', lastname: 'Wit', associatedcompanyid: hubSpotId });
+    expect(sandbox.getContact(employee.id.replace('person-', ''))?.properties).toMatchObject({
+      firstname: 'Sanne de',
+      lastname: 'Wit',
+      associatedcompanyid: hubSpotId,
+    });
 
     const updated = await crm.update!('contact', { id: created.id, fields: { phone: '+31 30 123 4567', city: null } });
     expect(updated.fields).toMatchObject({ phone: '+31 30 123 4567', city: null });
@@ -99,8 +136,14 @@ describe('HubSpot connector against the sandbox', () => {
     ]);
     expect(results.map((result) => result.ok)).toEqual([true, true, false]);
     expect(results[2]!.ok === false && results[2]!.error).toBeInstanceOf(NotFoundError);
-    expect(sandbox.getContact(employee.id.replace('person-', ''))?.properties).toMatchObject({ mobilephone: '+31 6 5555 1234', firstname: 'Sanne', lastname: 'Wit' });
-    expect(await crm.get('contact', created.id)).toMatchObject({ fields: { territoryCode: 'NORTH', phone: '+31 30 123 4567' } });
+    expect(sandbox.getContact(employee.id.replace('person-', ''))?.properties).toMatchObject({
+      mobilephone: '+31 6 5555 1234',
+      firstname: 'Sanne',
+      lastname: 'Wit',
+    });
+    expect(await crm.get('contact', created.id)).toMatchObject({
+      fields: { territoryCode: 'NORTH', phone: '+31 30 123 4567' },
+    });
 
     const batch = await crm.batchGet!('contact', [employee.id, created.id, 'person-99999']);
     expect(batch.map((record) => record.id)).toEqual([employee.id, created.id]);
@@ -125,7 +168,14 @@ describe('HubSpot connector against the sandbox', () => {
       sandbox.deleteCompany(company.id);
       await sandbox.flushWebhooks();
 
-      const events = receiver.received.flatMap((call) => JSON.parse(call.rawBody.toString('utf8')) as { subscriptionType: string; changeSource: string; propertyName?: string }[]);
+      const events = receiver.received.flatMap(
+        (call) =>
+          JSON.parse(call.rawBody.toString('utf8')) as {
+            subscriptionType: string;
+            changeSource: string;
+            propertyName?: string;
+          }[],
+      );
       expect(events.map((event) => [event.subscriptionType, event.propertyName ?? null, event.changeSource])).toEqual([
         ['company.creation', null, 'CRM_UI'],
         ['company.propertyChange', 'city', 'CRM_UI'],
@@ -135,7 +185,10 @@ describe('HubSpot connector against the sandbox', () => {
       ]);
 
       const notices = receiver.received.flatMap((call) => {
-        const outcome = crm.webhook!.handle({ method: call.method, url: receiver.url, headers: call.headers, rawBody: call.rawBody }, new Date());
+        const outcome = crm.webhook!.handle(
+          { method: call.method, url: receiver.url, headers: call.headers, rawBody: call.rawBody },
+          new Date(),
+        );
         if (outcome.kind !== 'notices') throw new Error(`rejected: ${JSON.stringify(outcome)}`);
         return outcome.notices;
       });
@@ -145,7 +198,12 @@ describe('HubSpot connector against the sandbox', () => {
 
       const other = createHubSpotWebhook({ clientSecret: 'not-the-secret' });
       const call = receiver.received[0]!;
-      expect(other.handle({ method: call.method, url: receiver.url, headers: call.headers, rawBody: call.rawBody }, new Date())).toMatchObject({ kind: 'rejected', status: 401 });
+      expect(
+        other.handle(
+          { method: call.method, url: receiver.url, headers: call.headers, rawBody: call.rawBody },
+          new Date(),
+        ),
+      ).toMatchObject({ kind: 'rejected', status: 401 });
     } finally {
       await receiver.close();
     }
@@ -154,12 +212,19 @@ describe('HubSpot connector against the sandbox', () => {
   it('retries a failed delivery and drops it after a few attempts without crashing', async () => {
     const receiver = await startReceiver([500]);
     try {
-      sandbox.setWebhookTarget({ targetUrl: receiver.url, clientSecret: SECRET, batchDelayMs: 1, retryDelaysMs: [5, 5] });
+      sandbox.setWebhookTarget({
+        targetUrl: receiver.url,
+        clientSecret: SECRET,
+        batchDelayMs: 1,
+        retryDelaysMs: [5, 5],
+      });
       sandbox.createContact({ firstname: 'Retry' });
       await sandbox.flushWebhooks();
       expect(receiver.received).toHaveLength(2);
       expect(logged).toEqual([]);
-      expect(JSON.parse(receiver.received[1]!.rawBody.toString('utf8'))).toMatchObject([{ subscriptionType: 'contact.creation', attemptNumber: 1 }]);
+      expect(JSON.parse(receiver.received[1]!.rawBody.toString('utf8'))).toMatchObject([
+        { subscriptionType: 'contact.creation', attemptNumber: 1 },
+      ]);
     } finally {
       await receiver.close();
     }
@@ -176,7 +241,9 @@ describe('HubSpot connector against the sandbox', () => {
     const { ids } = await drain(crm.listChanged!('contact', null));
     expect(ids.filter((id) => id.startsWith('company-'))).toHaveLength(10_054);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(sandbox.requests.filter((request) => request.method === 'GET' && request.path === '/crm/v3/objects/companies')).toHaveLength(101);
+    expect(
+      sandbox.requests.filter((request) => request.method === 'GET' && request.path === '/crm/v3/objects/companies'),
+    ).toHaveLength(101);
   });
 });
 
@@ -192,29 +259,56 @@ describe('HubSpot sandbox answers like HubSpot', () => {
   const call = (method: string, path: string, body?: unknown, token = TOKEN) =>
     fetch(`${sandbox.url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    }).then(async (response) => ({ status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> }));
+    }).then(async (response) => ({
+      status: response.status,
+      headers: response.headers,
+      body: (await response.json()) as Record<string, unknown>,
+    }));
 
   it('refuses a missing or wrong token with 401', async () => {
-    expect(await call('GET', '/crm/v3/objects/companies', undefined, 'wrong')).toMatchObject({ status: 401, body: { status: 'error', category: 'INVALID_AUTHENTICATION' } });
+    expect(await call('GET', '/crm/v3/objects/companies', undefined, 'wrong')).toMatchObject({
+      status: 401,
+      body: { status: 'error', category: 'INVALID_AUTHENTICATION' },
+    });
   });
 
   it('refuses unknown properties, oversized batches and paging past 10,000', async () => {
-    expect(await call('POST', '/crm/v3/objects/companies', { properties: { colour: 'blue' } })).toMatchObject({ status: 400, body: { category: 'VALIDATION_ERROR' } });
-    expect(await call('POST', '/crm/v3/objects/contacts', { properties: { lastmodifieddate: '1' } })).toMatchObject({ status: 400 });
+    expect(await call('POST', '/crm/v3/objects/companies', { properties: { colour: 'blue' } })).toMatchObject({
+      status: 400,
+      body: { category: 'VALIDATION_ERROR' },
+    });
+    expect(await call('POST', '/crm/v3/objects/contacts', { properties: { lastmodifieddate: '1' } })).toMatchObject({
+      status: 400,
+    });
     const inputs = Array.from({ length: 101 }, (_, index) => ({ id: String(index + 1) }));
     expect((await call('POST', '/crm/v3/objects/companies/batch/read', { inputs })).status).toBe(400);
     expect((await call('POST', '/crm/v3/objects/companies/search', { after: '10000', limit: 10 })).status).toBe(400);
     expect((await call('POST', '/crm/v3/objects/companies/search', { limit: 201 })).status).toBe(400);
-    expect((await call('POST', '/crm/v3/objects/companies/search', { filterGroups: [{ filters: [{ propertyName: 'colour', operator: 'EQ', value: 'x' }] }] })).status).toBe(400);
+    expect(
+      (
+        await call('POST', '/crm/v3/objects/companies/search', {
+          filterGroups: [{ filters: [{ propertyName: 'colour', operator: 'EQ', value: 'x' }] }],
+        })
+      ).status,
+    ).toBe(400);
   });
 
   it('answers 404 with HubSpot’s body and 429 with Retry-After', async () => {
-    expect(await call('GET', '/crm/v3/objects/contacts/1')).toMatchObject({ status: 404, body: { status: 'error', category: 'OBJECT_NOT_FOUND' } });
+    expect(await call('GET', '/crm/v3/objects/contacts/1')).toMatchObject({
+      status: 404,
+      body: { status: 'error', category: 'OBJECT_NOT_FOUND' },
+    });
     sandbox.injectFailures({ next429: 1, retryAfterSeconds: 2 });
     const limited = await call('GET', '/crm/v3/objects/contacts/1');
-    expect(limited).toMatchObject({ status: 429, body: { errorType: 'RATE_LIMIT', policyName: 'SECONDLY', message: 'You have reached your secondly limit.' } });
+    expect(limited).toMatchObject({
+      status: 429,
+      body: { errorType: 'RATE_LIMIT', policyName: 'SECONDLY', message: 'You have reached your secondly limit.' },
+    });
     expect(limited.headers.get('retry-after')).toBe('2');
   });
 
@@ -223,14 +317,20 @@ describe('HubSpot sandbox answers like HubSpot', () => {
     const b = sandbox.createCompany({ name: 'Beta', city: 'utrecht' });
     sandbox.createCompany({ name: 'Gamma', city: 'Gouda' });
     const updated = sandbox.updateCompany(a.id, { phone: '1' });
-    expect(Date.parse(updated.properties.hs_lastmodifieddate ?? '')).toBeGreaterThanOrEqual(Date.parse(b.properties.hs_lastmodifieddate ?? ''));
+    expect(Date.parse(updated.properties.hs_lastmodifieddate ?? '')).toBeGreaterThanOrEqual(
+      Date.parse(b.properties.hs_lastmodifieddate ?? ''),
+    );
     const found = await call('POST', '/crm/v3/objects/companies/search', {
       filterGroups: [{ filters: [{ propertyName: 'city', operator: 'EQ', value: 'UTRECHT' }] }],
       sorts: [{ propertyName: 'hs_lastmodifieddate', direction: 'DESCENDING' }],
       properties: ['name'],
       limit: 1,
     });
-    expect(found.body).toMatchObject({ total: 2, results: [{ id: a.id, properties: { name: 'Alpha' } }], paging: { next: { after: '1' } } });
+    expect(found.body).toMatchObject({
+      total: 2,
+      results: [{ id: a.id, properties: { name: 'Alpha' } }],
+      paging: { next: { after: '1' } },
+    });
   });
 
   it('keeps its records in a file across restarts', async () => {

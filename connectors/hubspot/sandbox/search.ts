@@ -26,7 +26,10 @@ const sortSchema = z.union([
 
 /** The body of POST /crm/v3/objects/{type}/search. */
 export const searchBodySchema = z.object({
-  filterGroups: z.array(z.object({ filters: z.array(filterSchema).max(10) })).max(5).default([]),
+  filterGroups: z
+    .array(z.object({ filters: z.array(filterSchema).max(10) }))
+    .max(5)
+    .default([]),
   sorts: z.array(sortSchema).default([]),
   properties: z.array(z.string()).optional(),
   limit: z.number().int().min(0).default(10),
@@ -47,16 +50,24 @@ export function runSearch(
   body: SearchBody,
 ): { total: number; page: StoredObject[]; nextAfter?: string } {
   if (body.limit > SEARCH_MAX_LIMIT) throw new SearchRefusedError(`limit must be at most ${SEARCH_MAX_LIMIT}`);
-  const named = [...body.filterGroups.flatMap((group) => group.filters.map((filter) => filter.propertyName)), ...body.sorts.map((sort) => sort.propertyName)];
+  const named = [
+    ...body.filterGroups.flatMap((group) => group.filters.map((filter) => filter.propertyName)),
+    ...body.sorts.map((sort) => sort.propertyName),
+  ];
   for (const name of named) {
-    if (!isKnownProperty(objectType, name)) throw new SearchRefusedError(`Property "${name}" does not exist on ${objectType}`);
+    if (!isKnownProperty(objectType, name))
+      throw new SearchRefusedError(`Property "${name}" does not exist on ${objectType}`);
   }
   const offset = body.after === undefined ? 0 : Number(body.after);
-  if (!Number.isInteger(offset) || offset < 0) throw new SearchRefusedError(`after must be a number, got ${String(body.after)}`);
-  if (offset >= SEARCH_PAGING_CAP) throw new SearchRefusedError(`paging is limited to ${SEARCH_PAGING_CAP} results; narrow the filters instead`);
+  if (!Number.isInteger(offset) || offset < 0)
+    throw new SearchRefusedError(`after must be a number, got ${String(body.after)}`);
+  if (offset >= SEARCH_PAGING_CAP)
+    throw new SearchRefusedError(`paging is limited to ${SEARCH_PAGING_CAP} results; narrow the filters instead`);
 
   const matches = objects.filter(
-    (object) => body.filterGroups.length === 0 || body.filterGroups.some((group) => group.filters.every((filter) => matchesFilter(object, filter))),
+    (object) =>
+      body.filterGroups.length === 0 ||
+      body.filterGroups.some((group) => group.filters.every((filter) => matchesFilter(object, filter))),
   );
   matches.sort((a, b) => {
     for (const sort of body.sorts) {
@@ -78,15 +89,22 @@ function matchesFilter(object: StoredObject, filter: Filter): boolean {
     case 'NOT_HAS_PROPERTY':
       return actual === undefined;
     case 'IN':
-      return actual !== undefined && (filter.values ?? []).some((value) => compareValues(filter.propertyName, actual, String(value)) === 0);
+      return (
+        actual !== undefined &&
+        (filter.values ?? []).some((value) => compareValues(filter.propertyName, actual, String(value)) === 0)
+      );
     case 'NOT_IN':
-      return actual === undefined || (filter.values ?? []).every((value) => compareValues(filter.propertyName, actual, String(value)) !== 0);
+      return (
+        actual === undefined ||
+        (filter.values ?? []).every((value) => compareValues(filter.propertyName, actual, String(value)) !== 0)
+      );
     default:
       break;
   }
   if (filter.value === undefined) return false;
   const expected = String(filter.value);
-  if (filter.operator === 'NEQ') return actual === undefined || compareValues(filter.propertyName, actual, expected) !== 0;
+  if (filter.operator === 'NEQ')
+    return actual === undefined || compareValues(filter.propertyName, actual, expected) !== 0;
   if (actual === undefined) return false;
   const order = compareValues(filter.propertyName, actual, expected);
   switch (filter.operator) {

@@ -7,7 +7,13 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { DEFAULT_READ_PROPERTIES, MODIFIED_PROPERTY, SANDBOX_OBJECT_TYPES, type SandboxObjectType, isKnownProperty } from './properties';
+import {
+  DEFAULT_READ_PROPERTIES,
+  MODIFIED_PROPERTY,
+  SANDBOX_OBJECT_TYPES,
+  type SandboxObjectType,
+  isKnownProperty,
+} from './properties';
 import { SearchRefusedError, runSearch, searchBodySchema } from './search';
 import type { HubSpotSandboxSeed } from './seed';
 import { type PropertyProblem, SandboxStore, type StoreSnapshot, type StoredObject } from './store';
@@ -111,8 +117,22 @@ const batchUpdateBodySchema = z.object({
 const snapshotSchema = z.object({
   nextId: z.object({ companies: z.number(), contacts: z.number() }),
   lastChangeAt: z.number(),
-  companies: z.array(z.object({ id: z.string(), properties: z.record(z.string(), z.string()), createdAt: z.string(), updatedAt: z.string() })),
-  contacts: z.array(z.object({ id: z.string(), properties: z.record(z.string(), z.string()), createdAt: z.string(), updatedAt: z.string() })),
+  companies: z.array(
+    z.object({
+      id: z.string(),
+      properties: z.record(z.string(), z.string()),
+      createdAt: z.string(),
+      updatedAt: z.string(),
+    }),
+  ),
+  contacts: z.array(
+    z.object({
+      id: z.string(),
+      properties: z.record(z.string(), z.string()),
+      createdAt: z.string(),
+      updatedAt: z.string(),
+    }),
+  ),
 }) satisfies z.ZodType<StoreSnapshot>;
 
 // Contact-to-company association types that make a company the contact's primary one.
@@ -162,15 +182,36 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     for (const properties of seed.contacts ?? []) {
       const reference = /^#(\d+)$/.exec(properties.associatedcompanyid ?? '');
       const companyId = reference ? companyIds[Number(reference[1])] : properties.associatedcompanyid;
-      writeDirect('contacts', { ...properties, ...(companyId === undefined ? {} : { associatedcompanyid: companyId }) }, 'create');
+      writeDirect(
+        'contacts',
+        { ...properties, ...(companyId === undefined ? {} : { associatedcompanyid: companyId }) },
+        'create',
+      );
     }
   }
 
-  function writeDirect(objectType: SandboxObjectType, properties: Record<string, string>, action: 'create'): StoredObject;
-  function writeDirect(objectType: SandboxObjectType, properties: Record<string, string>, action: 'update', id: string): StoredObject;
-  function writeDirect(objectType: SandboxObjectType, properties: Record<string, string>, action: 'create' | 'update', id?: string): StoredObject {
+  function writeDirect(
+    objectType: SandboxObjectType,
+    properties: Record<string, string>,
+    action: 'create',
+  ): StoredObject;
+  function writeDirect(
+    objectType: SandboxObjectType,
+    properties: Record<string, string>,
+    action: 'update',
+    id: string,
+  ): StoredObject;
+  function writeDirect(
+    objectType: SandboxObjectType,
+    properties: Record<string, string>,
+    action: 'create' | 'update',
+    id?: string,
+  ): StoredObject {
     const problems = store.problems(objectType, properties);
-    if (problems.length > 0) throw new Error(`hubspot sandbox: ${objectType} cannot take ${problems.map((problem) => `${problem.name} (${problem.error})`).join(', ')}`);
+    if (problems.length > 0)
+      throw new Error(
+        `hubspot sandbox: ${objectType} cannot take ${problems.map((problem) => `${problem.name} (${problem.error})`).join(', ')}`,
+      );
     if (action === 'create') return store.create(objectType, properties, 'CRM_UI');
     const updated = store.update(objectType, id ?? '', properties, 'CRM_UI');
     if (!updated) throw new Error(`hubspot sandbox: no ${objectType} record ${String(id)}`);
@@ -202,7 +243,13 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     if (injected.next429 > 0 || Math.random() < rate429) {
       if (injected.next429 > 0) injected.next429--;
       reply.header('Retry-After', String(injected.retryAfterSeconds));
-      return sendError(reply, new HubSpotApiError(429, null, 'You have reached your secondly limit.', { errorType: 'RATE_LIMIT', policyName: 'SECONDLY' }));
+      return sendError(
+        reply,
+        new HubSpotApiError(429, null, 'You have reached your secondly limit.', {
+          errorType: 'RATE_LIMIT',
+          policyName: 'SECONDLY',
+        }),
+      );
     }
     if (injected.next5xx > 0 || Math.random() < rate5xx) {
       if (injected.next5xx > 0) injected.next5xx--;
@@ -216,21 +263,42 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
 
   app.setErrorHandler((error, _request, reply) => {
     if (error instanceof HubSpotApiError) return sendError(reply, error);
-    if (error instanceof SearchRefusedError) return sendError(reply, new HubSpotApiError(400, 'VALIDATION_ERROR', error.message));
+    if (error instanceof SearchRefusedError)
+      return sendError(reply, new HubSpotApiError(400, 'VALIDATION_ERROR', error.message));
     if (error instanceof z.ZodError) {
       const issue = error.issues[0];
-      return sendError(reply, new HubSpotApiError(400, 'VALIDATION_ERROR', `Invalid input JSON: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'unexpected shape'}`));
+      return sendError(
+        reply,
+        new HubSpotApiError(
+          400,
+          'VALIDATION_ERROR',
+          `Invalid input JSON: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'unexpected shape'}`,
+        ),
+      );
     }
-    const status = typeof (error as { statusCode?: unknown }).statusCode === 'number' ? (error as { statusCode: number }).statusCode : 500;
-    return sendError(reply, new HubSpotApiError(status, status < 500 ? 'VALIDATION_ERROR' : 'INTERNAL_ERROR', error instanceof Error ? error.message : String(error)));
+    const status =
+      typeof (error as { statusCode?: unknown }).statusCode === 'number'
+        ? (error as { statusCode: number }).statusCode
+        : 500;
+    return sendError(
+      reply,
+      new HubSpotApiError(
+        status,
+        status < 500 ? 'VALIDATION_ERROR' : 'INTERNAL_ERROR',
+        error instanceof Error ? error.message : String(error),
+      ),
+    );
   });
-  app.setNotFoundHandler((request, reply) => sendError(reply, new HubSpotApiError(404, 'OBJECT_NOT_FOUND', `No route for ${request.method} ${request.url}`)));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, new HubSpotApiError(404, 'OBJECT_NOT_FOUND', `No route for ${request.method} ${request.url}`)),
+  );
 
   app.get('/crm/v3/objects/:objectType', async (request) => {
     const objectType = objectTypeParam(request);
     const query = request.query as Record<string, unknown>;
     const limit = query.limit === undefined ? 10 : Number(query.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) throw new HubSpotApiError(400, 'VALIDATION_ERROR', `limit must be between 1 and ${MAX_LIST_LIMIT}`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT)
+      throw new HubSpotApiError(400, 'VALIDATION_ERROR', `limit must be between 1 and ${MAX_LIST_LIMIT}`);
     const after = query.after === undefined ? 0 : Number(query.after);
     if (!Number.isFinite(after)) throw new HubSpotApiError(400, 'VALIDATION_ERROR', 'after must be a number');
     const properties = requestedProperties(query.properties);
@@ -239,7 +307,9 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     const last = page[page.length - 1];
     return {
       results: page.map((object) => view(objectType, object, properties)),
-      ...(remaining.length > limit && last ? { paging: { next: { after: last.id, link: `${request.url.split('?')[0] ?? ''}?after=${last.id}` } } } : {}),
+      ...(remaining.length > limit && last
+        ? { paging: { next: { after: last.id, link: `${request.url.split('?')[0] ?? ''}?after=${last.id}` } } }
+        : {}),
     };
   });
 
@@ -254,10 +324,13 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     const body = createBodySchema.parse(request.body ?? {});
     const properties = checkedProperties(objectType, body.properties);
     if (objectType === 'contacts') {
-      const company = body.associations?.find((association) => association.types.some((type) => COMPANY_ASSOCIATION_TYPE_IDS.has(type.associationTypeId)));
+      const company = body.associations?.find((association) =>
+        association.types.some((type) => COMPANY_ASSOCIATION_TYPE_IDS.has(type.associationTypeId)),
+      );
       if (company) {
         const companyId = String(company.to.id);
-        if (!store.get('companies', companyId)) throw new HubSpotApiError(400, 'VALIDATION_ERROR', `Company ${companyId} does not exist`);
+        if (!store.get('companies', companyId))
+          throw new HubSpotApiError(400, 'VALIDATION_ERROR', `Company ${companyId} does not exist`);
         properties.associatedcompanyid = companyId;
       }
     }
@@ -306,7 +379,14 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
       if (object) found.push(object);
       else missing.push(String(input.id));
     }
-    return batchAnswer(reply, objectType, found.map((object) => view(objectType, object, body.properties)), missing, 'get', startedAt);
+    return batchAnswer(
+      reply,
+      objectType,
+      found.map((object) => view(objectType, object, body.properties)),
+      missing,
+      'get',
+      startedAt,
+    );
   });
 
   app.post('/crm/v3/objects/:objectType/batch/update', async (request, reply) => {
@@ -314,9 +394,13 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     const body = batchUpdateBodySchema.parse(request.body ?? {});
     checkBatchSize(body.inputs.length);
     const ids = body.inputs.map((input) => String(input.id));
-    if (new Set(ids).size !== ids.length) throw new HubSpotApiError(400, 'VALIDATION_ERROR', 'Duplicate IDs found in batch input');
+    if (new Set(ids).size !== ids.length)
+      throw new HubSpotApiError(400, 'VALIDATION_ERROR', 'Duplicate IDs found in batch input');
     // Like HubSpot, one invalid property refuses the whole batch before anything is written.
-    const inputs = body.inputs.map((input) => ({ id: String(input.id), properties: checkedProperties(objectType, input.properties) }));
+    const inputs = body.inputs.map((input) => ({
+      id: String(input.id),
+      properties: checkedProperties(objectType, input.properties),
+    }));
     const startedAt = new Date().toISOString();
     const written: SandboxRecord[] = [];
     const missing: string[] = [];
@@ -328,7 +412,14 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     return batchAnswer(reply, objectType, written, missing, 'update', startedAt);
   });
 
-  function batchAnswer(reply: FastifyReply, objectType: SandboxObjectType, results: SandboxRecord[], missing: string[], verb: string, startedAt: string) {
+  function batchAnswer(
+    reply: FastifyReply,
+    objectType: SandboxObjectType,
+    results: SandboxRecord[],
+    missing: string[],
+    verb: string,
+    startedAt: string,
+  ) {
     const completedAt = new Date().toISOString();
     if (missing.length === 0) return reply.code(200).send({ status: 'COMPLETE', results, startedAt, completedAt });
     const label = objectType === 'companies' ? 'COMPANY' : 'CONTACT';
@@ -350,19 +441,37 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
   }
 
   function checkBatchSize(size: number): void {
-    if (size > MAX_BATCH_INPUTS) throw new HubSpotApiError(400, 'VALIDATION_ERROR', `Batch input limit exceeded: ${size} inputs, at most ${MAX_BATCH_INPUTS} allowed`);
+    if (size > MAX_BATCH_INPUTS)
+      throw new HubSpotApiError(
+        400,
+        'VALIDATION_ERROR',
+        `Batch input limit exceeded: ${size} inputs, at most ${MAX_BATCH_INPUTS} allowed`,
+      );
   }
 
-  function checkedProperties(objectType: SandboxObjectType, raw: Record<string, string | number | boolean | null>): Record<string, string> {
-    const properties = Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, value === null ? '' : String(value)]));
+  function checkedProperties(
+    objectType: SandboxObjectType,
+    raw: Record<string, string | number | boolean | null>,
+  ): Record<string, string> {
+    const properties = Object.fromEntries(
+      Object.entries(raw).map(([name, value]) => [name, value === null ? '' : String(value)]),
+    );
     const problems = store.problems(objectType, properties);
-    if (problems.length > 0) throw new HubSpotApiError(400, 'VALIDATION_ERROR', `Property values were not valid: ${JSON.stringify(problems.map(describeProblem))}`);
+    if (problems.length > 0)
+      throw new HubSpotApiError(
+        400,
+        'VALIDATION_ERROR',
+        `Property values were not valid: ${JSON.stringify(problems.map(describeProblem))}`,
+      );
     return properties;
   }
 
   function findOrThrow(objectType: SandboxObjectType, id: string): StoredObject {
     const object = store.get(objectType, id);
-    if (!object) throw new HubSpotApiError(404, 'OBJECT_NOT_FOUND', 'Object not found.  objectId are usually numeric.', { context: { id: [id] } });
+    if (!object)
+      throw new HubSpotApiError(404, 'OBJECT_NOT_FOUND', 'Object not found.  objectId are usually numeric.', {
+        context: { id: [id] },
+      });
     return object;
   }
 
@@ -372,8 +481,10 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
   const host = options.host ?? '127.0.0.1';
 
   const direct = (objectType: SandboxObjectType) => ({
-    create: (properties: Record<string, string>) => view(objectType, writeDirect(objectType, properties, 'create'), undefined, true),
-    update: (id: string, properties: Record<string, string>) => view(objectType, writeDirect(objectType, properties, 'update', id), undefined, true),
+    create: (properties: Record<string, string>) =>
+      view(objectType, writeDirect(objectType, properties, 'create'), undefined, true),
+    update: (id: string, properties: Record<string, string>) =>
+      view(objectType, writeDirect(objectType, properties, 'update', id), undefined, true),
     delete: (id: string) => {
       if (!store.delete(objectType, id, 'CRM_UI')) throw new Error(`hubspot sandbox: no ${objectType} record ${id}`);
     },
@@ -418,10 +529,20 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
 }
 
 /** The record as the API shows it: requested properties (null when unset) plus the system ones. */
-function view(objectType: SandboxObjectType, object: StoredObject, requested?: readonly string[], everything = false): SandboxRecord {
+function view(
+  objectType: SandboxObjectType,
+  object: StoredObject,
+  requested?: readonly string[],
+  everything = false,
+): SandboxRecord {
   const names = everything
     ? Object.keys(object.properties)
-    : [...(requested ?? DEFAULT_READ_PROPERTIES[objectType]), 'createdate', MODIFIED_PROPERTY[objectType], 'hs_object_id'];
+    : [
+        ...(requested ?? DEFAULT_READ_PROPERTIES[objectType]),
+        'createdate',
+        MODIFIED_PROPERTY[objectType],
+        'hs_object_id',
+      ];
   const properties: Record<string, string | null> = {};
   // HubSpot leaves out requested properties the object type does not have.
   for (const name of names) if (isKnownProperty(objectType, name)) properties[name] = object.properties[name] ?? null;
@@ -430,14 +551,18 @@ function view(objectType: SandboxObjectType, object: StoredObject, requested?: r
 
 function requestedProperties(raw: unknown): string[] | undefined {
   const values = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
-  const names = values.flatMap((value) => String(value).split(',')).map((name) => name.trim()).filter((name) => name !== '');
+  const names = values
+    .flatMap((value) => String(value).split(','))
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
   return names.length > 0 ? names : undefined;
 }
 
 function objectTypeParam(request: FastifyRequest): SandboxObjectType {
   const { objectType } = request.params as { objectType?: string };
   const match = SANDBOX_OBJECT_TYPES.find((candidate) => candidate === objectType);
-  if (!match) throw new HubSpotApiError(400, 'VALIDATION_ERROR', `Unable to infer object type from: ${String(objectType)}`);
+  if (!match)
+    throw new HubSpotApiError(400, 'VALIDATION_ERROR', `Unable to infer object type from: ${String(objectType)}`);
   return match;
 }
 
@@ -446,7 +571,10 @@ function idParam(request: FastifyRequest): string {
 }
 
 function describeProblem(problem: PropertyProblem) {
-  const message = problem.error === 'READ_ONLY_VALUE' ? `"${problem.name}" is a read only property; its value cannot be set.` : `Property "${problem.name}" does not exist`;
+  const message =
+    problem.error === 'READ_ONLY_VALUE'
+      ? `"${problem.name}" is a read only property; its value cannot be set.`
+      : `Property "${problem.name}" does not exist`;
   return { isValid: false, message, error: problem.error, name: problem.name };
 }
 

@@ -45,7 +45,10 @@ const FIRST_ID: Record<SandboxObjectType, number> = { companies: 10_001, contact
 
 /** In-memory companies and contacts. */
 export class SandboxStore {
-  private readonly objects: Record<SandboxObjectType, Map<string, StoredObject>> = { companies: new Map(), contacts: new Map() };
+  private readonly objects: Record<SandboxObjectType, Map<string, StoredObject>> = {
+    companies: new Map(),
+    contacts: new Map(),
+  };
   private nextId: Record<SandboxObjectType, number> = { ...FIRST_ID };
   private lastChangeAt = 0;
 
@@ -55,7 +58,9 @@ export class SandboxStore {
   problems(objectType: SandboxObjectType, properties: Record<string, unknown>): PropertyProblem[] {
     return Object.keys(properties).flatMap((name): PropertyProblem[] => {
       if (WRITABLE_PROPERTIES[objectType].has(name)) return [];
-      return [{ name, error: READ_ONLY_PROPERTIES[objectType].has(name) ? 'READ_ONLY_VALUE' : 'PROPERTY_DOESNT_EXIST' }];
+      return [
+        { name, error: READ_ONLY_PROPERTIES[objectType].has(name) ? 'READ_ONLY_VALUE' : 'PROPERTY_DOESNT_EXIST' },
+      ];
     });
   }
 
@@ -76,7 +81,12 @@ export class SandboxStore {
     const iso = new Date(at).toISOString();
     const object: StoredObject = {
       id,
-      properties: { ...withoutEmpty(properties), createdate: iso, [MODIFIED_PROPERTY[objectType]]: iso, hs_object_id: id },
+      properties: {
+        ...withoutEmpty(properties),
+        createdate: iso,
+        [MODIFIED_PROPERTY[objectType]]: iso,
+        hs_object_id: id,
+      },
       createdAt: iso,
       updatedAt: iso,
     };
@@ -89,7 +99,12 @@ export class SandboxStore {
    * Writes properties ('' clears one). The modified date moves only when a value really changed,
    * and then one propertyChange is reported per changed property. Undefined when the id is unknown.
    */
-  update(objectType: SandboxObjectType, id: string, properties: Record<string, string>, source: ChangeSource): StoredObject | undefined {
+  update(
+    objectType: SandboxObjectType,
+    id: string,
+    properties: Record<string, string>,
+    source: ChangeSource,
+  ): StoredObject | undefined {
     const object = this.objects[objectType].get(id);
     if (!object) return undefined;
     const changed = Object.entries(properties).filter(([name, value]) => (object.properties[name] ?? '') !== value);
@@ -125,7 +140,12 @@ export class SandboxStore {
 
   /** The state to persist. */
   snapshot(): StoreSnapshot {
-    return { nextId: { ...this.nextId }, lastChangeAt: this.lastChangeAt, companies: this.all('companies'), contacts: this.all('contacts') };
+    return {
+      nextId: { ...this.nextId },
+      lastChangeAt: this.lastChangeAt,
+      companies: this.all('companies'),
+      contacts: this.all('contacts'),
+    };
   }
 
   /** Replaces the state with a persisted one, without reporting changes. */

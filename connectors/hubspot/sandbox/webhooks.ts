@@ -49,7 +49,13 @@ const SUBSCRIPTION_IDS: Record<string, number> = {
 };
 
 /** Signs a call the way HubSpot does (signature v3), with the URI characters HubSpot decodes. */
-export function signWebhookCall(clientSecret: string, method: string, url: string, body: string, timestamp: string): string {
+export function signWebhookCall(
+  clientSecret: string,
+  method: string,
+  url: string,
+  body: string,
+  timestamp: string,
+): string {
   const uri = url.replace(/%(3A|2F|3F|40|21|24|27|28|29|2A|2C|3B)/gi, (code) => decodeURIComponent(code));
   return createHmac('sha256', clientSecret).update(`${method}${uri}${body}${timestamp}`, 'utf8').digest('base64');
 }
@@ -118,7 +124,9 @@ export class WebhookDispatcher {
       changeSource: change.changeSource,
       ...(change.kind === 'creation' ? { changeFlag: 'CREATED' } : {}),
       ...(change.kind === 'deletion' ? { changeFlag: 'DELETED' } : {}),
-      ...(change.propertyName === undefined ? {} : { propertyName: change.propertyName, propertyValue: change.propertyValue ?? '' }),
+      ...(change.propertyName === undefined
+        ? {}
+        : { propertyName: change.propertyName, propertyValue: change.propertyValue ?? '' }),
     };
   }
 

@@ -6,7 +6,16 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -65,7 +74,8 @@ async function templateDir(): Promise<string> {
     try {
       mkdirSync(lock);
     } catch {
-      if (waited > 180_000) throw new Error(`trytond template: ${lock} held for 3 minutes; remove it if no test is running`);
+      if (waited > 180_000)
+        throw new Error(`trytond template: ${lock} held for 3 minutes; remove it if no test is running`);
       await sleep(500);
       continue;
     }
@@ -74,7 +84,9 @@ async function templateDir(): Promise<string> {
       try {
         await run(join(SCRIPTS, 'create-db.sh'), [building, DATABASE, '8000', PASSWORD], { timeout: 300_000 });
       } catch (error) {
-        const log = existsSync(join(building, 'admin.log')) ? readFileSync(join(building, 'admin.log'), 'utf8').slice(-2000) : '';
+        const log = existsSync(join(building, 'admin.log'))
+          ? readFileSync(join(building, 'admin.log'), 'utf8').slice(-2000)
+          : '';
         throw new Error(`creating the trytond template database failed: ${String(error)}\n${log}`);
       }
       renameSync(building, dir);
@@ -98,9 +110,15 @@ export async function startTrytond(): Promise<TrytondInstance> {
   copyFileSync(join(template, `${DATABASE}.sqlite`), join(dir, `${DATABASE}.sqlite`));
   const port = await freePort();
   const conf = join(dir, 'trytond.conf');
-  writeFileSync(conf, `[database]\nuri = sqlite://\npath = ${dir}\nlist = False\n\n[web]\nlisten = 127.0.0.1:${port}\n\n[session]\ntimeout = 3600\n`);
+  writeFileSync(
+    conf,
+    `[database]\nuri = sqlite://\npath = ${dir}\nlist = False\n\n[web]\nlisten = 127.0.0.1:${port}\n\n[session]\ntimeout = 3600\n`,
+  );
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn('trytond', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, PYTHONWARNINGS: 'ignore' } });
+  const child: ChildProcess = spawn('trytond', ['-c', conf], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, PYTHONWARNINGS: 'ignore' },
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-4000);
@@ -114,7 +132,14 @@ export async function startTrytond(): Promise<TrytondInstance> {
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  const user = new TrytonRpc({ connector: 'tryton-user', url, database: DATABASE, username: USERNAME, password: PASSWORD, retry: { baseDelayMs: 1, attempts: 1 } });
+  const user = new TrytonRpc({
+    connector: 'tryton-user',
+    url,
+    database: DATABASE,
+    username: USERNAME,
+    password: PASSWORD,
+    retry: { baseDelayMs: 1, attempts: 1 },
+  });
   for (let attempt = 0; ; attempt++) {
     if (child.exitCode !== null) throw new Error(`trytond exited with ${child.exitCode}: ${stderr}`);
     try {
@@ -130,7 +155,11 @@ export async function startTrytond(): Promise<TrytondInstance> {
   }
   // ir.session is not open to JSON-RPC, so the sessions are ended in the database file itself.
   const endSessions = async () => {
-    await run('/usr/bin/python3', ['-c', 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("DELETE FROM ir_session"); c.commit()', join(dir, `${DATABASE}.sqlite`)]);
+    await run('/usr/bin/python3', [
+      '-c',
+      'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("DELETE FROM ir_session"); c.commit()',
+      join(dir, `${DATABASE}.sqlite`),
+    ]);
   };
   return { url, database: DATABASE, username: USERNAME, password: PASSWORD, user, endSessions, stop };
 }

@@ -22,7 +22,13 @@ function connector() {
     name: 'accounting',
     baseUrl: sandbox.url,
     tenantId: sandbox.tenantId,
-    auth: { tokenUrl: sandbox.tokenUrl, clientId: sandbox.clientId, clientSecret: sandbox.clientSecret, refreshToken: sandbox.refreshToken, onRefreshToken: (next) => void rotated.push(next) },
+    auth: {
+      tokenUrl: sandbox.tokenUrl,
+      clientId: sandbox.clientId,
+      clientSecret: sandbox.clientSecret,
+      refreshToken: sandbox.refreshToken,
+      onRefreshToken: (next) => void rotated.push(next),
+    },
     retry: { baseDelayMs: 1 },
   });
 }
@@ -35,24 +41,47 @@ async function collect(pages: AsyncIterable<ChangedPage>): Promise<ChangedPage[]
 
 it('serves the connector end to end, and every exchange conforms to xero_accounting.yaml', async () => {
   const accounting = connector();
-  const customer = sandbox.createContact({ Name: 'Sandbox Customer', IsCustomer: true, Phones: [{ PhoneType: 'DEFAULT', PhoneNumber: '555-0100' }] });
+  const customer = sandbox.createContact({
+    Name: 'Sandbox Customer',
+    IsCustomer: true,
+    Phones: [{ PhoneType: 'DEFAULT', PhoneNumber: '555-0100' }],
+  });
   const vendor = sandbox.createContact({ Name: 'Sandbox Vendor', IsSupplier: true });
   const survivor = sandbox.createContact({ Name: 'Sandbox Survivor', IsCustomer: true });
   const merged = sandbox.createContact({ Name: 'Sandbox Merged', IsCustomer: true });
   sandbox.mergeContact(String(merged.ContactID), String(survivor.ContactID));
-  const bank = sandbox.createBankAccount({ Code: '090', Name: 'Sandbox Bank', BankAccountNumber: '0209087654321050', CurrencyCode: 'NZD' });
+  const bank = sandbox.createBankAccount({
+    Code: '090',
+    Name: 'Sandbox Bank',
+    BankAccountNumber: '0209087654321050',
+    CurrencyCode: 'NZD',
+  });
 
   const pages = await collect(accounting.listChanged!('customer', null));
   expect(pages.length).toBeGreaterThan(1);
   const listed = pages.flatMap((page) => page.records);
   expect(listed.map((record) => record.id)).toEqual([customer.ContactID, survivor.ContactID, merged.ContactID]);
   expect(xeroInfo(listed[2]!)).toMatchObject({ status: 'ARCHIVED', mergedInto: survivor.ContactID });
-  expect((await collect(accounting.listChanged!('customer', pages.at(-1)!.cursor))).flatMap((page) => page.records)).toEqual([]);
+  expect(
+    (await collect(accounting.listChanged!('customer', pages.at(-1)!.cursor))).flatMap((page) => page.records),
+  ).toEqual([]);
 
   expect((await accounting.get('vendor', String(vendor.ContactID)))?.fields.name).toBe('Sandbox Vendor');
-  expect(await accounting.batchGet!('customer', [String(customer.ContactID), String(merged.ContactID)])).toHaveLength(2);
-  const created = await accounting.create!('customer', { name: 'Created Customer', city: 'Wellington' }, { idempotencyKey: 'sandbox-create-1', extra: { number: 'T0000001' } });
-  expect(await accounting.create!('customer', { name: 'Created Customer', city: 'Wellington' }, { idempotencyKey: 'sandbox-create-1', extra: { number: 'T0000001' } })).toMatchObject({ id: created.id });
+  expect(await accounting.batchGet!('customer', [String(customer.ContactID), String(merged.ContactID)])).toHaveLength(
+    2,
+  );
+  const created = await accounting.create!(
+    'customer',
+    { name: 'Created Customer', city: 'Wellington' },
+    { idempotencyKey: 'sandbox-create-1', extra: { number: 'T0000001' } },
+  );
+  expect(
+    await accounting.create!(
+      'customer',
+      { name: 'Created Customer', city: 'Wellington' },
+      { idempotencyKey: 'sandbox-create-1', extra: { number: 'T0000001' } },
+    ),
+  ).toMatchObject({ id: created.id });
   await accounting.update!('customer', { id: created.id, fields: { phone: '+64 4 555 0100' } });
   const results = await accounting.batchUpdate!('customer', [
     { id: created.id, fields: { email: 'ar@created.example' } },
@@ -60,8 +89,14 @@ it('serves the connector end to end, and every exchange conforms to xero_account
   ]);
   expect(results.map((result) => result.ok)).toEqual([true, false]);
 
-  expect((await collect(accounting.listChanged!('bankAccount', null)))[0]!.records.map((record) => record.id)).toEqual([bank.AccountID]);
-  const newBank = await accounting.create!('bankAccount', { name: 'Created Bank', bankAccountNo: '12-3456-7890123-00' }, { idempotencyKey: 'bank-create-1', extra: { number: 'T0002' } });
+  expect((await collect(accounting.listChanged!('bankAccount', null)))[0]!.records.map((record) => record.id)).toEqual([
+    bank.AccountID,
+  ]);
+  const newBank = await accounting.create!(
+    'bankAccount',
+    { name: 'Created Bank', bankAccountNo: '12-3456-7890123-00' },
+    { idempotencyKey: 'bank-create-1', extra: { number: 'T0002' } },
+  );
   await accounting.update!('bankAccount', { id: newBank.id, fields: { currencyCode: 'NZD' } });
   expect(await accounting.get('bankAccount', '00000000-0000-0000-0000-00000000dead')).toBeNull();
 
@@ -71,11 +106,23 @@ it('serves the connector end to end, and every exchange conforms to xero_account
 
   const validator = accountingValidator();
   const violations = sandbox.exchanges.flatMap((exchange) => [
-    ...validator.validateRequest({ method: exchange.method, path: exchange.path, headers: exchange.headers, body: exchange.requestBody }),
-    ...validator.validateResponse({ method: exchange.method, path: exchange.path, status: exchange.status, body: exchange.responseBody }),
+    ...validator.validateRequest({
+      method: exchange.method,
+      path: exchange.path,
+      headers: exchange.headers,
+      body: exchange.requestBody,
+    }),
+    ...validator.validateResponse({
+      method: exchange.method,
+      path: exchange.path,
+      status: exchange.status,
+      body: exchange.responseBody,
+    }),
   ]);
   expect(violations).toEqual([]);
-  expect(new Set(sandbox.exchanges.map((exchange) => `${exchange.method} ${exchange.status}`))).toEqual(new Set(['GET 200', 'GET 404', 'GET 429', 'POST 200', 'PUT 200']));
+  expect(new Set(sandbox.exchanges.map((exchange) => `${exchange.method} ${exchange.status}`))).toEqual(
+    new Set(['GET 200', 'GET 404', 'GET 429', 'POST 200', 'PUT 200']),
+  );
 });
 
 it('refuses a call without the tenant header or with a spent refresh token', async () => {
@@ -83,7 +130,12 @@ it('refuses a call without the tenant header or with a spent refresh token', asy
     name: 'accounting',
     baseUrl: sandbox.url,
     tenantId: sandbox.tenantId,
-    auth: { tokenUrl: sandbox.tokenUrl, clientId: sandbox.clientId, clientSecret: sandbox.clientSecret, refreshToken: 'first-refresh' },
+    auth: {
+      tokenUrl: sandbox.tokenUrl,
+      clientId: sandbox.clientId,
+      clientSecret: sandbox.clientSecret,
+      refreshToken: 'first-refresh',
+    },
     retry: { baseDelayMs: 1 },
   });
   await expect(stale.get('customer', '00000000-0000-0000-0000-00000000dead')).rejects.toThrow(/invalid_grant/);
@@ -91,7 +143,12 @@ it('refuses a call without the tenant header or with a spent refresh token', asy
     name: 'accounting',
     baseUrl: sandbox.url,
     tenantId: '00000000-0000-0000-0000-000000000000',
-    auth: { tokenUrl: sandbox.tokenUrl, clientId: sandbox.clientId, clientSecret: sandbox.clientSecret, refreshToken: sandbox.refreshToken },
+    auth: {
+      tokenUrl: sandbox.tokenUrl,
+      clientId: sandbox.clientId,
+      clientSecret: sandbox.clientSecret,
+      refreshToken: sandbox.refreshToken,
+    },
     retry: { baseDelayMs: 1 },
   });
   await expect(otherTenant.get('customer', '00000000-0000-0000-0000-00000000dead')).rejects.toThrow(/403/);

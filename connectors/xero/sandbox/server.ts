@@ -98,7 +98,8 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
   function mergeTyped(current: unknown, incoming: unknown, typeKey: string): XeroObject[] {
     const merged = new Map<string, XeroObject>();
     for (const item of (current as XeroObject[] | undefined) ?? []) merged.set(String(item[typeKey]), { ...item });
-    for (const item of (incoming as XeroObject[] | undefined) ?? []) merged.set(String(item[typeKey]), { ...merged.get(String(item[typeKey])), ...item });
+    for (const item of (incoming as XeroObject[] | undefined) ?? [])
+      merged.set(String(item[typeKey]), { ...merged.get(String(item[typeKey])), ...item });
     return [...merged.values()];
   }
 
@@ -108,7 +109,11 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
     const name = properties.Name ?? existing?.Name;
     if (typeof name !== 'string' || name.trim() === '') throw new ApiError(400, 'The contact name must be specified.');
     for (const other of contacts.values()) {
-      if (other.ContactID !== id && other.Name === name) throw new ApiError(400, `The contact name ${name} is already assigned to another contact. The contact name must be unique across all active contacts.`);
+      if (other.ContactID !== id && other.Name === name)
+        throw new ApiError(
+          400,
+          `The contact name ${name} is already assigned to another contact. The contact name must be unique across all active contacts.`,
+        );
     }
     const contactId = id ?? randomUUID();
     const { Phones, Addresses, ContactID: _ignored, ...plain } = properties;
@@ -132,8 +137,21 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
     const existing = id === null ? undefined : accounts.get(id);
     if (id !== null && existing === undefined) throw new ApiError(404, NOT_FOUND);
     const accountId = id ?? randomUUID();
-    const account: XeroObject = { AccountID: accountId, Status: 'ACTIVE', Type: 'BANK', ...existing, ...properties, UpdatedDateUTC: msDate(stamp()) };
-    if (typeof account.Code !== 'string' || typeof account.Name !== 'string') throw new ApiError(400, { ErrorNumber: 10, Type: 'ValidationException', Message: 'A validation exception occurred', Elements: [{ ValidationErrors: [{ Message: 'Please enter a code and a name.' }] }] });
+    const account: XeroObject = {
+      AccountID: accountId,
+      Status: 'ACTIVE',
+      Type: 'BANK',
+      ...existing,
+      ...properties,
+      UpdatedDateUTC: msDate(stamp()),
+    };
+    if (typeof account.Code !== 'string' || typeof account.Name !== 'string')
+      throw new ApiError(400, {
+        ErrorNumber: 10,
+        Type: 'ValidationException',
+        Message: 'A validation exception occurred',
+        Elements: [{ ValidationErrors: [{ Message: 'Please enter a code and a name.' }] }],
+      });
     accounts.set(accountId, account);
     return account;
   }
@@ -141,29 +159,45 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
   /** Applies If-Modified-Since (inclusive, as Xero does) and the oldest-first order. */
   function modifiedSince(items: Iterable<XeroObject>, header: unknown): XeroObject[] {
     const since = typeof header === 'string' ? Date.parse(header) : Number.NaN;
-    return [...items].filter((item) => Number.isNaN(since) || msOf(item.UpdatedDateUTC) >= since).sort((a, b) => msOf(a.UpdatedDateUTC) - msOf(b.UpdatedDateUTC));
+    return [...items]
+      .filter((item) => Number.isNaN(since) || msOf(item.UpdatedDateUTC) >= since)
+      .sort((a, b) => msOf(a.UpdatedDateUTC) - msOf(b.UpdatedDateUTC));
   }
 
   /** Understands the two filters tandem sends: `Field=="value"`. */
   function whereFilter(where: unknown): (item: XeroObject) => boolean {
     if (typeof where !== 'string' || where === '') return () => true;
     const match = /^(\w+)=="((?:[^"\\]|\\.)*)"$/.exec(where.trim());
-    if (match === null) throw new ApiError(400, { ErrorNumber: 10, Type: 'ValidationException', Message: `The sandbox does not understand where=${where}` });
+    if (match === null)
+      throw new ApiError(400, {
+        ErrorNumber: 10,
+        Type: 'ValidationException',
+        Message: `The sandbox does not understand where=${where}`,
+      });
     return (item) => String(item[match[1]!] ?? '') === match[2]!.replace(/\\(.)/g, '$1');
   }
 
   const app = Fastify({ logger: false });
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(String(body)))));
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) =>
+    done(null, Object.fromEntries(new URLSearchParams(String(body)))),
+  );
 
   app.post(SANDBOX_TOKEN_PATH, async (request, reply) => {
     const form = (request.body ?? {}) as Record<string, string>;
     const basic = Buffer.from(`${clientId}:${clientSecret}`).toString('base64');
     if (request.headers.authorization !== `Basic ${basic}`) return reply.code(401).send({ error: 'invalid_client' });
-    if (form.grant_type !== 'refresh_token' || form.refresh_token !== refreshToken) return reply.code(400).send({ error: 'invalid_grant' });
+    if (form.grant_type !== 'refresh_token' || form.refresh_token !== refreshToken)
+      return reply.code(400).send({ error: 'invalid_grant' });
     const access = randomBytes(16).toString('hex');
     accessTokens.add(access);
     refreshToken = randomBytes(16).toString('hex');
-    return { access_token: access, refresh_token: refreshToken, expires_in: 1800, token_type: 'Bearer', scope: 'accounting.contacts accounting.settings offline_access' };
+    return {
+      access_token: access,
+      refresh_token: refreshToken,
+      expires_in: 1800,
+      token_type: 'Bearer',
+      scope: 'accounting.contacts accounting.settings offline_access',
+    };
   });
 
   type Handler = (request: FastifyRequest) => { status?: number; body: unknown };
@@ -201,10 +235,21 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
           }
           if (typeof key === 'string' && status < 500) idempotent.set(`${method} ${key}`, { status, body });
         }
-        exchanges.push({ method, path: relative, headers: { ...request.headers }, requestBody: request.body, status, responseBody: body });
-        reply.header('X-MinLimit-Remaining', String(Math.max(0, 60 - calls.length))).header('X-DayLimit-Remaining', '4900');
+        exchanges.push({
+          method,
+          path: relative,
+          headers: { ...request.headers },
+          requestBody: request.body,
+          status,
+          responseBody: body,
+        });
+        reply
+          .header('X-MinLimit-Remaining', String(Math.max(0, 60 - calls.length)))
+          .header('X-DayLimit-Remaining', '4900');
         if (body === undefined) return reply.code(status).send();
-        return typeof body === 'string' ? reply.code(status).type('text/plain').send(body) : reply.code(status).send(body);
+        return typeof body === 'string'
+          ? reply.code(status).type('text/plain').send(body)
+          : reply.code(status).send(body);
       },
     });
   }
@@ -214,12 +259,20 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
     const ids = query.IDs === undefined ? null : new Set(query.IDs.split(','));
     const filter = whereFilter(query.where);
     const all = modifiedSince(contacts.values(), request.headers['if-modified-since']).filter(
-      (contact) => (query.includeArchived === 'true' || contact.ContactStatus !== 'ARCHIVED') && (ids === null || ids.has(String(contact.ContactID))) && filter(contact),
+      (contact) =>
+        (query.includeArchived === 'true' || contact.ContactStatus !== 'ARCHIVED') &&
+        (ids === null || ids.has(String(contact.ContactID))) &&
+        filter(contact),
     );
     if (query.page === undefined) return { body: { Contacts: all.map(withoutMerge) } };
     const page = Math.max(1, Number(query.page));
     const pageCount = Math.ceil(all.length / pageSize);
-    return { body: { pagination: { page, pageSize, pageCount, itemCount: all.length }, Contacts: all.slice((page - 1) * pageSize, page * pageSize) } };
+    return {
+      body: {
+        pagination: { page, pageSize, pageCount, itemCount: all.length },
+        Contacts: all.slice((page - 1) * pageSize, page * pageSize),
+      },
+    };
   });
 
   api('GET', '/Contacts/:id', (request) => {
@@ -242,7 +295,12 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
     });
     const failed = results.filter((result) => result.HasValidationErrors === true);
     if (summarize && failed.length > 0) {
-      throw new ApiError(400, { ErrorNumber: 10, Type: 'ValidationException', Message: 'A validation exception occurred', Elements: failed.map((item) => ({ ValidationErrors: item.ValidationErrors })) });
+      throw new ApiError(400, {
+        ErrorNumber: 10,
+        Type: 'ValidationException',
+        Message: 'A validation exception occurred',
+        Elements: failed.map((item) => ({ ValidationErrors: item.ValidationErrors })),
+      });
     }
     return { body: { Contacts: results } };
   });
@@ -252,14 +310,22 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
     try {
       return { body: { Contacts: [writeContact((request.params as { id: string }).id, item)] } };
     } catch (error) {
-      if (error instanceof ApiError && error.status === 400) throw new ApiError(400, { ErrorNumber: 10, Type: 'ValidationException', Message: 'A validation exception occurred', Elements: [{ ValidationErrors: [{ Message: String(error.body) }] }] });
+      if (error instanceof ApiError && error.status === 400)
+        throw new ApiError(400, {
+          ErrorNumber: 10,
+          Type: 'ValidationException',
+          Message: 'A validation exception occurred',
+          Elements: [{ ValidationErrors: [{ Message: String(error.body) }] }],
+        });
       throw error;
     }
   });
 
   api('GET', '/Accounts', (request) => {
     const filter = whereFilter((request.query as Record<string, string | undefined>).where);
-    return { body: { Accounts: modifiedSince(accounts.values(), request.headers['if-modified-since']).filter(filter) } };
+    return {
+      body: { Accounts: modifiedSince(accounts.values(), request.headers['if-modified-since']).filter(filter) },
+    };
   });
 
   api('GET', '/Accounts/:id', (request) => {
@@ -268,7 +334,9 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
     return { body: { Accounts: [account] } };
   });
 
-  api('PUT', '/Accounts', (request) => ({ body: { Accounts: [writeAccount(null, (request.body ?? {}) as XeroObject)] } }));
+  api('PUT', '/Accounts', (request) => ({
+    body: { Accounts: [writeAccount(null, (request.body ?? {}) as XeroObject)] },
+  }));
 
   api('POST', '/Accounts/:id', (request) => {
     const item = ((request.body as { Accounts?: XeroObject[] } | undefined)?.Accounts ?? [])[0] ?? {};
@@ -305,7 +373,8 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
     createContact: (properties) => direct(() => writeContact(null, properties)),
     updateContact: (id, properties) => direct(() => writeContact(id, properties)),
     archiveContact: (id) => direct(() => writeContact(id, { ContactStatus: 'ARCHIVED' })),
-    mergeContact: (from, into) => direct(() => writeContact(from, { ContactStatus: 'ARCHIVED', MergedToContactID: into })),
+    mergeContact: (from, into) =>
+      direct(() => writeContact(from, { ContactStatus: 'ARCHIVED', MergedToContactID: into })),
     getContact: (id) => contacts.get(id),
     createBankAccount: (properties) => direct(() => writeAccount(null, properties)),
     close: () => app.close(),

@@ -63,8 +63,16 @@ function closeObjectSchemas(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(closeObjectSchemas);
   if (node === null || typeof node !== 'object') return node;
   const copy: Json = {};
-  for (const [key, value] of Object.entries(node)) copy[key] = key === 'example' || key === 'examples' ? value : closeObjectSchemas(value);
-  if (copy.properties !== undefined && typeof copy.properties === 'object' && copy.additionalProperties === undefined && copy.allOf === undefined && copy.oneOf === undefined && copy.anyOf === undefined) {
+  for (const [key, value] of Object.entries(node))
+    copy[key] = key === 'example' || key === 'examples' ? value : closeObjectSchemas(value);
+  if (
+    copy.properties !== undefined &&
+    typeof copy.properties === 'object' &&
+    copy.additionalProperties === undefined &&
+    copy.allOf === undefined &&
+    copy.oneOf === undefined &&
+    copy.anyOf === undefined
+  ) {
     copy.additionalProperties = false;
   }
   return copy;
@@ -116,8 +124,12 @@ export class OpenApiValidator {
         if (operation === undefined) continue;
         const pointer = `#/paths/${token(template)}/${method}`;
         const parameters = [
-          ...shared.map((definition, index) => this.resolve(definition, `#/paths/${token(template)}/parameters/${index}`)),
-          ...((operation.parameters ?? []) as Json[]).map((definition, index) => this.resolve(definition, `${pointer}/parameters/${index}`)),
+          ...shared.map((definition, index) =>
+            this.resolve(definition, `#/paths/${token(template)}/parameters/${index}`),
+          ),
+          ...((operation.parameters ?? []) as Json[]).map((definition, index) =>
+            this.resolve(definition, `${pointer}/parameters/${index}`),
+          ),
         ];
         this.operations.push({ template, method: method.toUpperCase(), pointer, operation, parameters });
       }
@@ -146,7 +158,10 @@ export class OpenApiValidator {
   private check(document: 'published' | 'strict', pointer: string, value: unknown, what: string): string[] {
     const validate = this.validator(document, pointer);
     if (validate(value)) return [];
-    return (validate.errors ?? []).map((error) => `${what}${error.instancePath} ${error.message ?? 'is invalid'}${error.params && Object.keys(error.params).length > 0 ? ` ${JSON.stringify(error.params)}` : ''}`);
+    return (validate.errors ?? []).map(
+      (error) =>
+        `${what}${error.instancePath} ${error.message ?? 'is invalid'}${error.params && Object.keys(error.params).length > 0 ? ` ${JSON.stringify(error.params)}` : ''}`,
+    );
   }
 
   /** The operation for a method and a concrete path, choosing the template whose path parameters validate. */
@@ -172,7 +187,9 @@ export class OpenApiValidator {
       // accepts the value and is the more specific (a format) wins.
       let valid = true;
       for (const [name, value] of Object.entries(pathParams)) {
-        const parameter = operation.parameters.find((candidate) => candidate.definition.in === 'path' && candidate.definition.name === name);
+        const parameter = operation.parameters.find(
+          (candidate) => candidate.definition.in === 'path' && candidate.definition.name === name,
+        );
         if (parameter === undefined) continue;
         if (this.check('published', `${parameter.pointer}/schema`, value, '').length > 0) valid = false;
         else if ((parameter.definition.schema as Json | undefined)?.format !== undefined) score += 1;
@@ -189,13 +206,24 @@ export class OpenApiValidator {
     if (found === null) return [`${label}: no operation in xero_accounting.yaml matches`];
     const { operation } = found;
     const problems: string[] = [];
-    const headers = new Map(Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), Array.isArray(value) ? value.join(', ') : value]));
-    const query = new URLSearchParams(request.path.includes('?') ? request.path.slice(request.path.indexOf('?') + 1) : '');
+    const headers = new Map(
+      Object.entries(request.headers).map(([name, value]) => [
+        name.toLowerCase(),
+        Array.isArray(value) ? value.join(', ') : value,
+      ]),
+    );
+    const query = new URLSearchParams(
+      request.path.includes('?') ? request.path.slice(request.path.indexOf('?') + 1) : '',
+    );
 
     for (const name of new Set(query.keys())) {
-      const parameter = operation.parameters.find((candidate) => candidate.definition.in === 'query' && candidate.definition.name === name);
+      const parameter = operation.parameters.find(
+        (candidate) => candidate.definition.in === 'query' && candidate.definition.name === name,
+      );
       if (parameter === undefined) {
-        problems.push(`${label}: query parameter '${name}' is not in the operation ${String(operation.operation.operationId)}`);
+        problems.push(
+          `${label}: query parameter '${name}' is not in the operation ${String(operation.operation.operationId)}`,
+        );
         continue;
       }
       const value = coerce(query.get(name)!, parameter.definition.schema as Json | undefined);
@@ -217,7 +245,8 @@ export class OpenApiValidator {
 
     const requestBody = operation.operation.requestBody as Json | undefined;
     if (requestBody === undefined) {
-      if (request.body !== undefined && request.body !== '') problems.push(`${label}: the operation takes no request body`);
+      if (request.body !== undefined && request.body !== '')
+        problems.push(`${label}: the operation takes no request body`);
       return problems;
     }
     const resolved = this.resolve(requestBody, `${operation.pointer}/requestBody`);
@@ -227,7 +256,9 @@ export class OpenApiValidator {
     }
     const content = resolved.definition.content as Record<string, unknown> | undefined;
     if (content?.['application/json'] === undefined) return [...problems, `${label}: the operation takes no JSON body`];
-    problems.push(...this.check('strict', `${resolved.pointer}/content/application~1json/schema`, request.body, `${label}: body`));
+    problems.push(
+      ...this.check('strict', `${resolved.pointer}/content/application~1json/schema`, request.body, `${label}: body`),
+    );
     return problems;
   }
 
@@ -243,18 +274,31 @@ export class OpenApiValidator {
     const responses = (operation.operation.responses ?? {}) as Record<string, Json>;
     const documented = responses[String(response.status)] ?? responses.default;
     const hasJsonBody = response.body !== undefined && response.body !== '' && typeof response.body !== 'string';
-    if (documented === undefined) return hasJsonBody ? [`${label}: status ${response.status} is not documented, yet the answer has a JSON body`] : [];
+    if (documented === undefined)
+      return hasJsonBody
+        ? [`${label}: status ${response.status} is not documented, yet the answer has a JSON body`]
+        : [];
     const key = responses[String(response.status)] === undefined ? 'default' : String(response.status);
     const resolved = this.resolve(documented, `${operation.pointer}/responses/${key}`);
     const content = resolved.definition.content as Record<string, unknown> | undefined;
     if (content?.['application/json'] === undefined) return [];
     if (!hasJsonBody) return [`${label}: the documented answer has a JSON body, this one has none`];
-    return this.check('published', `${resolved.pointer}/content/application~1json/schema`, response.body, `${label}: body`);
+    return this.check(
+      'published',
+      `${resolved.pointer}/content/application~1json/schema`,
+      response.body,
+      `${label}: body`,
+    );
   }
 
   /** Validates a value against a named component schema, e.g. `Contact`. */
   validateSchema(name: string, value: unknown, options: { strict?: boolean } = {}): string[] {
-    return this.check(options.strict === true ? 'strict' : 'published', `#/components/schemas/${token(name)}`, value, name);
+    return this.check(
+      options.strict === true ? 'strict' : 'published',
+      `#/components/schemas/${token(name)}`,
+      value,
+      name,
+    );
   }
 }
 
@@ -299,5 +343,7 @@ export function validateWebhookBody(body: unknown): string[] {
     webhookEvent = ajv.compile({ $ref: 'webhooks#/components/schemas/WebhookEvent' });
   }
   if (webhookEvent(body)) return [];
-  return (webhookEvent.errors ?? []).map((error) => `webhook body${error.instancePath} ${error.message ?? 'is invalid'}`);
+  return (webhookEvent.errors ?? []).map(
+    (error) => `webhook body${error.instancePath} ${error.message ?? 'is invalid'}`,
+  );
 }

@@ -41,7 +41,11 @@ export interface XeroNock {
   /** Every request that reached an interceptor. */
   readonly requests: InterceptedRequest[];
   /** Intercepts `method path` (path below /api.xro/2.0) and answers with `status`, `body`, `headers`. */
-  intercept(method: string, path: string, options?: InterceptOptions): { reply(status: number, body?: unknown, headers?: Record<string, string>): XeroNock };
+  intercept(
+    method: string,
+    path: string,
+    options?: InterceptOptions,
+  ): { reply(status: number, body?: unknown, headers?: Record<string, string>): XeroNock };
   /** Asserts every interceptor was used and nothing broke the document. */
   done(): void;
 }
@@ -72,12 +76,18 @@ export function xeroNock(): XeroNock {
         reply(status, body, headers = {}) {
           let interceptor = scope.intercept(`${ACCOUNTING_BASE_PATH}${path}`, method.toUpperCase(), options.body);
           if (options.query !== undefined) interceptor = interceptor.query(options.query);
-          for (const [name, value] of Object.entries(options.headers ?? {})) interceptor = interceptor.matchHeader(name, value);
+          for (const [name, value] of Object.entries(options.headers ?? {}))
+            interceptor = interceptor.matchHeader(name, value);
           if (options.times !== undefined) interceptor = interceptor.times(options.times);
           if (options.delayMs !== undefined) interceptor = interceptor.delay(options.delayMs);
           interceptor.reply(function (uri, requestBody) {
             const relative = uri.startsWith(ACCOUNTING_BASE_PATH) ? uri.slice(ACCOUNTING_BASE_PATH.length) : uri;
-            const sent: InterceptedRequest = { method: this.req.method ?? method.toUpperCase(), path: relative, headers: { ...this.req.headers }, body: parseBody(requestBody) };
+            const sent: InterceptedRequest = {
+              method: this.req.method ?? method.toUpperCase(),
+              path: relative,
+              headers: { ...this.req.headers },
+              body: parseBody(requestBody),
+            };
             requests.push(sent);
             violations.push(...validator.validateRequest(sent));
             violations.push(...validator.validateResponse({ method: sent.method, path: relative, status, body }));
@@ -89,7 +99,8 @@ export function xeroNock(): XeroNock {
     },
     done() {
       scope.done();
-      if (violations.length > 0) throw new Error(`Requests or fixtures break xero_accounting.yaml:\n- ${violations.join('\n- ')}`);
+      if (violations.length > 0)
+        throw new Error(`Requests or fixtures break xero_accounting.yaml:\n- ${violations.join('\n- ')}`);
     },
   };
   return self;

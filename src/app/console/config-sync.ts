@@ -37,7 +37,11 @@ export async function applyStoredConfig(engine: Engine): Promise<number | null> 
   if (latest === null) return null;
   const where = `config version ${latest.version} (saved from the console by ${latest.savedBy})`;
   const merged = mergeEditable(engine.config, latest.yaml);
-  if (!merged.ok) throw new ConfigError(where, merged.problems.map((problem) => `${problem.path}: ${problem.message}`));
+  if (!merged.ok)
+    throw new ConfigError(
+      where,
+      merged.problems.map((problem) => `${problem.path}: ${problem.message}`),
+    );
   const unsupported = unsupportedMappings(merged.config, engine.crm, engine.accounting);
   if (unsupported.length > 0) throw new ConfigError(where, unsupported);
   applyConfig(engine, merged.config, latest.version);
@@ -50,10 +54,14 @@ export async function reloadStoredConfig(engine: Engine, logger: Logger = engine
   if (latest === null || latest.version <= (applied.get(engine) ?? 0)) return;
   const merged = mergeEditable(engine.config, latest.yaml);
   if (!merged.ok) {
-    logger.error({ version: latest.version, problems: merged.problems }, 'stored config version is not valid here; keeping the one in force');
+    logger.error(
+      { version: latest.version, problems: merged.problems },
+      'stored config version is not valid here; keeping the one in force',
+    );
     return;
   }
-  if (applyConfig(engine, merged.config, latest.version)) logger.info({ version: latest.version }, 'config version applied');
+  if (applyConfig(engine, merged.config, latest.version))
+    logger.info({ version: latest.version }, 'config version applied');
 }
 
 /** A running subscription. */
@@ -62,12 +70,18 @@ export interface ConfigSync {
 }
 
 /** Subscribes to saved versions and swaps the engine's config; checks the store every `checkEveryMs` too. */
-export async function startConfigSync(engine: Engine, redisUrl: string, options: { checkEveryMs?: number } = {}): Promise<ConfigSync> {
+export async function startConfigSync(
+  engine: Engine,
+  redisUrl: string,
+  options: { checkEveryMs?: number } = {},
+): Promise<ConfigSync> {
   const subscriber = createRedis(redisUrl);
   let running: Promise<void> = Promise.resolve();
   // One reload at a time, in order of the messages.
   const reload = () => {
-    running = running.then(() => reloadStoredConfig(engine)).catch((error: unknown) => engine.logger.warn({ err: error }, 'could not reload the stored config'));
+    running = running
+      .then(() => reloadStoredConfig(engine))
+      .catch((error: unknown) => engine.logger.warn({ err: error }, 'could not reload the stored config'));
   };
   subscriber.on('message', reload);
   await subscriber.subscribe(configChannel(engine.config.queue.prefix));

@@ -28,7 +28,10 @@ export interface ConfigContext {
 }
 
 /** Problems of editable YAML, or the merged config. */
-export function checkEditable(context: ConfigContext, yaml: string): { problems: ConfigProblem[]; config: TandemConfig | null } {
+export function checkEditable(
+  context: ConfigContext,
+  yaml: string,
+): { problems: ConfigProblem[]; config: TandemConfig | null } {
   const { engine } = context;
   const merged = mergeEditable(engine.config, yaml);
   if (!merged.ok) return { problems: merged.problems, config: null };
@@ -43,7 +46,11 @@ export function checkEditable(context: ConfigContext, yaml: string): { problems:
 function requireValid(context: ConfigContext, yaml: string): TandemConfig {
   const { problems, config } = checkEditable(context, yaml);
   const first = problems[0];
-  if (first || config === null) throw new InvalidInputProblem(first?.path ?? 'yaml', first ? `${first.message}${first.line ? ` (line ${first.line})` : ''}` : 'is not valid');
+  if (first || config === null)
+    throw new InvalidInputProblem(
+      first?.path ?? 'yaml',
+      first ? `${first.message}${first.line ? ` (line ${first.line})` : ''}` : 'is not valid',
+    );
   return config;
 }
 
@@ -60,9 +67,18 @@ export async function configState(context: ConfigContext): Promise<ConfigState> 
 }
 
 /** Saves a new version and puts it in force here and, through Redis, everywhere. */
-export async function saveConfig(context: ConfigContext, yaml: string, input: { comment?: string }, actor: Actor): Promise<ConfigVersion> {
+export async function saveConfig(
+  context: ConfigContext,
+  yaml: string,
+  input: { comment?: string },
+  actor: Actor,
+): Promise<ConfigVersion> {
   const config = requireValid(context, yaml);
-  const stored = await context.engine.store.saveConfigVersion({ savedBy: actor.name, comment: input.comment ?? null, yaml });
+  const stored = await context.engine.store.saveConfigVersion({
+    savedBy: actor.name,
+    comment: input.comment ?? null,
+    yaml,
+  });
   applyConfig(context.engine, config, stored.version);
   context.engine.logger.info({ version: stored.version, savedBy: actor.name }, 'config version saved');
   await context.redis?.publish(configChannel(context.engine.config.queue.prefix), String(stored.version));
@@ -70,7 +86,11 @@ export async function saveConfig(context: ConfigContext, yaml: string, input: { 
 }
 
 /** Makes an earlier version current again, as a new version. */
-export async function restoreConfigVersion(context: ConfigContext, version: number, actor: Actor): Promise<ConfigVersion> {
+export async function restoreConfigVersion(
+  context: ConfigContext,
+  version: number,
+  actor: Actor,
+): Promise<ConfigVersion> {
   const old = await context.engine.store.getConfigVersion(version);
   if (old === null) throw new NotFoundProblem(`config version ${version} does not exist`);
   return saveConfig(context, old.yaml, { comment: `restores version ${version}` }, actor);
@@ -98,9 +118,18 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T
 async function readContacts(context: ConfigContext, ids: string[]): Promise<Map<string, Contact>> {
   const { crm } = context.engine;
   const records = crm.batchGet
-    ? (await mapLimit(chunk(ids, 100), context.readConcurrency, (part) => (crm.batchGet as NonNullable<typeof crm.batchGet>)('contact', part))).flat()
+    ? (
+        await mapLimit(chunk(ids, 100), context.readConcurrency, (part) =>
+          (crm.batchGet as NonNullable<typeof crm.batchGet>)('contact', part),
+        )
+      ).flat()
     : await mapLimit(ids, context.readConcurrency, (id) => crm.get('contact', id));
-  return new Map(records.filter((record) => record !== null).filter(isContact).map((contact) => [contact.id, contact]));
+  return new Map(
+    records
+      .filter((record) => record !== null)
+      .filter(isContact)
+      .map((contact) => [contact.id, contact]),
+  );
 }
 
 async function readAccounts(context: ConfigContext, relations: BusinessRelation[]): Promise<Map<string, Account>> {
@@ -110,9 +139,14 @@ async function readAccounts(context: ConfigContext, relations: BusinessRelation[
   for (const kind of kinds) {
     const ids = relations.filter((relation) => relation.accountKind === kind).map((relation) => relation.accountId);
     const records = accounting.batchGet
-      ? (await mapLimit(chunk(ids, 100), context.readConcurrency, (part) => (accounting.batchGet as NonNullable<typeof accounting.batchGet>)(kind, part))).flat()
+      ? (
+          await mapLimit(chunk(ids, 100), context.readConcurrency, (part) =>
+            (accounting.batchGet as NonNullable<typeof accounting.batchGet>)(kind, part),
+          )
+        ).flat()
       : await mapLimit(ids, context.readConcurrency, (id) => accounting.get(kind, id));
-    for (const record of records) if (record !== null && isAccount(record)) found.set(`${record.entity}|${record.id}`, record);
+    for (const record of records)
+      if (record !== null && isAccount(record)) found.set(`${record.entity}|${record.id}`, record);
   }
   return found;
 }
@@ -143,7 +177,9 @@ function previewWrites(write: RecordWrite): PreviewWrite[] {
 export async function previewConfig(context: ConfigContext, yaml: string): Promise<ConfigPreview> {
   const next = requireValid(context, yaml);
   const { store } = context.engine;
-  const relations = (await store.listRelations()).filter((relation) => next.relationCodes[relation.accountKind] !== null);
+  const relations = (await store.listRelations()).filter(
+    (relation) => next.relationCodes[relation.accountKind] !== null,
+  );
   const [shadows, contacts, accounts] = await Promise.all([
     store.getShadows(relations.map((relation) => relation.id)),
     readContacts(context, [...new Set(relations.map((relation) => relation.contactId))]),
@@ -151,7 +187,8 @@ export async function previewConfig(context: ConfigContext, yaml: string): Promi
   ]);
   const writes: PreviewWrite[] = [];
   const byContact = new Map<string, BusinessRelation[]>();
-  for (const relation of relations) byContact.set(relation.contactId, [...(byContact.get(relation.contactId) ?? []), relation]);
+  for (const relation of relations)
+    byContact.set(relation.contactId, [...(byContact.get(relation.contactId) ?? []), relation]);
   for (const [contactId, ofContact] of byContact) {
     const contact = contacts.get(contactId);
     if (!contact) continue;
@@ -159,14 +196,31 @@ export async function previewConfig(context: ConfigContext, yaml: string): Promi
     for (const relation of ofContact) {
       const account = accounts.get(`${relation.accountKind}|${relation.accountId}`);
       if (!account) continue;
-      const shadow = new Map<string, ShadowValue>((shadows.get(relation.id) ?? []).map((entry) => [`${entry.side}.${entry.field}`, { value: entry.value, sourceModifiedAt: entry.sourceModifiedAt }]));
+      const shadow = new Map<string, ShadowValue>(
+        (shadows.get(relation.id) ?? []).map((entry) => [
+          `${entry.side}.${entry.field}`,
+          { value: entry.value, sourceModifiedAt: entry.sourceModifiedAt },
+        ]),
+      );
       const mappings = mappingsFor(next, relation.accountKind as AccountKind);
-      const known = mappings.filter((mapping) => shadow.has(`contact.${mapping.contact}`) || shadow.has(`account.${mapping.account}`));
+      const known = mappings.filter(
+        (mapping) => shadow.has(`contact.${mapping.contact}`) || shadow.has(`account.${mapping.account}`),
+      );
       const fresh = mappings.filter((mapping) => !known.includes(mapping));
       linked.push({ relation, account, mappings: known, shadow });
-      if (fresh.length > 0) writes.push(...planReconcile({ relationId: relation.id, contact, account, mappings: fresh, winner: 'contact' }).writes.flatMap(previewWrites));
+      if (fresh.length > 0)
+        writes.push(
+          ...planReconcile({
+            relationId: relation.id,
+            contact,
+            account,
+            mappings: fresh,
+            winner: 'contact',
+          }).writes.flatMap(previewWrites),
+        );
     }
-    if (linked.length > 0) writes.push(...planSync({ contact, linked, tieBreak: next.conflicts.tieBreak }).writes.flatMap(previewWrites));
+    if (linked.length > 0)
+      writes.push(...planSync({ contact, linked, tieBreak: next.conflicts.tieBreak }).writes.flatMap(previewWrites));
   }
   const records = new Map<string, { system: 'crm' | 'accounting'; field: string; ids: Set<string> }>();
   for (const write of writes) {
@@ -179,7 +233,11 @@ export async function previewConfig(context: ConfigContext, yaml: string): Promi
     valid: true,
     changedKeys: changedEditableKeys(context.engine.config, next),
     writes,
-    summary: [...records.values()].map((entry) => ({ system: entry.system, field: entry.field, records: entry.ids.size })),
+    summary: [...records.values()].map((entry) => ({
+      system: entry.system,
+      field: entry.field,
+      records: entry.ids.size,
+    })),
     relationsChecked: relations.length,
   };
 }

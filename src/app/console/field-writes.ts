@@ -45,23 +45,35 @@ export function writeFieldEverywhere(engine: Engine, request: FieldWriteRequest)
 
 async function writeUnderLock(engine: Engine, request: FieldWriteRequest): Promise<{ writes: number }> {
   const { store, config } = engine;
-  const relations = (await store.findRelationsByContact(request.contactId)).filter((relation) => config.relationCodes[relation.accountKind] !== null);
+  const relations = (await store.findRelationsByContact(request.contactId)).filter(
+    (relation) => config.relationCodes[relation.accountKind] !== null,
+  );
   const contact = await readContact(engine, request.contactId);
   const targets: Target[] = [];
   for (const relation of relations) {
-    const mapping = mappingsFor(config, relation.accountKind).find((candidate) => candidate.contact === request.contactField);
+    const mapping = mappingsFor(config, relation.accountKind).find(
+      (candidate) => candidate.contact === request.contactField,
+    );
     if (!mapping) continue;
     const account = await findAccount(engine, relation.accountKind, relation.accountId);
     if (account === null) continue;
     targets.push({ relation, accountField: mapping.account, toAccounting: mapping.direction !== 'toCrm', account });
   }
   if (targets.length === 0) {
-    throw new ConflictProblem('NO_RELATION', `contact ${request.contactId} has no synchronized relation that maps '${request.contactField}'`);
+    throw new ConflictProblem(
+      'NO_RELATION',
+      `contact ${request.contactId} has no synchronized relation that maps '${request.contactField}'`,
+    );
   }
   const primary = targets.find((target) => target.relation.id === request.relationId) ?? (targets[0] as Target);
   const now = new Date().toISOString();
   const contactValue = contact.fields[request.contactField as keyof Contact['fields']] ?? null;
-  const change = (relationId: string, field: string, from: FieldValue, direction: FieldChange['direction']): FieldChange => ({
+  const change = (
+    relationId: string,
+    field: string,
+    from: FieldValue,
+    direction: FieldChange['direction'],
+  ): FieldChange => ({
     relationId,
     field,
     from,
@@ -96,7 +108,10 @@ async function writeUnderLock(engine: Engine, request: FieldWriteRequest): Promi
       relationIds: [target.relation.id],
     });
   }
-  const outcomes = writes.length > 0 ? await engine.writes.dispatch(writes, { planId: request.planId }) : new Map<string, WriteOutcome>();
+  const outcomes =
+    writes.length > 0
+      ? await engine.writes.dispatch(writes, { planId: request.planId })
+      : new Map<string, WriteOutcome>();
   const outcomeOf = (write: Pick<RecordWrite, 'system' | 'entity' | 'id'>) => outcomes.get(writeKey(write));
   const contactKey = { system: 'crm' as const, entity: 'contact' as const, id: contact.id };
   const contactOutcome = outcomeOf(contactKey);
@@ -110,7 +125,14 @@ async function writeUnderLock(engine: Engine, request: FieldWriteRequest): Promi
     if (!contactWritten || (planned && accountOutcome?.ok !== true)) continue;
     const accountValue = target.account.fields[target.accountField as keyof Account['fields']] ?? null;
     shadow.push(
-      { relationId: target.relation.id, side: 'contact', field: request.contactField, value: request.value, sourceModifiedAt: contactOutcome?.ok ? contactOutcome.record.modifiedAt : contact.modifiedAt, syncedAt: now },
+      {
+        relationId: target.relation.id,
+        side: 'contact',
+        field: request.contactField,
+        value: request.value,
+        sourceModifiedAt: contactOutcome?.ok ? contactOutcome.record.modifiedAt : contact.modifiedAt,
+        syncedAt: now,
+      },
       {
         relationId: target.relation.id,
         side: 'account',
@@ -128,11 +150,20 @@ async function writeUnderLock(engine: Engine, request: FieldWriteRequest): Promi
     if (!outcome?.ok) continue;
     for (const written of write.changes) {
       const relation = relationOf.get(written.relationId) ?? primary.relation;
-      audit.push(fieldChangeEntry(relation, written, outcome.jobId, { sourceSystem: 'tandem', sourceModifiedAt: now, details: request.details }));
+      audit.push(
+        fieldChangeEntry(relation, written, outcome.jobId, {
+          sourceSystem: 'tandem',
+          sourceModifiedAt: now,
+          details: request.details,
+        }),
+      );
     }
   }
   if (shadow.length > 0 || audit.length > 0) await store.recordSync(shadow, audit);
-  const failures = [...outcomes.entries()].flatMap(([target, outcome]) => (outcome.ok ? [] : [`${target}: ${outcome.error}`]));
-  if (failures.length > 0) throw new UpstreamProblem(`some writes failed (${failures.join('; ')}); the next sync carries the value on`);
+  const failures = [...outcomes.entries()].flatMap(([target, outcome]) =>
+    outcome.ok ? [] : [`${target}: ${outcome.error}`],
+  );
+  if (failures.length > 0)
+    throw new UpstreamProblem(`some writes failed (${failures.join('; ')}); the next sync carries the value on`);
   return { writes: audit.length };
 }

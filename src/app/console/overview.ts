@@ -23,7 +23,8 @@ async function health(connector: HealthChecked): Promise<{ healthy: boolean; hea
   if (!connector.checkHealth) return { healthy: true, healthError: 'no health check' };
   try {
     const result = (await connector.checkHealth()) as { ok?: unknown; healthy?: unknown; error?: unknown } | undefined;
-    if (result && (result.ok === false || result.healthy === false)) return { healthy: false, healthError: typeof result.error === 'string' ? result.error : 'unhealthy' };
+    if (result && (result.ok === false || result.healthy === false))
+      return { healthy: false, healthError: typeof result.error === 'string' ? result.error : 'unhealthy' };
     return { healthy: true, healthError: null };
   } catch (error) {
     return { healthy: false, healthError: error instanceof Error ? error.message : String(error) };
@@ -31,16 +32,23 @@ async function health(connector: HealthChecked): Promise<{ healthy: boolean; hea
 }
 
 /** Builds the overview from one queue scan (completed jobs included) and the relation rows. */
-export async function buildOverview(engine: Engine, parts: { queues?: ConsoleQueues; redis?: Redis; scan: QueueScan; rows: RelationRow[]; now: Date }): Promise<Overview> {
+export async function buildOverview(
+  engine: Engine,
+  parts: { queues?: ConsoleQueues; redis?: Redis; scan: QueueScan; rows: RelationRow[]; now: Date },
+): Promise<Overview> {
   const { config } = engine;
   const now = parts.now.getTime();
-  const finishedSince = (queue: string, since: number) => (parts.scan.completed.get(queue) ?? []).filter((job) => (job.finishedOn ?? 0) >= since).length;
+  const finishedSince = (queue: string, since: number) =>
+    (parts.scan.completed.get(queue) ?? []).filter((job) => (job.finishedOn ?? 0) >= since).length;
 
   const connectors = await Promise.all(
     (['crm', 'accounting'] as const).map(async (slot): Promise<ConnectorOverview> => {
       const settings = config.connectors[slot];
       const [lastPoll, renewAt] = parts.redis
-        ? await Promise.all([parts.redis.get(pollLastKey(config.queue.prefix, slot)), parts.redis.get(webhooksRenewAtKey(config.queue.prefix, slot))])
+        ? await Promise.all([
+            parts.redis.get(pollLastKey(config.queue.prefix, slot)),
+            parts.redis.get(webhooksRenewAtKey(config.queue.prefix, slot)),
+          ])
         : [null, null];
       return {
         slot,
@@ -49,7 +57,13 @@ export async function buildOverview(engine: Engine, parts: { queues?: ConsoleQue
         lastSuccessfulPollAt: asIso(lastPoll),
         webhooks: { enabled: settings.webhooks, subscriptionsRenewAt: asIso(renewAt) },
         // Completed write jobs of the window, as far as the kept jobs reach.
-        rateLimit: settings.rateLimit ? { max: settings.rateLimit.max, perMs: settings.rateLimit.per, usedInWindow: finishedSince(`write-${slot}`, now - settings.rateLimit.per) } : null,
+        rateLimit: settings.rateLimit
+          ? {
+              max: settings.rateLimit.max,
+              perMs: settings.rateLimit.per,
+              usedInWindow: finishedSince(`write-${slot}`, now - settings.rateLimit.per),
+            }
+          : null,
       };
     }),
   );
@@ -64,7 +78,8 @@ export async function buildOverview(engine: Engine, parts: { queues?: ConsoleQue
         delayed: counts['delayed'] ?? 0,
         failed: counts['failed'] ?? 0,
         completedLast5m: finishedSince(queue.name, now - 5 * 60_000),
-        failedLast5m: parts.scan.failed.filter((failed) => failed.queue === queue.name && failed.at >= now - 5 * 60_000).length,
+        failedLast5m: parts.scan.failed.filter((failed) => failed.queue === queue.name && failed.at >= now - 5 * 60_000)
+          .length,
       };
     }),
   );

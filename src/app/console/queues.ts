@@ -33,13 +33,11 @@ export interface ConsoleQueues {
 
 /** The daemon's queues as ConsoleQueues. */
 export function consoleQueues(queues: SyncQueues): ConsoleQueues {
-  const inspectable = [queues.intake, queues.writes.crm, queues.writes.accounting].map(
-    (queue): InspectableQueue => ({
-      name: queue.name,
-      getJobCounts: (...types) => queue.getJobCounts(...types),
-      getJobs: async (types, start, end) => queue.getJobs(types, start, end, false),
-    }),
-  );
+  const inspectable = [queues.intake, queues.writes.crm, queues.writes.accounting].map((queue): InspectableQueue => ({
+    name: queue.name,
+    getJobCounts: (...types) => queue.getJobCounts(...types),
+    getJobs: async (types, start, end) => queue.getJobs(types, start, end, false),
+  }));
   return { enqueueChanges: (changes) => queues.enqueueChanges(changes), queues: inspectable };
 }
 
@@ -62,7 +60,10 @@ export interface QueueScan {
 }
 
 /** Reads at most `limit` jobs per queue and state. */
-export async function scanQueues(queues: ConsoleQueues | undefined, options: { completed: boolean; limit?: number }): Promise<QueueScan> {
+export async function scanQueues(
+  queues: ConsoleQueues | undefined,
+  options: { completed: boolean; limit?: number },
+): Promise<QueueScan> {
   const limit = options.limit ?? 1000;
   const scan: QueueScan = { pending: new Map(), failed: [], completed: new Map() };
   if (!queues) return scan;

@@ -11,15 +11,27 @@ import { csvCell } from './csv';
 const actor = { name: 'ops' };
 const FIELDS = ['name', 'phone', 'city'];
 
-
 const baseConfig = () =>
   configSchema.parse({
     connectors: {
       crm: { kind: 'hubspot', baseUrl: 'http://127.0.0.1:9', credentials: { token: 'x' }, webhooks: false },
-      accounting: { kind: 'business-central', baseUrl: 'http://127.0.0.1:9', companyId: 'c1', credentials: { tokenUrl: 'http://127.0.0.1:9/t', clientId: 'x', clientSecret: 'x' }, webhooks: false, rateLimit: { max: 5, per: '10s' } },
+      accounting: {
+        kind: 'business-central',
+        baseUrl: 'http://127.0.0.1:9',
+        companyId: 'c1',
+        credentials: { tokenUrl: 'http://127.0.0.1:9/t', clientId: 'x', clientSecret: 'x' },
+        webhooks: false,
+        rateLimit: { max: 5, per: '10s' },
+      },
     },
     relationCodes: { customer: 'CUST', vendor: 'VEND' },
-    mappings: { customer: [{ contact: 'name', account: 'name' }, { contact: 'phone', account: 'phone' }], vendor: [{ contact: 'name', account: 'name' }] },
+    mappings: {
+      customer: [
+        { contact: 'name', account: 'name' },
+        { contact: 'phone', account: 'phone' },
+      ],
+      vendor: [{ contact: 'name', account: 'name' }],
+    },
   });
 
 let store: Store;
@@ -37,7 +49,12 @@ const fakeQueues = (): ConsoleQueues => ({
     {
       name: 'intake',
       getJobCounts: async () => ({ waiting: enqueued.length, failed: failedJobs.length }),
-      getJobs: async (types) => (types.includes('failed') ? failedJobs : types.includes('waiting') ? enqueued.map((data, index) => ({ id: `q${index}`, data, timestamp: Date.now() })) : []),
+      getJobs: async (types) =>
+        types.includes('failed')
+          ? failedJobs
+          : types.includes('waiting')
+            ? enqueued.map((data, index) => ({ id: `q${index}`, data, timestamp: Date.now() }))
+            : [],
     },
   ],
 });
@@ -49,10 +66,33 @@ beforeAll(async () => {
 });
 afterAll(() => store.close());
 beforeEach(async () => {
-  await sql.query('TRUNCATE business_relation, relation_shadow, audit_log, interaction, relation_operation, match_rejection, config_version RESTART IDENTITY');
-  crm = new FakeConnector({ name: 'crm', system: 'crm', entities: ['contact'], fields: FIELDS, changedPages: (entity) => [{ records: [...crm.records.values()].filter((r) => r.entity === entity), cursor: 'c' }] });
-  accounting = new FakeConnector({ name: 'accounting', system: 'accounting', entities: ['customer', 'vendor'], fields: FIELDS, changedPages: (entity) => [{ records: [...accounting.records.values()].filter((r) => r.entity === entity), cursor: 'c' }] });
-  engine = { config: baseConfig(), store, crm, accounting, writes: directWrites({ crm, accounting }), logger: quietLogger };
+  await sql.query(
+    'TRUNCATE business_relation, relation_shadow, audit_log, interaction, relation_operation, match_rejection, config_version RESTART IDENTITY',
+  );
+  crm = new FakeConnector({
+    name: 'crm',
+    system: 'crm',
+    entities: ['contact'],
+    fields: FIELDS,
+    changedPages: (entity) => [{ records: [...crm.records.values()].filter((r) => r.entity === entity), cursor: 'c' }],
+  });
+  accounting = new FakeConnector({
+    name: 'accounting',
+    system: 'accounting',
+    entities: ['customer', 'vendor'],
+    fields: FIELDS,
+    changedPages: (entity) => [
+      { records: [...accounting.records.values()].filter((r) => r.entity === entity), cursor: 'c' },
+    ],
+  });
+  engine = {
+    config: baseConfig(),
+    store,
+    crm,
+    accounting,
+    writes: directWrites({ crm, accounting }),
+    logger: quietLogger,
+  };
   enqueued = [];
   failedJobs = [];
   console_ = createConsoleService({ engine, relations: createRelationService(engine), queues: fakeQueues() });
@@ -62,11 +102,23 @@ beforeEach(async () => {
 async function linked(withVendor = false) {
   crm.put('contact', 'c1', { name: 'Fabrikam', phone: '+31 1', city: 'Delft' });
   accounting.put('customer', 'a1', { name: 'Fabrikam', phone: '+31 1' });
-  const customer = await store.createRelation({ contactId: 'c1', accountKind: 'customer', accountId: 'a1', relationCode: 'CUST', origin: 'linked' });
+  const customer = await store.createRelation({
+    contactId: 'c1',
+    accountKind: 'customer',
+    accountId: 'a1',
+    relationCode: 'CUST',
+    origin: 'linked',
+  });
   let vendor;
   if (withVendor) {
     accounting.put('vendor', 'v1', { name: 'Fabrikam' });
-    vendor = await store.createRelation({ contactId: 'c1', accountKind: 'vendor', accountId: 'v1', relationCode: 'VEND', origin: 'linked' });
+    vendor = await store.createRelation({
+      contactId: 'c1',
+      accountKind: 'vendor',
+      accountId: 'v1',
+      relationCode: 'VEND',
+      origin: 'linked',
+    });
   }
   await syncContact(engine, 'c1', 'p0');
   return { customer, vendor };
@@ -88,22 +140,50 @@ describe('relation rows and states', () => {
     const { customer } = await conflict();
     accounting.put('customer', 'a2', { name: 'Contoso' });
     crm.put('contact', 'c2', { name: 'Contoso' });
-    const other = await store.createRelation({ contactId: 'c2', accountKind: 'customer', accountId: 'a2', relationCode: 'CUST', origin: 'linked' });
+    const other = await store.createRelation({
+      contactId: 'c2',
+      accountKind: 'customer',
+      accountId: 'a2',
+      relationCode: 'CUST',
+      origin: 'linked',
+    });
     await syncContact(engine, 'c2', 'p2');
-    failedJobs.push({ id: 'f1', data: { entity: 'contact', id: 'c2' }, timestamp: Date.now() + 1000, finishedOn: Date.now() + 1000, failedReason: 'boom' });
+    failedJobs.push({
+      id: 'f1',
+      data: { entity: 'contact', id: 'c2' },
+      timestamp: Date.now() + 1000,
+      finishedOn: Date.now() + 1000,
+      failedReason: 'boom',
+    });
 
     const all = await console_.listRelationRows({});
     expect(all.total).toBe(2);
-    expect(all.rows.find((row) => row.relation.id === customer.id)).toMatchObject({ state: 'conflict', contactName: 'Fabrikam', accountName: 'Fabrikam' });
+    expect(all.rows.find((row) => row.relation.id === customer.id)).toMatchObject({
+      state: 'conflict',
+      contactName: 'Fabrikam',
+      accountName: 'Fabrikam',
+    });
     expect(all.rows.find((row) => row.relation.id === other.id)?.state).toBe('failing');
-    expect((await console_.listRelationRows({ text: 'contoso' })).rows.map((row) => row.relation.id)).toEqual([other.id]);
+    expect((await console_.listRelationRows({ text: 'contoso' })).rows.map((row) => row.relation.id)).toEqual([
+      other.id,
+    ]);
     expect((await console_.listRelationRows({ state: 'conflict' })).total).toBe(1);
     expect((await console_.listRelationRows({ limit: 1, offset: 1 })).rows).toHaveLength(1);
 
     const overview = await console_.overview();
     expect(overview.relations).toEqual({ inSync: 0, pending: 0, failing: 1, conflict: 1, total: 2 });
-    expect(overview.latestErrors[0]).toMatchObject({ jobId: 'f1', reason: 'boom', contactId: 'c2', relationId: other.id });
-    expect(overview.connectors[0]).toMatchObject({ slot: 'crm', healthy: true, healthError: 'no health check', rateLimit: null });
+    expect(overview.latestErrors[0]).toMatchObject({
+      jobId: 'f1',
+      reason: 'boom',
+      contactId: 'c2',
+      relationId: other.id,
+    });
+    expect(overview.connectors[0]).toMatchObject({
+      slot: 'crm',
+      healthy: true,
+      healthError: 'no health check',
+      rateLimit: null,
+    });
     expect(overview.connectors[1]?.rateLimit).toEqual({ max: 5, perMs: 10_000, usedInWindow: 0 });
   });
 
@@ -112,7 +192,10 @@ describe('relation rows and states', () => {
     const first = await console_.resync(customer.id, actor);
     const second = await console_.resync(customer.id, actor);
     expect(first.jobId).not.toBe(second.jobId);
-    expect(enqueued).toEqual([expect.objectContaining({ entity: 'contact', id: 'c1', source: 'manual' }), expect.anything()]);
+    expect(enqueued).toEqual([
+      expect.objectContaining({ entity: 'contact', id: 'c1', source: 'manual' }),
+      expect.anything(),
+    ]);
     expect((await console_.listRelationRows({})).rows[0]?.state).toBe('pending');
     await expect(console_.resync('nope', actor)).rejects.toBeInstanceOf(NotFoundProblem);
   });
@@ -122,7 +205,13 @@ describe('conflicts, apply losing value, undo', () => {
   it('lists the conflict and applies its losing value to both sides, audited and shadowed', async () => {
     const { entry } = await conflict();
     const [row] = await console_.listConflicts({});
-    expect(row).toMatchObject({ auditId: entry.id, field: 'phone', winner: { system: 'accounting', value: '+31 BOOKS' }, losers: [{ system: 'crm', value: '+31 CRM' }], overriddenBy: null });
+    expect(row).toMatchObject({
+      auditId: entry.id,
+      field: 'phone',
+      winner: { system: 'accounting', value: '+31 BOOKS' },
+      losers: [{ system: 'crm', value: '+31 CRM' }],
+      overriddenBy: null,
+    });
 
     await expect(console_.applyLosingValue(entry.id, {}, actor)).resolves.toEqual({ writes: 2 });
     expect(crm.value('contact', 'c1', 'phone')).toBe('+31 CRM');
@@ -142,7 +231,9 @@ describe('conflicts, apply losing value, undo', () => {
     await expect(console_.applyLosingValue('x', {}, actor)).rejects.toBeInstanceOf(NotFoundProblem);
     const [change] = await store.queryAudit({ kind: 'fieldChange' });
     await expect(console_.applyLosingValue(change?.id ?? '', {}, actor)).rejects.toBeInstanceOf(InvalidInputProblem);
-    await expect(console_.applyLosingValue(entry.id, { loserIndex: 3 }, actor)).rejects.toMatchObject({ field: 'loserIndex' });
+    await expect(console_.applyLosingValue(entry.id, { loserIndex: 3 }, actor)).rejects.toMatchObject({
+      field: 'loserIndex',
+    });
   });
 
   it('undoes a field change on every side, and the sync leaves it there', async () => {
@@ -154,7 +245,11 @@ describe('conflicts, apply losing value, undo', () => {
     expect(change).toMatchObject({ direction: 'toAccounting', oldValue: 'Fabrikam' });
 
     await expect(console_.undo(change?.id ?? '', actor)).resolves.toEqual({ writes: 3 });
-    expect([crm.value('contact', 'c1', 'name'), accounting.value('customer', 'a1', 'name'), accounting.value('vendor', 'v1', 'name')]).toEqual(['Fabrikam', 'Fabrikam', 'Fabrikam']);
+    expect([
+      crm.value('contact', 'c1', 'name'),
+      accounting.value('customer', 'a1', 'name'),
+      accounting.value('vendor', 'v1', 'name'),
+    ]).toEqual(['Fabrikam', 'Fabrikam', 'Fabrikam']);
     expect((await store.auditReferencing('undoes', [change?.id ?? ''])).length).toBe(3);
     await expect(syncContact(engine, 'c1', 'p2')).resolves.toEqual({ status: 'unchanged' });
   });
@@ -165,7 +260,10 @@ describe('conflicts, apply losing value, undo', () => {
     const [link] = await store.queryAudit({ kind: 'link' });
     const refused = console_.undo(link?.id ?? '', actor);
     await expect(refused).rejects.toBeInstanceOf(ConflictProblem);
-    await expect(refused).rejects.toMatchObject({ code: 'NOT_SUPPORTED', message: expect.stringContaining('unlinking') });
+    await expect(refused).rejects.toMatchObject({
+      code: 'NOT_SUPPORTED',
+      message: expect.stringContaining('unlinking'),
+    });
     await expect(console_.undo('999', actor)).rejects.toBeInstanceOf(NotFoundProblem);
   });
 });
@@ -173,10 +271,21 @@ describe('conflicts, apply losing value, undo', () => {
 describe('audit CSV and history', () => {
   it('writes RFC 4180 CSV with a header, quotes and formula guards', async () => {
     const { customer } = await linked();
-    await store.appendAudit([{ kind: 'fieldChange', relationId: customer.id, field: 'name', oldValue: 'a, "b"\nc', newValue: '=HYPERLINK("x")', details: { note: 'x' } }]);
+    await store.appendAudit([
+      {
+        kind: 'fieldChange',
+        relationId: customer.id,
+        field: 'name',
+        oldValue: 'a, "b"\nc',
+        newValue: '=HYPERLINK("x")',
+        details: { note: 'x' },
+      },
+    ]);
     const csv = await console_.auditCsv({ kind: 'fieldChange', field: 'name' });
     const lines = csv.split('\r\n');
-    expect(lines[0]).toBe('id,appliedAt,kind,relationId,contactId,accountKind,accountId,field,oldValue,newValue,direction,sourceSystem,sourceModifiedAt,jobId,details');
+    expect(lines[0]).toBe(
+      'id,appliedAt,kind,relationId,contactId,accountKind,accountId,field,oldValue,newValue,direction,sourceSystem,sourceModifiedAt,jobId,details',
+    );
     expect(csv).toContain(',"a, ""b""\nc","\'=HYPERLINK(""x"")",');
     expect(csv).toContain('"{""note"":""x""}"');
     expect(csvCell('+31 1')).toBe("'+31 1");
@@ -192,7 +301,16 @@ describe('match review', () => {
   it('leaves rejected pairs out of the proposals', async () => {
     crm.put('contact', 'c9', { name: 'Northwind', phone: '1', city: 'X' });
     accounting.put('customer', 'a9', { name: 'Northwind' });
-    engine.config = { ...baseConfig(), matching: { rules: [{ rule: 'namePostCode', score: 80 }, { rule: 'email', score: 90 }], minScore: 1 } };
+    engine.config = {
+      ...baseConfig(),
+      matching: {
+        rules: [
+          { rule: 'namePostCode', score: 80 },
+          { rule: 'email', score: 90 },
+        ],
+        minScore: 1,
+      },
+    };
     crm.edit('contact', 'c9', { name: 'Northwind' });
     const before = await console_.proposeMatches({});
     await console_.rejectMatch({ contactId: 'c9', accountKind: 'customer', accountId: 'a9' }, actor);
@@ -200,20 +318,31 @@ describe('match review', () => {
     expect(after.pairs.some((pair) => pair.contactId === 'c9' && pair.accountId === 'a9')).toBe(false);
     expect((await store.listMatchRejections())[0]).toMatchObject({ contactId: 'c9', rejectedBy: 'ops' });
     expect(before.pairs.length + before.review.length).toBeGreaterThanOrEqual(0);
-    await expect(console_.rejectMatch({ contactId: '', accountKind: 'customer', accountId: 'a9' }, actor)).rejects.toBeInstanceOf(InvalidInputProblem);
+    await expect(
+      console_.rejectMatch({ contactId: '', accountKind: 'customer', accountId: 'a9' }, actor),
+    ).rejects.toBeInstanceOf(InvalidInputProblem);
   });
 });
 
 describe('config editing', () => {
   it('reports invalid YAML with its line, unknown and non-editable sections, schema problems and fields the connector lacks', async () => {
-    expect(await console_.validateConfig('relationCodes:\n  customer: CUST\n  vendor: [\n')).toEqual([expect.objectContaining({ path: '(yaml)', line: expect.any(Number) })]);
+    expect(await console_.validateConfig('relationCodes:\n  customer: CUST\n  vendor: [\n')).toEqual([
+      expect.objectContaining({ path: '(yaml)', line: expect.any(Number) }),
+    ]);
     expect(await console_.validateConfig('queue:\n  prefix: x\nwhatever: 1\n')).toEqual([
       expect.objectContaining({ path: 'queue', message: expect.stringContaining('config file'), line: 1 }),
       expect.objectContaining({ path: 'whatever', line: 3 }),
     ]);
-    expect(await console_.validateConfig('relationCodes:\n  customer: WAY-TOO-LONG-CODE\n')).toEqual([expect.objectContaining({ path: 'relationCodes.customer', line: 2 })]);
-    const missing = await console_.validateConfig('relationCodes: { customer: CUST }\nmappings:\n  customer:\n    - { contact: email, account: email }\n');
-    expect(missing).toEqual([expect.objectContaining({ path: 'mappings.customer.0.contact' }), expect.objectContaining({ path: 'mappings.customer.0.account' })]);
+    expect(await console_.validateConfig('relationCodes:\n  customer: WAY-TOO-LONG-CODE\n')).toEqual([
+      expect.objectContaining({ path: 'relationCodes.customer', line: 2 }),
+    ]);
+    const missing = await console_.validateConfig(
+      'relationCodes: { customer: CUST }\nmappings:\n  customer:\n    - { contact: email, account: email }\n',
+    );
+    expect(missing).toEqual([
+      expect.objectContaining({ path: 'mappings.customer.0.contact' }),
+      expect.objectContaining({ path: 'mappings.customer.0.account' }),
+    ]);
     await expect(console_.saveConfig('whatever: 1\n', {}, actor)).rejects.toMatchObject({ field: 'whatever' });
     expect(await console_.validateConfig((await console_.configState()).yaml)).toEqual([]);
   });
@@ -223,15 +352,26 @@ describe('config editing', () => {
     accounting.edit('customer', 'a1', { city: 'Leiden' });
     const state = await console_.configState();
     expect(state).toMatchObject({ source: 'file', version: null, fileDiffers: false });
-    const withCity = 'relationCodes: { customer: CUST, vendor: VEND }\nmappings:\n  customer: [{ contact: name, account: name }, { contact: phone, account: phone }, { contact: city, account: city }]\n  vendor: [{ contact: name, account: name }]\n';
+    const withCity =
+      'relationCodes: { customer: CUST, vendor: VEND }\nmappings:\n  customer: [{ contact: name, account: name }, { contact: phone, account: phone }, { contact: city, account: city }]\n  vendor: [{ contact: name, account: name }]\n';
     const preview = await console_.previewConfig(withCity);
     expect(preview.changedKeys).toEqual(['mappings.customer']);
-    expect(preview.writes).toEqual([expect.objectContaining({ system: 'accounting', entity: 'customer', recordId: 'a1', field: 'city', from: 'Leiden', to: 'Delft' })]);
+    expect(preview.writes).toEqual([
+      expect.objectContaining({
+        system: 'accounting',
+        entity: 'customer',
+        recordId: 'a1',
+        field: 'city',
+        from: 'Leiden',
+        to: 'Delft',
+      }),
+    ]);
     expect(preview.summary).toEqual([{ system: 'accounting', field: 'city', records: 1 }]);
     expect(preview.relationsChecked).toBe(2);
     expect(accounting.value('customer', 'a1', 'city')).toBe('Leiden');
 
-    const noVendors = 'relationCodes: { customer: CUST, vendor: null }\nmappings:\n  customer: [{ contact: name, account: name }, { contact: phone, account: phone }]\n  vendor: [{ contact: name, account: name }]\n';
+    const noVendors =
+      'relationCodes: { customer: CUST, vendor: null }\nmappings:\n  customer: [{ contact: name, account: name }, { contact: phone, account: phone }]\n  vendor: [{ contact: name, account: name }]\n';
     crm.edit('contact', 'c1', { name: 'Renamed' });
     const vendorless = await console_.previewConfig(noVendors);
     expect(vendorless.relationsChecked).toBe(1);
@@ -249,7 +389,11 @@ describe('config editing', () => {
 
   it('keeps versions, restores an old one as a new version, imports the file', async () => {
     const file = (await console_.configState()).yaml;
-    await console_.saveConfig('relationCodes: { customer: CUST }\nmappings:\n  customer: [{ contact: name, account: name }]\n', {}, actor);
+    await console_.saveConfig(
+      'relationCodes: { customer: CUST }\nmappings:\n  customer: [{ contact: name, account: name }]\n',
+      {},
+      actor,
+    );
     expect(engine.config.relationCodes.vendor).toBeNull();
     const restored = await console_.importFileConfig(actor);
     expect(restored.version).toBe(2);

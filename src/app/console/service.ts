@@ -8,7 +8,15 @@ import { InvalidAuditQueryError } from '../../store/errors';
 import type { Engine } from '../ports';
 import { ConflictProblem, InvalidInputProblem, NotFoundProblem, type RelationService } from '../relations/types';
 import { applyLosingValue, listConflicts, undo } from './conflicts';
-import { configState, listConfigVersions, previewConfig, restoreConfigVersion, saveConfig, checkEditable, type ConfigContext } from './config';
+import {
+  configState,
+  listConfigVersions,
+  previewConfig,
+  restoreConfigVersion,
+  saveConfig,
+  checkEditable,
+  type ConfigContext,
+} from './config';
 import { auditToCsv } from './csv';
 import { buildOverview } from './overview';
 import { scanQueues, type ConsoleQueues } from './queues';
@@ -40,7 +48,12 @@ const MAX_PAGE = 1000;
 export function createConsoleService(deps: ConsoleDeps): FullConsoleService {
   const { engine } = deps;
   const now = deps.now ?? (() => new Date());
-  const configContext: ConfigContext = { engine, fileConfig: deps.fileConfig ?? engine.config, redis: deps.redis, readConcurrency: deps.readConcurrency ?? 8 };
+  const configContext: ConfigContext = {
+    engine,
+    fileConfig: deps.fileConfig ?? engine.config,
+    redis: deps.redis,
+    readConcurrency: deps.readConcurrency ?? 8,
+  };
 
   const service: FullConsoleService = {
     async overview() {
@@ -52,9 +65,14 @@ export function createConsoleService(deps: ConsoleDeps): FullConsoleService {
     async listRelationRows(filter) {
       const limit = filter.limit ?? 50;
       const offset = filter.offset ?? 0;
-      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new InvalidInputProblem('limit', `must be an integer from 1 to ${MAX_PAGE}`);
-      if (!Number.isInteger(offset) || offset < 0) throw new InvalidInputProblem('offset', 'must be a non-negative integer');
-      const rows = filterRows(await relationRows(engine, await scanQueues(deps.queues, { completed: false }), now()), filter);
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)
+        throw new InvalidInputProblem('limit', `must be an integer from 1 to ${MAX_PAGE}`);
+      if (!Number.isInteger(offset) || offset < 0)
+        throw new InvalidInputProblem('offset', 'must be a non-negative integer');
+      const rows = filterRows(
+        await relationRows(engine, await scanQueues(deps.queues, { completed: false }), now()),
+        filter,
+      );
       return { rows: rows.slice(offset, offset + limit), total: rows.length };
     },
     async resync(relationId, actor) {
@@ -62,9 +80,18 @@ export function createConsoleService(deps: ConsoleDeps): FullConsoleService {
       if (relation === null) throw new NotFoundProblem(`relation ${relationId} does not exist`);
       if (!deps.queues) throw new ConflictProblem('NOT_SUPPORTED', 'this process has no queues to enqueue a sync on');
       // A fresh event id: a manual sync is never merged with an earlier change of the same record.
-      const change: ChangeJob = { connector: 'crm', entity: 'contact', id: relation.contactId, source: 'manual', eventId: `resync-${randomUUID()}` };
+      const change: ChangeJob = {
+        connector: 'crm',
+        entity: 'contact',
+        id: relation.contactId,
+        source: 'manual',
+        eventId: `resync-${randomUUID()}`,
+      };
       await deps.queues.enqueueChanges([change]);
-      engine.logger.info({ relationId, contactId: relation.contactId, actor: actor.name }, 'sync requested from the console');
+      engine.logger.info(
+        { relationId, contactId: relation.contactId, actor: actor.name },
+        'sync requested from the console',
+      );
       return { jobId: changeJobId(change) };
     },
     listConflicts: (filter) => listConflicts(engine, filter),
@@ -82,16 +109,29 @@ export function createConsoleService(deps: ConsoleDeps): FullConsoleService {
       for (const key of ['contactId', 'accountId'] as const) {
         if (typeof pair[key] !== 'string' || pair[key].trim() === '') throw new InvalidInputProblem(key, 'is required');
       }
-      await engine.store.rejectMatch({ contactId: pair.contactId, accountKind: pair.accountKind, accountId: pair.accountId, rejectedBy: actor.name });
+      await engine.store.rejectMatch({
+        contactId: pair.contactId,
+        accountKind: pair.accountKind,
+        accountId: pair.accountId,
+        rejectedBy: actor.name,
+      });
     },
     async proposeMatches(input) {
-      const [proposal, rejections] = await Promise.all([deps.relations.proposeMatches(input), engine.store.listMatchRejections()]);
-      const rejected = new Set(rejections.map((rejection) => `${rejection.contactId}|${rejection.accountKind}|${rejection.accountId}`));
-      const kept = (pair: { contactId: string; accountKind: string; accountId: string }) => !rejected.has(`${pair.contactId}|${pair.accountKind}|${pair.accountId}`);
+      const [proposal, rejections] = await Promise.all([
+        deps.relations.proposeMatches(input),
+        engine.store.listMatchRejections(),
+      ]);
+      const rejected = new Set(
+        rejections.map((rejection) => `${rejection.contactId}|${rejection.accountKind}|${rejection.accountId}`),
+      );
+      const kept = (pair: { contactId: string; accountKind: string; accountId: string }) =>
+        !rejected.has(`${pair.contactId}|${pair.accountKind}|${pair.accountId}`);
       return {
         pairs: proposal.pairs.filter(kept),
         // A contact or account that had several candidates stays for review even when one is left.
-        review: proposal.review.map((entry) => ({ ...entry, candidates: entry.candidates.filter(kept) })).filter((entry) => entry.candidates.length > 0),
+        review: proposal.review
+          .map((entry) => ({ ...entry, candidates: entry.candidates.filter(kept) }))
+          .filter((entry) => entry.candidates.length > 0),
       };
     },
     configState: () => configState(configContext),
@@ -100,7 +140,13 @@ export function createConsoleService(deps: ConsoleDeps): FullConsoleService {
     saveConfig: (yaml, input, actor) => saveConfig(configContext, yaml, input, actor),
     listConfigVersions: () => listConfigVersions(configContext),
     restoreConfigVersion: (version, actor) => restoreConfigVersion(configContext, version, actor),
-    importFileConfig: (actor) => saveConfig(configContext, editableYaml(configContext.fileConfig), { comment: 'imported from the config file' }, actor),
+    importFileConfig: (actor) =>
+      saveConfig(
+        configContext,
+        editableYaml(configContext.fileConfig),
+        { comment: 'imported from the config file' },
+        actor,
+      ),
     async history(relationId, limit = 100) {
       if (!Number.isInteger(limit) || limit < 1) throw new InvalidInputProblem('limit', 'must be a positive integer');
       return engine.store.queryAudit({ relationId, limit, newestFirst: true });

@@ -21,18 +21,27 @@ export const CONFLICT_WINDOW_MS = 24 * 3600_000;
 
 /** Conflict entries of the window that no later field change resolved. */
 export function unresolvedConflicts(conflicts: readonly AuditEntry[], changes: readonly AuditEntry[]): AuditEntry[] {
-  const overridden = new Set(changes.map((change) => change.details?.['overrides']).filter((id): id is string => typeof id === 'string'));
+  const overridden = new Set(
+    changes.map((change) => change.details?.['overrides']).filter((id): id is string => typeof id === 'string'),
+  );
   return conflicts.filter(
     (conflict) =>
       !overridden.has(conflict.id) &&
       // Entries of the sync that decided the conflict share its time; only later changes count.
-      !changes.some((change) => change.contactId === conflict.contactId && change.field === conflict.field && change.appliedAt > conflict.appliedAt),
+      !changes.some(
+        (change) =>
+          change.contactId === conflict.contactId &&
+          change.field === conflict.field &&
+          change.appliedAt > conflict.appliedAt,
+      ),
   );
 }
 
 /** The relations a conflict entry concerns: its own and every losing account's. */
 function conflictRelations(entry: AuditEntry): string[] {
-  const candidates = Array.isArray(entry.details?.['candidates']) ? (entry.details['candidates'] as Array<{ relationId?: unknown }>) : [];
+  const candidates = Array.isArray(entry.details?.['candidates'])
+    ? (entry.details['candidates'] as Array<{ relationId?: unknown }>)
+    : [];
   const ids = candidates.map((candidate) => candidate.relationId).filter((id): id is string => typeof id === 'string');
   return entry.relationId ? [entry.relationId, ...ids] : ids;
 }
@@ -61,7 +70,13 @@ export async function relationRows(engine: Engine, scan: QueueScan, now: Date): 
     const targets = targetKeys(relation);
     const failing = targets.some((key) => (failedAt.get(key) ?? 0) > lastSync);
     const pending = targets.some((key) => (scan.pending.get(key)?.length ?? 0) > 0);
-    const state: RelationState = inConflict.has(relation.id) ? 'conflict' : failing ? 'failing' : pending ? 'pending' : 'inSync';
+    const state: RelationState = inConflict.has(relation.id)
+      ? 'conflict'
+      : failing
+        ? 'failing'
+        : pending
+          ? 'pending'
+          : 'inSync';
     return {
       relation,
       contactName: shadow.find((entry) => entry.side === 'contact' && entry.field === 'name')?.value ?? null,
@@ -78,13 +93,18 @@ export function targetKeys(relation: BusinessRelation): string[] {
 }
 
 /** Keeps the rows a filter asks for. */
-export function filterRows(rows: RelationRow[], filter: { kind?: string; state?: RelationState; text?: string }): RelationRow[] {
+export function filterRows(
+  rows: RelationRow[],
+  filter: { kind?: string; state?: RelationState; text?: string },
+): RelationRow[] {
   const text = filter.text?.trim().toLowerCase();
   return rows.filter(
     (row) =>
       (!filter.kind || row.relation.accountKind === filter.kind) &&
       (!filter.state || row.state === filter.state) &&
       (!text ||
-        [row.contactName, row.accountName, row.relation.id, row.relation.contactId, row.relation.accountId].some((value) => value?.toLowerCase().includes(text))),
+        [row.contactName, row.accountName, row.relation.id, row.relation.contactId, row.relation.accountId].some(
+          (value) => value?.toLowerCase().includes(text),
+        )),
   );
 }

@@ -35,9 +35,24 @@ export interface ConnectorOverview {
 /** The console's first page. */
 export interface Overview {
   connectors: ConnectorOverview[];
-  queues: Array<{ name: string; waiting: number; active: number; delayed: number; failed: number; completedLast5m: number; failedLast5m: number }>;
+  queues: Array<{
+    name: string;
+    waiting: number;
+    active: number;
+    delayed: number;
+    failed: number;
+    completedLast5m: number;
+    failedLast5m: number;
+  }>;
   relations: Record<RelationState, number> & { total: number };
-  latestErrors: Array<{ at: string; reason: string; jobId: string; queue: string; contactId: string | null; relationId: string | null }>;
+  latestErrors: Array<{
+    at: string;
+    reason: string;
+    jobId: string;
+    queue: string;
+    contactId: string | null;
+    relationId: string | null;
+  }>;
 }
 
 /** A conflict as the console lists it (from the audit log). */
@@ -108,12 +123,22 @@ export interface ConfigProblem {
 /** The console's operations. Problems are the Problem errors of src/app/relations/types.ts. */
 export interface ConsoleService {
   overview(): Promise<Overview>;
-  listRelationRows(filter: { kind?: AccountKind; state?: RelationState; text?: string; limit?: number; offset?: number }): Promise<{ rows: RelationRow[]; total: number }>;
+  listRelationRows(filter: {
+    kind?: AccountKind;
+    state?: RelationState;
+    text?: string;
+    limit?: number;
+    offset?: number;
+  }): Promise<{ rows: RelationRow[]; total: number }>;
   /** Enqueues a sync of the relation's contact now. */
   resync(relationId: string, actor: { name: string }): Promise<{ jobId: string }>;
   listConflicts(filter: { relationId?: string; limit?: number }): Promise<ConflictRow[]>;
   /** Writes the conflict's losing value to both sides through the write pipeline; audited. */
-  applyLosingValue(auditId: string, input: { loserIndex?: number }, actor: { name: string }): Promise<{ writes: number }>;
+  applyLosingValue(
+    auditId: string,
+    input: { loserIndex?: number },
+    actor: { name: string },
+  ): Promise<{ writes: number }>;
   /** Writes an audited field change's old value back through the write pipeline; audited. */
   undo(auditId: string, actor: { name: string }): Promise<{ writes: number }>;
   /** The audit log as CSV (header row first). */

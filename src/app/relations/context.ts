@@ -9,7 +9,15 @@ import type { Account, AccountKind, BusinessRelation, Contact } from '../../core
 import type { NewAuditEntry, ShadowEntry, StoredInteraction } from '../../store/types';
 import { RelationConflictError } from '../../store/types';
 import type { Engine } from '../ports';
-import { ConflictProblem, NotFoundProblem, Problem, UpstreamProblem, type Actor, type Interaction, type JobInspector } from './types';
+import {
+  ConflictProblem,
+  NotFoundProblem,
+  Problem,
+  UpstreamProblem,
+  type Actor,
+  type Interaction,
+  type JobInspector,
+} from './types';
 
 /** What the operations run with. */
 export interface RelationContext {
@@ -22,7 +30,11 @@ export interface RelationContext {
 }
 
 /** Words for a kind in messages. */
-export const KIND_WORDS: Record<AccountKind, string> = { customer: 'customer', vendor: 'vendor', bankAccount: 'bank account' };
+export const KIND_WORDS: Record<AccountKind, string> = {
+  customer: 'customer',
+  vendor: 'vendor',
+  bankAccount: 'bank account',
+};
 
 const EXAMPLE_CODES: Record<AccountKind, string> = { customer: 'CUST', vendor: 'VEND', bankAccount: 'BANK' };
 
@@ -83,7 +95,10 @@ export function requireCompany(contact: Contact): void {
 }
 
 /** Creates a relation; the store's uniqueness rules become the matching Problem. */
-export async function createRelation(engine: Engine, relation: Omit<BusinessRelation, 'id' | 'createdAt'>): Promise<BusinessRelation> {
+export async function createRelation(
+  engine: Engine,
+  relation: Omit<BusinessRelation, 'id' | 'createdAt'>,
+): Promise<BusinessRelation> {
   await refuseTaken(engine, relation.contactId, relation.accountKind, relation.accountId);
   try {
     return await engine.store.createRelation(relation);
@@ -98,8 +113,15 @@ export async function createRelation(engine: Engine, relation: Omit<BusinessRela
 }
 
 /** RELATION_EXISTS or ACCOUNT_LINKED when the contact's kind or the account is taken. */
-export async function refuseTaken(engine: Engine, contactId: string, kind: AccountKind, accountId: string): Promise<void> {
-  const existing = (await engine.store.findRelationsByContact(contactId)).find((relation) => relation.accountKind === kind);
+export async function refuseTaken(
+  engine: Engine,
+  contactId: string,
+  kind: AccountKind,
+  accountId: string,
+): Promise<void> {
+  const existing = (await engine.store.findRelationsByContact(contactId)).find(
+    (relation) => relation.accountKind === kind,
+  );
   if (existing) {
     throw new ConflictProblem(
       'RELATION_EXISTS',
@@ -108,21 +130,48 @@ export async function refuseTaken(engine: Engine, contactId: string, kind: Accou
   }
   const owner = await engine.store.findRelationByAccount(kind, accountId);
   if (owner) {
-    throw new ConflictProblem('ACCOUNT_LINKED', `${KIND_WORDS[kind]} ${accountId} is already linked to contact ${owner.contactId} (relation ${owner.id})`);
+    throw new ConflictProblem(
+      'ACCOUNT_LINKED',
+      `${KIND_WORDS[kind]} ${accountId} is already linked to contact ${owner.contactId} (relation ${owner.id})`,
+    );
   }
 }
 
 /** The shadow of a relation whose two records agree field by field as given. */
-export function shadowOf(relation: BusinessRelation, mappings: readonly FieldMapping[], contact: Contact, account: Account): ShadowEntry[] {
+export function shadowOf(
+  relation: BusinessRelation,
+  mappings: readonly FieldMapping[],
+  contact: Contact,
+  account: Account,
+): ShadowEntry[] {
   const now = new Date().toISOString();
   return mappings.flatMap((mapping) => [
-    { relationId: relation.id, side: 'contact' as const, field: mapping.contact, value: contact.fields[mapping.contact as keyof Contact['fields']] ?? null, sourceModifiedAt: contact.modifiedAt, syncedAt: now },
-    { relationId: relation.id, side: 'account' as const, field: mapping.account, value: account.fields[mapping.account as keyof Account['fields']] ?? null, sourceModifiedAt: account.modifiedAt, syncedAt: now },
+    {
+      relationId: relation.id,
+      side: 'contact' as const,
+      field: mapping.contact,
+      value: contact.fields[mapping.contact as keyof Contact['fields']] ?? null,
+      sourceModifiedAt: contact.modifiedAt,
+      syncedAt: now,
+    },
+    {
+      relationId: relation.id,
+      side: 'account' as const,
+      field: mapping.account,
+      value: account.fields[mapping.account as keyof Account['fields']] ?? null,
+      sourceModifiedAt: account.modifiedAt,
+      syncedAt: now,
+    },
   ]);
 }
 
 /** An audit entry about a relation, made by tandem on behalf of an actor. */
-export function relationAudit(kind: NewAuditEntry['kind'], relation: BusinessRelation, actor: Actor, details: Record<string, unknown> = {}): NewAuditEntry {
+export function relationAudit(
+  kind: NewAuditEntry['kind'],
+  relation: BusinessRelation,
+  actor: Actor,
+  details: Record<string, unknown> = {},
+): NewAuditEntry {
   return {
     kind,
     relationId: relation.id,
@@ -137,11 +186,24 @@ export function relationAudit(kind: NewAuditEntry['kind'], relation: BusinessRel
 /** Appends one of tandem's own interactions to a contact's log. */
 export async function tandemInteraction(
   engine: Engine,
-  entry: { contactId: string; type: string; description: string; relationId?: string | null; details?: Record<string, unknown> },
+  entry: {
+    contactId: string;
+    type: string;
+    description: string;
+    relationId?: string | null;
+    details?: Record<string, unknown>;
+  },
   actor: Actor,
 ): Promise<Interaction> {
   return toInteraction(
-    await engine.store.appendInteraction({ ...entry, occurredAt: new Date().toISOString(), who: actor.name, source: 'tandem', relationId: entry.relationId ?? null, details: entry.details ?? null }),
+    await engine.store.appendInteraction({
+      ...entry,
+      occurredAt: new Date().toISOString(),
+      who: actor.name,
+      source: 'tandem',
+      relationId: entry.relationId ?? null,
+      details: entry.details ?? null,
+    }),
   );
 }
 
@@ -189,7 +251,10 @@ export async function runOnce(
     }
     if (claim.operation.state === 'done') return { result: claim.operation.result ?? {}, fresh: false };
     if (Date.now() >= deadline) {
-      throw new ConflictProblem('IN_PROGRESS', `operation ${key} is already running since ${claim.operation.startedAt}; try again shortly`);
+      throw new ConflictProblem(
+        'IN_PROGRESS',
+        `operation ${key} is already running since ${claim.operation.startedAt}; try again shortly`,
+      );
     }
     await sleep(50);
   }

@@ -6,8 +6,28 @@
  */
 import { createHash } from 'node:crypto';
 import { mappingsFor, templatesFor, type AccountTemplate } from '../../config/schema';
-import { ACCOUNT_FIELDS, type Account, type AccountKind, type BusinessRelation, type FieldValue } from '../../core/model';
-import { createRelation, findAccount, KIND_WORDS, readContact, relationAudit, requireCode, requireCompany, resultText, runOnce, shadowOf, tandemInteraction, upstream, type RelationContext } from './context';
+import {
+  ACCOUNT_FIELDS,
+  type Account,
+  type AccountKind,
+  type BusinessRelation,
+  type FieldValue,
+} from '../../core/model';
+import {
+  createRelation,
+  findAccount,
+  KIND_WORDS,
+  readContact,
+  relationAudit,
+  requireCode,
+  requireCompany,
+  resultText,
+  runOnce,
+  shadowOf,
+  tandemInteraction,
+  upstream,
+  type RelationContext,
+} from './context';
 import { ConflictProblem, InvalidInputProblem, NotFoundProblem, type Actor } from './types';
 
 /** What the create needs to send, after the template and values are applied. */
@@ -19,7 +39,11 @@ export interface AccountDraft {
 const accountFields = new Set<string>(ACCOUNT_FIELDS);
 
 /** The template of a kind by name; TEMPLATE_MISSING names the setting to add. */
-export function resolveTemplate(templates: Record<string, AccountTemplate> | undefined, kind: AccountKind, name: string): AccountTemplate {
+export function resolveTemplate(
+  templates: Record<string, AccountTemplate> | undefined,
+  kind: AccountKind,
+  name: string,
+): AccountTemplate {
   const template = templates?.[name];
   if (template === undefined) {
     const known = templates ? Object.keys(templates) : [];
@@ -35,9 +59,15 @@ export function resolveTemplate(templates: Record<string, AccountTemplate> | und
  * The fields and extra values of a new account: contact values first, template defaults where
  * the contact has none, request values over both. Pure.
  */
-export function draftAccount(input: { contactFields: Record<string, FieldValue>; template: AccountTemplate; templateName: string; values: Record<string, string> }): AccountDraft {
+export function draftAccount(input: {
+  contactFields: Record<string, FieldValue>;
+  template: AccountTemplate;
+  templateName: string;
+  values: Record<string, string>;
+}): AccountDraft {
   const fields: Record<string, FieldValue> = { ...input.contactFields };
-  for (const [field, value] of Object.entries(input.template.fields)) if (!fields[field] && value !== undefined) fields[field] = value;
+  for (const [field, value] of Object.entries(input.template.fields))
+    if (!fields[field] && value !== undefined) fields[field] = value;
   const extra: AccountDraft['extra'] = { ...input.template.extra };
   for (const [key, value] of Object.entries(input.values)) {
     if (accountFields.has(key)) fields[key] = value.trim() === '' ? null : value;
@@ -51,7 +81,10 @@ export function draftAccount(input: { contactFields: Record<string, FieldValue>;
     const alternatives = required.split('|');
     if (!alternatives.some(filled)) {
       const wording = alternatives.length > 1 ? `one of ${alternatives.join(', ')}` : alternatives[0];
-      throw new InvalidInputProblem(`values.${alternatives[0] ?? required}`, `required by template ${input.templateName}: give ${wording} (a contact does not carry it)`);
+      throw new InvalidInputProblem(
+        `values.${alternatives[0] ?? required}`,
+        `required by template ${input.templateName}: give ${wording} (a contact does not carry it)`,
+      );
     }
   }
   return { fields, extra };
@@ -65,7 +98,13 @@ export function numberFor(prefix: string, key: string): string {
 /** Creates an account from a contact and links it. */
 export async function createAccountFromContact(
   context: RelationContext,
-  input: { contactId: string; accountKind: AccountKind; template?: string; values?: Record<string, string>; idempotencyKey?: string },
+  input: {
+    contactId: string;
+    accountKind: AccountKind;
+    template?: string;
+    values?: Record<string, string>;
+    idempotencyKey?: string;
+  },
   actor: Actor,
 ): Promise<{ relation: BusinessRelation; account: Account; created: boolean }> {
   const { engine } = context;
@@ -74,7 +113,11 @@ export async function createAccountFromContact(
   const templateName = input.template ?? 'default';
   const template = resolveTemplate(templatesFor(engine.config, kind), kind, templateName);
   const key = input.idempotencyKey ?? `create-account-${kind}-${input.contactId}`;
-  if (!engine.accounting.create) throw new ConflictProblem('NOT_SUPPORTED', `the accounting connector '${engine.accounting.name}' cannot create records`);
+  if (!engine.accounting.create)
+    throw new ConflictProblem(
+      'NOT_SUPPORTED',
+      `the accounting connector '${engine.accounting.name}' cannot create records`,
+    );
   const create = engine.accounting.create.bind(engine.accounting);
 
   const { result, fresh } = await runOnce(context, key, 'createAccount', async () => {
@@ -87,28 +130,54 @@ export async function createAccountFromContact(
       if (value !== null) contactFields[mapping.account] = value;
     }
     const draft = draftAccount({ contactFields, template, templateName, values: input.values ?? {} });
-    const number = typeof draft.extra['number'] === 'string' ? draft.extra['number'] : numberFor(template.numberPrefix, key);
+    const number =
+      typeof draft.extra['number'] === 'string' ? draft.extra['number'] : numberFor(template.numberPrefix, key);
 
-    const existing = (await engine.store.findRelationsByContact(contact.id)).find((relation) => relation.accountKind === kind);
+    const existing = (await engine.store.findRelationsByContact(contact.id)).find(
+      (relation) => relation.accountKind === kind,
+    );
     if (existing) {
       // An earlier attempt with this key may have linked its account before it stopped.
       const linked = await findAccount(engine, kind, existing.accountId);
       if (linked?.number === number) return { relationId: existing.id, accountId: linked.id, created: false };
-      throw new ConflictProblem('RELATION_EXISTS', `contact ${contact.id} already has a ${KIND_WORDS[kind]} relation, with ${KIND_WORDS[kind]} ${existing.accountId} (relation ${existing.id})`);
+      throw new ConflictProblem(
+        'RELATION_EXISTS',
+        `contact ${contact.id} already has a ${KIND_WORDS[kind]} relation, with ${KIND_WORDS[kind]} ${existing.accountId} (relation ${existing.id})`,
+      );
     }
 
-    const record = await upstream(`creating a ${KIND_WORDS[kind]}`, () => create(kind, draft.fields, { idempotencyKey: key, extra: { ...draft.extra, number } }));
+    const record = await upstream(`creating a ${KIND_WORDS[kind]}`, () =>
+      create(kind, draft.fields, { idempotencyKey: key, extra: { ...draft.extra, number } }),
+    );
     const account = await findAccount(engine, kind, record.id);
-    if (account === null) throw new NotFoundProblem(`the ${KIND_WORDS[kind]} just created (${record.id}) cannot be read back`);
-    const relation = await createRelation(engine, { contactId: contact.id, accountKind: kind, accountId: account.id, relationCode, origin: 'createdFromContact' });
+    if (account === null)
+      throw new NotFoundProblem(`the ${KIND_WORDS[kind]} just created (${record.id}) cannot be read back`);
+    const relation = await createRelation(engine, {
+      contactId: contact.id,
+      accountKind: kind,
+      accountId: account.id,
+      relationCode,
+      origin: 'createdFromContact',
+    });
     // The account's values came from the contact: nothing to reconcile, only the shadow to keep.
     await engine.store.recordSync(shadowOf(relation, mappings, contact, account), [
-      relationAudit('create', relation, actor, { created: kind, number: account.number, template: templateName, idempotencyKey: key }),
+      relationAudit('create', relation, actor, {
+        created: kind,
+        number: account.number,
+        template: templateName,
+        idempotencyKey: key,
+      }),
       relationAudit('link', relation, actor, { origin: 'createdFromContact' }),
     ]);
     await tandemInteraction(
       engine,
-      { contactId: contact.id, type: 'accountCreated', description: `${KIND_WORDS[kind]} ${account.number ?? account.id} created from the contact (template ${templateName})`, relationId: relation.id, details: { accountKind: kind, accountId: account.id, number: account.number } },
+      {
+        contactId: contact.id,
+        type: 'accountCreated',
+        description: `${KIND_WORDS[kind]} ${account.number ?? account.id} created from the contact (template ${templateName})`,
+        relationId: relation.id,
+        details: { accountKind: kind, accountId: account.id, number: account.number },
+      },
       actor,
     );
     return { relationId: relation.id, accountId: account.id, created: true };
@@ -117,6 +186,9 @@ export async function createAccountFromContact(
   const relation = await engine.store.getRelation(resultText(result, 'relationId'));
   if (relation === null) throw new NotFoundProblem(`the relation created by operation ${key} no longer exists`);
   const account = await findAccount(engine, kind, resultText(result, 'accountId'));
-  if (account === null) throw new NotFoundProblem(`${KIND_WORDS[kind]} ${resultText(result, 'accountId')} created by operation ${key} no longer exists`);
+  if (account === null)
+    throw new NotFoundProblem(
+      `${KIND_WORDS[kind]} ${resultText(result, 'accountId')} created by operation ${key} no longer exists`,
+    );
   return { relation, account, created: fresh && result['created'] === true };
 }

@@ -6,13 +6,31 @@
  */
 import { mappingsFor } from '../../config/schema';
 import type { AccountKind, BusinessRelation, Contact, FieldValue } from '../../core/model';
-import { createRelation, findContact, KIND_WORDS, readAccount, relationAudit, requireCode, resultText, runOnce, shadowOf, tandemInteraction, upstream, type RelationContext } from './context';
+import {
+  createRelation,
+  findContact,
+  KIND_WORDS,
+  readAccount,
+  relationAudit,
+  requireCode,
+  resultText,
+  runOnce,
+  shadowOf,
+  tandemInteraction,
+  upstream,
+  type RelationContext,
+} from './context';
 import { ConflictProblem, NotFoundProblem, type Actor } from './types';
 
 /** Creates a company contact (and a person) from an account and links it. */
 export async function createContactFromAccount(
   context: RelationContext,
-  input: { accountKind: AccountKind; accountId: string; idempotencyKey?: string; origin?: 'createdFromAccount' | 'automatic' },
+  input: {
+    accountKind: AccountKind;
+    accountId: string;
+    idempotencyKey?: string;
+    origin?: 'createdFromAccount' | 'automatic';
+  },
   actor: Actor,
 ): Promise<{ relation: BusinessRelation; contact: Contact; person: Contact | null; created: boolean }> {
   const { engine } = context;
@@ -20,13 +38,18 @@ export async function createContactFromAccount(
   const origin = input.origin ?? 'createdFromAccount';
   const relationCode = requireCode(engine, kind);
   const key = input.idempotencyKey ?? `create-contact-${kind}-${input.accountId}`;
-  if (!engine.crm.create) throw new ConflictProblem('NOT_SUPPORTED', `the CRM connector '${engine.crm.name}' cannot create records`);
+  if (!engine.crm.create)
+    throw new ConflictProblem('NOT_SUPPORTED', `the CRM connector '${engine.crm.name}' cannot create records`);
   const create = engine.crm.create.bind(engine.crm);
 
   const { result, fresh } = await runOnce(context, key, 'createContact', async () => {
     const account = await readAccount(engine, kind, input.accountId);
     const owner = await engine.store.findRelationByAccount(kind, account.id);
-    if (owner) throw new ConflictProblem('ACCOUNT_LINKED', `${KIND_WORDS[kind]} ${account.id} is already linked to contact ${owner.contactId} (relation ${owner.id})`);
+    if (owner)
+      throw new ConflictProblem(
+        'ACCOUNT_LINKED',
+        `${KIND_WORDS[kind]} ${account.id} is already linked to contact ${owner.contactId} (relation ${owner.id})`,
+      );
 
     const mappings = mappingsFor(engine.config, kind);
     const fields: Record<string, FieldValue> = {};
@@ -34,23 +57,43 @@ export async function createContactFromAccount(
       const value = account.fields[mapping.account as keyof typeof account.fields] ?? null;
       if (value !== null) fields[mapping.contact] = value;
     }
-    const record = await upstream('creating a company contact', () => create('contact', fields, { idempotencyKey: key, extra: { type: 'company' } }));
+    const record = await upstream('creating a company contact', () =>
+      create('contact', fields, { idempotencyKey: key, extra: { type: 'company' } }),
+    );
     const company = await findContact(engine, record.id);
     if (company === null) throw new NotFoundProblem(`the contact just created (${record.id}) cannot be read back`);
 
     let person: Contact | null = null;
     if (account.contactPerson) {
       const named = account.contactPerson;
-      const personFields: Record<string, FieldValue> = { name: named.name, email: named.email ?? null, phone: named.phone ?? null };
+      const personFields: Record<string, FieldValue> = {
+        name: named.name,
+        email: named.email ?? null,
+        phone: named.phone ?? null,
+      };
       const created = await upstream('creating a person contact', () =>
-        create('contact', personFields, { idempotencyKey: `${key}-person`, extra: { type: 'person', companyId: company.id } }),
+        create('contact', personFields, {
+          idempotencyKey: `${key}-person`,
+          extra: { type: 'person', companyId: company.id },
+        }),
       );
       person = created.entity === 'contact' ? created : null;
     }
 
-    const relation = await createRelation(engine, { contactId: company.id, accountKind: kind, accountId: account.id, relationCode, origin });
+    const relation = await createRelation(engine, {
+      contactId: company.id,
+      accountKind: kind,
+      accountId: account.id,
+      relationCode,
+      origin,
+    });
     await engine.store.recordSync(shadowOf(relation, mappings, company, account), [
-      relationAudit('create', relation, actor, { created: 'contact', contactId: company.id, personId: person?.id ?? null, idempotencyKey: key }),
+      relationAudit('create', relation, actor, {
+        created: 'contact',
+        contactId: company.id,
+        personId: person?.id ?? null,
+        idempotencyKey: key,
+      }),
       relationAudit('link', relation, actor, { origin }),
     ]);
     await tandemInteraction(
@@ -70,7 +113,10 @@ export async function createContactFromAccount(
   const relation = await engine.store.getRelation(resultText(result, 'relationId'));
   if (relation === null) throw new NotFoundProblem(`the relation created by operation ${key} no longer exists`);
   const contact = await findContact(engine, resultText(result, 'contactId'));
-  if (contact === null) throw new NotFoundProblem(`contact ${resultText(result, 'contactId')} created by operation ${key} no longer exists`);
+  if (contact === null)
+    throw new NotFoundProblem(
+      `contact ${resultText(result, 'contactId')} created by operation ${key} no longer exists`,
+    );
   const personId = result['personId'];
   const person = typeof personId === 'string' ? await findContact(engine, personId) : null;
   return { relation, contact, person, created: fresh };

@@ -4,7 +4,11 @@ import { findContact, toInteraction, type RelationContext } from './context';
 import { InvalidInputProblem, NotFoundProblem, type Actor, type Interaction } from './types';
 
 const interactionInput = z.object({
-  type: z.string().min(1).max(40).regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'a word of letters, digits, - or _, starting with a letter'),
+  type: z
+    .string()
+    .min(1)
+    .max(40)
+    .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'a word of letters, digits, - or _, starting with a letter'),
   description: z.string().trim().min(1).max(500),
   occurredAt: z.iso.datetime({ offset: true }).optional(),
   who: z.string().trim().min(1).max(200).optional(),
@@ -31,9 +35,11 @@ export async function recordInteraction(
   const { engine } = context;
   if (parsed.data.relationId !== undefined) {
     const relation = await engine.store.getRelation(parsed.data.relationId);
-    if (relation === null || relation.contactId !== contactId) throw new NotFoundProblem(`relation ${parsed.data.relationId} of contact ${contactId} does not exist`);
+    if (relation === null || relation.contactId !== contactId)
+      throw new NotFoundProblem(`relation ${parsed.data.relationId} of contact ${contactId} does not exist`);
   }
-  if ((await findContact(engine, contactId)) === null) throw new NotFoundProblem(`contact ${contactId} does not exist in the CRM`);
+  if ((await findContact(engine, contactId)) === null)
+    throw new NotFoundProblem(`contact ${contactId} does not exist in the CRM`);
   const stored = await engine.store.appendInteraction({
     contactId,
     type: parsed.data.type,

@@ -20,7 +20,9 @@ export async function syncPersonFields(engine: Engine, personId: string, planId:
   if (listed.size === 0) return 0;
   const person = await findContact(engine, personId);
   if (person === null || person.type !== 'person' || person.companyId === null) return 0;
-  const relations = (await engine.store.findRelationsByContact(person.companyId)).filter((relation) => engine.config.relationCodes[relation.accountKind] !== null);
+  const relations = (await engine.store.findRelationsByContact(person.companyId)).filter(
+    (relation) => engine.config.relationCodes[relation.accountKind] !== null,
+  );
   const writes: RecordWrite[] = [];
   const accounts = new Map<string, Account>();
   for (const relation of relations) {
@@ -35,9 +37,26 @@ export async function syncPersonFields(engine: Engine, personId: string, planId:
       const current = account.fields[mapping.account as keyof Account['fields']] ?? null;
       if (value === null || value === current) continue;
       fields[mapping.account] = value;
-      changes.push({ relationId: relation.id, field: mapping.account, from: current, to: value, direction: 'toAccounting', sourceSystem: 'crm', sourceModifiedAt: person.modifiedAt });
+      changes.push({
+        relationId: relation.id,
+        field: mapping.account,
+        from: current,
+        to: value,
+        direction: 'toAccounting',
+        sourceSystem: 'crm',
+        sourceModifiedAt: person.modifiedAt,
+      });
     }
-    if (changes.length > 0) writes.push({ system: 'accounting', entity: relation.accountKind, id: account.id, ifMatch: account.version, fields, changes, relationIds: [relation.id] });
+    if (changes.length > 0)
+      writes.push({
+        system: 'accounting',
+        entity: relation.accountKind,
+        id: account.id,
+        ifMatch: account.version,
+        fields,
+        changes,
+        relationIds: [relation.id],
+      });
   }
   if (writes.length === 0) return 0;
   const outcomes = await engine.writes.dispatch(writes, { planId });
@@ -51,16 +70,30 @@ export async function syncPersonFields(engine: Engine, personId: string, planId:
     const relation = relations.find((candidate) => candidate.id === write.relationIds[0]);
     for (const change of write.changes) {
       written++;
-      shadow.push({ relationId: change.relationId, side: 'account', field: change.field, value: change.to, sourceModifiedAt: outcome.record.modifiedAt, syncedAt: now });
+      shadow.push({
+        relationId: change.relationId,
+        side: 'account',
+        field: change.field,
+        value: change.to,
+        sourceModifiedAt: outcome.record.modifiedAt,
+        syncedAt: now,
+      });
       if (relation) {
         audit.push(
-          fieldChangeEntry(relation, change, outcome.jobId, { direction: 'toAccounting', sourceSystem: 'crm', details: { person: person.id, reason: 'persons.fieldsToAccount' } }),
+          fieldChangeEntry(relation, change, outcome.jobId, {
+            direction: 'toAccounting',
+            sourceSystem: 'crm',
+            details: { person: person.id, reason: 'persons.fieldsToAccount' },
+          }),
         );
       }
     }
   }
   if (shadow.length > 0) await engine.store.recordSync(shadow, audit);
   const failed = [...outcomes.values()].filter((outcome) => !outcome.ok);
-  if (failed.length > 0) throw new Error(`writing person ${person.id}'s fields failed: ${failed.map((outcome) => (outcome.ok ? '' : outcome.error)).join('; ')}`);
+  if (failed.length > 0)
+    throw new Error(
+      `writing person ${person.id}'s fields failed: ${failed.map((outcome) => (outcome.ok ? '' : outcome.error)).join('; ')}`,
+    );
   return written;
 }

@@ -11,7 +11,6 @@ import { syncContact } from '../sync-contact';
 const FIELDS = ['name', 'phone', 'city', 'email', 'postCode', 'vatRegistrationNo', 'bankAccountNo', 'iban'];
 const actor = { name: 'admin' };
 
-
 let store: Store;
 let crm: FakeConnector;
 let accounting: FakeConnector;
@@ -19,21 +18,56 @@ let service: RelationService;
 let engine: Engine;
 
 function setup(overrides: Record<string, unknown> = {}) {
-  crm = new FakeConnector({ name: 'crm', system: 'crm', entities: ['contact'], fields: FIELDS, changedPages: (entity) => [{ records: [...crm.records.values()].filter((r) => r.entity === entity), cursor: 'c' }] });
-  accounting = new FakeConnector({ name: 'accounting', system: 'accounting', entities: ['customer', 'vendor', 'bankAccount'], fields: FIELDS, changedPages: (entity) => [{ records: [...accounting.records.values()].filter((r) => r.entity === entity), cursor: 'c' }] });
+  crm = new FakeConnector({
+    name: 'crm',
+    system: 'crm',
+    entities: ['contact'],
+    fields: FIELDS,
+    changedPages: (entity) => [{ records: [...crm.records.values()].filter((r) => r.entity === entity), cursor: 'c' }],
+  });
+  accounting = new FakeConnector({
+    name: 'accounting',
+    system: 'accounting',
+    entities: ['customer', 'vendor', 'bankAccount'],
+    fields: FIELDS,
+    changedPages: (entity) => [
+      { records: [...accounting.records.values()].filter((r) => r.entity === entity), cursor: 'c' },
+    ],
+  });
   accounting.documents = ['salesQuote', 'salesOrder'];
   const config = configSchema.parse({
     connectors: {
       crm: { kind: 'hubspot', baseUrl: 'http://127.0.0.1:9', credentials: { token: 'x' }, webhooks: false },
-      accounting: { kind: 'business-central', baseUrl: 'http://127.0.0.1:9', companyId: 'c1', credentials: { tokenUrl: 'http://127.0.0.1:9/t', clientId: 'x', clientSecret: 'x' }, webhooks: false },
+      accounting: {
+        kind: 'business-central',
+        baseUrl: 'http://127.0.0.1:9',
+        companyId: 'c1',
+        credentials: { tokenUrl: 'http://127.0.0.1:9/t', clientId: 'x', clientSecret: 'x' },
+        webhooks: false,
+      },
     },
     relationCodes: { customer: 'CUST', vendor: 'VEND', bankAccount: null },
     mappings: {
-      customer: ['name', 'phone', 'city', 'email', 'postCode', 'vatRegistrationNo'].map((field) => ({ contact: field, account: field })),
-      vendor: [{ contact: 'name', account: 'name' }, { contact: 'phone', account: 'phone', direction: 'toCrm' }],
+      customer: ['name', 'phone', 'city', 'email', 'postCode', 'vatRegistrationNo'].map((field) => ({
+        contact: field,
+        account: field,
+      })),
+      vendor: [
+        { contact: 'name', account: 'name' },
+        { contact: 'phone', account: 'phone', direction: 'toCrm' },
+      ],
       bankAccount: [{ contact: 'name', account: 'name' }],
     },
-    templates: { customer: { default: { fields: { currencyCode: 'EUR' }, extra: { paymentTermsId: 'NET30' }, required: ['paymentTermsId'], numberPrefix: 'C' } } },
+    templates: {
+      customer: {
+        default: {
+          fields: { currencyCode: 'EUR' },
+          extra: { paymentTermsId: 'NET30' },
+          required: ['paymentTermsId'],
+          numberPrefix: 'C',
+        },
+      },
+    },
     ...overrides,
   });
   engine = { config, store, crm, accounting, writes: directWrites({ crm, accounting }), logger: quietLogger };
@@ -41,7 +75,8 @@ function setup(overrides: Record<string, unknown> = {}) {
 }
 
 // Opening PGlite costs seconds: one store for the file, emptied before each test.
-const TABLES = 'business_relation, relation_shadow, connector_cursor, processed_event, audit_log, interaction, relation_operation';
+const TABLES =
+  'business_relation, relation_shadow, connector_cursor, processed_event, audit_log, interaction, relation_operation';
 let sql: SqlExecutor;
 beforeAll(async () => {
   sql = await createPgliteExecutor();
@@ -64,11 +99,19 @@ describe('link', () => {
     const result = await service.link({ contactId: 'c1', accountKind: 'customer', accountId: 'a1' }, actor);
     expect(accounting.value('customer', 'a1', 'phone')).toBe('+31 1');
     expect(accounting.value('customer', 'a1', 'city')).toBe('Delft');
-    expect(result.changes).toEqual(expect.arrayContaining([{ side: 'account', field: 'phone', from: '+31 2', to: '+31 1' }]));
+    expect(result.changes).toEqual(
+      expect.arrayContaining([{ side: 'account', field: 'phone', from: '+31 2', to: '+31 1' }]),
+    );
     expect(result.relation).toMatchObject({ origin: 'linked', relationCode: 'CUST' });
     const audit = await service.audit({ relationId: result.relation.id });
     expect(audit.map((entry) => entry.kind)).toEqual(['link', 'fieldChange', 'fieldChange']);
-    expect(audit[0]).toMatchObject({ sourceSystem: 'tandem', contactId: 'c1', accountKind: 'customer', accountId: 'a1', details: expect.objectContaining({ actor: 'admin', winner: 'contact', origin: 'linked' }) });
+    expect(audit[0]).toMatchObject({
+      sourceSystem: 'tandem',
+      contactId: 'c1',
+      accountKind: 'customer',
+      accountId: 'a1',
+      details: expect.objectContaining({ actor: 'admin', winner: 'contact', origin: 'linked' }),
+    });
     expect(audit[1]).toMatchObject({ jobId: 'job-a1', direction: 'toAccounting' });
     const shadow = await store.getShadow(result.relation.id);
     expect(shadow.find((entry) => entry.side === 'account' && entry.field === 'phone')?.value).toBe('+31 1');
@@ -98,13 +141,28 @@ describe('link', () => {
     const person = crm.put('contact', 'p1', { name: 'Anna' }) as Contact;
     person.type = 'person';
     person.companyId = 'c1';
-    await expect(service.link({ contactId: 'nope', accountKind: 'customer', accountId: 'a1' }, actor)).rejects.toMatchObject({ status: 404, message: expect.stringContaining('contact nope') });
-    await expect(service.link({ contactId: 'c1', accountKind: 'customer', accountId: 'nope' }, actor)).rejects.toMatchObject({ status: 404, message: expect.stringContaining('customer nope') });
-    await expect(service.link({ contactId: 'p1', accountKind: 'customer', accountId: 'a1' }, actor)).rejects.toMatchObject({ code: 'PERSON_CONTACT', message: expect.stringContaining('c1') });
-    await expect(service.link({ contactId: 'c1', accountKind: 'bankAccount', accountId: 'b1' }, actor)).rejects.toMatchObject({ code: 'RELATION_CODE_MISSING', message: expect.stringContaining('relationCodes.bankAccount') });
+    await expect(
+      service.link({ contactId: 'nope', accountKind: 'customer', accountId: 'a1' }, actor),
+    ).rejects.toMatchObject({ status: 404, message: expect.stringContaining('contact nope') });
+    await expect(
+      service.link({ contactId: 'c1', accountKind: 'customer', accountId: 'nope' }, actor),
+    ).rejects.toMatchObject({ status: 404, message: expect.stringContaining('customer nope') });
+    await expect(
+      service.link({ contactId: 'p1', accountKind: 'customer', accountId: 'a1' }, actor),
+    ).rejects.toMatchObject({ code: 'PERSON_CONTACT', message: expect.stringContaining('c1') });
+    await expect(
+      service.link({ contactId: 'c1', accountKind: 'bankAccount', accountId: 'b1' }, actor),
+    ).rejects.toMatchObject({
+      code: 'RELATION_CODE_MISSING',
+      message: expect.stringContaining('relationCodes.bankAccount'),
+    });
     await service.link({ contactId: 'c1', accountKind: 'customer', accountId: 'a1' }, actor);
-    await expect(service.link({ contactId: 'c1', accountKind: 'customer', accountId: 'a2' }, actor)).rejects.toMatchObject({ code: 'RELATION_EXISTS', message: expect.stringContaining('a1') });
-    await expect(service.link({ contactId: 'c2', accountKind: 'customer', accountId: 'a1' }, actor)).rejects.toMatchObject({ code: 'ACCOUNT_LINKED', message: expect.stringContaining('contact c1') });
+    await expect(
+      service.link({ contactId: 'c1', accountKind: 'customer', accountId: 'a2' }, actor),
+    ).rejects.toMatchObject({ code: 'RELATION_EXISTS', message: expect.stringContaining('a1') });
+    await expect(
+      service.link({ contactId: 'c2', accountKind: 'customer', accountId: 'a1' }, actor),
+    ).rejects.toMatchObject({ code: 'ACCOUNT_LINKED', message: expect.stringContaining('contact c1') });
   });
 
   it('keeps the relation and reports a failed write as an upstream problem', async () => {
@@ -113,7 +171,9 @@ describe('link', () => {
     accounting.beforeUpdate = () => {
       throw new Error('down');
     };
-    await expect(service.link({ contactId: 'c1', accountKind: 'customer', accountId: 'a1' }, actor)).rejects.toMatchObject({ status: 502 });
+    await expect(
+      service.link({ contactId: 'c1', accountKind: 'customer', accountId: 'a1' }, actor),
+    ).rejects.toMatchObject({ status: 502 });
     const [relation] = await store.findRelationsByContact('c1');
     expect(relation).toBeDefined();
     // Both shadows hold the losing value, so the next sync sees the contact's value as a change.
@@ -130,7 +190,9 @@ describe('unlink', () => {
     await service.unlink(relation.id, actor);
     expect(await store.getRelation(relation.id)).toBeNull();
     expect(crm.records.has('contact:c1') && accounting.records.has('customer:a1')).toBe(true);
-    expect((await service.audit({ relationId: relation.id, kind: 'unlink' }))[0]?.details).toMatchObject({ actor: 'admin' });
+    expect((await service.audit({ relationId: relation.id, kind: 'unlink' }))[0]?.details).toMatchObject({
+      actor: 'admin',
+    });
     expect((await service.listInteractions('c1')).map((entry) => entry.type)).toEqual(['unlinked', 'linked']);
     await expect(service.unlink(relation.id, actor)).rejects.toMatchObject({ status: 404 });
     await expect(service.getRelation('nope')).rejects.toMatchObject({ status: 404 });
@@ -147,11 +209,17 @@ describe('createAccountFromContact', () => {
     ]);
     const accounts = [...accounting.records.values()].filter((record) => record.entity === 'customer');
     expect(accounts).toHaveLength(1);
-    expect(accounting.creates[0]).toMatchObject({ fields: { name: 'Fabrikam', phone: '+31 1', city: 'Leiden', currencyCode: 'EUR' }, extra: { paymentTermsId: 'NET30', number: expect.stringMatching(/^C[0-9A-F]{8}$/) } });
+    expect(accounting.creates[0]).toMatchObject({
+      fields: { name: 'Fabrikam', phone: '+31 1', city: 'Leiden', currencyCode: 'EUR' },
+      extra: { paymentTermsId: 'NET30', number: expect.stringMatching(/^C[0-9A-F]{8}$/) },
+    });
     expect([first.created, second.created].sort()).toEqual([false, true]);
     expect(first.relation.id).toBe(second.relation.id);
     expect(first.relation.origin).toBe('createdFromContact');
-    expect((await service.audit({ relationId: first.relation.id })).map((entry) => entry.kind)).toEqual(['create', 'link']);
+    expect((await service.audit({ relationId: first.relation.id })).map((entry) => entry.kind)).toEqual([
+      'create',
+      'link',
+    ]);
     expect((await service.listInteractions('c1'))[0]?.type).toBe('accountCreated');
     const again = await service.createAccountFromContact({ contactId: 'c1', accountKind: 'customer' }, actor);
     expect(again).toMatchObject({ created: false, relation: { id: first.relation.id } });
@@ -163,7 +231,9 @@ describe('createAccountFromContact', () => {
       accounting.afterCreate = undefined;
       throw new Error('connection reset');
     };
-    await expect(service.createAccountFromContact({ contactId: 'c1', accountKind: 'customer' }, actor)).rejects.toMatchObject({ status: 502 });
+    await expect(
+      service.createAccountFromContact({ contactId: 'c1', accountKind: 'customer' }, actor),
+    ).rejects.toMatchObject({ status: 502 });
     expect(await store.findRelationsByContact('c1')).toEqual([]);
     const retried = await service.createAccountFromContact({ contactId: 'c1', accountKind: 'customer' }, actor);
     expect([...accounting.records.values()].filter((record) => record.entity === 'customer')).toHaveLength(1);
@@ -172,19 +242,40 @@ describe('createAccountFromContact', () => {
 
   it('refuses a missing template, missing required values, persons and unknown contacts', async () => {
     contact('c1', { name: 'Fabrikam' });
-    await expect(service.createAccountFromContact({ contactId: 'c1', accountKind: 'vendor' }, actor)).rejects.toMatchObject({ code: 'TEMPLATE_MISSING', message: expect.stringContaining('templates.vendor.default') });
-    await expect(service.createAccountFromContact({ contactId: 'c1', accountKind: 'customer', template: 'export' }, actor)).rejects.toMatchObject({ code: 'TEMPLATE_MISSING' });
-    await expect(service.createAccountFromContact({ contactId: 'c1', accountKind: 'customer', values: { paymentTermsId: '' } }, actor)).rejects.toMatchObject({ status: 400, field: 'values.paymentTermsId' });
-    await expect(service.createAccountFromContact({ contactId: 'nope', accountKind: 'customer' }, actor)).rejects.toMatchObject({ status: 404 });
-    await expect(service.createAccountFromContact({ contactId: 'c1', accountKind: 'bankAccount' }, actor)).rejects.toMatchObject({ code: 'RELATION_CODE_MISSING' });
+    await expect(
+      service.createAccountFromContact({ contactId: 'c1', accountKind: 'vendor' }, actor),
+    ).rejects.toMatchObject({ code: 'TEMPLATE_MISSING', message: expect.stringContaining('templates.vendor.default') });
+    await expect(
+      service.createAccountFromContact({ contactId: 'c1', accountKind: 'customer', template: 'export' }, actor),
+    ).rejects.toMatchObject({ code: 'TEMPLATE_MISSING' });
+    await expect(
+      service.createAccountFromContact(
+        { contactId: 'c1', accountKind: 'customer', values: { paymentTermsId: '' } },
+        actor,
+      ),
+    ).rejects.toMatchObject({ status: 400, field: 'values.paymentTermsId' });
+    await expect(
+      service.createAccountFromContact({ contactId: 'nope', accountKind: 'customer' }, actor),
+    ).rejects.toMatchObject({ status: 404 });
+    await expect(
+      service.createAccountFromContact({ contactId: 'c1', accountKind: 'bankAccount' }, actor),
+    ).rejects.toMatchObject({ code: 'RELATION_CODE_MISSING' });
     expect(accounting.creates).toEqual([]);
   });
 
   it('requires bank details for a bank account by the built-in template', async () => {
     setup({ relationCodes: { customer: 'CUST', bankAccount: 'BANK' } });
     contact('c1', { name: 'Fabrikam' });
-    await expect(service.createAccountFromContact({ contactId: 'c1', accountKind: 'bankAccount' }, actor)).rejects.toMatchObject({ field: 'values.bankAccountNo', reason: expect.stringContaining('one of bankAccountNo, iban') });
-    const created = await service.createAccountFromContact({ contactId: 'c1', accountKind: 'bankAccount', values: { iban: 'NL91ABNA0417164300' } }, actor);
+    await expect(
+      service.createAccountFromContact({ contactId: 'c1', accountKind: 'bankAccount' }, actor),
+    ).rejects.toMatchObject({
+      field: 'values.bankAccountNo',
+      reason: expect.stringContaining('one of bankAccountNo, iban'),
+    });
+    const created = await service.createAccountFromContact(
+      { contactId: 'c1', accountKind: 'bankAccount', values: { iban: 'NL91ABNA0417164300' } },
+      actor,
+    );
     expect(created.account.fields).toMatchObject({ name: 'Fabrikam', iban: 'NL91ABNA0417164300' });
   });
 });
@@ -195,14 +286,22 @@ describe('createContactFromAccount', () => {
     account.contactPerson = { name: 'Anna de Vries', email: 'anna@fabrikam.com' };
     const result = await service.createContactFromAccount({ accountKind: 'customer', accountId: 'a1' }, actor);
     expect(result.contact).toMatchObject({ type: 'company', fields: { name: 'Fabrikam', phone: '+31 1' } });
-    expect(result.person).toMatchObject({ type: 'person', companyId: result.contact.id, fields: { name: 'Anna de Vries' } });
+    expect(result.person).toMatchObject({
+      type: 'person',
+      companyId: result.contact.id,
+      fields: { name: 'Anna de Vries' },
+    });
     expect(result.relation.origin).toBe('createdFromAccount');
     const again = await service.createContactFromAccount({ accountKind: 'customer', accountId: 'a1' }, actor);
     expect(again).toMatchObject({ created: false, relation: { id: result.relation.id } });
     expect(crm.creates).toHaveLength(2);
     expect((await service.listInteractions(result.contact.id))[0]?.type).toBe('contactCreated');
-    await expect(service.createContactFromAccount({ accountKind: 'customer', accountId: 'a1', idempotencyKey: 'other' }, actor)).rejects.toMatchObject({ code: 'ACCOUNT_LINKED' });
-    await expect(service.createContactFromAccount({ accountKind: 'customer', accountId: 'nope' }, actor)).rejects.toMatchObject({ status: 404 });
+    await expect(
+      service.createContactFromAccount({ accountKind: 'customer', accountId: 'a1', idempotencyKey: 'other' }, actor),
+    ).rejects.toMatchObject({ code: 'ACCOUNT_LINKED' });
+    await expect(
+      service.createContactFromAccount({ accountKind: 'customer', accountId: 'nope' }, actor),
+    ).rejects.toMatchObject({ status: 404 });
   });
 });
 
@@ -216,7 +315,17 @@ describe('matching', () => {
     customer('a1', { name: 'Fabrikam', vatRegistrationNo: '812345678B01' });
     customer('a2', { name: 'Contoso Ltd', email: 'info@contoso.com' });
     const proposal = await service.proposeMatches({});
-    expect(proposal.pairs).toEqual([{ contactId: 'c1', contactName: 'Fabrikam B.V.', accountKind: 'customer', accountId: 'a1', accountName: 'Fabrikam', score: 100, rule: 'vatRegistrationNo' }]);
+    expect(proposal.pairs).toEqual([
+      {
+        contactId: 'c1',
+        contactName: 'Fabrikam B.V.',
+        accountKind: 'customer',
+        accountId: 'a1',
+        accountName: 'Fabrikam',
+        score: 100,
+        rule: 'vatRegistrationNo',
+      },
+    ]);
     expect(proposal.review[0]?.candidates.map((pair) => pair.contactId).sort()).toEqual(['c2', 'c3']);
     const progress: number[] = [];
     const applied = await service.applyMatches({}, actor, (done) => progress.push(done));
@@ -241,13 +350,29 @@ describe('matching', () => {
 describe('interactions', () => {
   it('records external interactions and validates them', async () => {
     contact('c1', { name: 'A' });
-    const recorded = await service.recordInteraction('c1', { type: 'emailSent', description: 'Offer sent', occurredAt: '2024-05-01T10:00:00Z' }, actor);
+    const recorded = await service.recordInteraction(
+      'c1',
+      { type: 'emailSent', description: 'Offer sent', occurredAt: '2024-05-01T10:00:00Z' },
+      actor,
+    );
     expect(recorded).toMatchObject({ source: 'external', who: 'admin', occurredAt: '2024-05-01T10:00:00.000Z' });
-    await expect(service.recordInteraction('c1', { type: '1bad', description: 'x' }, actor)).rejects.toMatchObject({ status: 400, field: 'type' });
-    await expect(service.recordInteraction('c1', { type: 'ok', description: '' }, actor)).rejects.toMatchObject({ status: 400, field: 'description' });
-    await expect(service.recordInteraction('c1', { type: 'ok', description: 'x'.repeat(501) }, actor)).rejects.toMatchObject({ status: 400 });
-    await expect(service.recordInteraction('c1', { type: 'ok', description: 'x', occurredAt: 'yesterday' }, actor)).rejects.toMatchObject({ field: 'occurredAt' });
-    await expect(service.recordInteraction('nope', { type: 'ok', description: 'x' }, actor)).rejects.toMatchObject({ status: 404 });
+    await expect(service.recordInteraction('c1', { type: '1bad', description: 'x' }, actor)).rejects.toMatchObject({
+      status: 400,
+      field: 'type',
+    });
+    await expect(service.recordInteraction('c1', { type: 'ok', description: '' }, actor)).rejects.toMatchObject({
+      status: 400,
+      field: 'description',
+    });
+    await expect(
+      service.recordInteraction('c1', { type: 'ok', description: 'x'.repeat(501) }, actor),
+    ).rejects.toMatchObject({ status: 400 });
+    await expect(
+      service.recordInteraction('c1', { type: 'ok', description: 'x', occurredAt: 'yesterday' }, actor),
+    ).rejects.toMatchObject({ field: 'occurredAt' });
+    await expect(service.recordInteraction('nope', { type: 'ok', description: 'x' }, actor)).rejects.toMatchObject({
+      status: 404,
+    });
   });
 });
 
@@ -255,14 +380,22 @@ describe('documents', () => {
   it('starts a document for the linked customer, refuses without a relation or support', async () => {
     contact('c1', { name: 'A' });
     customer('a1', { name: 'A' });
-    await expect(service.createDocument('c1', { type: 'salesQuote' }, actor)).rejects.toMatchObject({ code: 'NO_RELATION', message: 'contact c1 has no customer relation: link or create a customer first' });
+    await expect(service.createDocument('c1', { type: 'salesQuote' }, actor)).rejects.toMatchObject({
+      code: 'NO_RELATION',
+      message: 'contact c1 has no customer relation: link or create a customer first',
+    });
     await service.link({ contactId: 'c1', accountKind: 'customer', accountId: 'a1' }, actor);
     const result = await service.createDocument('c1', { type: 'salesQuote' }, actor);
     expect(result.document).toMatchObject({ type: 'salesQuote', accountId: 'a1' });
-    expect(result.interaction).toMatchObject({ type: 'documentCreated', details: { type: 'salesQuote', id: result.document.id, number: result.document.number } });
+    expect(result.interaction).toMatchObject({
+      type: 'documentCreated',
+      details: { type: 'salesQuote', id: result.document.id, number: result.document.number },
+    });
     accounting.put('vendor', 'v1', { name: 'A' });
     await service.link({ contactId: 'c1', accountKind: 'vendor', accountId: 'v1' }, actor);
-    await expect(service.createDocument('c1', { type: 'purchaseOrder' }, actor)).rejects.toMatchObject({ code: 'NOT_SUPPORTED' });
+    await expect(service.createDocument('c1', { type: 'purchaseOrder' }, actor)).rejects.toMatchObject({
+      code: 'NOT_SUPPORTED',
+    });
   });
 
   it('starts one document for two overlapping calls with the same key', async () => {
@@ -295,7 +428,12 @@ describe('relationStatus', () => {
     accounting.edit('customer', 'a1', { phone: '2' });
     const status = await service.relationStatus(relation.id);
     expect(status.inSync).toBe(false);
-    expect(status.fields.find((field) => field.contactField === 'phone')).toMatchObject({ contactValue: '1', accountValue: '2', inSync: false, newer: 'account' });
+    expect(status.fields.find((field) => field.contactField === 'phone')).toMatchObject({
+      contactValue: '1',
+      accountValue: '2',
+      inSync: false,
+      newer: 'account',
+    });
     expect(status.fields.find((field) => field.contactField === 'name')).toMatchObject({ inSync: true, newer: null });
     expect(status).toMatchObject({ pendingJobs: [], lastError: null, lastConflicts: [] });
     accounting.records.delete('customer:a1');
@@ -317,7 +455,12 @@ describe('merged and archived accounts', () => {
     expect(moved).toMatchObject({ accountKind: 'customer', accountId: 'a2', relationCode: 'CUST' });
     expect(await store.getRelation(relation.id)).toBeNull();
     expect(await store.queryAudit({ contactId: 'c1', kind: 'link' })).toEqual(
-      expect.arrayContaining([expect.objectContaining({ accountId: 'a2', details: expect.objectContaining({ reason: 'merged', movedFrom: 'a1' }) })]),
+      expect.arrayContaining([
+        expect.objectContaining({
+          accountId: 'a2',
+          details: expect.objectContaining({ reason: 'merged', movedFrom: 'a1' }),
+        }),
+      ]),
     );
     expect(crm.records.has('contact:c1')).toBe(true);
     expect(accounting.records.has('customer:a1')).toBe(true);
@@ -334,7 +477,9 @@ describe('merged and archived accounts', () => {
     await syncContact(engine, 'c1', 'merge-2');
     expect(await store.findRelationsByContact('c1')).toEqual([]);
     expect((await store.findRelationByAccount('customer', 'a2'))?.contactId).toBe('c2');
-    expect(await store.queryAudit({ contactId: 'c1', kind: 'unlink' })).toEqual([expect.objectContaining({ details: expect.objectContaining({ reason: 'merged', into: 'a2' }) })]);
+    expect(await store.queryAudit({ contactId: 'c1', kind: 'unlink' })).toEqual([
+      expect.objectContaining({ details: expect.objectContaining({ reason: 'merged', into: 'a2' }) }),
+    ]);
   });
 
   it('writes nothing to an archived account, which stays linked', async () => {

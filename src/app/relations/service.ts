@@ -24,13 +24,21 @@ export interface RelationServiceOptions {
 
 /** Creates the relation service. */
 export function createRelationService(engine: Engine, options: RelationServiceOptions = {}): RelationService {
-  const context: RelationContext = { engine, jobs: options.jobs, waitMs: options.waitMs ?? 5_000, leaseMs: options.leaseMs ?? 120_000 };
+  const context: RelationContext = {
+    engine,
+    jobs: options.jobs,
+    waitMs: options.waitMs ?? 5_000,
+    leaseMs: options.leaseMs ?? 120_000,
+  };
   const { store } = engine;
-  const guarded = <T>(contactId: string, work: () => Promise<T>): Promise<T> => underContactLock(engine, contactId, work);
+  const guarded = <T>(contactId: string, work: () => Promise<T>): Promise<T> =>
+    underContactLock(engine, contactId, work);
   return {
     async listRelations(filter) {
       if (filter.contactId !== undefined) {
-        const relations = (await store.findRelationsByContact(filter.contactId)).filter((relation) => !filter.kind || relation.accountKind === filter.kind);
+        const relations = (await store.findRelationsByContact(filter.contactId)).filter(
+          (relation) => !filter.kind || relation.accountKind === filter.kind,
+        );
         const offset = filter.offset ?? 0;
         return relations.slice(offset, filter.limit === undefined ? undefined : offset + filter.limit);
       }
@@ -47,7 +55,8 @@ export function createRelationService(engine: Engine, options: RelationServiceOp
       if (relation === null) return unlink(context, relationId, actor);
       return guarded(relation.contactId, () => unlink(context, relationId, actor));
     },
-    createAccountFromContact: (input, actor) => guarded(input.contactId, () => createAccountFromContact(context, input, actor)),
+    createAccountFromContact: (input, actor) =>
+      guarded(input.contactId, () => createAccountFromContact(context, input, actor)),
     createContactFromAccount: (input, actor) => createContactFromAccount(context, input, actor),
     proposeMatches: (input) => proposeMatches(context, input),
     applyMatches: (input, actor, onProgress) => applyMatches(context, input, actor, onProgress),
@@ -55,7 +64,8 @@ export function createRelationService(engine: Engine, options: RelationServiceOp
     recordInteraction: (contactId, input, actor) => recordInteraction(context, contactId, input, actor),
     // Under the contact's lock: a retry sent while the first call is still running (a double
     // click, a client timeout) must find that call's document, not start a second one.
-    createDocument: (contactId, input, actor) => guarded(contactId, () => createDocument(context, contactId, input, actor)),
+    createDocument: (contactId, input, actor) =>
+      guarded(contactId, () => createDocument(context, contactId, input, actor)),
     relationStatus: (relationId) => relationStatus(context, relationId),
     async audit(filter) {
       try {

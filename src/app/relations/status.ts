@@ -55,8 +55,12 @@ export async function relationStatus(context: RelationContext, relationId: strin
         accountValue,
         contactShadow: contact ? shadowOf.get(`contact.${mapping.contact}`) : undefined,
         accountShadow: account ? shadowOf.get(`account.${mapping.account}`) : undefined,
-        contactTime: contact ? (contact.fieldModifiedAt?.[mapping.contact as keyof Contact['fields']] ?? contact.modifiedAt) : null,
-        accountTime: account ? (account.fieldModifiedAt?.[mapping.account as keyof Account['fields']] ?? account.modifiedAt) : null,
+        contactTime: contact
+          ? (contact.fieldModifiedAt?.[mapping.contact as keyof Contact['fields']] ?? contact.modifiedAt)
+          : null,
+        accountTime: account
+          ? (account.fieldModifiedAt?.[mapping.account as keyof Account['fields']] ?? account.modifiedAt)
+          : null,
       }),
     };
   });
@@ -64,7 +68,9 @@ export async function relationStatus(context: RelationContext, relationId: strin
     { entity: 'contact' as const, id: relation.contactId },
     { entity: relation.accountKind, id: relation.accountId },
   ];
-  const [pendingJobs, lastError] = context.jobs ? await Promise.all([context.jobs.pendingFor(targets), context.jobs.lastFailureFor(targets)]) : [[], null];
+  const [pendingJobs, lastError] = context.jobs
+    ? await Promise.all([context.jobs.pendingFor(targets), context.jobs.lastFailureFor(targets)])
+    : [[], null];
   // The audit log reads oldest first; the relation's conflicts are few, so read them and keep the newest.
   const conflicts = await engine.store.queryAudit({ relationId: relation.id, kind: 'conflict', limit: 10_000 });
   return {

@@ -45,7 +45,15 @@ export class NotFoundProblem extends Problem {
 export class ConflictProblem extends Problem {
   readonly status = 409;
   constructor(
-    readonly code: 'RELATION_EXISTS' | 'ACCOUNT_LINKED' | 'RELATION_CODE_MISSING' | 'NO_RELATION' | 'PERSON_CONTACT' | 'IN_PROGRESS' | 'NOT_SUPPORTED' | 'TEMPLATE_MISSING',
+    readonly code:
+      | 'RELATION_EXISTS'
+      | 'ACCOUNT_LINKED'
+      | 'RELATION_CODE_MISSING'
+      | 'NO_RELATION'
+      | 'PERSON_CONTACT'
+      | 'IN_PROGRESS'
+      | 'NOT_SUPPORTED'
+      | 'TEMPLATE_MISSING',
     message: string,
   ) {
     super(message);
@@ -152,10 +160,18 @@ export interface JobInspector {
 
 /** The operations. */
 export interface RelationService {
-  listRelations(filter: { kind?: AccountKind; contactId?: string; limit?: number; offset?: number }): Promise<BusinessRelation[]>;
+  listRelations(filter: {
+    kind?: AccountKind;
+    contactId?: string;
+    limit?: number;
+    offset?: number;
+  }): Promise<BusinessRelation[]>;
   getRelation(id: string): Promise<BusinessRelation>;
   /** Links an existing contact with an existing account and reconciles them once. */
-  link(input: { contactId: string; accountKind: AccountKind; accountId: string; winner?: LinkWinner }, actor: Actor): Promise<LinkResult>;
+  link(
+    input: { contactId: string; accountKind: AccountKind; accountId: string; winner?: LinkWinner },
+    actor: Actor,
+  ): Promise<LinkResult>;
   /** Removes a relation; both records stay. */
   unlink(relationId: string, actor: Actor): Promise<BusinessRelation>;
   /**
@@ -163,12 +179,23 @@ export interface RelationService {
    * fields plus the kind's template (and `values` given here), then links it. Idempotent.
    */
   createAccountFromContact(
-    input: { contactId: string; accountKind: AccountKind; template?: string; values?: Record<string, string>; idempotencyKey?: string },
+    input: {
+      contactId: string;
+      accountKind: AccountKind;
+      template?: string;
+      values?: Record<string, string>;
+      idempotencyKey?: string;
+    },
     actor: Actor,
   ): Promise<{ relation: BusinessRelation; account: Account; created: boolean }>;
   /** Creates a company contact (and a person for the account's named contact person) and links it. Idempotent. */
   createContactFromAccount(
-    input: { accountKind: AccountKind; accountId: string; idempotencyKey?: string; origin?: 'createdFromAccount' | 'automatic' },
+    input: {
+      accountKind: AccountKind;
+      accountId: string;
+      idempotencyKey?: string;
+      origin?: 'createdFromAccount' | 'automatic';
+    },
     actor: Actor,
   ): Promise<{ relation: BusinessRelation; contact: Contact; person: Contact | null; created: boolean }>;
   /** Proposes pairs of unlinked contacts and accounts by the configured rules. */
@@ -178,7 +205,11 @@ export interface RelationService {
     input: { kinds?: AccountKind[]; minScore?: number },
     actor: Actor,
     onProgress?: (done: number, total: number) => void,
-  ): Promise<{ linked: LinkResult[]; failed: Array<{ pair: MatchPair; reason: string }>; review: MatchProposal['review'] }>;
+  ): Promise<{
+    linked: LinkResult[];
+    failed: Array<{ pair: MatchPair; reason: string }>;
+    review: MatchProposal['review'];
+  }>;
   listInteractions(contactId: string): Promise<Interaction[]>;
   recordInteraction(
     contactId: string,
@@ -193,5 +224,15 @@ export interface RelationService {
   ): Promise<{ document: CreatedDocument; interaction: Interaction; relation: BusinessRelation }>;
   relationStatus(relationId: string): Promise<RelationStatus>;
   /** The audit log, filtered. */
-  audit(filter: { contactId?: string; accountKind?: AccountKind; accountId?: string; relationId?: string; kind?: AuditEntry['kind']; field?: string; from?: string; to?: string; limit?: number }): Promise<AuditEntry[]>;
+  audit(filter: {
+    contactId?: string;
+    accountKind?: AccountKind;
+    accountId?: string;
+    relationId?: string;
+    kind?: AuditEntry['kind'];
+    field?: string;
+    from?: string;
+    to?: string;
+    limit?: number;
+  }): Promise<AuditEntry[]>;
 }

@@ -7,11 +7,18 @@ import type { BusinessRelation } from '../../core/model';
 export async function unlink(context: RelationContext, relationId: string, actor: Actor): Promise<BusinessRelation> {
   const { store } = context.engine;
   const relation = await store.getRelation(relationId);
-  if (relation === null || !(await store.deleteRelation(relationId))) throw new NotFoundProblem(`relation ${relationId} does not exist`);
+  if (relation === null || !(await store.deleteRelation(relationId)))
+    throw new NotFoundProblem(`relation ${relationId} does not exist`);
   await store.appendAudit([relationAudit('unlink', relation, actor)]);
   await tandemInteraction(
     context.engine,
-    { contactId: relation.contactId, type: 'unlinked', description: `unlinked from ${KIND_WORDS[relation.accountKind]} ${relation.accountId}; both records stay`, relationId, details: { accountKind: relation.accountKind, accountId: relation.accountId } },
+    {
+      contactId: relation.contactId,
+      type: 'unlinked',
+      description: `unlinked from ${KIND_WORDS[relation.accountKind]} ${relation.accountId}; both records stay`,
+      relationId,
+      details: { accountKind: relation.accountKind, accountId: relation.accountId },
+    },
     actor,
   );
   return relation;

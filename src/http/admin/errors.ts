@@ -18,13 +18,19 @@ export class InvalidRequestError extends Error {
 }
 
 /** The first issue of a failed parse, as `field` (`body.accountKind`) and `reason`. */
-export function invalidRequest(location: 'params' | 'query' | 'body' | 'headers', error: z.ZodError): InvalidRequestError {
+export function invalidRequest(
+  location: 'params' | 'query' | 'body' | 'headers',
+  error: z.ZodError,
+): InvalidRequestError {
   const issue = error.issues[0];
   if (!issue) return new InvalidRequestError(location, 'invalid');
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0] ?? '';
     const path = [...issue.path, key].map(String).join('.');
-    return new InvalidRequestError(`${location}.${path}`, location === 'query' ? 'unknown query parameter' : 'unknown field');
+    return new InvalidRequestError(
+      `${location}.${path}`,
+      location === 'query' ? 'unknown query parameter' : 'unknown field',
+    );
   }
   const path = issue.path.map(String).join('.');
   return new InvalidRequestError(path ? `${location}.${path}` : location, issue.message);
@@ -45,12 +51,20 @@ export function problemReply(error: unknown, requestId: string): { status: numbe
     const detail = error as Problem & { field?: string; reason?: string };
     return {
       status: error.status,
-      body: { error: error.code, message: error.message, ...(detail.field ? { field: detail.field, reason: detail.reason } : {}) },
+      body: {
+        error: error.code,
+        message: error.message,
+        ...(detail.field ? { field: detail.field, reason: detail.reason } : {}),
+      },
       log: false,
     };
   }
   if (error instanceof InvalidRequestError) {
-    return { status: 400, body: { error: error.code, message: error.message, field: error.field, reason: error.reason }, log: false };
+    return {
+      status: 400,
+      body: { error: error.code, message: error.message, field: error.field, reason: error.reason },
+      log: false,
+    };
   }
   // Fastify's own client errors: unparseable JSON, a body too large, an unsupported content type.
   const statusCode = (error as { statusCode?: unknown }).statusCode;
@@ -58,7 +72,15 @@ export function problemReply(error: unknown, requestId: string): { status: numbe
     const reason = (error as Error).message;
     return statusCode === 400
       ? { status: 400, body: { error: 'INVALID_INPUT', message: `body: ${reason}`, field: 'body', reason }, log: false }
-      : { status: statusCode, body: { error: (error as { code?: string }).code ?? 'BAD_REQUEST', message: reason }, log: false };
+      : {
+          status: statusCode,
+          body: { error: (error as { code?: string }).code ?? 'BAD_REQUEST', message: reason },
+          log: false,
+        };
   }
-  return { status: 500, body: { error: 'INTERNAL', message: 'an unexpected error; the server log has the details', requestId }, log: true };
+  return {
+    status: 500,
+    body: { error: 'INTERNAL', message: 'an unexpected error; the server log has the details', requestId },
+    log: true,
+  };
 }

@@ -30,11 +30,18 @@ const idempotencyHeader = z.object({ 'idempotency-key': z.string().min(1).max(20
 /** Registers the admin routes on `app` in their own scope. */
 export async function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps): Promise<void> {
   // The console's routes (src/http/console) are mounted with the admin API and share its document.
-  const openApi = buildOpenApiDocument({ version: deps.version ?? '0.0.0', routes: [...ADMIN_ROUTES, ...CONSOLE_ROUTES] });
+  const openApi = buildOpenApiDocument({
+    version: deps.version ?? '0.0.0',
+    routes: [...ADMIN_ROUTES, ...CONSOLE_ROUTES],
+  });
   await app.register(
     async (scope) => {
       guardApiScope(scope, deps.tokens);
-      scope.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
+      scope.setNotFoundHandler((request, reply) =>
+        reply
+          .code(404)
+          .send({ error: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
+      );
       scope.get(OPENAPI_PATH.slice(PREFIX.length), async () => openApi);
       mountRoutes(scope, ADMIN_ROUTES, PREFIX, deps);
     },
@@ -53,7 +60,12 @@ export function guardApiScope(scope: FastifyInstance, tokens: AdminTokens): void
 }
 
 /** Adds routes of a route table to a scope mounted at `prefix`; each request is parsed before its handler runs. */
-export function mountRoutes<D extends RouteDeps>(scope: FastifyInstance, routes: readonly AdminRoute[], prefix: string, deps: D): void {
+export function mountRoutes<D extends RouteDeps>(
+  scope: FastifyInstance,
+  routes: readonly AdminRoute[],
+  prefix: string,
+  deps: D,
+): void {
   for (const route of routes) {
     scope.route({
       method: route.method,
@@ -81,11 +93,16 @@ function parseRequest(route: AdminRoute, request: FastifyRequest) {
   const params = parsePart('params', route.params, request.params ?? {});
   const query = parsePart('query', route.query, request.query ?? {});
   const body = route.body ? parsePart('body', route.body, request.body ?? {}) : undefined;
-  const emptyObject = typeof request.body === 'object' && request.body !== null && Object.keys(request.body).length === 0;
+  const emptyObject =
+    typeof request.body === 'object' && request.body !== null && Object.keys(request.body).length === 0;
   if (!route.body && request.body !== undefined && request.body !== null && !emptyObject) {
     throw new InvalidRequestError('body', 'this route takes no body');
   }
-  const key = route.idempotent ? (parsePart('headers', idempotencyHeader, request.headers) as z.output<typeof idempotencyHeader>)['idempotency-key'] : undefined;
+  const key = route.idempotent
+    ? (parsePart('headers', idempotencyHeader, request.headers) as z.output<typeof idempotencyHeader>)[
+        'idempotency-key'
+      ]
+    : undefined;
   const level = accessLevelOfRequest(request) ?? 'viewer';
   return { params, query, body, actor: { name: level }, idempotencyKey: key };
 }

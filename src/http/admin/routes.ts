@@ -59,13 +59,16 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
 /** A route with its types erased, as the table holds it. */
 export type AdminRoute = RouteSpec<z.ZodType, z.ZodType, z.ZodType>;
 
-function route<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType = z.ZodUndefined>(spec: RouteSpec<P, Q, B>): AdminRoute {
+function route<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType = z.ZodUndefined>(
+  spec: RouteSpec<P, Q, B>,
+): AdminRoute {
   return spec as unknown as AdminRoute;
 }
 
 const ok = (body: unknown) => ({ status: 200, body });
 const created = (body: unknown) => ({ status: 201, body });
-const asList = <T>(value: T | T[] | undefined): T[] | undefined => (value === undefined ? undefined : Array.isArray(value) ? value : [value]);
+const asList = <T>(value: T | T[] | undefined): T[] | undefined =>
+  value === undefined ? undefined : Array.isArray(value) ? value : [value];
 
 /** Every admin route. */
 export const ADMIN_ROUTES: readonly AdminRoute[] = [
@@ -111,7 +114,9 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     params: s.noParams,
     query: s.noQuery,
     body: s.linkBody,
-    responses: { 201: { description: 'Linked; the field changes the reconciliation made', schema: s.linkResultSchema } },
+    responses: {
+      201: { description: 'Linked; the field changes the reconciliation made', schema: s.linkResultSchema },
+    },
     handle: async ({ body, actor }, { service }) => created(await service.link(body, actor)),
   }),
   route({
@@ -137,10 +142,16 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     idempotent: true,
     responses: {
       201: { description: 'Created and linked', schema: s.createdAccountSchema },
-      200: { description: 'It already existed (same contact and kind, or same Idempotency-Key)', schema: s.createdAccountSchema },
+      200: {
+        description: 'It already existed (same contact and kind, or same Idempotency-Key)',
+        schema: s.createdAccountSchema,
+      },
     },
     handle: async ({ params, body, actor, idempotencyKey }, { service }) => {
-      const result = await service.createAccountFromContact({ contactId: params.contactId, ...body, idempotencyKey }, actor);
+      const result = await service.createAccountFromContact(
+        { contactId: params.contactId, ...body, idempotencyKey },
+        actor,
+      );
       return { status: result.created ? 201 : 200, body: result };
     },
   }),
@@ -158,7 +169,10 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
       200: { description: 'It already existed', schema: s.createdContactSchema },
     },
     handle: async ({ params, actor, idempotencyKey }, { service }) => {
-      const result = await service.createContactFromAccount({ accountKind: params.kind, accountId: params.accountId, idempotencyKey }, actor);
+      const result = await service.createContactFromAccount(
+        { accountKind: params.kind, accountId: params.accountId, idempotencyKey },
+        actor,
+      );
       return { status: result.created ? 201 : 200, body: result };
     },
   }),
@@ -182,7 +196,9 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     params: s.noParams,
     query: s.noQuery,
     body: s.applyMatchesBody,
-    responses: { 200: { description: 'What was linked, what failed and what needs review', schema: s.applyResultSchema } },
+    responses: {
+      200: { description: 'What was linked, what failed and what needs review', schema: s.applyResultSchema },
+    },
     handle: async ({ body, actor }, { service }) => ok(await service.applyMatches(body ?? {}, actor)),
   }),
   route({
@@ -206,7 +222,8 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     query: s.noQuery,
     body: s.interactionBody,
     responses: { 201: { description: 'The recorded interaction', schema: s.interactionSchema } },
-    handle: async ({ params, body, actor }, { service }) => created(await service.recordInteraction(params.contactId, body, actor)),
+    handle: async ({ params, body, actor }, { service }) =>
+      created(await service.recordInteraction(params.contactId, body, actor)),
   }),
   route({
     method: 'POST',
@@ -218,7 +235,9 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     query: s.noQuery,
     body: s.documentBody,
     idempotent: true,
-    responses: { 201: { description: 'The started document and the interaction recording it', schema: s.createdDocumentSchema } },
+    responses: {
+      201: { description: 'The started document and the interaction recording it', schema: s.createdDocumentSchema },
+    },
     handle: async ({ params, body, actor, idempotencyKey }, { service }) =>
       created(await service.createDocument(params.contactId, { type: body.type, idempotencyKey }, actor)),
   }),

@@ -27,15 +27,28 @@ export const idParams = z.strictObject({ id: recordId });
 export const contactParams = z.strictObject({ contactId: recordId });
 export const accountParams = z.strictObject({ kind: accountKind, accountId: recordId });
 
-export const relationsQuery = z.strictObject({ kind: accountKind.optional(), contactId: recordId.optional(), limit: limit(1000).optional(), offset: offset.optional() });
-export const linkBody = z.strictObject({ contactId: recordId, accountKind, accountId: recordId, winner: z.enum(['contact', 'account']).optional() });
+export const relationsQuery = z.strictObject({
+  kind: accountKind.optional(),
+  contactId: recordId.optional(),
+  limit: limit(1000).optional(),
+  offset: offset.optional(),
+});
+export const linkBody = z.strictObject({
+  contactId: recordId,
+  accountKind,
+  accountId: recordId,
+  winner: z.enum(['contact', 'account']).optional(),
+});
 export const createAccountBody = z.strictObject({
   accountKind,
   template: z.string().min(1).max(100).optional(),
   values: z.record(z.string().min(1), z.string()).optional(),
 });
 export const matchesQuery = z.strictObject({ kind: oneOrMany(accountKind).optional() });
-export const applyMatchesBody = z.strictObject({ kinds: z.array(accountKind).optional(), minScore: z.number().min(0).optional() });
+export const applyMatchesBody = z.strictObject({
+  kinds: z.array(accountKind).optional(),
+  minScore: z.number().min(0).optional(),
+});
 export const interactionBody = z.strictObject({
   type: z.string().min(1).max(100),
   description: z.string().min(1).max(2000),
@@ -82,12 +95,17 @@ const accountSchema = z.object({
   number: z.string().nullable(),
   fields: z.record(z.string(), fieldValue),
   modifiedAt: z.string(),
-  contactPerson: z.object({ name: z.string(), email: fieldValue.optional(), phone: fieldValue.optional() }).nullable().optional(),
+  contactPerson: z
+    .object({ name: z.string(), email: fieldValue.optional(), phone: fieldValue.optional() })
+    .nullable()
+    .optional(),
   version: z.string().optional(),
 });
 export const linkResultSchema = z.object({
   relation: relationSchema,
-  changes: z.array(z.object({ side: z.enum(['contact', 'account']), field: z.string(), from: fieldValue, to: fieldValue })),
+  changes: z.array(
+    z.object({ side: z.enum(['contact', 'account']), field: z.string(), from: fieldValue, to: fieldValue }),
+  ),
 });
 const matchPairSchema = z.object({
   contactId: z.string(),
@@ -154,8 +172,17 @@ export const relationStatusSchema = z.object({
   lastError: z.object({ at: z.string(), reason: z.string(), jobId: z.string() }).nullable(),
   lastConflicts: auditListSchema,
 });
-export const createdAccountSchema = z.object({ relation: relationSchema, account: accountSchema, created: z.boolean() });
-export const createdContactSchema = z.object({ relation: relationSchema, contact: contactSchema, person: contactSchema.nullable(), created: z.boolean() });
+export const createdAccountSchema = z.object({
+  relation: relationSchema,
+  account: accountSchema,
+  created: z.boolean(),
+});
+export const createdContactSchema = z.object({
+  relation: relationSchema,
+  contact: contactSchema,
+  person: contactSchema.nullable(),
+  created: z.boolean(),
+});
 export const createdDocumentSchema = z.object({
   document: z.object({
     type: z.enum(DOCUMENT_TYPES),
@@ -168,12 +195,25 @@ export const createdDocumentSchema = z.object({
   interaction: interactionSchema,
   relation: relationSchema,
 });
-const jobCounts = z.object({ waiting: z.number(), active: z.number(), delayed: z.number(), failed: z.number(), completed: z.number() });
+const jobCounts = z.object({
+  waiting: z.number(),
+  active: z.number(),
+  delayed: z.number(),
+  failed: z.number(),
+  completed: z.number(),
+});
 export const daemonStatusSchema = z.object({
   role: z.enum(['all', 'api', 'worker', 'scheduler']),
   startedAt: z.string(),
   uptimeSeconds: z.number(),
-  connectors: z.array(z.object({ slot: z.enum(['crm', 'accounting']), name: z.string(), kind: z.string(), system: z.enum(['crm', 'accounting']) })),
+  connectors: z.array(
+    z.object({
+      slot: z.enum(['crm', 'accounting']),
+      name: z.string(),
+      kind: z.string(),
+      system: z.enum(['crm', 'accounting']),
+    }),
+  ),
   queues: z.record(z.string(), jobCounts),
   relations: z.record(accountKind, z.number()),
   relationCodes: z.record(accountKind, z.string().nullable()),

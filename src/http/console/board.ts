@@ -8,7 +8,14 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { authenticate, grantAccessLevel, hasCsrfHeader, isReadMethod, type AccessLevel, type AdminTokens } from '../auth';
+import {
+  authenticate,
+  grantAccessLevel,
+  hasCsrfHeader,
+  isReadMethod,
+  type AccessLevel,
+  type AdminTokens,
+} from '../auth';
 
 /** What the board needs. */
 export interface QueueBoardDeps {
@@ -31,26 +38,44 @@ export async function registerQueueBoard(app: FastifyInstance, deps: QueueBoardD
   await app.register(
     async (scope) => {
       scope.addHook('onRequest', async (request, reply) => guard(request, reply, deps));
-      scope.addHook('onSend', async (request, _reply, payload) => (viewers.has(request) && isQueueList(request) ? readOnlyQueueList(payload) : payload));
+      scope.addHook('onSend', async (request, _reply, payload) =>
+        viewers.has(request) && isQueueList(request) ? readOnlyQueueList(payload) : payload,
+      );
       await scope.register(serverAdapter.registerPlugin());
     },
     { prefix: deps.basePath },
   );
 }
 
-async function guard(request: FastifyRequest, reply: FastifyReply, deps: QueueBoardDeps): Promise<FastifyReply | undefined> {
+async function guard(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: QueueBoardDeps,
+): Promise<FastifyReply | undefined> {
   const auth = authenticate(request, deps.tokens);
   const isApi = request.url.startsWith(`${deps.basePath}/api/`);
   if (auth.level === null) {
-    if (isApi || !isReadMethod(request.method)) return reply.code(401).send({ error: 'UNAUTHORIZED', message: 'sign in at /ui/login or send a bearer token' });
-    return reply.code(302).header('location', `/ui/login?next=${encodeURIComponent(deps.basePath)}`).send();
+    if (isApi || !isReadMethod(request.method))
+      return reply.code(401).send({ error: 'UNAUTHORIZED', message: 'sign in at /ui/login or send a bearer token' });
+    return reply
+      .code(302)
+      .header('location', `/ui/login?next=${encodeURIComponent(deps.basePath)}`)
+      .send();
   }
   if (!isReadMethod(request.method)) {
-    if (auth.level !== 'admin') return reply.code(403).send({ error: 'FORBIDDEN', message: 'a viewer may look at the queues; retry, promote and clean need an admin' });
+    if (auth.level !== 'admin')
+      return reply
+        .code(403)
+        .send({
+          error: 'FORBIDDEN',
+          message: 'a viewer may look at the queues; retry, promote and clean need an admin',
+        });
     // Bull Board's own page cannot add the console's CSRF header; the browser's Sec-Fetch-Site
     // (which no other site can set) shows the request came from this origin.
     if (auth.via === 'cookie' && !hasCsrfHeader(request) && request.headers['sec-fetch-site'] !== 'same-origin') {
-      return reply.code(403).send({ error: 'CSRF', message: 'a change made with the session cookie must come from the console itself' });
+      return reply
+        .code(403)
+        .send({ error: 'CSRF', message: 'a change made with the session cookie must come from the console itself' });
     }
   }
   grantAccessLevel(request, auth.level);

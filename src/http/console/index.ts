@@ -51,15 +51,20 @@ export async function registerConsole(app: FastifyInstance, deps: ConsoleDeps): 
     { prefix: API_PREFIX },
   );
   await app.register(async (scope) => registerPages(scope, deps.tokens), { prefix: UI_PREFIX });
-  if (deps.queues && deps.queues.length > 0) await registerQueueBoard(app, { tokens: deps.tokens, queues: deps.queues, basePath: `${UI_PREFIX}/queues` });
+  if (deps.queues && deps.queues.length > 0)
+    await registerQueueBoard(app, { tokens: deps.tokens, queues: deps.queues, basePath: `${UI_PREFIX}/queues` });
 }
 
 async function registerPages(scope: FastifyInstance, tokens: AdminTokens): Promise<void> {
   const assets = loadStaticAssets();
   // The login form also works without JavaScript, as a plain form post.
-  scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_request, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(String(body))));
-  });
+  scope.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: 4096 },
+    (_request, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(String(body))));
+    },
+  );
 
   scope.get('/static/:file', async (request, reply) => {
     const asset = assets.get((request.params as { file: string }).file);
@@ -78,8 +83,14 @@ async function registerPages(scope: FastifyInstance, tokens: AdminTokens): Promi
     const level = token ? accessLevelOf(token, tokens) : null;
     const isForm = (request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
     if (level === null) {
-      if (isForm) return html(reply.code(401), loginPage({ next: safeNext(body.next), error: 'That is not an admin or viewer token.' }));
-      return reply.code(401).send({ error: 'UNAUTHORIZED', message: 'the token is not one of the configured admin or viewer tokens' });
+      if (isForm)
+        return html(
+          reply.code(401),
+          loginPage({ next: safeNext(body.next), error: 'That is not an admin or viewer token.' }),
+        );
+      return reply
+        .code(401)
+        .send({ error: 'UNAUTHORIZED', message: 'the token is not one of the configured admin or viewer tokens' });
     }
     reply.header('set-cookie', sessionCookie(request, createSession(token, level), SESSION_TTL_SECONDS));
     if (isForm) return reply.code(303).header('location', safeNext(body.next)).send();
@@ -88,7 +99,9 @@ async function registerPages(scope: FastifyInstance, tokens: AdminTokens): Promi
 
   scope.post('/logout', async (request, reply) => {
     reply.header('set-cookie', sessionCookie(request, '', 0));
-    return hasCsrfHeader(request) ? reply.code(204).send() : reply.code(303).header('location', `${UI_PREFIX}/login`).send();
+    return hasCsrfHeader(request)
+      ? reply.code(204).send()
+      : reply.code(303).header('location', `${UI_PREFIX}/login`).send();
   });
 
   for (const page of CONSOLE_PAGES) {
@@ -104,7 +117,10 @@ async function registerPages(scope: FastifyInstance, tokens: AdminTokens): Promi
 function pageAccess(request: FastifyRequest, reply: FastifyReply, tokens: AdminTokens): AccessLevel | null {
   const auth = authenticate(request, tokens);
   if (auth.level === null) {
-    reply.code(302).header('location', `${UI_PREFIX}/login?next=${encodeURIComponent(request.url)}`).send();
+    reply
+      .code(302)
+      .header('location', `${UI_PREFIX}/login?next=${encodeURIComponent(request.url)}`)
+      .send();
     return null;
   }
   grantAccessLevel(request, auth.level);
@@ -113,7 +129,9 @@ function pageAccess(request: FastifyRequest, reply: FastifyReply, tokens: AdminT
 
 /** Only paths of the console itself, so the login page cannot be used to send someone elsewhere. */
 function safeNext(value: unknown): string {
-  return typeof value === 'string' && /^\/ui(\/[A-Za-z0-9/_\-.?=&%]*)?$/.test(value) && !value.startsWith('/ui/login') ? value : UI_PREFIX;
+  return typeof value === 'string' && /^\/ui(\/[A-Za-z0-9/_\-.?=&%]*)?$/.test(value) && !value.startsWith('/ui/login')
+    ? value
+    : UI_PREFIX;
 }
 
 function sessionCookie(request: FastifyRequest, value: string, maxAge: number): string {
@@ -126,6 +144,9 @@ function html(reply: FastifyReply, body: string): FastifyReply {
     .type('text/html; charset=utf-8')
     .header('cache-control', 'no-store')
     .header('x-frame-options', 'DENY')
-    .header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'")
+    .header(
+      'content-security-policy',
+      "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+    )
     .send(body);
 }

@@ -56,7 +56,9 @@ ${body}
 
 /** A page for a signed-in user. */
 export function pageHtml(page: ConsolePage, level: AccessLevel): string {
-  const links = NAV.map(([href, label]) => `<a href="${href}"${href === page.nav ? ' aria-current="page"' : ''}>${label}</a>`).join('');
+  const links = NAV.map(
+    ([href, label]) => `<a href="${href}"${href === page.nav ? ' aria-current="page"' : ''}>${label}</a>`,
+  ).join('');
   return shell(
     page.title,
     `<header class="top">

@@ -13,13 +13,18 @@ export interface ConsoleRouteDeps extends RouteDeps {
   console: ConsoleService;
 }
 
-type ConsoleRouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> = Omit<RouteSpec<P, Q, B>, 'handle'> & {
+type ConsoleRouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> = Omit<
+  RouteSpec<P, Q, B>,
+  'handle'
+> & {
   handle(input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>, deps: ConsoleRouteDeps): Promise<RouteResult>;
 };
 
 // Handlers are called with ConsoleRouteDeps only (see ./index.ts); the table shares the admin type
 // so the OpenAPI document and the Fastify adapter take both tables alike.
-function route<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType = z.ZodUndefined>(spec: ConsoleRouteSpec<P, Q, B>): AdminRoute {
+function route<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType = z.ZodUndefined>(
+  spec: ConsoleRouteSpec<P, Q, B>,
+): AdminRoute {
   return spec as unknown as AdminRoute;
 }
 
@@ -103,7 +108,8 @@ export const CONSOLE_ROUTES: readonly AdminRoute[] = [
     query: noQuery,
     body: s.applyLoserBody,
     responses: { 200: { description: 'How many writes were enqueued', schema: s.writesSchema } },
-    handle: async ({ params, body, actor }, { console }) => ok(await console.applyLosingValue(params.auditId, body ?? {}, actor)),
+    handle: async ({ params, body, actor }, { console }) =>
+      ok(await console.applyLosingValue(params.auditId, body ?? {}, actor)),
   }),
   route({
     method: 'POST',
@@ -128,7 +134,10 @@ export const CONSOLE_ROUTES: readonly AdminRoute[] = [
     handle: async ({ query }, { console }) => ({
       status: 200,
       body: await console.auditCsv(query),
-      headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="tandem-audit.csv"' },
+      headers: {
+        'content-type': 'text/csv; charset=utf-8',
+        'content-disposition': 'attachment; filename="tandem-audit.csv"',
+      },
     }),
   }),
   route({
@@ -191,7 +200,10 @@ export const CONSOLE_ROUTES: readonly AdminRoute[] = [
     query: noQuery,
     body: s.saveConfigBody,
     responses: { 201: { description: 'The saved version', schema: s.configVersionSchema } },
-    handle: async ({ body, actor }, { console }) => ({ status: 201, body: await console.saveConfig(body.yaml, { comment: body.comment }, actor) }),
+    handle: async ({ body, actor }, { console }) => ({
+      status: 201,
+      body: await console.saveConfig(body.yaml, { comment: body.comment }, actor),
+    }),
   }),
   route({
     method: 'GET',
@@ -213,6 +225,9 @@ export const CONSOLE_ROUTES: readonly AdminRoute[] = [
     params: s.versionParams,
     query: noQuery,
     responses: { 201: { description: 'The new version', schema: s.configVersionSchema } },
-    handle: async ({ params, actor }, { console }) => ({ status: 201, body: await console.restoreConfigVersion(params.version, actor) }),
+    handle: async ({ params, actor }, { console }) => ({
+      status: 201,
+      body: await console.restoreConfigVersion(params.version, actor),
+    }),
   }),
 ];

@@ -48,15 +48,44 @@ export const overviewSchema = z.object({
     }),
   ),
   queues: z.array(
-    z.object({ name: z.string(), waiting: z.number(), active: z.number(), delayed: z.number(), failed: z.number(), completedLast5m: z.number(), failedLast5m: z.number() }),
+    z.object({
+      name: z.string(),
+      waiting: z.number(),
+      active: z.number(),
+      delayed: z.number(),
+      failed: z.number(),
+      completedLast5m: z.number(),
+      failedLast5m: z.number(),
+    }),
   ),
-  relations: z.object({ inSync: z.number(), pending: z.number(), failing: z.number(), conflict: z.number(), total: z.number() }),
+  relations: z.object({
+    inSync: z.number(),
+    pending: z.number(),
+    failing: z.number(),
+    conflict: z.number(),
+    total: z.number(),
+  }),
   latestErrors: z.array(
-    z.object({ at: z.string(), reason: z.string(), jobId: z.string(), queue: z.string(), contactId: z.string().nullable(), relationId: z.string().nullable() }),
+    z.object({
+      at: z.string(),
+      reason: z.string(),
+      jobId: z.string(),
+      queue: z.string(),
+      contactId: z.string().nullable(),
+      relationId: z.string().nullable(),
+    }),
   ),
 });
 export const relationRowsSchema = z.object({
-  rows: z.array(z.object({ relation: relationSchema, contactName: fieldValue, accountName: fieldValue, state: relationState, lastActivityAt: z.string().nullable() })),
+  rows: z.array(
+    z.object({
+      relation: relationSchema,
+      contactName: fieldValue,
+      accountName: fieldValue,
+      state: relationState,
+      lastActivityAt: z.string().nullable(),
+    }),
+  ),
   total: z.number(),
 });
 export const jobSchema = z.object({ jobId: z.string() });
@@ -94,7 +123,13 @@ export const previewSchema = z.object({
   summary: z.array(z.object({ system: z.enum(['crm', 'accounting']), field: z.string(), records: z.number() })),
   relationsChecked: z.number(),
 });
-export const configVersionSchema = z.object({ version: z.number(), savedAt: z.string(), savedBy: z.string(), comment: z.string().nullable(), yaml: z.string() });
+export const configVersionSchema = z.object({
+  version: z.number(),
+  savedAt: z.string(),
+  savedBy: z.string(),
+  comment: z.string().nullable(),
+  yaml: z.string(),
+});
 export const configStateSchema = z.object({
   source: z.enum(['file', 'stored']),
   version: z.number().nullable(),

@@ -47,13 +47,26 @@ export class FakeRelationService implements RelationService {
   }
 
   addContact(id: string, name: string): Contact {
-    const contact: Contact = { entity: 'contact', id, type: 'company', companyId: null, fields: { name, phone: '+44 1 111' }, modifiedAt: NOW };
+    const contact: Contact = {
+      entity: 'contact',
+      id,
+      type: 'company',
+      companyId: null,
+      fields: { name, phone: '+44 1 111' },
+      modifiedAt: NOW,
+    };
     this.contacts.set(id, contact);
     return contact;
   }
 
   addAccount(kind: AccountKind, id: string, name: string): Account {
-    const account: Account = { entity: kind, id, number: `N-${id}`, fields: { name, phone: '+44 1 222' }, modifiedAt: NOW };
+    const account: Account = {
+      entity: kind,
+      id,
+      number: `N-${id}`,
+      fields: { name, phone: '+44 1 222' },
+      modifiedAt: NOW,
+    };
     this.accounts.set(`${kind}:${id}`, account);
     return account;
   }
@@ -78,25 +91,48 @@ export class FakeRelationService implements RelationService {
     return relation;
   }
 
-  private newRelation(contactId: string, accountKind: AccountKind, accountId: string, origin: BusinessRelation['origin']): BusinessRelation {
+  private newRelation(
+    contactId: string,
+    accountKind: AccountKind,
+    accountId: string,
+    origin: BusinessRelation['origin'],
+  ): BusinessRelation {
     if (!this.contacts.has(contactId)) throw new NotFoundProblem(`no contact ${contactId}`);
     if (!this.accounts.has(`${accountKind}:${accountId}`)) throw new NotFoundProblem(`no ${accountKind} ${accountId}`);
     for (const relation of this.relations.values()) {
       if (relation.contactId === contactId && relation.accountKind === accountKind) {
-        throw new ConflictProblem('RELATION_EXISTS', `contact ${contactId} already has a ${accountKind} relation (${relation.accountId})`);
+        throw new ConflictProblem(
+          'RELATION_EXISTS',
+          `contact ${contactId} already has a ${accountKind} relation (${relation.accountId})`,
+        );
       }
       if (relation.accountKind === accountKind && relation.accountId === accountId) {
-        throw new ConflictProblem('ACCOUNT_LINKED', `${accountKind} ${accountId} is already linked to contact ${relation.contactId}`);
+        throw new ConflictProblem(
+          'ACCOUNT_LINKED',
+          `${accountKind} ${accountId} is already linked to contact ${relation.contactId}`,
+        );
       }
     }
-    const relation: BusinessRelation = { id: `R${this.nextId++}`, contactId, accountKind, accountId, relationCode: accountKind.slice(0, 4).toUpperCase(), origin, createdAt: NOW };
+    const relation: BusinessRelation = {
+      id: `R${this.nextId++}`,
+      contactId,
+      accountKind,
+      accountId,
+      relationCode: accountKind.slice(0, 4).toUpperCase(),
+      origin,
+      createdAt: NOW,
+    };
     this.relations.set(relation.id, relation);
     return relation;
   }
 
   async listRelations(filter: Parameters<RelationService['listRelations']>[0]) {
     this.enter('listRelations', filter);
-    const all = [...this.relations.values()].filter((relation) => (!filter.kind || relation.accountKind === filter.kind) && (!filter.contactId || relation.contactId === filter.contactId));
+    const all = [...this.relations.values()].filter(
+      (relation) =>
+        (!filter.kind || relation.accountKind === filter.kind) &&
+        (!filter.contactId || relation.contactId === filter.contactId),
+    );
     return all.slice(filter.offset ?? 0, (filter.offset ?? 0) + (filter.limit ?? 100));
   }
 
@@ -105,7 +141,10 @@ export class FakeRelationService implements RelationService {
     return this.requireRelation(id);
   }
 
-  async link(input: Parameters<RelationService['link']>[0], actor: Parameters<RelationService['link']>[1]): Promise<LinkResult> {
+  async link(
+    input: Parameters<RelationService['link']>[0],
+    actor: Parameters<RelationService['link']>[1],
+  ): Promise<LinkResult> {
     this.enter('link', input, actor);
     const relation = this.newRelation(input.contactId, input.accountKind, input.accountId, 'linked');
     const contact = this.contacts.get(input.contactId) as Contact;
@@ -115,7 +154,12 @@ export class FakeRelationService implements RelationService {
       const winner = input.winner ?? 'contact';
       const from = winner === 'contact' ? account.fields.phone : contact.fields.phone;
       const to = winner === 'contact' ? contact.fields.phone : account.fields.phone;
-      changes.push({ side: winner === 'contact' ? 'account' : 'contact', field: 'phone', from: from ?? null, to: to ?? null });
+      changes.push({
+        side: winner === 'contact' ? 'account' : 'contact',
+        field: 'phone',
+        from: from ?? null,
+        to: to ?? null,
+      });
     }
     return { relation, changes };
   }
@@ -127,25 +171,45 @@ export class FakeRelationService implements RelationService {
     return relation;
   }
 
-  async createAccountFromContact(input: Parameters<RelationService['createAccountFromContact']>[0], actor: Parameters<RelationService['createAccountFromContact']>[1]) {
+  async createAccountFromContact(
+    input: Parameters<RelationService['createAccountFromContact']>[0],
+    actor: Parameters<RelationService['createAccountFromContact']>[1],
+  ) {
     this.enter('createAccountFromContact', input, actor);
     const contact = this.contacts.get(input.contactId);
     if (!contact) throw new NotFoundProblem(`no contact ${input.contactId}`);
-    const existing = [...this.relations.values()].find((relation) => relation.contactId === input.contactId && relation.accountKind === input.accountKind);
+    const existing = [...this.relations.values()].find(
+      (relation) => relation.contactId === input.contactId && relation.accountKind === input.accountKind,
+    );
     if (existing) {
-      return { relation: existing, account: this.accounts.get(`${existing.accountKind}:${existing.accountId}`) as Account, created: false };
+      return {
+        relation: existing,
+        account: this.accounts.get(`${existing.accountKind}:${existing.accountId}`) as Account,
+        created: false,
+      };
     }
     const account = this.addAccount(input.accountKind, `A${this.nextId++}`, contact.fields.name ?? '');
     const relation = this.newRelation(input.contactId, input.accountKind, account.id, 'createdFromContact');
     return { relation, account, created: true };
   }
 
-  async createContactFromAccount(input: Parameters<RelationService['createContactFromAccount']>[0], actor: Parameters<RelationService['createContactFromAccount']>[1]) {
+  async createContactFromAccount(
+    input: Parameters<RelationService['createContactFromAccount']>[0],
+    actor: Parameters<RelationService['createContactFromAccount']>[1],
+  ) {
     this.enter('createContactFromAccount', input, actor);
     const account = this.accounts.get(`${input.accountKind}:${input.accountId}`);
     if (!account) throw new NotFoundProblem(`no ${input.accountKind} ${input.accountId}`);
-    const existing = [...this.relations.values()].find((relation) => relation.accountKind === input.accountKind && relation.accountId === input.accountId);
-    if (existing) return { relation: existing, contact: this.contacts.get(existing.contactId) as Contact, person: null, created: false };
+    const existing = [...this.relations.values()].find(
+      (relation) => relation.accountKind === input.accountKind && relation.accountId === input.accountId,
+    );
+    if (existing)
+      return {
+        relation: existing,
+        contact: this.contacts.get(existing.contactId) as Contact,
+        person: null,
+        created: false,
+      };
     const contact = this.addContact(`C${this.nextId++}`, account.fields.name ?? '');
     const relation = this.newRelation(contact.id, input.accountKind, input.accountId, 'createdFromAccount');
     return { relation, contact, person: null, created: true };
@@ -163,12 +227,17 @@ export class FakeRelationService implements RelationService {
     onProgress?: (done: number, total: number) => void,
   ) {
     this.enter('applyMatches', input, actor);
-    const pairs = this.proposal.filter((pair) => (!input.kinds || input.kinds.includes(pair.accountKind)) && pair.score >= (input.minScore ?? 0));
+    const pairs = this.proposal.filter(
+      (pair) => (!input.kinds || input.kinds.includes(pair.accountKind)) && pair.score >= (input.minScore ?? 0),
+    );
     const linked: LinkResult[] = [];
     const failed: Array<{ pair: MatchPair; reason: string }> = [];
     for (const [index, pair] of pairs.entries()) {
       try {
-        linked.push({ relation: this.newRelation(pair.contactId, pair.accountKind, pair.accountId, 'automatic'), changes: [] });
+        linked.push({
+          relation: this.newRelation(pair.contactId, pair.accountKind, pair.accountId, 'automatic'),
+          changes: [],
+        });
       } catch (error) {
         failed.push({ pair, reason: (error as Error).message });
       }
@@ -183,7 +252,11 @@ export class FakeRelationService implements RelationService {
     return this.interactions.filter((interaction) => interaction.contactId === contactId);
   }
 
-  async recordInteraction(contactId: string, input: Parameters<RelationService['recordInteraction']>[1], actor: Parameters<RelationService['recordInteraction']>[2]) {
+  async recordInteraction(
+    contactId: string,
+    input: Parameters<RelationService['recordInteraction']>[1],
+    actor: Parameters<RelationService['recordInteraction']>[2],
+  ) {
     this.enter('recordInteraction', contactId, input, actor);
     if (!this.contacts.has(contactId)) throw new NotFoundProblem(`no contact ${contactId}`);
     const interaction: Interaction = {
@@ -201,13 +274,30 @@ export class FakeRelationService implements RelationService {
     return interaction;
   }
 
-  async createDocument(contactId: string, input: Parameters<RelationService['createDocument']>[1], actor: Parameters<RelationService['createDocument']>[2]) {
+  async createDocument(
+    contactId: string,
+    input: Parameters<RelationService['createDocument']>[1],
+    actor: Parameters<RelationService['createDocument']>[2],
+  ) {
     this.enter('createDocument', contactId, input, actor);
     const kind = input.type.startsWith('sales') ? 'customer' : 'vendor';
-    const relation = [...this.relations.values()].find((candidate) => candidate.contactId === contactId && candidate.accountKind === kind);
+    const relation = [...this.relations.values()].find(
+      (candidate) => candidate.contactId === contactId && candidate.accountKind === kind,
+    );
     if (!relation) throw new ConflictProblem('NO_RELATION', `contact ${contactId} has no ${kind} relation`);
-    const document: CreatedDocument = { type: input.type, id: `D${this.nextId++}`, number: 'SQ-1001', accountId: relation.accountId, date: '2024-05-01', status: 'Draft' };
-    const interaction = await this.recordInteraction(contactId, { type: 'documentCreated', description: `${input.type} SQ-1001`, relationId: relation.id }, actor);
+    const document: CreatedDocument = {
+      type: input.type,
+      id: `D${this.nextId++}`,
+      number: 'SQ-1001',
+      accountId: relation.accountId,
+      date: '2024-05-01',
+      status: 'Draft',
+    };
+    const interaction = await this.recordInteraction(
+      contactId,
+      { type: 'documentCreated', description: `${input.type} SQ-1001`, relationId: relation.id },
+      actor,
+    );
     return { document, interaction: { ...interaction, source: 'tandem' as const }, relation };
   }
 
@@ -219,14 +309,34 @@ export class FakeRelationService implements RelationService {
     const fields = (['name', 'phone'] as const).map((field) => {
       const contactValue = contact?.fields[field] ?? null;
       const accountValue = account?.fields[field] ?? null;
-      return { contactField: field, accountField: field, direction: 'both' as const, contactValue, accountValue, inSync: contactValue === accountValue, newer: contactValue === accountValue ? null : ('contact' as const) };
+      return {
+        contactField: field,
+        accountField: field,
+        direction: 'both' as const,
+        contactValue,
+        accountValue,
+        inSync: contactValue === accountValue,
+        newer: contactValue === accountValue ? null : ('contact' as const),
+      };
     });
-    return { relation, contact, account, fields, inSync: fields.every((field) => field.inSync), pendingJobs: [], lastError: null, lastConflicts: [] };
+    return {
+      relation,
+      contact,
+      account,
+      fields,
+      inSync: fields.every((field) => field.inSync),
+      pendingJobs: [],
+      lastError: null,
+      lastConflicts: [],
+    };
   }
 
   async audit(filter: Parameters<RelationService['audit']>[0]) {
     this.enter('audit', filter);
-    return this.auditLog.filter((entry) => (!filter.contactId || entry.contactId === filter.contactId) && (!filter.kind || entry.kind === filter.kind));
+    return this.auditLog.filter(
+      (entry) =>
+        (!filter.contactId || entry.contactId === filter.contactId) && (!filter.kind || entry.kind === filter.kind),
+    );
   }
 }
 

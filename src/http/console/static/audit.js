@@ -6,7 +6,8 @@ const params = new URLSearchParams(location.search);
 const FILTERS = ['contactId', 'accountKind', 'accountId', 'relationId', 'field', 'kind', 'from', 'to'];
 const filter = Object.fromEntries(FILTERS.map((key) => [key, params.get(key) ?? '']));
 const localInput = (iso) => (iso ? new Date(iso).toISOString().slice(0, 16) : '');
-const select = (name, values) => `<select name="${name}"><option value="">any</option>${values.map((v) => `<option${v === filter[name] ? ' selected' : ''}>${v}</option>`).join('')}</select>`;
+const select = (name, values) =>
+  `<select name="${name}"><option value="">any</option>${values.map((v) => `<option${v === filter[name] ? ' selected' : ''}>${v}</option>`).join('')}</select>`;
 
 async function load() {
   const query = qs({ ...filter, limit: 500 });
@@ -23,10 +24,23 @@ async function load() {
       <button type="submit" class="primary">Filter</button>
       <a id="csv" href="/api/console/audit.csv${qs(filter)}" download>Export CSV</a>
     </form>
-    ${table(['When', 'Kind', 'Relation', 'Record', 'Field', 'Old', 'New', 'Source', ''], entries.map((e) => [when(e.appliedAt), esc(e.kind), e.relationId ? relationLink(e.relationId, 'open') : '',
-      `<span class="mono">${esc(e.contactId ?? '')}</span>${e.accountId ? `<div class="muted mono">${esc(e.accountKind)} ${esc(e.accountId)}</div>` : ''}`, esc(e.field ?? ''),
-      { cls: 'value', html: show(e.oldValue) }, { cls: 'value', html: show(e.newValue) }, esc([e.sourceSystem, e.direction].filter(Boolean).join(' · ')),
-      isAdmin && (e.kind === 'fieldChange' || e.kind === 'conflict') ? `<button class="undo" data-audit="${esc(e.id)}">Undo</button>` : '']), 'No entries match.')}
+    ${table(
+      ['When', 'Kind', 'Relation', 'Record', 'Field', 'Old', 'New', 'Source', ''],
+      entries.map((e) => [
+        when(e.appliedAt),
+        esc(e.kind),
+        e.relationId ? relationLink(e.relationId, 'open') : '',
+        `<span class="mono">${esc(e.contactId ?? '')}</span>${e.accountId ? `<div class="muted mono">${esc(e.accountKind)} ${esc(e.accountId)}</div>` : ''}`,
+        esc(e.field ?? ''),
+        { cls: 'value', html: show(e.oldValue) },
+        { cls: 'value', html: show(e.newValue) },
+        esc([e.sourceSystem, e.direction].filter(Boolean).join(' · ')),
+        isAdmin && (e.kind === 'fieldChange' || e.kind === 'conflict')
+          ? `<button class="undo" data-audit="${esc(e.id)}">Undo</button>`
+          : '',
+      ]),
+      'No entries match.',
+    )}
     <p class="muted">${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} (at most 500 shown; the CSV has them all).</p>`);
   app.querySelector('#filter').addEventListener('submit', (event) => {
     event.preventDefault();
@@ -36,7 +50,11 @@ async function load() {
   });
   for (const button of app.querySelectorAll('.undo')) {
     button.addEventListener('click', async () => {
-      const result = await act(button, () => api('POST', `/api/console/audit/${encodeURIComponent(button.dataset.audit)}/undo`), (res) => `Change undone (${res.writes} writes)`);
+      const result = await act(
+        button,
+        () => api('POST', `/api/console/audit/${encodeURIComponent(button.dataset.audit)}/undo`),
+        (res) => `Change undone (${res.writes} writes)`,
+      );
       if (result) setTimeout(() => load().catch(failed), 1000);
     });
   }

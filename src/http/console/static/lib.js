@@ -8,7 +8,12 @@ export const isAdmin = level === 'admin';
 export async function api(method, url, body) {
   const headers = { 'x-tandem-request': '1', accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
+  const response = await fetch(url, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: 'same-origin',
+  });
   if (response.status === 401) {
     location.href = `/ui/login?next=${encodeURIComponent(location.pathname + location.search)}`;
     throw new Error('signed out');
@@ -30,7 +35,8 @@ export function esc(value) {
 }
 
 /** A field value, with null shown as an em dash. */
-export const show = (value) => (value === null || value === undefined || value === '' ? '<span class="muted">—</span>' : esc(value));
+export const show = (value) =>
+  value === null || value === undefined || value === '' ? '<span class="muted">—</span>' : esc(value);
 
 /** A time as local date and time. */
 export function when(iso) {
@@ -40,13 +46,21 @@ export function when(iso) {
 }
 
 /** A relation state as a coloured pill. */
-export const statePill = (state) => `<span class="pill ${esc(state)}">${esc({ inSync: 'in sync', pending: 'pending', failing: 'failing', conflict: 'conflict' }[state] ?? state)}</span>`;
+export const statePill = (state) =>
+  `<span class="pill ${esc(state)}">${esc({ inSync: 'in sync', pending: 'pending', failing: 'failing', conflict: 'conflict' }[state] ?? state)}</span>`;
 
 /** A table with a sticky header; `rows` are arrays of cell HTML. */
 export function table(headers, rows, empty = 'Nothing here.') {
-  const head = headers.map((h) => (h.startsWith('#') ? `<th class="num">${esc(h.slice(1))}</th>` : `<th>${esc(h)}</th>`)).join('');
+  const head = headers
+    .map((h) => (h.startsWith('#') ? `<th class="num">${esc(h.slice(1))}</th>` : `<th>${esc(h)}</th>`))
+    .join('');
   const body = rows.length
-    ? rows.map((cells) => `<tr${cells.attrs ?? ''}>${cells.map((cell) => `<td${cell && cell.cls ? ` class="${cell.cls}"` : ''}>${cell && cell.html !== undefined ? cell.html : cell ?? ''}</td>`).join('')}</tr>`).join('')
+    ? rows
+        .map(
+          (cells) =>
+            `<tr${cells.attrs ?? ''}>${cells.map((cell) => `<td${cell && cell.cls ? ` class="${cell.cls}"` : ''}>${cell && cell.html !== undefined ? cell.html : (cell ?? '')}</td>`).join('')}</tr>`,
+        )
+        .join('')
     : `<tr><td colspan="${headers.length}" class="muted">${esc(empty)}</td></tr>`;
   return `<div class="table-wrap"><table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
@@ -92,7 +106,8 @@ export function failed(error) {
 /** Builds a query string from the non-empty values. */
 export function qs(values) {
   const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(values)) if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
+  for (const [key, value] of Object.entries(values))
+    if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
   const text = params.toString();
   return text ? `?${text}` : '';
 }

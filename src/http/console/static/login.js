@@ -4,7 +4,11 @@ const error = document.getElementById('login-error');
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
   const token = form.elements.token.value.trim();
-  const response = await fetch('/ui/login', { method: 'POST', headers: { 'content-type': 'application/json', 'x-tandem-request': '1' }, body: JSON.stringify({ token }) });
+  const response = await fetch('/ui/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-tandem-request': '1' },
+    body: JSON.stringify({ token }),
+  });
   if (response.ok) {
     location.href = form.elements.next.value || '/ui';
     return;

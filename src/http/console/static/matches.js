@@ -3,8 +3,18 @@
 import { act, api, esc, failed, isAdmin, render, show, table } from './lib.js';
 
 const pairKey = (p) => `${p.contactId}|${p.accountKind}|${p.accountId}`;
-const buttons = (p) => (isAdmin ? `<span class="actions"><button class="accept primary" data-pair="${esc(pairKey(p))}">Accept</button><button class="reject" data-pair="${esc(pairKey(p))}">Reject</button></span>` : '');
-const pairRow = (p) => [`${show(p.contactName)}<div class="muted mono">${esc(p.contactId)}</div>`, `${show(p.accountName)}<div class="muted mono">${esc(p.accountId)}</div>`, esc(p.accountKind), { cls: 'num', html: String(p.score) }, esc(p.rule), buttons(p)];
+const buttons = (p) =>
+  isAdmin
+    ? `<span class="actions"><button class="accept primary" data-pair="${esc(pairKey(p))}">Accept</button><button class="reject" data-pair="${esc(pairKey(p))}">Reject</button></span>`
+    : '';
+const pairRow = (p) => [
+  `${show(p.contactName)}<div class="muted mono">${esc(p.contactId)}</div>`,
+  `${show(p.accountName)}<div class="muted mono">${esc(p.accountId)}</div>`,
+  esc(p.accountKind),
+  { cls: 'num', html: String(p.score) },
+  esc(p.rule),
+  buttons(p),
+];
 
 async function load() {
   const proposal = await api('GET', '/api/matches');
@@ -19,13 +29,22 @@ async function load() {
     ${proposal.review.length ? proposal.review.map((r) => `<section class="card stacked"><p><b>${esc(r.reason)}</b></p>${table(['Contact', 'Account', 'Kind', '#Score', 'Rule', ''], r.candidates.map(pairRow))}</section>`).join('') : '<p class="muted">Nothing ambiguous.</p>'}`);
   if (!isAdmin) return;
   app.querySelector('#accept-all').addEventListener('click', (event) =>
-    act(event.target, () => api('POST', '/api/matches/apply', {}), (res) => `${res.linked.length} linked, ${res.failed.length} failed`).then(() => load().catch(failed)));
+    act(
+      event.target,
+      () => api('POST', '/api/matches/apply', {}),
+      (res) => `${res.linked.length} linked, ${res.failed.length} failed`,
+    ).then(() => load().catch(failed)),
+  );
   for (const button of app.querySelectorAll('.accept, .reject')) {
     button.addEventListener('click', async () => {
       const p = pairs.get(button.dataset.pair);
       const body = { contactId: p.contactId, accountKind: p.accountKind, accountId: p.accountId };
       const accept = button.classList.contains('accept');
-      const result = await act(button, () => (accept ? api('POST', '/api/relations', body) : api('POST', '/api/console/matches/reject', body)), accept ? 'Linked' : 'Rejected; it will not be proposed again');
+      const result = await act(
+        button,
+        () => (accept ? api('POST', '/api/relations', body) : api('POST', '/api/console/matches/reject', body)),
+        accept ? 'Linked' : 'Rejected; it will not be proposed again',
+      );
       if (result !== undefined) load().catch(failed);
     });
   }

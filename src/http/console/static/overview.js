@@ -2,8 +2,12 @@
 import { api, esc, failed, relationLink, render, table, when } from './lib.js';
 
 function connectorCard(c) {
-  const rate = c.rateLimit ? `${c.rateLimit.usedInWindow} of ${c.rateLimit.max} per ${Math.round(c.rateLimit.perMs / 1000)} s used (${c.rateLimit.max - c.rateLimit.usedInWindow} left)` : 'no limit set';
-  const webhooks = c.webhooks.enabled ? `on${c.webhooks.subscriptionsRenewAt ? `, subscriptions renew ${when(c.webhooks.subscriptionsRenewAt)}` : ''}` : 'off (polling only)';
+  const rate = c.rateLimit
+    ? `${c.rateLimit.usedInWindow} of ${c.rateLimit.max} per ${Math.round(c.rateLimit.perMs / 1000)} s used (${c.rateLimit.max - c.rateLimit.usedInWindow} left)`
+    : 'no limit set';
+  const webhooks = c.webhooks.enabled
+    ? `on${c.webhooks.subscriptionsRenewAt ? `, subscriptions renew ${when(c.webhooks.subscriptionsRenewAt)}` : ''}`
+    : 'off (polling only)';
   return `<section class="card" data-connector="${esc(c.slot)}">
     <h2>${esc(c.slot === 'crm' ? 'CRM' : 'Accounting')} · ${esc(c.kind)} <span class="pill ${c.healthy ? 'ok' : 'bad'}">${c.healthy ? 'healthy' : 'unhealthy'}</span></h2>
     <dl class="kv">
@@ -17,7 +21,8 @@ function connectorCard(c) {
 
 async function load() {
   const o = await api('GET', '/api/console/overview');
-  const stat = (state, label) => `<div class="stat"><a href="/ui/relations?state=${state}"><span class="muted">${label}</span><b>${o.relations[state]}</b></a></div>`;
+  const stat = (state, label) =>
+    `<div class="stat"><a href="/ui/relations?state=${state}"><span class="muted">${label}</span><b>${o.relations[state]}</b></a></div>`;
   render(`<h1>Overview</h1>
     <div class="grid">${o.connectors.map(connectorCard).join('')}</div>
     <h2>Business relations</h2>
@@ -26,13 +31,32 @@ async function load() {
       ${stat('inSync', 'In sync')}${stat('pending', 'Pending')}${stat('failing', 'Failing')}${stat('conflict', 'In conflict')}
     </div>
     <h2>Queues <span class="muted">(throughput: last 5 minutes)</span> <a href="/ui/queues">open the queue board</a></h2>
-    ${table(['Queue', '#Waiting', '#Active', '#Delayed', '#Failed', '#Completed (5 min)', '#Failed (5 min)'],
-      o.queues.map((q) => [esc(q.name), ...[q.waiting, q.active, q.delayed, q.failed, q.completedLast5m, q.failedLast5m].map((n) => ({ cls: 'num', html: String(n) }))]))}
+    ${table(
+      ['Queue', '#Waiting', '#Active', '#Delayed', '#Failed', '#Completed (5 min)', '#Failed (5 min)'],
+      o.queues.map((q) => [
+        esc(q.name),
+        ...[q.waiting, q.active, q.delayed, q.failed, q.completedLast5m, q.failedLast5m].map((n) => ({
+          cls: 'num',
+          html: String(n),
+        })),
+      ]),
+    )}
     <h2>Latest errors</h2>
-    ${table(['When', 'Queue', 'Job', 'Reason', 'Record'],
-      o.latestErrors.map((e) => [when(e.at), esc(e.queue), `<span class="mono">${esc(e.jobId)}</span>`, { cls: 'value', html: esc(e.reason) },
-        e.relationId ? relationLink(e.relationId, 'relation') : e.contactId ? `<a href="/ui/relations?text=${encodeURIComponent(e.contactId)}">${esc(e.contactId)}</a>` : '<span class="muted">—</span>']),
-      'No failed jobs.')}`);
+    ${table(
+      ['When', 'Queue', 'Job', 'Reason', 'Record'],
+      o.latestErrors.map((e) => [
+        when(e.at),
+        esc(e.queue),
+        `<span class="mono">${esc(e.jobId)}</span>`,
+        { cls: 'value', html: esc(e.reason) },
+        e.relationId
+          ? relationLink(e.relationId, 'relation')
+          : e.contactId
+            ? `<a href="/ui/relations?text=${encodeURIComponent(e.contactId)}">${esc(e.contactId)}</a>`
+            : '<span class="muted">—</span>',
+      ]),
+      'No failed jobs.',
+    )}`);
 }
 
 load().catch(failed);

@@ -3,7 +3,14 @@
  * state, conflicts, config versions, and every call recorded.
  */
 import type { AccountKind, BusinessRelation } from '../../../core/model';
-import type { ConfigProblem, ConfigVersion, ConflictRow, ConsoleService, Overview, RelationRow } from '../../../app/console/types';
+import type {
+  ConfigProblem,
+  ConfigVersion,
+  ConflictRow,
+  ConsoleService,
+  Overview,
+  RelationRow,
+} from '../../../app/console/types';
 import { NotFoundProblem } from '../../../app/relations/types';
 import type { AuditEntry, AuditQuery } from '../../../store/types';
 
@@ -15,7 +22,8 @@ export interface ConsoleCall {
   args: unknown[];
 }
 
-const FILE_YAML = 'relationCodes:\n  customer: CUST\n  vendor: null\n  bankAccount: null\nmappings:\n  customer:\n    - contact: phone\n      account: phone\n      direction: both\n';
+const FILE_YAML =
+  'relationCodes:\n  customer: CUST\n  vendor: null\n  bankAccount: null\nmappings:\n  customer:\n    - contact: phone\n      account: phone\n      direction: both\n';
 
 /** The fake; rows, conflicts and audit entries are plain arrays a test may change. */
 export class FakeConsoleService implements ConsoleService {
@@ -28,7 +36,12 @@ export class FakeConsoleService implements ConsoleService {
   private nextJob = 1;
 
   constructor() {
-    const relation = (id: string, contactId: string, accountKind: AccountKind, accountId: string): BusinessRelation => ({
+    const relation = (
+      id: string,
+      contactId: string,
+      accountKind: AccountKind,
+      accountId: string,
+    ): BusinessRelation => ({
       id,
       contactId,
       accountKind,
@@ -38,9 +51,27 @@ export class FakeConsoleService implements ConsoleService {
       createdAt: NOW,
     });
     this.rows = [
-      { relation: relation('R1', 'C1', 'customer', 'K1'), contactName: 'Cronus Cardoxy', accountName: 'Cronus Cardoxy', state: 'inSync', lastActivityAt: NOW },
-      { relation: relation('R2', 'C2', 'customer', 'K2'), contactName: 'Adatum', accountName: 'Adatum Corp', state: 'conflict', lastActivityAt: NOW },
-      { relation: relation('R3', 'C3', 'vendor', 'V1'), contactName: 'Fabrikam', accountName: 'Fabrikam', state: 'failing', lastActivityAt: null },
+      {
+        relation: relation('R1', 'C1', 'customer', 'K1'),
+        contactName: 'Cronus Cardoxy',
+        accountName: 'Cronus Cardoxy',
+        state: 'inSync',
+        lastActivityAt: NOW,
+      },
+      {
+        relation: relation('R2', 'C2', 'customer', 'K2'),
+        contactName: 'Adatum',
+        accountName: 'Adatum Corp',
+        state: 'conflict',
+        lastActivityAt: NOW,
+      },
+      {
+        relation: relation('R3', 'C3', 'vendor', 'V1'),
+        contactName: 'Fabrikam',
+        accountName: 'Fabrikam',
+        state: 'failing',
+        lastActivityAt: null,
+      },
     ];
     this.conflicts = [
       {
@@ -56,8 +87,30 @@ export class FakeConsoleService implements ConsoleService {
       },
     ];
     this.auditLog = [
-      { id: 'A1', appliedAt: NOW, kind: 'fieldChange', relationId: 'R1', contactId: 'C1', accountKind: 'customer', accountId: 'K1', field: 'phone', oldValue: '+44 0', newValue: '+44 1 111', direction: 'toAccounting', sourceSystem: 'crm' },
-      { id: 'A2', appliedAt: NOW, kind: 'conflict', relationId: 'R2', contactId: 'C2', accountKind: 'customer', accountId: 'K2', field: 'phone' },
+      {
+        id: 'A1',
+        appliedAt: NOW,
+        kind: 'fieldChange',
+        relationId: 'R1',
+        contactId: 'C1',
+        accountKind: 'customer',
+        accountId: 'K1',
+        field: 'phone',
+        oldValue: '+44 0',
+        newValue: '+44 1 111',
+        direction: 'toAccounting',
+        sourceSystem: 'crm',
+      },
+      {
+        id: 'A2',
+        appliedAt: NOW,
+        kind: 'conflict',
+        relationId: 'R2',
+        contactId: 'C2',
+        accountKind: 'customer',
+        accountId: 'K2',
+        field: 'phone',
+      },
     ];
   }
 
@@ -75,15 +128,46 @@ export class FakeConsoleService implements ConsoleService {
     const count = (state: RelationRow['state']) => this.rows.filter((row) => row.state === state).length;
     return {
       connectors: [
-        { slot: 'crm', kind: 'hubspot', healthy: true, healthError: null, lastSuccessfulPollAt: NOW, webhooks: { enabled: true, subscriptionsRenewAt: null }, rateLimit: { max: 90, perMs: 10_000, usedInWindow: 12 } },
-        { slot: 'accounting', kind: 'business-central', healthy: false, healthError: 'token endpoint answered 401', lastSuccessfulPollAt: null, webhooks: { enabled: true, subscriptionsRenewAt: '2024-05-03T10:00:00.000Z' }, rateLimit: null },
+        {
+          slot: 'crm',
+          kind: 'hubspot',
+          healthy: true,
+          healthError: null,
+          lastSuccessfulPollAt: NOW,
+          webhooks: { enabled: true, subscriptionsRenewAt: null },
+          rateLimit: { max: 90, perMs: 10_000, usedInWindow: 12 },
+        },
+        {
+          slot: 'accounting',
+          kind: 'business-central',
+          healthy: false,
+          healthError: 'token endpoint answered 401',
+          lastSuccessfulPollAt: null,
+          webhooks: { enabled: true, subscriptionsRenewAt: '2024-05-03T10:00:00.000Z' },
+          rateLimit: null,
+        },
       ],
       queues: [
         { name: 'intake', waiting: 1, active: 0, delayed: 0, failed: 0, completedLast5m: 14, failedLast5m: 0 },
         { name: 'write-accounting', waiting: 0, active: 0, delayed: 2, failed: 1, completedLast5m: 9, failedLast5m: 1 },
       ],
-      relations: { inSync: count('inSync'), pending: count('pending'), failing: count('failing'), conflict: count('conflict'), total: this.rows.length },
-      latestErrors: [{ at: NOW, reason: 'Business Central answered 400: phoneNumber too long', jobId: 'J9', queue: 'write-accounting', contactId: 'C3', relationId: 'R3' }],
+      relations: {
+        inSync: count('inSync'),
+        pending: count('pending'),
+        failing: count('failing'),
+        conflict: count('conflict'),
+        total: this.rows.length,
+      },
+      latestErrors: [
+        {
+          at: NOW,
+          reason: 'Business Central answered 400: phoneNumber too long',
+          jobId: 'J9',
+          queue: 'write-accounting',
+          contactId: 'C3',
+          relationId: 'R3',
+        },
+      ],
     };
   }
 
@@ -94,7 +178,10 @@ export class FakeConsoleService implements ConsoleService {
       (row) =>
         (!filter.kind || row.relation.accountKind === filter.kind) &&
         (!filter.state || row.state === filter.state) &&
-        (!text || [row.contactName, row.accountName, row.relation.contactId, row.relation.accountId].some((value) => value?.toLowerCase().includes(text))),
+        (!text ||
+          [row.contactName, row.accountName, row.relation.contactId, row.relation.accountId].some((value) =>
+            value?.toLowerCase().includes(text),
+          )),
     );
     const offset = filter.offset ?? 0;
     return { rows: matching.slice(offset, offset + (filter.limit ?? 50)), total: matching.length };
@@ -133,8 +220,18 @@ export class FakeConsoleService implements ConsoleService {
 
   async auditCsv(query: AuditQuery) {
     this.enter('auditCsv', query);
-    const rows = this.auditLog.filter((entry) => (!query.contactId || entry.contactId === query.contactId) && (!query.kind || entry.kind === query.kind));
-    return ['id,appliedAt,kind,contactId,field', ...rows.map((entry) => [entry.id, entry.appliedAt, entry.kind, entry.contactId ?? '', entry.field ?? ''].join(','))].join('\n') + '\n';
+    const rows = this.auditLog.filter(
+      (entry) =>
+        (!query.contactId || entry.contactId === query.contactId) && (!query.kind || entry.kind === query.kind),
+    );
+    return (
+      [
+        'id,appliedAt,kind,contactId,field',
+        ...rows.map((entry) =>
+          [entry.id, entry.appliedAt, entry.kind, entry.contactId ?? '', entry.field ?? ''].join(','),
+        ),
+      ].join('\n') + '\n'
+    );
   }
 
   async rejectMatch(pair: { contactId: string; accountKind: AccountKind; accountId: string }, actor: { name: string }) {
@@ -149,14 +246,24 @@ export class FakeConsoleService implements ConsoleService {
   async configState() {
     this.enter('configState');
     const current = this.current();
-    return { source: current ? ('stored' as const) : ('file' as const), version: current?.version ?? null, yaml: current?.yaml ?? FILE_YAML, fileDiffers: current ? current.yaml !== FILE_YAML : false, fileYaml: FILE_YAML };
+    return {
+      source: current ? ('stored' as const) : ('file' as const),
+      version: current?.version ?? null,
+      yaml: current?.yaml ?? FILE_YAML,
+      fileDiffers: current ? current.yaml !== FILE_YAML : false,
+      fileYaml: FILE_YAML,
+    };
   }
 
   async validateConfig(yaml: string): Promise<ConfigProblem[]> {
     this.enter('validateConfig', yaml);
     const problems: ConfigProblem[] = [];
     for (const match of yaml.matchAll(/direction: (\S+)/g)) {
-      if (!['both', 'toAccounting', 'toCrm'].includes(match[1] ?? '')) problems.push({ path: 'mappings.customer.0.direction', message: `invalid option: expected one of "both"|"toAccounting"|"toCrm"` });
+      if (!['both', 'toAccounting', 'toCrm'].includes(match[1] ?? ''))
+        problems.push({
+          path: 'mappings.customer.0.direction',
+          message: `invalid option: expected one of "both"|"toAccounting"|"toCrm"`,
+        });
     }
     return problems;
   }
@@ -167,7 +274,19 @@ export class FakeConsoleService implements ConsoleService {
     return {
       valid: true as const,
       changedKeys: changed ? ['mappings.customer'] : [],
-      writes: changed ? [{ relationId: 'R1', system: 'accounting' as const, entity: 'customer' as const, recordId: 'K1', field: 'phone', from: '+44 1 222', to: '+44 1 111' }] : [],
+      writes: changed
+        ? [
+            {
+              relationId: 'R1',
+              system: 'accounting' as const,
+              entity: 'customer' as const,
+              recordId: 'K1',
+              field: 'phone',
+              from: '+44 1 222',
+              to: '+44 1 111',
+            },
+          ]
+        : [],
       summary: changed ? [{ system: 'accounting' as const, field: 'phone', records: 1 }] : [],
       relationsChecked: this.rows.length,
     };
@@ -175,7 +294,13 @@ export class FakeConsoleService implements ConsoleService {
 
   async saveConfig(yaml: string, input: { comment?: string }, actor: { name: string }) {
     this.enter('saveConfig', yaml, input, actor);
-    const version: ConfigVersion = { version: this.versions.length + 1, savedAt: NOW, savedBy: actor.name, comment: input.comment ?? null, yaml };
+    const version: ConfigVersion = {
+      version: this.versions.length + 1,
+      savedAt: NOW,
+      savedBy: actor.name,
+      comment: input.comment ?? null,
+      yaml,
+    };
     this.versions.push(version);
     return version;
   }

@@ -1,0 +1,92 @@
+/**
+ * Import boundaries, checked by `npm run lint` (depcruise). The layers, innermost first:
+ *
+ *   src/core        sync decisions: pure functions over plain data; imports nothing outside itself
+ *   connectors/kit  the connector and sandbox kits: the core model and npm packages only
+ *   connectors/<x>  one folder per external system: the core model, the kit and its own folder
+ *   src/app         use cases and the ports they need
+ *   adapters        src/{queue,store,http,intake,metrics}: app ports, never a use case's internals
+ *   src/main        the composition root (with the CLI and the demo): may import anything
+ *
+ * and no two folders depend on each other, however indirectly.
+ */
+/** Test files are held to no layer: a test may wire whatever it tests with. */
+const TESTS = '(\\.test\\.ts|\\.contract\\.ts)$|/test-helpers/|^test/';
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-folder-cycles',
+      severity: 'error',
+      comment: 'Two folders import each other (directly or through others): move the shared part inward.',
+      scope: 'folder',
+      from: { path: '^(src|connectors)/' },
+      to: { circular: true },
+    },
+    {
+      name: 'no-module-cycles',
+      severity: 'error',
+      comment: 'Modules import each other in a circle.',
+      from: { path: '^(src|connectors)/' },
+      to: { circular: true },
+    },
+    {
+      name: 'core-is-pure',
+      severity: 'error',
+      comment: 'src/core decides; it imports nothing outside src/core (no I/O, no framework, no config).',
+      from: { path: '^src/core/', pathNot: TESTS },
+      to: { pathNot: '^src/core/' },
+    },
+    {
+      name: 'kit-imports-core-model-only',
+      severity: 'error',
+      comment: 'The kits build on the canonical model and npm packages only.',
+      from: { path: '^connectors/kit/', pathNot: TESTS },
+      to: { path: '^(src|connectors|test)/', pathNot: ['^connectors/kit/', '^src/core/model\\.ts$'] },
+    },
+    {
+      name: 'connector-imports-model-kit-and-itself',
+      severity: 'error',
+      comment: 'A connector imports the core model, the kit and its own folder; nothing else of tandem.',
+      from: { path: '^connectors/(?!kit/)([^/]+)/', pathNot: TESTS },
+      to: { path: '^(src|connectors|test)/', pathNot: ['^connectors/kit/', '^src/core/model\\.ts$', '^connectors/$1/'] },
+    },
+    {
+      name: 'adapters-use-app-ports',
+      severity: 'error',
+      comment: "Adapters (queue, store, http, intake, metrics) see the app only through src/app/ports.",
+      from: { path: '^src/(queue|store|http|intake|metrics)/', pathNot: TESTS },
+      to: { path: '^src/app/', pathNot: '^src/app/ports(\\.ts$|/)' },
+    },
+    {
+      name: 'app-does-not-reach-adapters',
+      severity: 'error',
+      comment: 'Use cases reach queues, stores, HTTP and metrics through ports that src/main wires.',
+      from: { path: '^src/app/', pathNot: TESTS },
+      to: { path: '^src/(queue|store|http|intake|metrics|main|cli|demo)/' },
+    },
+    {
+      name: 'only-the-registry-knows-connectors',
+      severity: 'error',
+      comment: 'Outside connectors/, only the registry (connectors/index.ts) names a connector; others use the kit.',
+      from: { path: '^src/', pathNot: ['^src/demo/', TESTS] },
+      to: { path: '^connectors/(?!kit/|index\\.ts$)' },
+    },
+    {
+      name: 'production-never-imports-tests',
+      severity: 'error',
+      comment: 'Nothing that ships imports test code.',
+      from: { path: '^(src|connectors)/', pathNot: '(\\.test\\.ts|\\.contract\\.ts)$|/test-helpers/' },
+      to: { path: '(^test/|\\.test\\.ts$|\\.contract\\.ts$|/test-helpers/)' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)(dist|node_modules)/' },
+    includeOnly: '^(src|connectors|test)/',
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+  },
+};
