@@ -50,12 +50,15 @@ module.exports = {
       severity: 'error',
       comment: 'A connector imports the core model, the kit and its own folder; nothing else of tandem.',
       from: { path: '^connectors/(?!kit/)([^/]+)/', pathNot: TESTS },
-      to: { path: '^(src|connectors|test)/', pathNot: ['^connectors/kit/', '^src/core/model\\.ts$', '^connectors/$1/'] },
+      to: {
+        path: '^(src|connectors|test)/',
+        pathNot: ['^connectors/kit/', '^src/core/model\\.ts$', '^connectors/$1/'],
+      },
     },
     {
       name: 'adapters-use-app-ports',
       severity: 'error',
-      comment: "Adapters (queue, store, http, intake, metrics) see the app only through src/app/ports.",
+      comment: 'Adapters (queue, store, http, intake, metrics) see the app only through src/app/ports.',
       from: { path: '^src/(queue|store|http|intake|metrics)/', pathNot: TESTS },
       to: { path: '^src/app/', pathNot: '^src/app/ports(\\.ts$|/)' },
     },

@@ -4,7 +4,7 @@
  * write queues and stay put.
  */
 import { openPgliteStore } from '../src/store';
-import type { Store } from '../src/store/types';
+import type { Store } from '../src/app/ports/store';
 import { waitFor } from '../src/util/net';
 import { clearPrefix, fakeAccounting, fakeCrm, startFakeRig, uniquePrefix, type FakeRig } from './support/fakes';
 

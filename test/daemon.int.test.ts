@@ -13,7 +13,7 @@ import { RedisUnavailableError } from '../src/queue/redis';
 import { INTAKE_QUEUE } from '../src/queue/queues';
 import { contactLockKey } from '../src/queue/workers';
 import { openPgliteStore } from '../src/store';
-import type { Store } from '../src/store/types';
+import type { Store } from '../src/app/ports/store';
 import { waitFor } from '../src/util/net';
 import {
   clearPrefix,

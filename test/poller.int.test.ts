@@ -3,11 +3,11 @@
  * polls of one connector never overlap, in one process or across processes.
  */
 import IORedis from 'ioredis';
-import type { ChangedPage } from '../connectors/types';
+import type { ChangedPage } from '../connectors/kit/types';
 import { pollOnce, schedulePolls, type PollerDeps } from '../src/intake/poller';
 import type { ChangeJob } from '../src/queue/jobs';
 import { openPgliteStore } from '../src/store';
-import type { Store } from '../src/store/types';
+import type { Store } from '../src/app/ports/store';
 import { clearPrefix, fakeCrm, quietLogger, REDIS_URL, uniquePrefix, type FakeConnector } from './support/fakes';
 
 const prefix = uniquePrefix();

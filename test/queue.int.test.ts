@@ -3,11 +3,11 @@
  * deduplication, one job per contact at a time, retries, rate limits, re-planning on 412 and
  * bounded job retention.
  */
-import { AuthFailedError, InvalidRequestError, RateLimitedError, TransientError } from '../connectors/errors';
+import { AuthFailedError, InvalidRequestError, RateLimitedError, TransientError } from '../connectors/kit/errors';
 import { waitFor } from '../src/util/net';
 import { changeJobId } from '../src/queue/jobs';
 import { openPgliteStore } from '../src/store';
-import type { Store } from '../src/store/types';
+import type { Store } from '../src/app/ports/store';
 import { clearPrefix, uniquePrefix, startFakeRig, type FakeRig, type FakeRigOptions } from './support/fakes';
 
 const filePrefix = uniquePrefix();

@@ -24,7 +24,7 @@ import { startHubSpotSandbox, type HubSpotSandbox } from '../connectors/hubspot/
 import type { AccountKind } from '../src/core/model';
 import { INTAKE_QUEUE, writeQueueName } from '../src/queue/queues';
 import { openPostgresStore } from '../src/store';
-import type { Store } from '../src/store/types';
+import type { Store } from '../src/app/ports/store';
 import { freePort, waitFor } from '../src/util/net';
 import { BC_STATE, DATABASE_URL, HUBSPOT_SECRET, HUBSPOT_TOKEN, REDIS_URL, toBc, toHubSpot } from './support/harness';
 

@@ -11,7 +11,7 @@ import { pollOnce } from '../src/intake/poller';
 import type { ChangeJob } from '../src/queue/jobs';
 import { SyncQueues } from '../src/queue/queues';
 import { openPgliteStore } from '../src/store';
-import type { Store } from '../src/store/types';
+import type { Store } from '../src/app/ports/store';
 import { waitFor } from '../src/util/net';
 import {
   clearPrefix,

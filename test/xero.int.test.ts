@@ -9,7 +9,7 @@ import { startXeroSandbox, type XeroSandbox } from '../connectors/xero/sandbox';
 import { startDaemon } from '../src/app/daemon';
 import { configSchema } from '../src/config/schema';
 import { openPgliteStore } from '../src/store';
-import type { Store } from '../src/store/types';
+import type { Store } from '../src/app/ports/store';
 import { waitFor } from '../src/util/net';
 import { clearPrefix, quietLogger, REDIS_URL } from './support/fakes';
 

@@ -1,5 +1,5 @@
 import nock from 'nock';
-import { AuthFailedError } from '../errors';
+import { AuthFailedError } from '../kit/errors';
 import { ClientCredentialsTokenProvider, DEFAULT_SCOPE } from './auth';
 
 const LOGIN = 'https://login.microsoftonline.com';

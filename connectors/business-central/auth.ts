@@ -2,7 +2,7 @@
  * OAuth 2.0 client credentials for Business Central (Microsoft Entra ID service-to-service).
  * https://learn.microsoft.com/dynamics365/business-central/dev-itpro/administration/automation-apis-using-s2s-authentication
  */
-import { OAuthTokenProvider, type TokenCacheOptions, type TokenResponse } from '../oauth';
+import { OAuthTokenProvider, type TokenCacheOptions, type TokenResponse } from '../kit/oauth';
 
 /** The scope that grants access to every Business Central API of the tenant. */
 export const DEFAULT_SCOPE = 'https://api.businesscentral.dynamics.com/.default';

@@ -1,6 +1,6 @@
 import nock from 'nock';
-import { InvalidResponseError, PreconditionFailedError, TransientError } from '../errors';
-import type { ChangedPage, Connector } from '../types';
+import { InvalidResponseError, PreconditionFailedError, TransientError } from '../kit/errors';
+import type { ChangedPage, Connector } from '../kit/types';
 import { API, HOST, COMPANY, LOGIN, TOKEN_PATH, tenantConnector } from './test-helpers/nock-tenant';
 
 const CUSTOMERS = `${API}/companies(${COMPANY})/customers`;

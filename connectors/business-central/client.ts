@@ -11,9 +11,9 @@ import {
   PreconditionFailedError,
   RateLimitedError,
   TransientError,
-} from '../errors';
-import type { HttpClient } from '../http';
-import type { BatchItemResult, ChangedPage, CreatedDocument, DocumentType, RecordUpdate } from '../types';
+} from '../kit/errors';
+import type { HttpClient } from '../kit/http';
+import type { BatchItemResult, ChangedPage, CreatedDocument, DocumentType, RecordUpdate } from '../kit/types';
 import { startDocument, type DocumentInput } from './documents';
 import { COLLECTIONS, fromContactType, fromFields, toAccount, toContact, type BcEntity } from './mappers';
 import { odataGuid, odataString, withQuery } from './odata';

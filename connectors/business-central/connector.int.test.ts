@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Account } from '../../src/core/model';
-import { InvalidRequestError, PreconditionFailedError } from '../errors';
-import type { ChangedPage, Connector, InboundRequest, WebhookOutcome } from '../types';
+import { InvalidRequestError, PreconditionFailedError } from '../kit/errors';
+import type { ChangedPage, Connector, InboundRequest, WebhookOutcome } from '../kit/types';
 import { createBusinessCentralApi, createBusinessCentralConnector } from './connector';
 import {
   businessCentralSandboxSeed,

@@ -1,8 +1,8 @@
 /** The Business Central accounting connector: customers, vendors and bank accounts of one company. */
 import { ACCOUNT_KINDS, type AccountKind, type Entity } from '../../src/core/model';
-import { InvalidRequestError, RateLimitedError } from '../errors';
-import { HttpClient, type ResponseObserver, type RetryPolicy } from '../http';
-import type { Connector, DocumentType } from '../types';
+import { InvalidRequestError, RateLimitedError } from '../kit/errors';
+import { HttpClient, type ResponseObserver, type RetryPolicy } from '../kit/http';
+import type { Connector, DocumentType } from '../kit/types';
 import { ClientCredentialsTokenProvider, type ClientCredentials } from './auth';
 import { BusinessCentralApi } from './client';
 import { DOCUMENT_RESOURCES, SUPPORTED_FIELDS } from './mappers';

@@ -1,6 +1,6 @@
 import nock from 'nock';
-import { InvalidRequestError, InvalidResponseError } from '../errors';
-import type { Connector } from '../types';
+import { InvalidRequestError, InvalidResponseError } from '../kit/errors';
+import type { Connector } from '../kit/types';
 import { API, HOST, COMPANY, tenantConnector, tokenOnce } from './test-helpers/nock-tenant';
 import { EXTERNAL_DOCUMENT_NUMBER_LENGTH, externalDocumentNumberFor } from './documents';
 

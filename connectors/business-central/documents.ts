@@ -10,9 +10,9 @@
  */
 import { createHash } from 'node:crypto';
 import { normalizeValue } from '../../src/core/model';
-import { InvalidRequestError, InvalidResponseError } from '../errors';
-import type { HttpClient } from '../http';
-import type { CreatedDocument, DocumentType } from '../types';
+import { InvalidRequestError, InvalidResponseError } from '../kit/errors';
+import type { HttpClient } from '../kit/http';
+import type { CreatedDocument, DocumentType } from '../kit/types';
 import { DOCUMENT_RESOURCES, toCreatedDocument } from './mappers';
 import { odataString, withQuery } from './odata';
 import { bcDocumentPageSchema, bcDocumentSchema, parseResponse } from './schemas';

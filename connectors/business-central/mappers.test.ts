@@ -1,4 +1,4 @@
-import { InvalidRequestError } from '../errors';
+import { InvalidRequestError } from '../kit/errors';
 import { fromFields, SUPPORTED_FIELDS, toAccount, toContact } from './mappers';
 import type { BcRecord } from './schemas';
 

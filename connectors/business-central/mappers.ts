@@ -3,8 +3,8 @@
  * that knows which BC property holds which canonical field.
  */
 import { normalizeValue, type Account, type AccountKind, type Contact, type FieldValue } from '../../src/core/model';
-import { InvalidRequestError } from '../errors';
-import type { CreatedDocument, DocumentType } from '../types';
+import { InvalidRequestError } from '../kit/errors';
+import type { CreatedDocument, DocumentType } from '../kit/types';
 import type { BcDocument, BcRecord } from './schemas';
 
 /** The entities this connector reads and writes in BC, contacts included. */

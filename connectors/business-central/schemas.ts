@@ -4,7 +4,7 @@
  * https://learn.microsoft.com/dynamics365/business-central/dev-itpro/api-reference/v2.0/
  */
 import { z } from 'zod';
-import { InvalidResponseError } from '../errors';
+import { InvalidResponseError } from '../kit/errors';
 
 /** Text properties: BC sends '' for empty, and some versions omit properties they do not know. */
 const text = z.string().nullish();

@@ -1,5 +1,5 @@
 import nock from 'nock';
-import { HttpClient } from '../http';
+import { HttpClient } from '../kit/http';
 import { ensureSubscriptions, subscriptionResource } from './subscriptions';
 
 const HOST = 'https://api.businesscentral.dynamics.com';

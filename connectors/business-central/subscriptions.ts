@@ -3,7 +3,7 @@
  * https://learn.microsoft.com/dynamics365/business-central/dev-itpro/api-reference/v2.0/dynamics-subscriptions
  */
 import type { AccountKind } from '../../src/core/model';
-import type { HttpClient } from '../http';
+import type { HttpClient } from '../kit/http';
 import { COLLECTIONS } from './mappers';
 import { bcSubscriptionListSchema, bcSubscriptionSchema, parseResponse, type BcSubscription } from './schemas';
 

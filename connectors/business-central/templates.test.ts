@@ -1,6 +1,6 @@
 import nock from 'nock';
-import { InvalidRequestError } from '../errors';
-import type { Connector } from '../types';
+import { InvalidRequestError } from '../kit/errors';
+import type { Connector } from '../kit/types';
 import { API, HOST, COMPANY, tenantConnector, tokenOnce } from './test-helpers/nock-tenant';
 import { acceptedExtraKeys, parseTemplateValues } from './templates';
 
@@ -33,15 +33,13 @@ describe('template values on create', () => {
       currencyCode: 'EUR',
       displayName: 'Fabrikam',
     };
-    const api = nock(HOST)
-      .post(CUSTOMERS, body)
-      .reply(201, {
-        id: ID,
-        number: 'C00040',
-        displayName: 'Fabrikam',
-        currencyCode: 'EUR',
-        lastModifiedDateTime: '2024-05-06T08:00:00Z',
-      });
+    const api = nock(HOST).post(CUSTOMERS, body).reply(201, {
+      id: ID,
+      number: 'C00040',
+      displayName: 'Fabrikam',
+      currencyCode: 'EUR',
+      lastModifiedDateTime: '2024-05-06T08:00:00Z',
+    });
     const extra = {
       paymentTermsId: PAYMENT_TERMS,
       paymentMethodId: PAYMENT_METHOD,

@@ -6,7 +6,7 @@
  * https://learn.microsoft.com/dynamics365/business-central/dev-itpro/api-reference/v2.0/resources/dynamics_customer
  */
 import { z } from 'zod';
-import { InvalidRequestError } from '../errors';
+import { InvalidRequestError } from '../kit/errors';
 import { FIELD_MAP, type BcEntity } from './mappers';
 
 /** A value BC accepts in a create body. */

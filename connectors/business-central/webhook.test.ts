@@ -1,4 +1,4 @@
-import type { InboundRequest } from '../types';
+import type { InboundRequest } from '../kit/types';
 import { createBusinessCentralWebhook, notificationEventId, secretsEqual } from './webhook';
 
 const COMPANY = 'b18aed47-c385-49d2-b954-dbdf8ad71780';

@@ -4,7 +4,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AccountKind, Entity } from '../../src/core/model';
-import type { ChangeNotice, InboundRequest, WebhookAdapter, WebhookOutcome } from '../types';
+import type { ChangeNotice, InboundRequest, WebhookAdapter, WebhookOutcome } from '../kit/types';
 import { bcNotificationSchema } from './schemas';
 
 const ENTITY_BY_COLLECTION: Record<string, AccountKind> = {

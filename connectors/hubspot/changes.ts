@@ -5,8 +5,8 @@
  * https://developers.hubspot.com/docs/api/crm/search#limitations
  */
 import { z } from 'zod';
-import type { ChangedPage } from '../types';
-import { InvalidRequestError } from '../errors';
+import type { ChangedPage } from '../kit/types';
+import { InvalidRequestError } from '../kit/errors';
 import type { Contact } from '../../src/core/model';
 import { type HubSpotClient, SEARCH_RESULT_CAP, type SearchRequest } from './client';
 import { type HubSpotMapping, type HubSpotObjectType, MODIFIED_PROPERTY, propertiesToRead, toContact } from './mappers';

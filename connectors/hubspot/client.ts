@@ -3,8 +3,8 @@
  * through the shared HttpClient (auth, retries, 429, error translation); every answer is parsed.
  * https://developers.hubspot.com/docs/api/crm/companies
  */
-import { HttpClient, type ResponseObserver, type RetryPolicy } from '../http';
-import { NotFoundError } from '../errors';
+import { HttpClient, type ResponseObserver, type RetryPolicy } from '../kit/http';
+import { NotFoundError } from '../kit/errors';
 import type { HubSpotObjectType } from './mappers';
 import {
   type BatchResponse,

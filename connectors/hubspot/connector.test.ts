@@ -1,6 +1,6 @@
 import nock from 'nock';
-import { InvalidResponseError, NotFoundError, TransientError } from '../errors';
-import type { ChangedPage, Connector } from '../types';
+import { InvalidResponseError, NotFoundError, TransientError } from '../kit/errors';
+import type { ChangedPage, Connector } from '../kit/types';
 import { decodeCursor } from './changes';
 import { createHubSpotConnector } from './connector';
 

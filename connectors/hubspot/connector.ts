@@ -4,9 +4,15 @@
  */
 import { z } from 'zod';
 import { CONTACT_FIELDS, type Contact, type Entity, type FieldValue } from '../../src/core/model';
-import { ConnectorError, InvalidRequestError, InvalidResponseError, NotFoundError, RateLimitedError } from '../errors';
-import { HttpClient, type ResponseObserver, type RetryPolicy } from '../http';
-import type { BatchItemResult, ChangedPage, Connector, ContactPatch, RecordUpdate } from '../types';
+import {
+  ConnectorError,
+  InvalidRequestError,
+  InvalidResponseError,
+  NotFoundError,
+  RateLimitedError,
+} from '../kit/errors';
+import { HttpClient, type ResponseObserver, type RetryPolicy } from '../kit/http';
+import type { BatchItemResult, ChangedPage, Connector, ContactPatch, RecordUpdate } from '../kit/types';
 import { pollChanges } from './changes';
 import { BATCH_LIMIT, HUBSPOT_API_URL, HubSpotClient, chunk } from './client';
 import {

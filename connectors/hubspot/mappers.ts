@@ -3,7 +3,7 @@
  * contacts of type `company`, HubSpot contacts become contacts of type `person`.
  */
 import { type Contact, type ContactField, type FieldValue, normalizeValue } from '../../src/core/model';
-import type { ContactPatch } from '../types';
+import type { ContactPatch } from '../kit/types';
 import type { HubSpotObject } from './schemas';
 
 /** The HubSpot object types tandem syncs, as they appear in API paths. */

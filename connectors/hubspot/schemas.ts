@@ -4,7 +4,7 @@
  * https://developers.hubspot.com/docs/api/crm/understanding-the-crm
  */
 import { z } from 'zod';
-import { InvalidResponseError } from '../errors';
+import { InvalidResponseError } from '../kit/errors';
 
 /** A CRM object (company or contact) as the v3 objects API returns it. */
 export const hubSpotObjectSchema = z.object({

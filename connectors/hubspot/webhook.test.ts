@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { InboundRequest } from '../types';
+import type { InboundRequest } from '../kit/types';
 import { createHubSpotWebhook, safeEqual, signatureUri } from './webhook';
 
 const SECRET = 'client-secret-1234';

@@ -3,7 +3,7 @@
  * https://developers.hubspot.com/docs/apps/legacy-apps/authentication/validating-requests
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { ChangeNotice, InboundRequest, WebhookAdapter, WebhookOutcome } from '../types';
+import type { ChangeNotice, InboundRequest, WebhookAdapter, WebhookOutcome } from '../kit/types';
 import { type HubSpotObjectType, toContactId } from './mappers';
 import { type WebhookEvent, webhookBodySchema } from './schemas';
 

@@ -3,8 +3,8 @@
  * categories) and bank accounts. Every call goes through TrytonRpc (session, retries, errors).
  */
 import type { Account, FieldValue } from '../../src/core/model';
-import { InvalidRequestError, NotFoundError, PreconditionFailedError } from '../errors';
-import type { ChangedPage, RecordUpdate } from '../types';
+import { InvalidRequestError, NotFoundError, PreconditionFailedError } from '../kit/errors';
+import type { ChangedPage, RecordUpdate } from '../kit/types';
 import { advance, formatCursor, parseCursor, searchFrom, unseen } from './cursor';
 import {
   checkFields,

@@ -1,6 +1,6 @@
 /** The Tryton connector against a real trytond 6.0 (see test-helpers/trytond.ts). */
-import { AuthFailedError, PreconditionFailedError } from '../errors';
-import type { ChangedPage, Connector } from '../types';
+import { AuthFailedError, PreconditionFailedError } from '../kit/errors';
+import type { ChangedPage, Connector } from '../kit/types';
 import type { SyncRecord } from '../../src/core/model';
 import { createTrytonConnector } from './connector';
 import { startTrytond, type TrytondInstance } from './test-helpers/trytond';

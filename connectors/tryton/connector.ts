@@ -1,8 +1,8 @@
 /** The Tryton accounting connector: customers, vendors (parties by category) and bank accounts. */
 import { ACCOUNT_KINDS, type AccountKind, type Entity } from '../../src/core/model';
-import { InvalidRequestError } from '../errors';
-import type { ResponseObserver, RetryPolicy } from '../http';
-import type { Connector, DocumentType } from '../types';
+import { InvalidRequestError } from '../kit/errors';
+import type { ResponseObserver, RetryPolicy } from '../kit/http';
+import type { Connector, DocumentType } from '../kit/types';
 import { TrytonApi } from './client';
 import { DOCUMENT_MODELS, startDocument } from './documents';
 import { SUPPORTED_FIELDS } from './mappers';

@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import type { SyncRecord } from '../../src/core/model';
-import { InvalidRequestError } from '../errors';
+import { InvalidRequestError } from '../kit/errors';
 import { isoMinus } from './values';
 
 /** The decoded cursor. `latest` is null before anything was seen. */

@@ -12,8 +12,8 @@
  */
 import { createHash } from 'node:crypto';
 import { normalizeValue } from '../../src/core/model';
-import { InvalidRequestError, InvalidResponseError, NotFoundError } from '../errors';
-import type { CreatedDocument, DocumentType } from '../types';
+import { InvalidRequestError, InvalidResponseError, NotFoundError } from '../kit/errors';
+import type { CreatedDocument, DocumentType } from '../kit/types';
 import { parseId, type TrytonApi } from './client';
 import { documentSchema, idRowSchema, parseRows, type DocumentRow } from './schemas';
 import { isoDateFromTryton } from './values';

@@ -6,7 +6,7 @@
  * tax identifier. A bank account is a bank.account with its numbers and owner parties.
  */
 import { normalizeValue, type Account, type AccountKind, type FieldValue } from '../../src/core/model';
-import { InvalidRequestError } from '../errors';
+import { InvalidRequestError } from '../kit/errors';
 import type {
   AddressRow,
   BankAccountNumberRow,

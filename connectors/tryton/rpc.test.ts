@@ -1,5 +1,5 @@
 import nock from 'nock';
-import { AuthFailedError, InvalidRequestError, NotFoundError, PreconditionFailedError } from '../errors';
+import { AuthFailedError, InvalidRequestError, NotFoundError, PreconditionFailedError } from '../kit/errors';
 import { TrytonRpc } from './rpc';
 
 const HOST = 'http://tryton.test:8000';

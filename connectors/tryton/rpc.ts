@@ -17,8 +17,8 @@ import {
   NotFoundError,
   PreconditionFailedError,
   RateLimitedError,
-} from '../errors';
-import { HttpClient, type AuthProvider, type ResponseObserver, type RetryPolicy } from '../http';
+} from '../kit/errors';
+import { HttpClient, type AuthProvider, type ResponseObserver, type RetryPolicy } from '../kit/http';
 
 /** How to reach and log in to one trytond database. */
 export interface TrytonRpcOptions {

@@ -4,7 +4,7 @@
  * Dotted fields (`country.code`) come back as a `country.` object.
  */
 import { z } from 'zod';
-import { InvalidResponseError } from '../errors';
+import { InvalidResponseError } from '../kit/errors';
 import { trytonDateSchema, trytonDatetimeSchema } from './values';
 
 const text = z.string().nullish();

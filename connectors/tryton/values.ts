@@ -3,7 +3,7 @@
  * objects (trytond/protocols/jsonrpc.py). trytond stores timestamps as naive UTC.
  */
 import { z } from 'zod';
-import { InvalidRequestError } from '../errors';
+import { InvalidRequestError } from '../kit/errors';
 
 /** A `datetime` as trytond encodes it. */
 export const trytonDatetimeSchema = z.object({

@@ -3,8 +3,8 @@
  * old one, so the new one is handed to `onRefreshToken` before the access token is used.
  * https://developer.xero.com/documentation/guides/oauth2/auth-flow/#refreshing-access-and-refresh-tokens
  */
-import { InvalidResponseError } from '../errors';
-import { OAuthTokenProvider, type TokenCacheOptions, type TokenResponse } from '../oauth';
+import { InvalidResponseError } from '../kit/errors';
+import { OAuthTokenProvider, type TokenCacheOptions, type TokenResponse } from '../kit/oauth';
 
 /** Xero's identity server token endpoint. */
 export const XERO_TOKEN_URL = 'https://identity.xero.com/connect/token';

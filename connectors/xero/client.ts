@@ -6,8 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { AxiosRequestConfig } from 'axios';
-import { NotFoundError } from '../errors';
-import type { HttpClient } from '../http';
+import { NotFoundError } from '../kit/errors';
+import type { HttpClient } from '../kit/http';
 import type { XeroRateLimiter } from './limiter';
 import {
   parseResponse,

@@ -3,8 +3,8 @@
  * checked against Xero's OpenAPI document (test-helpers/xero-nock.ts).
  */
 import nock from 'nock';
-import { InvalidRequestError, NotFoundError, RateLimitedError } from '../errors';
-import type { ChangedPage, Connector } from '../types';
+import { InvalidRequestError, NotFoundError, RateLimitedError } from '../kit/errors';
+import type { ChangedPage, Connector } from '../kit/types';
 import { createXeroConnector, type XeroConnectorOptions } from './connector';
 import { xeroInfo } from './mappers';
 import { xeroNock, type XeroNock } from './test-helpers/xero-nock';
@@ -381,17 +381,15 @@ describe('writes', () => {
   });
 
   it('a create refused by Xero is an InvalidRequestError with its message', async () => {
-    xero
-      .intercept('POST', '/Contacts', { query: { summarizeErrors: false } })
-      .reply(200, {
-        Contacts: [
-          {
-            ...contact(C1, MAY_2),
-            HasValidationErrors: true,
-            ValidationErrors: [{ Message: 'The contact name Adatum is already assigned to another contact.' }],
-          },
-        ],
-      });
+    xero.intercept('POST', '/Contacts', { query: { summarizeErrors: false } }).reply(200, {
+      Contacts: [
+        {
+          ...contact(C1, MAY_2),
+          HasValidationErrors: true,
+          ValidationErrors: [{ Message: 'The contact name Adatum is already assigned to another contact.' }],
+        },
+      ],
+    });
     await expect(connector().create!('customer', { name: 'Adatum' }, { idempotencyKey: 'k' })).rejects.toThrow(
       /already assigned/,
     );

@@ -5,9 +5,15 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { AccountKind, Entity, FieldValue } from '../../src/core/model';
-import { ConnectorError, InvalidRequestError, InvalidResponseError, NotFoundError, RateLimitedError } from '../errors';
-import { HttpClient, type ResponseObserver, type RetryPolicy } from '../http';
-import type { BatchItemResult, ChangedPage, Connector, RecordUpdate } from '../types';
+import {
+  ConnectorError,
+  InvalidRequestError,
+  InvalidResponseError,
+  NotFoundError,
+  RateLimitedError,
+} from '../kit/errors';
+import { HttpClient, type ResponseObserver, type RetryPolicy } from '../kit/http';
+import type { BatchItemResult, ChangedPage, Connector, RecordUpdate } from '../kit/types';
 import { RefreshTokenProvider, type XeroAuthOptions } from './auth';
 import { XERO_API_URL, XeroClient } from './client';
 import { ContactKinds, contactNumberFor, type ContactKindOptions } from './kinds';

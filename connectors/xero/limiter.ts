@@ -3,7 +3,7 @@
  * any minute, and a pause until the minute window has passed when X-MinLimit-Remaining runs low.
  * https://developer.xero.com/documentation/guides/oauth2/limits/
  */
-import { RateLimitedError } from '../errors';
+import { RateLimitedError } from '../kit/errors';
 
 /** Xero's limits and the margin kept below them. */
 export interface RateLimits {

@@ -3,7 +3,7 @@
  * knows which Xero property holds which canonical field.
  */
 import { normalizeValue, type Account, type AccountKind, type FieldValue, type SyncRecord } from '../../src/core/model';
-import { InvalidRequestError } from '../errors';
+import { InvalidRequestError } from '../kit/errors';
 import type { XeroAccount, XeroAddress, XeroContact, XeroPhone } from './schemas';
 
 /** The account kinds a Xero contact can be tracked as. */

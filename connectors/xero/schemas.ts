@@ -4,7 +4,7 @@
  * https://developer.xero.com/documentation/api/accounting/contacts
  */
 import { z } from 'zod';
-import { InvalidResponseError } from '../errors';
+import { InvalidResponseError } from '../kit/errors';
 
 const text = z.string().nullish();
 

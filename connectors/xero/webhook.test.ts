@@ -1,6 +1,6 @@
 /** Xero webhook calls: signature, intent to receive, events to notices. Bodies are checked against xero-webhooks.yaml. */
 import type { AccountKind } from '../../src/core/model';
-import type { InboundRequest } from '../types';
+import type { InboundRequest } from '../kit/types';
 import { validateWebhookBody } from './test-helpers/openapi-validator';
 import { createXeroWebhook, signaturesEqual, webhookEventId, xeroSignature } from './webhook';
 

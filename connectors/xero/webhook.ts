@@ -7,7 +7,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { AccountKind, Entity } from '../../src/core/model';
-import type { ChangeNotice, InboundRequest, WebhookAdapter, WebhookOutcome } from '../types';
+import type { ChangeNotice, InboundRequest, WebhookAdapter, WebhookOutcome } from '../kit/types';
 import { CONTACT_KINDS } from './mappers';
 import { parseXeroDate, webhookBodySchema, type WebhookEvent } from './schemas';
 

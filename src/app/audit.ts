@@ -1,7 +1,7 @@
 /** Audit entries the use cases write, built in one place so every field change reads alike. */
 import type { BusinessRelation } from '../core/model';
 import type { FieldChange } from '../core/plan';
-import type { NewAuditEntry } from '../store/types';
+import type { NewAuditEntry } from './ports/store';
 
 /** Where a field change landed: the relation it belongs to. */
 export type AuditedRelation = Pick<BusinessRelation, 'id' | 'contactId' | 'accountKind' | 'accountId'>;

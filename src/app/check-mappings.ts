@@ -2,7 +2,7 @@
  * Checks the config's field mappings against what the configured connectors can read and write,
  * so a mapping onto a field a system does not have fails at start, not at the first write.
  */
-import type { Connector } from '../../connectors/types';
+import type { Connector } from '../../connectors/kit/types';
 import { mappingsFor, type TandemConfig } from '../config/schema';
 import { ACCOUNT_KINDS } from '../core/model';
 

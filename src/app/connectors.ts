@@ -3,14 +3,13 @@
  * sees the Connector contract.
  */
 import { createBusinessCentralConnector } from '../../connectors/business-central';
-import type { ResponseObserver } from '../../connectors/http';
+import type { ResponseObserver } from '../../connectors/kit/http';
 import { createHubSpotConnector } from '../../connectors/hubspot';
 import { createTrytonConnector } from '../../connectors/tryton';
 import { createXeroConnector } from '../../connectors/xero';
-import type { Connector } from '../../connectors/types';
+import type { Connector } from '../../connectors/kit/types';
 import type { ConnectorConfig, TandemConfig } from '../config/schema';
-import type { AccountKind } from '../core/model';
-import type { ConnectorSlot } from '../queue/jobs';
+import type { AccountKind, ConnectorSlot } from '../core/model';
 
 /** Options shared by every connector built here. */
 export interface BuildOptions {

@@ -3,13 +3,13 @@
  * Reads both sides fresh, plans with the pure core, dispatches the writes, and stores the
  * confirmed shadow together with the audit entries. Callers serialize runs per contact.
  */
-import { isAccount, isContact } from '../../connectors/types';
+import { isAccount, isContact } from '../../connectors/kit/types';
 import { mappingsFor } from '../config/schema';
 import { confirmShadow, writeKey, type WriteOutcome } from '../core/confirm';
 import type { Account, AccountKind, BusinessRelation, Contact } from '../core/model';
 import { planSync, type LinkedAccount, type ShadowValue, type SyncPlan } from '../core/plan';
-import type { NewAuditEntry, ShadowEntry } from '../store/types';
-import type { Engine } from './ports';
+import type { NewAuditEntry, ShadowEntry } from './ports/store';
+import type { Engine } from './ports/index';
 import { fieldChangeEntry } from './audit';
 
 /** How one run ended. */

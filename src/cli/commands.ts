@@ -2,11 +2,11 @@
  * The commands that talk to a running daemon's admin API: each sends one or a few requests and
  * prints either a table for people or the API's JSON for scripts (--json).
  */
-import { DOCUMENT_TYPES } from '../../connectors/types';
+import { DOCUMENT_TYPES } from '../../connectors/kit/types';
 import type { Interaction, LinkResult, MatchPair, MatchProposal, RelationStatus } from '../app/relations/types';
 import { ACCOUNT_KINDS, type BusinessRelation } from '../core/model';
 import type { DaemonStatus } from '../http/admin/schemas';
-import type { AuditEntry } from '../store/types';
+import type { AuditEntry } from '../app/ports/store';
 import { ApiError, type AdminClient } from './client';
 import { EXIT, UsageError } from './exit';
 import { duration, keyValues, progressLine, table } from './format';

@@ -10,7 +10,9 @@ import {
   COMMON_FIELDS,
   CONTACT_FIELDS,
   type AccountKind,
+  DIRECTIONS,
   type ContactField,
+  type FieldMapping,
 } from '../core/model';
 
 /**
@@ -159,19 +161,13 @@ export const connectorSchema = z.discriminatedUnion('kind', [
 ]);
 export type ConnectorConfig = z.infer<typeof connectorSchema>;
 
-/** Where a field's changes may flow. */
-export const DIRECTIONS = ['both', 'toAccounting', 'toCrm'] as const;
-export type Direction = (typeof DIRECTIONS)[number];
-
 const fieldMapping = z
   .object({
     contact: z.enum(CONTACT_FIELDS as [string, ...string[]]),
     account: z.enum(ACCOUNT_FIELDS as [string, ...string[]]),
     direction: z.enum(DIRECTIONS).default('both'),
   })
-  .strict();
-/** One contact field paired with one account field. */
-export type FieldMapping = z.infer<typeof fieldMapping>;
+  .strict() satisfies z.ZodType<FieldMapping>;
 
 /** The default mapping: every common field to itself, both ways, as NAV does. */
 export function defaultMappings(): FieldMapping[] {

@@ -1,4 +1,4 @@
-import type { FieldMapping } from '../config/schema';
+import type { FieldMapping } from './model';
 import { confirmShadow, writeKey, type WriteOutcome } from './confirm';
 import type { Account, AccountKind, Contact, SyncRecord } from './model';
 import { planSync, type LinkedAccount, type SyncPlan } from './plan';

@@ -14,6 +14,11 @@ export type Entity = 'contact' | AccountKind;
 /** The two sides of every business relation. */
 export type System = 'crm' | 'accounting';
 
+/** The two configured connectors: the CRM one and the accounting one. */
+export const CONNECTOR_SLOTS = ['crm', 'accounting'] as const;
+/** Which configured connector a job or a record concerns. */
+export type ConnectorSlot = (typeof CONNECTOR_SLOTS)[number];
+
 /**
  * The fields NAV copies between a contact and its customer, vendor or bank account
  * (Name, Name 2, Address, ..., Territory Code).
@@ -52,6 +57,20 @@ export type AccountField = CommonField | (typeof BANK_ACCOUNT_FIELDS)[number];
 
 export const CONTACT_FIELDS: readonly ContactField[] = [...COMMON_FIELDS, ...CONTACT_ONLY_FIELDS];
 export const ACCOUNT_FIELDS: readonly AccountField[] = [...COMMON_FIELDS, ...BANK_ACCOUNT_FIELDS];
+
+/** Where a field's changes may flow. */
+export const DIRECTIONS = ['both', 'toAccounting', 'toCrm'] as const;
+/** Where a field's changes may flow: both ways, or only towards one side. */
+export type Direction = (typeof DIRECTIONS)[number];
+
+/** One contact field paired with one account field (a line of the mapping config). */
+export interface FieldMapping {
+  /** The field's name on the contact. */
+  contact: string;
+  /** The field's name on the account. */
+  account: string;
+  direction: Direction;
+}
 
 /** A field value as tandem compares it: text, or null for "empty". */
 export type FieldValue = string | null;

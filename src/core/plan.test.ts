@@ -1,4 +1,4 @@
-import type { Direction, FieldMapping } from '../config/schema';
+import type { Direction, FieldMapping } from './model';
 import type { Account, AccountKind, Contact, FieldValue, System } from './model';
 import { planSync, type LinkedAccount, type PlanInput, type RecordWrite, type ShadowValue } from './plan';
 

@@ -8,7 +8,6 @@
  * tandem's own writes, once confirmed into the shadow, are never mistaken for new changes (echo
  * suppression). Where several sides changed one field, last-writer-wins decides.
  */
-import type { Direction, FieldMapping } from '../config/schema';
 import { lastWriterWins, type Candidate } from './lww';
 import {
   ACCOUNT_KINDS,
@@ -16,6 +15,8 @@ import {
   type AccountKind,
   type BusinessRelation,
   type Contact,
+  type Direction,
+  type FieldMapping,
   type FieldValue,
   type System,
 } from './model';

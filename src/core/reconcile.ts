@@ -3,8 +3,7 @@
  * the winner's value is written to the other side. A one-way mapping is never written against
  * its direction: its master side wins whoever the request named. Pure: no I/O.
  */
-import type { FieldMapping } from '../config/schema';
-import type { Account, Contact, FieldValue } from './model';
+import type { Account, Contact, FieldMapping, FieldValue } from './model';
 import type { FieldChange, RecordWrite } from './plan';
 
 /** Which side's values win. */

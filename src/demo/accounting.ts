@@ -8,7 +8,7 @@ import {
   SEED_IDS,
   startBusinessCentralSandbox,
 } from '../../connectors/business-central/sandbox';
-import { isAccount, type Connector } from '../../connectors/types';
+import { isAccount, type Connector } from '../../connectors/kit/types';
 import type { TandemConfig } from '../config/schema';
 import type { Account, AccountKind } from '../core/model';
 

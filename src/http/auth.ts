@@ -177,12 +177,10 @@ export function requireToken(tokens: AdminTokens) {
       return reply;
     }
     if (auth.via === 'cookie' && !isReadMethod(request.method) && !hasCsrfHeader(request)) {
-      reply
-        .code(403)
-        .send({
-          error: 'CSRF',
-          message: `a change made with the session cookie must carry the header ${CSRF_HEADER}: 1`,
-        });
+      reply.code(403).send({
+        error: 'CSRF',
+        message: `a change made with the session cookie must carry the header ${CSRF_HEADER}: 1`,
+      });
       return reply;
     }
     accessLevels.set(request, auth.level);

@@ -5,10 +5,11 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { Connector } from '../../connectors/types';
+import type { Connector } from '../../connectors/kit/types';
 import type { Entity } from '../core/model';
-import type { ChangeJob, ConnectorSlot } from '../queue/jobs';
-import type { Store } from '../store/types';
+import type { ConnectorSlot } from '../core/model';
+import type { ChangeJob } from '../queue/jobs';
+import type { Store } from '../app/ports/store';
 
 /** What the webhook routes need. */
 export interface WebhookDeps {

@@ -6,12 +6,13 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Connector } from '../../connectors/types';
+import type { Connector } from '../../connectors/kit/types';
 import type { Entity } from '../core/model';
-import type { ConnectorSlot, ChangeJob } from '../queue/jobs';
+import type { ConnectorSlot } from '../core/model';
+import type { ChangeJob } from '../queue/jobs';
 import { tryLock } from '../queue/lock';
 import { recordSuccessfulPoll } from '../metrics/status-keys';
-import type { Store } from '../store/types';
+import type { Store } from '../app/ports/store';
 
 /** What a poll needs. */
 export interface PollerDeps {

@@ -3,8 +3,8 @@
  * global default), so several daemons in one process, and the tests, never collide on names.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ResponseObserver } from '../../connectors/http';
-import type { SyncObserver } from '../app/ports';
+import type { ResponseObserver } from '../../connectors/kit/http';
+import type { SyncObserver } from '../app/ports/index';
 
 /** Job counts per queue, as BullMQ's getJobCounts answers them. */
 export type JobCounts = Array<{ queue: string; counts: Record<string, number> }>;

@@ -3,7 +3,7 @@
  * when its webhook subscriptions are due for renewal. Written by the poller and the daemon.
  */
 import type { Redis } from 'ioredis';
-import type { ConnectorSlot } from '../queue/jobs';
+import type { ConnectorSlot } from '../core/model';
 
 /** The key holding the ISO time of a connector's last successful poll. */
 export const lastPollKey = (prefix: string, slot: ConnectorSlot) => `${prefix}:poll:last:${slot}`;

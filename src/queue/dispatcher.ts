@@ -4,7 +4,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { Job, Queue, QueueEvents } from 'bullmq';
-import type { WriteDispatcher } from '../app/ports';
+import type { WriteDispatcher } from '../app/ports/index';
 import { writeKey, type WriteOutcome } from '../core/confirm';
 import type { SyncRecord } from '../core/model';
 import type { RecordWrite } from '../core/plan';

@@ -7,7 +7,7 @@ import {
   PreconditionFailedError,
   RateLimitedError,
   TransientError,
-} from '../../connectors/errors';
+} from '../../connectors/kit/errors';
 import { classifyFailure, toJobError } from './failure';
 
 describe('classifyFailure', () => {

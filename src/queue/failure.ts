@@ -3,7 +3,7 @@
  * (retried after the provider's wait without using up an attempt), or final.
  */
 import { UnrecoverableError } from 'bullmq';
-import { ConnectorError, RateLimitedError } from '../../connectors/errors';
+import { ConnectorError, RateLimitedError } from '../../connectors/kit/errors';
 
 /** How a failure is to be handled. */
 export type FailureClass =

@@ -4,10 +4,10 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { CONNECTOR_SLOTS } from '../core/model';
 
 /** Which configured connector a job concerns. */
-export const connectorSlot = z.enum(['crm', 'accounting']);
-export type ConnectorSlot = z.infer<typeof connectorSlot>;
+export const connectorSlot = z.enum(CONNECTOR_SLOTS);
 
 const entity = z.enum(['contact', 'customer', 'vendor', 'bankAccount']);
 

@@ -5,9 +5,9 @@
  */
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Connector } from '../../connectors/types';
+import type { Connector } from '../../connectors/kit/types';
 import type { AccountKind } from '../core/model';
-import type { Engine } from '../app/ports';
+import type { Engine } from '../app/ports/index';
 import { removeAccountRelation, syncContact, WritesFailedError, type SyncOutcome } from '../app/sync-contact';
 import { ConflictProblem, createRelationService, syncPersonFields, type RelationService } from '../app/relations';
 import type { ConnectorConfig } from '../config/schema';

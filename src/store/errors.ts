@@ -1,5 +1,5 @@
 /**
- * Errors the store raises besides `RelationConflictError` (declared with the `Store` interface).
+ * Errors of the SQL store itself; the errors of the `Store` contract are declared with it (src/app/ports/store.ts).
  */
 
 /** A row read from the database does not have the shape the schema promises. */
@@ -11,15 +11,6 @@ export class InvalidStoredRowError extends Error {
   ) {
     super(`unexpected row in ${table}: ${detail}`);
     this.name = 'InvalidStoredRowError';
-  }
-}
-
-/** An audit query asked for something the store will not do (for example a limit below 1). */
-export class InvalidAuditQueryError extends Error {
-  readonly code = 'STORE_INVALID_AUDIT_QUERY';
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidAuditQueryError';
   }
 }
 

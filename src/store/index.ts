@@ -1,6 +1,7 @@
 /** The mapping store's public surface: the `Store` contract, its SQL implementation, factories. */
-export * from './types';
-export { InvalidAuditQueryError, InvalidSchemaNameError, InvalidStoredRowError } from './errors';
+export * from '../app/ports/store';
+export { InvalidSchemaNameError, InvalidStoredRowError } from './errors';
+export { InvalidAuditQueryError } from '../app/ports/store';
 export { openStore, openPostgresStore, openPgliteStore, DEFAULT_DATA_DIR } from './open-store';
 export type { StoreLocation } from './open-store';
 export { SqlStore, DEFAULT_AUDIT_LIMIT, MAX_AUDIT_LIMIT } from './sql-store';

@@ -4,7 +4,7 @@ import { createPgliteExecutor, IN_MEMORY } from './pglite-executor';
 import { createPostgresExecutor, type PostgresExecutorOptions } from './postgres-executor';
 import type { SqlExecutor } from './sql-executor';
 import { SqlStore } from './sql-store';
-import type { Store } from './types';
+import type { Store } from '../app/ports/store';
 
 /** Where the embedded database lives when no DATABASE_URL is given, relative to the cwd. */
 export const DEFAULT_DATA_DIR = './data/tandem';

@@ -14,7 +14,7 @@ import type {
   ShadowEntry,
   StoredConfigVersion,
   StoredInteraction,
-} from './types';
+} from '../app/ports/store';
 
 // Both drivers parse timestamptz into Date; a string is accepted too so a driver configured to
 // return raw text still works.

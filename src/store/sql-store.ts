@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AccountKind, BusinessRelation } from '../core/model';
-import { InvalidAuditQueryError } from './errors';
+import { InvalidAuditQueryError } from '../app/ports/store';
 import { runMigrations } from './migrate';
 import {
   toAuditEntry,
@@ -26,7 +26,7 @@ import {
   type Store,
   type StoredConfigVersion,
   type StoredInteraction,
-} from './types';
+} from '../app/ports/store';
 
 /** Rows returned by `queryAudit` when the query sets no limit. */
 export const DEFAULT_AUDIT_LIMIT = 1000;

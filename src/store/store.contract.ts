@@ -4,9 +4,15 @@
  * tables between tests, and closes it at the end.
  */
 import type { BusinessRelation } from '../core/model';
-import { InvalidAuditQueryError } from './errors';
+import { InvalidAuditQueryError } from '../app/ports/store';
 import type { SqlExecutor } from './sql-executor';
-import { RelationConflictError, type NewAuditEntry, type NewRelation, type ShadowEntry, type Store } from './types';
+import {
+  RelationConflictError,
+  type NewAuditEntry,
+  type NewRelation,
+  type ShadowEntry,
+  type Store,
+} from '../app/ports/store';
 
 /** A store under test, the SQL it runs on (for checks the Store API cannot express), teardown. */
 export interface StoreHarness {

@@ -33,7 +33,7 @@
  *   request with 400 or 401.
  */
 import type { Entity, FieldValue, SyncRecord } from '../../src/core/model';
-import { NotFoundError, PreconditionFailedError } from '../../connectors/errors';
+import { NotFoundError, PreconditionFailedError } from '../../connectors/kit/errors';
 import {
   DOCUMENT_ACCOUNT_KIND,
   DOCUMENT_TYPES,
@@ -41,7 +41,7 @@ import {
   type Connector,
   type ConnectorCapabilities,
   type InboundRequest,
-} from '../../connectors/types';
+} from '../../connectors/kit/types';
 
 /** What a connector's contract run needs besides the connector itself. */
 export interface ContractSubject {

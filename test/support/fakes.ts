@@ -1,4 +1,4 @@
-import type { WriteDispatcher } from '../../src/app/ports';
+import type { WriteDispatcher } from '../../src/app/ports/index';
 import { writeKey, type WriteOutcome } from '../../src/core/confirm';
 /**
  * In-memory connectors and a daemon wired to them, for tests of the queue, intake and HTTP
@@ -8,7 +8,7 @@ import { writeKey, type WriteOutcome } from '../../src/core/confirm';
 import { randomUUID } from 'node:crypto';
 import IORedis from 'ioredis';
 import pino from 'pino';
-import { NotFoundError, PreconditionFailedError } from '../../connectors/errors';
+import { NotFoundError, PreconditionFailedError } from '../../connectors/kit/errors';
 import type {
   ChangedPage,
   Connector,
@@ -17,13 +17,13 @@ import type {
   DocumentType,
   RecordUpdate,
   WebhookAdapter,
-} from '../../connectors/types';
+} from '../../connectors/kit/types';
 import { startDaemon, type Daemon, type DaemonOptions } from '../../src/app/daemon';
 import { configSchema, type TandemConfig } from '../../src/config/schema';
 import type { Account, AccountKind, Contact, Entity, FieldValue, SyncRecord, System } from '../../src/core/model';
 import type { ChangeJob } from '../../src/queue/jobs';
 import { openPgliteStore } from '../../src/store';
-import type { Store } from '../../src/store/types';
+import type { Store } from '../../src/app/ports/store';
 import { waitFor } from '../../src/util/net';
 import { REDIS_URL } from './harness';
 

@@ -11,7 +11,7 @@ import { configSchema, type TandemConfig } from '../../src/config/schema';
 import type { AdminTokens } from '../../src/http/auth';
 import type { AccountKind } from '../../src/core/model';
 import { openPgliteStore, openPostgresStore } from '../../src/store';
-import type { Store } from '../../src/store/types';
+import type { Store } from '../../src/app/ports/store';
 import { freePort, waitFor } from '../../src/util/net';
 import { clearPrefix } from './fakes';
 

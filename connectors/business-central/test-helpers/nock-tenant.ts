@@ -1,7 +1,7 @@
 /** The Business Central tenant the nock tests talk to, and a connector pointed at it. */
 import nock from 'nock';
-import type { RetryPolicy } from '../../http';
-import type { Connector } from '../../types';
+import type { RetryPolicy } from '../../kit/http';
+import type { Connector } from '../../kit/types';
 import { createBusinessCentralConnector } from '../connector';
 
 export const HOST = 'https://api.businesscentral.dynamics.com';

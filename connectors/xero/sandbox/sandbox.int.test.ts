@@ -3,7 +3,7 @@
  * the sandbox saw (the connector's request and the sandbox's answer) is checked against
  * xero_accounting.yaml.
  */
-import type { ChangedPage } from '../../types';
+import type { ChangedPage } from '../../kit/types';
 import { createXeroConnector } from '../connector';
 import { xeroInfo } from '../mappers';
 import { accountingValidator } from '../test-helpers/openapi-validator';

@@ -11,7 +11,7 @@ import { mergeEditable } from '../../config/editable';
 import type { TandemConfig } from '../../config/schema';
 import { createRedis } from '../../queue/redis';
 import { unsupportedMappings } from '../check-mappings';
-import type { Engine } from '../ports';
+import type { Engine } from '../ports/index';
 
 /** The Redis channel a saved version is announced on. */
 export const configChannel = (prefix: string) => `${prefix}:config`;

@@ -3,15 +3,15 @@
  * and put it in force in every process, list and restore versions.
  */
 import type { Redis } from 'ioredis';
-import { isAccount, isContact } from '../../../connectors/types';
+import { isAccount, isContact } from '../../../connectors/kit/types';
 import { changedEditableKeys, editableYaml, mergeEditable, sameEditable } from '../../config/editable';
 import { mappingsFor, type TandemConfig } from '../../config/schema';
 import type { Account, AccountKind, BusinessRelation, Contact } from '../../core/model';
 import { planSync, type LinkedAccount, type RecordWrite, type ShadowValue } from '../../core/plan';
 import { planReconcile } from '../../core/reconcile';
-import type { StoredConfigVersion } from '../../store/types';
+import type { StoredConfigVersion } from '../ports/store';
 import { unsupportedMappings } from '../check-mappings';
-import type { Engine } from '../ports';
+import type { Engine } from '../ports/index';
 import { InvalidInputProblem, NotFoundProblem, type Actor } from '../relations/types';
 import { applyConfig, configChannel } from './config-sync';
 import type { ConfigPreview, ConfigProblem, ConfigState, ConfigVersion, PreviewWrite } from './types';

@@ -4,8 +4,8 @@
  */
 import { mappingsFor } from '../../config/schema';
 import type { FieldValue } from '../../core/model';
-import type { AuditEntry, AuditKind } from '../../store/types';
-import type { Engine } from '../ports';
+import type { AuditEntry, AuditKind } from '../ports/store';
+import type { Engine } from '../ports/index';
 import { ConflictProblem, InvalidInputProblem, NotFoundProblem, type Actor } from '../relations/types';
 import { writeFieldEverywhere } from './field-writes';
 import type { ConflictRow } from './types';

@@ -1,5 +1,5 @@
 /** The audit log as RFC 4180 CSV, safe to open in a spreadsheet. */
-import type { AuditEntry } from '../../store/types';
+import type { AuditEntry } from '../ports/store';
 
 /** The columns, in order. */
 export const AUDIT_CSV_COLUMNS = [

@@ -1,7 +1,7 @@
 /** The console's first page: connectors, queues, relation states and the latest errors. */
 import type { Redis } from 'ioredis';
-import type { Connector } from '../../../connectors/types';
-import type { Engine } from '../ports';
+import type { Connector } from '../../../connectors/kit/types';
+import type { Engine } from '../ports/index';
 import type { ConnectorOverview, Overview, RelationRow, RelationState } from './types';
 import { jobTargetKey, type ConsoleQueues, type QueueScan } from './queues';
 

@@ -1,8 +1,8 @@
 import { configSchema } from '../../config/schema';
 import { createPgliteExecutor, SqlStore, type SqlExecutor } from '../../store';
-import type { Store } from '../../store/types';
+import type { Store } from '../ports/store';
 import { directWrites, FakeConnector, quietLogger } from '../../../test/support/fakes';
-import type { Engine } from '../ports';
+import type { Engine } from '../ports/index';
 import { createRelationService, ConflictProblem, InvalidInputProblem, NotFoundProblem } from '../relations';
 import { syncContact } from '../sync-contact';
 import { createConsoleService, type ConsoleQueues, type FullConsoleService } from '.';

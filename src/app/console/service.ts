@@ -4,8 +4,8 @@ import type { Redis } from 'ioredis';
 import { editableYaml } from '../../config/editable';
 import type { TandemConfig } from '../../config/schema';
 import { changeJobId, type ChangeJob } from '../../queue/jobs';
-import { InvalidAuditQueryError } from '../../store/errors';
-import type { Engine } from '../ports';
+import { InvalidAuditQueryError } from '../ports/store';
+import type { Engine } from '../ports/index';
 import { ConflictProblem, InvalidInputProblem, NotFoundProblem, type RelationService } from '../relations/types';
 import { applyLosingValue, listConflicts, undo } from './conflicts';
 import {

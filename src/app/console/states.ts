@@ -11,8 +11,8 @@
  */
 import type { BusinessRelation } from '../../core/model';
 import { MAX_AUDIT_LIMIT } from '../../store/sql-store';
-import type { AuditEntry } from '../../store/types';
-import type { Engine } from '../ports';
+import type { AuditEntry } from '../ports/store';
+import type { Engine } from '../ports/index';
 import type { RelationRow, RelationState } from './types';
 import { jobTargetKey, type QueueScan } from './queues';
 

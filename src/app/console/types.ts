@@ -4,7 +4,7 @@
  * Implemented by createConsoleService (src/app/console); served under /api by src/http/console.
  */
 import type { AccountKind, BusinessRelation, FieldValue } from '../../core/model';
-import type { AuditEntry, AuditQuery } from '../../store/types';
+import type { AuditEntry, AuditQuery } from '../ports/store';
 import type { MatchPair, MatchProposal } from '../relations/types';
 
 /** How a relation stands, for filtering and the overview's counts. */

@@ -3,12 +3,12 @@
  * the relation code check, idempotent runs over the store's operations table, and the audit and
  * interaction entries tandem writes for its own actions.
  */
-import { isAccount, isContact } from '../../../connectors/types';
-import type { FieldMapping } from '../../config/schema';
+import { isAccount, isContact } from '../../../connectors/kit/types';
+import type { FieldMapping } from '../../core/model';
 import type { Account, AccountKind, BusinessRelation, Contact } from '../../core/model';
-import type { NewAuditEntry, ShadowEntry, StoredInteraction } from '../../store/types';
-import { RelationConflictError } from '../../store/types';
-import type { Engine } from '../ports';
+import type { NewAuditEntry, ShadowEntry, StoredInteraction } from '../ports/store';
+import { RelationConflictError } from '../ports/store';
+import type { Engine } from '../ports/index';
 import {
   ConflictProblem,
   NotFoundProblem,

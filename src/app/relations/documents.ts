@@ -8,7 +8,7 @@ import {
   DOCUMENT_TYPES,
   type CreatedDocument,
   type DocumentType,
-} from '../../../connectors/types';
+} from '../../../connectors/kit/types';
 import type { BusinessRelation } from '../../core/model';
 import {
   KIND_WORDS,

@@ -8,7 +8,7 @@ import { mappingsFor } from '../../config/schema';
 import { writeKey, type WriteOutcome } from '../../core/confirm';
 import type { Account, AccountKind, BusinessRelation, Contact } from '../../core/model';
 import { planReconcile, type ReconcileWinner } from '../../core/reconcile';
-import type { NewAuditEntry, ShadowEntry } from '../../store/types';
+import type { NewAuditEntry, ShadowEntry } from '../ports/store';
 import { fieldChangeEntry } from '../audit';
 import {
   createRelation,

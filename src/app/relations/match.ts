@@ -3,7 +3,7 @@
  * pairs of unlinked company contacts and unlinked accounts with the pure core, and links the
  * unambiguous ones one by one, collecting failures per pair.
  */
-import { isAccount, isContact } from '../../../connectors/types';
+import { isAccount, isContact } from '../../../connectors/kit/types';
 import { ACCOUNT_KINDS, type AccountKind, type Entity, type SyncRecord } from '../../core/model';
 import { planMatches, type MatchAccount, type MatchContact, type ScoredPair } from '../../core/match';
 import type { RelationContext } from './context';

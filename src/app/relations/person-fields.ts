@@ -9,8 +9,8 @@ import { mappingsFor } from '../../config/schema';
 import { writeKey } from '../../core/confirm';
 import type { Account, Contact, FieldValue } from '../../core/model';
 import type { RecordWrite } from '../../core/plan';
-import type { NewAuditEntry, ShadowEntry } from '../../store/types';
-import type { Engine } from '../ports';
+import type { NewAuditEntry, ShadowEntry } from '../ports/store';
+import type { Engine } from '../ports/index';
 import { fieldChangeEntry } from '../audit';
 import { findAccount, findContact } from './context';
 

@@ -2,9 +2,9 @@ import { configSchema } from '../../config/schema';
 import type { Account, Contact } from '../../core/model';
 import { createPgliteExecutor, SqlStore, type SqlExecutor } from '../../store';
 import { AsyncMutex } from '../../store/async-mutex';
-import type { Store } from '../../store/types';
+import type { Store } from '../ports/store';
 import { directWrites, FakeConnector, quietLogger } from '../../../test/support/fakes';
-import type { Engine } from '../ports';
+import type { Engine } from '../ports/index';
 import { createRelationService, type RelationService } from '.';
 import { syncContact } from '../sync-contact';
 

@@ -1,6 +1,6 @@
 /** The relation service: the seed's business-relation operations over one engine. */
-import { InvalidAuditQueryError } from '../../store/errors';
-import type { Engine } from '../ports';
+import { InvalidAuditQueryError } from '../ports/store';
+import type { Engine } from '../ports/index';
 import { underContactLock, type RelationContext } from './context';
 import { NotFoundProblem, InvalidInputProblem, type JobInspector, type RelationService } from './types';
 import { link } from './link';

@@ -5,7 +5,7 @@
  */
 import { mappingsFor } from '../../config/schema';
 import type { Account, Contact, FieldValue } from '../../core/model';
-import type { ShadowEntry } from '../../store/types';
+import type { ShadowEntry } from '../ports/store';
 import { findAccount, findContact, type RelationContext } from './context';
 import { NotFoundProblem, type FieldStatus, type RelationStatus } from './types';
 

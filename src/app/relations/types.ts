@@ -2,9 +2,9 @@
  * The business-relation operations of the seed, as one service the admin API, the CLI and the
  * engine call. Inputs are plain data; failures a caller can act on are the Problem errors below.
  */
-import type { CreatedDocument, DocumentType } from '../../../connectors/types';
+import type { CreatedDocument, DocumentType } from '../../../connectors/kit/types';
 import type { Account, AccountKind, BusinessRelation, Contact, FieldValue } from '../../core/model';
-import type { AuditEntry } from '../../store/types';
+import type { AuditEntry } from '../ports/store';
 
 /** Who asked for an operation (recorded in audit entries and interactions). */
 export interface Actor {

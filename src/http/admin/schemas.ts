@@ -3,7 +3,7 @@
  * the OpenAPI document is generated from the same schemas, so the two cannot drift apart.
  */
 import { z } from 'zod';
-import { DOCUMENT_TYPES } from '../../../connectors/types';
+import { DOCUMENT_TYPES } from '../../../connectors/kit/types';
 import { ACCOUNT_KINDS } from '../../core/model';
 
 /** customer, vendor or bankAccount. */

@@ -64,12 +64,10 @@ async function guard(
   }
   if (!isReadMethod(request.method)) {
     if (auth.level !== 'admin')
-      return reply
-        .code(403)
-        .send({
-          error: 'FORBIDDEN',
-          message: 'a viewer may look at the queues; retry, promote and clean need an admin',
-        });
+      return reply.code(403).send({
+        error: 'FORBIDDEN',
+        message: 'a viewer may look at the queues; retry, promote and clean need an admin',
+      });
     // Bull Board's own page cannot add the console's CSRF header; the browser's Sec-Fetch-Site
     // (which no other site can set) shows the request came from this origin.
     if (auth.via === 'cookie' && !hasCsrfHeader(request) && request.headers['sec-fetch-site'] !== 'same-origin') {

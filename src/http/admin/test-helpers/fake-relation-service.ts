@@ -2,7 +2,7 @@
  * An in-memory RelationService for tests of the admin API and the CLI: a few contacts and
  * accounts, relations with the contract's conflict rules, and every call recorded.
  */
-import type { CreatedDocument } from '../../../../connectors/types';
+import type { CreatedDocument } from '../../../../connectors/kit/types';
 import type { Account, AccountKind, BusinessRelation, Contact } from '../../../core/model';
 import {
   ConflictProblem,
@@ -14,7 +14,7 @@ import {
   type RelationService,
   type RelationStatus,
 } from '../../../app/relations/types';
-import type { AuditEntry } from '../../../store/types';
+import type { AuditEntry } from '../../../app/ports/store';
 
 const NOW = '2024-05-01T10:00:00.000Z';
 

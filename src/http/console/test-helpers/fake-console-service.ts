@@ -12,7 +12,7 @@ import type {
   RelationRow,
 } from '../../../app/console/types';
 import { NotFoundProblem } from '../../../app/relations/types';
-import type { AuditEntry, AuditQuery } from '../../../store/types';
+import type { AuditEntry, AuditQuery } from '../../../app/ports/store';
 
 const NOW = '2024-05-01T10:00:00.000Z';
 

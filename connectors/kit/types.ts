@@ -12,7 +12,7 @@ import type {
   FieldValue,
   SyncRecord,
   System,
-} from '../src/core/model';
+} from '../../src/core/model';
 
 /** What a connector can do; optional methods exist exactly when their capability is true. */
 export interface ConnectorCapabilities {

@@ -3,7 +3,7 @@
  * processed webhook event ids, and the append-only audit log. One interface, two backends
  * (Postgres through `pg`, embedded PGlite) sharing one schema and one set of migrations.
  */
-import type { AccountKind, BusinessRelation, FieldValue, RelationOrigin } from '../core/model';
+import type { AccountKind, BusinessRelation, FieldValue, RelationOrigin } from '../../core/model';
 
 /** A relation to create; id and createdAt are assigned by the store. */
 export interface NewRelation {
@@ -214,4 +214,13 @@ export interface Store {
   latestConfigVersion(): Promise<StoredConfigVersion | null>;
   /** Every version, newest first. */
   listConfigVersions(): Promise<StoredConfigVersion[]>;
+}
+
+/** An audit query asked for something the store will not do (for example a limit below 1). */
+export class InvalidAuditQueryError extends Error {
+  readonly code = 'STORE_INVALID_AUDIT_QUERY';
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidAuditQueryError';
+  }
 }

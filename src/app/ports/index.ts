@@ -2,12 +2,12 @@
  * The ports the use cases need, so they can run against queues and real systems in the daemon
  * and against fakes in unit tests.
  */
-import type { Connector } from '../../connectors/types';
-import type { RecordWrite } from '../core/plan';
-import type { WriteOutcome } from '../core/confirm';
+import type { Connector } from '../../../connectors/kit/types';
+import type { RecordWrite } from '../../core/plan';
+import type { WriteOutcome } from '../../core/confirm';
 import type { Logger } from 'pino';
-import type { TandemConfig } from '../config/schema';
-import type { Store } from '../store/types';
+import type { TandemConfig } from '../../config/schema';
+import type { Store } from './store';
 
 /** Carries out a plan's writes (through the write queues in the daemon) and reports each outcome. */
 export interface WriteDispatcher {
