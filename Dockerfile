@@ -7,8 +7,6 @@ RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY connectors ./connectors
-COPY test/bench ./test/bench
-COPY test/support ./test/support
 RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --ignore-scripts
 
 # Runtime stage: production dependencies and compiled code only, as an unprivileged user.

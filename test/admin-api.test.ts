@@ -11,7 +11,7 @@ import { REDACTED_PATHS } from '../src/app/logger';
 import { ConflictProblem } from '../src/app/relations/types';
 import { adminTokensFromEnv, AdminTokenError } from '../src/http/auth';
 import { ADMIN_ROUTES, registerAdminApi, type DaemonStatus } from '../src/http/admin';
-import { FakeRelationService, upstreamFailure } from '../src/http/admin/test-helpers/fake-relation-service';
+import { FakeRelationService, upstreamFailure } from './support/fake-relation-service';
 import { openApiPath } from '../src/http/openapi';
 
 const ADMIN = 'admin-token-0123456789abcdef';
@@ -67,7 +67,7 @@ interface Answer {
   statusCode: number;
   headers: Record<string, string>;
   body: string;
-  json<T = any>(): T; // eslint-disable-line @typescript-eslint/no-explicit-any
+  json(): any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 /** One request; `raw` sends a body as it is, with the given headers only. */
@@ -98,10 +98,10 @@ const call = (
     options.body === undefined ? undefined : JSON.stringify(options.body),
   );
 
-async function linked(contactId = 'C1', accountId = 'K1') {
+async function linked(contactId = 'C1', accountId = 'K1'): Promise<string> {
   const response = await call('POST', '/api/relations', { body: { contactId, accountKind: 'customer', accountId } });
   expect(response.statusCode).toBe(201);
-  return response.json<{ relation: { id: string } }>().relation.id;
+  return response.json().relation.id;
 }
 
 describe('routes', () => {

@@ -8,7 +8,7 @@ import { ConflictProblem } from '../src/app/relations/types';
 import { runCli, type CliIo } from '../src/cli/run';
 import { USAGE } from '../src/cli/usage';
 import { registerAdminApi, type DaemonStatus } from '../src/http/admin';
-import { FakeRelationService, upstreamFailure } from '../src/http/admin/test-helpers/fake-relation-service';
+import { FakeRelationService, upstreamFailure } from './support/fake-relation-service';
 import { freePort } from '../src/util/net';
 
 const ADMIN = 'admin-token-0123456789abcdef';

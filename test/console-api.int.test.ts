@@ -8,9 +8,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import IORedis from 'ioredis';
 import pino from 'pino';
 import { registerAdminApi, type DaemonStatus } from '../src/http/admin';
-import { FakeRelationService } from '../src/http/admin/test-helpers/fake-relation-service';
+import { FakeRelationService } from './support/fake-relation-service';
 import { registerConsole } from '../src/http/console';
-import { FakeConsoleService } from '../src/http/console/test-helpers/fake-console-service';
+import { FakeConsoleService } from './support/fake-console-service';
 import { REDIS_URL } from './support/harness';
 
 const ADMIN = 'admin-token-0123456789abcdef';

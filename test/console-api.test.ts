@@ -7,12 +7,12 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { registerAdminApi, type DaemonStatus } from '../src/http/admin';
-import { FakeRelationService } from '../src/http/admin/test-helpers/fake-relation-service';
+import { FakeRelationService } from './support/fake-relation-service';
 import { createSession, sessionLevel, SESSION_COOKIE } from '../src/http/auth';
 import { CONSOLE_ROUTES, registerConsole } from '../src/http/console';
 import { CONSOLE_PAGES } from '../src/http/console/pages';
 import { loadStaticAssets, staticDir } from '../src/http/console/static-assets';
-import { FakeConsoleService } from '../src/http/console/test-helpers/fake-console-service';
+import { FakeConsoleService } from './support/fake-console-service';
 import { openApiPath } from '../src/http/openapi';
 
 const ADMIN = 'admin-token-0123456789abcdef';
@@ -50,7 +50,7 @@ interface Answer {
   status: number;
   headers: Headers;
   text: string;
-  json<T = any>(): T; // eslint-disable-line @typescript-eslint/no-explicit-any
+  json(): any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 async function send(

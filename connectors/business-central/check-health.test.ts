@@ -1,7 +1,14 @@
 /** The accounting connector's readiness check: one authenticated GET of the company. */
 import nock from 'nock';
 import type { Connector } from '../kit/types';
-import { API, HOST, COMPANY, LOGIN, TOKEN_PATH, tenantConnector } from './test-helpers/nock-tenant';
+import {
+  API,
+  HOST,
+  COMPANY,
+  LOGIN,
+  TOKEN_PATH,
+  tenantConnector,
+} from '../../test/support/business-central/nock-tenant';
 
 const connector = (): Connector => tenantConnector({ attempts: 1 });
 

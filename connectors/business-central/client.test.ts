@@ -1,7 +1,14 @@
 import nock from 'nock';
 import { InvalidResponseError, PreconditionFailedError, TransientError } from '../kit/errors';
 import type { ChangedPage, Connector } from '../kit/types';
-import { API, HOST, COMPANY, LOGIN, TOKEN_PATH, tenantConnector } from './test-helpers/nock-tenant';
+import {
+  API,
+  HOST,
+  COMPANY,
+  LOGIN,
+  TOKEN_PATH,
+  tenantConnector,
+} from '../../test/support/business-central/nock-tenant';
 
 const CUSTOMERS = `${API}/companies(${COMPANY})/customers`;
 const C1 = '130bbd17-dbb9-4790-9b12-2b0e9c9d22c3';

@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { InvalidRequestError } from '../kit/errors';
 import type { Connector } from '../kit/types';
-import { API, HOST, COMPANY, tenantConnector, tokenOnce } from './test-helpers/nock-tenant';
+import { API, HOST, COMPANY, tenantConnector, tokenOnce } from '../../test/support/business-central/nock-tenant';
 import { acceptedExtraKeys, parseTemplateValues } from './templates';
 
 const CUSTOMERS = `${API}/companies(${COMPANY})/customers`;

@@ -1,9 +1,9 @@
-/** The Tryton connector against a real trytond 6.0 (see test-helpers/trytond.ts). */
+/** The Tryton connector against a real trytond 6.0 (see test/support/tryton/trytond.ts). */
 import { AuthFailedError, PreconditionFailedError } from '../kit/errors';
 import type { ChangedPage, Connector } from '../kit/types';
 import type { SyncRecord } from '../../src/core/model';
 import { createTrytonConnector } from './connector';
-import { startTrytond, type TrytondInstance } from './test-helpers/trytond';
+import { startTrytond, type TrytondInstance } from '../../test/support/tryton/trytond';
 
 let trytond: TrytondInstance;
 let connector: Connector;

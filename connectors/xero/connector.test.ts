@@ -1,13 +1,13 @@
 /**
  * The Xero connector against nock. Every request it sends and every answer it parses here is
- * checked against Xero's OpenAPI document (test-helpers/xero-nock.ts).
+ * checked against Xero's OpenAPI document (test/support/xero/xero-nock.ts).
  */
 import nock from 'nock';
 import { InvalidRequestError, NotFoundError, RateLimitedError } from '../kit/errors';
 import type { ChangedPage, Connector } from '../kit/types';
 import { createXeroConnector, type XeroConnectorOptions } from './connector';
 import { xeroInfo } from './mappers';
-import { xeroNock, type XeroNock } from './test-helpers/xero-nock';
+import { xeroNock, type XeroNock } from '../../test/support/xero/xero-nock';
 
 const IDENTITY = 'https://identity.xero.com';
 const TENANT = '70784a63-d24b-46a9-a4db-0e70a274b056';

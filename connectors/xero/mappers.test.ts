@@ -8,7 +8,7 @@ import {
   xeroInfo,
 } from './mappers';
 import { parseXeroDate, xeroAccountSchema, xeroContactSchema } from './schemas';
-import { accountingValidator } from './test-helpers/openapi-validator';
+import { accountingValidator } from '../../test/support/xero/openapi-validator';
 
 const ID = '5cc8cf28-567e-4d43-b287-687cfcaec47c';
 const validator = accountingValidator();

@@ -1,7 +1,7 @@
 /** Xero webhook calls: signature, intent to receive, events to notices. Bodies are checked against xero-webhooks.yaml. */
 import type { AccountKind } from '../../src/core/model';
 import type { InboundRequest } from '../kit/types';
-import { validateWebhookBody } from './test-helpers/openapi-validator';
+import { validateWebhookBody } from '../../test/support/xero/openapi-validator';
 import { createXeroWebhook, signaturesEqual, webhookEventId, xeroSignature } from './webhook';
 
 const KEY = 'xero-webhook-key-0123456789';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { openPgliteStore, openStore } from './open-store';
 import { createPgliteExecutor } from './pglite-executor';
 import { SqlStore } from './sql-store';
-import { describeStoreContract } from './store.contract';
+import { describeStoreContract } from '../../test/contract/store.contract';
 
 describeStoreContract('PGlite in memory', async () => {
   const sql = await createPgliteExecutor('memory://');

@@ -4,7 +4,7 @@ import { MIGRATIONS } from './migrations';
 import { openPostgresStore } from './open-store';
 import { createPostgresExecutor } from './postgres-executor';
 import { SqlStore } from './sql-store';
-import { describeStoreContract } from './store.contract';
+import { describeStoreContract } from '../../test/contract/store.contract';
 
 const databaseUrl = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 

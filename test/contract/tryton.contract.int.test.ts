@@ -1,6 +1,6 @@
 /** The Tryton connector against a real trytond 6.0, held to the connector contract (customers). */
 import { createTrytonConnector } from '../../connectors/tryton';
-import { startTrytond } from '../../connectors/tryton/test-helpers/trytond';
+import { startTrytond } from '../support/tryton/trytond';
 import { describeConnectorContract } from './connector.contract';
 
 describeConnectorContract('tryton', async () => {

@@ -6,7 +6,7 @@
 import type { ChangedPage } from '../../kit/types';
 import { createXeroConnector } from '../connector';
 import { xeroInfo } from '../mappers';
-import { accountingValidator } from '../test-helpers/openapi-validator';
+import { accountingValidator } from '../../../test/support/xero/openapi-validator';
 import { startXeroSandbox, type XeroSandbox } from './server';
 
 let sandbox: XeroSandbox;

@@ -2,8 +2,8 @@
  * An in-memory RelationService for tests of the admin API and the CLI: a few contacts and
  * accounts, relations with the contract's conflict rules, and every call recorded.
  */
-import type { CreatedDocument } from '../../../../connectors/kit/types';
-import type { Account, AccountKind, BusinessRelation, Contact } from '../../../core/model';
+import type { CreatedDocument } from '../../connectors/kit/types';
+import type { Account, AccountKind, BusinessRelation, Contact } from '../../src/core/model';
 import {
   ConflictProblem,
   NotFoundProblem,
@@ -13,8 +13,8 @@ import {
   type MatchPair,
   type RelationService,
   type RelationStatus,
-} from '../../../app/relations/types';
-import type { AuditEntry } from '../../../app/ports/store';
+} from '../../src/app/relations/types';
+import type { AuditEntry } from '../../src/app/ports/store';
 
 const NOW = '2024-05-01T10:00:00.000Z';
 

@@ -2,7 +2,7 @@
  * An in-memory ConsoleService for tests of the console API and pages: a few relations in each
  * state, conflicts, config versions, and every call recorded.
  */
-import type { AccountKind, BusinessRelation } from '../../../core/model';
+import type { AccountKind, BusinessRelation } from '../../src/core/model';
 import type {
   ConfigProblem,
   ConfigVersion,
@@ -10,9 +10,9 @@ import type {
   ConsoleService,
   Overview,
   RelationRow,
-} from '../../../app/console/types';
-import { NotFoundProblem } from '../../../app/relations/types';
-import type { AuditEntry, AuditQuery } from '../../../app/ports/store';
+} from '../../src/app/console/types';
+import { NotFoundProblem } from '../../src/app/relations/types';
+import type { AuditEntry, AuditQuery } from '../../src/app/ports/store';
 
 const NOW = '2024-05-01T10:00:00.000Z';
 

@@ -2,8 +2,6 @@
  * nock for api.xero.com with the OpenAPI document in the loop: every intercepted request is checked
  * against xero_accounting.yaml (the connector sent what Xero documents) and every canned answer is
  * checked too (the fixture is something Xero could send). Any violation fails `done()`.
- *
- * Test helper: lives under test-helpers/, which the build leaves out.
  */
 import nock from 'nock';
 import { ACCOUNTING_BASE_PATH, accountingValidator } from './openapi-validator';
@@ -83,7 +81,7 @@ export function xeroNock(): XeroNock {
           interceptor.reply(function (uri, requestBody) {
             const relative = uri.startsWith(ACCOUNTING_BASE_PATH) ? uri.slice(ACCOUNTING_BASE_PATH.length) : uri;
             const sent: InterceptedRequest = {
-              method: this.req.method ?? method.toUpperCase(),
+              method: this.req.method,
               path: relative,
               headers: { ...this.req.headers },
               body: parseBody(requestBody),

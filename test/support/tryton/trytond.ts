@@ -20,7 +20,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { TrytonRpc } from '../rpc';
+import { TrytonRpc } from '../../../connectors/tryton/rpc';
 
 const run = promisify(execFile);
 const SCRIPTS = resolve(__dirname, '../../../scripts/tryton');
@@ -87,7 +87,7 @@ async function templateDir(): Promise<string> {
         const log = existsSync(join(building, 'admin.log'))
           ? readFileSync(join(building, 'admin.log'), 'utf8').slice(-2000)
           : '';
-        throw new Error(`creating the trytond template database failed: ${String(error)}\n${log}`);
+        throw new Error(`creating the trytond template database failed: ${String(error)}\n${log}`, { cause: error });
       }
       renameSync(building, dir);
     } finally {
@@ -124,11 +124,12 @@ export async function startTrytond(): Promise<TrytondInstance> {
     stderr = (stderr + chunk.toString('utf8')).slice(-4000);
   });
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  const running = () => child.exitCode === null && child.signalCode === null;
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
+    if (running()) {
       child.kill('SIGTERM');
       await Promise.race([exited, sleep(5000)]);
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (running()) child.kill('SIGKILL');
     }
     rmSync(dir, { recursive: true, force: true });
   };

@@ -1,8 +1,8 @@
 /** The Business Central tenant the nock tests talk to, and a connector pointed at it. */
 import nock from 'nock';
-import type { RetryPolicy } from '../../kit/http';
-import type { Connector } from '../../kit/types';
-import { createBusinessCentralConnector } from '../connector';
+import type { RetryPolicy } from '../../../connectors/kit/http';
+import type { Connector } from '../../../connectors/kit/types';
+import { createBusinessCentralConnector } from '../../../connectors/business-central/connector';
 
 export const HOST = 'https://api.businesscentral.dynamics.com';
 export const API = '/v2.0/contoso/production/api/v2.0';

@@ -3,16 +3,16 @@
  * `describeStoreContract` with a factory; the suite opens one store per backend, empties the
  * tables between tests, and closes it at the end.
  */
-import type { BusinessRelation } from '../core/model';
-import { InvalidAuditQueryError } from '../app/ports/store';
-import type { SqlExecutor } from './sql-executor';
+import type { BusinessRelation } from '../../src/core/model';
+import { InvalidAuditQueryError } from '../../src/app/ports/store';
+import type { SqlExecutor } from '../../src/store/sql-executor';
 import {
   RelationConflictError,
   type NewAuditEntry,
   type NewRelation,
   type ShadowEntry,
   type Store,
-} from '../app/ports/store';
+} from '../../src/app/ports/store';
 
 /** A store under test, the SQL it runs on (for checks the Store API cannot express), teardown. */
 export interface StoreHarness {

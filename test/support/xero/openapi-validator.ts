@@ -6,8 +6,6 @@
  * Requests are held to a stricter copy of the document in which every object schema refuses
  * properties it does not list, so a misspelt property fails the test instead of being ignored by
  * Xero. Responses are held to the document as published.
- *
- * Test helper: lives under test-helpers/, which the build leaves out.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -160,7 +158,7 @@ export class OpenApiValidator {
     if (validate(value)) return [];
     return (validate.errors ?? []).map(
       (error) =>
-        `${what}${error.instancePath} ${error.message ?? 'is invalid'}${error.params && Object.keys(error.params).length > 0 ? ` ${JSON.stringify(error.params)}` : ''}`,
+        `${what}${error.instancePath} ${error.message ?? 'is invalid'}${Object.keys(error.params).length > 0 ? ` ${JSON.stringify(error.params)}` : ''}`,
     );
   }
 
@@ -175,13 +173,13 @@ export class OpenApiValidator {
       const pathParams: Record<string, string> = {};
       let score = 0;
       let matches = true;
-      parts.forEach((part, index) => {
+      for (const [index, part] of parts.entries()) {
         const segment = decodeURIComponent(segments[index]!);
         const param = /^\{(.+)\}$/.exec(part);
         if (param) pathParams[param[1]!] = segment;
         else if (part === segment) score += 100;
         else matches = false;
-      });
+      }
       if (!matches) continue;
       // Among /Contacts/{ContactID} and /Contacts/{ContactNumber}, the one whose parameter schema
       // accepts the value and is the more specific (a format) wins.
