@@ -5,6 +5,7 @@ import { openPostgresStore } from './open-store';
 import { createPostgresExecutor } from './postgres-executor';
 import { SqlStore } from './sql-store';
 import { describeStoreContract } from '../../test/contract/store.contract';
+import { requireServers } from '../../test/support/servers';
 
 const databaseUrl = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -22,6 +23,8 @@ async function dropSchema(schema: string): Promise<void> {
     await client.end();
   }
 }
+
+beforeAll(() => requireServers(['postgres']));
 
 describeStoreContract('Postgres', async () => {
   const schema = freshSchema();

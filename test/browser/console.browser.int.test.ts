@@ -4,34 +4,33 @@
  * make and resolve a conflict, edit a mapping with preview and save, undo a change, open the queue
  * board. Screenshots of each page go to test/artifacts/.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { waitFor } from '../../src/util/net';
 import { settle, startRig, type Rig } from '../support/harness';
+import { requireServers } from '../support/servers';
 
-const CHROMIUM = '/usr/bin/chromium';
+/** Debian's Chromium; scripts/test-servers.sh installs it and checks the same path. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ADMIN = 'browser-admin-token-0123456789';
 const ARTIFACTS = path.resolve(__dirname, '../artifacts');
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) {
-  // CI installs it (.ci/run); locally: apt-get install chromium.
-  console.warn(`skipping the console browser test: no Chromium at ${CHROMIUM}`);
-}
-const describeWithChromium = haveChromium ? describe : describe.skip;
 
 jest.setTimeout(60_000);
 
-describeWithChromium('console in the browser', () => {
+describe('console in the browser', () => {
   let rig: Rig;
   let browser: Browser;
   let page: Page;
   let company: Awaited<ReturnType<Rig['linkedCompany']>>;
+  /** What beforeAll started, undone in reverse order: it may fail before starting anything. */
+  const started: Array<() => Promise<void>> = [];
 
   const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: false });
   const toast = (text: string | RegExp) => page.locator('#toast .msg', { hasText: text }).first().waitFor();
 
   beforeAll(async () => {
+    await requireServers(['chromium']);
     mkdirSync(ARTIFACTS, { recursive: true });
     [rig, browser] = await Promise.all([
       startRig({ adminTokens: { admin: [ADMIN], viewer: [] }, accountingWebhooks: false }),
@@ -48,6 +47,10 @@ describeWithChromium('console in the browser', () => {
         ],
       }),
     ]);
+    started.push(
+      () => rig.stop(),
+      () => browser.close(),
+    );
     company = await rig.linkedCompany(
       { name: 'Northwind Traders', phone: '+44 20 7000 0001', city: 'London', email: 'info@northwind.example' },
       ['customer'],
@@ -58,8 +61,7 @@ describeWithChromium('console in the browser', () => {
     page.setDefaultTimeout(8_000);
   });
   afterAll(async () => {
-    await browser?.close();
-    await rig?.stop();
+    for (const stop of started.reverse()) await stop();
   });
 
   const crmPhone = () => rig.hubspot.getCompany(company.hubspotId)?.properties.phone;
@@ -119,8 +121,10 @@ describeWithChromium('console in the browser', () => {
     await newest.locator('button.undo').click();
     await toast(/Change undone/);
     const written = source.includes('toCrm') ? crmPhone : bcPhone;
-    await waitFor(async () => written() === oldValue, 10_000).catch((error: Error) => {
-      throw new Error(`${error.message}: undo of ${undone} left crm ${crmPhone()} and accounting ${bcPhone()}`);
+    await waitFor(async () => written() === oldValue, 10_000).catch((error: unknown) => {
+      throw new Error(
+        `${error instanceof Error ? error.message : String(error)}: undo of ${undone} left crm ${String(crmPhone())} and accounting ${String(bcPhone())}`,
+      );
     });
     await settle(rig);
   });

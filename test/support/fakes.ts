@@ -26,6 +26,7 @@ import { openPgliteStore } from '../../src/store';
 import type { Store } from '../../src/app/ports/store';
 import { waitFor } from '../../src/util/net';
 import { REDIS_URL } from './harness';
+import { requireServers } from './servers';
 
 export { REDIS_URL };
 
@@ -347,6 +348,7 @@ export interface FakeRigOptions extends TestConfigOptions {
 
 /** Starts a worker daemon (no HTTP, no schedule) over fake connectors. */
 export async function startFakeRig(options: FakeRigOptions = {}): Promise<FakeRig> {
+  await requireServers(['redis']);
   const prefix = options.prefix ?? uniquePrefix();
   const config = testConfig(prefix, options);
   const crm = options.crmConnector ?? fakeCrm();

@@ -14,6 +14,7 @@ import { openPgliteStore, openPostgresStore } from '../../src/store';
 import type { Store } from '../../src/app/ports/store';
 import { freePort, waitFor } from '../../src/util/net';
 import { clearPrefix } from './fakes';
+import { requireServers } from './servers';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -55,6 +56,7 @@ const quietLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 /** Starts a rig. */
 export async function startRig(options: RigOptions = {}): Promise<Rig> {
+  await requireServers(options.store === 'postgres' ? ['redis', 'postgres'] : ['redis']);
   const port = await freePort();
   const tandemUrl = `http://127.0.0.1:${port}`;
   const webhookUrl = `${tandemUrl}/webhooks/crm`;

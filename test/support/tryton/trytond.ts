@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { TrytonRpc } from '../../../connectors/tryton/rpc';
+import { requireServers } from '../servers';
 
 const run = promisify(execFile);
 const SCRIPTS = resolve(__dirname, '../../../scripts/tryton');
@@ -51,15 +52,6 @@ async function freePort(): Promise<number> {
       server.close(() => resolvePort(port));
     });
   });
-}
-
-async function hasCommand(command: string): Promise<boolean> {
-  try {
-    await run('sh', ['-c', `command -v ${command}`]);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
@@ -97,14 +89,9 @@ async function templateDir(): Promise<string> {
   return dir;
 }
 
-/** Starts trytond on a fresh copy of the template database. Fails with what to install when trytond is missing. */
+/** Starts trytond on a fresh copy of the template database; fails with TestServerMissingError when trytond is missing. */
 export async function startTrytond(): Promise<TrytondInstance> {
-  if (!(await hasCommand('trytond')) || !(await hasCommand('trytond-admin'))) {
-    throw new Error(
-      'trytond is not installed: the tryton integration tests need Debian packages tryton-server tryton-modules-party tryton-modules-bank tryton-modules-account ' +
-        'tryton-modules-company tryton-modules-currency tryton-modules-country tryton-modules-sale tryton-modules-purchase (6.0)',
-    );
-  }
+  await requireServers(['trytond']);
   const template = await templateDir();
   const dir = mkdtempSync(join(tmpdir(), 'tandem-trytond-'));
   copyFileSync(join(template, `${DATABASE}.sqlite`), join(dir, `${DATABASE}.sqlite`));
