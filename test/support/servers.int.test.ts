@@ -1,10 +1,11 @@
 /**
  * The servers helper and scripts/test-servers.sh behind it: a missing server fails a suite with the
- * script's own message, and a Redis that is installed but stopped is started. The stopped Redis is
- * a private one on a free port, started here and ended here by its pid.
+ * script's own message, a Redis that is installed but stopped is started, and a missing trytond is
+ * installed. The stopped Redis is a private one on a free port, started here and ended here by its
+ * pid; the install runs against an apt-get and a dpkg-query on PATH that only record and report.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -96,5 +97,51 @@ describe('a Redis that is installed but stopped', () => {
     const started = await script(['redis'], env);
     expect(started).toEqual({ code: 0, stderr: expect.stringContaining(`starting Redis at ${env.REDIS_URL}`) });
     await expect(requireServers(['redis'], env)).resolves.toBeUndefined();
+  });
+});
+
+describe('a trytond that is missing', () => {
+  let dir: string;
+  const packages =
+    'tryton-server tryton-modules-party tryton-modules-bank tryton-modules-account tryton-modules-company ' +
+    'tryton-modules-currency tryton-modules-country tryton-modules-sale tryton-modules-purchase';
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tandem-test-servers-'));
+    // apt-get records its arguments and marks the packages installed; dpkg-query reports them so.
+    writeFileSync(
+      join(dir, 'apt-get'),
+      '#!/bin/sh\necho "$*" >> "$FAKE_APT_LOG"\ncase " $* " in *" install "*) touch "$FAKE_APT_INSTALLED" ;; esac\n',
+    );
+    writeFileSync(
+      join(dir, 'dpkg-query'),
+      '#!/bin/sh\n[ -e "$FAKE_APT_INSTALLED" ] || exit 1\nfor arg; do case $arg in -*) ;; *) echo "$arg ii " ;; esac; done\n',
+    );
+    chmodSync(join(dir, 'apt-get'), 0o755);
+    chmodSync(join(dir, 'dpkg-query'), 0o755);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("is installed from Debian's packages with one apt-get update when run as root, else named with sudo", async () => {
+    const log = join(dir, 'apt.log');
+    const env = {
+      ...process.env,
+      PATH: `${dir}:${process.env.PATH ?? ''}`,
+      FAKE_APT_LOG: log,
+      FAKE_APT_INSTALLED: join(dir, 'installed'),
+    };
+    const result = await script(['trytond'], env);
+    if (process.getuid?.() === 0) {
+      expect(result).toEqual({ code: 0, stderr: expect.stringContaining(`Debian's packages: ${packages}`) });
+      expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual([
+        'update -qq',
+        `install -y -qq --no-install-recommends ${packages}`,
+      ]);
+    } else {
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('installing it needs root');
+      expect(result.stderr).toMatch(/^Run: sudo bash scripts\/test-servers\.sh/m);
+      expect(existsSync(log)).toBe(false);
+    }
   });
 });
