@@ -8,7 +8,8 @@
  * tandem's own writes, once confirmed into the shadow, are never mistaken for new changes (echo
  * suppression). Where several sides changed one field, last-writer-wins decides.
  */
-import { lastWriterWins, type Candidate } from './lww';
+import { lastWriterWins, type Candidate, type Resolution } from './lww';
+import { fieldModifiedAt, fieldValue } from './fields';
 import {
   ACCOUNT_KINDS,
   type Account,
@@ -72,12 +73,27 @@ export interface ConflictDecision {
   reason: 'newer' | 'tieBreak';
 }
 
-/** The value each side of a relation will hold once the plan's writes are confirmed. */
+/**
+ * The value one side of a relation will hold once the plan's writes are confirmed, and what a
+ * failed write leaves behind. Every planner says this as data, and one confirmation
+ * (confirmPlan) reads it.
+ */
 export interface PlannedShadow {
   relationId: string;
   side: 'contact' | 'account';
   field: string;
+  /** The value stored once every write this row follows succeeded. */
   value: FieldValue;
+  /**
+   * The writes (by writeKey) this row follows. Absent: every write of the plan that names the
+   * relation in its relationIds, so a relation's shadow moves only when all its writes succeeded.
+   */
+  follows?: string[];
+  /**
+   * What is stored when a write this row follows failed. Absent: nothing, the previous shadow
+   * stays, so the next sync sees the same difference again and retries it.
+   */
+  ifFailed?: { value: FieldValue };
 }
 
 /** The decisions for one contact and its relations. */
@@ -102,133 +118,216 @@ export interface PlanInput {
 const allowsToAccounting = (direction: Direction) => direction !== 'toCrm';
 const allowsToCrm = (direction: Direction) => direction !== 'toAccounting';
 
-/** Decides the writes that bring a contact and its linked accounts in step. */
+/** A relation whose account still exists. */
+type LiveAccount = LinkedAccount & { account: Account };
+
+/** One relation's mapping of the contact field being decided. */
+interface MappedPair {
+  entry: LiveAccount;
+  mapping: FieldMapping;
+}
+
+/** What was decided for one contact field. */
+interface FieldDecision {
+  /** False when no side changed the field, so there was nothing to decide. */
+  changed: boolean;
+  conflict: ConflictDecision | null;
+  contactChange: FieldChange | null;
+  /** Changes to the accounts' fields; each names its relation. */
+  accountChanges: FieldChange[];
+  shadow: PlannedShadow[];
+}
+
+/**
+ * Decides the writes that bring a contact and its linked accounts in step: per mapped contact
+ * field, gather the sides that changed it, let last-writer-wins pick one, and fan the winning
+ * value out to the contact and the accounts.
+ */
 export function planSync({ contact, linked, tieBreak }: PlanInput): SyncPlan {
-  const live = linked.filter((entry): entry is LinkedAccount & { account: Account } => entry.account !== null);
-  const contactFields = new Set(live.flatMap((entry) => entry.mappings.map((mapping) => mapping.contact)));
+  const live = liveAccounts(linked);
+  const decisions = mappedContactFields(live).map((contactField) => {
+    const pairs = pairsMapping(live, contactField);
+    const candidates = gatherCandidates(contact, contactField, pairs);
+    const resolution = candidates.length > 0 ? lastWriterWins(candidates, tieBreak) : null;
+    return fanOut(contact, contactField, pairs, resolution);
+  });
+  return {
+    writes: collectWrites(contact, live, decisions),
+    conflicts: decisions.flatMap((decision) => (decision.conflict ? [decision.conflict] : [])),
+    shadow: decisions.flatMap((decision) => decision.shadow),
+    nothingChanged: decisions.every((decision) => !decision.changed),
+  };
+}
 
-  const contactWrite: Record<string, FieldValue> = {};
-  const contactChanges: FieldChange[] = [];
-  const accountWrites = new Map<string, { fields: Record<string, FieldValue>; changes: FieldChange[] }>();
-  const conflicts: ConflictDecision[] = [];
+/** The relations whose account still exists; a deleted account takes no part. */
+function liveAccounts(linked: readonly LinkedAccount[]): LiveAccount[] {
+  return linked.filter((entry): entry is LiveAccount => entry.account !== null);
+}
+
+/** Every contact field some relation maps, in mapping order. */
+function mappedContactFields(live: readonly LiveAccount[]): string[] {
+  return [...new Set(live.flatMap((entry) => entry.mappings.map((mapping) => mapping.contact)))];
+}
+
+/** Each relation's mappings of one contact field. */
+function pairsMapping(live: readonly LiveAccount[], contactField: string): MappedPair[] {
+  return live.flatMap((entry) =>
+    entry.mappings.filter((mapping) => mapping.contact === contactField).map((mapping) => ({ entry, mapping })),
+  );
+}
+
+/** The sides that changed a field since the last sync, each with its value and time. */
+function gatherCandidates(contact: Contact, contactField: string, pairs: readonly MappedPair[]): Candidate[] {
+  const changedAccounts = pairs.filter(
+    ({ entry, mapping }) =>
+      allowsToCrm(mapping.direction) &&
+      differsFromShadow(entry.shadow, `account.${mapping.account}`, fieldValue(entry.account, mapping.account)),
+  );
+  // An account whose mapping flows only towards the CRM is the master of that field.
+  const masters = changedAccounts.filter(({ mapping }) => mapping.direction === 'toCrm');
+  if (masters.length > 0) return masters.map(accountCandidate);
+  const candidates = changedAccounts.map(accountCandidate);
+  if (contactChanged(contact, contactField, pairs)) {
+    candidates.push({
+      system: 'crm',
+      value: fieldValue(contact, contactField),
+      modifiedAt: fieldModifiedAt(contact, contactField),
+    });
+  }
+  return candidates;
+}
+
+/** An account's claim on the field it maps. */
+function accountCandidate({ entry, mapping }: MappedPair): Candidate {
+  return {
+    system: 'accounting',
+    relationId: entry.relation.id,
+    rank: ACCOUNT_KINDS.indexOf(entry.relation.accountKind),
+    value: fieldValue(entry.account, mapping.account),
+    modifiedAt: fieldModifiedAt(entry.account, mapping.account),
+  };
+}
+
+/** Whether the contact's value differs from what the relations last synced. */
+function contactChanged(contact: Contact, contactField: string, pairs: readonly MappedPair[]): boolean {
+  // Relations linked since the last sync have no shadow yet; judge by the ones that do.
+  const key = `contact.${contactField}`;
+  const withShadow = pairs.filter(({ entry }) => entry.shadow.has(key));
+  const value = fieldValue(contact, contactField);
+  return withShadow.length === 0 || withShadow.some(({ entry }) => differsFromShadow(entry.shadow, key, value));
+}
+
+/**
+ * Carries the winning value to the contact and to every account whose mapping lets it flow
+ * there, and plans each relation's shadow. Without a resolution nothing changed: every side
+ * keeps its value and the shadow records them.
+ */
+function fanOut(
+  contact: Contact,
+  contactField: string,
+  pairs: readonly MappedPair[],
+  resolution: Resolution | null,
+): FieldDecision {
+  const contactValue = fieldValue(contact, contactField);
+  const winner = resolution?.winner ?? null;
+  const finalValue = winner ? winner.value : contactValue;
+  const winningRelation = winner?.system === 'accounting' ? winner.relationId : undefined;
+
+  let contactChange: FieldChange | null = null;
+  if (winner && winningRelation !== undefined && contactValue !== finalValue) {
+    contactChange = {
+      relationId: winningRelation,
+      field: contactField,
+      from: contactValue,
+      to: finalValue,
+      direction: 'toCrm',
+      sourceSystem: 'accounting',
+      sourceModifiedAt: winner.modifiedAt,
+    };
+  }
+
+  const accountChanges: FieldChange[] = [];
   const shadow: PlannedShadow[] = [];
-  let anyChange = false;
-
-  for (const contactField of contactFields) {
-    const pairs = live.flatMap((entry) =>
-      entry.mappings.filter((mapping) => mapping.contact === contactField).map((mapping) => ({ entry, mapping })),
-    );
-    const contactValue = contact.fields[contactField as keyof Contact['fields']] ?? null;
-    const contactTime = contact.fieldModifiedAt?.[contactField as keyof Contact['fields']] ?? contact.modifiedAt;
-
-    // Relations linked since the last sync have no shadow yet; judge by the ones that do.
-    const key = `contact.${contactField}`;
-    const withShadow = pairs.filter(({ entry }) => entry.shadow.has(key));
-    const contactChanged =
-      withShadow.length === 0 || withShadow.some(({ entry }) => differsFromShadow(entry.shadow, key, contactValue));
-    const accountCandidates: Candidate[] = [];
-    const masters: Candidate[] = [];
-    for (const { entry, mapping } of pairs) {
-      if (!allowsToCrm(mapping.direction)) continue;
-      const value = entry.account.fields[mapping.account as keyof Account['fields']] ?? null;
-      if (!differsFromShadow(entry.shadow, `account.${mapping.account}`, value)) continue;
-      const candidate: Candidate = {
-        system: 'accounting',
+  for (const { entry, mapping } of pairs) {
+    const accountValue = fieldValue(entry.account, mapping.account);
+    const writesAccount =
+      winner !== null &&
+      winningRelation !== entry.relation.id &&
+      allowsToAccounting(mapping.direction) &&
+      accountValue !== finalValue;
+    if (winner && writesAccount) {
+      accountChanges.push({
         relationId: entry.relation.id,
-        rank: ACCOUNT_KINDS.indexOf(entry.relation.accountKind),
-        value,
-        modifiedAt:
-          entry.account.fieldModifiedAt?.[mapping.account as keyof Account['fields']] ?? entry.account.modifiedAt,
-      };
-      accountCandidates.push(candidate);
-      // An account whose mapping flows only towards the CRM is the master of that field.
-      if (mapping.direction === 'toCrm') masters.push(candidate);
+        field: mapping.account,
+        from: accountValue,
+        to: finalValue,
+        direction: 'toAccounting',
+        sourceSystem: winner.system,
+        sourceModifiedAt: winner.modifiedAt,
+      });
     }
+    shadow.push({ relationId: entry.relation.id, side: 'contact', field: contactField, value: finalValue });
+    shadow.push({
+      relationId: entry.relation.id,
+      side: 'account',
+      field: mapping.account,
+      value: writesAccount ? finalValue : accountValue,
+    });
+  }
 
-    let candidates: Candidate[] = [...accountCandidates];
-    if (contactChanged) candidates.push({ system: 'crm', value: contactValue, modifiedAt: contactTime });
-    if (masters.length > 0) candidates = masters;
-
-    let finalValue = contactValue;
-    let winner: Candidate | undefined;
-    if (candidates.length > 0) {
-      anyChange = true;
-      const resolution = lastWriterWins(candidates, tieBreak);
-      winner = resolution.winner;
-      finalValue = winner.value;
-      if (resolution.conflict) {
-        conflicts.push({
+  const conflict: ConflictDecision | null =
+    resolution?.conflict && winner
+      ? {
           relationIds: pairs.map(({ entry }) => entry.relation.id),
           contactField,
           candidates: resolution.conflict.candidates,
           winner,
           reason: resolution.conflict.reason,
-        });
-      }
-      if (winner.system === 'accounting' && contactValue !== finalValue) {
-        contactWrite[contactField] = finalValue;
-        contactChanges.push({
-          relationId: winner.relationId as string,
-          field: contactField,
-          from: contactValue,
-          to: finalValue,
-          direction: 'toCrm',
-          sourceSystem: 'accounting',
-          sourceModifiedAt: winner.modifiedAt,
-        });
-      }
-    }
+        }
+      : null;
+  return { changed: resolution !== null, conflict, contactChange, accountChanges, shadow };
+}
 
-    for (const { entry, mapping } of pairs) {
-      const accountValue = entry.account.fields[mapping.account as keyof Account['fields']] ?? null;
-      let accountFinal = accountValue;
-      const fromThisAccount = winner?.system === 'accounting' && winner.relationId === entry.relation.id;
-      if (winner && !fromThisAccount && allowsToAccounting(mapping.direction) && accountValue !== finalValue) {
-        accountFinal = finalValue;
-        const write = accountWrites.get(entry.relation.id) ?? { fields: {}, changes: [] };
-        write.fields[mapping.account] = finalValue;
-        write.changes.push({
-          relationId: entry.relation.id,
-          field: mapping.account,
-          from: accountValue,
-          to: finalValue,
-          direction: 'toAccounting',
-          sourceSystem: winner.system,
-          sourceModifiedAt: winner.modifiedAt,
-        });
-        accountWrites.set(entry.relation.id, write);
-      }
-      shadow.push({ relationId: entry.relation.id, side: 'contact', field: contactField, value: finalValue });
-      shadow.push({ relationId: entry.relation.id, side: 'account', field: mapping.account, value: accountFinal });
-    }
-  }
-
+/** One write per record: the contact's changes in one call, each account's in one call. */
+function collectWrites(
+  contact: Contact,
+  live: readonly LiveAccount[],
+  decisions: readonly FieldDecision[],
+): RecordWrite[] {
   const writes: RecordWrite[] = [];
+  const contactChanges = decisions.flatMap((decision) => (decision.contactChange ? [decision.contactChange] : []));
   if (contactChanges.length > 0) {
     writes.push({
       system: 'crm',
       entity: 'contact',
       id: contact.id,
       ifMatch: contact.version,
-      fields: contactWrite,
+      fields: fieldsOf(contactChanges),
       changes: contactChanges,
       relationIds: live.map((entry) => entry.relation.id),
     });
   }
   for (const entry of live) {
-    const write = accountWrites.get(entry.relation.id);
-    if (!write) continue;
+    const changes = decisions.flatMap((decision) =>
+      decision.accountChanges.filter((change) => change.relationId === entry.relation.id),
+    );
+    if (changes.length === 0) continue;
     writes.push({
       system: 'accounting',
       entity: entry.relation.accountKind,
       id: entry.account.id,
       ifMatch: entry.account.version,
-      fields: write.fields,
-      changes: write.changes,
+      fields: fieldsOf(changes),
+      changes,
       relationIds: [entry.relation.id],
     });
   }
-  return { writes, conflicts, shadow, nothingChanged: !anyChange };
+  return writes;
+}
+
+/** The fields of one write: each changed field with its new value. */
+export function fieldsOf(changes: readonly FieldChange[]): Record<string, FieldValue> {
+  return Object.fromEntries(changes.map((change) => [change.field, change.to]));
 }
 
 function differsFromShadow(shadow: ReadonlyMap<string, ShadowValue>, key: string, value: FieldValue): boolean {
