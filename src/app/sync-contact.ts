@@ -1,16 +1,16 @@
 /**
  * The use case behind every change: bring one contact and all its linked accounts in step.
- * Reads both sides fresh, plans with the pure core, dispatches the writes, and stores the
- * confirmed shadow together with the audit entries. Callers serialize runs per contact.
+ * Reads both sides fresh, plans with the pure core and applies the plan (applyPlan). Callers
+ * serialize runs per contact.
  */
 import { isAccount, isContact } from '../../connectors/kit/types';
 import { mappingsFor } from '../config/schema';
-import { confirmShadow, writeKey, type WriteOutcome } from '../core/confirm';
-import type { Account, AccountKind, BusinessRelation, Contact } from '../core/model';
-import { planSync, type LinkedAccount, type ShadowValue, type SyncPlan } from '../core/plan';
-import type { NewAuditEntry, ShadowEntry } from './ports/store';
+import type { WriteFailure } from '../core/confirm';
+import type { Account, AccountKind, BusinessRelation } from '../core/model';
+import { planSync, type LinkedAccount, type ShadowValue } from '../core/plan';
+import type { ShadowEntry } from './ports/store';
 import type { Engine } from './ports/index';
-import { fieldChangeEntry } from './audit';
+import { applyPlan } from './apply-plan';
 
 /** How one run ended. */
 export type SyncOutcome =
@@ -22,7 +22,7 @@ export type SyncOutcome =
 /** A write failed; the shadow of the relations it concerned was held back, so a retry redoes it. */
 export class WritesFailedError extends Error {
   readonly code = 'WRITES_FAILED';
-  constructor(readonly failures: Array<{ target: string; error: string; code?: string }>) {
+  constructor(readonly failures: WriteFailure[]) {
     super(`writes failed: ${failures.map((failure) => `${failure.target}: ${failure.error}`).join('; ')}`);
     this.name = 'WritesFailedError';
   }
@@ -116,14 +116,12 @@ async function syncOnce(engine: Engine, contactId: string, planId: string): Prom
   const plan = planSync({ contact: contactRecord, linked, tieBreak: config.conflicts.tieBreak });
   if (plan.nothingChanged) engine.observer?.echoSuppressed?.('any');
 
-  const outcomes =
-    plan.writes.length > 0 ? await engine.writes.dispatch(plan.writes, { planId }) : new Map<string, WriteOutcome>();
-  await recordOutcome(engine, contactRecord, linked, plan, outcomes);
+  const applied = await applyPlan(engine, { plan, basis: { contact: contactRecord, linked }, planId });
+  for (const { write } of applied.written)
+    for (const change of write.changes) engine.observer?.fieldWritten?.(write.system, change.sourceModifiedAt);
+  for (const conflict of applied.conflicts) engine.observer?.conflict?.(conflict.contactField);
 
-  const failures = [...outcomes.entries()].flatMap(([target, outcome]) =>
-    outcome.ok ? [] : [{ target, error: outcome.error, code: outcome.code }],
-  );
-  if (failures.length > 0) throw new WritesFailedError(failures);
+  if (applied.failures.length > 0) throw new WritesFailedError(applied.failures);
   if (plan.writes.length === 0 && plan.conflicts.length === 0) return { status: 'unchanged' };
   return { status: 'synced', writes: plan.writes.length, conflicts: plan.conflicts.length };
 }
@@ -150,63 +148,6 @@ function toShadowMap(entries: ShadowEntry[]): Map<string, ShadowValue> {
       { value: entry.value, sourceModifiedAt: entry.sourceModifiedAt },
     ]),
   );
-}
-
-async function recordOutcome(
-  engine: Engine,
-  contact: Contact,
-  linked: LinkedAccount[],
-  plan: SyncPlan,
-  outcomes: Map<string, WriteOutcome>,
-): Promise<void> {
-  const contactKey = writeKey({ system: 'crm', entity: 'contact', id: contact.id });
-  const relationById = new Map(linked.map((entry) => [entry.relation.id, entry]));
-  const accountKeyOf = (relationId: string) => {
-    const relation = relationById.get(relationId)?.relation as BusinessRelation;
-    return writeKey({ system: 'accounting', entity: relation.accountKind, id: relation.accountId });
-  };
-  const readModifiedAt = new Map<string, string>([[contactKey, contact.modifiedAt]]);
-  for (const entry of linked)
-    if (entry.account) readModifiedAt.set(accountKeyOf(entry.relation.id), entry.account.modifiedAt);
-
-  const { shadow, committed } = confirmShadow(plan, outcomes, readModifiedAt, contactKey, accountKeyOf);
-  const now = new Date().toISOString();
-  const audit: NewAuditEntry[] = [];
-  for (const write of plan.writes) {
-    const outcome = outcomes.get(writeKey(write));
-    if (!outcome?.ok) continue;
-    for (const change of write.changes) {
-      const relation = relationById.get(change.relationId)?.relation;
-      const target = write.system === 'crm' ? relation : relationById.get(write.relationIds[0] as string)?.relation;
-      if (target) audit.push(fieldChangeEntry(target, change, outcome.jobId));
-      engine.observer?.fieldWritten?.(write.system, change.sourceModifiedAt);
-    }
-  }
-  for (const conflict of plan.conflicts) {
-    if (!conflict.relationIds.some((id) => committed.has(id))) continue;
-    engine.observer?.conflict?.(conflict.contactField);
-    const winnerRelation = conflict.winner.relationId
-      ? relationById.get(conflict.winner.relationId)?.relation
-      : undefined;
-    audit.push({
-      kind: 'conflict',
-      relationId: winnerRelation?.id ?? conflict.relationIds[0] ?? null,
-      contactId: contact.id,
-      accountKind: winnerRelation?.accountKind ?? null,
-      accountId: winnerRelation?.accountId ?? null,
-      field: conflict.contactField,
-      newValue: conflict.winner.value,
-      sourceSystem: conflict.winner.system,
-      sourceModifiedAt: conflict.winner.modifiedAt,
-      details: {
-        reason: conflict.reason,
-        winner: conflict.winner,
-        candidates: conflict.candidates,
-      },
-    });
-  }
-  const entries: ShadowEntry[] = shadow.map((entry) => ({ ...entry, syncedAt: now }));
-  if (entries.length > 0 || audit.length > 0) await engine.store.recordSync(entries, audit);
 }
 
 /** The seed: deleting a contact removes only the contact and its relations; accounts stay. */

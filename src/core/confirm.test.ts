@@ -1,7 +1,7 @@
 import type { FieldMapping } from './model';
-import { confirmShadow, writeKey, type WriteOutcome } from './confirm';
+import { confirmPlan, recordKey, writeKey, type PlanBasis, type WriteOutcome } from './confirm';
 import type { Account, AccountKind, Contact, SyncRecord } from './model';
-import { planSync, type LinkedAccount, type SyncPlan } from './plan';
+import { planSync, type LinkedAccount, type PlanInput, type SyncPlan } from './plan';
 
 const SYNCED = '2024-03-01T08:00:00.000Z';
 const READ = '2024-03-01T09:00:00.000Z';
@@ -64,16 +64,14 @@ function outcomes(plan: SyncPlan, failing: string[] = []): Map<string, WriteOutc
   );
 }
 
-const readTimes = new Map([
-  [contactKey, READ],
-  [accountKeyOf('rel-customer'), READ],
-  [accountKeyOf('rel-vendor'), READ],
-  [accountKeyOf('rel-bankAccount'), READ],
-]);
+/** A planned sync with what it was made from. */
+function planned(input: PlanInput): { plan: SyncPlan; basis: PlanBasis } {
+  return { plan: planSync(input), basis: input };
+}
 
 /** A contact change that fans out to three accounts. */
 const fanOut = () =>
-  planSync({
+  planned({
     contact: contact('2', CHANGED),
     linked: [link('customer', '1'), link('vendor', '1'), link('bankAccount', '1')],
     tieBreak: ['crm', 'accounting'],
@@ -81,7 +79,7 @@ const fanOut = () =>
 
 /** A vendor change that reaches the contact and the customer. */
 const fromVendor = () =>
-  planSync({
+  planned({
     contact: contact('1'),
     linked: [link('customer', '1'), link('vendor', '3', CHANGED)],
     tieBreak: ['crm', 'accounting'],
@@ -91,19 +89,26 @@ describe('writeKey', () => {
   it('names system, entity and id', () => {
     expect(writeKey({ system: 'accounting', entity: 'bankAccount', id: 'B-7' })).toBe('accounting-bankAccount-B-7');
   });
+
+  it('gives a record the key a write to it has', () => {
+    expect(recordKey(contact('1'))).toBe(contactKey);
+    expect(recordKey(account('vendor', '1'))).toBe(accountKeyOf('rel-vendor'));
+  });
 });
 
-describe('confirmShadow', () => {
+describe('confirmPlan', () => {
   it('moves every relation forward when every write succeeded', () => {
-    const plan = fanOut();
-    const result = confirmShadow(plan, outcomes(plan), readTimes, contactKey, accountKeyOf);
+    const { plan, basis } = fanOut();
+    const result = confirmPlan(plan, outcomes(plan), basis);
     expect([...result.committed].sort()).toEqual(['rel-bankAccount', 'rel-customer', 'rel-vendor']);
     expect(result.failed.size).toBe(0);
+    expect(result.failures).toEqual([]);
+    expect(result.written.map(({ write }) => writeKey(write))).toEqual(plan.writes.map(writeKey));
     expect(result.shadow).toHaveLength(6);
     expect(result.shadow).toEqual(
       expect.arrayContaining([
         // The contact was not written: its time is the one read before the plan.
-        { relationId: 'rel-customer', side: 'contact', field: 'phone', value: '2', sourceModifiedAt: READ },
+        { relationId: 'rel-customer', side: 'contact', field: 'phone', value: '2', sourceModifiedAt: CHANGED },
         // The account was written: its time is the one the write returned.
         { relationId: 'rel-customer', side: 'account', field: 'phone', value: '2', sourceModifiedAt: WRITTEN },
         { relationId: 'rel-bankAccount', side: 'account', field: 'phone', value: '2', sourceModifiedAt: WRITTEN },
@@ -112,54 +117,165 @@ describe('confirmShadow', () => {
   });
 
   it('holds back only the relation whose account write failed', () => {
-    const plan = fanOut();
+    const { plan, basis } = fanOut();
     const failedKey = accountKeyOf('rel-vendor');
-    const result = confirmShadow(plan, outcomes(plan, [failedKey]), readTimes, contactKey, accountKeyOf);
+    const result = confirmPlan(plan, outcomes(plan, [failedKey]), basis);
     expect([...result.failed]).toEqual(['rel-vendor']);
     expect([...result.committed].sort()).toEqual(['rel-bankAccount', 'rel-customer']);
     expect(result.shadow.some((entry) => entry.relationId === 'rel-vendor')).toBe(false);
     expect(result.shadow).toHaveLength(4);
+    expect(result.failures).toEqual([{ target: failedKey, error: 'HTTP 503', code: undefined }]);
+    expect(result.written.map(({ write }) => writeKey(write))).not.toContain(failedKey);
   });
 
   it('holds back every relation when the contact write failed', () => {
-    const plan = fromVendor();
+    const { plan, basis } = fromVendor();
     expect(plan.writes.map(writeKey)).toEqual([contactKey, accountKeyOf('rel-customer')]);
-    const result = confirmShadow(plan, outcomes(plan, [contactKey]), readTimes, contactKey, accountKeyOf);
+    const result = confirmPlan(plan, outcomes(plan, [contactKey]), basis);
     expect([...result.failed].sort()).toEqual(['rel-customer', 'rel-vendor']);
     expect(result.committed.size).toBe(0);
     expect(result.shadow).toEqual([]);
   });
 
   it('records the written contact’s time and the read vendor’s time after an account change', () => {
-    const plan = fromVendor();
-    const result = confirmShadow(plan, outcomes(plan), readTimes, contactKey, accountKeyOf);
+    const { plan, basis } = fromVendor();
+    const result = confirmPlan(plan, outcomes(plan), basis);
     expect(result.shadow).toEqual(
       expect.arrayContaining([
         { relationId: 'rel-vendor', side: 'contact', field: 'phone', value: '3', sourceModifiedAt: WRITTEN },
-        { relationId: 'rel-vendor', side: 'account', field: 'phone', value: '3', sourceModifiedAt: READ },
+        { relationId: 'rel-vendor', side: 'account', field: 'phone', value: '3', sourceModifiedAt: CHANGED },
         { relationId: 'rel-customer', side: 'account', field: 'phone', value: '3', sourceModifiedAt: WRITTEN },
       ]),
     );
   });
 
   it('treats a write without an outcome as failed', () => {
-    const plan = fanOut();
+    const { plan, basis } = fanOut();
     const partial = outcomes(plan);
     partial.delete(accountKeyOf('rel-customer'));
-    const result = confirmShadow(plan, partial, readTimes, contactKey, accountKeyOf);
+    const result = confirmPlan(plan, partial, basis);
     expect([...result.failed]).toEqual(['rel-customer']);
     expect(result.committed.has('rel-customer')).toBe(false);
+    expect(result.failures).toEqual([
+      { target: accountKeyOf('rel-customer'), error: 'no outcome was reported', code: undefined },
+    ]);
   });
 
   it('commits an echo (no writes) with the read times', () => {
-    const plan = planSync({
+    const { plan, basis } = planned({
       contact: contact('1'),
       linked: [link('customer', '1')],
       tieBreak: ['crm', 'accounting'],
     });
     expect(plan.writes).toEqual([]);
-    const result = confirmShadow(plan, new Map(), readTimes, contactKey, accountKeyOf);
+    const result = confirmPlan(plan, new Map(), basis);
     expect([...result.committed]).toEqual(['rel-customer']);
     expect(result.shadow.map((entry) => entry.sourceModifiedAt)).toEqual([READ, READ]);
+  });
+
+  it('keeps the code of a failed write, so callers can tell a stale read from a refusal', () => {
+    const { plan, basis } = fanOut();
+    const key = accountKeyOf('rel-customer');
+    const failing = outcomes(plan);
+    failing.set(key, { ok: false, error: 'changed meanwhile', code: 'PRECONDITION_FAILED' });
+    expect(confirmPlan(plan, failing, basis).failures).toEqual([
+      { target: key, error: 'changed meanwhile', code: 'PRECONDITION_FAILED' },
+    ]);
+  });
+
+  it('reports a conflict only when a relation it concerns moved forward', () => {
+    const { plan, basis } = planned({
+      contact: contact('2', CHANGED),
+      linked: [link('customer', '3', WRITTEN)],
+      tieBreak: ['crm', 'accounting'],
+    });
+    expect(plan.conflicts).toHaveLength(1);
+    expect(confirmPlan(plan, outcomes(plan), basis).conflicts).toEqual(plan.conflicts);
+    const [only] = plan.writes;
+    expect(only && writeKey(only)).toBe(contactKey);
+    expect(confirmPlan(plan, outcomes(plan, [contactKey]), basis).conflicts).toEqual([]);
+  });
+});
+
+describe('confirmPlan: rows that say what they follow', () => {
+  const basis: PlanBasis = { contact: contact('1'), linked: [link('customer', '1')] };
+  const customerKey = accountKeyOf('rel-customer');
+  const customerWrite = {
+    system: 'accounting' as const,
+    entity: 'customer' as const,
+    id: 'customer-1',
+    fields: { phone: '2' },
+    changes: [],
+    relationIds: ['rel-customer'],
+  };
+  const plan = (shadow: SyncPlan['shadow']): SyncPlan => ({
+    writes: [customerWrite],
+    conflicts: [],
+    shadow,
+    nothingChanged: false,
+  });
+  const failedOutcome = new Map<string, WriteOutcome>([[customerKey, { ok: false, error: 'HTTP 503' }]]);
+  const okOutcome = new Map<string, WriteOutcome>([
+    [customerKey, { ok: true, record: { ...account('customer', '2'), modifiedAt: WRITTEN } }],
+  ]);
+
+  it('stores a row that follows no write whatever the writes did', () => {
+    const result = confirmPlan(
+      plan([{ relationId: 'rel-customer', side: 'contact', field: 'name', value: 'A', follows: [] }]),
+      failedOutcome,
+      basis,
+    );
+    expect(result.shadow).toEqual([
+      { relationId: 'rel-customer', side: 'contact', field: 'name', value: 'A', sourceModifiedAt: READ },
+    ]);
+    expect([...result.committed]).toEqual(['rel-customer']);
+    expect([...result.failed]).toEqual(['rel-customer']);
+  });
+
+  it('stores what a failed write leaves behind when the row says so, and holds the relation back', () => {
+    const row = {
+      relationId: 'rel-customer',
+      side: 'account' as const,
+      field: 'phone',
+      value: '2',
+      follows: [customerKey],
+      ifFailed: { value: '1' },
+    };
+    const failed = confirmPlan(plan([row]), failedOutcome, basis);
+    expect(failed.shadow).toEqual([
+      { relationId: 'rel-customer', side: 'account', field: 'phone', value: '1', sourceModifiedAt: READ },
+    ]);
+    expect(failed.committed.size).toBe(0);
+    const succeeded = confirmPlan(plan([row]), okOutcome, basis);
+    expect(succeeded.shadow).toEqual([
+      { relationId: 'rel-customer', side: 'account', field: 'phone', value: '2', sourceModifiedAt: WRITTEN },
+    ]);
+    expect([...succeeded.committed]).toEqual(['rel-customer']);
+  });
+
+  it('stores an empty value a failed write leaves behind', () => {
+    const result = confirmPlan(
+      plan([{ relationId: 'rel-customer', side: 'account', field: 'phone', value: '2', ifFailed: { value: null } }]),
+      failedOutcome,
+      basis,
+    );
+    expect(result.shadow.map((entry) => entry.value)).toEqual([null]);
+  });
+
+  it('refuses a row whose record the basis does not have', () => {
+    expect(() =>
+      confirmPlan(
+        plan([{ relationId: 'rel-vendor', side: 'account', field: 'phone', value: '2', follows: [] }]),
+        okOutcome,
+        basis,
+      ),
+    ).toThrow('account shadow of relation rel-vendor');
+    expect(() =>
+      confirmPlan(
+        plan([{ relationId: 'rel-customer', side: 'contact', field: 'phone', value: '2', follows: [] }]),
+        okOutcome,
+        { ...basis, contact: null },
+      ),
+    ).toThrow('contact shadow of relation rel-customer');
   });
 });

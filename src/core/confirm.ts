@@ -1,10 +1,11 @@
 /**
- * After the writes of a plan have run, decide which shadow values are now true. A relation's
- * shadow moves forward only when every write it depends on succeeded; otherwise the next run sees
- * the same differences again and retries them, so a failed write is never forgotten.
+ * After the writes of a plan have run, decide what is now true: which shadow rows to store,
+ * which writes to audit and which conflicts took effect. One confirmation serves every planner:
+ * each shadow row of a plan says which writes it follows and what a failed write leaves behind
+ * (see PlannedShadow), so a failed write is never forgotten and never mistaken for done.
  */
-import type { FieldValue, SyncRecord } from './model';
-import type { RecordWrite, SyncPlan } from './plan';
+import type { Account, BusinessRelation, Contact, FieldValue, SyncRecord } from './model';
+import type { ConflictDecision, PlannedShadow, RecordWrite, SyncPlan } from './plan';
 
 /** What happened to one write of the plan. */
 export type WriteOutcome =
@@ -21,39 +22,104 @@ export interface ConfirmedShadow {
   sourceModifiedAt: string;
 }
 
+/** What a plan was made from: the contact and each relation's account, as read before planning. */
+export interface PlanBasis {
+  /** The contact the relations belong to; null for a plan that keeps no contact-side shadow. */
+  contact: Contact | null;
+  /** Every relation the plan concerns, with its account (null when it no longer exists). */
+  linked: ReadonlyArray<{ relation: BusinessRelation; account: Account | null }>;
+}
+
+/** A write that did not go through, named by its writeKey. */
+export interface WriteFailure {
+  target: string;
+  error: string;
+  code?: string;
+}
+
+/** What the outcomes of a plan's writes make true. */
+export interface ConfirmedPlan {
+  shadow: ConfirmedShadow[];
+  /** The writes that succeeded, in plan order, with the job that ran each. */
+  written: Array<{ write: RecordWrite; jobId?: string }>;
+  /** The writes that failed, in plan order. */
+  failures: WriteFailure[];
+  /** The conflicts whose decision took effect: some relation they concern moved forward. */
+  conflicts: ConflictDecision[];
+  /** Relations whose every planned shadow row was stored at its planned value. */
+  committed: Set<string>;
+  /** Relations a failed write concerned. */
+  failed: Set<string>;
+}
+
 /** A stable key for one planned write. */
 export function writeKey(write: Pick<RecordWrite, 'system' | 'entity' | 'id'>): string {
   return `${write.system}-${write.entity}-${write.id}`;
 }
 
-/**
- * The shadow entries to store and the relations they cover. `readModifiedAt` gives each record's
- * modification time as read before the plan (keyed like writeKey).
- */
-export function confirmShadow(
+/** The key a write to this record would have. */
+export function recordKey(record: SyncRecord): string {
+  return writeKey({ system: record.entity === 'contact' ? 'crm' : 'accounting', entity: record.entity, id: record.id });
+}
+
+/** Confirms a plan against its writes' outcomes (keyed by writeKey); a write without an outcome failed. */
+export function confirmPlan(
   plan: SyncPlan,
   outcomes: ReadonlyMap<string, WriteOutcome>,
-  readModifiedAt: ReadonlyMap<string, string>,
-  contactKey: string,
-  accountKeyOf: (relationId: string) => string,
-): { shadow: ConfirmedShadow[]; committed: Set<string>; failed: Set<string> } {
+  basis: PlanBasis,
+): ConfirmedPlan {
+  const succeeded = (key: string) => outcomes.get(key)?.ok === true;
+  const written: ConfirmedPlan['written'] = [];
+  const failures: WriteFailure[] = [];
   const failed = new Set<string>();
+  const writesNaming = new Map<string, string[]>();
   for (const write of plan.writes) {
-    const outcome = outcomes.get(writeKey(write));
-    if (!outcome || !outcome.ok) write.relationIds.forEach((id) => failed.add(id));
-  }
-  const modifiedAt = (key: string): string => {
+    const key = writeKey(write);
+    for (const relationId of write.relationIds)
+      writesNaming.set(relationId, [...(writesNaming.get(relationId) ?? []), key]);
     const outcome = outcomes.get(key);
-    if (outcome?.ok) return outcome.record.modifiedAt;
-    return readModifiedAt.get(key) ?? new Date(0).toISOString();
-  };
-  const shadow: ConfirmedShadow[] = [];
-  const committed = new Set<string>();
-  for (const entry of plan.shadow) {
-    if (failed.has(entry.relationId)) continue;
-    committed.add(entry.relationId);
-    const key = entry.side === 'contact' ? contactKey : accountKeyOf(entry.relationId);
-    shadow.push({ ...entry, sourceModifiedAt: modifiedAt(key) });
+    if (outcome?.ok) {
+      written.push({ write, jobId: outcome.jobId });
+      continue;
+    }
+    failures.push({ target: key, error: outcome?.error ?? 'no outcome was reported', code: outcome?.code });
+    write.relationIds.forEach((id) => failed.add(id));
   }
-  return { shadow, committed, failed };
+
+  const sourceModifiedAt = sourceTimes(outcomes, basis);
+  const shadow: ConfirmedShadow[] = [];
+  const heldBack = new Set<string>();
+  for (const row of plan.shadow) {
+    const follows = row.follows ?? writesNaming.get(row.relationId) ?? [];
+    const held = follows.every(succeeded);
+    if (!held) heldBack.add(row.relationId);
+    const value = held ? row.value : row.ifFailed?.value;
+    if (value === undefined) continue;
+    shadow.push({
+      relationId: row.relationId,
+      side: row.side,
+      field: row.field,
+      value,
+      sourceModifiedAt: sourceModifiedAt(row),
+    });
+  }
+  const committed = new Set(plan.shadow.map((row) => row.relationId).filter((id) => !heldBack.has(id)));
+  const conflicts = plan.conflicts.filter((conflict) => conflict.relationIds.some((id) => committed.has(id)));
+  return { shadow, written, failures, conflicts, committed, failed };
+}
+
+/**
+ * The source time a shadow row is stored with: the time the write returned when its record was
+ * written, else the time read before the plan.
+ */
+function sourceTimes(outcomes: ReadonlyMap<string, WriteOutcome>, basis: PlanBasis): (row: PlannedShadow) => string {
+  const accounts = new Map(basis.linked.map((entry) => [entry.relation.id, entry.account]));
+  return (row) => {
+    const record = row.side === 'contact' ? basis.contact : accounts.get(row.relationId);
+    if (!record) {
+      throw new Error(`the plan keeps a ${row.side} shadow of relation ${row.relationId}, but has no such record`);
+    }
+    const outcome = outcomes.get(recordKey(record));
+    return outcome?.ok ? outcome.record.modifiedAt : record.modifiedAt;
+  };
 }

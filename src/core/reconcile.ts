@@ -3,8 +3,10 @@
  * the winner's value is written to the other side. A one-way mapping is never written against
  * its direction: its master side wins whoever the request named. Pure: no I/O.
  */
+import { writeKey } from './confirm';
+import { fieldModifiedAt, fieldValue } from './fields';
 import type { Account, Contact, FieldMapping, FieldValue } from './model';
-import type { FieldChange, RecordWrite } from './plan';
+import { fieldsOf, type FieldChange, type PlannedShadow, type RecordWrite, type SyncPlan } from './plan';
 
 /** Which side's values win. */
 export type ReconcileWinner = 'contact' | 'account';
@@ -20,10 +22,9 @@ export interface ReconciledField {
   written: 'contact' | 'account' | null;
 }
 
-/** The writes and the per-field decisions. */
-export interface ReconcilePlan {
+/** The writes and shadow of a reconciliation, with the decision taken for each mapped field. */
+export interface ReconcilePlan extends SyncPlan {
   fields: ReconciledField[];
-  writes: RecordWrite[];
 }
 
 /** Plans the writes that make a newly linked contact and account agree. */
@@ -35,68 +36,103 @@ export function planReconcile(input: {
   winner: ReconcileWinner;
 }): ReconcilePlan {
   const { contact, account, relationId } = input;
-  const fields: ReconciledField[] = [];
-  const toAccount: Record<string, FieldValue> = {};
-  const toContact: Record<string, FieldValue> = {};
-  const accountChanges: FieldChange[] = [];
-  const contactChanges: FieldChange[] = [];
-  for (const mapping of input.mappings) {
-    const contactValue = contact.fields[mapping.contact as keyof Contact['fields']] ?? null;
-    const accountValue = account.fields[mapping.account as keyof Account['fields']] ?? null;
-    if (contactValue === accountValue) {
-      fields.push({ mapping, contactValue, accountValue, final: contactValue, written: null });
-      continue;
-    }
-    const source: ReconcileWinner =
-      mapping.direction === 'toAccounting' ? 'contact' : mapping.direction === 'toCrm' ? 'account' : input.winner;
-    if (source === 'contact') {
-      toAccount[mapping.account] = contactValue;
-      accountChanges.push({
-        relationId,
-        field: mapping.account,
-        from: accountValue,
-        to: contactValue,
-        direction: 'toAccounting',
-        sourceSystem: 'crm',
-        sourceModifiedAt: contact.fieldModifiedAt?.[mapping.contact as keyof Contact['fields']] ?? contact.modifiedAt,
-      });
-      fields.push({ mapping, contactValue, accountValue, final: contactValue, written: 'account' });
-    } else {
-      toContact[mapping.contact] = accountValue;
-      contactChanges.push({
-        relationId,
-        field: mapping.contact,
-        from: contactValue,
-        to: accountValue,
-        direction: 'toCrm',
-        sourceSystem: 'accounting',
-        sourceModifiedAt: account.fieldModifiedAt?.[mapping.account as keyof Account['fields']] ?? account.modifiedAt,
-      });
-      fields.push({ mapping, contactValue, accountValue, final: accountValue, written: 'contact' });
-    }
-  }
-  const writes: RecordWrite[] = [];
-  if (contactChanges.length > 0) {
-    writes.push({
-      system: 'crm',
-      entity: 'contact',
-      id: contact.id,
-      ifMatch: contact.version,
-      fields: toContact,
-      changes: contactChanges,
-      relationIds: [relationId],
-    });
-  }
-  if (accountChanges.length > 0) {
-    writes.push({
-      system: 'accounting',
-      entity: account.entity,
-      id: account.id,
-      ifMatch: account.version,
-      fields: toAccount,
-      changes: accountChanges,
-      relationIds: [relationId],
-    });
-  }
-  return { fields, writes };
+  const fields = input.mappings.map((mapping) => reconcileField(contact, account, mapping, input.winner));
+  const contactChanges: FieldChange[] = fields.flatMap((field) =>
+    field.written === 'contact'
+      ? [
+          {
+            relationId,
+            field: field.mapping.contact,
+            from: field.contactValue,
+            to: field.final,
+            direction: 'toCrm',
+            sourceSystem: 'accounting',
+            sourceModifiedAt: fieldModifiedAt(account, field.mapping.account),
+          },
+        ]
+      : [],
+  );
+  const accountChanges: FieldChange[] = fields.flatMap((field) =>
+    field.written === 'account'
+      ? [
+          {
+            relationId,
+            field: field.mapping.account,
+            from: field.accountValue,
+            to: field.final,
+            direction: 'toAccounting',
+            sourceSystem: 'crm',
+            sourceModifiedAt: fieldModifiedAt(contact, field.mapping.contact),
+          },
+        ]
+      : [],
+  );
+  const contactWrite: RecordWrite = {
+    system: 'crm',
+    entity: 'contact',
+    id: contact.id,
+    ifMatch: contact.version,
+    fields: fieldsOf(contactChanges),
+    changes: contactChanges,
+    relationIds: [relationId],
+  };
+  const accountWrite: RecordWrite = {
+    system: 'accounting',
+    entity: account.entity,
+    id: account.id,
+    ifMatch: account.version,
+    fields: fieldsOf(accountChanges),
+    changes: accountChanges,
+    relationIds: [relationId],
+  };
+  const writes = [contactWrite, accountWrite].filter((write) => write.changes.length > 0);
+  const writeOf = { contact: writeKey(contactWrite), account: writeKey(accountWrite) };
+  return {
+    fields,
+    writes,
+    conflicts: [],
+    shadow: fields.flatMap((field) => reconciledShadow(relationId, field, writeOf)),
+    nothingChanged: writes.length === 0,
+  };
+}
+
+/** Decides one mapped field: a one-way mapping's master side wins, else the requested winner. */
+function reconcileField(
+  contact: Contact,
+  account: Account,
+  mapping: FieldMapping,
+  winner: ReconcileWinner,
+): ReconciledField {
+  const contactValue = fieldValue(contact, mapping.contact);
+  const accountValue = fieldValue(account, mapping.account);
+  if (contactValue === accountValue) return { mapping, contactValue, accountValue, final: contactValue, written: null };
+  const source: ReconcileWinner =
+    mapping.direction === 'toAccounting' ? 'contact' : mapping.direction === 'toCrm' ? 'account' : winner;
+  return source === 'contact'
+    ? { mapping, contactValue, accountValue, final: contactValue, written: 'account' }
+    : { mapping, contactValue, accountValue, final: accountValue, written: 'contact' };
+}
+
+/**
+ * Both sides of a field hold the final value once the write of that field succeeded. A failed
+ * write leaves both sides' shadow at the losing value: the winner then counts as changed, so the
+ * next sync writes it again instead of deciding afresh.
+ */
+function reconciledShadow(
+  relationId: string,
+  field: ReconciledField,
+  writeOf: Record<'contact' | 'account', string>,
+): PlannedShadow[] {
+  // A field whose sides already agree follows no write: it holds whatever happens.
+  const onFailure =
+    field.written === null
+      ? { follows: [] }
+      : {
+          follows: [writeOf[field.written]],
+          ifFailed: { value: field.written === 'account' ? field.accountValue : field.contactValue },
+        };
+  return [
+    { relationId, side: 'contact', field: field.mapping.contact, value: field.final, ...onFailure },
+    { relationId, side: 'account', field: field.mapping.account, value: field.final, ...onFailure },
+  ];
 }

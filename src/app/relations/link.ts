@@ -1,15 +1,13 @@
 /**
  * Linking an existing contact with an existing customer, vendor or bank account, and reconciling
- * the two once: the winner's differing values are written through the normal write pipeline, so
- * they are audited like any other field change, and the shadow is stored so the next change
- * diffs against the reconciled values.
+ * the two once: the core plans the reconciliation and applyPlan writes the winner's differing
+ * values through the normal write pipeline, so they are audited like any other field change, and
+ * stores the shadow so the next change diffs against the reconciled values.
  */
 import { mappingsFor } from '../../config/schema';
-import { writeKey, type WriteOutcome } from '../../core/confirm';
 import type { Account, AccountKind, BusinessRelation, Contact } from '../../core/model';
 import { planReconcile, type ReconcileWinner } from '../../core/reconcile';
-import type { NewAuditEntry, ShadowEntry } from '../ports/store';
-import { fieldChangeEntry } from '../audit';
+import { applyPlan } from '../apply-plan';
 import {
   createRelation,
   KIND_WORDS,
@@ -71,72 +69,25 @@ async function reconcile(
   const { engine } = context;
   const mappings = mappingsFor(engine.config, relation.accountKind);
   const plan = planReconcile({ relationId: relation.id, contact, account, mappings, winner });
-  const outcomes =
-    plan.writes.length > 0
-      ? await engine.writes.dispatch(plan.writes, { planId: `link-${relation.id}` })
-      : new Map<string, WriteOutcome>();
-  const outcomeOf = (side: 'contact' | 'account'): WriteOutcome | undefined =>
-    outcomes.get(
-      side === 'contact'
-        ? writeKey({ system: 'crm', entity: 'contact', id: contact.id })
-        : writeKey({ system: 'accounting', entity: account.entity, id: account.id }),
-    );
-
-  const now = new Date().toISOString();
-  const modifiedAt = (side: 'contact' | 'account') => {
-    const outcome = outcomeOf(side);
-    return outcome?.ok ? outcome.record.modifiedAt : side === 'contact' ? contact.modifiedAt : account.modifiedAt;
-  };
-  const shadow: ShadowEntry[] = [];
-  const changes: LinkResult['changes'] = [];
-  for (const field of plan.fields) {
-    const written = field.written === null || outcomeOf(field.written)?.ok === true;
-    // A failed write leaves both sides' shadow at the losing value: the winner then counts as
-    // changed, so the next sync writes it again instead of deciding afresh.
-    const loserValue = field.written === 'account' ? field.accountValue : field.contactValue;
-    const value = written ? field.final : loserValue;
-    shadow.push({
-      relationId: relation.id,
-      side: 'contact',
-      field: field.mapping.contact,
-      value,
-      sourceModifiedAt: modifiedAt('contact'),
-      syncedAt: now,
-    });
-    shadow.push({
-      relationId: relation.id,
-      side: 'account',
-      field: field.mapping.account,
-      value,
-      sourceModifiedAt: modifiedAt('account'),
-      syncedAt: now,
-    });
-    if (field.written !== null && written) {
-      const from = field.written === 'account' ? field.accountValue : field.contactValue;
-      changes.push({
-        side: field.written,
-        field: field.written === 'account' ? field.mapping.account : field.mapping.contact,
-        from,
-        to: field.final,
-      });
-    }
-  }
-  const audit: NewAuditEntry[] = [];
-  for (const write of plan.writes) {
-    const outcome = outcomes.get(writeKey(write));
-    if (!outcome?.ok) continue;
-    for (const change of write.changes) {
-      audit.push(fieldChangeEntry(relation, change, outcome.jobId, { details: { reason: 'link', winner } }));
-    }
-  }
-  await engine.store.recordSync(shadow, audit);
-
-  const failures = [...outcomes.entries()].filter(([, outcome]) => !outcome.ok);
-  if (failures.length > 0) {
-    const reasons = failures.map(([target, outcome]) => `${target}: ${outcome.ok ? '' : outcome.error}`).join('; ');
+  const applied = await applyPlan(engine, {
+    plan,
+    basis: { contact, linked: [{ relation, account }] },
+    planId: `link-${relation.id}`,
+    audit: { details: { reason: 'link', winner } },
+  });
+  if (applied.failures.length > 0) {
+    const reasons = applied.failures.map((failure) => `${failure.target}: ${failure.error}`).join('; ');
     throw new UpstreamProblem(
       `relation ${relation.id} was created, but reconciling failed (${reasons}); the next sync retries it`,
     );
   }
+  const changes = applied.written.flatMap(({ write }) =>
+    write.changes.map((change) => ({
+      side: write.system === 'crm' ? ('contact' as const) : ('account' as const),
+      field: change.field,
+      from: change.from,
+      to: change.to,
+    })),
+  );
   return { relation, changes };
 }
