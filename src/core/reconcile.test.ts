@@ -1,4 +1,5 @@
-import type { Account, Contact } from './model';
+import { confirmPlan, writeKey, type ConfirmedShadow, type PlanBasis, type WriteOutcome } from './confirm';
+import type { Account, BusinessRelation, Contact, SyncRecord } from './model';
 import { planReconcile } from './reconcile';
 
 const contact: Contact = {
@@ -99,5 +100,117 @@ describe('planReconcile', () => {
         winner: 'contact',
       }).writes,
     ).toEqual([]);
+  });
+});
+
+describe('planReconcile: the shadow it plans', () => {
+  const relation: BusinessRelation = {
+    id: 'r1',
+    contactId: 'c1',
+    accountKind: 'customer',
+    accountId: 'a1',
+    relationCode: 'CUST',
+    origin: 'linked',
+    createdAt: '2024-05-01T00:00:00.000Z',
+  };
+  const basis: PlanBasis = { contact, linked: [{ relation, account }] };
+  const contactKey = writeKey({ system: 'crm', entity: 'contact', id: 'c1' });
+  const accountKey = writeKey({ system: 'accounting', entity: 'customer', id: 'a1' });
+  const WRITTEN = '2024-05-03T10:00:00.000Z';
+  const ok = (record: SyncRecord): WriteOutcome => ({ ok: true, record: { ...record, modifiedAt: WRITTEN } });
+  const failed: WriteOutcome = { ok: false, error: 'HTTP 503' };
+  const valuesOf = (shadow: ConfirmedShadow[], field: string) =>
+    shadow.filter((entry) => entry.field === field).map((entry) => [entry.side, entry.value, entry.sourceModifiedAt]);
+
+  /** Phone flows only to the CRM (the account wins it); city is reconciled with the contact winning. */
+  const twoWays = () =>
+    planReconcile({
+      relationId: 'r1',
+      contact,
+      account,
+      mappings: [{ contact: 'phone', account: 'phone', direction: 'toCrm' }, both('city'), both('name')],
+      winner: 'contact',
+    });
+
+  it('is a plan like any other: no conflicts, and something changed', () => {
+    const plan = twoWays();
+    expect(plan.conflicts).toEqual([]);
+    expect(plan.nothingChanged).toBe(false);
+    expect(plan.writes.map(writeKey)).toEqual([contactKey, accountKey]);
+  });
+
+  it('moves both sides of every field to the final value when the writes succeeded', () => {
+    const plan = twoWays();
+    const outcomes = new Map([
+      [contactKey, ok(contact)],
+      [accountKey, ok(account)],
+    ]);
+    const { shadow, committed } = confirmPlan(plan, outcomes, basis);
+    expect(valuesOf(shadow, 'phone')).toEqual([
+      ['contact', '+31 2', WRITTEN],
+      ['account', '+31 2', WRITTEN],
+    ]);
+    expect(valuesOf(shadow, 'city')).toEqual([
+      ['contact', 'Delft', WRITTEN],
+      ['account', 'Delft', WRITTEN],
+    ]);
+    expect([...committed]).toEqual(['r1']);
+  });
+
+  it('leaves both sides at the losing value where the write failed, so the next sync writes the winner again', () => {
+    const plan = twoWays();
+    const outcomes = new Map([
+      [contactKey, ok(contact)],
+      [accountKey, failed],
+    ]);
+    const { shadow, committed, failures } = confirmPlan(plan, outcomes, basis);
+    // City was to be written to the account: both sides keep the account's (losing) value.
+    expect(valuesOf(shadow, 'city')).toEqual([
+      ['contact', 'Leiden', WRITTEN],
+      ['account', 'Leiden', account.modifiedAt],
+    ]);
+    // Phone went to the contact, whose write succeeded: it moves on.
+    expect(valuesOf(shadow, 'phone')).toEqual([
+      ['contact', '+31 2', WRITTEN],
+      ['account', '+31 2', account.modifiedAt],
+    ]);
+    // Name agreed from the start: stored whatever the writes did.
+    expect(valuesOf(shadow, 'name')).toEqual([
+      ['contact', 'Fabrikam', WRITTEN],
+      ['account', 'Fabrikam', account.modifiedAt],
+    ]);
+    expect(committed.size).toBe(0);
+    expect(failures.map((failure) => failure.target)).toEqual([accountKey]);
+  });
+
+  it('leaves the contact-written field at the contact’s old value when the contact write failed', () => {
+    const plan = twoWays();
+    const outcomes = new Map([
+      [contactKey, failed],
+      [accountKey, ok(account)],
+    ]);
+    const { shadow } = confirmPlan(plan, outcomes, basis);
+    expect(valuesOf(shadow, 'phone')).toEqual([
+      ['contact', '+31 1', contact.modifiedAt],
+      ['account', '+31 1', WRITTEN],
+    ]);
+    expect(valuesOf(shadow, 'city').map(([, value]) => value)).toEqual(['Delft', 'Delft']);
+  });
+
+  it('plans the shadow of agreeing records without writes, and calls that nothing changed', () => {
+    const plan = planReconcile({
+      relationId: 'r1',
+      contact,
+      account: { ...account, fields: contact.fields },
+      mappings: ['name', 'phone'].map(both),
+      winner: 'contact',
+    });
+    expect(plan.nothingChanged).toBe(true);
+    expect(confirmPlan(plan, new Map(), basis).shadow.map((entry) => entry.value)).toEqual([
+      'Fabrikam',
+      'Fabrikam',
+      '+31 1',
+      '+31 1',
+    ]);
   });
 });
