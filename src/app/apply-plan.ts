@@ -32,7 +32,7 @@ export interface PlanRun {
 export type AppliedPlan = Omit<ConfirmedPlan, 'shadow'> & { outcomes: Map<string, WriteOutcome> };
 
 /** Dispatches a plan's writes, then stores the confirmed shadow and the audit entries together. */
-export async function applyPlan(engine: Engine, run: PlanRun): Promise<AppliedPlan> {
+export async function applyPlan(engine: Pick<Engine, 'store' | 'writes'>, run: PlanRun): Promise<AppliedPlan> {
   const { plan, basis } = run;
   const outcomes =
     plan.writes.length > 0

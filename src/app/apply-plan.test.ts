@@ -1,0 +1,205 @@
+import type { WriteOutcome } from '../core/confirm';
+import type { Account, BusinessRelation, Contact } from '../core/model';
+import { planSync, type LinkedAccount, type RecordWrite } from '../core/plan';
+import { planFieldWrite } from '../core/field-write';
+import { createPgliteExecutor, SqlStore, type SqlExecutor } from '../store';
+import type { Store } from './ports/store';
+import type { WriteDispatcher } from './ports/index';
+import { applyPlan } from './apply-plan';
+
+const READ = '2024-08-01T09:00:00.000Z';
+const CHANGED = '2024-08-01T10:00:00.000Z';
+const WRITTEN = '2024-08-01T10:00:05.000Z';
+
+let store: Store;
+let sql: SqlExecutor;
+// Opening PGlite costs seconds: one store for the file, emptied before each test.
+beforeAll(async () => {
+  sql = await createPgliteExecutor();
+  store = new SqlStore(sql);
+  await store.migrate();
+});
+afterAll(() => store.close());
+beforeEach(async () => {
+  await sql.query('TRUNCATE business_relation, relation_shadow, audit_log RESTART IDENTITY');
+});
+
+/** A dispatcher that answers every write with the record written, except the ones named. */
+function dispatcher(
+  failing: string[] = [],
+): WriteDispatcher & { calls: Array<{ writes: RecordWrite[]; planId: string }> } {
+  const calls: Array<{ writes: RecordWrite[]; planId: string }> = [];
+  return {
+    calls,
+    dispatch(writes, { planId }) {
+      calls.push({ writes, planId });
+      const outcomes = new Map<string, WriteOutcome>();
+      for (const write of writes) {
+        const key = `${write.system}-${write.entity}-${write.id}`;
+        if (failing.includes(key)) {
+          outcomes.set(key, { ok: false, error: 'HTTP 503', code: 'UNAVAILABLE' });
+          continue;
+        }
+        const record: Contact | Account =
+          write.entity === 'contact'
+            ? {
+                entity: 'contact',
+                id: write.id,
+                type: 'company',
+                companyId: null,
+                fields: write.fields,
+                modifiedAt: WRITTEN,
+              }
+            : { entity: write.entity, id: write.id, number: null, fields: write.fields, modifiedAt: WRITTEN };
+        outcomes.set(key, { ok: true, record, jobId: `job-${write.id}` });
+      }
+      return Promise.resolve(outcomes);
+    },
+  };
+}
+
+const contact = (phone: string, modifiedAt = READ): Contact => ({
+  entity: 'contact',
+  id: 'contact-1',
+  type: 'company',
+  companyId: null,
+  fields: { phone },
+  modifiedAt,
+});
+
+async function linkedCustomer(phone: string, modifiedAt = READ): Promise<LinkedAccount & { account: Account }> {
+  const relation: BusinessRelation = await store.createRelation({
+    contactId: 'contact-1',
+    accountKind: 'customer',
+    accountId: 'customer-1',
+    relationCode: 'CUST',
+    origin: 'linked',
+  });
+  return {
+    relation,
+    account: { entity: 'customer', id: 'customer-1', number: null, fields: { phone }, modifiedAt },
+    mappings: [{ contact: 'phone', account: 'phone', direction: 'both' }],
+    shadow: new Map([
+      ['contact.phone', { value: '1', sourceModifiedAt: READ }],
+      ['account.phone', { value: '1', sourceModifiedAt: READ }],
+    ]),
+  };
+}
+
+describe('applyPlan', () => {
+  it('dispatches the writes, then stores the confirmed shadow and audits each change with the plan’s details', async () => {
+    const customer = await linkedCustomer('1');
+    const writes = dispatcher();
+    const plan = planFieldWrite({
+      contact: contact('1'),
+      contactField: 'phone',
+      value: '7',
+      targets: [{ relation: customer.relation, account: customer.account, mapping: customer.mappings[0]! }],
+      decidedAt: CHANGED,
+    });
+    const applied = await applyPlan(
+      { store, writes },
+      {
+        plan,
+        basis: { contact: contact('1'), linked: [customer] },
+        planId: 'undo-1',
+        audit: { sourceSystem: 'tandem', details: { undoes: 'A1', actor: 'admin' } },
+      },
+    );
+    expect(writes.calls.map((call) => call.planId)).toEqual(['undo-1']);
+    expect(applied.failures).toEqual([]);
+    expect(applied.written.map(({ jobId }) => jobId)).toEqual(['job-contact-1', 'job-customer-1']);
+
+    const shadow = await store.getShadow(customer.relation.id);
+    expect(shadow.map((entry) => [entry.side, entry.value, entry.sourceModifiedAt])).toEqual(
+      expect.arrayContaining([
+        ['contact', '7', WRITTEN],
+        ['account', '7', WRITTEN],
+      ]),
+    );
+    const audit = await store.queryAudit({ relationId: customer.relation.id });
+    expect(audit).toHaveLength(2);
+    for (const entry of audit) {
+      expect(entry).toMatchObject({
+        kind: 'fieldChange',
+        contactId: 'contact-1',
+        accountKind: 'customer',
+        accountId: 'customer-1',
+        newValue: '7',
+        oldValue: '1',
+        sourceSystem: 'tandem',
+        sourceModifiedAt: CHANGED,
+        details: { undoes: 'A1', actor: 'admin' },
+      });
+    }
+    expect(audit.map((entry) => entry.direction).sort()).toEqual(['toAccounting', 'toCrm']);
+  });
+
+  it('keeps the change’s own source and no details when the plan adds none', async () => {
+    const customer = await linkedCustomer('1');
+    const plan = planSync({ contact: contact('2', CHANGED), linked: [customer], tieBreak: ['crm', 'accounting'] });
+    await applyPlan(
+      { store, writes: dispatcher() },
+      { plan, basis: { contact: contact('2', CHANGED), linked: [customer] }, planId: 'p' },
+    );
+    const [entry] = await store.queryAudit({ relationId: customer.relation.id });
+    expect(entry).toMatchObject({ sourceSystem: 'crm', sourceModifiedAt: CHANGED, jobId: 'job-customer-1' });
+    expect(entry?.details ?? null).toBeNull();
+  });
+
+  it('returns a failed write, audits nothing of it and holds its relation’s shadow back', async () => {
+    const customer = await linkedCustomer('1');
+    const plan = planSync({ contact: contact('2', CHANGED), linked: [customer], tieBreak: ['crm', 'accounting'] });
+    const applied = await applyPlan(
+      { store, writes: dispatcher(['accounting-customer-customer-1']) },
+      { plan, basis: { contact: contact('2', CHANGED), linked: [customer] }, planId: 'p' },
+    );
+    expect(applied.failures).toEqual([
+      { target: 'accounting-customer-customer-1', error: 'HTTP 503', code: 'UNAVAILABLE' },
+    ]);
+    expect(applied.outcomes.get('accounting-customer-customer-1')?.ok).toBe(false);
+    expect(await store.getShadow(customer.relation.id)).toEqual([]);
+    expect(await store.queryAudit({ relationId: customer.relation.id })).toEqual([]);
+  });
+
+  it('dispatches nothing for a plan without writes, and still stores its shadow', async () => {
+    const customer = await linkedCustomer('1');
+    const writes = dispatcher();
+    const plan = planSync({ contact: contact('1'), linked: [customer], tieBreak: ['crm', 'accounting'] });
+    expect(plan.writes).toEqual([]);
+    await applyPlan({ store, writes }, { plan, basis: { contact: contact('1'), linked: [customer] }, planId: 'p' });
+    expect(writes.calls).toEqual([]);
+    expect((await store.getShadow(customer.relation.id)).map((entry) => entry.value)).toEqual(['1', '1']);
+  });
+
+  it('audits a conflict that took effect under the winning relation, with every candidate', async () => {
+    const customer = await linkedCustomer('3', WRITTEN);
+    const plan = planSync({ contact: contact('2', CHANGED), linked: [customer], tieBreak: ['crm', 'accounting'] });
+    const applied = await applyPlan(
+      { store, writes: dispatcher() },
+      { plan, basis: { contact: contact('2', CHANGED), linked: [customer] }, planId: 'p' },
+    );
+    expect(applied.conflicts).toHaveLength(1);
+    const [conflict] = await store.queryAudit({ relationId: customer.relation.id, kind: 'conflict' });
+    expect(conflict).toMatchObject({
+      contactId: 'contact-1',
+      accountKind: 'customer',
+      accountId: 'customer-1',
+      field: 'phone',
+      newValue: '3',
+      sourceSystem: 'accounting',
+      details: expect.objectContaining({ reason: 'newer', candidates: expect.any(Array) }),
+    });
+  });
+
+  it('does not audit a conflict whose relation was held back', async () => {
+    const customer = await linkedCustomer('3', WRITTEN);
+    const plan = planSync({ contact: contact('2', CHANGED), linked: [customer], tieBreak: ['crm', 'accounting'] });
+    const applied = await applyPlan(
+      { store, writes: dispatcher(['crm-contact-contact-1']) },
+      { plan, basis: { contact: contact('2', CHANGED), linked: [customer] }, planId: 'p' },
+    );
+    expect(applied.conflicts).toEqual([]);
+    expect(await store.queryAudit({ relationId: customer.relation.id })).toEqual([]);
+  });
+});
