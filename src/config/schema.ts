@@ -14,6 +14,7 @@ import {
   type ContactField,
   type FieldMapping,
 } from '../core/model';
+import { DEFAULT_MATCH_RULES } from '../core/match';
 
 /**
  * `${VAR}` references and `TANDEM_*` overrides arrive as text, so a number or boolean key also
@@ -238,14 +239,6 @@ const matchRule = z
   .strict();
 /** One matching rule and the score a pair gets when it matches. */
 export type MatchRuleConfig = z.infer<typeof matchRule>;
-
-/** The matching rules used when the config names none. */
-export const DEFAULT_MATCH_RULES: MatchRuleConfig[] = [
-  { rule: 'vatRegistrationNo', score: 100 },
-  { rule: 'email', score: 90 },
-  { rule: 'namePostCode', score: 80 },
-  { rule: 'emailDomain', score: 60 },
-];
 
 /** The whole config file. */
 export const configSchema = z

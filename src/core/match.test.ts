@@ -1,5 +1,4 @@
-import { DEFAULT_MATCH_RULES } from '../config/schema';
-import { companyDomain, normalizeName, normalizeVat, planMatches, scorePair } from './match';
+import { companyDomain, DEFAULT_MATCH_RULES, normalizeName, normalizeVat, planMatches, scorePair } from './match';
 
 const rules = DEFAULT_MATCH_RULES;
 

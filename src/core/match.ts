@@ -15,6 +15,14 @@ export interface MatchRule {
   score: number;
 }
 
+/** The matching rules used when the config names none: the strongest evidence scores highest. */
+export const DEFAULT_MATCH_RULES: MatchRule[] = [
+  { rule: 'vatRegistrationNo', score: 100 },
+  { rule: 'email', score: 90 },
+  { rule: 'namePostCode', score: 80 },
+  { rule: 'emailDomain', score: 60 },
+];
+
 /** The fields matching reads, in canonical names. */
 export type MatchFields = Partial<Record<'name' | 'postCode' | 'email' | 'vatRegistrationNo', FieldValue>>;
 
