@@ -57,15 +57,6 @@ export function createBusinessCentralConnector(options: BusinessCentralConnector
     name: options.name,
     system: 'accounting',
     entities,
-    capabilities: {
-      listChanged: true,
-      get: true,
-      batchGet: true,
-      create: true,
-      update: true,
-      batchUpdate: true,
-      webhooks: webhook !== undefined,
-    },
     fields: {
       customer: SUPPORTED_FIELDS.customer,
       vendor: SUPPORTED_FIELDS.vendor,

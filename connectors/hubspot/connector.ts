@@ -90,15 +90,6 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions): Connec
     name: options.name,
     system: 'crm',
     entities: ['contact'],
-    capabilities: {
-      listChanged: true,
-      get: true,
-      batchGet: true,
-      create: true,
-      update: true,
-      batchUpdate: true,
-      webhooks: webhook !== undefined,
-    },
     fields: { contact: supportedFields(mapping) },
     ...(webhook ? { webhook } : {}),
 

@@ -76,3 +76,10 @@ export class InvalidResponseError extends ConnectorError {
     super('INVALID_RESPONSE', message);
   }
 }
+
+/** A connector was asked for an entity it does not serve (a CRM for customers, say). */
+export class EntityNotServedError extends InvalidRequestError {
+  constructor(connector: string, entity: string, served: readonly string[]) {
+    super(`${connector}: entity '${entity}' is not served (it serves ${served.join(', ')})`);
+  }
+}

@@ -1,9 +1,11 @@
 /**
  * The one HTTP client every connector uses: bearer auth with a refresh on 401, bounded retries
- * with exponential backoff for 5xx and network errors, HTTP 429 honoured through Retry-After, and
- * provider failures translated into the named errors of ./errors.
+ * with exponential backoff for 5xx and network errors, HTTP 429 honoured through Retry-After, the
+ * provider's declared limits kept before it has to answer 429, and provider failures translated
+ * into the named errors of ./errors.
  */
 import axios, { AxiosError, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
+import type { z } from 'zod';
 import {
   AuthFailedError,
   ConnectorError,
@@ -13,6 +15,8 @@ import {
   RateLimitedError,
   TransientError,
 } from './errors';
+import type { RequestLimiter } from './limiter';
+import { parseResponse } from './parse';
 
 /** Supplies the Authorization header; `invalidate` drops a cached token after a 401. */
 export interface AuthProvider {
@@ -47,6 +51,8 @@ export interface HttpClientOptions {
   retry?: Partial<RetryPolicy>;
   timeoutMs?: number;
   observe?: ResponseObserver;
+  /** Keeps the provider's limits; every attempt passes it. */
+  limiter?: RequestLimiter;
   /** Injectable for tests that do not want real waiting. */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -79,9 +85,16 @@ export class HttpClient {
     this.sleep = options.sleep ?? realSleep;
   }
 
-  /** Sends a request and returns the response of a 2xx; everything else becomes a ConnectorError. */
-  async request<T = unknown>(config: AxiosRequestConfig): Promise<AxiosResponse<T>> {
+  /**
+   * Sends a request and returns the response of a 2xx; everything else becomes a ConnectorError.
+   * `attempts` overrides the policy's (a health probe tries once: it wants the answer now).
+   */
+  async request<T = unknown>(
+    config: AxiosRequestConfig,
+    options: { attempts?: number } = {},
+  ): Promise<AxiosResponse<T>> {
     const method = (config.method ?? 'GET').toUpperCase();
+    const attempts = options.attempts ?? this.retry.attempts;
     let refreshedAuth = false;
     for (let attempt = 1; ; attempt++) {
       const headers: Record<string, string> = {
@@ -92,7 +105,8 @@ export class HttpClient {
       const started = Date.now();
       let response: AxiosResponse<T>;
       try {
-        response = await this.axios.request<T>({ ...config, method, headers });
+        const send = () => this.axios.request<T>({ ...config, method, headers });
+        response = await (this.options.limiter ? this.options.limiter.run(send) : send());
       } catch (error) {
         // No response at all: DNS, refused connection, timeout.
         this.options.observe?.({
@@ -101,7 +115,7 @@ export class HttpClient {
           status: 0,
           durationMs: Date.now() - started,
         });
-        if (attempt < this.retry.attempts) {
+        if (attempt < attempts) {
           await this.sleep(this.backoff(attempt));
           continue;
         }
@@ -121,14 +135,14 @@ export class HttpClient {
       }
       if (status === 429) {
         const waitMs = parseRetryAfter(response.headers['retry-after']);
-        if (attempt < this.retry.attempts && waitMs <= this.retry.maxRetryAfterMs) {
+        if (attempt < attempts && waitMs <= this.retry.maxRetryAfterMs) {
           await this.sleep(waitMs);
           continue;
         }
         throw new RateLimitedError(`${what} (rate limited)`, Math.max(waitMs, 1000));
       }
       if (status >= 500) {
-        if (attempt < this.retry.attempts) {
+        if (attempt < attempts) {
           await this.sleep(this.backoff(attempt));
           continue;
         }
@@ -136,6 +150,16 @@ export class HttpClient {
       }
       throw errorForStatus(status, `${what} ${describeBody(response.data)}`);
     }
+  }
+
+  /** Sends a request and parses the 2xx answer's body with `schema` (see parseResponse). */
+  async json<T>(schema: z.ZodType<T>, config: AxiosRequestConfig): Promise<T> {
+    const response = await this.request(config);
+    return parseResponse(
+      schema,
+      response.data,
+      `${this.options.connector}: ${config.method ?? 'GET'} ${config.url ?? ''}`,
+    );
   }
 
   private backoff(attempt: number): number {

@@ -1,6 +1,7 @@
 /**
- * The connector contract. The engine asks a connector what it can do (`capabilities`) and never
- * branches on which system it is. Records cross this boundary only in the canonical model.
+ * The connector contract. The engine asks a connector what it can do (an optional method is there
+ * exactly when the connector can do it) and never branches on which system it is. Records cross
+ * this boundary only in the canonical model.
  */
 import type {
   Account,
@@ -13,17 +14,6 @@ import type {
   SyncRecord,
   System,
 } from '../../src/core/model';
-
-/** What a connector can do; optional methods exist exactly when their capability is true. */
-export interface ConnectorCapabilities {
-  listChanged: boolean;
-  get: boolean;
-  batchGet: boolean;
-  create: boolean;
-  update: boolean;
-  batchUpdate: boolean;
-  webhooks: boolean;
-}
 
 /** One page of records changed since a cursor. */
 export interface ChangedPage {
@@ -91,6 +81,13 @@ export const DOCUMENT_ACCOUNT_KIND: Record<DocumentType, 'customer' | 'vendor'> 
   purchaseOrder: 'vendor',
 };
 
+/** What starting a document needs: the account, an optional reference, and the key a retry reuses. */
+export interface DocumentInput {
+  accountId: string;
+  externalReference?: string;
+  idempotencyKey: string;
+}
+
 /** A document as created in the accounting system. */
 export interface CreatedDocument {
   type: DocumentType;
@@ -117,14 +114,17 @@ export interface RecordUpdate {
 /** The result of one item of a batch update: the record as written, or why it failed. */
 export type BatchItemResult = { id: string; ok: true; record: SyncRecord } | { id: string; ok: false; error: Error };
 
-/** A connected system. One instance per configured connector; no global state. */
+/**
+ * A connected system. One instance per configured connector; no global state. An optional method
+ * is present exactly when the system can do it; connectors on the kit (./define.ts) get that from
+ * the handlers they define.
+ */
 export interface Connector {
   /** The connector's name in config (for example `crm` or `accounting`). */
   readonly name: string;
   readonly system: System;
   /** The entities this connector serves: `contact` for a CRM, account kinds for accounting. */
   readonly entities: readonly Entity[];
-  readonly capabilities: ConnectorCapabilities;
   /**
    * The canonical fields this connector can read and write, per entity. A mapping onto a field
    * that is not listed is refused when the config is checked against the connectors.
@@ -147,7 +147,7 @@ export interface Connector {
   update?(entity: Entity, update: RecordUpdate): Promise<SyncRecord>;
   /** Writes several records of one entity, in as few calls as the system allows. */
   batchUpdate?(entity: Entity, updates: RecordUpdate[]): Promise<BatchItemResult[]>;
-  /** The webhook adapter, when `capabilities.webhooks`. */
+  /** The webhook adapter, when webhooks are configured. */
   readonly webhook?: WebhookAdapter;
   /**
    * Called once at start when webhooks are enabled: register or renew subscriptions pointing at
@@ -160,10 +160,7 @@ export interface Connector {
    * Starts a document (a sales quote or order for a customer, a purchase quote or order for a
    * vendor) without lines; the user completes it in the accounting system.
    */
-  createDocument?(
-    type: DocumentType,
-    input: { accountId: string; externalReference?: string; idempotencyKey: string },
-  ): Promise<CreatedDocument>;
+  createDocument?(type: DocumentType, input: DocumentInput): Promise<CreatedDocument>;
   /**
    * Resolves when the system answers an authenticated request (one cheap read), for readiness
    * probes; rejects with the reason otherwise.

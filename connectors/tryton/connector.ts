@@ -61,15 +61,6 @@ export function createTrytonConnector(options: TrytonConnectorOptions): Connecto
     name: options.name,
     system: 'accounting',
     entities: ACCOUNT_KINDS,
-    capabilities: {
-      listChanged: true,
-      get: true,
-      batchGet: true,
-      create: true,
-      update: true,
-      batchUpdate: false,
-      webhooks: false,
-    },
     fields: {
       customer: SUPPORTED_FIELDS.customer,
       vendor: SUPPORTED_FIELDS.vendor,

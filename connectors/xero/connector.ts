@@ -274,15 +274,6 @@ export function createXeroConnector(options: XeroConnectorOptions): Connector {
     name,
     system: 'accounting',
     entities: ['customer', 'vendor', 'bankAccount'],
-    capabilities: {
-      listChanged: true,
-      get: true,
-      batchGet: true,
-      create: true,
-      update: true,
-      batchUpdate: true,
-      webhooks: webhook !== undefined,
-    },
     fields: {
       customer: SUPPORTED_FIELDS.customer,
       vendor: SUPPORTED_FIELDS.vendor,

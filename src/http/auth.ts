@@ -3,8 +3,9 @@
  * Tokens come from TANDEM_ADMIN_TOKENS and TANDEM_VIEWER_TOKENS (comma-separated).
  * The browser console signs in once with a token and then carries a session cookie instead.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { secretsEqual } from '../../connectors/kit/webhook';
 
 /** What a token allows. */
 export type AccessLevel = 'admin' | 'viewer';
@@ -54,14 +55,8 @@ function splitTokens(env: NodeJS.ProcessEnv, variable: string): string[] {
   return tokens;
 }
 
-/**
- * Compares in constant time. Hashing both sides first gives buffers of equal length, so a token of
- * another length neither throws nor returns early.
- */
-export function tokensEqual(given: string, expected: string): boolean {
-  const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
-  return timingSafeEqual(digest(given), digest(expected));
-}
+/** Compares tokens in constant time, whatever their lengths: the one compare of the connector kit. */
+export const tokensEqual = secretsEqual;
 
 /** The access level of a presented token, or null when it is none of the configured ones. */
 export function accessLevelOf(token: string, tokens: AdminTokens): AccessLevel | null {

@@ -4,8 +4,9 @@
  * cannot do: change and create records out of band, the way a user would in the system's own UI.
  *
  * The rules, in the order the suite checks them:
- * - `capabilities` match the methods present: an optional method exists exactly when its
- *   capability is true, `get` always exists, `webhook` exists exactly when `webhooks` is true.
+ * - `get` exists; an optional method is either a function or absent (the engine asks for a method
+ *   to know whether the connector can do it); `webhook` exists exactly when the subject configures
+ *   webhooks.
  * - `entities` contains the tested entity and `fields[entity]` lists the tested field.
  * - `get` of an existing record returns the canonical shape: the asked entity and id, `modifiedAt`
  *   as ISO 8601 with a zone, only listed fields, values normalised (null or trimmed non-empty
@@ -18,10 +19,10 @@
  *   later `get` reads the same value. Where records carry a `version`, an update with a stale
  *   `ifMatch` raises PreconditionFailedError and leaves the value alone. An update of an unknown
  *   id raises NotFoundError.
- * - `batchGet` (when capable) returns the requested records and leaves out unknown ids.
- * - `batchUpdate` (when capable) returns one result per item, in order: the known record ok with
+ * - `batchGet` (when present) returns the requested records and leaves out unknown ids.
+ * - `batchUpdate` (when present) returns one result per item, in order: the known record ok with
  *   the new value, the unknown id not ok with a NotFoundError.
- * - `create` (when capable) returns the canonical record with the written value. Only where the
+ * - `create` (when present) returns the canonical record with the written value. Only where the
  *   subject says the connector documents idempotent create: a second create with the same
  *   idempotencyKey (and options) returns the same record instead of a new one.
  * - `createDocument` exists exactly when `documents` lists a type. For each listed type, a document
@@ -29,7 +30,7 @@
  *   `documentAccount`) comes back with a non-empty id, that type and that accountId; the same
  *   idempotencyKey again returns the same id, another key starts another document. A type that is
  *   not listed is refused.
- * - The webhook adapter (when capable) rejects an unsigned request with 401 and a malformed
+ * - The webhook adapter (when present) rejects an unsigned request with 401 and a malformed
  *   request with 400 or 401.
  */
 import type { Entity, FieldValue, SyncRecord } from '../../src/core/model';
@@ -39,7 +40,6 @@ import {
   DOCUMENT_TYPES,
   type ChangedPage,
   type Connector,
-  type ConnectorCapabilities,
   type InboundRequest,
 } from '../../connectors/kit/types';
 
@@ -66,7 +66,7 @@ export interface ContractSubject {
    * would) and returns its id, for documents to be started for.
    */
   documentAccount?: (kind: 'customer' | 'vendor') => Promise<string>;
-  /** Where webhooks are capable: the URL requests arrive on and a well-formed but unsigned body. */
+  /** Where webhooks are configured: the URL requests arrive on and a well-formed but unsigned body. */
   webhook?: { url: string; unsignedBody: string };
   /** Stops the sandbox and releases the connector. */
   cleanup(): Promise<void>;
@@ -74,19 +74,25 @@ export interface ContractSubject {
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
-const OPTIONAL_METHODS = {
-  listChanged: 'listChanged',
-  batchGet: 'batchGet',
-  create: 'create',
-  update: 'update',
-  batchUpdate: 'batchUpdate',
-} as const satisfies Partial<Record<keyof ConnectorCapabilities, keyof Connector>>;
+const OPTIONAL_METHODS = [
+  'listChanged',
+  'batchGet',
+  'create',
+  'update',
+  'batchUpdate',
+  'ensureSubscriptions',
+  'createDocument',
+  'checkHealth',
+  'close',
+] as const satisfies readonly (keyof Connector)[];
 
 /** Registers the connector contract suite for one connector. */
 export function describeConnectorContract(name: string, makeSubject: () => Promise<ContractSubject>): void {
   describe(`connector contract: ${name}`, () => {
     let subject: ContractSubject;
     let connector: Connector;
+    /** Set once the subject exists: a failed setup has nothing to clean up. */
+    let cleanup: (() => Promise<void>) | undefined;
     let counter = 0;
     /** A value no earlier call produced, so every write is a real change. */
     const freshValue = () => `contract ${name} ${Date.now()} ${++counter}`;
@@ -94,9 +100,10 @@ export function describeConnectorContract(name: string, makeSubject: () => Promi
     beforeAll(async () => {
       subject = await makeSubject();
       connector = subject.connector;
+      cleanup = () => subject.cleanup();
     });
     afterAll(async () => {
-      await subject?.cleanup();
+      await cleanup?.();
     });
 
     const fieldOf = (record: SyncRecord): FieldValue | undefined =>
@@ -130,20 +137,13 @@ export function describeConnectorContract(name: string, makeSubject: () => Promi
       };
     }
 
-    test('capabilities match the methods present', () => {
-      const capabilities = connector.capabilities;
-      for (const [capability, method] of Object.entries(OPTIONAL_METHODS) as [
-        keyof typeof OPTIONAL_METHODS,
-        keyof Connector,
-      ][]) {
-        expect({ capability, present: typeof connector[method] === 'function' }).toEqual({
-          capability,
-          present: capabilities[capability],
-        });
-      }
-      expect(capabilities.get).toBe(true);
+    test('offers get, each optional method as a function or not at all, and webhook when configured', () => {
       expect(typeof connector.get).toBe('function');
-      expect({ webhooks: connector.webhook !== undefined }).toEqual({ webhooks: capabilities.webhooks });
+      for (const method of OPTIONAL_METHODS) {
+        if (method in connector)
+          expect({ method, type: typeof connector[method] }).toEqual({ method, type: 'function' });
+      }
+      expect({ webhook: connector.webhook !== undefined }).toEqual({ webhook: subject.webhook !== undefined });
     });
 
     test('serves the entity and lists the field under test', () => {
@@ -162,7 +162,7 @@ export function describeConnectorContract(name: string, makeSubject: () => Promi
     });
 
     test('listChanged returns a record once, then again only after it changed', async () => {
-      if (!connector.capabilities.listChanged) return;
+      if (!connector.listChanged) return;
       const id = await subject.createRecord(freshValue());
 
       const first = await poll(null);
@@ -186,7 +186,7 @@ export function describeConnectorContract(name: string, makeSubject: () => Promi
     });
 
     test('update writes the value and returns the record as stored', async () => {
-      if (!connector.capabilities.update) return;
+      if (!connector.update) return;
       const id = await subject.createRecord(freshValue());
       const before = (await connector.get(subject.entity, id))!;
       const value = freshValue();
@@ -198,7 +198,7 @@ export function describeConnectorContract(name: string, makeSubject: () => Promi
     });
 
     test('update with a stale ifMatch is refused where records carry versions', async () => {
-      if (!connector.capabilities.update) return;
+      if (!connector.update) return;
       const id = await subject.createRecord(freshValue());
       const read = (await connector.get(subject.entity, id))!;
       if (read.version === undefined) return;
@@ -211,14 +211,14 @@ export function describeConnectorContract(name: string, makeSubject: () => Promi
     });
 
     test('update of an unknown id raises NotFoundError', async () => {
-      if (!connector.capabilities.update) return;
+      if (!connector.update) return;
       await expect(
         connector.update!(subject.entity, { id: subject.missingId, fields: { [subject.field]: freshValue() } }),
       ).rejects.toBeInstanceOf(NotFoundError);
     });
 
     test('batchGet returns the requested records and leaves out unknown ids', async () => {
-      if (!connector.capabilities.batchGet) return;
+      if (!connector.batchGet) return;
       const values = [freshValue(), freshValue()];
       const ids = await Promise.all(values.map((value) => subject.createRecord(value)));
       const records = await connector.batchGet!(subject.entity, [ids[0]!, subject.missingId, ids[1]!]);
@@ -230,7 +230,7 @@ export function describeConnectorContract(name: string, makeSubject: () => Promi
     });
 
     test('batchUpdate returns one result per item, in order', async () => {
-      if (!connector.capabilities.batchUpdate) return;
+      if (!connector.batchUpdate) return;
       const id = await subject.createRecord(freshValue());
       const value = freshValue();
       const results = await connector.batchUpdate!(subject.entity, [
@@ -251,7 +251,7 @@ export function describeConnectorContract(name: string, makeSubject: () => Promi
     });
 
     test('create returns the canonical record, once per idempotencyKey where documented', async () => {
-      if (!connector.capabilities.create) return;
+      if (!connector.create) return;
       const key = `contract-${Date.now()}-${++counter}`;
       const value = freshValue();
       const options = { idempotencyKey: key, ...(subject.idempotentCreate?.(key) ?? {}) };
@@ -294,7 +294,7 @@ export function describeConnectorContract(name: string, makeSubject: () => Promi
     });
 
     test('the webhook adapter rejects unsigned and malformed requests', () => {
-      if (!connector.capabilities.webhooks) return;
+      if (!connector.webhook) return;
       expect(subject.webhook).toBeDefined();
       const adapter = connector.webhook!;
       const unsigned = adapter.handle(inbound(subject.webhook!.unsignedBody), new Date());

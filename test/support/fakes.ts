@@ -12,7 +12,6 @@ import { NotFoundError, PreconditionFailedError } from '../../connectors/kit/err
 import type {
   ChangedPage,
   Connector,
-  ConnectorCapabilities,
   CreatedDocument,
   DocumentType,
   RecordUpdate,
@@ -73,7 +72,6 @@ export class FakeConnector implements Connector {
   readonly name: string;
   readonly system: System;
   readonly entities: readonly Entity[];
-  readonly capabilities: ConnectorCapabilities;
   readonly fields: Partial<Record<Entity, readonly string[]>>;
   readonly webhook?: WebhookAdapter;
   readonly listChanged?: (entity: Entity, cursor: string | null) => AsyncIterable<ChangedPage>;
@@ -124,15 +122,6 @@ export class FakeConnector implements Connector {
         })();
       };
     }
-    this.capabilities = {
-      listChanged: !!pages,
-      get: true,
-      batchGet: false,
-      create: true,
-      update: true,
-      batchUpdate: false,
-      webhooks: !!options.webhook,
-    };
   }
 
   /** Creates or replaces a record; returns it as stored. */

@@ -1,0 +1,308 @@
+import nock from 'nock';
+import { z } from 'zod';
+import type { Account, Contact } from '../../src/core/model';
+import { batches, defineConnector } from './define';
+import {
+  EntityNotServedError,
+  InvalidRequestError,
+  InvalidResponseError,
+  NotFoundError,
+  RateLimitedError,
+} from './errors';
+import type { RecordUpdate } from './types';
+import { webhookAdapter } from './webhook';
+
+/** An in-memory provider behind the definition below; it records every batch call it gets. */
+class Ledger {
+  readonly records = new Map<string, Account>();
+  readonly reads: string[][] = [];
+  readonly writes: string[][] = [];
+  health: 'ok' | 'busy' | 'down' = 'ok';
+
+  constructor(ids: string[]) {
+    for (const id of ids) this.records.set(id, this.record(id, id));
+  }
+
+  record(id: string, name: string | null): Account {
+    return { entity: 'customer', id, number: null, fields: { name }, modifiedAt: '2024-05-01T00:00:00.000Z' };
+  }
+
+  write(update: RecordUpdate): Account {
+    if (!this.records.has(update.id)) throw new NotFoundError(`${update.id} does not exist`);
+    const record = this.record(update.id, update.fields.name ?? null);
+    this.records.set(update.id, record);
+    return record;
+  }
+}
+
+const ledgerKind = defineConnector({
+  name: 'ledger',
+  side: 'accounting',
+  config: z.object({ ledger: z.instanceof(Ledger), webhookSecret: z.string().optional() }),
+  limits: { batchSize: { read: 2, write: 2 } },
+  connect: (settings) => settings,
+  entities: {
+    customer: {
+      fields: () => ['name', 'city'],
+      get: async ({ ledger }, id) => ledger.records.get(id) ?? null,
+      batchGet: async ({ ledger }, ids) => {
+        ledger.reads.push(ids);
+        return ids.flatMap((id) => ledger.records.get(id) ?? []);
+      },
+      update: async ({ ledger }, update) => ledger.write(update),
+      batchUpdate: async ({ ledger }, updates) => {
+        ledger.writes.push(updates.map((update) => update.id));
+        if (updates.some((update) => update.fields.name === 'refused')) throw new InvalidRequestError('one bad input');
+        if (updates.some((update) => update.fields.name === 'throttled')) throw new RateLimitedError('slow down', 5000);
+        // Like a 207 answer: ids the provider does not know are missing from it.
+        return updates.flatMap((update) =>
+          ledger.records.has(update.id) ? [{ id: update.id, ok: true as const, record: ledger.write(update) }] : [],
+        );
+      },
+      create: async ({ ledger }, fields, options) => {
+        const record = ledger.record(options.idempotencyKey, fields.name ?? null);
+        ledger.records.set(record.id, record);
+        return record;
+      },
+      // Ids starting with "x" live in another collection of the provider.
+      batchKey: (id) => id.slice(0, 1),
+    },
+    // Vendors can only be read and written one at a time.
+    vendor: {
+      fields: () => ['name'],
+      get: async ({ ledger }, id) => ledger.records.get(id) ?? null,
+      update: async ({ ledger }, update) => ledger.write(update),
+    },
+  },
+  webhook: ({ webhookSecret }) =>
+    webhookSecret === undefined
+      ? undefined
+      : webhookAdapter({ body: z.array(z.string()), bodyName: 'a list of ids', read: () => [] }),
+  subscribe: async () => ({ renewAt: '2024-06-01T00:00:00.000Z' }),
+  documents: {
+    types: ['salesOrder'],
+    start: async (_session, type, input) => ({
+      type,
+      id: 'so-1',
+      number: null,
+      accountId: input.accountId,
+      date: null,
+      status: null,
+    }),
+  },
+  health: async ({ ledger }) => {
+    if (ledger.health === 'down') throw new InvalidRequestError('refused');
+    if (ledger.health === 'busy') throw new RateLimitedError('busy', 1000);
+  },
+});
+
+function setup(webhookSecret?: string) {
+  const ledger = new Ledger(['c1', 'c2', 'c3', 'c4', 'x1', 'x2']);
+  const connector = ledgerKind.create(
+    { baseUrl: 'http://ledger.invalid', ledger, ...(webhookSecret === undefined ? {} : { webhookSecret }) },
+    { name: 'accounting' },
+  );
+  return { ledger, connector };
+}
+
+const names = (updates: string[]) => updates.map((id) => ({ id, fields: { name: `new ${id}` } }));
+
+describe('defineConnector', () => {
+  it('derives entities, fields and the methods present from what is defined', () => {
+    const { connector } = setup();
+    expect(ledgerKind).toMatchObject({ name: 'ledger', side: 'accounting' });
+    expect({ name: connector.name, system: connector.system }).toEqual({ name: 'accounting', system: 'accounting' });
+    expect(connector.entities).toEqual(['customer', 'vendor']);
+    expect(connector.fields).toEqual({ customer: ['name', 'city'], vendor: ['name'] });
+    for (const method of [
+      'get',
+      'batchGet',
+      'create',
+      'update',
+      'batchUpdate',
+      'createDocument',
+      'checkHealth',
+    ] as const)
+      expect({ method, type: typeof connector[method] }).toEqual({ method, type: 'function' });
+    // No entity lists changes and nothing needs closing: those methods are absent, not stubs.
+    expect(['listChanged' in connector, 'close' in connector]).toEqual([false, false]);
+    // Webhooks, and their subscriptions, only when the session has what they need.
+    expect([connector.webhook, connector.ensureSubscriptions]).toEqual([undefined, undefined]);
+    const withWebhook = setup('secret').connector;
+    expect(withWebhook.webhook).toBeDefined();
+    expect(typeof withWebhook.ensureSubscriptions).toBe('function');
+  });
+
+  it('refuses an entity it does not serve with one error, and an operation an entity lacks', async () => {
+    const { connector } = setup();
+    await expect(connector.get('contact', 'c1')).rejects.toBeInstanceOf(EntityNotServedError);
+    await expect(connector.get('bankAccount', 'c1')).rejects.toThrow(
+      "accounting: entity 'bankAccount' is not served (it serves customer, vendor)",
+    );
+    await expect(connector.create?.('vendor', {}, { idempotencyKey: 'k' })).rejects.toThrow(
+      'accounting: ledger cannot create vendor',
+    );
+    await expect(connector.get('customer', 'c2')).resolves.toMatchObject({ id: 'c2' });
+  });
+
+  it('reads in calls of the declared size, one key per call, each id once, in the order asked', async () => {
+    const { connector, ledger } = setup();
+    const records = await connector.batchGet?.('customer', ['c3', 'x1', 'c1', 'missing', 'c3', 'c2', 'x2']);
+    expect(records?.map((record) => record.id)).toEqual(['c3', 'x1', 'c1', 'c2', 'x2']);
+    expect(ledger.reads).toEqual([['c3', 'c1'], ['x1', 'x2'], ['missing'], ['c2']]);
+  });
+
+  it('reads an entity without batchGet one get per id', async () => {
+    const { connector, ledger } = setup();
+    const records = await connector.batchGet?.('vendor', ['c2', 'nope', 'c1', 'c2']);
+    expect(records?.map((record) => record.id)).toEqual(['c2', 'c1']);
+    expect(ledger.reads).toEqual([]);
+  });
+
+  it('writes in calls of the declared size and fails the items the answer left out', async () => {
+    const { connector, ledger } = setup();
+    const results = await connector.batchUpdate?.('customer', names(['c1', 'x1', 'c2', 'gone', 'c3']));
+    expect(results?.map((result) => [result.id, result.ok])).toEqual([
+      ['c1', true],
+      ['x1', true],
+      ['c2', true],
+      ['gone', false],
+      ['c3', true],
+    ]);
+    const gone = results?.[3];
+    expect(gone?.ok === false && gone.error).toBeInstanceOf(InvalidResponseError);
+    expect(ledger.writes).toEqual([['c1', 'c2'], ['x1'], ['gone'], ['c3']]);
+    await expect(connector.get('customer', 'c3')).resolves.toMatchObject({ fields: { name: 'new c3' } });
+  });
+
+  it('never sends one id twice in a call, so two writes of a record land in order', async () => {
+    const { connector, ledger } = setup();
+    const results = await connector.batchUpdate?.('customer', [
+      { id: 'c1', fields: { name: 'first' } },
+      { id: 'c1', fields: { name: 'second' } },
+    ]);
+    expect(results?.map((result) => result.ok)).toEqual([true, true]);
+    expect(ledger.writes).toEqual([['c1'], ['c1']]);
+    await expect(connector.get('customer', 'c1')).resolves.toMatchObject({ fields: { name: 'second' } });
+  });
+
+  it('writes a refused call again one by one to find the bad item, and stops on throttling', async () => {
+    const { connector, ledger } = setup();
+    const results = await connector.batchUpdate?.('customer', [
+      { id: 'c1', fields: { name: 'refused' } },
+      { id: 'cX', fields: { name: 'x' } },
+    ]);
+    expect(results?.map((result) => [result.id, result.ok])).toEqual([
+      ['c1', true],
+      ['cX', false],
+    ]);
+    const unknown = results?.[1];
+    expect(unknown?.ok === false && unknown.error).toBeInstanceOf(NotFoundError);
+    expect(ledger.records.get('c1')?.fields.name).toBe('refused');
+    await expect(
+      connector.batchUpdate?.('customer', [{ id: 'c2', fields: { name: 'throttled' } }]),
+    ).rejects.toBeInstanceOf(RateLimitedError);
+  });
+
+  it('writes an entity without batchUpdate one record at a time', async () => {
+    const { connector, ledger } = setup();
+    const results = await connector.batchUpdate?.('vendor', names(['c4', 'none']));
+    expect(results?.map((result) => [result.id, result.ok])).toEqual([
+      ['c4', true],
+      ['none', false],
+    ]);
+    expect(ledger.writes).toEqual([]);
+  });
+
+  it('starts listed documents only', async () => {
+    const { connector } = setup();
+    expect(connector.documents).toEqual(['salesOrder']);
+    await expect(
+      connector.createDocument?.('salesOrder', { accountId: 'c1', idempotencyKey: 'k' }),
+    ).resolves.toMatchObject({ id: 'so-1', accountId: 'c1' });
+    await expect(connector.createDocument?.('purchaseOrder', { accountId: 'c1', idempotencyKey: 'k' })).rejects.toThrow(
+      'accounting: ledger cannot start a purchaseOrder',
+    );
+  });
+
+  it('counts a 429 from the health probe as healthy, and any other failure as not', async () => {
+    const { connector, ledger } = setup();
+    await expect(connector.checkHealth?.()).resolves.toBeUndefined();
+    ledger.health = 'busy';
+    await expect(connector.checkHealth?.()).resolves.toBeUndefined();
+    ledger.health = 'down';
+    await expect(connector.checkHealth?.()).rejects.toThrow('refused');
+  });
+});
+
+describe('batches', () => {
+  it('chunks by size and key, keeping a repeated id for a later chunk', () => {
+    const ids = ['a1', 'a2', 'a1', 'b1', 'a3', 'a4'];
+    expect(
+      batches(
+        ids,
+        (id) => id,
+        2,
+        (id) => id.slice(0, 1),
+      ),
+    ).toEqual([['a1', 'a2'], ['a1', 'a3'], ['b1'], ['a4']]);
+    expect(batches(ids, (id) => id)).toEqual([['a1', 'a2', 'b1', 'a3', 'a4'], ['a1']]);
+  });
+});
+
+describe('the HTTP client a definition connects with', () => {
+  const API = 'https://limits.example';
+  beforeAll(() => nock.disableNetConnect());
+  afterEach(() => nock.cleanAll());
+  afterAll(() => nock.enableNetConnect());
+
+  const limited = defineConnector({
+    name: 'limited',
+    side: 'crm',
+    config: z.object({ region: z.string().optional() }),
+    limits: { concurrency: 1 },
+    connect: (settings, tools) => tools.http({ baseURL: settings.baseUrl }),
+    entities: {
+      contact: {
+        fields: () => ['name'],
+        get: async (http, id): Promise<Contact> => {
+          const body = await http.json(z.object({ id: z.string() }), { url: `/records/${id}` });
+          return { entity: 'contact', id: body.id, type: 'company', companyId: null, fields: {}, modifiedAt: '' };
+        },
+      },
+    },
+  });
+
+  it('uses the context retry policy and observer, and keeps the declared concurrency', async () => {
+    const statuses: number[] = [];
+    const connector = limited.create(
+      { baseUrl: API },
+      { name: 'crm', retry: { attempts: 2, baseDelayMs: 1 }, observe: (event) => statuses.push(event.status) },
+    );
+    const scope = nock(API)
+      .get('/records/1')
+      .reply(503)
+      .get(/^\/records\/\d$/)
+      .times(3)
+      .delay(60)
+      .reply(200, (uri) => ({ id: uri.slice('/records/'.length) }));
+    const started = Date.now();
+    const records = await Promise.all(['1', '2', '3'].map((id) => connector.get('contact', id)));
+    expect(records.map((record) => record?.id)).toEqual(['1', '2', '3']);
+    expect(statuses).toEqual([503, 200, 200, 200]);
+    // One request at a time: three answers of 60 ms each take at least 180 ms in all.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(175);
+    scope.done();
+  });
+
+  it('reports an answer outside the schema as an InvalidResponseError naming the request', async () => {
+    const connector = limited.create({ baseUrl: API }, { name: 'crm' });
+    const scope = nock(API).get('/records/9').reply(200, { id: 9 });
+    await expect(connector.get('contact', '9')).rejects.toThrow(
+      new InvalidResponseError(
+        'crm: GET /records/9: unexpected answer (id: Invalid input: expected string, received number)',
+      ),
+    );
+    scope.done();
+  });
+});

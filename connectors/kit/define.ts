@@ -1,0 +1,308 @@
+/**
+ * A connector as a declarative definition (`defineConnector`). From it the kit derives the
+ * Connector the engine sees: the entities and their fields, which optional methods exist (a method
+ * is there when an entity defines its handler), one guard for an entity the connector does not
+ * serve, batches chunked by the declared sizes, the HTTP client with the declared limits, and a
+ * health probe that counts a 429 as reachable.
+ */
+import type { z } from 'zod';
+import {
+  ACCOUNT_KINDS,
+  type AccountKind,
+  type Entity,
+  type FieldValue,
+  type SyncRecord,
+  type System,
+} from '../../src/core/model';
+import {
+  EntityNotServedError,
+  InvalidRequestError,
+  InvalidResponseError,
+  NotFoundError,
+  RateLimitedError,
+} from './errors';
+import { HttpClient, type AuthProvider, type ResponseObserver, type RetryPolicy } from './http';
+import { RequestLimiter, type RequestLimits } from './limiter';
+import type {
+  BatchItemResult,
+  ChangedPage,
+  Connector,
+  CreatedDocument,
+  DocumentInput,
+  DocumentType,
+  RecordUpdate,
+  WebhookAdapter,
+} from './types';
+
+/** What the app hands every connector it builds, besides its config. */
+export interface ConnectorContext {
+  /** The connector's name in config: its slot, `crm` or `accounting`. */
+  name: string;
+  observe?: ResponseObserver;
+  retry?: Partial<RetryPolicy>;
+  /** The public URL of the connector's webhook route (what a provider signs), when one is configured. */
+  webhookUrl?: string;
+  /** Secrets the connector rotated earlier (Xero's refresh token), by name. */
+  storedSecrets?: Readonly<Record<string, string>>;
+  /** Keeps a rotated secret so the next start uses it. */
+  saveSecret?: (name: string, value: string) => Promise<void>;
+  /** The account kinds the store links these accounting ids as. */
+  relationKinds?: (accountIds: readonly string[]) => Promise<ReadonlyMap<string, readonly AccountKind[]>>;
+  /** The local clock, injectable for tests. */
+  now?: () => number;
+}
+
+/** A provider's limits, as data: the client keeps the request limits, the kit chunks by the batch sizes. */
+export interface ProviderLimits extends RequestLimits {
+  /** The most records one batch call takes: `read` for batchGet, `write` for batchUpdate. */
+  batchSize?: { read?: number; write?: number };
+}
+
+/** The config a connector is built from: its own keys (the schema in its folder) and the shared baseUrl. */
+export type ConnectorSettings<Config extends z.ZodObject> = z.output<Config> & { baseUrl: string };
+
+/** What `connect` gets besides the settings. */
+export interface ConnectTools {
+  context: ConnectorContext;
+  /** The kit's HTTP client for this connector: the context's retry policy and observer, the declared limits. */
+  http: (options: { baseURL: string; auth?: AuthProvider; timeoutMs?: number }) => HttpClient;
+}
+
+/** The options of a create: the idempotency key a retry reuses, and provider-specific extras. */
+export interface CreateOptions {
+  idempotencyKey: string;
+  extra?: Record<string, unknown>;
+}
+
+/** The handlers of one entity. `session` is what the definition's `connect` returned. */
+export interface EntityDefinition<Session> {
+  /** The canonical fields the connector reads and writes for this entity. */
+  fields: (session: Session) => readonly string[];
+  /** One record, or null when it does not exist. */
+  get: (session: Session, id: string) => Promise<SyncRecord | null>;
+  /** Pages changed since the cursor; a page's `deleted` carries deletions where the provider can tell. */
+  listChanged?: (session: Session, cursor: string | null) => AsyncIterable<ChangedPage>;
+  /** One batch call: distinct ids, at most `batchSize.read`, one `batchKey`. Missing records are left out. */
+  batchGet?: (session: Session, ids: string[]) => Promise<SyncRecord[]>;
+  /** Writes one record and returns it as stored. */
+  update?: (session: Session, update: RecordUpdate) => Promise<SyncRecord>;
+  /**
+   * One batch call: at most `batchSize.write` updates, one `batchKey`, no id twice. An item left
+   * out of the answer fails; a whole call refused as invalid is written again one by one.
+   */
+  batchUpdate?: (session: Session, updates: RecordUpdate[]) => Promise<BatchItemResult[]>;
+  /** Creates a record; a retry with the same idempotency key must find what a lost response created. */
+  create?: (session: Session, fields: Record<string, FieldValue>, options: CreateOptions) => Promise<SyncRecord>;
+  /** Ids with different keys never share a batch call (HubSpot keeps companies and contacts apart). */
+  batchKey?: (id: string) => string;
+}
+
+/** The documents a connector can start for an account, and how. */
+export interface DocumentsDefinition<Session> {
+  types: readonly DocumentType[];
+  start: (session: Session, type: DocumentType, input: DocumentInput) => Promise<CreatedDocument>;
+}
+
+/** Everything a connector is: what `defineConnector` takes. */
+export interface ConnectorDefinition<Name extends string, Config extends z.ZodObject, Session> {
+  /** The connector's `kind` in config. */
+  name: Name;
+  side: System;
+  /** The connector's own config keys; the shared ones (baseUrl, pollEvery, webhooks, ...) are added by the config. */
+  config: Config;
+  limits?: ProviderLimits;
+  /** Builds the connector's session (clients, mappings) from its settings; no I/O. */
+  connect: (settings: ConnectorSettings<Config>, tools: ConnectTools) => Session;
+  entities: Partial<Record<Entity, EntityDefinition<Session>>>;
+  /** The webhook adapter (see ./webhook.ts), or undefined when webhooks are not configured. */
+  webhook?: (session: Session) => WebhookAdapter | undefined;
+  /** Registers or renews webhook subscriptions, where the provider needs that; only with a webhook. */
+  subscribe?: (session: Session, notificationUrl: string) => Promise<{ renewAt?: string }>;
+  documents?: DocumentsDefinition<Session>;
+  /** One cheap authenticated read; the kit counts a 429 as healthy. */
+  health?: (session: Session) => Promise<unknown>;
+  close?: (session: Session) => Promise<void>;
+}
+
+/** A connector as the registry lists it: its kind, its side, its own config keys, and how to build one. */
+export interface ConnectorKind<Name extends string = string, Config extends z.ZodObject = z.ZodObject> {
+  readonly name: Name;
+  readonly side: System;
+  readonly config: Config;
+  /** Builds one instance; no I/O happens until a method is called. */
+  create(settings: ConnectorSettings<Config>, context: ConnectorContext): Connector;
+}
+
+/** Entities in the order connectors list them. */
+const ENTITY_ORDER: readonly Entity[] = ['contact', ...ACCOUNT_KINDS];
+
+/** Declares a connector; the registry (connectors/index.ts) lists what this returns. */
+export function defineConnector<const Name extends string, Config extends z.ZodObject, Session>(
+  definition: ConnectorDefinition<Name, Config, Session>,
+): ConnectorKind<Name, Config> {
+  return {
+    name: definition.name,
+    side: definition.side,
+    config: definition.config,
+    create: (settings, context) => build(definition, settings, context),
+  };
+}
+
+/**
+ * Chunks of at most `size` items sharing one key, in which no id repeats: a later write of an id
+ * goes to a later chunk, so writes of one record stay in order.
+ */
+export function batches<T>(
+  items: readonly T[],
+  idOf: (item: T) => string,
+  size = Number.POSITIVE_INFINITY,
+  keyOf: (id: string) => string = () => '',
+): T[][] {
+  const chunks: { key: string; items: T[]; ids: Set<string> }[] = [];
+  for (const item of items) {
+    const id = idOf(item);
+    const key = keyOf(id);
+    let target = chunks.find((chunk) => chunk.key === key && chunk.items.length < size && !chunk.ids.has(id));
+    if (!target) {
+      target = { key, items: [], ids: new Set() };
+      chunks.push(target);
+    }
+    target.items.push(item);
+    target.ids.add(id);
+  }
+  return chunks.map((chunk) => chunk.items);
+}
+
+/** Failures of one record only: they become item results; throttling and outages stop the batch. */
+function isItemFailure(error: unknown): error is InvalidRequestError | NotFoundError {
+  return error instanceof InvalidRequestError || error instanceof NotFoundError;
+}
+
+function build<Config extends z.ZodObject, Session>(
+  definition: ConnectorDefinition<string, Config, Session>,
+  settings: ConnectorSettings<Config>,
+  context: ConnectorContext,
+): Connector {
+  const { name } = context;
+  const { limits = {} } = definition;
+  const limiter =
+    limits.requests || limits.concurrency
+      ? new RequestLimiter({ requests: limits.requests, concurrency: limits.concurrency })
+      : undefined;
+  const http: ConnectTools['http'] = (options) =>
+    new HttpClient({ connector: name, ...options, retry: context.retry, observe: context.observe, limiter });
+  const session = definition.connect(settings, { context, http });
+  const entities = ENTITY_ORDER.filter((entity) => definition.entities[entity] !== undefined);
+
+  const served = (entity: Entity): EntityDefinition<Session> => {
+    const handlers = definition.entities[entity];
+    if (!handlers) throw new EntityNotServedError(name, entity, entities);
+    return handlers;
+  };
+  const handler = <Op extends keyof EntityDefinition<Session>>(entity: Entity, op: Op) => {
+    const found = served(entity)[op];
+    if (found === undefined) throw new InvalidRequestError(`${name}: ${definition.name} cannot ${op} ${entity}`);
+    return found;
+  };
+  const anyEntityHas = (op: keyof EntityDefinition<Session>) =>
+    entities.some((entity) => definition.entities[entity]?.[op] !== undefined);
+
+  async function updateEach(entity: Entity, updates: RecordUpdate[]): Promise<BatchItemResult[]> {
+    const results: BatchItemResult[] = [];
+    for (const update of updates) {
+      try {
+        results.push({ id: update.id, ok: true, record: await handler(entity, 'update')(session, update) });
+      } catch (error) {
+        if (!isItemFailure(error)) throw error;
+        results.push({ id: update.id, ok: false, error });
+      }
+    }
+    return results;
+  }
+
+  async function batchUpdate(entity: Entity, updates: RecordUpdate[]): Promise<BatchItemResult[]> {
+    const { batchUpdate: writeBatch, batchKey } = served(entity);
+    const results = new Map<RecordUpdate, BatchItemResult>();
+    for (const part of batches(updates, (update) => update.id, limits.batchSize?.write, batchKey)) {
+      let answered: BatchItemResult[];
+      try {
+        answered = writeBatch ? await writeBatch(session, part) : await updateEach(entity, part);
+      } catch (error) {
+        // One bad input fails the whole call: write the items one by one to find it.
+        if (!writeBatch || !isItemFailure(error)) throw error;
+        answered = await updateEach(entity, part);
+      }
+      const byId = new Map(answered.map((result) => [result.id, result]));
+      for (const update of part) results.set(update, byId.get(update.id) ?? notReported(update.id));
+    }
+    return updates.map((update) => results.get(update) ?? notReported(update.id));
+  }
+
+  function notReported(id: string): BatchItemResult {
+    return { id, ok: false, error: new InvalidResponseError(`${name}: the batch answer did not report ${id}`) };
+  }
+
+  async function batchGet(entity: Entity, ids: string[]): Promise<SyncRecord[]> {
+    const { get, batchGet: readBatch, batchKey } = served(entity);
+    const unique = [...new Set(ids)];
+    const found: SyncRecord[] = [];
+    if (readBatch) {
+      for (const part of batches(unique, (id) => id, limits.batchSize?.read, batchKey))
+        found.push(...(await readBatch(session, part)));
+    } else {
+      for (const id of unique) {
+        const record = await get(session, id);
+        if (record) found.push(record);
+      }
+    }
+    // In the order asked, each record once.
+    const byId = new Map(found.map((record) => [record.id, record]));
+    return unique.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  const webhook = definition.webhook?.(session);
+  const { subscribe, documents, health, close } = definition;
+  return {
+    name,
+    system: definition.side,
+    entities,
+    fields: Object.fromEntries(entities.map((entity) => [entity, served(entity).fields(session)])),
+    // Every method answers a bad entity with a rejected promise, never a synchronous throw.
+    get: async (entity, id) => await served(entity).get(session, id),
+    ...(anyEntityHas('listChanged') && {
+      listChanged: async function* (entity: Entity, cursor: string | null) {
+        yield* handler(entity, 'listChanged')(session, cursor);
+      },
+    }),
+    ...(anyEntityHas('batchGet') && { batchGet }),
+    ...(anyEntityHas('create') && {
+      create: async (entity: Entity, fields: Record<string, FieldValue>, options: CreateOptions) =>
+        await handler(entity, 'create')(session, fields, options),
+    }),
+    ...(anyEntityHas('update') && {
+      update: async (entity: Entity, update: RecordUpdate) => await handler(entity, 'update')(session, update),
+    }),
+    ...(anyEntityHas('batchUpdate') && { batchUpdate }),
+    ...(webhook && { webhook }),
+    ...(webhook && subscribe && { ensureSubscriptions: async (url: string) => await subscribe(session, url) }),
+    ...(documents && {
+      documents: documents.types,
+      createDocument: async (type: DocumentType, input: DocumentInput) => {
+        if (!documents.types.includes(type))
+          throw new InvalidRequestError(`${name}: ${definition.name} cannot start a ${type}`);
+        return await documents.start(session, type, input);
+      },
+    }),
+    ...(health && {
+      // A 429 proves the credentials as well, so it counts as healthy: readiness must not flap under load.
+      checkHealth: async () => {
+        try {
+          await health(session);
+        } catch (error) {
+          if (!(error instanceof RateLimitedError)) throw error;
+        }
+      },
+    }),
+    ...(close && { close: async () => await close(session) }),
+  };
+}

@@ -1,0 +1,56 @@
+import { RequestLimiter, type LimiterClock } from './limiter';
+
+/** A clock that moves only when a caller sleeps. */
+function fakeClock(): LimiterClock & { sleeps: number[] } {
+  let now = 0;
+  const sleeps: number[] = [];
+  return {
+    sleeps,
+    now: () => now,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      now += ms;
+      await Promise.resolve();
+    },
+  };
+}
+
+describe('RequestLimiter', () => {
+  it('starts at most `max` requests in any window, then waits for the oldest to leave it', async () => {
+    const clock = fakeClock();
+    const limiter = new RequestLimiter({ requests: { max: 3, perMs: 10_000 } }, clock);
+    const started: number[] = [];
+    for (let call = 0; call < 5; call++) await limiter.run(async () => started.push(clock.now()));
+    expect(started).toEqual([0, 0, 0, 10_000, 10_000]);
+    expect(clock.sleeps).toEqual([10_000]);
+  });
+
+  it('keeps at most `concurrency` calls in flight, handing a slot on when one ends', async () => {
+    const limiter = new RequestLimiter({ concurrency: 2 });
+    let active = 0;
+    let mostActive = 0;
+    const releases: (() => void)[] = [];
+    const call = () =>
+      limiter.run(async () => {
+        active++;
+        mostActive = Math.max(mostActive, active);
+        await new Promise<void>((resolve) => releases.push(resolve));
+        active--;
+      });
+    const calls = [call(), call(), call(), call()];
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(releases).toHaveLength(2);
+    while (releases.length > 0) {
+      releases.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(calls);
+    expect(mostActive).toBe(2);
+  });
+
+  it('frees the slot of a call that failed', async () => {
+    const limiter = new RequestLimiter({ concurrency: 1 });
+    await expect(limiter.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(limiter.run(() => Promise.resolve('next'))).resolves.toBe('next');
+  });
+});
