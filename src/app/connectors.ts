@@ -1,12 +1,9 @@
 /**
- * Builds connectors from config. The only place that knows which kinds exist; everything else
- * sees the Connector contract.
+ * Builds connectors from config: a lookup in the registry (connectors/index.ts), which is the only
+ * place that knows which kinds exist; everything else sees the Connector contract.
  */
-import { createBusinessCentralConnector } from '../../connectors/business-central';
+import { connectorKind } from '../../connectors';
 import type { ResponseObserver } from '../../connectors/kit/http';
-import { createHubSpotConnector } from '../../connectors/hubspot';
-import { createTrytonConnector } from '../../connectors/tryton';
-import { createXeroConnector } from '../../connectors/xero';
 import type { Connector } from '../../connectors/kit/types';
 import type { ConnectorConfig, TandemConfig } from '../config/schema';
 import type { AccountKind, ConnectorSlot } from '../core/model';
@@ -36,78 +33,25 @@ export class ConnectorSlotError extends Error {
 
 /** Builds one connector. */
 export function buildConnector(slot: ConnectorSlot, config: ConnectorConfig, options: BuildOptions = {}): Connector {
-  let connector: Connector;
-  switch (config.kind) {
-    case 'hubspot':
-      connector = createHubSpotConnector({
-        name: slot,
-        baseUrl: config.baseUrl,
-        token: config.credentials.token,
-        webhookSecret: config.credentials.webhookSecret,
-        webhookUrl: options.webhookUrl?.(slot),
-        propertyMap: config.propertyMap,
-        observe: options.observe,
-        retry: options.retry,
-      });
-      break;
-    case 'business-central':
-      connector = createBusinessCentralConnector({
-        name: slot,
-        baseUrl: config.baseUrl,
-        companyId: config.companyId,
-        auth: {
-          tokenUrl: config.credentials.tokenUrl,
-          clientId: config.credentials.clientId,
-          clientSecret: config.credentials.clientSecret,
-          scope: config.credentials.scope,
-        },
-        webhook: config.credentials.webhookClientState
-          ? { clientState: config.credentials.webhookClientState }
-          : undefined,
-        observe: options.observe,
-        retry: options.retry,
-      });
-      break;
-    case 'tryton':
-      connector = createTrytonConnector({
-        name: slot,
-        url: config.baseUrl,
-        database: config.database,
-        username: config.credentials.username,
-        password: config.credentials.password,
-        customerCategory: config.customerCategory,
-        supplierCategory: config.supplierCategory,
-        vatIdentifierType: config.vatIdentifierType,
-        observe: options.observe,
-        retry: options.retry,
-      });
-      break;
-    case 'xero':
-      connector = createXeroConnector({
-        name: slot,
-        baseUrl: config.baseUrl,
-        tenantId: config.tenantId,
-        auth: {
-          tokenUrl: config.credentials.tokenUrl,
-          clientId: config.credentials.clientId,
-          clientSecret: config.credentials.clientSecret,
-          refreshToken: options.storedSecrets?.[slot]?.refreshToken ?? config.credentials.refreshToken,
-          onRefreshToken: (token) => options.saveSecret?.(slot, 'refreshToken', token),
-        },
-        webhook: config.credentials.webhookKey ? { key: config.credentials.webhookKey } : undefined,
-        contactKinds: { numberPrefix: config.contactNumberPrefix, tracked: options.relationKinds },
-        observe: options.observe,
-        retry: options.retry,
-      });
-      break;
-  }
+  const kind = connectorKind(config.kind);
+  // The config was parsed against the registry, so only a bug gets here.
+  if (kind === undefined) throw new Error(`connectors.${slot}: no connector of kind ${config.kind}`);
   const expected = slot === 'crm' ? 'crm' : 'accounting';
-  if (connector.system !== expected) {
+  if (kind.side !== expected) {
     throw new ConnectorSlotError(
-      `connectors.${slot}: a ${config.kind} connector serves the ${connector.system} side, not the ${expected} side`,
+      `connectors.${slot}: a ${config.kind} connector serves the ${kind.side} side, not the ${expected} side`,
     );
   }
-  return connector;
+  const { saveSecret } = options;
+  return kind.create(config, {
+    name: slot,
+    observe: options.observe,
+    retry: options.retry,
+    webhookUrl: options.webhookUrl?.(slot),
+    storedSecrets: options.storedSecrets?.[slot],
+    saveSecret: saveSecret && ((name, value) => saveSecret(slot, name, value)),
+    relationKinds: options.relationKinds,
+  });
 }
 
 /** Builds both connectors of a config. */

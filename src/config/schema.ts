@@ -3,6 +3,8 @@
  * described here once; the loader (./load.ts) resolves environment references before parsing.
  */
 import { z } from 'zod';
+import { CONNECTORS } from '../../connectors';
+import type { ConnectorKind } from '../../connectors/kit/define';
 import {
   ACCOUNT_FIELDS,
   ACCOUNT_KINDS,
@@ -11,7 +13,6 @@ import {
   CONTACT_FIELDS,
   type AccountKind,
   DIRECTIONS,
-  type ContactField,
   type FieldMapping,
 } from '../core/model';
 import { DEFAULT_MATCH_RULES } from '../core/match';
@@ -68,98 +69,32 @@ const connectorCommon = {
   webhooks: boolean.default(true),
 };
 
-const hubspotConnector = z
-  .object({
-    kind: z.literal('hubspot'),
-    ...connectorCommon,
-    credentials: z.object({ token: z.string().min(1), webhookSecret: z.string().min(1).optional() }).strict(),
-    /** Overrides of the canonical field -> HubSpot property map, per object type. */
-    propertyMap: z
-      .object({
-        /** HubSpot companies (company contacts): canonical field -> property name. */
-        company: z
-          .partialRecord(z.enum(CONTACT_FIELDS as [ContactField, ...ContactField[]]), z.string().min(1))
-          .optional(),
-        /** HubSpot contacts (person contacts). */
-        person: z
-          .partialRecord(z.enum(CONTACT_FIELDS as [ContactField, ...ContactField[]]), z.string().min(1))
-          .optional(),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
+/**
+ * One connector's config: its `kind`, the shared keys, then its own keys from the schema in its
+ * folder (which may narrow a shared one: Tryton has no webhooks, Xero has a default baseUrl).
+ */
+function connectorConfigOf(kind: ConnectorKind) {
+  return z
+    .object({ kind: z.literal(kind.name), ...connectorCommon })
+    .extend(kind.config.shape)
+    .strict();
+}
+/** The schema connectorConfigOf builds for one registry entry, as a type. */
+type ConnectorConfigSchema<Kind extends ConnectorKind> = z.ZodObject<
+  Omit<{ kind: z.ZodLiteral<Kind['name']> } & typeof connectorCommon, keyof Kind['config']['shape']> &
+    Kind['config']['shape'],
+  z.core.$strict
+>;
+type ConnectorConfigSchemas<Kinds extends readonly ConnectorKind[]> = {
+  -readonly [Index in keyof Kinds]: Kinds[Index] extends ConnectorKind ? ConnectorConfigSchema<Kinds[Index]> : never;
+};
 
-const businessCentralConnector = z
-  .object({
-    kind: z.literal('business-central'),
-    ...connectorCommon,
-    companyId: z.string().min(1),
-    credentials: z
-      .object({
-        tokenUrl: z.url(),
-        clientId: z.string().min(1),
-        clientSecret: z.string().min(1),
-        scope: z.string().optional(),
-        /** The clientState tandem sets on webhook subscriptions and checks on every notification. */
-        webhookClientState: z.string().min(1).optional(),
-      })
-      .strict(),
-  })
-  .strict();
-
-/** One configured connector; `kind` chooses the implementation. */
-const trytonConnector = z
-  .object({
-    kind: z.literal('tryton'),
-    ...connectorCommon,
-    /** Tryton has no webhooks: changes are polled on write_date. */
-    webhooks: z.literal(false).default(false),
-    database: z.string().min(1),
-    credentials: z.object({ username: z.string().min(1), password: z.string().min(1) }).strict(),
-    /** The party categories that make a party a customer or a vendor. */
-    customerCategory: z.string().min(1).default('Customer'),
-    supplierCategory: z.string().min(1).default('Supplier'),
-    /** party.identifier type used for a new VAT registration no. */
-    vatIdentifierType: z.string().min(1).default('eu_vat'),
-  })
-  .strict();
-
-const xeroConnector = z
-  .object({
-    kind: z.literal('xero'),
-    ...connectorCommon,
-    baseUrl: z.url().default('https://api.xero.com/api.xro/2.0'),
-    /** The organisation's tenant id (GET https://api.xero.com/connections). */
-    tenantId: z.string().min(1),
-    credentials: z
-      .object({
-        tokenUrl: z.url().optional(),
-        clientId: z.string().min(1),
-        clientSecret: z.string().min(1),
-        /** The first refresh token; Xero rotates it, and tandem keeps the newest in its store. */
-        refreshToken: z.string().min(1),
-        /** The app's webhook key; webhooks are accepted when it is set. */
-        webhookKey: z.string().min(1).optional(),
-      })
-      .strict(),
-    /**
-     * ContactNumber prefixes that mark a Xero contact as a customer or a vendor before Xero's own
-     * IsCustomer / IsSupplier flags are set by a first invoice or bill.
-     */
-    contactNumberPrefix: z
-      .object({ customer: z.string().min(1).max(10).default('C-'), vendor: z.string().min(1).max(10).default('V-') })
-      .strict()
-      .default({ customer: 'C-', vendor: 'V-' }),
-  })
-  .strict();
-
-export const connectorSchema = z.discriminatedUnion('kind', [
-  hubspotConnector,
-  businessCentralConnector,
-  trytonConnector,
-  xeroConnector,
-]);
+/** One configured connector; `kind` chooses it from the registry (connectors/index.ts). */
+export const connectorSchema = z.discriminatedUnion(
+  'kind',
+  // zod cannot compute a generic extend(), nor map() a tuple: the type names what map() builds.
+  CONNECTORS.map(connectorConfigOf) as unknown as ConnectorConfigSchemas<typeof CONNECTORS>,
+);
 export type ConnectorConfig = z.infer<typeof connectorSchema>;
 
 const fieldMapping = z

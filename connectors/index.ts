@@ -1,0 +1,108 @@
+/**
+ * The registry: every connector tandem knows. The config union (src/config/schema.ts) and the
+ * factory (src/app/connectors.ts) are built from this list; adding a connector is its folder and
+ * one line here.
+ */
+import { businessCentralConfig } from './business-central/config';
+import { createBusinessCentralConnector } from './business-central';
+import { hubspotConfig } from './hubspot/config';
+import { createHubSpotConnector } from './hubspot';
+import type { ConnectorKind } from './kit/define';
+import { trytonConfig } from './tryton/config';
+import { createTrytonConnector } from './tryton';
+import { xeroConfig } from './xero/config';
+import { createXeroConnector } from './xero';
+
+// Until they move onto the kit (defineConnector), the connectors below keep their own factories:
+// each thin adapter maps the config and the build context onto its factory's options.
+
+const hubspot: ConnectorKind<'hubspot', typeof hubspotConfig> = {
+  name: 'hubspot',
+  side: 'crm',
+  config: hubspotConfig,
+  create: (settings, context) =>
+    createHubSpotConnector({
+      name: context.name,
+      baseUrl: settings.baseUrl,
+      token: settings.credentials.token,
+      webhookSecret: settings.credentials.webhookSecret,
+      webhookUrl: context.webhookUrl,
+      propertyMap: settings.propertyMap,
+      observe: context.observe,
+      retry: context.retry,
+    }),
+};
+
+const businessCentral: ConnectorKind<'business-central', typeof businessCentralConfig> = {
+  name: 'business-central',
+  side: 'accounting',
+  config: businessCentralConfig,
+  create: (settings, context) =>
+    createBusinessCentralConnector({
+      name: context.name,
+      baseUrl: settings.baseUrl,
+      companyId: settings.companyId,
+      auth: {
+        tokenUrl: settings.credentials.tokenUrl,
+        clientId: settings.credentials.clientId,
+        clientSecret: settings.credentials.clientSecret,
+        scope: settings.credentials.scope,
+      },
+      webhook: settings.credentials.webhookClientState
+        ? { clientState: settings.credentials.webhookClientState }
+        : undefined,
+      observe: context.observe,
+      retry: context.retry,
+    }),
+};
+
+const tryton: ConnectorKind<'tryton', typeof trytonConfig> = {
+  name: 'tryton',
+  side: 'accounting',
+  config: trytonConfig,
+  create: (settings, context) =>
+    createTrytonConnector({
+      name: context.name,
+      url: settings.baseUrl,
+      database: settings.database,
+      username: settings.credentials.username,
+      password: settings.credentials.password,
+      customerCategory: settings.customerCategory,
+      supplierCategory: settings.supplierCategory,
+      vatIdentifierType: settings.vatIdentifierType,
+      observe: context.observe,
+      retry: context.retry,
+    }),
+};
+
+const xero: ConnectorKind<'xero', typeof xeroConfig> = {
+  name: 'xero',
+  side: 'accounting',
+  config: xeroConfig,
+  create: (settings, context) =>
+    createXeroConnector({
+      name: context.name,
+      baseUrl: settings.baseUrl,
+      tenantId: settings.tenantId,
+      auth: {
+        tokenUrl: settings.credentials.tokenUrl,
+        clientId: settings.credentials.clientId,
+        clientSecret: settings.credentials.clientSecret,
+        refreshToken: context.storedSecrets?.refreshToken ?? settings.credentials.refreshToken,
+        onRefreshToken: (token) => context.saveSecret?.('refreshToken', token),
+      },
+      webhook: settings.credentials.webhookKey ? { key: settings.credentials.webhookKey } : undefined,
+      contactKinds: { numberPrefix: settings.contactNumberPrefix, tracked: context.relationKinds },
+      observe: context.observe,
+      retry: context.retry,
+    }),
+};
+
+/** Every connector, by its `kind` in config. */
+export const CONNECTORS = [hubspot, businessCentral, tryton, xero] as const;
+
+/** The connector of a config `kind`, or undefined when there is none. */
+export function connectorKind(kind: string): ConnectorKind | undefined {
+  const kinds: readonly ConnectorKind[] = CONNECTORS;
+  return kinds.find((candidate) => candidate.name === kind);
+}
