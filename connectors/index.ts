@@ -5,33 +5,15 @@
  */
 import { businessCentralConfig } from './business-central/config';
 import { createBusinessCentralConnector } from './business-central';
-import { hubspotConfig } from './hubspot/config';
-import { createHubSpotConnector } from './hubspot';
+import { hubspot } from './hubspot';
 import type { ConnectorKind } from './kit/define';
 import { trytonConfig } from './tryton/config';
 import { createTrytonConnector } from './tryton';
 import { xeroConfig } from './xero/config';
 import { createXeroConnector } from './xero';
 
-// Until they move onto the kit (defineConnector), the connectors below keep their own factories:
-// each thin adapter maps the config and the build context onto its factory's options.
-
-const hubspot: ConnectorKind<'hubspot', typeof hubspotConfig> = {
-  name: 'hubspot',
-  side: 'crm',
-  config: hubspotConfig,
-  create: (settings, context) =>
-    createHubSpotConnector({
-      name: context.name,
-      baseUrl: settings.baseUrl,
-      token: settings.credentials.token,
-      webhookSecret: settings.credentials.webhookSecret,
-      webhookUrl: context.webhookUrl,
-      propertyMap: settings.propertyMap,
-      observe: context.observe,
-      retry: context.retry,
-    }),
-};
+// Until they move onto the kit (defineConnector, as HubSpot did), the connectors below keep their
+// own factories: each thin adapter maps the config and the build context onto its options.
 
 const businessCentral: ConnectorKind<'business-central', typeof businessCentralConfig> = {
   name: 'business-central',

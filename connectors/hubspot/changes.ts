@@ -5,11 +5,11 @@
  * https://developers.hubspot.com/docs/api/crm/search#limitations
  */
 import { z } from 'zod';
-import type { ChangedPage } from '../kit/types';
-import { InvalidRequestError } from '../kit/errors';
 import type { Contact } from '../../src/core/model';
-import { type HubSpotClient, SEARCH_RESULT_CAP, type SearchRequest } from './client';
-import { type HubSpotMapping, type HubSpotObjectType, MODIFIED_PROPERTY, propertiesToRead, toContact } from './mappers';
+import { parseJsonCursor } from '../kit/parse';
+import type { ChangedPage } from '../kit/types';
+import { type HubSpotSession, SEARCH_RESULT_CAP, type SearchRequest } from './client';
+import { type HubSpotObjectType, MODIFIED_PROPERTY, propertiesToRead, toContact } from './mappers';
 
 /** How far back a list scan's high-water mark stays from our own clock, for clock skew with HubSpot. */
 export const CLOCK_SKEW_MS = 60_000;
@@ -31,18 +31,14 @@ export type ChangeCursor = z.infer<typeof cursorSchema>;
 const OBJECT_TYPES: readonly HubSpotObjectType[] = ['companies', 'contacts'];
 
 /** Reads a cursor written by encodeCursor; null means from the beginning. */
-export function decodeCursor(cursor: string | null): ChangeCursor {
-  if (cursor === null) return { v: 1, companies: { since: null, seen: [] }, contacts: { since: null, seen: [] } };
-  let json: unknown;
-  try {
-    json = JSON.parse(cursor);
-  } catch {
-    throw new InvalidRequestError(`hubspot: the change cursor is not JSON: ${cursor.slice(0, 80)}`);
-  }
-  const result = cursorSchema.safeParse(json);
-  if (!result.success)
-    throw new InvalidRequestError(`hubspot: the change cursor has an unknown shape: ${cursor.slice(0, 80)}`);
-  return result.data;
+export function decodeCursor(cursor: string | null, name = 'hubspot'): ChangeCursor {
+  return (
+    parseJsonCursor(cursorSchema, cursor, `${name}: the change cursor`) ?? {
+      v: 1,
+      companies: { since: null, seen: [] },
+      contacts: { since: null, seen: [] },
+    }
+  );
 }
 
 /** Writes a cursor as the opaque string the engine stores. */
@@ -50,23 +46,15 @@ export function encodeCursor(cursor: ChangeCursor): string {
   return JSON.stringify(cursor);
 }
 
-/** What the poll needs besides the client. */
-export interface ChangePollOptions {
-  client: HubSpotClient;
-  mapping: HubSpotMapping;
-  /** The local clock, injectable for tests. */
-  now?: () => number;
-}
-
 /**
  * Pages of companies, then contacts, modified at or after the cursor. Companies come first so a
  * person's company is known before the person. Each page carries the cursor valid after it.
  */
-export async function* pollChanges(options: ChangePollOptions, cursor: string | null): AsyncGenerator<ChangedPage> {
-  const state = decodeCursor(cursor);
+export async function* pollChanges(session: HubSpotSession, cursor: string | null): AsyncGenerator<ChangedPage> {
+  const state = decodeCursor(cursor, session.name);
   let lastCursor = cursor;
   for (const objectType of OBJECT_TYPES) {
-    for await (const { contacts, mark } of pollObjectType(options, objectType, state[objectType])) {
+    for await (const { contacts, mark } of pollObjectType(session, objectType, state[objectType])) {
       state[objectType] = mark;
       const next = encodeCursor(state);
       // Pages that neither carry records nor move the cursor would only make the engine busy.
@@ -83,11 +71,11 @@ interface TypePage {
 }
 
 async function* pollObjectType(
-  options: ChangePollOptions,
+  session: HubSpotSession,
   objectType: HubSpotObjectType,
   start: Mark,
 ): AsyncGenerator<TypePage> {
-  const { client, mapping } = options;
+  const { api, mapping } = session;
   const properties = propertiesToRead(objectType, mapping);
   const modifiedProperty = MODIFIED_PROPERTY[objectType];
   const request: SearchRequest = {
@@ -102,9 +90,9 @@ async function* pollObjectType(
   let mark = start;
   let after: string | undefined;
   for (;;) {
-    const page = await client.search(objectType, after === undefined ? request : { ...request, after });
+    const page = await api.search(objectType, after === undefined ? request : { ...request, after });
     if (after === undefined && page.total > SEARCH_RESULT_CAP) {
-      yield* scanList(options, objectType, mark);
+      yield* scanList(session, objectType, mark);
       return;
     }
     const contacts: Contact[] = [];
@@ -119,7 +107,7 @@ async function* pollObjectType(
     if (nextAfter === undefined) return;
     if (Number(nextAfter) >= SEARCH_RESULT_CAP) {
       // The search cannot page further; everything before `mark` is done, the rest is listed.
-      yield* scanList(options, objectType, mark);
+      yield* scanList(session, objectType, mark);
       return;
     }
     after = nextAfter;
@@ -132,19 +120,19 @@ async function* pollObjectType(
  * the moment the scan began: a record changed while the scan ran may sit in a page already read.
  */
 async function* scanList(
-  options: ChangePollOptions,
+  session: HubSpotSession,
   objectType: HubSpotObjectType,
   start: Mark,
 ): AsyncGenerator<TypePage> {
-  const { client, mapping } = options;
+  const { api, mapping } = session;
   const properties = propertiesToRead(objectType, mapping);
-  const scanStartedAt = (options.now ?? Date.now)() - CLOCK_SKEW_MS;
+  const scanStartedAt = (session.now ?? Date.now)() - CLOCK_SKEW_MS;
   const since = start.since === null ? null : Date.parse(start.since);
   let latest: number | null = null;
   const kept: Contact[] = [];
   let after: string | undefined;
   for (;;) {
-    const page = await client.list(objectType, properties, after);
+    const page = await api.list(objectType, properties, after);
     const contacts: Contact[] = [];
     for (const object of page.results) {
       const contact = toContact(objectType, object, mapping);

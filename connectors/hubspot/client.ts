@@ -1,22 +1,13 @@
 /**
- * A thin typed client for the parts of HubSpot's CRM v3 objects API tandem uses. Every call goes
- * through the shared HttpClient (auth, retries, 429, error translation); every answer is parsed.
+ * A thin typed client for the parts of HubSpot's CRM v3 objects API tandem uses, on the kit's HTTP
+ * client (auth, retries, 429, limits, error translation); every answer is parsed.
  * https://developers.hubspot.com/docs/api/crm/companies
  */
-import { HttpClient, type ResponseObserver, type RetryPolicy } from '../kit/http';
-import { NotFoundError } from '../kit/errors';
-import type { HubSpotObjectType } from './mappers';
-import {
-  type BatchResponse,
-  type HubSpotObject,
-  type ListPage,
-  type SearchPage,
-  batchResponseSchema,
-  hubSpotObjectSchema,
-  listPageSchema,
-  parseResponse,
-  searchPageSchema,
-} from './schemas';
+import { orNullIfNotFound } from '../kit/errors';
+import type { HttpClient } from '../kit/http';
+import type { HubSpotMapping, HubSpotObjectType } from './mappers';
+import { batchResponseSchema, hubSpotObjectSchema, listPageSchema, searchPageSchema } from './schemas';
+import type { HubSpotWebhookOptions } from './webhook';
 
 /** HubSpot's public API host. */
 export const HUBSPOT_API_URL = 'https://api.hubapi.com';
@@ -43,109 +34,57 @@ export interface SearchRequest {
   after?: string;
 }
 
-/** Options of the HubSpot client. */
-export interface HubSpotClientOptions {
-  connector: string;
-  baseUrl: string;
-  token: string;
-  retry?: Partial<RetryPolicy>;
-  observe?: ResponseObserver;
+const path = (objectType: HubSpotObjectType, rest = '') => `/crm/v3/objects/${objectType}${rest}`;
+const one = (objectType: HubSpotObjectType, id: string) => path(objectType, `/${encodeURIComponent(id)}`);
+
+/** Typed calls to HubSpot companies and contacts. */
+export function hubSpotApi(http: HttpClient) {
+  return {
+    /** One record, or null when HubSpot does not know the id (deleted or never existed). */
+    get: (objectType: HubSpotObjectType, id: string, properties: string[]) =>
+      orNullIfNotFound(
+        http.json(hubSpotObjectSchema, { url: one(objectType, id), params: { properties: properties.join(',') } }),
+      ),
+    /** One page of a search. */
+    search: (objectType: HubSpotObjectType, request: SearchRequest) =>
+      http.json(searchPageSchema, { method: 'POST', url: path(objectType, '/search'), data: request }),
+    /** One page of the plain list, ordered by id. */
+    list: (objectType: HubSpotObjectType, properties: string[], after?: string) =>
+      http.json(listPageSchema, {
+        url: path(objectType),
+        params: { limit: 100, properties: properties.join(','), ...(after === undefined ? {} : { after }) },
+      }),
+    /** Reads up to BATCH_LIMIT records; ids HubSpot does not know are reported as errors (207). */
+    batchRead: (objectType: HubSpotObjectType, ids: string[], properties: string[]) =>
+      http.json(batchResponseSchema, {
+        method: 'POST',
+        url: path(objectType, '/batch/read'),
+        data: { properties, inputs: ids.map((id) => ({ id })) },
+      }),
+    /** Creates one record. */
+    create: (objectType: HubSpotObjectType, body: { properties: Record<string, string>; associations?: unknown[] }) =>
+      http.json(hubSpotObjectSchema, { method: 'POST', url: path(objectType), data: body }),
+    /** Writes properties of one record; a 404 stays a NotFoundError. */
+    update: (objectType: HubSpotObjectType, id: string, properties: Record<string, string>) =>
+      http.json(hubSpotObjectSchema, { method: 'PATCH', url: one(objectType, id), data: { properties } }),
+    /** Writes up to BATCH_LIMIT records; ids HubSpot does not know are reported as errors (207). */
+    batchUpdate: (objectType: HubSpotObjectType, inputs: { id: string; properties: Record<string, string> }[]) =>
+      http.json(batchResponseSchema, { method: 'POST', url: path(objectType, '/batch/update'), data: { inputs } }),
+  };
 }
 
-/** Typed access to HubSpot companies and contacts. */
-export class HubSpotClient {
-  private readonly http: HttpClient;
+/** Typed calls to HubSpot companies and contacts. */
+export type HubSpotApi = ReturnType<typeof hubSpotApi>;
 
-  constructor(options: HubSpotClientOptions) {
-    this.http = new HttpClient({
-      connector: options.connector,
-      baseURL: options.baseUrl,
-      // A private-app token does not expire, so there is nothing to refresh on a 401.
-      auth: { header: () => Promise.resolve(`Bearer ${options.token}`) },
-      retry: options.retry,
-      observe: options.observe,
-    });
-  }
-
-  /** One record, or null when HubSpot does not know the id (deleted or never existed). */
-  async get(objectType: HubSpotObjectType, id: string, properties: string[]): Promise<HubSpotObject | null> {
-    try {
-      const response = await this.http.request({
-        method: 'GET',
-        url: `/crm/v3/objects/${objectType}/${encodeURIComponent(id)}`,
-        params: { properties: properties.join(',') },
-      });
-      return parseResponse(hubSpotObjectSchema, response.data, `GET ${objectType}/${id}`);
-    } catch (error) {
-      if (error instanceof NotFoundError) return null;
-      throw error;
-    }
-  }
-
-  /** One page of a search. */
-  async search(objectType: HubSpotObjectType, request: SearchRequest): Promise<SearchPage> {
-    const response = await this.http.request({
-      method: 'POST',
-      url: `/crm/v3/objects/${objectType}/search`,
-      data: request,
-    });
-    return parseResponse(searchPageSchema, response.data, `search ${objectType}`);
-  }
-
-  /** One page of the plain list, ordered by id. */
-  async list(objectType: HubSpotObjectType, properties: string[], after?: string): Promise<ListPage> {
-    const params: Record<string, string | number> = { limit: 100, properties: properties.join(',') };
-    if (after !== undefined) params.after = after;
-    const response = await this.http.request({ method: 'GET', url: `/crm/v3/objects/${objectType}`, params });
-    return parseResponse(listPageSchema, response.data, `list ${objectType}`);
-  }
-
-  /** Reads up to BATCH_LIMIT records; ids HubSpot does not know are reported as errors (207). */
-  async batchRead(objectType: HubSpotObjectType, ids: string[], properties: string[]): Promise<BatchResponse> {
-    const response = await this.http.request({
-      method: 'POST',
-      url: `/crm/v3/objects/${objectType}/batch/read`,
-      data: { properties, inputs: ids.map((id) => ({ id })) },
-    });
-    return parseResponse(batchResponseSchema, response.data, `batch read ${objectType}`);
-  }
-
-  /** Creates one record. */
-  async create(
-    objectType: HubSpotObjectType,
-    body: { properties: Record<string, string>; associations?: unknown[] },
-  ): Promise<HubSpotObject> {
-    const response = await this.http.request({ method: 'POST', url: `/crm/v3/objects/${objectType}`, data: body });
-    return parseResponse(hubSpotObjectSchema, response.data, `create ${objectType}`);
-  }
-
-  /** Writes properties of one record; a 404 stays a NotFoundError. */
-  async update(objectType: HubSpotObjectType, id: string, properties: Record<string, string>): Promise<HubSpotObject> {
-    const response = await this.http.request({
-      method: 'PATCH',
-      url: `/crm/v3/objects/${objectType}/${encodeURIComponent(id)}`,
-      data: { properties },
-    });
-    return parseResponse(hubSpotObjectSchema, response.data, `update ${objectType}/${id}`);
-  }
-
-  /** Writes up to BATCH_LIMIT records; ids HubSpot does not know are reported as errors (207). */
-  async batchUpdate(
-    objectType: HubSpotObjectType,
-    inputs: { id: string; properties: Record<string, string> }[],
-  ): Promise<BatchResponse> {
-    const response = await this.http.request({
-      method: 'POST',
-      url: `/crm/v3/objects/${objectType}/batch/update`,
-      data: { inputs },
-    });
-    return parseResponse(batchResponseSchema, response.data, `batch update ${objectType}`);
-  }
-}
-
-/** Splits a list into chunks of at most `size`. */
-export function chunk<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
-  return chunks;
+/** What the connector's handlers share: built once per connector by `connect`. */
+export interface HubSpotSession {
+  /** The connector's name in config, for messages. */
+  name: string;
+  http: HttpClient;
+  api: HubSpotApi;
+  mapping: HubSpotMapping;
+  /** The local clock, injectable for tests. */
+  now?: () => number;
+  /** Set when webhooks are configured. */
+  webhook?: HubSpotWebhookOptions;
 }

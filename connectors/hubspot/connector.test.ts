@@ -1,5 +1,5 @@
 import nock from 'nock';
-import { InvalidResponseError, NotFoundError, TransientError } from '../kit/errors';
+import { EntityNotServedError, InvalidResponseError, NotFoundError, TransientError } from '../kit/errors';
 import type { ChangedPage, Connector } from '../kit/types';
 import { decodeCursor } from './changes';
 import { createHubSpotConnector } from './connector';
@@ -299,7 +299,8 @@ describe('HubSpot connector over HTTP', () => {
     expect(results).toHaveLength(121);
     expect(results[0]).toMatchObject({ id: 'company-1', ok: true, record: { fields: { city: 'City 1' } } });
     expect(results[6]).toMatchObject({ id: 'company-7', ok: false });
-    expect(results[6]!.ok === false && results[6]!.error).toBeInstanceOf(NotFoundError);
+    const notFound = results[6]!;
+    expect(!notFound.ok && notFound.error).toBeInstanceOf(NotFoundError);
     expect(results[120]).toMatchObject({ id: 'vendor-1', ok: false });
     scope.done();
   });
@@ -459,6 +460,8 @@ describe('HubSpot connector over HTTP', () => {
 
   it('refuses ids and entities that are not HubSpot contacts', async () => {
     await expect(connector().get('contact', 'customer-1')).rejects.toThrow(/not a HubSpot contact id/);
-    await expect(connector().get('customer', 'company-1')).rejects.toThrow(/serves contacts/);
+    await expect(connector().get('customer', 'company-1')).rejects.toThrow(
+      new EntityNotServedError('crm', 'customer', ['contact']),
+    );
   });
 });

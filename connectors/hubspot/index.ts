@@ -1,5 +1,5 @@
-/** The HubSpot CRM connector and its local sandbox. */
-export { createHubSpotConnector, type HubSpotConnectorOptions } from './connector';
+/** The HubSpot CRM connector: its registry entry, a factory for use without a config file, its webhook and mappers. */
+export { hubspot, createHubSpotConnector, type HubSpotConnectorOptions } from './connector';
 export { createHubSpotWebhook, hubSpotSignatureV3, type HubSpotWebhookOptions } from './webhook';
 export {
   DEFAULT_COMPANY_MAP,

@@ -3,7 +3,6 @@
  * contacts of type `company`, HubSpot contacts become contacts of type `person`.
  */
 import { type Contact, type ContactField, type FieldValue, normalizeValue } from '../../src/core/model';
-import type { ContactPatch } from '../kit/types';
 import type { HubSpotObject } from './schemas';
 
 /** The HubSpot object types tandem syncs, as they appear in API paths. */
@@ -182,26 +181,19 @@ export function toContact(objectType: HubSpotObjectType, object: HubSpotObject, 
 }
 
 /**
- * Maps a canonical patch to HubSpot properties for one contact type. Fields the type does not map
+ * Maps canonical fields to HubSpot properties for one contact type. Fields the type does not map
  * are left out; null becomes '' because that is how HubSpot clears a property.
  */
 export function toHubSpotProperties(
   type: ContactType,
-  patch: ContactPatch,
+  fields: Readonly<Record<string, FieldValue | undefined>>,
   mapping: HubSpotMapping,
 ): Record<string, string> {
-  const map = type === 'company' ? mapping.company : mapping.person;
-  const properties: Record<string, string> = {};
-  for (const [field, value] of Object.entries(patch) as [ContactField, FieldValue | undefined][]) {
-    if (value === undefined) continue;
-    if (type === 'person' && field === 'name' && mapping.splitPersonName) {
-      const { firstname, lastname } = splitPersonName(value);
-      properties.firstname = firstname;
-      properties.lastname = lastname;
-      continue;
-    }
-    const property = map.get(field);
-    if (property) properties[property] = value ?? '';
+  const properties: Record<string, string> =
+    type === 'person' && mapping.splitPersonName && fields.name !== undefined ? splitPersonName(fields.name) : {};
+  for (const [field, property] of type === 'company' ? mapping.company : mapping.person) {
+    const value = fields[field];
+    if (value !== undefined) properties[property] = value ?? '';
   }
   return properties;
 }

@@ -4,7 +4,6 @@
  * https://developers.hubspot.com/docs/api/crm/understanding-the-crm
  */
 import { z } from 'zod';
-import { InvalidResponseError } from '../kit/errors';
 
 /** A CRM object (company or contact) as the v3 objects API returns it. */
 export const hubSpotObjectSchema = z.object({
@@ -15,6 +14,7 @@ export const hubSpotObjectSchema = z.object({
   updatedAt: z.string().optional(),
   archived: z.boolean().optional(),
 });
+
 /** A CRM object (company or contact) as the v3 objects API returns it. */
 export type HubSpotObject = z.infer<typeof hubSpotObjectSchema>;
 
@@ -26,16 +26,12 @@ export const searchPageSchema = z.object({
   results: z.array(hubSpotObjectSchema),
   paging: pagingSchema,
 });
-/** A page of POST /crm/v3/objects/{type}/search. */
-export type SearchPage = z.infer<typeof searchPageSchema>;
 
 /** A page of GET /crm/v3/objects/{type}. */
 export const listPageSchema = z.object({
   results: z.array(hubSpotObjectSchema),
   paging: pagingSchema,
 });
-/** A page of GET /crm/v3/objects/{type}. */
-export type ListPage = z.infer<typeof listPageSchema>;
 
 /** One error of a batch answered 207 Multi-Status. */
 export const batchErrorSchema = z.object({
@@ -44,8 +40,6 @@ export const batchErrorSchema = z.object({
   message: z.string().optional(),
   context: z.record(z.string(), z.array(z.string())).optional(),
 });
-/** One error of a batch answered 207 Multi-Status. */
-export type BatchError = z.infer<typeof batchErrorSchema>;
 
 /** The answer of batch/read and batch/update (200, or 207 when some inputs failed). */
 export const batchResponseSchema = z.object({
@@ -54,6 +48,7 @@ export const batchResponseSchema = z.object({
   errors: z.array(batchErrorSchema).optional(),
   numErrors: z.number().optional(),
 });
+
 /** The answer of batch/read and batch/update (200, or 207 when some inputs failed). */
 export type BatchResponse = z.infer<typeof batchResponseSchema>;
 
@@ -74,19 +69,9 @@ export const webhookEventSchema = z.looseObject({
   changeSource: z.string().optional(),
   attemptNumber: z.number().optional(),
 });
+
 /** One webhook event. */
 export type WebhookEvent = z.infer<typeof webhookEventSchema>;
 
 /** The body of one webhook call: HubSpot batches up to 100 events per request. */
 export const webhookBodySchema = z.array(webhookEventSchema);
-
-/** Parses `data` with `schema`, turning a mismatch into an InvalidResponseError naming `what`. */
-export function parseResponse<T>(schema: z.ZodType<T>, data: unknown, what: string): T {
-  const result = schema.safeParse(data);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const where = issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'unexpected shape';
-    throw new InvalidResponseError(`hubspot: ${what} returned an unexpected body (${where})`);
-  }
-  return result.data;
-}

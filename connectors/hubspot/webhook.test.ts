@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { InboundRequest } from '../kit/types';
-import { createHubSpotWebhook, safeEqual, signatureUri } from './webhook';
+import { secretsEqual } from '../kit/webhook';
+import { createHubSpotWebhook, signatureUri } from './webhook';
 
 const SECRET = 'client-secret-1234';
 const URL = 'https://tandem.example.com/webhooks/hubspot';
@@ -145,8 +146,8 @@ describe('HubSpot webhook adapter', () => {
     expect(
       adapter.handle({ ...request, headers: { ...request.headers, 'x-hubspot-signature-v3': 'short' } }, NOW),
     ).toMatchObject({ kind: 'rejected', status: 401 });
-    expect(safeEqual('abc', 'abcd')).toBe(false);
-    expect(safeEqual('abc', 'abc')).toBe(true);
+    expect(secretsEqual('abc', 'abcd')).toBe(false);
+    expect(secretsEqual('abc', 'abc')).toBe(true);
   });
 
   it('rejects a stale and a far-future timestamp', () => {

@@ -2,8 +2,9 @@
  * Verifies and parses HubSpot webhook calls (signature v3).
  * https://developers.hubspot.com/docs/apps/legacy-apps/authentication/validating-requests
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { ChangeNotice, InboundRequest, WebhookAdapter, WebhookOutcome } from '../kit/types';
+import { createHmac } from 'node:crypto';
+import type { ChangeNotice, WebhookAdapter } from '../kit/types';
+import { headerValue, secretsEqual, webhookAdapter } from '../kit/webhook';
 import { type HubSpotObjectType, toContactId } from './mappers';
 import { type WebhookEvent, webhookBodySchema } from './schemas';
 
@@ -21,28 +22,9 @@ export interface HubSpotWebhookOptions {
   publicUrl?: string;
 }
 
-// HubSpot signs the URI with these characters decoded, whatever the caller sent.
-const DECODED_IN_SIGNATURE: Record<string, string> = {
-  '%3A': ':',
-  '%2F': '/',
-  '%3F': '?',
-  '%40': '@',
-  '%21': '!',
-  '%24': '$',
-  '%27': "'",
-  '%28': '(',
-  '%29': ')',
-  '%2A': '*',
-  '%2C': ',',
-  '%3B': ';',
-};
-
-/** The URI as HubSpot signs it: the listed percent-encoded characters decoded. */
+/** The URI as HubSpot signs it: these percent-encoded characters decoded, whatever the caller sent. */
 export function signatureUri(url: string): string {
-  return url.replace(
-    /%(3A|2F|3F|40|21|24|27|28|29|2A|2C|3B)/gi,
-    (code) => DECODED_IN_SIGNATURE[code.toUpperCase()] ?? code,
-  );
+  return url.replace(/%(3A|2F|3F|40|21|24|27|28|29|2A|2C|3B)/gi, (code) => decodeURIComponent(code));
 }
 
 /** Computes X-HubSpot-Signature-v3: base64 HMAC-SHA256 of method + uri + body + timestamp. */
@@ -58,64 +40,25 @@ export function hubSpotSignatureV3(
     .digest('base64');
 }
 
-/** Compares two strings in constant time; a length mismatch is simply false. */
-export function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'utf8');
-  const right = Buffer.from(b, 'utf8');
-  // timingSafeEqual throws on different lengths; compare against itself to keep the timing flat.
-  if (left.length !== right.length) {
-    timingSafeEqual(left, left);
-    return false;
-  }
-  return timingSafeEqual(left, right);
-}
-
-function header(request: InboundRequest, name: string): string | undefined {
-  const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(request.headers)) {
-    if (key.toLowerCase() !== wanted) continue;
-    return Array.isArray(value) ? value[0] : value;
-  }
-  return undefined;
-}
-
-/** Creates the webhook adapter of the HubSpot connector. */
+/** Creates the webhook adapter of the HubSpot connector: signature v3 on the raw body, then the events. */
 export function createHubSpotWebhook(options: HubSpotWebhookOptions): WebhookAdapter {
-  return {
-    handle(request: InboundRequest, now: Date): WebhookOutcome {
-      const signature = header(request, 'x-hubspot-signature-v3');
-      const timestamp = header(request, 'x-hubspot-request-timestamp');
-      if (!signature || !timestamp)
-        return {
-          kind: 'rejected',
-          status: 401,
-          reason: 'missing X-HubSpot-Signature-v3 or X-HubSpot-Request-Timestamp',
-        };
+  return webhookAdapter({
+    verify(request, now) {
+      const signature = headerValue(request.headers, 'x-hubspot-signature-v3');
+      const timestamp = headerValue(request.headers, 'x-hubspot-request-timestamp');
+      if (!signature || !timestamp) return 'missing X-HubSpot-Signature-v3 or X-HubSpot-Request-Timestamp';
       const sentAt = /^\d+$/.test(timestamp) ? Number(timestamp) : Number.NaN;
-      if (!Number.isFinite(sentAt) || Math.abs(now.getTime() - sentAt) > SIGNATURE_TOLERANCE_MS) {
-        return { kind: 'rejected', status: 401, reason: 'request timestamp outside the 5 minute window' };
-      }
+      if (!Number.isFinite(sentAt) || Math.abs(now.getTime() - sentAt) > SIGNATURE_TOLERANCE_MS)
+        return 'request timestamp outside the 5 minute window';
       const body = request.rawBody.toString('utf8');
-      const expected = hubSpotSignatureV3(
-        options.clientSecret,
-        request.method,
-        options.publicUrl ?? request.url,
-        body,
-        timestamp,
-      );
-      if (!safeEqual(signature, expected)) return { kind: 'rejected', status: 401, reason: 'signature mismatch' };
-
-      let json: unknown;
-      try {
-        json = JSON.parse(body);
-      } catch {
-        return { kind: 'rejected', status: 400, reason: 'body is not JSON' };
-      }
-      const parsed = webhookBodySchema.safeParse(json);
-      if (!parsed.success) return { kind: 'rejected', status: 400, reason: 'body is not an array of HubSpot events' };
-      return { kind: 'notices', notices: parsed.data.flatMap((event) => toChangeNotices(event)) };
+      const url = options.publicUrl ?? request.url;
+      const expected = hubSpotSignatureV3(options.clientSecret, request.method, url, body, timestamp);
+      return secretsEqual(signature, expected) ? undefined : 'signature mismatch';
     },
-  };
+    body: webhookBodySchema,
+    bodyName: 'an array of HubSpot events',
+    read: (events) => events.flatMap((event) => toChangeNotices(event)),
+  });
 }
 
 // The event kinds that tell a record changed; associationChange and the rest are ignored.

@@ -27,6 +27,7 @@ import type {
   BatchItemResult,
   ChangedPage,
   Connector,
+  CreateOptions,
   CreatedDocument,
   DocumentInput,
   DocumentType,
@@ -52,12 +53,6 @@ export interface ConnectorContext {
   now?: () => number;
 }
 
-/** A provider's limits, as data: the client keeps the request limits, the kit chunks by the batch sizes. */
-export interface ProviderLimits extends RequestLimits {
-  /** The most records one batch call takes: `read` for batchGet, `write` for batchUpdate. */
-  batchSize?: { read?: number; write?: number };
-}
-
 /** The config a connector is built from: its own keys (the schema in its folder) and the shared baseUrl. */
 export type ConnectorSettings<Config extends z.ZodObject> = z.output<Config> & { baseUrl: string };
 
@@ -68,39 +63,28 @@ export interface ConnectTools {
   http: (options: { baseURL: string; auth?: AuthProvider; timeoutMs?: number }) => HttpClient;
 }
 
-/** The options of a create: the idempotency key a retry reuses, and provider-specific extras. */
-export interface CreateOptions {
-  idempotencyKey: string;
-  extra?: Record<string, unknown>;
-}
-
-/** The handlers of one entity. `session` is what the definition's `connect` returned. */
+/**
+ * The handlers of one entity: each is the Connector method of the same name, with the session
+ * (what `connect` returned) first and the entity fixed. What the kit adds is said below.
+ */
 export interface EntityDefinition<Session> {
   /** The canonical fields the connector reads and writes for this entity. */
   fields: (session: Session) => readonly string[];
-  /** One record, or null when it does not exist. */
   get: (session: Session, id: string) => Promise<SyncRecord | null>;
-  /** Pages changed since the cursor; a page's `deleted` carries deletions where the provider can tell. */
+  /** A page's `deleted` carries the deletions the provider can tell of. */
   listChanged?: (session: Session, cursor: string | null) => AsyncIterable<ChangedPage>;
-  /** One batch call: distinct ids, at most `batchSize.read`, one `batchKey`. Missing records are left out. */
+  /** One call: distinct ids, at most `batchSize.read`, one `batchKey`. Without it, one get per id. */
   batchGet?: (session: Session, ids: string[]) => Promise<SyncRecord[]>;
-  /** Writes one record and returns it as stored. */
   update?: (session: Session, update: RecordUpdate) => Promise<SyncRecord>;
   /**
-   * One batch call: at most `batchSize.write` updates, one `batchKey`, no id twice. An item left
-   * out of the answer fails; a whole call refused as invalid is written again one by one.
+   * One call: at most `batchSize.write` updates, one `batchKey`, no id twice. An item missing from
+   * the answer fails; a call refused as invalid is written again one by one. Without it, one update each.
    */
   batchUpdate?: (session: Session, updates: RecordUpdate[]) => Promise<BatchItemResult[]>;
-  /** Creates a record; a retry with the same idempotency key must find what a lost response created. */
+  /** Must be idempotent: a retry with the same key finds what a lost response created. */
   create?: (session: Session, fields: Record<string, FieldValue>, options: CreateOptions) => Promise<SyncRecord>;
   /** Ids with different keys never share a batch call (HubSpot keeps companies and contacts apart). */
   batchKey?: (id: string) => string;
-}
-
-/** The documents a connector can start for an account, and how. */
-export interface DocumentsDefinition<Session> {
-  types: readonly DocumentType[];
-  start: (session: Session, type: DocumentType, input: DocumentInput) => Promise<CreatedDocument>;
 }
 
 /** Everything a connector is: what `defineConnector` takes. */
@@ -108,17 +92,22 @@ export interface ConnectorDefinition<Name extends string, Config extends z.ZodOb
   /** The connector's `kind` in config. */
   name: Name;
   side: System;
-  /** The connector's own config keys; the shared ones (baseUrl, pollEvery, webhooks, ...) are added by the config. */
+  /** The connector's own config keys; the config adds the shared ones (baseUrl, pollEvery, webhooks, ...). */
   config: Config;
-  limits?: ProviderLimits;
-  /** Builds the connector's session (clients, mappings) from its settings; no I/O. */
+  /** The provider's limits, as data: the client keeps the request limits, the kit chunks batches by size. */
+  limits?: RequestLimits & { batchSize?: { read?: number; write?: number } };
+  /** Builds the session the handlers share (clients, mappings) from the settings; no I/O. */
   connect: (settings: ConnectorSettings<Config>, tools: ConnectTools) => Session;
   entities: Partial<Record<Entity, EntityDefinition<Session>>>;
   /** The webhook adapter (see ./webhook.ts), or undefined when webhooks are not configured. */
   webhook?: (session: Session) => WebhookAdapter | undefined;
-  /** Registers or renews webhook subscriptions, where the provider needs that; only with a webhook. */
+  /** Registers or renews webhook subscriptions where the provider needs that; only with a webhook. */
   subscribe?: (session: Session, notificationUrl: string) => Promise<{ renewAt?: string }>;
-  documents?: DocumentsDefinition<Session>;
+  /** The documents it can start; the kit refuses the other types. */
+  documents?: {
+    types: readonly DocumentType[];
+    start: (session: Session, type: DocumentType, input: DocumentInput) => Promise<CreatedDocument>;
+  };
   /** One cheap authenticated read; the kit counts a 429 as healthy. */
   health?: (session: Session) => Promise<unknown>;
   close?: (session: Session) => Promise<void>;

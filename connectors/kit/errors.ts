@@ -83,3 +83,13 @@ export class EntityNotServedError extends InvalidRequestError {
     super(`${connector}: entity '${entity}' is not served (it serves ${served.join(', ')})`);
   }
 }
+
+/** The value, or null when the provider says the record does not exist (any more). */
+export async function orNullIfNotFound<T>(pending: Promise<T>): Promise<T | null> {
+  try {
+    return await pending;
+  } catch (error) {
+    if (error instanceof NotFoundError) return null;
+    throw error;
+  }
+}

@@ -103,6 +103,12 @@ export interface CreatedDocument {
 export type ContactPatch = Partial<Record<ContactField, FieldValue>>;
 export type AccountPatch = Partial<Record<AccountField, FieldValue>>;
 
+/** The options of a create: the key a retry reuses, and provider-specific extras (a template's). */
+export interface CreateOptions {
+  idempotencyKey: string;
+  extra?: Record<string, unknown>;
+}
+
 /** One record's update within a batch. */
 export interface RecordUpdate {
   id: string;
@@ -138,11 +144,7 @@ export interface Connector {
   /** Several records at once; missing ones are left out. */
   batchGet?(entity: Entity, ids: string[]): Promise<SyncRecord[]>;
   /** Creates a record. `idempotencyKey` lets a retry find the record a lost response created. */
-  create?(
-    entity: Entity,
-    fields: Record<string, FieldValue>,
-    options: { idempotencyKey: string; extra?: Record<string, unknown> },
-  ): Promise<SyncRecord>;
+  create?(entity: Entity, fields: Record<string, FieldValue>, options: CreateOptions): Promise<SyncRecord>;
   /** Writes fields of one record and returns it as stored. */
   update?(entity: Entity, update: RecordUpdate): Promise<SyncRecord>;
   /** Writes several records of one entity, in as few calls as the system allows. */
