@@ -19,6 +19,7 @@ const businessCentral: ConnectorKind<'business-central', typeof businessCentralC
   name: 'business-central',
   side: 'accounting',
   config: businessCentralConfig,
+  secrets: ['clientSecret', 'webhookClientState'],
   create: (settings, context) =>
     createBusinessCentralConnector({
       name: context.name,
@@ -42,6 +43,7 @@ const tryton: ConnectorKind<'tryton', typeof trytonConfig> = {
   name: 'tryton',
   side: 'accounting',
   config: trytonConfig,
+  secrets: ['password'],
   create: (settings, context) =>
     createTrytonConnector({
       name: context.name,
@@ -61,6 +63,7 @@ const xero: ConnectorKind<'xero', typeof xeroConfig> = {
   name: 'xero',
   side: 'accounting',
   config: xeroConfig,
+  secrets: ['clientSecret', 'refreshToken', 'webhookKey'],
   create: (settings, context) =>
     createXeroConnector({
       name: context.name,

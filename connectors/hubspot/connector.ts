@@ -44,6 +44,7 @@ export const hubspot = defineConnector({
   name: 'hubspot',
   side: 'crm',
   config: hubspotConfig,
+  secrets: ['token', 'webhookSecret'],
   // Private apps of Professional and Enterprise accounts: 190 requests per 10 s (Free and Starter
   // accounts have 100: HubSpot answers 429 with Retry-After, which the client waits out).
   // https://developers.hubspot.com/docs/guides/apps/api-usage/usage-details

@@ -94,6 +94,8 @@ export interface ConnectorDefinition<Name extends string, Config extends z.ZodOb
   side: System;
   /** The connector's own config keys; the config adds the shared ones (baseUrl, pollEvery, webhooks, ...). */
   config: Config;
+  /** Names of config keys that hold secrets: the config file may only reference them from the environment. */
+  secrets?: readonly string[];
   /** The provider's limits, as data: the client keeps the request limits, the kit chunks batches by size. */
   limits?: RequestLimits & { batchSize?: { read?: number; write?: number } };
   /** Builds the session the handlers share (clients, mappings) from the settings; no I/O. */
@@ -118,6 +120,8 @@ export interface ConnectorKind<Name extends string = string, Config extends z.Zo
   readonly name: Name;
   readonly side: System;
   readonly config: Config;
+  /** Names of config keys that hold secrets. */
+  readonly secrets: readonly string[];
   /** Builds one instance; no I/O happens until a method is called. */
   create(settings: ConnectorSettings<Config>, context: ConnectorContext): Connector;
 }
@@ -133,6 +137,7 @@ export function defineConnector<const Name extends string, Config extends z.ZodO
     name: definition.name,
     side: definition.side,
     config: definition.config,
+    secrets: definition.secrets ?? [],
     create: (settings, context) => build(definition, settings, context),
   };
 }

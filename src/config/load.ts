@@ -6,18 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
+import { CONNECTORS } from '../../connectors';
 import { configSchema, type TandemConfig } from './schema';
 
-/** Keys whose values are secrets: the file may only reference them from the environment. */
-const SECRET_KEYS = new Set([
-  'token',
-  'webhookSecret',
-  'clientSecret',
-  'webhookClientState',
-  'password',
-  'refreshToken',
-  'webhookKey',
-]);
+/** Keys whose values are secrets, as the connectors declare them: the file may only reference them from the environment. */
+const SECRET_KEYS = new Set(CONNECTORS.flatMap((kind) => kind.secrets));
 const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 const WHOLE_SECRET_REFERENCE = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/;
 
