@@ -89,7 +89,7 @@ export function createTrytonConnector(options: TrytonConnectorOptions): Connecto
     },
     documents,
     createDocument: async (type, input) => {
-      if (!documents.includes(type)) throw new InvalidRequestError(`${options.name}: cannot start a ${String(type)}`);
+      if (!documents.includes(type)) throw new InvalidRequestError(`${options.name}: cannot start a ${type}`);
       return startDocument(api, type, input);
     },
     // The user's preferences: the smallest authenticated call, and it proves the database too.

@@ -108,6 +108,12 @@ export function createXeroConnector(options: XeroConnectorOptions): Connector {
     return contacts.map((contact) => contactToAccount(kind, contact, resolved.get(contact.ContactID) ?? []));
   }
 
+  async function toRecord(kind: ContactKind, contact: XeroContact): Promise<XeroAccountRecord> {
+    const [record] = await toRecords(kind, [contact]);
+    if (record === undefined) throw new InvalidResponseError(`${name}: contact ${contact.ContactID} was not read`);
+    return record;
+  }
+
   async function* listContacts(kind: ContactKind, since: string | null): AsyncIterable<ChangedPage> {
     let cursor = since;
     for (let page = 1; ; page++) {
@@ -144,7 +150,7 @@ export function createXeroConnector(options: XeroConnectorOptions): Connector {
       const existing = await client.contactByNumber(number);
       if (existing !== null) {
         kinds.rememberCreated(existing.ContactID, kind);
-        return (await toRecords(kind, [existing]))[0]!;
+        return await toRecord(kind, existing);
       }
     }
     const [created] = await client.saveContacts(
@@ -156,7 +162,7 @@ export function createXeroConnector(options: XeroConnectorOptions): Connector {
     if (error) throw error;
     const contact = withContactId(created, name);
     kinds.rememberCreated(contact.ContactID, kind);
-    return (await toRecords(kind, [contact]))[0]!;
+    return await toRecord(kind, contact);
   }
 
   async function createBankAccount(
@@ -187,12 +193,12 @@ export function createXeroConnector(options: XeroConnectorOptions): Connector {
     const contact = await client.updateContact(update.id, body, randomUUID());
     const error = itemError(contact.ValidationErrors, `${name}: updating ${kind} ${update.id}`);
     if (error) throw error;
-    return (await toRecords(kind, [contact]))[0]!;
+    return await toRecord(kind, contact);
   }
 
   async function getContact(kind: ContactKind, id: string): Promise<XeroAccountRecord | null> {
     const contact = await client.contact(id);
-    return contact === null ? null : (await toRecords(kind, [contact]))[0]!;
+    return contact === null ? null : await toRecord(kind, contact);
   }
 
   async function getBankAccount(id: string): Promise<XeroAccountRecord | null> {
