@@ -3,17 +3,7 @@
  * exactly when the connector can do it) and never branches on which system it is. Records cross
  * this boundary only in the canonical model.
  */
-import type {
-  Account,
-  AccountField,
-  AccountKind,
-  Contact,
-  ContactField,
-  Entity,
-  FieldValue,
-  SyncRecord,
-  System,
-} from '../../src/core/model';
+import type { Account, Contact, Entity, FieldValue, SyncRecord, System } from '../../src/core/model';
 
 /** One page of records changed since a cursor. */
 export interface ChangedPage {
@@ -99,10 +89,6 @@ export interface CreatedDocument {
   status: string | null;
 }
 
-/** Fields to write, in canonical names. */
-export type ContactPatch = Partial<Record<ContactField, FieldValue>>;
-export type AccountPatch = Partial<Record<AccountField, FieldValue>>;
-
 /** The options of a create: the key a retry reuses, and provider-specific extras (a template's). */
 export interface CreateOptions {
   idempotencyKey: string;
@@ -179,4 +165,3 @@ export function isContact(record: SyncRecord): record is Contact {
 export function isAccount(record: SyncRecord): record is Account {
   return record.entity !== 'contact';
 }
-export type { AccountKind };
