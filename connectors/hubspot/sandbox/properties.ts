@@ -15,72 +15,42 @@ export const MODIFIED_PROPERTY: Record<SandboxObjectType, string> = {
   contacts: 'lastmodifieddate',
 };
 
-const TANDEM_CUSTOM = [
-  'tandem_fax',
-  'tandem_email',
-  'tandem_name2',
-  'tandem_vat_registration_no',
-  'tandem_currency_code',
-  'tandem_language_code',
-  'tandem_salesperson_code',
-  'tandem_territory_code',
-  'tandem_idempotency_key',
-];
+const names = (list: string) => list.split(' ');
+const TANDEM_CUSTOM = names(
+  'tandem_fax tandem_email tandem_name2 tandem_vat_registration_no tandem_currency_code tandem_language_code ' +
+    'tandem_salesperson_code tandem_territory_code tandem_idempotency_key',
+);
 
 /** Properties a client may write, per object type. */
 export const WRITABLE_PROPERTIES: Record<SandboxObjectType, ReadonlySet<string>> = {
   companies: new Set([
-    'name',
-    'domain',
-    'address',
-    'address2',
-    'zip',
-    'city',
-    'state',
-    'country',
-    'phone',
-    'website',
-    'industry',
+    ...names('name domain address address2 zip city state country phone website industry'),
     ...TANDEM_CUSTOM,
   ]),
   contacts: new Set([
-    'firstname',
-    'lastname',
-    'email',
-    'phone',
-    'mobilephone',
-    'fax',
-    'address',
-    'city',
-    'zip',
-    'state',
-    'country',
-    'website',
-    'company',
-    'jobtitle',
-    'associatedcompanyid',
-    'tandem_address2',
+    ...names('firstname lastname email phone mobilephone fax address city zip state country website company jobtitle'),
+    ...names('associatedcompanyid tandem_address2'),
     ...TANDEM_CUSTOM,
   ]),
 };
 
 /** Properties HubSpot maintains itself; writing them is refused. */
 export const READ_ONLY_PROPERTIES: Record<SandboxObjectType, ReadonlySet<string>> = {
-  companies: new Set(['createdate', 'hs_lastmodifieddate', 'hs_object_id']),
-  contacts: new Set(['createdate', 'lastmodifieddate', 'hs_object_id']),
+  companies: new Set(names('createdate hs_lastmodifieddate hs_object_id')),
+  contacts: new Set(names('createdate lastmodifieddate hs_object_id')),
 };
 
 /** Properties returned when a request names none (HubSpot's defaults). */
 export const DEFAULT_READ_PROPERTIES: Record<SandboxObjectType, readonly string[]> = {
-  companies: ['createdate', 'domain', 'hs_lastmodifieddate', 'hs_object_id', 'name'],
-  contacts: ['createdate', 'email', 'firstname', 'hs_object_id', 'lastmodifieddate', 'lastname'],
+  companies: names('createdate domain hs_lastmodifieddate hs_object_id name'),
+  contacts: names('createdate email firstname hs_object_id lastmodifieddate lastname'),
 };
 
 /** Properties holding a date: compared as instants in search filters and sorts. */
-export const DATE_PROPERTIES: ReadonlySet<string> = new Set(['createdate', 'hs_lastmodifieddate', 'lastmodifieddate']);
+export const DATE_PROPERTIES: ReadonlySet<string> = new Set(names('createdate hs_lastmodifieddate lastmodifieddate'));
 
 /** Properties holding a number: compared numerically. */
-export const NUMBER_PROPERTIES: ReadonlySet<string> = new Set(['hs_object_id', 'associatedcompanyid']);
+export const NUMBER_PROPERTIES: ReadonlySet<string> = new Set(names('hs_object_id associatedcompanyid'));
 
 /** True when the object type has the property at all. */
 export function isKnownProperty(objectType: SandboxObjectType, property: string): boolean {

@@ -1,16 +1,28 @@
 /**
  * The sandbox portal's records: companies and contacts in memory, one id sequence per type, and
- * a change feed that the webhook dispatcher and the persistence file listen to.
+ * a change feed that the webhook outbox and the persistence file listen to.
  */
+import { z } from 'zod';
 import { MODIFIED_PROPERTY, READ_ONLY_PROPERTIES, type SandboxObjectType, WRITABLE_PROPERTIES } from './properties';
 
+const storedObjectSchema = z.object({
+  id: z.string(),
+  properties: z.record(z.string(), z.string()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
 /** A stored record. Property values are strings; a cleared property is absent. */
-export interface StoredObject {
-  id: string;
-  properties: Record<string, string>;
-  createdAt: string;
-  updatedAt: string;
-}
+export type StoredObject = z.infer<typeof storedObjectSchema>;
+
+/** The store's state as written to the persistence file. */
+export const snapshotSchema = z.object({
+  nextId: z.object({ companies: z.number(), contacts: z.number() }),
+  lastChangeAt: z.number(),
+  companies: z.array(storedObjectSchema),
+  contacts: z.array(storedObjectSchema),
+});
+/** The store's state as written to the persistence file. */
+export type StoreSnapshot = z.infer<typeof snapshotSchema>;
 
 /** Who made a change, as HubSpot reports it in webhook events. */
 export type ChangeSource = 'CRM_UI' | 'INTEGRATION';
@@ -26,14 +38,6 @@ export interface StoreChange {
   propertyValue?: string;
 }
 
-/** The store's state as written to the persistence file. */
-export interface StoreSnapshot {
-  nextId: Record<SandboxObjectType, number>;
-  lastChangeAt: number;
-  companies: StoredObject[];
-  contacts: StoredObject[];
-}
-
 /** A property a write named that the object type does not have, or may not be written. */
 export interface PropertyProblem {
   name: string;
@@ -45,10 +49,7 @@ const FIRST_ID: Record<SandboxObjectType, number> = { companies: 10_001, contact
 
 /** In-memory companies and contacts. */
 export class SandboxStore {
-  private readonly objects: Record<SandboxObjectType, Map<string, StoredObject>> = {
-    companies: new Map(),
-    contacts: new Map(),
-  };
+  private objects: Record<SandboxObjectType, Map<string, StoredObject>> = { companies: new Map(), contacts: new Map() };
   private nextId: Record<SandboxObjectType, number> = { ...FIRST_ID };
   private lastChangeAt = 0;
 
@@ -56,12 +57,12 @@ export class SandboxStore {
 
   /** Properties of a write the object type refuses. */
   problems(objectType: SandboxObjectType, properties: Record<string, unknown>): PropertyProblem[] {
-    return Object.keys(properties).flatMap((name): PropertyProblem[] => {
-      if (WRITABLE_PROPERTIES[objectType].has(name)) return [];
-      return [
-        { name, error: READ_ONLY_PROPERTIES[objectType].has(name) ? 'READ_ONLY_VALUE' : 'PROPERTY_DOESNT_EXIST' },
-      ];
-    });
+    return Object.keys(properties)
+      .filter((name) => !WRITABLE_PROPERTIES[objectType].has(name))
+      .map((name) => ({
+        name,
+        error: READ_ONLY_PROPERTIES[objectType].has(name) ? 'READ_ONLY_VALUE' : 'PROPERTY_DOESNT_EXIST',
+      }));
   }
 
   /** One record, or undefined. */
@@ -79,17 +80,9 @@ export class SandboxStore {
     const id = String(this.nextId[objectType]++);
     const at = this.tick();
     const iso = new Date(at).toISOString();
-    const object: StoredObject = {
-      id,
-      properties: {
-        ...withoutEmpty(properties),
-        createdate: iso,
-        [MODIFIED_PROPERTY[objectType]]: iso,
-        hs_object_id: id,
-      },
-      createdAt: iso,
-      updatedAt: iso,
-    };
+    const given = Object.entries(properties).filter(([, value]) => value !== '');
+    const system = { createdate: iso, [MODIFIED_PROPERTY[objectType]]: iso, hs_object_id: id };
+    const object = { id, properties: { ...Object.fromEntries(given), ...system }, createdAt: iso, updatedAt: iso };
     this.objects[objectType].set(id, object);
     this.onChanges([{ objectType, kind: 'creation', objectId: id, occurredAt: at, changeSource: source }]);
     return object;
@@ -111,21 +104,14 @@ export class SandboxStore {
     if (changed.length === 0) return object;
     const at = this.tick();
     const iso = new Date(at).toISOString();
-    for (const [name, value] of changed) {
-      if (value === '') delete object.properties[name];
-      else object.properties[name] = value;
-    }
+    const merged = Object.entries({ ...object.properties, ...Object.fromEntries(changed) });
+    object.properties = Object.fromEntries(merged.filter(([, value]) => value !== ''));
     object.properties[MODIFIED_PROPERTY[objectType]] = iso;
     object.updatedAt = iso;
     this.onChanges(
-      changed.map(([name, value]) => ({
-        objectType,
-        kind: 'propertyChange' as const,
-        objectId: id,
-        occurredAt: at,
-        changeSource: source,
-        propertyName: name,
-        propertyValue: value,
+      changed.map(([propertyName, propertyValue]) => ({
+        ...{ objectType, kind: 'propertyChange' as const, objectId: id, occurredAt: at, changeSource: source },
+        ...{ propertyName, propertyValue },
       })),
     );
     return object;
@@ -140,20 +126,16 @@ export class SandboxStore {
 
   /** The state to persist. */
   snapshot(): StoreSnapshot {
-    return {
-      nextId: { ...this.nextId },
-      lastChangeAt: this.lastChangeAt,
-      companies: this.all('companies'),
-      contacts: this.all('contacts'),
-    };
+    const { nextId, lastChangeAt } = this;
+    return { nextId: { ...nextId }, lastChangeAt, companies: this.all('companies'), contacts: this.all('contacts') };
   }
 
   /** Replaces the state with a persisted one, without reporting changes. */
   restore(snapshot: StoreSnapshot): void {
     this.nextId = { ...snapshot.nextId };
     this.lastChangeAt = snapshot.lastChangeAt;
-    this.objects.companies = new Map(snapshot.companies.map((object) => [object.id, object]));
-    this.objects.contacts = new Map(snapshot.contacts.map((object) => [object.id, object]));
+    const byId = (objects: StoredObject[]) => new Map(objects.map((object) => [object.id, object]));
+    this.objects = { companies: byId(snapshot.companies), contacts: byId(snapshot.contacts) };
   }
 
   /** True when the portal holds no records. */
@@ -166,8 +148,4 @@ export class SandboxStore {
     this.lastChangeAt = Math.max(Date.now(), this.lastChangeAt);
     return this.lastChangeAt;
   }
-}
-
-function withoutEmpty(properties: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(properties).filter(([, value]) => value !== ''));
 }

@@ -4,6 +4,7 @@
  * https://developers.hubspot.com/docs/api/webhooks
  */
 import { createHmac } from 'node:crypto';
+import { WebhookOutbox } from '../../kit/sandbox/webhooks';
 import type { StoreChange } from './store';
 
 /** Where and how the sandbox delivers webhooks. */
@@ -60,14 +61,13 @@ export function signWebhookCall(
   return createHmac('sha256', clientSecret).update(`${method}${uri}${body}${timestamp}`, 'utf8').digest('base64');
 }
 
-/** Queues, batches, signs and sends webhook events. */
+/** Turns store changes into events and delivers them, batched and signed, to the current target. */
 export class WebhookDispatcher {
-  private queue: SandboxWebhookEvent[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private readonly inFlight = new Set<Promise<void>>();
-  private readonly abort = new AbortController();
   private nextEventId = 1;
-  private closed = false;
+  private readonly outbox = new WebhookOutbox<SandboxWebhookEvent>(
+    (events) => this.send(events),
+    () => this.target?.batchDelayMs ?? 50,
+  );
 
   constructor(
     private target: WebhookTarget | null,
@@ -77,41 +77,27 @@ export class WebhookDispatcher {
   /** Points deliveries somewhere else, or turns them off (pending events are dropped). */
   setTarget(target: WebhookTarget | null): void {
     this.target = target;
-    if (target === null) {
-      this.queue = [];
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
+    if (target === null) this.outbox.clear();
   }
 
   /** Turns store changes into events and schedules their delivery. */
   enqueue(changes: StoreChange[]): void {
-    if (this.target === null || this.closed) return;
-    for (const change of changes) this.queue.push(this.toEvent(change));
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      this.sendQueued();
-    }, this.target.batchDelayMs ?? 50);
+    if (this.target !== null) this.outbox.add(changes.map((change) => this.toEvent(change)));
   }
 
   /** Sends what is queued now and waits for every delivery in progress. */
-  async flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.sendQueued();
-    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  flush(): Promise<void> {
+    return this.outbox.flush();
   }
 
   /** Stops delivering: pending events are dropped, calls in progress are aborted. */
-  async close(): Promise<void> {
-    this.closed = true;
-    this.setTarget(null);
-    this.abort.abort();
-    await Promise.allSettled([...this.inFlight]);
+  close(): Promise<void> {
+    return this.outbox.close();
   }
 
   private toEvent(change: StoreChange): SandboxWebhookEvent {
     const subscriptionType = `${change.objectType === 'companies' ? 'company' : 'contact'}.${change.kind}`;
+    const changeFlag = { creation: 'CREATED', deletion: 'DELETED', propertyChange: undefined }[change.kind];
     return {
       eventId: this.nextEventId++,
       subscriptionId: SUBSCRIPTION_IDS[subscriptionType] ?? 0,
@@ -122,58 +108,38 @@ export class WebhookDispatcher {
       attemptNumber: 0,
       objectId: Number(change.objectId),
       changeSource: change.changeSource,
-      ...(change.kind === 'creation' ? { changeFlag: 'CREATED' } : {}),
-      ...(change.kind === 'deletion' ? { changeFlag: 'DELETED' } : {}),
+      ...(changeFlag === undefined ? {} : { changeFlag }),
       ...(change.propertyName === undefined
         ? {}
         : { propertyName: change.propertyName, propertyValue: change.propertyValue ?? '' }),
     };
   }
 
-  private sendQueued(): void {
+  private send(events: SandboxWebhookEvent[]): void {
     const target = this.target;
     if (target === null) return;
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_EVENTS_PER_CALL);
-      const delivery = this.deliver(target, batch).finally(() => this.inFlight.delete(delivery));
-      this.inFlight.add(delivery);
-    }
-  }
-
-  private async deliver(target: WebhookTarget, events: SandboxWebhookEvent[]): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      // HubSpot resends the same events with a higher attemptNumber.
-      const body = JSON.stringify(events.map((event) => ({ ...event, attemptNumber: attempt })));
-      const timestamp = String(Date.now());
-      let failure: string;
-      try {
-        const response = await fetch(target.targetUrl, {
-          method: 'POST',
+    for (let start = 0; start < events.length; start += MAX_EVENTS_PER_CALL) {
+      const batch = events.slice(start, start + MAX_EVENTS_PER_CALL);
+      const call = (attempt: number) => {
+        // HubSpot resends the same events with a higher attemptNumber.
+        const body = JSON.stringify(batch.map((event) => ({ ...event, attemptNumber: attempt })));
+        const timestamp = String(Date.now());
+        const signature = signWebhookCall(target.clientSecret, 'POST', target.targetUrl, body, timestamp);
+        return {
+          body,
           headers: {
             'Content-Type': 'application/json',
-            'X-HubSpot-Signature-v3': signWebhookCall(target.clientSecret, 'POST', target.targetUrl, body, timestamp),
+            'X-HubSpot-Signature-v3': signature,
             'X-HubSpot-Request-Timestamp': timestamp,
             'X-HubSpot-Signature-Version': 'v3',
           },
-          body,
-          signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(5_000)]),
-        });
-        // Drain the body so the connection can be reused.
-        await response.arrayBuffer();
-        if (response.ok) return;
-        failure = `answered ${response.status}`;
-      } catch (error) {
-        failure = error instanceof Error ? error.message : String(error);
-      }
-      const delay = (target.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS)[attempt];
-      if (delay === undefined || this.abort.signal.aborted) {
-        this.log(`hubspot sandbox: dropped ${events.length} webhook event(s) for ${target.targetUrl}: ${failure}`);
-        return;
-      }
-      // Closing the sandbox cuts the wait short; the next loop then drops the events.
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        this.abort.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        };
+      };
+      const retries = { delaysMs: target.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS };
+      void this.outbox.deliver(target.targetUrl, call, retries).then((status) => {
+        if (status >= 200 && status < 300) return;
+        const failure = status === 0 ? 'no answer' : `answered ${status}`;
+        this.log(`hubspot sandbox: dropped ${batch.length} webhook event(s) for ${target.targetUrl}: ${failure}`);
       });
     }
   }

@@ -1,0 +1,227 @@
+/**
+ * The Fastify server every sandbox runs on. Each API call is logged in one shape, delayed by the
+ * latency knob, failed on demand, authenticated, and held to the provider's rate limits before
+ * the sandbox's own routes see it; the sandbox supplies its API prefix, credentials check, limits
+ * and the answers in its provider's words.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import {
+  applyRateLimitsOption,
+  RateLimiter,
+  type RateLimit,
+  type RateLimitsOption,
+  type SandboxAnswer,
+} from './rate-limits';
+
+/** Options every sandbox takes; each adds its own. */
+export interface SandboxOptions<LimitName extends string = string> {
+  /** Port to listen on; 0 (the default) picks a free one. */
+  port?: number;
+  /** Interface to listen on; default 127.0.0.1. */
+  host?: string;
+  /** Delay added to every API call. */
+  latencyMs?: number;
+  /** Probabilities (0..1) that an API call fails with 429 or 5xx. */
+  failures?: { rate429?: number; rate5xx?: number };
+  /**
+   * The provider's published rate limits, on by default. false turns them off (for unit tests of
+   * other features); an entry per limit sets other numbers, or false turns that one off.
+   */
+  rateLimits?: RateLimitsOption<LimitName>;
+  /** The clock of the rate limits, for tests that move time. */
+  now?: () => number;
+}
+
+/**
+ * Failures for the next API calls: the next `next429` are answered 429 with Retry-After, then
+ * the next `next5xx` with the provider's 5xx. Each call sets the counts it names (0 cancels what
+ * is pending) and leaves the others as they are; counts are never added up.
+ */
+export interface InjectedFailures {
+  next429?: number;
+  next5xx?: number;
+  /** Retry-After of injected 429s, in seconds (default 1); kept for later calls. */
+  retryAfterSeconds?: number;
+}
+
+/** One call a sandbox answered (or is answering): the same shape in every sandbox. */
+export interface SandboxRequest {
+  method: string;
+  /** Below the sandbox's API base (see its README), `token` for its token endpoint; Xero's carries the query too. */
+  path: string;
+  /** The query string, decoded, with its `?` ('' when there is none). */
+  query: string;
+  headers: IncomingHttpHeaders;
+  requestBody: unknown;
+  /** The answer's status; 0 until it is sent. */
+  status: number;
+  responseBody: unknown;
+}
+
+/** The knobs and the request log every sandbox offers, under the same names. */
+export interface SandboxControls {
+  readonly port: number;
+  /** Every API and token call so far, oldest first (injected failures and refusals included). */
+  readonly requests: readonly SandboxRequest[];
+  /** How many logged calls match; `path` matches when the logged path contains it. */
+  countRequests(filter?: { method?: string; path?: string }): number;
+  /** Forgets the request log. */
+  resetRequests(): void;
+  injectFailures(failures: InjectedFailures): void;
+  setLatency(ms: number): void;
+  close(): Promise<void>;
+}
+
+/** What a sandbox tells the kit about its provider. */
+export interface SandboxSpec<LimitName extends string> {
+  /** Matches the API prefix of a URL; the logged path is what follows. Other URLs are neither logged nor limited. */
+  api: RegExp;
+  /** The token endpoint's path, when the sandbox has one; calls to a path ending in it are logged as `token`. */
+  tokenPath?: string;
+  /** Xero's exchanges keep the query string in the path. */
+  pathWithQuery?: boolean;
+  /** The provider's refusal of a call's credentials, or undefined to let the call through. */
+  authenticate(request: FastifyRequest): SandboxAnswer | undefined;
+  /** The provider's 429 for injected failures (body and headers besides Retry-After). */
+  throttled(retryAfterSeconds: number): Omit<SandboxAnswer, 'status'>;
+  /** The provider's 5xx for injected failures. */
+  unavailable(): SandboxAnswer;
+  /** The provider's published limits, by name. */
+  rateLimits: Record<LimitName, RateLimit>;
+}
+
+/** A listening server: its Fastify app, origin (`http://host:port`) and the shared controls. */
+export interface SandboxServer {
+  app: FastifyInstance;
+  origin: string;
+  controls: SandboxControls;
+}
+
+/** A body the sandbox cannot read; the sandbox answers it with its provider's 400. */
+export class InvalidBodyError extends Error {
+  readonly code = 'SANDBOX_INVALID_BODY';
+  readonly statusCode = 400;
+  constructor() {
+    super('The request body is not valid JSON.');
+  }
+}
+
+/** Sends an answer: JSON for objects, text for strings, nothing for no body. */
+export function sendAnswer(reply: FastifyReply, answer: SandboxAnswer): FastifyReply {
+  reply.code(answer.status).headers(answer.headers ?? {});
+  if (typeof answer.body === 'string' && !reply.hasHeader('content-type')) reply.type('text/plain');
+  return answer.body === undefined ? reply.send() : reply.send(answer.body);
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Starts a sandbox's server: the kit's hooks first, then the routes `register` adds. */
+export async function startSandboxServer<LimitName extends string>(
+  spec: SandboxSpec<LimitName>,
+  options: SandboxOptions<LimitName>,
+  register: (app: FastifyInstance) => void,
+): Promise<SandboxServer> {
+  let latencyMs = options.latencyMs ?? 0;
+  const injected = { next429: 0, next5xx: 0, retryAfterSeconds: 1 };
+  const limiter = new RateLimiter(applyRateLimitsOption(spec.rateLimits, options.rateLimits), options.now);
+  const requests: SandboxRequest[] = [];
+  const entries = new WeakMap<FastifyRequest, SandboxRequest>();
+  // BC's paths run long: companies(<guid>)/customers(<guid>).
+  const app = Fastify({ logger: false, maxParamLength: 2000 });
+
+  // Bodies are read leniently: an empty one is no body, whatever the content type says.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(String(body))));
+  });
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
+    const text = String(body);
+    try {
+      done(null, text === '' ? undefined : JSON.parse(text));
+    } catch {
+      done(new InvalidBodyError(), undefined);
+    }
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    const queryAt = request.url.includes('?') ? request.url.indexOf('?') : request.url.length;
+    const [pathname, search] = [request.url.slice(0, queryAt), request.url.slice(queryAt)];
+    const prefix = spec.api.exec(pathname);
+    const isToken = spec.tokenPath !== undefined && request.method === 'POST' && pathname.endsWith(spec.tokenPath);
+    if (prefix === null && !isToken) return;
+    const below = pathname.slice(prefix?.[0].length ?? 0);
+    const entry: SandboxRequest = {
+      method: request.method,
+      path: isToken ? 'token' : spec.pathWithQuery === true ? `${below}${search}` : decodeURIComponent(below),
+      query: decodeURIComponent(search),
+      headers: { ...request.headers },
+      requestBody: undefined,
+      status: 0,
+      responseBody: undefined,
+    };
+    requests.push(entry);
+    entries.set(request, entry);
+    if (isToken) return;
+
+    if (latencyMs > 0) await sleep(latencyMs);
+    if (injected.next429 > 0 || Math.random() < (options.failures?.rate429 ?? 0)) {
+      injected.next429 = Math.max(0, injected.next429 - 1);
+      const answer = spec.throttled(injected.retryAfterSeconds);
+      const headers = { 'Retry-After': String(injected.retryAfterSeconds), ...answer.headers };
+      return sendAnswer(reply, { ...answer, status: 429, headers });
+    }
+    if (injected.next5xx > 0 || Math.random() < (options.failures?.rate5xx ?? 0)) {
+      injected.next5xx = Math.max(0, injected.next5xx - 1);
+      return sendAnswer(reply, spec.unavailable());
+    }
+    const refusal = spec.authenticate(request);
+    if (refusal !== undefined) return sendAnswer(reply, refusal);
+    const admission = limiter.admit({ method: request.method, path: entry.path });
+    if (!admission.admitted) return sendAnswer(reply, admission.answer);
+    reply.headers(admission.headers);
+    reply.raw.once('close', admission.release);
+  });
+  app.addHook('onSend', async (request, reply, payload) => {
+    const entry = entries.get(request);
+    if (entry === undefined) return payload;
+    entry.requestBody = request.body;
+    const text = typeof payload === 'string' ? payload : '';
+    const json = String(reply.getHeader('content-type') ?? '').includes('json');
+    entry.responseBody = text === '' ? undefined : json ? JSON.parse(text) : text;
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const entry = entries.get(request);
+    if (entry !== undefined) entry.status = reply.statusCode;
+  });
+
+  register(app);
+  const host = options.host ?? '127.0.0.1';
+  await app.listen({ port: options.port ?? 0, host });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('sandbox: no TCP address');
+  const controls: SandboxControls = {
+    port: address.port,
+    requests,
+    countRequests: (filter = {}) =>
+      requests.filter(
+        (entry) =>
+          (filter.method === undefined || entry.method === filter.method.toUpperCase()) &&
+          (filter.path === undefined || entry.path.includes(filter.path)),
+      ).length,
+    resetRequests: () => {
+      requests.length = 0;
+    },
+    injectFailures: (failures) => {
+      injected.next429 = failures.next429 ?? injected.next429;
+      injected.next5xx = failures.next5xx ?? injected.next5xx;
+      injected.retryAfterSeconds = failures.retryAfterSeconds ?? injected.retryAfterSeconds;
+    },
+    setLatency: (ms) => {
+      latencyMs = ms;
+    },
+    close: () => app.close(),
+  };
+  return { app, origin: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`, controls };
+}
