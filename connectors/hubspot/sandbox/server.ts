@@ -8,7 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { loadState, saveState } from '../../kit/sandbox/persistence';
 import type { RateLimit, SandboxAnswer } from '../../kit/sandbox/rate-limits';
-import { type SandboxControls, type SandboxOptions, sendAnswer, startSandboxServer } from '../../kit/sandbox/server';
+import { type SandboxControls, type SandboxOptions, createSandboxServer, sendAnswer } from '../../kit/sandbox/server';
 import {
   DEFAULT_READ_PROPERTIES,
   MODIFIED_PROPERTY,
@@ -202,7 +202,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     });
   }
 
-  const { origin, controls } = await startSandboxServer(
+  const { app, listen } = createSandboxServer(
     {
       api: /^(?=\/crm\/)/,
       authenticate: (request) =>
@@ -218,124 +218,123 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
       rateLimits: HUBSPOT_RATE_LIMITS,
     },
     options,
-    (app) => {
-      app.setErrorHandler((error, _request, reply) => {
-        if (error instanceof HubSpotApiError) return sendAnswer(reply, error.answer);
-        if (error instanceof SearchRefusedError) return sendAnswer(reply, invalid(error.message).answer);
-        if (error instanceof z.ZodError) {
-          const issue = error.issues[0];
-          const detail = issue ? `${issue.path.join('.')}: ${issue.message}` : 'unexpected shape';
-          return sendAnswer(reply, invalid(`Invalid input JSON: ${detail}`).answer);
-        }
-        const status = z.object({ statusCode: z.number() }).safeParse(error).data?.statusCode ?? 500;
-        const message = error instanceof Error ? error.message : String(error);
-        return sendAnswer(reply, hubspotError(status, status < 500 ? 'VALIDATION_ERROR' : 'INTERNAL_ERROR', message));
-      });
-      app.setNotFoundHandler((request, reply) =>
-        sendAnswer(reply, hubspotError(404, 'OBJECT_NOT_FOUND', `No route for ${request.method} ${request.url}`)),
-      );
-
-      app.get('/crm/v3/objects/:objectType', (request) => {
-        const objectType = objectTypeParam(request);
-        const query = z.record(z.string(), z.unknown()).parse(request.query);
-        const limit = query.limit === undefined ? 10 : Number(query.limit);
-        const after = query.after === undefined ? 0 : Number(query.after);
-        if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT)
-          throw invalid(`limit must be between 1 and ${MAX_LIST_LIMIT}`);
-        if (!Number.isFinite(after)) throw invalid('after must be a number');
-        const remaining = store.all(objectType).filter((object) => Number(object.id) > after);
-        const page = remaining.slice(0, limit);
-        const last = page.at(-1);
-        const link = `${request.url.split('?')[0] ?? ''}?after=${last?.id ?? ''}`;
-        return {
-          results: page.map((object) => view(objectType, object, requestedProperties(query.properties))),
-          ...(remaining.length > limit && last ? { paging: { next: { after: last.id, link } } } : {}),
-        };
-      });
-
-      app.get('/crm/v3/objects/:objectType/:id', (request) => {
-        const objectType = objectTypeParam(request);
-        const query = z.record(z.string(), z.unknown()).parse(request.query);
-        return view(objectType, findOrThrow(objectType, idParam(request)), requestedProperties(query.properties));
-      });
-
-      app.post('/crm/v3/objects/:objectType', async (request, reply) => {
-        const objectType = objectTypeParam(request);
-        const body = createBodySchema.parse(request.body ?? {});
-        const properties = checkedProperties(objectType, body.properties);
-        const company = body.associations?.find((association) =>
-          association.types.some((type) => COMPANY_ASSOCIATION_TYPE_IDS.has(type.associationTypeId)),
-        );
-        if (objectType === 'contacts' && company) {
-          if (!store.get('companies', company.to.id)) throw invalid(`Company ${company.to.id} does not exist`);
-          properties.associatedcompanyid = company.to.id;
-        }
-        const object = store.create(objectType, properties, 'INTEGRATION');
-        return reply.code(201).send(view(objectType, object, Object.keys(object.properties)));
-      });
-
-      app.patch('/crm/v3/objects/:objectType/:id', (request) => {
-        const objectType = objectTypeParam(request);
-        const id = idParam(request);
-        findOrThrow(objectType, id);
-        const properties = checkedProperties(objectType, updateBodySchema.parse(request.body ?? {}).properties);
-        const object = store.update(objectType, id, properties, 'INTEGRATION') ?? findOrThrow(objectType, id);
-        return view(objectType, object, Object.keys(properties));
-      });
-
-      app.delete('/crm/v3/objects/:objectType/:id', async (request, reply) => {
-        const objectType = objectTypeParam(request);
-        findOrThrow(objectType, idParam(request));
-        store.delete(objectType, idParam(request), 'INTEGRATION');
-        return reply.code(204).send();
-      });
-
-      app.post('/crm/v3/objects/:objectType/search', (request) => {
-        const objectType = objectTypeParam(request);
-        const body = searchBodySchema.parse(request.body ?? {});
-        const { total, page, nextAfter } = runSearch(objectType, store.all(objectType), body);
-        const properties = body.properties && body.properties.length > 0 ? body.properties : undefined;
-        return {
-          total,
-          results: page.map((object) => view(objectType, object, properties)),
-          ...(nextAfter === undefined ? {} : { paging: { next: { after: nextAfter } } }),
-        };
-      });
-
-      app.post('/crm/v3/objects/:objectType/batch/read', async (request, reply) => {
-        const objectType = objectTypeParam(request);
-        const body = batchReadBodySchema.parse(request.body ?? {});
-        checkBatchSize(body.inputs.length);
-        const startedAt = new Date().toISOString();
-        const results = body.inputs.map((input) => ({ id: input.id, object: store.get(objectType, input.id) }));
-        const found = results.flatMap(({ object }) => (object ? [view(objectType, object, body.properties)] : []));
-        const missing = results.filter(({ object }) => !object).map(({ id }) => id);
-        return batchAnswer(reply, objectType, found, missing, 'get', startedAt);
-      });
-
-      app.post('/crm/v3/objects/:objectType/batch/update', async (request, reply) => {
-        const objectType = objectTypeParam(request);
-        const body = batchUpdateBodySchema.parse(request.body ?? {});
-        checkBatchSize(body.inputs.length);
-        if (new Set(body.inputs.map((input) => input.id)).size !== body.inputs.length)
-          throw invalid('Duplicate IDs found in batch input');
-        // Like HubSpot, one invalid property refuses the whole batch before anything is written.
-        const inputs = body.inputs.map(({ id, properties }) => ({
-          id,
-          properties: checkedProperties(objectType, properties),
-        }));
-        const startedAt = new Date().toISOString();
-        const written: SandboxRecord[] = [];
-        const missing: string[] = [];
-        for (const input of inputs) {
-          const object = store.update(objectType, input.id, input.properties, 'INTEGRATION');
-          if (object) written.push(view(objectType, object, Object.keys(input.properties)));
-          else missing.push(input.id);
-        }
-        return batchAnswer(reply, objectType, written, missing, 'update', startedAt);
-      });
-    },
   );
+  app.setErrorHandler((error, _request, reply) => {
+    if (error instanceof HubSpotApiError) return sendAnswer(reply, error.answer);
+    if (error instanceof SearchRefusedError) return sendAnswer(reply, invalid(error.message).answer);
+    if (error instanceof z.ZodError) {
+      const issue = error.issues[0];
+      const detail = issue ? `${issue.path.join('.')}: ${issue.message}` : 'unexpected shape';
+      return sendAnswer(reply, invalid(`Invalid input JSON: ${detail}`).answer);
+    }
+    const status = z.object({ statusCode: z.number() }).safeParse(error).data?.statusCode ?? 500;
+    const message = error instanceof Error ? error.message : String(error);
+    return sendAnswer(reply, hubspotError(status, status < 500 ? 'VALIDATION_ERROR' : 'INTERNAL_ERROR', message));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendAnswer(reply, hubspotError(404, 'OBJECT_NOT_FOUND', `No route for ${request.method} ${request.url}`)),
+  );
+
+  app.get('/crm/v3/objects/:objectType', (request) => {
+    const objectType = objectTypeParam(request);
+    const query = z.record(z.string(), z.unknown()).parse(request.query);
+    const limit = query.limit === undefined ? 10 : Number(query.limit);
+    const after = query.after === undefined ? 0 : Number(query.after);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT)
+      throw invalid(`limit must be between 1 and ${MAX_LIST_LIMIT}`);
+    if (!Number.isFinite(after)) throw invalid('after must be a number');
+    const remaining = store.all(objectType).filter((object) => Number(object.id) > after);
+    const page = remaining.slice(0, limit);
+    const last = page.at(-1);
+    const link = `${request.url.split('?')[0] ?? ''}?after=${last?.id ?? ''}`;
+    return {
+      results: page.map((object) => view(objectType, object, requestedProperties(query.properties))),
+      ...(remaining.length > limit && last ? { paging: { next: { after: last.id, link } } } : {}),
+    };
+  });
+
+  app.get('/crm/v3/objects/:objectType/:id', (request) => {
+    const objectType = objectTypeParam(request);
+    const query = z.record(z.string(), z.unknown()).parse(request.query);
+    return view(objectType, findOrThrow(objectType, idParam(request)), requestedProperties(query.properties));
+  });
+
+  app.post('/crm/v3/objects/:objectType', async (request, reply) => {
+    const objectType = objectTypeParam(request);
+    const body = createBodySchema.parse(request.body ?? {});
+    const properties = checkedProperties(objectType, body.properties);
+    const company = body.associations?.find((association) =>
+      association.types.some((type) => COMPANY_ASSOCIATION_TYPE_IDS.has(type.associationTypeId)),
+    );
+    if (objectType === 'contacts' && company) {
+      if (!store.get('companies', company.to.id)) throw invalid(`Company ${company.to.id} does not exist`);
+      properties.associatedcompanyid = company.to.id;
+    }
+    const object = store.create(objectType, properties, 'INTEGRATION');
+    return reply.code(201).send(view(objectType, object, Object.keys(object.properties)));
+  });
+
+  app.patch('/crm/v3/objects/:objectType/:id', (request) => {
+    const objectType = objectTypeParam(request);
+    const id = idParam(request);
+    findOrThrow(objectType, id);
+    const properties = checkedProperties(objectType, updateBodySchema.parse(request.body ?? {}).properties);
+    const object = store.update(objectType, id, properties, 'INTEGRATION') ?? findOrThrow(objectType, id);
+    return view(objectType, object, Object.keys(properties));
+  });
+
+  app.delete('/crm/v3/objects/:objectType/:id', async (request, reply) => {
+    const objectType = objectTypeParam(request);
+    findOrThrow(objectType, idParam(request));
+    store.delete(objectType, idParam(request), 'INTEGRATION');
+    return reply.code(204).send();
+  });
+
+  app.post('/crm/v3/objects/:objectType/search', (request) => {
+    const objectType = objectTypeParam(request);
+    const body = searchBodySchema.parse(request.body ?? {});
+    const { total, page, nextAfter } = runSearch(objectType, store.all(objectType), body);
+    const properties = body.properties && body.properties.length > 0 ? body.properties : undefined;
+    return {
+      total,
+      results: page.map((object) => view(objectType, object, properties)),
+      ...(nextAfter === undefined ? {} : { paging: { next: { after: nextAfter } } }),
+    };
+  });
+
+  app.post('/crm/v3/objects/:objectType/batch/read', async (request, reply) => {
+    const objectType = objectTypeParam(request);
+    const body = batchReadBodySchema.parse(request.body ?? {});
+    checkBatchSize(body.inputs.length);
+    const startedAt = new Date().toISOString();
+    const results = body.inputs.map((input) => ({ id: input.id, object: store.get(objectType, input.id) }));
+    const found = results.flatMap(({ object }) => (object ? [view(objectType, object, body.properties)] : []));
+    const missing = results.filter(({ object }) => !object).map(({ id }) => id);
+    return batchAnswer(reply, objectType, found, missing, 'get', startedAt);
+  });
+
+  app.post('/crm/v3/objects/:objectType/batch/update', async (request, reply) => {
+    const objectType = objectTypeParam(request);
+    const body = batchUpdateBodySchema.parse(request.body ?? {});
+    checkBatchSize(body.inputs.length);
+    if (new Set(body.inputs.map((input) => input.id)).size !== body.inputs.length)
+      throw invalid('Duplicate IDs found in batch input');
+    // Like HubSpot, one invalid property refuses the whole batch before anything is written.
+    const inputs = body.inputs.map(({ id, properties }) => ({
+      id,
+      properties: checkedProperties(objectType, properties),
+    }));
+    const startedAt = new Date().toISOString();
+    const written: SandboxRecord[] = [];
+    const missing: string[] = [];
+    for (const input of inputs) {
+      const object = store.update(objectType, input.id, input.properties, 'INTEGRATION');
+      if (object) written.push(view(objectType, object, Object.keys(input.properties)));
+      else missing.push(input.id);
+    }
+    return batchAnswer(reply, objectType, written, missing, 'update', startedAt);
+  });
+  const { origin, controls } = await listen();
 
   const direct = (objectType: SandboxObjectType) => ({
     create: (properties: Record<string, string>) =>

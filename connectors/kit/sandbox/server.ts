@@ -65,12 +65,12 @@ export interface SandboxControls {
   /** Every API and token call so far, oldest first (injected failures and refusals included). */
   readonly requests: readonly SandboxRequest[];
   /** How many logged calls match; `path` matches when the logged path contains it. */
-  countRequests(filter?: { method?: string; path?: string }): number;
+  readonly countRequests: (filter?: { method?: string; path?: string }) => number;
   /** Forgets the request log. */
-  resetRequests(): void;
-  injectFailures(failures: InjectedFailures): void;
-  setLatency(ms: number): void;
-  close(): Promise<void>;
+  readonly resetRequests: () => void;
+  readonly injectFailures: (failures: InjectedFailures) => void;
+  readonly setLatency: (ms: number) => void;
+  readonly close: () => Promise<void>;
 }
 
 /** What a sandbox tells the kit about its provider. */
@@ -91,11 +91,11 @@ export interface SandboxSpec<LimitName extends string> {
   rateLimits: Record<LimitName, RateLimit>;
 }
 
-/** A listening server: its Fastify app, origin (`http://host:port`) and the shared controls. */
+/** A sandbox's server before it listens: its Fastify app, for the sandbox's routes, and `listen`. */
 export interface SandboxServer {
   app: FastifyInstance;
-  origin: string;
-  controls: SandboxControls;
+  /** Starts listening; resolves with the origin (`http://host:port`) and the shared controls. */
+  readonly listen: () => Promise<{ origin: string; controls: SandboxControls }>;
 }
 
 /** A body the sandbox cannot read; the sandbox answers it with its provider's 400. */
@@ -116,12 +116,11 @@ export function sendAnswer(reply: FastifyReply, answer: SandboxAnswer): FastifyR
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Starts a sandbox's server: the kit's hooks first, then the routes `register` adds. */
-export async function startSandboxServer<LimitName extends string>(
+/** Creates a sandbox's server with the kit's hooks; the sandbox adds its routes, then listens. */
+export function createSandboxServer<LimitName extends string>(
   spec: SandboxSpec<LimitName>,
   options: SandboxOptions<LimitName>,
-  register: (app: FastifyInstance) => void,
-): Promise<SandboxServer> {
+): SandboxServer {
   let latencyMs = options.latencyMs ?? 0;
   const injected = { next429: 0, next5xx: 0, retryAfterSeconds: 1 };
   const limiter = new RateLimiter(applyRateLimitsOption(spec.rateLimits, options.rateLimits), options.now);
@@ -196,32 +195,34 @@ export async function startSandboxServer<LimitName extends string>(
     if (entry !== undefined) entry.status = reply.statusCode;
   });
 
-  register(app);
-  const host = options.host ?? '127.0.0.1';
-  await app.listen({ port: options.port ?? 0, host });
-  const address = app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('sandbox: no TCP address');
-  const controls: SandboxControls = {
-    port: address.port,
-    requests,
-    countRequests: (filter = {}) =>
-      requests.filter(
-        (entry) =>
-          (filter.method === undefined || entry.method === filter.method.toUpperCase()) &&
-          (filter.path === undefined || entry.path.includes(filter.path)),
-      ).length,
-    resetRequests: () => {
-      requests.length = 0;
-    },
-    injectFailures: (failures) => {
-      injected.next429 = failures.next429 ?? injected.next429;
-      injected.next5xx = failures.next5xx ?? injected.next5xx;
-      injected.retryAfterSeconds = failures.retryAfterSeconds ?? injected.retryAfterSeconds;
-    },
-    setLatency: (ms) => {
-      latencyMs = ms;
-    },
-    close: () => app.close(),
+  const listen = async () => {
+    const host = options.host ?? '127.0.0.1';
+    await app.listen({ port: options.port ?? 0, host });
+    const address = app.server.address();
+    if (address === null || typeof address === 'string') throw new Error('sandbox: no TCP address');
+    const controls: SandboxControls = {
+      port: address.port,
+      requests,
+      countRequests: (filter = {}) =>
+        requests.filter(
+          (entry) =>
+            (filter.method === undefined || entry.method === filter.method.toUpperCase()) &&
+            (filter.path === undefined || entry.path.includes(filter.path)),
+        ).length,
+      resetRequests: () => {
+        requests.length = 0;
+      },
+      injectFailures: (failures) => {
+        injected.next429 = failures.next429 ?? injected.next429;
+        injected.next5xx = failures.next5xx ?? injected.next5xx;
+        injected.retryAfterSeconds = failures.retryAfterSeconds ?? injected.retryAfterSeconds;
+      },
+      setLatency: (ms) => {
+        latencyMs = ms;
+      },
+      close: () => app.close(),
+    };
+    return { origin: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`, controls };
   };
-  return { app, origin: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`, controls };
+  return { app, listen };
 }

@@ -2,20 +2,31 @@
  * A minimal in-memory stand-in for Xero's Accounting API, for the shared connector contract and
  * local runs: the identity token endpoint (refresh_token grant with rotation), GET/POST /Contacts,
  * GET/POST /Contacts/{ContactID}, GET/PUT /Accounts and GET/POST /Accounts/{AccountID},
- * If-Modified-Since, paging, Idempotency-Key replay, rate headers and 429 injection.
+ * If-Modified-Since, paging, Idempotency-Key replay, Xero's rate limits and headers, and the kit's knobs.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { addTokenEndpoint, BearerTokens } from '../../kit/sandbox/oauth';
+import type { RateLimit, SandboxAnswer } from '../../kit/sandbox/rate-limits';
+import {
+  type SandboxControls,
+  type SandboxOptions,
+  type SandboxRequest,
+  sendAnswer,
+  createSandboxServer,
+} from '../../kit/sandbox/server';
 
 /** The API's path below the origin, as on api.xero.com. */
 export const SANDBOX_API_PATH = '/api.xro/2.0';
 /** The token endpoint's path, as on identity.xero.com. */
 export const SANDBOX_TOKEN_PATH = '/connect/token';
 
+/** The rate limits the sandbox enforces, by name (see XERO_RATE_LIMITS). */
+export type XeroRateLimitName = 'minute' | 'day' | 'concurrent';
+
 /** How to start a sandbox; every option has a default. */
-export interface XeroSandboxOptions {
-  port?: number;
-  host?: string;
+export interface XeroSandboxOptions extends SandboxOptions<XeroRateLimitName> {
   tenantId?: string;
   clientId?: string;
   clientSecret?: string;
@@ -25,21 +36,13 @@ export interface XeroSandboxOptions {
   pageSize?: number;
 }
 
-/** One exchange as the sandbox saw it, for checking against the OpenAPI document. */
-export interface SandboxExchange {
-  method: string;
-  /** Below the API base, with the query string. */
-  path: string;
-  headers: Record<string, string | string[] | undefined>;
-  requestBody: unknown;
-  status: number;
-  responseBody: unknown;
-}
+/** One API exchange as the sandbox saw it, for checking against the OpenAPI document: path with query. */
+export type SandboxExchange = SandboxRequest;
 
 type XeroObject = Record<string, unknown>;
 
 /** A running sandbox. */
-export interface XeroSandbox {
+export interface XeroSandbox extends SandboxControls {
   readonly url: string;
   readonly tokenUrl: string;
   readonly tenantId: string;
@@ -47,10 +50,10 @@ export interface XeroSandbox {
   readonly clientSecret: string;
   /** The refresh token the next refresh must present (rotated on every refresh). */
   readonly refreshToken: string;
-  /** Every API exchange so far. */
+  /** Every API exchange so far (the token endpoint's calls left out). */
   readonly exchanges: readonly SandboxExchange[];
-  /** The next `next429` API calls are answered 429 with Retry-After. */
-  injectFailures(failures: { next429?: number; retryAfterSeconds?: number }): void;
+  /** Makes every issued access token invalid, as if it had expired. */
+  revokeTokens(): void;
   /** Creates a contact as a user would in Xero; returns it as the API shows it. */
   createContact(properties: XeroObject): XeroObject;
   /** Changes a contact as a user would. */
@@ -61,10 +64,11 @@ export interface XeroSandbox {
   mergeContact(from: string, into: string): XeroObject;
   getContact(id: string): XeroObject | undefined;
   createBankAccount(properties: XeroObject): XeroObject;
-  close(): Promise<void>;
 }
 
+/** A refusal in Xero's words: a plain-text message or a ValidationException body. */
 class ApiError extends Error {
+  readonly code = 'XERO_SANDBOX_REFUSAL';
   constructor(
     readonly status: number,
     readonly body: unknown,
@@ -73,9 +77,46 @@ class ApiError extends Error {
   }
 }
 
+const validationError = (elements: unknown[], message = 'A validation exception occurred') =>
+  new ApiError(400, {
+    ErrorNumber: 10,
+    Type: 'ValidationException',
+    Message: message,
+    ...(elements.length > 0 ? { Elements: elements } : {}),
+  });
+const validationMessages = (...messages: string[]) => ({ ValidationErrors: messages.map((Message) => ({ Message })) });
+
+/** Xero's "nothing to report" rate-limit headers and its X-Rate-Limit-Problem on a 429. */
+const problem = (name: string) => () => ({ headers: { 'X-Rate-Limit-Problem': name } });
+
+/**
+ * Xero's limits per tenant: 60 calls a minute, 5,000 a day (reported in X-MinLimit-Remaining and
+ * X-DayLimit-Remaining) and 5 in flight at once; a 429 names the limit in X-Rate-Limit-Problem.
+ * https://developer.xero.com/documentation/guides/oauth2/limits/
+ */
+export const XERO_RATE_LIMITS: Record<XeroRateLimitName, RateLimit> = {
+  minute: {
+    limit: 60,
+    windowMs: 60_000,
+    refuse: problem('minute'),
+    report: (remaining) => ({ 'X-MinLimit-Remaining': String(remaining) }),
+  },
+  day: {
+    limit: 5000,
+    windowMs: 86_400_000,
+    refuse: problem('day'),
+    report: (remaining) => ({ 'X-DayLimit-Remaining': String(remaining) }),
+  },
+  concurrent: { limit: 5, refuse: problem('concurrent') },
+};
+
 const msDate = (ms: number) => `/Date(${ms}+0000)/`;
 const msOf = (value: unknown) => Number(/\((\d+)/.exec(String(value))?.[1] ?? 0);
 const NOT_FOUND = "The resource you're looking for cannot be found";
+const objectsSchema = z.array(z.record(z.string(), z.unknown())).catch([]);
+const itemsOf = (body: unknown, key: 'Contacts' | 'Accounts') =>
+  objectsSchema.parse(z.record(z.string(), z.unknown()).catch({}).parse(body)[key]);
+const querySchema = z.record(z.string(), z.string());
 
 /** Starts a sandbox on a free port unless told otherwise. */
 export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promise<XeroSandbox> {
@@ -83,22 +124,17 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
   const clientId = options.clientId ?? 'sandbox-client';
   const clientSecret = options.clientSecret ?? 'sandbox-secret';
   const pageSize = options.pageSize ?? 100;
-  let refreshToken = options.refreshToken ?? 'sandbox-refresh-0';
-  const accessTokens = new Set<string>();
+  const tokens = new BearerTokens();
   const contacts = new Map<string, XeroObject>();
   const accounts = new Map<string, XeroObject>();
-  const idempotent = new Map<string, { status: number; body: unknown }>();
-  const exchanges: SandboxExchange[] = [];
-  const calls: number[] = [];
-  let failures = { next429: 0, retryAfterSeconds: 1 };
+  const idempotent = new Map<string, SandboxAnswer>();
   let lastStamp = 0;
   /** Strictly increasing times, so every change has its own UpdatedDateUTC. */
   const stamp = () => (lastStamp = Math.max(Date.now(), lastStamp + 1));
 
   function mergeTyped(current: unknown, incoming: unknown, typeKey: string): XeroObject[] {
     const merged = new Map<string, XeroObject>();
-    for (const item of (current as XeroObject[] | undefined) ?? []) merged.set(String(item[typeKey]), { ...item });
-    for (const item of (incoming as XeroObject[] | undefined) ?? [])
+    for (const item of [...objectsSchema.parse(current ?? []), ...objectsSchema.parse(incoming ?? [])])
       merged.set(String(item[typeKey]), { ...merged.get(String(item[typeKey])), ...item });
     return [...merged.values()];
   }
@@ -108,20 +144,15 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
     if (id !== null && existing === undefined) throw new ApiError(404, NOT_FOUND);
     const name = properties.Name ?? existing?.Name;
     if (typeof name !== 'string' || name.trim() === '') throw new ApiError(400, 'The contact name must be specified.');
-    for (const other of contacts.values()) {
-      if (other.ContactID !== id && other.Name === name)
-        throw new ApiError(
-          400,
-          `The contact name ${name} is already assigned to another contact. The contact name must be unique across all active contacts.`,
-        );
-    }
+    if ([...contacts.values()].some((other) => other.ContactID !== id && other.Name === name))
+      throw new ApiError(
+        400,
+        `The contact name ${name} is already assigned to another contact. The contact name must be unique across all active contacts.`,
+      );
     const contactId = id ?? randomUUID();
     const { Phones, Addresses, ContactID: _ignored, ...plain } = properties;
     const contact: XeroObject = {
-      ContactID: contactId,
-      ContactStatus: 'ACTIVE',
-      IsCustomer: false,
-      IsSupplier: false,
+      ...{ ContactID: contactId, ContactStatus: 'ACTIVE', IsCustomer: false, IsSupplier: false },
       ...existing,
       ...plain,
       Phones: mergeTyped(existing?.Phones, Phones, 'PhoneType'),
@@ -138,218 +169,160 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
     if (id !== null && existing === undefined) throw new ApiError(404, NOT_FOUND);
     const accountId = id ?? randomUUID();
     const account: XeroObject = {
-      AccountID: accountId,
-      Status: 'ACTIVE',
-      Type: 'BANK',
+      ...{ AccountID: accountId, Status: 'ACTIVE', Type: 'BANK' },
       ...existing,
       ...properties,
       UpdatedDateUTC: msDate(stamp()),
     };
     if (typeof account.Code !== 'string' || typeof account.Name !== 'string')
-      throw new ApiError(400, {
-        ErrorNumber: 10,
-        Type: 'ValidationException',
-        Message: 'A validation exception occurred',
-        Elements: [{ ValidationErrors: [{ Message: 'Please enter a code and a name.' }] }],
-      });
+      throw validationError([validationMessages('Please enter a code and a name.')]);
     accounts.set(accountId, account);
     return account;
   }
 
   /** Applies If-Modified-Since (inclusive, as Xero does) and the oldest-first order. */
-  function modifiedSince(items: Iterable<XeroObject>, header: unknown): XeroObject[] {
+  function modifiedSince(items: Iterable<XeroObject>, request: FastifyRequest): XeroObject[] {
+    const header = request.headers['if-modified-since'];
     const since = typeof header === 'string' ? Date.parse(header) : Number.NaN;
     return [...items]
       .filter((item) => Number.isNaN(since) || msOf(item.UpdatedDateUTC) >= since)
       .sort((a, b) => msOf(a.UpdatedDateUTC) - msOf(b.UpdatedDateUTC));
   }
 
-  /** Understands the two filters tandem sends: `Field=="value"`. */
-  function whereFilter(where: unknown): (item: XeroObject) => boolean {
-    if (typeof where !== 'string' || where === '') return () => true;
+  /** Understands the filters tandem sends: `Field=="value"`. */
+  function whereFilter(where: string | undefined): (item: XeroObject) => boolean {
+    if (where === undefined || where === '') return () => true;
     const match = /^(\w+)=="((?:[^"\\]|\\.)*)"$/.exec(where.trim());
-    if (match === null)
-      throw new ApiError(400, {
-        ErrorNumber: 10,
-        Type: 'ValidationException',
-        Message: `The sandbox does not understand where=${where}`,
-      });
-    return (item) => String(item[match[1]!] ?? '') === match[2]!.replace(/\\(.)/g, '$1');
+    const [field, value] = [match?.[1], match?.[2]?.replace(/\\(.)/g, '$1')];
+    if (field === undefined || value === undefined)
+      throw validationError([], `The sandbox does not understand where=${where}`);
+    return (item) => {
+      const actual = item[field];
+      return (['string', 'number', 'boolean'].includes(typeof actual) ? String(actual) : '') === value;
+    };
   }
 
-  const app = Fastify({ logger: false });
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) =>
-    done(null, Object.fromEntries(new URLSearchParams(String(body)))),
+  const { app, listen } = createSandboxServer(
+    {
+      api: /^\/api\.xro\/2\.0(?=\/|$)/,
+      tokenPath: SANDBOX_TOKEN_PATH,
+      pathWithQuery: true,
+      authenticate: (request) => {
+        if (!tokens.accepts(request.headers.authorization)) return { status: 401 };
+        return request.headers['xero-tenant-id'] === tenantId ? undefined : { status: 403 };
+      },
+      throttled: problem('minute'),
+      unavailable: () => ({ status: 503 }),
+      rateLimits: XERO_RATE_LIMITS,
+    },
+    options,
   );
-
-  app.post(SANDBOX_TOKEN_PATH, async (request, reply) => {
-    const form = (request.body ?? {}) as Record<string, string>;
-    const basic = Buffer.from(`${clientId}:${clientSecret}`).toString('base64');
-    if (request.headers.authorization !== `Basic ${basic}`) return reply.code(401).send({ error: 'invalid_client' });
-    if (form.grant_type !== 'refresh_token' || form.refresh_token !== refreshToken)
-      return reply.code(400).send({ error: 'invalid_grant' });
-    const access = randomBytes(16).toString('hex');
-    accessTokens.add(access);
-    refreshToken = randomBytes(16).toString('hex');
-    return {
-      access_token: access,
-      refresh_token: refreshToken,
-      expires_in: 1800,
-      token_type: 'Bearer',
-      scope: 'accounting.contacts accounting.settings offline_access',
-    };
+  const token = addTokenEndpoint(app, tokens, {
+    path: SANDBOX_TOKEN_PATH,
+    clientId,
+    clientSecret,
+    grant: 'refresh_token',
+    ttlSeconds: 1800,
+    refreshToken: options.refreshToken ?? 'sandbox-refresh-0',
+    extra: { scope: 'accounting.contacts accounting.settings offline_access' },
   });
 
-  type Handler = (request: FastifyRequest) => { status?: number; body: unknown };
-  function api(method: 'GET' | 'POST' | 'PUT', path: string, handler: Handler): void {
+  /** Adds an API route; a repeated Idempotency-Key gets the first answer again. */
+  function api(method: 'GET' | 'POST' | 'PUT', path: string, handler: (request: FastifyRequest) => unknown): void {
     app.route({
       method,
       url: `${SANDBOX_API_PATH}${path}`,
-      handler: async (request: FastifyRequest, reply: FastifyReply) => {
-        const relative = request.url.slice(SANDBOX_API_PATH.length);
-        let status: number;
-        let body: unknown;
-        const now = Date.now();
-        while (calls.length > 0 && calls[0]! <= now - 60_000) calls.shift();
-        calls.push(now);
-        if (failures.next429 > 0) {
-          failures.next429--;
-          status = 429;
-          body = undefined;
-          reply.header('Retry-After', String(failures.retryAfterSeconds)).header('X-Rate-Limit-Problem', 'minute');
-        } else if (!accessTokens.has(String(request.headers.authorization ?? '').replace(/^Bearer /, ''))) {
-          status = 401;
-          body = undefined;
-        } else if (request.headers['xero-tenant-id'] !== tenantId) {
-          status = 403;
-          body = undefined;
-        } else {
-          const key = request.headers['idempotency-key'];
-          const replay = typeof key === 'string' ? idempotent.get(`${method} ${key}`) : undefined;
+      handler: (request, reply) => {
+        const key = request.headers['idempotency-key'];
+        const replayKey = typeof key === 'string' ? `${method} ${key}` : undefined;
+        let answer = replayKey === undefined ? undefined : idempotent.get(replayKey);
+        if (answer === undefined) {
           try {
-            ({ status = 200, body } = replay ?? handler(request));
+            answer = { status: 200, body: handler(request) };
           } catch (error) {
             if (!(error instanceof ApiError)) throw error;
-            status = error.status;
-            body = error.body;
+            answer = { status: error.status, body: error.body };
           }
-          if (typeof key === 'string' && status < 500) idempotent.set(`${method} ${key}`, { status, body });
         }
-        exchanges.push({
-          method,
-          path: relative,
-          headers: { ...request.headers },
-          requestBody: request.body,
-          status,
-          responseBody: body,
-        });
-        reply
-          .header('X-MinLimit-Remaining', String(Math.max(0, 60 - calls.length)))
-          .header('X-DayLimit-Remaining', '4900');
-        if (body === undefined) return reply.code(status).send();
-        return typeof body === 'string'
-          ? reply.code(status).type('text/plain').send(body)
-          : reply.code(status).send(body);
+        if (replayKey !== undefined && answer.status < 500) idempotent.set(replayKey, answer);
+        return sendAnswer(reply, answer);
       },
     });
   }
+  const idParam = (request: FastifyRequest) => z.object({ id: z.string() }).parse(request.params).id;
 
   api('GET', '/Contacts', (request) => {
-    const query = request.query as Record<string, string | undefined>;
+    const query = querySchema.parse(request.query);
     const ids = query.IDs === undefined ? null : new Set(query.IDs.split(','));
     const filter = whereFilter(query.where);
-    const all = modifiedSince(contacts.values(), request.headers['if-modified-since']).filter(
+    const all = modifiedSince(contacts.values(), request).filter(
       (contact) =>
         (query.includeArchived === 'true' || contact.ContactStatus !== 'ARCHIVED') &&
         (ids === null || ids.has(String(contact.ContactID))) &&
         filter(contact),
     );
-    if (query.page === undefined) return { body: { Contacts: all.map(withoutMerge) } };
+    // Xero returns MergedToContactID only on paged and single reads.
+    if (query.page === undefined) return { Contacts: all.map(({ MergedToContactID: _merged, ...rest }) => rest) };
     const page = Math.max(1, Number(query.page));
-    const pageCount = Math.ceil(all.length / pageSize);
     return {
-      body: {
-        pagination: { page, pageSize, pageCount, itemCount: all.length },
-        Contacts: all.slice((page - 1) * pageSize, page * pageSize),
-      },
+      pagination: { page, pageSize, pageCount: Math.ceil(all.length / pageSize), itemCount: all.length },
+      Contacts: all.slice((page - 1) * pageSize, page * pageSize),
     };
   });
 
   api('GET', '/Contacts/:id', (request) => {
-    const contact = contacts.get((request.params as { id: string }).id);
+    const contact = contacts.get(idParam(request));
     if (contact === undefined) throw new ApiError(404, NOT_FOUND);
-    return { body: { Contacts: [contact] } };
+    return { Contacts: [contact] };
   });
 
   api('POST', '/Contacts', (request) => {
-    const items = ((request.body as { Contacts?: XeroObject[] } | undefined)?.Contacts ?? []) as XeroObject[];
-    const summarize = (request.query as Record<string, string | undefined>).summarizeErrors !== 'false';
-    const results = items.map((item) => {
+    const summarize = querySchema.parse(request.query).summarizeErrors !== 'false';
+    const results = itemsOf(request.body, 'Contacts').map((item) => {
       try {
         return writeContact(typeof item.ContactID === 'string' ? item.ContactID : null, item);
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
-        const message = error.status === 404 ? `Contact not found: ${String(item.ContactID)}` : String(error.body);
-        return { ...item, HasValidationErrors: true, ValidationErrors: [{ Message: message }] };
+        const message = error.status === 404 ? `Contact not found: ${String(item.ContactID)}` : error.message;
+        return { ...item, HasValidationErrors: true, ...validationMessages(message) };
       }
     });
     const failed = results.filter((result) => result.HasValidationErrors === true);
-    if (summarize && failed.length > 0) {
-      throw new ApiError(400, {
-        ErrorNumber: 10,
-        Type: 'ValidationException',
-        Message: 'A validation exception occurred',
-        Elements: failed.map((item) => ({ ValidationErrors: item.ValidationErrors })),
-      });
-    }
-    return { body: { Contacts: results } };
+    if (summarize && failed.length > 0)
+      throw validationError(failed.map((item) => ({ ValidationErrors: item.ValidationErrors })));
+    return { Contacts: results };
   });
 
   api('POST', '/Contacts/:id', (request) => {
-    const item = ((request.body as { Contacts?: XeroObject[] } | undefined)?.Contacts ?? [])[0] ?? {};
     try {
-      return { body: { Contacts: [writeContact((request.params as { id: string }).id, item)] } };
+      return { Contacts: [writeContact(idParam(request), itemsOf(request.body, 'Contacts')[0] ?? {})] };
     } catch (error) {
-      if (error instanceof ApiError && error.status === 400)
-        throw new ApiError(400, {
-          ErrorNumber: 10,
-          Type: 'ValidationException',
-          Message: 'A validation exception occurred',
-          Elements: [{ ValidationErrors: [{ Message: String(error.body) }] }],
-        });
+      if (error instanceof ApiError && error.status === 400) throw validationError([validationMessages(error.message)]);
       throw error;
     }
   });
 
   api('GET', '/Accounts', (request) => {
-    const filter = whereFilter((request.query as Record<string, string | undefined>).where);
-    return {
-      body: { Accounts: modifiedSince(accounts.values(), request.headers['if-modified-since']).filter(filter) },
-    };
+    const filter = whereFilter(querySchema.parse(request.query).where);
+    return { Accounts: modifiedSince(accounts.values(), request).filter(filter) };
   });
 
   api('GET', '/Accounts/:id', (request) => {
-    const account = accounts.get((request.params as { id: string }).id);
+    const account = accounts.get(idParam(request));
     if (account === undefined) throw new ApiError(404, NOT_FOUND);
-    return { body: { Accounts: [account] } };
+    return { Accounts: [account] };
   });
 
   api('PUT', '/Accounts', (request) => ({
-    body: { Accounts: [writeAccount(null, (request.body ?? {}) as XeroObject)] },
+    Accounts: [writeAccount(null, z.record(z.string(), z.unknown()).catch({}).parse(request.body))],
   }));
 
-  api('POST', '/Accounts/:id', (request) => {
-    const item = ((request.body as { Accounts?: XeroObject[] } | undefined)?.Accounts ?? [])[0] ?? {};
-    return { body: { Accounts: [writeAccount((request.params as { id: string }).id, item)] } };
-  });
+  api('POST', '/Accounts/:id', (request) => ({
+    Accounts: [writeAccount(idParam(request), itemsOf(request.body, 'Accounts')[0] ?? {})],
+  }));
 
-  /** Xero returns MergedToContactID only on paged and single reads. */
-  function withoutMerge(contact: XeroObject): XeroObject {
-    const { MergedToContactID: _merged, ...rest } = contact;
-    return rest;
-  }
+  const { origin, controls } = await listen();
 
-  const address = await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   const direct = (write: () => XeroObject) => {
     try {
       return write();
@@ -358,18 +331,19 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
     }
   };
   return {
-    url: `${address}${SANDBOX_API_PATH}`,
-    tokenUrl: `${address}${SANDBOX_TOKEN_PATH}`,
+    ...controls,
+    url: `${origin}${SANDBOX_API_PATH}`,
+    tokenUrl: `${origin}${SANDBOX_TOKEN_PATH}`,
     tenantId,
     clientId,
     clientSecret,
     get refreshToken() {
-      return refreshToken;
+      return token.refreshToken;
     },
-    exchanges,
-    injectFailures(next) {
-      failures = { next429: next.next429 ?? 0, retryAfterSeconds: next.retryAfterSeconds ?? 1 };
+    get exchanges() {
+      return controls.requests.filter((entry) => entry.path !== 'token');
     },
+    revokeTokens: () => tokens.revoke(),
     createContact: (properties) => direct(() => writeContact(null, properties)),
     updateContact: (id, properties) => direct(() => writeContact(id, properties)),
     archiveContact: (id) => direct(() => writeContact(id, { ContactStatus: 'ARCHIVED' })),
@@ -377,6 +351,5 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
       direct(() => writeContact(from, { ContactStatus: 'ARCHIVED', MergedToContactID: into })),
     getContact: (id) => contacts.get(id),
     createBankAccount: (properties) => direct(() => writeAccount(null, properties)),
-    close: () => app.close(),
   };
 }
