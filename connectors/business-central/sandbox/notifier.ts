@@ -5,6 +5,7 @@
  * the subscriber answers with any other error).
  */
 import { randomBytes } from 'node:crypto';
+import { WebhookOutbox } from '../../kit/sandbox/webhooks';
 import type { RecordChange, StoredSubscription } from './store';
 
 /** How notifications are batched and delivered. */
@@ -38,9 +39,9 @@ export interface NotifierHost {
 
 /** Splits a subscription resource such as /api/v2.0/companies(<id>)/customers. */
 export function parseSubscriptionResource(resource: string): { companyId: string; collection: string } | null {
-  const match = /^\/?api\/v2\.0\/companies\(([^)]+)\)\/([A-Za-z]+)\/?$/.exec(resource.trim());
-  if (match === null) return null;
-  return { companyId: match[1]!.replace(/^'(.*)'$/, '$1').toLowerCase(), collection: match[2]! };
+  const [, companyId, collection] = /^\/?api\/v2\.0\/companies\(([^)]+)\)\/([A-Za-z]+)\/?$/.exec(resource.trim()) ?? [];
+  if (companyId === undefined || collection === undefined) return null;
+  return { companyId: companyId.replace(/^'(.*)'$/, '$1').toLowerCase(), collection };
 }
 
 /**
@@ -60,16 +61,14 @@ export async function validateNotificationUrl(notificationUrl: string, signal?: 
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /** Collects changes and delivers them to subscribers. */
 export class Notifier {
-  private pending: RecordChange[] = [];
-  private timer: NodeJS.Timeout | null = null;
-  private readonly inFlight = new Set<Promise<void>>();
-  private readonly abort = new AbortController();
   /** Every delivery attempt, for tests: URL, HTTP status (0 = no answer) and item count. */
   readonly deliveries: Array<{ notificationUrl: string; status: number; items: number }> = [];
+  private readonly outbox = new WebhookOutbox<RecordChange>(
+    (changes) => this.dispatch(changes),
+    () => this.options.delayMs,
+  );
 
   constructor(
     private readonly host: NotifierHost,
@@ -78,26 +77,23 @@ export class Notifier {
 
   /** Records a change; the first one of a quiet period starts the delay. */
   enqueue(change: RecordChange): void {
-    if (this.abort.signal.aborted) return;
-    this.pending.push(change);
-    this.timer ??= setTimeout(() => {
-      this.timer = null;
-      void this.flush();
-    }, this.options.delayMs);
+    this.outbox.add([change]);
   }
 
   /** Sends what is pending now and resolves when every delivery has finished. */
-  async flush(): Promise<void> {
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
-    const changes = this.pending;
-    this.pending = [];
+  flush(): Promise<void> {
+    return this.outbox.flush();
+  }
+
+  /** Stops timers and cancels deliveries in flight. */
+  close(): Promise<void> {
+    return this.outbox.close();
+  }
+
+  private dispatch(changes: RecordChange[]): void {
     const byUrl = new Map<string, NotificationItem[]>();
-    const now = Date.now();
     for (const subscription of this.host.subscriptions()) {
-      if (Date.parse(subscription.expirationDateTime) <= now) continue;
+      if (Date.parse(subscription.expirationDateTime) <= Date.now()) continue;
       const target = parseSubscriptionResource(subscription.resource);
       if (target === null || target.companyId !== this.host.companyId) continue;
       const relevant = changes.filter((change) => change.collection.toLowerCase() === target.collection.toLowerCase());
@@ -106,17 +102,20 @@ export class Notifier {
       items.push(...this.itemsFor(subscription, target.collection, relevant));
       byUrl.set(subscription.notificationUrl, items);
     }
-    const deliveries = [...byUrl].map(([url, items]) => this.track(this.deliver(url, items)));
-    await Promise.all([...deliveries, ...this.inFlight]);
-  }
-
-  /** Stops timers and cancels deliveries in flight. */
-  async close(): Promise<void> {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
-    this.pending = [];
-    this.abort.abort();
-    await Promise.allSettled([...this.inFlight]);
+    const { deliveryAttempts, retryDelayMs } = this.options;
+    const retries = {
+      delaysMs: Array.from({ length: Math.max(0, deliveryAttempts - 1) }, (_, index) => retryDelayMs * 2 ** index),
+      retryable: (status: number) => status === 0 || status === 408 || status === 429 || status >= 500,
+    };
+    for (const [notificationUrl, items] of byUrl) {
+      const call = () => ({ headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ value: items }) });
+      const record = (status: number) => this.deliveries.push({ notificationUrl, status, items: items.length });
+      void this.outbox.deliver(notificationUrl, call, retries, record).then((status) => {
+        // BC deletes a subscription whose endpoint refuses a notification with another code.
+        if ((status >= 200 && status < 300) || retries.retryable(status)) return;
+        for (const id of new Set(items.map((item) => item.subscriptionId))) this.host.removeSubscription(id);
+      });
+    }
   }
 
   private itemsFor(subscription: StoredSubscription, collection: string, changes: RecordChange[]): NotificationItem[] {
@@ -135,21 +134,10 @@ export class Notifier {
       latest.set(change.id, { ...change, changeType });
     }
     if (latest.size > this.options.collectionThreshold) {
-      const since = new Date(
-        Math.min(...changes.map((change) => Date.parse(change.lastModifiedDateTime))) - 1,
-      ).toISOString();
-      const last = changes
-        .map((change) => change.lastModifiedDateTime)
-        .sort()
-        .at(-1)!;
-      return [
-        {
-          ...base,
-          resource: `/${prefix}?$filter=lastModifiedDateTime%20gt%20${since}`,
-          changeType: 'collection',
-          lastModifiedDateTime: last,
-        },
-      ];
+      const times = changes.map((change) => change.lastModifiedDateTime).sort();
+      const since = new Date(Date.parse(times[0] ?? '') - 1).toISOString();
+      const resource = `/${prefix}?$filter=lastModifiedDateTime%20gt%20${since}`;
+      return [{ ...base, resource, changeType: 'collection', lastModifiedDateTime: times.at(-1) ?? since }];
     }
     return [...latest.values()].map((change) => ({
       ...base,
@@ -157,39 +145,5 @@ export class Notifier {
       changeType: change.changeType,
       lastModifiedDateTime: change.lastModifiedDateTime,
     }));
-  }
-
-  private track(delivery: Promise<void>): Promise<void> {
-    this.inFlight.add(delivery);
-    void delivery.finally(() => this.inFlight.delete(delivery));
-    return delivery;
-  }
-
-  private async deliver(notificationUrl: string, items: NotificationItem[]): Promise<void> {
-    for (let attempt = 1; attempt <= this.options.deliveryAttempts; attempt++) {
-      if (this.abort.signal.aborted) return;
-      let status = 0;
-      try {
-        const response = await fetch(notificationUrl, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({ value: items }),
-          signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(5000)]),
-        });
-        status = response.status;
-        await response.arrayBuffer();
-      } catch {
-        status = 0;
-      }
-      this.deliveries.push({ notificationUrl, status, items: items.length });
-      if (status >= 200 && status < 300) return;
-      const retryable = status === 0 || status === 408 || status === 429 || status >= 500;
-      if (!retryable) {
-        // BC deletes a subscription whose endpoint refuses a notification with another code.
-        for (const id of new Set(items.map((item) => item.subscriptionId))) this.host.removeSubscription(id);
-        return;
-      }
-      if (attempt < this.options.deliveryAttempts) await sleep(this.options.retryDelayMs * 2 ** (attempt - 1));
-    }
   }
 }

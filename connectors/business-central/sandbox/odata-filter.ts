@@ -16,44 +16,22 @@ export class FilterSyntaxError extends Error {
 
 type Token = { kind: 'word'; value: string } | { kind: 'string'; value: string } | { kind: 'open' } | { kind: 'close' };
 
+// One token per match: ( ) 'quoted text' ('' is a quote) or a bare word; a stray quote falls to the last group.
+const TOKENS = /\s*(?:(\()|(\))|'((?:[^']|'')*)'|([^\s()']+)|(.))/g;
+
 function tokenize(input: string): Token[] {
-  const tokens: Token[] = [];
-  let index = 0;
-  while (index < input.length) {
-    const char = input[index]!;
-    if (/\s/.test(char)) {
-      index++;
-    } else if (char === '(') {
-      tokens.push({ kind: 'open' });
-      index++;
-    } else if (char === ')') {
-      tokens.push({ kind: 'close' });
-      index++;
-    } else if (char === "'") {
-      let value = '';
-      index++;
-      for (;;) {
-        if (index >= input.length) throw new FilterSyntaxError('unterminated string literal');
-        if (input[index] === "'") {
-          if (input[index + 1] === "'") {
-            value += "'";
-            index += 2;
-            continue;
-          }
-          index++;
-          break;
-        }
-        value += input[index];
-        index++;
-      }
-      tokens.push({ kind: 'string', value });
-    } else {
-      const match = /^[^\s()']+/.exec(input.slice(index))!;
-      tokens.push({ kind: 'word', value: match[0] });
-      index += match[0].length;
-    }
-  }
-  return tokens;
+  return [...input.matchAll(TOKENS)].map(([, open, close, quoted, word, stray]): Token => {
+    if (stray !== undefined) throw new FilterSyntaxError('unterminated string literal');
+    if (open !== undefined) return { kind: 'open' };
+    if (close !== undefined) return { kind: 'close' };
+    if (quoted !== undefined) return { kind: 'string', value: quoted.replace(/''/g, "'") };
+    return { kind: 'word', value: word ?? '' };
+  });
+}
+
+/** A value as text, the way BC compares code and text fields. */
+function text(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : '';
 }
 
 const OPERATORS = ['eq', 'ne', 'gt', 'ge', 'lt', 'le'] as const;
@@ -93,7 +71,7 @@ function compare(left: unknown, operator: Operator, right: Literal): boolean {
     b = right.value;
   } else if (right.kind === 'string') {
     // BC compares code and text fields without case; GUIDs likewise.
-    a = String(left ?? '').toLowerCase();
+    a = text(left).toLowerCase();
     b = right.value.toLowerCase();
   } else {
     a = typeof left === 'number' || typeof left === 'boolean' ? left : null;
@@ -130,7 +108,7 @@ export function compileFilter(expression: string): FilterPredicate {
       position++;
       parts.push(parseAnd());
     }
-    return parts.length === 1 ? parts[0]! : (row) => parts.some((part) => part(row));
+    return parts.length === 1 && parts[0] ? parts[0] : (row) => parts.some((part) => part(row));
   };
   const parseAnd = (): FilterPredicate => {
     const parts = [parseComparison()];
@@ -138,7 +116,7 @@ export function compileFilter(expression: string): FilterPredicate {
       position++;
       parts.push(parseComparison());
     }
-    return parts.length === 1 ? parts[0]! : (row) => parts.every((part) => part(row));
+    return parts.length === 1 && parts[0] ? parts[0] : (row) => parts.every((part) => part(row));
   };
   const parseComparison = (): FilterPredicate => {
     const token = tokens[position];
@@ -178,8 +156,8 @@ export function compileOrderBy(expression: string): (a: FilterRow, b: FilterRow)
     for (const { property, sign } of keys) {
       const left = a[property];
       const right = b[property];
-      const x = typeof left === 'number' ? left : String(left ?? '');
-      const y = typeof right === 'number' ? right : String(right ?? '');
+      const x = typeof left === 'number' ? left : text(left);
+      const y = typeof right === 'number' ? right : text(right);
       if (x < y) return -sign;
       if (x > y) return sign;
     }

@@ -1,11 +1,20 @@
 /**
  * A local stand-in for Business Central's API v2.0: the subset tandem uses (customers, vendors,
  * bank accounts, contacts, sales quotes and orders, purchase orders, $batch, webhook
- * subscriptions), its OAuth token endpoint, and knobs for latency, throttling and failures.
+ * subscriptions), its OAuth token endpoint, its published rate limit, and the kit's knobs.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { addTokenEndpoint, BearerTokens } from '../../kit/sandbox/oauth';
+import type { RateLimit, SandboxAnswer } from '../../kit/sandbox/rate-limits';
+import {
+  createSandboxServer,
+  InvalidBodyError,
+  type SandboxControls,
+  type SandboxOptions,
+  sendAnswer,
+} from '../../kit/sandbox/server';
 import { isCollectionName, WEBHOOK_COLLECTIONS, type CollectionName } from './collections';
 import { Notifier, parseSubscriptionResource, validateNotificationUrl } from './notifier';
 import { compileFilter, compileOrderBy, FilterSyntaxError } from './odata-filter';
@@ -28,20 +37,20 @@ export const SANDBOX_TOKEN_PATH = '/oauth2/v2.0/token';
 
 const SUBSCRIPTION_LIFETIME_MS = 3 * 24 * 60 * 60 * 1000;
 const BATCH_LIMIT = 100;
+const ODATA_JSON = 'application/json; odata.metadata=minimal';
+// Any environment of any tenant: /v2.0/<tenant or environment>/<environment>/api/v2.0/...
+const API_PREFIX = /^\/v2\.0\/[^/]+\/[^/]+\/api\/v2\.0(?:\/|$)/;
+
+/** The rate limit the sandbox enforces (see BUSINESS_CENTRAL_RATE_LIMITS). */
+export type BusinessCentralRateLimitName = 'perUser';
 
 /** How to start a sandbox; every option has a default. */
-export interface BusinessCentralSandboxOptions {
-  /** 0 (default) picks a free port. */
-  port?: number;
-  host?: string;
+export interface BusinessCentralSandboxOptions extends SandboxOptions<BusinessCentralRateLimitName> {
   companyId?: string;
   companyName?: string;
   clientId?: string;
   clientSecret?: string;
   tokenTtlSeconds?: number;
-  latencyMs?: number;
-  /** Random failures of API requests, as probabilities between 0 and 1. */
-  failures?: { rate429?: number; rate5xx?: number };
   /** JSON file to load at start and save after every write. */
   file?: string;
   seed?: BusinessCentralSandboxSeed;
@@ -55,43 +64,26 @@ export interface BusinessCentralSandboxOptions {
   deliveryAttempts?: number;
 }
 
-/** One API request as the sandbox saw it. */
-export interface SandboxRequest {
-  method: string;
-  /** The path below the API base, for example `companies(...)/customers`, or `token`. */
-  path: string;
-  query: string;
-  status: number;
-}
-
 /** A direct-access helper set for one collection: edits behave like a user working in BC. */
 export interface SandboxCollectionAccess {
-  create(fields: Record<string, unknown>): Record<string, unknown>;
-  update(id: string, fields: Record<string, unknown>): Record<string, unknown>;
-  delete(id: string): void;
-  get(id: string): Record<string, unknown> | undefined;
-  list(): Array<Record<string, unknown>>;
+  readonly create: (fields: Record<string, unknown>) => Record<string, unknown>;
+  readonly update: (id: string, fields: Record<string, unknown>) => Record<string, unknown>;
+  readonly delete: (id: string) => void;
+  readonly get: (id: string) => Record<string, unknown> | undefined;
+  readonly list: () => Array<Record<string, unknown>>;
 }
 
-/** A running sandbox. */
-export interface BusinessCentralSandbox {
+/** A running sandbox. Its request log's paths are below the API base (`companies(...)/customers`), or `token`. */
+export interface BusinessCentralSandbox extends SandboxControls {
   /** The API base up to and including /api/v2.0. */
   readonly url: string;
   readonly tokenUrl: string;
   readonly companyId: string;
-  readonly port: number;
   readonly clientId: string;
   readonly clientSecret: string;
-  close(): Promise<void>;
-  /** The next API requests fail deterministically: first `next429` with 429, then `next5xx` with 503. */
-  injectFailures(failures: { next429?: number; next5xx?: number; retryAfterSeconds?: number }): void;
-  setLatency(ms: number): void;
   /** Makes every issued token invalid, as if it had expired. */
   revokeTokens(): void;
-  /** Every API and token request so far. */
-  readonly requests: readonly SandboxRequest[];
-  /** How many logged requests match; `path` matches when the logged path contains it. */
-  countRequests(filter?: { method?: string; path?: string }): number;
+  /** Forgets the request log (resetRequests under its older name). */
   clearRequestLog(): void;
   /** Sends pending notifications now and waits for their delivery. */
   flushNotifications(): Promise<void>;
@@ -121,11 +113,7 @@ export interface BusinessCentralSandbox {
   listContacts(): Array<Record<string, unknown>>;
 }
 
-interface ApiResponse {
-  status: number;
-  headers?: Record<string, string>;
-  body?: unknown;
-}
+type Headers = Record<string, string | string[] | undefined>;
 
 const jsonObject = z.record(z.string(), z.unknown());
 const subscriptionBodySchema = z.object({
@@ -145,41 +133,66 @@ const batchBodySchema = z.object({
   ),
 });
 
-function view(record: StoredRecord): Record<string, unknown> {
+/** BC's error body, `{ error: { code, message } }`. */
+function odataError(
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): SandboxAnswer {
+  return { status, headers: { 'content-type': ODATA_JSON, ...headers }, body: { error: { code, message } } };
+}
+const notFound = (what: string) => odataError(404, 'BadRequest_NotFound', what);
+const notAllowed = (message = 'Not allowed.') => odataError(405, 'BadRequest_MethodNotAllowed', message);
+const notAllowedOn = (method: string, name: string) =>
+  notAllowed(`'${method}' requests for '${name}' of EdmType 'Collection' are not allowed.`);
+const noResource = (path: string) => notFound(`No HTTP resource was found that matches the request URI '${path}'.`);
+const notValidated = () =>
+  odataError(
+    400,
+    'BadRequest',
+    'The subscription was not validated: the notification URL did not return the validation token.',
+  );
+
+/**
+ * BC's limit: 6,000 calls per user (the app's service principal) in a sliding five minutes.
+ * https://learn.microsoft.com/en-us/dynamics365/business-central/dev-itpro/administration/operational-limits-online
+ */
+export const BUSINESS_CENTRAL_RATE_LIMITS: Record<BusinessCentralRateLimitName, RateLimit> = {
+  perUser: {
+    limit: 6000,
+    windowMs: 300_000,
+    refuse: () =>
+      odataError(429, 'Application_TooManyRequests', 'Too many requests reached.  Actual (6001).  Maximum (6000).'),
+  },
+};
+
+function view(record: StoredRecord | StoredSubscription): Record<string, unknown> {
   const { version, ...properties } = record;
-  return { '@odata.etag': etagOf(version, record.id), ...properties };
+  return { '@odata.etag': etagOf(version, 'id' in record ? record.id : record.subscriptionId), ...properties };
 }
 
-function subscriptionView(subscription: StoredSubscription): Record<string, unknown> {
-  const { version, ...properties } = subscription;
-  return { '@odata.etag': etagOf(version, subscription.subscriptionId), ...properties };
-}
-
-function odataError(status: number, code: string, message: string): ApiResponse {
-  return { status, body: { error: { code, message } } };
-}
-
-function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+function header(headers: Headers, name: string): string | undefined {
   const value = headers[name.toLowerCase()];
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  return Buffer.concat(chunks).toString('utf8');
+function requireIfMatch(headers: Headers): string {
+  const ifMatch = header(headers, 'if-match');
+  if (ifMatch === undefined || ifMatch === '')
+    throw new SandboxError(
+      400,
+      'BadRequest',
+      'Could not validate the client concurrency token required by the service. Please provide a valid token in the client request.',
+    );
+  return ifMatch;
 }
 
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
-  if (text === '') return { ok: true, value: undefined };
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch {
-    return { ok: false };
-  }
+function jsonBody(body: unknown): Record<string, unknown> {
+  const parsed = jsonObject.safeParse(body);
+  if (!parsed.success) throw new SandboxError(400, 'BadRequest', 'The request body must be a JSON object.');
+  return parsed.data;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Starts a sandbox and resolves once it listens. */
 export async function startBusinessCentralSandbox(
@@ -191,10 +204,7 @@ export async function startBusinessCentralSandbox(
   const clientSecret = options.clientSecret ?? 'sandbox-secret';
   const tokenTtlSeconds = options.tokenTtlSeconds ?? 3599;
   const pageSize = options.pageSize ?? 100;
-  let latencyMs = options.latencyMs ?? 0;
-  const forced = { next429: 0, next5xx: 0, retryAfterSeconds: 1 };
-  const tokens = new Map<string, number>();
-  const requests: SandboxRequest[] = [];
+  const tokens = new BearerTokens();
   let origin = '';
 
   const notifier: Notifier = new Notifier(
@@ -221,242 +231,133 @@ export async function startBusinessCentralSandbox(
     }
   }
 
-  // ---- OAuth token endpoint -------------------------------------------------------------------
-  const issueToken = (body: string): ApiResponse => {
-    const form = new URLSearchParams(body);
-    if (form.get('grant_type') !== 'client_credentials') {
-      return {
-        status: 400,
-        body: {
-          error: 'unsupported_grant_type',
-          error_description: 'AADSTS70003: The app requested an unsupported grant type.',
-        },
-      };
-    }
-    if (form.get('client_id') !== clientId || form.get('client_secret') !== clientSecret) {
-      return {
-        status: 401,
-        body: { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' },
-      };
-    }
-    const token = randomBytes(24).toString('base64url');
-    tokens.set(token, Date.now() + tokenTtlSeconds * 1000);
-    return {
-      status: 200,
-      body: { token_type: 'Bearer', expires_in: tokenTtlSeconds, ext_expires_in: tokenTtlSeconds, access_token: token },
-    };
-  };
-
-  const authorized = (authorization: string | undefined): boolean => {
-    const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
-    const expiresAt = token === undefined ? undefined : tokens.get(token);
-    return expiresAt !== undefined && expiresAt > Date.now();
-  };
-
   // ---- Collections ----------------------------------------------------------------------------
-  const listCollection = (collection: CollectionName, path: string, query: URLSearchParams): ApiResponse => {
+  const listCollection = (collection: CollectionName, path: string, query: URLSearchParams): SandboxAnswer => {
     let rows = store.list(collection);
     const filter = query.get('$filter');
-    if (filter !== null) {
-      const predicate = compileFilter(filter);
-      rows = rows.filter((row) => predicate(row));
-    }
+    if (filter !== null) rows = rows.filter(compileFilter(filter));
     const orderBy = query.get('$orderby');
     if (orderBy !== null) rows = [...rows].sort(compileOrderBy(orderBy));
     const skip = Number(query.get('$skip') ?? 0);
     const top = query.get('$top') === null ? undefined : Number(query.get('$top'));
-    if (!Number.isInteger(skip) || skip < 0 || (top !== undefined && (!Number.isInteger(top) || top < 0))) {
+    if (!Number.isInteger(skip) || skip < 0 || (top !== undefined && (!Number.isInteger(top) || top < 0)))
       return odataError(400, 'BadRequest', 'Invalid $skip or $top.');
-    }
     const window = rows.slice(skip, top === undefined ? undefined : skip + top);
     const offset = Number(query.get('$skiptoken') ?? 0);
-    const page = window.slice(offset, offset + pageSize);
-    const body: Record<string, unknown> = {
+    const next = new URLSearchParams(query);
+    next.set('$skiptoken', String(offset + pageSize));
+    const nextLink = `${origin}${SANDBOX_API_PATH}/${path}?${next.toString().replace(/\+/g, '%20')}`;
+    const body = {
       '@odata.context': `${origin}${SANDBOX_API_PATH}/$metadata#${path}`,
-      value: page.map(view),
+      value: window.slice(offset, offset + pageSize).map(view),
+      ...(offset + pageSize < window.length ? { '@odata.nextLink': nextLink } : {}),
     };
-    if (offset + pageSize < window.length) {
-      const next = new URLSearchParams(query);
-      next.set('$skiptoken', String(offset + pageSize));
-      body['@odata.nextLink'] = `${origin}${SANDBOX_API_PATH}/${path}?${next.toString().replace(/\+/g, '%20')}`;
-    }
     return { status: 200, body };
-  };
-
-  const parseJsonBody = (body: unknown): Record<string, unknown> => {
-    const parsed = jsonObject.safeParse(body);
-    if (!parsed.success) throw new SandboxError(400, 'BadRequest', 'The request body must be a JSON object.');
-    return parsed.data;
-  };
-
-  const requireIfMatch = (headers: Record<string, string | string[] | undefined>): string => {
-    const ifMatch = header(headers, 'if-match');
-    if (ifMatch === undefined || ifMatch === '') {
-      throw new SandboxError(
-        400,
-        'BadRequest',
-        'Could not validate the client concurrency token required by the service. Please provide a valid token in the client request.',
-      );
-    }
-    return ifMatch;
   };
 
   // ---- Subscriptions --------------------------------------------------------------------------
   const liveSubscriptions = (): StoredSubscription[] => {
-    const now = Date.now();
     for (const subscription of [...store.subscriptions.values()]) {
-      if (Date.parse(subscription.expirationDateTime) <= now) store.subscriptions.delete(subscription.subscriptionId);
+      if (Date.parse(subscription.expirationDateTime) <= Date.now())
+        store.subscriptions.delete(subscription.subscriptionId);
     }
     return [...store.subscriptions.values()];
   };
 
-  const checkSubscriptionResource = (resource: string): void => {
+  /** Checks the resource and performs the handshake (creation and renewal alike); a refusal, or undefined. */
+  const refuseSubscription = async (resource: string, notificationUrl: string): Promise<SandboxAnswer | undefined> => {
     const target = parseSubscriptionResource(resource);
-    if (
-      target === null ||
-      target.companyId !== companyId ||
-      !WEBHOOK_COLLECTIONS.some((name) => name.toLowerCase() === target.collection.toLowerCase())
-    ) {
-      throw new SandboxError(400, 'BadRequest', `The resource '${resource}' does not support webhooks.`);
-    }
+    const supported = WEBHOOK_COLLECTIONS.some((name) => name.toLowerCase() === target?.collection.toLowerCase());
+    if (target?.companyId !== companyId || !supported)
+      return odataError(400, 'BadRequest', `The resource '${resource}' does not support webhooks.`);
+    return (await validateNotificationUrl(notificationUrl)) ? undefined : notValidated();
   };
+
+  const renewed = () => ({
+    expirationDateTime: new Date(Date.now() + SUBSCRIPTION_LIFETIME_MS).toISOString(),
+    lastModifiedDateTime: new Date().toISOString(),
+    version: store.nextVersion(),
+  });
 
   const subscriptionRoute = async (
     method: string,
     id: string | undefined,
-    headers: Record<string, string | string[] | undefined>,
+    headers: Headers,
     rawBody: unknown,
-  ): Promise<ApiResponse> => {
+  ): Promise<SandboxAnswer> => {
     if (id === undefined) {
-      if (method === 'GET') return { status: 200, body: { value: liveSubscriptions().map(subscriptionView) } };
-      if (method !== 'POST')
-        return odataError(
-          405,
-          'BadRequest_MethodNotAllowed',
-          `'${method}' requests for 'subscriptions' of EdmType 'Collection' are not allowed.`,
-        );
+      if (method === 'GET') return { status: 200, body: { value: liveSubscriptions().map(view) } };
+      if (method !== 'POST') return notAllowedOn(method, 'subscriptions');
       const parsed = subscriptionBodySchema.safeParse(rawBody);
       if (!parsed.success) return odataError(400, 'BadRequest', 'notificationUrl and resource are required.');
-      checkSubscriptionResource(parsed.data.resource);
-      if (!(await validateNotificationUrl(parsed.data.notificationUrl))) {
-        return odataError(
-          400,
-          'BadRequest',
-          'The subscription was not validated: the notification URL did not return the validation token.',
-        );
-      }
-      const now = Date.now();
-      const subscription: StoredSubscription = {
-        subscriptionId: randomUUID().replace(/-/g, ''),
-        notificationUrl: parsed.data.notificationUrl,
-        resource: parsed.data.resource,
-        clientState: parsed.data.clientState ?? '',
-        expirationDateTime: new Date(now + SUBSCRIPTION_LIFETIME_MS).toISOString(),
-        lastModifiedDateTime: new Date(now).toISOString(),
-        userId: '00000000-0000-0000-0000-000000000001',
-        version: store.nextVersion(),
-      };
-      store.subscriptions.set(subscription.subscriptionId, subscription);
+      const { notificationUrl, resource, clientState = '' } = parsed.data;
+      const refusal = await refuseSubscription(resource, notificationUrl);
+      if (refusal) return refusal;
+      const subscriptionId = randomUUID().replace(/-/g, '');
+      const userId = '00000000-0000-0000-0000-000000000001';
+      const subscription = { subscriptionId, notificationUrl, resource, clientState, userId, ...renewed() };
+      store.subscriptions.set(subscriptionId, subscription);
       store.save();
-      return { status: 201, body: subscriptionView(subscription) };
+      return { status: 201, body: view(subscription) };
     }
     const subscription = liveSubscriptions().find((candidate) => candidate.subscriptionId === id);
-    if (subscription === undefined)
-      return odataError(404, 'BadRequest_NotFound', `The subscription '${id}' does not exist.`);
-    if (method === 'GET') return { status: 200, body: subscriptionView(subscription) };
-    const ifMatch = requireIfMatch(headers);
-    if (!ifMatchAccepts(ifMatch, subscription.version, subscription.subscriptionId)) {
+    if (subscription === undefined) return notFound(`The subscription '${id}' does not exist.`);
+    if (method === 'GET') return { status: 200, body: view(subscription) };
+    if (!ifMatchAccepts(requireIfMatch(headers), subscription.version, subscription.subscriptionId))
       return odataError(412, 'Request_EntityChanged', 'Another user has already changed the record.');
-    }
     if (method === 'DELETE') {
       store.subscriptions.delete(id);
       store.save();
       return { status: 204 };
     }
-    if (method !== 'PATCH') return odataError(405, 'BadRequest_MethodNotAllowed', `'${method}' is not allowed here.`);
+    if (method !== 'PATCH') return notAllowed(`'${method}' is not allowed here.`);
     const parsed = subscriptionBodySchema.partial().safeParse(rawBody);
     if (!parsed.success) return odataError(400, 'BadRequest', 'Invalid subscription body.');
     const next = { ...subscription, ...parsed.data };
-    checkSubscriptionResource(next.resource);
-    // Renewal performs the handshake again, like creation.
-    if (!(await validateNotificationUrl(next.notificationUrl))) {
-      return odataError(
-        400,
-        'BadRequest',
-        'The subscription was not validated: the notification URL did not return the validation token.',
-      );
-    }
-    const now = Date.now();
-    Object.assign(subscription, next, {
-      expirationDateTime: new Date(now + SUBSCRIPTION_LIFETIME_MS).toISOString(),
-      lastModifiedDateTime: new Date(now).toISOString(),
-      version: store.nextVersion(),
-    });
+    const refusal = await refuseSubscription(next.resource, next.notificationUrl);
+    if (refusal) return refusal;
+    Object.assign(subscription, next, renewed());
     store.save();
-    return { status: 200, body: subscriptionView(subscription) };
+    return { status: 200, body: view(subscription) };
   };
 
   // ---- Dispatch -------------------------------------------------------------------------------
-  const companiesView = () => [
-    { id: companyId, systemVersion: '24.0', name: companyName, displayName: companyName, businessProfileId: '' },
-  ];
+  const companyView = {
+    id: companyId,
+    systemVersion: '24.0',
+    name: companyName,
+    displayName: companyName,
+    businessProfileId: '',
+  };
 
   /** Answers one API request (also each request inside a $batch). */
-  const dispatch = async (
-    method: string,
-    target: string,
-    headers: Record<string, string | string[] | undefined>,
-    rawBody: unknown,
-  ): Promise<ApiResponse> => {
+  const dispatch = async (method: string, target: string, headers: Headers, body: unknown): Promise<SandboxAnswer> => {
     try {
       const [rawPath = '', rawQuery = ''] = target.split('?', 2);
       const path = decodeURIComponent(rawPath.replace(/^\/+/, ''));
-      const query = new URLSearchParams(rawQuery);
-      if (path === 'companies') {
-        return method === 'GET'
-          ? { status: 200, body: { value: companiesView() } }
-          : odataError(405, 'BadRequest_MethodNotAllowed', 'Not allowed.');
-      }
+      if (path === 'companies')
+        return method === 'GET' ? { status: 200, body: { value: [companyView] } } : notAllowed();
       const subscription = /^subscriptions(?:\('?([^')]+)'?\))?$/.exec(path);
-      if (subscription !== null) return await subscriptionRoute(method, subscription[1], headers, rawBody);
+      if (subscription !== null) return await subscriptionRoute(method, subscription[1], headers, body);
 
       const match = /^companies\('?([^')]+)'?\)(?:\/([A-Za-z]+)(?:\(([^)]+)\))?)?$/.exec(path);
-      if (match === null)
-        return odataError(
-          404,
-          'BadRequest_NotFound',
-          `No HTTP resource was found that matches the request URI '${path}'.`,
-        );
-      if (match[1]!.toLowerCase() !== companyId)
-        return odataError(404, 'BadRequest_NotFound', `The company '${match[1]!}' does not exist.`);
-      if (match[2] === undefined)
-        return method === 'GET'
-          ? { status: 200, body: companiesView()[0] }
-          : odataError(405, 'BadRequest_MethodNotAllowed', 'Not allowed.');
-      const collection = match[2];
-      if (!isCollectionName(collection))
-        return odataError(404, 'BadRequest_NotFound', `The resource '${collection}' does not exist.`);
-      const id = match[3]?.replace(/^'(.*)'$/, '$1');
+      const [, company = '', collection, rawId] = match ?? [];
+      if (match === null) return noResource(path);
+      if (company.toLowerCase() !== companyId) return notFound(`The company '${company}' does not exist.`);
+      if (collection === undefined) return method === 'GET' ? { status: 200, body: companyView } : notAllowed();
+      if (!isCollectionName(collection)) return notFound(`The resource '${collection}' does not exist.`);
+      const id = rawId?.replace(/^'(.*)'$/, '$1');
       if (id === undefined) {
-        if (method === 'GET') return listCollection(collection, path, query);
-        if (method === 'POST') return { status: 201, body: view(store.create(collection, parseJsonBody(rawBody))) };
-        return odataError(
-          405,
-          'BadRequest_MethodNotAllowed',
-          `'${method}' requests for '${collection}' of EdmType 'Collection' are not allowed.`,
-        );
+        if (method === 'GET') return listCollection(collection, path, new URLSearchParams(rawQuery));
+        if (method === 'POST') return { status: 201, body: view(store.create(collection, jsonBody(body))) };
+        return notAllowedOn(method, collection);
       }
       if (method === 'GET') return { status: 200, body: view(store.get(collection, id)) };
       if (method === 'PATCH')
-        return {
-          status: 200,
-          body: view(store.update(collection, id, parseJsonBody(rawBody), requireIfMatch(headers))),
-        };
-      if (method === 'DELETE') {
-        store.delete(collection, id, requireIfMatch(headers));
-        return { status: 204 };
-      }
-      return odataError(405, 'BadRequest_MethodNotAllowed', `'${method}' is not allowed here.`);
+        return { status: 200, body: view(store.update(collection, id, jsonBody(body), requireIfMatch(headers))) };
+      if (method !== 'DELETE') return notAllowed(`'${method}' is not allowed here.`);
+      store.delete(collection, id, requireIfMatch(headers));
+      return { status: 204 };
     } catch (error) {
       if (error instanceof SandboxError) return odataError(error.status, error.code, error.message);
       if (error instanceof FilterSyntaxError) return odataError(400, 'BadRequest', `Invalid $filter: ${error.message}`);
@@ -464,12 +365,11 @@ export async function startBusinessCentralSandbox(
     }
   };
 
-  const runBatch = async (rawBody: unknown): Promise<ApiResponse> => {
+  const runBatch = async (rawBody: unknown): Promise<SandboxAnswer> => {
     const parsed = batchBodySchema.safeParse(rawBody);
     if (!parsed.success) return odataError(400, 'BadRequest', 'The $batch body must be JSON with a requests array.');
-    if (parsed.data.requests.length > BATCH_LIMIT) {
+    if (parsed.data.requests.length > BATCH_LIMIT)
       return odataError(400, 'BadRequest', `The batch request exceeds the maximum of ${BATCH_LIMIT} operations.`);
-    }
     const responses = [];
     for (const inner of parsed.data.requests) {
       const target = inner.url.startsWith('http')
@@ -483,10 +383,7 @@ export async function startBusinessCentralSandbox(
       responses.push({
         id: inner.id,
         status: answer.status,
-        headers: {
-          'content-type': 'application/json; odata.metadata=minimal',
-          ...(typeof etag === 'string' ? { etag } : {}),
-        },
+        headers: { 'content-type': ODATA_JSON, ...(typeof etag === 'string' ? { etag } : {}) },
         ...(answer.body === undefined ? {} : { body: answer.body }),
       });
     }
@@ -494,86 +391,66 @@ export async function startBusinessCentralSandbox(
   };
 
   // ---- HTTP -----------------------------------------------------------------------------------
-  const send = (response: ServerResponse, answer: ApiResponse): void => {
-    const headers: Record<string, string> = { ...answer.headers };
-    if (answer.body === undefined) {
-      response.writeHead(answer.status, headers).end();
-      return;
-    }
-    headers['content-type'] ??= 'application/json; odata.metadata=minimal';
-    response.writeHead(answer.status, headers).end(JSON.stringify(answer.body));
-  };
+  const send = (reply: FastifyReply, answer: SandboxAnswer) =>
+    sendAnswer(
+      reply,
+      answer.body === undefined ? answer : { ...answer, headers: { 'content-type': ODATA_JSON, ...answer.headers } },
+    );
 
-  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const method = (request.method ?? 'GET').toUpperCase();
-    const url = new URL(request.url ?? '/', origin);
-    const text = await readBody(request);
-    const log = (path: string, status: number) =>
-      requests.push({ method, path, query: decodeURIComponent(url.search), status });
-
-    if (method === 'POST' && url.pathname.endsWith(SANDBOX_TOKEN_PATH)) {
-      const answer = issueToken(text);
-      log('token', answer.status);
-      send(response, answer);
-      return;
-    }
-    const apiPrefix = /^\/v2\.0\/[^/]+\/[^/]+\/api\/v2\.0(?:\/|$)/.exec(url.pathname);
-    if (apiPrefix === null) {
-      send(
-        response,
-        odataError(
-          404,
-          'BadRequest_NotFound',
-          `No HTTP resource was found that matches the request URI '${url.pathname}'.`,
-        ),
-      );
-      return;
-    }
-    const path = url.pathname.slice(apiPrefix[0].length);
-    if (latencyMs > 0) await sleep(latencyMs);
-
-    let answer: ApiResponse;
-    if (forced.next429 > 0 || Math.random() < (options.failures?.rate429 ?? 0)) {
-      if (forced.next429 > 0) forced.next429--;
-      answer = {
-        ...odataError(429, 'Application_TooManyRequests', 'Too many requests reached. Please try again later.'),
-        headers: { 'retry-after': String(forced.retryAfterSeconds) },
-      };
-    } else if (forced.next5xx > 0 || Math.random() < (options.failures?.rate5xx ?? 0)) {
-      if (forced.next5xx > 0) forced.next5xx--;
-      answer = odataError(503, 'Internal_ServiceUnavailable', 'The service is temporarily unavailable.');
-    } else if (!authorized(header(request.headers, 'authorization'))) {
-      answer = {
-        ...odataError(401, 'Authentication_InvalidCredentials', 'The server has rejected the client credentials.'),
-        headers: { 'www-authenticate': 'Bearer realm="sandbox"' },
-      };
-    } else {
-      const body = parseJson(text);
-      if (!body.ok) answer = odataError(400, 'BadRequest', 'The request body is not valid JSON.');
-      else if (path === '$batch')
-        answer =
-          method === 'POST'
-            ? await runBatch(body.value)
-            : odataError(405, 'BadRequest_MethodNotAllowed', 'Use POST for $batch.');
-      else answer = await dispatch(method, `${path}${url.search}`, request.headers, body.value);
-    }
-    log(path, answer.status);
-    send(response, answer);
-  };
-
-  const server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent)
-        send(response, odataError(500, 'Internal_ServerError', error instanceof Error ? error.message : String(error)));
-    });
+  const { app, listen } = createSandboxServer(
+    {
+      api: API_PREFIX,
+      tokenPath: SANDBOX_TOKEN_PATH,
+      authenticate: (request) =>
+        tokens.accepts(request.headers.authorization)
+          ? undefined
+          : odataError(401, 'Authentication_InvalidCredentials', 'The server has rejected the client credentials.', {
+              'www-authenticate': 'Bearer realm="sandbox"',
+            }),
+      throttled: () =>
+        odataError(429, 'Application_TooManyRequests', 'Too many requests reached. Please try again later.'),
+      unavailable: () => odataError(503, 'Internal_ServiceUnavailable', 'The service is temporarily unavailable.'),
+      rateLimits: BUSINESS_CENTRAL_RATE_LIMITS,
+    },
+    options,
+  );
+  addTokenEndpoint(app, tokens, {
+    path: SANDBOX_TOKEN_PATH,
+    clientId,
+    clientSecret,
+    grant: 'client_credentials',
+    ttlSeconds: tokenTtlSeconds,
+    extra: { ext_expires_in: tokenTtlSeconds },
+    descriptions: {
+      unsupported_grant_type: 'AADSTS70003: The app requested an unsupported grant type.',
+      invalid_client: 'AADSTS7000215: Invalid client secret provided.',
+    },
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  app.setErrorHandler((error, _request, reply) => {
+    const message = error instanceof Error ? error.message : String(error);
+    const status =
+      error instanceof InvalidBodyError
+        ? 400
+        : (z.object({ statusCode: z.number() }).safeParse(error).data?.statusCode ?? 500);
+    return send(
+      reply,
+      status < 500 ? odataError(status, 'BadRequest', message) : odataError(500, 'Internal_ServerError', message),
+    );
   });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the sandbox is not listening on a TCP port');
-  origin = `http://${options.host ?? '127.0.0.1'}:${address.port}`;
+  app.setNotFoundHandler((request, reply) => send(reply, noResource(request.url.split('?')[0] ?? '')));
+  app.all('/v2.0/:tenant/:environment/api/v2.0/*', async (request, reply) => {
+    const queryAt = request.url.includes('?') ? request.url.indexOf('?') : request.url.length;
+    const path = request.url.slice(0, queryAt).replace(API_PREFIX, '');
+    if (path === '$batch')
+      return send(reply, request.method === 'POST' ? await runBatch(request.body) : notAllowed('Use POST for $batch.'));
+    return send(
+      reply,
+      await dispatch(request.method, `${path}${request.url.slice(queryAt)}`, request.headers, request.body),
+    );
+  });
+
+  const listening = await listen();
+  origin = listening.origin;
 
   const access = (name: CollectionName): SandboxCollectionAccess => ({
     create: (fields) => view(store.create(name, fields)),
@@ -589,44 +466,24 @@ export async function startBusinessCentralSandbox(
   const vendors = access('vendors');
   const bankAccounts = access('bankAccounts');
   const contacts = access('contacts');
+  const { controls } = listening;
 
   return {
+    ...controls,
     url: `${origin}${SANDBOX_API_PATH}`,
     tokenUrl: `${origin}${SANDBOX_TOKEN_PATH}`,
     companyId,
-    port: address.port,
     clientId,
     clientSecret,
-    requests,
     deliveries: notifier.deliveries,
-    async close() {
+    close: async () => {
       await notifier.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await controls.close();
     },
-    injectFailures(failures) {
-      forced.next429 += failures.next429 ?? 0;
-      forced.next5xx += failures.next5xx ?? 0;
-      if (failures.retryAfterSeconds !== undefined) forced.retryAfterSeconds = failures.retryAfterSeconds;
-    },
-    setLatency(ms) {
-      latencyMs = ms;
-    },
-    revokeTokens() {
-      tokens.clear();
-    },
-    countRequests(filter = {}) {
-      return requests.filter(
-        (entry) =>
-          (filter.method === undefined || entry.method === filter.method.toUpperCase()) &&
-          (filter.path === undefined || entry.path.includes(filter.path)),
-      ).length;
-    },
-    clearRequestLog() {
-      requests.length = 0;
-    },
+    revokeTokens: () => tokens.revoke(),
+    clearRequestLog: controls.resetRequests,
     flushNotifications: () => notifier.flush(),
-    subscriptions: () => liveSubscriptions().map(subscriptionView),
+    subscriptions: () => liveSubscriptions().map(view),
     collection: access,
     createCustomer: customers.create,
     updateCustomer: customers.update,

@@ -3,8 +3,8 @@
  * etags, number series and lastModifiedDateTime, optionally persisted to a JSON file.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
+import { loadState, saveState } from '../../kit/sandbox/persistence';
 import { CODE_LENGTHS, COLLECTION_NAMES, DEFAULTS, NUMBER_PREFIX, OPTIONS, type CollectionName } from './collections';
 
 const EMPTY_GUID = '00000000-0000-0000-0000-000000000000';
@@ -22,6 +22,8 @@ export class SandboxError extends Error {
   }
 }
 
+const badRequest = (message: string) => new SandboxError(400, 'BadRequest', message);
+
 /** A stored record: BC's properties plus the row version behind its etag. */
 export interface StoredRecord {
   id: string;
@@ -29,18 +31,6 @@ export interface StoredRecord {
   lastModifiedDateTime: string;
   version: number;
   [property: string]: unknown;
-}
-
-/** A stored webhook subscription. */
-export interface StoredSubscription {
-  subscriptionId: string;
-  notificationUrl: string;
-  resource: string;
-  clientState: string;
-  expirationDateTime: string;
-  lastModifiedDateTime: string;
-  userId: string;
-  version: number;
 }
 
 /** One change to a record, as the notifier needs it. */
@@ -51,28 +41,31 @@ export interface RecordChange {
   lastModifiedDateTime: string;
 }
 
+const subscriptionSchema = z.object({
+  subscriptionId: z.string(),
+  notificationUrl: z.string(),
+  resource: z.string(),
+  clientState: z.string(),
+  expirationDateTime: z.string(),
+  lastModifiedDateTime: z.string(),
+  userId: z.string(),
+  version: z.number(),
+});
+/** A stored webhook subscription. */
+export type StoredSubscription = z.infer<typeof subscriptionSchema>;
+
+const recordSchema = z.looseObject({
+  id: z.string(),
+  number: z.string(),
+  lastModifiedDateTime: z.string(),
+  version: z.number(),
+});
 const persistedSchema = z.object({
   version: z.number(),
   lastTimestamp: z.number(),
   numbers: z.record(z.string(), z.number()),
-  records: z.record(
-    z.string(),
-    z.array(
-      z.looseObject({ id: z.string(), number: z.string(), lastModifiedDateTime: z.string(), version: z.number() }),
-    ),
-  ),
-  subscriptions: z.array(
-    z.object({
-      subscriptionId: z.string(),
-      notificationUrl: z.string(),
-      resource: z.string(),
-      clientState: z.string(),
-      expirationDateTime: z.string(),
-      lastModifiedDateTime: z.string(),
-      userId: z.string(),
-      version: z.number(),
-    }),
-  ),
+  records: z.record(z.string(), z.array(recordSchema)),
+  subscriptions: z.array(subscriptionSchema),
 });
 
 /** BC-style weak etag: W/"<base64 of 'version;...;'>", new on every write. */
@@ -103,7 +96,15 @@ export class SandboxStore {
     private readonly onChange: (change: RecordChange) => void,
     private readonly file?: string,
   ) {
-    if (file !== undefined && existsSync(file)) this.load(file);
+    const data = loadState(file, persistedSchema);
+    if (data === undefined) return;
+    this.version = data.version;
+    this.lastTimestamp = data.lastTimestamp;
+    for (const name of COLLECTION_NAMES) {
+      this.numbers.set(name, data.numbers[name] ?? 0);
+      for (const record of data.records[name] ?? []) this.collection(name).set(record.id, record);
+    }
+    for (const subscription of data.subscriptions) this.subscriptions.set(subscription.subscriptionId, subscription);
   }
 
   /** The next row version, for subscriptions as well as records. */
@@ -205,32 +206,19 @@ export class SandboxStore {
 
   /** Writes the data file, when there is one. */
   save(): void {
-    if (this.file === undefined) return;
-    const data: z.infer<typeof persistedSchema> = {
+    saveState(this.file, () => ({
       version: this.version,
       lastTimestamp: this.lastTimestamp,
       numbers: Object.fromEntries(this.numbers),
       records: Object.fromEntries([...this.records].map(([name, records]) => [name, [...records.values()]])),
       subscriptions: [...this.subscriptions.values()],
-    };
-    const temporary = `${this.file}.tmp`;
-    writeFileSync(temporary, JSON.stringify(data, null, 2));
-    renameSync(temporary, this.file);
-  }
-
-  private load(file: string): void {
-    const data = persistedSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
-    this.version = data.version;
-    this.lastTimestamp = data.lastTimestamp;
-    for (const name of COLLECTION_NAMES) {
-      this.numbers.set(name, data.numbers[name] ?? 0);
-      for (const record of data.records[name] ?? []) this.collection(name).set(record.id, record);
-    }
-    for (const subscription of data.subscriptions) this.subscriptions.set(subscription.subscriptionId, subscription);
+    }));
   }
 
   private collection(name: CollectionName): Map<string, StoredRecord> {
-    return this.records.get(name)!;
+    const records = this.records.get(name) ?? new Map<string, StoredRecord>();
+    this.records.set(name, records);
+    return records;
   }
 
   private changed(change: RecordChange, silent = false): void {
@@ -267,36 +255,24 @@ export class SandboxStore {
     const checked: Record<string, unknown> = {};
     for (const [property, value] of Object.entries(properties)) {
       if (!(property in defaults)) {
-        throw new SandboxError(
-          400,
-          'BadRequest',
+        throw badRequest(
           `The property '${property}' does not exist on type 'Microsoft.NAV.${singular(collection)}'. Make sure to only use property names that are defined by the type.`,
         );
       }
       if (typeof value !== typeof defaults[property]) {
-        throw new SandboxError(
-          400,
-          'BadRequest',
-          `Cannot convert the literal '${String(value)}' to the expected type of '${property}'.`,
-        );
+        throw badRequest(`Cannot convert the literal '${String(value)}' to the expected type of '${property}'.`);
       }
       if (defaults[property] === EMPTY_GUID && !GUID.test(String(value))) {
-        throw new SandboxError(
-          400,
-          'BadRequest',
-          `Cannot convert the literal '${String(value)}' to the expected type 'Edm.Guid'.`,
-        );
+        throw badRequest(`Cannot convert the literal '${String(value)}' to the expected type 'Edm.Guid'.`);
       }
       const options = OPTIONS[collection]?.[property];
       if (options !== undefined && !options.includes(String(value))) {
-        throw new SandboxError(400, 'BadRequest', `The value '${String(value)}' is not valid for '${property}'.`);
+        throw badRequest(`The value '${String(value)}' is not valid for '${property}'.`);
       }
       const length = CODE_LENGTHS[property];
       if (length !== undefined && typeof value === 'string') {
         if (value.length > length) {
-          throw new SandboxError(
-            400,
-            'BadRequest',
+          throw badRequest(
             `The length of the string is ${value.length}, but it must be less than or equal to ${length} characters. Value: ${value}`,
           );
         }
@@ -318,8 +294,7 @@ export class SandboxStore {
         const company = this.list('contacts').find(
           (contact) => contact.number === record.companyNumber && contact.type === 'Company',
         );
-        if (company === undefined)
-          throw new SandboxError(400, 'BadRequest', `The contact company '${record.companyNumber}' does not exist.`);
+        if (company === undefined) throw badRequest(`The contact company '${record.companyNumber}' does not exist.`);
         record.companyName = company.displayName;
       }
       record.searchName = String(record.displayName).toUpperCase();
@@ -337,17 +312,13 @@ export class SandboxStore {
       const source = party === 'vendor' ? 'vendors' : 'customers';
       const byId = typeof id === 'string' && id !== '';
       if (!byId && (typeof number !== 'string' || number === '')) {
-        throw new SandboxError(400, 'BadRequest', `A "${party}Number" or a "${party}Id" must be provided.`);
+        throw badRequest(`A "${party}Number" or a "${party}Id" must be provided.`);
       }
       const owner = byId
         ? this.find(source, id)
         : this.list(source).find((candidate) => candidate.number.toLowerCase() === String(number).toLowerCase());
       if (owner === undefined)
-        throw new SandboxError(
-          400,
-          'BadRequest',
-          `The ${party} with ${byId ? `id '${id}'` : `number '${String(number)}'`} does not exist.`,
-        );
+        throw badRequest(`The ${party} with ${byId ? `id '${id}'` : `number '${String(number)}'`} does not exist.`);
       record[`${party}Id`] = owner.id;
       record[`${party}Number`] = owner.number;
       record[`${party}Name`] = owner.displayName;
