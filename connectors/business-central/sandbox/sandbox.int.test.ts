@@ -4,11 +4,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  BUSINESS_CENTRAL_RATE_LIMITS,
   businessCentralSandboxSeed,
   SEED_IDS,
   startBusinessCentralSandbox,
   type BusinessCentralSandbox,
 } from './index';
+
+/** A body as JSON.parse returns it, for the assertions to read. */
+type ParsedJson = ReturnType<typeof JSON.parse>;
 
 async function tokenFor(sandbox: BusinessCentralSandbox): Promise<string> {
   const response = await fetch(sandbox.tokenUrl, {
@@ -33,7 +37,7 @@ describe('Business Central sandbox', () => {
     path: string,
     body?: unknown,
     headers?: Record<string, string>,
-  ) => Promise<{ status: number; body: any }>;
+  ) => Promise<{ status: number; body: ParsedJson }>;
 
   beforeEach(async () => {
     sandbox = await startBusinessCentralSandbox({ seed: businessCentralSandboxSeed(), pageSize: 2 });
@@ -176,6 +180,26 @@ describe('Business Central sandbox', () => {
     await call('GET', 'companies');
     expect(Date.now() - started).toBeGreaterThanOrEqual(25);
     expect(sandbox.countRequests({ path: 'companies' })).toBe(4);
+  });
+
+  it('holds calls to BC’s limit per user, answering 429 in BC’s words with Retry-After', async () => {
+    // 6,000 calls in a sliding five minutes (operational limits of Business Central online).
+    expect(BUSINESS_CENTRAL_RATE_LIMITS.perUser).toMatchObject({ limit: 6000, windowMs: 300_000 });
+    await sandbox.close();
+    sandbox = await startBusinessCentralSandbox({
+      seed: businessCentralSandboxSeed(),
+      rateLimits: { perUser: { limit: 3 } },
+    });
+    const token = await tokenFor(sandbox);
+    const answers = [];
+    for (let index = 0; index < 4; index++)
+      answers.push(await fetch(`${sandbox.url}/companies`, { headers: { authorization: `Bearer ${token}` } }));
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 429]);
+    // Three calls per five minutes refill one call every 100 seconds.
+    expect(answers[3]!.headers.get('retry-after')).toBe('100');
+    expect(await answers[3]!.json()).toEqual({
+      error: { code: 'Application_TooManyRequests', message: expect.stringMatching(/^Too many requests reached/) },
+    });
   });
 
   it('refuses a webhook subscription for a resource BC does not notify about', async () => {

@@ -135,7 +135,7 @@ describe('HubSpot connector against the sandbox', () => {
       { id: 'company-99999', fields: { city: 'Nowhere' } },
     ]);
     expect(results.map((result) => result.ok)).toEqual([true, true, false]);
-    expect(results[2]!.ok === false && results[2]!.error).toBeInstanceOf(NotFoundError);
+    expect(!results[2]!.ok && results[2]!.error).toBeInstanceOf(NotFoundError);
     expect(sandbox.getContact(employee.id.replace('person-', ''))?.properties).toMatchObject({
       mobilephone: '+31 6 5555 1234',
       firstname: 'Sanne',
@@ -310,6 +310,53 @@ describe('HubSpot sandbox answers like HubSpot', () => {
       body: { errorType: 'RATE_LIMIT', policyName: 'SECONDLY', message: 'You have reached your secondly limit.' },
     });
     expect(limited.headers.get('retry-after')).toBe('2');
+  });
+
+  it('holds calls to HubSpot’s published limits: 190 per 10 seconds, and 5 searches per second', async () => {
+    // The limits' clock stands still unless the test moves it, so refills come only when told.
+    let clock = Date.now();
+    const limited = await startHubSpotSandbox({ token: TOKEN, log: () => undefined, now: () => clock });
+    const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+    const list = () => fetch(`${limited.url}/crm/v3/objects/companies?limit=1`, { headers });
+    const search = () =>
+      fetch(`${limited.url}/crm/v3/objects/companies/search`, { method: 'POST', headers, body: '{}' });
+    try {
+      const answers: Response[] = [];
+      for (let index = 0; index < 191; index += 20)
+        answers.push(...(await Promise.all(Array.from({ length: Math.min(20, 191 - index) }, list))));
+      expect(answers.filter((answer) => answer.status === 200)).toHaveLength(190);
+      const refused = answers.find((answer) => answer.status === 429)!;
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(refused.headers.get('x-hubspot-ratelimit-max')).toBe('190');
+      expect(refused.headers.get('x-hubspot-ratelimit-remaining')).toBe('0');
+      expect(refused.headers.get('x-hubspot-ratelimit-interval-milliseconds')).toBe('10000');
+      expect(await refused.json()).toMatchObject({
+        status: 'error',
+        errorType: 'RATE_LIMIT',
+        policyName: 'TEN_SECONDLY_ROLLING',
+        correlationId: expect.any(String),
+      });
+      const remaining = answers.filter((answer) => answer.status === 200).map((answer) => answer.headers);
+      expect(
+        remaining.map((found) => Number(found.get('x-hubspot-ratelimit-remaining'))).sort((a, b) => a - b),
+      ).toEqual(Array.from({ length: 190 }, (_, index) => index));
+
+      // Searches have their own bucket, untouched by the list calls, and report no limit headers.
+      const searches = [];
+      for (let index = 0; index < 6; index++) searches.push(await search());
+      expect(searches.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200, 429]);
+      expect(searches[0]!.headers.get('x-hubspot-ratelimit-remaining')).toBeNull();
+      expect(await searches[5]!.json()).toMatchObject({ errorType: 'RATE_LIMIT', policyName: 'SECONDLY' });
+      clock += 1000;
+      const paced = [];
+      for (let index = 0; index < 8; index++) {
+        paced.push((await search()).status);
+        clock += 200;
+      }
+      expect(paced).toEqual(Array(8).fill(200));
+    } finally {
+      await limited.close();
+    }
   });
 
   it('searches with filters and sorts, and never moves modified dates backwards', async () => {

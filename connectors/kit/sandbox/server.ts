@@ -1,8 +1,8 @@
 /**
- * The Fastify server every sandbox runs on. Each API call is logged in one shape, delayed by the
- * latency knob, failed on demand, authenticated, and held to the provider's rate limits before
- * the sandbox's own routes see it; the sandbox supplies its API prefix, credentials check, limits
- * and the answers in its provider's words.
+ * The Fastify server every sandbox runs on. Each API call is logged in one shape, failed on
+ * demand, authenticated, held to the provider's rate limits and delayed by the latency knob
+ * before the sandbox's own routes see it; the sandbox supplies its API prefix, credentials check,
+ * limits and the answers in its provider's words.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -163,7 +163,6 @@ export function createSandboxServer<LimitName extends string>(
     entries.set(request, entry);
     if (isToken) return;
 
-    if (latencyMs > 0) await sleep(latencyMs);
     if (injected.next429 > 0 || Math.random() < (options.failures?.rate429 ?? 0)) {
       injected.next429 = Math.max(0, injected.next429 - 1);
       const answer = spec.throttled(injected.retryAfterSeconds);
@@ -180,6 +179,8 @@ export function createSandboxServer<LimitName extends string>(
     if (!admission.admitted) return sendAnswer(reply, admission.answer);
     reply.headers(admission.headers);
     reply.raw.once('close', admission.release);
+    // The provider takes its time once the call is admitted, so a slow call holds its slot meanwhile.
+    if (latencyMs > 0) await sleep(latencyMs);
   });
   app.addHook('onSend', async (request, reply, payload) => {
     const entry = entries.get(request);

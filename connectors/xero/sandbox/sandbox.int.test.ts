@@ -153,3 +153,37 @@ it('refuses a call without the tenant header or with a spent refresh token', asy
   });
   await expect(otherTenant.get('customer', '00000000-0000-0000-0000-00000000dead')).rejects.toThrow(/403/);
 });
+
+it('holds calls to Xero’s limits: 60 a minute and 5 in flight, each 429 naming its limit', async () => {
+  // The limits' clock stands still unless the test moves it, so refills come only when told.
+  let clock = Date.now();
+  const limited = await startXeroSandbox({ refreshToken: 'limits-refresh', now: () => clock });
+  try {
+    const basic = Buffer.from(`${limited.clientId}:${limited.clientSecret}`).toString('base64');
+    const granted = await fetch(limited.tokenUrl, {
+      method: 'POST',
+      headers: { authorization: `Basic ${basic}` },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'limits-refresh' }),
+    });
+    const { access_token: accessToken } = (await granted.json()) as { access_token: string };
+    const headers = { authorization: `Bearer ${accessToken}`, 'xero-tenant-id': limited.tenantId };
+    const contacts = () => fetch(`${limited.url}/Contacts`, { headers });
+
+    const answers: Response[] = [];
+    for (let index = 0; index < 61; index++) answers.push(await contacts());
+    expect(answers.map((answer) => answer.status)).toEqual([...Array(60).fill(200), 429]);
+    expect(answers.slice(0, 3).map((answer) => answer.headers.get('x-minlimit-remaining'))).toEqual(['59', '58', '57']);
+    expect(answers[0]!.headers.get('x-daylimit-remaining')).toBe('4999');
+    expect(answers[60]!.headers.get('x-rate-limit-problem')).toBe('minute');
+    expect(answers[60]!.headers.get('retry-after')).toBe('1');
+
+    clock += 60_000;
+    limited.setLatency(150);
+    const parallel = await Promise.all(Array.from({ length: 6 }, contacts));
+    const refused = parallel.filter((answer) => answer.status === 429);
+    expect(parallel.filter((answer) => answer.status === 200)).toHaveLength(5);
+    expect(refused.map((answer) => answer.headers.get('x-rate-limit-problem'))).toEqual(['concurrent']);
+  } finally {
+    await limited.close();
+  }
+});
