@@ -8,13 +8,8 @@ import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { addTokenEndpoint, BearerTokens } from '../../kit/sandbox/oauth';
 import type { RateLimit, SandboxAnswer } from '../../kit/sandbox/rate-limits';
-import {
-  createSandboxServer,
-  InvalidBodyError,
-  type SandboxControls,
-  type SandboxOptions,
-  sendAnswer,
-} from '../../kit/sandbox/server';
+import { type NamedEdits, namedEdits } from '../../kit/sandbox/direct-edits';
+import { createSandboxServer, type SandboxControls, type SandboxOptions, sendAnswer } from '../../kit/sandbox/server';
 import { isCollectionName, WEBHOOK_COLLECTIONS, type CollectionName } from './collections';
 import { Notifier, parseSubscriptionResource, validateNotificationUrl } from './notifier';
 import { compileFilter, compileOrderBy, FilterSyntaxError } from './odata-filter';
@@ -73,8 +68,18 @@ export interface SandboxCollectionAccess {
   readonly list: () => Array<Record<string, unknown>>;
 }
 
-/** A running sandbox. Its request log's paths are below the API base (`companies(...)/customers`), or `token`. */
-export interface BusinessCentralSandbox extends SandboxControls {
+/**
+ * A running sandbox: besides `collection(name)`, createCustomer, updateCustomer, deleteCustomer,
+ * getCustomer and listCustomers, and the same for vendors, bank accounts and contacts. Its
+ * request log's paths are below the API base (`companies(...)/customers`), or `token`.
+ */
+export interface BusinessCentralSandbox
+  extends
+    SandboxControls,
+    NamedEdits<'Customer', SandboxCollectionAccess>,
+    NamedEdits<'Vendor', SandboxCollectionAccess>,
+    NamedEdits<'BankAccount', SandboxCollectionAccess>,
+    NamedEdits<'Contact', SandboxCollectionAccess> {
   /** The API base up to and including /api/v2.0. */
   readonly url: string;
   readonly tokenUrl: string;
@@ -91,26 +96,6 @@ export interface BusinessCentralSandbox extends SandboxControls {
   readonly deliveries: ReadonlyArray<{ notificationUrl: string; status: number; items: number }>;
   subscriptions(): Array<Record<string, unknown>>;
   collection(name: CollectionName): SandboxCollectionAccess;
-  createCustomer(fields: Record<string, unknown>): Record<string, unknown>;
-  updateCustomer(id: string, fields: Record<string, unknown>): Record<string, unknown>;
-  deleteCustomer(id: string): void;
-  getCustomer(id: string): Record<string, unknown> | undefined;
-  listCustomers(): Array<Record<string, unknown>>;
-  createVendor(fields: Record<string, unknown>): Record<string, unknown>;
-  updateVendor(id: string, fields: Record<string, unknown>): Record<string, unknown>;
-  deleteVendor(id: string): void;
-  getVendor(id: string): Record<string, unknown> | undefined;
-  listVendors(): Array<Record<string, unknown>>;
-  createBankAccount(fields: Record<string, unknown>): Record<string, unknown>;
-  updateBankAccount(id: string, fields: Record<string, unknown>): Record<string, unknown>;
-  deleteBankAccount(id: string): void;
-  getBankAccount(id: string): Record<string, unknown> | undefined;
-  listBankAccounts(): Array<Record<string, unknown>>;
-  createContact(fields: Record<string, unknown>): Record<string, unknown>;
-  updateContact(id: string, fields: Record<string, unknown>): Record<string, unknown>;
-  deleteContact(id: string): void;
-  getContact(id: string): Record<string, unknown> | undefined;
-  listContacts(): Array<Record<string, unknown>>;
 }
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -410,6 +395,10 @@ export async function startBusinessCentralSandbox(
       throttled: () =>
         odataError(429, 'Application_TooManyRequests', 'Too many requests reached. Please try again later.'),
       unavailable: () => odataError(503, 'Internal_ServiceUnavailable', 'The service is temporarily unavailable.'),
+      failure: (status, message) =>
+        status === 404
+          ? notFound(message)
+          : odataError(status, status < 500 ? 'BadRequest' : 'Internal_ServerError', message),
       rateLimits: BUSINESS_CENTRAL_RATE_LIMITS,
     },
     options,
@@ -426,18 +415,6 @@ export async function startBusinessCentralSandbox(
       invalid_client: 'AADSTS7000215: Invalid client secret provided.',
     },
   });
-  app.setErrorHandler((error, _request, reply) => {
-    const message = error instanceof Error ? error.message : String(error);
-    const status =
-      error instanceof InvalidBodyError
-        ? 400
-        : (z.object({ statusCode: z.number() }).safeParse(error).data?.statusCode ?? 500);
-    return send(
-      reply,
-      status < 500 ? odataError(status, 'BadRequest', message) : odataError(500, 'Internal_ServerError', message),
-    );
-  });
-  app.setNotFoundHandler((request, reply) => send(reply, noResource(request.url.split('?')[0] ?? '')));
   app.all('/v2.0/:tenant/:environment/api/v2.0/*', async (request, reply) => {
     const queryAt = request.url.includes('?') ? request.url.indexOf('?') : request.url.length;
     const path = request.url.slice(0, queryAt).replace(API_PREFIX, '');
@@ -462,10 +439,6 @@ export async function startBusinessCentralSandbox(
     },
     list: () => store.list(name).map(view),
   });
-  const customers = access('customers');
-  const vendors = access('vendors');
-  const bankAccounts = access('bankAccounts');
-  const contacts = access('contacts');
   const { controls } = listening;
 
   return {
@@ -485,25 +458,9 @@ export async function startBusinessCentralSandbox(
     flushNotifications: () => notifier.flush(),
     subscriptions: () => liveSubscriptions().map(view),
     collection: access,
-    createCustomer: customers.create,
-    updateCustomer: customers.update,
-    deleteCustomer: customers.delete,
-    getCustomer: customers.get,
-    listCustomers: customers.list,
-    createVendor: vendors.create,
-    updateVendor: vendors.update,
-    deleteVendor: vendors.delete,
-    getVendor: vendors.get,
-    listVendors: vendors.list,
-    createBankAccount: bankAccounts.create,
-    updateBankAccount: bankAccounts.update,
-    deleteBankAccount: bankAccounts.delete,
-    getBankAccount: bankAccounts.get,
-    listBankAccounts: bankAccounts.list,
-    createContact: contacts.create,
-    updateContact: contacts.update,
-    deleteContact: contacts.delete,
-    getContact: contacts.get,
-    listContacts: contacts.list,
+    ...namedEdits('Customer', access('customers')),
+    ...namedEdits('Vendor', access('vendors')),
+    ...namedEdits('BankAccount', access('bankAccounts')),
+    ...namedEdits('Contact', access('contacts')),
   };
 }

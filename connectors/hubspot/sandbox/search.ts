@@ -40,8 +40,11 @@ export const searchBodySchema = z.object({
 export type SearchBody = z.infer<typeof searchBodySchema>;
 type Filter = z.infer<typeof filterSchema>;
 
-/** A search the sandbox refuses, with HubSpot's message. */
-export class SearchRefusedError extends Error {}
+/** A search the sandbox refuses with HubSpot's message; the kit answers it as HubSpot's 400. */
+export class SearchRefusedError extends Error {
+  readonly code = 'HUBSPOT_SEARCH_REFUSED';
+  readonly statusCode = 400;
+}
 
 /** Runs a search; throws SearchRefusedError for what HubSpot answers 400 to. */
 export function runSearch(
@@ -81,43 +84,33 @@ export function runSearch(
   return { total: matches.length, page, ...(next < matches.length ? { nextAfter: String(next) } : {}) };
 }
 
+const ORDERS: Record<'EQ' | 'GT' | 'GTE' | 'LT' | 'LTE', (order: number) => boolean> = {
+  EQ: (order) => order === 0,
+  GT: (order) => order > 0,
+  GTE: (order) => order >= 0,
+  LT: (order) => order < 0,
+  LTE: (order) => order <= 0,
+};
+
 function matchesFilter(object: StoredObject, filter: Filter): boolean {
   const actual = object.properties[filter.propertyName];
+  const equals = (value: string | number | boolean) =>
+    actual !== undefined && compareValues(filter.propertyName, actual, String(value)) === 0;
   switch (filter.operator) {
     case 'HAS_PROPERTY':
       return actual !== undefined;
     case 'NOT_HAS_PROPERTY':
       return actual === undefined;
     case 'IN':
-      return (
-        actual !== undefined &&
-        (filter.values ?? []).some((value) => compareValues(filter.propertyName, actual, String(value)) === 0)
-      );
+      return (filter.values ?? []).some(equals);
     case 'NOT_IN':
-      return (
-        actual === undefined ||
-        (filter.values ?? []).every((value) => compareValues(filter.propertyName, actual, String(value)) !== 0)
-      );
+      return !(filter.values ?? []).some(equals);
+    case 'NEQ':
+      // A record without the property is not equal to any value.
+      return filter.value !== undefined && !equals(filter.value);
     default:
-      break;
-  }
-  if (filter.value === undefined) return false;
-  const expected = String(filter.value);
-  if (filter.operator === 'NEQ')
-    return actual === undefined || compareValues(filter.propertyName, actual, expected) !== 0;
-  if (actual === undefined) return false;
-  const order = compareValues(filter.propertyName, actual, expected);
-  switch (filter.operator) {
-    case 'EQ':
-      return order === 0;
-    case 'GT':
-      return order > 0;
-    case 'GTE':
-      return order >= 0;
-    case 'LT':
-      return order < 0;
-    case 'LTE':
-      return order <= 0;
+      if (filter.value === undefined || actual === undefined) return false;
+      return ORDERS[filter.operator](compareValues(filter.propertyName, actual, String(filter.value)));
   }
 }
 

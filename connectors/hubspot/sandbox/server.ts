@@ -4,11 +4,17 @@
  * signed webhooks for every change, and the kit's knobs. For tests and demos; it keeps no secrets.
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { type NamedEdits, namedEdits } from '../../kit/sandbox/direct-edits';
 import { loadState, saveState } from '../../kit/sandbox/persistence';
 import type { RateLimit, SandboxAnswer } from '../../kit/sandbox/rate-limits';
-import { type SandboxControls, type SandboxOptions, createSandboxServer, sendAnswer } from '../../kit/sandbox/server';
+import {
+  createSandboxServer,
+  SandboxRefusal,
+  type SandboxControls,
+  type SandboxOptions,
+} from '../../kit/sandbox/server';
 import {
   DEFAULT_READ_PROPERTIES,
   MODIFIED_PROPERTY,
@@ -16,9 +22,9 @@ import {
   type SandboxObjectType,
   isKnownProperty,
 } from './properties';
-import { SearchRefusedError, runSearch, searchBodySchema } from './search';
+import { runSearch, searchBodySchema } from './search';
 import type { HubSpotSandboxSeed } from './seed';
-import { type PropertyProblem, SandboxStore, type StoredObject, snapshotSchema } from './store';
+import { SandboxStore, type StoredObject, snapshotSchema } from './store';
 import { WebhookDispatcher, type WebhookTarget } from './webhooks';
 
 /** The rate limits the sandbox enforces, by name (see HUBSPOT_RATE_LIMITS). */
@@ -47,21 +53,22 @@ export interface SandboxRecord {
   archived: false;
 }
 
-/** A running sandbox. Direct helpers behave like edits in HubSpot's UI (changeSource CRM_UI). */
-export interface HubSpotSandbox extends SandboxControls {
+/** Edits as a user makes them in HubSpot's UI (changeSource CRM_UI). */
+interface RecordEdits {
+  create: (properties: Record<string, string>) => SandboxRecord;
+  update: (id: string, properties: Record<string, string>) => SandboxRecord;
+  delete: (id: string) => void;
+  get: (id: string) => SandboxRecord | undefined;
+}
+
+/** A running sandbox: createCompany, updateCompany, deleteCompany, getCompany, and the same for contacts. */
+export interface HubSpotSandbox
+  extends SandboxControls, NamedEdits<'Company', RecordEdits>, NamedEdits<'Contact', RecordEdits> {
   /** Base URL to give the connector, e.g. http://127.0.0.1:53121. */
   readonly url: string;
   setWebhookTarget(target: WebhookTarget | null): void;
   /** Sends queued webhook events now and waits until every delivery is done. */
   flushWebhooks(): Promise<void>;
-  createCompany(properties: Record<string, string>): SandboxRecord;
-  updateCompany(id: string, properties: Record<string, string>): SandboxRecord;
-  deleteCompany(id: string): void;
-  getCompany(id: string): SandboxRecord | undefined;
-  createContact(properties: Record<string, string>): SandboxRecord;
-  updateContact(id: string, properties: Record<string, string>): SandboxRecord;
-  deleteContact(id: string): void;
-  getContact(id: string): SandboxRecord | undefined;
 }
 
 const MAX_BATCH_INPUTS = 100;
@@ -70,51 +77,33 @@ const MAX_LIST_LIMIT = 100;
 const COMPANY_ASSOCIATION_TYPE_IDS = new Set([1, 279]);
 
 const idSchema = z.union([z.string(), z.number()]).transform(String);
-const propertiesBodySchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
-const createBodySchema = z.object({
-  properties: propertiesBodySchema.default({}),
-  associations: z
-    .array(
-      z.object({
-        to: z.object({ id: idSchema }),
-        types: z.array(z.object({ associationCategory: z.string(), associationTypeId: z.number() })),
-      }),
-    )
-    .optional(),
+const propertiesSchema = z
+  .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
+  .transform((raw) => Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, String(value ?? '')])));
+const associationSchema = z.object({
+  to: z.object({ id: idSchema }),
+  types: z.array(z.object({ associationCategory: z.string(), associationTypeId: z.number() })),
 });
-const updateBodySchema = z.object({ properties: propertiesBodySchema });
+const createBodySchema = z.object({
+  properties: propertiesSchema.default({}),
+  associations: z.array(associationSchema).optional(),
+});
 const batchReadBodySchema = z.object({
   properties: z.array(z.string()).optional(),
   inputs: z.array(z.object({ id: idSchema })),
 });
-const batchUpdateBodySchema = z.object({
-  inputs: z.array(z.object({ id: idSchema, properties: propertiesBodySchema })),
-});
+const batchUpdateBodySchema = z.object({ inputs: z.array(z.object({ id: idSchema, properties: propertiesSchema })) });
+const querySchema = z.record(z.string(), z.unknown());
+const paramsSchema = z.object({ objectType: z.string(), id: z.string().default('') });
 
 /** An answer in HubSpot's error shape; its rate-limit answers have no category. */
-function hubspotError(
-  status: number,
-  category: string | null,
-  message: string,
-  extra: Record<string, unknown> = {},
-): SandboxAnswer {
+function hubspotError(status: number, category: string | null, message: string, extra = {}): SandboxAnswer {
   const body = { status: 'error', message, correlationId: randomUUID(), ...(category === null ? {} : { category }) };
   return { status, body: { ...body, ...extra } };
 }
-
-/** A refusal a route throws, answered in HubSpot's error shape. */
-class HubSpotApiError extends Error {
-  readonly code = 'HUBSPOT_SANDBOX_REFUSAL';
-  readonly answer: SandboxAnswer;
-  constructor(status: number, category: string, message: string, extra?: Record<string, unknown>) {
-    super(message);
-    this.answer = hubspotError(status, category, message, extra);
-  }
-}
-
-const invalid = (message: string) => new HubSpotApiError(400, 'VALIDATION_ERROR', message);
-const rateLimitBody = (policyName: string) => ({ errorType: 'RATE_LIMIT', policyName });
-const secondly = () => hubspotError(429, null, 'You have reached your secondly limit.', rateLimitBody('SECONDLY'));
+const invalid = (message: string) => new SandboxRefusal(hubspotError(400, 'VALIDATION_ERROR', message));
+const rateLimited = (message: string, policyName: string) => () =>
+  hubspotError(429, null, message, { errorType: 'RATE_LIMIT', policyName });
 const isSearch = (call: { path: string }) => call.path.endsWith('/search');
 
 /**
@@ -127,20 +116,19 @@ export const HUBSPOT_RATE_LIMITS: Record<HubSpotRateLimitName, RateLimit> = {
     limit: 190,
     windowMs: 10_000,
     counts: (call) => !isSearch(call),
-    refuse: () =>
-      hubspotError(
-        429,
-        null,
-        'You have reached your ten_secondly_rolling limit.',
-        rateLimitBody('TEN_SECONDLY_ROLLING'),
-      ),
+    refuse: rateLimited('You have reached your ten_secondly_rolling limit.', 'TEN_SECONDLY_ROLLING'),
     report: (remaining, { limit, windowMs }) => ({
       'X-HubSpot-RateLimit-Interval-Milliseconds': String(windowMs),
       'X-HubSpot-RateLimit-Max': String(limit),
       'X-HubSpot-RateLimit-Remaining': String(remaining),
     }),
   },
-  search: { limit: 5, windowMs: 1000, counts: isSearch, refuse: secondly },
+  search: {
+    limit: 5,
+    windowMs: 1000,
+    counts: isSearch,
+    refuse: rateLimited('You have reached your secondly limit.', 'SECONDLY'),
+  },
 };
 
 /** Starts a sandbox server. */
@@ -181,25 +169,57 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     return object;
   }
 
-  function checkedProperties(
-    objectType: SandboxObjectType,
-    raw: Record<string, string | number | boolean | null>,
-  ): Record<string, string> {
-    const properties = Object.fromEntries(
-      Object.entries(raw).map(([name, value]) => [name, value === null ? '' : String(value)]),
-    );
-    const problems = store.problems(objectType, properties);
-    if (problems.length > 0)
-      throw invalid(`Property values were not valid: ${JSON.stringify(problems.map(describeProblem))}`);
+  /** The properties of a write, refused whole (like HubSpot) when one of them may not be written. */
+  function checked(objectType: SandboxObjectType, properties: Record<string, string>): Record<string, string> {
+    const problems = store.problems(objectType, properties).map(({ name, error }) => ({
+      isValid: false,
+      message:
+        error === 'READ_ONLY_VALUE'
+          ? `"${name}" is a read only property; its value cannot be set.`
+          : `Property "${name}" does not exist`,
+      error,
+      name,
+    }));
+    if (problems.length > 0) throw invalid(`Property values were not valid: ${JSON.stringify(problems)}`);
     return properties;
   }
 
-  function findOrThrow(objectType: SandboxObjectType, id: string): StoredObject {
+  function found(objectType: SandboxObjectType, id: string): StoredObject {
     const object = store.get(objectType, id);
     if (object) return object;
-    throw new HubSpotApiError(404, 'OBJECT_NOT_FOUND', 'Object not found.  objectId are usually numeric.', {
-      context: { id: [id] },
-    });
+    const message = 'Object not found.  objectId are usually numeric.';
+    throw new SandboxRefusal(hubspotError(404, 'OBJECT_NOT_FOUND', message, { context: { id: [id] } }));
+  }
+
+  /** The object type and id in the path; an unknown type is HubSpot's 400. */
+  function target(request: FastifyRequest): { objectType: SandboxObjectType; id: string } {
+    const { objectType, id } = paramsSchema.parse(request.params);
+    const match = SANDBOX_OBJECT_TYPES.find((candidate) => candidate === objectType);
+    if (!match) throw invalid(`Unable to infer object type from: ${objectType}`);
+    return { objectType: match, id };
+  }
+
+  /** Refuses a batch over HubSpot's size; otherwise says when it started. */
+  function startBatch(size: number): string {
+    if (size > MAX_BATCH_INPUTS)
+      throw invalid(`Batch input limit exceeded: ${size} inputs, at most ${MAX_BATCH_INPUTS} allowed`);
+    return new Date().toISOString();
+  }
+
+  /** HubSpot's answer to a batch: 200 when every id was found, else 207 with the missing ids. */
+  function batchAnswer(
+    objectType: SandboxObjectType,
+    results: SandboxRecord[],
+    missing: string[],
+    verb: string,
+    startedAt: string,
+  ) {
+    const answer = { status: 'COMPLETE', results, startedAt, completedAt: new Date().toISOString() };
+    if (missing.length === 0) return { status: 200, body: answer };
+    const label = objectType === 'companies' ? 'COMPANY' : 'CONTACT';
+    const message = `Could not ${verb} some ${label} objects, they may be deleted or not exist. Check that ids are valid.`;
+    const error = { status: 'error', category: 'OBJECT_NOT_FOUND', message, context: { ids: missing } };
+    return { status: 207, body: { ...answer, numErrors: 1, errors: [error] } };
   }
 
   const { app, listen } = createSandboxServer(
@@ -213,31 +233,22 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
               'INVALID_AUTHENTICATION',
               'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview',
             ),
-      throttled: secondly,
+      throttled: HUBSPOT_RATE_LIMITS.search.refuse,
       unavailable: () => hubspotError(500, 'INTERNAL_ERROR', 'internal error'),
+      failure: (status, message) =>
+        hubspotError(
+          status,
+          status === 404 ? 'OBJECT_NOT_FOUND' : status < 500 ? 'VALIDATION_ERROR' : 'INTERNAL_ERROR',
+          message,
+        ),
       rateLimits: HUBSPOT_RATE_LIMITS,
     },
     options,
   );
-  app.setErrorHandler((error, _request, reply) => {
-    if (error instanceof HubSpotApiError) return sendAnswer(reply, error.answer);
-    if (error instanceof SearchRefusedError) return sendAnswer(reply, invalid(error.message).answer);
-    if (error instanceof z.ZodError) {
-      const issue = error.issues[0];
-      const detail = issue ? `${issue.path.join('.')}: ${issue.message}` : 'unexpected shape';
-      return sendAnswer(reply, invalid(`Invalid input JSON: ${detail}`).answer);
-    }
-    const status = z.object({ statusCode: z.number() }).safeParse(error).data?.statusCode ?? 500;
-    const message = error instanceof Error ? error.message : String(error);
-    return sendAnswer(reply, hubspotError(status, status < 500 ? 'VALIDATION_ERROR' : 'INTERNAL_ERROR', message));
-  });
-  app.setNotFoundHandler((request, reply) =>
-    sendAnswer(reply, hubspotError(404, 'OBJECT_NOT_FOUND', `No route for ${request.method} ${request.url}`)),
-  );
 
   app.get('/crm/v3/objects/:objectType', (request) => {
-    const objectType = objectTypeParam(request);
-    const query = z.record(z.string(), z.unknown()).parse(request.query);
+    const { objectType } = target(request);
+    const query = querySchema.parse(request.query);
     const limit = query.limit === undefined ? 10 : Number(query.limit);
     const after = query.after === undefined ? 0 : Number(query.after);
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT)
@@ -254,15 +265,14 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
   });
 
   app.get('/crm/v3/objects/:objectType/:id', (request) => {
-    const objectType = objectTypeParam(request);
-    const query = z.record(z.string(), z.unknown()).parse(request.query);
-    return view(objectType, findOrThrow(objectType, idParam(request)), requestedProperties(query.properties));
+    const { objectType, id } = target(request);
+    return view(objectType, found(objectType, id), requestedProperties(querySchema.parse(request.query).properties));
   });
 
   app.post('/crm/v3/objects/:objectType', async (request, reply) => {
-    const objectType = objectTypeParam(request);
+    const { objectType } = target(request);
     const body = createBodySchema.parse(request.body ?? {});
-    const properties = checkedProperties(objectType, body.properties);
+    const properties = checked(objectType, body.properties);
     const company = body.associations?.find((association) =>
       association.types.some((type) => COMPANY_ASSOCIATION_TYPE_IDS.has(type.associationTypeId)),
     );
@@ -275,126 +285,90 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
   });
 
   app.patch('/crm/v3/objects/:objectType/:id', (request) => {
-    const objectType = objectTypeParam(request);
-    const id = idParam(request);
-    findOrThrow(objectType, id);
-    const properties = checkedProperties(objectType, updateBodySchema.parse(request.body ?? {}).properties);
-    const object = store.update(objectType, id, properties, 'INTEGRATION') ?? findOrThrow(objectType, id);
+    const { objectType, id } = target(request);
+    found(objectType, id);
+    const properties = checked(
+      objectType,
+      z.object({ properties: propertiesSchema }).parse(request.body ?? {}).properties,
+    );
+    const object = store.update(objectType, id, properties, 'INTEGRATION') ?? found(objectType, id);
     return view(objectType, object, Object.keys(properties));
   });
 
   app.delete('/crm/v3/objects/:objectType/:id', async (request, reply) => {
-    const objectType = objectTypeParam(request);
-    findOrThrow(objectType, idParam(request));
-    store.delete(objectType, idParam(request), 'INTEGRATION');
+    const { objectType, id } = target(request);
+    found(objectType, id);
+    store.delete(objectType, id, 'INTEGRATION');
     return reply.code(204).send();
   });
 
   app.post('/crm/v3/objects/:objectType/search', (request) => {
-    const objectType = objectTypeParam(request);
+    const { objectType } = target(request);
     const body = searchBodySchema.parse(request.body ?? {});
-    const { total, page, nextAfter } = runSearch(objectType, store.all(objectType), body);
+    const search = runSearch(objectType, store.all(objectType), body);
     const properties = body.properties && body.properties.length > 0 ? body.properties : undefined;
     return {
-      total,
-      results: page.map((object) => view(objectType, object, properties)),
-      ...(nextAfter === undefined ? {} : { paging: { next: { after: nextAfter } } }),
+      total: search.total,
+      results: search.page.map((object) => view(objectType, object, properties)),
+      ...(search.nextAfter === undefined ? {} : { paging: { next: { after: search.nextAfter } } }),
     };
   });
 
   app.post('/crm/v3/objects/:objectType/batch/read', async (request, reply) => {
-    const objectType = objectTypeParam(request);
+    const { objectType } = target(request);
     const body = batchReadBodySchema.parse(request.body ?? {});
-    checkBatchSize(body.inputs.length);
-    const startedAt = new Date().toISOString();
-    const results = body.inputs.map((input) => ({ id: input.id, object: store.get(objectType, input.id) }));
-    const found = results.flatMap(({ object }) => (object ? [view(objectType, object, body.properties)] : []));
-    const missing = results.filter(({ object }) => !object).map(({ id }) => id);
-    return batchAnswer(reply, objectType, found, missing, 'get', startedAt);
+    const startedAt = startBatch(body.inputs.length);
+    const objects = body.inputs.map(({ id }) => ({ id, object: store.get(objectType, id) }));
+    const results = objects.flatMap(({ object }) => (object ? [view(objectType, object, body.properties)] : []));
+    const missing = objects.filter(({ object }) => !object).map(({ id }) => id);
+    const answer = batchAnswer(objectType, results, missing, 'get', startedAt);
+    return reply.code(answer.status).send(answer.body);
   });
 
   app.post('/crm/v3/objects/:objectType/batch/update', async (request, reply) => {
-    const objectType = objectTypeParam(request);
+    const { objectType } = target(request);
     const body = batchUpdateBodySchema.parse(request.body ?? {});
-    checkBatchSize(body.inputs.length);
+    const startedAt = startBatch(body.inputs.length);
     if (new Set(body.inputs.map((input) => input.id)).size !== body.inputs.length)
       throw invalid('Duplicate IDs found in batch input');
     // Like HubSpot, one invalid property refuses the whole batch before anything is written.
-    const inputs = body.inputs.map(({ id, properties }) => ({
-      id,
-      properties: checkedProperties(objectType, properties),
+    const inputs = body.inputs.map(({ id, properties }) => ({ id, properties: checked(objectType, properties) }));
+    const written = inputs.map((input) => ({
+      ...input,
+      object: store.update(objectType, input.id, input.properties, 'INTEGRATION'),
     }));
-    const startedAt = new Date().toISOString();
-    const written: SandboxRecord[] = [];
-    const missing: string[] = [];
-    for (const input of inputs) {
-      const object = store.update(objectType, input.id, input.properties, 'INTEGRATION');
-      if (object) written.push(view(objectType, object, Object.keys(input.properties)));
-      else missing.push(input.id);
-    }
-    return batchAnswer(reply, objectType, written, missing, 'update', startedAt);
+    const results = written.flatMap(({ object, properties }) =>
+      object ? [view(objectType, object, Object.keys(properties))] : [],
+    );
+    const missing = written.filter(({ object }) => !object).map(({ id }) => id);
+    const answer = batchAnswer(objectType, results, missing, 'update', startedAt);
+    return reply.code(answer.status).send(answer.body);
   });
-  const { origin, controls } = await listen();
 
-  const direct = (objectType: SandboxObjectType) => ({
-    create: (properties: Record<string, string>) =>
-      view(objectType, writeDirect(objectType, properties), undefined, true),
-    update: (id: string, properties: Record<string, string>) =>
-      view(objectType, writeDirect(objectType, properties, id), undefined, true),
-    delete: (id: string) => {
+  const { origin, controls } = await listen();
+  const edits = (objectType: SandboxObjectType): RecordEdits => ({
+    create: (properties) => view(objectType, writeDirect(objectType, properties), undefined, true),
+    update: (id, properties) => view(objectType, writeDirect(objectType, properties, id), undefined, true),
+    delete: (id) => {
       if (!store.delete(objectType, id, 'CRM_UI')) throw new Error(`hubspot sandbox: no ${objectType} record ${id}`);
     },
-    get: (id: string) => {
+    get: (id) => {
       const object = store.get(objectType, id);
       return object ? view(objectType, object, undefined, true) : undefined;
     },
   });
-  const companies = direct('companies');
-  const contacts = direct('contacts');
-
   return {
     ...controls,
+    ...namedEdits('Company', edits('companies')),
+    ...namedEdits('Contact', edits('contacts')),
     url: origin,
     close: async () => {
       await dispatcher.close();
       await controls.close();
     },
-    setWebhookTarget: (target) => dispatcher.setTarget(target),
+    setWebhookTarget: (webhook) => dispatcher.setTarget(webhook),
     flushWebhooks: () => dispatcher.flush(),
-    createCompany: companies.create,
-    updateCompany: companies.update,
-    deleteCompany: companies.delete,
-    getCompany: companies.get,
-    createContact: contacts.create,
-    updateContact: contacts.update,
-    deleteContact: contacts.delete,
-    getContact: contacts.get,
   };
-}
-
-function batchAnswer(
-  reply: FastifyReply,
-  objectType: SandboxObjectType,
-  results: SandboxRecord[],
-  missing: string[],
-  verb: string,
-  startedAt: string,
-) {
-  const completedAt = new Date().toISOString();
-  if (missing.length === 0) return reply.code(200).send({ status: 'COMPLETE', results, startedAt, completedAt });
-  const label = objectType === 'companies' ? 'COMPANY' : 'CONTACT';
-  const error = {
-    status: 'error',
-    category: 'OBJECT_NOT_FOUND',
-    message: `Could not ${verb} some ${label} objects, they may be deleted or not exist. Check that ids are valid.`,
-    context: { ids: missing },
-  };
-  return reply.code(207).send({ status: 'COMPLETE', results, numErrors: 1, errors: [error], startedAt, completedAt });
-}
-
-function checkBatchSize(size: number): void {
-  if (size > MAX_BATCH_INPUTS)
-    throw invalid(`Batch input limit exceeded: ${size} inputs, at most ${MAX_BATCH_INPUTS} allowed`);
 }
 
 /** The record as the API shows it: requested properties (null when unset) plus the system ones. */
@@ -414,30 +388,9 @@ function view(
   return { id: object.id, properties, createdAt: object.createdAt, updatedAt: object.updatedAt, archived: false };
 }
 
+/** The `properties` query parameter: repeated, comma-separated, or absent (undefined). */
 function requestedProperties(raw: unknown): string[] | undefined {
-  const values = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
-  const names = values
-    .flatMap((value) => String(value).split(','))
-    .map((name) => name.trim())
-    .filter((name) => name !== '');
-  return names.length > 0 ? names : undefined;
-}
-
-function objectTypeParam(request: FastifyRequest): SandboxObjectType {
-  const { objectType } = z.object({ objectType: z.string() }).parse(request.params);
-  const match = SANDBOX_OBJECT_TYPES.find((candidate) => candidate === objectType);
-  if (!match) throw invalid(`Unable to infer object type from: ${objectType}`);
-  return match;
-}
-
-function idParam(request: FastifyRequest): string {
-  return z.object({ id: z.string() }).parse(request.params).id;
-}
-
-function describeProblem(problem: PropertyProblem) {
-  const message =
-    problem.error === 'READ_ONLY_VALUE'
-      ? `"${problem.name}" is a read only property; its value cannot be set.`
-      : `Property "${problem.name}" does not exist`;
-  return { isValid: false, message, error: problem.error, name: problem.name };
+  const values: unknown[] = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
+  const names = values.flatMap((value) => String(value).split(',')).map((name) => name.trim());
+  return names.some((name) => name !== '') ? names.filter((name) => name !== '') : undefined;
 }

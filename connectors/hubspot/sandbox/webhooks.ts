@@ -40,14 +40,8 @@ export const SANDBOX_APP_ID = 54321;
 
 const MAX_EVENTS_PER_CALL = 100;
 const DEFAULT_RETRY_DELAYS_MS = [100, 250, 500];
-const SUBSCRIPTION_IDS: Record<string, number> = {
-  'company.creation': 1001,
-  'company.propertyChange': 1002,
-  'company.deletion': 1003,
-  'contact.creation': 2001,
-  'contact.propertyChange': 2002,
-  'contact.deletion': 2003,
-};
+// The app's subscriptions: 1001-1003 for companies, 2001-2003 for contacts, in this order of kinds.
+const KINDS: readonly StoreChange['kind'][] = ['creation', 'propertyChange', 'deletion'];
 
 /** Signs a call the way HubSpot does (signature v3), with the URI characters HubSpot decodes. */
 export function signWebhookCall(
@@ -68,6 +62,10 @@ export class WebhookDispatcher {
     (events) => this.send(events),
     () => this.target?.batchDelayMs ?? 50,
   );
+  /** Sends what is queued now and waits for every delivery in progress. */
+  readonly flush = () => this.outbox.flush();
+  /** Stops delivering: pending events are dropped, calls in progress are aborted. */
+  readonly close = () => this.outbox.close();
 
   constructor(
     private target: WebhookTarget | null,
@@ -85,33 +83,22 @@ export class WebhookDispatcher {
     if (this.target !== null) this.outbox.add(changes.map((change) => this.toEvent(change)));
   }
 
-  /** Sends what is queued now and waits for every delivery in progress. */
-  flush(): Promise<void> {
-    return this.outbox.flush();
-  }
-
-  /** Stops delivering: pending events are dropped, calls in progress are aborted. */
-  close(): Promise<void> {
-    return this.outbox.close();
-  }
-
   private toEvent(change: StoreChange): SandboxWebhookEvent {
-    const subscriptionType = `${change.objectType === 'companies' ? 'company' : 'contact'}.${change.kind}`;
-    const changeFlag = { creation: 'CREATED', deletion: 'DELETED', propertyChange: undefined }[change.kind];
+    const isCompany = change.objectType === 'companies';
+    const { kind, propertyName, propertyValue = '' } = change;
+    const changeFlag = { creation: 'CREATED', deletion: 'DELETED', propertyChange: undefined }[kind];
     return {
       eventId: this.nextEventId++,
-      subscriptionId: SUBSCRIPTION_IDS[subscriptionType] ?? 0,
+      subscriptionId: (isCompany ? 1001 : 2001) + KINDS.indexOf(kind),
       portalId: SANDBOX_PORTAL_ID,
       appId: SANDBOX_APP_ID,
       occurredAt: change.occurredAt,
-      subscriptionType,
+      subscriptionType: `${isCompany ? 'company' : 'contact'}.${kind}`,
       attemptNumber: 0,
       objectId: Number(change.objectId),
       changeSource: change.changeSource,
       ...(changeFlag === undefined ? {} : { changeFlag }),
-      ...(change.propertyName === undefined
-        ? {}
-        : { propertyName: change.propertyName, propertyValue: change.propertyValue ?? '' }),
+      ...(propertyName === undefined ? {} : { propertyName, propertyValue }),
     };
   }
 
@@ -125,14 +112,10 @@ export class WebhookDispatcher {
         const body = JSON.stringify(batch.map((event) => ({ ...event, attemptNumber: attempt })));
         const timestamp = String(Date.now());
         const signature = signWebhookCall(target.clientSecret, 'POST', target.targetUrl, body, timestamp);
+        const headers = { 'Content-Type': 'application/json', 'X-HubSpot-Signature-Version': 'v3' };
         return {
           body,
-          headers: {
-            'Content-Type': 'application/json',
-            'X-HubSpot-Signature-v3': signature,
-            'X-HubSpot-Request-Timestamp': timestamp,
-            'X-HubSpot-Signature-Version': 'v3',
-          },
+          headers: { ...headers, 'X-HubSpot-Signature-v3': signature, 'X-HubSpot-Request-Timestamp': timestamp },
         };
       };
       const retries = { delaysMs: target.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS };

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { addTokenEndpoint, BearerTokens } from './oauth';
 import { loadState, saveState } from './persistence';
 import type { RateLimitsOption } from './rate-limits';
-import { createSandboxServer, type SandboxControls, type SandboxOptions } from './server';
+import { createSandboxServer, SandboxRefusal, type SandboxControls, type SandboxOptions } from './server';
 import { WebhookOutbox } from './webhooks';
 
 const TOKEN = 'kit-token';
@@ -38,6 +38,7 @@ async function startProvider(options: SandboxOptions<'burst' | 'concurrent'> = {
         tokens.accepts(request.headers.authorization) ? undefined : { status: 401, body: { error: 'who are you' } },
       throttled: () => ({ body: { error: 'slow down' } }),
       unavailable: () => ({ status: 503, body: { error: 'down' } }),
+      failure: (status, message) => ({ status, body: { error: message, status } }),
       rateLimits: {
         burst: {
           limit: 3,
@@ -59,6 +60,10 @@ async function startProvider(options: SandboxOptions<'burst' | 'concurrent'> = {
   });
   app.get('/api/things', () => ({ things: [] }));
   app.post('/api/things', (request) => ({ echo: request.body }));
+  app.post('/api/strict', (request) => z.object({ name: z.string() }).parse(request.body));
+  app.get('/api/refused', () => {
+    throw new SandboxRefusal({ status: 409, headers: { 'X-Why': 'taken' }, body: { error: 'taken' } });
+  });
   app.get('/api/slow', async () => {
     await new Promise((resolve) => setTimeout(resolve, 150));
     return { slow: true };
@@ -134,6 +139,36 @@ describe('sandbox server', () => {
     expect((await provider.call('/api/things')).status).toBe(200);
     provider.controls.injectFailures({ next429: 1 });
     expect((await provider.call('/api/things')).headers.get('retry-after')).toBe('3');
+  });
+
+  it('answers refusals, unreadable bodies, schema errors and unknown routes in the provider’s shape', async () => {
+    provider = await startProvider({ rateLimits: false });
+    const refused = await provider.call('/api/refused');
+    expect([refused.status, refused.headers.get('x-why'), await refused.json()]).toEqual([
+      409,
+      'taken',
+      { error: 'taken' },
+    ]);
+    const post = (path: string, body: string) =>
+      provider.call(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const broken = await post('/api/things', '{"name": ');
+    expect([broken.status, await broken.json()]).toEqual([
+      400,
+      { error: 'The request body is not valid JSON.', status: 400 },
+    ]);
+    const wrong = await post('/api/strict', '{"name": 7}');
+    expect(wrong.status).toBe(400);
+    expect(await wrong.json()).toMatchObject({ error: expect.stringMatching(/^Invalid input JSON: name: /) });
+    const empty = await provider.call('/api/things', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(await empty.json()).toEqual({});
+    const unknown = await provider.call('/api/nothing-here');
+    expect([unknown.status, await unknown.json()]).toEqual([
+      404,
+      { error: "No HTTP resource was found that matches the request URI '/api/nothing-here'.", status: 404 },
+    ]);
   });
 
   it('logs every API and token call in one shape, and adds latency to API calls', async () => {
@@ -217,6 +252,7 @@ describe('OAuth token endpoint', () => {
         authenticate: () => undefined,
         throttled: () => ({}),
         unavailable: () => ({ status: 503 }),
+        failure: (status) => ({ status }),
         rateLimits: {},
       },
       {},

@@ -1,11 +1,11 @@
 /**
  * The Fastify server every sandbox runs on. Each API call is logged in one shape, failed on
  * demand, authenticated, held to the provider's rate limits and delayed by the latency knob
- * before the sandbox's own routes see it; the sandbox supplies its API prefix, credentials check,
- * limits and the answers in its provider's words.
+ * before the sandbox's own routes see it; refusals and errors go out in the provider's words.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import {
   applyRateLimitsOption,
   RateLimiter,
@@ -53,10 +53,10 @@ export interface SandboxRequest {
   /** The query string, decoded, with its `?` ('' when there is none). */
   query: string;
   headers: IncomingHttpHeaders;
-  requestBody: unknown;
+  requestBody?: unknown;
   /** The answer's status; 0 until it is sent. */
   status: number;
-  responseBody: unknown;
+  responseBody?: unknown;
 }
 
 /** The knobs and the request log every sandbox offers, under the same names. */
@@ -87,23 +87,17 @@ export interface SandboxSpec<LimitName extends string> {
   throttled(retryAfterSeconds: number): Omit<SandboxAnswer, 'status'>;
   /** The provider's 5xx for injected failures. */
   unavailable(): SandboxAnswer;
+  /** The provider's answer to an unknown route (404), an unreadable request (400) or a bug (500). */
+  failure(status: number, message: string): SandboxAnswer;
   /** The provider's published limits, by name. */
   rateLimits: Record<LimitName, RateLimit>;
 }
 
-/** A sandbox's server before it listens: its Fastify app, for the sandbox's routes, and `listen`. */
-export interface SandboxServer {
-  app: FastifyInstance;
-  /** Starts listening; resolves with the origin (`http://host:port`) and the shared controls. */
-  readonly listen: () => Promise<{ origin: string; controls: SandboxControls }>;
-}
-
-/** A body the sandbox cannot read; the sandbox answers it with its provider's 400. */
-export class InvalidBodyError extends Error {
-  readonly code = 'SANDBOX_INVALID_BODY';
-  readonly statusCode = 400;
-  constructor() {
-    super('The request body is not valid JSON.');
+/** A refusal a route throws; the kit sends its answer as it is. */
+export class SandboxRefusal extends Error {
+  readonly code = 'SANDBOX_REFUSAL';
+  constructor(readonly answer: SandboxAnswer) {
+    super(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body ?? answer.status));
   }
 }
 
@@ -115,12 +109,13 @@ export function sendAnswer(reply: FastifyReply, answer: SandboxAnswer): FastifyR
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const statusCodeSchema = z.object({ statusCode: z.number() });
 
-/** Creates a sandbox's server with the kit's hooks; the sandbox adds its routes, then listens. */
+/** Creates a sandbox's server with the kit's hooks; the sandbox adds its routes to `app`, then listens. */
 export function createSandboxServer<LimitName extends string>(
   spec: SandboxSpec<LimitName>,
   options: SandboxOptions<LimitName>,
-): SandboxServer {
+): { app: FastifyInstance; listen: () => Promise<{ origin: string; controls: SandboxControls }> } {
   let latencyMs = options.latencyMs ?? 0;
   const injected = { next429: 0, next5xx: 0, retryAfterSeconds: 1 };
   const limiter = new RateLimiter(applyRateLimitsOption(spec.rateLimits, options.rateLimits), options.now);
@@ -135,13 +130,23 @@ export function createSandboxServer<LimitName extends string>(
     done(null, Object.fromEntries(new URLSearchParams(String(body))));
   });
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
-    const text = String(body);
     try {
-      done(null, text === '' ? undefined : JSON.parse(text));
+      done(null, body === '' ? undefined : JSON.parse(String(body)));
     } catch {
-      done(new InvalidBodyError(), undefined);
+      done(new SandboxRefusal(spec.failure(400, 'The request body is not valid JSON.')), undefined);
     }
   });
+  app.setErrorHandler((error, _request, reply) => {
+    if (error instanceof SandboxRefusal) return sendAnswer(reply, error.answer);
+    const issue = error instanceof z.ZodError ? error.issues[0] : undefined;
+    if (issue)
+      return sendAnswer(reply, spec.failure(400, `Invalid input JSON: ${issue.path.join('.')}: ${issue.message}`));
+    const status = statusCodeSchema.safeParse(error).data?.statusCode ?? 500;
+    return sendAnswer(reply, spec.failure(status, error instanceof Error ? error.message : String(error)));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendAnswer(reply, spec.failure(404, `No HTTP resource was found that matches the request URI '${request.url}'.`)),
+  );
 
   app.addHook('onRequest', async (request, reply) => {
     const queryAt = request.url.includes('?') ? request.url.indexOf('?') : request.url.length;
@@ -150,14 +155,14 @@ export function createSandboxServer<LimitName extends string>(
     const isToken = spec.tokenPath !== undefined && request.method === 'POST' && pathname.endsWith(spec.tokenPath);
     if (prefix === null && !isToken) return;
     const below = pathname.slice(prefix?.[0].length ?? 0);
+    const path = isToken ? 'token' : spec.pathWithQuery === true ? `${below}${search}` : decodeURIComponent(below);
+    const headers = { ...request.headers };
     const entry: SandboxRequest = {
       method: request.method,
-      path: isToken ? 'token' : spec.pathWithQuery === true ? `${below}${search}` : decodeURIComponent(below),
+      path,
       query: decodeURIComponent(search),
-      headers: { ...request.headers },
-      requestBody: undefined,
+      headers,
       status: 0,
-      responseBody: undefined,
     };
     requests.push(entry);
     entries.set(request, entry);
@@ -175,7 +180,7 @@ export function createSandboxServer<LimitName extends string>(
     }
     const refusal = spec.authenticate(request);
     if (refusal !== undefined) return sendAnswer(reply, refusal);
-    const admission = limiter.admit({ method: request.method, path: entry.path });
+    const admission = limiter.admit({ method: request.method, path });
     if (!admission.admitted) return sendAnswer(reply, admission.answer);
     reply.headers(admission.headers);
     reply.raw.once('close', admission.release);
@@ -185,10 +190,10 @@ export function createSandboxServer<LimitName extends string>(
   app.addHook('onSend', async (request, reply, payload) => {
     const entry = entries.get(request);
     if (entry === undefined) return payload;
-    entry.requestBody = request.body;
     const text = typeof payload === 'string' ? payload : '';
     const json = String(reply.getHeader('content-type') ?? '').includes('json');
-    entry.responseBody = text === '' ? undefined : json ? JSON.parse(text) : text;
+    entry.requestBody = request.body;
+    entry.responseBody = text === '' ? undefined : json ? (JSON.parse(text) as unknown) : text;
     return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
@@ -204,23 +209,19 @@ export function createSandboxServer<LimitName extends string>(
     const controls: SandboxControls = {
       port: address.port,
       requests,
-      countRequests: (filter = {}) =>
+      countRequests: ({ method, path } = {}) =>
         requests.filter(
           (entry) =>
-            (filter.method === undefined || entry.method === filter.method.toUpperCase()) &&
-            (filter.path === undefined || entry.path.includes(filter.path)),
+            (method === undefined || entry.method === method.toUpperCase()) &&
+            (path === undefined || entry.path.includes(path)),
         ).length,
-      resetRequests: () => {
-        requests.length = 0;
-      },
+      resetRequests: () => (requests.length = 0),
       injectFailures: (failures) => {
         injected.next429 = failures.next429 ?? injected.next429;
         injected.next5xx = failures.next5xx ?? injected.next5xx;
         injected.retryAfterSeconds = failures.retryAfterSeconds ?? injected.retryAfterSeconds;
       },
-      setLatency: (ms) => {
-        latencyMs = ms;
-      },
+      setLatency: (ms) => (latencyMs = ms),
       close: () => app.close(),
     };
     return { origin: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`, controls };

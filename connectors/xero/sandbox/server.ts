@@ -15,6 +15,7 @@ import {
   type SandboxRequest,
   sendAnswer,
   createSandboxServer,
+  SandboxRefusal,
 } from '../../kit/sandbox/server';
 
 /** The API's path below the origin, as on api.xero.com. */
@@ -66,19 +67,10 @@ export interface XeroSandbox extends SandboxControls {
   createBankAccount(properties: XeroObject): XeroObject;
 }
 
-/** A refusal in Xero's words: a plain-text message or a ValidationException body. */
-class ApiError extends Error {
-  readonly code = 'XERO_SANDBOX_REFUSAL';
-  constructor(
-    readonly status: number,
-    readonly body: unknown,
-  ) {
-    super(typeof body === 'string' ? body : JSON.stringify(body));
-  }
-}
-
+/** A refusal in Xero's words: a plain-text message, or a ValidationException body. */
+const refusal = (status: number, body: unknown) => new SandboxRefusal({ status, body });
 const validationError = (elements: unknown[], message = 'A validation exception occurred') =>
-  new ApiError(400, {
+  refusal(400, {
     ErrorNumber: 10,
     Type: 'ValidationException',
     Message: message,
@@ -141,11 +133,11 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
 
   function writeContact(id: string | null, properties: XeroObject): XeroObject {
     const existing = id === null ? undefined : contacts.get(id);
-    if (id !== null && existing === undefined) throw new ApiError(404, NOT_FOUND);
+    if (id !== null && existing === undefined) throw refusal(404, NOT_FOUND);
     const name = properties.Name ?? existing?.Name;
-    if (typeof name !== 'string' || name.trim() === '') throw new ApiError(400, 'The contact name must be specified.');
+    if (typeof name !== 'string' || name.trim() === '') throw refusal(400, 'The contact name must be specified.');
     if ([...contacts.values()].some((other) => other.ContactID !== id && other.Name === name))
-      throw new ApiError(
+      throw refusal(
         400,
         `The contact name ${name} is already assigned to another contact. The contact name must be unique across all active contacts.`,
       );
@@ -166,7 +158,7 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
 
   function writeAccount(id: string | null, properties: XeroObject): XeroObject {
     const existing = id === null ? undefined : accounts.get(id);
-    if (id !== null && existing === undefined) throw new ApiError(404, NOT_FOUND);
+    if (id !== null && existing === undefined) throw refusal(404, NOT_FOUND);
     const accountId = id ?? randomUUID();
     const account: XeroObject = {
       ...{ AccountID: accountId, Status: 'ACTIVE', Type: 'BANK' },
@@ -213,6 +205,7 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
       },
       throttled: problem('minute'),
       unavailable: () => ({ status: 503 }),
+      failure: (status, message) => ({ status, body: status === 404 ? NOT_FOUND : message }),
       rateLimits: XERO_RATE_LIMITS,
     },
     options,
@@ -240,8 +233,8 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
           try {
             answer = { status: 200, body: handler(request) };
           } catch (error) {
-            if (!(error instanceof ApiError)) throw error;
-            answer = { status: error.status, body: error.body };
+            if (!(error instanceof SandboxRefusal)) throw error;
+            answer = error.answer;
           }
         }
         if (replayKey !== undefined && answer.status < 500) idempotent.set(replayKey, answer);
@@ -272,7 +265,7 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
 
   api('GET', '/Contacts/:id', (request) => {
     const contact = contacts.get(idParam(request));
-    if (contact === undefined) throw new ApiError(404, NOT_FOUND);
+    if (contact === undefined) throw refusal(404, NOT_FOUND);
     return { Contacts: [contact] };
   });
 
@@ -282,8 +275,8 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
       try {
         return writeContact(typeof item.ContactID === 'string' ? item.ContactID : null, item);
       } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
-        const message = error.status === 404 ? `Contact not found: ${String(item.ContactID)}` : error.message;
+        if (!(error instanceof SandboxRefusal)) throw error;
+        const message = error.answer.status === 404 ? `Contact not found: ${String(item.ContactID)}` : error.message;
         return { ...item, HasValidationErrors: true, ...validationMessages(message) };
       }
     });
@@ -297,7 +290,8 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
     try {
       return { Contacts: [writeContact(idParam(request), itemsOf(request.body, 'Contacts')[0] ?? {})] };
     } catch (error) {
-      if (error instanceof ApiError && error.status === 400) throw validationError([validationMessages(error.message)]);
+      if (error instanceof SandboxRefusal && error.answer.status === 400)
+        throw validationError([validationMessages(error.message)]);
       throw error;
     }
   });
@@ -309,7 +303,7 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
 
   api('GET', '/Accounts/:id', (request) => {
     const account = accounts.get(idParam(request));
-    if (account === undefined) throw new ApiError(404, NOT_FOUND);
+    if (account === undefined) throw refusal(404, NOT_FOUND);
     return { Accounts: [account] };
   });
 
@@ -327,7 +321,7 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
     try {
       return write();
     } catch (error) {
-      throw error instanceof ApiError ? new Error(`xero sandbox: ${error.message}`) : error;
+      throw error instanceof SandboxRefusal ? new Error(`xero sandbox: ${error.message}`) : error;
     }
   };
   return {
