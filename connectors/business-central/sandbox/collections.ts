@@ -21,8 +21,16 @@ export function isCollectionName(name: string): name is CollectionName {
   return COLLECTION_NAMES.some((collection) => collection === name);
 }
 
-const ADDRESS = { addressLine1: '', addressLine2: '', city: '', state: '', country: '', postalCode: '' };
-const PARTY = { displayName: '', ...ADDRESS, phoneNumber: '', email: '', website: '', taxRegistrationNumber: '' };
+/** The GUID BC leaves in an unset reference (`currencyId` and the like). */
+export const EMPTY_GUID = '00000000-0000-0000-0000-000000000000';
+// Several properties with one default: `fill('', 'city state')`.
+const fill = (value: unknown, names: string) => Object.fromEntries(names.split(' ').map((name) => [name, value]));
+// A document's party (customer or vendor) by id, number and name, and its status.
+const documentParty = (kind: string) => ({ ...fill('', `${kind}Id ${kind}Number ${kind}Name`), status: 'Draft' });
+const PARTY = {
+  ...fill('', 'displayName addressLine1 addressLine2 city state country postalCode'),
+  ...fill('', 'phoneNumber email website taxRegistrationNumber'),
+};
 
 /**
  * Writable properties and their defaults per collection. A write naming any other property is
@@ -31,70 +39,38 @@ const PARTY = { displayName: '', ...ADDRESS, phoneNumber: '', email: '', website
 export const DEFAULTS: Record<CollectionName, Record<string, unknown>> = {
   customers: {
     ...PARTY,
+    ...fill('', 'salespersonCode currencyCode'),
+    ...fill(0, 'balanceDue creditLimit'),
+    ...fill(EMPTY_GUID, 'taxAreaId currencyId paymentTermsId shipmentMethodId paymentMethodId'),
     type: 'Company',
-    salespersonCode: '',
-    balanceDue: 0,
-    creditLimit: 0,
     taxLiable: false,
-    taxAreaId: '00000000-0000-0000-0000-000000000000',
-    currencyId: '00000000-0000-0000-0000-000000000000',
-    currencyCode: '',
-    paymentTermsId: '00000000-0000-0000-0000-000000000000',
-    shipmentMethodId: '00000000-0000-0000-0000-000000000000',
-    paymentMethodId: '00000000-0000-0000-0000-000000000000',
     blocked: ' ',
   },
   vendors: {
     ...PARTY,
-    currencyId: '00000000-0000-0000-0000-000000000000',
-    currencyCode: '',
-    irs1099Code: '',
-    paymentTermsId: '00000000-0000-0000-0000-000000000000',
-    paymentMethodId: '00000000-0000-0000-0000-000000000000',
+    ...fill('', 'currencyCode irs1099Code'),
+    ...fill(EMPTY_GUID, 'currencyId paymentTermsId paymentMethodId'),
     taxLiable: false,
     blocked: ' ',
     balance: 0,
   },
   bankAccounts: {
-    displayName: '',
-    bankAccountNumber: '',
-    blocked: false,
-    currencyId: '00000000-0000-0000-0000-000000000000',
-    currencyCode: '',
-    iban: '',
-    intercompanyEnabled: false,
+    ...fill('', 'displayName bankAccountNumber currencyCode iban'),
+    ...fill(false, 'blocked intercompanyEnabled'),
+    currencyId: EMPTY_GUID,
   },
   contacts: {
-    type: 'Company',
     ...PARTY,
-    companyNumber: '',
-    companyName: '',
+    ...fill('', 'companyNumber companyName mobilePhoneNumber searchName'),
+    type: 'Company',
     contactBusinessRelation: 'None',
-    mobilePhoneNumber: '',
-    searchName: '',
     privacyBlocked: false,
     lastInteractionDate: '0001-01-01',
   },
-  salesQuotes: {
-    externalDocumentNumber: '',
-    documentDate: '',
-    customerId: '',
-    customerNumber: '',
-    customerName: '',
-    status: 'Draft',
-    currencyCode: '',
-  },
-  salesOrders: {
-    externalDocumentNumber: '',
-    orderDate: '',
-    customerId: '',
-    customerNumber: '',
-    customerName: '',
-    status: 'Draft',
-    currencyCode: '',
-  },
+  salesQuotes: { ...fill('', 'externalDocumentNumber documentDate currencyCode'), ...documentParty('customer') },
+  salesOrders: { ...fill('', 'externalDocumentNumber orderDate currencyCode'), ...documentParty('customer') },
   // API v2.0 purchase orders have no externalDocumentNumber.
-  purchaseOrders: { orderDate: '', vendorId: '', vendorNumber: '', vendorName: '', status: 'Draft', currencyCode: '' },
+  purchaseOrders: { ...fill('', 'orderDate currencyCode'), ...documentParty('vendor') },
 };
 
 /** Option (enum) properties and the values BC accepts for them, per collection. */

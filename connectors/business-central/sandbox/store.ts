@@ -5,9 +5,15 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { loadState, saveState } from '../../kit/sandbox/persistence';
-import { CODE_LENGTHS, COLLECTION_NAMES, DEFAULTS, NUMBER_PREFIX, OPTIONS, type CollectionName } from './collections';
-
-const EMPTY_GUID = '00000000-0000-0000-0000-000000000000';
+import {
+  CODE_LENGTHS,
+  COLLECTION_NAMES,
+  DEFAULTS,
+  EMPTY_GUID,
+  NUMBER_PREFIX,
+  OPTIONS,
+  type CollectionName,
+} from './collections';
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /** An OData failure the sandbox answers with `{ error: { code, message } }`, as BC does. */
@@ -23,6 +29,7 @@ export class SandboxError extends Error {
 }
 
 const badRequest = (message: string) => new SandboxError(400, 'BadRequest', message);
+const duplicate = (message: string) => new SandboxError(400, 'Internal_EntityWithSameKeyExists', message);
 
 /** A stored record: BC's properties plus the row version behind its etag. */
 export interface StoredRecord {
@@ -147,21 +154,11 @@ export class SandboxStore {
   create(collection: CollectionName, body: Record<string, unknown>, options: { silent?: boolean } = {}): StoredRecord {
     const { id: givenId, number: givenNumber, ...properties } = stripReadOnly(body);
     const id = typeof givenId === 'string' && givenId !== '' ? givenId.toLowerCase() : randomUUID();
-    if (this.collection(collection).has(id))
-      throw new SandboxError(400, 'Internal_EntityWithSameKeyExists', `The record already exists. Id='${id}'`);
-    let number: string;
-    if (typeof givenNumber === 'string' && givenNumber !== '') {
-      if (this.list(collection).some((record) => record.number.toLowerCase() === givenNumber.toLowerCase())) {
-        throw new SandboxError(
-          400,
-          'Internal_EntityWithSameKeyExists',
-          `The ${singular(collection)} already exists. Identification fields and values: No.='${givenNumber}'`,
-        );
-      }
-      number = givenNumber;
-    } else {
-      number = this.nextNumber(collection);
-    }
+    if (this.collection(collection).has(id)) throw duplicate(`The record already exists. Id='${id}'`);
+    const chosen = typeof givenNumber === 'string' && givenNumber !== '' ? givenNumber : undefined;
+    if (chosen && this.list(collection).some((record) => record.number.toLowerCase() === chosen.toLowerCase()))
+      throw duplicate(`The ${singular(collection)} already exists. Identification fields and values: No.='${chosen}'`);
+    const number = chosen ?? this.nextNumber(collection);
     const record: StoredRecord = {
       id,
       number,
