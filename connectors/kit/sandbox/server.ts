@@ -122,7 +122,7 @@ export function createSandboxServer<LimitName extends string>(
   const requests: SandboxRequest[] = [];
   const entries = new WeakMap<FastifyRequest, SandboxRequest>();
   // BC's paths run long: companies(<guid>)/customers(<guid>).
-  const app = Fastify({ logger: false, maxParamLength: 2000 });
+  const app = Fastify({ logger: false, routerOptions: { maxParamLength: 2000 } });
 
   // Bodies are read leniently: an empty one is no body, whatever the content type says.
   app.removeAllContentTypeParsers();
