@@ -103,16 +103,17 @@ export class Notifier {
       byUrl.set(subscription.notificationUrl, items);
     }
     const { deliveryAttempts, retryDelayMs } = this.options;
-    const retries = {
-      delaysMs: Array.from({ length: Math.max(0, deliveryAttempts - 1) }, (_, index) => retryDelayMs * 2 ** index),
-      retryable: (status: number) => status === 0 || status === 408 || status === 429 || status >= 500,
-    };
-    for (const [notificationUrl, items] of byUrl) {
+    const retryDelaysMs = Array.from(
+      { length: Math.max(0, deliveryAttempts - 1) },
+      (_, index) => retryDelayMs * 2 ** index,
+    );
+    const retryable = (status: number) => status === 0 || status === 408 || status === 429 || status >= 500;
+    for (const [url, items] of byUrl) {
       const call = () => ({ headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ value: items }) });
-      const record = (status: number) => this.deliveries.push({ notificationUrl, status, items: items.length });
-      void this.outbox.deliver(notificationUrl, call, retries, record).then((status) => {
+      const onAttempt = (status: number) => this.deliveries.push({ notificationUrl: url, status, items: items.length });
+      void this.outbox.deliver({ url, call, retryDelaysMs, retryable, onAttempt }).then((status) => {
         // BC deletes a subscription whose endpoint refuses a notification with another code.
-        if ((status >= 200 && status < 300) || retries.retryable(status)) return;
+        if ((status >= 200 && status < 300) || retryable(status)) return;
         for (const id of new Set(items.map((item) => item.subscriptionId))) this.host.removeSubscription(id);
       });
     }

@@ -118,8 +118,8 @@ export class WebhookDispatcher {
           headers: { ...headers, 'X-HubSpot-Signature-v3': signature, 'X-HubSpot-Request-Timestamp': timestamp },
         };
       };
-      const retries = { delaysMs: target.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS };
-      void this.outbox.deliver(target.targetUrl, call, retries).then((status) => {
+      const retryDelaysMs = target.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
+      void this.outbox.deliver({ url: target.targetUrl, call, retryDelaysMs }).then((status) => {
         if (status >= 200 && status < 300) return;
         const failure = status === 0 ? 'no answer' : `answered ${status}`;
         this.log(`hubspot sandbox: dropped ${batch.length} webhook event(s) for ${target.targetUrl}: ${failure}`);

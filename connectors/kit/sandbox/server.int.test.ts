@@ -333,15 +333,11 @@ describe('webhook outbox', () => {
     const attempts: number[] = [];
     const finals: number[] = [];
     const outbox: WebhookOutbox<string> = new WebhookOutbox(
-      (changes) =>
-        void outbox
-          .deliver(
-            url,
-            (attempt) => ({ headers: {}, body: `${changes.join(',')}#${attempt}` }),
-            { delaysMs: [5, 5] },
-            (status) => attempts.push(status),
-          )
-          .then((status) => finals.push(status)),
+      (changes) => {
+        const call = (attempt: number) => ({ headers: {}, body: `${changes.join(',')}#${attempt}` });
+        const onAttempt = (status: number) => attempts.push(status);
+        void outbox.deliver({ url, call, retryDelaysMs: [5, 5], onAttempt }).then((status) => finals.push(status));
+      },
       () => 20,
     );
     answers = [500, 503];
@@ -365,12 +361,12 @@ describe('webhook outbox', () => {
 
   it('stops retrying an answer the provider does not retry, and close cuts a wait short', async () => {
     const finals: number[] = [];
-    const retries = { delaysMs: [60_000], retryable: (status: number) => status >= 500 };
+    const retryable = (status: number) => status >= 500;
     const outbox: WebhookOutbox<string> = new WebhookOutbox(
-      (changes) =>
-        void outbox
-          .deliver(url, () => ({ headers: {}, body: changes.join(',') }), retries)
-          .then((status) => finals.push(status)),
+      (changes) => {
+        const call = () => ({ headers: {}, body: changes.join(',') });
+        void outbox.deliver({ url, call, retryDelaysMs: [60_000], retryable }).then((status) => finals.push(status));
+      },
       () => 1,
     );
     answers = [410];

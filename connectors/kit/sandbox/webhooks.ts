@@ -3,19 +3,19 @@
  * them into calls; each call is retried as its provider retries, and every delivery is tracked so
  * `flush` can wait for all of them and `close` can cut them short.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 
-/** One attempt of a webhook call; built anew per attempt, since signatures and attempt numbers change. */
-export interface WebhookCall {
-  headers: Record<string, string>;
-  body: string;
-}
-
-/** How a provider retries a failed call. */
-export interface WebhookRetries {
+/** One webhook delivery: the call of each attempt, and how its provider retries a failure. */
+export interface WebhookDelivery {
+  url: string;
+  /** The call of an attempt, built anew each time: signatures and attempt numbers change. */
+  call: (attempt: number) => { headers: Record<string, string>; body: string };
   /** The wait before each retry; its length is the number of retries. */
-  delaysMs: readonly number[];
+  retryDelaysMs: readonly number[];
   /** Which answers are worth a retry (status 0: no answer); default every failure. */
   retryable?: (status: number) => boolean;
+  /** Hears of every attempt's status. */
+  onAttempt?: (status: number) => void;
 }
 
 const DELIVERY_TIMEOUT_MS = 5000;
@@ -61,20 +61,12 @@ export class WebhookOutbox<Change> {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  /**
-   * POSTs a call to `url`, retrying as told, and resolves with the last status (0: no answer).
-   * `onAttempt` hears of every attempt.
-   */
-  deliver(
-    url: string,
-    call: (attempt: number) => WebhookCall,
-    retries: WebhookRetries,
-    onAttempt?: (status: number) => void,
-  ): Promise<number> {
-    const delivery = this.attempts(url, call, retries, onAttempt);
-    this.inFlight.add(delivery);
-    void delivery.finally(() => this.inFlight.delete(delivery));
-    return delivery;
+  /** POSTs the delivery's calls until one succeeds or retries run out; resolves with the last status (0: no answer). */
+  deliver(delivery: WebhookDelivery): Promise<number> {
+    const attempts = this.attempts(delivery);
+    this.inFlight.add(attempts);
+    void attempts.finally(() => this.inFlight.delete(attempts));
+    return attempts;
   }
 
   private dispatchPending(): void {
@@ -83,51 +75,27 @@ export class WebhookOutbox<Change> {
     if (changes.length > 0) this.dispatch(changes);
   }
 
-  private async attempts(
-    url: string,
-    call: (attempt: number) => WebhookCall,
-    retries: WebhookRetries,
-    onAttempt?: (status: number) => void,
-  ): Promise<number> {
-    const retryable = retries.retryable ?? (() => true);
-    for (let attempt = 0; ; attempt++) {
-      const status = await this.post(url, call(attempt));
-      onAttempt?.(status);
-      const delay = retries.delaysMs[attempt];
-      if ((status >= 200 && status < 300) || !retryable(status) || delay === undefined) return status;
-      if (!(await this.wait(delay))) return status;
-    }
-  }
-
-  private async post(url: string, { headers, body }: WebhookCall): Promise<number> {
-    try {
-      const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(DELIVERY_TIMEOUT_MS)]);
-      const response = await fetch(url, { method: 'POST', headers, body, signal });
-      // Drain the body so the connection can be reused.
-      await response.arrayBuffer();
-      return response.status;
-    } catch {
-      return 0;
-    }
-  }
-
-  // Resolves true after `ms`, or false at once when the outbox closes (before or during the wait).
-  private wait(ms: number): Promise<boolean> {
+  private async attempts({ url, call, retryDelaysMs, retryable, onAttempt }: WebhookDelivery): Promise<number> {
     const signal = this.abort.signal;
-    return new Promise((resolve) => {
-      if (signal.aborted) {
-        resolve(false);
-        return;
+    for (let attempt = 0; ; attempt++) {
+      let status = 0;
+      try {
+        const response = await fetch(url, {
+          method: 'POST',
+          ...call(attempt),
+          signal: AbortSignal.any([signal, AbortSignal.timeout(DELIVERY_TIMEOUT_MS)]),
+        });
+        await response.arrayBuffer(); // drained, so the connection can be reused
+        status = response.status;
+      } catch {
+        // No answer: refused, timed out, or the outbox closed.
       }
-      const timer = setTimeout(() => resolve(true), ms);
-      signal.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer);
-          resolve(false);
-        },
-        { once: true },
-      );
-    });
+      onAttempt?.(status);
+      const delay = retryDelaysMs[attempt];
+      if ((status >= 200 && status < 300) || !(retryable?.(status) ?? true) || delay === undefined) return status;
+      // Closing the outbox cuts the wait short and ends the delivery.
+      const waited = await sleep(delay, true, { signal }).catch(() => false);
+      if (!waited) return status;
+    }
   }
 }
