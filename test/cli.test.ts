@@ -4,7 +4,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { ConflictProblem } from '../src/app/relations/types';
+import { ConflictProblem } from '../src/app/ports/problems';
 import { runCli, type CliIo } from '../src/cli/run';
 import { USAGE } from '../src/cli/usage';
 import { registerAdminApi, type DaemonStatus } from '../src/http/admin';

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { waitFor } from '../src/util/net';
-import type { Actor } from '../src/app/relations';
+import type { Actor } from '../src/app/ports/relations';
 import {
   HUBSPOT_SECRET,
   HUBSPOT_TOKEN,

@@ -27,7 +27,7 @@ import { createJobInspector } from '../queue/inspect';
 import { INTAKE_QUEUE, SyncQueues, writeQueueName } from '../queue/queues';
 import { createRedis, probeRedis } from '../queue/redis';
 import { tryLock } from '../queue/lock';
-import { ConflictProblem } from './relations/types';
+import { ConflictProblem } from './ports/problems';
 import { contactLockKey, startIntakeWorker, startWriteWorker } from '../queue/workers';
 import { openStore } from '../store';
 import type { Store } from './ports/store';
@@ -35,7 +35,8 @@ import { buildConnector, type BuildOptions } from './connectors';
 import type { ResponseObserver } from '../../connectors/kit/http';
 import { unsupportedMappings } from './check-mappings';
 import type { Engine } from './ports/index';
-import { createRelationService, type RelationService } from './relations';
+import { createRelationService } from './relations';
+import type { RelationService } from './ports/relations';
 import {
   applyStoredConfig,
   consoleQueues,

@@ -3,7 +3,7 @@
  * prints either a table for people or the API's JSON for scripts (--json).
  */
 import { DOCUMENT_TYPES } from '../../connectors/kit/types';
-import type { Interaction, LinkResult, MatchPair, MatchProposal, RelationStatus } from '../app/relations/types';
+import type { Interaction, LinkResult, MatchPair, MatchProposal, RelationStatus } from '../app/ports/relations';
 import { ACCOUNT_KINDS, type BusinessRelation } from '../core/model';
 import type { DaemonStatus } from '../http/admin/schemas';
 import type { AuditEntry } from '../app/ports/store';

@@ -12,9 +12,10 @@ import { planReconcile } from '../../core/reconcile';
 import type { StoredConfigVersion } from '../ports/store';
 import { unsupportedMappings } from '../check-mappings';
 import type { Engine } from '../ports/index';
-import { InvalidInputProblem, NotFoundProblem, type Actor } from '../relations/types';
+import { InvalidInputProblem, NotFoundProblem } from '../ports/problems';
+import type { Actor } from '../ports/relations';
 import { applyConfig, configChannel } from './config-sync';
-import type { ConfigPreview, ConfigProblem, ConfigState, ConfigVersion, PreviewWrite } from './types';
+import type { ConfigPreview, ConfigProblem, ConfigState, ConfigVersion, PreviewWrite } from '../ports/console';
 
 /** What the config operations run with. */
 export interface ConfigContext {

@@ -11,4 +11,3 @@ export {
 } from './config-sync';
 export { CONFLICT_WINDOW_MS } from './states';
 export { csvCell, auditToCsv, AUDIT_CSV_COLUMNS } from './csv';
-export * from './types';

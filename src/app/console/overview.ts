@@ -2,7 +2,7 @@
 import type { Redis } from 'ioredis';
 import type { Connector } from '../../../connectors/kit/types';
 import type { Engine } from '../ports/index';
-import type { ConnectorOverview, Overview, RelationRow, RelationState } from './types';
+import type { ConnectorOverview, Overview, RelationRow, RelationState } from '../ports/console';
 import { jobTargetKey, type ConsoleQueues, type QueueScan } from './queues';
 
 /** A connector that can tell whether it reaches its system (an optional capability). */

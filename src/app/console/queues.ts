@@ -6,7 +6,7 @@
 import type { JobType } from 'bullmq';
 import type { ChangeJob } from '../../queue/jobs';
 import type { SyncQueues } from '../../queue/queues';
-import type { PendingJob } from '../relations/types';
+import type { PendingJob } from '../ports/relations';
 
 /** A job as the console reads it. */
 export interface ScannedJob {

@@ -6,7 +6,8 @@ import type { TandemConfig } from '../../config/schema';
 import { changeJobId, type ChangeJob } from '../../queue/jobs';
 import { InvalidAuditQueryError } from '../ports/store';
 import type { Engine } from '../ports/index';
-import { ConflictProblem, InvalidInputProblem, NotFoundProblem, type RelationService } from '../relations/types';
+import { ConflictProblem, InvalidInputProblem, NotFoundProblem } from '../ports/problems';
+import type { RelationService } from '../ports/relations';
 import { applyLosingValue, listConflicts, undo } from './conflicts';
 import {
   configState,
@@ -21,7 +22,7 @@ import { auditToCsv } from './csv';
 import { buildOverview } from './overview';
 import { scanQueues, type ConsoleQueues } from './queues';
 import { filterRows, relationRows } from './states';
-import type { ConsoleService } from './types';
+import type { ConsoleService } from '../ports/console';
 
 /** The console service with its optional operations present. */
 export type FullConsoleService = Required<ConsoleService>;

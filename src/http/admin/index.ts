@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { RelationService } from '../../app/relations/types';
+import type { RelationService } from '../../app/ports/relations';
 import { accessLevelOfRequest, requireToken, type AdminTokens } from '../auth';
 import { buildOpenApiDocument, OPENAPI_PATH } from '../openapi';
 import { InvalidRequestError, invalidRequest, problemReply } from './errors';

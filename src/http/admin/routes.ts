@@ -4,7 +4,7 @@
  * document (../openapi.ts) are both built from this one table.
  */
 import type { z } from 'zod';
-import type { Actor, RelationService } from '../../app/relations/types';
+import type { Actor, RelationService } from '../../app/ports/relations';
 import * as s from './schemas';
 
 /** Who may call a route: reads need any token, changes an admin token. */

@@ -5,8 +5,8 @@
  */
 import type { Queue } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ConsoleService } from '../../app/console/types';
-import type { RelationService } from '../../app/relations/types';
+import type { ConsoleService } from '../../app/ports/console';
+import type { RelationService } from '../../app/ports/relations';
 import {
   accessLevelOf,
   authenticate,

@@ -3,7 +3,7 @@
  * errors and OpenAPI document (src/http/admin), with the console's operations behind it.
  */
 import type { z } from 'zod';
-import type { ConsoleService } from '../../app/console/types';
+import type { ConsoleService } from '../../app/ports/console';
 import type { AdminRoute, RouteDeps, RouteInput, RouteResult, RouteSpec } from '../admin/routes';
 import { noParams, noQuery } from '../admin/schemas';
 import * as s from './schemas';
