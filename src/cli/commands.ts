@@ -5,7 +5,7 @@
 import { DOCUMENT_TYPES } from '../../connectors/kit/types';
 import type { Interaction, LinkResult, MatchPair, MatchProposal, RelationStatus } from '../app/ports/relations';
 import { ACCOUNT_KINDS, type BusinessRelation } from '../core/model';
-import type { DaemonStatus } from '../http/admin/schemas';
+import type { DaemonStatus } from '../http/api/schemas';
 import type { AuditEntry } from '../app/ports/store';
 import { ApiError, type AdminClient } from './client';
 import { EXIT, UsageError } from './exit';

@@ -18,8 +18,8 @@ import {
   type AccessLevel,
   type AdminTokens,
 } from '../auth';
-import { guardApiScope, mountRoutes } from '../admin';
-import type { DaemonStatus } from '../admin/schemas';
+import { guardApiScope, mountRoutes } from '../api/mount';
+import type { DaemonStatus } from '../api/schemas';
 import { registerQueueBoard } from './board';
 import { CONSOLE_PAGES, loginPage, pageHtml } from './pages';
 import { CONSOLE_ROUTES, type ConsoleRouteDeps } from './routes';

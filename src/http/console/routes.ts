@@ -1,11 +1,11 @@
 /**
  * The console API under /api/console, as a route table like the admin API's: the same parsing,
- * errors and OpenAPI document (src/http/admin), with the console's operations behind it.
+ * errors and OpenAPI document (src/http/api), with the console's operations behind it.
  */
 import type { z } from 'zod';
 import type { ConsoleService } from '../../app/ports/console';
-import type { AdminRoute, RouteDeps, RouteInput, RouteResult, RouteSpec } from '../admin/routes';
-import { noParams, noQuery } from '../admin/schemas';
+import type { AdminRoute, RouteDeps, RouteInput, RouteResult, RouteSpec } from '../api/routes';
+import { noParams, noQuery } from '../api/schemas';
 import * as s from './schemas';
 
 /** What the console's handlers may use: the admin API's deps and the console service. */
