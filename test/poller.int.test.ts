@@ -5,7 +5,7 @@
 import IORedis from 'ioredis';
 import type { ChangedPage } from '../connectors/kit/types';
 import { pollOnce, schedulePolls, type PollerDeps } from '../src/intake/poller';
-import type { ChangeJob } from '../src/queue/jobs';
+import type { ChangeJob } from '../src/app/ports/changes';
 import { openPgliteStore } from '../src/store';
 import type { Store } from '../src/app/ports/store';
 import { clearPrefix, fakeCrm, quietLogger, REDIS_URL, uniquePrefix, type FakeConnector } from './support/fakes';

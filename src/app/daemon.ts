@@ -37,13 +37,10 @@ import { unsupportedMappings } from './check-mappings';
 import type { Engine } from './ports/index';
 import { createRelationService } from './relations';
 import type { RelationService } from './ports/relations';
-import {
-  applyStoredConfig,
-  consoleQueues,
-  createConsoleService,
-  startConfigSync,
-  type FullConsoleService,
-} from './console';
+import { consoleQueues } from '../queue/console-queues';
+import { redisConfigChannel } from '../queue/config-channel';
+import { redisConnectorActivity } from '../metrics/status-keys';
+import { applyStoredConfig, createConsoleService, startConfigSync, type FullConsoleService } from './console';
 import { closable, type ClosableServer } from '../http/shutdown';
 import { settlesWithin } from '../util/net';
 
@@ -167,12 +164,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // Console: a config version saved from the console wins over the file's editable sections,
   // in every role, from the start and whenever one is saved.
   await applyStoredConfig(engine);
-  const configSync = await startConfigSync(engine, options.redisUrl);
+  const configChannel = redisConfigChannel({
+    redisUrl: options.redisUrl,
+    prefix: config.queue.prefix,
+    publisher: lockRedis,
+  });
+  const configSync = await startConfigSync(engine, configChannel);
   const consoleService = createConsoleService({
     engine,
     relations: service,
     queues: consoleQueues(queues),
-    redis: lockRedis,
+    activity: redisConnectorActivity(lockRedis, config.queue.prefix),
+    configChannel,
     fileConfig: config,
   });
 

@@ -15,7 +15,8 @@ import type { RelationService } from '../app/ports/relations';
 import type { ConnectorConfig } from '../config/schema';
 import { requestContext } from '../app/logger';
 import { classifyFailure, toJobError } from './failure';
-import { changeJob, writeJob, type ChangeJob, type WriteJob } from './jobs';
+import { changeJob, type ChangeJob } from '../app/ports/changes';
+import { writeJob, type WriteJob } from './jobs';
 import { tryLock } from './lock';
 import { INTAKE_QUEUE, writeQueueName } from './queues';
 

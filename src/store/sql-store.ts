@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AccountKind, BusinessRelation } from '../core/model';
-import { InvalidAuditQueryError } from '../app/ports/store';
+import { DEFAULT_AUDIT_LIMIT, InvalidAuditQueryError, MAX_AUDIT_LIMIT } from '../app/ports/store';
 import { runMigrations } from './migrate';
 import {
   toAuditEntry,
@@ -27,11 +27,6 @@ import {
   type StoredConfigVersion,
   type StoredInteraction,
 } from '../app/ports/store';
-
-/** Rows returned by `queryAudit` when the query sets no limit. */
-export const DEFAULT_AUDIT_LIMIT = 1000;
-/** The most rows one `queryAudit` call returns, whatever limit it asks for. */
-export const MAX_AUDIT_LIMIT = 10000;
 
 // Postgres accepts at most 65535 parameters per statement; batches stay well below.
 const ROWS_PER_INSERT = 500;

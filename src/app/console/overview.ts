@@ -1,16 +1,13 @@
 /** The console's first page: connectors, queues, relation states and the latest errors. */
-import type { Redis } from 'ioredis';
 import type { Connector } from '../../../connectors/kit/types';
+import type { ConnectorActivity } from '../ports/connector-activity';
+import type { ConsoleQueues } from '../ports/queues';
 import type { Engine } from '../ports/index';
 import type { ConnectorOverview, Overview, RelationRow, RelationState } from '../ports/console';
-import { jobTargetKey, type ConsoleQueues, type QueueScan } from './queues';
+import { jobTargetKey, type QueueScan } from './queues';
 
 /** A connector that can tell whether it reaches its system (an optional capability). */
 type HealthChecked = Connector & { checkHealth?: () => Promise<unknown> };
-
-/** Redis keys other parts of tandem keep for the console. */
-export const pollLastKey = (prefix: string, slot: string) => `${prefix}:poll:last:${slot}`;
-export const webhooksRenewAtKey = (prefix: string, slot: string) => `${prefix}:webhooks:renewAt:${slot}`;
 
 /** A stored time (ISO text or epoch milliseconds) as ISO text. */
 function asIso(value: string | null): string | null {
@@ -34,7 +31,7 @@ async function health(connector: HealthChecked): Promise<{ healthy: boolean; hea
 /** Builds the overview from one queue scan (completed jobs included) and the relation rows. */
 export async function buildOverview(
   engine: Engine,
-  parts: { queues?: ConsoleQueues; redis?: Redis; scan: QueueScan; rows: RelationRow[]; now: Date },
+  parts: { queues?: ConsoleQueues; activity?: ConnectorActivity; scan: QueueScan; rows: RelationRow[]; now: Date },
 ): Promise<Overview> {
   const { config } = engine;
   const now = parts.now.getTime();
@@ -44,11 +41,9 @@ export async function buildOverview(
   const connectors = await Promise.all(
     (['crm', 'accounting'] as const).map(async (slot): Promise<ConnectorOverview> => {
       const settings = config.connectors[slot];
-      const [lastPoll, renewAt] = parts.redis
-        ? await Promise.all([
-            parts.redis.get(pollLastKey(config.queue.prefix, slot)),
-            parts.redis.get(webhooksRenewAtKey(config.queue.prefix, slot)),
-          ])
+      const { activity } = parts;
+      const [lastPoll, renewAt] = activity
+        ? await Promise.all([activity.lastSuccessfulPoll(slot), activity.subscriptionRenewAt(slot)])
         : [null, null];
       return {
         slot,

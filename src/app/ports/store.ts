@@ -216,6 +216,11 @@ export interface Store {
   listConfigVersions(): Promise<StoredConfigVersion[]>;
 }
 
+/** Rows returned by `queryAudit` when the query sets no limit. */
+export const DEFAULT_AUDIT_LIMIT = 1000;
+/** The most rows one `queryAudit` call returns, whatever limit it asks for. */
+export const MAX_AUDIT_LIMIT = 10000;
+
 /** An audit query asked for something the store will not do (for example a limit below 1). */
 export class InvalidAuditQueryError extends Error {
   readonly code = 'STORE_INVALID_AUDIT_QUERY';
