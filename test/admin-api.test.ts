@@ -7,7 +7,7 @@
 import { Writable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
-import { REDACTED_PATHS } from '../src/app/logger';
+import { REDACTED_PATHS } from '../src/util/logger';
 import { ConflictProblem } from '../src/app/ports/problems';
 import { adminTokensFromEnv, AdminTokenError } from '../src/http/auth';
 import { ADMIN_ROUTES, registerAdminApi, type DaemonStatus } from '../src/http/admin';

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { startHubSpotSandbox, type HubSpotSandbox } from '../connectors/hubspot/sandbox';
 import { startXeroSandbox, type XeroSandbox } from '../connectors/xero/sandbox';
-import { startDaemon } from '../src/app/daemon';
+import { startDaemon } from '../src/main/daemon';
 import { configSchema } from '../src/config/schema';
 import { openPgliteStore } from '../src/store';
 import type { Store } from '../src/app/ports/store';

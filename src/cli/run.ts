@@ -3,8 +3,8 @@
  * streams and returns the exit code (see ./exit.ts), so it runs in-process in tests.
  */
 import { parseArgs } from 'node:util';
-import { startDaemon, type Role } from '../app/daemon';
-import { createLogger } from '../app/logger';
+import { startDaemon, type Role } from '../main/daemon';
+import { createLogger } from '../util/logger';
 import { ConfigError, loadConfig } from '../config/load';
 import { AdminTokenError } from '../http/auth';
 import { RedisUnavailableError, redisUrl } from '../queue/redis';

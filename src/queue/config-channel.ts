@@ -33,8 +33,9 @@ export function redisConfigChannel(options: {
         throw error;
       }
       return {
-        async close() {
+        close() {
           subscriber.disconnect();
+          return Promise.resolve();
         },
       };
     },

@@ -8,6 +8,7 @@ import {
   RateLimitedError,
   TransientError,
 } from '../../connectors/kit/errors';
+import { ChangeRefusedError } from '../app/ports/changes';
 import { classifyFailure, toJobError } from './failure';
 
 describe('classifyFailure', () => {
@@ -37,6 +38,12 @@ describe('toJobError', () => {
     const error = toJobError(new InvalidRequestError('bad phone', 400));
     expect(error).toBeInstanceOf(UnrecoverableError);
     expect(error.message).toBe('INVALID_REQUEST: bad phone');
+  });
+
+  test('a change the target refused for good becomes an UnrecoverableError with its reason', () => {
+    const error = toJobError(new ChangeRefusedError('writes failed: crm contact c1: AUTH_FAILED: token refused'));
+    expect(error).toBeInstanceOf(UnrecoverableError);
+    expect(error.message).toBe('writes failed: crm contact c1: AUTH_FAILED: token refused');
   });
 
   test('a retryable connector error keeps its code but stays retryable', () => {

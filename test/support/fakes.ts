@@ -17,7 +17,7 @@ import type {
   RecordUpdate,
   WebhookAdapter,
 } from '../../connectors/kit/types';
-import { startDaemon, type Daemon, type DaemonOptions } from '../../src/app/daemon';
+import { startDaemon, type Daemon, type DaemonOptions } from '../../src/main/daemon';
 import { configSchema, type TandemConfig } from '../../src/config/schema';
 import type { Account, AccountKind, Contact, Entity, FieldValue, SyncRecord, System } from '../../src/core/model';
 import type { ChangeJob } from '../../src/app/ports/changes';

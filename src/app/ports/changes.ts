@@ -1,8 +1,10 @@
 /**
- * A change reported by a poll, a webhook or an operator, as the intake queue carries it and the
- * intake use case (src/app/intake.ts) takes it. Parsed when a worker picks it up, so a job written
- * by an older or foreign producer fails with a clear reason instead of misbehaving.
+ * The intake port: a change reported by a poll, a webhook or an operator, as the intake queue
+ * carries it, and what the intake use case (src/app/intake.ts) runs with. A change is parsed when
+ * a worker picks it up, so a job written by an older or foreign producer fails with a clear reason
+ * instead of misbehaving.
  */
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import { CONNECTOR_SLOTS } from '../../core/model';
 
@@ -33,3 +35,43 @@ export const changeJob = z.object({
 });
 /** A change job's payload. */
 export type ChangeJob = z.infer<typeof changeJob>;
+
+/**
+ * The contact lock as the intake takes it: one sync of a contact at a time, across every process.
+ * The intake does not wait for a contact another sync holds; it hands the change back to run
+ * again shortly, after that sync, so that it reads its result.
+ */
+export interface ContactLockOrRetry {
+  /**
+   * Runs `work` holding the contact's lock. When another sync holds it, `work` does not run: the
+   * change is scheduled to run again shortly (the queue moves its job to delayed) and the call
+   * rejects with the adapter's signal for that, which callers let pass unchanged.
+   */
+  runOrRetryLater<T>(contactId: string, work: () => Promise<T>): Promise<T>;
+}
+
+/** What the intake worker hands the use case with each change. */
+export interface ChangeContext {
+  /** The job's logger (job id, request id, connector, entity and record id bound). */
+  logger: Logger;
+  lock: ContactLockOrRetry;
+  /** The job and its attempt, which name the plans this run makes. */
+  jobId: string;
+  attempt: number;
+}
+
+/** The intake use case as the worker calls it (src/app/intake.ts, wired by src/main); `R` is what it reports. */
+export type ChangeHandler<R> = (change: ChangeJob, context: ChangeContext) => Promise<R>;
+
+/**
+ * The target systems refused the change's writes in a way a retry would repeat (refused
+ * credentials, a payload the provider rejects): the job is kept as failed with its reason, and an
+ * operator retries it once the cause is fixed.
+ */
+export class ChangeRefusedError extends Error {
+  readonly code = 'CHANGE_REFUSED';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ChangeRefusedError';
+  }
+}
