@@ -95,7 +95,9 @@ test('a CRM change reaches the Xero contact; the rotated refresh token is kept a
   } finally {
     await daemon.stop();
   }
-  const kept = await store.getCursor('secret-accounting', 'refreshToken');
+  const kept = (await store.listRotatedSecrets()).find(
+    (secret) => secret.slot === 'accounting' && secret.name === 'refreshToken',
+  )?.value;
   expect(kept).toBe(xero.refreshToken);
   expect(kept).not.toBe('first-refresh-token');
 

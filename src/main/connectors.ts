@@ -12,7 +12,7 @@ import { ConfigError } from '../config/load';
 import type { TandemConfig } from '../config/schema';
 import { ACCOUNT_KINDS, CONNECTOR_SLOTS, type AccountKind, type ConnectorSlot } from '../core/model';
 import { webhookPath } from '../http/webhooks';
-import { loadRotatedSecrets, saveRotatedSecret } from './secrets';
+import { loadRotatedSecrets } from './secrets';
 
 /** What the connectors are built with. */
 export interface ConnectorSetup {
@@ -37,7 +37,7 @@ export async function setUpConnectors(setup: ConnectorSetup): Promise<Record<Con
       observe: setup.observe,
       webhookUrl: (slot) => new URL(webhookPath(slot), setup.publicUrl).toString(),
       storedSecrets: await loadRotatedSecrets(store),
-      saveSecret: (slot, name, value) => saveRotatedSecret(store, slot, name, value),
+      saveSecret: (slot, name, value) => store.saveRotatedSecret(slot, name, value),
       relationKinds: (accountIds) => relationKindsOf(store, accountIds),
     });
   const unsupported = unsupportedMappings(config, connectors.crm, connectors.accounting);
