@@ -15,18 +15,18 @@ const idempotencyHeader = z.object({ 'idempotency-key': z.string().min(1).max(20
 export function guardApiScope(scope: FastifyInstance, tokens: AdminTokens): void {
   scope.addHook('onRequest', requireToken(tokens));
   scope.setErrorHandler((error, request, reply) => {
-    const { status, body, log } = problemReply(error, String(request.id));
+    const { status, body, log } = problemReply(error, request.id);
     if (log) request.log.error({ err: error, route: request.routeOptions.url }, 'admin request failed');
     return reply.code(status).send(body);
   });
 }
 
 /** Adds routes of a route table to a scope mounted at `prefix`; each request is parsed before its handler runs. */
-export function mountRoutes<D extends RouteDeps>(
+export function mountRoutes(
   scope: FastifyInstance,
   routes: readonly AdminRoute[],
   prefix: string,
-  deps: D,
+  deps: RouteDeps,
 ): void {
   for (const route of routes) {
     scope.route({
