@@ -63,7 +63,7 @@ describe('graceful shutdown', () => {
     rig = await startFakeRig({ prefix: `${filePrefix}-${++run}`, store });
     const { crm, accounting, daemon } = rig;
     await rig.linked('stop-c1', 'stop-a1', { name: 'Shutdown BV', phone: '1' });
-    let finishWrite = () => undefined as void;
+    let finishWrite: () => void = () => undefined;
     accounting.beforeUpdate = () => new Promise<void>((resolve) => (finishWrite = resolve));
     crm.edit('contact', 'stop-c1', { phone: '2' });
     await rig.contactChanged('stop-c1');
@@ -102,7 +102,7 @@ describe('graceful shutdown', () => {
     rig = await startFakeRig({ prefix: `${filePrefix}-${++run}`, store, queue: { shutdownGrace: '300ms' } });
     const { crm, accounting, daemon } = rig;
     await rig.linked('stop-c9', 'stop-a9', { name: 'Stuck Oy', phone: '1' });
-    let release = () => undefined as void;
+    let release: () => void = () => undefined;
     accounting.beforeUpdate = () => new Promise<void>((resolve) => (release = resolve));
     crm.edit('contact', 'stop-c9', { phone: '2' });
     await rig.contactChanged('stop-c9');
@@ -122,7 +122,7 @@ describe('graceful shutdown', () => {
     rig = await startFakeRig({ prefix: `${filePrefix}-${++run}`, store });
     const { crm, accounting, daemon } = rig;
     await rig.linked('stop-c3', 'stop-a3', { name: 'Mid Plan BV', phone: '1' });
-    let finishRead = () => undefined as void;
+    let finishRead: () => void = () => undefined;
     accounting.beforeGet = () => new Promise<void>((resolve) => (finishRead = resolve));
     crm.edit('contact', 'stop-c3', { phone: '2' });
     await rig.contactChanged('stop-c3');

@@ -65,7 +65,7 @@ describe('signals of a running daemon', () => {
     });
   });
   afterAll(async () => {
-    await rig?.stop();
+    await rig.stop();
   });
 
   const webhook = (body: unknown, headers: Record<string, string> = {}) =>

@@ -160,7 +160,7 @@ async function seedRelations(
       );
     }
   }
-  await Promise.all(Object.values(connectors).map((connector) => connector.close?.()));
+  await Promise.all(Object.values(connectors).map((connector) => connector.close?.() ?? Promise.resolve()));
   return contactIds;
 }
 

@@ -1,6 +1,7 @@
 import { UnrecoverableError } from 'bullmq';
 import {
   AuthFailedError,
+  type ConnectorError,
   InvalidRequestError,
   InvalidResponseError,
   NotFoundError,
@@ -22,7 +23,7 @@ describe('classifyFailure', () => {
     expect(classifyFailure('a string')).toEqual({ kind: 'retry', reason: 'a string' });
   });
 
-  test.each([
+  test.each<[ConnectorError, string?]>([
     [new PreconditionFailedError('etag moved'), 'PRECONDITION_FAILED'],
     [new NotFoundError('gone'), 'NOT_FOUND'],
     [new AuthFailedError('token refused', 401), 'AUTH_FAILED'],

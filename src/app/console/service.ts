@@ -140,7 +140,7 @@ export function createConsoleService(deps: ConsoleDeps): FullConsoleService {
       };
     },
     configState: () => configState(configContext),
-    validateConfig: async (yaml) => checkEditable(configContext, yaml).problems,
+    validateConfig: (yaml) => Promise.resolve(checkEditable(configContext, yaml).problems),
     previewConfig: (yaml) => previewConfig(configContext, yaml),
     saveConfig: (yaml, input, actor) => saveConfig(configContext, yaml, input, actor),
     listConfigVersions: () => listConfigVersions(configContext),

@@ -33,15 +33,16 @@ export async function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps)
     routes: [...ADMIN_ROUTES, ...CONSOLE_ROUTES],
   });
   await app.register(
-    async (scope) => {
+    (scope, _options, done) => {
       guardApiScope(scope, deps.tokens);
       scope.setNotFoundHandler((request, reply) =>
         reply
           .code(404)
           .send({ error: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
       );
-      scope.get(OPENAPI_PATH.slice(PREFIX.length), async () => openApi);
+      scope.get(OPENAPI_PATH.slice(PREFIX.length), () => Promise.resolve(openApi));
       mountRoutes(scope, ADMIN_ROUTES, PREFIX, deps);
+      done();
     },
     { prefix: PREFIX },
   );

@@ -146,7 +146,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     responses: {
       200: { description: 'What was linked, what failed and what needs review', schema: s.applyResultSchema },
     },
-    handle: async ({ body, actor }, { service }) => ok(await service.applyMatches(body ?? {}, actor)),
+    handle: async ({ body, actor }, { service }) => ok(await service.applyMatches(body, actor)),
   }),
   route({
     method: 'GET',
