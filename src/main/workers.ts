@@ -60,16 +60,7 @@ export async function startWorkers(setup: WorkerSetup): Promise<DaemonWorkers> {
   );
   const writes = CONNECTOR_SLOTS.map((slot) => {
     const signals = { rateLimited: (waitMs: number) => metrics.rateLimitWait(slot, waitMs) };
-    const queue = queues.queues.writes[slot];
-    return startWriteWorker(
-      engine,
-      slot,
-      connectors[slot],
-      setup.config.connectors[slot],
-      connection(),
-      queue,
-      signals,
-    );
+    return startWriteWorker(engine, slot, connectors[slot], setup.config.connectors[slot], connection(), signals);
   });
   return {
     intake: [intake],

@@ -3,7 +3,7 @@
  * one contact at a time across every process), the write workers carry out field writes per
  * connector within its rate limit.
  */
-import { DelayedError, Worker, type Job, type Queue } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Connector } from '../../connectors/kit/types';
 import { changeJob, type ChangeHandler, type ChangeJob } from '../app/ports/changes';
@@ -69,14 +69,13 @@ export interface WriteWorkerSignals {
   rateLimited?(waitMs: number): void;
 }
 
-/** Starts the write worker of one connector, on its write queue `queue`. */
+/** Starts the write worker of one connector. */
 export function startWriteWorker(
   engine: Engine,
   slot: 'crm' | 'accounting',
   connector: Connector,
   connectorConfig: ConnectorConfig,
   connection: Redis,
-  queue: Queue<WriteJob>,
   signals: WriteWorkerSignals = {},
 ): Worker<WriteJob> {
   const { prefix } = engine.config.queue;
@@ -110,7 +109,10 @@ export function startWriteWorker(
           // back without using up an attempt.
           log.warn({ waitMs: failure.waitMs }, 'rate limited by the provider');
           signals.rateLimited?.(failure.waitMs);
-          await queue.rateLimit(failure.waitMs);
+          // The worker's own rateLimit, not the queue's: set on the worker's connection, the pause is in
+          // place before the job goes back, whereas the queue's connection may lose that race.
+          // eslint-disable-next-line @typescript-eslint/no-deprecated
+          await worker.rateLimit(failure.waitMs);
           throw Worker.RateLimitError();
         }
         log.warn({ err: error, final: failure.kind === 'final' }, 'write failed');
