@@ -7,12 +7,12 @@
 import { Writable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
-import { REDACTED_PATHS } from '../src/app/logger';
-import { ConflictProblem } from '../src/app/relations/types';
+import { REDACTED_PATHS } from '../src/util/logger';
+import { ConflictProblem } from '../src/app/ports/problems';
 import { adminTokensFromEnv, AdminTokenError } from '../src/http/auth';
 import { ADMIN_ROUTES, registerAdminApi, type DaemonStatus } from '../src/http/admin';
 import { FakeRelationService, upstreamFailure } from './support/fake-relation-service';
-import { openApiPath } from '../src/http/openapi';
+import { openApiPath } from '../src/http/api/openapi';
 
 const ADMIN = 'admin-token-0123456789abcdef';
 const VIEWER = 'viewer-token-0123456789abcdef';

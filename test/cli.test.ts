@@ -4,7 +4,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { ConflictProblem } from '../src/app/relations/types';
+import { ConflictProblem } from '../src/app/ports/problems';
 import { runCli, type CliIo } from '../src/cli/run';
 import { USAGE } from '../src/cli/usage';
 import { registerAdminApi, type DaemonStatus } from '../src/http/admin';
@@ -395,5 +395,47 @@ describe('exit codes', () => {
   it('2 for an invalid config file', async () => {
     const run = await tandem(['config', 'validate', '--config', '/nonexistent/tandem.yaml']);
     expect(run.code).toBe(2);
+  });
+});
+
+describe('answers the admin API does not document', () => {
+  let other: FastifyInstance;
+  let otherUrl: string;
+
+  beforeEach(async () => {
+    // Something that is not this version of tandem answers at the URL.
+    other = Fastify({ loggerInstance: pino({ level: 'silent' }) }) as unknown as FastifyInstance;
+    other.get('/api/status', async () => ({ ...STATUS, uptimeSeconds: 'a while' }));
+    other.get('/api/relations', async (_request, reply) => reply.type('text/html').send('<h1>It works!</h1>'));
+    other.get('/api/audit', async () => [
+      { id: '1', appliedAt: '2024-05-01T10:00:00.000Z', kind: 'link', addedLater: { by: 'a newer daemon' } },
+    ]);
+    otherUrl = await other.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterEach(async () => {
+    await other.close();
+  });
+
+  it('1 for an answer of the wrong shape, naming what is wrong; nothing is printed', async () => {
+    const run = await tandem(['status', '--json'], { env: { TANDEM_URL: otherUrl } });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^tandem: the answer to GET \/api\/status is not what the admin API documents/);
+    expect(run.stderr).toContain('uptimeSeconds');
+    expect(run.stderr).not.toContain('    at ');
+  });
+
+  it('1 for an answer that is not JSON', async () => {
+    const run = await tandem(['relations'], { env: { TANDEM_URL: otherUrl } });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('GET /api/relations is not what the admin API documents (the body is not JSON)');
+  });
+
+  it('an answer with fields added later is accepted, and --json prints it as sent', async () => {
+    const run = await tandem(['audit', '--json'], { env: { TANDEM_URL: otherUrl } });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual([
+      { id: '1', appliedAt: '2024-05-01T10:00:00.000Z', kind: 'link', addedLater: { by: 'a newer daemon' } },
+    ]);
   });
 });

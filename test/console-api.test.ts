@@ -13,7 +13,7 @@ import { CONSOLE_ROUTES, registerConsole } from '../src/http/console';
 import { CONSOLE_PAGES } from '../src/http/console/pages';
 import { loadStaticAssets, staticDir } from '../src/http/console/static-assets';
 import { FakeConsoleService } from './support/fake-console-service';
-import { openApiPath } from '../src/http/openapi';
+import { openApiPath } from '../src/http/api/openapi';
 
 const ADMIN = 'admin-token-0123456789abcdef';
 const VIEWER = 'viewer-token-0123456789abcdef';

@@ -5,7 +5,7 @@
 import IORedis from 'ioredis';
 import type { ChangedPage } from '../connectors/kit/types';
 import { pollOnce, schedulePolls, type PollerDeps } from '../src/intake/poller';
-import type { ChangeJob } from '../src/queue/jobs';
+import type { ChangeJob } from '../src/app/ports/changes';
 import { openPgliteStore } from '../src/store';
 import type { Store } from '../src/app/ports/store';
 import { clearPrefix, fakeCrm, quietLogger, REDIS_URL, uniquePrefix, type FakeConnector } from './support/fakes';
@@ -57,7 +57,7 @@ test('the cursor is saved only after the changes are enqueued', async () => {
 });
 
 test('a poll asked for while one runs joins it instead of starting another', async () => {
-  let release = () => undefined as void;
+  let release: () => void = () => undefined;
   const gate = new Promise<void>((resolve) => (release = resolve));
   const connector = fakeCrm({
     name: 'crm-overlap',
@@ -82,7 +82,7 @@ test('a poll asked for while one runs joins it instead of starting another', asy
 });
 
 test('two processes polling one connector at once: one polls, the other skips', async () => {
-  let release = () => undefined as void;
+  let release: () => void = () => undefined;
   const gate = new Promise<void>((resolve) => (release = resolve));
   let calls = 0;
   const pages = async () => {

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { waitFor } from '../src/util/net';
-import type { Actor } from '../src/app/relations';
+import type { Actor } from '../src/app/ports/relations';
 import {
   HUBSPOT_SECRET,
   HUBSPOT_TOKEN,
@@ -114,7 +114,7 @@ describe('business relations end to end (pglite store)', () => {
     });
   });
   afterAll(async () => {
-    await rig?.stop();
+    await rig.stop();
   });
 
   describe('link', () => {
@@ -707,7 +707,7 @@ describe('automatic contacts (pglite store)', () => {
     await rig.daemon.pollNow('accounting');
   });
   afterAll(async () => {
-    await rig?.stop();
+    await rig.stop();
   });
 
   test('a customer created in BC gets exactly one company in HubSpot, also after a forced poll and a duplicated notification', async () => {
@@ -776,7 +776,7 @@ describe('matching (pglite store)', () => {
     rig = await startRig();
   });
   afterAll(async () => {
-    await rig?.stop();
+    await rig.stop();
   });
 
   test('pairs by VAT, e-mail and name + post code are proposed and linked; an ambiguous domain goes to review', async () => {
@@ -870,7 +870,7 @@ describe.each(postgresOnly)('link and create account (%s store)', (storeKind) =>
     });
   });
   afterAll(async () => {
-    await rig?.stop();
+    await rig.stop();
   });
 
   test('link reconciles and later changes flow; creating a customer twice at once gives one', async () => {
@@ -899,12 +899,12 @@ describe.each(postgresOnly)('link and create account (%s store)', (storeKind) =>
     ]);
     expect(rig.bc.listCustomers()).toHaveLength(before + 1);
     expect(results.map((result) => result.created).sort()).toEqual([false, true]);
-    expect(rig.bc.getCustomer(results[0]?.account.id ?? '')).toMatchObject({
+    expect(rig.bc.getCustomer(results[0].account.id)).toMatchObject({
       displayName: 'Postgres Created BV',
       currencyCode: 'EUR',
       paymentTermsId: PAYMENT_TERMS,
     });
-    expect(await rig.store.findRelationByAccount('customer', results[0]?.account.id ?? '')).toMatchObject({
+    expect(await rig.store.findRelationByAccount('customer', results[0].account.id)).toMatchObject({
       contactId,
       origin: 'createdFromContact',
     });

@@ -10,7 +10,7 @@ import { AxiosError, AxiosHeaders } from 'axios';
 import { RateLimitedError } from '../connectors/kit/errors';
 import { createHubSpotConnector } from '../connectors/hubspot';
 import type { WebhookAdapter } from '../connectors/kit/types';
-import { createLogger } from '../src/app/logger';
+import { createLogger } from '../src/util/logger';
 import { lastSuccessfulPoll, subscriptionRenewAt } from '../src/metrics/status-keys';
 import { waitFor } from '../src/util/net';
 import { fakeAccounting, fakeCrm, REDIS_URL, startFakeRig, testConfig, type FakeRig } from './support/fakes';
@@ -65,7 +65,7 @@ describe('signals of a running daemon', () => {
     });
   });
   afterAll(async () => {
-    await rig?.stop();
+    await rig.stop();
   });
 
   const webhook = (body: unknown, headers: Record<string, string> = {}) =>

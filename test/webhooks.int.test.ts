@@ -8,7 +8,7 @@ import { createBusinessCentralWebhook } from '../connectors/business-central/web
 import { createHubSpotWebhook, hubSpotSignatureV3 } from '../connectors/hubspot/webhook';
 import { registerWebhookRoutes } from '../src/http/webhooks';
 import { pollOnce } from '../src/intake/poller';
-import type { ChangeJob } from '../src/queue/jobs';
+import type { ChangeJob } from '../src/app/ports/changes';
 import { SyncQueues } from '../src/queue/queues';
 import { openPgliteStore } from '../src/store';
 import type { Store } from '../src/app/ports/store';

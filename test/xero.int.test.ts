@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { startHubSpotSandbox, type HubSpotSandbox } from '../connectors/hubspot/sandbox';
 import { startXeroSandbox, type XeroSandbox } from '../connectors/xero/sandbox';
-import { startDaemon } from '../src/app/daemon';
+import { startDaemon } from '../src/main/daemon';
 import { configSchema } from '../src/config/schema';
 import { openPgliteStore } from '../src/store';
 import type { Store } from '../src/app/ports/store';
@@ -95,7 +95,9 @@ test('a CRM change reaches the Xero contact; the rotated refresh token is kept a
   } finally {
     await daemon.stop();
   }
-  const kept = await store.getCursor('secret-accounting', 'refreshToken');
+  const kept = (await store.listRotatedSecrets()).find(
+    (secret) => secret.slot === 'accounting' && secret.name === 'refreshToken',
+  )?.value;
   expect(kept).toBe(xero.refreshToken);
   expect(kept).not.toBe('first-refresh-token');
 

@@ -1,13 +1,12 @@
-/** A small client of the admin API: JSON in and out, errors as values the CLI maps to exit codes. */
+/**
+ * A small client of the admin API: JSON in and out, every answer parsed with the admin API's own
+ * response schemas (src/http/api/schemas.ts), errors as values the CLI maps to exit codes.
+ */
+import type { z } from 'zod';
+import { problemSchema } from '../http/api/schemas';
 
 /** The error body the admin API answers with. */
-export interface ApiProblem {
-  error: string;
-  message?: string;
-  field?: string;
-  reason?: string;
-  requestId?: string;
-}
+export type ApiProblem = z.output<typeof problemSchema>;
 
 /** The daemon answered with an error status. */
 export class ApiError extends Error {
@@ -33,6 +32,30 @@ export class DaemonUnreachableError extends Error {
   }
 }
 
+/**
+ * The daemon answered, but not in the shape the admin API documents: another version of tandem,
+ * or something else listening at the URL.
+ */
+export class MalformedAnswerError extends Error {
+  readonly code = 'MALFORMED_ANSWER';
+  constructor(
+    readonly request: string,
+    readonly issue: string,
+  ) {
+    super(
+      `the answer to ${request} is not what the admin API documents (${issue}); is the daemon at this URL a tandem of the same version?`,
+    );
+    this.name = 'MalformedAnswerError';
+  }
+}
+
+/** A 2xx answer: its status, the body as the schema parsed it, and the body as sent (printed by --json). */
+export interface ApiAnswer<T> {
+  status: number;
+  body: T;
+  raw: unknown;
+}
+
 /** Query values; repeated keys for arrays, undefined left out. */
 export type Query = Record<string, string | number | string[] | undefined>;
 
@@ -44,12 +67,16 @@ export class AdminClient {
     private readonly fetchImpl: typeof fetch = fetch,
   ) {}
 
-  /** Sends a request; resolves with the status and parsed body of a 2xx answer, throws ApiError otherwise. */
-  async request<T>(
+  /**
+   * Sends a request; resolves with a 2xx answer parsed by `schema`, throws ApiError for an error
+   * status and MalformedAnswerError for an answer the schema refuses.
+   */
+  async request<S extends z.ZodType>(
     method: 'GET' | 'POST' | 'DELETE',
     path: string,
+    schema: S,
     options: { query?: Query; body?: unknown; headers?: Record<string, string> } = {},
-  ): Promise<{ status: number; body: T }> {
+  ): Promise<ApiAnswer<z.output<S>>> {
     const url = new URL(path, this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
     for (const [key, value] of Object.entries(options.query ?? {})) {
       if (value === undefined) continue;
@@ -71,24 +98,36 @@ export class AdminClient {
     }
     const text = await response.text();
     let body: unknown = undefined;
+    let unparsable = false;
     try {
       body = text === '' ? undefined : JSON.parse(text);
     } catch {
-      body = undefined;
+      unparsable = true;
     }
     if (!response.ok) {
-      const problem = isProblem(body)
-        ? body
-        : {
-            error: `HTTP_${response.status}`,
-            message: `the daemon answered ${response.status} ${response.statusText}`,
-          };
-      throw new ApiError(response.status, problem);
+      const problem = problemSchema.safeParse(body);
+      throw new ApiError(
+        response.status,
+        problem.success
+          ? problem.data
+          : {
+              error: `HTTP_${response.status}`,
+              message: `the daemon answered ${response.status} ${response.statusText}`,
+            },
+      );
     }
-    return { status: response.status, body: body as T };
+    const request = `${method} ${url.pathname}`;
+    if (unparsable) throw new MalformedAnswerError(request, 'the body is not JSON');
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) throw new MalformedAnswerError(request, firstIssue(parsed.error));
+    return { status: response.status, body: parsed.data, raw: body };
   }
 }
 
-function isProblem(body: unknown): body is ApiProblem {
-  return typeof body === 'object' && body !== null && typeof (body as { error?: unknown }).error === 'string';
+/** The first thing wrong with an answer, as `path: message`. */
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid';
+  const path = issue.path.map(String).join('.');
+  return path ? `${path}: ${issue.message}` : issue.message;
 }

@@ -1,12 +1,23 @@
 /**
- * The commands that talk to a running daemon's admin API: each sends one or a few requests and
- * prints either a table for people or the API's JSON for scripts (--json).
+ * The commands that talk to a running daemon's admin API: each sends one or a few requests, parses
+ * the answers with the admin API's response schemas, and prints either a table for people or the
+ * API's JSON as sent for scripts (--json).
  */
+import type { z } from 'zod';
 import { DOCUMENT_TYPES } from '../../connectors/kit/types';
-import type { Interaction, LinkResult, MatchPair, MatchProposal, RelationStatus } from '../app/relations/types';
-import { ACCOUNT_KINDS, type BusinessRelation } from '../core/model';
-import type { DaemonStatus } from '../http/admin/schemas';
-import type { AuditEntry } from '../app/ports/store';
+import { ACCOUNT_KINDS } from '../core/model';
+import {
+  auditListSchema,
+  createdAccountSchema,
+  createdContactSchema,
+  createdDocumentSchema,
+  daemonStatusSchema,
+  interactionSchema,
+  linkResultSchema,
+  matchProposalSchema,
+  relationSchema,
+  relationStatusSchema,
+} from '../http/api/schemas';
 import { ApiError, type AdminClient } from './client';
 import { EXIT, UsageError } from './exit';
 import { duration, keyValues, progressLine, table } from './format';
@@ -84,7 +95,13 @@ const print = (context: CommandContext, json: unknown, text: () => string) => {
   context.stdout.write(context.options.json ? `${JSON.stringify(json, null, 2)}\n` : text());
 };
 
-const relationRows = (relations: BusinessRelation[]) =>
+type Relation = z.output<typeof relationSchema>;
+type LinkResult = z.output<typeof linkResultSchema>;
+type MatchPair = z.output<typeof matchProposalSchema>['pairs'][number];
+type RelationStatus = z.output<typeof relationStatusSchema>;
+type DaemonStatus = z.output<typeof daemonStatusSchema>;
+
+const relationRows = (relations: Relation[]) =>
   table(
     ['RELATION', 'CONTACT', 'KIND', 'ACCOUNT', 'CODE', 'ORIGIN', 'CREATED'],
     relations.map((relation) => [
@@ -136,8 +153,8 @@ export const REMOTE_COMMANDS: Record<string, RemoteCommand> = {
         contactId: context.options.contact,
         limit: positiveInteger(context.options.limit, 'limit'),
       };
-      const { body } = await context.client.request<BusinessRelation[]>('GET', 'api/relations', { query });
-      print(context, body, () => (body.length === 0 ? 'no relations\n' : relationRows(body)));
+      const { body, raw } = await context.client.request('GET', 'api/relations', relationSchema.array(), { query });
+      print(context, raw, () => (body.length === 0 ? 'no relations\n' : relationRows(body)));
       return EXIT.ok;
     },
   },
@@ -147,11 +164,12 @@ export const REMOTE_COMMANDS: Record<string, RemoteCommand> = {
     options: [],
     async run(context) {
       const id = context.args[0] as string;
-      const { body } = await context.client.request<RelationStatus>(
+      const { body, raw } = await context.client.request(
         'GET',
         `api/relations/${encodeURIComponent(id)}/status`,
+        relationStatusSchema,
       );
-      print(context, body, () => relationStatusText(body));
+      print(context, raw, () => relationStatusText(body));
       return EXIT.ok;
     },
   },
@@ -164,12 +182,12 @@ export const REMOTE_COMMANDS: Record<string, RemoteCommand> = {
       const winner = context.options.winner;
       if (winner !== undefined && winner !== 'contact' && winner !== 'account')
         throw new UsageError(`--winner must be contact or account, not '${winner}'`);
-      const { body } = await context.client.request<LinkResult>('POST', 'api/relations', {
+      const { body, raw } = await context.client.request('POST', 'api/relations', linkResultSchema, {
         body: { contactId, accountKind: accountKind(kind), accountId, ...(winner ? { winner } : {}) },
       });
       print(
         context,
-        body,
+        raw,
         () =>
           `linked contact ${contactId} with ${kind} ${accountId}: relation ${body.relation.id} (${body.relation.relationCode})\n${changeRows(body.changes)}`,
       );
@@ -181,13 +199,14 @@ export const REMOTE_COMMANDS: Record<string, RemoteCommand> = {
     positionals: 1,
     options: [],
     async run(context) {
-      const { body } = await context.client.request<BusinessRelation>(
+      const { body, raw } = await context.client.request(
         'DELETE',
         `api/relations/${encodeURIComponent(context.args[0] as string)}`,
+        relationSchema,
       );
       print(
         context,
-        body,
+        raw,
         () =>
           `removed relation ${body.id}: contact ${body.contactId} and ${body.accountKind} ${body.accountId} are no longer linked\n`,
       );
@@ -206,20 +225,21 @@ export const REMOTE_COMMANDS: Record<string, RemoteCommand> = {
         if (at < 1) throw new UsageError(`--value must be key=value, not '${pair}'`);
         values[pair.slice(0, at)] = pair.slice(at + 1);
       }
-      const { status, body } = await context.client.request<{
-        relation: BusinessRelation;
-        account: { id: string; number: string | null };
-        created: boolean;
-      }>('POST', `api/contacts/${encodeURIComponent(contactId)}/accounts`, {
-        body: {
-          accountKind: accountKind(kind),
-          ...(context.options.template ? { template: context.options.template } : {}),
-          ...(context.options.value.length ? { values } : {}),
+      const { status, body, raw } = await context.client.request(
+        'POST',
+        `api/contacts/${encodeURIComponent(contactId)}/accounts`,
+        createdAccountSchema,
+        {
+          body: {
+            accountKind: accountKind(kind),
+            ...(context.options.template ? { template: context.options.template } : {}),
+            ...(context.options.value.length ? { values } : {}),
+          },
+          headers: idempotencyHeaders(context.options),
         },
-        headers: idempotencyHeaders(context.options),
-      });
+      );
       const number = body.account.number ? `${body.account.number} (${body.account.id})` : body.account.id;
-      print(context, body, () =>
+      print(context, raw, () =>
         status === 201
           ? `created ${kind} ${number} from contact ${contactId}; relation ${body.relation.id}\n`
           : `contact ${contactId} already has ${kind} ${number}; relation ${body.relation.id}\n`,
@@ -233,16 +253,14 @@ export const REMOTE_COMMANDS: Record<string, RemoteCommand> = {
     options: ['idempotency-key'],
     async run(context) {
       const [kind, accountId] = context.args as [string, string];
-      const { status, body } = await context.client.request<{
-        relation: BusinessRelation;
-        contact: { id: string };
-        person: { id: string } | null;
-        created: boolean;
-      }>('POST', `api/accounts/${encodeURIComponent(accountKind(kind))}/${encodeURIComponent(accountId)}/contact`, {
-        headers: idempotencyHeaders(context.options),
-      });
+      const { status, body, raw } = await context.client.request(
+        'POST',
+        `api/accounts/${encodeURIComponent(accountKind(kind))}/${encodeURIComponent(accountId)}/contact`,
+        createdContactSchema,
+        { headers: idempotencyHeaders(context.options) },
+      );
       const person = body.person ? ` and person ${body.person.id}` : '';
-      print(context, body, () =>
+      print(context, raw, () =>
         status === 201
           ? `created contact ${body.contact.id}${person} from ${kind} ${accountId}; relation ${body.relation.id}\n`
           : `${kind} ${accountId} already has contact ${body.contact.id}; relation ${body.relation.id}\n`,
@@ -261,11 +279,12 @@ export const REMOTE_COMMANDS: Record<string, RemoteCommand> = {
     positionals: 1,
     options: [],
     async run(context) {
-      const { body } = await context.client.request<Interaction[]>(
+      const { body, raw } = await context.client.request(
         'GET',
         `api/contacts/${encodeURIComponent(context.args[0] as string)}/interactions`,
+        interactionSchema.array(),
       );
-      print(context, body, () =>
+      print(context, raw, () =>
         body.length === 0
           ? 'no interactions\n'
           : table(
@@ -284,16 +303,17 @@ export const REMOTE_COMMANDS: Record<string, RemoteCommand> = {
       const { type, description, date, who } = context.options;
       if (!type) throw new UsageError('interaction add needs --type');
       if (!description) throw new UsageError('interaction add needs --description');
-      const { body } = await context.client.request<Interaction>(
+      const { body, raw } = await context.client.request(
         'POST',
         `api/contacts/${encodeURIComponent(context.args[0] as string)}/interactions`,
+        interactionSchema,
         {
           body: { type, description, ...(date ? { occurredAt: date } : {}), ...(who ? { who } : {}) },
         },
       );
       print(
         context,
-        body,
+        raw,
         () => `recorded ${body.type} ${body.id} for contact ${body.contactId} at ${body.occurredAt}\n`,
       );
       return EXIT.ok;
@@ -307,17 +327,15 @@ export const REMOTE_COMMANDS: Record<string, RemoteCommand> = {
       const [contactId, type] = context.args as [string, string];
       if (!(DOCUMENT_TYPES as readonly string[]).includes(type))
         throw new UsageError(`the document type must be one of ${DOCUMENT_TYPES.join(', ')}, not '${type}'`);
-      const { body } = await context.client.request<{
-        document: { type: string; id: string; number: string | null; accountId: string };
-        relation: BusinessRelation;
-        interaction: Interaction;
-      }>('POST', `api/contacts/${encodeURIComponent(contactId)}/documents`, {
-        body: { type },
-        headers: idempotencyHeaders(context.options),
-      });
+      const { body, raw } = await context.client.request(
+        'POST',
+        `api/contacts/${encodeURIComponent(contactId)}/documents`,
+        createdDocumentSchema,
+        { body: { type }, headers: idempotencyHeaders(context.options) },
+      );
       print(
         context,
-        body,
+        raw,
         () =>
           `started ${type} ${body.document.number ?? body.document.id} for ${body.relation.accountKind} ${body.document.accountId}; interaction ${body.interaction.id}\n`,
       );
@@ -348,8 +366,8 @@ export const REMOTE_COMMANDS: Record<string, RemoteCommand> = {
         to: options.to,
         limit: positiveInteger(options.limit, 'limit'),
       };
-      const { body } = await context.client.request<AuditEntry[]>('GET', 'api/audit', { query });
-      print(context, body, () =>
+      const { body, raw } = await context.client.request('GET', 'api/audit', auditListSchema, { query });
+      print(context, raw, () =>
         body.length === 0
           ? 'no audit entries\n'
           : table(
@@ -374,8 +392,8 @@ export const REMOTE_COMMANDS: Record<string, RemoteCommand> = {
     positionals: 0,
     options: [],
     async run(context) {
-      const { body } = await context.client.request<DaemonStatus>('GET', 'api/status');
-      print(context, body, () => statusText(body));
+      const { body, raw } = await context.client.request('GET', 'api/status', daemonStatusSchema);
+      print(context, raw, () => statusText(body));
       return EXIT.ok;
     },
   },
@@ -453,7 +471,7 @@ function statusText(status: DaemonStatus): string {
     ['KIND', 'RELATIONS', 'RELATION CODE'],
     ACCOUNT_KINDS.map((kind) => [
       kind,
-      status.relations[kind] ?? 0,
+      status.relations[kind],
       status.relationCodes[kind] ?? '(not set: not synchronized)',
     ]),
   );
@@ -474,7 +492,7 @@ async function match(context: CommandContext): Promise<number> {
     if (options.minScore.trim() === '' || !Number.isFinite(minScore) || minScore < 0)
       throw new UsageError(`--min-score must be a number of 0 or more, not '${options.minScore}'`);
   }
-  const { body: proposal } = await context.client.request<MatchProposal>('GET', 'api/matches', {
+  const { body: proposal } = await context.client.request('GET', 'api/matches', matchProposalSchema, {
     query: { kind: kinds },
   });
   const pairs = proposal.pairs.filter((pair) => minScore === undefined || pair.score >= minScore);
@@ -498,7 +516,7 @@ async function match(context: CommandContext): Promise<number> {
         progressLine(index, pairs.length, `linking ${pair.contactId} with ${pair.accountKind} ${pair.accountId}`),
       );
     try {
-      const { body } = await context.client.request<LinkResult>('POST', 'api/relations', {
+      const { body } = await context.client.request('POST', 'api/relations', linkResultSchema, {
         body: { contactId: pair.contactId, accountKind: pair.accountKind, accountId: pair.accountId },
       });
       linked.push(body);

@@ -3,7 +3,7 @@
 /** Exit codes. */
 export const EXIT = {
   ok: 0,
-  /** Anything unexpected (a 500 from the daemon, a bug). */
+  /** Anything unexpected (a 500 from the daemon, an answer not in the documented shape, a bug). */
   failure: 1,
   /** Bad usage, an invalid config, or input the daemon refused (400). */
   usage: 2,

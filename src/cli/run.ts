@@ -3,12 +3,12 @@
  * streams and returns the exit code (see ./exit.ts), so it runs in-process in tests.
  */
 import { parseArgs } from 'node:util';
-import { startDaemon, type Role } from '../app/daemon';
-import { createLogger } from '../app/logger';
+import { startDaemon, type Role } from '../main/daemon';
+import { createLogger } from '../util/logger';
 import { ConfigError, loadConfig } from '../config/load';
 import { AdminTokenError } from '../http/auth';
 import { RedisUnavailableError, redisUrl } from '../queue/redis';
-import { AdminClient, ApiError, DaemonUnreachableError } from './client';
+import { AdminClient, ApiError, DaemonUnreachableError, MalformedAnswerError } from './client';
 import { REMOTE_COMMANDS, type CommandOptions, type OutputStream } from './commands';
 import { EXIT, exitCodeForStatus, UsageError } from './exit';
 import { USAGE } from './usage';
@@ -215,6 +215,10 @@ function report(error: unknown, io: CliIo, json: boolean): number {
   if (error instanceof DaemonUnreachableError || error instanceof RedisUnavailableError) {
     io.stderr.write(`tandem: ${error.message}\n`);
     return EXIT.unreachable;
+  }
+  if (error instanceof MalformedAnswerError) {
+    io.stderr.write(`tandem: ${error.message}\n`);
+    return EXIT.failure;
   }
   if (error instanceof UsageError) {
     io.stderr.write(`tandem: ${error.message}\n\nrun 'tandem --help' for every command and option\n`);

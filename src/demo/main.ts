@@ -9,8 +9,8 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { SEED_IDS } from '../../connectors/business-central/sandbox';
 import { hubspotSandboxSeed, startHubSpotSandbox } from '../../connectors/hubspot/sandbox';
-import { createLogger } from '../app/logger';
-import { startDaemon } from '../app/daemon';
+import { createLogger } from '../util/logger';
+import { startDaemon } from '../main/daemon';
 import { buildConnectors } from '../app/connectors';
 import { loadConfig, ConfigError } from '../config/load';
 import { RedisUnavailableError, redisUrl } from '../queue/redis';
@@ -160,7 +160,7 @@ async function seedRelations(
       );
     }
   }
-  await Promise.all(Object.values(connectors).map((connector) => connector.close?.()));
+  await Promise.all(Object.values(connectors).map((connector) => connector.close?.() ?? Promise.resolve()));
   return contactIds;
 }
 

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Connector } from '../../connectors/kit/types';
 import type { Entity } from '../core/model';
 import type { ConnectorSlot } from '../core/model';
-import type { ChangeJob } from '../queue/jobs';
+import type { ChangeJob } from '../app/ports/changes';
 import type { Store } from '../app/ports/store';
 
 /** What the webhook routes need. */
@@ -29,7 +29,7 @@ export const webhookPath = (slot: ConnectorSlot) => `/webhooks/${slot}`;
 
 /** Registers the webhook routes in their own scope, so the raw-body parser stays theirs. */
 export async function registerWebhookRoutes(app: FastifyInstance, deps: WebhookDeps): Promise<void> {
-  await app.register(async (scope) => {
+  await app.register((scope, _options, done) => {
     // Signatures are computed over the exact bytes, so the body must not be parsed first.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 5 * 1024 * 1024 }, (_request, body, done) =>
@@ -86,5 +86,6 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: WebhookD
         return reply.code(202).send({ accepted: fresh.length, duplicates: outcome.notices.length - fresh.length });
       });
     }
+    done();
   });
 }

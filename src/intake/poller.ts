@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Connector } from '../../connectors/kit/types';
 import type { Entity } from '../core/model';
 import type { ConnectorSlot } from '../core/model';
-import type { ChangeJob } from '../queue/jobs';
+import type { ChangeJob } from '../app/ports/changes';
 import { tryLock } from '../queue/lock';
 import { recordSuccessfulPoll } from '../metrics/status-keys';
 import type { Store } from '../app/ports/store';

@@ -3,6 +3,7 @@
  * when its webhook subscriptions are due for renewal. Written by the poller and the daemon.
  */
 import type { Redis } from 'ioredis';
+import type { ConnectorActivity } from '../app/ports/connector-activity';
 import type { ConnectorSlot } from '../core/model';
 
 /** The key holding the ISO time of a connector's last successful poll. */
@@ -39,4 +40,12 @@ export async function recordSubscriptionRenewAt(
 /** When the connector's webhook subscriptions are renewed next (ISO 8601), or null if unknown. */
 export async function subscriptionRenewAt(redis: Redis, prefix: string, slot: ConnectorSlot): Promise<string | null> {
   return redis.get(subscriptionRenewKey(prefix, slot));
+}
+
+/** The keys as the console's ConnectorActivity port. */
+export function redisConnectorActivity(redis: Redis, prefix: string): ConnectorActivity {
+  return {
+    lastSuccessfulPoll: (slot) => lastSuccessfulPoll(redis, prefix, slot),
+    subscriptionRenewAt: (slot) => subscriptionRenewAt(redis, prefix, slot),
+  };
 }

@@ -1,6 +1,7 @@
 import { UnrecoverableError } from 'bullmq';
 import {
   AuthFailedError,
+  type ConnectorError,
   InvalidRequestError,
   InvalidResponseError,
   NotFoundError,
@@ -8,6 +9,7 @@ import {
   RateLimitedError,
   TransientError,
 } from '../../connectors/kit/errors';
+import { ChangeRefusedError } from '../app/ports/changes';
 import { classifyFailure, toJobError } from './failure';
 
 describe('classifyFailure', () => {
@@ -21,7 +23,7 @@ describe('classifyFailure', () => {
     expect(classifyFailure('a string')).toEqual({ kind: 'retry', reason: 'a string' });
   });
 
-  test.each([
+  test.each<[ConnectorError, string?]>([
     [new PreconditionFailedError('etag moved'), 'PRECONDITION_FAILED'],
     [new NotFoundError('gone'), 'NOT_FOUND'],
     [new AuthFailedError('token refused', 401), 'AUTH_FAILED'],
@@ -37,6 +39,12 @@ describe('toJobError', () => {
     const error = toJobError(new InvalidRequestError('bad phone', 400));
     expect(error).toBeInstanceOf(UnrecoverableError);
     expect(error.message).toBe('INVALID_REQUEST: bad phone');
+  });
+
+  test('a change the target refused for good becomes an UnrecoverableError with its reason', () => {
+    const error = toJobError(new ChangeRefusedError('writes failed: crm contact c1: AUTH_FAILED: token refused'));
+    expect(error).toBeInstanceOf(UnrecoverableError);
+    expect(error.message).toBe('writes failed: crm contact c1: AUTH_FAILED: token refused');
   });
 
   test('a retryable connector error keeps its code but stays retryable', () => {

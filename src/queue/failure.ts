@@ -4,6 +4,7 @@
  */
 import { UnrecoverableError } from 'bullmq';
 import { ConnectorError, RateLimitedError } from '../../connectors/kit/errors';
+import { ChangeRefusedError } from '../app/ports/changes';
 
 /** How a failure is to be handled. */
 export type FailureClass =
@@ -12,6 +13,8 @@ export type FailureClass =
 /** Classifies an error thrown while running a job. */
 export function classifyFailure(error: unknown): FailureClass {
   if (error instanceof RateLimitedError) return { kind: 'rateLimited', waitMs: error.retryAfterMs };
+  // The intake use case's verdict on writes the target refused for good.
+  if (error instanceof ChangeRefusedError) return { kind: 'final', reason: error.message };
   if (error instanceof ConnectorError) {
     const reason = `${error.code}: ${error.message}`;
     // A stale etag, a missing record, refused credentials or a rejected payload will fail the

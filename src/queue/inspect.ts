@@ -4,7 +4,7 @@
  * operator's status page without walking a large backlog.
  */
 import type { Job } from 'bullmq';
-import type { JobInspector, JobTarget } from '../app/relations/types';
+import type { JobInspector, JobTarget } from '../app/ports/relations';
 import type { SyncQueues } from './queues';
 
 const PENDING_STATES = ['waiting', 'active', 'delayed', 'prioritized'] as const;

@@ -1,4 +1,5 @@
-import { changeJob, changeJobId, writeJob, writeJobId, type ChangeJob, type WriteJob } from './jobs';
+import { changeJob, type ChangeJob } from '../app/ports/changes';
+import { changeJobId, writeJob, writeJobId, type WriteJob } from './jobs';
 
 const change: ChangeJob = {
   connector: 'crm',

@@ -5,7 +5,8 @@
 import { Queue, QueueEvents, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { TandemConfig } from '../config/schema';
-import { changeJobId, writeJobId, type ChangeJob, type WriteJob } from './jobs';
+import { changeJobId, writeJobId, type WriteJob } from './jobs';
+import type { ChangeJob } from '../app/ports/changes';
 import type { ConnectorSlot } from '../core/model';
 
 /** Queue names; the config's prefix namespaces the Redis keys. */

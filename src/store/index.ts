@@ -4,7 +4,7 @@ export { InvalidSchemaNameError, InvalidStoredRowError } from './errors';
 export { InvalidAuditQueryError } from '../app/ports/store';
 export { openStore, openPostgresStore, openPgliteStore, DEFAULT_DATA_DIR } from './open-store';
 export type { StoreLocation } from './open-store';
-export { SqlStore, DEFAULT_AUDIT_LIMIT, MAX_AUDIT_LIMIT } from './sql-store';
+export { SqlStore } from './sql-store';
 export type { SqlExecutor, SqlQueryable, SqlRow } from './sql-executor';
 export { createPostgresExecutor } from './postgres-executor';
 export type { PostgresExecutorOptions } from './postgres-executor';

@@ -4,13 +4,14 @@
  * instead of travelling on as a wrong type.
  */
 import { z } from 'zod';
-import { ACCOUNT_KINDS, type BusinessRelation } from '../core/model';
+import { ACCOUNT_KINDS, CONNECTOR_SLOTS, type BusinessRelation } from '../core/model';
 import { InvalidStoredRowError } from './errors';
 import type { SqlRow } from './sql-executor';
 import type {
   AuditEntry,
   MatchRejection,
   OperationState,
+  RotatedSecret,
   ShadowEntry,
   StoredConfigVersion,
   StoredInteraction,
@@ -225,4 +226,17 @@ const configVersionRow = z.object({
 export function toConfigVersion(row: SqlRow): StoredConfigVersion {
   const r = parseRow('config_version', configVersionRow, row);
   return { version: r.version, savedAt: r.saved_at, savedBy: r.saved_by, comment: r.comment, yaml: r.yaml };
+}
+
+const rotatedSecretRow = z.object({
+  connector_slot: z.enum(CONNECTOR_SLOTS),
+  name: z.string(),
+  value: z.string(),
+  rotated_at: timestamp,
+});
+
+/** A rotated_secret row as a `RotatedSecret`. */
+export function toRotatedSecret(row: SqlRow): RotatedSecret {
+  const r = parseRow('rotated_secret', rotatedSecretRow, row);
+  return { slot: r.connector_slot, name: r.name, value: r.value, rotatedAt: r.rotated_at };
 }

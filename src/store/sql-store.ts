@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { AccountKind, BusinessRelation } from '../core/model';
-import { InvalidAuditQueryError } from '../app/ports/store';
+import type { AccountKind, BusinessRelation, ConnectorSlot } from '../core/model';
+import { DEFAULT_AUDIT_LIMIT, InvalidAuditQueryError, MAX_AUDIT_LIMIT } from '../app/ports/store';
 import { runMigrations } from './migrate';
 import {
   toAuditEntry,
@@ -9,6 +9,7 @@ import {
   toInteraction,
   toMatchRejection,
   toOperation,
+  toRotatedSecret,
   toShadowEntry,
 } from './rows';
 import { constraintOf, sqlStateOf, UNIQUE_VIOLATION, type SqlExecutor, type SqlQueryable } from './sql-executor';
@@ -22,16 +23,12 @@ import {
   type NewRelation,
   type OperationClaim,
   type OperationState,
+  type RotatedSecret,
   type ShadowEntry,
   type Store,
   type StoredConfigVersion,
   type StoredInteraction,
 } from '../app/ports/store';
-
-/** Rows returned by `queryAudit` when the query sets no limit. */
-export const DEFAULT_AUDIT_LIMIT = 1000;
-/** The most rows one `queryAudit` call returns, whatever limit it asks for. */
-export const MAX_AUDIT_LIMIT = 10000;
 
 // Postgres accepts at most 65535 parameters per statement; batches stay well below.
 const ROWS_PER_INSERT = 500;
@@ -211,6 +208,21 @@ export class SqlStore implements Store {
       `INSERT INTO connector_cursor (connector, entity, cursor) VALUES ($1, $2, $3)
        ON CONFLICT (connector, entity) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now()`,
       [connector, entity, cursor],
+    );
+  }
+
+  async listRotatedSecrets(): Promise<RotatedSecret[]> {
+    const rows = await this.sql.query(
+      'SELECT connector_slot, name, value, rotated_at FROM rotated_secret ORDER BY connector_slot, name',
+    );
+    return rows.map(toRotatedSecret);
+  }
+
+  async saveRotatedSecret(slot: ConnectorSlot, name: string, value: string): Promise<void> {
+    await this.sql.query(
+      `INSERT INTO rotated_secret (connector_slot, name, value) VALUES ($1, $2, $3)
+       ON CONFLICT (connector_slot, name) DO UPDATE SET value = EXCLUDED.value, rotated_at = now()`,
+      [slot, name, value],
     );
   }
 

@@ -22,7 +22,7 @@ export interface StoreHarness {
 }
 
 const TABLES =
-  'business_relation, relation_shadow, connector_cursor, processed_event, audit_log, interaction, relation_operation, match_rejection, config_version';
+  'business_relation, relation_shadow, connector_cursor, processed_event, audit_log, interaction, relation_operation, match_rejection, config_version, rotated_secret';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -642,6 +642,42 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await expect(store().getConfigVersion(7)).resolves.toBeNull();
         await expect(store().latestConfigVersion()).resolves.toEqual(second);
         expect((await store().listConfigVersions()).map((version) => version.version)).toEqual([2, 1]);
+      });
+    });
+
+    describe('rotated secrets', () => {
+      it('keeps the newest value per slot and name, apart from the cursors', async () => {
+        await store().saveRotatedSecret('accounting', 'refreshToken', 'first');
+        await store().saveRotatedSecret('accounting', 'refreshToken', 'second');
+        await store().saveRotatedSecret('crm', 'refreshToken', 'crm-token');
+        const secrets = await store().listRotatedSecrets();
+        expect(secrets.map(({ slot, name, value }) => ({ slot, name, value }))).toEqual([
+          { slot: 'accounting', name: 'refreshToken', value: 'second' },
+          { slot: 'crm', name: 'refreshToken', value: 'crm-token' },
+        ]);
+        expect(secrets[0]?.rotatedAt).toMatch(ISO_INSTANT);
+        await expect(store().getCursor('secret-accounting', 'refreshToken')).resolves.toBeNull();
+      });
+
+      it('moves the secrets kept among the cursors before version 4 into their table', async () => {
+        // Back to version 3, with a token kept the old way beside a real cursor.
+        await sql().query('DROP TABLE rotated_secret');
+        await sql().query('DELETE FROM tandem_migrations WHERE version = 4');
+        await store().setCursor('secret-accounting', 'refreshToken', 'kept-token');
+        await store().setCursor('accounting', 'customer', 'page-2');
+
+        await store().migrate();
+
+        await expect(store().listRotatedSecrets()).resolves.toEqual([
+          {
+            slot: 'accounting',
+            name: 'refreshToken',
+            value: 'kept-token',
+            rotatedAt: expect.stringMatching(ISO_INSTANT),
+          },
+        ]);
+        await expect(store().getCursor('secret-accounting', 'refreshToken')).resolves.toBeNull();
+        await expect(store().getCursor('accounting', 'customer')).resolves.toBe('page-2');
       });
     });
 

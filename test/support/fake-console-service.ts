@@ -10,8 +10,8 @@ import type {
   ConsoleService,
   Overview,
   RelationRow,
-} from '../../src/app/console/types';
-import { NotFoundProblem } from '../../src/app/relations/types';
+} from '../../src/app/ports/console';
+import { NotFoundProblem } from '../../src/app/ports/problems';
 import type { AuditEntry, AuditQuery } from '../../src/app/ports/store';
 
 const NOW = '2024-05-01T10:00:00.000Z';

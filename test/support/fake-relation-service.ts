@@ -4,16 +4,14 @@
  */
 import type { CreatedDocument } from '../../connectors/kit/types';
 import type { Account, AccountKind, BusinessRelation, Contact } from '../../src/core/model';
-import {
-  ConflictProblem,
-  NotFoundProblem,
-  UpstreamProblem,
-  type Interaction,
-  type LinkResult,
-  type MatchPair,
-  type RelationService,
-  type RelationStatus,
-} from '../../src/app/relations/types';
+import { ConflictProblem, NotFoundProblem, UpstreamProblem } from '../../src/app/ports/problems';
+import type {
+  Interaction,
+  LinkResult,
+  MatchPair,
+  RelationService,
+  RelationStatus,
+} from '../../src/app/ports/relations';
 import type { AuditEntry } from '../../src/app/ports/store';
 
 const NOW = '2024-05-01T10:00:00.000Z';

@@ -17,10 +17,10 @@ import type {
   RecordUpdate,
   WebhookAdapter,
 } from '../../connectors/kit/types';
-import { startDaemon, type Daemon, type DaemonOptions } from '../../src/app/daemon';
+import { startDaemon, type Daemon, type DaemonOptions } from '../../src/main/daemon';
 import { configSchema, type TandemConfig } from '../../src/config/schema';
 import type { Account, AccountKind, Contact, Entity, FieldValue, SyncRecord, System } from '../../src/core/model';
-import type { ChangeJob } from '../../src/queue/jobs';
+import type { ChangeJob } from '../../src/app/ports/changes';
 import { openPgliteStore } from '../../src/store';
 import type { Store } from '../../src/app/ports/store';
 import { waitFor } from '../../src/util/net';

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { startBusinessCentralSandbox, type BusinessCentralSandbox } from '../../connectors/business-central/sandbox';
 import { startHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox';
-import { startDaemon, type Daemon } from '../../src/app/daemon';
+import { startDaemon, type Daemon } from '../../src/main/daemon';
 import { configSchema, type TandemConfig } from '../../src/config/schema';
 import type { AdminTokens } from '../../src/http/auth';
 import type { AccountKind } from '../../src/core/model';

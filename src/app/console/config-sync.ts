@@ -1,20 +1,17 @@
 /**
  * Keeps every process on the config version in force. The stored version of the editable
  * sections wins over the file's once one is saved: applied at start (applyStoredConfig), and
- * again whenever a console saves a new one, announced on Redis (`<prefix>:config`). Every
- * process reloads the newest version from the store, so a missed message is caught up by the
- * next one or by the periodic check.
+ * again whenever a console saves a new one, announced on the config channel (Redis pub/sub in
+ * the daemon). Every process reloads the newest version from the store, so a missed message is
+ * caught up by the next one or by the periodic check.
  */
 import type { Logger } from 'pino';
 import { ConfigError } from '../../config/load';
 import { mergeEditable } from '../../config/editable';
 import type { TandemConfig } from '../../config/schema';
-import { createRedis } from '../../queue/redis';
 import { unsupportedMappings } from '../check-mappings';
+import type { ConfigVersionChannel } from '../ports/config-channel';
 import type { Engine } from '../ports/index';
-
-/** The Redis channel a saved version is announced on. */
-export const configChannel = (prefix: string) => `${prefix}:config`;
 
 const applied = new WeakMap<Engine, number>();
 
@@ -72,10 +69,9 @@ export interface ConfigSync {
 /** Subscribes to saved versions and swaps the engine's config; checks the store every `checkEveryMs` too. */
 export async function startConfigSync(
   engine: Engine,
-  redisUrl: string,
+  channel: ConfigVersionChannel,
   options: { checkEveryMs?: number } = {},
 ): Promise<ConfigSync> {
-  const subscriber = createRedis(redisUrl);
   let running: Promise<void> = Promise.resolve();
   // One reload at a time, in order of the messages.
   const reload = () => {
@@ -83,14 +79,13 @@ export async function startConfigSync(
       .then(() => reloadStoredConfig(engine))
       .catch((error: unknown) => engine.logger.warn({ err: error }, 'could not reload the stored config'));
   };
-  subscriber.on('message', reload);
-  await subscriber.subscribe(configChannel(engine.config.queue.prefix));
+  const subscription = await channel.subscribe(reload);
   const timer = setInterval(reload, options.checkEveryMs ?? 30_000);
   timer.unref();
   return {
     async stop() {
       clearInterval(timer);
-      subscriber.disconnect();
+      await subscription.close();
       await running;
     },
   };

@@ -2,7 +2,6 @@
  * The mapping editor: validate editable YAML, preview what it would write, save it as a version
  * and put it in force in every process, list and restore versions.
  */
-import type { Redis } from 'ioredis';
 import { isAccount, isContact } from '../../../connectors/kit/types';
 import { changedEditableKeys, editableYaml, mergeEditable, sameEditable } from '../../config/editable';
 import { mappingsFor, type TandemConfig } from '../../config/schema';
@@ -11,10 +10,12 @@ import { planSync, type LinkedAccount, type RecordWrite, type ShadowValue } from
 import { planReconcile } from '../../core/reconcile';
 import type { StoredConfigVersion } from '../ports/store';
 import { unsupportedMappings } from '../check-mappings';
+import type { ConfigVersionChannel } from '../ports/config-channel';
 import type { Engine } from '../ports/index';
-import { InvalidInputProblem, NotFoundProblem, type Actor } from '../relations/types';
-import { applyConfig, configChannel } from './config-sync';
-import type { ConfigPreview, ConfigProblem, ConfigState, ConfigVersion, PreviewWrite } from './types';
+import { InvalidInputProblem, NotFoundProblem } from '../ports/problems';
+import type { Actor } from '../ports/relations';
+import { applyConfig } from './config-sync';
+import type { ConfigPreview, ConfigProblem, ConfigState, ConfigVersion, PreviewWrite } from '../ports/console';
 
 /** What the config operations run with. */
 export interface ConfigContext {
@@ -22,7 +23,7 @@ export interface ConfigContext {
   /** The config as read from the file at start. */
   fileConfig: TandemConfig;
   /** Announces saved versions to the other processes. */
-  redis?: Redis;
+  channel?: ConfigVersionChannel;
   /** Records read at once while previewing. */
   readConcurrency: number;
 }
@@ -66,7 +67,7 @@ export async function configState(context: ConfigContext): Promise<ConfigState> 
   return { source: 'stored', version: latest.version, yaml: latest.yaml, fileDiffers, fileYaml };
 }
 
-/** Saves a new version and puts it in force here and, through Redis, everywhere. */
+/** Saves a new version and puts it in force here and, through the config channel, everywhere. */
 export async function saveConfig(
   context: ConfigContext,
   yaml: string,
@@ -81,7 +82,7 @@ export async function saveConfig(
   });
   applyConfig(context.engine, config, stored.version);
   context.engine.logger.info({ version: stored.version, savedBy: actor.name }, 'config version saved');
-  await context.redis?.publish(configChannel(context.engine.config.queue.prefix), String(stored.version));
+  await context.channel?.announce(stored.version);
   return toVersion(stored);
 }
 

@@ -6,9 +6,10 @@ import { mappingsFor } from '../../config/schema';
 import type { FieldValue } from '../../core/model';
 import type { AuditEntry, AuditKind } from '../ports/store';
 import type { Engine } from '../ports/index';
-import { ConflictProblem, InvalidInputProblem, NotFoundProblem, type Actor } from '../relations/types';
+import { ConflictProblem, InvalidInputProblem, NotFoundProblem } from '../ports/problems';
+import type { Actor } from '../ports/relations';
 import { writeFieldEverywhere } from './field-writes';
-import type { ConflictRow } from './types';
+import type { ConflictRow } from '../ports/console';
 
 interface CandidateDetails {
   system: string;

@@ -11,7 +11,7 @@ import type { FieldValue } from '../../core/model';
 import type { Engine } from '../ports/index';
 import { applyPlan } from '../apply-plan';
 import { findAccount, readContact, underContactLock } from '../relations/context';
-import { ConflictProblem, UpstreamProblem } from '../relations/types';
+import { ConflictProblem, UpstreamProblem } from '../ports/problems';
 
 /** What to write and how to audit it. */
 export interface FieldWriteRequest {

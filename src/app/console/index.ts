@@ -1,14 +1,5 @@
-/** The console operations: the service, its contract, the queue adapter and config sync. */
+/** The console operations: the service and config sync (their contracts are in ../ports). */
 export { createConsoleService, type ConsoleDeps, type FullConsoleService } from './service';
-export { consoleQueues, type ConsoleQueues, type InspectableQueue, type ScannedJob } from './queues';
-export {
-  applyStoredConfig,
-  startConfigSync,
-  reloadStoredConfig,
-  configChannel,
-  appliedVersion,
-  type ConfigSync,
-} from './config-sync';
+export { applyStoredConfig, startConfigSync, reloadStoredConfig, appliedVersion, type ConfigSync } from './config-sync';
 export { CONFLICT_WINDOW_MS } from './states';
 export { csvCell, auditToCsv, AUDIT_CSV_COLUMNS } from './csv';
-export * from './types';

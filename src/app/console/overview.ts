@@ -1,16 +1,14 @@
 /** The console's first page: connectors, queues, relation states and the latest errors. */
-import type { Redis } from 'ioredis';
+import { z } from 'zod';
 import type { Connector } from '../../../connectors/kit/types';
+import type { ConnectorActivity } from '../ports/connector-activity';
+import type { ConsoleQueues } from '../ports/queues';
 import type { Engine } from '../ports/index';
-import type { ConnectorOverview, Overview, RelationRow, RelationState } from './types';
-import { jobTargetKey, type ConsoleQueues, type QueueScan } from './queues';
+import type { ConnectorOverview, Overview, RelationRow, RelationState } from '../ports/console';
+import { jobTargetKey, type QueueScan } from './queues';
 
-/** A connector that can tell whether it reaches its system (an optional capability). */
-type HealthChecked = Connector & { checkHealth?: () => Promise<unknown> };
-
-/** Redis keys other parts of tandem keep for the console. */
-export const pollLastKey = (prefix: string, slot: string) => `${prefix}:poll:last:${slot}`;
-export const webhooksRenewAtKey = (prefix: string, slot: string) => `${prefix}:webhooks:renewAt:${slot}`;
+/** What a health check may answer instead of throwing, to say the system is not reachable. */
+const healthAnswer = z.object({ ok: z.unknown(), healthy: z.unknown(), error: z.unknown() }).partial();
 
 /** A stored time (ISO text or epoch milliseconds) as ISO text. */
 function asIso(value: string | null): string | null {
@@ -19,12 +17,14 @@ function asIso(value: string | null): string | null {
   return Number.isFinite(time) ? new Date(time).toISOString() : value;
 }
 
-async function health(connector: HealthChecked): Promise<{ healthy: boolean; healthError: string | null }> {
-  if (!connector.checkHealth) return { healthy: true, healthError: 'no health check' };
+async function health(connector: Connector): Promise<{ healthy: boolean; healthError: string | null }> {
+  // Some checks answer `{ ok: false }` or `{ healthy: false }` rather than throw.
+  const check: (() => Promise<unknown>) | undefined = connector.checkHealth?.bind(connector);
+  if (!check) return { healthy: true, healthError: 'no health check' };
   try {
-    const result = (await connector.checkHealth()) as { ok?: unknown; healthy?: unknown; error?: unknown } | undefined;
-    if (result && (result.ok === false || result.healthy === false))
-      return { healthy: false, healthError: typeof result.error === 'string' ? result.error : 'unhealthy' };
+    const answer = healthAnswer.safeParse(await check());
+    if (answer.success && (answer.data.ok === false || answer.data.healthy === false))
+      return { healthy: false, healthError: typeof answer.data.error === 'string' ? answer.data.error : 'unhealthy' };
     return { healthy: true, healthError: null };
   } catch (error) {
     return { healthy: false, healthError: error instanceof Error ? error.message : String(error) };
@@ -34,7 +34,7 @@ async function health(connector: HealthChecked): Promise<{ healthy: boolean; hea
 /** Builds the overview from one queue scan (completed jobs included) and the relation rows. */
 export async function buildOverview(
   engine: Engine,
-  parts: { queues?: ConsoleQueues; redis?: Redis; scan: QueueScan; rows: RelationRow[]; now: Date },
+  parts: { queues?: ConsoleQueues; activity?: ConnectorActivity; scan: QueueScan; rows: RelationRow[]; now: Date },
 ): Promise<Overview> {
   const { config } = engine;
   const now = parts.now.getTime();
@@ -44,16 +44,14 @@ export async function buildOverview(
   const connectors = await Promise.all(
     (['crm', 'accounting'] as const).map(async (slot): Promise<ConnectorOverview> => {
       const settings = config.connectors[slot];
-      const [lastPoll, renewAt] = parts.redis
-        ? await Promise.all([
-            parts.redis.get(pollLastKey(config.queue.prefix, slot)),
-            parts.redis.get(webhooksRenewAtKey(config.queue.prefix, slot)),
-          ])
+      const { activity } = parts;
+      const [lastPoll, renewAt] = activity
+        ? await Promise.all([activity.lastSuccessfulPoll(slot), activity.subscriptionRenewAt(slot)])
         : [null, null];
       return {
         slot,
         kind: settings.kind,
-        ...(await health(engine[slot] as HealthChecked)),
+        ...(await health(engine[slot])),
         lastSuccessfulPollAt: asIso(lastPoll),
         webhooks: { enabled: settings.webhooks, subscriptionsRenewAt: asIso(renewAt) },
         // Completed write jobs of the window, as far as the kept jobs reach.
@@ -104,7 +102,7 @@ export async function buildOverview(
       jobId: job.id ?? '',
       queue,
       contactId,
-      relationId: entity === 'contact' ? (byContact.get(id ?? '') ?? null) : (account?.id ?? null),
+      relationId: entity === 'contact' ? (byContact.get(id) ?? null) : (account?.id ?? null),
     };
   });
   return { connectors, queues, relations, latestErrors };

@@ -1,47 +1,11 @@
 /**
- * What the console needs of the queues: enqueue a change, and look at jobs (counts, pending,
- * failed, recently completed) with bounded scans. An adapter over SyncQueues for the daemon; a
- * plain object in unit tests.
+ * One bounded scan of the console's queues (src/app/ports/queues.ts): the pending jobs per
+ * record, the failed ones and, when asked for, the recently completed ones.
  */
-import type { JobType } from 'bullmq';
-import type { ChangeJob } from '../../queue/jobs';
-import type { SyncQueues } from '../../queue/queues';
-import type { PendingJob } from '../relations/types';
+import type { ConsoleQueues, JobState, ScannedJob } from '../ports/queues';
+import type { PendingJob } from '../ports/relations';
 
-/** A job as the console reads it. */
-export interface ScannedJob {
-  id?: string;
-  data: unknown;
-  timestamp: number;
-  finishedOn?: number;
-  failedReason?: string;
-}
-
-/** One queue the console looks into. */
-export interface InspectableQueue {
-  readonly name: string;
-  getJobCounts(...types: JobType[]): Promise<Record<string, number>>;
-  /** Jobs of the states, newest first, `start`..`end` inclusive. */
-  getJobs(types: JobType[], start: number, end: number): Promise<ScannedJob[]>;
-}
-
-/** The queues as the console uses them. */
-export interface ConsoleQueues {
-  enqueueChanges(changes: ChangeJob[]): Promise<void>;
-  readonly queues: readonly InspectableQueue[];
-}
-
-/** The daemon's queues as ConsoleQueues. */
-export function consoleQueues(queues: SyncQueues): ConsoleQueues {
-  const inspectable = [queues.intake, queues.writes.crm, queues.writes.accounting].map((queue): InspectableQueue => ({
-    name: queue.name,
-    getJobCounts: (...types) => queue.getJobCounts(...types),
-    getJobs: async (types, start, end) => queue.getJobs(types, start, end, false),
-  }));
-  return { enqueueChanges: (changes) => queues.enqueueChanges(changes), queues: inspectable };
-}
-
-const PENDING_STATES: JobType[] = ['waiting', 'active', 'delayed', 'prioritized'];
+const PENDING_STATES: JobState[] = ['waiting', 'active', 'delayed', 'prioritized'];
 
 /** The record a job concerns, as `entity|id`. */
 export function jobTargetKey(job: ScannedJob): string | null {

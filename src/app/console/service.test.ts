@@ -3,9 +3,11 @@ import { createPgliteExecutor, SqlStore, type SqlExecutor } from '../../store';
 import type { Store } from '../ports/store';
 import { directWrites, FakeConnector, quietLogger } from '../../../test/support/fakes';
 import type { Engine } from '../ports/index';
-import { createRelationService, ConflictProblem, InvalidInputProblem, NotFoundProblem } from '../relations';
+import { createRelationService } from '../relations';
+import { ConflictProblem, InvalidInputProblem, NotFoundProblem } from '../ports/problems';
 import { syncContact } from '../sync-contact';
-import { createConsoleService, type ConsoleQueues, type FullConsoleService } from '.';
+import { createConsoleService, type FullConsoleService } from '.';
+import type { ConsoleQueues } from '../ports/queues';
 import { csvCell } from './csv';
 
 const actor = { name: 'ops' };
@@ -44,7 +46,11 @@ let enqueued: unknown[];
 let failedJobs: Array<{ id: string; data: unknown; timestamp: number; finishedOn: number; failedReason: string }>;
 
 const fakeQueues = (): ConsoleQueues => ({
-  enqueueChanges: async (changes) => void enqueued.push(...changes),
+  enqueueChange: async (change) => {
+    enqueued.push(change);
+    // Like the queue adapter's ids: the same change (same event id) gets the same job id.
+    return `chg-${change.id}-${change.eventId ?? ''}`;
+  },
   queues: [
     {
       name: 'intake',

@@ -1,12 +1,15 @@
 /** The console service: the operations of ConsoleService over one engine. */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { editableYaml } from '../../config/editable';
 import type { TandemConfig } from '../../config/schema';
-import { changeJobId, type ChangeJob } from '../../queue/jobs';
+import type { ChangeJob } from '../ports/changes';
+import type { ConfigVersionChannel } from '../ports/config-channel';
+import type { ConnectorActivity } from '../ports/connector-activity';
+import type { ConsoleQueues } from '../ports/queues';
 import { InvalidAuditQueryError } from '../ports/store';
 import type { Engine } from '../ports/index';
-import { ConflictProblem, InvalidInputProblem, NotFoundProblem, type RelationService } from '../relations/types';
+import { ConflictProblem, InvalidInputProblem, NotFoundProblem } from '../ports/problems';
+import type { RelationService } from '../ports/relations';
 import { applyLosingValue, listConflicts, undo } from './conflicts';
 import {
   configState,
@@ -19,9 +22,9 @@ import {
 } from './config';
 import { auditToCsv } from './csv';
 import { buildOverview } from './overview';
-import { scanQueues, type ConsoleQueues } from './queues';
+import { scanQueues } from './queues';
 import { filterRows, relationRows } from './states';
-import type { ConsoleService } from './types';
+import type { ConsoleService } from '../ports/console';
 
 /** The console service with its optional operations present. */
 export type FullConsoleService = Required<ConsoleService>;
@@ -32,8 +35,10 @@ export interface ConsoleDeps {
   relations: RelationService;
   /** The queues (absent: no jobs are seen and resync is refused). */
   queues?: ConsoleQueues;
-  /** Reads the poll and webhook keys for the overview and announces saved config versions. */
-  redis?: Redis;
+  /** When each connector last polled and renews its subscriptions next, for the overview. */
+  activity?: ConnectorActivity;
+  /** Announces saved config versions to the other processes. */
+  configChannel?: ConfigVersionChannel;
   /** The config as read from the file at start (default: the engine's config now). */
   fileConfig?: TandemConfig;
   /** Records read at once by the config preview (default 8). */
@@ -51,7 +56,7 @@ export function createConsoleService(deps: ConsoleDeps): FullConsoleService {
   const configContext: ConfigContext = {
     engine,
     fileConfig: deps.fileConfig ?? engine.config,
-    redis: deps.redis,
+    channel: deps.configChannel,
     readConcurrency: deps.readConcurrency ?? 8,
   };
 
@@ -60,7 +65,7 @@ export function createConsoleService(deps: ConsoleDeps): FullConsoleService {
       const scan = await scanQueues(deps.queues, { completed: true });
       const at = now();
       const rows = await relationRows(engine, scan, at);
-      return buildOverview(engine, { queues: deps.queues, redis: deps.redis, scan, rows, now: at });
+      return buildOverview(engine, { queues: deps.queues, activity: deps.activity, scan, rows, now: at });
     },
     async listRelationRows(filter) {
       const limit = filter.limit ?? 50;
@@ -87,12 +92,12 @@ export function createConsoleService(deps: ConsoleDeps): FullConsoleService {
         source: 'manual',
         eventId: `resync-${randomUUID()}`,
       };
-      await deps.queues.enqueueChanges([change]);
+      const jobId = await deps.queues.enqueueChange(change);
       engine.logger.info(
         { relationId, contactId: relation.contactId, actor: actor.name },
         'sync requested from the console',
       );
-      return { jobId: changeJobId(change) };
+      return { jobId };
     },
     listConflicts: (filter) => listConflicts(engine, filter),
     applyLosingValue: (auditId, input, actor) => applyLosingValue(engine, auditId, input, actor),
@@ -135,7 +140,7 @@ export function createConsoleService(deps: ConsoleDeps): FullConsoleService {
       };
     },
     configState: () => configState(configContext),
-    validateConfig: async (yaml) => checkEditable(configContext, yaml).problems,
+    validateConfig: (yaml) => Promise.resolve(checkEditable(configContext, yaml).problems),
     previewConfig: (yaml) => previewConfig(configContext, yaml),
     saveConfig: (yaml, input, actor) => saveConfig(configContext, yaml, input, actor),
     listConfigVersions: () => listConfigVersions(configContext),

@@ -10,10 +10,9 @@
  * - inSync otherwise. A relation in several states shows the first of this list.
  */
 import type { BusinessRelation } from '../../core/model';
-import { MAX_AUDIT_LIMIT } from '../../store/sql-store';
-import type { AuditEntry } from '../ports/store';
+import { MAX_AUDIT_LIMIT, type AuditEntry } from '../ports/store';
 import type { Engine } from '../ports/index';
-import type { RelationRow, RelationState } from './types';
+import type { RelationRow, RelationState } from '../ports/console';
 import { jobTargetKey, type QueueScan } from './queues';
 
 /** How long a conflict nobody acted on marks its relation. */

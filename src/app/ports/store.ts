@@ -1,9 +1,9 @@
 /**
  * The mapping store: business relations, the shadow of last-synced values, connector cursors,
- * processed webhook event ids, and the append-only audit log. One interface, two backends
+ * the secrets connectors rotate, processed webhook event ids, and the append-only audit log. One interface, two backends
  * (Postgres through `pg`, embedded PGlite) sharing one schema and one set of migrations.
  */
-import type { AccountKind, BusinessRelation, FieldValue, RelationOrigin } from '../../core/model';
+import type { AccountKind, BusinessRelation, ConnectorSlot, FieldValue, RelationOrigin } from '../../core/model';
 
 /** A relation to create; id and createdAt are assigned by the store. */
 export interface NewRelation {
@@ -141,6 +141,14 @@ export interface OperationClaim {
   operation: OperationState;
 }
 
+/** A secret a connector rotated (Xero's refresh token), kept so the next start uses the newest one. */
+export interface RotatedSecret {
+  slot: ConnectorSlot;
+  name: string;
+  value: string;
+  rotatedAt: string;
+}
+
 /** The mapping store. */
 export interface Store {
   /** Applies pending migrations; safe to call on every start and from several processes. */
@@ -171,6 +179,11 @@ export interface Store {
 
   getCursor(connector: string, entity: string): Promise<string | null>;
   setCursor(connector: string, entity: string, cursor: string): Promise<void>;
+
+  /** Every rotated secret kept, by slot and name. */
+  listRotatedSecrets(): Promise<RotatedSecret[]>;
+  /** Keeps the newest value of a connector's rotated secret, in place of the one before. */
+  saveRotatedSecret(slot: ConnectorSlot, name: string, value: string): Promise<void>;
 
   /** Records a webhook event id; true when it is new, false when it was seen before. */
   markEventProcessed(source: string, eventId: string): Promise<boolean>;
@@ -215,6 +228,11 @@ export interface Store {
   /** Every version, newest first. */
   listConfigVersions(): Promise<StoredConfigVersion[]>;
 }
+
+/** Rows returned by `queryAudit` when the query sets no limit. */
+export const DEFAULT_AUDIT_LIMIT = 1000;
+/** The most rows one `queryAudit` call returns, whatever limit it asks for. */
+export const MAX_AUDIT_LIMIT = 10000;
 
 /** An audit query asked for something the store will not do (for example a limit below 1). */
 export class InvalidAuditQueryError extends Error {

@@ -9,15 +9,8 @@ import type { Account, AccountKind, BusinessRelation, Contact } from '../../core
 import type { NewAuditEntry, ShadowEntry, StoredInteraction } from '../ports/store';
 import { RelationConflictError } from '../ports/store';
 import type { Engine } from '../ports/index';
-import {
-  ConflictProblem,
-  NotFoundProblem,
-  Problem,
-  UpstreamProblem,
-  type Actor,
-  type Interaction,
-  type JobInspector,
-} from './types';
+import { ConflictProblem, NotFoundProblem, Problem, UpstreamProblem } from '../ports/problems';
+import type { Actor, Interaction, JobInspector } from '../ports/relations';
 
 /** What the operations run with. */
 export interface RelationContext {

@@ -28,7 +28,8 @@ import {
   upstream,
   type RelationContext,
 } from './context';
-import { ConflictProblem, InvalidInputProblem, NotFoundProblem, type Actor } from './types';
+import { ConflictProblem, InvalidInputProblem, NotFoundProblem } from '../ports/problems';
+import type { Actor } from '../ports/relations';
 
 /** What the create needs to send, after the template and values are applied. */
 export interface AccountDraft {

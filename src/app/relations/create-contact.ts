@@ -20,7 +20,8 @@ import {
   upstream,
   type RelationContext,
 } from './context';
-import { ConflictProblem, NotFoundProblem, type Actor } from './types';
+import { ConflictProblem, NotFoundProblem } from '../ports/problems';
+import type { Actor } from '../ports/relations';
 
 /** Creates a company contact (and a person) from an account and links it. */
 export async function createContactFromAccount(

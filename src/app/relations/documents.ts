@@ -19,7 +19,8 @@ import {
   upstream,
   type RelationContext,
 } from './context';
-import { ConflictProblem, InvalidInputProblem, type Actor, type Interaction } from './types';
+import { ConflictProblem, InvalidInputProblem } from '../ports/problems';
+import type { Actor, Interaction } from '../ports/relations';
 
 /** Starts a document for the contact's linked customer or vendor. */
 export async function createDocument(

@@ -1,4 +1,3 @@
 /** The business-relation operations: the service, its contract and its errors. */
 export { createRelationService, type RelationServiceOptions } from './service';
 export { syncPersonFields } from './person-fields';
-export * from './types';

@@ -1,7 +1,8 @@
 /** The interaction log per contact: tandem's own actions and ones reported through the API. */
 import { z } from 'zod';
 import { findContact, toInteraction, type RelationContext } from './context';
-import { InvalidInputProblem, NotFoundProblem, type Actor, type Interaction } from './types';
+import { InvalidInputProblem, NotFoundProblem } from '../ports/problems';
+import type { Actor, Interaction } from '../ports/relations';
 
 const interactionInput = z.object({
   type: z

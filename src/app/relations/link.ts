@@ -20,7 +20,8 @@ import {
   tandemInteraction,
   type RelationContext,
 } from './context';
-import { UpstreamProblem, type Actor, type LinkResult } from './types';
+import { UpstreamProblem } from '../ports/problems';
+import type { Actor, LinkResult } from '../ports/relations';
 
 /** Links a contact with an account and reconciles them once. */
 export async function link(

@@ -10,7 +10,8 @@ import type { RelationContext } from './context';
 import { upstream } from './context';
 import { underContactLock } from './context';
 import { link } from './link';
-import { ConflictProblem, type Actor, type LinkResult, type MatchPair, type MatchProposal } from './types';
+import { ConflictProblem } from '../ports/problems';
+import type { Actor, LinkResult, MatchPair, MatchProposal } from '../ports/relations';
 
 async function readAll(context: RelationContext, slot: 'crm' | 'accounting', entity: Entity): Promise<SyncRecord[]> {
   const connector = context.engine[slot];

@@ -5,7 +5,8 @@ import { AsyncMutex } from '../../store/async-mutex';
 import type { Store } from '../ports/store';
 import { directWrites, FakeConnector, quietLogger } from '../../../test/support/fakes';
 import type { Engine } from '../ports/index';
-import { createRelationService, type RelationService } from '.';
+import { createRelationService } from '.';
+import type { RelationService } from '../ports/relations';
 import { syncContact } from '../sync-contact';
 
 const FIELDS = ['name', 'phone', 'city', 'email', 'postCode', 'vatRegistrationNo', 'bankAccountNo', 'iban'];

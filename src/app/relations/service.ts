@@ -2,7 +2,8 @@
 import { InvalidAuditQueryError } from '../ports/store';
 import type { Engine } from '../ports/index';
 import { underContactLock, type RelationContext } from './context';
-import { NotFoundProblem, InvalidInputProblem, type JobInspector, type RelationService } from './types';
+import { NotFoundProblem, InvalidInputProblem } from '../ports/problems';
+import type { JobInspector, RelationService } from '../ports/relations';
 import { link } from './link';
 import { unlink } from './unlink';
 import { createAccountFromContact } from './create-account';

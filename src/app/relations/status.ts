@@ -7,7 +7,8 @@ import { mappingsFor } from '../../config/schema';
 import type { Account, Contact, FieldValue } from '../../core/model';
 import type { ShadowEntry } from '../ports/store';
 import { findAccount, findContact, type RelationContext } from './context';
-import { NotFoundProblem, type FieldStatus, type RelationStatus } from './types';
+import { NotFoundProblem } from '../ports/problems';
+import type { FieldStatus, RelationStatus } from '../ports/relations';
 
 /** Which side changed a field since the last sync: the one that differs from its shadow; both: the later. */
 export function newerSide(input: {

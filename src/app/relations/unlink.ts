@@ -1,6 +1,7 @@
 /** Unlinking: the relation goes (with its shadow), both records stay. */
 import { KIND_WORDS, relationAudit, tandemInteraction, type RelationContext } from './context';
-import { NotFoundProblem, type Actor } from './types';
+import { NotFoundProblem } from '../ports/problems';
+import type { Actor } from '../ports/relations';
 import type { BusinessRelation } from '../../core/model';
 
 /** Removes a relation; both records stay. */

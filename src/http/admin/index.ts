@@ -1,18 +1,17 @@
 /**
  * Mounts the admin API under /api: bearer-token auth, zod-parsed requests, the route table, the
- * OpenAPI document, and one error format ({ error, message, field?, reason? }).
+ * OpenAPI document, and one error format ({ error, message, field?, reason? }) (see ../api).
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
-import type { RelationService } from '../../app/relations/types';
-import { accessLevelOfRequest, requireToken, type AdminTokens } from '../auth';
-import { buildOpenApiDocument, OPENAPI_PATH } from '../openapi';
-import { InvalidRequestError, invalidRequest, problemReply } from './errors';
+import type { FastifyInstance } from 'fastify';
+import type { RelationService } from '../../app/ports/relations';
+import type { AdminTokens } from '../auth';
+import { guardApiScope, mountRoutes } from '../api/mount';
+import { buildOpenApiDocument, OPENAPI_PATH } from '../api/openapi';
+import type { DaemonStatus } from '../api/schemas';
 import { CONSOLE_ROUTES } from '../console/routes';
-import { ADMIN_ROUTES, type AdminRoute, type RouteDeps } from './routes';
-import type { DaemonStatus } from './schemas';
+import { ADMIN_ROUTES } from './routes';
 
-export type { DaemonStatus } from './schemas';
+export type { DaemonStatus } from '../api/schemas';
 export { ADMIN_ROUTES } from './routes';
 
 /** What the admin API needs. */
@@ -25,7 +24,6 @@ export interface AdminApiDeps {
 }
 
 const PREFIX = '/api';
-const idempotencyHeader = z.object({ 'idempotency-key': z.string().min(1).max(200).optional() });
 
 /** Registers the admin routes on `app` in their own scope. */
 export async function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps): Promise<void> {
@@ -35,74 +33,17 @@ export async function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps)
     routes: [...ADMIN_ROUTES, ...CONSOLE_ROUTES],
   });
   await app.register(
-    async (scope) => {
+    (scope, _options, done) => {
       guardApiScope(scope, deps.tokens);
       scope.setNotFoundHandler((request, reply) =>
         reply
           .code(404)
           .send({ error: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
       );
-      scope.get(OPENAPI_PATH.slice(PREFIX.length), async () => openApi);
+      scope.get(OPENAPI_PATH.slice(PREFIX.length), () => Promise.resolve(openApi));
       mountRoutes(scope, ADMIN_ROUTES, PREFIX, deps);
+      done();
     },
     { prefix: PREFIX },
   );
-}
-
-/** Token (or session) auth and the one error format, for a scope of API routes. */
-export function guardApiScope(scope: FastifyInstance, tokens: AdminTokens): void {
-  scope.addHook('onRequest', requireToken(tokens));
-  scope.setErrorHandler((error, request, reply) => {
-    const { status, body, log } = problemReply(error, String(request.id));
-    if (log) request.log.error({ err: error, route: request.routeOptions.url }, 'admin request failed');
-    return reply.code(status).send(body);
-  });
-}
-
-/** Adds routes of a route table to a scope mounted at `prefix`; each request is parsed before its handler runs. */
-export function mountRoutes<D extends RouteDeps>(
-  scope: FastifyInstance,
-  routes: readonly AdminRoute[],
-  prefix: string,
-  deps: D,
-): void {
-  for (const route of routes) {
-    scope.route({
-      method: route.method,
-      url: route.url.slice(prefix.length),
-      handler: async (request: FastifyRequest, reply: FastifyReply) => {
-        const input = parseRequest(route, request);
-        const result = await route.handle(input, deps);
-        if (result.headers) reply.headers(result.headers);
-        return reply.code(result.status).send(result.body);
-      },
-    });
-  }
-}
-
-// A missing value reads better as "required" than as "expected string, received undefined".
-const parseOptions = { error: (issue: { input?: unknown }) => (issue.input === undefined ? 'required' : undefined) };
-
-function parsePart(location: 'params' | 'query' | 'body' | 'headers', schema: z.ZodType, value: unknown): unknown {
-  const result = schema.safeParse(value, parseOptions);
-  if (!result.success) throw invalidRequest(location, result.error);
-  return result.data;
-}
-
-function parseRequest(route: AdminRoute, request: FastifyRequest) {
-  const params = parsePart('params', route.params, request.params ?? {});
-  const query = parsePart('query', route.query, request.query ?? {});
-  const body = route.body ? parsePart('body', route.body, request.body ?? {}) : undefined;
-  const emptyObject =
-    typeof request.body === 'object' && request.body !== null && Object.keys(request.body).length === 0;
-  if (!route.body && request.body !== undefined && request.body !== null && !emptyObject) {
-    throw new InvalidRequestError('body', 'this route takes no body');
-  }
-  const key = route.idempotent
-    ? (parsePart('headers', idempotencyHeader, request.headers) as z.output<typeof idempotencyHeader>)[
-        'idempotency-key'
-      ]
-    : undefined;
-  const level = accessLevelOfRequest(request) ?? 'viewer';
-  return { params, query, body, actor: { name: level }, idempotencyKey: key };
 }

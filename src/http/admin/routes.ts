@@ -1,63 +1,10 @@
 /**
- * The admin API as a table of routes: method, path, who may call it, the request schemas, the
- * documented responses and the service call. The Fastify adapter (./index.ts) and the OpenAPI
- * document (../openapi.ts) are both built from this one table.
+ * The admin API as a table of routes (see ../api/routes.ts for a route's shape): the Fastify
+ * adapter (./index.ts) and the OpenAPI document (../api/openapi.ts) are both built from it.
  */
 import type { z } from 'zod';
-import type { Actor, RelationService } from '../../app/relations/types';
-import * as s from './schemas';
-
-/** Who may call a route: reads need any token, changes an admin token. */
-export type Access = 'read' | 'change';
-
-/** The parsed request a handler gets. */
-export interface RouteInput<P, Q, B> {
-  params: P;
-  query: Q;
-  body: B;
-  actor: Actor;
-  /** The Idempotency-Key header, when the route accepts one. */
-  idempotencyKey?: string;
-}
-
-/** What the handlers may use. */
-export interface RouteDeps {
-  service: RelationService;
-  status: () => Promise<s.DaemonStatus>;
-}
-
-/** A handler's answer; JSON unless `headers` set a content type. */
-export interface RouteResult {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
-
-/** One documented response. */
-export interface ResponseSpec {
-  description: string;
-  schema?: z.ZodType;
-}
-
-/** One route. */
-export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
-  method: 'GET' | 'POST' | 'DELETE';
-  /** Fastify syntax (`/api/relations/:id`). */
-  url: string;
-  operationId: string;
-  summary: string;
-  access: Access;
-  params: P;
-  query: Q;
-  body?: B;
-  /** Accepts an Idempotency-Key header. */
-  idempotent?: boolean;
-  responses: Record<number, ResponseSpec>;
-  handle(input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>, deps: RouteDeps): Promise<RouteResult>;
-}
-
-/** A route with its types erased, as the table holds it. */
-export type AdminRoute = RouteSpec<z.ZodType, z.ZodType, z.ZodType>;
+import type { AdminRoute, RouteSpec } from '../api/routes';
+import * as s from '../api/schemas';
 
 function route<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType = z.ZodUndefined>(
   spec: RouteSpec<P, Q, B>,
@@ -199,7 +146,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     responses: {
       200: { description: 'What was linked, what failed and what needs review', schema: s.applyResultSchema },
     },
-    handle: async ({ body, actor }, { service }) => ok(await service.applyMatches(body ?? {}, actor)),
+    handle: async ({ body, actor }, { service }) => ok(await service.applyMatches(body, actor)),
   }),
   route({
     method: 'GET',

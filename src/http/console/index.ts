@@ -5,8 +5,8 @@
  */
 import type { Queue } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ConsoleService } from '../../app/console/types';
-import type { RelationService } from '../../app/relations/types';
+import type { ConsoleService } from '../../app/ports/console';
+import type { RelationService } from '../../app/ports/relations';
 import {
   accessLevelOf,
   authenticate,
@@ -18,8 +18,8 @@ import {
   type AccessLevel,
   type AdminTokens,
 } from '../auth';
-import { guardApiScope, mountRoutes } from '../admin';
-import type { DaemonStatus } from '../admin/schemas';
+import { guardApiScope, mountRoutes } from '../api/mount';
+import type { DaemonStatus } from '../api/schemas';
 import { registerQueueBoard } from './board';
 import { CONSOLE_PAGES, loginPage, pageHtml } from './pages';
 import { CONSOLE_ROUTES, type ConsoleRouteDeps } from './routes';
@@ -44,18 +44,25 @@ const UI_PREFIX = '/ui';
 export async function registerConsole(app: FastifyInstance, deps: ConsoleDeps): Promise<void> {
   const routeDeps: ConsoleRouteDeps = { service: deps.relations, status: deps.status, console: deps.console };
   await app.register(
-    async (scope) => {
+    (scope, _options, done) => {
       guardApiScope(scope, deps.tokens);
       mountRoutes(scope, CONSOLE_ROUTES, API_PREFIX, routeDeps);
+      done();
     },
     { prefix: API_PREFIX },
   );
-  await app.register(async (scope) => registerPages(scope, deps.tokens), { prefix: UI_PREFIX });
+  await app.register(
+    (scope, _options, done) => {
+      registerPages(scope, deps.tokens);
+      done();
+    },
+    { prefix: UI_PREFIX },
+  );
   if (deps.queues && deps.queues.length > 0)
     await registerQueueBoard(app, { tokens: deps.tokens, queues: deps.queues, basePath: `${UI_PREFIX}/queues` });
 }
 
-async function registerPages(scope: FastifyInstance, tokens: AdminTokens): Promise<void> {
+function registerPages(scope: FastifyInstance, tokens: AdminTokens): void {
   const assets = loadStaticAssets();
   // The login form also works without JavaScript, as a plain form post.
   scope.addContentTypeParser(

@@ -1,11 +1,11 @@
 /**
  * The console API under /api/console, as a route table like the admin API's: the same parsing,
- * errors and OpenAPI document (src/http/admin), with the console's operations behind it.
+ * errors and OpenAPI document (src/http/api), with the console's operations behind it.
  */
 import type { z } from 'zod';
-import type { ConsoleService } from '../../app/console/types';
-import type { AdminRoute, RouteDeps, RouteInput, RouteResult, RouteSpec } from '../admin/routes';
-import { noParams, noQuery } from '../admin/schemas';
+import type { ConsoleService } from '../../app/ports/console';
+import type { AdminRoute, RouteDeps, RouteInput, RouteResult, RouteSpec } from '../api/routes';
+import { noParams, noQuery } from '../api/schemas';
 import * as s from './schemas';
 
 /** What the console's handlers may use: the admin API's deps and the console service. */
@@ -41,7 +41,7 @@ export const CONSOLE_ROUTES: readonly AdminRoute[] = [
     params: noParams,
     query: noQuery,
     responses: { 200: { description: 'The access level', schema: s.sessionSchema } },
-    handle: async ({ actor }) => ok({ level: actor.name === 'admin' ? 'admin' : 'viewer' }),
+    handle: ({ actor }) => Promise.resolve(ok({ level: actor.name === 'admin' ? 'admin' : 'viewer' })),
   }),
   route({
     method: 'GET',
@@ -109,7 +109,7 @@ export const CONSOLE_ROUTES: readonly AdminRoute[] = [
     body: s.applyLoserBody,
     responses: { 200: { description: 'How many writes were enqueued', schema: s.writesSchema } },
     handle: async ({ params, body, actor }, { console }) =>
-      ok(await console.applyLosingValue(params.auditId, body ?? {}, actor)),
+      ok(await console.applyLosingValue(params.auditId, body, actor)),
   }),
   route({
     method: 'POST',

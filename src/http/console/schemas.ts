@@ -1,9 +1,9 @@
 /**
  * The console API's request and response shapes (zod); requests are parsed with them and the
- * OpenAPI document is generated from them, like the admin API's (../admin/schemas.ts).
+ * OpenAPI document is generated from them, like the admin API's (../api/schemas.ts).
  */
 import { z } from 'zod';
-import { accountKind, auditListSchema, auditQuery, recordId, relationSchema } from '../admin/schemas';
+import { accountKind, auditListSchema, auditQuery, recordId, relationSchema } from '../api/schemas';
 
 const relationState = z.enum(['inSync', 'pending', 'failing', 'conflict']);
 const fieldValue = z.string().nullable();

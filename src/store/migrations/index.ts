@@ -1,6 +1,7 @@
 import { INITIAL_SCHEMA } from './001-initial-schema';
 import { INTERACTIONS_AND_OPERATIONS } from './002-interactions-operations';
 import { CONSOLE_TABLES } from './003-console';
+import { ROTATED_SECRETS } from './004-rotated-secrets';
 
 /** One schema change, applied once, in version order. */
 export interface Migration {
@@ -17,4 +18,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', sql: INITIAL_SCHEMA },
   { version: 2, name: 'interactions and operations', sql: INTERACTIONS_AND_OPERATIONS },
   { version: 3, name: 'match rejections and config versions', sql: CONSOLE_TABLES },
+  { version: 4, name: 'rotated secrets', sql: ROTATED_SECRETS },
 ];

@@ -1,74 +1,16 @@
 /**
  * The business-relation operations of the seed, as one service the admin API, the CLI and the
- * engine call. Inputs are plain data; failures a caller can act on are the Problem errors below.
+ * engine call (implemented by createRelationService in src/app/relations). Inputs are plain data;
+ * failures a caller can act on are the Problem errors of ./problems.
  */
 import type { CreatedDocument, DocumentType } from '../../../connectors/kit/types';
 import type { Account, AccountKind, BusinessRelation, Contact, FieldValue } from '../../core/model';
-import type { AuditEntry } from '../ports/store';
+import type { AuditEntry } from './store';
 
 /** Who asked for an operation (recorded in audit entries and interactions). */
 export interface Actor {
   /** `admin`, `viewer`, `tandem` (the engine itself) or a named user. */
   name: string;
-}
-
-/** The base of every failure an API caller should see as it is. `status` is the HTTP status. */
-export abstract class Problem extends Error {
-  abstract readonly status: 400 | 404 | 409 | 502;
-  abstract readonly code: string;
-}
-
-/** Bad input: names the field and the reason. */
-export class InvalidInputProblem extends Problem {
-  readonly status = 400;
-  readonly code = 'INVALID_INPUT';
-  constructor(
-    readonly field: string,
-    readonly reason: string,
-  ) {
-    super(`${field}: ${reason}`);
-    this.name = 'InvalidInputProblem';
-  }
-}
-
-/** An unknown contact, account, relation or document. */
-export class NotFoundProblem extends Problem {
-  readonly status = 404;
-  readonly code = 'NOT_FOUND';
-  constructor(message: string) {
-    super(message);
-    this.name = 'NotFoundProblem';
-  }
-}
-
-/** The operation conflicts with the current state: says why. */
-export class ConflictProblem extends Problem {
-  readonly status = 409;
-  constructor(
-    readonly code:
-      | 'RELATION_EXISTS'
-      | 'ACCOUNT_LINKED'
-      | 'RELATION_CODE_MISSING'
-      | 'NO_RELATION'
-      | 'PERSON_CONTACT'
-      | 'IN_PROGRESS'
-      | 'NOT_SUPPORTED'
-      | 'TEMPLATE_MISSING',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ConflictProblem';
-  }
-}
-
-/** The other system refused or failed the operation. */
-export class UpstreamProblem extends Problem {
-  readonly status = 502;
-  readonly code = 'UPSTREAM_FAILED';
-  constructor(message: string) {
-    super(message);
-    this.name = 'UpstreamProblem';
-  }
 }
 
 /** Which side wins when linking two records whose fields differ. NAV: the contact. */

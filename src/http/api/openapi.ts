@@ -3,8 +3,8 @@
  * (OpenAPI 3.1 uses JSON Schema 2020-12, which is what z.toJSONSchema produces).
  */
 import { z } from 'zod';
-import { ADMIN_ROUTES, type AdminRoute } from './admin/routes';
-import { problemSchema } from './admin/schemas';
+import type { AdminRoute } from './routes';
+import { problemSchema } from './schemas';
 
 /** The path of the document itself. */
 export const OPENAPI_PATH = '/api/openapi.json';
@@ -86,11 +86,11 @@ function operation(route: AdminRoute): Record<string, unknown> {
   };
 }
 
-/** Builds the document; `serverUrl` is where the daemon is reached. */
+/** Builds the document of the routes given; `serverUrl` is where the daemon is reached. */
 export function buildOpenApiDocument(options: {
   version: string;
   serverUrl?: string;
-  routes?: readonly AdminRoute[];
+  routes: readonly AdminRoute[];
 }): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   paths[OPENAPI_PATH] = {
@@ -106,7 +106,7 @@ export function buildOpenApiDocument(options: {
       },
     },
   };
-  for (const route of options.routes ?? ADMIN_ROUTES) {
+  for (const route of options.routes) {
     (paths[openApiPath(route.url)] ??= {})[route.method.toLowerCase()] = operation(route);
   }
   return {

@@ -1,6 +1,7 @@
 /**
- * The admin API's request and response shapes as zod schemas: requests are parsed with them, and
- * the OpenAPI document is generated from the same schemas, so the two cannot drift apart.
+ * The admin API's request and response shapes as zod schemas: requests are parsed with them, the
+ * OpenAPI document is generated from the same schemas, and the CLI parses the daemon's answers
+ * with the response schemas, so the three cannot drift apart.
  */
 import { z } from 'zod';
 import { DOCUMENT_TYPES } from '../../../connectors/kit/types';
@@ -69,7 +70,7 @@ export const auditQuery = z.strictObject({
   limit: limit(10_000).optional(),
 });
 
-// Responses (documentation only: the service's own types are what the handlers return)
+// Responses (the handlers return the service's own types; the OpenAPI document and the CLI use these)
 
 export const relationSchema = z.object({
   id: z.string(),

@@ -4,8 +4,8 @@
  * Implemented by createConsoleService (src/app/console); served under /api by src/http/console.
  */
 import type { AccountKind, BusinessRelation, FieldValue } from '../../core/model';
-import type { AuditEntry, AuditQuery } from '../ports/store';
-import type { MatchPair, MatchProposal } from '../relations/types';
+import type { MatchPair, MatchProposal } from './relations';
+import type { AuditEntry, AuditQuery } from './store';
 
 /** How a relation stands, for filtering and the overview's counts. */
 export type RelationState = 'inSync' | 'pending' | 'failing' | 'conflict';
@@ -120,7 +120,7 @@ export interface ConfigProblem {
   line?: number;
 }
 
-/** The console's operations. Problems are the Problem errors of src/app/relations/types.ts. */
+/** The console's operations. Problems are the Problem errors of ./problems. */
 export interface ConsoleService {
   overview(): Promise<Overview>;
   listRelationRows(filter: {

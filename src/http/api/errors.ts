@@ -3,7 +3,7 @@
  * and the reason, anything else is a 500 without details (they go to the log with the request id).
  */
 import type { z } from 'zod';
-import { Problem } from '../../app/relations/types';
+import { Problem } from '../../app/ports/problems';
 
 /** A request part that failed its schema. */
 export class InvalidRequestError extends Error {

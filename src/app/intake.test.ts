@@ -1,0 +1,206 @@
+import { configSchema } from '../config/schema';
+import { writeKey } from '../core/confirm';
+import { createPgliteExecutor, SqlStore, type SqlExecutor } from '../store';
+import { directWrites, FakeConnector, quietLogger } from '../../test/support/fakes';
+import { handleChange } from './intake';
+import { ChangeRefusedError, type ChangeJob, type ContactLockOrRetry } from './ports/changes';
+import type { Engine, WriteDispatcher } from './ports/index';
+import type { Store } from './ports/store';
+import { createRelationService } from './relations';
+import { WritesFailedError } from './sync-contact';
+
+const FIELDS = ['name', 'phone'];
+
+let sql: SqlExecutor;
+let store: Store;
+let crm: FakeConnector;
+let accounting: FakeConnector;
+let engine: Engine;
+/** The contacts the use case locked, in order. */
+let locked: string[];
+
+/** A lock that is always free, recording what it was taken for. */
+const freeLock: ContactLockOrRetry = {
+  runOrRetryLater: async (contactId, work) => {
+    locked.push(contactId);
+    return work();
+  },
+};
+
+/** What the queue adapter does when another sync holds the contact: reject with its own signal. */
+class RetryLaterSignal extends Error {}
+const busyLock: ContactLockOrRetry = {
+  runOrRetryLater: async (contactId) => {
+    locked.push(contactId);
+    throw new RetryLaterSignal(`contact ${contactId} is busy`);
+  },
+};
+
+const config = (automaticCustomers = false) =>
+  configSchema.parse({
+    connectors: {
+      crm: { kind: 'hubspot', baseUrl: 'http://127.0.0.1:9', credentials: { token: 'x' }, webhooks: false },
+      accounting: {
+        kind: 'business-central',
+        baseUrl: 'http://127.0.0.1:9',
+        companyId: 'c1',
+        credentials: { tokenUrl: 'http://127.0.0.1:9/t', clientId: 'x', clientSecret: 'x' },
+        webhooks: false,
+      },
+    },
+    relationCodes: { customer: 'CUST', vendor: 'VEND', bankAccount: null },
+    mappings: {
+      customer: FIELDS.map((field) => ({ contact: field, account: field })),
+      vendor: [{ contact: 'name', account: 'name' }],
+      bankAccount: [{ contact: 'name', account: 'name' }],
+    },
+    automaticContacts: { customer: automaticCustomers },
+  });
+
+const change = (overrides: Partial<ChangeJob>): ChangeJob => ({
+  connector: 'crm',
+  entity: 'contact',
+  id: 'c1',
+  source: 'poll',
+  ...overrides,
+});
+
+const handle = (job: ChangeJob, lock: ContactLockOrRetry = freeLock) =>
+  handleChange(engine, job, {
+    logger: quietLogger,
+    lock,
+    jobId: 'job-1',
+    attempt: 0,
+    relations: createRelationService(engine),
+  });
+
+/** Records the plan ids the use case dispatches writes under. */
+function recordingWrites(inner: WriteDispatcher, planIds: string[]): WriteDispatcher {
+  return {
+    dispatch: (writes, context) => {
+      planIds.push(context.planId);
+      return inner.dispatch(writes, context);
+    },
+  };
+}
+
+beforeAll(async () => {
+  sql = await createPgliteExecutor();
+  store = new SqlStore(sql);
+  await store.migrate();
+});
+afterAll(() => store.close());
+beforeEach(async () => {
+  await sql.query(
+    'TRUNCATE business_relation, relation_shadow, audit_log, interaction, relation_operation RESTART IDENTITY',
+  );
+  crm = new FakeConnector({ name: 'crm', system: 'crm', entities: ['contact'], fields: FIELDS });
+  accounting = new FakeConnector({
+    name: 'accounting',
+    system: 'accounting',
+    entities: ['customer', 'vendor'],
+    fields: FIELDS,
+  });
+  engine = {
+    config: config(),
+    store,
+    crm,
+    accounting,
+    writes: directWrites({ crm, accounting }),
+    logger: quietLogger,
+  };
+  locked = [];
+});
+
+async function linkedCustomer() {
+  crm.put('contact', 'c1', { name: 'Fabrikam', phone: '+31 1' });
+  accounting.put('customer', 'a1', { name: 'Fabrikam', phone: '+31 1' });
+  return store.createRelation({
+    contactId: 'c1',
+    accountKind: 'customer',
+    accountId: 'a1',
+    relationCode: 'CUST',
+    origin: 'linked',
+  });
+}
+
+describe('handleChange', () => {
+  test('an account without a business relation is left alone, without taking any lock', async () => {
+    accounting.put('customer', 'a9', { name: 'Unlinked Ltd' });
+    expect(await handle(change({ connector: 'accounting', entity: 'customer', id: 'a9' }))).toEqual({
+      status: 'unlinked',
+    });
+    expect(locked).toEqual([]);
+    expect(crm.creates).toEqual([]);
+  });
+
+  test('a new account of a kind with automatic contacts gets one company contact, once', async () => {
+    engine.config = config(true);
+    accounting.put('customer', 'a9', { name: 'Contoso' });
+    const first = await handle(change({ connector: 'accounting', entity: 'customer', id: 'a9' }));
+    expect(first).toMatchObject({ status: 'contactCreated', created: true });
+    expect(await store.findRelationByAccount('customer', 'a9')).toMatchObject({ origin: 'automatic' });
+    // Reported again (a webhook and a poll): the account is linked now, so its contact is synced instead.
+    const second = await handle(change({ connector: 'accounting', entity: 'customer', id: 'a9' }));
+    expect(['synced', 'unchanged']).toContain(second.status);
+    expect(crm.creates).toHaveLength(1);
+  });
+
+  test("the first poll's existing accounts and deleted ones get no automatic contact", async () => {
+    engine.config = config(true);
+    accounting.put('customer', 'a9', { name: 'Contoso' });
+    const initial = change({ connector: 'accounting', entity: 'customer', id: 'a9', initial: true });
+    expect(await handle(initial)).toEqual({ status: 'unlinked' });
+    const deleted = change({ connector: 'accounting', entity: 'customer', id: 'a8', deleted: true });
+    expect(await handle(deleted)).toEqual({ status: 'unlinked' });
+    expect(crm.creates).toEqual([]);
+  });
+
+  test("a deleted account's relation is removed; the contact stays", async () => {
+    const relation = await linkedCustomer();
+    expect(await handle(change({ connector: 'accounting', entity: 'customer', id: 'a1', deleted: true }))).toEqual({
+      status: 'relationRemoved',
+    });
+    expect(await store.getRelation(relation.id)).toBeNull();
+    expect(crm.records.size).toBe(1);
+    expect(locked).toEqual([]);
+  });
+
+  test("an account's change syncs its contact under the contact's lock, with plans named after the job and attempt", async () => {
+    await linkedCustomer();
+    await handle(change({}));
+    const planIds: string[] = [];
+    engine.writes = recordingWrites(directWrites({ crm, accounting }), planIds);
+    accounting.put('customer', 'a1', { name: 'Fabrikam', phone: '+31 2' });
+    const outcome = await handle(change({ connector: 'accounting', entity: 'customer', id: 'a1' }));
+    expect(outcome).toMatchObject({ status: 'synced', writes: 1 });
+    expect(crm.value('contact', 'c1', 'phone')).toBe('+31 2');
+    expect(locked).toEqual(['c1', 'c1']);
+    expect(planIds).toEqual([expect.stringMatching(/^job-1-a0/)]);
+  });
+
+  test('a contact another sync holds is handed back through the lock, and nothing is written', async () => {
+    await linkedCustomer();
+    crm.put('contact', 'c1', { name: 'Fabrikam', phone: '+31 3' });
+    await expect(handle(change({}), busyLock)).rejects.toBeInstanceOf(RetryLaterSignal);
+    expect(locked).toEqual(['c1']);
+    expect(accounting.updates).toEqual([]);
+  });
+
+  test('writes the target refused for good become ChangeRefusedError; others fail as they are', async () => {
+    await linkedCustomer();
+    await handle(change({}));
+    const refusing = (code: string): WriteDispatcher => ({
+      dispatch: async (writes) =>
+        new Map(writes.map((write) => [writeKey(write), { ok: false, error: `${code}: no`, code }])),
+    });
+    crm.put('contact', 'c1', { name: 'Fabrikam', phone: '+31 4' });
+    engine.writes = refusing('AUTH_FAILED');
+    const refused = await handle(change({})).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ChangeRefusedError);
+    expect((refused as ChangeRefusedError).cause).toBeInstanceOf(WritesFailedError);
+
+    engine.writes = refusing('TRANSIENT');
+    await expect(handle(change({}))).rejects.toBeInstanceOf(WritesFailedError);
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * The intake use case: what a reported change means. A change to an account without a business
+ * relation creates an automatic contact or does nothing; an account's deletion removes its
+ * relation; anything else syncs the contact concerned, one sync per contact at a time, and a
+ * person's listed fields go to its company's accounts.
+ */
+import type { AccountKind } from '../core/model';
+import { ChangeRefusedError, type ChangeContext, type ChangeJob } from './ports/changes';
+import type { Engine } from './ports/index';
+import { ConflictProblem } from './ports/problems';
+import type { RelationService } from './ports/relations';
+import { syncPersonFields } from './relations';
+import { removeAccountRelation, syncContact, WritesFailedError, type SyncOutcome } from './sync-contact';
+
+/** What handling a change did, kept as its intake job's return value for ops. */
+export type IntakeResult =
+  | SyncOutcome
+  | { status: 'unlinked' }
+  | { status: 'relationRemoved' }
+  | { status: 'contactCreated'; relationId: string; created: boolean }
+  | { status: 'personFieldsWritten'; fields: number };
+
+/** What handleChange runs with: the worker's context and the relation operations. */
+export interface HandleChangeDeps extends ChangeContext {
+  relations: RelationService;
+}
+
+/**
+ * Handles one change. Failures are thrown as they are (the worker decides what they mean for the
+ * job), except writes the target refused for good, which become ChangeRefusedError.
+ */
+export async function handleChange(engine: Engine, change: ChangeJob, deps: HandleChangeDeps): Promise<IntakeResult> {
+  const log = deps.logger;
+  const scoped: Engine = { ...engine, logger: log };
+  let contactId = change.id;
+  if (change.entity !== 'contact') {
+    const relation = await engine.store.findRelationByAccount(change.entity, change.id);
+    if (!relation) {
+      const kind = change.entity;
+      if (
+        !change.deleted &&
+        !change.initial &&
+        engine.config.automaticContacts[kind] &&
+        engine.config.relationCodes[kind] !== null
+      ) {
+        return automaticContact(deps.relations, kind, change.id, log);
+      }
+      log.debug('change to an account without a business relation: nothing to sync');
+      return { status: 'unlinked' };
+    }
+    if (change.deleted) {
+      await removeAccountRelation(scoped, relation);
+      return { status: 'relationRemoved' };
+    }
+    contactId = relation.contactId;
+  }
+  return deps.lock.runOrRetryLater(contactId, () => syncLocked(scoped, change, contactId, deps));
+}
+
+/** Syncs the contact, holding its lock; a contact without relations may be a person with fields to pass on. */
+async function syncLocked(
+  engine: Engine,
+  change: ChangeJob,
+  contactId: string,
+  deps: HandleChangeDeps,
+): Promise<IntakeResult> {
+  const log = engine.logger;
+  try {
+    log.debug({ contactId }, 'planning');
+    const outcome = await syncContact(engine, contactId, `${deps.jobId}-a${deps.attempt}`);
+    if (
+      outcome.status === 'noRelations' &&
+      change.entity === 'contact' &&
+      !change.deleted &&
+      engine.config.persons.fieldsToAccount.length > 0
+    ) {
+      // Perhaps a person: its listed fields go to its company's accounts.
+      const fields = await syncPersonFields(engine, contactId, `${deps.jobId}-p${deps.attempt}`);
+      if (fields > 0) return { status: 'personFieldsWritten', fields };
+    }
+    log.info({ contactId, ...outcome }, 'change processed');
+    return outcome;
+  } catch (error) {
+    // Retrying would send the same writes again: the job is kept as failed with its reason.
+    if (error instanceof WritesFailedError && error.permanent)
+      throw new ChangeRefusedError(error.message, { cause: error });
+    throw error;
+  }
+}
+
+/**
+ * A new account of a kind with automatic contacts gets a company contact, exactly once: the key
+ * is the account's, so a webhook and a poll reporting it (even at the same moment) run it once.
+ */
+async function automaticContact(
+  relations: RelationService,
+  kind: AccountKind,
+  accountId: string,
+  log: Engine['logger'],
+): Promise<IntakeResult> {
+  try {
+    const result = await relations.createContactFromAccount(
+      { accountKind: kind, accountId, origin: 'automatic' },
+      { name: 'tandem' },
+    );
+    log.info({ contactId: result.contact.id, created: result.created }, 'automatic contact for a new account');
+    return { status: 'contactCreated', relationId: result.relation.id, created: result.created };
+  } catch (error) {
+    // Linked meanwhile (by hand, or by another report of the same account): nothing left to do.
+    if (error instanceof ConflictProblem && (error.code === 'ACCOUNT_LINKED' || error.code === 'IN_PROGRESS'))
+      return { status: 'unlinked' };
+    throw error;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Polling: per connector that can list its changes, a schedule in the `all` and `scheduler` roles
+ * (unless polling is off), and polls on demand in every role (after a webhook said many records
+ * changed, or from a test).
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Connector } from '../../connectors/kit/types';
+import type { Store } from '../app/ports/store';
+import type { TandemConfig } from '../config/schema';
+import { CONNECTOR_SLOTS, type ConnectorSlot, type Entity } from '../core/model';
+import { pollOnce, schedulePolls, type PollerDeps, type PollSchedule } from '../intake/poller';
+import type { SyncQueues } from '../queue/queues';
+
+/** What the pollers run with. */
+export interface PollerSetup {
+  config: TandemConfig;
+  connectors: Record<ConnectorSlot, Connector>;
+  store: Store;
+  redis: Redis;
+  queues: SyncQueues;
+  logger: Logger;
+  /** Poll on the configured schedule (otherwise only on demand). */
+  onSchedule: boolean;
+}
+
+/** The pollers of a daemon. */
+export interface DaemonPollers {
+  schedules: ReadonlyMap<ConnectorSlot, PollSchedule>;
+  /** Polls a connector at once (all its entities unless named). */
+  pollNow: (slot: ConnectorSlot, entities?: Entity[]) => Promise<void>;
+}
+
+/** Sets up a poller per connector that can list its changes. */
+export function startPollers(setup: PollerSetup): DaemonPollers {
+  const { config, connectors, queues } = setup;
+  const schedules = new Map<ConnectorSlot, PollSchedule>();
+  for (const slot of CONNECTOR_SLOTS) {
+    const connector = connectors[slot];
+    if (!connector.listChanged) continue;
+    const deps: PollerDeps = {
+      slot,
+      connector,
+      store: setup.store,
+      redis: setup.redis,
+      prefix: config.queue.prefix,
+      logger: setup.logger,
+      // A kind without a relation code is not synchronized, so not polled either.
+      entities: connector.entities.filter((entity) => entity === 'contact' || config.relationCodes[entity] !== null),
+      enqueue: (changes) => queues.enqueueChanges(changes),
+    };
+    schedules.set(slot, setup.onSchedule ? schedulePolls(deps, config.connectors[slot].pollEvery) : manualPolls(deps));
+  }
+  return {
+    schedules,
+    async pollNow(slot, entities) {
+      await schedules.get(slot)?.pollNow(entities);
+    },
+  };
+}
+
+/** Polls only when asked. */
+function manualPolls(deps: PollerDeps): PollSchedule {
+  return {
+    stop: () => Promise.resolve(),
+    pollNow: (entities) => pollOnce(deps, entities),
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * The use cases' services over the engine: the business-relation operations, the console's, and
+ * the config version in force kept in step across processes. A version saved from the console wins
+ * over the file's editable sections, in every role, from the start and whenever one is saved.
+ */
+import { applyStoredConfig, createConsoleService, startConfigSync, type ConfigSync } from '../app/console';
+import type { FullConsoleService } from '../app/console';
+import type { Engine } from '../app/ports/index';
+import type { RelationService } from '../app/ports/relations';
+import { createRelationService } from '../app/relations';
+import type { TandemConfig } from '../config/schema';
+import { redisConnectorActivity } from '../metrics/status-keys';
+import { redisConfigChannel } from '../queue/config-channel';
+import { consoleQueues } from '../queue/console-queues';
+import { createJobInspector } from '../queue/inspect';
+import type { DaemonQueues } from './store-and-queues';
+
+/** The services a daemon serves and runs its workers with. */
+export interface DaemonServices {
+  relations: RelationService;
+  console: FullConsoleService;
+  /** Follows the config versions saved elsewhere; stopped on shutdown. */
+  configSync: ConfigSync;
+}
+
+/** Applies the stored config version, subscribes to new ones and creates the services. */
+export async function startServices(
+  engine: Engine,
+  parts: { queues: DaemonQueues; redisUrl: string; fileConfig: TandemConfig },
+): Promise<DaemonServices> {
+  const { queues, lockRedis } = parts.queues;
+  const prefix = engine.config.queue.prefix;
+  const relations = createRelationService(engine, { jobs: createJobInspector(queues) });
+  await applyStoredConfig(engine);
+  const configChannel = redisConfigChannel({ redisUrl: parts.redisUrl, prefix, publisher: lockRedis });
+  const configSync = await startConfigSync(engine, configChannel);
+  const console = createConsoleService({
+    engine,
+    relations,
+    queues: consoleQueues(queues),
+    activity: redisConnectorActivity(lockRedis, prefix),
+    configChannel,
+    fileConfig: parts.fileConfig,
+  });
+  return { relations, console, configSync };
+}

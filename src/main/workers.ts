@@ -1,0 +1,84 @@
+/**
+ * The workers of the `all` and `worker` roles: one intake worker running the intake use case, and
+ * one write worker per connector. Each gets a connection of its own, which BullMQ does not close
+ * itself, so they are closed here on stop.
+ */
+import type { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Connector } from '../../connectors/kit/types';
+import { handleChange, type IntakeResult } from '../app/intake';
+import type { ChangeJob } from '../app/ports/changes';
+import type { Engine } from '../app/ports/index';
+import type { RelationService } from '../app/ports/relations';
+import type { TandemConfig } from '../config/schema';
+import { CONNECTOR_SLOTS, type ConnectorSlot } from '../core/model';
+import type { Metrics } from '../metrics/metrics';
+import { createRedis } from '../queue/redis';
+import { startIntakeWorker, startWriteWorker } from '../queue/workers';
+import { settlesWithin } from '../util/net';
+import type { DaemonQueues } from './store-and-queues';
+
+/** The running workers, closed in two steps (see ./shutdown.ts). */
+export interface DaemonWorkers {
+  intake: Array<Worker<ChangeJob, IntakeResult>>;
+  writes: Worker[];
+  /** Disconnects the workers' own connections, once every worker is closed. */
+  disconnect(): void;
+}
+
+/** What the workers run with. */
+export interface WorkerSetup {
+  engine: Engine;
+  /** The config the daemon started with (its connector sections set concurrency and rate limits). */
+  config: TandemConfig;
+  connectors: Record<ConnectorSlot, Connector>;
+  queues: DaemonQueues;
+  relations: RelationService;
+  metrics: Metrics;
+  redisUrl: string;
+}
+
+/** No workers (the api and scheduler roles). */
+export const NO_WORKERS: DaemonWorkers = { intake: [], writes: [], disconnect: () => undefined };
+
+/** Starts the intake worker and the write workers. */
+export async function startWorkers(setup: WorkerSetup): Promise<DaemonWorkers> {
+  const { engine, connectors, queues, relations, metrics } = setup;
+  const connections: Redis[] = [];
+  const connection = () => {
+    const redis = createRedis(setup.redisUrl);
+    connections.push(redis);
+    return redis;
+  };
+  // Write-completion events are subscribed before any planner waits on them. Created lazily by
+  // the first plan, a write finishing before the first XREAD is issued is never seen, and that
+  // plan would wait out its whole timeout.
+  await queues.queues.writeEvents('crm');
+  const intake = startIntakeWorker(engine, connection(), queues.lockRedis, (change, context) =>
+    handleChange(engine, change, { ...context, relations }),
+  );
+  const writes = CONNECTOR_SLOTS.map((slot) => {
+    const signals = { rateLimited: (waitMs: number) => metrics.rateLimitWait(slot, waitMs) };
+    return startWriteWorker(engine, slot, connectors[slot], setup.config.connectors[slot], connection(), signals);
+  });
+  return {
+    intake: [intake],
+    writes,
+    disconnect: () => connections.forEach((redis) => redis.disconnect()),
+  };
+}
+
+/** Closes workers, letting running jobs finish for up to `graceMs`, then closing them anyway. */
+export async function closeWithin(workers: readonly Worker[], graceMs: number, logger: Logger): Promise<void> {
+  // Pausing takes no new jobs and resolves when the running ones are done; a close that waits
+  // could not be turned into a forced one later (BullMQ keeps the first close).
+  const inTime = await settlesWithin(Promise.all(workers.map((worker) => worker.pause())), graceMs);
+  if (!inTime) {
+    logger.warn(
+      { graceMs, workers: workers.map((worker) => worker.name) },
+      'jobs still running after the grace period: closing their workers; the jobs run again as stalled',
+    );
+  }
+  await Promise.all(workers.map((worker) => worker.close(!inTime)));
+}

@@ -1,0 +1,16 @@
+/**
+ * The queues as the daemon produces into them: each write job is stamped with the request id of
+ * the change being planned (held by the intake worker in requestContext), so the write worker
+ * logs it as well.
+ */
+import { currentRequestId } from '../util/logger';
+import type { WriteJob } from './jobs';
+import { SyncQueues } from './queues';
+
+/** SyncQueues whose write jobs carry the request id of the change that planned them. */
+export class RequestTaggedQueues extends SyncQueues {
+  override async enqueueWrite(write: WriteJob) {
+    const requestId = write.requestId ?? currentRequestId();
+    return super.enqueueWrite(requestId === undefined ? write : { ...write, requestId });
+  }
+}
