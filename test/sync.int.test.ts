@@ -55,8 +55,13 @@ describe.each(stores)('sync end to end (%s store)', (storeKind) => {
   test("a customer change reaches its contact and the contact's linked vendor", async () => {
     const { hubspotId, accounts } = await rig.linkedCompany(company('Fan Out GmbH'), ['customer', 'vendor']);
     rig.bc.updateCustomer(accounts.customer as string, { email: 'billing@fanout.example' });
-    await waitFor(() => rig.bc.getVendor(accounts.vendor as string)?.email === 'billing@fanout.example', 10_000);
-    expect(rig.hubspot.getCompany(hubspotId)?.properties.tandem_email).toBe('billing@fanout.example');
+    // The plan writes the contact and the vendor side by side: wait for both, in either order.
+    await waitFor(
+      () =>
+        rig.bc.getVendor(accounts.vendor as string)?.email === 'billing@fanout.example' &&
+        rig.hubspot.getCompany(hubspotId)?.properties.tandem_email === 'billing@fanout.example',
+      10_000,
+    );
     await settle(rig);
     // The customer itself is not written back.
     expect(rig.bc.countRequests({ method: 'PATCH', path: `customers(${accounts.customer})` })).toBe(0);
@@ -174,7 +179,13 @@ describe.each(stores)('sync end to end (%s store)', (storeKind) => {
   test('deleting the contact removes only its relations; deleting an account keeps the contact', async () => {
     const first = await rig.linkedCompany(company('Deleted Contact NV'), ['customer']);
     rig.hubspot.deleteCompany(first.hubspotId);
-    await waitFor(async () => (await rig.store.findRelationsByContact(first.contactId)).length === 0, 10_000);
+    // The relation goes first, its audit row right after: wait for the removal to finish.
+    await waitFor(
+      async () =>
+        (await rig.store.findRelationsByContact(first.contactId)).length === 0 &&
+        (await rig.store.queryAudit({ contactId: first.contactId, kind: 'delete' })).length > 0,
+      10_000,
+    );
     expect(rig.bc.getCustomer(first.accounts.customer as string)).toBeDefined();
     expect(await rig.store.queryAudit({ contactId: first.contactId, kind: 'delete' })).toHaveLength(1);
 
