@@ -139,7 +139,7 @@ test('a transient error is retried with backoff until the write lands', async ()
   expect(audit).toEqual([expect.objectContaining({ newValue: '2', jobId: write?.id })]);
 });
 
-test.each([
+test.each<[string, () => Error, string]>([
   ['a rejected payload', () => new InvalidRequestError('phone is too long', 400), 'INVALID_REQUEST'],
   ['refused credentials', () => new AuthFailedError('token expired', 401), 'AUTH_FAILED'],
 ])(

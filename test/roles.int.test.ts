@@ -176,7 +176,10 @@ async function stopDeployment(deployment: Deployment): Promise<void> {
     deployment.processes.map(
       ({ child }) =>
         new Promise<void>((done) => {
-          if (child.exitCode !== null) return done();
+          if (child.exitCode !== null) {
+            done();
+            return;
+          }
           // A graceful stop lets running jobs finish; one that does not within 10 s is ended.
           const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
           child.once('exit', () => {
@@ -403,8 +406,13 @@ test('api, two workers and a scheduler end where one process ends', async () => 
   ]);
   const [single, split] = deployments.map((result) => (result.status === 'fulfilled' ? result.value : undefined));
   if (!single || !split) {
-    await Promise.all([single, split].map((deployment) => deployment && stopDeployment(deployment)));
-    throw deployments.flatMap((result) => (result.status === 'rejected' ? [result.reason as Error] : []))[0];
+    await Promise.all(
+      [single, split].map((deployment) => (deployment ? stopDeployment(deployment) : Promise.resolve())),
+    );
+    throw (
+      deployments.flatMap((result) => (result.status === 'rejected' ? [result.reason as Error] : []))[0] ??
+      new Error('a deployment did not start')
+    );
   }
   const startedIn = Date.now() - started;
   try {

@@ -3,7 +3,8 @@
 /** A value as a table cell: empty for null and undefined. */
 export function cell(value: unknown): string {
   if (value === null || value === undefined) return '';
-  return String(value).replace(/\s+/g, ' ');
+  const text = typeof value === 'object' ? JSON.stringify(value) : String(value as string | number | boolean);
+  return text.replace(/\s+/g, ' ');
 }
 
 /** Columns padded to their widest cell, two spaces apart; one line per row. */

@@ -91,7 +91,7 @@ export function mergeEditable(base: TandemConfig, text: string): MergeResult {
   const contents = document.contents;
   const keyLine = (key: string): number | undefined => {
     const pair = contents.items.find((item) => isScalar(item.key) && String(item.key.value) === key);
-    const offset = isScalar(pair?.key) ? pair.key.range?.[0] : undefined;
+    const offset = isScalar(pair?.key) ? pair.key.range[0] : undefined;
     return offset === undefined ? undefined : lines.linePos(offset).line;
   };
   for (const key of Object.keys(raw)) {

@@ -132,6 +132,7 @@ export interface BusinessRelation {
 /** Normalises a raw value for comparison: empty and whitespace-only strings count as empty. */
 export function normalizeValue(value: unknown): FieldValue {
   if (value === null || value === undefined) return null;
-  const text = String(value).trim();
+  // An object never reads as '[object Object]': two different ones must not compare equal.
+  const text = (typeof value === 'object' ? JSON.stringify(value) : String(value as string | number | boolean)).trim();
   return text === '' ? null : text;
 }

@@ -80,9 +80,9 @@ export async function businessCentralSide(port: number): Promise<DemoAccounting>
 }
 
 /** Uses the trytond at TRYTON_URL (scripts/tryton/demo.sh) and seeds a few parties in it. */
-export async function trytonSide(): Promise<DemoAccounting> {
+export function trytonSide(): Promise<DemoAccounting> {
   process.env.TRYTON_PASSWORD ??= 'tandem-admin';
-  return {
+  return Promise.resolve({
     describe: `Tryton (trytond)          ${process.env.TRYTON_URL ?? 'http://127.0.0.1:8000'}`,
     async pairs(accounting) {
       if (!accounting.create) throw new Error('the Tryton connector cannot create parties');
@@ -131,15 +131,15 @@ export async function trytonSide(): Promise<DemoAccounting> {
       }
       return pairs;
     },
-    async tryThis() {
-      return `   and see the linked customer's party in Tryton carry it within a poll (5 s): open the party
+    tryThis() {
+      return Promise.resolve(`   and see the linked customer's party in Tryton carry it within a poll (5 s): open the party
    in a Tryton client, or ask the admin API: GET /api/relations/<id>/status
 
 2. Create a party in Tryton in the category Customer; a linked company contact appears in the
-   CRM sandbox within a poll.`;
+   CRM sandbox within a poll.`);
     },
-    close: async () => undefined,
-  };
+    close: () => Promise.resolve(),
+  });
 }
 
 async function requireAccount(accounting: Connector, kind: AccountKind, id: string): Promise<Account> {

@@ -18,7 +18,7 @@ export interface DemoRedis {
 export async function demoRedis(url: string): Promise<DemoRedis> {
   try {
     await probeRedis(url, 1000);
-    return { url, private: false, stop: async () => undefined };
+    return { url, private: false, stop: () => Promise.resolve() };
   } catch (error) {
     if (!(error instanceof RedisUnavailableError)) throw error;
     if (spawnSync('redis-server', ['--version']).error) {

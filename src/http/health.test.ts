@@ -30,7 +30,7 @@ describe('readiness', () => {
   it('reuses a report for the cache period and shares a running check', async () => {
     let clock = 0;
     let calls = 0;
-    const readiness = createReadiness([{ name: 'crm', check: async () => void calls++ }], {
+    const readiness = createReadiness([{ name: 'crm', check: async () => { calls++; } }], {
       cacheMs: 5000,
       now: () => clock,
     });
@@ -60,7 +60,7 @@ describe('probe and metrics routes', () => {
         check: async () => (options.ready ? undefined : Promise.reject(new Error('token request refused'))),
       },
     ]);
-    await registerHealthRoutes(server, { readiness, metrics, metricsToken: options.metricsToken });
+    registerHealthRoutes(server, { readiness, metrics, metricsToken: options.metricsToken });
     const url = await server.listen({ host: '127.0.0.1', port: 0 });
     return {
       async get(path: string, headers: Record<string, string> = {}) {

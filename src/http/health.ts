@@ -76,7 +76,7 @@ export interface HealthDeps {
 }
 
 /** Registers GET /readyz and GET /metrics. */
-export async function registerHealthRoutes(app: FastifyInstance, deps: HealthDeps): Promise<void> {
+export function registerHealthRoutes(app: FastifyInstance, deps: HealthDeps): void {
   app.get('/readyz', async (_request, reply) => {
     const report = await deps.readiness();
     return reply.code(report.status === 'ready' ? 200 : 503).send(report);

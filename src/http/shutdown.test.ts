@@ -39,7 +39,7 @@ async function serverWithSlowRoute() {
 
 describe('closing the HTTP server within a grace period', () => {
   it('tracks only requests still being served', async () => {
-    const { app, open, close, url, release, slowStarted } = await serverWithSlowRoute();
+    const { app, open, url, release, slowStarted } = await serverWithSlowRoute();
     await fetch(`${url}/quick`).then((response) => response.text());
     const slow = fetch(`${url}/slow`, { method: 'POST' }).then((response) => response.json());
     await slowStarted;
@@ -51,7 +51,7 @@ describe('closing the HTTP server within a grace period', () => {
   });
 
   it('lets a request being served finish within the grace period, with a keep-alive client', async () => {
-    const { app, open, close, url, release, slowStarted } = await serverWithSlowRoute();
+    const { close, url, release, slowStarted } = await serverWithSlowRoute();
     // An idle keep-alive connection must not hold the close.
     await fetch(`${url}/quick`).then((response) => response.text());
     const slow = fetch(`${url}/slow`, { method: 'POST' }).then((response) => response.json());
@@ -68,7 +68,7 @@ describe('closing the HTTP server within a grace period', () => {
   });
 
   it('closes a connection still busy after the grace period and names its request', async () => {
-    const { app, open, close, url, release, slowStarted } = await serverWithSlowRoute();
+    const { close, url, release, slowStarted } = await serverWithSlowRoute();
     const slow = fetch(`${url}/slow`, { method: 'POST' }).then(
       () => 'answered',
       () => 'connection closed',

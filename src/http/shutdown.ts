@@ -28,14 +28,22 @@ export interface ClosableServer {
 export function closable(app: FastifyInstance): ClosableServer {
   const open = new Map<string, OpenRequest>();
   let closing = false;
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', (request, _reply, done) => {
     open.set(request.id, { method: request.method, url: request.url, since: Date.now() });
+    done();
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
-  app.addHook('onResponse', async (request) => void open.delete(request.id));
-  app.addHook('onRequestAbort', async (request) => void open.delete(request.id));
+  app.addHook('onResponse', (request, _reply, done) => {
+    open.delete(request.id);
+    done();
+  });
+  app.addHook('onRequestAbort', (request, done) => {
+    open.delete(request.id);
+    done();
+  });
   return {
     open,
     async close(graceMs, logger) {

@@ -58,7 +58,7 @@ export async function startHttpServer(setup: HttpSetup): Promise<{ server: Closa
     reply.header('x-request-id', request.id);
   });
   app.get('/healthz', () => Promise.resolve({ status: 'ok' }));
-  await registerHealthRoutes(app, setup.health);
+  registerHealthRoutes(app, setup.health);
   await registerWebhookRoutes(app, {
     connectors: Object.fromEntries(
       CONNECTOR_SLOTS.filter((slot) => config.connectors[slot].webhooks).map((slot) => [slot, connectors[slot]]),

@@ -81,7 +81,7 @@ export async function startMetricsServer(
   const app = Fastify({ logger: false }) as unknown as FastifyInstance;
   const server = closable(app);
   app.get('/healthz', () => Promise.resolve({ status: 'ok' }));
-  await registerHealthRoutes(app, health);
+  registerHealthRoutes(app, health);
   return { server, url: await app.listen(listen) };
 }
 

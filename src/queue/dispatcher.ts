@@ -84,7 +84,8 @@ function waitForWrite(
     let poll: NodeJS.Timeout | undefined;
     const completedEvent = `completed:${jobId}`;
     const failedEvent = `failed:${jobId}`;
-    const end = (outcome: { record: SyncRecord } | { error: Error }) => {
+    // The record comes from Redis: a completed job may still lack it.
+    const end = (outcome: { record: SyncRecord | null | undefined } | { error: Error }) => {
       if (ended) return;
       ended = true;
       clearTimeout(deadline);
@@ -97,7 +98,7 @@ function waitForWrite(
       else
         reject('error' in outcome ? outcome.error : new Error(`write ${jobId} completed without the written record`));
     };
-    const onCompleted = (args: { returnvalue: unknown }) => end({ record: args.returnvalue as SyncRecord });
+    const onCompleted = (args: { returnvalue: unknown }) => end({ record: args.returnvalue as SyncRecord | null });
     const onFailed = (args: { failedReason?: string }) =>
       end({ error: new Error(args.failedReason ?? `write ${jobId} failed`) });
     const onStop = () => end({ error: new Error(STOPPED) });
@@ -112,9 +113,14 @@ function waitForWrite(
         const state = await queue.getJobState(jobId);
         if (state === 'completed' || state === 'failed') {
           const current = await queue.getJob(jobId);
-          if (!current) return end({ error: new Error(`write ${jobId} finished but its result was already removed`) });
-          if (state === 'completed') return end({ record: current.returnvalue as SyncRecord });
-          return end({ error: new Error(current.failedReason) });
+          if (!current) {
+            end({ error: new Error(`write ${jobId} finished but its result was already removed`) });
+          } else if (state === 'completed') {
+            end({ record: current.returnvalue as SyncRecord | null });
+          } else {
+            end({ error: new Error(current.failedReason) });
+          }
+          return;
         }
       } catch {
         // A failed read is retried on the next tick; the events may still arrive.
@@ -123,7 +129,10 @@ function waitForWrite(
     };
     emitter.on(completedEvent, onCompleted);
     emitter.on(failedEvent, onFailed);
-    if (signal.aborted) return onStop();
+    if (signal.aborted) {
+      onStop();
+      return;
+    }
     signal.addEventListener('abort', onStop, { once: true });
     // After the listeners: a job that finished before they were added is found by this read.
     void checkState();
