@@ -30,10 +30,20 @@ describe('readiness', () => {
   it('reuses a report for the cache period and shares a running check', async () => {
     let clock = 0;
     let calls = 0;
-    const readiness = createReadiness([{ name: 'crm', check: async () => { calls++; } }], {
-      cacheMs: 5000,
-      now: () => clock,
-    });
+    const readiness = createReadiness(
+      [
+        {
+          name: 'crm',
+          check: async () => {
+            calls++;
+          },
+        },
+      ],
+      {
+        cacheMs: 5000,
+        now: () => clock,
+      },
+    );
     await Promise.all([readiness(), readiness()]);
     clock = 4999;
     await readiness();
