@@ -9,6 +9,7 @@ import {
   NotFoundError,
   RateLimitedError,
 } from './errors';
+import type { RequestLimits } from './limiter';
 import type { RecordUpdate } from './types';
 import { webhookAdapter } from './webhook';
 
@@ -256,22 +257,24 @@ describe('the HTTP client a definition connects with', () => {
   afterEach(() => nock.cleanAll());
   afterAll(() => nock.enableNetConnect());
 
-  const limited = defineConnector({
-    name: 'limited',
-    side: 'crm',
-    config: z.object({ region: z.string().optional() }),
-    limits: { concurrency: 1 },
-    connect: (settings, tools) => tools.http({ baseURL: settings.baseUrl }),
-    entities: {
-      contact: {
-        fields: () => ['name'],
-        get: async (http, id): Promise<Contact> => {
-          const body = await http.json(z.object({ id: z.string() }), { url: `/records/${id}` });
-          return { entity: 'contact', id: body.id, type: 'company', companyId: null, fields: {}, modifiedAt: '' };
+  const limitedBy = (limits: RequestLimits) =>
+    defineConnector({
+      name: 'limited',
+      side: 'crm',
+      config: z.object({ region: z.string().optional() }),
+      limits,
+      connect: (settings, tools) => tools.http({ baseURL: settings.baseUrl }),
+      entities: {
+        contact: {
+          fields: () => ['name'],
+          get: async (http, id): Promise<Contact> => {
+            const body = await http.json(z.object({ id: z.string() }), { url: `/records/${id}` });
+            return { entity: 'contact', id: body.id, type: 'company', companyId: null, fields: {}, modifiedAt: '' };
+          },
         },
       },
-    },
-  });
+    });
+  const limited = limitedBy({ concurrency: 1 });
 
   it('uses the context retry policy and observer, and keeps the declared concurrency', async () => {
     const statuses: number[] = [];
@@ -303,6 +306,19 @@ describe('the HTTP client a definition connects with', () => {
         'crm: GET /records/9: unexpected answer (id: Invalid input: expected string, received number)',
       ),
     );
+    scope.done();
+  });
+  it('reads the declared remaining header of each answer, and hands a long wait to the queue without a request', async () => {
+    const windowed = limitedBy({ requests: { max: 100, perMs: 60_000, remainingHeader: 'X-Left' }, maxWaitMs: 1000 });
+    let now = 0;
+    const limiterClock = { now: () => now, sleep: async (ms: number) => void (now += ms) };
+    const connector = windowed.create({ baseUrl: API }, { name: 'crm', limiterClock });
+    const scope = nock(API).get('/records/1').reply(200, { id: '1' }, { 'X-Left': '0' });
+    expect((await connector.get('contact', '1'))?.id).toBe('1');
+    const refused = await connector.get('contact', '2').catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(RateLimitedError);
+    expect((refused as RateLimitedError).message).toMatch(/^crm: GET \/records\/2: the limit of 100 requests per 60 s/);
+    expect((refused as RateLimitedError).retryAfterMs).toBe(60_000);
     scope.done();
   });
 });

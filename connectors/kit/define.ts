@@ -22,7 +22,7 @@ import {
   RateLimitedError,
 } from './errors';
 import { HttpClient, type AuthProvider, type ResponseObserver, type RetryPolicy } from './http';
-import { RequestLimiter, type RequestLimits } from './limiter';
+import { RequestLimiter, type LimiterClock, type RequestLimits } from './limiter';
 import type {
   BatchItemResult,
   ChangedPage,
@@ -51,6 +51,8 @@ export interface ConnectorContext {
   relationKinds?: (accountIds: readonly string[]) => Promise<ReadonlyMap<string, readonly AccountKind[]>>;
   /** The local clock, injectable for tests. */
   now?: () => number;
+  /** Clock and sleep of the request limiter, injectable so tests need not wait out a window. */
+  limiterClock?: LimiterClock;
 }
 
 /** The config a connector is built from: its own keys (the schema in its folder) and the shared baseUrl. */
@@ -179,10 +181,7 @@ function build<Config extends z.ZodObject, Session>(
 ): Connector {
   const { name } = context;
   const { limits = {} } = definition;
-  const limiter =
-    limits.requests || limits.concurrency
-      ? new RequestLimiter({ requests: limits.requests, concurrency: limits.concurrency })
-      : undefined;
+  const limiter = limits.requests || limits.concurrency ? new RequestLimiter(limits, context.limiterClock) : undefined;
   const http: ConnectTools['http'] = (options) =>
     new HttpClient({ connector: name, ...options, retry: context.retry, observe: context.observe, limiter });
   const session = definition.connect(settings, { context, http });

@@ -108,6 +108,12 @@ export class HttpClient {
         const send = () => this.axios.request<T>({ ...config, method, headers });
         response = await (this.options.limiter ? this.options.limiter.run(send) : send());
       } catch (error) {
+        // The limiter refused to wait this long: the queue retries later.
+        if (error instanceof RateLimitedError)
+          throw new RateLimitedError(
+            `${this.options.connector}: ${method} ${config.url}: ${error.message}`,
+            error.retryAfterMs,
+          );
         // No response at all: DNS, refused connection, timeout.
         this.options.observe?.({
           connector: this.options.connector,
@@ -122,6 +128,7 @@ export class HttpClient {
         const reason = error instanceof AxiosError ? `${error.code ?? ''} ${error.message}`.trim() : String(error);
         throw new TransientError(`${this.options.connector}: ${method} ${config.url} failed: ${reason}`);
       }
+      this.options.limiter?.observe(response.headers);
       const { status } = response;
       this.options.observe?.({ connector: this.options.connector, method, status, durationMs: Date.now() - started });
       if (status >= 200 && status < 300) return response;

@@ -1,15 +1,32 @@
 /**
  * A provider's published limits, kept on our side before the provider has to answer 429: at most
- * `concurrency` requests in flight, at most `requests.max` started in any `requests.perMs` window.
- * The HTTP client runs every attempt through the limiter of its connector (see ./define.ts).
+ * `concurrency` requests in flight, and in each declared window at most `max` started in any
+ * `perMs`. Where the provider counts what is left of a window in a response header, the limiter
+ * reads it too, so calls other apps make on the same account count as well. The HTTP client runs
+ * every attempt through the limiter of its connector (see ./define.ts).
  */
+import { RateLimitedError } from './errors';
+
+/** One window of a provider's limit: at most `max` requests started in any `perMs`. */
+export interface RequestWindow {
+  max: number;
+  perMs: number;
+  /**
+   * The response header in which the provider counts the requests left in this window (Xero's
+   * X-MinLimit-Remaining). When it is down to the requests that may still be in flight, the window
+   * counts as full until its oldest request has left it.
+   */
+  remainingHeader?: string;
+}
 
 /** Request limits, as a connector declares them. */
 export interface RequestLimits {
-  /** At most `max` requests started in any `perMs` window (HubSpot private apps: 190 per 10 s). */
-  requests?: { max: number; perMs: number };
+  /** One window (HubSpot private apps: 190 per 10 s) or several (Xero: 60 a minute and 5,000 a day). */
+  requests?: RequestWindow | readonly RequestWindow[];
   /** Requests in flight at once (Xero: 5 per tenant). */
   concurrency?: number;
+  /** A wait for a window longer than this is not slept: RateLimitedError hands it to the queue. */
+  maxWaitMs?: number;
 }
 
 /** Clock and sleep, injectable so tests need not wait. */
@@ -20,42 +37,81 @@ export interface LimiterClock {
 
 const realClock: LimiterClock = { now: Date.now, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
 
+interface WindowState {
+  window: RequestWindow;
+  /** Start times within the window, oldest first. */
+  started: number[];
+  /** The provider said the window is used up: no request starts before this. */
+  fullUntil: number;
+}
+
 /** Admits calls within the declared limits; one per connector instance. */
 export class RequestLimiter {
   private inFlight = 0;
   private readonly waiting: (() => void)[] = [];
-  /** Start times within the current window, oldest first. */
-  private readonly started: number[] = [];
+  private readonly windows: WindowState[];
 
   constructor(
     private readonly limits: RequestLimits,
     private readonly clock: LimiterClock = realClock,
-  ) {}
+  ) {
+    const { requests } = limits;
+    const windows = requests === undefined ? [] : 'max' in requests ? [requests] : requests;
+    this.windows = windows.map((window) => ({ window, started: [], fullUntil: 0 }));
+  }
 
-  /** Runs `call` once a slot is free and the window has room for one more request. */
+  /** Runs `call` once a slot is free and every window has room for one more request. */
   async run<T>(call: () => Promise<T>): Promise<T> {
     await this.acquireSlot();
     try {
-      await this.waitForWindow();
+      await this.waitForWindows();
       return await call();
     } finally {
       this.releaseSlot();
     }
   }
 
-  private async waitForWindow(): Promise<void> {
-    const window = this.limits.requests;
-    if (window === undefined) return;
+  /** Reads the provider's count of the requests left in each window from a response's headers. */
+  observe(headers: Readonly<Record<string, unknown>>): void {
+    const now = this.clock.now();
+    for (const state of this.windows) {
+      const header = state.window.remainingHeader?.toLowerCase();
+      const remaining = header === undefined ? Number.NaN : Number(headers[header]);
+      // The requests still in flight may take what is left.
+      if (remaining <= (this.limits.concurrency ?? 0))
+        state.fullUntil = Math.max(state.fullUntil, (this.recent(state, now)[0] ?? now) + state.window.perMs);
+    }
+  }
+
+  private async waitForWindows(): Promise<void> {
     for (;;) {
       const now = this.clock.now();
-      while (this.started.length > 0 && (this.started[0] ?? now) <= now - window.perMs) this.started.shift();
-      const oldest = this.started[0];
-      if (oldest === undefined || this.started.length < window.max) {
-        this.started.push(now);
+      let waitMs = 0;
+      let limiting: RequestWindow | undefined;
+      for (const state of this.windows) {
+        const started = this.recent(state, now);
+        const oldest = started[0];
+        const full = oldest !== undefined && started.length >= state.window.max ? oldest + state.window.perMs : 0;
+        const wait = Math.max(full, state.fullUntil) - now;
+        if (wait > waitMs) [waitMs, limiting] = [wait, state.window];
+      }
+      if (limiting === undefined) {
+        for (const state of this.windows) state.started.push(now);
         return;
       }
-      await this.clock.sleep(oldest + window.perMs - now);
+      if (waitMs > (this.limits.maxWaitMs ?? Number.POSITIVE_INFINITY))
+        throw new RateLimitedError(
+          `the limit of ${limiting.max} requests per ${limiting.perMs / 1000} s is reached (next in ${waitMs} ms)`,
+          waitMs,
+        );
+      await this.clock.sleep(waitMs);
     }
+  }
+
+  /** The window's start times, after dropping those that have left it. */
+  private recent(state: WindowState, now: number): number[] {
+    while ((state.started[0] ?? now) <= now - state.window.perMs) state.started.shift();
+    return state.started;
   }
 
   private async acquireSlot(): Promise<void> {
