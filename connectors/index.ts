@@ -9,8 +9,7 @@ import { hubspot } from './hubspot';
 import type { ConnectorKind } from './kit/define';
 import { trytonConfig } from './tryton/config';
 import { createTrytonConnector } from './tryton';
-import { xeroConfig } from './xero/config';
-import { createXeroConnector } from './xero';
+import { xero } from './xero';
 
 // Until they move onto the kit (defineConnector, as HubSpot did), the connectors below keep their
 // own factories: each thin adapter maps the config and the build context onto its options.
@@ -54,30 +53,6 @@ const tryton: ConnectorKind<'tryton', typeof trytonConfig> = {
       customerCategory: settings.customerCategory,
       supplierCategory: settings.supplierCategory,
       vatIdentifierType: settings.vatIdentifierType,
-      observe: context.observe,
-      retry: context.retry,
-    }),
-};
-
-const xero: ConnectorKind<'xero', typeof xeroConfig> = {
-  name: 'xero',
-  side: 'accounting',
-  config: xeroConfig,
-  secrets: ['clientSecret', 'refreshToken', 'webhookKey'],
-  create: (settings, context) =>
-    createXeroConnector({
-      name: context.name,
-      baseUrl: settings.baseUrl,
-      tenantId: settings.tenantId,
-      auth: {
-        tokenUrl: settings.credentials.tokenUrl,
-        clientId: settings.credentials.clientId,
-        clientSecret: settings.credentials.clientSecret,
-        refreshToken: context.storedSecrets?.refreshToken ?? settings.credentials.refreshToken,
-        onRefreshToken: (token) => context.saveSecret?.('refreshToken', token),
-      },
-      webhook: settings.credentials.webhookKey ? { key: settings.credentials.webhookKey } : undefined,
-      contactKinds: { numberPrefix: settings.contactNumberPrefix, tracked: context.relationKinds },
       observe: context.observe,
       retry: context.retry,
     }),

@@ -4,7 +4,7 @@
  * https://developer.xero.com/documentation/guides/oauth2/auth-flow/#refreshing-access-and-refresh-tokens
  */
 import { InvalidResponseError } from '../kit/errors';
-import { OAuthTokenProvider, type TokenCacheOptions, type TokenResponse } from '../kit/oauth';
+import { OAuthTokenProvider, type TokenResponse } from '../kit/oauth';
 
 /** Xero's identity server token endpoint. */
 export const XERO_TOKEN_URL = 'https://identity.xero.com/connect/token';
@@ -23,24 +23,13 @@ export interface XeroAuthOptions {
   onRefreshToken?: (newRefreshToken: string) => void | Promise<void>;
 }
 
-/** Tuning knobs; the defaults suit production. */
-export type RefreshTokenProviderOptions = TokenCacheOptions;
-
 /** Caches the access token and refreshes it with the rotating refresh token; concurrent callers share one refresh. */
 export class RefreshTokenProvider extends OAuthTokenProvider {
   private refreshToken: string;
 
-  constructor(
-    private readonly options: XeroAuthOptions,
-    tuning: RefreshTokenProviderOptions = {},
-  ) {
-    super('xero', tuning);
+  constructor(private readonly options: XeroAuthOptions) {
+    super('xero');
     this.refreshToken = options.refreshToken;
-  }
-
-  /** The refresh token the next refresh will use. */
-  currentRefreshToken(): string {
-    return this.refreshToken;
   }
 
   protected async requestToken(): Promise<TokenResponse> {

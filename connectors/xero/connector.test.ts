@@ -220,7 +220,7 @@ describe('listChanged', () => {
     const tracked = jest.fn(
       async (ids: readonly string[]) => new Map(ids.filter((id) => id === C1).map((id) => [id, ['customer' as const]])),
     );
-    const accounting = connector({ contactKinds: { numberPrefix: { customer: 'C-' }, tracked } });
+    const accounting = connector({ contactNumberPrefix: { customer: 'C-' }, relationKinds: tracked });
     const [page] = await collect(accounting.listChanged!('customer', null));
     expect(page!.records.map((record) => record.id)).toEqual([C1, C2]);
     expect(tracked).toHaveBeenCalledWith([C1, C2, C3]);
@@ -505,7 +505,13 @@ describe('rate limits', () => {
   it('pauses before the next call when X-MinLimit-Remaining runs low, instead of running into a 429', async () => {
     let now = 1_000_000;
     const sleeps: number[] = [];
-    const clock = { now: () => now, sleep: async (ms: number) => void (sleeps.push(ms), (now += ms)) };
+    const clock = {
+      now: () => now,
+      sleep: async (ms: number) => {
+        sleeps.push(ms);
+        now += ms;
+      },
+    };
     xero
       .intercept('GET', `/Contacts/${C1}`)
       .reply(200, { Contacts: [contact(C1, MAY_2)] }, { 'X-MinLimit-Remaining': '4', 'X-DayLimit-Remaining': '4000' })
@@ -530,7 +536,9 @@ describe('rate limits', () => {
     xero.scope.on('request', () => {
       most = Math.max(most, ++inFlight);
     });
-    xero.scope.on('replied', () => void inFlight--);
+    xero.scope.on('replied', () => {
+      inFlight--;
+    });
     const accounting = connector();
     await Promise.all(ids.map((id) => accounting.get('customer', id)));
     expect(most).toBeLessThanOrEqual(5);

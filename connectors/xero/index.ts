@@ -1,9 +1,5 @@
-/** The Xero connector's public surface. */
-export { createXeroConnector, CONTACT_BATCH_LIMIT, type XeroConnectorOptions } from './connector';
-export { XeroClient, XERO_API_URL, CONTACTS_PAGE_SIZE } from './client';
-export { RefreshTokenProvider, XERO_TOKEN_URL, type XeroAuthOptions } from './auth';
-export { XeroRateLimiter, XERO_LIMITS, type RateLimits } from './limiter';
-export { ContactKinds, contactNumberFor, type ContactKindOptions } from './kinds';
+/** The Xero accounting connector: its registry entry, a factory for use without a config file, its webhook and mappers. */
+export { xero, createXeroConnector, type XeroConnectorOptions } from './connector';
 export { createXeroWebhook, xeroSignature, webhookEventId, type XeroWebhookOptions } from './webhook';
 export {
   SUPPORTED_FIELDS,

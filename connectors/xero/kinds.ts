@@ -10,53 +10,41 @@
  */
 import { createHash } from 'node:crypto';
 import type { AccountKind } from '../../src/core/model';
-import { CONTACT_KINDS, type ContactKind } from './mappers';
+import type { ConnectorContext } from '../kit/define';
+import { CONTACT_KINDS, contactToAccount, type ContactKind, type XeroAccountRecord } from './mappers';
 import type { XeroContact } from './schemas';
-
-/** How the connector tells customers from vendors; see connectors/xero/README.md. */
-export interface ContactKindOptions {
-  /**
-   * ContactNumber prefix per kind (for example `{ customer: 'C-', vendor: 'V-' }`, the templates'
-   * numberPrefix). A contact whose number starts with it counts as that kind; a create without an
-   * `extra.number` gets `<prefix><8 hex of the idempotency key>`.
-   */
-  numberPrefix?: Partial<Record<ContactKind, string>>;
-  /** The engine's relation store: the kinds tandem links these contacts as. */
-  tracked?: (contactIds: readonly string[]) => Promise<ReadonlyMap<string, readonly AccountKind[]>>;
-  /** Count Xero's IsCustomer / IsSupplier flags (default true). */
-  xeroFlags?: boolean;
-}
 
 /** The number tandem gives a contact created without one: the same key always gives the same number. */
 export function contactNumberFor(prefix: string, idempotencyKey: string): string {
   return `${prefix}${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 8).toUpperCase()}`;
 }
 
-/** Decides and remembers contact kinds for one connector instance. */
+/** Decides and remembers contact kinds for one connector instance; see connectors/xero/README.md. */
 export class ContactKinds {
   /** Every contact seen, with the kinds it counted as; the webhook adapter reads it. */
   private readonly known = new Map<string, readonly AccountKind[]>();
   private readonly created = new Map<string, Set<AccountKind>>();
 
-  constructor(private readonly options: ContactKindOptions = {}) {}
+  constructor(
+    /** ContactNumber prefix per kind ('' for none): a contact numbered with it counts as that kind. */
+    private readonly numberPrefix: Readonly<Record<ContactKind, string>>,
+    /** The engine's relation store: the kinds tandem links these contacts as. */
+    private readonly tracked?: ConnectorContext['relationKinds'],
+  ) {}
 
-  /** The kinds of each contact, by id. */
-  async resolve(contacts: readonly XeroContact[]): Promise<Map<string, readonly AccountKind[]>> {
-    const tracked =
-      contacts.length > 0 && this.options.tracked
-        ? await this.options.tracked(contacts.map((contact) => contact.ContactID))
-        : new Map<string, readonly AccountKind[]>();
-    const result = new Map<string, readonly AccountKind[]>();
-    for (const contact of contacts) {
-      const kinds = CONTACT_KINDS.filter((kind) => this.isKind(kind, contact, tracked.get(contact.ContactID) ?? []));
-      result.set(contact.ContactID, kinds);
-      this.known.set(contact.ContactID, kinds);
-    }
-    return result;
+  /** The contacts as canonical records of `kind`, each with the kinds it counts as; one question to the engine. */
+  async records(kind: ContactKind, contacts: readonly XeroContact[]): Promise<XeroAccountRecord[]> {
+    const kindsOf = await this.resolver(contacts);
+    return contacts.map((contact) => contactToAccount(kind, contact, kindsOf(contact)));
+  }
+
+  /** One contact as a canonical record of `kind`. */
+  async record(kind: ContactKind, contact: XeroContact): Promise<XeroAccountRecord> {
+    return contactToAccount(kind, contact, (await this.resolver([contact]))(contact));
   }
 
   /** Notes that this instance created the contact as `kind`. */
-  rememberCreated(contactId: string, kind: AccountKind): void {
+  rememberCreated(contactId: string, kind: ContactKind): void {
     const kinds = this.created.get(contactId) ?? new Set<AccountKind>();
     kinds.add(kind);
     this.created.set(contactId, kinds);
@@ -70,13 +58,23 @@ export class ContactKinds {
 
   /** The ContactNumber prefix of a kind, if configured. */
   prefix(kind: ContactKind): string | undefined {
-    const prefix = this.options.numberPrefix?.[kind];
-    return prefix === undefined || prefix === '' ? undefined : prefix;
+    return this.numberPrefix[kind] === '' ? undefined : this.numberPrefix[kind];
+  }
+
+  /** Asks the engine about these contacts once; the answer tells (and remembers) each one's kinds. */
+  private async resolver(contacts: readonly XeroContact[]): Promise<(contact: XeroContact) => readonly AccountKind[]> {
+    const ids = contacts.map((contact) => contact.ContactID);
+    const tracked = ids.length > 0 && this.tracked ? await this.tracked(ids) : undefined;
+    return (contact) => {
+      const linked = tracked?.get(contact.ContactID) ?? [];
+      const kinds = CONTACT_KINDS.filter((kind) => this.isKind(kind, contact, linked));
+      this.known.set(contact.ContactID, kinds);
+      return kinds;
+    };
   }
 
   private isKind(kind: ContactKind, contact: XeroContact, tracked: readonly AccountKind[]): boolean {
-    if (this.options.xeroFlags !== false && (kind === 'customer' ? contact.IsCustomer : contact.IsSupplier) === true)
-      return true;
+    if ((kind === 'customer' ? contact.IsCustomer : contact.IsSupplier) === true) return true;
     const prefix = this.prefix(kind);
     if (prefix !== undefined && (contact.ContactNumber ?? '').startsWith(prefix)) return true;
     return tracked.includes(kind) || (this.created.get(contact.ContactID)?.has(kind) ?? false);

@@ -1,6 +1,6 @@
 /**
  * Pure mappers between Xero contacts and accounts and the canonical model: the one place that
- * knows which Xero property holds which canonical field.
+ * knows which Xero property holds which canonical field, as tables read both ways.
  */
 import { normalizeValue, type Account, type AccountKind, type FieldValue, type SyncRecord } from '../../src/core/model';
 import { InvalidRequestError } from '../kit/errors';
@@ -12,7 +12,7 @@ export type ContactKind = Extract<AccountKind, 'customer' | 'vendor'>;
 export const CONTACT_KINDS: readonly ContactKind[] = ['customer', 'vendor'];
 
 /** The address type canonical address fields live in: POBOX is the postal address Xero prints on invoices. */
-export const ADDRESS_TYPE = 'POBOX';
+const ADDRESS_TYPE = 'POBOX';
 
 /** Canonical field -> Xero `Address` property (of the POBOX address). */
 const ADDRESS_FIELDS = {
@@ -42,13 +42,15 @@ const BANK_ACCOUNT_PROPERTIES = {
   currencyCode: 'CurrencyCode',
 } as const satisfies Record<string, keyof XeroAccount>;
 
+const CONTACT_FIELDS = [CONTACT_PROPERTIES, ADDRESS_FIELDS, PHONE_FIELDS].flatMap((table) => Object.keys(table));
+
 /**
  * The canonical fields each entity reads and writes. `homePage` is left out: Xero's Website is
  * read-only through the API, and a field tandem cannot write would fail every write to it.
  */
 export const SUPPORTED_FIELDS: Record<AccountKind, readonly string[]> = {
-  customer: [...Object.keys(CONTACT_PROPERTIES), ...Object.keys(ADDRESS_FIELDS), ...Object.keys(PHONE_FIELDS)],
-  vendor: [...Object.keys(CONTACT_PROPERTIES), ...Object.keys(ADDRESS_FIELDS), ...Object.keys(PHONE_FIELDS)],
+  customer: CONTACT_FIELDS,
+  vendor: CONTACT_FIELDS,
   bankAccount: Object.keys(BANK_ACCOUNT_PROPERTIES),
 };
 
@@ -67,19 +69,29 @@ export type XeroAccountRecord = Account & { xero: XeroRecordInfo };
 
 /** The Xero extension of a record this connector returned, if any. */
 export function xeroInfo(record: SyncRecord): XeroRecordInfo | undefined {
-  const info = (record as Partial<XeroAccountRecord>).xero;
-  return info === undefined ? undefined : info;
+  return 'xero' in record ? (record as XeroAccountRecord).xero : undefined;
+}
+
+/** The canonical fields of a table, read from the Xero object that holds its properties. */
+function readTable<Property extends string>(
+  table: Readonly<Record<string, Property>>,
+  source: Partial<Record<Property, unknown>> | undefined,
+): Record<string, FieldValue> {
+  return Object.fromEntries(
+    Object.entries(table).map(([field, property]) => [field, normalizeValue(source?.[property])]),
+  );
+}
+
+/** True when the canonical field is one of the table's. */
+function inTable<Table extends object>(table: Table, field: string): field is Extract<keyof Table, string> {
+  return field in table;
 }
 
 /** A phone as one text: country code, area code and number, as far as present. */
-export function phoneText(phone: XeroPhone | undefined): FieldValue {
+function phoneText(phone: XeroPhone | undefined): FieldValue {
   if (phone === undefined) return null;
-  return normalizeValue(
-    [phone.PhoneCountryCode, phone.PhoneAreaCode, phone.PhoneNumber]
-      .map((part) => normalizeValue(part))
-      .filter((part) => part !== null)
-      .join(' '),
-  );
+  const parts = [phone.PhoneCountryCode, phone.PhoneAreaCode, phone.PhoneNumber].map((part) => normalizeValue(part));
+  return normalizeValue(parts.filter((part) => part !== null).join(' '));
 }
 
 /** The epoch, for a record Xero sent without UpdatedDateUTC (it always sends one in practice). */
@@ -91,40 +103,36 @@ export function contactToAccount(
   contact: XeroContact,
   kinds: readonly AccountKind[],
 ): XeroAccountRecord {
-  const fields: Record<string, FieldValue> = {};
-  for (const [canonical, property] of Object.entries(CONTACT_PROPERTIES))
-    fields[canonical] = normalizeValue(contact[property]);
   const address = contact.Addresses?.find((candidate) => candidate.AddressType === ADDRESS_TYPE);
-  for (const [canonical, property] of Object.entries(ADDRESS_FIELDS))
-    fields[canonical] = normalizeValue(address?.[property]);
-  for (const [canonical, type] of Object.entries(PHONE_FIELDS))
-    fields[canonical] = phoneText(contact.Phones?.find((phone) => phone.PhoneType === type));
+  const phones = Object.entries(PHONE_FIELDS).map(([field, type]): [string, FieldValue] => [
+    field,
+    phoneText(contact.Phones?.find((phone) => phone.PhoneType === type)),
+  ]);
+  const status = normalizeValue(contact.ContactStatus);
+  const mergedInto = normalizeValue(contact.MergedToContactID);
   return {
     entity: kind,
     id: contact.ContactID,
     number: normalizeValue(contact.ContactNumber) ?? normalizeValue(contact.AccountNumber),
-    fields,
-    modifiedAt: contact.UpdatedDateUTC ?? EPOCH,
-    mergedInto: normalizeValue(contact.MergedToContactID),
-    archived: normalizeValue(contact.ContactStatus) === 'ARCHIVED',
-    xero: {
-      status: normalizeValue(contact.ContactStatus),
-      mergedInto: normalizeValue(contact.MergedToContactID),
-      kinds,
+    fields: {
+      ...readTable(CONTACT_PROPERTIES, contact),
+      ...readTable(ADDRESS_FIELDS, address),
+      ...Object.fromEntries(phones),
     },
+    modifiedAt: contact.UpdatedDateUTC ?? EPOCH,
+    mergedInto,
+    archived: status === 'ARCHIVED',
+    xero: { status, mergedInto, kinds },
   };
 }
 
 /** Maps a Xero account of type BANK to a canonical bank account. */
 export function accountToBankAccount(account: XeroAccount): XeroAccountRecord {
-  const fields: Record<string, FieldValue> = {};
-  for (const [canonical, property] of Object.entries(BANK_ACCOUNT_PROPERTIES))
-    fields[canonical] = normalizeValue(account[property]);
   return {
     entity: 'bankAccount',
     id: account.AccountID,
     number: normalizeValue(account.Code),
-    fields,
+    fields: readTable(BANK_ACCOUNT_PROPERTIES, account),
     modifiedAt: account.UpdatedDateUTC ?? EPOCH,
     xero: { status: normalizeValue(account.Status), mergedInto: null, kinds: ['bankAccount'] },
   };
@@ -137,41 +145,35 @@ function unknownField(entity: AccountKind, field: string): never {
 /**
  * Canonical fields -> the properties of a Xero contact request. Null is written as '' (Xero clears
  * a property sent empty), except the currency: Xero takes only a code, so an empty one is not
- * sent. A phone is written whole into PhoneNumber with area and country codes
- * cleared, so reading it back gives the value written. Only the POBOX address is sent, with the
- * lines that changed.
+ * sent. A phone is written whole into PhoneNumber with area and country codes cleared, so reading
+ * it back gives the value written. Only the POBOX address is sent, with the lines that changed.
  */
 export function contactBody(kind: ContactKind, fields: Record<string, FieldValue>): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   const address: Record<string, string> = {};
   const phones: Record<string, string>[] = [];
-  for (const [canonical, raw] of Object.entries(fields)) {
+  for (const [field, raw] of Object.entries(fields)) {
     const value = normalizeValue(raw) ?? '';
     // DefaultCurrency takes only a currency code: an empty currency is left as it is.
-    if (canonical === 'currencyCode' && value === '') continue;
-    if (canonical in CONTACT_PROPERTIES) body[CONTACT_PROPERTIES[canonical as keyof typeof CONTACT_PROPERTIES]] = value;
-    else if (canonical in ADDRESS_FIELDS) address[ADDRESS_FIELDS[canonical as keyof typeof ADDRESS_FIELDS]] = value;
-    else if (canonical in PHONE_FIELDS)
-      phones.push({
-        PhoneType: PHONE_FIELDS[canonical as keyof typeof PHONE_FIELDS],
-        PhoneNumber: value,
-        PhoneAreaCode: '',
-        PhoneCountryCode: '',
-      });
-    else unknownField(kind, canonical);
+    if (field === 'currencyCode' && value === '') continue;
+    if (inTable(CONTACT_PROPERTIES, field)) body[CONTACT_PROPERTIES[field]] = value;
+    else if (inTable(ADDRESS_FIELDS, field)) address[ADDRESS_FIELDS[field]] = value;
+    else if (inTable(PHONE_FIELDS, field))
+      phones.push({ PhoneType: PHONE_FIELDS[field], PhoneNumber: value, PhoneAreaCode: '', PhoneCountryCode: '' });
+    else unknownField(kind, field);
   }
   if (Object.keys(address).length > 0) body.Addresses = [{ AddressType: ADDRESS_TYPE, ...address }];
   if (phones.length > 0) body.Phones = phones;
   return body;
 }
 
-/** Canonical fields -> the properties of a Xero bank account request. */
+/** Canonical fields -> the properties of a Xero bank account request; an empty currency is not sent. */
 export function bankAccountBody(fields: Record<string, FieldValue>): Record<string, string> {
   const body: Record<string, string> = {};
-  for (const [canonical, raw] of Object.entries(fields)) {
-    if (!(canonical in BANK_ACCOUNT_PROPERTIES)) unknownField('bankAccount', canonical);
-    if (canonical === 'currencyCode' && normalizeValue(raw) === null) continue;
-    body[BANK_ACCOUNT_PROPERTIES[canonical as keyof typeof BANK_ACCOUNT_PROPERTIES]] = normalizeValue(raw) ?? '';
+  for (const [field, raw] of Object.entries(fields)) {
+    if (!inTable(BANK_ACCOUNT_PROPERTIES, field)) unknownField('bankAccount', field);
+    const value = normalizeValue(raw);
+    if (field !== 'currencyCode' || value !== null) body[BANK_ACCOUNT_PROPERTIES[field]] = value ?? '';
   }
   return body;
 }

@@ -1,10 +1,9 @@
 /**
- * Zod schemas of what Xero sends: contacts, accounts, the token endpoint and webhook bodies. Only
- * the properties tandem reads; everything else passes through untouched.
+ * Zod schemas of what Xero sends: contacts, accounts and webhook bodies. Only the properties
+ * tandem reads; the rest is dropped.
  * https://developer.xero.com/documentation/api/accounting/contacts
  */
 import { z } from 'zod';
-import { InvalidResponseError } from '../kit/errors';
 
 const text = z.string().nullish();
 
@@ -38,13 +37,11 @@ export const xeroPhoneSchema = z.object({
 /** A parsed phone. */
 export type XeroPhone = z.infer<typeof xeroPhoneSchema>;
 
-/** One entry of a contact's `Addresses`. */
+/** One entry of a contact's `Addresses` (lines 3 and 4 are not synced). */
 export const xeroAddressSchema = z.object({
   AddressType: z.string(),
   AddressLine1: text,
   AddressLine2: text,
-  AddressLine3: text,
-  AddressLine4: text,
   City: text,
   Region: text,
   PostalCode: text,
@@ -61,18 +58,16 @@ export const xeroContactSchema = z.object({
   MergedToContactID: text,
   ContactNumber: text,
   AccountNumber: text,
-  ContactStatus: z.string().nullish(),
+  ContactStatus: text,
   Name: text,
   EmailAddress: text,
   TaxNumber: text,
   DefaultCurrency: text,
-  Website: text,
   IsCustomer: z.boolean().nullish(),
   IsSupplier: z.boolean().nullish(),
   Phones: z.array(xeroPhoneSchema).nullish(),
   Addresses: z.array(xeroAddressSchema).nullish(),
   UpdatedDateUTC: xeroDate.nullish(),
-  HasValidationErrors: z.boolean().nullish(),
   ValidationErrors: validationErrorsSchema,
 });
 /** A parsed contact. */
@@ -92,13 +87,7 @@ export const xeroContactWritesSchema = z.object({ Contacts: z.array(xeroContactW
 /** The `{ Contacts: [...] }` envelope of every contacts answer. */
 export const xeroContactsSchema = z.object({
   Contacts: z.array(xeroContactSchema),
-  pagination: z
-    .object({
-      page: z.number().int().optional(),
-      pageSize: z.number().int().optional(),
-      pageCount: z.number().int().optional(),
-    })
-    .nullish(),
+  pagination: z.object({ pageCount: z.number().int().optional() }).nullish(),
 });
 
 /** An account (chart of accounts) as Xero sends it. */
@@ -106,25 +95,17 @@ export const xeroAccountSchema = z.object({
   AccountID: z.string().min(1),
   Code: text,
   Name: text,
-  Type: z.string().nullish(),
-  Status: z.string().nullish(),
+  Type: text,
+  Status: text,
   BankAccountNumber: text,
   CurrencyCode: text,
   UpdatedDateUTC: xeroDate.nullish(),
-  HasValidationErrors: z.boolean().nullish(),
-  ValidationErrors: validationErrorsSchema,
 });
 /** A parsed account. */
 export type XeroAccount = z.infer<typeof xeroAccountSchema>;
 
 /** The `{ Accounts: [...] }` envelope. */
 export const xeroAccountsSchema = z.object({ Accounts: z.array(xeroAccountSchema) });
-
-/** Xero's 400 body: `{ ErrorNumber, Type, Message, Elements: [{ ValidationErrors }] }`. */
-export const xeroErrorSchema = z.object({
-  Message: z.string().nullish(),
-  Elements: z.array(z.object({ ValidationErrors: validationErrorsSchema })).nullish(),
-});
 
 /** One webhook event. https://developer.xero.com/documentation/guides/webhooks/overview */
 export const webhookEventSchema = z.object({
@@ -146,10 +127,3 @@ export const webhookBodySchema = z.object({
   lastEventSequence: z.number().int(),
   entropy: z.string(),
 });
-
-/** Parses `data` or throws InvalidResponseError naming what was being read. */
-export function parseResponse<T>(schema: z.ZodType<T>, data: unknown, what: string): T {
-  const result = schema.safeParse(data);
-  if (!result.success) throw new InvalidResponseError(`xero: unexpected ${what}: ${z.prettifyError(result.error)}`);
-  return result.data;
-}

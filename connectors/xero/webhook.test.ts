@@ -2,7 +2,7 @@
 import type { AccountKind } from '../../src/core/model';
 import type { InboundRequest } from '../kit/types';
 import { validateWebhookBody } from '../../test/support/xero/openapi-validator';
-import { createXeroWebhook, signaturesEqual, webhookEventId, xeroSignature } from './webhook';
+import { createXeroWebhook, webhookEventId, xeroSignature } from './webhook';
 
 const KEY = 'xero-webhook-key-0123456789';
 const TENANT = 'c2cc9b6e-9458-4c7d-93cc-f02b81b0594f';
@@ -119,11 +119,5 @@ describe('Xero webhook adapter', () => {
       pollEntities: ['customer', 'vendor'],
       ack: { status: 200, emptyBody: true },
     });
-  });
-
-  it('compares signatures in constant time whatever their length', () => {
-    expect(signaturesEqual('abc', 'abc')).toBe(true);
-    expect(signaturesEqual('abc', 'abcd')).toBe(false);
-    expect(signaturesEqual('', 'abc')).toBe(false);
   });
 });

@@ -5,9 +5,10 @@
  * 401 for a bad one, and it must do the same for every later delivery.
  * https://developer.xero.com/documentation/guides/webhooks/configuring-your-server/
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { AccountKind, Entity } from '../../src/core/model';
-import type { ChangeNotice, InboundRequest, WebhookAdapter, WebhookOutcome } from '../kit/types';
+import type { ChangeNotice, WebhookAdapter } from '../kit/types';
+import { headerValue, secretsEqual, webhookAdapter } from '../kit/webhook';
 import { CONTACT_KINDS } from './mappers';
 import { parseXeroDate, webhookBodySchema, type WebhookEvent } from './schemas';
 
@@ -29,13 +30,6 @@ export function xeroSignature(rawBody: Buffer | string, key: string): string {
   return createHmac('sha256', key).update(rawBody).digest('base64');
 }
 
-/** Compares a given signature with the expected one in constant time, whatever their lengths. */
-export function signaturesEqual(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b) && given.length === expected.length;
-}
-
 /** A notice's event id: the same for Xero's redeliveries of one event, distinct per kind. */
 export function webhookEventId(event: WebhookEvent, kind: AccountKind): string {
   const digest = createHash('sha256')
@@ -45,38 +39,27 @@ export function webhookEventId(event: WebhookEvent, kind: AccountKind): string {
   return `${digest}-${kind}`;
 }
 
-function headerValue(headers: InboundRequest['headers'], name: string): string | undefined {
-  const value = headers[name] ?? headers[name.toLowerCase()];
-  return Array.isArray(value) ? value[0] : value;
-}
+// Xero counts anything but 200 as a failed delivery and turns webhooks off after repeated failures.
+const ACK = { status: 200, emptyBody: true } as const;
 
 /** Creates the adapter for one organisation. */
 export function createXeroWebhook(options: XeroWebhookOptions): WebhookAdapter {
   const tenantId = options.tenantId.toLowerCase();
-  return {
-    handle(request: InboundRequest): WebhookOutcome {
-      const signature = headerValue(request.headers, 'x-xero-signature');
-      if (signature === undefined || !signaturesEqual(signature, xeroSignature(request.rawBody, options.key))) {
-        return { kind: 'rejected', status: 401, reason: 'x-xero-signature does not match' };
-      }
-      let json: unknown;
-      try {
-        json = JSON.parse(request.rawBody.toString('utf8'));
-      } catch {
-        return { kind: 'rejected', status: 400, reason: 'body is not JSON' };
-      }
-      const parsed = webhookBodySchema.safeParse(json);
-      if (!parsed.success) return { kind: 'rejected', status: 400, reason: 'body is not a Xero webhook payload' };
+  return webhookAdapter({
+    verify: (request) =>
+      secretsEqual(headerValue(request.headers, 'x-xero-signature') ?? '', xeroSignature(request.rawBody, options.key))
+        ? undefined
+        : 'x-xero-signature does not match',
+    body: webhookBodySchema,
+    bodyName: 'a Xero webhook payload',
+    read: ({ events }) => {
       // The intent-to-receive check carries no events and wants exactly 200 with an empty body.
-      if (parsed.data.events.length === 0) return { kind: 'respond', status: 200, contentType: 'text/plain', body: '' };
-
+      if (events.length === 0) return { kind: 'respond', status: 200, contentType: 'text/plain', body: '' };
       const notices: ChangeNotice[] = [];
       const pollEntities = new Set<Entity>();
-      for (const event of parsed.data.events) {
+      for (const event of events) {
         if (event.eventCategory !== 'CONTACT' || event.tenantId.toLowerCase() !== tenantId) continue;
-        const known = options
-          .knownKinds?.(event.resourceId)
-          ?.filter((kind) => (CONTACT_KINDS as readonly AccountKind[]).includes(kind));
+        const known = options.knownKinds?.(event.resourceId)?.filter((kind) => CONTACT_KINDS.some((k) => k === kind));
         if (known === undefined || known.length === 0) {
           // Which kind a new contact is only a read can tell: both kinds' pollers look (one
           // If-Modified-Since call each) and report it under the kinds it has.
@@ -84,20 +67,17 @@ export function createXeroWebhook(options: XeroWebhookOptions): WebhookAdapter {
           continue;
         }
         const occurredAt = parseXeroDate(event.eventDateUtc);
-        for (const kind of known) {
+        for (const kind of known)
           notices.push({
             entity: kind,
             id: event.resourceId,
             eventId: webhookEventId(event, kind),
             ...(occurredAt === null ? {} : { occurredAt }),
           });
-        }
       }
-      // Xero counts anything but 200 as a failed delivery and turns webhooks off after repeated failures.
-      const ack = { status: 200, emptyBody: true } as const;
       return pollEntities.size === 0
-        ? { kind: 'notices', notices, ack }
-        : { kind: 'notices', notices, pollEntities: [...pollEntities], ack };
+        ? { kind: 'notices', notices, ack: ACK }
+        : { kind: 'notices', notices, pollEntities: [...pollEntities], ack: ACK };
     },
-  };
+  });
 }
