@@ -9,13 +9,7 @@ import type { z } from 'zod';
 import { NotFoundError, orNullIfNotFound } from '../kit/errors';
 import type { HttpClient } from '../kit/http';
 import type { ContactKinds } from './kinds';
-import {
-  xeroAccountsSchema,
-  xeroContactsSchema,
-  xeroContactWritesSchema,
-  type XeroAccount,
-  type XeroContact,
-} from './schemas';
+import { xeroAccountsSchema, xeroContactsSchema, xeroContactWritesSchema, type XeroAccount } from './schemas';
 import type { XeroWebhookOptions } from './webhook';
 
 /** Xero's Accounting API base. */
@@ -45,33 +39,30 @@ const bankOnly = (accounts: XeroAccount[]) => accounts.filter((account) => accou
 export function xeroApi(http: HttpClient, tenantId: string) {
   const call = <T>(schema: z.ZodType<T>, request: Parameters<HttpClient['json']>[1], headers = {}) =>
     http.json(schema, { ...request, headers: { 'Xero-tenant-id': tenantId, ...headers } });
-  const contacts = async (params: Record<string, unknown>) =>
-    (await call(xeroContactsSchema, { url: '/Contacts', params: { ...params, includeArchived: true, page: 1 } }))
-      .Contacts;
+  // Archived contacts included; paged reads (and reads by id) are the ones that return MergedToContactID.
+  const contacts = (params: Record<string, unknown>, modifiedSince: string | null = null) =>
+    call(
+      xeroContactsSchema,
+      { url: '/Contacts', params: { page: 1, ...params, includeArchived: true } },
+      since(modifiedSince),
+    );
   const accounts = async (params: Record<string, unknown>, modifiedSince: string | null = null) =>
     bankOnly((await call(xeroAccountsSchema, { url: '/Accounts', params }, since(modifiedSince))).Accounts);
 
   return {
-    /**
-     * One page of contacts, archived ones included, oldest change first. Paging is always used: only
-     * paged reads return MergedToContactID. `modifiedSince` becomes If-Modified-Since.
-     */
-    async contactsPage(
-      page: number,
-      modifiedSince: string | null,
-    ): Promise<{ contacts: XeroContact[]; more: boolean }> {
-      const params = { page, includeArchived: true, order: 'UpdatedDateUTC ASC' };
-      const answer = await call(xeroContactsSchema, { url: '/Contacts', params }, since(modifiedSince));
+    /** One page of contacts, oldest change first; `modifiedSince` becomes If-Modified-Since. */
+    async contactsPage(page: number, modifiedSince: string | null) {
+      const answer = await contacts({ page, order: 'UpdatedDateUTC ASC' }, modifiedSince);
       // Xero reports pageCount on paged reads; without it a full page means there may be another.
       const pageCount = answer.pagination?.pageCount;
       const more = pageCount === undefined ? answer.Contacts.length >= CONTACTS_PAGE_SIZE : page < pageCount;
       return { contacts: answer.Contacts, more };
     },
-    /** Contacts by id (archived included), up to CONTACTS_PAGE_SIZE per call. */
-    contactsByIds: (ids: readonly string[]) => contacts({ IDs: ids.join(',') }),
-    /** The contact with this ContactNumber, archived included, or null. */
+    /** Contacts by id, up to CONTACTS_PAGE_SIZE per call. */
+    contactsByIds: async (ids: readonly string[]) => (await contacts({ IDs: ids.join(',') })).Contacts,
+    /** The contact with this ContactNumber, or null. */
     contactByNumber: async (number: string) =>
-      (await contacts({ where: `ContactNumber==${whereString(number)}` }))[0] ?? null,
+      (await contacts({ where: `ContactNumber==${whereString(number)}` })).Contacts[0] ?? null,
     /** One contact, or null when Xero does not know the id. */
     contact: async (id: string) =>
       (await orNullIfNotFound(call(xeroContactsSchema, { url: one('Contacts', id) })))?.Contacts[0] ?? null,

@@ -517,7 +517,7 @@ describe('rate limits', () => {
       .reply(200, { Contacts: [contact(C1, MAY_2)] }, { 'X-MinLimit-Remaining': '4', 'X-DayLimit-Remaining': '4000' })
       .intercept('GET', `/Contacts/${C2}`)
       .reply(200, { Contacts: [contact(C2, MAY_2)] }, { 'X-MinLimit-Remaining': '58' });
-    const accounting = connector({ clock });
+    const accounting = connector({ limiterClock: clock });
     await accounting.get('customer', C1);
     expect(sleeps).toEqual([]);
     await accounting.get('customer', C2);

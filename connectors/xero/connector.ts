@@ -8,10 +8,9 @@ import { z } from 'zod';
 import { cursorAfterPage, isAfterCursor, parseTimeCursor } from '../kit/cursor';
 import { defineConnector, type ConnectorContext, type EntityDefinition } from '../kit/define';
 import { ConnectorError, InvalidRequestError, InvalidResponseError, NotFoundError } from '../kit/errors';
-import type { LimiterClock } from '../kit/limiter';
 import { parseRequest } from '../kit/parse';
 import type { BatchItemResult, Connector } from '../kit/types';
-import { RefreshTokenProvider, type XeroAuthOptions } from './auth';
+import { RefreshTokenProvider, type XeroCredentials } from './auth';
 import { CONTACT_BATCH_LIMIT, CONTACTS_PAGE_SIZE, XERO_API_URL, xeroApi, type XeroSession } from './client';
 import { xeroConfig } from './config';
 import { ContactKinds, contactNumberFor } from './kinds';
@@ -67,12 +66,11 @@ export const xero = defineConnector({
   },
   connect: (settings, { context, http }): XeroSession => {
     const { webhookKey, ...credentials } = settings.credentials;
-    const auth = new RefreshTokenProvider({
-      ...credentials,
-      // Xero rotates the refresh token: the one kept from an earlier run wins over the config's.
-      refreshToken: context.storedSecrets?.refreshToken ?? credentials.refreshToken,
-      onRefreshToken: (token) => context.saveSecret?.('refreshToken', token),
-    });
+    // Xero rotates the refresh token: the one kept from an earlier run wins over the config's.
+    const refreshToken = context.storedSecrets?.refreshToken ?? credentials.refreshToken;
+    const auth = new RefreshTokenProvider({ ...credentials, refreshToken }, (token) =>
+      context.saveSecret?.('refreshToken', token),
+    );
     const kinds = new ContactKinds(settings.contactNumberPrefix, context.relationKinds);
     const { tenantId } = settings;
     return {
@@ -148,31 +146,21 @@ function contactEntity(kind: ContactKind): EntityDefinition<XeroSession> {
     },
 
     async batchUpdate({ api, kinds, name }, updates) {
-      const results = new Map<string, BatchItemResult>();
-      const sent: { id: string; body: Record<string, unknown> }[] = [];
-      for (const { id, fields } of updates) {
-        try {
-          sent.push({ id, body: { ContactID: id, ...contactBody(kind, fields) } });
-        } catch (error) {
-          // A field Xero cannot write fails its own item only.
-          if (!(error instanceof InvalidRequestError)) throw error;
-          results.set(id, { id, ok: false, error });
-        }
-      }
-      const bodies = sent.map((item) => item.body);
-      const written = bodies.length === 0 ? [] : await api.saveContacts(bodies, randomUUID());
+      // A field Xero cannot write refuses the whole call, which the kit then writes one by one.
+      const bodies = updates.map(({ id, fields }) => ({ ContactID: id, ...contactBody(kind, fields) }));
+      const written = await api.saveContacts(bodies, randomUUID());
       // One item per input, in the order sent; the kit fails an item the answer leaves out.
+      const failed: BatchItemResult[] = [];
       const contacts: XeroContact[] = [];
-      sent.forEach(({ id }, index) => {
+      updates.forEach(({ id }, index) => {
         const item = written[index];
         const what = `${name}: updating ${kind} ${id}`;
         const error = item && itemError(item, what);
-        if (error) results.set(id, { id, ok: false, error });
+        if (error) failed.push({ id, ok: false, error });
         else if (item) contacts.push(accepted(item, what));
       });
-      for (const record of await kinds.records(kind, contacts))
-        results.set(record.id, { id: record.id, ok: true, record });
-      return [...results.values()];
+      const records = await kinds.records(kind, contacts);
+      return [...failed, ...records.map((record): BatchItemResult => ({ id: record.id, ok: true, record }))];
     },
   };
 }
@@ -257,30 +245,23 @@ export interface XeroConnectorOptions extends ConnectorContext {
   /** The organisation's tenant id (GET https://api.xero.com/connections), sent as Xero-tenant-id. */
   tenantId: string;
   /** The app's credentials; `onRefreshToken` receives each rotated refresh token (else `saveSecret` does). */
-  auth: XeroAuthOptions;
+  auth: XeroCredentials & { onRefreshToken?: (newRefreshToken: string) => void | Promise<void> };
   /** Enables webhooks; `key` is the webhook key of the app. */
   webhook?: { key: string };
   /** ContactNumber prefixes that mark a contact as a customer or vendor (default: none). */
   contactNumberPrefix?: Partial<Record<ContactKind, string>>;
-  /** Clock and sleep of the rate limiter, injectable for tests. */
-  clock?: LimiterClock;
 }
 
 /** Creates a Xero connector without a config file (tests, scripts). No I/O until a method is called. */
 export function createXeroConnector(options: XeroConnectorOptions): Connector {
-  const { baseUrl = XERO_API_URL, tenantId, auth, webhook, contactNumberPrefix, clock, ...context } = options;
+  const { baseUrl = XERO_API_URL, tenantId, auth, webhook, contactNumberPrefix, ...context } = options;
   const { onRefreshToken, ...credentials } = auth;
-  return xero.create(
-    {
-      baseUrl,
-      tenantId,
-      credentials: { ...credentials, webhookKey: webhook?.key },
-      contactNumberPrefix: { customer: '', vendor: '', ...contactNumberPrefix },
-    },
-    {
-      ...context,
-      limiterClock: clock ?? context.limiterClock,
-      saveSecret: onRefreshToken ? async (_name, token) => await onRefreshToken(token) : context.saveSecret,
-    },
-  );
+  const settings = {
+    baseUrl,
+    tenantId,
+    credentials: { ...credentials, webhookKey: webhook?.key },
+    contactNumberPrefix: { customer: '', vendor: '', ...contactNumberPrefix },
+  };
+  const saveSecret = onRefreshToken ? async (_name: string, token: string) => await onRefreshToken(token) : undefined;
+  return xero.create(settings, { ...context, saveSecret: saveSecret ?? context.saveSecret });
 }

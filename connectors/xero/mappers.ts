@@ -88,8 +88,7 @@ function inTable<Table extends object>(table: Table, field: string): field is Ex
 }
 
 /** A phone as one text: country code, area code and number, as far as present. */
-function phoneText(phone: XeroPhone | undefined): FieldValue {
-  if (phone === undefined) return null;
+function phoneText(phone: XeroPhone): FieldValue {
   const parts = [phone.PhoneCountryCode, phone.PhoneAreaCode, phone.PhoneNumber].map((part) => normalizeValue(part));
   return normalizeValue(parts.filter((part) => part !== null).join(' '));
 }
@@ -104,10 +103,8 @@ export function contactToAccount(
   kinds: readonly AccountKind[],
 ): XeroAccountRecord {
   const address = contact.Addresses?.find((candidate) => candidate.AddressType === ADDRESS_TYPE);
-  const phones = Object.entries(PHONE_FIELDS).map(([field, type]): [string, FieldValue] => [
-    field,
-    phoneText(contact.Phones?.find((phone) => phone.PhoneType === type)),
-  ]);
+  // Xero keeps one phone per PhoneType.
+  const phones = Object.fromEntries(contact.Phones?.map((phone) => [phone.PhoneType, phoneText(phone)]) ?? []);
   const status = normalizeValue(contact.ContactStatus);
   const mergedInto = normalizeValue(contact.MergedToContactID);
   return {
@@ -117,7 +114,7 @@ export function contactToAccount(
     fields: {
       ...readTable(CONTACT_PROPERTIES, contact),
       ...readTable(ADDRESS_FIELDS, address),
-      ...Object.fromEntries(phones),
+      ...readTable(PHONE_FIELDS, phones),
     },
     modifiedAt: contact.UpdatedDateUTC ?? EPOCH,
     mergedInto,

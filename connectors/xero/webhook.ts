@@ -75,9 +75,7 @@ export function createXeroWebhook(options: XeroWebhookOptions): WebhookAdapter {
             ...(occurredAt === null ? {} : { occurredAt }),
           });
       }
-      return pollEntities.size === 0
-        ? { kind: 'notices', notices, ack: ACK }
-        : { kind: 'notices', notices, pollEntities: [...pollEntities], ack: ACK };
+      return { kind: 'notices', notices, ack: ACK, ...(pollEntities.size > 0 && { pollEntities: [...pollEntities] }) };
     },
   });
 }
