@@ -526,6 +526,20 @@ describe('rate limits', () => {
     xero.done();
   });
 
+  it('fails at once, without a request, when X-DayLimit-Remaining says the day is used up', async () => {
+    xero
+      .intercept('GET', `/Contacts/${C1}`)
+      .reply(200, { Contacts: [contact(C1, MAY_2)] }, { 'X-MinLimit-Remaining': '50', 'X-DayLimit-Remaining': '0' });
+    const accounting = connector();
+    await accounting.get('customer', C1);
+    const error = await accounting.get('customer', C2).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect((error as RateLimitedError).message).toMatch(/limit of 5000 requests per 86400 s/);
+    // Until the day window of the first call has passed.
+    expect((error as RateLimitedError).retryAfterMs).toBeGreaterThan(86_000_000);
+    xero.done();
+  });
+
   it('keeps at most 5 calls in flight', async () => {
     let inFlight = 0;
     let most = 0;

@@ -109,11 +109,8 @@ function contactEntity(kind: ContactKind): EntityDefinition<XeroSession> {
         // If-Modified-Since may include the cursor's own instant: only later changes are new.
         const changed = answer.contacts.filter((contact) => isAfterCursor(contact.UpdatedDateUTC, since));
         const records = (await kinds.records(kind, changed)).filter((record) => record.xero.kinds.includes(kind));
-        current = cursorAfterPage(
-          answer.contacts.map((contact) => contact.UpdatedDateUTC),
-          current,
-          !more,
-        );
+        const times = answer.contacts.map((contact) => contact.UpdatedDateUTC);
+        current = cursorAfterPage(times, current, !more);
         yield { records, cursor: current ?? '' };
       }
     },
@@ -176,15 +173,10 @@ function bankAccountEntity(): EntityDefinition<XeroSession> {
     // Xero does not page accounts: one call, one page.
     async *listChanged({ api, name }, cursor) {
       const since = parseTimeCursor(cursor, name);
-      const accounts = (await api.bankAccounts(since)).filter((account) =>
-        isAfterCursor(account.UpdatedDateUTC, since),
-      );
-      const next = cursorAfterPage(
-        accounts.map((account) => account.UpdatedDateUTC),
-        since,
-        true,
-      );
-      yield { records: accounts.map(accountToBankAccount), cursor: next ?? '' };
+      const listed = await api.bankAccounts(since);
+      const accounts = listed.filter((account) => isAfterCursor(account.UpdatedDateUTC, since));
+      const times = accounts.map((account) => account.UpdatedDateUTC);
+      yield { records: accounts.map(accountToBankAccount), cursor: cursorAfterPage(times, since, true) ?? '' };
     },
     // Accounts cannot be filtered by a list of ids; the bank accounts are few: read them all.
     batchGet: async ({ api }, ids) =>
