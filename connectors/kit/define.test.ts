@@ -90,6 +90,7 @@ const ledgerKind = defineConnector({
       date: null,
       status: null,
     }),
+    refused: { purchaseQuote: 'the ledger has no purchase quotes' },
   },
   health: async ({ ledger }) => {
     if (ledger.health === 'down') throw new InvalidRequestError('refused');
@@ -223,6 +224,9 @@ describe('defineConnector', () => {
     ).resolves.toMatchObject({ id: 'so-1', accountId: 'c1' });
     await expect(connector.createDocument?.('purchaseOrder', { accountId: 'c1', idempotencyKey: 'k' })).rejects.toThrow(
       'accounting: ledger cannot start a purchaseOrder',
+    );
+    await expect(connector.createDocument?.('purchaseQuote', { accountId: 'c1', idempotencyKey: 'k' })).rejects.toThrow(
+      new InvalidRequestError('accounting: ledger cannot start a purchaseQuote: the ledger has no purchase quotes'),
     );
   });
 

@@ -111,6 +111,8 @@ export interface ConnectorDefinition<Name extends string, Config extends z.ZodOb
   documents?: {
     types: readonly DocumentType[];
     start: (session: Session, type: DocumentType, input: DocumentInput) => Promise<CreatedDocument>;
+    /** Why a type is not offered, told in its refusal. */
+    refused?: Partial<Record<DocumentType, string>>;
   };
   /** One cheap authenticated read; the kit counts a 429 as healthy. */
   health?: (session: Session) => Promise<unknown>;
@@ -281,8 +283,12 @@ function build<Config extends z.ZodObject, Session>(
     ...(documents && {
       documents: documents.types,
       createDocument: async (type: DocumentType, input: DocumentInput) => {
-        if (!documents.types.includes(type))
-          throw new InvalidRequestError(`${name}: ${definition.name} cannot start a ${type}`);
+        if (!documents.types.includes(type)) {
+          const reason = documents.refused?.[type];
+          throw new InvalidRequestError(
+            `${name}: ${definition.name} cannot start a ${type}${reason ? `: ${reason}` : ''}`,
+          );
+        }
         return await documents.start(session, type, input);
       },
     }),

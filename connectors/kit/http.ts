@@ -146,14 +146,11 @@ export class HttpClient {
           await this.sleep(waitMs);
           continue;
         }
-        throw new RateLimitedError(`${what} (rate limited)`, Math.max(waitMs, 1000));
+        throw errorForStatus(status, what, response.headers['retry-after']);
       }
-      if (status >= 500) {
-        if (attempt < attempts) {
-          await this.sleep(this.backoff(attempt));
-          continue;
-        }
-        throw new TransientError(`${what} ${describeBody(response.data)}`, status);
+      if (status >= 500 && attempt < attempts) {
+        await this.sleep(this.backoff(attempt));
+        continue;
       }
       throw errorForStatus(status, `${what} ${describeBody(response.data)}`);
     }
@@ -175,7 +172,14 @@ export class HttpClient {
   }
 }
 
-function errorForStatus(status: number, message: string): ConnectorError {
+/**
+ * The named error of a failed HTTP status, for a whole response or one item of a provider's batch
+ * answer: 429 waits `retryAfter` (at least 1 s), 5xx is transient, and the 4xx by their meaning.
+ */
+export function errorForStatus(status: number, message: string, retryAfter?: unknown): ConnectorError {
+  if (status === 429)
+    return new RateLimitedError(`${message} (rate limited)`, Math.max(parseRetryAfter(retryAfter), 1000));
+  if (status >= 500) return new TransientError(message, status);
   if (status === 401 || status === 403) return new AuthFailedError(message, status);
   if (status === 404 || status === 410) return new NotFoundError(message);
   if (status === 412) return new PreconditionFailedError(message);
