@@ -3,8 +3,7 @@
  * factory (src/app/connectors.ts) are built from this list; adding a connector is its folder and
  * one line here.
  */
-import { businessCentralConfig } from './business-central/config';
-import { createBusinessCentralConnector } from './business-central';
+import { businessCentral } from './business-central';
 import { hubspot } from './hubspot';
 import type { ConnectorKind } from './kit/define';
 import { trytonConfig } from './tryton/config';
@@ -13,30 +12,6 @@ import { xero } from './xero';
 
 // Until they move onto the kit (defineConnector, as HubSpot did), the connectors below keep their
 // own factories: each thin adapter maps the config and the build context onto its options.
-
-const businessCentral: ConnectorKind<'business-central', typeof businessCentralConfig> = {
-  name: 'business-central',
-  side: 'accounting',
-  config: businessCentralConfig,
-  secrets: ['clientSecret', 'webhookClientState'],
-  create: (settings, context) =>
-    createBusinessCentralConnector({
-      name: context.name,
-      baseUrl: settings.baseUrl,
-      companyId: settings.companyId,
-      auth: {
-        tokenUrl: settings.credentials.tokenUrl,
-        clientId: settings.credentials.clientId,
-        clientSecret: settings.credentials.clientSecret,
-        scope: settings.credentials.scope,
-      },
-      webhook: settings.credentials.webhookClientState
-        ? { clientState: settings.credentials.webhookClientState }
-        : undefined,
-      observe: context.observe,
-      retry: context.retry,
-    }),
-};
 
 const tryton: ConnectorKind<'tryton', typeof trytonConfig> = {
   name: 'tryton',

@@ -15,27 +15,25 @@ export interface ClientCredentials {
   scope?: string;
 }
 
-/** Tuning knobs; the defaults suit production. */
-export type TokenProviderOptions = TokenCacheOptions;
-
 /**
- * Fetches, caches and renews a bearer token with the client credentials grant. Concurrent callers
- * share one token request, so a burst of API calls at start-up costs one round trip.
+ * Fetches, caches and renews a bearer token with the client credentials grant (the kit's token
+ * cache: renewed before it runs out, one request shared by concurrent callers).
  */
 export class ClientCredentialsTokenProvider extends OAuthTokenProvider {
   constructor(
     private readonly credentials: ClientCredentials,
-    options: TokenProviderOptions = {},
+    options: TokenCacheOptions = {},
   ) {
     super('business-central', options);
   }
 
   protected requestToken(): Promise<TokenResponse> {
-    return this.postForm(this.credentials.tokenUrl, {
+    const { tokenUrl, clientId, clientSecret, scope = DEFAULT_SCOPE } = this.credentials;
+    return this.postForm(tokenUrl, {
       grant_type: 'client_credentials',
-      client_id: this.credentials.clientId,
-      client_secret: this.credentials.clientSecret,
-      scope: this.credentials.scope ?? DEFAULT_SCOPE,
+      client_id: clientId,
+      client_secret: clientSecret,
+      scope,
     });
   }
 }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Account } from '../../src/core/model';
 import { InvalidRequestError, PreconditionFailedError } from '../kit/errors';
 import type { ChangedPage, Connector, InboundRequest, WebhookOutcome } from '../kit/types';
-import { createBusinessCentralApi, createBusinessCentralConnector } from './connector';
+import { businessCentral, createBusinessCentralApi, type BusinessCentralSettings } from './connector';
 import {
   businessCentralSandboxSeed,
   SEED_IDS,
@@ -19,15 +19,13 @@ async function collect(pages: AsyncIterable<ChangedPage>): Promise<ChangedPage[]
   return result;
 }
 
+function settingsFor(sandbox: BusinessCentralSandbox, webhookClientState?: string): BusinessCentralSettings {
+  const { url: baseUrl, companyId, tokenUrl, clientId, clientSecret } = sandbox;
+  return { baseUrl, companyId, credentials: { tokenUrl, clientId, clientSecret, webhookClientState } };
+}
+
 function connectorFor(sandbox: BusinessCentralSandbox): Connector {
-  return createBusinessCentralConnector({
-    name: 'accounting',
-    baseUrl: sandbox.url,
-    companyId: sandbox.companyId,
-    auth: { tokenUrl: sandbox.tokenUrl, clientId: sandbox.clientId, clientSecret: sandbox.clientSecret },
-    retry: { baseDelayMs: 1 },
-    webhook: { clientState: CLIENT_STATE },
-  });
+  return businessCentral.create(settingsFor(sandbox, CLIENT_STATE), { name: 'accounting', retry: { baseDelayMs: 1 } });
 }
 
 describe('business-central connector against the sandbox', () => {
@@ -196,7 +194,8 @@ describe('business-central connector against the sandbox', () => {
       { id: SEED_IDS.customers.moreau, fields: { city: 'Lyon' } },
     ]);
     expect(results.map((result) => result.ok)).toEqual([true, false, true]);
-    expect(results[1]!.ok === false && results[1]!.error).toBeInstanceOf(PreconditionFailedError);
+    const stale = results[1];
+    expect(stale && !stale.ok && stale.error).toBeInstanceOf(PreconditionFailedError);
     expect(sandbox.getCustomer(SEED_IDS.customers.vanDijk)).toMatchObject({ city: 'Utrecht' });
     expect(sandbox.getCustomer(SEED_IDS.customers.lindqvist)).toMatchObject({ city: 'Göteborg' });
     expect(sandbox.getCustomer(SEED_IDS.customers.moreau)).toMatchObject({ city: 'Lyon' });
@@ -220,13 +219,7 @@ describe('business-central connector against the sandbox', () => {
   });
 
   it('reads contacts with a person linked to its company', async () => {
-    const { api } = createBusinessCentralApi({
-      name: 'bc-contacts',
-      baseUrl: sandbox.url,
-      companyId: sandbox.companyId,
-      auth: { tokenUrl: sandbox.tokenUrl, clientId: sandbox.clientId, clientSecret: sandbox.clientSecret },
-      retry: { baseDelayMs: 1 },
-    });
+    const api = createBusinessCentralApi(settingsFor(sandbox), { name: 'bc-contacts', retry: { baseDelayMs: 1 } });
     const company = await api.create('contact', { name: 'Fjord Design AS', city: 'Oslo' }, { contactType: 'company' });
     const person = sandbox.createContact({
       type: 'Person',
@@ -305,14 +298,7 @@ describe('business-central connector against the sandbox', () => {
     });
 
     it('refuses a subscription when the endpoint fails the handshake', async () => {
-      const other = createBusinessCentralConnector({
-        name: 'accounting',
-        baseUrl: sandbox.url,
-        companyId: sandbox.companyId,
-        auth: { tokenUrl: sandbox.tokenUrl, clientId: sandbox.clientId, clientSecret: sandbox.clientSecret },
-        retry: { baseDelayMs: 1 },
-        webhook: { clientState: CLIENT_STATE },
-      });
+      const other = connectorFor(sandbox);
       await expect(other.ensureSubscriptions!('http://127.0.0.1:9/nowhere')).rejects.toThrow(/not validated/);
       expect(sandbox.subscriptions()).toEqual([]);
     });

@@ -1,98 +1,86 @@
-/** The Business Central accounting connector: customers, vendors and bank accounts of one company. */
-import { ACCOUNT_KINDS, type AccountKind, type Entity } from '../../src/core/model';
-import { InvalidRequestError, RateLimitedError } from '../kit/errors';
-import { HttpClient, type ResponseObserver, type RetryPolicy } from '../kit/http';
-import type { Connector, DocumentType } from '../kit/types';
-import { ClientCredentialsTokenProvider, type ClientCredentials } from './auth';
-import { BusinessCentralApi } from './client';
-import { DOCUMENT_RESOURCES, SUPPORTED_FIELDS } from './mappers';
+/**
+ * The Business Central accounting connector on the kit: the customers, vendors and bank accounts
+ * of one company through API v2.0, webhooks with renewed subscriptions, and sales documents. The
+ * kit does the rest (entity guard, batch chunking, limits, retries, the health probe's 429).
+ */
+import type { AccountKind } from '../../src/core/model';
+import {
+  defineConnector,
+  type ConnectorContext,
+  type ConnectorSettings,
+  type ConnectTools,
+  type EntityDefinition,
+} from '../kit/define';
+import { HttpClient } from '../kit/http';
+import { RequestLimiter } from '../kit/limiter';
+import { ClientCredentialsTokenProvider } from './auth';
+import { BATCH_LIMIT, BusinessCentralApi } from './client';
+import { businessCentralConfig } from './config';
+import { REFUSED_DOCUMENTS, STARTED_DOCUMENTS, startDocument } from './documents';
+import { FIELD_MAP } from './mappers';
 import { ensureSubscriptions } from './subscriptions';
 import { createBusinessCentralWebhook } from './webhook';
 
-/** How to reach one Business Central company. */
-export interface BusinessCentralConnectorOptions {
-  /** The connector's name in config. */
-  name: string;
-  /** The API base up to and including /api/v2.0, for example https://api.businesscentral.dynamics.com/v2.0/{tenant}/{environment}/api/v2.0 */
-  baseUrl: string;
-  /** The company's id (GUID), as listed by GET /companies. */
-  companyId: string;
-  auth: ClientCredentials;
-  retry?: Partial<RetryPolicy>;
-  observe?: ResponseObserver;
-  timeoutMs?: number;
-  /** Enables webhooks; `clientState` is the shared secret BC echoes in each notification. */
-  webhook?: { clientState: string };
+/** A connector's settings: its config keys, and the API base up to and including /api/v2.0. */
+export type BusinessCentralSettings = ConnectorSettings<typeof businessCentralConfig>;
+
+// BC Online takes 6,000 requests per user in any 5-minute window, and 100 operations per $batch.
+// A wait of up to a minute for the window is slept; a longer one goes back to the queue.
+// https://learn.microsoft.com/dynamics365/business-central/dev-itpro/administration/operational-limits-online
+const LIMITS = { requests: { max: 6000, perMs: 5 * 60_000 }, maxWaitMs: 60_000, batchSize: { write: BATCH_LIMIT } };
+
+function connect({ baseUrl, companyId, credentials }: BusinessCentralSettings, tools: ConnectTools) {
+  const auth = new ClientCredentialsTokenProvider(credentials);
+  const http = tools.http({ baseURL: baseUrl.replace(/\/+$/, ''), auth });
+  return { api: new BusinessCentralApi(http, companyId), clientState: credentials.webhookClientState };
 }
 
-/** Creates the BC API layer (all four entities, contacts included) that the connector is built on. */
-export function createBusinessCentralApi(options: Omit<BusinessCentralConnectorOptions, 'webhook'>): {
-  api: BusinessCentralApi;
-  http: HttpClient;
-} {
-  const http = new HttpClient({
-    connector: options.name,
-    baseURL: options.baseUrl.replace(/\/+$/, ''),
-    auth: new ClientCredentialsTokenProvider(options.auth, { timeoutMs: options.timeoutMs }),
-    retry: options.retry,
-    observe: options.observe,
-    timeoutMs: options.timeoutMs,
-  });
-  return { api: new BusinessCentralApi(http, options.companyId), http };
-}
+/** What the handlers share: the company's API (with its HTTP client), and the webhook secret when set. */
+type BusinessCentralSession = ReturnType<typeof connect>;
 
-/** Creates the accounting connector for one Business Central company. */
-export function createBusinessCentralConnector(options: BusinessCentralConnectorOptions): Connector {
-  const { api, http } = createBusinessCentralApi(options);
-  const entities: readonly Entity[] = ACCOUNT_KINDS;
-  // Contacts are readable through createBusinessCentralApi, but this connector is the accounting
-  // side: its entities are the three account kinds.
-  const served = (entity: Entity): AccountKind => {
-    if (entity === 'contact') throw new InvalidRequestError(`${options.name}: entity '${entity}' is not served`);
-    return entity;
-  };
-  const webhook = options.webhook;
-  const documents = Object.keys(DOCUMENT_RESOURCES) as DocumentType[];
+/** The handlers of an account kind: each is the API call of the same name. */
+function account(kind: AccountKind): EntityDefinition<BusinessCentralSession> {
   return {
-    name: options.name,
-    system: 'accounting',
-    entities,
-    fields: {
-      customer: SUPPORTED_FIELDS.customer,
-      vendor: SUPPORTED_FIELDS.vendor,
-      bankAccount: SUPPORTED_FIELDS.bankAccount,
-    },
-    async *listChanged(entity, cursor) {
-      yield* api.listChanged(served(entity), cursor);
-    },
-    get: async (entity, id) => api.get(served(entity), id),
-    batchGet: async (entity, ids) => api.batchGet(served(entity), ids),
-    create: async (entity, fields, createOptions) => api.create(served(entity), fields, { extra: createOptions.extra }),
-    update: async (entity, update) => api.update(served(entity), update),
-    batchUpdate: async (entity, updates) => api.batchUpdate(served(entity), updates),
-    documents,
-    createDocument: async (type, input) => api.createDocument(type, input),
-    ...(webhook === undefined
-      ? {}
-      : {
-          webhook: createBusinessCentralWebhook({ companyId: options.companyId, clientState: webhook.clientState }),
-          ensureSubscriptions: (notificationUrl: string) =>
-            ensureSubscriptions({
-              http,
-              companyId: options.companyId,
-              notificationUrl,
-              clientState: webhook.clientState,
-            }),
-        }),
-    // The company itself: the smallest authenticated read, and it proves the company id too. A
-    // 429 proves the credentials as well, so it counts as healthy: readiness must not flap under load.
-    checkHealth: async () => {
-      try {
-        await http.request({ method: 'GET', url: `companies(${options.companyId})` });
-      } catch (error) {
-        if (!(error instanceof RateLimitedError)) throw error;
-      }
-    },
-    close: async () => {},
+    fields: () => Object.keys(FIELD_MAP[kind]),
+    listChanged: ({ api }, cursor) => api.listChanged(kind, cursor),
+    get: ({ api }, id) => api.get(kind, id),
+    batchGet: ({ api }, ids) => api.batchGet(kind, ids),
+    create: ({ api }, fields, { extra }) => api.create(kind, fields, { extra }),
+    update: ({ api }, update) => api.update(kind, update),
+    batchUpdate: ({ api }, updates) => api.batchUpdate(kind, updates),
   };
+}
+
+/** The Business Central connector, as the registry lists it. */
+export const businessCentral = defineConnector({
+  name: 'business-central',
+  side: 'accounting',
+  config: businessCentralConfig,
+  secrets: ['clientSecret', 'webhookClientState'],
+  limits: LIMITS,
+  connect,
+  entities: { customer: account('customer'), vendor: account('vendor'), bankAccount: account('bankAccount') },
+  webhook: ({ api, clientState }) =>
+    clientState === undefined ? undefined : createBusinessCentralWebhook({ companyId: api.companyId, clientState }),
+  // The kit subscribes only when there is a webhook, that is with a clientState.
+  subscribe: ({ api: { http, companyId }, clientState = '' }, notificationUrl) =>
+    ensureSubscriptions({ http, companyId, notificationUrl, clientState }),
+  documents: {
+    types: STARTED_DOCUMENTS,
+    start: startDocument,
+    refused: REFUSED_DOCUMENTS,
+  },
+  // The company itself: the smallest authenticated read, and it proves the company id too.
+  health: ({ api }) => api.http.request({ url: `companies(${api.companyId})` }),
+});
+
+/** The API layer alone, contacts included (the connector serves the account kinds), for scripts and tests. */
+export function createBusinessCentralApi(
+  settings: BusinessCentralSettings,
+  context: ConnectorContext,
+): BusinessCentralApi {
+  const { name: connector, retry, observe } = context;
+  const limiter = new RequestLimiter(LIMITS);
+  const http: ConnectTools['http'] = (options) => new HttpClient({ connector, ...options, retry, observe, limiter });
+  return connect(settings, { context, http }).api;
 }

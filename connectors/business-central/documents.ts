@@ -9,27 +9,49 @@
  * https://learn.microsoft.com/dynamics365/business-central/dev-itpro/api-reference/v2.0/resources/dynamics_salesorder
  */
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import { normalizeValue } from '../../src/core/model';
 import { InvalidRequestError, InvalidResponseError } from '../kit/errors';
 import type { HttpClient } from '../kit/http';
-import type { CreatedDocument, DocumentType } from '../kit/types';
-import { DOCUMENT_RESOURCES, toCreatedDocument } from './mappers';
-import { odataString, withQuery } from './odata';
-import { bcDocumentPageSchema, bcDocumentSchema, parseResponse } from './schemas';
+import { DOCUMENT_TYPES, type CreatedDocument, type DocumentInput, type DocumentType } from '../kit/types';
+import { GUID, odataString, withQuery } from './odata';
+import { pageOf, text } from './schemas';
 
 /** The Sales Header's "External Document No." is Code[35]. */
 export const EXTERNAL_DOCUMENT_NUMBER_LENGTH = 35;
 /** Hex digits of the key's hash in the number: 64 bits, unique enough within one customer. */
 const KEY_HASH_LENGTH = 16;
+/** What is left of the number for the readable reference, before the '-' and the hash. */
+const PREFIX_LENGTH = EXTERNAL_DOCUMENT_NUMBER_LENGTH - KEY_HASH_LENGTH - 1;
+/** BC's value for a date nobody set. */
+const BLANK_DATE = '0001-01-01';
 
-const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/** A sales quote or order as BC sends it; only what a CreatedDocument needs. */
+const documentSchema = z.object({
+  id: z.string().min(1),
+  number: text,
+  customerId: text,
+  documentDate: text,
+  orderDate: text,
+  status: text,
+});
 
-/** What to start a document from. */
-export interface DocumentInput {
-  accountId: string;
-  externalReference?: string;
-  idempotencyKey: string;
-}
+/** Where a document type lives in API v2.0: its collection, and the property that holds its date. */
+const RESOURCES: Partial<Record<DocumentType, { collection: string; date: 'documentDate' | 'orderDate' }>> = {
+  salesQuote: { collection: 'salesQuotes', date: 'documentDate' },
+  salesOrder: { collection: 'salesOrders', date: 'orderDate' },
+};
+
+/** The document types this connector starts. */
+export const STARTED_DOCUMENTS = DOCUMENT_TYPES.filter((type) => RESOURCES[type] !== undefined);
+
+/** Why the other types are not started (README.md, "Documents"). */
+export const REFUSED_DOCUMENTS: Partial<Record<DocumentType, string>> = {
+  purchaseQuote: 'API v2.0 has no purchaseQuotes endpoint',
+  // Without either, a retry after a lost response would start a second purchase order.
+  purchaseOrder:
+    'API v2.0 purchase orders have neither an externalDocumentNumber nor a writable number to find a retry by',
+};
 
 /**
  * The externalDocumentNumber a key stands for: `<reference or TANDEM>-<16 hex digits of
@@ -39,63 +61,41 @@ export interface DocumentInput {
 export function externalDocumentNumberFor(idempotencyKey: string, externalReference?: string): string {
   if (idempotencyKey === '')
     throw new InvalidRequestError('business-central: a document needs a non-empty idempotencyKey');
-  const hash = createHash('sha256')
-    .update(idempotencyKey, 'utf8')
-    .digest('hex')
-    .slice(0, KEY_HASH_LENGTH)
-    .toUpperCase();
-  const prefix = (normalizeValue(externalReference) ?? 'TANDEM')
-    .toUpperCase()
-    .slice(0, EXTERNAL_DOCUMENT_NUMBER_LENGTH - KEY_HASH_LENGTH - 1);
-  return `${prefix}-${hash}`;
+  const hash = createHash('sha256').update(idempotencyKey, 'utf8').digest('hex').slice(0, KEY_HASH_LENGTH);
+  const prefix = (normalizeValue(externalReference) ?? 'TANDEM').toUpperCase().slice(0, PREFIX_LENGTH);
+  return `${prefix}-${hash.toUpperCase()}`;
 }
 
 /** Starts a sales quote or order for a customer, or returns the one an earlier call with the key started. */
 export async function startDocument(
-  http: HttpClient,
-  companyId: string,
+  { api: { http, companyId } }: { api: { http: HttpClient; companyId: string } },
   type: DocumentType,
   input: DocumentInput,
 ): Promise<CreatedDocument> {
-  const resource = DOCUMENT_RESOURCES[type];
-  if (resource === undefined) {
-    throw new InvalidRequestError(
-      `business-central: cannot start a ${type}: API v2.0 has no way to create it idempotently (see README.md, Documents)`,
-    );
-  }
+  const resource = RESOURCES[type];
+  if (resource === undefined) throw new InvalidRequestError(`business-central: cannot start a ${type}`);
   if (!GUID.test(input.accountId))
     throw new InvalidRequestError(`business-central: ${type}: account id '${input.accountId}' is not a GUID`);
   const externalDocumentNumber = externalDocumentNumberFor(input.idempotencyKey, input.externalReference);
-  const path = `companies(${companyId})/${resource.collection}`;
-
-  const lookup = await http.request({
-    method: 'GET',
-    url: withQuery(path, {
-      $filter: `externalDocumentNumber eq ${odataString(externalDocumentNumber)} and ${resource.accountProperty} eq ${input.accountId}`,
-    }),
-  });
-  const existing = parseResponse(bcDocumentPageSchema, lookup.data, `${type} page`).value[0];
-  if (existing !== undefined) return checked(type, input.accountId, toCreatedDocument(type, resource, existing));
-
-  const response = await http.request({
-    method: 'POST',
-    url: path,
-    data: { [resource.accountProperty]: input.accountId, externalDocumentNumber },
-    headers: { 'Content-Type': 'application/json' },
-  });
-  return checked(
-    type,
-    input.accountId,
-    toCreatedDocument(type, resource, parseResponse(bcDocumentSchema, response.data, `${type} create response`)),
-  );
-}
-
-/** A document BC reports for another account than asked is a broken answer, not a result. */
-function checked(type: DocumentType, accountId: string, document: CreatedDocument): CreatedDocument {
-  if (document.accountId.toLowerCase() !== accountId.toLowerCase()) {
+  const url = `companies(${companyId})/${resource.collection}`;
+  const $filter = `externalDocumentNumber eq ${odataString(externalDocumentNumber)} and customerId eq ${input.accountId}`;
+  const [existing] = (await http.json(pageOf(documentSchema), { url: withQuery(url, { $filter }) })).value;
+  const data = { customerId: input.accountId, externalDocumentNumber };
+  const document = existing ?? (await http.json(documentSchema, { method: 'POST', url, data }));
+  const accountId = normalizeValue(document.customerId) ?? '';
+  // A document BC reports for another customer than asked is a broken answer, not a result.
+  if (accountId.toLowerCase() !== input.accountId.toLowerCase())
     throw new InvalidResponseError(
-      `business-central: ${type} ${document.id} belongs to '${document.accountId}', not to '${accountId}'`,
+      `business-central: ${type} ${document.id} belongs to '${accountId}', not to '${input.accountId}'`,
     );
-  }
-  return document;
+  const date = normalizeValue(document[resource.date]);
+  const { id, number, status } = document;
+  return {
+    type,
+    id,
+    number: normalizeValue(number),
+    accountId,
+    date: date === BLANK_DATE ? null : date,
+    status: normalizeValue(status),
+  };
 }

@@ -1,11 +1,4 @@
-/** The Business Central connector's public surface. */
-export {
-  createBusinessCentralConnector,
-  createBusinessCentralApi,
-  type BusinessCentralConnectorOptions,
-} from './connector';
-export { BusinessCentralApi, type BcCreateOptions } from './client';
-export { ClientCredentialsTokenProvider, DEFAULT_SCOPE, type ClientCredentials } from './auth';
-export { createBusinessCentralWebhook, type BusinessCentralWebhookOptions } from './webhook';
-export { WEBHOOK_ENTITIES } from './subscriptions';
-export { SUPPORTED_FIELDS, FIELD_MAP, toAccount, toContact, fromFields } from './mappers';
+/** The Business Central connector: its registry entry, its API layer (contacts included) and its webhook adapter. */
+export { businessCentral, createBusinessCentralApi, type BusinessCentralSettings } from './connector';
+export { BusinessCentralApi } from './client';
+export { createBusinessCentralWebhook } from './webhook';

@@ -1,5 +1,5 @@
 import { InvalidRequestError } from '../kit/errors';
-import { fromFields, SUPPORTED_FIELDS, toAccount, toContact } from './mappers';
+import { FIELD_MAP, fromFields, toAccount, toContact } from './mappers';
 import type { BcRecord } from './schemas';
 
 const customer: BcRecord = {
@@ -66,7 +66,7 @@ describe('mappers', () => {
 
   it('round-trips every supported field of each entity', () => {
     for (const entity of ['customer', 'vendor', 'bankAccount'] as const) {
-      const fields = Object.fromEntries(SUPPORTED_FIELDS[entity].map((field) => [field, `${field}-value`]));
+      const fields = Object.fromEntries(Object.keys(FIELD_MAP[entity]).map((field) => [field, `${field}-value`]));
       const raw = {
         id: customer.id,
         lastModifiedDateTime: customer.lastModifiedDateTime,

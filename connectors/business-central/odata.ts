@@ -1,4 +1,8 @@
 /** Small helpers for writing OData query strings the way Business Central reads them. */
+import { InvalidRequestError } from '../kit/errors';
+
+/** A GUID, the form of every BC id (records, companies, payment terms, ...). */
+export const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /** Quotes a string literal: OData doubles single quotes inside. */
 export function odataString(value: string): string {
@@ -7,9 +11,7 @@ export function odataString(value: string): string {
 
 /** A GUID literal: BC takes them unquoted. Refuses anything else, since it lands in a URL. */
 export function odataGuid(value: string): string {
-  if (!/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(value)) {
-    throw new Error(`not a GUID: ${value}`);
-  }
+  if (!GUID.test(value)) throw new InvalidRequestError(`business-central: '${value}' is not a GUID`);
   return value;
 }
 
@@ -18,8 +20,8 @@ export function odataGuid(value: string): string {
  * '+' as a space in OData expressions).
  */
 export function withQuery(path: string, query: Record<string, string | undefined>): string {
-  const parts = Object.entries(query)
-    .filter((entry): entry is [string, string] => entry[1] !== undefined)
-    .map(([key, value]) => `${key}=${encodeURIComponent(value)}`);
+  const parts = Object.entries(query).flatMap(([key, value]) =>
+    value === undefined ? [] : [`${key}=${encodeURIComponent(value)}`],
+  );
   return parts.length === 0 ? path : `${path}?${parts.join('&')}`;
 }

@@ -2,10 +2,20 @@
  * Webhook subscriptions: one per subscribed collection, renewed before BC lets them lapse.
  * https://learn.microsoft.com/dynamics365/business-central/dev-itpro/api-reference/v2.0/dynamics-subscriptions
  */
+import { z } from 'zod';
 import type { AccountKind } from '../../src/core/model';
 import type { HttpClient } from '../kit/http';
 import { COLLECTIONS } from './mappers';
-import { bcSubscriptionListSchema, bcSubscriptionSchema, parseResponse, type BcSubscription } from './schemas';
+
+/** A webhook subscription as BC sends it. */
+const subscriptionSchema = z.object({
+  '@odata.etag': z.string().optional(),
+  subscriptionId: z.string().min(1),
+  notificationUrl: z.string(),
+  resource: z.string(),
+  clientState: z.string().nullish(),
+  expirationDateTime: z.string().min(1),
+});
 
 /**
  * The account kinds BC sends notifications for. BC's list of webhook-supported APIs names
@@ -40,51 +50,31 @@ export interface EnsureSubscriptionsInput {
  * (or carrying another clientState), and returns when the next renewal is due.
  */
 export async function ensureSubscriptions(input: EnsureSubscriptionsInput): Promise<{ renewAt?: string }> {
-  const now = input.now ?? new Date();
-  const listed = await input.http.request({ method: 'GET', url: 'subscriptions' });
-  const existing = parseResponse(bcSubscriptionListSchema, listed.data, 'subscription list').value;
-  const body = (resource: string) => ({
-    notificationUrl: input.notificationUrl,
-    resource,
-    clientState: input.clientState,
-  });
-
-  const active: BcSubscription[] = [];
+  const { http, notificationUrl, clientState } = input;
+  const now = (input.now ?? new Date()).getTime();
+  const listSchema = z.object({ value: z.array(subscriptionSchema) });
+  const existing = (await http.json(listSchema, { url: 'subscriptions' })).value;
+  const expiries: number[] = [];
   for (const entity of WEBHOOK_ENTITIES) {
     const resource = subscriptionResource(input.companyId, entity);
-    const current = existing.find(
-      (subscription) =>
-        subscription.notificationUrl === input.notificationUrl && sameResource(subscription.resource, resource),
+    const data = { notificationUrl, resource, clientState };
+    let current = existing.find(
+      (item) => item.notificationUrl === notificationUrl && sameResource(item.resource, resource),
     );
     if (current === undefined) {
-      const created = await input.http.request({
-        method: 'POST',
-        url: 'subscriptions',
-        data: body(resource),
-        headers: { 'Content-Type': 'application/json' },
-      });
-      active.push(parseResponse(bcSubscriptionSchema, created.data, 'created subscription'));
-      continue;
+      current = await http.json(subscriptionSchema, { method: 'POST', url: 'subscriptions', data });
+    } else if (
+      // Due within the window (or unreadable), or set up with another secret: BC has been seen
+      // to store clientState lower-cased, so that compares without case.
+      !(Date.parse(current.expirationDateTime) - now >= RENEW_WITHIN_MS) ||
+      (current.clientState ?? '').toLowerCase() !== clientState.toLowerCase()
+    ) {
+      const url = `subscriptions('${encodeURIComponent(current.subscriptionId)}')`;
+      const headers = { 'If-Match': current['@odata.etag'] ?? '*' };
+      current = await http.json(subscriptionSchema, { method: 'PATCH', url, data, headers });
     }
-    const expiresAt = Date.parse(current.expirationDateTime);
-    // BC has been seen to store clientState lower-cased, so compare without case.
-    const otherSecret = (current.clientState ?? '').toLowerCase() !== input.clientState.toLowerCase();
-    if (Number.isNaN(expiresAt) || expiresAt - now.getTime() < RENEW_WITHIN_MS || otherSecret) {
-      const renewed = await input.http.request({
-        method: 'PATCH',
-        url: `subscriptions('${encodeURIComponent(current.subscriptionId)}')`,
-        data: body(resource),
-        headers: { 'Content-Type': 'application/json', 'If-Match': current['@odata.etag'] ?? '*' },
-      });
-      active.push(parseResponse(bcSubscriptionSchema, renewed.data, 'renewed subscription'));
-    } else {
-      active.push(current);
-    }
+    expiries.push(Date.parse(current.expirationDateTime));
   }
-  const expiries = active
-    .map((subscription) => Date.parse(subscription.expirationDateTime))
-    .filter((time) => !Number.isNaN(time));
-  if (expiries.length === 0) return {};
-  const renewAt = Math.max(now.getTime(), Math.min(...expiries) - RENEW_WITHIN_MS);
-  return { renewAt: new Date(renewAt).toISOString() };
+  const next = Math.min(...expiries.filter((time) => !Number.isNaN(time)));
+  return Number.isFinite(next) ? { renewAt: new Date(Math.max(now, next - RENEW_WITHIN_MS)).toISOString() } : {};
 }

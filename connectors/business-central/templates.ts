@@ -8,11 +8,10 @@
 import { z } from 'zod';
 import { InvalidRequestError } from '../kit/errors';
 import { FIELD_MAP, type BcEntity } from './mappers';
+import { GUID } from './odata';
 
 /** A value BC accepts in a create body. */
 export type TemplateValue = string | number | boolean;
-
-const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 const guid = z.string().regex(GUID, 'must be a GUID');
 /** A `Code[n]` property: BC refuses longer values. */
@@ -32,7 +31,7 @@ const boolean = z.union([z.boolean(), z.enum(['true', 'false']).transform((value
  * Writable BC properties per entity that no canonical field covers, with their types (API v2.0
  * resource pages for customer, vendor, bankAccount and contact; `number` is the record's No.).
  */
-export const TEMPLATE_PROPERTIES: Record<BcEntity, Readonly<Record<string, z.ZodType<TemplateValue, unknown>>>> = {
+export const TEMPLATE_PROPERTIES: Record<BcEntity, Readonly<Record<string, z.ZodType<TemplateValue>>>> = {
   customer: {
     number: code(20),
     type: z.enum(['Company', 'Person']),
@@ -86,26 +85,24 @@ export function acceptedExtraKeys(entity: BcEntity): string[] {
  */
 export function parseTemplateValues(
   entity: BcEntity,
-  extra: Record<string, unknown> | undefined,
+  extra: Record<string, unknown> = {},
 ): Record<string, TemplateValue> {
-  const result: Record<string, TemplateValue> = {};
-  if (extra === undefined) return result;
   const mapped = new Set<string>(Object.values(FIELD_MAP[entity]));
-  for (const [key, value] of Object.entries(extra)) {
-    if (value === null || value === undefined) continue;
-    const schema = TEMPLATE_PROPERTIES[entity][key] ?? (mapped.has(key) ? z.string() : undefined);
-    if (schema === undefined) {
-      throw new InvalidRequestError(
-        `business-central: ${entity} create: '${key}' is not a property BC accepts (accepted: ${acceptedExtraKeys(entity).join(', ')})`,
-      );
-    }
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) {
-      throw new InvalidRequestError(
-        `business-central: ${entity} create: '${key}' ${parsed.error.issues.map((issue) => issue.message).join('; ')}`,
-      );
-    }
-    result[key] = parsed.data;
-  }
-  return result;
+  const what = `business-central: ${entity} create`;
+  return Object.fromEntries(
+    Object.entries(extra).flatMap(([key, value]) => {
+      if (value === null || value === undefined) return [];
+      const schema = TEMPLATE_PROPERTIES[entity][key] ?? (mapped.has(key) ? z.string() : undefined);
+      if (schema === undefined) {
+        const accepted = acceptedExtraKeys(entity).join(', ');
+        throw new InvalidRequestError(`${what}: '${key}' is not a property BC accepts (accepted: ${accepted})`);
+      }
+      const parsed = schema.safeParse(value);
+      if (!parsed.success)
+        throw new InvalidRequestError(
+          `${what}: '${key}' ${parsed.error.issues.map((issue) => issue.message).join('; ')}`,
+        );
+      return [[key, parsed.data]];
+    }),
+  );
 }

@@ -1,5 +1,5 @@
 import type { InboundRequest } from '../kit/types';
-import { createBusinessCentralWebhook, notificationEventId, secretsEqual } from './webhook';
+import { createBusinessCentralWebhook, notificationEventId } from './webhook';
 
 const COMPANY = 'b18aed47-c385-49d2-b954-dbdf8ad71780';
 const SECRET = 'webhook-secret-42';
@@ -111,11 +111,5 @@ describe('Business Central webhook adapter', () => {
       status: 400,
     });
     expect(adapter.handle(post({ items: [] }), now)).toMatchObject({ kind: 'rejected', status: 400 });
-  });
-
-  it('compares secrets of any length', () => {
-    expect(secretsEqual('abc', 'abc')).toBe(true);
-    expect(secretsEqual('abc', 'abcd')).toBe(false);
-    expect(secretsEqual('', 'abc')).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 /** The Business Central connector against its sandbox, held to the connector contract (customers). */
-import { createBusinessCentralConnector } from '../../connectors/business-central';
+import { businessCentral } from '../../connectors/business-central';
 import { startBusinessCentralSandbox } from '../../connectors/business-central/sandbox';
 import { describeConnectorContract } from './connector.contract';
 
@@ -8,14 +8,15 @@ const WEBHOOK_URL = 'https://tandem.example/webhooks/accounting';
 describeConnectorContract('business-central', async () => {
   // A small page size, so listChanged crosses page boundaries.
   const sandbox = await startBusinessCentralSandbox({ pageSize: 2 });
-  const connector = createBusinessCentralConnector({
-    name: 'accounting',
-    baseUrl: sandbox.url,
-    companyId: sandbox.companyId,
-    auth: { tokenUrl: sandbox.tokenUrl, clientId: sandbox.clientId, clientSecret: sandbox.clientSecret },
-    retry: { baseDelayMs: 1 },
-    webhook: { clientState: 'contract-client-state' },
-  });
+  const { url: baseUrl, companyId, tokenUrl, clientId, clientSecret } = sandbox;
+  const connector = businessCentral.create(
+    {
+      baseUrl,
+      companyId,
+      credentials: { tokenUrl, clientId, clientSecret, webhookClientState: 'contract-client-state' },
+    },
+    { name: 'accounting', retry: { baseDelayMs: 1 } },
+  );
   let numbers = 0;
   return {
     connector,

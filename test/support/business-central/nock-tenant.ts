@@ -2,7 +2,7 @@
 import nock from 'nock';
 import type { RetryPolicy } from '../../../connectors/kit/http';
 import type { Connector } from '../../../connectors/kit/types';
-import { createBusinessCentralConnector } from '../../../connectors/business-central/connector';
+import { businessCentral } from '../../../connectors/business-central';
 
 export const HOST = 'https://api.businesscentral.dynamics.com';
 export const API = '/v2.0/contoso/production/api/v2.0';
@@ -12,13 +12,14 @@ export const COMPANY = 'f64eba74-dacd-4854-a584-1834f68cfc3a';
 
 /** The accounting connector for the test tenant, with retries that do not wait. */
 export function tenantConnector(retry: Partial<RetryPolicy> = {}): Connector {
-  return createBusinessCentralConnector({
-    name: 'accounting',
-    baseUrl: `${HOST}${API}`,
-    companyId: COMPANY,
-    auth: { tokenUrl: `${LOGIN}${TOKEN_PATH}`, clientId: 'app', clientSecret: 'secret' },
-    retry: { baseDelayMs: 1, ...retry },
-  });
+  return businessCentral.create(
+    {
+      baseUrl: `${HOST}${API}`,
+      companyId: COMPANY,
+      credentials: { tokenUrl: `${LOGIN}${TOKEN_PATH}`, clientId: 'app', clientSecret: 'secret' },
+    },
+    { name: 'accounting', retry: { baseDelayMs: 1, ...retry } },
+  );
 }
 
 /** One token request answered with `accessToken`. */
