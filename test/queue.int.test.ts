@@ -5,10 +5,13 @@
  */
 import { AuthFailedError, InvalidRequestError, RateLimitedError, TransientError } from '../connectors/kit/errors';
 import { waitFor } from '../src/util/net';
-import { changeJobId } from '../src/queue/jobs';
+import { tryContactLock } from '../src/queue/contact-lock';
+import { changeJobId, type WriteJob } from '../src/queue/jobs';
+import type { HeldLock } from '../src/queue/lock';
+import { createRedis } from '../src/queue/redis';
 import { openPgliteStore } from '../src/store';
 import type { Store } from '../src/app/ports/store';
-import { clearPrefix, uniquePrefix, startFakeRig, type FakeRig, type FakeRigOptions } from './support/fakes';
+import { clearPrefix, REDIS_URL, uniquePrefix, startFakeRig, type FakeRig, type FakeRigOptions } from './support/fakes';
 
 const filePrefix = uniquePrefix();
 let run = 0;
@@ -32,14 +35,29 @@ async function start(options: FakeRigOptions = {}): Promise<FakeRig> {
   return rig;
 }
 
+const lockRedis = createRedis(REDIS_URL);
+const held: HeldLock[] = [];
 afterEach(async () => {
+  await Promise.all(held.splice(0).map((lock) => lock.release()));
   await rig?.stop();
   rig = undefined;
 });
 afterAll(async () => {
+  lockRedis.disconnect();
   await store.close();
   await clearPrefix(`${filePrefix}-*`);
 });
+
+/**
+ * A write job as a planner dispatches it, fenced by the lock of `contactId` it holds (taken here
+ * and held until the test ends): the write worker runs only such jobs.
+ */
+async function fenced(target: FakeRig, contactId: string, write: Omit<WriteJob, 'fence'>): Promise<WriteJob> {
+  const lock = await tryContactLock(lockRedis, target.prefix, contactId);
+  if (!lock) throw new Error(`contact ${contactId} is locked`);
+  held.push(lock);
+  return { ...write, fence: { contactId, token: lock.token } };
+}
 
 /** Waits until nothing is waiting, delayed or running in any queue of the rig. */
 async function settled(target: FakeRig): Promise<void> {
@@ -206,17 +224,20 @@ test('HTTP 429 pauses the write queue for the wait asked and does not use up an 
 });
 
 test("the connector's configured rate limit spreads writes out", async () => {
-  const { accounting, daemon } = await start({ accounting: { rateLimit: { max: 2, per: '1s' }, concurrency: 8 } });
+  const target = await start({ accounting: { rateLimit: { max: 2, per: '1s' }, concurrency: 8 } });
+  const { accounting, daemon } = target;
   for (let index = 0; index < 6; index++) accounting.put('customer', `a${index}`, { name: `Limited ${index}` });
   await Promise.all(
-    Array.from({ length: 6 }, (_, index) =>
-      daemon.queues.enqueueWrite({
-        connector: 'accounting',
-        entity: 'customer',
-        id: `a${index}`,
-        fields: { phone: '9' },
-        planId: `rate-${index}`,
-      }),
+    Array.from({ length: 6 }, async (_, index) =>
+      daemon.queues.enqueueWrite(
+        await fenced(target, `c${index}`, {
+          connector: 'accounting',
+          entity: 'customer',
+          id: `a${index}`,
+          fields: { phone: '9' },
+          planId: `rate-${index}`,
+        }),
+      ),
     ),
   );
   await waitFor(() => accounting.updates.filter((call) => call.outcome === 'ok').length === 6, 10_000);
@@ -252,7 +273,8 @@ test('a record changed between read and write (412) is re-read and planned again
 });
 
 test('finished jobs are kept within bounds', async () => {
-  const { crm, accounting, daemon } = await start({ queue: { keepCompleted: 5 } });
+  const target = await start({ queue: { keepCompleted: 5 } });
+  const { crm, accounting, daemon } = target;
   crm.put('contact', 'lonely', { name: 'No Relations' });
   accounting.put('customer', a1, { name: 'Target' });
   const changes = Array.from({ length: 20 }, (_, index) => ({
@@ -263,15 +285,15 @@ test('finished jobs are kept within bounds', async () => {
     source: 'poll' as const,
   }));
   await daemon.queues.enqueueChanges(changes);
-  for (let index = 0; index < 20; index++) {
-    await daemon.queues.enqueueWrite({
-      connector: 'accounting',
-      entity: 'customer',
-      id: a1,
-      fields: { phone: String(index) },
-      planId: `bound-${index}`,
-    });
-  }
+  const write = await fenced(target, c1, {
+    connector: 'accounting',
+    entity: 'customer',
+    id: a1,
+    fields: {},
+    planId: '',
+  });
+  for (let index = 0; index < 20; index++)
+    await daemon.queues.enqueueWrite({ ...write, fields: { phone: String(index) }, planId: `bound-${index}` });
   await waitFor(() => accounting.updates.length === 20, 10_000);
   await settled(rig as FakeRig);
 

@@ -15,7 +15,7 @@ import type { TandemConfig } from '../config/schema';
 import { CONNECTOR_SLOTS, type ConnectorSlot } from '../core/model';
 import type { Metrics } from '../metrics/metrics';
 import { createRedis } from '../queue/redis';
-import { startIntakeWorker, startWriteWorker } from '../queue/workers';
+import { startIntakeWorker, startWriteWorker, type WriteWorkerSignals } from '../queue/workers';
 import { settlesWithin } from '../util/net';
 import type { DaemonQueues } from './store-and-queues';
 
@@ -59,8 +59,23 @@ export async function startWorkers(setup: WorkerSetup): Promise<DaemonWorkers> {
     handleChange(engine, change, { ...context, relations }),
   );
   const writes = CONNECTOR_SLOTS.map((slot) => {
-    const signals = { rateLimited: (waitMs: number) => metrics.rateLimitWait(slot, waitMs) };
-    return startWriteWorker(engine, slot, connectors[slot], setup.config.connectors[slot], connection(), signals);
+    const signals: WriteWorkerSignals = {
+      rateLimited: (waitMs) => metrics.rateLimitWait(slot, waitMs),
+      // The refused write's record stands for its contact: the intake plans that contact afresh.
+      replan: (write) =>
+        queues.queues.enqueueChanges([
+          {
+            connector: write.connector,
+            entity: write.entity,
+            id: write.id,
+            source: 'replan',
+            eventId: `replan-${write.planId}`,
+            requestId: write.requestId,
+          },
+        ]),
+    };
+    const config = setup.config.connectors[slot];
+    return startWriteWorker(engine, slot, connectors[slot], config, connection(), queues.lockRedis, signals);
   });
   return {
     intake: [intake],

@@ -2,20 +2,64 @@
  * The per-contact lock over Redis, in its two forms: the intake's (take it or run the job again
  * shortly) and the operations' (wait a while for a running sync to finish). Both take the same
  * key, so an operation and a sync of one contact never interleave.
+ *
+ * The lock fences the writes its holder plans: each taking draws the next number of the contact's
+ * fence counter as the lock's value, the write jobs dispatched while it is held carry that number
+ * (see currentFence), and the write worker writes only while the lock still holds it (fenceHolds).
+ * A planner that died, gave up waiting or lost its lease has a number that no longer matches, so
+ * its writes are refused instead of landing late over a newer edit.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { DelayedError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ContactLockOrRetry } from '../app/ports/changes';
 import { ConflictProblem } from '../app/ports/problems';
-import { tryLock } from './lock';
+import { type HeldLock, tryLock } from './lock';
 
-/** How long a lock is held without renewal; renewed while its holder runs. */
-const LOCK_LEASE_MS = 30_000;
+/**
+ * How long a lock is held without renewal; renewed every third of it while its holder runs. It
+ * bounds how long a killed planner's writes can still pass the fence. A lease lost to a stalled
+ * process costs a re-plan, never a double write: that holder's writes are refused.
+ */
+const LOCK_LEASE_MS = 8_000;
 /** How long an operation waits for a running sync of the same contact. */
 const CONTACT_LOCK_WAIT_MS = 30_000;
 
 /** The Redis key of a contact's lock. */
 export const contactLockKey = (prefix: string, contactId: string) => `${prefix}:lock:contact:${contactId}`;
+/** The Redis key of a contact's fence counter (never expires: a number must not be handed out twice). */
+const fenceKey = (prefix: string, contactId: string) => `${prefix}:fence:contact:${contactId}`;
+
+/** The fencing token of a plan's writes: the contact and the number its lock was taken with. */
+export interface WriteFence {
+  contactId: string;
+  token: string;
+}
+
+const fences = new AsyncLocalStorage<WriteFence>();
+
+/** The fence of the contact lock the caller runs under, if any. */
+export function currentFence(): WriteFence | undefined {
+  return fences.getStore();
+}
+
+/** True while the contact's lock is still held with the fence's number: its plan is the current one. */
+export async function fenceHolds(redis: Redis, prefix: string, fence: WriteFence): Promise<boolean> {
+  return (await redis.get(contactLockKey(prefix, fence.contactId))) === fence.token;
+}
+
+/** Takes the contact's lock, fenced; null when another holder has it. */
+export const tryContactLock = (redis: Redis, prefix: string, contactId: string) =>
+  tryLock(redis, contactLockKey(prefix, contactId), LOCK_LEASE_MS, fenceKey(prefix, contactId));
+
+/** Runs `work` as the holder of `lock`, then releases it. */
+async function runHolding<T>(lock: HeldLock, contactId: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await fences.run({ contactId, token: lock.token }, work);
+  } finally {
+    await lock.release();
+  }
+}
 
 /**
  * The intake's form for one job: when another job is syncing the contact, this one is moved to
@@ -25,16 +69,12 @@ export const contactLockKey = (prefix: string, contactId: string) => `${prefix}:
 export function retryingContactLock(redis: Redis, prefix: string, job: Job, token?: string): ContactLockOrRetry {
   return {
     async runOrRetryLater(contactId, work) {
-      const lock = await tryLock(redis, contactLockKey(prefix, contactId), LOCK_LEASE_MS);
+      const lock = await tryContactLock(redis, prefix, contactId);
       if (!lock) {
         await job.moveToDelayed(Date.now() + 100 + Math.floor(Math.random() * 200), token);
         throw new DelayedError();
       }
-      try {
-        return await work();
-      } finally {
-        await lock.release();
-      }
+      return runHolding(lock, contactId, work);
     },
   };
 }
@@ -51,14 +91,8 @@ export async function withContactLock<T>(
 ): Promise<T> {
   const deadline = Date.now() + CONTACT_LOCK_WAIT_MS;
   for (;;) {
-    const lock = await tryLock(redis, contactLockKey(prefix, contactId), LOCK_LEASE_MS);
-    if (lock) {
-      try {
-        return await work();
-      } finally {
-        await lock.release();
-      }
-    }
+    const lock = await tryContactLock(redis, prefix, contactId);
+    if (lock) return runHolding(lock, contactId, work);
     if (Date.now() > deadline)
       throw new ConflictProblem('IN_PROGRESS', `contact ${contactId} is being synchronized; try again in a moment`);
     await new Promise((resolve) => setTimeout(resolve, 50 + Math.floor(Math.random() * 100)));

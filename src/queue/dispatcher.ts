@@ -8,6 +8,7 @@ import type { WriteDispatcher } from '../app/ports/index';
 import { writeKey, type WriteOutcome } from '../core/confirm';
 import type { SyncRecord } from '../core/model';
 import type { RecordWrite } from '../core/plan';
+import { currentFence } from './contact-lock';
 import type { WriteJob } from './jobs';
 import type { SyncQueues } from './queues';
 
@@ -25,6 +26,8 @@ export class QueueWriteDispatcher implements WriteDispatcher {
 
   async dispatch(writes: RecordWrite[], context: { planId: string }): Promise<Map<string, WriteOutcome>> {
     const outcomes = new Map<string, WriteOutcome>();
+    // Taken here, in the planner's own async context: the lock it runs under fences its writes.
+    const fence = currentFence();
     await Promise.all(
       writes.map(async (write) => {
         const data: WriteJob = {
@@ -33,7 +36,9 @@ export class QueueWriteDispatcher implements WriteDispatcher {
           id: write.id,
           ifMatch: write.ifMatch,
           fields: write.fields,
+          ...(write.ifMatch === undefined ? { expected: expectedValues(write) } : {}),
           planId: context.planId,
+          ...(fence ? { fence } : {}),
         };
         try {
           if (this.stopping.signal.aborted) throw new Error(STOPPED);
@@ -58,6 +63,11 @@ export class QueueWriteDispatcher implements WriteDispatcher {
   close(): void {
     this.stopping.abort();
   }
+}
+
+/** The value the plan read for each field the write changes. */
+function expectedValues(write: RecordWrite): Record<string, string | null> {
+  return Object.fromEntries(write.changes.map((change) => [change.field, change.from]));
 }
 
 /** Why a wait ended without an outcome. */

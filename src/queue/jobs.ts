@@ -14,7 +14,17 @@ export const writeJob = z.object({
   id: z.string().min(1),
   ifMatch: z.string().optional(),
   fields: z.record(z.string(), z.string().nullable()),
+  /**
+   * Where the target has no etag (no `ifMatch`): the values the plan read for the fields it
+   * changes. The worker reads them again just before writing and refuses on a difference.
+   */
+  expected: z.record(z.string(), z.string().nullable()).optional(),
   planId: z.string(),
+  /**
+   * The planner's fencing token (see contact-lock.ts). A job without one, or with one that is no
+   * longer the contact's newest, is refused unwritten and the contact planned again.
+   */
+  fence: z.object({ contactId: z.string().min(1), token: z.string().min(1) }).optional(),
   /** The request id of the change that planned this write, for the write worker's log lines. */
   requestId: z.string().optional(),
 });

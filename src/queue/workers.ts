@@ -3,14 +3,16 @@
  * one contact at a time across every process), the write workers carry out field writes per
  * connector within its rate limit.
  */
-import { DelayedError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { NotFoundError, PreconditionFailedError } from '../../connectors/kit/errors';
 import type { Connector } from '../../connectors/kit/types';
 import { changeJob, type ChangeHandler, type ChangeJob } from '../app/ports/changes';
 import type { Engine } from '../app/ports/index';
 import type { ConnectorConfig } from '../config/schema';
+import { fieldValue } from '../core/fields';
 import { requestContext } from '../util/logger';
-import { retryingContactLock } from './contact-lock';
+import { fenceHolds, retryingContactLock } from './contact-lock';
 import { classifyFailure, toJobError } from './failure';
 import { writeJob, type WriteJob } from './jobs';
 import { INTAKE_QUEUE, writeQueueName } from './queues';
@@ -63,10 +65,49 @@ function failedChange(error: unknown, log: Engine['logger']): Error {
   return toJobError(error);
 }
 
-/** What a write worker reports beyond its log lines (metrics). */
+/** What a write worker reports beyond its log lines (metrics), and what it asks for. */
 export interface WriteWorkerSignals {
   /** The provider rate-limited a write; the queue pauses for `waitMs`. */
   rateLimited?(waitMs: number): void;
+  /**
+   * A write was refused unwritten: its plan was no longer current, or the target no longer held
+   * what the plan read. The record's contact is to be planned again from fresh reads.
+   */
+  replan?(write: WriteJob): Promise<void>;
+}
+
+/** The write worker's refusal of a plan that is no longer current (see contact-lock.ts). */
+export class SupersededWriteError extends UnrecoverableError {
+  constructor(write: WriteJob) {
+    super(
+      `${SUPERSEDED}: ${write.connector} ${write.entity} ${write.id} not written: ` +
+        (write.fence
+          ? `the plan holding fence ${write.fence.token} of contact ${write.fence.contactId} is no longer current`
+          : 'the job carries no fencing token'),
+    );
+  }
+}
+/** The code a superseded write fails with (the planner reads it off the job's reason). */
+export const SUPERSEDED = 'SUPERSEDED';
+
+/**
+ * Checks a write against what its plan assumed, just before it is sent: the plan is still the
+ * contact's current one, and the target still holds the values the plan read (where it has no
+ * etag to send instead). A refusal leaves the record untouched. A live planner re-plans on a
+ * PreconditionFailedError itself; a SupersededWriteError has no planner waiting for it.
+ */
+async function checkStillCurrent(connector: Connector, write: WriteJob, fenceIsCurrent: () => Promise<boolean>) {
+  if (write.expected !== undefined) {
+    const current = await connector.get(write.entity, write.id);
+    if (current === null) throw new NotFoundError(`${connector.name}: ${write.entity} ${write.id} not found`);
+    const moved = Object.entries(write.expected).filter(([field, value]) => fieldValue(current, field) !== value);
+    if (moved.length > 0 && (await fenceIsCurrent()))
+      throw new PreconditionFailedError(
+        `${connector.name}: ${write.entity} ${write.id} changed since the plan read it (${moved.map(([field]) => field).join(', ')})`,
+      );
+  }
+  // Checked last, after the read: the plan must still be current when the write goes out.
+  if (!(await fenceIsCurrent())) throw new SupersededWriteError(write);
 }
 
 /** Starts the write worker of one connector. */
@@ -76,12 +117,16 @@ export function startWriteWorker(
   connector: Connector,
   connectorConfig: ConnectorConfig,
   connection: Redis,
+  fenceRedis: Redis,
   signals: WriteWorkerSignals = {},
 ): Worker<WriteJob> {
   const { prefix } = engine.config.queue;
+  // Always a limiter: only with one does BullMQ honour a provider's pause (worker.rateLimit below)
+  // when it hands out jobs, so a fetch already waiting cannot start the put-back job at once. The
+  // default is far above any provider's ceiling; the connector kit keeps the real limits.
   const limiter = connectorConfig.rateLimit
     ? { max: connectorConfig.rateLimit.max, duration: connectorConfig.rateLimit.per }
-    : undefined;
+    : { max: 1_000_000, duration: 1000 };
   const worker: Worker<WriteJob> = new Worker<WriteJob>(
     writeQueueName(slot),
     async (job: Job<WriteJob>) => {
@@ -94,7 +139,11 @@ export function startWriteWorker(
         recordId: write.id,
       });
       if (!connector.update) throw toJobError(new Error(`connector ${connector.name} cannot update records`));
+      const { fence } = write;
       try {
+        await checkStillCurrent(connector, write, async () =>
+          fence === undefined ? false : fenceHolds(fenceRedis, prefix, fence),
+        );
         const record = await connector.update(write.entity, {
           id: write.id,
           fields: write.fields,
@@ -114,6 +163,13 @@ export function startWriteWorker(
           // eslint-disable-next-line @typescript-eslint/no-deprecated
           await worker.rateLimit(failure.waitMs);
           throw Worker.RateLimitError();
+        }
+        if (error instanceof SupersededWriteError) {
+          // Nobody waits for this write any more (its planner died, gave up or lost its lease): the
+          // contact is planned again from what the sides hold now.
+          log.warn({ err: error }, 'write refused unwritten; planning the contact again');
+          await signals.replan?.(write);
+          throw error;
         }
         log.warn({ err: error, final: failure.kind === 'final' }, 'write failed');
         throw toJobError(error);

@@ -24,7 +24,8 @@ export const changeJob = z.object({
   /** The provider's event id, when the change came from a webhook. */
   eventId: z.string().optional(),
   deleted: z.boolean().optional(),
-  source: z.enum(['poll', 'webhook', 'manual']),
+  /** `replan`: a write refused because its plan was no longer current (see the write worker). */
+  source: z.enum(['poll', 'webhook', 'manual', 'replan']),
   /**
    * Reported by a connector's first poll (no cursor yet), which lists every existing record:
    * those are not new, so no automatic contact is created for them; link them by matching.
