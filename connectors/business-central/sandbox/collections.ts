@@ -78,12 +78,7 @@ const PARTY = {
  * that, by number, and one of them is required; the party's id, number and name are filled in,
  * and the document date is today when none is given.
  */
-function documentOf(
-  prefix: string,
-  party: 'customer' | 'vendor',
-  dateProperty: string,
-  properties: string,
-): Collection {
+function documentOf(prefix: string, party: 'customer' | 'vendor', date: string, properties: string): Collection {
   const [idProperty, numberProperty] = [`${party}Id`, `${party}Number`];
   return {
     prefix,
@@ -96,14 +91,29 @@ function documentOf(
       );
       if (owner === undefined)
         throw badRequest(`The ${party} with ${id === '' ? `number '${number}'` : `id '${id}'`} does not exist.`);
-      Object.assign(record, {
-        [idProperty]: owner.id,
-        [numberProperty]: owner.number,
-        [`${party}Name`]: owner.displayName,
-      });
-      if (record[dateProperty] === '') record[dateProperty] = record.lastModifiedDateTime.slice(0, 10);
+      record[idProperty] = owner.id;
+      record[numberProperty] = owner.number;
+      record[`${party}Name`] = owner.displayName;
+      if (record[date] === '') record[date] = record.lastModifiedDateTime.slice(0, 10);
     },
   };
+}
+
+/** A company contact is its own company; a person's company is named by its number. */
+function deriveContact(record: StoredRecord, find: Find): void {
+  if (record.type === 'Company') {
+    record.companyNumber = record.number;
+    record.companyName = record.displayName;
+  } else if (record.companyNumber !== '') {
+    const company = find(
+      'contacts',
+      (contact) => contact.number === record.companyNumber && contact.type === 'Company',
+    );
+    if (company === undefined)
+      throw badRequest(`The contact company '${String(record.companyNumber)}' does not exist.`);
+    record.companyName = company.displayName;
+  }
+  record.searchName = String(record.displayName).toUpperCase();
 }
 
 export const COLLECTIONS: Record<CollectionName, Collection> = {
@@ -151,21 +161,7 @@ export const COLLECTIONS: Record<CollectionName, Collection> = {
       lastInteractionDate: '0001-01-01',
     },
     options: { type: ['Company', 'Person'] },
-    // A company is its own company; a person's company is named by its number.
-    derive: (record, find) => {
-      if (record.type === 'Company')
-        Object.assign(record, { companyNumber: record.number, companyName: record.displayName });
-      else if (record.companyNumber !== '') {
-        const company = find(
-          'contacts',
-          (contact) => contact.number === record.companyNumber && contact.type === 'Company',
-        );
-        if (company === undefined)
-          throw badRequest(`The contact company '${String(record.companyNumber)}' does not exist.`);
-        record.companyName = company.displayName;
-      }
-      record.searchName = String(record.displayName).toUpperCase();
-    },
+    derive: deriveContact,
   },
   salesQuotes: documentOf('SQ', 'customer', 'documentDate', 'externalDocumentNumber documentDate currencyCode'),
   salesOrders: documentOf('SO', 'customer', 'orderDate', 'externalDocumentNumber orderDate currencyCode'),

@@ -20,16 +20,8 @@ const subscriptionBodySchema = z.object({
 });
 type SubscriptionBody = z.infer<typeof subscriptionBodySchema>;
 
-/** How notifications are batched and delivered. */
-export interface NotifierOptions {
-  companyId: string;
-  /** Wait after the first change before sending (BC: 30 s). */
-  delayMs: number;
-  /** More pending changes than this for one subscription become one `collection` item (BC: 1000). */
-  collectionThreshold: number;
-  /** Delivery attempts in all (BC retries over 36 hours; the sandbox over milliseconds, from 20 ms doubling). */
-  deliveryAttempts: number;
-}
+/** BusinessCentralSandboxOptions' notification options, with their defaults applied. */
+type NotifierOptions = { companyId: string; delayMs: number; collectionThreshold: number; deliveryAttempts: number };
 
 /** The webhook collection a resource such as /api/v2.0/companies(<id>)/customers names, if any. */
 function subscribedCollection(resource: string, companyId: string): CollectionName | undefined {
@@ -100,27 +92,23 @@ export function startNotifier(store: SandboxStore, options: NotifierOptions) {
     update: async (id, body) => {
       const subscription = find(id);
       if (subscription === undefined) throw notFound(`The subscription '${id}' does not exist.`);
-      Object.assign(
-        subscription,
-        await accepted({ ...subscription, ...parse(subscriptionBodySchema.partial(), body) }),
-      );
+      const fields = parse(subscriptionBodySchema.partial(), body);
+      Object.assign(subscription, await accepted({ ...subscription, ...fields }));
       store.save();
       return view(subscription);
     },
     delete: (id) => remove(new Set([id])),
   };
 
-  const retryDelaysMs = Array.from(
-    { length: Math.max(0, options.deliveryAttempts - 1) },
-    (_, index) => 20 * 2 ** index,
-  );
+  const retries = Math.max(0, options.deliveryAttempts - 1);
+  const retryDelaysMs = Array.from({ length: retries }, (_, index) => 20 * 2 ** index);
   const retryable = (status: number) => status === 0 || status === 408 || status === 429 || status >= 500;
 
   /** One item per record (BC sends a record once even if it changed several times in the delay), or one `collection` item. */
   const itemsFor = (subscription: StoredSubscription, collection: CollectionName, changes: RecordChange[]) => {
     const { subscriptionId, clientState, expirationDateTime } = subscription;
     const base = { subscriptionId, clientState, expirationDateTime };
-    const resource = `api/v2.0/companies(${companyId})/${collection}`;
+    const prefix = `api/v2.0/companies(${companyId})/${collection}`;
     const latest = new Map<string, RecordChange>();
     for (const change of changes) {
       const created = latest.get(change.id)?.changeType === 'created' && change.changeType === 'updated';
@@ -129,19 +117,12 @@ export function startNotifier(store: SandboxStore, options: NotifierOptions) {
     if (latest.size > options.collectionThreshold) {
       const times = changes.map((change) => change.lastModifiedDateTime).sort();
       const since = new Date(Date.parse(times[0] ?? '') - 1).toISOString();
-      const lastModifiedDateTime = times.at(-1) ?? since;
-      return [
-        {
-          ...base,
-          resource: `/${resource}?$filter=lastModifiedDateTime%20gt%20${since}`,
-          changeType: 'collection',
-          lastModifiedDateTime,
-        },
-      ];
+      const resource = `/${prefix}?$filter=lastModifiedDateTime%20gt%20${since}`;
+      return [{ ...base, resource, changeType: 'collection', lastModifiedDateTime: times.at(-1) ?? since }];
     }
     return [...latest.values()].map(({ id, changeType, lastModifiedDateTime }) => ({
       ...base,
-      resource: `${resource}(${id})`,
+      resource: `${prefix}(${id})`,
       changeType,
       lastModifiedDateTime,
     }));

@@ -13,13 +13,8 @@ type Row = Record<string, unknown>;
 type Comparable = string | number | boolean | null;
 
 /** BC's error body, `{ error: { code, message } }`. */
-export function odataError(
-  status: number,
-  code: string,
-  message: string,
-  headers: Record<string, string> = {},
-): SandboxAnswer {
-  return { status, headers: { 'content-type': ODATA_JSON, ...headers }, body: { error: { code, message } } };
+export function odataError(status: number, code: string, message: string): SandboxAnswer {
+  return { status, headers: { 'content-type': ODATA_JSON }, body: { error: { code, message } } };
 }
 
 /** A failure thrown below a route, answered with BC's error body. */
@@ -35,10 +30,7 @@ export function etagOf(version: number, id: string): string {
 
 /** Does an If-Match header accept the current etag? `*` accepts any. */
 export function ifMatchAccepts(header: string, etag: unknown): boolean {
-  return header
-    .split(',')
-    .map((part) => part.trim())
-    .some((part) => part === '*' || part === etag);
+  return header.split(',').some((part) => part.trim() === '*' || part.trim() === etag);
 }
 
 /** A `$filter` the sandbox cannot read; answered with 400 like BC. */

@@ -7,13 +7,8 @@ import { z } from 'zod';
 import { addTokenEndpoint, BearerTokens } from '../../kit/sandbox/oauth';
 import type { RateLimit, SandboxAnswer } from '../../kit/sandbox/rate-limits';
 import { type NamedEdits, namedEdits } from '../../kit/sandbox/direct-edits';
-import {
-  createSandboxServer,
-  SandboxRefusal,
-  type SandboxControls,
-  type SandboxOptions,
-  sendAnswer,
-} from '../../kit/sandbox/server';
+import { createSandboxServer, SandboxRefusal, sendAnswer } from '../../kit/sandbox/server';
+import type { SandboxControls, SandboxOptions } from '../../kit/sandbox/server';
 import { isCollectionName, singular, type CollectionName } from './collections';
 import { startNotifier } from './notifier';
 import { badRequest, ifMatchAccepts, notFound, ODATA_JSON, odataError, readCollection, refusal } from './odata';
@@ -50,11 +45,9 @@ export interface BusinessCentralSandboxOptions extends SandboxOptions<BusinessCe
   notificationDelayMs?: number;
   /** More changes than this per subscription become one `collection` notification (default 1000). */
   collectionThreshold?: number;
-  /** Delivery attempts per notification (default 3). */
+  /** Delivery attempts per notification (default 3; retried after 20 ms, doubling; BC retries over 36 hours). */
   deliveryAttempts?: number;
 }
-
-export type { SandboxCollectionAccess };
 
 /**
  * A running sandbox: besides `collection(name)`, createCustomer, updateCustomer, deleteCustomer,
@@ -115,7 +108,7 @@ export const BUSINESS_CENTRAL_RATE_LIMITS: Record<BusinessCentralRateLimitName, 
 
 /** The If-Match a PATCH or DELETE must carry, as BC demands it. */
 function ifMatchOf(headers: Headers): string {
-  const value = headers['if-match'];
+  const value = Object.entries(headers).find(([name]) => name.toLowerCase() === 'if-match')?.[1];
   const ifMatch = Array.isArray(value) ? value.join(', ') : value;
   if (ifMatch === undefined || ifMatch === '')
     throw badRequest(
@@ -156,6 +149,7 @@ export async function startBusinessCentralSandbox(
     displayName: companyName,
     businessProfileId: '',
   };
+  // The company can only be read.
   const readOnly = () => {
     throw notAllowed('Not allowed.');
   };
@@ -166,10 +160,7 @@ export async function startBusinessCentralSandbox(
     update: readOnly,
     delete: readOnly,
   };
-  const tenantSets = new Map([
-    ['companies', companies],
-    ['subscriptions', notifier.subscriptions],
-  ]);
+  const tenantSets = new Map(Object.entries({ companies, subscriptions: notifier.subscriptions }));
   const pageSize = options.pageSize ?? 100;
   const api = () => `${origin}${SANDBOX_API_PATH}`;
 
@@ -177,6 +168,7 @@ export async function startBusinessCentralSandbox(
   const dispatch = async (method: string, target: string, headers: Headers, body: unknown): Promise<SandboxAnswer> => {
     try {
       const [rawPath = '', rawQuery = ''] = target.split('?', 2);
+      const query = new URLSearchParams(rawQuery);
       const path = decodeURIComponent(rawPath.replace(/^\/+/, ''));
       const unquote = (key: string | undefined) => key?.replace(/^'(.*)'$/, '$1');
       // companies, companies(<id>), subscriptions(<id>), companies(<id>)/customers(<id>), ...
@@ -188,11 +180,7 @@ export async function startBusinessCentralSandbox(
         inCompany === undefined ? tenantSets.get(name) : isCollectionName(name) ? store.collection(name) : undefined;
       if (set === undefined) throw notFound(`No HTTP resource was found that matches the request URI '${path}'.`);
       if (id === undefined) {
-        if (method === 'GET')
-          return {
-            status: 200,
-            body: readCollection(set.list(), new URLSearchParams(rawQuery), api(), path, pageSize),
-          };
+        if (method === 'GET') return { status: 200, body: readCollection(set.list(), query, api(), path, pageSize) };
         if (method === 'POST') return { status: 201, body: await set.create(jsonBody(body)) };
         throw notAllowed(`'${method}' requests for '${name}' of EdmType 'Collection' are not allowed.`);
       }
@@ -220,13 +208,10 @@ export async function startBusinessCentralSandbox(
       throw badRequest(`The batch request exceeds the maximum of ${BATCH_LIMIT} operations.`);
     const responses = [];
     for (const inner of parsed.data.requests) {
-      const target = inner.url.startsWith('http')
-        ? inner.url.slice(inner.url.indexOf(SANDBOX_API_PATH) + SANDBOX_API_PATH.length)
-        : inner.url;
-      const headers = Object.fromEntries(
-        Object.entries(inner.headers ?? {}).map(([key, value]) => [key.toLowerCase(), value]),
-      );
-      const answer = await dispatch(inner.method.toUpperCase(), target, headers, inner.body);
+      // Relative to the API base, or absolute.
+      const url = new URL(inner.url, `${api()}/`);
+      const target = `${url.pathname.replace(API_PREFIX, '')}${url.search}`;
+      const answer = await dispatch(inner.method.toUpperCase(), target, inner.headers ?? {}, inner.body);
       const etag = jsonObject.safeParse(answer.body).data?.['@odata.etag'];
       responses.push({
         id: inner.id,
@@ -242,12 +227,15 @@ export async function startBusinessCentralSandbox(
     {
       api: API_PREFIX,
       tokenPath: SANDBOX_TOKEN_PATH,
-      authenticate: (request) =>
-        tokens.accepts(request.headers.authorization)
-          ? undefined
-          : odataError(401, 'Authentication_InvalidCredentials', 'The server has rejected the client credentials.', {
-              'www-authenticate': 'Bearer realm="sandbox"',
-            }),
+      authenticate: (request) => {
+        if (tokens.accepts(request.headers.authorization)) return undefined;
+        const answer = odataError(
+          401,
+          'Authentication_InvalidCredentials',
+          'The server has rejected the client credentials.',
+        );
+        return { ...answer, headers: { ...answer.headers, 'www-authenticate': 'Bearer realm="sandbox"' } };
+      },
       throttled: tooManyRequests,
       unavailable: () => odataError(503, 'Internal_ServiceUnavailable', 'The service is temporarily unavailable.'),
       failure: (status, message) =>
@@ -273,14 +261,12 @@ export async function startBusinessCentralSandbox(
     },
   });
   app.all('/v2.0/:tenant/:environment/api/v2.0/*', async (request, reply) => {
-    const queryAt = request.url.includes('?') ? request.url.indexOf('?') : request.url.length;
-    const path = request.url.slice(0, queryAt).replace(API_PREFIX, '');
-    const answer =
-      path !== '$batch'
-        ? await dispatch(request.method, `${path}${request.url.slice(queryAt)}`, request.headers, request.body)
-        : request.method === 'POST'
-          ? await runBatch(request.body)
-          : odataError(405, 'BadRequest_MethodNotAllowed', 'Use POST for $batch.');
+    const target = request.url.replace(API_PREFIX, '');
+    const batch = target.split('?')[0] === '$batch';
+    if (batch && request.method !== 'POST') throw notAllowed('Use POST for $batch.');
+    const answer = batch
+      ? await runBatch(request.body)
+      : await dispatch(request.method, target, request.headers, request.body);
     // Every answer with a body is OData JSON.
     const headers = answer.body === undefined ? answer.headers : { 'content-type': ODATA_JSON, ...answer.headers };
     return sendAnswer(reply, { ...answer, headers });

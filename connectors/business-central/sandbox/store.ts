@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { loadState, saveState } from '../../kit/sandbox/persistence';
 import { checkProperties, COLLECTIONS, singular, type CollectionName, type StoredRecord } from './collections';
 import { etagOf, notFound, refusal } from './odata';
-import type { BusinessCentralSandboxSeed } from './seed';
+import type { BusinessCentralSandboxSeed as Seed } from './seed';
 
 /** A direct-access helper set for one collection: edits behave like a user working in BC. */
 export interface SandboxCollectionAccess {
@@ -52,19 +52,21 @@ const subscriptionSchema = z.object({
 /** A stored webhook subscription. */
 export type StoredSubscription = z.infer<typeof subscriptionSchema>;
 
+const recordSchema = z.looseObject({
+  id: z.string(),
+  number: z.string(),
+  lastModifiedDateTime: z.string(),
+  version: z.number(),
+});
 /** Everything the sandbox keeps, as it is written to its file. */
 const stateSchema = z.object({
   version: z.number(),
   lastTimestamp: z.number(),
   numbers: z.record(z.string(), z.number()),
-  records: z.record(
-    z.string(),
-    z.array(
-      z.looseObject({ id: z.string(), number: z.string(), lastModifiedDateTime: z.string(), version: z.number() }),
-    ),
-  ),
+  records: z.record(z.string(), z.array(recordSchema)),
   subscriptions: z.array(subscriptionSchema),
 });
+type State = z.infer<typeof stateSchema>;
 
 /** A record or subscription as BC shows it: an etag in place of the row version. */
 export function view(record: StoredRecord | StoredSubscription): Record<string, unknown> {
@@ -76,22 +78,15 @@ const duplicate = (message: string) => refusal(400, 'Internal_EntityWithSameKeyE
 const byNumber = (a: StoredRecord, b: StoredRecord) => (a.number < b.number ? -1 : a.number > b.number ? 1 : 0);
 
 /** The store: seeded (silently) when there is no file yet; `onChange` hears of every later write. */
-export function openStore(
-  file: string | undefined,
-  seed: BusinessCentralSandboxSeed,
-  onChange: (change: RecordChange) => void,
-) {
+export function openStore(file: string | undefined, seed: Seed, onChange: (change: RecordChange) => void) {
   const saved = loadState(file, stateSchema);
-  const state: z.infer<typeof stateSchema> = saved ?? {
-    version: 0,
-    lastTimestamp: 0,
-    numbers: {},
-    records: {},
-    subscriptions: [],
-  };
+  const state: State = saved ?? { version: 0, lastTimestamp: 0, numbers: {}, records: {}, subscriptions: [] };
   const records = (collection: CollectionName): StoredRecord[] => (state.records[collection] ??= []);
   const find = (collection: CollectionName, id: string) =>
     records(collection).find((record) => record.id === id.toLowerCase());
+  // Numbers compare without case, as BC's Code fields do.
+  const taken = (collection: CollectionName, number: string) =>
+    records(collection).some((record) => record.number.toLowerCase() === number.toLowerCase());
   const get = (collection: CollectionName, id: string): StoredRecord => {
     const record = find(collection, id);
     if (record === undefined)
@@ -119,7 +114,7 @@ export function openStore(
     do {
       next += 10;
       number = `${COLLECTIONS[collection].prefix}${String(next).padStart(5, '0')}`;
-    } while (records(collection).some((record) => record.number === number));
+    } while (taken(collection, number));
     state.numbers[collection] = next;
     return number;
   };
@@ -130,10 +125,7 @@ export function openStore(
     const id = typeof givenId === 'string' && givenId !== '' ? givenId.toLowerCase() : randomUUID();
     if (find(collection, id)) throw duplicate(`The record already exists. Id='${id}'`);
     const chosen = typeof givenNumber === 'string' && givenNumber !== '' ? givenNumber : undefined;
-    if (
-      chosen !== undefined &&
-      records(collection).some((record) => record.number.toLowerCase() === chosen.toLowerCase())
-    )
+    if (chosen !== undefined && taken(collection, chosen))
       throw duplicate(`The ${singular(collection)} already exists. Identification fields and values: No.='${chosen}'`);
     const record: StoredRecord = {
       id,
