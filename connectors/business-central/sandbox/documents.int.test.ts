@@ -106,6 +106,14 @@ describe('Business Central sandbox: documents and template values', () => {
     ).toBe(400);
   });
 
+  it('leaves a document as it was when an update is refused', async () => {
+    const quotes = sandbox.collection('salesQuotes');
+    const quote = quotes.create({ customerId: SEED_IDS.customers.vanDijk, externalDocumentNumber: 'A-1' });
+    const unknownParty = { externalDocumentNumber: 'B-2', customerId: '00000000-0000-0000-0000-00000000dead' };
+    expect(() => quotes.update(String(quote.id), unknownParty)).toThrow(/does not exist/);
+    expect(quotes.get(String(quote.id))).toEqual(quote);
+  });
+
   it('stores and returns template values, and refuses malformed ones', async () => {
     const created = await call('POST', path('customers'), {
       displayName: 'Hansen Bygg AS',

@@ -76,10 +76,7 @@ export function startNotifier(store: SandboxStore, options: NotifierOptions) {
 
   const subscriptions: EntitySet = {
     list: () => live().map(view),
-    get: (id) => {
-      const subscription = find(id);
-      return subscription === undefined ? undefined : view(subscription);
-    },
+    get: (id) => subscriptions.list().find((subscription) => subscription.subscriptionId === id),
     create: async (body) => {
       const { clientState = '', ...fields } = parse(subscriptionBodySchema, body);
       const subscriptionId = randomUUID().replace(/-/g, '');
