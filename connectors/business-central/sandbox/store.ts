@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { loadState, saveState } from '../../kit/sandbox/persistence';
 import { checkProperties, COLLECTIONS, singular, type CollectionName, type StoredRecord } from './collections';
-import { etagOf, notFound, refusal } from './odata';
+import { compileOrderBy, etagOf, notFound, refusal } from './odata';
 import type { BusinessCentralSandboxSeed as Seed } from './seed';
 
 /** A direct-access helper set for one collection: edits behave like a user working in BC. */
@@ -49,7 +49,6 @@ const subscriptionSchema = z.object({
   userId: z.string(),
   version: z.number(),
 });
-/** A stored webhook subscription. */
 export type StoredSubscription = z.infer<typeof subscriptionSchema>;
 
 const recordSchema = z.looseObject({
@@ -75,7 +74,6 @@ export function view(record: StoredRecord | StoredSubscription): Record<string, 
 }
 
 const duplicate = (message: string) => refusal(400, 'Internal_EntityWithSameKeyExists', message);
-const byNumber = (a: StoredRecord, b: StoredRecord) => (a.number < b.number ? -1 : a.number > b.number ? 1 : 0);
 
 /** The store: seeded (silently) when there is no file yet; `onChange` hears of every later write. */
 export function openStore(file: string | undefined, seed: Seed, onChange: (change: RecordChange) => void) {
@@ -176,7 +174,7 @@ export function openStore(file: string | undefined, seed: Seed, onChange: (chang
         return record === undefined ? undefined : view(record);
       },
       // BC's default order is the primary key.
-      list: () => [...records(name)].sort(byNumber).map(view),
+      list: () => [...records(name)].sort(compileOrderBy('number')).map(view),
     }),
   };
 }
