@@ -7,9 +7,12 @@ import {
 
 const PAYMENT_TERMS = '3bb5b4b6-ea4c-43ca-ba1c-3b69e29a6668';
 
+/** A body as JSON.parse returns it, for the assertions to read. */
+type ParsedJson = ReturnType<typeof JSON.parse>;
+
 describe('Business Central sandbox: documents and template values', () => {
   let sandbox: BusinessCentralSandbox;
-  let call: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>;
+  let call: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: ParsedJson }>;
   const path = (collection: string) => `companies(${sandbox.companyId})/${collection}`;
 
   beforeEach(async () => {
@@ -101,6 +104,14 @@ describe('Business Central sandbox: documents and template values', () => {
       (await call('POST', path('purchaseOrders'), { vendorId: SEED_IDS.vendors.brenner, externalDocumentNumber: 'X' }))
         .status,
     ).toBe(400);
+  });
+
+  it('leaves a document as it was when an update is refused', async () => {
+    const quotes = sandbox.collection('salesQuotes');
+    const quote = quotes.create({ customerId: SEED_IDS.customers.vanDijk, externalDocumentNumber: 'A-1' });
+    const unknownParty = { externalDocumentNumber: 'B-2', customerId: '00000000-0000-0000-0000-00000000dead' };
+    expect(() => quotes.update(String(quote.id), unknownParty)).toThrow(/does not exist/);
+    expect(quotes.get(String(quote.id))).toEqual(quote);
   });
 
   it('stores and returns template values, and refuses malformed ones', async () => {

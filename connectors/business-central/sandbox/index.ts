@@ -9,7 +9,7 @@ export {
   type BusinessCentralRateLimitName,
   type BusinessCentralSandbox,
   type BusinessCentralSandboxOptions,
-  type SandboxCollectionAccess,
 } from './server';
+export type { SandboxCollectionAccess } from './store';
 export { businessCentralSandboxSeed, SEED_IDS, type BusinessCentralSandboxSeed } from './seed';
 export { COLLECTION_NAMES, WEBHOOK_COLLECTIONS, type CollectionName } from './collections';

@@ -1,150 +1,158 @@
 /**
- * Webhook side of the sandbox: the validationToken handshake and batched change notifications,
- * delivered the way BC delivers them (after a delay, one POST per notification URL, `collection`
- * when too many records changed, a few retries for 408/429/5xx, and the subscription deleted when
- * the subscriber answers with any other error).
+ * Webhook side of the sandbox: subscriptions, checked with BC's validationToken handshake on
+ * creation and renewal, and batched change notifications delivered the way BC delivers them
+ * (after a delay, one POST per notification URL, `collection` when too many records changed, a
+ * few retries for 408/429/5xx, and the subscription deleted when the subscriber answers with any
+ * other error).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { WebhookOutbox } from '../../kit/sandbox/webhooks';
-import type { RecordChange, StoredSubscription } from './store';
+import { WEBHOOK_COLLECTIONS, type CollectionName } from './collections';
+import { badRequest, notFound } from './odata';
+import { view, type EntitySet, type RecordChange, type SandboxStore, type StoredSubscription } from './store';
 
-/** How notifications are batched and delivered. */
-export interface NotifierOptions {
-  /** Wait after the first change before sending (BC: 30 s). */
-  delayMs: number;
-  /** More pending changes than this for one subscription become one `collection` item (BC: 1000). */
-  collectionThreshold: number;
-  /** Delivery attempts in all (BC retries over 36 hours; the sandbox over milliseconds). */
-  deliveryAttempts: number;
-  /** First retry delay, doubled each time. */
-  retryDelayMs: number;
+const SUBSCRIPTION_LIFETIME_MS = 3 * 24 * 60 * 60 * 1000;
+const subscriptionBodySchema = z.object({
+  notificationUrl: z.string(),
+  resource: z.string(),
+  clientState: z.string().max(2048).optional(),
+});
+type SubscriptionBody = z.infer<typeof subscriptionBodySchema>;
+
+/** BusinessCentralSandboxOptions' notification options, with their defaults applied. */
+type NotifierOptions = { companyId: string; delayMs: number; collectionThreshold: number; deliveryAttempts: number };
+
+/** The webhook collection a resource such as /api/v2.0/companies(<id>)/customers names, if any. */
+function subscribedCollection(resource: string, companyId: string): CollectionName | undefined {
+  const [, company = '', name = ''] =
+    /^\/?api\/v2\.0\/companies\(([^)]+)\)\/([A-Za-z]+)\/?$/.exec(resource.trim()) ?? [];
+  if (company.replace(/^'(.*)'$/, '$1').toLowerCase() !== companyId) return undefined;
+  return WEBHOOK_COLLECTIONS.find((collection) => collection.toLowerCase() === name.toLowerCase());
 }
 
-/** A notification item as BC sends it. */
-export interface NotificationItem {
-  subscriptionId: string;
-  clientState: string;
-  expirationDateTime: string;
-  resource: string;
-  changeType: 'created' | 'updated' | 'deleted' | 'collection';
-  lastModifiedDateTime: string;
-}
-
-/** What the notifier needs from the server. */
-export interface NotifierHost {
-  companyId: string;
-  subscriptions(): StoredSubscription[];
-  removeSubscription(id: string): void;
-}
-
-/** Splits a subscription resource such as /api/v2.0/companies(<id>)/customers. */
-export function parseSubscriptionResource(resource: string): { companyId: string; collection: string } | null {
-  const [, companyId, collection] = /^\/?api\/v2\.0\/companies\(([^)]+)\)\/([A-Za-z]+)\/?$/.exec(resource.trim()) ?? [];
-  if (companyId === undefined || collection === undefined) return null;
-  return { companyId: companyId.replace(/^'(.*)'$/, '$1').toLowerCase(), collection };
-}
-
-/**
- * Performs BC's handshake: calls the notification URL with ?validationToken= and accepts it only
- * if the answer is 200 with the token as body.
- */
-export async function validateNotificationUrl(notificationUrl: string, signal?: AbortSignal): Promise<boolean> {
+/** BC's handshake: POSTs ?validationToken= to the URL and accepts only a 200 with the token as body. */
+async function validates(notificationUrl: string): Promise<boolean> {
   const token = randomBytes(16).toString('hex');
-  const url = new URL(notificationUrl);
-  url.searchParams.set('validationToken', token);
   try {
-    const response = await fetch(url, { method: 'POST', signal: signal ?? AbortSignal.timeout(5000) });
-    const body = await response.text();
-    return response.status === 200 && body.trim() === token;
+    const url = new URL(notificationUrl);
+    url.searchParams.set('validationToken', token);
+    const response = await fetch(url, { method: 'POST', signal: AbortSignal.timeout(5000) });
+    return response.status === 200 && (await response.text()).trim() === token;
   } catch {
     return false;
   }
 }
 
-/** Collects changes and delivers them to subscribers. */
-export class Notifier {
-  /** Every delivery attempt, for tests: URL, HTTP status (0 = no answer) and item count. */
-  readonly deliveries: Array<{ notificationUrl: string; status: number; items: number }> = [];
-  private readonly outbox = new WebhookOutbox<RecordChange>(
-    (changes) => this.dispatch(changes),
-    () => this.options.delayMs,
-  );
+/** The tenant's subscriptions as an entity set, and the notifications of the store's changes. */
+export function startNotifier(store: SandboxStore, options: NotifierOptions) {
+  const { state } = store;
+  const { companyId } = options;
+  const deliveries: Array<{ notificationUrl: string; status: number; items: number }> = [];
+  const live = () => {
+    state.subscriptions = state.subscriptions.filter((item) => Date.parse(item.expirationDateTime) > Date.now());
+    return state.subscriptions;
+  };
+  const find = (id: string) => live().find((subscription) => subscription.subscriptionId === id);
+  const remove = (ids: ReadonlySet<string>) => {
+    state.subscriptions = state.subscriptions.filter((subscription) => !ids.has(subscription.subscriptionId));
+    store.save();
+  };
+  const parse = <Body>(schema: z.ZodType<Body>, body: unknown): Body => {
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) throw badRequest('notificationUrl and resource must be strings, clientState at most 2048.');
+    return parsed.data;
+  };
+  /** Checks the resource and performs the handshake; the subscription's fields for the next three days. */
+  const accepted = async <Fields extends SubscriptionBody>(fields: Fields) => {
+    if (subscribedCollection(fields.resource, companyId) === undefined)
+      throw badRequest(`The resource '${fields.resource}' does not support webhooks.`);
+    if (!(await validates(fields.notificationUrl)))
+      throw badRequest('The subscription was not validated: the notification URL did not return the validation token.');
+    const lastModifiedDateTime = new Date().toISOString();
+    const expirationDateTime = new Date(Date.now() + SUBSCRIPTION_LIFETIME_MS).toISOString();
+    return { ...fields, expirationDateTime, lastModifiedDateTime, version: store.nextVersion() };
+  };
 
-  constructor(
-    private readonly host: NotifierHost,
-    readonly options: NotifierOptions,
-  ) {}
+  const subscriptions: EntitySet = {
+    list: () => live().map(view),
+    get: (id) => subscriptions.list().find((subscription) => subscription.subscriptionId === id),
+    create: async (body) => {
+      const { clientState = '', ...fields } = parse(subscriptionBodySchema, body);
+      const subscriptionId = randomUUID().replace(/-/g, '');
+      const userId = '00000000-0000-0000-0000-000000000001';
+      const subscription = await accepted({ subscriptionId, clientState, userId, ...fields });
+      state.subscriptions.push(subscription);
+      store.save();
+      return view(subscription);
+    },
+    update: async (id, body) => {
+      const subscription = find(id);
+      if (subscription === undefined) throw notFound(`The subscription '${id}' does not exist.`);
+      const fields = parse(subscriptionBodySchema.partial(), body);
+      Object.assign(subscription, await accepted({ ...subscription, ...fields }));
+      store.save();
+      return view(subscription);
+    },
+    delete: (id) => remove(new Set([id])),
+  };
 
-  /** Records a change; the first one of a quiet period starts the delay. */
-  enqueue(change: RecordChange): void {
-    this.outbox.add([change]);
-  }
+  const retries = Math.max(0, options.deliveryAttempts - 1);
+  const retryDelaysMs = Array.from({ length: retries }, (_, index) => 20 * 2 ** index);
+  const retryable = (status: number) => status === 0 || status === 408 || status === 429 || status >= 500;
 
-  /** Sends what is pending now and resolves when every delivery has finished. */
-  flush(): Promise<void> {
-    return this.outbox.flush();
-  }
-
-  /** Stops timers and cancels deliveries in flight. */
-  close(): Promise<void> {
-    return this.outbox.close();
-  }
-
-  private dispatch(changes: RecordChange[]): void {
-    const byUrl = new Map<string, NotificationItem[]>();
-    for (const subscription of this.host.subscriptions()) {
-      if (Date.parse(subscription.expirationDateTime) <= Date.now()) continue;
-      const target = parseSubscriptionResource(subscription.resource);
-      if (target === null || target.companyId !== this.host.companyId) continue;
-      const relevant = changes.filter((change) => change.collection.toLowerCase() === target.collection.toLowerCase());
-      if (relevant.length === 0) continue;
-      const items = byUrl.get(subscription.notificationUrl) ?? [];
-      items.push(...this.itemsFor(subscription, target.collection, relevant));
-      byUrl.set(subscription.notificationUrl, items);
-    }
-    const { deliveryAttempts, retryDelayMs } = this.options;
-    const retryDelaysMs = Array.from(
-      { length: Math.max(0, deliveryAttempts - 1) },
-      (_, index) => retryDelayMs * 2 ** index,
-    );
-    const retryable = (status: number) => status === 0 || status === 408 || status === 429 || status >= 500;
-    for (const [url, items] of byUrl) {
-      const call = () => ({ headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ value: items }) });
-      const onAttempt = (status: number) => this.deliveries.push({ notificationUrl: url, status, items: items.length });
-      void this.outbox.deliver({ url, call, retryDelaysMs, retryable, onAttempt }).then((status) => {
-        // BC deletes a subscription whose endpoint refuses a notification with another code.
-        if ((status >= 200 && status < 300) || retryable(status)) return;
-        for (const id of new Set(items.map((item) => item.subscriptionId))) this.host.removeSubscription(id);
-      });
-    }
-  }
-
-  private itemsFor(subscription: StoredSubscription, collection: string, changes: RecordChange[]): NotificationItem[] {
-    const base = {
-      subscriptionId: subscription.subscriptionId,
-      clientState: subscription.clientState,
-      expirationDateTime: subscription.expirationDateTime,
-    };
-    const prefix = `api/v2.0/companies(${this.host.companyId})/${collection}`;
-    // One item per record: BC sends a record once even if it changed several times in the delay.
+  /** One item per record (BC sends a record once even if it changed several times in the delay), or one `collection` item. */
+  const itemsFor = (subscription: StoredSubscription, collection: CollectionName, changes: RecordChange[]) => {
+    const { subscriptionId, clientState, expirationDateTime } = subscription;
+    const base = { subscriptionId, clientState, expirationDateTime };
+    const prefix = `api/v2.0/companies(${companyId})/${collection}`;
     const latest = new Map<string, RecordChange>();
     for (const change of changes) {
-      const earlier = latest.get(change.id);
-      const changeType =
-        earlier?.changeType === 'created' && change.changeType === 'updated' ? 'created' : change.changeType;
-      latest.set(change.id, { ...change, changeType });
+      const created = latest.get(change.id)?.changeType === 'created' && change.changeType === 'updated';
+      latest.set(change.id, created ? { ...change, changeType: 'created' } : change);
     }
-    if (latest.size > this.options.collectionThreshold) {
+    if (latest.size > options.collectionThreshold) {
       const times = changes.map((change) => change.lastModifiedDateTime).sort();
       const since = new Date(Date.parse(times[0] ?? '') - 1).toISOString();
       const resource = `/${prefix}?$filter=lastModifiedDateTime%20gt%20${since}`;
       return [{ ...base, resource, changeType: 'collection', lastModifiedDateTime: times.at(-1) ?? since }];
     }
-    return [...latest.values()].map((change) => ({
+    return [...latest.values()].map(({ id, changeType, lastModifiedDateTime }) => ({
       ...base,
-      resource: `${prefix}(${change.id})`,
-      changeType: change.changeType,
-      lastModifiedDateTime: change.lastModifiedDateTime,
+      resource: `${prefix}(${id})`,
+      changeType,
+      lastModifiedDateTime,
     }));
-  }
+  };
+
+  const dispatch = (changes: RecordChange[]) => {
+    const byUrl = new Map<string, Array<ReturnType<typeof itemsFor>[number]>>();
+    for (const subscription of live()) {
+      const collection = subscribedCollection(subscription.resource, companyId);
+      const relevant = changes.filter((change) => change.collection === collection);
+      if (collection === undefined || relevant.length === 0) continue;
+      const items = byUrl.get(subscription.notificationUrl) ?? [];
+      byUrl.set(subscription.notificationUrl, [...items, ...itemsFor(subscription, collection, relevant)]);
+    }
+    for (const [url, items] of byUrl) {
+      const call = () => ({ headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ value: items }) });
+      const onAttempt = (status: number) => deliveries.push({ notificationUrl: url, status, items: items.length });
+      void outbox.deliver({ url, call, retryDelaysMs, retryable, onAttempt }).then((status) => {
+        // BC deletes a subscription whose endpoint refuses a notification with another code.
+        if ((status < 200 || status >= 300) && !retryable(status))
+          remove(new Set(items.map((item) => item.subscriptionId)));
+      });
+    }
+  };
+  const outbox = new WebhookOutbox<RecordChange>(dispatch, () => options.delayMs);
+
+  return {
+    subscriptions,
+    deliveries,
+    enqueue: (change: RecordChange) => outbox.add([change]),
+    /** Sends what is pending now and resolves when every delivery has finished. */
+    flush: () => outbox.flush(),
+    /** Stops timers and cancels deliveries in flight. */
+    close: () => outbox.close(),
+  };
 }

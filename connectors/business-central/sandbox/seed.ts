@@ -24,13 +24,12 @@ export const SEED_IDS = {
   },
 } as const;
 
-/** The demo seed: 3 customers, 2 vendors, 1 bank account. */
+/** The demo seed: 3 customers, 2 vendors, 1 bank account, numbered by their series (C00010, ...). */
 export function businessCentralSandboxSeed(): BusinessCentralSandboxSeed {
   return {
     customers: [
       {
         id: SEED_IDS.customers.vanDijk,
-        number: 'C00010',
         displayName: 'Van Dijk Installatietechniek B.V.',
         addressLine1: 'Keizersgracht 221',
         city: 'Amsterdam',
@@ -45,7 +44,6 @@ export function businessCentralSandboxSeed(): BusinessCentralSandboxSeed {
       },
       {
         id: SEED_IDS.customers.lindqvist,
-        number: 'C00020',
         displayName: 'Lindqvist Möbler AB',
         addressLine1: 'Drottninggatan 54',
         city: 'Stockholm',
@@ -60,7 +58,6 @@ export function businessCentralSandboxSeed(): BusinessCentralSandboxSeed {
       },
       {
         id: SEED_IDS.customers.moreau,
-        number: 'C00030',
         displayName: 'Boulangerie Moreau SARL',
         addressLine1: '14 rue des Martyrs',
         city: 'Paris',
@@ -76,7 +73,6 @@ export function businessCentralSandboxSeed(): BusinessCentralSandboxSeed {
     vendors: [
       {
         id: SEED_IDS.vendors.brenner,
-        number: 'V00010',
         displayName: 'Brenner Werkzeugbau GmbH',
         addressLine1: 'Industriestraße 7',
         city: 'Stuttgart',
@@ -91,7 +87,6 @@ export function businessCentralSandboxSeed(): BusinessCentralSandboxSeed {
       },
       {
         id: SEED_IDS.vendors.castellano,
-        number: 'V00020',
         displayName: 'Castellano Imballaggi S.r.l.',
         addressLine1: 'Via Emilia Ovest 120',
         city: 'Modena',
@@ -107,7 +102,6 @@ export function businessCentralSandboxSeed(): BusinessCentralSandboxSeed {
     bankAccounts: [
       {
         id: SEED_IDS.bankAccounts.operating,
-        number: 'B00010',
         displayName: 'ING Bank Operating Account',
         bankAccountNumber: '0123456789',
         iban: 'NL91 INGB 0002 4455 88',

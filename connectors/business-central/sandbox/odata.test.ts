@@ -1,4 +1,4 @@
-import { compileFilter, compileOrderBy, FilterSyntaxError } from './odata-filter';
+import { compileFilter, compileOrderBy, FilterSyntaxError } from './odata';
 
 const rows = [
   { id: 'a', number: 'C00010', displayName: "O'Neil Ltd", lastModifiedDateTime: '2024-05-01T10:00:00.000Z' },
