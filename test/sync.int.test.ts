@@ -94,6 +94,60 @@ describe.each(stores)('sync end to end (%s store)', (storeKind) => {
     }
   });
 
+  describe('record-level times: a vendor city, then a customer city, then the vendor phone', () => {
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    /**
+     * Business Central keeps one time per record. The vendor's city is edited first, the
+     * customer's city after it, then the vendor's phone, all before tandem syncs the contact (its
+     * intake is paused). `observe` says whether tandem read the vendor between the city and the
+     * phone edit, as a poll would.
+     */
+    async function editBothSides(name: string, observe: boolean) {
+      const { contactId, accounts } = await rig.linkedCompany(company(name), ['customer', 'vendor']);
+      const [customer, vendor] = [accounts.customer as string, accounts.vendor as string];
+      await rig.daemon.queues.intake.pause();
+      try {
+        rig.bc.updateVendor(vendor, { city: 'Utrecht' });
+        if (observe) await rig.daemon.pollNow('accounting', ['vendor']);
+        await pause(30);
+        rig.bc.updateCustomer(customer, { city: 'Rotterdam' });
+        await pause(30);
+        rig.bc.updateVendor(vendor, { phoneNumber: '+31 30 200 0000' });
+        await rig.bc.flushNotifications();
+        await rig.daemon.queues.enqueueChanges([
+          { connector: 'accounting', entity: 'vendor', id: vendor, source: 'manual' },
+        ]);
+      } finally {
+        await rig.daemon.queues.intake.resume();
+      }
+      await waitFor(() => rig.bc.getCustomer(customer)?.phoneNumber === '+31 30 200 0000', 10_000);
+      await settle(rig);
+      const conflicts = await rig.store.queryAudit({ contactId, kind: 'conflict' });
+      return { customer, vendor, conflicts };
+    }
+
+    test('observed in between, the truly newer city wins, and the phone goes everywhere', async () => {
+      const { customer, vendor, conflicts } = await editBothSides('Window One BV', true);
+      expect(rig.bc.getCustomer(customer)?.city).toBe('Rotterdam');
+      expect(rig.bc.getVendor(vendor)?.city).toBe('Rotterdam');
+      expect(rig.bc.getVendor(vendor)?.phoneNumber).toBe('+31 30 200 0000');
+      expect(conflicts).toHaveLength(1);
+      expect(conflicts[0]).toMatchObject({ field: 'city', newValue: 'Rotterdam', accountKind: 'customer' });
+      expect(conflicts[0]?.details).toMatchObject({ reason: 'newer' });
+    });
+
+    test('not observed in between, the order cannot be told apart and the conflict says so', async () => {
+      const { customer, conflicts } = await editBothSides('Window Two BV', false);
+      // The vendor's record time is its phone's: the city edited before it takes that time.
+      expect(rig.bc.getCustomer(customer)?.city).toBe('Utrecht');
+      expect(conflicts).toHaveLength(1);
+      const details = conflicts[0]?.details as { reason: string; candidates: Array<Record<string, unknown>> };
+      expect(details.reason).toBe('uncertain');
+      expect(details.candidates.map((candidate) => candidate.value)).toEqual(['Utrecht', 'Rotterdam']);
+      expect(details.candidates[0]?.window).toMatchObject({ shared: true, since: expect.any(String) });
+    });
+  });
+
   test("tandem's own writes are not echoed back", async () => {
     const { hubspotId, accounts } = await rig.linkedCompany(company('Echo Ltd'), ['customer']);
     rig.hubspot.resetRequests();

@@ -69,10 +69,12 @@ async function syncOnce(engine: Engine, contactId: string, planId: string): Prom
   );
   if (relations.length === 0) return { status: 'noRelations' };
 
-  const contactRecord = await engine.crm.get('contact', contactId);
-  if (contactRecord === null)
+  const read = await engine.crm.get('contact', contactId);
+  if (read === null)
     return { status: 'contactDeleted', relationsRemoved: await removeContactRelations(engine, contactId) };
-  if (!isContact(contactRecord)) throw new Error(`CRM returned a ${contactRecord.entity} for contact ${contactId}`);
+  if (!isContact(read)) throw new Error(`CRM returned a ${read.entity} for contact ${contactId}`);
+  // Each field is planned with the time tandem saw it change, not the record's latest (core/observe.ts).
+  const [contactRecord = read] = await store.observeRecords('crm', [read]);
 
   const accounts = await readAccounts(engine, relations);
   const merged = relations.filter(
@@ -136,7 +138,8 @@ async function readAccounts(engine: Engine, relations: BusinessRelation[]): Prom
       engine.accounting.batchGet && ids.length > 1
         ? await engine.accounting.batchGet(kind, ids)
         : (await Promise.all(ids.map((id) => engine.accounting.get(kind, id)))).filter((record) => record !== null);
-    for (const record of records) if (isAccount(record)) found.set(`${record.entity}-${record.id}`, record);
+    const accounts = await engine.store.observeRecords('accounting', records.filter(isAccount));
+    for (const account of accounts) found.set(`${account.entity}-${account.id}`, account);
   }
   return found;
 }

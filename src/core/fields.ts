@@ -3,7 +3,7 @@
  * plain strings (they come from the config), so each lookup goes through here rather than
  * through a cast at every call site.
  */
-import type { FieldValue, SyncRecord } from './model';
+import type { FieldValue, FieldWindow, SyncRecord } from './model';
 
 /** A record's value of a field; unset counts as empty. */
 export function fieldValue(record: SyncRecord, field: string): FieldValue {
@@ -15,4 +15,10 @@ export function fieldValue(record: SyncRecord, field: string): FieldValue {
 export function fieldModifiedAt(record: SyncRecord, field: string): string {
   const times: Readonly<Partial<Record<string, string>>> = record.fieldModifiedAt ?? {};
   return times[field] ?? record.modifiedAt;
+}
+
+/** The window a field's change is known to lie in, where tandem observed one (see core/observe.ts). */
+export function fieldWindow(record: SyncRecord, field: string): FieldWindow | undefined {
+  const windows: Readonly<Partial<Record<string, FieldWindow>>> = record.fieldWindow ?? {};
+  return windows[field];
 }

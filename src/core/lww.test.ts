@@ -1,4 +1,4 @@
-import { lastWriterWins, type Candidate } from './lww';
+import { lastWriterWins, type Candidate, type ConflictReason } from './lww';
 import type { System } from './model';
 
 const EARLY = '2024-03-01T09:00:00.000Z';
@@ -22,7 +22,7 @@ describe('lastWriterWins', () => {
       string,
       Candidate[],
       System[],
-      { value: string | null; system: System; relationId?: string; reason?: 'newer' | 'tieBreak' },
+      { value: string | null; system: System; relationId?: string; reason?: ConflictReason },
     ]
   >([
     [
@@ -109,6 +109,28 @@ describe('lastWriterWins', () => {
     const candidates = [account('r1', 0, 'b', EARLY), crm('a', LATE)];
     lastWriterWins(candidates, CRM_FIRST);
     expect(candidates.map((candidate) => candidate.system)).toEqual(['accounting', 'crm']);
+  });
+
+  describe('a winner whose time is the end of a window it shares with other fields', () => {
+    const BEFORE = '2024-03-01T08:00:00.000Z';
+    const BETWEEN = '2024-03-01T09:30:00.000Z';
+    const shared = (since: string | null): Candidate => ({
+      ...account('vendor', 0, 'b', LATE),
+      window: { since, shared: true },
+    });
+
+    it.each([
+      ['reaches back before the other side’s time: uncertain', shared(BEFORE), 'uncertain'],
+      ['has no lower bound: uncertain', shared(null), 'uncertain'],
+      ['opens after the other side’s time: newer', shared(BETWEEN), 'newer'],
+      ['is the field’s alone: newer', { ...shared(BEFORE), window: { since: BEFORE, shared: false } }, 'newer'],
+    ] as const)('%s', (_, winner, reason) => {
+      const result = lastWriterWins([crm('a', EARLY), winner], CRM_FIRST);
+      // The times as they are still decide; the conflict says how sure that is.
+      expect(result.winner.value).toBe('b');
+      expect(result.conflict?.reason).toBe(reason);
+      expect(result.conflict?.candidates.map((candidate) => candidate.window)).toEqual([winner.window, undefined]);
+    });
   });
 
   it('refuses an empty list', () => {

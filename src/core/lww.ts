@@ -1,8 +1,11 @@
 /**
  * Per-field last-writer-wins: of several sides that changed one field, the one whose source
- * system says it changed last wins; equal times are broken by the configured order.
+ * system says it changed last wins; equal times are broken by the configured order. Where the
+ * winner's time is only the end of a window it shares with other fields of its record (see
+ * core/observe.ts), and that window reaches back before the runner-up's time, the order cannot be
+ * told apart: the conflict says so ('uncertain'), with both values and both times.
  */
-import type { FieldValue, System } from './model';
+import type { FieldValue, FieldWindow, System } from './model';
 
 /** One side's claim on a field's new value. */
 export interface Candidate {
@@ -14,14 +17,23 @@ export interface Candidate {
   value: FieldValue;
   /** The source system's modification time (ISO 8601). */
   modifiedAt: string;
+  /** Where the time is only the end of a window (see FieldWindow). */
+  window?: FieldWindow;
 }
 
 /** The outcome of comparing candidates. */
 export interface Resolution {
   winner: Candidate;
   /** Present when candidates disagreed on the value. */
-  conflict?: { candidates: Candidate[]; reason: 'newer' | 'tieBreak' };
+  conflict?: { candidates: Candidate[]; reason: ConflictReason };
 }
+
+/**
+ * Why a conflict went the way it did: the winner changed later, the times were equal and the
+ * configured order decided, or the winner's time may belong to another field of its record and
+ * the order is uncertain (decided by the times as they are, and recorded as such).
+ */
+export type ConflictReason = 'newer' | 'tieBreak' | 'uncertain';
 
 /** Picks the winning candidate; `tieBreak` lists systems from strongest to weakest. */
 export function lastWriterWins(candidates: readonly Candidate[], tieBreak: readonly System[]): Resolution {
@@ -37,6 +49,13 @@ export function lastWriterWins(candidates: readonly Candidate[], tieBreak: reado
   const disagree = candidates.some((candidate) => candidate.value !== winner.value);
   if (!disagree) return { winner };
   const runnerUp = ordered.find((candidate) => candidate.value !== winner.value) as Candidate;
-  const reason = Date.parse(runnerUp.modifiedAt) === Date.parse(winner.modifiedAt) ? 'tieBreak' : 'newer';
-  return { winner, conflict: { candidates: ordered, reason } };
+  return { winner, conflict: { candidates: ordered, reason: reasonOf(winner, runnerUp) } };
+}
+
+function reasonOf(winner: Candidate, runnerUp: Candidate): ConflictReason {
+  const runnerUpAt = Date.parse(runnerUp.modifiedAt);
+  if (runnerUpAt === Date.parse(winner.modifiedAt)) return 'tieBreak';
+  const window = winner.window;
+  if (window?.shared && (window.since === null || Date.parse(window.since) < runnerUpAt)) return 'uncertain';
+  return 'newer';
 }

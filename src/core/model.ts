@@ -75,6 +75,16 @@ export interface FieldMapping {
 /** A field value as tandem compares it: text, or null for "empty". */
 export type FieldValue = string | null;
 
+/**
+ * When a field's change is known only as a window ending at its `fieldModifiedAt`: it changed
+ * after `since` (null: no earlier observation), and when `shared`, other fields of the record
+ * changed in the same window, so the record's time may be theirs rather than this field's.
+ */
+export interface FieldWindow {
+  since: string | null;
+  shared: boolean;
+}
+
 /** A CRM contact: a company, or a person who belongs to a company. */
 export interface Contact {
   entity: 'contact';
@@ -85,8 +95,13 @@ export interface Contact {
   fields: Partial<Record<ContactField, FieldValue>>;
   /** The CRM's own last-modified time of the record (ISO 8601). */
   modifiedAt: string;
-  /** Per-field modification times where the system keeps them (ISO 8601). */
+  /**
+   * Per-field modification times (ISO 8601): the system's own where it keeps them, else what
+   * tandem observed (see core/observe.ts).
+   */
   fieldModifiedAt?: Partial<Record<ContactField, string>>;
+  /** Where a field's time is only known to lie in a window: see FieldWindow. */
+  fieldWindow?: Partial<Record<ContactField, FieldWindow>>;
   /** An opaque version (etag) for optimistic concurrency, where the system has one. */
   version?: string;
 }
@@ -100,6 +115,7 @@ export interface Account {
   fields: Partial<Record<AccountField, FieldValue>>;
   modifiedAt: string;
   fieldModifiedAt?: Partial<Record<AccountField, string>>;
+  fieldWindow?: Partial<Record<AccountField, FieldWindow>>;
   /**
    * Set when the system merged this account into another (Xero's MergedToContactID): the
    * engine moves the business relation to the surviving account. A merge is never a deletion.

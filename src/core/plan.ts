@@ -8,8 +8,8 @@
  * tandem's own writes, once confirmed into the shadow, are never mistaken for new changes (echo
  * suppression). Where several sides changed one field, last-writer-wins decides.
  */
-import { lastWriterWins, type Candidate, type Resolution } from './lww';
-import { fieldModifiedAt, fieldValue } from './fields';
+import { lastWriterWins, type Candidate, type ConflictReason, type Resolution } from './lww';
+import { fieldModifiedAt, fieldValue, fieldWindow } from './fields';
 import {
   ACCOUNT_KINDS,
   type Account,
@@ -19,6 +19,7 @@ import {
   type Direction,
   type FieldMapping,
   type FieldValue,
+  type SyncRecord,
   type System,
 } from './model';
 
@@ -70,7 +71,7 @@ export interface ConflictDecision {
   contactField: string;
   candidates: Candidate[];
   winner: Candidate;
-  reason: 'newer' | 'tieBreak';
+  reason: ConflictReason;
 }
 
 /**
@@ -192,6 +193,7 @@ function gatherCandidates(contact: Contact, contactField: string, pairs: readonl
       system: 'crm',
       value: fieldValue(contact, contactField),
       modifiedAt: fieldModifiedAt(contact, contactField),
+      ...windowOf(contact, contactField),
     });
   }
   return candidates;
@@ -205,7 +207,14 @@ function accountCandidate({ entry, mapping }: MappedPair): Candidate {
     rank: ACCOUNT_KINDS.indexOf(entry.relation.accountKind),
     value: fieldValue(entry.account, mapping.account),
     modifiedAt: fieldModifiedAt(entry.account, mapping.account),
+    ...windowOf(entry.account, mapping.account),
   };
+}
+
+/** The candidate's window, where tandem observed one. */
+function windowOf(record: SyncRecord, field: string): Pick<Candidate, 'window'> {
+  const window = fieldWindow(record, field);
+  return window ? { window } : {};
 }
 
 /** Whether the contact's value differs from what the relations last synced. */

@@ -56,6 +56,9 @@ export async function pollOnce(deps: PollerDeps, only?: readonly Entity[]): Prom
         }));
         for (const id of page.deleted ?? [])
           jobs.push({ connector: deps.slot, entity, id, deleted: true, source: 'poll' });
+        // Seen now, so a field edited before the record's next edit keeps its own time even when
+        // the sync comes after both (see core/observe.ts).
+        await deps.store.observeRecords(deps.slot, page.records);
         await deps.enqueue(jobs);
         changes += jobs.length;
         if (page.cursor !== cursor) {

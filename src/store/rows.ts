@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ACCOUNT_KINDS, CONNECTOR_SLOTS, type BusinessRelation } from '../core/model';
+import type { RecordObservation } from '../core/observe';
 import { InvalidStoredRowError } from './errors';
 import type { SqlRow } from './sql-executor';
 import type {
@@ -239,4 +240,21 @@ const rotatedSecretRow = z.object({
 export function toRotatedSecret(row: SqlRow): RotatedSecret {
   const r = parseRow('rotated_secret', rotatedSecretRow, row);
   return { slot: r.connector_slot, name: r.name, value: r.value, rotatedAt: r.rotated_at };
+}
+
+const fieldObservation = z.object({
+  value: z.string().nullable(),
+  at: z.string(),
+  since: z.string().nullable(),
+  shared: z.boolean(),
+});
+const recordObservationRow = z.object({
+  modified_at: z.string(),
+  fields: z.record(z.string(), fieldObservation),
+});
+
+/** A record_observation row as a `RecordObservation`. */
+export function toRecordObservation(row: SqlRow): RecordObservation {
+  const r = parseRow('record_observation', recordObservationRow, row);
+  return { modifiedAt: r.modified_at, fields: r.fields };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { AccountKind, BusinessRelation, ConnectorSlot } from '../core/model';
+import type { AccountKind, BusinessRelation, ConnectorSlot, SyncRecord } from '../core/model';
+import { observeRecord, withObservedTimes, type RecordObservation } from '../core/observe';
 import { DEFAULT_AUDIT_LIMIT, InvalidAuditQueryError, MAX_AUDIT_LIMIT } from '../app/ports/store';
 import { runMigrations } from './migrate';
 import {
@@ -9,6 +10,7 @@ import {
   toInteraction,
   toMatchRejection,
   toOperation,
+  toRecordObservation,
   toRotatedSecret,
   toShadowEntry,
 } from './rows';
@@ -156,6 +158,45 @@ export class SqlStore implements Store {
     return this.sql.transaction(async (tx) => {
       await upsertShadow(tx, shadow);
       await insertAudit(tx, audit);
+    });
+  }
+
+  async observeRecords<R extends SyncRecord>(slot: ConnectorSlot, records: readonly R[]): Promise<R[]> {
+    if (records.length === 0) return [];
+    return this.sql.transaction(async (tx) => {
+      const key = (entity: string, id: string) => JSON.stringify([entity, id]);
+      const previous = new Map<string, RecordObservation>();
+      for (const batch of chunks(records, ROWS_PER_INSERT)) {
+        const rows = await tx.query(
+          `SELECT entity, record_id, modified_at, fields FROM record_observation
+           WHERE connector_slot = $1 AND (entity, record_id) IN (${placeholders(batch.length, 2, ['', ''], 1)})
+           ORDER BY entity, record_id
+           FOR UPDATE`,
+          [slot, ...batch.flatMap((record) => [record.entity, record.id])],
+        );
+        for (const row of rows) previous.set(key(String(row.entity), String(row.record_id)), toRecordObservation(row));
+      }
+      // A record read twice in one call is observed in order, the later read on top of the earlier.
+      for (const record of records) {
+        const id = key(record.entity, record.id);
+        previous.set(id, observeRecord(previous.get(id) ?? null, record));
+      }
+      const observed = records.map((record) => ({ record, key: key(record.entity, record.id) }));
+      const latest = [...new Map(observed.map((entry) => [entry.key, entry.record])).values()];
+      const casts = ['', '', '', '', '::jsonb'];
+      for (const batch of chunks(latest, ROWS_PER_INSERT)) {
+        await tx.query(
+          `INSERT INTO record_observation (connector_slot, entity, record_id, modified_at, fields)
+           VALUES ${placeholders(batch.length, casts.length, casts)}
+           ON CONFLICT (connector_slot, entity, record_id) DO UPDATE SET
+             modified_at = EXCLUDED.modified_at, fields = EXCLUDED.fields, observed_at = now()`,
+          batch.flatMap((record) => {
+            const observation = previous.get(key(record.entity, record.id)) as RecordObservation;
+            return [slot, record.entity, record.id, observation.modifiedAt, JSON.stringify(observation.fields)];
+          }),
+        );
+      }
+      return observed.map((entry) => withObservedTimes(entry.record, previous.get(entry.key) as RecordObservation));
     });
   }
 
@@ -438,12 +479,12 @@ function auditLimit(limit: number | undefined): number {
 }
 
 /** `($1, $2), ($3, $4)` for `rowCount` rows of `width` parameters. */
-function placeholders(rowCount: number, width: number, casts: readonly string[] = []): string {
+function placeholders(rowCount: number, width: number, casts: readonly string[] = [], offset = 0): string {
   const rows: string[] = [];
   for (let row = 0; row < rowCount; row += 1) {
     const cells: string[] = [];
     for (let column = 0; column < width; column += 1) {
-      cells.push(`$${row * width + column + 1}${casts[column] ?? ''}`);
+      cells.push(`$${offset + row * width + column + 1}${casts[column] ?? ''}`);
     }
     rows.push(`(${cells.join(', ')})`);
   }

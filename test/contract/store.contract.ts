@@ -3,7 +3,7 @@
  * `describeStoreContract` with a factory; the suite opens one store per backend, empties the
  * tables between tests, and closes it at the end.
  */
-import type { BusinessRelation } from '../../src/core/model';
+import type { Account, BusinessRelation } from '../../src/core/model';
 import { InvalidAuditQueryError } from '../../src/app/ports/store';
 import type { SqlExecutor } from '../../src/store/sql-executor';
 import {
@@ -22,7 +22,9 @@ export interface StoreHarness {
 }
 
 const TABLES =
-  'business_relation, relation_shadow, connector_cursor, processed_event, audit_log, interaction, relation_operation, match_rejection, config_version, rotated_secret';
+  'business_relation, relation_shadow, connector_cursor, processed_event, audit_log, interaction, relation_operation, match_rejection, config_version, rotated_secret, record_observation';
+
+const [T1, T2, T3] = ['2026-03-01T10:00:00.000Z', '2026-03-01T10:05:00.000Z', '2026-03-01T10:09:00.000Z'];
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -642,6 +644,62 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await expect(store().getConfigVersion(7)).resolves.toBeNull();
         await expect(store().latestConfigVersion()).resolves.toEqual(second);
         expect((await store().listConfigVersions()).map((version) => version.version)).toEqual([2, 1]);
+      });
+    });
+
+    describe('record observations', () => {
+      const vendor = (modifiedAt: string, fields: Record<string, string | null>): Account => ({
+        entity: 'vendor',
+        id: 'V-1',
+        number: 'V-1',
+        fields,
+        modifiedAt,
+      });
+
+      it('credits a field with the window it changed in, not the record time of later edits', async () => {
+        const first = await store().observeRecords('accounting', [vendor(T1, { city: 'Delft', phone: '1' })]);
+        // A first observation knows no earlier one: every field gets the record's time.
+        expect(first[0]?.fieldModifiedAt).toEqual({ city: T1, phone: T1 });
+        expect(first[0]?.fieldWindow).toEqual({
+          city: { since: null, shared: false },
+          phone: { since: null, shared: false },
+        });
+        // The city changes alone, then the phone: the city keeps the time it was first seen with.
+        await store().observeRecords('accounting', [vendor(T2, { city: 'Leiden', phone: '1' })]);
+        const [later] = await store().observeRecords('accounting', [vendor(T3, { city: 'Leiden', phone: '2' })]);
+        expect(later?.fieldModifiedAt).toEqual({ city: T2, phone: T3 });
+        expect(later?.fieldWindow).toEqual({ city: { since: T1, shared: false }, phone: { since: T2, shared: false } });
+      });
+
+      it('marks fields that changed between the same two observations as sharing their window', async () => {
+        await store().observeRecords('accounting', [vendor(T1, { city: 'Delft', phone: '1' })]);
+        const [both] = await store().observeRecords('accounting', [vendor(T3, { city: 'Leiden', phone: '2' })]);
+        expect(both?.fieldModifiedAt).toEqual({ city: T3, phone: T3 });
+        expect(both?.fieldWindow).toEqual({ city: { since: T1, shared: true }, phone: { since: T1, shared: true } });
+      });
+
+      it('keeps per slot, entity and record apart, and learns nothing from a read older than the last', async () => {
+        await store().observeRecords('accounting', [vendor(T2, { city: 'Leiden' })]);
+        await store().observeRecords('crm', [{ ...vendor(T1, { city: 'Other' }), entity: 'customer' }]);
+        const [stale] = await store().observeRecords('accounting', [vendor(T1, { city: 'Delft' })]);
+        // The older read's value is not what was observed: it keeps its own record time, unbounded.
+        expect(stale?.fieldModifiedAt).toEqual({});
+        const [current] = await store().observeRecords('accounting', [vendor(T3, { city: 'Leiden' })]);
+        expect(current?.fieldModifiedAt).toEqual({ city: T2 });
+        const rows = await sql().query('SELECT connector_slot, entity, modified_at FROM record_observation ORDER BY 1');
+        expect(rows).toEqual([
+          { connector_slot: 'accounting', entity: 'vendor', modified_at: T3 },
+          { connector_slot: 'crm', entity: 'customer', modified_at: T1 },
+        ]);
+      });
+
+      it('takes a provider’s own field time as exact', async () => {
+        await store().observeRecords('crm', [{ ...vendor(T1, { city: 'Delft' }), entity: 'customer' }]);
+        const [exact] = await store().observeRecords('crm', [
+          { ...vendor(T3, { city: 'Leiden' }), entity: 'customer', fieldModifiedAt: { city: T2 } },
+        ]);
+        expect(exact?.fieldModifiedAt).toEqual({ city: T2 });
+        expect(exact?.fieldWindow).toEqual({ city: { since: T2, shared: false } });
       });
     });
 

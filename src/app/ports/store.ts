@@ -3,7 +3,14 @@
  * the secrets connectors rotate, processed webhook event ids, and the append-only audit log. One interface, two backends
  * (Postgres through `pg`, embedded PGlite) sharing one schema and one set of migrations.
  */
-import type { AccountKind, BusinessRelation, ConnectorSlot, FieldValue, RelationOrigin } from '../../core/model';
+import type {
+  AccountKind,
+  BusinessRelation,
+  ConnectorSlot,
+  FieldValue,
+  RelationOrigin,
+  SyncRecord,
+} from '../../core/model';
 
 /** A relation to create; id and createdAt are assigned by the store. */
 export interface NewRelation {
@@ -176,6 +183,13 @@ export interface Store {
   recordSync(shadow: ShadowEntry[], audit: NewAuditEntry[]): Promise<void>;
   appendAudit(entries: NewAuditEntry[]): Promise<void>;
   queryAudit(query: AuditQuery): Promise<AuditEntry[]>;
+
+  /**
+   * Keeps what tandem just read of these records (see core/observe.ts) and returns them with each
+   * field's observed change time and window, in one transaction with the rows locked, so two
+   * readers of one record (a poll and a sync) never lose each other's observation.
+   */
+  observeRecords<R extends SyncRecord>(slot: ConnectorSlot, records: readonly R[]): Promise<R[]>;
 
   getCursor(connector: string, entity: string): Promise<string | null>;
   setCursor(connector: string, entity: string, cursor: string): Promise<void>;

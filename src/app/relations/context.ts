@@ -56,7 +56,10 @@ export async function upstream<T>(what: string, call: () => Promise<T>): Promise
 /** Reads a contact fresh from the CRM, or null. */
 export async function findContact(engine: Engine, id: string): Promise<Contact | null> {
   const record = await upstream(`reading contact ${id}`, () => engine.crm.get('contact', id));
-  return record !== null && isContact(record) ? record : null;
+  if (record === null || !isContact(record)) return null;
+  // Observed like every read, so the first sync after a link knows which fields changed when.
+  const [observed = record] = await engine.store.observeRecords('crm', [record]);
+  return observed;
 }
 
 /** Reads a contact; NotFoundProblem when the CRM does not have it. */
@@ -69,7 +72,9 @@ export async function readContact(engine: Engine, id: string): Promise<Contact> 
 /** Reads an account fresh from the accounting system, or null. */
 export async function findAccount(engine: Engine, kind: AccountKind, id: string): Promise<Account | null> {
   const record = await upstream(`reading ${KIND_WORDS[kind]} ${id}`, () => engine.accounting.get(kind, id));
-  return record !== null && isAccount(record) ? record : null;
+  if (record === null || !isAccount(record)) return null;
+  const [observed = record] = await engine.store.observeRecords('accounting', [record]);
+  return observed;
 }
 
 /** Reads an account; NotFoundProblem when the accounting system does not have it. */

@@ -2,6 +2,7 @@ import { INITIAL_SCHEMA } from './001-initial-schema';
 import { INTERACTIONS_AND_OPERATIONS } from './002-interactions-operations';
 import { CONSOLE_TABLES } from './003-console';
 import { ROTATED_SECRETS } from './004-rotated-secrets';
+import { RECORD_OBSERVATIONS } from './005-record-observations';
 
 /** One schema change, applied once, in version order. */
 export interface Migration {
@@ -19,4 +20,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: 'interactions and operations', sql: INTERACTIONS_AND_OPERATIONS },
   { version: 3, name: 'match rejections and config versions', sql: CONSOLE_TABLES },
   { version: 4, name: 'rotated secrets', sql: ROTATED_SECRETS },
+  { version: 5, name: 'record observations', sql: RECORD_OBSERVATIONS },
 ];

@@ -1,0 +1,76 @@
+import type { Account } from './model';
+import { observeRecord, withObservedTimes, type RecordObservation } from './observe';
+
+const [T1, T2, T3] = ['2026-03-01T10:00:00.000Z', '2026-03-01T10:05:00.000Z', '2026-03-01T10:09:00.000Z'];
+const vendor = (modifiedAt: string, fields: Account['fields'], extra: Partial<Account> = {}): Account => ({
+  entity: 'vendor',
+  id: 'V-1',
+  number: 'V-1',
+  fields,
+  modifiedAt,
+  ...extra,
+});
+
+describe('observeRecord', () => {
+  it('gives a first observation the record time for every field, with no lower bound', () => {
+    expect(observeRecord(null, vendor(T1, { city: 'Delft', phone: null }))).toEqual({
+      modifiedAt: T1,
+      fields: {
+        city: { value: 'Delft', at: T1, since: null, shared: false },
+        phone: { value: null, at: T1, since: null, shared: false },
+      },
+    });
+  });
+
+  it('keeps a field’s window while the record changes other fields', () => {
+    const first = observeRecord(null, vendor(T1, { city: 'Delft', phone: '1' }));
+    const cityEdited = observeRecord(first, vendor(T2, { city: 'Leiden', phone: '1' }));
+    const phoneEdited = observeRecord(cityEdited, vendor(T3, { city: 'Leiden', phone: '2' }));
+    expect(phoneEdited.fields).toEqual({
+      city: { value: 'Leiden', at: T2, since: T1, shared: false },
+      phone: { value: '2', at: T3, since: T2, shared: false },
+    });
+  });
+
+  it('marks fields that changed between the same two observations as sharing the window', () => {
+    const first = observeRecord(null, vendor(T1, { city: 'Delft', phone: '1', email: 'a@x.test' }));
+    const both = observeRecord(first, vendor(T3, { city: 'Leiden', phone: '2', email: 'a@x.test' }));
+    expect(both.fields.city).toEqual({ value: 'Leiden', at: T3, since: T1, shared: true });
+    expect(both.fields.phone).toEqual({ value: '2', at: T3, since: T1, shared: true });
+    expect(both.fields.email).toEqual({ value: 'a@x.test', at: T1, since: null, shared: false });
+  });
+
+  it('takes the provider’s own field times as exact', () => {
+    const first = observeRecord(null, vendor(T1, { city: 'Delft' }));
+    const next = observeRecord(first, vendor(T3, { city: 'Leiden' }, { fieldModifiedAt: { city: T2 } }));
+    expect(next.fields.city).toEqual({ value: 'Leiden', at: T2, since: T2, shared: false });
+  });
+
+  it('learns nothing from a read older than the newest observation', () => {
+    const newest = observeRecord(null, vendor(T2, { city: 'Leiden' }));
+    expect(observeRecord(newest, vendor(T1, { city: 'Delft' }))).toBe(newest);
+  });
+
+  it('counts a value changed back as a new change', () => {
+    let seen: RecordObservation = observeRecord(null, vendor(T1, { city: 'Delft' }));
+    seen = observeRecord(seen, vendor(T2, { city: 'Leiden' }));
+    seen = observeRecord(seen, vendor(T3, { city: 'Delft' }));
+    expect(seen.fields.city).toEqual({ value: 'Delft', at: T3, since: T2, shared: false });
+  });
+});
+
+describe('withObservedTimes', () => {
+  it('sets each field’s time and window where the observation holds the record’s value', () => {
+    const seen = observeRecord(
+      observeRecord(null, vendor(T1, { city: 'Delft', phone: '1' })),
+      vendor(T2, { city: 'Leiden', phone: '1' }),
+    );
+    const read = vendor(T3, { city: 'Leiden', phone: '3' });
+    const timed = withObservedTimes(read, seen);
+    expect(timed.fieldModifiedAt).toEqual({ city: T2 });
+    expect(timed.fieldWindow).toEqual({ city: { since: T1, shared: false } });
+    // The record itself is left as read.
+    expect(read.fieldModifiedAt).toBeUndefined();
+    expect(timed.modifiedAt).toBe(T3);
+  });
+});

@@ -1,0 +1,83 @@
+/**
+ * Per-field change times where a system keeps only a record's time. Most accounting systems tell
+ * when a record last changed, not which field changed when: crediting every field that differs
+ * from the shadow with the record's latest time lets an older edit of one field win because
+ * another field of that record was edited later. So tandem keeps what it observed of each
+ * record: every field's value, and the window in which it changed to that value, from the
+ * record's time at the last observation that still had the old value (`since`) to its time at
+ * the first observation that had the new one (`at`). A field observed holding the same value
+ * keeps its window however often the record changes afterwards.
+ *
+ * Where one field changed between two observations, the record's time is its time, as good as
+ * a record-level system can tell. Where several did, only the last of them changed at the
+ * record's time: the others changed somewhere in the window, and last-writer-wins says so when
+ * that window overlaps the other side's time (see lastWriterWins).
+ *
+ * A provider's own per-field time (SyncRecord.fieldModifiedAt, as HubSpot's property history) is
+ * exact: its window is that one instant. A field first seen without an earlier observation has
+ * no lower bound (`since: null`).
+ */
+import type { FieldValue, FieldWindow, SyncRecord } from './model';
+
+/** What tandem saw of one field: its value, and the window in which it changed to it. */
+export interface FieldObservation {
+  value: FieldValue;
+  /** The latest the change can have happened: the record's time when the value was first seen. */
+  at: string;
+  /** The earliest: the record's time when the old value was last seen; null when unknown. */
+  since: string | null;
+  /** Other fields of the record changed in the same window, so `at` may be theirs. */
+  shared: boolean;
+}
+
+/** What tandem saw of one record. */
+export interface RecordObservation {
+  /** The record's own time at the newest observation. */
+  modifiedAt: string;
+  fields: Record<string, FieldObservation>;
+}
+
+const later = (a: string, b: string) => (Date.parse(a) >= Date.parse(b) ? a : b);
+
+/** The observation after reading `record`, given the one before (null for a record not seen yet). */
+export function observeRecord(previous: RecordObservation | null, record: SyncRecord): RecordObservation {
+  // A read older than what was already seen (a slow poll page, a lagging replica) teaches nothing.
+  if (previous && Date.parse(record.modifiedAt) < Date.parse(previous.modifiedAt)) return previous;
+  const own: Readonly<Partial<Record<string, string>>> = record.fieldModifiedAt ?? {};
+  const fields: Record<string, FieldObservation> = {};
+  const changed: string[] = [];
+  for (const [field, raw] of Object.entries(record.fields)) {
+    const value: FieldValue = raw ?? null;
+    const exact = own[field];
+    const seen = previous?.fields[field];
+    if (exact !== undefined) fields[field] = { value, at: exact, since: exact, shared: false };
+    else if (seen && seen.value === value) fields[field] = seen;
+    else changed.push(field);
+  }
+  // A first observation has nothing to compare with: each field gets the record's time, as
+  // record-level systems are read without observations.
+  const shared = previous !== null && changed.length > 1;
+  for (const field of changed) {
+    const value: FieldValue = record.fields[field as keyof typeof record.fields] ?? null;
+    fields[field] = { value, at: record.modifiedAt, since: previous ? previous.modifiedAt : null, shared };
+  }
+  return { modifiedAt: previous ? later(record.modifiedAt, previous.modifiedAt) : record.modifiedAt, fields };
+}
+
+/**
+ * The record with each field's change time and window from the observation: `fieldModifiedAt` is
+ * the window's end (what last-writer-wins compares), `fieldWindow` its start and whether other
+ * fields share it. A field whose value the observation does not hold (the read was older) keeps
+ * the record's time.
+ */
+export function withObservedTimes<R extends SyncRecord>(record: R, observation: RecordObservation): R {
+  const fieldModifiedAt: Record<string, string> = {};
+  const fieldWindow: Record<string, FieldWindow> = {};
+  for (const [field, raw] of Object.entries(record.fields)) {
+    const seen = observation.fields[field];
+    if (seen === undefined || seen.value !== (raw ?? null)) continue;
+    fieldModifiedAt[field] = seen.at;
+    fieldWindow[field] = { since: seen.since, shared: seen.shared };
+  }
+  return { ...record, fieldModifiedAt, fieldWindow };
+}
