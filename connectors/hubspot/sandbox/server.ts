@@ -7,10 +7,11 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { type NamedEdits, namedEdits } from '../../kit/sandbox/direct-edits';
-import { loadState, saveState } from '../../kit/sandbox/persistence';
 import type { RateLimit, SandboxAnswer } from '../../kit/sandbox/rate-limits';
+import { RecordStore, type StoredRecord } from '../../kit/sandbox/records';
 import {
   createSandboxServer,
+  SandboxFailure,
   SandboxRefusal,
   type SandboxControls,
   type SandboxOptions,
@@ -21,11 +22,12 @@ import {
   SANDBOX_OBJECT_TYPES,
   type SandboxObjectType,
   isKnownProperty,
+  propertyProblems,
+  systemProperties,
 } from './properties';
 import { runSearch, searchBodySchema } from './search';
 import type { HubSpotSandboxSeed } from './seed';
-import { SandboxStore, type StoredObject, snapshotSchema } from './store';
-import { WebhookDispatcher, type WebhookTarget } from './webhooks';
+import { hubspotWebhooks, type WebhookTarget } from './webhooks';
 
 /** The rate limits the sandbox enforces, by name (see HUBSPOT_RATE_LIMITS). */
 export type HubSpotRateLimitName = 'tenSecondly' | 'search';
@@ -101,7 +103,7 @@ function hubspotError(status: number, category: string | null, message: string, 
   const body = { status: 'error', message, correlationId: randomUUID(), ...(category === null ? {} : { category }) };
   return { status, body: { ...body, ...extra } };
 }
-const invalid = (message: string) => new SandboxRefusal(hubspotError(400, 'VALIDATION_ERROR', message));
+const invalid = (message: string) => new SandboxFailure(400, message);
 const rateLimited = (message: string, policyName: string) => () =>
   hubspotError(429, null, message, { errorType: 'RATE_LIMIT', policyName });
 const isSearch = (call: { path: string }) => call.path.endsWith('/search');
@@ -131,47 +133,53 @@ export const HUBSPOT_RATE_LIMITS: Record<HubSpotRateLimitName, RateLimit> = {
   },
 };
 
+/** A stored company or contact: its properties without the system ones, which come from the record. */
+type Stored = StoredRecord<Record<string, string>>;
+
 /** Starts a sandbox server. */
 export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): Promise<HubSpotSandbox> {
   const token = options.token ?? 'sandbox-token';
-  const dispatcher = new WebhookDispatcher(
-    options.webhook ?? null,
-    options.log ?? ((message) => console.warn(message)),
-  );
-  const store = new SandboxStore((changes) => {
-    dispatcher.enqueue(changes);
-    saveState(options.file, () => store.snapshot());
+  const webhooks = hubspotWebhooks(options.webhook, options.log ?? ((message) => console.warn(message)));
+  const store = new RecordStore({
+    collections: SANDBOX_OBJECT_TYPES,
+    // Distinct ranges make a company id used as a contact id (or the reverse) miss, as in HubSpot.
+    firstIds: { companies: 10_001, contacts: 50_001 },
+    fields: z.record(z.string(), z.string()),
+    file: options.file,
+    onChange: (change) => webhooks.enqueue(change),
   });
-  const restored = loadState(options.file, snapshotSchema);
-  if (restored) store.restore(restored);
   if (options.seed && store.isEmpty()) {
-    const companyIds = (options.seed.companies ?? []).map((properties) => writeDirect('companies', properties).id);
+    const companyIds = (options.seed.companies ?? []).map((properties) => direct('companies', properties).id);
     for (const properties of options.seed.contacts ?? []) {
       // `#<n>` names the n-th company of the same seed.
       const reference = /^#(\d+)$/.exec(properties.associatedcompanyid ?? '')?.[1];
       const companyId = reference === undefined ? properties.associatedcompanyid : companyIds[Number(reference)];
-      writeDirect('contacts', {
-        ...properties,
-        ...(companyId === undefined ? {} : { associatedcompanyid: companyId }),
-      });
+      direct('contacts', { ...properties, ...(companyId === undefined ? {} : { associatedcompanyid: companyId }) });
     }
   }
 
+  /** Writes properties ('' clears one); the modified date moves only when a value really changed. */
+  function update(objectType: SandboxObjectType, id: string, properties: Record<string, string>, by: 'user' | 'api') {
+    const record = store.get(objectType, id);
+    const changed = Object.entries(properties).some(([name, value]) => (record?.fields[name] ?? '') !== value);
+    return record && changed ? store.update(objectType, id, present({ ...record.fields, ...properties }), by) : record;
+  }
+
   /** A create (no id) or update as a user in HubSpot's UI makes it. */
-  function writeDirect(objectType: SandboxObjectType, properties: Record<string, string>, id?: string): StoredObject {
-    const problems = store.problems(objectType, properties).map((problem) => `${problem.name} (${problem.error})`);
+  function direct(objectType: SandboxObjectType, properties: Record<string, string>, id?: string): Stored {
+    const problems = propertyProblems(objectType, properties).map(({ name, error }) => `${name} (${error})`);
     if (problems.length > 0) throw new Error(`hubspot sandbox: ${objectType} cannot take ${problems.join(', ')}`);
-    const object =
+    const record =
       id === undefined
-        ? store.create(objectType, properties, 'CRM_UI')
-        : store.update(objectType, id, properties, 'CRM_UI');
-    if (!object) throw new Error(`hubspot sandbox: no ${objectType} record ${String(id)}`);
-    return object;
+        ? store.create(objectType, present(properties), 'user')
+        : update(objectType, id, properties, 'user');
+    if (!record) throw new Error(`hubspot sandbox: no ${objectType} record ${String(id)}`);
+    return record;
   }
 
   /** The properties of a write, refused whole (like HubSpot) when one of them may not be written. */
   function checked(objectType: SandboxObjectType, properties: Record<string, string>): Record<string, string> {
-    const problems = store.problems(objectType, properties).map(({ name, error }) => ({
+    const problems = propertyProblems(objectType, properties).map(({ name, error }) => ({
       isValid: false,
       message:
         error === 'READ_ONLY_VALUE'
@@ -184,9 +192,9 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     return properties;
   }
 
-  function found(objectType: SandboxObjectType, id: string): StoredObject {
-    const object = store.get(objectType, id);
-    if (object) return object;
+  function found(objectType: SandboxObjectType, id: string): Stored {
+    const record = store.get(objectType, id);
+    if (record) return record;
     const message = 'Object not found.  objectId are usually numeric.';
     throw new SandboxRefusal(hubspotError(404, 'OBJECT_NOT_FOUND', message, { context: { id: [id] } }));
   }
@@ -254,12 +262,13 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT)
       throw invalid(`limit must be between 1 and ${MAX_LIST_LIMIT}`);
     if (!Number.isFinite(after)) throw invalid('after must be a number');
-    const remaining = store.all(objectType).filter((object) => Number(object.id) > after);
+    // Ids grow with every record created, so creation order is id order.
+    const remaining = store.list(objectType).filter((record) => Number(record.id) > after);
     const page = remaining.slice(0, limit);
     const last = page.at(-1);
     const link = `${request.url.split('?')[0] ?? ''}?after=${last?.id ?? ''}`;
     return {
-      results: page.map((object) => view(objectType, object, requestedProperties(query.properties))),
+      results: page.map((record) => view(objectType, record, requestedProperties(query.properties))),
       ...(remaining.length > limit && last ? { paging: { next: { after: last.id, link } } } : {}),
     };
   });
@@ -280,8 +289,9 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
       if (!store.get('companies', company.to.id)) throw invalid(`Company ${company.to.id} does not exist`);
       properties.associatedcompanyid = company.to.id;
     }
-    const object = store.create(objectType, properties, 'INTEGRATION');
-    return reply.code(201).send(view(objectType, object, Object.keys(object.properties)));
+    return reply
+      .code(201)
+      .send(view(objectType, store.create(objectType, present(properties), 'api'), undefined, true));
   });
 
   app.patch('/crm/v3/objects/:objectType/:id', (request) => {
@@ -291,25 +301,31 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
       objectType,
       z.object({ properties: propertiesSchema }).parse(request.body ?? {}).properties,
     );
-    const object = store.update(objectType, id, properties, 'INTEGRATION') ?? found(objectType, id);
-    return view(objectType, object, Object.keys(properties));
+    return view(
+      objectType,
+      update(objectType, id, properties, 'api') ?? found(objectType, id),
+      Object.keys(properties),
+    );
   });
 
   app.delete('/crm/v3/objects/:objectType/:id', async (request, reply) => {
     const { objectType, id } = target(request);
     found(objectType, id);
-    store.delete(objectType, id, 'INTEGRATION');
+    store.delete(objectType, id, 'api');
     return reply.code(204).send();
   });
 
   app.post('/crm/v3/objects/:objectType/search', (request) => {
     const { objectType } = target(request);
     const body = searchBodySchema.parse(request.body ?? {});
-    const search = runSearch(objectType, store.all(objectType), body);
+    const searched = store
+      .list(objectType)
+      .map((record) => ({ ...record, properties: propertiesOf(objectType, record) }));
+    const search = runSearch(objectType, searched, body);
     const properties = body.properties && body.properties.length > 0 ? body.properties : undefined;
     return {
       total: search.total,
-      results: search.page.map((object) => view(objectType, object, properties)),
+      results: search.page.map((record) => view(objectType, record, properties)),
       ...(search.nextAfter === undefined ? {} : { paging: { next: { after: search.nextAfter } } }),
     };
   });
@@ -318,9 +334,9 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     const { objectType } = target(request);
     const body = batchReadBodySchema.parse(request.body ?? {});
     const startedAt = startBatch(body.inputs.length);
-    const objects = body.inputs.map(({ id }) => ({ id, object: store.get(objectType, id) }));
-    const results = objects.flatMap(({ object }) => (object ? [view(objectType, object, body.properties)] : []));
-    const missing = objects.filter(({ object }) => !object).map(({ id }) => id);
+    const records = body.inputs.map(({ id }) => ({ id, record: store.get(objectType, id) }));
+    const results = records.flatMap(({ record }) => (record ? [view(objectType, record, body.properties)] : []));
+    const missing = records.filter(({ record }) => !record).map(({ id }) => id);
     const answer = batchAnswer(objectType, results, missing, 'get', startedAt);
     return reply.code(answer.status).send(answer.body);
   });
@@ -335,26 +351,26 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     const inputs = body.inputs.map(({ id, properties }) => ({ id, properties: checked(objectType, properties) }));
     const written = inputs.map((input) => ({
       ...input,
-      object: store.update(objectType, input.id, input.properties, 'INTEGRATION'),
+      record: update(objectType, input.id, input.properties, 'api'),
     }));
-    const results = written.flatMap(({ object, properties }) =>
-      object ? [view(objectType, object, Object.keys(properties))] : [],
+    const results = written.flatMap(({ record, properties }) =>
+      record ? [view(objectType, record, Object.keys(properties))] : [],
     );
-    const missing = written.filter(({ object }) => !object).map(({ id }) => id);
+    const missing = written.filter(({ record }) => !record).map(({ id }) => id);
     const answer = batchAnswer(objectType, results, missing, 'update', startedAt);
     return reply.code(answer.status).send(answer.body);
   });
 
   const { origin, controls } = await listen();
   const edits = (objectType: SandboxObjectType): RecordEdits => ({
-    create: (properties) => view(objectType, writeDirect(objectType, properties), undefined, true),
-    update: (id, properties) => view(objectType, writeDirect(objectType, properties, id), undefined, true),
+    create: (properties) => view(objectType, direct(objectType, properties), undefined, true),
+    update: (id, properties) => view(objectType, direct(objectType, properties, id), undefined, true),
     delete: (id) => {
-      if (!store.delete(objectType, id, 'CRM_UI')) throw new Error(`hubspot sandbox: no ${objectType} record ${id}`);
+      if (!store.delete(objectType, id, 'user')) throw new Error(`hubspot sandbox: no ${objectType} record ${id}`);
     },
     get: (id) => {
-      const object = store.get(objectType, id);
-      return object ? view(objectType, object, undefined, true) : undefined;
+      const record = store.get(objectType, id);
+      return record && view(objectType, record, undefined, true);
     },
   });
   return {
@@ -363,29 +379,35 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     ...namedEdits('Contact', edits('contacts')),
     url: origin,
     close: async () => {
-      await dispatcher.close();
+      await webhooks.close();
       await controls.close();
     },
-    setWebhookTarget: (webhook) => dispatcher.setTarget(webhook),
-    flushWebhooks: () => dispatcher.flush(),
+    setWebhookTarget: (webhook) => webhooks.setTarget(webhook),
+    flushWebhooks: () => webhooks.flush(),
   };
 }
 
+const iso = (ms: number) => new Date(ms).toISOString();
+/** The properties that have a value: '' clears one. */
+const present = (properties: Record<string, string>) =>
+  Object.fromEntries(Object.entries(properties).filter(([, value]) => value !== ''));
+
+/** Every property of a record, the system ones HubSpot maintains included. */
+function propertiesOf(objectType: SandboxObjectType, { id, createdAt, updatedAt, fields }: Stored) {
+  return { ...fields, createdate: iso(createdAt), [MODIFIED_PROPERTY[objectType]]: iso(updatedAt), hs_object_id: id };
+}
+
 /** The record as the API shows it: requested properties (null when unset) plus the system ones. */
-function view(
-  objectType: SandboxObjectType,
-  object: StoredObject,
-  requested?: readonly string[],
-  everything = false,
-): SandboxRecord {
-  const system = ['createdate', MODIFIED_PROPERTY[objectType], 'hs_object_id'];
+function view(objectType: SandboxObjectType, record: Stored, requested?: readonly string[], everything = false) {
+  const all = propertiesOf(objectType, record);
   const names = everything
-    ? Object.keys(object.properties)
-    : [...(requested ?? DEFAULT_READ_PROPERTIES[objectType]), ...system];
+    ? Object.keys(all)
+    : [...(requested ?? DEFAULT_READ_PROPERTIES[objectType]), ...systemProperties(objectType)];
   // HubSpot leaves out requested properties the object type does not have.
   const known = names.filter((name) => isKnownProperty(objectType, name));
-  const properties = Object.fromEntries(known.map((name) => [name, object.properties[name] ?? null]));
-  return { id: object.id, properties, createdAt: object.createdAt, updatedAt: object.updatedAt, archived: false };
+  const properties = Object.fromEntries(known.map((name) => [name, all[name] ?? null]));
+  const { id, createdAt, updatedAt } = record;
+  return { id, properties, createdAt: iso(createdAt), updatedAt: iso(updatedAt), archived: false as const };
 }
 
 /** The `properties` query parameter: repeated, comma-separated, or absent (undefined). */
