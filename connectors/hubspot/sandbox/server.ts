@@ -162,7 +162,9 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
   function update(objectType: SandboxObjectType, id: string, properties: Record<string, string>, by: 'user' | 'api') {
     const record = store.get(objectType, id);
     const changed = Object.entries(properties).some(([name, value]) => (record?.fields[name] ?? '') !== value);
-    return record && changed ? store.update(objectType, id, present({ ...record.fields, ...properties }), by) : record;
+    return record && changed
+      ? store.update(objectType, record, present({ ...record.fields, ...properties }), by)
+      : record;
   }
 
   /** A create (no id) or update as a user in HubSpot's UI makes it. */

@@ -21,9 +21,8 @@ describe('RecordStore', () => {
     const bob = store.create('people', { name: 'Bob' }, 'api');
     const home = store.create('places', { name: 'Home' }, 'api');
     expect([ann.id, bob.id, home.id]).toEqual(['100', '101', '500']);
-    expect(store.update('people', ann.id, { name: 'Anne' }, 'api')?.fields).toEqual({ name: 'Anne' });
+    expect(store.update('people', ann, { name: 'Anne' }, 'api').fields).toEqual({ name: 'Anne' });
     expect(store.list('people').map((record) => record.fields.name)).toEqual(['Anne', 'Bob']);
-    expect(store.update('people', '999', { name: 'Nobody' }, 'api')).toBeUndefined();
     expect(store.delete('people', bob.id, 'user')?.fields.name).toBe('Bob');
     expect(store.delete('people', bob.id, 'user')).toBeUndefined();
     expect(store.get('people', bob.id)).toBeUndefined();
@@ -44,7 +43,7 @@ describe('RecordStore', () => {
     expect(new Set(made.map((record) => record.updatedAt)).size).toBe(5);
     const [first, second] = made;
     if (first === undefined || second === undefined) throw new Error('five were made');
-    store.update('things', first.id, { name: 'again' }, 'user');
+    store.update('things', first, { name: 'again' }, 'user');
     const since = store.changedSince('things', second.updatedAt).map((record) => record.fields.name);
     expect(since).toEqual(['1', '2', '3', '4', 'again']);
     expect(store.changedSince('things')).toHaveLength(5);

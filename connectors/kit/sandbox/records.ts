@@ -94,10 +94,8 @@ export class RecordStore<Name extends string, Fields> {
     return record;
   }
 
-  /** Replaces a record's fields and moves its modification time; undefined when the id is unknown. */
-  update(collection: Name, id: string, fields: Fields, by: 'user' | 'api'): StoredRecord<Fields> | undefined {
-    const record = this.get(collection, id);
-    if (record === undefined) return undefined;
+  /** Replaces the fields of a stored record and moves its modification time. */
+  update(collection: Name, record: StoredRecord<Fields>, fields: Fields, by: 'user' | 'api'): StoredRecord<Fields> {
     const before = record.fields;
     Object.assign(record, { fields, updatedAt: this.tick() });
     this.changed({ collection, kind: 'updated', by, record, before });
