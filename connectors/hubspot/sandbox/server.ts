@@ -216,14 +216,10 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     return new Date().toISOString();
   }
 
-  /** HubSpot's answer to a batch: 200 when every id was found, else 207 with the missing ids. */
-  function batchAnswer(
-    objectType: SandboxObjectType,
-    results: SandboxRecord[],
-    missing: string[],
-    verb: string,
-    startedAt: string,
-  ) {
+  /** HubSpot's answer to a batch, one outcome per input id: 200 when every id was found, else 207 with the missing ids. */
+  function batchAnswer(objectType: SandboxObjectType, verb: string, startedAt: string, outcomes: [string, unknown][]) {
+    const results = outcomes.flatMap(([, result]) => (result === undefined ? [] : [result]));
+    const missing = outcomes.flatMap(([id, result]) => (result === undefined ? [id] : []));
     const answer = { status: 'COMPLETE', results, startedAt, completedAt: new Date().toISOString() };
     if (missing.length === 0) return { status: 200, body: answer };
     const label = objectType === 'companies' ? 'COMPANY' : 'CONTACT';
@@ -336,30 +332,26 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     const { objectType } = target(request);
     const body = batchReadBodySchema.parse(request.body ?? {});
     const startedAt = startBatch(body.inputs.length);
-    const records = body.inputs.map(({ id }) => ({ id, record: store.get(objectType, id) }));
-    const results = records.flatMap(({ record }) => (record ? [view(objectType, record, body.properties)] : []));
-    const missing = records.filter(({ record }) => !record).map(({ id }) => id);
-    const answer = batchAnswer(objectType, results, missing, 'get', startedAt);
+    const outcomes = body.inputs.map(({ id }): [string, unknown] => {
+      const record = store.get(objectType, id);
+      return [id, record && view(objectType, record, body.properties)];
+    });
+    const answer = batchAnswer(objectType, 'get', startedAt, outcomes);
     return reply.code(answer.status).send(answer.body);
   });
 
   app.post('/crm/v3/objects/:objectType/batch/update', async (request, reply) => {
     const { objectType } = target(request);
-    const body = batchUpdateBodySchema.parse(request.body ?? {});
-    const startedAt = startBatch(body.inputs.length);
-    if (new Set(body.inputs.map((input) => input.id)).size !== body.inputs.length)
-      throw invalid('Duplicate IDs found in batch input');
+    const { inputs } = batchUpdateBodySchema.parse(request.body ?? {});
+    const startedAt = startBatch(inputs.length);
+    if (new Set(inputs.map(({ id }) => id)).size !== inputs.length) throw invalid('Duplicate IDs found in batch input');
     // Like HubSpot, one invalid property refuses the whole batch before anything is written.
-    const inputs = body.inputs.map(({ id, properties }) => ({ id, properties: checked(objectType, properties) }));
-    const written = inputs.map((input) => ({
-      ...input,
-      record: update(objectType, input.id, input.properties, 'api'),
-    }));
-    const results = written.flatMap(({ record, properties }) =>
-      record ? [view(objectType, record, Object.keys(properties))] : [],
-    );
-    const missing = written.filter(({ record }) => !record).map(({ id }) => id);
-    const answer = batchAnswer(objectType, results, missing, 'update', startedAt);
+    for (const { properties } of inputs) checked(objectType, properties);
+    const outcomes = inputs.map(({ id, properties }): [string, unknown] => {
+      const record = update(objectType, id, properties, 'api');
+      return [id, record && view(objectType, record, Object.keys(properties))];
+    });
+    const answer = batchAnswer(objectType, 'update', startedAt, outcomes);
     return reply.code(answer.status).send(answer.body);
   });
 
