@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { type NamedEdits, namedEdits } from '../../kit/sandbox/direct-edits';
+import { BearerTokens } from '../../kit/sandbox/oauth';
 import type { RateLimit, SandboxAnswer } from '../../kit/sandbox/rate-limits';
 import { RecordStore, type StoredRecord } from '../../kit/sandbox/records';
 import {
@@ -138,7 +139,7 @@ type Stored = StoredRecord<Record<string, string>>;
 
 /** Starts a sandbox server. */
 export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): Promise<HubSpotSandbox> {
-  const token = options.token ?? 'sandbox-token';
+  const tokens = new BearerTokens(options.token ?? 'sandbox-token');
   const webhooks = hubspotWebhooks(options.webhook, options.log ?? ((message) => console.warn(message)));
   const store = new RecordStore({
     collections: SANDBOX_OBJECT_TYPES,
@@ -159,24 +160,24 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
   }
 
   /** Writes properties ('' clears one); the modified date moves only when a value really changed. */
-  function update(objectType: SandboxObjectType, id: string, properties: Record<string, string>, by: 'user' | 'api') {
-    const record = store.get(objectType, id);
-    const changed = Object.entries(properties).some(([name, value]) => (record?.fields[name] ?? '') !== value);
-    return record && changed
-      ? store.update(objectType, record, present({ ...record.fields, ...properties }), by)
-      : record;
+  function update(
+    objectType: SandboxObjectType,
+    record: Stored,
+    properties: Record<string, string>,
+    by: 'user' | 'api',
+  ) {
+    const changed = Object.entries(properties).some(([name, value]) => (record.fields[name] ?? '') !== value);
+    return changed ? store.update(objectType, record, present({ ...record.fields, ...properties }), by) : record;
   }
 
   /** A create (no id) or update as a user in HubSpot's UI makes it. */
   function direct(objectType: SandboxObjectType, properties: Record<string, string>, id?: string): Stored {
     const problems = propertyProblems(objectType, properties).map(({ name, error }) => `${name} (${error})`);
     if (problems.length > 0) throw new Error(`hubspot sandbox: ${objectType} cannot take ${problems.join(', ')}`);
-    const record =
-      id === undefined
-        ? store.create(objectType, present(properties), 'user')
-        : update(objectType, id, properties, 'user');
-    if (!record) throw new Error(`hubspot sandbox: no ${objectType} record ${String(id)}`);
-    return record;
+    if (id === undefined) return store.create(objectType, present(properties), 'user');
+    const record = store.get(objectType, id);
+    if (!record) throw new Error(`hubspot sandbox: no ${objectType} record ${id}`);
+    return update(objectType, record, properties, 'user');
   }
 
   /** The properties of a write, refused whole (like HubSpot) when one of them may not be written. */
@@ -232,7 +233,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     {
       api: /^(?=\/crm\/)/,
       authenticate: (request) =>
-        request.headers.authorization === `Bearer ${token}`
+        tokens.accepts(request.headers.authorization)
           ? undefined
           : hubspotError(
               401,
@@ -287,21 +288,16 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
       if (!store.get('companies', company.to.id)) throw invalid(`Company ${company.to.id} does not exist`);
       properties.associatedcompanyid = company.to.id;
     }
-    return reply
-      .code(201)
-      .send(view(objectType, store.create(objectType, present(properties), 'api'), undefined, true));
+    return reply.code(201).send(view(objectType, store.create(objectType, present(properties), 'api'), 'all'));
   });
 
   app.patch('/crm/v3/objects/:objectType/:id', (request) => {
     const { objectType, id } = target(request);
-    found(objectType, id);
-    const properties = checked(
-      objectType,
-      z.object({ properties: propertiesSchema }).parse(request.body ?? {}).properties,
-    );
+    const record = found(objectType, id);
+    const { properties } = z.object({ properties: propertiesSchema }).parse(request.body ?? {});
     return view(
       objectType,
-      update(objectType, id, properties, 'api') ?? found(objectType, id),
+      update(objectType, record, checked(objectType, properties), 'api'),
       Object.keys(properties),
     );
   });
@@ -348,23 +344,25 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     // Like HubSpot, one invalid property refuses the whole batch before anything is written.
     for (const { properties } of inputs) checked(objectType, properties);
     const outcomes = inputs.map(({ id, properties }): [string, unknown] => {
-      const record = update(objectType, id, properties, 'api');
-      return [id, record && view(objectType, record, Object.keys(properties))];
+      const record = store.get(objectType, id);
+      return [id, record && view(objectType, update(objectType, record, properties, 'api'), Object.keys(properties))];
     });
     const answer = batchAnswer(objectType, 'update', startedAt, outcomes);
     return reply.code(answer.status).send(answer.body);
   });
 
+  // Closing the server stops webhook deliveries too.
+  app.addHook('onClose', () => webhooks.close());
   const { origin, controls } = await listen();
   const edits = (objectType: SandboxObjectType): RecordEdits => ({
-    create: (properties) => view(objectType, direct(objectType, properties), undefined, true),
-    update: (id, properties) => view(objectType, direct(objectType, properties, id), undefined, true),
+    create: (properties) => view(objectType, direct(objectType, properties), 'all'),
+    update: (id, properties) => view(objectType, direct(objectType, properties, id), 'all'),
     delete: (id) => {
       if (!store.delete(objectType, id, 'user')) throw new Error(`hubspot sandbox: no ${objectType} record ${id}`);
     },
     get: (id) => {
       const record = store.get(objectType, id);
-      return record && view(objectType, record, undefined, true);
+      return record && view(objectType, record, 'all');
     },
   });
   return {
@@ -372,10 +370,6 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     ...namedEdits('Company', edits('companies')),
     ...namedEdits('Contact', edits('contacts')),
     url: origin,
-    close: async () => {
-      await webhooks.close();
-      await controls.close();
-    },
     setWebhookTarget: (webhook) => webhooks.setTarget(webhook),
     flushWebhooks: () => webhooks.flush(),
   };
@@ -391,12 +385,13 @@ function propertiesOf(objectType: SandboxObjectType, { id, createdAt, updatedAt,
   return { ...fields, createdate: iso(createdAt), [MODIFIED_PROPERTY[objectType]]: iso(updatedAt), hs_object_id: id };
 }
 
-/** The record as the API shows it: requested properties (null when unset) plus the system ones. */
-function view(objectType: SandboxObjectType, record: Stored, requested?: readonly string[], everything = false) {
+/** The record as the API shows it: requested properties (null when unset) plus the system ones, or all it has. */
+function view(objectType: SandboxObjectType, record: Stored, requested?: readonly string[] | 'all') {
   const all = propertiesOf(objectType, record);
-  const names = everything
-    ? Object.keys(all)
-    : [...(requested ?? DEFAULT_READ_PROPERTIES[objectType]), ...systemProperties(objectType)];
+  const names =
+    requested === 'all'
+      ? Object.keys(all)
+      : [...(requested ?? DEFAULT_READ_PROPERTIES[objectType]), ...systemProperties(objectType)];
   // HubSpot leaves out requested properties the object type does not have.
   const known = names.filter((name) => isKnownProperty(objectType, name));
   const properties = Object.fromEntries(known.map((name) => [name, all[name] ?? null]));
