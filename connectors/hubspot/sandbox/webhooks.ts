@@ -1,11 +1,12 @@
 /**
  * Delivers the sandbox's changes as HubSpot v3 webhook calls: events batched up to 100 per
- * request after a short delay, signed with X-HubSpot-Signature-v3, retried a few times, then dropped.
+ * request after a short delay, signed with X-HubSpot-Signature-v3 by the connector's own signer
+ * (which webhook.test.ts checks against HubSpot's recipe), retried a few times, then dropped.
  * https://developers.hubspot.com/docs/api/webhooks
  */
-import { createHmac } from 'node:crypto';
 import type { RecordChange } from '../../kit/sandbox/records';
 import { WebhookOutbox } from '../../kit/sandbox/webhooks';
+import { hubSpotSignatureV3 } from '../webhook';
 import type { SandboxObjectType } from './properties';
 
 /** Where and how the sandbox delivers webhooks. */
@@ -46,18 +47,6 @@ const KINDS = {
   deleted: { name: 'deletion', subscription: 2, changeFlag: 'DELETED' },
 };
 
-/** Signs a call the way HubSpot does (signature v3), with the URI characters HubSpot decodes. */
-export function signWebhookCall(
-  clientSecret: string,
-  method: string,
-  url: string,
-  body: string,
-  timestamp: string,
-): string {
-  const uri = url.replace(/%(3A|2F|3F|40|21|24|27|28|29|2A|2C|3B)/gi, (code) => decodeURIComponent(code));
-  return createHmac('sha256', clientSecret).update(`${method}${uri}${body}${timestamp}`, 'utf8').digest('base64');
-}
-
 /** Turns record changes into events and delivers them, batched and signed, to the current target. */
 export function hubspotWebhooks(initial: WebhookTarget | undefined, log: (message: string) => void) {
   let target = initial ?? null;
@@ -73,7 +62,7 @@ export function hubspotWebhooks(initial: WebhookTarget | undefined, log: (messag
         // HubSpot resends the same events with a higher attemptNumber.
         const body = JSON.stringify(batch.map((event) => ({ ...event, attemptNumber: attempt })));
         const timestamp = String(Date.now());
-        const signature = signWebhookCall(to.clientSecret, 'POST', to.targetUrl, body, timestamp);
+        const signature = hubSpotSignatureV3(to.clientSecret, 'POST', to.targetUrl, body, timestamp);
         const headers = { 'Content-Type': 'application/json', 'X-HubSpot-Signature-Version': 'v3' };
         return {
           body,
