@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { type NamedEdits, namedEdits } from '../../kit/sandbox/direct-edits';
 import { BearerTokens } from '../../kit/sandbox/oauth';
 import type { RateLimit, SandboxAnswer } from '../../kit/sandbox/rate-limits';
-import { RecordStore, type StoredRecord } from '../../kit/sandbox/records';
+import { type ChangedBy, RecordStore, type StoredRecord } from '../../kit/sandbox/records';
 import {
   createSandboxServer,
   SandboxFailure,
@@ -160,12 +160,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
   }
 
   /** Writes properties ('' clears one); the modified date moves only when a value really changed. */
-  function update(
-    objectType: SandboxObjectType,
-    record: Stored,
-    properties: Record<string, string>,
-    by: 'user' | 'api',
-  ) {
+  function update(objectType: SandboxObjectType, record: Stored, properties: Record<string, string>, by: ChangedBy) {
     const changed = Object.entries(properties).some(([name, value]) => (record.fields[name] ?? '') !== value);
     return changed ? store.update(objectType, record, present({ ...record.fields, ...properties }), by) : record;
   }

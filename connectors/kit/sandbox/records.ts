@@ -15,11 +15,14 @@ export interface StoredRecord<Fields> {
   fields: Fields;
 }
 
-/** One change: who made it (a user in the provider's own UI, or a client of the API) and the record after it. */
+/** Who made a change: a user in the provider's own UI (the direct-edit helpers), or a client of the API. */
+export type ChangedBy = 'user' | 'api';
+
+/** One change, with the record after it. */
 export interface RecordChange<Name extends string, Fields> {
   collection: Name;
   kind: 'created' | 'updated' | 'deleted';
-  by: 'user' | 'api';
+  by: ChangedBy;
   record: StoredRecord<Fields>;
   /** The fields before an update. */
   before?: Fields;
@@ -84,7 +87,7 @@ export class RecordStore<Name extends string, Fields> {
     return [...this.records.values()].every((records) => records.size === 0);
   }
 
-  create(collection: Name, fields: Fields, by: 'user' | 'api'): StoredRecord<Fields> {
+  create(collection: Name, fields: Fields, by: ChangedBy): StoredRecord<Fields> {
     const next = this.nextIds[collection];
     if (next !== undefined) this.nextIds[collection] = next + 1;
     const at = this.tick();
@@ -95,7 +98,7 @@ export class RecordStore<Name extends string, Fields> {
   }
 
   /** Replaces the fields of a stored record and moves its modification time. */
-  update(collection: Name, record: StoredRecord<Fields>, fields: Fields, by: 'user' | 'api'): StoredRecord<Fields> {
+  update(collection: Name, record: StoredRecord<Fields>, fields: Fields, by: ChangedBy): StoredRecord<Fields> {
     const before = record.fields;
     Object.assign(record, { fields, updatedAt: this.tick() });
     this.changed({ collection, kind: 'updated', by, record, before });
@@ -103,7 +106,7 @@ export class RecordStore<Name extends string, Fields> {
   }
 
   /** Removes a record; undefined when the id is unknown. */
-  delete(collection: Name, id: string, by: 'user' | 'api'): StoredRecord<Fields> | undefined {
+  delete(collection: Name, id: string, by: ChangedBy): StoredRecord<Fields> | undefined {
     const record = this.get(collection, id);
     if (record === undefined) return undefined;
     this.collection(collection).delete(id);

@@ -8,7 +8,7 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { addTokenEndpoint, BearerTokens } from '../../kit/sandbox/oauth';
 import type { RateLimit, SandboxAnswer } from '../../kit/sandbox/rate-limits';
-import { RecordStore, type StoredRecord } from '../../kit/sandbox/records';
+import { type ChangedBy, RecordStore, type StoredRecord } from '../../kit/sandbox/records';
 import {
   type SandboxControls,
   type SandboxOptions,
@@ -157,7 +157,7 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
   const idempotent = new Map<string, SandboxAnswer>();
 
   /** Creates (no id) or changes a record, refused as Xero refuses it. */
-  function write(collection: Collection, id: string | null, properties: XeroObject, by: 'user' | 'api'): XeroObject {
+  function write(collection: Collection, id: string | null, properties: XeroObject, by: ChangedBy): XeroObject {
     const existing = id === null ? undefined : store.get(collection, id);
     if (id !== null && existing === undefined) throw refusal(404, NOT_FOUND);
     const { [COLLECTIONS[collection].id]: _id, UpdatedDateUTC: _stamp, ...given } = properties;
