@@ -103,9 +103,9 @@ export const XERO_RATE_LIMITS: Record<XeroRateLimitName, RateLimit> = {
 };
 
 const NOT_FOUND = "The resource you're looking for cannot be found";
-const objectsSchema = z.array(z.record(z.string(), z.unknown())).catch([]);
-const itemsOf = (body: unknown, key: Collection) =>
-  objectsSchema.parse(z.record(z.string(), z.unknown()).catch({}).parse(body)[key]);
+const objectSchema = z.record(z.string(), z.unknown());
+const objectsSchema = z.array(objectSchema).catch([]);
+const itemsOf = (body: unknown, key: Collection) => objectsSchema.parse(objectSchema.catch({}).parse(body)[key]);
 const querySchema = z.record(z.string(), z.string());
 
 /** The collections the sandbox serves, as in their paths, with the id property and the defaults of their records. */
@@ -151,7 +151,7 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
   // Every change gets its own UpdatedDateUTC.
   const store = new RecordStore({
     collections: ['Contacts', 'Accounts'] as const,
-    fields: z.record(z.string(), z.unknown()),
+    fields: objectSchema,
     distinctTimes: true,
   });
   const idempotent = new Map<string, SandboxAnswer>();
@@ -293,7 +293,7 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
   });
 
   api('PUT', '/Accounts', (request) => ({
-    Accounts: [write('Accounts', null, z.record(z.string(), z.unknown()).catch({}).parse(request.body), 'api')],
+    Accounts: [write('Accounts', null, objectSchema.catch({}).parse(request.body), 'api')],
   }));
 
   const { origin, controls } = await listen();
