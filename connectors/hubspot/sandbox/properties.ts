@@ -4,10 +4,8 @@
  */
 
 /** The object types the sandbox serves, as they appear in API paths. */
-export type SandboxObjectType = 'companies' | 'contacts';
-
-/** Object types in the order they appear in paths. */
-export const SANDBOX_OBJECT_TYPES: readonly SandboxObjectType[] = ['companies', 'contacts'];
+export const SANDBOX_OBJECT_TYPES = ['companies', 'contacts'] as const;
+export type SandboxObjectType = (typeof SANDBOX_OBJECT_TYPES)[number];
 
 /** The property each object type keeps its last modification time in. */
 export const MODIFIED_PROPERTY: Record<SandboxObjectType, string> = {
@@ -22,7 +20,7 @@ const TANDEM_CUSTOM = names(
 );
 
 /** Properties a client may write, per object type. */
-export const WRITABLE_PROPERTIES: Record<SandboxObjectType, ReadonlySet<string>> = {
+const WRITABLE_PROPERTIES: Record<SandboxObjectType, ReadonlySet<string>> = {
   companies: new Set([
     ...names('name domain address address2 zip city state country phone website industry'),
     ...TANDEM_CUSTOM,
@@ -34,11 +32,12 @@ export const WRITABLE_PROPERTIES: Record<SandboxObjectType, ReadonlySet<string>>
   ]),
 };
 
-/** Properties HubSpot maintains itself; writing them is refused. */
-export const READ_ONLY_PROPERTIES: Record<SandboxObjectType, ReadonlySet<string>> = {
-  companies: new Set(names('createdate hs_lastmodifieddate hs_object_id')),
-  contacts: new Set(names('createdate lastmodifieddate hs_object_id')),
-};
+/** The properties HubSpot maintains itself; writing them is refused. */
+export const systemProperties = (objectType: SandboxObjectType) => [
+  'createdate',
+  MODIFIED_PROPERTY[objectType],
+  'hs_object_id',
+];
 
 /** Properties returned when a request names none (HubSpot's defaults). */
 export const DEFAULT_READ_PROPERTIES: Record<SandboxObjectType, readonly string[]> = {
@@ -54,5 +53,15 @@ export const NUMBER_PROPERTIES: ReadonlySet<string> = new Set(names('hs_object_i
 
 /** True when the object type has the property at all. */
 export function isKnownProperty(objectType: SandboxObjectType, property: string): boolean {
-  return WRITABLE_PROPERTIES[objectType].has(property) || READ_ONLY_PROPERTIES[objectType].has(property);
+  return WRITABLE_PROPERTIES[objectType].has(property) || systemProperties(objectType).includes(property);
+}
+
+/** The properties of a write the object type refuses, and why. */
+export function propertyProblems(objectType: SandboxObjectType, properties: Record<string, unknown>) {
+  return Object.keys(properties)
+    .filter((name) => !WRITABLE_PROPERTIES[objectType].has(name))
+    .map((name) => ({
+      name,
+      error: isKnownProperty(objectType, name) ? ('READ_ONLY_VALUE' as const) : ('PROPERTY_DOESNT_EXIST' as const),
+    }));
 }

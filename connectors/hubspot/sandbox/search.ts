@@ -4,19 +4,19 @@
  * https://developers.hubspot.com/docs/api/crm/search
  */
 import { z } from 'zod';
+import { SandboxFailure } from '../../kit/sandbox/server';
 import { DATE_PROPERTIES, NUMBER_PROPERTIES, type SandboxObjectType, isKnownProperty } from './properties';
-import type { StoredObject } from './store';
 
 /** The most results a search may page through. */
-export const SEARCH_PAGING_CAP = 10_000;
+const SEARCH_PAGING_CAP = 10_000;
 /** The largest `limit` a search accepts. */
-export const SEARCH_MAX_LIMIT = 200;
+const SEARCH_MAX_LIMIT = 200;
 
 const filterSchema = z.object({
   propertyName: z.string(),
   operator: z.enum(['EQ', 'NEQ', 'GT', 'GTE', 'LT', 'LTE', 'HAS_PROPERTY', 'NOT_HAS_PROPERTY', 'IN', 'NOT_IN']),
   value: z.union([z.string(), z.number(), z.boolean()]).optional(),
-  values: z.array(z.union([z.string(), z.number()])).optional(),
+  values: z.array(z.union([z.string(), z.number()])).default([]),
 });
 
 const sortSchema = z.union([
@@ -36,36 +36,28 @@ export const searchBodySchema = z.object({
   after: z.union([z.string(), z.number()]).optional(),
   query: z.string().optional(),
 });
-/** The body of POST /crm/v3/objects/{type}/search. */
-export type SearchBody = z.infer<typeof searchBodySchema>;
 type Filter = z.infer<typeof filterSchema>;
+/** What a search looks at: a record's id and every property it has. */
+type Searched = { id: string; properties: Record<string, string> };
 
-/** A search the sandbox refuses with HubSpot's message; the kit answers it as HubSpot's 400. */
-export class SearchRefusedError extends Error {
-  readonly code = 'HUBSPOT_SEARCH_REFUSED';
-  readonly statusCode = 400;
-}
-
-/** Runs a search; throws SearchRefusedError for what HubSpot answers 400 to. */
-export function runSearch(
+/** Runs a search; refuses with HubSpot's 400 what HubSpot refuses. */
+export function runSearch<T extends Searched>(
   objectType: SandboxObjectType,
-  objects: StoredObject[],
-  body: SearchBody,
-): { total: number; page: StoredObject[]; nextAfter?: string } {
-  if (body.limit > SEARCH_MAX_LIMIT) throw new SearchRefusedError(`limit must be at most ${SEARCH_MAX_LIMIT}`);
+  objects: T[],
+  body: z.infer<typeof searchBodySchema>,
+): { total: number; page: T[]; nextAfter?: string } {
+  const refuse = (message: string) => new SandboxFailure(400, message);
+  if (body.limit > SEARCH_MAX_LIMIT) throw refuse(`limit must be at most ${SEARCH_MAX_LIMIT}`);
   const named = [
     ...body.filterGroups.flatMap((group) => group.filters.map((filter) => filter.propertyName)),
     ...body.sorts.map((sort) => sort.propertyName),
   ];
-  for (const name of named) {
-    if (!isKnownProperty(objectType, name))
-      throw new SearchRefusedError(`Property "${name}" does not exist on ${objectType}`);
-  }
+  const unknown = named.find((name) => !isKnownProperty(objectType, name));
+  if (unknown !== undefined) throw refuse(`Property "${unknown}" does not exist on ${objectType}`);
   const offset = body.after === undefined ? 0 : Number(body.after);
-  if (!Number.isInteger(offset) || offset < 0)
-    throw new SearchRefusedError(`after must be a number, got ${String(body.after)}`);
+  if (!Number.isInteger(offset) || offset < 0) throw refuse(`after must be a number, got ${String(body.after)}`);
   if (offset >= SEARCH_PAGING_CAP)
-    throw new SearchRefusedError(`paging is limited to ${SEARCH_PAGING_CAP} results; narrow the filters instead`);
+    throw refuse(`paging is limited to ${SEARCH_PAGING_CAP} results; narrow the filters instead`);
 
   const matches = objects.filter(
     (object) =>
@@ -92,26 +84,17 @@ const ORDERS: Record<'EQ' | 'GT' | 'GTE' | 'LT' | 'LTE', (order: number) => bool
   LTE: (order) => order <= 0,
 };
 
-function matchesFilter(object: StoredObject, filter: Filter): boolean {
-  const actual = object.properties[filter.propertyName];
-  const equals = (value: string | number | boolean) =>
-    actual !== undefined && compareValues(filter.propertyName, actual, String(value)) === 0;
-  switch (filter.operator) {
-    case 'HAS_PROPERTY':
-      return actual !== undefined;
-    case 'NOT_HAS_PROPERTY':
-      return actual === undefined;
-    case 'IN':
-      return (filter.values ?? []).some(equals);
-    case 'NOT_IN':
-      return !(filter.values ?? []).some(equals);
-    case 'NEQ':
-      // A record without the property is not equal to any value.
-      return filter.value !== undefined && !equals(filter.value);
-    default:
-      if (filter.value === undefined || actual === undefined) return false;
-      return ORDERS[filter.operator](compareValues(filter.propertyName, actual, String(filter.value)));
-  }
+function matchesFilter({ properties }: Searched, { propertyName, operator, value, values }: Filter): boolean {
+  const actual = properties[propertyName];
+  const order = (other: string | number | boolean) => compareValues(propertyName, actual, String(other));
+  const equals = (other: string | number | boolean) => actual !== undefined && order(other) === 0;
+  if (operator === 'HAS_PROPERTY' || operator === 'NOT_HAS_PROPERTY')
+    return (actual !== undefined) === (operator === 'HAS_PROPERTY');
+  if (operator === 'IN' || operator === 'NOT_IN') return values.some(equals) === (operator === 'IN');
+  if (value === undefined) return false;
+  // A record without the property is not equal to any value, and neither greater nor less.
+  if (operator === 'NEQ') return !equals(value);
+  return actual !== undefined && ORDERS[operator](order(value));
 }
 
 /** Compares two property values as HubSpot would: dates as instants, numbers as numbers, text without case. */

@@ -7,10 +7,12 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { type NamedEdits, namedEdits } from '../../kit/sandbox/direct-edits';
-import { loadState, saveState } from '../../kit/sandbox/persistence';
+import { BearerTokens } from '../../kit/sandbox/oauth';
 import type { RateLimit, SandboxAnswer } from '../../kit/sandbox/rate-limits';
+import { type ChangedBy, RecordStore, type StoredRecord } from '../../kit/sandbox/records';
 import {
   createSandboxServer,
+  SandboxFailure,
   SandboxRefusal,
   type SandboxControls,
   type SandboxOptions,
@@ -21,11 +23,12 @@ import {
   SANDBOX_OBJECT_TYPES,
   type SandboxObjectType,
   isKnownProperty,
+  propertyProblems,
+  systemProperties,
 } from './properties';
 import { runSearch, searchBodySchema } from './search';
 import type { HubSpotSandboxSeed } from './seed';
-import { SandboxStore, type StoredObject, snapshotSchema } from './store';
-import { WebhookDispatcher, type WebhookTarget } from './webhooks';
+import { hubspotWebhooks, type WebhookTarget } from './webhooks';
 
 /** The rate limits the sandbox enforces, by name (see HUBSPOT_RATE_LIMITS). */
 export type HubSpotRateLimitName = 'tenSecondly' | 'search';
@@ -101,7 +104,7 @@ function hubspotError(status: number, category: string | null, message: string, 
   const body = { status: 'error', message, correlationId: randomUUID(), ...(category === null ? {} : { category }) };
   return { status, body: { ...body, ...extra } };
 }
-const invalid = (message: string) => new SandboxRefusal(hubspotError(400, 'VALIDATION_ERROR', message));
+const invalid = (message: string) => new SandboxFailure(400, message);
 const rateLimited = (message: string, policyName: string) => () =>
   hubspotError(429, null, message, { errorType: 'RATE_LIMIT', policyName });
 const isSearch = (call: { path: string }) => call.path.endsWith('/search');
@@ -131,47 +134,50 @@ export const HUBSPOT_RATE_LIMITS: Record<HubSpotRateLimitName, RateLimit> = {
   },
 };
 
+/** A stored company or contact: its properties without the system ones, which come from the record. */
+type Stored = StoredRecord<Record<string, string>>;
+
 /** Starts a sandbox server. */
 export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): Promise<HubSpotSandbox> {
-  const token = options.token ?? 'sandbox-token';
-  const dispatcher = new WebhookDispatcher(
-    options.webhook ?? null,
-    options.log ?? ((message) => console.warn(message)),
-  );
-  const store = new SandboxStore((changes) => {
-    dispatcher.enqueue(changes);
-    saveState(options.file, () => store.snapshot());
+  const tokens = new BearerTokens(options.token ?? 'sandbox-token');
+  const webhooks = hubspotWebhooks(options.webhook, options.log ?? ((message) => console.warn(message)));
+  const store = new RecordStore({
+    collections: SANDBOX_OBJECT_TYPES,
+    // Distinct ranges make a company id used as a contact id (or the reverse) miss, as in HubSpot.
+    firstIds: { companies: 10_001, contacts: 50_001 },
+    fields: z.record(z.string(), z.string()),
+    file: options.file,
+    onChange: (change) => webhooks.enqueue(change),
   });
-  const restored = loadState(options.file, snapshotSchema);
-  if (restored) store.restore(restored);
   if (options.seed && store.isEmpty()) {
-    const companyIds = (options.seed.companies ?? []).map((properties) => writeDirect('companies', properties).id);
+    const companyIds = (options.seed.companies ?? []).map((properties) => direct('companies', properties).id);
     for (const properties of options.seed.contacts ?? []) {
       // `#<n>` names the n-th company of the same seed.
       const reference = /^#(\d+)$/.exec(properties.associatedcompanyid ?? '')?.[1];
       const companyId = reference === undefined ? properties.associatedcompanyid : companyIds[Number(reference)];
-      writeDirect('contacts', {
-        ...properties,
-        ...(companyId === undefined ? {} : { associatedcompanyid: companyId }),
-      });
+      direct('contacts', { ...properties, ...(companyId === undefined ? {} : { associatedcompanyid: companyId }) });
     }
   }
 
+  /** Writes properties ('' clears one); the modified date moves only when a value really changed. */
+  function update(objectType: SandboxObjectType, record: Stored, properties: Record<string, string>, by: ChangedBy) {
+    const changed = Object.entries(properties).some(([name, value]) => (record.fields[name] ?? '') !== value);
+    return changed ? store.update(objectType, record, present({ ...record.fields, ...properties }), by) : record;
+  }
+
   /** A create (no id) or update as a user in HubSpot's UI makes it. */
-  function writeDirect(objectType: SandboxObjectType, properties: Record<string, string>, id?: string): StoredObject {
-    const problems = store.problems(objectType, properties).map((problem) => `${problem.name} (${problem.error})`);
+  function direct(objectType: SandboxObjectType, properties: Record<string, string>, id?: string): Stored {
+    const problems = propertyProblems(objectType, properties).map(({ name, error }) => `${name} (${error})`);
     if (problems.length > 0) throw new Error(`hubspot sandbox: ${objectType} cannot take ${problems.join(', ')}`);
-    const object =
-      id === undefined
-        ? store.create(objectType, properties, 'CRM_UI')
-        : store.update(objectType, id, properties, 'CRM_UI');
-    if (!object) throw new Error(`hubspot sandbox: no ${objectType} record ${String(id)}`);
-    return object;
+    if (id === undefined) return store.create(objectType, present(properties), 'user');
+    const record = store.get(objectType, id);
+    if (!record) throw new Error(`hubspot sandbox: no ${objectType} record ${id}`);
+    return update(objectType, record, properties, 'user');
   }
 
   /** The properties of a write, refused whole (like HubSpot) when one of them may not be written. */
   function checked(objectType: SandboxObjectType, properties: Record<string, string>): Record<string, string> {
-    const problems = store.problems(objectType, properties).map(({ name, error }) => ({
+    const problems = propertyProblems(objectType, properties).map(({ name, error }) => ({
       isValid: false,
       message:
         error === 'READ_ONLY_VALUE'
@@ -184,9 +190,9 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     return properties;
   }
 
-  function found(objectType: SandboxObjectType, id: string): StoredObject {
-    const object = store.get(objectType, id);
-    if (object) return object;
+  function found(objectType: SandboxObjectType, id: string): Stored {
+    const record = store.get(objectType, id);
+    if (record) return record;
     const message = 'Object not found.  objectId are usually numeric.';
     throw new SandboxRefusal(hubspotError(404, 'OBJECT_NOT_FOUND', message, { context: { id: [id] } }));
   }
@@ -206,14 +212,10 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     return new Date().toISOString();
   }
 
-  /** HubSpot's answer to a batch: 200 when every id was found, else 207 with the missing ids. */
-  function batchAnswer(
-    objectType: SandboxObjectType,
-    results: SandboxRecord[],
-    missing: string[],
-    verb: string,
-    startedAt: string,
-  ) {
+  /** HubSpot's answer to a batch, one outcome per input id: 200 when every id was found, else 207 with the missing ids. */
+  function batchAnswer(objectType: SandboxObjectType, verb: string, startedAt: string, outcomes: [string, unknown][]) {
+    const results = outcomes.flatMap(([, result]) => (result === undefined ? [] : [result]));
+    const missing = outcomes.flatMap(([id, result]) => (result === undefined ? [id] : []));
     const answer = { status: 'COMPLETE', results, startedAt, completedAt: new Date().toISOString() };
     if (missing.length === 0) return { status: 200, body: answer };
     const label = objectType === 'companies' ? 'COMPANY' : 'CONTACT';
@@ -226,7 +228,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     {
       api: /^(?=\/crm\/)/,
       authenticate: (request) =>
-        request.headers.authorization === `Bearer ${token}`
+        tokens.accepts(request.headers.authorization)
           ? undefined
           : hubspotError(
               401,
@@ -254,12 +256,13 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT)
       throw invalid(`limit must be between 1 and ${MAX_LIST_LIMIT}`);
     if (!Number.isFinite(after)) throw invalid('after must be a number');
-    const remaining = store.all(objectType).filter((object) => Number(object.id) > after);
+    // Ids grow with every record created, so creation order is id order.
+    const remaining = store.list(objectType).filter((record) => Number(record.id) > after);
     const page = remaining.slice(0, limit);
     const last = page.at(-1);
     const link = `${request.url.split('?')[0] ?? ''}?after=${last?.id ?? ''}`;
     return {
-      results: page.map((object) => view(objectType, object, requestedProperties(query.properties))),
+      results: page.map((record) => view(objectType, record, requestedProperties(query.properties))),
       ...(remaining.length > limit && last ? { paging: { next: { after: last.id, link } } } : {}),
     };
   });
@@ -280,36 +283,38 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
       if (!store.get('companies', company.to.id)) throw invalid(`Company ${company.to.id} does not exist`);
       properties.associatedcompanyid = company.to.id;
     }
-    const object = store.create(objectType, properties, 'INTEGRATION');
-    return reply.code(201).send(view(objectType, object, Object.keys(object.properties)));
+    return reply.code(201).send(view(objectType, store.create(objectType, present(properties), 'api'), 'all'));
   });
 
   app.patch('/crm/v3/objects/:objectType/:id', (request) => {
     const { objectType, id } = target(request);
-    found(objectType, id);
-    const properties = checked(
+    const record = found(objectType, id);
+    const { properties } = z.object({ properties: propertiesSchema }).parse(request.body ?? {});
+    return view(
       objectType,
-      z.object({ properties: propertiesSchema }).parse(request.body ?? {}).properties,
+      update(objectType, record, checked(objectType, properties), 'api'),
+      Object.keys(properties),
     );
-    const object = store.update(objectType, id, properties, 'INTEGRATION') ?? found(objectType, id);
-    return view(objectType, object, Object.keys(properties));
   });
 
   app.delete('/crm/v3/objects/:objectType/:id', async (request, reply) => {
     const { objectType, id } = target(request);
     found(objectType, id);
-    store.delete(objectType, id, 'INTEGRATION');
+    store.delete(objectType, id, 'api');
     return reply.code(204).send();
   });
 
   app.post('/crm/v3/objects/:objectType/search', (request) => {
     const { objectType } = target(request);
     const body = searchBodySchema.parse(request.body ?? {});
-    const search = runSearch(objectType, store.all(objectType), body);
+    const searched = store
+      .list(objectType)
+      .map((record) => ({ ...record, properties: propertiesOf(objectType, record) }));
+    const search = runSearch(objectType, searched, body);
     const properties = body.properties && body.properties.length > 0 ? body.properties : undefined;
     return {
       total: search.total,
-      results: search.page.map((object) => view(objectType, object, properties)),
+      results: search.page.map((record) => view(objectType, record, properties)),
       ...(search.nextAfter === undefined ? {} : { paging: { next: { after: search.nextAfter } } }),
     };
   });
@@ -318,43 +323,41 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     const { objectType } = target(request);
     const body = batchReadBodySchema.parse(request.body ?? {});
     const startedAt = startBatch(body.inputs.length);
-    const objects = body.inputs.map(({ id }) => ({ id, object: store.get(objectType, id) }));
-    const results = objects.flatMap(({ object }) => (object ? [view(objectType, object, body.properties)] : []));
-    const missing = objects.filter(({ object }) => !object).map(({ id }) => id);
-    const answer = batchAnswer(objectType, results, missing, 'get', startedAt);
+    const outcomes = body.inputs.map(({ id }): [string, unknown] => {
+      const record = store.get(objectType, id);
+      return [id, record && view(objectType, record, body.properties)];
+    });
+    const answer = batchAnswer(objectType, 'get', startedAt, outcomes);
     return reply.code(answer.status).send(answer.body);
   });
 
   app.post('/crm/v3/objects/:objectType/batch/update', async (request, reply) => {
     const { objectType } = target(request);
-    const body = batchUpdateBodySchema.parse(request.body ?? {});
-    const startedAt = startBatch(body.inputs.length);
-    if (new Set(body.inputs.map((input) => input.id)).size !== body.inputs.length)
-      throw invalid('Duplicate IDs found in batch input');
+    const { inputs } = batchUpdateBodySchema.parse(request.body ?? {});
+    const startedAt = startBatch(inputs.length);
+    if (new Set(inputs.map(({ id }) => id)).size !== inputs.length) throw invalid('Duplicate IDs found in batch input');
     // Like HubSpot, one invalid property refuses the whole batch before anything is written.
-    const inputs = body.inputs.map(({ id, properties }) => ({ id, properties: checked(objectType, properties) }));
-    const written = inputs.map((input) => ({
-      ...input,
-      object: store.update(objectType, input.id, input.properties, 'INTEGRATION'),
-    }));
-    const results = written.flatMap(({ object, properties }) =>
-      object ? [view(objectType, object, Object.keys(properties))] : [],
-    );
-    const missing = written.filter(({ object }) => !object).map(({ id }) => id);
-    const answer = batchAnswer(objectType, results, missing, 'update', startedAt);
+    for (const { properties } of inputs) checked(objectType, properties);
+    const outcomes = inputs.map(({ id, properties }): [string, unknown] => {
+      const record = store.get(objectType, id);
+      return [id, record && view(objectType, update(objectType, record, properties, 'api'), Object.keys(properties))];
+    });
+    const answer = batchAnswer(objectType, 'update', startedAt, outcomes);
     return reply.code(answer.status).send(answer.body);
   });
 
+  // Closing the server stops webhook deliveries too.
+  app.addHook('onClose', () => webhooks.close());
   const { origin, controls } = await listen();
   const edits = (objectType: SandboxObjectType): RecordEdits => ({
-    create: (properties) => view(objectType, writeDirect(objectType, properties), undefined, true),
-    update: (id, properties) => view(objectType, writeDirect(objectType, properties, id), undefined, true),
+    create: (properties) => view(objectType, direct(objectType, properties), 'all'),
+    update: (id, properties) => view(objectType, direct(objectType, properties, id), 'all'),
     delete: (id) => {
-      if (!store.delete(objectType, id, 'CRM_UI')) throw new Error(`hubspot sandbox: no ${objectType} record ${id}`);
+      if (!store.delete(objectType, id, 'user')) throw new Error(`hubspot sandbox: no ${objectType} record ${id}`);
     },
     get: (id) => {
-      const object = store.get(objectType, id);
-      return object ? view(objectType, object, undefined, true) : undefined;
+      const record = store.get(objectType, id);
+      return record && view(objectType, record, 'all');
     },
   });
   return {
@@ -362,30 +365,33 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     ...namedEdits('Company', edits('companies')),
     ...namedEdits('Contact', edits('contacts')),
     url: origin,
-    close: async () => {
-      await dispatcher.close();
-      await controls.close();
-    },
-    setWebhookTarget: (webhook) => dispatcher.setTarget(webhook),
-    flushWebhooks: () => dispatcher.flush(),
+    setWebhookTarget: (webhook) => webhooks.setTarget(webhook),
+    flushWebhooks: () => webhooks.flush(),
   };
 }
 
-/** The record as the API shows it: requested properties (null when unset) plus the system ones. */
-function view(
-  objectType: SandboxObjectType,
-  object: StoredObject,
-  requested?: readonly string[],
-  everything = false,
-): SandboxRecord {
-  const system = ['createdate', MODIFIED_PROPERTY[objectType], 'hs_object_id'];
-  const names = everything
-    ? Object.keys(object.properties)
-    : [...(requested ?? DEFAULT_READ_PROPERTIES[objectType]), ...system];
+const iso = (ms: number) => new Date(ms).toISOString();
+/** The properties that have a value: '' clears one. */
+const present = (properties: Record<string, string>) =>
+  Object.fromEntries(Object.entries(properties).filter(([, value]) => value !== ''));
+
+/** Every property of a record, the system ones HubSpot maintains included. */
+function propertiesOf(objectType: SandboxObjectType, { id, createdAt, updatedAt, fields }: Stored) {
+  return { ...fields, createdate: iso(createdAt), [MODIFIED_PROPERTY[objectType]]: iso(updatedAt), hs_object_id: id };
+}
+
+/** The record as the API shows it: requested properties (null when unset) plus the system ones, or all it has. */
+function view(objectType: SandboxObjectType, record: Stored, requested?: readonly string[] | 'all') {
+  const all = propertiesOf(objectType, record);
+  const names =
+    requested === 'all'
+      ? Object.keys(all)
+      : [...(requested ?? DEFAULT_READ_PROPERTIES[objectType]), ...systemProperties(objectType)];
   // HubSpot leaves out requested properties the object type does not have.
   const known = names.filter((name) => isKnownProperty(objectType, name));
-  const properties = Object.fromEntries(known.map((name) => [name, object.properties[name] ?? null]));
-  return { id: object.id, properties, createdAt: object.createdAt, updatedAt: object.updatedAt, archived: false };
+  const properties = Object.fromEntries(known.map((name) => [name, all[name] ?? null]));
+  const { id, createdAt, updatedAt } = record;
+  return { id, properties, createdAt: iso(createdAt), updatedAt: iso(updatedAt), archived: false as const };
 }
 
 /** The `properties` query parameter: repeated, comma-separated, or absent (undefined). */

@@ -1,11 +1,13 @@
 /**
  * Delivers the sandbox's changes as HubSpot v3 webhook calls: events batched up to 100 per
- * request after a short delay, signed with X-HubSpot-Signature-v3, retried a few times, then dropped.
+ * request after a short delay, signed with X-HubSpot-Signature-v3 by the connector's own signer
+ * (which webhook.test.ts checks against HubSpot's recipe), retried a few times, then dropped.
  * https://developers.hubspot.com/docs/api/webhooks
  */
-import { createHmac } from 'node:crypto';
+import type { RecordChange } from '../../kit/sandbox/records';
 import { WebhookOutbox } from '../../kit/sandbox/webhooks';
-import type { StoreChange } from './store';
+import { hubSpotSignatureV3 } from '../webhook';
+import type { SandboxObjectType } from './properties';
 
 /** Where and how the sandbox delivers webhooks. */
 export interface WebhookTarget {
@@ -34,96 +36,78 @@ export interface SandboxWebhookEvent {
   propertyValue?: string;
 }
 
-/** The sandbox portal and app ids that appear in events. */
-export const SANDBOX_PORTAL_ID = 62515;
-export const SANDBOX_APP_ID = 54321;
-
+// The sandbox portal and app ids that appear in events.
+const SANDBOX_PORTAL_ID = 62515;
+const SANDBOX_APP_ID = 54321;
 const MAX_EVENTS_PER_CALL = 100;
-const DEFAULT_RETRY_DELAYS_MS = [100, 250, 500];
-// The app's subscriptions: 1001-1003 for companies, 2001-2003 for contacts, in this order of kinds.
-const KINDS: readonly StoreChange['kind'][] = ['creation', 'propertyChange', 'deletion'];
+// The app's subscriptions: 1001-1003 for companies, 2001-2003 for contacts, one per kind of change.
+const KINDS = {
+  created: { name: 'creation', subscription: 0, changeFlag: 'CREATED' },
+  updated: { name: 'propertyChange', subscription: 1 },
+  deleted: { name: 'deletion', subscription: 2, changeFlag: 'DELETED' },
+};
 
-/** Signs a call the way HubSpot does (signature v3), with the URI characters HubSpot decodes. */
-export function signWebhookCall(
-  clientSecret: string,
-  method: string,
-  url: string,
-  body: string,
-  timestamp: string,
-): string {
-  const uri = url.replace(/%(3A|2F|3F|40|21|24|27|28|29|2A|2C|3B)/gi, (code) => decodeURIComponent(code));
-  return createHmac('sha256', clientSecret).update(`${method}${uri}${body}${timestamp}`, 'utf8').digest('base64');
-}
+/** Turns record changes into events and delivers them, batched and signed, to the current target. */
+export function hubspotWebhooks(initial: WebhookTarget | undefined, log: (message: string) => void) {
+  let target = initial ?? null;
+  let nextEventId = 1;
+  const outbox = new WebhookOutbox<SandboxWebhookEvent>(send, () => target?.batchDelayMs ?? 50);
 
-/** Turns store changes into events and delivers them, batched and signed, to the current target. */
-export class WebhookDispatcher {
-  private nextEventId = 1;
-  private readonly outbox = new WebhookOutbox<SandboxWebhookEvent>(
-    (events) => this.send(events),
-    () => this.target?.batchDelayMs ?? 50,
-  );
-  /** Sends what is queued now and waits for every delivery in progress. */
-  readonly flush = () => this.outbox.flush();
-  /** Stops delivering: pending events are dropped, calls in progress are aborted. */
-  readonly close = () => this.outbox.close();
-
-  constructor(
-    private target: WebhookTarget | null,
-    private readonly log: (message: string) => void,
-  ) {}
-
-  /** Points deliveries somewhere else, or turns them off (pending events are dropped). */
-  setTarget(target: WebhookTarget | null): void {
-    this.target = target;
-    if (target === null) this.outbox.clear();
-  }
-
-  /** Turns store changes into events and schedules their delivery. */
-  enqueue(changes: StoreChange[]): void {
-    if (this.target !== null) this.outbox.add(changes.map((change) => this.toEvent(change)));
-  }
-
-  private toEvent(change: StoreChange): SandboxWebhookEvent {
-    const isCompany = change.objectType === 'companies';
-    const { kind, propertyName, propertyValue = '' } = change;
-    const changeFlag = { creation: 'CREATED', deletion: 'DELETED', propertyChange: undefined }[kind];
-    return {
-      eventId: this.nextEventId++,
-      subscriptionId: (isCompany ? 1001 : 2001) + KINDS.indexOf(kind),
-      portalId: SANDBOX_PORTAL_ID,
-      appId: SANDBOX_APP_ID,
-      occurredAt: change.occurredAt,
-      subscriptionType: `${isCompany ? 'company' : 'contact'}.${kind}`,
-      attemptNumber: 0,
-      objectId: Number(change.objectId),
-      changeSource: change.changeSource,
-      ...(changeFlag === undefined ? {} : { changeFlag }),
-      ...(propertyName === undefined ? {} : { propertyName, propertyValue }),
-    };
-  }
-
-  private send(events: SandboxWebhookEvent[]): void {
-    const target = this.target;
-    if (target === null) return;
+  function send(events: SandboxWebhookEvent[]): void {
+    const to = target;
+    if (to === null) return;
     for (let start = 0; start < events.length; start += MAX_EVENTS_PER_CALL) {
       const batch = events.slice(start, start + MAX_EVENTS_PER_CALL);
       const call = (attempt: number) => {
         // HubSpot resends the same events with a higher attemptNumber.
         const body = JSON.stringify(batch.map((event) => ({ ...event, attemptNumber: attempt })));
         const timestamp = String(Date.now());
-        const signature = signWebhookCall(target.clientSecret, 'POST', target.targetUrl, body, timestamp);
+        const signature = hubSpotSignatureV3(to.clientSecret, 'POST', to.targetUrl, body, timestamp);
         const headers = { 'Content-Type': 'application/json', 'X-HubSpot-Signature-Version': 'v3' };
         return {
           body,
           headers: { ...headers, 'X-HubSpot-Signature-v3': signature, 'X-HubSpot-Request-Timestamp': timestamp },
         };
       };
-      const retryDelaysMs = target.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
-      void this.outbox.deliver({ url: target.targetUrl, call, retryDelaysMs }).then((status) => {
+      const retryDelaysMs = to.retryDelaysMs ?? [100, 250, 500];
+      void outbox.deliver({ url: to.targetUrl, call, retryDelaysMs }).then((status) => {
         if (status >= 200 && status < 300) return;
         const failure = status === 0 ? 'no answer' : `answered ${status}`;
-        this.log(`hubspot sandbox: dropped ${batch.length} webhook event(s) for ${target.targetUrl}: ${failure}`);
+        log(`hubspot sandbox: dropped ${batch.length} webhook event(s) for ${to.targetUrl}: ${failure}`);
       });
     }
   }
+
+  return {
+    /** Turns a change into events (one per changed property) and schedules their delivery. */
+    enqueue({ collection, kind, by, record, before }: RecordChange<SandboxObjectType, Record<string, string>>) {
+      if (target === null) return;
+      const { name, subscription, ...flag } = KINDS[kind];
+      const after: Record<string, string> = kind === 'updated' ? record.fields : {};
+      const changed = Object.keys({ ...before, ...after }).filter((property) => before?.[property] !== after[property]);
+      const properties = kind === 'updated' ? changed : [undefined];
+      outbox.add(
+        properties.map((propertyName) => ({
+          eventId: nextEventId++,
+          subscriptionId: (collection === 'companies' ? 1001 : 2001) + subscription,
+          portalId: SANDBOX_PORTAL_ID,
+          appId: SANDBOX_APP_ID,
+          occurredAt: record.updatedAt,
+          subscriptionType: `${collection === 'companies' ? 'company' : 'contact'}.${name}`,
+          attemptNumber: 0,
+          objectId: Number(record.id),
+          changeSource: by === 'user' ? 'CRM_UI' : 'INTEGRATION',
+          ...flag,
+          ...(propertyName === undefined ? {} : { propertyName, propertyValue: after[propertyName] ?? '' }),
+        })),
+      );
+    },
+    /** Points deliveries somewhere else, or turns them off (pending events are dropped). */
+    setTarget(next: WebhookTarget | null) {
+      target = next;
+      if (next === null) outbox.clear();
+    },
+    flush: () => outbox.flush(),
+    close: () => outbox.close(),
+  };
 }

@@ -101,6 +101,16 @@ export class SandboxRefusal extends Error {
   }
 }
 
+/** A failure a route throws; the kit answers it in the provider's words (`failure(status, message)`). */
+export class SandboxFailure extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Sends an answer: JSON for objects, text for strings, nothing for no body. */
 export function sendAnswer(reply: FastifyReply, answer: SandboxAnswer): FastifyReply {
   reply.code(answer.status).headers(answer.headers ?? {});

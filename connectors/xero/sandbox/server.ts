@@ -4,11 +4,11 @@
  * GET/POST /Contacts/{ContactID}, GET/PUT /Accounts and GET/POST /Accounts/{AccountID},
  * If-Modified-Since, paging, Idempotency-Key replay, Xero's rate limits and headers, and the kit's knobs.
  */
-import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { addTokenEndpoint, BearerTokens } from '../../kit/sandbox/oauth';
 import type { RateLimit, SandboxAnswer } from '../../kit/sandbox/rate-limits';
+import { type ChangedBy, RecordStore, type StoredRecord } from '../../kit/sandbox/records';
 import {
   type SandboxControls,
   type SandboxOptions,
@@ -102,13 +102,44 @@ export const XERO_RATE_LIMITS: Record<XeroRateLimitName, RateLimit> = {
   concurrent: { limit: 5, refuse: problem('concurrent') },
 };
 
-const msDate = (ms: number) => `/Date(${ms}+0000)/`;
-const msOf = (value: unknown) => Number(/\((\d+)/.exec(String(value))?.[1] ?? 0);
 const NOT_FOUND = "The resource you're looking for cannot be found";
-const objectsSchema = z.array(z.record(z.string(), z.unknown())).catch([]);
-const itemsOf = (body: unknown, key: 'Contacts' | 'Accounts') =>
-  objectsSchema.parse(z.record(z.string(), z.unknown()).catch({}).parse(body)[key]);
+const objectSchema = z.record(z.string(), z.unknown());
+const objectsSchema = z.array(objectSchema).catch([]);
+const itemsOf = (body: unknown, key: Collection) => objectsSchema.parse(objectSchema.catch({}).parse(body)[key]);
 const querySchema = z.record(z.string(), z.string());
+
+/** The collections the sandbox serves, as in their paths, with the id property and the defaults of their records. */
+const COLLECTIONS = {
+  Contacts: { id: 'ContactID', defaults: { ContactStatus: 'ACTIVE', IsCustomer: false, IsSupplier: false } },
+  Accounts: { id: 'AccountID', defaults: { Status: 'ACTIVE', Type: 'BANK' } },
+};
+type Collection = keyof typeof COLLECTIONS;
+
+/** A record as the API shows it: its id, its properties and UpdatedDateUTC in Xero's /Date()/ form. */
+function view(collection: Collection, { id, updatedAt, fields }: StoredRecord<XeroObject>): XeroObject {
+  return { [COLLECTIONS[collection].id]: id, ...fields, UpdatedDateUTC: `/Date(${updatedAt}+0000)/` };
+}
+
+/** Phones or addresses written over the current ones, one per type. */
+function mergeTyped(current: unknown, incoming: unknown, typeKey: string): XeroObject[] {
+  const merged = new Map<string, XeroObject>();
+  for (const item of [...objectsSchema.parse(current ?? []), ...objectsSchema.parse(incoming ?? [])])
+    merged.set(String(item[typeKey]), { ...merged.get(String(item[typeKey])), ...item });
+  return [...merged.values()];
+}
+
+/** Understands the filters tandem sends: `Field=="value"`. */
+function whereFilter(where: string | undefined): (item: XeroObject) => boolean {
+  if (where === undefined || where === '') return () => true;
+  const match = /^(\w+)=="((?:[^"\\]|\\.)*)"$/.exec(where.trim());
+  const [field, value] = [match?.[1], match?.[2]?.replace(/\\(.)/g, '$1')];
+  if (field === undefined || value === undefined)
+    throw validationError([], `The sandbox does not understand where=${where}`);
+  return (item) => {
+    const actual = item[field];
+    return (['string', 'number', 'boolean'].includes(typeof actual) ? String(actual) : '') === value;
+  };
+}
 
 /** Starts a sandbox on a free port unless told otherwise. */
 export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promise<XeroSandbox> {
@@ -117,81 +148,35 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
   const clientSecret = options.clientSecret ?? 'sandbox-secret';
   const pageSize = options.pageSize ?? 100;
   const tokens = new BearerTokens();
-  const contacts = new Map<string, XeroObject>();
-  const accounts = new Map<string, XeroObject>();
+  // Every change gets its own UpdatedDateUTC.
+  const store = new RecordStore({
+    collections: ['Contacts', 'Accounts'] as const,
+    fields: objectSchema,
+    distinctTimes: true,
+  });
   const idempotent = new Map<string, SandboxAnswer>();
-  let lastStamp = 0;
-  /** Strictly increasing times, so every change has its own UpdatedDateUTC. */
-  const stamp = () => (lastStamp = Math.max(Date.now(), lastStamp + 1));
 
-  function mergeTyped(current: unknown, incoming: unknown, typeKey: string): XeroObject[] {
-    const merged = new Map<string, XeroObject>();
-    for (const item of [...objectsSchema.parse(current ?? []), ...objectsSchema.parse(incoming ?? [])])
-      merged.set(String(item[typeKey]), { ...merged.get(String(item[typeKey])), ...item });
-    return [...merged.values()];
-  }
-
-  function writeContact(id: string | null, properties: XeroObject): XeroObject {
-    const existing = id === null ? undefined : contacts.get(id);
+  /** Creates (no id) or changes a record, refused as Xero refuses it. */
+  function write(collection: Collection, id: string | null, properties: XeroObject, by: ChangedBy): XeroObject {
+    const existing = id === null ? undefined : store.get(collection, id);
     if (id !== null && existing === undefined) throw refusal(404, NOT_FOUND);
-    const name = properties.Name ?? existing?.Name;
-    if (typeof name !== 'string' || name.trim() === '') throw refusal(400, 'The contact name must be specified.');
-    if ([...contacts.values()].some((other) => other.ContactID !== id && other.Name === name))
-      throw refusal(
-        400,
-        `The contact name ${name} is already assigned to another contact. The contact name must be unique across all active contacts.`,
-      );
-    const contactId = id ?? randomUUID();
-    const { Phones, Addresses, ContactID: _ignored, ...plain } = properties;
-    const contact: XeroObject = {
-      ...{ ContactID: contactId, ContactStatus: 'ACTIVE', IsCustomer: false, IsSupplier: false },
-      ...existing,
-      ...plain,
-      Phones: mergeTyped(existing?.Phones, Phones, 'PhoneType'),
-      Addresses: mergeTyped(existing?.Addresses, Addresses, 'AddressType'),
-      UpdatedDateUTC: msDate(stamp()),
-      HasValidationErrors: false,
-    };
-    contacts.set(contactId, contact);
-    return contact;
-  }
-
-  function writeAccount(id: string | null, properties: XeroObject): XeroObject {
-    const existing = id === null ? undefined : accounts.get(id);
-    if (id !== null && existing === undefined) throw refusal(404, NOT_FOUND);
-    const accountId = id ?? randomUUID();
-    const account: XeroObject = {
-      ...{ AccountID: accountId, Status: 'ACTIVE', Type: 'BANK' },
-      ...existing,
-      ...properties,
-      UpdatedDateUTC: msDate(stamp()),
-    };
-    if (typeof account.Code !== 'string' || typeof account.Name !== 'string')
+    const { [COLLECTIONS[collection].id]: _id, UpdatedDateUTC: _stamp, ...given } = properties;
+    const fields: XeroObject = { ...COLLECTIONS[collection].defaults, ...existing?.fields, ...given };
+    if (collection === 'Contacts') {
+      const name = given.Name ?? existing?.fields.Name;
+      if (typeof name !== 'string' || name.trim() === '') throw refusal(400, 'The contact name must be specified.');
+      if (store.list('Contacts').some((other) => other.id !== id && other.fields.Name === name))
+        throw refusal(
+          400,
+          `The contact name ${name} is already assigned to another contact. The contact name must be unique across all active contacts.`,
+        );
+      fields.Phones = mergeTyped(existing?.fields.Phones, given.Phones, 'PhoneType');
+      fields.Addresses = mergeTyped(existing?.fields.Addresses, given.Addresses, 'AddressType');
+      fields.HasValidationErrors = false;
+    } else if (typeof fields.Code !== 'string' || typeof fields.Name !== 'string')
       throw validationError([validationMessages('Please enter a code and a name.')]);
-    accounts.set(accountId, account);
-    return account;
-  }
-
-  /** Applies If-Modified-Since (inclusive, as Xero does) and the oldest-first order. */
-  function modifiedSince(items: Iterable<XeroObject>, request: FastifyRequest): XeroObject[] {
-    const header = request.headers['if-modified-since'];
-    const since = typeof header === 'string' ? Date.parse(header) : Number.NaN;
-    return [...items]
-      .filter((item) => Number.isNaN(since) || msOf(item.UpdatedDateUTC) >= since)
-      .sort((a, b) => msOf(a.UpdatedDateUTC) - msOf(b.UpdatedDateUTC));
-  }
-
-  /** Understands the filters tandem sends: `Field=="value"`. */
-  function whereFilter(where: string | undefined): (item: XeroObject) => boolean {
-    if (where === undefined || where === '') return () => true;
-    const match = /^(\w+)=="((?:[^"\\]|\\.)*)"$/.exec(where.trim());
-    const [field, value] = [match?.[1], match?.[2]?.replace(/\\(.)/g, '$1')];
-    if (field === undefined || value === undefined)
-      throw validationError([], `The sandbox does not understand where=${where}`);
-    return (item) => {
-      const actual = item[field];
-      return (['string', 'number', 'boolean'].includes(typeof actual) ? String(actual) : '') === value;
-    };
+    const record = existing ? store.update(collection, existing, fields, by) : store.create(collection, fields, by);
+    return view(collection, record);
   }
 
   const { app, listen } = createSandboxServer(
@@ -244,36 +229,57 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
   }
   const idParam = (request: FastifyRequest) => z.object({ id: z.string() }).parse(request.params).id;
 
-  api('GET', '/Contacts', (request) => {
-    const query = querySchema.parse(request.query);
-    const ids = query.IDs === undefined ? null : new Set(query.IDs.split(','));
-    const filter = whereFilter(query.where);
-    const all = modifiedSince(contacts.values(), request).filter(
-      (contact) =>
-        (query.includeArchived === 'true' || contact.ContactStatus !== 'ARCHIVED') &&
-        (ids === null || ids.has(String(contact.ContactID))) &&
-        filter(contact),
-    );
-    // Xero returns MergedToContactID only on paged and single reads.
-    if (query.page === undefined) return { Contacts: all.map(({ MergedToContactID: _merged, ...rest }) => rest) };
-    const page = Math.max(1, Number(query.page));
-    return {
-      pagination: { page, pageSize, pageCount: Math.ceil(all.length / pageSize), itemCount: all.length },
-      Contacts: all.slice((page - 1) * pageSize, page * pageSize),
-    };
-  });
+  for (const collection of ['Contacts', 'Accounts'] as const) {
+    // If-Modified-Since is inclusive, as in Xero; the oldest change comes first.
+    api('GET', `/${collection}`, (request) => {
+      const query = querySchema.parse(request.query);
+      const ids = query.IDs?.split(',');
+      const filter = whereFilter(query.where);
+      const since = request.headers['if-modified-since'];
+      const all = store
+        .changedSince(collection, typeof since === 'string' ? Date.parse(since) : undefined)
+        .map((record) => view(collection, record))
+        .filter(
+          (item) =>
+            (query.includeArchived === 'true' || item.ContactStatus !== 'ARCHIVED') &&
+            (ids === undefined || ids.includes(String(item[COLLECTIONS[collection].id]))) &&
+            filter(item),
+        );
+      // Xero pages contacts only, and returns MergedToContactID only on paged and single reads.
+      if (query.page === undefined || collection === 'Accounts')
+        return { [collection]: all.map(({ MergedToContactID: _merged, ...rest }) => rest) };
+      const page = Math.max(1, Number(query.page));
+      return {
+        pagination: { page, pageSize, pageCount: Math.ceil(all.length / pageSize), itemCount: all.length },
+        Contacts: all.slice((page - 1) * pageSize, page * pageSize),
+      };
+    });
 
-  api('GET', '/Contacts/:id', (request) => {
-    const contact = contacts.get(idParam(request));
-    if (contact === undefined) throw refusal(404, NOT_FOUND);
-    return { Contacts: [contact] };
-  });
+    api('GET', `/${collection}/:id`, (request) => {
+      const record = store.get(collection, idParam(request));
+      if (record === undefined) throw refusal(404, NOT_FOUND);
+      return { [collection]: [view(collection, record)] };
+    });
+
+    api('POST', `/${collection}/:id`, (request) => {
+      try {
+        return {
+          [collection]: [write(collection, idParam(request), itemsOf(request.body, collection)[0] ?? {}, 'api')],
+        };
+      } catch (error) {
+        // A refusal in plain text (a contact's name) comes back as a ValidationException here.
+        if (error instanceof SandboxRefusal && typeof error.answer.body === 'string' && error.answer.status === 400)
+          throw validationError([validationMessages(error.message)]);
+        throw error;
+      }
+    });
+  }
 
   api('POST', '/Contacts', (request) => {
     const summarize = querySchema.parse(request.query).summarizeErrors !== 'false';
     const results = itemsOf(request.body, 'Contacts').map((item) => {
       try {
-        return writeContact(typeof item.ContactID === 'string' ? item.ContactID : null, item);
+        return write('Contacts', typeof item.ContactID === 'string' ? item.ContactID : null, item, 'api');
       } catch (error) {
         if (!(error instanceof SandboxRefusal)) throw error;
         const message = error.answer.status === 404 ? `Contact not found: ${String(item.ContactID)}` : error.message;
@@ -286,40 +292,16 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
     return { Contacts: results };
   });
 
-  api('POST', '/Contacts/:id', (request) => {
-    try {
-      return { Contacts: [writeContact(idParam(request), itemsOf(request.body, 'Contacts')[0] ?? {})] };
-    } catch (error) {
-      if (error instanceof SandboxRefusal && error.answer.status === 400)
-        throw validationError([validationMessages(error.message)]);
-      throw error;
-    }
-  });
-
-  api('GET', '/Accounts', (request) => {
-    const filter = whereFilter(querySchema.parse(request.query).where);
-    return { Accounts: modifiedSince(accounts.values(), request).filter(filter) };
-  });
-
-  api('GET', '/Accounts/:id', (request) => {
-    const account = accounts.get(idParam(request));
-    if (account === undefined) throw refusal(404, NOT_FOUND);
-    return { Accounts: [account] };
-  });
-
   api('PUT', '/Accounts', (request) => ({
-    Accounts: [writeAccount(null, z.record(z.string(), z.unknown()).catch({}).parse(request.body))],
-  }));
-
-  api('POST', '/Accounts/:id', (request) => ({
-    Accounts: [writeAccount(idParam(request), itemsOf(request.body, 'Accounts')[0] ?? {})],
+    Accounts: [write('Accounts', null, objectSchema.catch({}).parse(request.body), 'api')],
   }));
 
   const { origin, controls } = await listen();
 
-  const direct = (write: () => XeroObject) => {
+  /** An edit as a user makes it in Xero; a refusal is thrown as an Error. */
+  const direct = (collection: Collection, id: string | null, properties: XeroObject) => {
     try {
-      return write();
+      return write(collection, id, properties, 'user');
     } catch (error) {
       throw error instanceof SandboxRefusal ? new Error(`xero sandbox: ${error.message}`) : error;
     }
@@ -338,12 +320,14 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
       return controls.requests.filter((entry) => entry.path !== 'token');
     },
     revokeTokens: () => tokens.revoke(),
-    createContact: (properties) => direct(() => writeContact(null, properties)),
-    updateContact: (id, properties) => direct(() => writeContact(id, properties)),
-    archiveContact: (id) => direct(() => writeContact(id, { ContactStatus: 'ARCHIVED' })),
-    mergeContact: (from, into) =>
-      direct(() => writeContact(from, { ContactStatus: 'ARCHIVED', MergedToContactID: into })),
-    getContact: (id) => contacts.get(id),
-    createBankAccount: (properties) => direct(() => writeAccount(null, properties)),
+    createContact: (properties) => direct('Contacts', null, properties),
+    updateContact: (id, properties) => direct('Contacts', id, properties),
+    archiveContact: (id) => direct('Contacts', id, { ContactStatus: 'ARCHIVED' }),
+    mergeContact: (from, into) => direct('Contacts', from, { ContactStatus: 'ARCHIVED', MergedToContactID: into }),
+    getContact: (id) => {
+      const record = store.get('Contacts', id);
+      return record && view('Contacts', record);
+    },
+    createBankAccount: (properties) => direct('Accounts', null, properties),
   };
 }

@@ -1,0 +1,69 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { type RecordChange, RecordStore } from './records';
+
+type Fields = { name: string };
+const fields = z.object({ name: z.string() });
+
+describe('RecordStore', () => {
+  it('numbers ids per collection, lists in creation order and tells the listener every change', () => {
+    const changes: RecordChange<'people' | 'places', Fields>[] = [];
+    const store = new RecordStore({
+      collections: ['people', 'places'],
+      firstIds: { people: 100, places: 500 },
+      fields,
+      onChange: (change) => changes.push(change),
+    });
+    expect(store.isEmpty()).toBe(true);
+    const ann = store.create('people', { name: 'Ann' }, 'user');
+    const bob = store.create('people', { name: 'Bob' }, 'api');
+    const home = store.create('places', { name: 'Home' }, 'api');
+    expect([ann.id, bob.id, home.id]).toEqual(['100', '101', '500']);
+    expect(store.update('people', ann, { name: 'Anne' }, 'api').fields).toEqual({ name: 'Anne' });
+    expect(store.list('people').map((record) => record.fields.name)).toEqual(['Anne', 'Bob']);
+    expect(store.delete('people', bob.id, 'user')?.fields.name).toBe('Bob');
+    expect(store.delete('people', bob.id, 'user')).toBeUndefined();
+    expect(store.get('people', bob.id)).toBeUndefined();
+    expect(changes.map(({ collection, kind, by, record }) => [collection, kind, by, record.id])).toEqual([
+      ['people', 'created', 'user', '100'],
+      ['people', 'created', 'api', '101'],
+      ['places', 'created', 'api', '500'],
+      ['people', 'updated', 'api', '100'],
+      ['people', 'deleted', 'user', '101'],
+    ]);
+    expect(changes[3]?.before).toEqual({ name: 'Ann' });
+  });
+
+  it('gives random UUIDs without a sequence, distinct times when asked, and lists what changed since a time', () => {
+    const store = new RecordStore({ collections: ['things'], fields, distinctTimes: true });
+    const made = Array.from({ length: 5 }, (_, index) => store.create('things', { name: String(index) }, 'api'));
+    expect(made[0]?.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-/);
+    expect(new Set(made.map((record) => record.updatedAt)).size).toBe(5);
+    const [first, second] = made;
+    if (first === undefined || second === undefined) throw new Error('five were made');
+    store.update('things', first, { name: 'again' }, 'user');
+    const since = store.changedSince('things', second.updatedAt).map((record) => record.fields.name);
+    expect(since).toEqual(['1', '2', '3', '4', 'again']);
+    expect(store.changedSince('things')).toHaveLength(5);
+    expect(store.changedSince('things', Number.NaN)).toHaveLength(5);
+  });
+
+  it('never moves times backwards, and keeps everything in its file across restarts', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'sandbox-records-'));
+    try {
+      const file = join(directory, 'records.json');
+      const first = new RecordStore({ collections: ['people'], firstIds: { people: 1 }, fields, file });
+      const made = Array.from({ length: 50 }, () => first.create('people', { name: 'x' }, 'api'));
+      const times = made.map((record) => record.updatedAt);
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+      const second = new RecordStore({ collections: ['people'], firstIds: { people: 1 }, fields, file });
+      expect(second.list('people')).toEqual(first.list('people'));
+      expect(second.create('people', { name: 'next' }, 'api').id).toBe('51');
+      expect(second.list('people').at(-1)?.createdAt).toBeGreaterThanOrEqual(times.at(-1) ?? 0);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,136 @@
+/**
+ * The records a sandbox serves: named collections with ids, creation and modification times from
+ * a clock that never goes backwards, every change told to one listener (webhooks), and the whole
+ * state kept in a JSON file when the sandbox is given one.
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { loadState, saveState } from './persistence';
+
+/** A stored record: the kit's id and times (epoch ms) around the provider's own fields. */
+export interface StoredRecord<Fields> {
+  id: string;
+  createdAt: number;
+  updatedAt: number;
+  fields: Fields;
+}
+
+/** Who made a change: a user in the provider's own UI (the direct-edit helpers), or a client of the API. */
+export type ChangedBy = 'user' | 'api';
+
+/** One change, with the record after it. */
+export interface RecordChange<Name extends string, Fields> {
+  collection: Name;
+  kind: 'created' | 'updated' | 'deleted';
+  by: ChangedBy;
+  record: StoredRecord<Fields>;
+  /** The fields before an update. */
+  before?: Fields;
+}
+
+/** How a sandbox keeps its records. */
+export interface RecordStoreOptions<Name extends string, Fields> {
+  collections: readonly Name[];
+  /** The first id of each collection's numeric id sequence; without, ids are random UUIDs. */
+  firstIds?: Record<Name, number>;
+  /** Reads the fields of a record from the state file. */
+  fields: z.ZodType<Fields>;
+  /** A JSON file to load the records from at start and to write after every change. */
+  file?: string;
+  /** Every change gets a millisecond of its own, not only a time that never goes backwards. */
+  distinctTimes?: boolean;
+  onChange?: (change: RecordChange<Name, Fields>) => void;
+}
+
+/** Collections of records; each lists in creation order. */
+export class RecordStore<Name extends string, Fields> {
+  private readonly records = new Map<Name, Map<string, StoredRecord<Fields>>>();
+  private nextIds: Partial<Record<Name, number>>;
+  private lastTime = 0;
+
+  constructor(private readonly options: RecordStoreOptions<Name, Fields>) {
+    for (const name of options.collections) this.records.set(name, new Map());
+    this.nextIds = { ...options.firstIds };
+    const record = z.object({ id: z.string(), createdAt: z.number(), updatedAt: z.number(), fields: options.fields });
+    const saved = loadState(
+      options.file,
+      z.object({
+        lastTime: z.number(),
+        nextIds: z.record(z.string(), z.number()),
+        collections: z.record(z.string(), z.array(record)),
+      }),
+    );
+    if (saved === undefined) return;
+    this.lastTime = saved.lastTime;
+    this.nextIds = { ...this.nextIds, ...saved.nextIds };
+    for (const [name, records] of this.records)
+      for (const stored of saved.collections[name] ?? []) records.set(stored.id, stored);
+  }
+
+  get(collection: Name, id: string): StoredRecord<Fields> | undefined {
+    return this.collection(collection).get(id);
+  }
+
+  list(collection: Name): StoredRecord<Fields>[] {
+    return [...this.collection(collection).values()];
+  }
+
+  /** The records modified at or after `since` (epoch ms; all without it), least recently modified first. */
+  changedSince(collection: Name, since?: number): StoredRecord<Fields>[] {
+    return this.list(collection)
+      .filter((record) => since === undefined || Number.isNaN(since) || record.updatedAt >= since)
+      .sort((a, b) => a.updatedAt - b.updatedAt);
+  }
+
+  /** True when no collection holds a record. */
+  isEmpty(): boolean {
+    return [...this.records.values()].every((records) => records.size === 0);
+  }
+
+  create(collection: Name, fields: Fields, by: ChangedBy): StoredRecord<Fields> {
+    const next = this.nextIds[collection];
+    if (next !== undefined) this.nextIds[collection] = next + 1;
+    const at = this.tick();
+    const record = { id: next === undefined ? randomUUID() : String(next), createdAt: at, updatedAt: at, fields };
+    this.collection(collection).set(record.id, record);
+    this.changed({ collection, kind: 'created', by, record });
+    return record;
+  }
+
+  /** Replaces the fields of a stored record and moves its modification time. */
+  update(collection: Name, record: StoredRecord<Fields>, fields: Fields, by: ChangedBy): StoredRecord<Fields> {
+    const before = record.fields;
+    Object.assign(record, { fields, updatedAt: this.tick() });
+    this.changed({ collection, kind: 'updated', by, record, before });
+    return record;
+  }
+
+  /** Removes a record; undefined when the id is unknown. */
+  delete(collection: Name, id: string, by: ChangedBy): StoredRecord<Fields> | undefined {
+    const record = this.get(collection, id);
+    if (record === undefined) return undefined;
+    this.collection(collection).delete(id);
+    this.changed({ collection, kind: 'deleted', by, record: { ...record, updatedAt: this.tick() } });
+    return record;
+  }
+
+  private collection(name: Name): Map<string, StoredRecord<Fields>> {
+    const records = this.records.get(name);
+    if (records === undefined) throw new Error(`sandbox: no collection ${name}`);
+    return records;
+  }
+
+  private tick(): number {
+    this.lastTime = Math.max(Date.now(), this.lastTime + (this.options.distinctTimes === true ? 1 : 0));
+    return this.lastTime;
+  }
+
+  private changed(change: RecordChange<Name, Fields>): void {
+    saveState(this.options.file, () => ({
+      lastTime: this.lastTime,
+      nextIds: this.nextIds,
+      collections: Object.fromEntries([...this.records].map(([name, records]) => [name, [...records.values()]])),
+    }));
+    this.options.onChange?.(change);
+  }
+}
