@@ -2,8 +2,8 @@
 import { AuthFailedError, PreconditionFailedError } from '../kit/errors';
 import type { ChangedPage, Connector } from '../kit/types';
 import type { SyncRecord } from '../../src/core/model';
-import { createTrytonConnector } from './connector';
-import { startTrytond, type TrytondInstance } from '../../test/support/tryton/trytond';
+import { tryton } from './connector';
+import { startTrytond, trytonSettings, type TrytondInstance } from '../../test/support/tryton/trytond';
 
 let trytond: TrytondInstance;
 let connector: Connector;
@@ -11,14 +11,7 @@ let numbers = 0;
 
 beforeAll(async () => {
   trytond = await startTrytond();
-  connector = createTrytonConnector({
-    name: 'accounting',
-    url: trytond.url,
-    database: trytond.database,
-    username: trytond.username,
-    password: trytond.password,
-    retry: { baseDelayMs: 1 },
-  });
+  connector = tryton.create(trytonSettings(trytond), { name: 'accounting', retry: { baseDelayMs: 1 } });
 }, 240_000);
 afterAll(async () => {
   await connector?.close?.();
@@ -259,13 +252,7 @@ describe('documents', () => {
 
 describe('sessions', () => {
   it('logs in again when the server ended the session', async () => {
-    const renewing = createTrytonConnector({
-      name: 'accounting',
-      url: trytond.url,
-      database: trytond.database,
-      username: trytond.username,
-      password: trytond.password,
-    });
+    const renewing = tryton.create(trytonSettings(trytond), { name: 'accounting' });
     const created = await renewing.create!(
       'customer',
       { name: 'Session Customer' },
@@ -282,14 +269,13 @@ describe('sessions', () => {
   });
 
   it('reports refused credentials as AuthFailedError', async () => {
-    const wrong = createTrytonConnector({
-      name: 'accounting',
-      url: trytond.url,
-      database: trytond.database,
-      username: trytond.username,
-      password: 'wrong',
-      retry: { baseDelayMs: 1 },
-    });
+    const wrong = tryton.create(
+      trytonSettings(trytond, { credentials: { username: trytond.username, password: 'wrong' } }),
+      {
+        name: 'accounting',
+        retry: { baseDelayMs: 1 },
+      },
+    );
     await expect(wrong.checkHealth!()).rejects.toBeInstanceOf(AuthFailedError);
   });
 });

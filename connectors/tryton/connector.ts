@@ -1,103 +1,147 @@
-/** The Tryton accounting connector: customers, vendors (parties by category) and bank accounts. */
-import { ACCOUNT_KINDS, type AccountKind, type Entity } from '../../src/core/model';
-import { InvalidRequestError } from '../kit/errors';
-import type { ResponseObserver, RetryPolicy } from '../kit/http';
-import type { Connector, DocumentType } from '../kit/types';
-import { TrytonApi } from './client';
-import { DOCUMENT_MODELS, startDocument } from './documents';
-import { SUPPORTED_FIELDS } from './mappers';
+/**
+ * The Tryton accounting connector on the kit: the customers and vendors (parties by category) and
+ * bank accounts of one trytond 6.0 database, and sales and purchases started for them. The kit
+ * does the rest (entity guard, batch chunking, the one-by-one retry of a refused batch, retries).
+ */
+import type { AccountKind } from '../../src/core/model';
+import { defineConnector, type ConnectorSettings, type ConnectTools, type EntityDefinition } from '../kit/define';
+import { InvalidResponseError, NotFoundError, PreconditionFailedError } from '../kit/errors';
+import { parseRequest } from '../kit/parse';
+import { DOCUMENT_TYPES, type BatchItemResult, type RecordUpdate } from '../kit/types';
+import { bankAccountTable } from './bank-accounts';
+import { createExtraSchema, IDS_PER_READ, parseIds, TrytonApi, type AccountTable } from './client';
+import { trytonConfig } from './config';
+import { changedPages } from './cursor';
+import { startDocument } from './documents';
+import { checkFields, SUPPORTED_FIELDS } from './mappers';
+import { partyTable } from './parties';
 import { TrytonRpc } from './rpc';
 
-/** How to reach one trytond database, and how it marks customers and vendors. */
-export interface TrytonConnectorOptions {
-  /** The connector's name in config. */
-  name: string;
-  /** The trytond server, e.g. `http://127.0.0.1:8000` (JSON-RPC is POSTed to `<url>/<database>/`). */
-  url: string;
-  database: string;
-  /** A Tryton user allowed to read and write parties, bank accounts, sales and purchases. */
-  username: string;
-  password: string;
-  /** party.category name of customers (default `Customer`). */
-  customerCategory?: string;
-  /** party.category name of vendors (default `Supplier`). */
-  supplierCategory?: string;
-  /** party.identifier type for a new VAT registration no. (default `eu_vat`). */
-  vatIdentifierType?: string;
-  /** Records per listChanged page (default 100). */
-  pageSize?: number;
-  /** How far before its cursor each poll looks again for late commits (default 30 s). */
-  overlapMs?: number;
-  retry?: Partial<RetryPolicy>;
-  observe?: ResponseObserver;
-  timeoutMs?: number;
+function connect(settings: ConnectorSettings<typeof trytonConfig>, { context, http }: ConnectTools) {
+  const { baseUrl: url, database, credentials } = settings;
+  const api = new TrytonApi(new TrytonRpc({ connector: context.name, url, database, ...credentials, http }));
+  return {
+    name: context.name,
+    api,
+    pageSize: settings.pageSize,
+    customer: partyTable(api, settings, 'customer'),
+    vendor: partyTable(api, settings, 'vendor'),
+    bankAccount: bankAccountTable(api),
+  };
 }
 
-/** Creates the accounting connector for one trytond 6.0 database. */
-export function createTrytonConnector(options: TrytonConnectorOptions): Connector {
-  const rpc = new TrytonRpc({
-    connector: options.name,
-    url: options.url,
-    database: options.database,
-    username: options.username,
-    password: options.password,
-    retry: options.retry,
-    observe: options.observe,
-    timeoutMs: options.timeoutMs,
-  });
-  const api = new TrytonApi(rpc, {
-    customerCategory: options.customerCategory ?? 'Customer',
-    supplierCategory: options.supplierCategory ?? 'Supplier',
-    vatIdentifierType: options.vatIdentifierType ?? 'eu_vat',
-    pageSize: options.pageSize ?? 100,
-    overlapMs: options.overlapMs ?? 30_000,
-  });
-  const served = (entity: Entity): AccountKind => {
-    if (entity === 'contact') throw new InvalidRequestError(`${options.name}: entity '${entity}' is not served`);
-    return entity;
+/** What the handlers share: the database's models, and how each account kind is stored. */
+type TrytonSession = ReturnType<typeof connect>;
+
+/**
+ * Writes updates of one kind in one `write` call: trytond takes `write(records, values, records2,
+ * values2, ...)` in one transaction. `ifMatch` is compared with the version read just before; the
+ * write then carries each row's `_timestamp`, so trytond itself refuses the call
+ * (ConcurrencyException) if a row changed in between. A change to only a child record (a contact
+ * mechanism edited on its own list) in that short gap is not caught.
+ */
+async function writeAll<Data>(
+  { api }: TrytonSession,
+  kind: AccountKind,
+  table: AccountTable<Data>,
+  updates: RecordUpdate[],
+): Promise<BatchItemResult[]> {
+  for (const { fields } of updates) checkFields(kind, fields);
+  const current = await table.read(parseIds(updates.map((update) => update.id)));
+  const found = new Map(current.map((data) => [String(table.row(data).id), data]));
+  const results: BatchItemResult[] = [];
+  const writes: unknown[] = [];
+  const timestamps: Record<string, string> = {};
+  const written: string[] = [];
+  for (const { id, fields, ifMatch } of updates) {
+    const data = found.get(id);
+    const version = data && table.toAccount(data).version;
+    if (data === undefined) {
+      results.push({ id, ok: false, error: new NotFoundError(`tryton: ${kind} ${id} not found`) });
+    } else if (ifMatch !== undefined && ifMatch !== version) {
+      const error = new PreconditionFailedError(
+        `tryton: ${kind} ${id} changed since version ${ifMatch} (now ${version})`,
+      );
+      results.push({ id, ok: false, error });
+    } else {
+      const values = await table.plan(data, fields);
+      const row = table.row(data);
+      if (Object.keys(values).length > 0) {
+        writes.push([row.id], values);
+        if (row._timestamp) timestamps[`${table.model},${row.id}`] = row._timestamp;
+      }
+      written.push(id);
+    }
+  }
+  if (writes.length > 0) await api.rpc.model(table.model, 'write', writes, { _timestamp: timestamps });
+  const after = await table.read(parseIds(written));
+  const records = new Map(after.map((data) => [String(table.row(data).id), table.toAccount(data)]));
+  for (const id of written) {
+    const record = records.get(id);
+    const error = new NotFoundError(`tryton: ${kind} ${id} disappeared while being written`);
+    results.push(record ? { id, ok: true, record } : { id, ok: false, error });
+  }
+  return results;
+}
+
+/** The handlers of an account kind, on the table that stores it. */
+function accountEntity<Data>(
+  kind: AccountKind,
+  tableOf: (session: TrytonSession) => AccountTable<Data>,
+): EntityDefinition<TrytonSession> {
+  const read = async (session: TrytonSession, ids: number[]) => {
+    const table = tableOf(session);
+    return (await table.read(ids)).map((data) => table.toAccount(data));
   };
-  const documents = Object.keys(DOCUMENT_MODELS) as DocumentType[];
+  const batchUpdate = (session: TrytonSession, updates: RecordUpdate[]) =>
+    writeAll(session, kind, tableOf(session), updates);
   return {
-    name: options.name,
-    system: 'accounting',
-    entities: ACCOUNT_KINDS,
-    fields: {
-      customer: SUPPORTED_FIELDS.customer,
-      vendor: SUPPORTED_FIELDS.vendor,
-      bankAccount: SUPPORTED_FIELDS.bankAccount,
+    fields: () => SUPPORTED_FIELDS[kind],
+    get: async (session, id) => (await read(session, parseIds([id])))[0] ?? null,
+    batchGet: (session, ids) => read(session, parseIds(ids)),
+    listChanged: (session, cursor) =>
+      changedPages(cursor, session.pageSize, async (since) => read(session, await tableOf(session).changedIds(since))),
+
+    /** Idempotent by `extra.number` (a party's code) or by IBAN (a bank account's). */
+    async create(session, fields, { extra }) {
+      checkFields(kind, fields);
+      const options = parseRequest(createExtraSchema, extra ?? {}, `${session.name}: create options`);
+      const id = await tableOf(session).create(fields, options);
+      const [created] = await read(session, [id]);
+      if (created === undefined) throw new InvalidResponseError(`tryton: ${kind} ${id} is gone after being created`);
+      return created;
     },
-    async *listChanged(entity, cursor) {
-      yield* api.listChanged(served(entity), cursor);
+    async update(session, update) {
+      const [result] = await batchUpdate(session, [update]);
+      if (result?.ok) return result.record;
+      throw result?.error ?? new InvalidResponseError(`tryton: writing ${kind} ${update.id} answered nothing`);
     },
-    get: async (entity, id) => {
-      const kind = served(entity);
-      return kind === 'bankAccount' ? api.getBankAccount(id) : api.getParty(kind, id);
-    },
-    batchGet: async (entity, ids) => {
-      const kind = served(entity);
-      return kind === 'bankAccount' ? api.batchGetBankAccounts(ids) : api.batchGetParties(kind, ids);
-    },
-    create: async (entity, fields, createOptions) => {
-      const kind = served(entity);
-      return kind === 'bankAccount'
-        ? api.createBankAccount(fields, createOptions.extra)
-        : api.createParty(kind, fields, createOptions.extra);
-    },
-    update: async (entity, update) => {
-      const kind = served(entity);
-      return kind === 'bankAccount' ? api.updateBankAccount(update) : api.updateParty(kind, update);
-    },
-    documents,
-    createDocument: async (type, input) => {
-      if (!documents.includes(type)) throw new InvalidRequestError(`${options.name}: cannot start a ${type}`);
-      return startDocument(api, type, input);
-    },
-    // The user's preferences: the smallest authenticated call, and it proves the database too.
-    checkHealth: async () => {
-      await rpc.call('model.res.user.get_preferences', [true, {}]);
-    },
-    close: async () => {
-      await rpc.logout();
-    },
+    batchUpdate,
   };
 }
+
+/** The Tryton connector, as the registry lists it. */
+export const tryton = defineConnector({
+  name: 'tryton',
+  side: 'accounting',
+  config: trytonConfig,
+  secrets: ['password'],
+  // trytond publishes no request limits (it throttles only failed logins, `[session] max_attempt`):
+  // the config's concurrency and rateLimit are the ones to keep. A read or write names at most
+  // IDS_PER_READ records.
+  limits: { batchSize: { read: IDS_PER_READ, write: IDS_PER_READ } },
+  connect,
+  entities: {
+    customer: accountEntity('customer', (session) => session.customer),
+    vendor: accountEntity('vendor', (session) => session.vendor),
+    bankAccount: accountEntity('bankAccount', (session) => session.bankAccount),
+  },
+  documents: {
+    types: DOCUMENT_TYPES,
+    start: (session, type, input) =>
+      startDocument(session.api, async (kind, id) => (await session[kind].read([id])).length > 0, type, input),
+  },
+  // The user's preferences: the smallest authenticated call, and it proves the database too.
+  health: ({ api }) => api.rpc.call('model.res.user.get_preferences', [true, {}]),
+  close: ({ api }) => api.rpc.logout(),
+});

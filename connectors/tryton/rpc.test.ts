@@ -1,5 +1,6 @@
 import nock from 'nock';
 import { AuthFailedError, InvalidRequestError, NotFoundError, PreconditionFailedError } from '../kit/errors';
+import { HttpClient } from '../kit/http';
 import { TrytonRpc } from './rpc';
 
 const HOST = 'http://tryton.test:8000';
@@ -13,7 +14,7 @@ function rpc(): TrytonRpc {
     database: 'shop',
     username: 'admin',
     password: 'pw',
-    retry: { baseDelayMs: 1 },
+    http: (options) => new HttpClient({ connector: 'accounting', ...options, retry: { baseDelayMs: 1 } }),
   });
 }
 

@@ -4,7 +4,6 @@
  * Dotted fields (`country.code`) come back as a `country.` object.
  */
 import { z } from 'zod';
-import { InvalidResponseError } from '../kit/errors';
 import { trytonDateSchema, trytonDatetimeSchema } from './values';
 
 const text = z.string().nullish();
@@ -72,13 +71,3 @@ export type BankAccountRow = z.infer<typeof bankAccountSchema>;
 export type BankAccountNumberRow = z.infer<typeof bankAccountNumberSchema>;
 export type OwnerRow = z.infer<typeof ownerSchema>;
 export type DocumentRow = z.infer<typeof documentSchema>;
-
-/** Parses a list answer, naming the model when trytond sends something else. */
-export function parseRows<T>(schema: z.ZodType<T>, data: unknown, what: string): T[] {
-  const result = z.array(schema).safeParse(data);
-  if (!result.success)
-    throw new InvalidResponseError(
-      `tryton: unexpected ${what}: ${result.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ')}`,
-    );
-  return result.data;
-}

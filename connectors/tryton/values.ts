@@ -5,19 +5,6 @@
 import { z } from 'zod';
 import { InvalidRequestError } from '../kit/errors';
 
-/** A `datetime` as trytond encodes it. */
-export const trytonDatetimeSchema = z.object({
-  __class__: z.literal('datetime'),
-  year: z.number().int(),
-  month: z.number().int(),
-  day: z.number().int(),
-  hour: z.number().int(),
-  minute: z.number().int(),
-  second: z.number().int(),
-  microsecond: z.number().int().default(0),
-});
-export type TrytonDatetime = z.infer<typeof trytonDatetimeSchema>;
-
 /** A `date` as trytond encodes it. */
 export const trytonDateSchema = z.object({
   __class__: z.literal('date'),
@@ -26,7 +13,22 @@ export const trytonDateSchema = z.object({
   day: z.number().int(),
 });
 
+/** A `datetime` as trytond encodes it. */
+export const trytonDatetimeSchema = trytonDateSchema.extend({
+  __class__: z.literal('datetime'),
+  hour: z.number().int(),
+  minute: z.number().int(),
+  second: z.number().int(),
+  microsecond: z.number().int().default(0),
+});
+export type TrytonDatetime = z.infer<typeof trytonDatetimeSchema>;
+
 const pad = (value: number, length = 2) => String(value).padStart(length, '0');
+
+/** A trytond date as `YYYY-MM-DD`. */
+export function isoDateFromTryton(value: z.infer<typeof trytonDateSchema>): string {
+  return `${pad(value.year, 4)}-${pad(value.month)}-${pad(value.day)}`;
+}
 
 /**
  * A trytond datetime as ISO 8601 in UTC with microseconds, e.g. `2024-05-02T10:00:00.123456Z`.
@@ -43,26 +45,13 @@ const ISO_MICROS = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6
 export function trytonFromIso(iso: string): TrytonDatetime {
   const match = ISO_MICROS.exec(iso);
   if (match === null) throw new InvalidRequestError(`tryton: '${iso}' is not a UTC timestamp`);
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = match.slice(1, 7).map(Number);
   const microsecond = Number((match[7] ?? '').padEnd(6, '0'));
   return { __class__: 'datetime', year, month, day, hour, minute, second, microsecond };
 }
 
 /** Moves an ISO 8601 UTC timestamp (microsecond precision) back by `ms` milliseconds. */
 export function isoMinus(iso: string, ms: number): string {
-  const micros = trytonFromIso(iso).microsecond % 1000;
-  const shifted = new Date(Date.parse(iso) - ms);
-  return `${shifted.toISOString().slice(0, 23)}${pad(micros, 3)}Z`;
-}
-
-/** A trytond date as `YYYY-MM-DD`. */
-export function isoDateFromTryton(value: z.infer<typeof trytonDateSchema>): string {
-  return `${pad(value.year, 4)}-${pad(value.month)}-${pad(value.day)}`;
+  const shifted = new Date(Date.parse(iso) - ms).toISOString().slice(0, 23);
+  return `${shifted}${pad(trytonFromIso(iso).microsecond % 1000, 3)}Z`;
 }
