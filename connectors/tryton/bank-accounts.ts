@@ -1,43 +1,18 @@
 /** Bank accounts: bank.account records with their numbers and owner parties. */
+import { z } from 'zod';
 import type { FieldValue } from '../../src/core/model';
 import { InvalidRequestError } from '../kit/errors';
-import { BY_SEQUENCE, type AccountTable, type TrytonApi } from './client';
-import { planBankAccountWrite, toBankAccount, type BankAccountData } from './mappers';
-import { bankAccountNumberSchema, bankAccountSchema, idRowSchema, ownerSchema } from './schemas';
+import type { AccountTable, TrytonApi } from './client';
+import { planBankAccountWrite, toBankAccount } from './mappers';
+import { BANK_ACCOUNT_FIELDS, bankAccountSchema, idRowSchema, type BankAccount } from './schemas';
 
-const STAMP_FIELDS = ['create_date', 'write_date'];
-const ACCOUNT_FIELDS = ['owners', 'currency.code', 'bank.bic', '_timestamp', ...STAMP_FIELDS];
-const NUMBER_FIELDS = ['account', 'type', 'number', 'number_compact', ...STAMP_FIELDS];
-const accountRefSchema = idRowSchema.extend({ account: idRowSchema.shape.id });
-
-/** Bank accounts with their numbers and owners. */
-async function readBankAccounts(api: TrytonApi, ids: number[]): Promise<BankAccountData[]> {
-  const accounts = await api.searchIn('bank.account', bankAccountSchema, ACCOUNT_FIELDS, ['id', ids]);
-  const accountIds = accounts.map((account) => account.id);
-  const numbers = await api.searchIn(
-    'bank.account.number',
-    bankAccountNumberSchema,
-    NUMBER_FIELDS,
-    ['account', accountIds],
-    { order: BY_SEQUENCE },
-  );
-  const ownerIds = [...new Set(accounts.flatMap((account) => account.owners))];
-  const owners = await api.searchIn('party.party', ownerSchema, ['name', ...STAMP_FIELDS], ['id', ownerIds], {
-    context: { active_test: false },
-  });
-  return accounts.map((account) => ({
-    account,
-    numbers: numbers.filter((row) => row.account === account.id),
-    owners: account.owners.flatMap((id) => owners.find((owner) => owner.id === id) ?? []),
-  }));
-}
+const accountRefSchema = z.object({ account: z.number().int() });
 
 /** The currency and bank that the canonical codes stand for. */
 async function bankRefs(
   api: TrytonApi,
   { currencyCode, swiftCode }: Record<string, FieldValue>,
 ): Promise<{ currency?: number | null; bank?: number }> {
-  const context = { active_test: false };
   const currency =
     currencyCode === undefined || currencyCode === null
       ? currencyCode
@@ -45,7 +20,9 @@ async function bankRefs(
           'currency.currency',
           [['code', '=', currencyCode.toUpperCase()]],
           `currency '${currencyCode}'`,
-          context,
+          {
+            active_test: false,
+          },
         );
   const bank =
     swiftCode === undefined || swiftCode === null
@@ -73,19 +50,18 @@ async function ownerFor(api: TrytonApi, name: string): Promise<number> {
 }
 
 /** The bank accounts of a database. */
-export function bankAccountTable(api: TrytonApi): AccountTable<BankAccountData> {
+export function bankAccountTable(api: TrytonApi): AccountTable<BankAccount> {
   return {
     model: 'bank.account',
-    read: (ids) => readBankAccounts(api, ids),
+    read: (ids) => api.searchIn('bank.account', bankAccountSchema, BANK_ACCOUNT_FIELDS, ['id', ids]),
     changedIds: (since) => api.changedIds('bank.account', since, ['numbers.', 'owners.']),
     toAccount: toBankAccount,
-    row: (data) => data.account,
 
     /** The name is written to the first owner (a new owner party when there is none). */
-    async plan(data, fields) {
-      const values = planBankAccountWrite(data, fields, await bankRefs(api, fields));
+    async plan(account, fields) {
+      const values = planBankAccountWrite(account, fields, await bankRefs(api, fields));
       const { name = null } = fields;
-      const [owner] = data.owners;
+      const [owner] = account['owners.'];
       if (owner !== undefined && name !== null && owner.name !== name)
         await api.rpc.model('party.party', 'write', [[owner.id], { name }]);
       if (owner === undefined && name !== null) values.owners = [['add', [await ownerFor(api, name)]]];

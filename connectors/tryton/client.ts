@@ -25,12 +25,6 @@ const SEARCH_LIMIT = 500;
 /** Ids per `('id', 'in', ...)` domain; more are read in slices. */
 export const IDS_PER_READ = 200;
 
-/** trytond's order of child records (contact mechanisms, addresses, numbers): as its forms show them. */
-export const BY_SEQUENCE = [
-  ['sequence', 'ASC'],
-  ['id', 'ASC'],
-];
-
 /** A canonical id as a Tryton record id; anything else names no record. */
 export function parseId(id: string): number | null {
   return /^[1-9]\d{0,15}$/.test(id) ? Number(id) : null;
@@ -61,17 +55,16 @@ export type CreateExtra = z.infer<typeof createExtraSchema>;
 
 /**
  * One kind of account as stored in Tryton: how its records are read, found changed, mapped,
- * written and created. `Data` is a record with the child rows it is mapped from.
+ * written and created. `Data` is a record with the child rows it is mapped from, and the
+ * `_timestamp` a write is checked against.
  */
-export interface AccountTable<Data> {
+export interface AccountTable<Data extends { id: number; _timestamp?: string | null }> {
   model: 'party.party' | 'bank.account';
   /** The records of `ids` that exist (and are of the kind), in any order. */
   read(ids: number[]): Promise<Data[]>;
   /** Ids of the records changed after `since`, a child record's change included; null: all. */
   changedIds(since: string | null): Promise<number[]>;
   toAccount(data: Data): Account;
-  /** The written row: its id, and the `_timestamp` a write is checked against. */
-  row(data: Data): { id: number; _timestamp?: string | null };
   /** The `write` values that bring the record to `fields`; may write related records first. */
   plan(data: Data, fields: Record<string, FieldValue>): Promise<Record<string, unknown>>;
   /** Creates a record, or finds the one an earlier create with the same key made; its id. */

@@ -40,7 +40,7 @@ type TrytonSession = ReturnType<typeof connect>;
  * (ConcurrencyException) if a row changed in between. A change to only a child record (a contact
  * mechanism edited on its own list) in that short gap is not caught.
  */
-async function writeAll<Data>(
+async function writeAll<Data extends { id: number; _timestamp?: string | null }>(
   { api }: TrytonSession,
   kind: AccountKind,
   table: AccountTable<Data>,
@@ -48,7 +48,7 @@ async function writeAll<Data>(
 ): Promise<BatchItemResult[]> {
   for (const { fields } of updates) checkFields(kind, fields);
   const current = await table.read(parseIds(updates.map((update) => update.id)));
-  const found = new Map(current.map((data) => [String(table.row(data).id), data]));
+  const found = new Map(current.map((data) => [String(data.id), data]));
   const results: BatchItemResult[] = [];
   const writes: unknown[] = [];
   const timestamps: Record<string, string> = {};
@@ -65,17 +65,16 @@ async function writeAll<Data>(
       results.push({ id, ok: false, error });
     } else {
       const values = await table.plan(data, fields);
-      const row = table.row(data);
       if (Object.keys(values).length > 0) {
-        writes.push([row.id], values);
-        if (row._timestamp) timestamps[`${table.model},${row.id}`] = row._timestamp;
+        writes.push([data.id], values);
+        if (data._timestamp) timestamps[`${table.model},${data.id}`] = data._timestamp;
       }
       written.push(id);
     }
   }
   if (writes.length > 0) await api.rpc.model(table.model, 'write', writes, { _timestamp: timestamps });
   const after = await table.read(parseIds(written));
-  const records = new Map(after.map((data) => [String(table.row(data).id), table.toAccount(data)]));
+  const records = new Map(after.map((data) => [String(data.id), table.toAccount(data)]));
   for (const id of written) {
     const record = records.get(id);
     const error = new NotFoundError(`tryton: ${kind} ${id} disappeared while being written`);
@@ -85,7 +84,7 @@ async function writeAll<Data>(
 }
 
 /** The handlers of an account kind, on the table that stores it. */
-function accountEntity<Data>(
+function accountEntity<Data extends { id: number; _timestamp?: string | null }>(
   kind: AccountKind,
   tableOf: (session: TrytonSession) => AccountTable<Data>,
 ): EntityDefinition<TrytonSession> {
@@ -139,7 +138,7 @@ export const tryton = defineConnector({
   documents: {
     types: DOCUMENT_TYPES,
     start: (session, type, input) =>
-      startDocument(session.api, async (kind, id) => (await session[kind].read([id])).length > 0, type, input),
+      startDocument(session.api, async (kind, id) => (await session[kind].read([id]))[0], type, input),
   },
   // The user's preferences: the smallest authenticated call, and it proves the database too.
   health: ({ api }) => api.rpc.call('model.res.user.get_preferences', [true, {}]),

@@ -14,8 +14,8 @@ import { createHash } from 'node:crypto';
 import { normalizeValue } from '../../src/core/model';
 import { InvalidRequestError, InvalidResponseError, NotFoundError } from '../kit/errors';
 import { DOCUMENT_ACCOUNT_KIND, type CreatedDocument, type DocumentInput, type DocumentType } from '../kit/types';
-import { BY_SEQUENCE, parseId, type Domain, type TrytonApi } from './client';
-import { documentSchema, idRowSchema } from './schemas';
+import { parseId, type Domain, type TrytonApi } from './client';
+import { documentSchema, type Party } from './schemas';
 import { isoDateFromTryton } from './values';
 
 /** The model of each side, and the fields a started document is read back with. */
@@ -38,20 +38,20 @@ export function documentReferenceFor(type: DocumentType, idempotencyKey: string,
 }
 
 /**
- * Starts a document for a customer or vendor (`isAccount`: the party is one of that kind), or
- * returns the one an earlier call with the key started.
+ * Starts a document for a customer or vendor (`partyOf` reads a party of a kind), or returns the
+ * one an earlier call with the key started.
  */
 export async function startDocument(
   api: TrytonApi,
-  isAccount: (kind: 'customer' | 'vendor', id: number) => Promise<boolean>,
+  partyOf: (kind: 'customer' | 'vendor', id: number) => Promise<Party | undefined>,
   type: DocumentType,
   input: DocumentInput,
 ): Promise<CreatedDocument> {
   const kind = DOCUMENT_ACCOUNT_KIND[type];
   const { model, fields } = MODELS[kind];
   const partyId = parseId(input.accountId);
-  if (partyId === null || !(await isAccount(kind, partyId)))
-    throw new NotFoundError(`tryton: ${type}: ${kind} ${input.accountId} not found`);
+  const party = partyId === null ? undefined : await partyOf(kind, partyId);
+  if (party === undefined) throw new NotFoundError(`tryton: ${type}: ${kind} ${input.accountId} not found`);
   const reference = documentReferenceFor(type, input.idempotencyKey, input.externalReference);
 
   const find = async (domain: Domain[]) => (await api.search(model, documentSchema, [...fields], { domain }))[0];
@@ -62,24 +62,21 @@ export async function startDocument(
   };
   let row = await find([
     ['reference', '=', reference],
-    ['party', '=', partyId],
+    ['party', '=', party.id],
   ]);
   if (row === undefined) {
-    const domain = [['party', '=', partyId]];
-    const [address] = await api.search('party.address', idRowSchema, ['id'], { domain, order: BY_SEQUENCE });
-    const addresses = {
-      invoice_address: address?.id ?? null,
-      ...(kind === 'customer' && { shipment_address: address?.id ?? null }),
-    };
-    row = await read(await api.create(model, { party: partyId, reference, ...addresses }));
+    // The party's first address is the invoice (and shipment) address; a quote needs one.
+    const address = party['addresses.'][0]?.id ?? null;
+    const addresses = { invoice_address: address, ...(kind === 'customer' && { shipment_address: address }) };
+    row = await read(await api.create(model, { party: party.id, reference, ...addresses }));
   }
   const quote = type === 'salesQuote' || type === 'purchaseQuote';
   if (quote && row.state === 'draft') {
     await api.rpc.model(model, 'quote', [[row.id]]);
     row = await read(row.id);
   }
-  if (row.party !== partyId)
-    throw new InvalidResponseError(`tryton: ${model} ${row.id} belongs to party ${row.party}, not ${partyId}`);
+  if (row.party !== party.id)
+    throw new InvalidResponseError(`tryton: ${model} ${row.id} belongs to party ${row.party}, not ${party.id}`);
   const date = row.sale_date ?? row.purchase_date ?? null;
   return {
     type,

@@ -1,17 +1,12 @@
 /**
  * Customers and vendors: party.party records in the configured categories, read with their
- * contact mechanisms, addresses and identifiers.
+ * contact mechanisms, addresses and identifiers (see schemas.ts).
  */
-import type { z } from 'zod';
 import type { FieldValue } from '../../src/core/model';
 import { InvalidRequestError } from '../kit/errors';
-import { BY_SEQUENCE, type AccountTable, type Domain, type TrytonApi } from './client';
-import { planPartyWrite, toPartyAccount, type PartyData, type ResolvedRefs } from './mappers';
-import { addressSchema, contactMechanismSchema, idRowSchema, identifierSchema, partySchema } from './schemas';
-
-const PARTY_FIELDS = ['name', 'code', 'lang.code', '_timestamp', 'create_date', 'write_date'];
-const CHILD_FIELDS = ['party', 'create_date', 'write_date'];
-const ADDRESS_FIELDS = ['street', 'postal_code', 'city', 'country.code', 'subdivision.name', 'subdivision.code'];
+import type { AccountTable, TrytonApi } from './client';
+import { planPartyWrite, toPartyAccount, type ResolvedRefs } from './mappers';
+import { idRowSchema, PARTY_FIELDS, partySchema, type Party } from './schemas';
 
 /** Which parties are customers and vendors, and how VAT numbers are stored (the connector's config). */
 export interface PartyRules {
@@ -20,28 +15,11 @@ export interface PartyRules {
   vatIdentifierType: string;
 }
 
-/** Parties with their contact mechanisms, addresses and identifiers. */
-export async function readParties(api: TrytonApi, ids: number[], domain: Domain[]): Promise<PartyData[]> {
-  const parties = await api.searchIn('party.party', partySchema, PARTY_FIELDS, ['id', ids], { domain });
-  const found = parties.map((party) => party.id);
-  const children = <T>(model: string, schema: z.ZodType<T>, fields: string[]) =>
-    api.searchIn(model, schema, [...fields, ...CHILD_FIELDS], ['party', found], { order: BY_SEQUENCE });
-  const mechanisms = await children('party.contact_mechanism', contactMechanismSchema, ['type', 'value']);
-  const addresses = await children('party.address', addressSchema, ADDRESS_FIELDS);
-  const identifiers = await children('party.identifier', identifierSchema, ['type', 'code']);
-  return parties.map((party) => ({
-    party,
-    mechanisms: mechanisms.filter((row) => row.party === party.id),
-    addresses: addresses.filter((row) => row.party === party.id),
-    identifiers: identifiers.filter((row) => row.party === party.id),
-  }));
-}
-
 /** Looks up the ids canonical codes stand for; unknown codes are refused with the code named. */
 async function resolveRefs(
   api: TrytonApi,
   { countryCode, county, languageCode }: Record<string, FieldValue>,
-  current: PartyData | null,
+  current: Party | null,
 ): Promise<ResolvedRefs> {
   const refs: ResolvedRefs = {};
   if (countryCode !== undefined)
@@ -50,7 +28,7 @@ async function resolveRefs(
         ? null
         : await api.lookupId('country.country', [['code', '=', countryCode.toUpperCase()]], `country '${countryCode}'`);
   if (county !== undefined) {
-    const countryId = refs.country === undefined ? current?.addresses[0]?.['country.']?.id : refs.country;
+    const countryId = refs.country === undefined ? current?.['addresses.'][0]?.['country.']?.id : refs.country;
     const within = countryId == null ? [] : [['country', '=', countryId]];
     const named = ['OR', [['name', '=', county]], [['code', '=', county]]];
     refs.subdivision =
@@ -67,7 +45,7 @@ async function resolveRefs(
 }
 
 /** The customers or the vendors of a database. */
-export function partyTable(api: TrytonApi, rules: PartyRules, kind: 'customer' | 'vendor'): AccountTable<PartyData> {
+export function partyTable(api: TrytonApi, rules: PartyRules, kind: 'customer' | 'vendor'): AccountTable<Party> {
   const [name, key] =
     kind === 'customer' ? [rules.customerCategory, 'customerCategory'] : [rules.supplierCategory, 'supplierCategory'];
   const ofKind = [['categories.name', '=', name]];
@@ -82,13 +60,12 @@ export function partyTable(api: TrytonApi, rules: PartyRules, kind: 'customer' |
   };
   return {
     model: 'party.party',
-    read: (ids) => readParties(api, ids, ofKind),
+    read: (ids) => api.searchIn('party.party', partySchema, PARTY_FIELDS, ['id', ids], { domain: ofKind }),
     changedIds: (since) =>
       api.changedIds('party.party', since, ['contact_mechanisms.', 'addresses.', 'identifiers.'], ofKind),
     toAccount: (data) => toPartyAccount(kind, data, rules.vatIdentifierType),
-    row: (data) => data.party,
-    plan: async (data, fields) =>
-      planPartyWrite(data, fields, await resolveRefs(api, fields, data), rules.vatIdentifierType),
+    plan: async (party, fields) =>
+      planPartyWrite(party, fields, await resolveRefs(api, fields, party), rules.vatIdentifierType),
 
     /** A new party of the kind, or the one whose code is `number`, given the kind's category. */
     async create(fields, { number }) {
