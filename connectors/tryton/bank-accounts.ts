@@ -53,8 +53,8 @@ async function ownerFor(api: TrytonApi, name: string): Promise<number> {
 export function bankAccountTable(api: TrytonApi): AccountTable<BankAccount> {
   return {
     model: 'bank.account',
-    read: (ids) => api.searchIn('bank.account', bankAccountSchema, BANK_ACCOUNT_FIELDS, ['id', ids]),
-    changedIds: (since) => api.changedIds('bank.account', since, ['numbers.', 'owners.']),
+    children: ['numbers', 'owners'],
+    search: (domain) => api.search('bank.account', bankAccountSchema, BANK_ACCOUNT_FIELDS, { domain }),
     toAccount: toBankAccount,
 
     /** The name is written to the first owner (a new owner party when there is none). */

@@ -1,6 +1,6 @@
 /**
  * The models of one trytond 6.0 database as the connector reads and writes them: searches read in
- * slices, lookups of the ids canonical codes stand for, creates, and the changed-since search.
+ * pages, lookups of the ids canonical codes stand for, creates, and the changed-since domain.
  * Every call goes through TrytonRpc (session, retries, errors).
  */
 import { z } from 'zod';
@@ -9,7 +9,7 @@ import { InvalidRequestError } from '../kit/errors';
 import { parseResponse } from '../kit/parse';
 import type { TrytonContext, TrytonRpc } from './rpc';
 import { idRowSchema } from './schemas';
-import { trytonFromIso } from './values';
+import { trytonFromIso } from './schemas';
 
 export type Domain = unknown[];
 
@@ -22,12 +22,12 @@ export interface Query {
 
 /** search_read answers at most this many rows per call here; larger sets are read in pages. */
 const SEARCH_LIMIT = 500;
-/** Ids per `('id', 'in', ...)` domain; more are read in slices. */
-export const IDS_PER_READ = 200;
+
+const TRYTON_ID = /^[1-9]\d{0,15}$/;
 
 /** A canonical id as a Tryton record id; anything else names no record. */
 export function parseId(id: string): number | null {
-  return /^[1-9]\d{0,15}$/.test(id) ? Number(id) : null;
+  return TRYTON_ID.test(id) ? Number(id) : null;
 }
 
 /** The Tryton ids of canonical ids, the ones that cannot be Tryton ids left out. */
@@ -37,13 +37,7 @@ export function parseIds(ids: readonly string[]): number[] {
 
 /** A create's `extra`, as the connector reads it: '' and null are "not given". */
 const given = (value: unknown) => (value === '' || value === null ? undefined : value);
-const recordId = z.union([
-  z.number().int().positive(),
-  z
-    .string()
-    .regex(/^[1-9]\d{0,15}$/)
-    .transform(Number),
-]);
+const recordId = z.union([z.number().int().positive(), z.string().regex(TRYTON_ID).transform(Number)]);
 export const createExtraSchema = z.object({
   /** The party code: a create with a code that exists returns that party. */
   number: z.preprocess(given, z.string().optional()),
@@ -60,10 +54,10 @@ export type CreateExtra = z.infer<typeof createExtraSchema>;
  */
 export interface AccountTable<Data extends { id: number; _timestamp?: string | null }> {
   model: 'party.party' | 'bank.account';
-  /** The records of `ids` that exist (and are of the kind), in any order. */
-  read(ids: number[]): Promise<Data[]>;
-  /** Ids of the records changed after `since`, a child record's change included; null: all. */
-  changedIds(since: string | null): Promise<number[]>;
+  /** The child records (`addresses`, ...) whose changes count as the record's. */
+  children: string[];
+  /** The records (of the kind) that match `domain`. */
+  search(domain: Domain[]): Promise<Data[]>;
   toAccount(data: Data): Account;
   /** The `write` values that bring the record to `fields`; may write related records first. */
   plan(data: Data, fields: Record<string, FieldValue>): Promise<Record<string, unknown>>;
@@ -87,22 +81,6 @@ export class TrytonApi {
     }
   }
 
-  /** The rows whose `field` is one of `ids` (and that match the query), IDS_PER_READ ids at a time. */
-  async searchIn<T>(
-    model: string,
-    schema: z.ZodType<T>,
-    fields: string[],
-    [field, ids]: [string, readonly number[]],
-    query: Query = {},
-  ): Promise<T[]> {
-    const rows: T[] = [];
-    for (let start = 0; start < ids.length; start += IDS_PER_READ) {
-      const domain = [[field, 'in', ids.slice(start, start + IDS_PER_READ)], ...(query.domain ?? [])];
-      rows.push(...(await this.search(model, schema, fields, { ...query, domain })));
-    }
-    return rows;
-  }
-
   /** The id of the first row matching `domain`; refused, naming `what`, when there is none. */
   async lookupId(model: string, domain: Domain[], what: string, context?: TrytonContext): Promise<number> {
     const [row] = await this.search(model, idRowSchema, ['id'], { domain, context });
@@ -115,20 +93,17 @@ export class TrytonApi {
     const answer = await this.rpc.model(model, 'create', [[values]]);
     return parseResponse(z.tuple([z.number().int()]), answer, `tryton: ${model}.create`)[0];
   }
+}
 
-  /**
-   * Ids of the rows matching `domain` whose own write or create date, or that of a child record
-   * (`children`: `contact_mechanisms.`, ...), is after `since`: a child edited on its own list
-   * does not touch its parent.
-   */
-  async changedIds(model: string, since: string | null, children: string[], domain: Domain[] = []): Promise<number[]> {
-    const after = since === null ? null : trytonFromIso(since);
-    const dates = ['', ...children].flatMap((prefix) => [
-      [`${prefix}write_date`, '>', after],
-      [`${prefix}create_date`, '>', after],
-    ]);
-    const changed = after === null ? [] : [['OR', ...dates]];
-    const rows = await this.search(model, idRowSchema, ['id'], { domain: [...domain, ...changed] });
-    return rows.map((row) => row.id);
-  }
+/**
+ * The domain of records whose own write or create date, or that of a child record (`children`:
+ * `addresses`, ...), is after `since`: a child edited on its own list does not touch its parent.
+ */
+export function changedSince(since: string, children: string[]): Domain[] {
+  const after = trytonFromIso(since);
+  const dates = ['', ...children.map((child) => `${child}.`)].flatMap((prefix) => [
+    [`${prefix}write_date`, '>', after],
+    [`${prefix}create_date`, '>', after],
+  ]);
+  return [['OR', ...dates]];
 }

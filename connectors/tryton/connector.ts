@@ -9,7 +9,7 @@ import { InvalidResponseError, NotFoundError, PreconditionFailedError } from '..
 import { parseRequest } from '../kit/parse';
 import { DOCUMENT_TYPES, type BatchItemResult, type RecordUpdate } from '../kit/types';
 import { bankAccountTable } from './bank-accounts';
-import { createExtraSchema, IDS_PER_READ, parseIds, TrytonApi, type AccountTable } from './client';
+import { changedSince, createExtraSchema, parseIds, TrytonApi, type AccountTable } from './client';
 import { trytonConfig } from './config';
 import { changedPages } from './cursor';
 import { startDocument } from './documents';
@@ -33,6 +33,14 @@ function connect(settings: ConnectorSettings<typeof trytonConfig>, { context, ht
 /** What the handlers share: the database's models, and how each account kind is stored. */
 type TrytonSession = ReturnType<typeof connect>;
 
+/** Records per read or write call: the kit's batch size, so an `in` domain stays small. */
+const BATCH_SIZE = 200;
+
+/** The records of `ids` (at most BATCH_SIZE) that exist and are of the table's kind. */
+async function byIds<Data extends { id: number }>(table: AccountTable<Data>, ids: number[]): Promise<Data[]> {
+  return ids.length === 0 ? [] : await table.search([['id', 'in', ids]]);
+}
+
 /**
  * Writes updates of one kind in one `write` call: trytond takes `write(records, values, records2,
  * values2, ...)` in one transaction. `ifMatch` is compared with the version read just before; the
@@ -47,7 +55,7 @@ async function writeAll<Data extends { id: number; _timestamp?: string | null }>
   updates: RecordUpdate[],
 ): Promise<BatchItemResult[]> {
   for (const { fields } of updates) checkFields(kind, fields);
-  const current = await table.read(parseIds(updates.map((update) => update.id)));
+  const current = await byIds(table, parseIds(updates.map((update) => update.id)));
   const found = new Map(current.map((data) => [String(data.id), data]));
   const results: BatchItemResult[] = [];
   const writes: unknown[] = [];
@@ -73,7 +81,7 @@ async function writeAll<Data extends { id: number; _timestamp?: string | null }>
     }
   }
   if (writes.length > 0) await api.rpc.model(table.model, 'write', writes, { _timestamp: timestamps });
-  const after = await table.read(parseIds(written));
+  const after = await byIds(table, parseIds(written));
   const records = new Map(after.map((data) => [String(data.id), table.toAccount(data)]));
   for (const id of written) {
     const record = records.get(id);
@@ -88,18 +96,21 @@ function accountEntity<Data extends { id: number; _timestamp?: string | null }>(
   kind: AccountKind,
   tableOf: (session: TrytonSession) => AccountTable<Data>,
 ): EntityDefinition<TrytonSession> {
-  const read = async (session: TrytonSession, ids: number[]) => {
-    const table = tableOf(session);
-    return (await table.read(ids)).map((data) => table.toAccount(data));
-  };
+  const accounts = (table: AccountTable<Data>, rows: Data[]) => rows.map((data) => table.toAccount(data));
+  const read = async (session: TrytonSession, ids: number[]) =>
+    accounts(tableOf(session), await byIds(tableOf(session), ids));
   const batchUpdate = (session: TrytonSession, updates: RecordUpdate[]) =>
     writeAll(session, kind, tableOf(session), updates);
   return {
     fields: () => SUPPORTED_FIELDS[kind],
     get: async (session, id) => (await read(session, parseIds([id])))[0] ?? null,
     batchGet: (session, ids) => read(session, parseIds(ids)),
-    listChanged: (session, cursor) =>
-      changedPages(cursor, session.pageSize, async (since) => read(session, await tableOf(session).changedIds(since))),
+    listChanged: (session, cursor) => {
+      const table = tableOf(session);
+      return changedPages(cursor, session.pageSize, async (since) =>
+        accounts(table, await table.search(since === null ? [] : changedSince(since, table.children))),
+      );
+    },
 
     /** Idempotent by `extra.number` (a party's code) or by IBAN (a bank account's). */
     async create(session, fields, { extra }) {
@@ -126,9 +137,8 @@ export const tryton = defineConnector({
   config: trytonConfig,
   secrets: ['password'],
   // trytond publishes no request limits (it throttles only failed logins, `[session] max_attempt`):
-  // the config's concurrency and rateLimit are the ones to keep. A read or write names at most
-  // IDS_PER_READ records.
-  limits: { batchSize: { read: IDS_PER_READ, write: IDS_PER_READ } },
+  // the config's concurrency and rateLimit are the ones to keep.
+  limits: { batchSize: { read: BATCH_SIZE, write: BATCH_SIZE } },
   connect,
   entities: {
     customer: accountEntity('customer', (session) => session.customer),
@@ -138,7 +148,7 @@ export const tryton = defineConnector({
   documents: {
     types: DOCUMENT_TYPES,
     start: (session, type, input) =>
-      startDocument(session.api, async (kind, id) => (await session[kind].read([id]))[0], type, input),
+      startDocument(session.api, async (kind, id) => (await byIds(session[kind], [id]))[0], type, input),
   },
   // The user's preferences: the smallest authenticated call, and it proves the database too.
   health: ({ api }) => api.rpc.call('model.res.user.get_preferences', [true, {}]),

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import type { Account } from '../../src/core/model';
 import { parseJsonCursor } from '../kit/parse';
 import type { ChangedPage } from '../kit/types';
-import { isoMinus } from './values';
+import { isoMinus } from './schemas';
 
 /** How far before its cursor each poll looks again for late commits. */
 const OVERLAP_MS = 30_000;
@@ -50,13 +50,12 @@ export async function* changedPages(
   const fresh = (await changedSince(since))
     .filter((record) => state.seen[record.id] !== record.version)
     .sort((a, b) => (a.modifiedAt < b.modifiedAt ? -1 : a.modifiedAt > b.modifiedAt ? 1 : Number(a.id) - Number(b.id)));
-  if (fresh.length === 0) {
-    yield { records: [], cursor: JSON.stringify(advance(state, [])) };
-    return;
-  }
-  for (let start = 0; start < fresh.length; start += pageSize) {
+  // At least one page, so that even a poll that finds nothing lets old `seen` entries expire.
+  let start = 0;
+  do {
     const records = fresh.slice(start, start + pageSize);
     state = advance(state, records);
     yield { records, cursor: JSON.stringify(state) };
-  }
+    start += pageSize;
+  } while (start < fresh.length);
 }

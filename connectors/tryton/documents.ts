@@ -16,7 +16,6 @@ import { InvalidRequestError, InvalidResponseError, NotFoundError } from '../kit
 import { DOCUMENT_ACCOUNT_KIND, type CreatedDocument, type DocumentInput, type DocumentType } from '../kit/types';
 import { parseId, type Domain, type TrytonApi } from './client';
 import { documentSchema, type Party } from './schemas';
-import { isoDateFromTryton } from './values';
 
 /** The model of each side, and the fields a started document is read back with. */
 const MODELS = {
@@ -77,13 +76,12 @@ export async function startDocument(
   }
   if (row.party !== party.id)
     throw new InvalidResponseError(`tryton: ${model} ${row.id} belongs to party ${row.party}, not ${party.id}`);
-  const date = row.sale_date ?? row.purchase_date ?? null;
   return {
     type,
     id: String(row.id),
     number: normalizeValue(row.number),
     accountId: input.accountId,
-    date: date === null ? null : isoDateFromTryton(date),
+    date: row.sale_date ?? row.purchase_date ?? null,
     status: row.state,
   };
 }

@@ -8,7 +8,6 @@
 import { normalizeValue, type Account, type AccountKind, type FieldValue } from '../../src/core/model';
 import { InvalidRequestError } from '../kit/errors';
 import type { BankAccount, Party } from './schemas';
-import { isoFromTryton, type TrytonDatetime } from './values';
 
 /** Tax identifier types of party.party.tax_identifier_types() in 6.0. */
 const TAX_IDENTIFIER_TYPES: ReadonlySet<string> = new Set(
@@ -69,8 +68,8 @@ export const SUPPORTED_FIELDS: Record<AccountKind, readonly string[]> = {
  * of every child it is mapped from, so a phone changed on its contact mechanism alone moves it.
  * ISO strings with microseconds sort the way the times do.
  */
-function versionOf(rows: { create_date: TrytonDatetime; write_date?: TrytonDatetime | null }[]): string {
-  return rows.map((row) => isoFromTryton(row.write_date ?? row.create_date)).reduce((a, b) => (b > a ? b : a), '');
+function versionOf(rows: { create_date: string; write_date?: string | null }[]): string {
+  return rows.map((row) => row.write_date ?? row.create_date).reduce((a, b) => (b > a ? b : a), '');
 }
 
 /** A party as a canonical customer or vendor. */

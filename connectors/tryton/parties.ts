@@ -2,18 +2,16 @@
  * Customers and vendors: party.party records in the configured categories, read with their
  * contact mechanisms, addresses and identifiers (see schemas.ts).
  */
+import type { z } from 'zod';
 import type { FieldValue } from '../../src/core/model';
 import { InvalidRequestError } from '../kit/errors';
 import type { AccountTable, TrytonApi } from './client';
+import type { trytonConfig } from './config';
 import { planPartyWrite, toPartyAccount, type ResolvedRefs } from './mappers';
 import { idRowSchema, PARTY_FIELDS, partySchema, type Party } from './schemas';
 
 /** Which parties are customers and vendors, and how VAT numbers are stored (the connector's config). */
-export interface PartyRules {
-  customerCategory: string;
-  supplierCategory: string;
-  vatIdentifierType: string;
-}
+type PartyRules = Pick<z.output<typeof trytonConfig>, 'customerCategory' | 'supplierCategory' | 'vatIdentifierType'>;
 
 /** Looks up the ids canonical codes stand for; unknown codes are refused with the code named. */
 async function resolveRefs(
@@ -60,9 +58,8 @@ export function partyTable(api: TrytonApi, rules: PartyRules, kind: 'customer' |
   };
   return {
     model: 'party.party',
-    read: (ids) => api.searchIn('party.party', partySchema, PARTY_FIELDS, ['id', ids], { domain: ofKind }),
-    changedIds: (since) =>
-      api.changedIds('party.party', since, ['contact_mechanisms.', 'addresses.', 'identifiers.'], ofKind),
+    children: ['contact_mechanisms', 'addresses', 'identifiers'],
+    search: (domain) => api.search('party.party', partySchema, PARTY_FIELDS, { domain: [...ofKind, ...domain] }),
     toAccount: (data) => toPartyAccount(kind, data, rules.vatIdentifierType),
     plan: async (party, fields) =>
       planPartyWrite(party, fields, await resolveRefs(api, fields, party), rules.vatIdentifierType),

@@ -23,11 +23,12 @@ import {
 import type { HttpClient } from '../kit/http';
 import { parseResponse } from '../kit/parse';
 
-/** How to reach and log in to one trytond database; `http` is the kit's client factory. */
+/**
+ * How to reach and log in to one database: the connector's name (for messages and metrics), the
+ * server's URL (`http://127.0.0.1:8000`), the database and user, and the kit's client factory.
+ */
 export interface TrytonRpcOptions {
-  /** The connector's name, for messages and metrics. */
   connector: string;
-  /** The server's base URL, e.g. `http://127.0.0.1:8000`. */
   url: string;
   database: string;
   username: string;
@@ -38,10 +39,7 @@ export interface TrytonRpcOptions {
 /** The context every call carries, as the Tryton client sends it: the user's preferences. */
 export type TrytonContext = Record<string, unknown>;
 
-interface Session {
-  header: string;
-  context: TrytonContext;
-}
+type Session = { header: string; context: TrytonContext };
 
 const envelopeSchema = z.object({ result: z.unknown().optional(), error: z.unknown().optional() });
 const loginSchema = z.tuple([z.number().int(), z.string().min(1)]);
@@ -125,11 +123,8 @@ export class TrytonRpc {
   /** Ends the session on the server, if there is one. */
   async logout(): Promise<void> {
     if (this.session === null) return;
-    try {
-      await this.send(this.http, 'common.db.logout', []);
-    } catch {
-      // The session may be gone already; nothing to release then.
-    }
+    // The session may be gone already; nothing to release then.
+    await this.send(this.http, 'common.db.logout', []).catch(() => undefined);
     this.session = null;
   }
 
