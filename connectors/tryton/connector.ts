@@ -8,25 +8,23 @@ import { defineConnector, type ConnectorSettings, type ConnectTools, type Entity
 import { InvalidResponseError, NotFoundError, PreconditionFailedError } from '../kit/errors';
 import { parseRequest } from '../kit/parse';
 import { DOCUMENT_TYPES, type BatchItemResult, type RecordUpdate } from '../kit/types';
-import { bankAccountTable } from './bank-accounts';
-import { changedSince, createExtraSchema, parseIds, TrytonApi, type AccountTable } from './client';
 import { trytonConfig } from './config';
 import { changedPages } from './cursor';
 import { startDocument } from './documents';
 import { checkFields, SUPPORTED_FIELDS } from './mappers';
-import { partyTable } from './parties';
 import { TrytonRpc } from './rpc';
+import { bankAccountTable, changedSince, createExtraSchema, parseIds, partyTable, type AccountTable } from './tables';
 
 function connect(settings: ConnectorSettings<typeof trytonConfig>, { context, http }: ConnectTools) {
   const { baseUrl: url, database, credentials } = settings;
-  const api = new TrytonApi(new TrytonRpc({ connector: context.name, url, database, ...credentials, http }));
+  const rpc = new TrytonRpc({ connector: context.name, url, database, ...credentials, http });
   return {
     name: context.name,
-    api,
+    rpc,
     pageSize: settings.pageSize,
-    customer: partyTable(api, settings, 'customer'),
-    vendor: partyTable(api, settings, 'vendor'),
-    bankAccount: bankAccountTable(api),
+    customer: partyTable(rpc, settings, 'customer'),
+    vendor: partyTable(rpc, settings, 'vendor'),
+    bankAccount: bankAccountTable(rpc),
   };
 }
 
@@ -49,7 +47,7 @@ async function byIds<Data extends { id: number }>(table: AccountTable<Data>, ids
  * mechanism edited on its own list) in that short gap is not caught.
  */
 async function writeAll<Data extends { id: number; _timestamp?: string | null }>(
-  { api }: TrytonSession,
+  { rpc }: TrytonSession,
   kind: AccountKind,
   table: AccountTable<Data>,
   updates: RecordUpdate[],
@@ -80,7 +78,7 @@ async function writeAll<Data extends { id: number; _timestamp?: string | null }>
       written.push(id);
     }
   }
-  if (writes.length > 0) await api.rpc.model(table.model, 'write', writes, { _timestamp: timestamps });
+  if (writes.length > 0) await rpc.model(table.model, 'write', writes, { _timestamp: timestamps });
   const after = await byIds(table, parseIds(written));
   const records = new Map(after.map((data) => [String(data.id), table.toAccount(data)]));
   for (const id of written) {
@@ -148,9 +146,9 @@ export const tryton = defineConnector({
   documents: {
     types: DOCUMENT_TYPES,
     start: (session, type, input) =>
-      startDocument(session.api, async (kind, id) => (await byIds(session[kind], [id]))[0], type, input),
+      startDocument(session.rpc, async (kind, id) => (await byIds(session[kind], [id]))[0], type, input),
   },
   // The user's preferences: the smallest authenticated call, and it proves the database too.
-  health: ({ api }) => api.rpc.call('model.res.user.get_preferences', [true, {}]),
-  close: ({ api }) => api.rpc.logout(),
+  health: ({ rpc }) => rpc.call('model.res.user.get_preferences', [true, {}]),
+  close: ({ rpc }) => rpc.logout(),
 });

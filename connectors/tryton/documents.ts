@@ -14,7 +14,8 @@ import { createHash } from 'node:crypto';
 import { normalizeValue } from '../../src/core/model';
 import { InvalidRequestError, InvalidResponseError, NotFoundError } from '../kit/errors';
 import { DOCUMENT_ACCOUNT_KIND, type CreatedDocument, type DocumentInput, type DocumentType } from '../kit/types';
-import { parseId, type Domain, type TrytonApi } from './client';
+import type { Domain, TrytonRpc } from './rpc';
+import { parseId } from './tables';
 import { documentSchema, type Party } from './schemas';
 
 /** The model of each side, and the fields a started document is read back with. */
@@ -41,7 +42,7 @@ export function documentReferenceFor(type: DocumentType, idempotencyKey: string,
  * one an earlier call with the key started.
  */
 export async function startDocument(
-  api: TrytonApi,
+  rpc: TrytonRpc,
   partyOf: (kind: 'customer' | 'vendor', id: number) => Promise<Party | undefined>,
   type: DocumentType,
   input: DocumentInput,
@@ -53,7 +54,7 @@ export async function startDocument(
   if (party === undefined) throw new NotFoundError(`tryton: ${type}: ${kind} ${input.accountId} not found`);
   const reference = documentReferenceFor(type, input.idempotencyKey, input.externalReference);
 
-  const find = async (domain: Domain[]) => (await api.search(model, documentSchema, [...fields], { domain }))[0];
+  const find = async (domain: Domain[]) => (await rpc.search(model, documentSchema, [...fields], { domain }))[0];
   const read = async (id: number) => {
     const row = await find([['id', '=', id]]);
     if (row === undefined) throw new InvalidResponseError(`tryton: ${model} ${id} vanished after being created`);
@@ -67,11 +68,11 @@ export async function startDocument(
     // The party's first address is the invoice (and shipment) address; a quote needs one.
     const address = party['addresses.'][0]?.id ?? null;
     const addresses = { invoice_address: address, ...(kind === 'customer' && { shipment_address: address }) };
-    row = await read(await api.create(model, { party: party.id, reference, ...addresses }));
+    row = await read(await rpc.create(model, { party: party.id, reference, ...addresses }));
   }
   const quote = type === 'salesQuote' || type === 'purchaseQuote';
   if (quote && row.state === 'draft') {
-    await api.rpc.model(model, 'quote', [[row.id]]);
+    await rpc.model(model, 'quote', [[row.id]]);
     row = await read(row.id);
   }
   if (row.party !== party.id)

@@ -10,6 +10,7 @@
  * message]`, ... (trytond/protocols/jsonrpc.py); they become the named connector errors here.
  */
 import { z } from 'zod';
+import type { FieldValue } from '../../src/core/model';
 import type { ConnectTools } from '../kit/define';
 import {
   AuthFailedError,
@@ -38,6 +39,18 @@ export interface TrytonRpcOptions {
 
 /** The context every call carries, as the Tryton client sends it: the user's preferences. */
 export type TrytonContext = Record<string, unknown>;
+
+export type Domain = unknown[];
+
+/** What a search adds to its fields: a domain, an order (default by id) and context keys. */
+export interface Query {
+  domain?: Domain[];
+  order?: unknown[];
+  context?: TrytonContext;
+}
+
+/** search_read answers at most this many rows per call here; larger sets are read in pages. */
+const SEARCH_LIMIT = 500;
 
 type Session = { header: string; context: TrytonContext };
 
@@ -80,7 +93,10 @@ export function errorFromRpc(connector: string, method: string, error: unknown):
   }
 }
 
-/** A logged-in JSON-RPC session to one database; logs in lazily and again when the session ends. */
+/**
+ * A logged-in JSON-RPC session to one database, with the model calls the connector makes; logs
+ * in lazily and again when the session ends.
+ */
 export class TrytonRpc {
   private readonly http: HttpClient;
   private readonly loginHttp: HttpClient;
@@ -118,6 +134,47 @@ export class TrytonRpc {
   /** Calls a model method with the user's context merged with `context`. */
   async model(model: string, method: string, params: unknown[], context: TrytonContext = {}): Promise<unknown> {
     return this.call(`model.${model}.${method}`, [...params, { ...(await this.context()), ...context }]);
+  }
+
+  /** Every row matching the query, read SEARCH_LIMIT at a time. */
+  async search<T>(model: string, schema: z.ZodType<T>, fields: string[], query: Query = {}): Promise<T[]> {
+    const { domain = [], order = [['id', 'ASC']], context = {} } = query;
+    const rows: T[] = [];
+    for (let offset = 0; ; offset += SEARCH_LIMIT) {
+      const answer = await this.model(model, 'search_read', [domain, offset, SEARCH_LIMIT, order, fields], context);
+      const page = parseResponse(z.array(schema), answer, `tryton: ${model}.search_read`);
+      rows.push(...page);
+      if (page.length < SEARCH_LIMIT) return rows;
+    }
+  }
+
+  /** The ids of the rows matching `domain`, in id order. */
+  async searchIds(model: string, domain: Domain[], context: TrytonContext = {}): Promise<number[]> {
+    const answer = await this.model(model, 'search', [domain, 0, null, [['id', 'ASC']]], context);
+    return parseResponse(z.array(z.number().int()), answer, `${this.options.connector}: ${model}.search`);
+  }
+
+  /**
+   * The id of the row that a canonical code stands for (`value`, found by `domain(value)`): null
+   * for null, undefined when not given; an unknown code is refused, named by `what`.
+   */
+  async ref(
+    model: string,
+    what: string,
+    value: FieldValue | undefined,
+    domain: (value: string) => Domain[],
+    context?: TrytonContext,
+  ): Promise<number | null | undefined> {
+    if (value === undefined || value === null) return value;
+    const [id] = await this.searchIds(model, domain(value), context);
+    if (id === undefined) throw new InvalidRequestError(`tryton: no ${what} '${value}' in ${model}`);
+    return id;
+  }
+
+  /** Creates one record; its id. */
+  async create(model: string, values: Record<string, unknown>): Promise<number> {
+    const answer = await this.model(model, 'create', [[values]]);
+    return parseResponse(z.tuple([z.number().int()]), answer, `tryton: ${model}.create`)[0];
   }
 
   /** Ends the session on the server, if there is one. */

@@ -127,5 +127,3 @@ export const documentSchema = z.object({
   sale_date: date.nullish(),
   purchase_date: date.nullish(),
 });
-/** A bare `{id, ...}` row, for lookups by code or name. */
-export const idRowSchema = z.object({ id: z.number().int() });
