@@ -54,7 +54,7 @@ export async function startDocument(
   if (party === undefined) throw new NotFoundError(`tryton: ${type}: ${kind} ${input.accountId} not found`);
   const reference = documentReferenceFor(type, input.idempotencyKey, input.externalReference);
 
-  const find = async (domain: Domain[]) => (await rpc.search(model, documentSchema, [...fields], { domain }))[0];
+  const find = async (domain: Domain[]) => (await rpc.search(model, documentSchema, [...fields], domain))[0];
   const read = async (id: number) => {
     const row = await find([['id', '=', id]]);
     if (row === undefined) throw new InvalidResponseError(`tryton: ${model} ${id} vanished after being created`);

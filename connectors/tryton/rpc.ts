@@ -42,15 +42,9 @@ export type TrytonContext = Record<string, unknown>;
 
 export type Domain = unknown[];
 
-/** What a search adds to its fields: a domain, an order (default by id) and context keys. */
-export interface Query {
-  domain?: Domain[];
-  order?: unknown[];
-  context?: TrytonContext;
-}
-
 /** search_read answers at most this many rows per call here; larger sets are read in pages. */
 const SEARCH_LIMIT = 500;
+const BY_ID = [['id', 'ASC']];
 
 type Session = { header: string; context: TrytonContext };
 
@@ -136,12 +130,11 @@ export class TrytonRpc {
     return this.call(`model.${model}.${method}`, [...params, { ...(await this.context()), ...context }]);
   }
 
-  /** Every row matching the query, read SEARCH_LIMIT at a time. */
-  async search<T>(model: string, schema: z.ZodType<T>, fields: string[], query: Query = {}): Promise<T[]> {
-    const { domain = [], order = [['id', 'ASC']], context = {} } = query;
+  /** The `fields` of every row matching `domain`, in id order, read SEARCH_LIMIT at a time. */
+  async search<T>(model: string, schema: z.ZodType<T>, fields: string[], domain: Domain[]): Promise<T[]> {
     const rows: T[] = [];
     for (let offset = 0; ; offset += SEARCH_LIMIT) {
-      const answer = await this.model(model, 'search_read', [domain, offset, SEARCH_LIMIT, order, fields], context);
+      const answer = await this.model(model, 'search_read', [domain, offset, SEARCH_LIMIT, BY_ID, fields]);
       const page = parseResponse(z.array(schema), answer, `tryton: ${model}.search_read`);
       rows.push(...page);
       if (page.length < SEARCH_LIMIT) return rows;
@@ -150,7 +143,7 @@ export class TrytonRpc {
 
   /** The ids of the rows matching `domain`, in id order. */
   async searchIds(model: string, domain: Domain[], context: TrytonContext = {}): Promise<number[]> {
-    const answer = await this.model(model, 'search', [domain, 0, null, [['id', 'ASC']]], context);
+    const answer = await this.model(model, 'search', [domain, 0, null, BY_ID], context);
     return parseResponse(z.array(z.number().int()), answer, `${this.options.connector}: ${model}.search`);
   }
 

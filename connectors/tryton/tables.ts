@@ -76,6 +76,9 @@ export function changedSince(since: string, children: string[]): Domain[] {
   return [['OR', ...dates]];
 }
 
+/** Country and currency codes are kept upper-case. */
+const byCode = (code: string) => [['code', '=', code.toUpperCase()]];
+
 /** Which parties are customers and vendors, and how VAT numbers are stored (the connector's config). */
 type PartyRules = Pick<z.output<typeof trytonConfig>, 'customerCategory' | 'supplierCategory' | 'vatIdentifierType'>;
 
@@ -85,9 +88,7 @@ async function partyRefs(
   { countryCode, county, languageCode }: Record<string, FieldValue>,
   current: Party | null,
 ): Promise<ResolvedRefs> {
-  const country = await rpc.ref('country.country', 'country', countryCode, (code) => [
-    ['code', '=', code.toUpperCase()],
-  ]);
+  const country = await rpc.ref('country.country', 'country', countryCode, byCode);
   // A county is looked up within the country written with it, else the address's own.
   const countryId = country === undefined ? current?.['addresses.'][0]?.['country.']?.id : country;
   const within = countryId == null ? [] : [['country', '=', countryId]];
@@ -118,7 +119,7 @@ export function partyTable(rpc: TrytonRpc, rules: PartyRules, kind: 'customer' |
   return {
     model: 'party.party',
     children: ['contact_mechanisms', 'addresses', 'identifiers'],
-    search: (domain) => rpc.search('party.party', partySchema, PARTY_FIELDS, { domain: [...ofKind, ...domain] }),
+    search: (domain) => rpc.search('party.party', partySchema, PARTY_FIELDS, [...ofKind, ...domain]),
     toAccount: (party) => toPartyAccount(kind, party, rules.vatIdentifierType),
     plan,
 
@@ -161,21 +162,13 @@ async function ownerFor(rpc: TrytonRpc, name: string): Promise<number> {
 /** The bank accounts of a database: bank.account records with their numbers and owner parties. */
 export function bankAccountTable(rpc: TrytonRpc): AccountTable<BankAccount> {
   const refs = async ({ currencyCode, swiftCode }: Record<string, FieldValue>) => ({
-    currency: await rpc.ref(
-      'currency.currency',
-      'currency',
-      currencyCode,
-      (code) => [['code', '=', code.toUpperCase()]],
-      {
-        active_test: false,
-      },
-    ),
+    currency: await rpc.ref('currency.currency', 'currency', currencyCode, byCode, { active_test: false }),
     bank: (await rpc.ref('bank', 'bank with BIC', swiftCode, (bic) => [['bic', '=', bic.toUpperCase()]])) ?? undefined,
   });
   return {
     model: 'bank.account',
     children: ['numbers', 'owners'],
-    search: (domain) => rpc.search('bank.account', bankAccountSchema, BANK_ACCOUNT_FIELDS, { domain }),
+    search: (domain) => rpc.search('bank.account', bankAccountSchema, BANK_ACCOUNT_FIELDS, domain),
     toAccount: toBankAccount,
 
     /** The name is written to the first owner (a new owner party when there is none). */
@@ -201,7 +194,7 @@ export function bankAccountTable(rpc: TrytonRpc): AccountTable<BankAccount> {
           ['type', '=', 'iban'],
           ['number', '=', iban],
         ];
-        const [existing] = await rpc.search('bank.account.number', accountRefSchema, ['account'], { domain });
+        const [existing] = await rpc.search('bank.account.number', accountRefSchema, ['account'], domain);
         if (existing !== undefined) return existing.account;
       }
       const found = await refs(fields);
