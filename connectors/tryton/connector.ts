@@ -16,8 +16,7 @@ import { TrytonRpc } from './rpc';
 import { bankAccountTable, changedSince, createExtraSchema, parseIds, partyTable, type AccountTable } from './tables';
 
 function connect(settings: ConnectorSettings<typeof trytonConfig>, { context, http }: ConnectTools) {
-  const { baseUrl: url, database, credentials } = settings;
-  const rpc = new TrytonRpc({ connector: context.name, url, database, ...credentials, http });
+  const rpc = new TrytonRpc(context.name, settings, http);
   return {
     name: context.name,
     rpc,

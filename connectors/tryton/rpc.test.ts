@@ -8,14 +8,11 @@ const PATH = '/shop/';
 const session = (id: string) => `Session ${Buffer.from(`admin:1:${id}`).toString('base64')}`;
 
 function rpc(): TrytonRpc {
-  return new TrytonRpc({
-    connector: 'accounting',
-    url: HOST,
-    database: 'shop',
-    username: 'admin',
-    password: 'pw',
-    http: (options) => new HttpClient({ connector: 'accounting', ...options, retry: { baseDelayMs: 1 } }),
-  });
+  return new TrytonRpc(
+    'accounting',
+    { baseUrl: HOST, database: 'shop', credentials: { username: 'admin', password: 'pw' } },
+    (options) => new HttpClient({ connector: 'accounting', ...options, retry: { baseDelayMs: 1 } }),
+  );
 }
 
 /** Expects a login answered with session `id`, then the preferences call that follows it. */

@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import type { FieldValue } from '../../src/core/model';
-import type { ConnectTools } from '../kit/define';
+import type { ConnectorSettings, ConnectTools } from '../kit/define';
 import {
   AuthFailedError,
   ConnectorError,
@@ -23,19 +23,10 @@ import {
 } from '../kit/errors';
 import type { HttpClient } from '../kit/http';
 import { parseResponse } from '../kit/parse';
+import type { trytonConfig } from './config';
 
-/**
- * How to reach and log in to one database: the connector's name (for messages and metrics), the
- * server's URL (`http://127.0.0.1:8000`), the database and user, and the kit's client factory.
- */
-export interface TrytonRpcOptions {
-  connector: string;
-  url: string;
-  database: string;
-  username: string;
-  password: string;
-  http: ConnectTools['http'];
-}
+/** Where and as whom to log in: the server (`http://127.0.0.1:8000`), the database and the user. */
+export type TrytonLogin = Pick<ConnectorSettings<typeof trytonConfig>, 'baseUrl' | 'database' | 'credentials'>;
 
 /** The context every call carries, as the Tryton client sends it: the user's preferences. */
 export type TrytonContext = Record<string, unknown>;
@@ -99,11 +90,16 @@ export class TrytonRpc {
   /** How many times the client logged in; for tests and metrics. */
   logins = 0;
 
-  constructor(private readonly options: TrytonRpcOptions) {
-    const baseURL = `${options.url.replace(/\/+$/, '')}/${encodeURIComponent(options.database)}/`;
-    this.loginHttp = options.http({ baseURL });
+  /** `connector` names the calls in messages and metrics; `http` is the kit's client factory. */
+  constructor(
+    private readonly connector: string,
+    private readonly where: TrytonLogin,
+    http: ConnectTools['http'],
+  ) {
+    const baseURL = `${where.baseUrl.replace(/\/+$/, '')}/${encodeURIComponent(where.database)}/`;
+    this.loginHttp = http({ baseURL });
     const header = async () => (await this.currentSession()).header;
-    this.http = options.http({ baseURL, auth: { header, invalidate: () => (this.session = null) } });
+    this.http = http({ baseURL, auth: { header, invalidate: () => (this.session = null) } });
   }
 
   /** The user's context (language, company, ...), as `res.user.get_preferences` returned it at login. */
@@ -144,7 +140,7 @@ export class TrytonRpc {
   /** The ids of the rows matching `domain`, in id order. */
   async searchIds(model: string, domain: Domain[], context: TrytonContext = {}): Promise<number[]> {
     const answer = await this.model(model, 'search', [domain, 0, null, BY_ID], context);
-    return parseResponse(z.array(z.number().int()), answer, `${this.options.connector}: ${model}.search`);
+    return parseResponse(z.array(z.number().int()), answer, `${this.connector}: ${model}.search`);
   }
 
   /**
@@ -191,7 +187,8 @@ export class TrytonRpc {
   }
 
   private async login(): Promise<Session> {
-    const { connector, username, password } = this.options;
+    const { connector } = this;
+    const { username, password } = this.where.credentials;
     let result: unknown;
     try {
       result = await this.send(this.loginHttp, 'common.db.login', [username, { password }]);
@@ -215,8 +212,8 @@ export class TrytonRpc {
       data: { id: ++this.requestId, method, params },
       headers: authorization === undefined ? {} : { Authorization: authorization },
     });
-    const { result, error } = parseResponse(envelopeSchema, response.data, `${this.options.connector}: ${method}`);
-    if (error !== undefined && error !== null) throw errorFromRpc(this.options.connector, method, error);
+    const { result, error } = parseResponse(envelopeSchema, response.data, `${this.connector}: ${method}`);
+    if (error !== undefined && error !== null) throw errorFromRpc(this.connector, method, error);
     return result ?? null;
   }
 }

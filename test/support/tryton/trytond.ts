@@ -124,14 +124,12 @@ export async function startTrytond(): Promise<TrytondInstance> {
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  const user = new TrytonRpc({
-    connector: 'tryton-user',
-    url,
-    database: DATABASE,
-    username: USERNAME,
-    password: PASSWORD,
-    http: (options) => new HttpClient({ connector: 'tryton-user', ...options, retry: { baseDelayMs: 1, attempts: 1 } }),
-  });
+  const credentials = { username: USERNAME, password: PASSWORD };
+  const user = new TrytonRpc(
+    'tryton-user',
+    { baseUrl: url, database: DATABASE, credentials },
+    (options) => new HttpClient({ connector: 'tryton-user', ...options, retry: { baseDelayMs: 1, attempts: 1 } }),
+  );
   for (let attempt = 0; ; attempt++) {
     if (child.exitCode !== null) throw new Error(`trytond exited with ${child.exitCode}: ${stderr}`);
     try {
