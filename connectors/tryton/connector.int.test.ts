@@ -302,13 +302,8 @@ describe('sessions', () => {
   });
 
   it('reports refused credentials as AuthFailedError', async () => {
-    const wrong = tryton.create(
-      trytonSettings(trytond, { credentials: { username: trytond.username, password: 'wrong' } }),
-      {
-        name: 'accounting',
-        retry: { baseDelayMs: 1 },
-      },
-    );
+    const settings = trytonSettings(trytond, { credentials: { username: trytond.username, password: 'wrong' } });
+    const wrong = tryton.create(settings, { name: 'accounting', retry: { baseDelayMs: 1 } });
     await expect(wrong.checkHealth!()).rejects.toBeInstanceOf(AuthFailedError);
   });
 });
