@@ -52,40 +52,34 @@ async function writeAll<Data extends { id: number; _timestamp?: string | null }>
   updates: RecordUpdate[],
 ): Promise<BatchItemResult[]> {
   for (const { fields } of updates) checkFields(kind, fields);
-  const current = await byIds(table, parseIds(updates.map((update) => update.id)));
-  const found = new Map(current.map((data) => [String(data.id), data]));
-  const results: BatchItemResult[] = [];
+  const found = await byIds(table, parseIds(updates.map((update) => update.id)));
+  const failed = new Map<string, Error>();
   const writes: unknown[] = [];
   const timestamps: Record<string, string> = {};
-  const written: string[] = [];
   for (const { id, fields, ifMatch } of updates) {
-    const data = found.get(id);
+    const data = found.find((row) => String(row.id) === id);
     const version = data && table.toAccount(data).version;
-    if (data === undefined) {
-      results.push({ id, ok: false, error: new NotFoundError(`tryton: ${kind} ${id} not found`) });
-    } else if (ifMatch !== undefined && ifMatch !== version) {
-      const error = new PreconditionFailedError(
-        `tryton: ${kind} ${id} changed since version ${ifMatch} (now ${version})`,
+    if (data === undefined) failed.set(id, new NotFoundError(`tryton: ${kind} ${id} not found`));
+    else if (ifMatch !== undefined && ifMatch !== version)
+      failed.set(
+        id,
+        new PreconditionFailedError(`tryton: ${kind} ${id} changed since version ${ifMatch} (now ${version})`),
       );
-      results.push({ id, ok: false, error });
-    } else {
+    else {
       const values = await table.plan(data, fields);
-      if (Object.keys(values).length > 0) {
-        writes.push([data.id], values);
-        if (data._timestamp) timestamps[`${table.model},${data.id}`] = data._timestamp;
-      }
-      written.push(id);
+      if (Object.keys(values).length === 0) continue;
+      writes.push([data.id], values);
+      if (data._timestamp) timestamps[`${table.model},${data.id}`] = data._timestamp;
     }
   }
   if (writes.length > 0) await rpc.model(table.model, 'write', writes, { _timestamp: timestamps });
-  const after = await byIds(table, parseIds(written));
-  const records = new Map(after.map((data) => [String(data.id), table.toAccount(data)]));
-  for (const id of written) {
-    const record = records.get(id);
-    const error = new NotFoundError(`tryton: ${kind} ${id} disappeared while being written`);
-    results.push(record ? { id, ok: true, record } : { id, ok: false, error });
-  }
-  return results;
+  const written = await byIds(table, parseIds(updates.map((update) => update.id).filter((id) => !failed.has(id))));
+  return updates.map(({ id }): BatchItemResult => {
+    const data = written.find((row) => String(row.id) === id);
+    if (data) return { id, ok: true, record: table.toAccount(data) };
+    const error = failed.get(id) ?? new NotFoundError(`tryton: ${kind} ${id} disappeared while being written`);
+    return { id, ok: false, error };
+  });
 }
 
 /** The handlers of an account kind, on the table that stores it. */
