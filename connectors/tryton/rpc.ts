@@ -93,10 +93,10 @@ export class TrytonRpc {
   /** `connector` names the calls in messages and metrics; `http` is the kit's client factory. */
   constructor(
     private readonly connector: string,
-    private readonly where: TrytonLogin,
+    private readonly settings: TrytonLogin,
     http: ConnectTools['http'],
   ) {
-    const baseURL = `${where.baseUrl.replace(/\/+$/, '')}/${encodeURIComponent(where.database)}/`;
+    const baseURL = `${settings.baseUrl.replace(/\/+$/, '')}/${encodeURIComponent(settings.database)}/`;
     this.loginHttp = http({ baseURL });
     const header = async () => (await this.currentSession()).header;
     this.http = http({ baseURL, auth: { header, invalidate: () => (this.session = null) } });
@@ -188,7 +188,7 @@ export class TrytonRpc {
 
   private async login(): Promise<Session> {
     const { connector } = this;
-    const { username, password } = this.where.credentials;
+    const { username, password } = this.settings.credentials;
     let result: unknown;
     try {
       result = await this.send(this.loginHttp, 'common.db.login', [username, { password }]);
