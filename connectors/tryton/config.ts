@@ -12,4 +12,6 @@ export const trytonConfig = z.object({
   supplierCategory: z.string().min(1).default('Supplier'),
   /** party.identifier type used for a new VAT registration no. */
   vatIdentifierType: z.string().min(1).default('eu_vat'),
+  /** Records per listChanged page. */
+  pageSize: z.number().int().min(1).default(100),
 });

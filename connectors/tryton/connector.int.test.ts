@@ -1,9 +1,9 @@
 /** The Tryton connector against a real trytond 6.0 (see test/support/tryton/trytond.ts). */
-import { AuthFailedError, PreconditionFailedError } from '../kit/errors';
+import { AuthFailedError, NotFoundError, PreconditionFailedError } from '../kit/errors';
 import type { ChangedPage, Connector } from '../kit/types';
 import type { SyncRecord } from '../../src/core/model';
-import { createTrytonConnector } from './connector';
-import { startTrytond, type TrytondInstance } from '../../test/support/tryton/trytond';
+import { tryton } from './connector';
+import { startTrytond, trytonSettings, type TrytondInstance } from '../../test/support/tryton/trytond';
 
 let trytond: TrytondInstance;
 let connector: Connector;
@@ -11,14 +11,7 @@ let numbers = 0;
 
 beforeAll(async () => {
   trytond = await startTrytond();
-  connector = createTrytonConnector({
-    name: 'accounting',
-    url: trytond.url,
-    database: trytond.database,
-    username: trytond.username,
-    password: trytond.password,
-    retry: { baseDelayMs: 1 },
-  });
+  connector = tryton.create(trytonSettings(trytond), { name: 'accounting', retry: { baseDelayMs: 1 } });
 }, 240_000);
 afterAll(async () => {
   await connector?.close?.();
@@ -170,6 +163,39 @@ describe('customers', () => {
     expect((await poll('customer', later.cursor)).records).toEqual([]);
   });
 
+  it('writes a batch in one call, failing only the stale and the missing record', async () => {
+    const create = (name: string) =>
+      connector.create!('customer', { name }, { idempotencyKey: name, extra: { number: nextNumber() } });
+    const [first, second, stale] = [await create('Batch One'), await create('Batch Two'), await create('Batch Stale')];
+    await trytond.user.model('party.party', 'write', [[Number(stale.id)], { name: 'Batch Stale, edited' }]);
+    let requests = 0;
+    const counted = tryton.create(trytonSettings(trytond), { name: 'accounting', observe: () => (requests += 1) });
+    await counted.get('customer', first.id);
+    requests = 0;
+    const results = await counted.batchUpdate!('customer', [
+      { id: first.id, ifMatch: first.version, fields: { name: 'Batch One, written', phone: '+1 555 0101' } },
+      { id: stale.id, ifMatch: stale.version, fields: { name: 'Batch Stale, overwritten' } },
+      { id: '999999', fields: { name: 'Nobody' } },
+      { id: second.id, fields: { email: 'two@batch.example' } },
+    ]);
+    expect(results.map((result) => [result.id, result.ok])).toEqual([
+      [first.id, true],
+      [stale.id, false],
+      ['999999', false],
+      [second.id, true],
+    ]);
+    // The parties read, one write of both, and the written parties read back.
+    expect(requests).toBe(3);
+    await counted.close!();
+    expect(results.map((result) => (result.ok ? result.record.fields : result.error.constructor))).toEqual([
+      expect.objectContaining({ name: 'Batch One, written', phone: '+1 555 0101' }),
+      PreconditionFailedError,
+      NotFoundError,
+      expect.objectContaining({ name: 'Batch Two', email: 'two@batch.example' }),
+    ]);
+    expect((await connector.get('customer', stale.id))!.fields.name).toBe('Batch Stale, edited');
+  });
+
   it('serves vendors by the Supplier category, apart from customers', async () => {
     const vendor = await connector.create!(
       'vendor',
@@ -259,13 +285,7 @@ describe('documents', () => {
 
 describe('sessions', () => {
   it('logs in again when the server ended the session', async () => {
-    const renewing = createTrytonConnector({
-      name: 'accounting',
-      url: trytond.url,
-      database: trytond.database,
-      username: trytond.username,
-      password: trytond.password,
-    });
+    const renewing = tryton.create(trytonSettings(trytond), { name: 'accounting' });
     const created = await renewing.create!(
       'customer',
       { name: 'Session Customer' },
@@ -282,14 +302,8 @@ describe('sessions', () => {
   });
 
   it('reports refused credentials as AuthFailedError', async () => {
-    const wrong = createTrytonConnector({
-      name: 'accounting',
-      url: trytond.url,
-      database: trytond.database,
-      username: trytond.username,
-      password: 'wrong',
-      retry: { baseDelayMs: 1 },
-    });
+    const settings = trytonSettings(trytond, { credentials: { username: trytond.username, password: 'wrong' } });
+    const wrong = tryton.create(settings, { name: 'accounting', retry: { baseDelayMs: 1 } });
     await expect(wrong.checkHealth!()).rejects.toBeInstanceOf(AuthFailedError);
   });
 });

@@ -1,103 +1,147 @@
-/** The Tryton accounting connector: customers, vendors (parties by category) and bank accounts. */
-import { ACCOUNT_KINDS, type AccountKind, type Entity } from '../../src/core/model';
-import { InvalidRequestError } from '../kit/errors';
-import type { ResponseObserver, RetryPolicy } from '../kit/http';
-import type { Connector, DocumentType } from '../kit/types';
-import { TrytonApi } from './client';
-import { DOCUMENT_MODELS, startDocument } from './documents';
-import { SUPPORTED_FIELDS } from './mappers';
+/**
+ * The Tryton accounting connector on the kit: the customers and vendors (parties by category) and
+ * bank accounts of one trytond 6.0 database, and sales and purchases started for them. The kit
+ * does the rest (entity guard, batch chunking, the one-by-one retry of a refused batch, retries).
+ */
+import type { AccountKind } from '../../src/core/model';
+import { defineConnector, type ConnectorSettings, type ConnectTools, type EntityDefinition } from '../kit/define';
+import { InvalidResponseError, NotFoundError, PreconditionFailedError } from '../kit/errors';
+import { parseRequest } from '../kit/parse';
+import { DOCUMENT_TYPES, type BatchItemResult, type RecordUpdate } from '../kit/types';
+import { trytonConfig } from './config';
+import { changedPages } from './cursor';
+import { startDocument } from './documents';
+import { checkFields, SUPPORTED_FIELDS } from './mappers';
 import { TrytonRpc } from './rpc';
+import { bankAccountTable, changedSince, createExtraSchema, parseIds, partyTable, type AccountTable } from './tables';
 
-/** How to reach one trytond database, and how it marks customers and vendors. */
-export interface TrytonConnectorOptions {
-  /** The connector's name in config. */
-  name: string;
-  /** The trytond server, e.g. `http://127.0.0.1:8000` (JSON-RPC is POSTed to `<url>/<database>/`). */
-  url: string;
-  database: string;
-  /** A Tryton user allowed to read and write parties, bank accounts, sales and purchases. */
-  username: string;
-  password: string;
-  /** party.category name of customers (default `Customer`). */
-  customerCategory?: string;
-  /** party.category name of vendors (default `Supplier`). */
-  supplierCategory?: string;
-  /** party.identifier type for a new VAT registration no. (default `eu_vat`). */
-  vatIdentifierType?: string;
-  /** Records per listChanged page (default 100). */
-  pageSize?: number;
-  /** How far before its cursor each poll looks again for late commits (default 30 s). */
-  overlapMs?: number;
-  retry?: Partial<RetryPolicy>;
-  observe?: ResponseObserver;
-  timeoutMs?: number;
-}
-
-/** Creates the accounting connector for one trytond 6.0 database. */
-export function createTrytonConnector(options: TrytonConnectorOptions): Connector {
-  const rpc = new TrytonRpc({
-    connector: options.name,
-    url: options.url,
-    database: options.database,
-    username: options.username,
-    password: options.password,
-    retry: options.retry,
-    observe: options.observe,
-    timeoutMs: options.timeoutMs,
-  });
-  const api = new TrytonApi(rpc, {
-    customerCategory: options.customerCategory ?? 'Customer',
-    supplierCategory: options.supplierCategory ?? 'Supplier',
-    vatIdentifierType: options.vatIdentifierType ?? 'eu_vat',
-    pageSize: options.pageSize ?? 100,
-    overlapMs: options.overlapMs ?? 30_000,
-  });
-  const served = (entity: Entity): AccountKind => {
-    if (entity === 'contact') throw new InvalidRequestError(`${options.name}: entity '${entity}' is not served`);
-    return entity;
-  };
-  const documents = Object.keys(DOCUMENT_MODELS) as DocumentType[];
+function connect(settings: ConnectorSettings<typeof trytonConfig>, { context, http }: ConnectTools) {
+  const rpc = new TrytonRpc(context.name, settings, http);
   return {
-    name: options.name,
-    system: 'accounting',
-    entities: ACCOUNT_KINDS,
-    fields: {
-      customer: SUPPORTED_FIELDS.customer,
-      vendor: SUPPORTED_FIELDS.vendor,
-      bankAccount: SUPPORTED_FIELDS.bankAccount,
-    },
-    async *listChanged(entity, cursor) {
-      yield* api.listChanged(served(entity), cursor);
-    },
-    get: async (entity, id) => {
-      const kind = served(entity);
-      return kind === 'bankAccount' ? api.getBankAccount(id) : api.getParty(kind, id);
-    },
-    batchGet: async (entity, ids) => {
-      const kind = served(entity);
-      return kind === 'bankAccount' ? api.batchGetBankAccounts(ids) : api.batchGetParties(kind, ids);
-    },
-    create: async (entity, fields, createOptions) => {
-      const kind = served(entity);
-      return kind === 'bankAccount'
-        ? api.createBankAccount(fields, createOptions.extra)
-        : api.createParty(kind, fields, createOptions.extra);
-    },
-    update: async (entity, update) => {
-      const kind = served(entity);
-      return kind === 'bankAccount' ? api.updateBankAccount(update) : api.updateParty(kind, update);
-    },
-    documents,
-    createDocument: async (type, input) => {
-      if (!documents.includes(type)) throw new InvalidRequestError(`${options.name}: cannot start a ${type}`);
-      return startDocument(api, type, input);
-    },
-    // The user's preferences: the smallest authenticated call, and it proves the database too.
-    checkHealth: async () => {
-      await rpc.call('model.res.user.get_preferences', [true, {}]);
-    },
-    close: async () => {
-      await rpc.logout();
-    },
+    name: context.name,
+    rpc,
+    pageSize: settings.pageSize,
+    customer: partyTable(rpc, settings, 'customer'),
+    vendor: partyTable(rpc, settings, 'vendor'),
+    bankAccount: bankAccountTable(rpc),
   };
 }
+
+/** What the handlers share: the database's models, and how each account kind is stored. */
+type TrytonSession = ReturnType<typeof connect>;
+
+/** Records per read or write call: the kit's batch size, so an `in` domain stays small. */
+const BATCH_SIZE = 200;
+
+/** The records of `ids` (at most BATCH_SIZE) that exist and are of the table's kind. */
+async function byIds<Data extends { id: number }>(table: AccountTable<Data>, ids: number[]): Promise<Data[]> {
+  return ids.length === 0 ? [] : await table.search([['id', 'in', ids]]);
+}
+
+/**
+ * Writes updates of one kind in one `write` call: trytond takes `write(records, values, records2,
+ * values2, ...)` in one transaction. `ifMatch` is compared with the version read just before; the
+ * write then carries each row's `_timestamp`, so trytond itself refuses the call
+ * (ConcurrencyException) if a row changed in between. A change to only a child record (a contact
+ * mechanism edited on its own list) in that short gap is not caught.
+ */
+async function writeAll<Data extends { id: number; _timestamp?: string | null }>(
+  { rpc }: TrytonSession,
+  kind: AccountKind,
+  table: AccountTable<Data>,
+  updates: RecordUpdate[],
+): Promise<BatchItemResult[]> {
+  for (const { fields } of updates) checkFields(kind, fields);
+  const found = await byIds(table, parseIds(updates.map((update) => update.id)));
+  const failed = new Map<string, Error>();
+  const writes: unknown[] = [];
+  const timestamps: Record<string, string> = {};
+  for (const { id, fields, ifMatch } of updates) {
+    const data = found.find((row) => String(row.id) === id);
+    const version = data && table.toAccount(data).version;
+    if (data === undefined) failed.set(id, new NotFoundError(`tryton: ${kind} ${id} not found`));
+    else if (ifMatch !== undefined && ifMatch !== version)
+      failed.set(
+        id,
+        new PreconditionFailedError(`tryton: ${kind} ${id} changed since version ${ifMatch} (now ${version})`),
+      );
+    else {
+      const values = await table.plan(data, fields);
+      if (Object.keys(values).length === 0) continue;
+      writes.push([data.id], values);
+      if (data._timestamp) timestamps[`${table.model},${data.id}`] = data._timestamp;
+    }
+  }
+  if (writes.length > 0) await rpc.model(table.model, 'write', writes, { _timestamp: timestamps });
+  const written = await byIds(table, parseIds(updates.map((update) => update.id).filter((id) => !failed.has(id))));
+  return updates.map(({ id }): BatchItemResult => {
+    const data = written.find((row) => String(row.id) === id);
+    if (data) return { id, ok: true, record: table.toAccount(data) };
+    const error = failed.get(id) ?? new NotFoundError(`tryton: ${kind} ${id} disappeared while being written`);
+    return { id, ok: false, error };
+  });
+}
+
+/** The handlers of an account kind, on the table that stores it. */
+function accountEntity<Data extends { id: number; _timestamp?: string | null }>(
+  kind: AccountKind,
+  tableOf: (session: TrytonSession) => AccountTable<Data>,
+): EntityDefinition<TrytonSession> {
+  const accounts = (table: AccountTable<Data>, rows: Data[]) => rows.map((data) => table.toAccount(data));
+  const read = async (session: TrytonSession, ids: number[]) =>
+    accounts(tableOf(session), await byIds(tableOf(session), ids));
+  const batchUpdate = (session: TrytonSession, updates: RecordUpdate[]) =>
+    writeAll(session, kind, tableOf(session), updates);
+  return {
+    fields: () => SUPPORTED_FIELDS[kind],
+    get: async (session, id) => (await read(session, parseIds([id])))[0] ?? null,
+    batchGet: (session, ids) => read(session, parseIds(ids)),
+    listChanged: (session, cursor) => {
+      const table = tableOf(session);
+      return changedPages(cursor, session.pageSize, async (since) =>
+        accounts(table, await table.search(since === null ? [] : changedSince(since, table.children))),
+      );
+    },
+
+    /** Idempotent by `extra.number` (a party's code) or by IBAN (a bank account's). */
+    async create(session, fields, { extra }) {
+      checkFields(kind, fields);
+      const options = parseRequest(createExtraSchema, extra ?? {}, `${session.name}: create options`);
+      const id = await tableOf(session).create(fields, options);
+      const [created] = await read(session, [id]);
+      if (created === undefined) throw new InvalidResponseError(`tryton: ${kind} ${id} is gone after being created`);
+      return created;
+    },
+    async update(session, update) {
+      const [result] = await batchUpdate(session, [update]);
+      if (result?.ok) return result.record;
+      throw result?.error ?? new InvalidResponseError(`tryton: writing ${kind} ${update.id} answered nothing`);
+    },
+    batchUpdate,
+  };
+}
+
+/** The Tryton connector, as the registry lists it. */
+export const tryton = defineConnector({
+  name: 'tryton',
+  side: 'accounting',
+  config: trytonConfig,
+  secrets: ['password'],
+  // trytond publishes no request limits (it throttles only failed logins, `[session] max_attempt`):
+  // the config's concurrency and rateLimit are the ones to keep.
+  limits: { batchSize: { read: BATCH_SIZE, write: BATCH_SIZE } },
+  connect,
+  entities: {
+    customer: accountEntity('customer', (session) => session.customer),
+    vendor: accountEntity('vendor', (session) => session.vendor),
+    bankAccount: accountEntity('bankAccount', (session) => session.bankAccount),
+  },
+  documents: {
+    types: DOCUMENT_TYPES,
+    start: (session, type, input) =>
+      startDocument(session.rpc, async (kind, id) => (await byIds(session[kind], [id]))[0], type, input),
+  },
+  // The user's preferences: the smallest authenticated call, and it proves the database too.
+  health: ({ rpc }) => rpc.call('model.res.user.get_preferences', [true, {}]),
+  close: ({ rpc }) => rpc.logout(),
+});

@@ -1,5 +1,5 @@
 /**
- * The polling cursor: the latest version seen, and the versions of the records seen within an
+ * Polling: the cursor is the latest version seen, and the versions of the records seen within an
  * overlap window before it.
  *
  * trytond has no change feed; records are found by `write_date`/`create_date`. Two things make a
@@ -10,56 +10,52 @@
  * version the cursor already saw.
  */
 import { z } from 'zod';
-import type { SyncRecord } from '../../src/core/model';
-import { InvalidRequestError } from '../kit/errors';
-import { isoMinus } from './values';
+import type { Account } from '../../src/core/model';
+import { parseJsonCursor } from '../kit/parse';
+import type { ChangedPage } from '../kit/types';
+import { isoMinus } from './schemas';
 
-/** The decoded cursor. `latest` is null before anything was seen. */
-export interface CursorState {
-  latest: string | null;
-  /** Record id -> version, for records whose version lies within the overlap window. */
-  seen: Record<string, string>;
-}
+/** How far before its cursor each poll looks again for late commits. */
+const OVERLAP_MS = 30_000;
 
+/** `latest` is null before anything was seen; `seen` maps record id -> version within the overlap. */
 const cursorSchema = z.object({ latest: z.string().nullable(), seen: z.record(z.string(), z.string()) });
-
-/** Decodes a saved cursor; null or '' is "from the beginning". */
-export function parseCursor(cursor: string | null): CursorState {
-  if (cursor === null || cursor === '') return { latest: null, seen: {} };
-  try {
-    return cursorSchema.parse(JSON.parse(cursor));
-  } catch {
-    throw new InvalidRequestError(`tryton: cursor '${cursor.slice(0, 80)}' is not a tryton cursor`);
-  }
-}
-
-/** Encodes a cursor for the engine to save. */
-export function formatCursor(state: CursorState): string {
-  return JSON.stringify(state);
-}
-
-/** The time to search after: the latest version less the overlap, or null for everything. */
-export function searchFrom(state: CursorState, overlapMs: number): string | null {
-  return state.latest === null ? null : isoMinus(state.latest, overlapMs);
-}
-
-/** The records the cursor has not seen in their current version. */
-export function unseen<T extends SyncRecord>(state: CursorState, records: T[]): T[] {
-  return records.filter((record) => state.seen[record.id] !== record.version);
-}
+type CursorState = z.infer<typeof cursorSchema>;
 
 /** The cursor after `records` were handed out: latest moves forward, old `seen` entries expire. */
-export function advance(state: CursorState, records: SyncRecord[], overlapMs: number): CursorState {
+function advance(state: CursorState, records: Account[]): CursorState {
   let latest = state.latest;
-  const seen: Record<string, string> = { ...state.seen };
+  const seen = { ...state.seen };
   for (const record of records) {
     const version = record.version ?? record.modifiedAt;
     seen[record.id] = version;
     if (latest === null || version > latest) latest = version;
   }
-  const horizon = latest === null ? null : isoMinus(latest, overlapMs);
-  for (const [id, version] of Object.entries(seen)) {
-    if (horizon !== null && version <= horizon) delete seen[id];
-  }
-  return { latest, seen };
+  if (latest === null) return { latest, seen };
+  const horizon = isoMinus(latest, OVERLAP_MS);
+  return { latest, seen: Object.fromEntries(Object.entries(seen).filter(([, version]) => version > horizon)) };
+}
+
+/**
+ * Pages of the records `changedSince` finds, less those the cursor saw in their current version,
+ * oldest version first, so a cursor saved after any page covers exactly the records handed out.
+ */
+export async function* changedPages(
+  cursor: string | null,
+  pageSize: number,
+  changedSince: (since: string | null) => Promise<Account[]>,
+): AsyncIterable<ChangedPage> {
+  let state = parseJsonCursor(cursorSchema, cursor, 'tryton') ?? { latest: null, seen: {} };
+  const since = state.latest === null ? null : isoMinus(state.latest, OVERLAP_MS);
+  const fresh = (await changedSince(since))
+    .filter((record) => state.seen[record.id] !== record.version)
+    .sort((a, b) => (a.modifiedAt < b.modifiedAt ? -1 : a.modifiedAt > b.modifiedAt ? 1 : Number(a.id) - Number(b.id)));
+  // At least one page, so that even a poll that finds nothing lets old `seen` entries expire.
+  let start = 0;
+  do {
+    const records = fresh.slice(start, start + pageSize);
+    state = advance(state, records);
+    yield { records, cursor: JSON.stringify(state) };
+    start += pageSize;
+  } while (start < fresh.length);
 }

@@ -13,21 +13,16 @@
 import { createHash } from 'node:crypto';
 import { normalizeValue } from '../../src/core/model';
 import { InvalidRequestError, InvalidResponseError, NotFoundError } from '../kit/errors';
-import type { CreatedDocument, DocumentType } from '../kit/types';
-import { parseId, type TrytonApi } from './client';
-import { documentSchema, idRowSchema, parseRows, type DocumentRow } from './schemas';
-import { isoDateFromTryton } from './values';
+import { DOCUMENT_ACCOUNT_KIND, type CreatedDocument, type DocumentInput, type DocumentType } from '../kit/types';
+import type { Domain, TrytonRpc } from './rpc';
+import { parseId } from './tables';
+import { documentSchema, type Party } from './schemas';
 
-/** The model and state each document type is started as. */
-export const DOCUMENT_MODELS: Record<
-  DocumentType,
-  { model: 'sale.sale' | 'purchase.purchase'; kind: 'customer' | 'vendor'; quote: boolean }
-> = {
-  salesQuote: { model: 'sale.sale', kind: 'customer', quote: true },
-  salesOrder: { model: 'sale.sale', kind: 'customer', quote: false },
-  purchaseQuote: { model: 'purchase.purchase', kind: 'vendor', quote: true },
-  purchaseOrder: { model: 'purchase.purchase', kind: 'vendor', quote: false },
-};
+/** The model of each side, and the fields a started document is read back with. */
+const MODELS = {
+  customer: { model: 'sale.sale', fields: ['number', 'reference', 'state', 'party', 'sale_date'] },
+  vendor: { model: 'purchase.purchase', fields: ['number', 'reference', 'state', 'party', 'purchase_date'] },
+} as const;
 
 const KEY_HASH_LENGTH = 16;
 
@@ -42,72 +37,52 @@ export function documentReferenceFor(type: DocumentType, idempotencyKey: string,
   return `${(normalizeValue(externalReference) ?? 'TANDEM').slice(0, 40)}-${hash}`;
 }
 
-const FIELDS = {
-  'sale.sale': ['number', 'reference', 'state', 'party', 'sale_date'],
-  'purchase.purchase': ['number', 'reference', 'state', 'party', 'purchase_date'],
-};
-
-/** Starts a document for a customer or vendor, or returns the one an earlier call with the key started. */
+/**
+ * Starts a document for a customer or vendor (`partyOf` reads a party of a kind), or returns the
+ * one an earlier call with the key started.
+ */
 export async function startDocument(
-  api: TrytonApi,
+  rpc: TrytonRpc,
+  partyOf: (kind: 'customer' | 'vendor', id: number) => Promise<Party | undefined>,
   type: DocumentType,
-  input: { accountId: string; externalReference?: string; idempotencyKey: string },
+  input: DocumentInput,
 ): Promise<CreatedDocument> {
-  const target = DOCUMENT_MODELS[type];
+  const kind = DOCUMENT_ACCOUNT_KIND[type];
+  const { model, fields } = MODELS[kind];
   const partyId = parseId(input.accountId);
-  const account = partyId === null ? null : await api.getParty(target.kind, input.accountId);
-  if (partyId === null || account === null)
-    throw new NotFoundError(`tryton: ${type}: ${target.kind} ${input.accountId} not found`);
+  const party = partyId === null ? undefined : await partyOf(kind, partyId);
+  if (party === undefined) throw new NotFoundError(`tryton: ${type}: ${kind} ${input.accountId} not found`);
   const reference = documentReferenceFor(type, input.idempotencyKey, input.externalReference);
 
-  const read = async (id: number): Promise<DocumentRow> => {
-    const [row] = await api.searchRead(target.model, documentSchema, [['id', '=', id]], FIELDS[target.model]);
-    if (row === undefined) throw new InvalidResponseError(`tryton: ${target.model} ${id} vanished after being created`);
+  const find = async (domain: Domain[]) => (await rpc.search(model, documentSchema, [...fields], domain))[0];
+  const read = async (id: number) => {
+    const row = await find([['id', '=', id]]);
+    if (row === undefined) throw new InvalidResponseError(`tryton: ${model} ${id} vanished after being created`);
     return row;
   };
-  const [existing] = await api.searchRead(
-    target.model,
-    documentSchema,
-    [
-      ['reference', '=', reference],
-      ['party', '=', partyId],
-    ],
-    FIELDS[target.model],
-  );
-  let row = existing;
+  let row = await find([
+    ['reference', '=', reference],
+    ['party', '=', party.id],
+  ]);
   if (row === undefined) {
-    const [address] = await api.searchRead(
-      'party.address',
-      idRowSchema,
-      [['party', '=', partyId]],
-      ['id'],
-      [
-        ['sequence', 'ASC'],
-        ['id', 'ASC'],
-      ],
-    );
-    const values: Record<string, unknown> = { party: partyId, reference, invoice_address: address?.id ?? null };
-    if (target.model === 'sale.sale') values.shipment_address = address?.id ?? null;
-    const created = parseRows(
-      idRowSchema.shape.id,
-      await api.rpc.model(target.model, 'create', [[values]]),
-      `${target.model}.create`,
-    );
-    row = await read(created[0]!);
+    // The party's first address is the invoice (and shipment) address; a quote needs one.
+    const address = party['addresses.'][0]?.id ?? null;
+    const addresses = { invoice_address: address, ...(kind === 'customer' && { shipment_address: address }) };
+    row = await read(await rpc.create(model, { party: party.id, reference, ...addresses }));
   }
-  if (target.quote && row.state === 'draft') {
-    await api.rpc.model(target.model, 'quote', [[row.id]]);
+  const quote = type === 'salesQuote' || type === 'purchaseQuote';
+  if (quote && row.state === 'draft') {
+    await rpc.model(model, 'quote', [[row.id]]);
     row = await read(row.id);
   }
-  if (row.party !== partyId)
-    throw new InvalidResponseError(`tryton: ${target.model} ${row.id} belongs to party ${row.party}, not ${partyId}`);
-  const date = row.sale_date ?? row.purchase_date ?? null;
+  if (row.party !== party.id)
+    throw new InvalidResponseError(`tryton: ${model} ${row.id} belongs to party ${row.party}, not ${party.id}`);
   return {
     type,
     id: String(row.id),
     number: normalizeValue(row.number),
     accountId: input.accountId,
-    date: date === null ? null : isoDateFromTryton(date),
+    date: row.sale_date ?? row.purchase_date ?? null,
     status: row.state,
   };
 }

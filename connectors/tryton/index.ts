@@ -1,6 +1,5 @@
-/** The Tryton connector's public surface. */
-export { createTrytonConnector, type TrytonConnectorOptions } from './connector';
-export { TrytonApi, type TrytonRules } from './client';
-export { TrytonRpc, errorFromRpc, type TrytonRpcOptions } from './rpc';
-export { DOCUMENT_MODELS, documentReferenceFor } from './documents';
+/** The Tryton accounting connector: its registry entry, its JSON-RPC session and its mappers. */
+export { tryton } from './connector';
+export { TrytonRpc, errorFromRpc, type TrytonLogin } from './rpc';
+export { documentReferenceFor } from './documents';
 export { SUPPORTED_FIELDS, toPartyAccount, toBankAccount, planPartyWrite, planBankAccountWrite } from './mappers';

@@ -7,95 +7,27 @@
  */
 import { normalizeValue, type Account, type AccountKind, type FieldValue } from '../../src/core/model';
 import { InvalidRequestError } from '../kit/errors';
-import type {
-  AddressRow,
-  BankAccountNumberRow,
-  BankAccountRow,
-  ContactMechanismRow,
-  IdentifierRow,
-  OwnerRow,
-  PartyRow,
-} from './schemas';
-import { isoFromTryton, type TrytonDatetime } from './values';
-
-/** Canonical fields of customers and vendors; accounts have no `mobile`. */
-export const PARTY_FIELDS = [
-  'name',
-  'address',
-  'address2',
-  'postCode',
-  'city',
-  'county',
-  'countryCode',
-  'phone',
-  'fax',
-  'email',
-  'homePage',
-  'vatRegistrationNo',
-  'languageCode',
-] as const;
-/** Canonical fields of bank accounts. */
-export const BANK_ACCOUNT_FIELDS = ['name', 'iban', 'bankAccountNo', 'swiftCode', 'currencyCode'] as const;
-
-/** The connector's fields per entity. */
-export const SUPPORTED_FIELDS: Record<AccountKind, readonly string[]> = {
-  customer: PARTY_FIELDS,
-  vendor: PARTY_FIELDS,
-  bankAccount: BANK_ACCOUNT_FIELDS,
-};
-
-/** Contact mechanism type per canonical field (party.contact_mechanism `type`). */
-export const MECHANISM_TYPES = { phone: 'phone', fax: 'fax', email: 'email', homePage: 'website' } as const;
-type MechanismField = keyof typeof MECHANISM_TYPES;
+import type { BankAccount, Party } from './schemas';
 
 /** Tax identifier types of party.party.tax_identifier_types() in 6.0. */
-export const TAX_IDENTIFIER_TYPES: ReadonlySet<string> = new Set(
+const TAX_IDENTIFIER_TYPES: ReadonlySet<string> = new Set(
   'ad_nrt al_nipt ar_cuit be_vat bg_vat by_unp ch_vat cl_rut cn_uscc co_rut cr_cpj cz_dic de_vat dk_cvr do_rnc ec_ruc ee_kmkr es_nif eu_vat fi_alv fr_tva gb_vat gr_vat gt_nit hu_anum id_npwp ie_vat il_hp is_vsk it_iva jp_cn kr_brn lt_pvm lu_tva lv_pvn mc_tva md_idno mt_vat mx_rfc nl_btw no_mva nz_ird pe_ruc pl_nip pt_nif py_ruc ro_cf rs_pib ru_inn se_vat si_ddv sk_dph sm_coe us_atin us_ein us_itin us_ptin us_ssn us_tin uy_ruc ve_rif za_tin'.split(
     ' ',
   ),
 );
 
-/** A party with the child records the mapping reads, children in trytond's order (sequence, id). */
-export interface PartyData {
-  party: PartyRow;
-  mechanisms: ContactMechanismRow[];
-  addresses: AddressRow[];
-  identifiers: IdentifierRow[];
-}
-
-/** A bank account with its numbers and owners. */
-export interface BankAccountData {
-  account: BankAccountRow;
-  numbers: BankAccountNumberRow[];
-  owners: OwnerRow[];
-}
-
-type Stamped = { create_date: TrytonDatetime; write_date?: TrytonDatetime | null };
-
-/**
- * The record's version and modification time: the latest create or write date of the record and
- * of every child it is mapped from, so a phone changed on its contact mechanism alone moves it.
- * ISO strings with microseconds sort the way the times do.
- */
-export function versionOf(rows: Stamped[]): string {
-  let latest = '';
-  for (const row of rows) {
-    const stamp = isoFromTryton(row.write_date ?? row.create_date);
-    if (stamp > latest) latest = stamp;
-  }
-  return latest;
-}
+/** Contact mechanism type per canonical field (party.contact_mechanism `type`). */
+const MECHANISM_TYPES = { phone: 'phone', fax: 'fax', email: 'email', homePage: 'website' } as const;
 
 /** The first active mechanism of a type, as Tryton's own `party.phone` etc. pick it. */
-function mechanism(data: PartyData, type: string): ContactMechanismRow | undefined {
-  return data.mechanisms.find((row) => row.type === type);
-}
+const mechanism = (party: Party, type: string) => party['contact_mechanisms.'].find((row) => row.type === type);
 
 /** The identifier that carries the VAT registration no.: the configured type first, else any tax type. */
-export function taxIdentifier(data: PartyData, vatType: string): IdentifierRow | undefined {
+function taxIdentifier(party: Party, vatType: string) {
+  const identifiers = party['identifiers.'];
   return (
-    data.identifiers.find((row) => row.type === vatType) ??
-    data.identifiers.find((row) => row.type != null && TAX_IDENTIFIER_TYPES.has(row.type))
+    identifiers.find((row) => row.type === vatType) ??
+    identifiers.find((row) => row.type != null && TAX_IDENTIFIER_TYPES.has(row.type))
   );
 }
 
@@ -107,50 +39,72 @@ function streetLines(street: string | null | undefined): [FieldValue, FieldValue
   return [normalizeValue(lines[0]), normalizeValue(lines.slice(1).join(', '))];
 }
 
+/** Each canonical field of a customer or vendor, as read from the party; accounts have no `mobile`. */
+const PARTY_READERS: Record<string, (party: Party, vatType: string) => string | null | undefined> = {
+  name: (party) => party.name,
+  address: (party) => streetLines(party['addresses.'][0]?.street)[0],
+  address2: (party) => streetLines(party['addresses.'][0]?.street)[1],
+  postCode: (party) => party['addresses.'][0]?.postal_code,
+  city: (party) => party['addresses.'][0]?.city,
+  county: (party) => party['addresses.'][0]?.['subdivision.']?.name,
+  countryCode: (party) => party['addresses.'][0]?.['country.']?.code,
+  phone: (party) => mechanism(party, 'phone')?.value,
+  fax: (party) => mechanism(party, 'fax')?.value,
+  email: (party) => mechanism(party, 'email')?.value,
+  homePage: (party) => mechanism(party, 'website')?.value,
+  vatRegistrationNo: (party, vatType) => taxIdentifier(party, vatType)?.code,
+  languageCode: (party) => party['lang.']?.code,
+};
+
+/** The connector's fields per entity. */
+export const SUPPORTED_FIELDS: Record<AccountKind, readonly string[]> = {
+  customer: Object.keys(PARTY_READERS),
+  vendor: Object.keys(PARTY_READERS),
+  bankAccount: ['name', 'iban', 'bankAccountNo', 'swiftCode', 'currencyCode'],
+};
+
+/**
+ * The record's version and modification time: the latest create or write date of the record and
+ * of every child it is mapped from, so a phone changed on its contact mechanism alone moves it.
+ * ISO strings with microseconds sort the way the times do.
+ */
+function versionOf(rows: { create_date: string; write_date?: string | null }[]): string {
+  return rows.map((row) => row.write_date ?? row.create_date).reduce((a, b) => (b > a ? b : a), '');
+}
+
 /** A party as a canonical customer or vendor. */
-export function toPartyAccount(kind: 'customer' | 'vendor', data: PartyData, vatType: string): Account {
-  const address = data.addresses[0];
-  const [line1, line2] = streetLines(address?.street);
-  const version = versionOf([data.party, ...data.mechanisms, ...data.addresses, ...data.identifiers]);
+export function toPartyAccount(kind: 'customer' | 'vendor', party: Party, vatType: string): Account {
+  const children = [...party['contact_mechanisms.'], ...party['addresses.'], ...party['identifiers.']];
+  const version = versionOf([party, ...children]);
+  const fields = Object.entries(PARTY_READERS).map(([field, read]): [string, FieldValue] => [
+    field,
+    normalizeValue(read(party, vatType)),
+  ]);
   return {
     entity: kind,
-    id: String(data.party.id),
-    number: normalizeValue(data.party.code),
-    fields: {
-      name: normalizeValue(data.party.name),
-      address: line1,
-      address2: line2,
-      postCode: normalizeValue(address?.postal_code),
-      city: normalizeValue(address?.city),
-      county: normalizeValue(address?.['subdivision.']?.name),
-      countryCode: normalizeValue(address?.['country.']?.code),
-      phone: normalizeValue(mechanism(data, 'phone')?.value),
-      fax: normalizeValue(mechanism(data, 'fax')?.value),
-      email: normalizeValue(mechanism(data, 'email')?.value),
-      homePage: normalizeValue(mechanism(data, 'website')?.value),
-      vatRegistrationNo: normalizeValue(taxIdentifier(data, vatType)?.code),
-      languageCode: normalizeValue(data.party['lang.']?.code),
-    },
+    id: String(party.id),
+    number: normalizeValue(party.code),
+    fields: Object.fromEntries(fields),
     modifiedAt: version,
     version,
   };
 }
 
 /** A bank account as a canonical bank account; the name is its first owner's. */
-export function toBankAccount(data: BankAccountData): Account {
-  const iban = data.numbers.find((row) => row.type === 'iban');
-  const other = data.numbers.find((row) => row.type === 'other');
-  const version = versionOf([data.account, ...data.numbers, ...data.owners]);
+export function toBankAccount(account: BankAccount): Account {
+  const iban = account['numbers.'].find((row) => row.type === 'iban');
+  const other = account['numbers.'].find((row) => row.type === 'other');
+  const version = versionOf([account, ...account['numbers.'], ...account['owners.']]);
   return {
     entity: 'bankAccount',
-    id: String(data.account.id),
+    id: String(account.id),
     number: normalizeValue(iban?.number_compact ?? other?.number),
     fields: {
-      name: normalizeValue(data.owners[0]?.name),
+      name: normalizeValue(account['owners.'][0]?.name),
       iban: normalizeValue(iban?.number_compact ?? iban?.number),
       bankAccountNo: normalizeValue(other?.number),
-      swiftCode: normalizeValue(data.account['bank.']?.bic),
-      currencyCode: normalizeValue(data.account['currency.']?.code),
+      swiftCode: normalizeValue(account['bank.']?.bic),
+      currencyCode: normalizeValue(account['currency.']?.code),
     },
     modifiedAt: version,
     version,
@@ -167,6 +121,22 @@ export interface ResolvedRefs {
 type One2ManyAction =
   ['create', Record<string, unknown>[]] | ['write', number[], Record<string, unknown>] | ['delete', number[]];
 
+/**
+ * The action that brings a child record (a contact mechanism, identifier or bank account number)
+ * of `type` to the value `target` under `key`: deleted for null, created when missing, written
+ * unless `same`.
+ */
+function childAction(
+  current: { id: number } | undefined,
+  [key, target]: [string, FieldValue],
+  same: boolean,
+  type: string,
+): One2ManyAction[] {
+  if (target === null) return current === undefined ? [] : [['delete', [current.id]]];
+  if (current === undefined) return [['create', [{ type, [key]: target }]]];
+  return same ? [] : [['write', [current.id], { [key]: target }]];
+}
+
 /** Refuses canonical fields the entity does not have, before anything is sent. */
 export function checkFields(kind: AccountKind, fields: Record<string, FieldValue>): void {
   const supported = new Set(SUPPORTED_FIELDS[kind]);
@@ -181,7 +151,7 @@ export function checkFields(kind: AccountKind, fields: Record<string, FieldValue
  * so the whole change is one call, one transaction, and moves the party's write_date.
  */
 export function planPartyWrite(
-  data: PartyData | null,
+  party: Party | null,
   fields: Record<string, FieldValue>,
   refs: ResolvedRefs,
   vatType: string,
@@ -193,21 +163,14 @@ export function planPartyWrite(
   if (has('name')) values.name = value('name');
   if (has('languageCode')) values.lang = refs.lang ?? null;
 
-  const mechanismActions: One2ManyAction[] = [];
-  for (const field of Object.keys(MECHANISM_TYPES) as MechanismField[]) {
-    if (!has(field)) continue;
-    const type = MECHANISM_TYPES[field];
-    const current = data === null ? undefined : mechanism(data, type);
-    const target = value(field);
-    if (target === null) {
-      if (current !== undefined) mechanismActions.push(['delete', [current.id]]);
-    } else if (current === undefined) mechanismActions.push(['create', [{ type, value: target }]]);
-    else if (normalizeValue(current.value) !== target)
-      mechanismActions.push(['write', [current.id], { value: target }]);
-  }
-  if (mechanismActions.length > 0) values.contact_mechanisms = mechanismActions;
+  const mechanisms = Object.entries(MECHANISM_TYPES).flatMap(([field, type]) => {
+    if (!has(field)) return [];
+    const current = party === null ? undefined : mechanism(party, type);
+    return childAction(current, ['value', value(field)], normalizeValue(current?.value) === value(field), type);
+  });
+  if (mechanisms.length > 0) values.contact_mechanisms = mechanisms;
 
-  const address = data?.addresses[0];
+  const address = party?.['addresses.'][0];
   const addressValues: Record<string, unknown> = {};
   if (has('address') || has('address2')) {
     const [line1, line2] = streetLines(address?.street);
@@ -225,41 +188,35 @@ export function planPartyWrite(
   }
 
   if (has('vatRegistrationNo')) {
-    const current = data === null ? undefined : taxIdentifier(data, vatType);
+    const current = party === null ? undefined : taxIdentifier(party, vatType);
     const target = value('vatRegistrationNo');
-    if (target === null) {
-      if (current !== undefined) values.identifiers = [['delete', [current.id]]];
-    } else if (current === undefined) values.identifiers = [['create', [{ type: vatType, code: target }]]];
-    else if (current.code !== target) values.identifiers = [['write', [current.id], { code: target }]];
+    const identifiers = childAction(current, ['code', target], current?.code === target, vatType);
+    if (identifiers.length > 0) values.identifiers = identifiers;
   }
   return values;
 }
 
 /** The `bank.account.write` values for the canonical bank account fields (the name goes to the owner). */
 export function planBankAccountWrite(
-  data: BankAccountData | null,
+  account: BankAccount | null,
   fields: Record<string, FieldValue>,
   refs: { currency?: number | null; bank?: number },
 ): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   const has = (field: string) => Object.prototype.hasOwnProperty.call(fields, field);
-  const numberActions: One2ManyAction[] = [];
-  for (const [field, type] of [
-    ['iban', 'iban'],
-    ['bankAccountNo', 'other'],
-  ] as const) {
-    if (!has(field)) continue;
-    const current = data?.numbers.find((row) => row.type === type);
+  const numbers = (['iban', 'bankAccountNo'] as const).flatMap((field) => {
+    if (!has(field)) return [];
+    const type = field === 'iban' ? 'iban' : 'other';
+    const current = account?.['numbers.'].find((row) => row.type === type);
     const target = normalizeValue(fields[field]);
-    const stored =
-      type === 'iban' ? normalizeValue(current?.number_compact ?? current?.number) : normalizeValue(current?.number);
-    const comparable = type === 'iban' && target !== null ? target.replace(/\s+/g, '').toUpperCase() : target;
-    if (target === null) {
-      if (current !== undefined) numberActions.push(['delete', [current.id]]);
-    } else if (current === undefined) numberActions.push(['create', [{ type, number: target }]]);
-    else if (stored !== comparable) numberActions.push(['write', [current.id], { number: target }]);
-  }
-  if (numberActions.length > 0) values.numbers = numberActions;
+    // An IBAN is compared in its compact form, as trytond keeps it in number_compact.
+    const same =
+      type === 'iban'
+        ? normalizeValue(current?.number_compact ?? current?.number) === target?.replace(/\s+/g, '').toUpperCase()
+        : normalizeValue(current?.number) === target;
+    return childAction(current, ['number', target], same, type);
+  });
+  if (numbers.length > 0) values.numbers = numbers;
   if (has('currencyCode')) values.currency = refs.currency ?? null;
   if (has('swiftCode') && refs.bank !== undefined) values.bank = refs.bank;
   return values;

@@ -1,5 +1,6 @@
 import nock from 'nock';
 import { AuthFailedError, InvalidRequestError, NotFoundError, PreconditionFailedError } from '../kit/errors';
+import { HttpClient } from '../kit/http';
 import { TrytonRpc } from './rpc';
 
 const HOST = 'http://tryton.test:8000';
@@ -7,14 +8,11 @@ const PATH = '/shop/';
 const session = (id: string) => `Session ${Buffer.from(`admin:1:${id}`).toString('base64')}`;
 
 function rpc(): TrytonRpc {
-  return new TrytonRpc({
-    connector: 'accounting',
-    url: HOST,
-    database: 'shop',
-    username: 'admin',
-    password: 'pw',
-    retry: { baseDelayMs: 1 },
-  });
+  return new TrytonRpc(
+    'accounting',
+    { baseUrl: HOST, database: 'shop', credentials: { username: 'admin', password: 'pw' } },
+    (options) => new HttpClient({ connector: 'accounting', ...options, retry: { baseDelayMs: 1 } }),
+  );
 }
 
 /** Expects a login answered with session `id`, then the preferences call that follows it. */

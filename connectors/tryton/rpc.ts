@@ -1,5 +1,6 @@
 /**
- * trytond's JSON-RPC over HTTP: `POST /<database>/` with `{method, params, id}`.
+ * trytond's JSON-RPC over HTTP: `POST /<database>/` with `{method, params, id}`, through the kit's
+ * HTTP client (retries, backoff, 429, metrics).
  *
  * Login is `common.db.login(login, {password})`, answering `[user_id, session]`; later calls carry
  * `Authorization: Session base64(login:user_id:session)` (trytond/protocols/wrappers.py). trytond
@@ -9,6 +10,8 @@
  * message]`, ... (trytond/protocols/jsonrpc.py); they become the named connector errors here.
  */
 import { z } from 'zod';
+import type { FieldValue } from '../../src/core/model';
+import type { ConnectorSettings, ConnectTools } from '../kit/define';
 import {
   AuthFailedError,
   ConnectorError,
@@ -18,32 +21,31 @@ import {
   PreconditionFailedError,
   RateLimitedError,
 } from '../kit/errors';
-import { HttpClient, type AuthProvider, type ResponseObserver, type RetryPolicy } from '../kit/http';
+import type { HttpClient } from '../kit/http';
+import { parseResponse } from '../kit/parse';
+import type { trytonConfig } from './config';
 
-/** How to reach and log in to one trytond database. */
-export interface TrytonRpcOptions {
-  /** The connector's name, for messages and metrics. */
-  connector: string;
-  /** The server's base URL, e.g. `http://127.0.0.1:8000`. */
-  url: string;
-  database: string;
-  username: string;
-  password: string;
-  retry?: Partial<RetryPolicy>;
-  timeoutMs?: number;
-  observe?: ResponseObserver;
-  sleep?: (ms: number) => Promise<void>;
-}
+/** Where and as whom to log in: the server (`http://127.0.0.1:8000`), the database and the user. */
+export type TrytonLogin = Pick<ConnectorSettings<typeof trytonConfig>, 'baseUrl' | 'database' | 'credentials'>;
 
 /** The context every call carries, as the Tryton client sends it: the user's preferences. */
 export type TrytonContext = Record<string, unknown>;
 
-const rpcEnvelopeSchema = z.object({ id: z.unknown(), result: z.unknown().optional(), error: z.unknown().optional() });
-const loginResultSchema = z.tuple([z.number().int(), z.string().min(1)]);
+export type Domain = unknown[];
+
+/** search_read answers at most this many rows per call here; larger sets are read in pages. */
+const SEARCH_LIMIT = 500;
+const BY_ID = [['id', 'ASC']];
+
+type Session = { header: string; context: TrytonContext };
+
+const envelopeSchema = z.object({ result: z.unknown().optional(), error: z.unknown().optional() });
+const loginSchema = z.tuple([z.number().int(), z.string().min(1)]);
 const userErrorSchema = z.tuple([
   z.literal('UserError'),
   z.tuple([z.string(), z.string().nullish(), z.unknown().optional()]).rest(z.unknown()),
 ]);
+const otherErrorSchema = z.tuple([z.string()]).rest(z.unknown());
 
 /** trytond's message when a read or write names a record that does not exist (ir/message.xml). */
 const MISSING_RECORD = /that don't exist anymore|do(?:es)? not exist/i;
@@ -54,57 +56,50 @@ export function errorFromRpc(connector: string, method: string, error: unknown):
   const userError = userErrorSchema.safeParse(error);
   if (userError.success) {
     const [message, description] = userError.data[1];
-    const text = description ? `${message} ${description}` : message;
-    if (MISSING_RECORD.test(message)) return new NotFoundError(`${what}: ${text}`);
-    return new InvalidRequestError(`${what}: ${text}`);
+    const text = `${what}: ${description ? `${message} ${description}` : message}`;
+    return MISSING_RECORD.test(message) ? new NotFoundError(text) : new InvalidRequestError(text);
   }
-  if (Array.isArray(error) && typeof error[0] === 'string') {
-    const [kind, detail] = error as [string, unknown];
-    const text = `${what}: ${kind} ${typeof detail === 'string' ? detail : JSON.stringify(detail)}`;
-    switch (kind) {
-      case 'ConcurrencyException':
-        return new PreconditionFailedError(text);
-      case 'LoginException':
-        return new AuthFailedError(text);
-      case 'RateLimitException':
-        return new RateLimitedError(text, 1000);
-      case 'UserWarning':
-        return new InvalidRequestError(text);
-      default:
-        // An unexpected server exception: [str(exception), traceback].
-        return new InvalidRequestError(`${what}: ${kind}`);
-    }
+  const other = otherErrorSchema.safeParse(error);
+  if (!other.success) return new InvalidResponseError(`${what}: unrecognised error ${JSON.stringify(error)}`);
+  const [kind, detail] = other.data;
+  const text = `${what}: ${kind} ${typeof detail === 'string' ? detail : JSON.stringify(detail)}`;
+  switch (kind) {
+    case 'ConcurrencyException':
+      return new PreconditionFailedError(text);
+    case 'LoginException':
+      return new AuthFailedError(text);
+    case 'RateLimitException':
+      return new RateLimitedError(text, 1000);
+    case 'UserWarning':
+      return new InvalidRequestError(text);
+    default:
+      // An unexpected server exception: [str(exception), traceback].
+      return new InvalidRequestError(`${what}: ${kind}`);
   }
-  return new InvalidResponseError(`${what}: unrecognised error ${JSON.stringify(error)}`);
 }
 
-/** A logged-in JSON-RPC session to one database; logs in lazily and again when the session ends. */
+/**
+ * A logged-in JSON-RPC session to one database, with the model calls the connector makes; logs
+ * in lazily and again when the session ends.
+ */
 export class TrytonRpc {
   private readonly http: HttpClient;
   private readonly loginHttp: HttpClient;
-  private session: Promise<{ header: string; context: TrytonContext }> | null = null;
+  private session: Promise<Session> | null = null;
   private requestId = 0;
   /** How many times the client logged in; for tests and metrics. */
   logins = 0;
 
-  constructor(private readonly options: TrytonRpcOptions) {
-    const baseURL = `${options.url.replace(/\/+$/, '')}/${encodeURIComponent(options.database)}/`;
-    const auth: AuthProvider = {
-      header: async () => (await this.currentSession()).header,
-      invalidate: () => {
-        this.session = null;
-      },
-    };
-    const common = {
-      connector: options.connector,
-      baseURL,
-      retry: options.retry,
-      timeoutMs: options.timeoutMs,
-      observe: options.observe,
-      sleep: options.sleep,
-    };
-    this.http = new HttpClient({ ...common, auth });
-    this.loginHttp = new HttpClient(common);
+  /** `connector` names the calls in messages and metrics; `http` is the kit's client factory. */
+  constructor(
+    private readonly connector: string,
+    private readonly settings: TrytonLogin,
+    http: ConnectTools['http'],
+  ) {
+    const baseURL = `${settings.baseUrl.replace(/\/+$/, '')}/${encodeURIComponent(settings.database)}/`;
+    this.loginHttp = http({ baseURL });
+    const header = async () => (await this.currentSession()).header;
+    this.http = http({ baseURL, auth: { header, invalidate: () => (this.session = null) } });
   }
 
   /** The user's context (language, company, ...), as `res.user.get_preferences` returned it at login. */
@@ -113,8 +108,8 @@ export class TrytonRpc {
   }
 
   /**
-   * Calls `method` with `params`. A 401 (HttpClient) or 403 (here) makes the client log in again
-   * once and repeat the call: trytond ends sessions after `[session] timeout` of inactivity.
+   * Calls `method` with `params`. A 401 (the kit's client) or 403 (here) makes the client log in
+   * again once and repeat the call: trytond ends sessions after `[session] timeout` of inactivity.
    */
   async call(method: string, params: unknown[]): Promise<unknown> {
     try {
@@ -131,23 +126,55 @@ export class TrytonRpc {
     return this.call(`model.${model}.${method}`, [...params, { ...(await this.context()), ...context }]);
   }
 
-  /** Drops the session; the next call logs in again. */
-  forgetSession(): void {
-    this.session = null;
+  /** The `fields` of every row matching `domain`, in id order, read SEARCH_LIMIT at a time. */
+  async search<T>(model: string, schema: z.ZodType<T>, fields: string[], domain: Domain[]): Promise<T[]> {
+    const rows: T[] = [];
+    for (let offset = 0; ; offset += SEARCH_LIMIT) {
+      const answer = await this.model(model, 'search_read', [domain, offset, SEARCH_LIMIT, BY_ID, fields]);
+      const page = parseResponse(z.array(schema), answer, `tryton: ${model}.search_read`);
+      rows.push(...page);
+      if (page.length < SEARCH_LIMIT) return rows;
+    }
+  }
+
+  /** The ids of the rows matching `domain`, in id order. */
+  async searchIds(model: string, domain: Domain[], context: TrytonContext = {}): Promise<number[]> {
+    const answer = await this.model(model, 'search', [domain, 0, null, BY_ID], context);
+    return parseResponse(z.array(z.number().int()), answer, `${this.connector}: ${model}.search`);
+  }
+
+  /**
+   * The id of the row that a canonical code stands for (`value`, found by `domain(value)`): null
+   * for null, undefined when not given; an unknown code is refused, named by `what`.
+   */
+  async ref(
+    model: string,
+    what: string,
+    value: FieldValue | undefined,
+    domain: (value: string) => Domain[],
+    context?: TrytonContext,
+  ): Promise<number | null | undefined> {
+    if (value === undefined || value === null) return value;
+    const [id] = await this.searchIds(model, domain(value), context);
+    if (id === undefined) throw new InvalidRequestError(`tryton: no ${what} '${value}' in ${model}`);
+    return id;
+  }
+
+  /** Creates one record; its id. */
+  async create(model: string, values: Record<string, unknown>): Promise<number> {
+    const answer = await this.model(model, 'create', [[values]]);
+    return parseResponse(z.tuple([z.number().int()]), answer, `tryton: ${model}.create`)[0];
   }
 
   /** Ends the session on the server, if there is one. */
   async logout(): Promise<void> {
     if (this.session === null) return;
-    try {
-      await this.send(this.http, 'common.db.logout', []);
-    } catch {
-      // The session may be gone already; nothing to release then.
-    }
+    // The session may be gone already; nothing to release then.
+    await this.send(this.http, 'common.db.logout', []).catch(() => undefined);
     this.session = null;
   }
 
-  private currentSession(): Promise<{ header: string; context: TrytonContext }> {
+  private currentSession(): Promise<Session> {
     if (this.session === null) {
       const pending = this.login();
       // A failed login must not stick: the next call tries again.
@@ -159,34 +186,23 @@ export class TrytonRpc {
     return this.session;
   }
 
-  private async login(): Promise<{ header: string; context: TrytonContext }> {
+  private async login(): Promise<Session> {
+    const { connector } = this;
+    const { username, password } = this.settings.credentials;
     let result: unknown;
     try {
-      result = await this.send(this.loginHttp, 'common.db.login', [
-        this.options.username,
-        { password: this.options.password },
-      ]);
+      result = await this.send(this.loginHttp, 'common.db.login', [username, { password }]);
     } catch (error) {
       if (error instanceof AuthFailedError)
-        throw new AuthFailedError(
-          `${this.options.connector}: login of '${this.options.username}' refused`,
-          error.status,
-        );
+        throw new AuthFailedError(`${connector}: login of '${username}' refused`, error.status);
       throw error;
     }
-    const parsed = loginResultSchema.safeParse(result);
-    if (!parsed.success)
-      throw new InvalidResponseError(`${this.options.connector}: common.db.login answered ${JSON.stringify(result)}`);
-    const [userId, session] = parsed.data;
+    const [userId, session] = parseResponse(loginSchema, result, `${connector}: common.db.login`);
     this.logins += 1;
-    const header = `Session ${Buffer.from(`${this.options.username}:${userId}:${session}`, 'utf8').toString('base64')}`;
+    const header = `Session ${Buffer.from(`${username}:${userId}:${session}`, 'utf8').toString('base64')}`;
     const preferences = await this.send(this.loginHttp, 'model.res.user.get_preferences', [true, {}], header);
-    const context = z.record(z.string(), z.unknown()).safeParse(preferences);
-    if (!context.success)
-      throw new InvalidResponseError(
-        `${this.options.connector}: res.user.get_preferences answered ${JSON.stringify(preferences)}`,
-      );
-    return { header, context: context.data };
+    const context = parseResponse(z.record(z.string(), z.unknown()), preferences, `${connector}: get_preferences`);
+    return { header, context };
   }
 
   private async send(http: HttpClient, method: string, params: unknown[], authorization?: string): Promise<unknown> {
@@ -194,16 +210,10 @@ export class TrytonRpc {
       method: 'POST',
       url: '',
       data: { id: ++this.requestId, method, params },
-      headers: {
-        'Content-Type': 'application/json',
-        ...(authorization === undefined ? {} : { Authorization: authorization }),
-      },
+      headers: authorization === undefined ? {} : { Authorization: authorization },
     });
-    const envelope = rpcEnvelopeSchema.safeParse(response.data);
-    if (!envelope.success)
-      throw new InvalidResponseError(`${this.options.connector}: ${method} answered something other than JSON-RPC`);
-    if (envelope.data.error !== undefined && envelope.data.error !== null)
-      throw errorFromRpc(this.options.connector, method, envelope.data.error);
-    return envelope.data.result ?? null;
+    const { result, error } = parseResponse(envelopeSchema, response.data, `${this.connector}: ${method}`);
+    if (error !== undefined && error !== null) throw errorFromRpc(this.connector, method, error);
+    return result ?? null;
   }
 }

@@ -1,18 +1,13 @@
 /** The Tryton connector against a real trytond 6.0, held to the connector contract (customers). */
-import { createTrytonConnector } from '../../connectors/tryton';
-import { startTrytond } from '../support/tryton/trytond';
+import { tryton } from '../../connectors/tryton';
+import { startTrytond, trytonSettings } from '../support/tryton/trytond';
 import { describeConnectorContract } from './connector.contract';
 
 describeConnectorContract('tryton', async () => {
   const trytond = await startTrytond();
   // A small page size, so listChanged crosses page boundaries.
-  const connector = createTrytonConnector({
+  const connector = tryton.create(trytonSettings(trytond, { pageSize: 2 }), {
     name: 'accounting',
-    url: trytond.url,
-    database: trytond.database,
-    username: trytond.username,
-    password: trytond.password,
-    pageSize: 2,
     retry: { baseDelayMs: 1 },
   });
   const categories = (await trytond.user.model('party.category', 'search_read', [

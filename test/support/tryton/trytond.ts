@@ -20,6 +20,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import type { z } from 'zod';
+import type { ConnectorSettings } from '../../../connectors/kit/define';
+import { HttpClient } from '../../../connectors/kit/http';
+import { trytonConfig } from '../../../connectors/tryton/config';
 import { TrytonRpc } from '../../../connectors/tryton/rpc';
 import { requireServers } from '../servers';
 
@@ -120,14 +124,12 @@ export async function startTrytond(): Promise<TrytondInstance> {
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  const user = new TrytonRpc({
-    connector: 'tryton-user',
-    url,
-    database: DATABASE,
-    username: USERNAME,
-    password: PASSWORD,
-    retry: { baseDelayMs: 1, attempts: 1 },
-  });
+  const credentials = { username: USERNAME, password: PASSWORD };
+  const user = new TrytonRpc(
+    'tryton-user',
+    { baseUrl: url, database: DATABASE, credentials },
+    (options) => new HttpClient({ connector: 'tryton-user', ...options, retry: { baseDelayMs: 1, attempts: 1 } }),
+  );
   for (let attempt = 0; ; attempt++) {
     if (child.exitCode !== null) throw new Error(`trytond exited with ${child.exitCode}: ${stderr}`);
     try {
@@ -150,4 +152,13 @@ export async function startTrytond(): Promise<TrytondInstance> {
     ]);
   };
   return { url, database: DATABASE, username: USERNAME, password: PASSWORD, user, endSessions, stop };
+}
+
+/** The Tryton connector's settings for a running trytond: its defaults, with `overrides` applied. */
+export function trytonSettings(
+  trytond: TrytondInstance,
+  overrides: Partial<z.input<typeof trytonConfig>> = {},
+): ConnectorSettings<typeof trytonConfig> {
+  const credentials = { username: trytond.username, password: trytond.password };
+  return { ...trytonConfig.parse({ database: trytond.database, credentials, ...overrides }), baseUrl: trytond.url };
 }

@@ -1,0 +1,207 @@
+/**
+ * How each account kind is stored in Tryton (an AccountTable each): customers and vendors are
+ * parties in the configured categories, read with their contact mechanisms, addresses and
+ * identifiers; bank accounts are bank.account records with their numbers and owner parties.
+ */
+import { z } from 'zod';
+import type { Account, FieldValue } from '../../src/core/model';
+import { InvalidRequestError } from '../kit/errors';
+import type { trytonConfig } from './config';
+import { planBankAccountWrite, planPartyWrite, toBankAccount, toPartyAccount, type ResolvedRefs } from './mappers';
+import type { Domain, TrytonRpc } from './rpc';
+import {
+  BANK_ACCOUNT_FIELDS,
+  bankAccountSchema,
+  PARTY_FIELDS,
+  partySchema,
+  trytonFromIso,
+  type BankAccount,
+  type Party,
+} from './schemas';
+
+const accountRefSchema = z.object({ account: z.number().int() });
+
+const TRYTON_ID = /^[1-9]\d{0,15}$/;
+
+/** A canonical id as a Tryton record id; anything else names no record. */
+export function parseId(id: string): number | null {
+  return TRYTON_ID.test(id) ? Number(id) : null;
+}
+
+/** The Tryton ids of canonical ids, the ones that cannot be Tryton ids left out. */
+export function parseIds(ids: readonly string[]): number[] {
+  return ids.map(parseId).filter((id) => id !== null);
+}
+
+/** A create's `extra`, as the connector reads it: '' and null are "not given". */
+const given = (value: unknown) => (value === '' || value === null ? undefined : value);
+const recordId = z.union([z.number().int().positive(), z.string().regex(TRYTON_ID).transform(Number)]);
+export const createExtraSchema = z.object({
+  /** The party code: a create with a code that exists returns that party. */
+  number: z.preprocess(given, z.string().optional()),
+  /** A new bank account's bank and owner party. */
+  bank: z.preprocess(given, recordId.optional()),
+  owner: z.preprocess(given, recordId.optional()),
+});
+export type CreateExtra = z.infer<typeof createExtraSchema>;
+
+/**
+ * One kind of account as stored in Tryton: how its records are read, found changed, mapped,
+ * written and created. `Data` is a record with the child rows it is mapped from, and the
+ * `_timestamp` a write is checked against.
+ */
+export interface AccountTable<Data extends { id: number; _timestamp?: string | null }> {
+  model: 'party.party' | 'bank.account';
+  /** The child records (`addresses`, ...) whose changes count as the record's. */
+  children: string[];
+  /** The records (of the kind) that match `domain`. */
+  search(domain: Domain[]): Promise<Data[]>;
+  toAccount(data: Data): Account;
+  /** The `write` values that bring the record to `fields`; may write related records first. */
+  plan(data: Data, fields: Record<string, FieldValue>): Promise<Record<string, unknown>>;
+  /** Creates a record, or finds the one an earlier create with the same key made; its id. */
+  create(fields: Record<string, FieldValue>, extra: CreateExtra): Promise<number>;
+}
+
+/**
+ * The domain of records whose own write or create date, or that of a child record (`children`:
+ * `addresses`, ...), is after `since`: a child edited on its own list does not touch its parent.
+ */
+export function changedSince(since: string, children: string[]): Domain[] {
+  const after = trytonFromIso(since);
+  const dates = ['', ...children.map((child) => `${child}.`)].flatMap((prefix) => [
+    [`${prefix}write_date`, '>', after],
+    [`${prefix}create_date`, '>', after],
+  ]);
+  return [['OR', ...dates]];
+}
+
+/** Country and currency codes are kept upper-case. */
+const byCode = (code: string) => [['code', '=', code.toUpperCase()]];
+
+/** Which parties are customers and vendors, and how VAT numbers are stored (the connector's config). */
+type PartyRules = Pick<z.output<typeof trytonConfig>, 'customerCategory' | 'supplierCategory' | 'vatIdentifierType'>;
+
+/** Looks up the ids a party's canonical codes stand for; unknown codes are refused with the code named. */
+async function partyRefs(
+  rpc: TrytonRpc,
+  { countryCode, county, languageCode }: Record<string, FieldValue>,
+  current: Party | null,
+): Promise<ResolvedRefs> {
+  const country = await rpc.ref('country.country', 'country', countryCode, byCode);
+  // A county is looked up within the country written with it, else the address's own.
+  const countryId = country === undefined ? current?.['addresses.'][0]?.['country.']?.id : country;
+  const within = countryId == null ? [] : [['country', '=', countryId]];
+  const named = (name: string) => [...within, ['OR', [['name', '=', name]], [['code', '=', name]]]];
+  const subdivision = await rpc.ref('country.subdivision', 'subdivision', county, named);
+  const lang = await rpc.ref('ir.lang', 'language', languageCode, (code) => [['code', '=', code]], {
+    active_test: false,
+  });
+  return { country, subdivision, lang };
+}
+
+/** The customers or the vendors of a database: parties in the kind's category. */
+export function partyTable(rpc: TrytonRpc, rules: PartyRules, kind: 'customer' | 'vendor'): AccountTable<Party> {
+  const [name, key] =
+    kind === 'customer' ? [rules.customerCategory, 'customerCategory'] : [rules.supplierCategory, 'supplierCategory'];
+  const ofKind = [['categories.name', '=', name]];
+  let categoryId: number | undefined;
+  const category = async () => {
+    const [id] = await rpc.searchIds('party.category', [['name', '=', name]]);
+    if (id === undefined)
+      throw new InvalidRequestError(
+        `tryton: no party category '${name}' for ${kind}s: create it in Tryton or set the connector's ${key}`,
+      );
+    return id;
+  };
+  const plan = async (party: Party | null, fields: Record<string, FieldValue>) =>
+    planPartyWrite(party, fields, await partyRefs(rpc, fields, party), rules.vatIdentifierType);
+  return {
+    model: 'party.party',
+    children: ['contact_mechanisms', 'addresses', 'identifiers'],
+    search: (domain) => rpc.search('party.party', partySchema, PARTY_FIELDS, [...ofKind, ...domain]),
+    toAccount: (party) => toPartyAccount(kind, party, rules.vatIdentifierType),
+    plan,
+
+    /** A new party of the kind, or the one whose code is `number`, given the kind's category. */
+    async create(fields, { number }) {
+      categoryId ??= await category();
+      const categories = [['add', [categoryId]]];
+      if (number !== undefined) {
+        const [existing] = await rpc.searchIds('party.party', [['code', '=', number]], { active_test: false });
+        if (existing !== undefined) {
+          // A lost response already created it, or it exists as the other kind: make it this kind too.
+          await rpc.model('party.party', 'write', [[existing], { categories }]);
+          return existing;
+        }
+      }
+      const values = { ...(await plan(null, fields)), categories };
+      return await rpc.create('party.party', number === undefined ? values : { ...values, code: number });
+    },
+  };
+}
+
+/** The only bank there is, for a new bank account that names none. */
+async function onlyBank(rpc: TrytonRpc): Promise<number> {
+  const banks = await rpc.searchIds('bank', []);
+  const [bank] = banks;
+  if (bank === undefined || banks.length > 1)
+    throw new InvalidRequestError(
+      `tryton: a new bank account needs a bank: give swiftCode (the bank's BIC) or extra.bank (there are ${banks.length} banks)`,
+    );
+  return bank;
+}
+
+/** The one party named `name`, else a new party of that name: the owner of a bank account. */
+async function ownerFor(rpc: TrytonRpc, name: string): Promise<number> {
+  const named = await rpc.searchIds('party.party', [['name', '=', name]]);
+  const [owner] = named;
+  return owner !== undefined && named.length === 1 ? owner : await rpc.create('party.party', { name });
+}
+
+/** The bank accounts of a database: bank.account records with their numbers and owner parties. */
+export function bankAccountTable(rpc: TrytonRpc): AccountTable<BankAccount> {
+  const refs = async ({ currencyCode, swiftCode }: Record<string, FieldValue>) => ({
+    currency: await rpc.ref('currency.currency', 'currency', currencyCode, byCode, { active_test: false }),
+    bank: (await rpc.ref('bank', 'bank with BIC', swiftCode, (bic) => [['bic', '=', bic.toUpperCase()]])) ?? undefined,
+  });
+  return {
+    model: 'bank.account',
+    children: ['numbers', 'owners'],
+    search: (domain) => rpc.search('bank.account', bankAccountSchema, BANK_ACCOUNT_FIELDS, domain),
+    toAccount: toBankAccount,
+
+    /** The name is written to the first owner (a new owner party when there is none). */
+    async plan(account, fields) {
+      const values = planBankAccountWrite(account, fields, await refs(fields));
+      const { name = null } = fields;
+      const [owner] = account['owners.'];
+      if (owner !== undefined && name !== null && owner.name !== name)
+        await rpc.model('party.party', 'write', [[owner.id], { name }]);
+      if (owner === undefined && name !== null) values.owners = [['add', [await ownerFor(rpc, name)]]];
+      return values;
+    },
+
+    /**
+     * A new bank account, or the one that already has the IBAN. The bank is the one with the BIC
+     * in `swiftCode`, else `extra.bank`, else the only bank there is. The owner is `extra.owner`
+     * (a party id), else the one party named `name`, else a new party of that name.
+     */
+    async create(fields, extra) {
+      const { iban = null, name = null } = fields;
+      if (iban !== null) {
+        const domain = [
+          ['type', '=', 'iban'],
+          ['number', '=', iban],
+        ];
+        const [existing] = await rpc.search('bank.account.number', accountRefSchema, ['account'], domain);
+        if (existing !== undefined) return existing.account;
+      }
+      const found = await refs(fields);
+      const bank = found.bank ?? extra.bank ?? (await onlyBank(rpc));
+      const owner = extra.owner ?? (name === null ? undefined : await ownerFor(rpc, name));
+      const values = { ...planBankAccountWrite(null, fields, found), bank };
+      return await rpc.create('bank.account', owner === undefined ? values : { ...values, owners: [['add', [owner]]] });
+    },
+  };
+}
