@@ -47,6 +47,10 @@ async function build(): Promise<FastifyInstance> {
   await registerAdminApi(instance, {
     service,
     status: async () => STATUS,
+    drift: {
+      status: async () => ({ running: null, last: null }),
+      start: async () => ({ started: true, status: { running: null, last: null } }),
+    },
     tokens: { admin: [ADMIN], viewer: [VIEWER] },
     version: '0.1.0',
   });
@@ -425,6 +429,7 @@ describe('auth', () => {
     ['POST', '/api/matches/apply', {}],
     ['POST', '/api/contacts/C1/interactions', { type: 'call', description: 'x' }],
     ['POST', '/api/contacts/C1/documents', { type: 'salesQuote' }],
+    ['POST', '/api/drift', undefined],
   ];
   const reads = [
     '/api/relations',
@@ -434,6 +439,7 @@ describe('auth', () => {
     '/api/contacts/C1/interactions',
     '/api/audit',
     '/api/status',
+    '/api/drift',
     '/api/openapi.json',
   ];
 

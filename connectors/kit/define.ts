@@ -22,11 +22,12 @@ import {
   RateLimitedError,
 } from './errors';
 import { HttpClient, type AuthProvider, type ResponseObserver, type RetryPolicy } from './http';
-import { RequestLimiter, type LimiterClock, type RequestLimits } from './limiter';
+import { RequestLimiter, type LimiterClock } from './limiter';
 import type {
   BatchItemResult,
   ChangedPage,
   Connector,
+  ConnectorLimits,
   CreateOptions,
   CreatedDocument,
   DocumentInput,
@@ -99,7 +100,7 @@ export interface ConnectorDefinition<Name extends string, Config extends z.ZodOb
   /** Names of config keys that hold secrets: the config file may only reference them from the environment. */
   secrets?: readonly string[];
   /** The provider's limits, as data: the client keeps the request limits, the kit chunks batches by size. */
-  limits?: RequestLimits & { batchSize?: { read?: number; write?: number } };
+  limits?: ConnectorLimits;
   /** Builds the session the handlers share (clients, mappings) from the settings; no I/O. */
   connect: (settings: ConnectorSettings<Config>, tools: ConnectTools) => Session;
   entities: Partial<Record<Entity, EntityDefinition<Session>>>;
@@ -262,6 +263,7 @@ function build<Config extends z.ZodObject, Session>(
     system: definition.side,
     entities,
     fields: Object.fromEntries(entities.map((entity) => [entity, served(entity).fields(session)])),
+    ...((limits.requests ?? limits.concurrency) !== undefined && { limits }),
     // Every method answers a bad entity with a rejected promise, never a synchronous throw.
     get: async (entity, id) => await served(entity).get(session, id),
     ...(anyEntityHas('listChanged') && {

@@ -4,6 +4,10 @@
  * this boundary only in the canonical model.
  */
 import type { Account, Contact, Entity, FieldValue, SyncRecord, System } from '../../src/core/model';
+import type { RequestLimits } from './limiter';
+
+/** A provider's limits as data: requests per window and in flight, and the largest batches. */
+export type ConnectorLimits = RequestLimits & { batchSize?: { read?: number; write?: number } };
 
 /** One page of records changed since a cursor. */
 export interface ChangedPage {
@@ -122,6 +126,11 @@ export interface Connector {
    * that is not listed is refused when the config is checked against the connectors.
    */
   readonly fields: Partial<Record<Entity, readonly string[]>>;
+  /**
+   * The provider's published request limits as the connector declares them (its client keeps
+   * within them); background work such as the drift sweep takes a share of them as its budget.
+   */
+  readonly limits?: ConnectorLimits;
 
   /** Pages of records changed since `cursor` (null: from the beginning). */
   listChanged?(entity: Entity, cursor: string | null): AsyncIterable<ChangedPage>;

@@ -67,7 +67,9 @@ async function syncLocked(
   const log = engine.logger;
   try {
     log.debug({ contactId }, 'planning');
-    const outcome = await syncContact(engine, contactId, `${deps.jobId}-a${deps.attempt}`);
+    // A repair of what the drift sweep found is audited as such.
+    const audit = change.source === 'drift' ? { details: { repair: 'drift sweep' } } : undefined;
+    const outcome = await syncContact(engine, contactId, `${deps.jobId}-a${deps.attempt}`, audit);
     if (
       outcome.status === 'noRelations' &&
       change.entity === 'contact' &&

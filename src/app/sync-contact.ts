@@ -10,7 +10,7 @@ import type { Account, AccountKind, BusinessRelation } from '../core/model';
 import { planSync, type LinkedAccount, type ShadowValue } from '../core/plan';
 import type { ShadowEntry } from './ports/store';
 import type { Engine } from './ports/index';
-import { applyPlan } from './apply-plan';
+import { applyPlan, type AuditAs } from './apply-plan';
 
 /** How one run ended. */
 export type SyncOutcome =
@@ -47,10 +47,15 @@ const PERMANENT_CODES = new Set(['AUTH_FAILED', 'INVALID_REQUEST', 'INVALID_RESP
 const MAX_REPLANS = 3;
 
 /** Brings a contact and its linked accounts in step. */
-export async function syncContact(engine: Engine, contactId: string, planId: string): Promise<SyncOutcome> {
+export async function syncContact(
+  engine: Engine,
+  contactId: string,
+  planId: string,
+  audit?: AuditAs,
+): Promise<SyncOutcome> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await syncOnce(engine, contactId, `${planId}-${attempt}`);
+      return await syncOnce(engine, contactId, `${planId}-${attempt}`, audit);
     } catch (error) {
       // Someone changed a record between our read and our write: read again and plan again.
       if (error instanceof WritesFailedError && error.stale && attempt < MAX_REPLANS) {
@@ -62,7 +67,7 @@ export async function syncContact(engine: Engine, contactId: string, planId: str
   }
 }
 
-async function syncOnce(engine: Engine, contactId: string, planId: string): Promise<SyncOutcome> {
+async function syncOnce(engine: Engine, contactId: string, planId: string, audit?: AuditAs): Promise<SyncOutcome> {
   const { store, config } = engine;
   const relations = (await store.findRelationsByContact(contactId)).filter(
     (relation) => config.relationCodes[relation.accountKind] !== null,
@@ -90,7 +95,7 @@ async function syncOnce(engine: Engine, contactId: string, planId: string): Prom
         accounts.get(`${relation.accountKind}-${relation.accountId}`)?.mergedInto as string,
       );
     // Plan again with the relations as they now stand.
-    return syncOnce(engine, contactId, `${planId}-m`);
+    return syncOnce(engine, contactId, `${planId}-m`, audit);
   }
   const shadows = await store.getShadows(relations.map((relation) => relation.id));
   const linked: LinkedAccount[] = [];
@@ -118,7 +123,12 @@ async function syncOnce(engine: Engine, contactId: string, planId: string): Prom
   const plan = planSync({ contact: contactRecord, linked, tieBreak: config.conflicts.tieBreak });
   if (plan.nothingChanged) engine.observer?.echoSuppressed?.('any');
 
-  const applied = await applyPlan(engine, { plan, basis: { contact: contactRecord, linked }, planId });
+  const applied = await applyPlan(engine, {
+    plan,
+    basis: { contact: contactRecord, linked },
+    planId,
+    ...(audit ? { audit } : {}),
+  });
   for (const { write } of applied.written)
     for (const change of write.changes) engine.observer?.fieldWritten?.(write.system, change.sourceModifiedAt);
   for (const conflict of applied.conflicts) engine.observer?.conflict?.(conflict.contactField);
@@ -144,7 +154,8 @@ async function readAccounts(engine: Engine, relations: BusinessRelation[]): Prom
   return found;
 }
 
-function toShadowMap(entries: ShadowEntry[]): Map<string, ShadowValue> {
+/** A relation's shadow rows keyed as the planners read them: `contact.<field>`, `account.<field>`. */
+export function toShadowMap(entries: ShadowEntry[]): Map<string, ShadowValue> {
   return new Map(
     entries.map((entry) => [
       `${entry.side}.${entry.field}`,

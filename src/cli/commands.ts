@@ -12,6 +12,8 @@ import {
   createdContactSchema,
   createdDocumentSchema,
   daemonStatusSchema,
+  driftStartSchema,
+  driftStatusSchema,
   interactionSchema,
   linkResultSchema,
   matchProposalSchema,
@@ -70,7 +72,7 @@ export interface RemoteCommand {
   run(context: CommandContext): Promise<number>;
 }
 
-const AUDIT_KINDS = ['fieldChange', 'conflict', 'link', 'unlink', 'create', 'delete'];
+const AUDIT_KINDS = ['fieldChange', 'conflict', 'link', 'unlink', 'create', 'delete', 'drift'];
 
 function accountKind(value: string | undefined, what = 'kind'): string {
   if (!value || !(ACCOUNT_KINDS as readonly string[]).includes(value)) {
@@ -100,6 +102,7 @@ type LinkResult = z.output<typeof linkResultSchema>;
 type MatchPair = z.output<typeof matchProposalSchema>['pairs'][number];
 type RelationStatus = z.output<typeof relationStatusSchema>;
 type DaemonStatus = z.output<typeof daemonStatusSchema>;
+type DriftReport = NonNullable<z.output<typeof driftStatusSchema>['last']>;
 
 const relationRows = (relations: Relation[]) =>
   table(
@@ -387,6 +390,16 @@ export const REMOTE_COMMANDS: Record<string, RemoteCommand> = {
       return EXIT.ok;
     },
   },
+  drift: {
+    synopsis: 'drift',
+    positionals: 0,
+    options: [],
+    async run(context) {
+      const report = await runDrift(context);
+      print(context, report, () => driftText(report));
+      return EXIT.ok;
+    },
+  },
   status: {
     synopsis: 'status',
     positionals: 0,
@@ -558,3 +571,66 @@ const indent = (text: string) =>
     .split('\n')
     .map((line) => (line ? `    ${line}` : line))
     .join('\n');
+
+/** How often `tandem drift` asks how far the sweep is. */
+const DRIFT_POLL_MS = 500;
+
+/**
+ * Starts a sweep (or follows the one running) and waits for its report, drawing its progress on
+ * a terminal. The report is the one whose start is not older than this command's.
+ */
+async function runDrift(context: CommandContext): Promise<DriftReport> {
+  let startedAt: string | undefined;
+  try {
+    const { body } = await context.client.request('POST', 'api/drift', driftStartSchema);
+    startedAt = body.status.running?.startedAt;
+  } catch (error) {
+    // One is running already: follow it.
+    if (!(error instanceof ApiError) || error.status !== 409) throw error;
+  }
+  const showProgress = context.stderr.isTTY === true;
+  for (;;) {
+    const { body } = await context.client.request('GET', 'api/drift', driftStatusSchema);
+    startedAt ??= body.running?.startedAt;
+    const { running, last } = body;
+    if (running && showProgress) context.stderr.write(progressLine(running.done, running.total, 'relations compared'));
+    if (!running && last && (startedAt === undefined || last.startedAt >= startedAt)) {
+      if (showProgress) context.stderr.write(`${progressLine(last.relations, last.relations, 'done')}\n`);
+      return last;
+    }
+    await new Promise((resolve) => setTimeout(resolve, DRIFT_POLL_MS));
+  }
+}
+
+function driftText(report: DriftReport): string {
+  const summary = keyValues([
+    [
+      'compared',
+      `${report.relations} relations in ${duration((Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000)}`,
+    ],
+    [
+      'drifted',
+      `${report.drifted} (fields: ${report.fields.missed} missed, ${report.fields.inconsistent} inconsistent, ${report.fields.shadow} shadow only)`,
+    ],
+    ['repaired', `${report.repaired} contacts synchronized again`],
+    ['reads', `${report.requests.crm} CRM, ${report.requests.accounting} accounting`],
+    ...(report.stopped ? [['stopped', 'before every relation was compared'] as [string, string]] : []),
+  ]);
+  if (report.findings.length === 0) return summary;
+  return `${summary}\n${table(
+    ['CONTACT', 'KIND', 'ACCOUNT', 'FIELD', 'CONTACT VALUE', 'ACCOUNT VALUE', 'CAUSE'],
+    report.findings.flatMap((finding) =>
+      finding.missing
+        ? [[finding.contactId, finding.accountKind, finding.accountId, '', '', '', `${finding.missing} missing`]]
+        : finding.fields.map((field) => [
+            finding.contactId,
+            finding.accountKind,
+            finding.accountId,
+            field.contactField,
+            field.contactValue ?? '',
+            field.accountValue ?? '',
+            field.cause,
+          ]),
+    ),
+  )}`;
+}

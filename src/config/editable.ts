@@ -97,7 +97,7 @@ export function mergeEditable(base: TandemConfig, text: string): MergeResult {
   for (const key of Object.keys(raw)) {
     if (EDITABLE.has(key)) continue;
     const line = keyLine(key);
-    const message = ['connectors', 'server', 'queue'].includes(key)
+    const message = ['connectors', 'server', 'queue', 'drift'].includes(key)
       ? 'is not editable from the console: change it in the config file'
       : `is not a config section the console edits (editable: ${EDITABLE_SECTIONS.join(', ')})`;
     problems.push({ path: key, message, ...(line ? { line } : {}) });
@@ -127,7 +127,7 @@ function issueMessage(issue: z.core.$ZodIssue): string {
 }
 
 /**
- * The file's own sections (connectors, server, queue) in the schema's input form, so the merged
+ * The file's own sections (connectors, server, queue, drift) in the schema's input form, so the merged
  * whole runs through the one schema again: parsed durations go back to text.
  */
 export function fileSectionsAsInput(config: TandemConfig): Record<string, unknown> {
@@ -141,6 +141,7 @@ export function fileSectionsAsInput(config: TandemConfig): Record<string, unknow
     connectors: { crm: connector(config.connectors.crm), accounting: connector(config.connectors.accounting) },
     server: config.server,
     queue: { ...config.queue, backoff: ms(config.queue.backoff), shutdownGrace: ms(config.queue.shutdownGrace) },
+    drift: { ...config.drift, every: config.drift.every === null ? null : ms(config.drift.every) },
   };
 }
 

@@ -238,6 +238,20 @@ export const configSchema = z
       })
       .strict()
       .default({ tieBreak: ['crm', 'accounting'] }),
+    /**
+     * The drift sweep: how often it walks every relation (null: only when asked, with `tandem
+     * drift`), and what share of each provider's request ceiling its reads may use.
+     */
+    drift: z
+      .object({
+        every: duration
+          .refine((ms) => ms >= 60_000, 'at least 1m')
+          .nullable()
+          .default(parseDuration('6h')),
+        share: z.number().gt(0).max(0.5).default(0.05),
+      })
+      .strict()
+      .default({ every: parseDuration('6h'), share: 0.05 }),
     server: z
       .object({
         host: z.string().default('127.0.0.1'),

@@ -29,6 +29,7 @@ import {
   startMetricsServer,
 } from './metrics';
 import { startPollers } from './pollers';
+import { startDrift, type DaemonDrift } from './drift';
 import { startServices } from './services';
 import { stopParts } from './shutdown';
 import { daemonStatus } from './status';
@@ -93,6 +94,8 @@ export interface Daemon {
   readonly console: FullConsoleService;
   /** Polls a connector at once (all its entities unless named). */
   pollNow(slot: ConnectorSlot, entities?: Entity[]): Promise<void>;
+  /** The drift sweep: run one now, start one in the background, read its state. */
+  readonly drift: DaemonDrift;
   stop(): Promise<void>;
 }
 
@@ -160,6 +163,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     logger,
     onSchedule: (role === 'all' || role === 'scheduler') && options.schedulePolling !== false,
   });
+  const drift = startDrift({
+    engine,
+    config,
+    connectors,
+    queues: queues.queues,
+    redis: queues.lockRedis,
+    metrics,
+    logger,
+    onSchedule: (role === 'all' || role === 'scheduler') && options.schedulePolling !== false,
+  });
   const health = probes({
     ping: () => queues.lockRedis.ping(),
     store: store.store,
@@ -186,6 +199,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       adminTokens,
       status: () => daemonStatus({ role, startedAt, config, connectors, queues: queues.queues, store: store.store }),
       pollNow: pollers.pollNow,
+      drift,
     });
     subscriptions = await keepSubscriptions({ config, connectors, publicUrl, redis: queues.lockRedis, logger });
     timers.push(pruneProcessedEvents(store.store, logger));
@@ -209,6 +223,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         configSync: services.configSync,
         workers,
         schedules: pollers.schedules,
+        drift,
         servers: [api?.server, probed?.server],
         subscriptions,
         timers,
@@ -226,6 +241,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     metricsUrl: probed?.url,
     console: services.console,
     pollNow: pollers.pollNow,
+    drift,
     stop,
   };
 }

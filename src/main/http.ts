@@ -9,6 +9,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Connector } from '../../connectors/kit/types';
 import type { FullConsoleService } from '../app/console';
+import type { DriftControl } from '../app/ports/drift';
 import type { RelationService } from '../app/ports/relations';
 import type { Store } from '../app/ports/store';
 import type { TandemConfig } from '../config/schema';
@@ -39,6 +40,7 @@ export interface HttpSetup {
   adminTokens: AdminTokens | null;
   status: () => Promise<DaemonStatus>;
   pollNow(slot: ConnectorSlot, entities?: Entity[]): Promise<void>;
+  drift: DriftControl;
 }
 
 /** Builds the server and listens on the configured host and port. */
@@ -75,6 +77,7 @@ export async function startHttpServer(setup: HttpSetup): Promise<{ server: Closa
     await registerAdminApi(app, {
       service: setup.relations,
       status: setup.status,
+      drift: setup.drift,
       tokens,
       version: process.env.npm_package_version,
     });

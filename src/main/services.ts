@@ -10,6 +10,7 @@ import type { RelationService } from '../app/ports/relations';
 import { createRelationService } from '../app/relations';
 import type { TandemConfig } from '../config/schema';
 import { redisConnectorActivity } from '../metrics/status-keys';
+import { redisDriftStatus } from './drift';
 import { redisConfigChannel } from '../queue/config-channel';
 import { consoleQueues } from '../queue/console-queues';
 import { createJobInspector } from '../queue/inspect';
@@ -39,6 +40,7 @@ export async function startServices(
     relations,
     queues: consoleQueues(queues),
     activity: redisConnectorActivity(lockRedis, prefix),
+    drift: redisDriftStatus(lockRedis, prefix),
     configChannel,
     fileConfig: parts.fileConfig,
   });

@@ -21,6 +21,8 @@ export interface RunningParts {
   configSync: ConfigSync;
   workers: DaemonWorkers;
   schedules: ReadonlyMap<ConnectorSlot, PollSchedule>;
+  /** The drift sweeps: a running one stops after the chunk it is comparing. */
+  drift: { stop(): Promise<void> };
   servers: ReadonlyArray<ClosableServer | undefined>;
   subscriptions?: Subscriptions;
   timers: readonly NodeJS.Timeout[];
@@ -46,6 +48,10 @@ export async function stopParts(parts: RunningParts, graceMs: number, logger: Lo
         logger.warn({ connector: slot }, 'poll still running after the grace period: left unfinished');
     }),
     closeWithin(parts.workers.intake, left(), logger),
+    (async () => {
+      if (!(await settlesWithin(parts.drift.stop(), left())))
+        logger.warn('drift sweep still running after the grace period: left unfinished');
+    })(),
   ]);
   // A planner cut short by the grace period stops waiting for its writes.
   parts.queues.dispatcher.close();

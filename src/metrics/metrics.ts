@@ -4,7 +4,9 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ResponseObserver } from '../../connectors/kit/http';
+import type { DriftReport } from '../app/ports/drift';
 import type { SyncObserver } from '../app/ports/index';
+import type { DriftCause } from '../core/drift';
 
 /** Job counts per queue, as BullMQ's getJobCounts answers them. */
 export type JobCounts = Array<{ queue: string; counts: Record<string, number> }>;
@@ -38,6 +40,9 @@ export class Metrics {
   private readonly conflicts: Counter<'field'>;
   private readonly echoes: Counter<'system'>;
   private readonly webhookRejections: Counter<'connector' | 'status'>;
+  private readonly driftFields: Counter<'cause'>;
+  private readonly driftRelations: Counter<'outcome'>;
+  private readonly driftLastSweep: Gauge;
 
   constructor(options: MetricsOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -103,6 +108,23 @@ export class Metrics {
       labelNames: ['connector', 'status'] as const,
       registers,
     });
+    this.driftFields = new Counter({
+      name: 'tandem_drift_fields_total',
+      help: 'Fields the drift sweep found out of step, by cause (missed, inconsistent, shadow)',
+      labelNames: ['cause'] as const,
+      registers,
+    });
+    this.driftRelations = new Counter({
+      name: 'tandem_drift_relations_total',
+      help: 'Relations the drift sweep compared, by outcome (inStep, drifted)',
+      labelNames: ['outcome'] as const,
+      registers,
+    });
+    this.driftLastSweep = new Gauge({
+      name: 'tandem_drift_last_sweep_timestamp_seconds',
+      help: 'When the last drift sweep finished (Unix time)',
+      registers,
+    });
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -128,6 +150,15 @@ export class Metrics {
   rateLimitWait(connector: string, waitMs: number): void {
     this.rateLimitWaits.inc({ connector, source: 'queue' });
     this.rateLimitWaitSeconds.inc({ connector }, Math.max(0, waitMs) / 1000);
+  }
+
+  /** A drift sweep finished: what it compared and found (its repairs count as writes like any other). */
+  driftSwept(report: DriftReport): void {
+    for (const cause of Object.keys(report.fields) as DriftCause[])
+      this.driftFields.inc({ cause }, report.fields[cause]);
+    this.driftRelations.inc({ outcome: 'drifted' }, report.drifted);
+    this.driftRelations.inc({ outcome: 'inStep' }, report.relations - report.drifted);
+    this.driftLastSweep.set(Date.parse(report.finishedAt) / 1000);
   }
 
   /** A webhook call was refused. */

@@ -74,7 +74,7 @@ const details = z
 const auditRow = z.object({
   // Selected as id::text: pg returns bigint as a string, PGlite as a number.
   id: z.string(),
-  kind: z.enum(['fieldChange', 'conflict', 'link', 'unlink', 'create', 'delete']),
+  kind: z.enum(['fieldChange', 'conflict', 'link', 'unlink', 'create', 'delete', 'drift']),
   relation_id: nullableText,
   contact_id: nullableText,
   account_kind: accountKind.nullable(),

@@ -161,6 +161,21 @@ export class SqlStore implements Store {
     });
   }
 
+  forgetShadow(
+    entries: Array<Pick<ShadowEntry, 'relationId' | 'side' | 'field'>>,
+    audit: NewAuditEntry[],
+  ): Promise<void> {
+    return this.sql.transaction(async (tx) => {
+      for (const batch of chunks(entries, ROWS_PER_INSERT)) {
+        await tx.query(
+          `DELETE FROM relation_shadow WHERE (relation_id, side, field) IN (${placeholders(batch.length, 3)})`,
+          batch.flatMap((entry) => [entry.relationId, entry.side, entry.field]),
+        );
+      }
+      await insertAudit(tx, audit);
+    });
+  }
+
   async observeRecords<R extends SyncRecord>(slot: ConnectorSlot, records: readonly R[]): Promise<R[]> {
     if (records.length === 0) return [];
     return this.sql.transaction(async (tx) => {

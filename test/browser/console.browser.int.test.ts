@@ -154,8 +154,11 @@ describe('console in the browser', () => {
   });
 
   it('shows the overview, the matching review and the queue board', async () => {
+    const sweep = await rig.daemon.drift.runNow();
     await page.goto(`${rig.daemon.url}/ui`);
     await page.locator('[data-connector=crm]').waitFor();
+    // The last drift sweep, with what it compared.
+    await page.locator('[data-drift]', { hasText: `${sweep?.relations ?? -1} relations compared` }).waitFor();
     await shot('overview');
     await page.goto(`${rig.daemon.url}/ui/matches`);
     await page.locator('h2', { hasText: 'Unambiguous pairs' }).waitFor();

@@ -158,6 +158,7 @@ export class FakeConsoleService implements ConsoleService {
         conflict: count('conflict'),
         total: this.rows.length,
       },
+      drift: null,
       latestErrors: [
         {
           at: NOW,

@@ -131,6 +131,7 @@ const NOT_UNDOABLE: Record<Exclude<AuditKind, 'fieldChange'>, string> = {
     'tandem does not delete records it created: unlink the relation, and delete the record in its own system if it is not wanted',
   delete: 'a record deleted in its own system cannot be brought back by tandem: restore it there, then link it again',
   conflict: 'a conflict is not undone: apply its losing value instead',
+  drift: 'a drift finding is not undone: undo the field changes that repaired it',
 };
 
 /** Writes an audited field change's old value back, to the contact and its linked accounts. */

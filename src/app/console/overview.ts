@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { Connector } from '../../../connectors/kit/types';
 import type { ConnectorActivity } from '../ports/connector-activity';
+import type { DriftStatus } from '../ports/drift';
 import type { ConsoleQueues } from '../ports/queues';
 import type { Engine } from '../ports/index';
 import type { ConnectorOverview, Overview, RelationRow, RelationState } from '../ports/console';
@@ -34,7 +35,14 @@ async function health(connector: Connector): Promise<{ healthy: boolean; healthE
 /** Builds the overview from one queue scan (completed jobs included) and the relation rows. */
 export async function buildOverview(
   engine: Engine,
-  parts: { queues?: ConsoleQueues; activity?: ConnectorActivity; scan: QueueScan; rows: RelationRow[]; now: Date },
+  parts: {
+    queues?: ConsoleQueues;
+    activity?: ConnectorActivity;
+    drift?: DriftStatus | null;
+    scan: QueueScan;
+    rows: RelationRow[];
+    now: Date;
+  },
 ): Promise<Overview> {
   const { config } = engine;
   const now = parts.now.getTime();
@@ -105,5 +113,5 @@ export async function buildOverview(
       relationId: entity === 'contact' ? (byContact.get(id) ?? null) : (account?.id ?? null),
     };
   });
-  return { connectors, queues, relations, latestErrors };
+  return { connectors, queues, relations, drift: parts.drift ?? null, latestErrors };
 }

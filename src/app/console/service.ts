@@ -5,6 +5,7 @@ import type { TandemConfig } from '../../config/schema';
 import type { ChangeJob } from '../ports/changes';
 import type { ConfigVersionChannel } from '../ports/config-channel';
 import type { ConnectorActivity } from '../ports/connector-activity';
+import type { DriftStatus } from '../ports/drift';
 import type { ConsoleQueues } from '../ports/queues';
 import { InvalidAuditQueryError } from '../ports/store';
 import type { Engine } from '../ports/index';
@@ -37,6 +38,8 @@ export interface ConsoleDeps {
   queues?: ConsoleQueues;
   /** When each connector last polled and renews its subscriptions next, for the overview. */
   activity?: ConnectorActivity;
+  /** The drift sweep's state, for the overview. */
+  drift?: () => Promise<DriftStatus>;
   /** Announces saved config versions to the other processes. */
   configChannel?: ConfigVersionChannel;
   /** The config as read from the file at start (default: the engine's config now). */
@@ -65,7 +68,8 @@ export function createConsoleService(deps: ConsoleDeps): FullConsoleService {
       const scan = await scanQueues(deps.queues, { completed: true });
       const at = now();
       const rows = await relationRows(engine, scan, at);
-      return buildOverview(engine, { queues: deps.queues, activity: deps.activity, scan, rows, now: at });
+      const drift = deps.drift ? await deps.drift() : null;
+      return buildOverview(engine, { queues: deps.queues, activity: deps.activity, drift, scan, rows, now: at });
     },
     async listRelationRows(filter) {
       const limit = filter.limit ?? 50;

@@ -24,8 +24,11 @@ export const changeJob = z.object({
   /** The provider's event id, when the change came from a webhook. */
   eventId: z.string().optional(),
   deleted: z.boolean().optional(),
-  /** `replan`: a write refused because its plan was no longer current (see the write worker). */
-  source: z.enum(['poll', 'webhook', 'manual', 'replan']),
+  /**
+   * `replan`: a write refused because its plan was no longer current (see the write worker);
+   * `drift`: the drift sweep found the contact's relations out of step (its writes are audited as a repair).
+   */
+  source: z.enum(['poll', 'webhook', 'manual', 'replan', 'drift']),
   /**
    * Reported by a connector's first poll (no cursor yet), which lists every existing record:
    * those are not new, so no automatic contact is created for them; link them by matching.

@@ -3,6 +3,7 @@
  * relation states, conflicts, undo, the mapping editor with preview and versions, match review.
  * Implemented by createConsoleService (src/app/console); served under /api by src/http/console.
  */
+import type { DriftStatus } from './drift';
 import type { AccountKind, BusinessRelation, FieldValue } from '../../core/model';
 import type { MatchPair, MatchProposal } from './relations';
 import type { AuditEntry, AuditQuery } from './store';
@@ -45,6 +46,8 @@ export interface Overview {
     failedLast5m: number;
   }>;
   relations: Record<RelationState, number> & { total: number };
+  /** The drift sweep: how far the running one is, and what the last one found (absent without one). */
+  drift: DriftStatus | null;
   latestErrors: Array<{
     at: string;
     reason: string;

@@ -38,7 +38,7 @@ export interface ShadowEntry {
 }
 
 /** What an audit entry records. */
-export type AuditKind = 'fieldChange' | 'conflict' | 'link' | 'unlink' | 'create' | 'delete';
+export type AuditKind = 'fieldChange' | 'conflict' | 'link' | 'unlink' | 'create' | 'delete' | 'drift';
 
 /** An audit entry to append. */
 export interface NewAuditEntry {
@@ -181,6 +181,14 @@ export interface Store {
    * claims a write the audit log does not show.
    */
   recordSync(shadow: ShadowEntry[], audit: NewAuditEntry[]): Promise<void>;
+  /**
+   * Forgets shadow entries (the drift sweep's repair of a shadow that claims two differing
+   * records agreed) and appends audit entries, in one transaction.
+   */
+  forgetShadow(
+    entries: Array<Pick<ShadowEntry, 'relationId' | 'side' | 'field'>>,
+    audit: NewAuditEntry[],
+  ): Promise<void>;
   appendAudit(entries: NewAuditEntry[]): Promise<void>;
   queryAudit(query: AuditQuery): Promise<AuditEntry[]>;
 

@@ -3,6 +3,7 @@
  * OpenAPI document, and one error format ({ error, message, field?, reason? }) (see ../api).
  */
 import type { FastifyInstance } from 'fastify';
+import type { DriftControl } from '../../app/ports/drift';
 import type { RelationService } from '../../app/ports/relations';
 import type { AdminTokens } from '../auth';
 import { guardApiScope, mountRoutes } from '../api/mount';
@@ -18,6 +19,7 @@ export { ADMIN_ROUTES } from './routes';
 export interface AdminApiDeps {
   service: RelationService;
   status: () => Promise<DaemonStatus>;
+  drift?: DriftControl;
   tokens: AdminTokens;
   /** Shown in the OpenAPI document. */
   version?: string;

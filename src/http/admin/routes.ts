@@ -3,7 +3,8 @@
  * adapter (./index.ts) and the OpenAPI document (../api/openapi.ts) are both built from it.
  */
 import type { z } from 'zod';
-import type { AdminRoute, RouteSpec } from '../api/routes';
+import { ConflictProblem, NotFoundProblem } from '../../app/ports/problems';
+import type { AdminRoute, RouteDeps, RouteSpec } from '../api/routes';
 import * as s from '../api/schemas';
 
 function route<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType = z.ZodUndefined>(
@@ -210,4 +211,38 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     responses: { 200: { description: 'The status', schema: s.daemonStatusSchema } },
     handle: async (_input, { status }) => ok(await status()),
   }),
+  route({
+    method: 'GET',
+    url: '/api/drift',
+    operationId: 'driftStatus',
+    summary: 'The drift sweep: how far the running one is, and what the last one found and repaired',
+    access: 'read',
+    params: s.noParams,
+    query: s.noQuery,
+    responses: { 200: { description: 'The sweep’s state', schema: s.driftStatusSchema } },
+    handle: async (_input, { drift }) => ok(await requireDrift(drift).status()),
+  }),
+  route({
+    method: 'POST',
+    url: '/api/drift',
+    operationId: 'startDrift',
+    summary: 'Starts a drift sweep now (202), unless one is running in any process (409)',
+    access: 'change',
+    params: s.noParams,
+    query: s.noQuery,
+    responses: {
+      202: { description: 'Started; poll GET /api/drift for its progress', schema: s.driftStartSchema },
+      409: { description: 'A sweep is running already', schema: s.problemSchema },
+    },
+    handle: async (_input, { drift }) => {
+      const result = await requireDrift(drift).start();
+      if (!result.started) throw new ConflictProblem('IN_PROGRESS', 'a drift sweep is running already');
+      return { status: 202, body: result };
+    },
+  }),
 ];
+
+function requireDrift(drift: RouteDeps['drift']): NonNullable<RouteDeps['drift']> {
+  if (!drift) throw new NotFoundProblem('this daemon runs no drift sweep');
+  return drift;
+}

@@ -5,6 +5,7 @@
  * (./openapi.ts) are both built from such tables.
  */
 import type { z } from 'zod';
+import type { DriftControl } from '../../app/ports/drift';
 import type { Actor, RelationService } from '../../app/ports/relations';
 import type { DaemonStatus } from './schemas';
 
@@ -25,6 +26,8 @@ export interface RouteInput<P, Q, B> {
 export interface RouteDeps {
   service: RelationService;
   status: () => Promise<DaemonStatus>;
+  /** The drift sweep; absent where the daemon runs none (the routes then answer 404). */
+  drift?: DriftControl;
 }
 
 /** A handler's answer; JSON unless `headers` set a content type. */

@@ -13,7 +13,7 @@ export const accountKind = z.enum(ACCOUNT_KINDS);
 export const recordId = z.string().min(1).max(200);
 /** An ISO 8601 timestamp with a time zone, or a calendar date. */
 export const isoTime = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
-const auditKind = z.enum(['fieldChange', 'conflict', 'link', 'unlink', 'create', 'delete']);
+const auditKind = z.enum(['fieldChange', 'conflict', 'link', 'unlink', 'create', 'delete', 'drift']);
 const fieldValue = z.string().nullable();
 /** One value or the value repeated (`?kind=customer&kind=vendor`). */
 const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item)]);
@@ -221,6 +221,41 @@ export const daemonStatusSchema = z.object({
 });
 /** What GET /api/status answers. */
 export type DaemonStatus = z.infer<typeof daemonStatusSchema>;
+const driftedFieldSchema = z.object({
+  contactField: z.string(),
+  accountField: z.string(),
+  contactValue: fieldValue,
+  accountValue: fieldValue,
+  shadowContact: fieldValue.optional(),
+  shadowAccount: fieldValue.optional(),
+  cause: z.enum(['missed', 'inconsistent', 'shadow']),
+});
+export const driftReportSchema = z.object({
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  relations: z.number(),
+  drifted: z.number(),
+  fields: z.object({ missed: z.number(), inconsistent: z.number(), shadow: z.number() }),
+  repaired: z.number(),
+  requests: z.object({ crm: z.number(), accounting: z.number() }),
+  findings: z.array(
+    z.object({
+      relationId: z.string(),
+      contactId: z.string(),
+      accountKind,
+      accountId: z.string(),
+      missing: z.enum(['contact', 'account']).optional(),
+      fields: z.array(driftedFieldSchema),
+    }),
+  ),
+  stopped: z.boolean(),
+});
+export const driftStatusSchema = z.object({
+  running: z.object({ startedAt: z.string(), done: z.number(), total: z.number() }).nullable(),
+  last: driftReportSchema.nullable(),
+});
+export const driftStartSchema = z.object({ started: z.boolean(), status: driftStatusSchema });
+
 /** Every error body. */
 export const problemSchema = z.object({
   error: z.string(),

@@ -3,7 +3,7 @@
  * OpenAPI document is generated from them, like the admin API's (../api/schemas.ts).
  */
 import { z } from 'zod';
-import { accountKind, auditListSchema, auditQuery, recordId, relationSchema } from '../api/schemas';
+import { accountKind, auditListSchema, auditQuery, driftStatusSchema, recordId, relationSchema } from '../api/schemas';
 
 const relationState = z.enum(['inSync', 'pending', 'failing', 'conflict']);
 const fieldValue = z.string().nullable();
@@ -65,6 +65,7 @@ export const overviewSchema = z.object({
     conflict: z.number(),
     total: z.number(),
   }),
+  drift: driftStatusSchema.nullable(),
   latestErrors: z.array(
     z.object({
       at: z.string(),

@@ -3,6 +3,7 @@ import { INTERACTIONS_AND_OPERATIONS } from './002-interactions-operations';
 import { CONSOLE_TABLES } from './003-console';
 import { ROTATED_SECRETS } from './004-rotated-secrets';
 import { RECORD_OBSERVATIONS } from './005-record-observations';
+import { DRIFT_AUDIT } from './006-drift-audit';
 
 /** One schema change, applied once, in version order. */
 export interface Migration {
@@ -21,4 +22,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'match rejections and config versions', sql: CONSOLE_TABLES },
   { version: 4, name: 'rotated secrets', sql: ROTATED_SECRETS },
   { version: 5, name: 'record observations', sql: RECORD_OBSERVATIONS },
+  { version: 6, name: 'drift in the audit log', sql: DRIFT_AUDIT },
 ];

@@ -18,7 +18,7 @@ async function load() {
       <label>Account kind${select('accountKind', ['customer', 'vendor', 'bankAccount'])}</label>
       <label>Account<input name="accountId" value="${esc(filter.accountId)}" size="16"></label>
       <label>Field<input name="field" value="${esc(filter.field)}" size="10"></label>
-      <label>Kind${select('kind', ['fieldChange', 'conflict', 'link', 'unlink', 'create', 'delete'])}</label>
+      <label>Kind${select('kind', ['fieldChange', 'conflict', 'link', 'unlink', 'create', 'delete', 'drift'])}</label>
       <label>From<input name="from" type="datetime-local" value="${localInput(filter.from)}"></label>
       <label>To<input name="to" type="datetime-local" value="${localInput(filter.to)}"></label>
       <button type="submit" class="primary">Filter</button>

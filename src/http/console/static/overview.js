@@ -19,6 +19,20 @@ function connectorCard(c) {
   </section>`;
 }
 
+function driftSection(drift) {
+  if (!drift) return '';
+  const { running, last } = drift;
+  const progress = running ? `<p>Sweeping now: ${running.done} of ${running.total || '…'} relations compared.</p>` : '';
+  const summary = last
+    ? `<dl class="kv">
+        <dt>Last sweep</dt><dd>${when(last.finishedAt)}: ${last.relations} relations compared</dd>
+        <dt>Drifted</dt><dd>${last.drifted} relations (fields: ${last.fields.missed} missed, ${last.fields.inconsistent} inconsistent, ${last.fields.shadow} shadow only)</dd>
+        <dt>Repaired</dt><dd>${last.repaired} contacts synchronized again · <a href="/ui/audit?kind=drift">findings in the audit log</a></dd>
+      </dl>`
+    : '<p class="muted">No sweep has run yet (<code>tandem drift</code> runs one now).</p>';
+  return `<h2>Drift sweep</h2><section class="card" data-drift>${progress}${summary}</section>`;
+}
+
 async function load() {
   const o = await api('GET', '/api/console/overview');
   const stat = (state, label) =>
@@ -41,6 +55,7 @@ async function load() {
         })),
       ]),
     )}
+    ${driftSection(o.drift)}
     <h2>Latest errors</h2>
     ${table(
       ['When', 'Queue', 'Job', 'Reason', 'Record'],
