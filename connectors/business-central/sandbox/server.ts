@@ -177,7 +177,11 @@ export async function startBusinessCentralSandbox(
       if (inCompany !== undefined && inCompany.toLowerCase() !== companyId)
         throw notFound(`The company '${inCompany}' does not exist.`);
       const set =
-        inCompany === undefined ? tenantSets.get(name) : isCollectionName(name) ? store.collection(name) : undefined;
+        inCompany === undefined
+          ? tenantSets.get(name)
+          : isCollectionName(name)
+            ? store.collection(name, 'api')
+            : undefined;
       if (set === undefined) throw notFound(`No HTTP resource was found that matches the request URI '${path}'.`);
       if (id === undefined) {
         if (method === 'GET') return { status: 200, body: readCollection(set.list(), query, api(), path, pageSize) };
