@@ -52,10 +52,7 @@ export function startNotifier({ records }: SandboxStore, options: NotifierOption
     records
       .list('subscriptions')
       .filter((subscription) => Date.parse(String(subscription.fields.expirationDateTime)) > Date.now());
-  const find = (id: string) => live().find((subscription) => subscription.id === id);
-  const remove = (ids: ReadonlySet<string>) => {
-    for (const id of ids) records.delete('subscriptions', id, 'api');
-  };
+  const remove = (id: string) => records.delete('subscriptions', id, 'api');
   const parse = <Body>(schema: z.ZodType<Body>, body: unknown): Body => {
     const parsed = schema.safeParse(body);
     if (!parsed.success) throw badRequest('notificationUrl and resource must be strings, clientState at most 2048.');
@@ -82,7 +79,7 @@ export function startNotifier({ records }: SandboxStore, options: NotifierOption
       return view(records.create('subscriptions', subscription, 'api', id), 'subscriptionId');
     },
     update: async (id, body) => {
-      const subscription = find(id);
+      const subscription = live().find((candidate) => candidate.id === id);
       if (subscription === undefined) throw notFound(`The subscription '${id}' does not exist.`);
       const fields = { ...subscription.fields, ...parse(subscriptionBodySchema.partial(), body) };
       const expirationDateTime = await accept(parse(subscriptionBodySchema, fields));
@@ -91,7 +88,7 @@ export function startNotifier({ records }: SandboxStore, options: NotifierOption
         'subscriptionId',
       );
     },
-    delete: (id) => remove(new Set([id])),
+    delete: remove,
   };
 
   const retries = Math.max(0, options.deliveryAttempts - 1);
@@ -136,7 +133,7 @@ export function startNotifier({ records }: SandboxStore, options: NotifierOption
       void outbox.deliver({ url, call, retryDelaysMs, retryable, onAttempt }).then((status) => {
         // BC deletes a subscription whose endpoint refuses a notification with another code.
         if ((status < 200 || status >= 300) && !retryable(status))
-          remove(new Set(items.map((item) => item.subscriptionId)));
+          for (const item of items) remove(item.subscriptionId);
       });
     }
   };

@@ -55,12 +55,7 @@ export interface BusinessCentralSandboxOptions extends SandboxOptions<BusinessCe
  * request log's paths are below the API base (`companies(...)/customers`), or `token`.
  */
 export interface BusinessCentralSandbox
-  extends
-    SandboxControls,
-    NamedEdits<'Customer', SandboxCollectionAccess>,
-    NamedEdits<'Vendor', SandboxCollectionAccess>,
-    NamedEdits<'BankAccount', SandboxCollectionAccess>,
-    NamedEdits<'Contact', SandboxCollectionAccess> {
+  extends SandboxControls, NamedEdits<'Customer' | 'Vendor' | 'BankAccount' | 'Contact', SandboxCollectionAccess> {
   /** The API base up to and including /api/v2.0. */
   readonly url: string;
   readonly tokenUrl: string;

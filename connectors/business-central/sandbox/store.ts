@@ -10,7 +10,7 @@ import { type ChangedBy, type RecordChange, RecordStore, type StoredRecord } fro
 import { checkProperties, COLLECTION_NAMES, COLLECTIONS, singular } from './collections';
 import type { CollectionName, Row } from './collections';
 import { compileOrderBy, etagOf, notFound, refusal } from './odata';
-import type { BusinessCentralSandboxSeed as Seed } from './seed';
+import { SEEDED_COLLECTIONS, type BusinessCentralSandboxSeed as Seed } from './seed';
 
 /** The store's collections: the company's records and the tenant's webhook subscriptions. */
 export type StoreCollection = CollectionName | 'subscriptions';
@@ -135,7 +135,7 @@ export function openStore(file: string | undefined, seed: Seed, onChange: (chang
   };
 
   if (fresh) {
-    for (const collection of ['customers', 'vendors', 'bankAccounts', 'contacts'] as const)
+    for (const collection of SEEDED_COLLECTIONS)
       for (const record of seed[collection] ?? []) create(collection, record, 'user');
   }
   listener = onChange;
