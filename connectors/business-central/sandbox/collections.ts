@@ -29,17 +29,11 @@ export function isCollectionName(name: string): name is CollectionName {
  */
 export const WEBHOOK_COLLECTIONS: readonly CollectionName[] = ['customers', 'vendors', 'salesQuotes', 'salesOrders'];
 
-/** A stored record: BC's properties plus the row version behind its etag. */
-export interface StoredRecord {
-  id: string;
-  number: string;
-  lastModifiedDateTime: string;
-  version: number;
-  [property: string]: unknown;
-}
+/** A record's properties, as BC's JSON has them. */
+export type Row = Record<string, unknown>;
 
 /** Looks a record up in a collection, for the properties derived from another record. */
-type Find = (collection: CollectionName, matches: (record: StoredRecord) => boolean) => StoredRecord | undefined;
+type Find = (collection: CollectionName, matches: (record: Row) => boolean) => Row | undefined;
 
 interface Collection {
   /** Prefix of the number series (C00010, V00010, ...). */
@@ -52,7 +46,7 @@ interface Collection {
   /** Option (enum) properties and the values BC accepts for them. */
   options?: Record<string, readonly string[]>;
   /** Fills the properties BC derives from others; throws BC's refusal when they do not resolve. */
-  derive?: (record: StoredRecord, find: Find) => void;
+  derive?: (record: Row, find: Find) => void;
 }
 
 /** The GUID BC leaves in an unset reference (`currencyId` and the like). */
@@ -87,20 +81,20 @@ function documentOf(prefix: string, party: 'customer' | 'vendor', date: string, 
       const [id, number] = [String(record[idProperty]), String(record[numberProperty])];
       if (id === '' && number === '') throw badRequest(`A "${numberProperty}" or a "${idProperty}" must be provided.`);
       const owner = find(`${party}s`, (candidate) =>
-        id === '' ? candidate.number.toLowerCase() === number.toLowerCase() : candidate.id === id.toLowerCase(),
+        id === '' ? String(candidate.number).toLowerCase() === number.toLowerCase() : candidate.id === id.toLowerCase(),
       );
       if (owner === undefined)
         throw badRequest(`The ${party} with ${id === '' ? `number '${number}'` : `id '${id}'`} does not exist.`);
       record[idProperty] = owner.id;
       record[numberProperty] = owner.number;
       record[`${party}Name`] = owner.displayName;
-      if (record[date] === '') record[date] = record.lastModifiedDateTime.slice(0, 10);
+      if (record[date] === '') record[date] = new Date().toISOString().slice(0, 10);
     },
   };
 }
 
 /** A company contact is its own company; a person's company is named by its number. */
-function deriveContact(record: StoredRecord, find: Find): void {
+function deriveContact(record: Row, find: Find): void {
   if (record.type === 'Company') {
     record.companyNumber = record.number;
     record.companyName = record.displayName;
@@ -178,9 +172,9 @@ export const singular = (collection: string) => collection.replace(/ies$/, 'y').
  * upper-cased. What a client may send back but never writes (`id`, OData annotations and the
  * timestamp) is left out.
  */
-export function checkProperties(collection: CollectionName, body: Record<string, unknown>): Record<string, unknown> {
+export function checkProperties(collection: CollectionName, body: Row): Row {
   const { defaults, options } = COLLECTIONS[collection];
-  const checked: Record<string, unknown> = {};
+  const checked: Row = {};
   for (const [property, value] of Object.entries(body)) {
     if (property === 'id' || property === 'lastModifiedDateTime' || property.startsWith('@odata.')) continue;
     if (!(property in defaults))

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { WebhookOutbox } from '../../kit/sandbox/webhooks';
 import { WEBHOOK_COLLECTIONS, type CollectionName } from './collections';
 import { badRequest, notFound } from './odata';
-import { view, type EntitySet, type RecordChange, type SandboxStore, type StoredSubscription } from './store';
+import { view, type Change, type EntitySet, type SandboxStore, type Stored } from './store';
 
 const SUBSCRIPTION_LIFETIME_MS = 3 * 24 * 60 * 60 * 1000;
 const subscriptionBodySchema = z.object({
@@ -45,56 +45,50 @@ async function validates(notificationUrl: string): Promise<boolean> {
 }
 
 /** The tenant's subscriptions as an entity set, and the notifications of the store's changes. */
-export function startNotifier(store: SandboxStore, options: NotifierOptions) {
-  const { state } = store;
+export function startNotifier({ records }: SandboxStore, options: NotifierOptions) {
   const { companyId } = options;
   const deliveries: Array<{ notificationUrl: string; status: number; items: number }> = [];
-  const live = () => {
-    state.subscriptions = state.subscriptions.filter((item) => Date.parse(item.expirationDateTime) > Date.now());
-    return state.subscriptions;
-  };
-  const find = (id: string) => live().find((subscription) => subscription.subscriptionId === id);
-  const remove = (ids: ReadonlySet<string>) => {
-    state.subscriptions = state.subscriptions.filter((subscription) => !ids.has(subscription.subscriptionId));
-    store.save();
-  };
+  const live = () =>
+    records
+      .list('subscriptions')
+      .filter((subscription) => Date.parse(String(subscription.fields.expirationDateTime)) > Date.now());
+  const remove = (id: string) => records.delete('subscriptions', id, 'api');
   const parse = <Body>(schema: z.ZodType<Body>, body: unknown): Body => {
     const parsed = schema.safeParse(body);
     if (!parsed.success) throw badRequest('notificationUrl and resource must be strings, clientState at most 2048.');
     return parsed.data;
   };
-  /** Checks the resource and performs the handshake; the subscription's fields for the next three days. */
-  const accepted = async <Fields extends SubscriptionBody>(fields: Fields) => {
-    if (subscribedCollection(fields.resource, companyId) === undefined)
-      throw badRequest(`The resource '${fields.resource}' does not support webhooks.`);
-    if (!(await validates(fields.notificationUrl)))
+  /** Checks the resource and performs the handshake; the expiration of a subscription accepted for three days. */
+  const accept = async ({ resource, notificationUrl }: SubscriptionBody) => {
+    if (subscribedCollection(resource, companyId) === undefined)
+      throw badRequest(`The resource '${resource}' does not support webhooks.`);
+    if (!(await validates(notificationUrl)))
       throw badRequest('The subscription was not validated: the notification URL did not return the validation token.');
-    const lastModifiedDateTime = new Date().toISOString();
-    const expirationDateTime = new Date(Date.now() + SUBSCRIPTION_LIFETIME_MS).toISOString();
-    return { ...fields, expirationDateTime, lastModifiedDateTime, version: store.nextVersion() };
+    return new Date(Date.now() + SUBSCRIPTION_LIFETIME_MS).toISOString();
   };
 
   const subscriptions: EntitySet = {
-    list: () => live().map(view),
+    list: () => live().map((subscription) => view(subscription, 'subscriptionId')),
     get: (id) => subscriptions.list().find((subscription) => subscription.subscriptionId === id),
     create: async (body) => {
       const { clientState = '', ...fields } = parse(subscriptionBodySchema, body);
-      const subscriptionId = randomUUID().replace(/-/g, '');
+      const expirationDateTime = await accept(fields);
       const userId = '00000000-0000-0000-0000-000000000001';
-      const subscription = await accepted({ subscriptionId, clientState, userId, ...fields });
-      state.subscriptions.push(subscription);
-      store.save();
-      return view(subscription);
+      const id = randomUUID().replace(/-/g, '');
+      const subscription = { clientState, userId, ...fields, expirationDateTime };
+      return view(records.create('subscriptions', subscription, 'api', id), 'subscriptionId');
     },
     update: async (id, body) => {
-      const subscription = find(id);
+      const subscription = live().find((candidate) => candidate.id === id);
       if (subscription === undefined) throw notFound(`The subscription '${id}' does not exist.`);
-      const fields = parse(subscriptionBodySchema.partial(), body);
-      Object.assign(subscription, await accepted({ ...subscription, ...fields }));
-      store.save();
-      return view(subscription);
+      const fields = { ...subscription.fields, ...parse(subscriptionBodySchema.partial(), body) };
+      const expirationDateTime = await accept(parse(subscriptionBodySchema, fields));
+      return view(
+        records.update('subscriptions', subscription, { ...fields, expirationDateTime }, 'api'),
+        'subscriptionId',
+      );
     },
-    delete: (id) => remove(new Set([id])),
+    delete: remove,
   };
 
   const retries = Math.max(0, options.deliveryAttempts - 1);
@@ -102,37 +96,36 @@ export function startNotifier(store: SandboxStore, options: NotifierOptions) {
   const retryable = (status: number) => status === 0 || status === 408 || status === 429 || status >= 500;
 
   /** One item per record (BC sends a record once even if it changed several times in the delay), or one `collection` item. */
-  const itemsFor = (subscription: StoredSubscription, collection: CollectionName, changes: RecordChange[]) => {
-    const { subscriptionId, clientState, expirationDateTime } = subscription;
-    const base = { subscriptionId, clientState, expirationDateTime };
+  const itemsFor = ({ id, fields }: Stored, collection: CollectionName, changes: Change[]) => {
+    const base = { subscriptionId: id, clientState: fields.clientState, expirationDateTime: fields.expirationDateTime };
     const prefix = `api/v2.0/companies(${companyId})/${collection}`;
-    const latest = new Map<string, RecordChange>();
-    for (const change of changes) {
-      const created = latest.get(change.id)?.changeType === 'created' && change.changeType === 'updated';
-      latest.set(change.id, created ? { ...change, changeType: 'created' } : change);
+    const latest = new Map<string, { changeType: Change['kind']; at: number }>();
+    for (const { kind, record } of changes) {
+      const created = latest.get(record.id)?.changeType === 'created' && kind === 'updated';
+      latest.set(record.id, { changeType: created ? 'created' : kind, at: record.updatedAt });
     }
+    const iso = (at: number) => new Date(at).toISOString();
     if (latest.size > options.collectionThreshold) {
-      const times = changes.map((change) => change.lastModifiedDateTime).sort();
-      const since = new Date(Date.parse(times[0] ?? '') - 1).toISOString();
-      const resource = `/${prefix}?$filter=lastModifiedDateTime%20gt%20${since}`;
-      return [{ ...base, resource, changeType: 'collection', lastModifiedDateTime: times.at(-1) ?? since }];
+      const times = changes.map((change) => change.record.updatedAt);
+      const resource = `/${prefix}?$filter=lastModifiedDateTime%20gt%20${iso(Math.min(...times) - 1)}`;
+      return [{ ...base, resource, changeType: 'collection', lastModifiedDateTime: iso(Math.max(...times)) }];
     }
-    return [...latest.values()].map(({ id, changeType, lastModifiedDateTime }) => ({
+    return [...latest].map(([recordId, { changeType, at }]) => ({
       ...base,
-      resource: `${prefix}(${id})`,
+      resource: `${prefix}(${recordId})`,
       changeType,
-      lastModifiedDateTime,
+      lastModifiedDateTime: iso(at),
     }));
   };
 
-  const dispatch = (changes: RecordChange[]) => {
+  const dispatch = (changes: Change[]) => {
     const byUrl = new Map<string, Array<ReturnType<typeof itemsFor>[number]>>();
     for (const subscription of live()) {
-      const collection = subscribedCollection(subscription.resource, companyId);
+      const collection = subscribedCollection(String(subscription.fields.resource), companyId);
       const relevant = changes.filter((change) => change.collection === collection);
       if (collection === undefined || relevant.length === 0) continue;
-      const items = byUrl.get(subscription.notificationUrl) ?? [];
-      byUrl.set(subscription.notificationUrl, [...items, ...itemsFor(subscription, collection, relevant)]);
+      const url = String(subscription.fields.notificationUrl);
+      byUrl.set(url, [...(byUrl.get(url) ?? []), ...itemsFor(subscription, collection, relevant)]);
     }
     for (const [url, items] of byUrl) {
       const call = () => ({ headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ value: items }) });
@@ -140,16 +133,19 @@ export function startNotifier(store: SandboxStore, options: NotifierOptions) {
       void outbox.deliver({ url, call, retryDelaysMs, retryable, onAttempt }).then((status) => {
         // BC deletes a subscription whose endpoint refuses a notification with another code.
         if ((status < 200 || status >= 300) && !retryable(status))
-          remove(new Set(items.map((item) => item.subscriptionId)));
+          for (const item of items) remove(item.subscriptionId);
       });
     }
   };
-  const outbox = new WebhookOutbox<RecordChange>(dispatch, () => options.delayMs);
+  const outbox = new WebhookOutbox<Change>(dispatch, () => options.delayMs);
 
   return {
     subscriptions,
     deliveries,
-    enqueue: (change: RecordChange) => outbox.add([change]),
+    /** Collects a change of the store; those of the subscriptions themselves notify nobody. */
+    enqueue: (change: Change) => {
+      if (change.collection !== 'subscriptions') outbox.add([change]);
+    },
     /** Sends what is pending now and resolves when every delivery has finished. */
     flush: () => outbox.flush(),
     /** Stops timers and cancels deliveries in flight. */

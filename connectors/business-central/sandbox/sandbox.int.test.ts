@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -259,6 +259,58 @@ describe('Business Central sandbox', () => {
       expect(second.listCustomers()).toHaveLength(3);
       expect(second.createVendor({ displayName: 'Next' }).number).toBe('V00040');
       await second.close();
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('reads a file written before its records moved to the kit store', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'bc-sandbox-'));
+    const file = join(directory, 'data.json');
+    const id = '9e3f0a1b-2c3d-4e5f-8a9b-0c1d2e3f4a5b';
+    const expirationDateTime = new Date(Date.now() + 86_400_000).toISOString();
+    const resource = `/api/v2.0/companies(${sandbox.companyId})/vendors`;
+    writeFileSync(
+      file,
+      JSON.stringify({
+        version: 2,
+        lastTimestamp: Date.parse('2024-05-01T10:00:00.000Z'),
+        numbers: { vendors: 30 },
+        records: {
+          vendors: [
+            {
+              id,
+              number: 'V00030',
+              displayName: 'Kowalski',
+              lastModifiedDateTime: '2024-05-01T10:00:00.000Z',
+              version: 1,
+            },
+          ],
+        },
+        subscriptions: [
+          {
+            subscriptionId: 'abc123',
+            notificationUrl: 'http://127.0.0.1:9/hook',
+            resource,
+            clientState: 'x',
+            expirationDateTime,
+            lastModifiedDateTime: '2024-05-01T09:00:00.000Z',
+            userId: '00000000-0000-0000-0000-000000000001',
+            version: 2,
+          },
+        ],
+      }),
+    );
+    try {
+      const upgraded = await startBusinessCentralSandbox({ file, seed: businessCentralSandboxSeed() });
+      expect(upgraded.listVendors()).toEqual([
+        expect.objectContaining({ id, number: 'V00030', lastModifiedDateTime: '2024-05-01T10:00:00.000Z' }),
+      ]);
+      expect(upgraded.subscriptions()).toEqual([
+        expect.objectContaining({ subscriptionId: 'abc123', resource, clientState: 'x', expirationDateTime }),
+      ]);
+      expect(upgraded.createVendor({ displayName: 'Next' }).number).toBe('V00040');
+      await upgraded.close();
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }

@@ -1,12 +1,12 @@
 /** Demo data for the sandbox: a few European customers, vendors and a bank account. */
 
+/** The collections a seed can fill. */
+export const SEEDED_COLLECTIONS = ['customers', 'vendors', 'bankAccounts', 'contacts'] as const;
+
 /** Records to load at start, as BC properties; `id` and `number` are kept when given. */
-export interface BusinessCentralSandboxSeed {
-  customers?: Array<Record<string, unknown>>;
-  vendors?: Array<Record<string, unknown>>;
-  bankAccounts?: Array<Record<string, unknown>>;
-  contacts?: Array<Record<string, unknown>>;
-}
+export type BusinessCentralSandboxSeed = {
+  [Collection in (typeof SEEDED_COLLECTIONS)[number]]?: Array<Record<string, unknown>>;
+};
 
 /** Fixed ids of the demo records, so a demo can refer to them. */
 export const SEED_IDS = {

@@ -55,12 +55,7 @@ export interface BusinessCentralSandboxOptions extends SandboxOptions<BusinessCe
  * request log's paths are below the API base (`companies(...)/customers`), or `token`.
  */
 export interface BusinessCentralSandbox
-  extends
-    SandboxControls,
-    NamedEdits<'Customer', SandboxCollectionAccess>,
-    NamedEdits<'Vendor', SandboxCollectionAccess>,
-    NamedEdits<'BankAccount', SandboxCollectionAccess>,
-    NamedEdits<'Contact', SandboxCollectionAccess> {
+  extends SandboxControls, NamedEdits<'Customer' | 'Vendor' | 'BankAccount' | 'Contact', SandboxCollectionAccess> {
   /** The API base up to and including /api/v2.0. */
   readonly url: string;
   readonly tokenUrl: string;
@@ -177,7 +172,11 @@ export async function startBusinessCentralSandbox(
       if (inCompany !== undefined && inCompany.toLowerCase() !== companyId)
         throw notFound(`The company '${inCompany}' does not exist.`);
       const set =
-        inCompany === undefined ? tenantSets.get(name) : isCollectionName(name) ? store.collection(name) : undefined;
+        inCompany === undefined
+          ? tenantSets.get(name)
+          : isCollectionName(name)
+            ? store.collection(name, 'api')
+            : undefined;
       if (set === undefined) throw notFound(`No HTTP resource was found that matches the request URI '${path}'.`);
       if (id === undefined) {
         if (method === 'GET') return { status: 200, body: readCollection(set.list(), query, api(), path, pageSize) };

@@ -1,180 +1,164 @@
 /**
- * The sandbox's data: one company's records and the tenant's webhook subscriptions, with BC's
- * etags, number series and lastModifiedDateTime, optionally persisted to a JSON file. Every
+ * The sandbox's data, kept in the kit's RecordStore: one company's records and the tenant's
+ * webhook subscriptions, shown with BC's number series, etags and lastModifiedDateTime. Every
  * collection is served by the same code, from its entry in COLLECTIONS.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { loadState, saveState } from '../../kit/sandbox/persistence';
-import { checkProperties, COLLECTIONS, singular, type CollectionName, type StoredRecord } from './collections';
+import { type ChangedBy, type RecordChange, RecordStore, type StoredRecord } from '../../kit/sandbox/records';
+import { checkProperties, COLLECTION_NAMES, COLLECTIONS, singular } from './collections';
+import type { CollectionName, Row } from './collections';
 import { compileOrderBy, etagOf, notFound, refusal } from './odata';
-import type { BusinessCentralSandboxSeed as Seed } from './seed';
+import { SEEDED_COLLECTIONS, type BusinessCentralSandboxSeed as Seed } from './seed';
 
-/** A direct-access helper set for one collection: edits behave like a user working in BC. */
-export interface SandboxCollectionAccess {
-  readonly create: (fields: Record<string, unknown>) => Record<string, unknown>;
-  readonly update: (id: string, fields: Record<string, unknown>) => Record<string, unknown>;
-  readonly delete: (id: string) => void;
-  readonly get: (id: string) => Record<string, unknown> | undefined;
-  readonly list: () => Array<Record<string, unknown>>;
-}
+/** The store's collections: the company's records and the tenant's webhook subscriptions. */
+export type StoreCollection = CollectionName | 'subscriptions';
+/** A stored record: its properties, without the id and time the store keeps beside them. */
+export type Stored = StoredRecord<Row>;
+export type Change = RecordChange<StoreCollection, Row>;
 
 /**
  * An entity set as the routes serve it: BC's views of its records and the writes (the routes
  * check If-Match first). Collections, the companies and the subscriptions alike.
  */
-export interface EntitySet {
-  list(): Array<Record<string, unknown>>;
-  get(id: string): Record<string, unknown> | undefined;
-  create(fields: Record<string, unknown>): Record<string, unknown> | Promise<Record<string, unknown>>;
-  update(id: string, fields: Record<string, unknown>): Record<string, unknown> | Promise<Record<string, unknown>>;
+export interface EntitySet<Written = Row | Promise<Row>> {
+  list(): Row[];
+  get(id: string): Row | undefined;
+  create(fields: Row): Written;
+  update(id: string, fields: Row): Written;
   delete(id: string): void;
 }
 
-/** One change to a record, as the notifier needs it. */
-export interface RecordChange {
-  collection: CollectionName;
-  id: string;
-  changeType: 'created' | 'updated' | 'deleted';
-  lastModifiedDateTime: string;
+/** A direct-access helper set for one collection: edits behave like a user working in BC. */
+export type SandboxCollectionAccess = EntitySet<Row>;
+
+/**
+ * A record as BC shows it: the id under `key`, its properties, and the time of its last change.
+ * The store gives every change a millisecond of its own, so the etag made from that time is new
+ * on every write, as BC's row version is.
+ */
+export function view({ id, updatedAt, fields }: Stored, key = 'id'): Row {
+  const lastModifiedDateTime = new Date(updatedAt).toISOString();
+  return { '@odata.etag': etagOf(updatedAt, id), [key]: id, ...fields, lastModifiedDateTime };
 }
 
-const subscriptionSchema = z.object({
-  subscriptionId: z.string(),
-  notificationUrl: z.string(),
-  resource: z.string(),
-  clientState: z.string(),
-  expirationDateTime: z.string(),
-  lastModifiedDateTime: z.string(),
-  userId: z.string(),
-  version: z.number(),
-});
-export type StoredSubscription = z.infer<typeof subscriptionSchema>;
-
-const recordSchema = z.looseObject({
-  id: z.string(),
-  number: z.string(),
-  lastModifiedDateTime: z.string(),
-  version: z.number(),
-});
-/** Everything the sandbox keeps, as it is written to its file. */
-const stateSchema = z.object({
-  version: z.number(),
+/** The file of a sandbox from before the kit's store: BC's records whole, the subscriptions apart. */
+const legacyRecord = z.looseObject({ lastModifiedDateTime: z.string(), version: z.number() });
+const legacyState = z.object({
   lastTimestamp: z.number(),
   numbers: z.record(z.string(), z.number()),
-  records: z.record(z.string(), z.array(recordSchema)),
-  subscriptions: z.array(subscriptionSchema),
+  records: z.record(z.string(), z.array(legacyRecord.extend({ id: z.string() }))),
+  subscriptions: z.array(legacyRecord.extend({ subscriptionId: z.string() })),
 });
-type State = z.infer<typeof stateSchema>;
 
-/** A record or subscription as BC shows it: an etag in place of the row version. */
-export function view(record: StoredRecord | StoredSubscription): Record<string, unknown> {
-  const { version, ...properties } = record;
-  return { '@odata.etag': etagOf(version, 'id' in record ? record.id : record.subscriptionId), ...properties };
+/** Reads such a file into the store's shape (its number series count in tens); any other file as it is. */
+function upgradeState(saved: unknown): unknown {
+  const legacy = legacyState.safeParse(saved);
+  if (!legacy.success) return saved;
+  const { lastTimestamp, numbers, records, subscriptions } = legacy.data;
+  const stored = (id: string, { lastModifiedDateTime, version: _version, ...fields }: z.infer<typeof legacyRecord>) => {
+    const at = Date.parse(lastModifiedDateTime);
+    return { id, createdAt: at, updatedAt: at, fields };
+  };
+  const collections = Object.fromEntries(
+    Object.entries(records).map(([name, list]) => [name, list.map(({ id, ...record }) => stored(id, record))]),
+  );
+  collections.subscriptions = subscriptions.map(({ subscriptionId, ...rest }) => stored(subscriptionId, rest));
+  const counters = Object.fromEntries(Object.entries(numbers).map(([name, last]) => [name, last / 10]));
+  return { lastTime: lastTimestamp, nextIds: {}, counters, collections };
 }
 
 const duplicate = (message: string) => refusal(400, 'Internal_EntityWithSameKeyExists', message);
 
 /** The store: seeded (silently) when there is no file yet; `onChange` hears of every later write. */
-export function openStore(file: string | undefined, seed: Seed, onChange: (change: RecordChange) => void) {
-  const saved = loadState(file, stateSchema);
-  const state: State = saved ?? { version: 0, lastTimestamp: 0, numbers: {}, records: {}, subscriptions: [] };
-  const records = (collection: CollectionName): StoredRecord[] => (state.records[collection] ??= []);
-  const find = (collection: CollectionName, id: string) =>
-    records(collection).find((record) => record.id === id.toLowerCase());
+export function openStore(file: string | undefined, seed: Seed, onChange: (change: Change) => void) {
+  const fresh = file === undefined || !existsSync(file);
+  let listener: (change: Change) => void = () => undefined;
+  const records = new RecordStore<StoreCollection, Row>({
+    collections: [...COLLECTION_NAMES, 'subscriptions'],
+    fields: z.record(z.string(), z.unknown()),
+    file,
+    distinctTimes: true,
+    upgrade: upgradeState,
+    onChange: (change) => listener(change),
+  });
   // Numbers compare without case, as BC's Code fields do.
   const taken = (collection: CollectionName, number: string) =>
-    records(collection).some((record) => record.number.toLowerCase() === number.toLowerCase());
-  const get = (collection: CollectionName, id: string): StoredRecord => {
-    const record = find(collection, id);
+    records.list(collection).some((record) => String(record.fields.number).toLowerCase() === number.toLowerCase());
+  const get = (collection: CollectionName, id: string): Stored => {
+    const record = records.get(collection, id.toLowerCase());
     if (record === undefined)
       throw notFound(`The ${singular(collection)} does not exist. Identification fields and values: Id='${id}'`);
     return record;
   };
-  const save = () => saveState(file, () => state);
-  const nextVersion = () => ++state.version;
-  // A modification time that never goes backwards, even when two writes share a millisecond.
-  const nextTimestamp = () => {
-    state.lastTimestamp = Math.max(Date.now(), state.lastTimestamp + 1);
-    return new Date(state.lastTimestamp).toISOString();
-  };
-  const changed = (change: RecordChange, notify = true) => {
-    save();
-    if (notify) onChange(change);
-  };
-  const derive = (collection: CollectionName, record: StoredRecord) =>
-    COLLECTIONS[collection].derive?.(record, (other, matches) => records(other).find(matches));
+  const derive = (collection: CollectionName, fields: Row) =>
+    COLLECTIONS[collection].derive?.(fields, (other, matches) =>
+      records
+        .list(other)
+        .map((record) => view(record))
+        .find(matches),
+    );
 
-  /** The next free number of the collection's series, stepping over numbers chosen by hand. */
+  /** The next free number of the collection's series (C00010, C00020, ...), stepping over numbers chosen by hand. */
   const nextNumber = (collection: CollectionName): string => {
-    let next = state.numbers[collection] ?? 0;
     let number: string;
     do {
-      next += 10;
-      number = `${COLLECTIONS[collection].prefix}${String(next).padStart(5, '0')}`;
+      number = `${COLLECTIONS[collection].prefix}${String(records.count(collection) * 10).padStart(5, '0')}`;
     } while (taken(collection, number));
-    state.numbers[collection] = next;
     return number;
   };
 
   /** Creates a record from BC properties; `id` and `number` may be given (seeds, chosen numbers). */
-  const create = (collection: CollectionName, body: Record<string, unknown>, notify = true): StoredRecord => {
+  const create = (collection: CollectionName, body: Row, by: ChangedBy): Stored => {
     const { id: givenId, number: givenNumber, ...properties } = body;
     const id = typeof givenId === 'string' && givenId !== '' ? givenId.toLowerCase() : randomUUID();
-    if (find(collection, id)) throw duplicate(`The record already exists. Id='${id}'`);
+    if (records.get(collection, id)) throw duplicate(`The record already exists. Id='${id}'`);
     const chosen = typeof givenNumber === 'string' && givenNumber !== '' ? givenNumber : undefined;
     if (chosen !== undefined && taken(collection, chosen))
       throw duplicate(`The ${singular(collection)} already exists. Identification fields and values: No.='${chosen}'`);
-    const record: StoredRecord = {
-      id,
+    const fields = {
       number: chosen ?? nextNumber(collection),
       ...COLLECTIONS[collection].defaults,
       ...checkProperties(collection, properties),
-      lastModifiedDateTime: nextTimestamp(),
-      version: nextVersion(),
     };
-    derive(collection, record);
-    records(collection).push(record);
-    changed({ collection, id, changeType: 'created', lastModifiedDateTime: record.lastModifiedDateTime }, notify);
-    return record;
+    derive(collection, fields);
+    return records.create(collection, fields, by, id);
   };
 
   /** Updates a record; the properties are checked and derived before any of them is written. */
-  const update = (collection: CollectionName, id: string, body: Record<string, unknown>): StoredRecord => {
+  const update = (collection: CollectionName, id: string, body: Row, by: ChangedBy): Stored => {
     const record = get(collection, id);
-    const next = { ...record, ...checkProperties(collection, body), lastModifiedDateTime: nextTimestamp() };
-    derive(collection, next);
-    Object.assign(record, next, { version: nextVersion() });
-    changed({ collection, id: record.id, changeType: 'updated', lastModifiedDateTime: record.lastModifiedDateTime });
-    return record;
+    const fields = { ...record.fields, ...checkProperties(collection, body) };
+    derive(collection, fields);
+    return records.update(collection, record, fields, by);
   };
 
-  const remove = (collection: CollectionName, id: string): void => {
-    const record = get(collection, id);
-    state.records[collection] = records(collection).filter((other) => other !== record);
-    changed({ collection, id: record.id, changeType: 'deleted', lastModifiedDateTime: nextTimestamp() });
-  };
-
-  if (saved === undefined) {
-    for (const collection of ['customers', 'vendors', 'bankAccounts', 'contacts'] as const)
-      for (const record of seed[collection] ?? []) create(collection, record, false);
+  if (fresh) {
+    for (const collection of SEEDED_COLLECTIONS)
+      for (const record of seed[collection] ?? []) create(collection, record, 'user');
   }
+  listener = onChange;
 
   return {
-    state,
-    save,
-    nextVersion,
-    /** The direct-access helpers of a collection, which the routes use too. */
-    collection: (name: CollectionName): SandboxCollectionAccess => ({
-      create: (fields) => view(create(name, fields)),
-      update: (id, fields) => view(update(name, id, fields)),
-      delete: (id) => remove(name, id),
+    records,
+    /** A collection's entity set: the routes' (`by: 'api'`) or the direct-access helpers'. */
+    collection: (name: CollectionName, by: ChangedBy = 'user'): SandboxCollectionAccess => ({
+      create: (fields) => view(create(name, fields, by)),
+      update: (id, fields) => view(update(name, id, fields, by)),
+      delete: (id) => {
+        records.delete(name, get(name, id).id, by);
+      },
       get: (id) => {
-        const record = find(name, id);
+        const record = records.get(name, id.toLowerCase());
         return record === undefined ? undefined : view(record);
       },
       // BC's default order is the primary key.
-      list: () => [...records(name)].sort(compileOrderBy('number')).map(view),
+      list: () =>
+        records
+          .list(name)
+          .map((record) => view(record))
+          .sort(compileOrderBy('number')),
     }),
   };
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -62,6 +62,39 @@ describe('RecordStore', () => {
       expect(second.list('people')).toEqual(first.list('people'));
       expect(second.create('people', { name: 'next' }, 'api').id).toBe('51');
       expect(second.list('people').at(-1)?.createdAt).toBeGreaterThanOrEqual(times.at(-1) ?? 0);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('takes ids the sandbox gives, keeps named counters, and upgrades a file of an older shape', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'sandbox-records-'));
+    try {
+      const file = join(directory, 'records.json');
+      const options = { collections: ['people'] as const, firstIds: { people: 1 }, fields, file };
+      const first = new RecordStore(options);
+      expect(first.create('people', { name: 'Ann' }, 'user', 'ann').id).toBe('ann');
+      expect(first.create('people', { name: 'Bob' }, 'user').id).toBe('1');
+      expect([first.count('series'), first.count('series'), first.count('other')]).toEqual([1, 2, 1]);
+      first.create('people', { name: 'Cy' }, 'api');
+      expect(new RecordStore(options).count('series')).toBe(3);
+      // An older file: one list of names, upgraded to the store's shape as it is read.
+      writeFileSync(file, JSON.stringify({ names: ['Dee'] }));
+      const upgraded = new RecordStore({
+        ...options,
+        upgrade: (saved) => {
+          const { names } = z.object({ names: z.array(z.string()) }).parse(saved);
+          const people = names.map((name) => ({
+            id: name.toLowerCase(),
+            createdAt: 5,
+            updatedAt: 5,
+            fields: { name },
+          }));
+          return { lastTime: 5, nextIds: {}, collections: { people } };
+        },
+      });
+      expect(upgraded.list('people')).toEqual([{ id: 'dee', createdAt: 5, updatedAt: 5, fields: { name: 'Dee' } }]);
+      expect(upgraded.count('series')).toBe(1);
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }

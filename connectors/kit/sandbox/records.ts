@@ -39,6 +39,8 @@ export interface RecordStoreOptions<Name extends string, Fields> {
   file?: string;
   /** Every change gets a millisecond of its own, not only a time that never goes backwards. */
   distinctTimes?: boolean;
+  /** Turns a state file of an older shape into this one's, for files written before the sandbox used the store. */
+  upgrade?: (saved: unknown) => unknown;
   onChange?: (change: RecordChange<Name, Fields>) => void;
 }
 
@@ -46,23 +48,25 @@ export interface RecordStoreOptions<Name extends string, Fields> {
 export class RecordStore<Name extends string, Fields> {
   private readonly records = new Map<Name, Map<string, StoredRecord<Fields>>>();
   private nextIds: Partial<Record<Name, number>>;
+  private counters: Record<string, number> = {};
   private lastTime = 0;
 
   constructor(private readonly options: RecordStoreOptions<Name, Fields>) {
     for (const name of options.collections) this.records.set(name, new Map());
     this.nextIds = { ...options.firstIds };
     const record = z.object({ id: z.string(), createdAt: z.number(), updatedAt: z.number(), fields: options.fields });
-    const saved = loadState(
-      options.file,
-      z.object({
-        lastTime: z.number(),
-        nextIds: z.record(z.string(), z.number()),
-        collections: z.record(z.string(), z.array(record)),
-      }),
-    );
+    const state = z.object({
+      lastTime: z.number(),
+      nextIds: z.record(z.string(), z.number()),
+      // Files written before the store had counters have none.
+      counters: z.record(z.string(), z.number()).default({}),
+      collections: z.record(z.string(), z.array(record)),
+    });
+    const saved = loadState(options.file, z.preprocess(options.upgrade ?? ((file: unknown) => file), state));
     if (saved === undefined) return;
     this.lastTime = saved.lastTime;
     this.nextIds = { ...this.nextIds, ...saved.nextIds };
+    this.counters = saved.counters;
     for (const [name, records] of this.records)
       for (const stored of saved.collections[name] ?? []) records.set(stored.id, stored);
   }
@@ -87,11 +91,16 @@ export class RecordStore<Name extends string, Fields> {
     return [...this.records.values()].every((records) => records.size === 0);
   }
 
-  create(collection: Name, fields: Fields, by: ChangedBy): StoredRecord<Fields> {
-    const next = this.nextIds[collection];
+  /**
+   * Adds a record under the next id of the collection's sequence, a random UUID, or `id` when the
+   * sandbox gives one (a seed's, or one a client chose; the caller makes sure it is free).
+   */
+  create(collection: Name, fields: Fields, by: ChangedBy, id?: string): StoredRecord<Fields> {
+    const next = id === undefined ? this.nextIds[collection] : undefined;
     if (next !== undefined) this.nextIds[collection] = next + 1;
     const at = this.tick();
-    const record = { id: next === undefined ? randomUUID() : String(next), createdAt: at, updatedAt: at, fields };
+    const newId = id ?? (next === undefined ? randomUUID() : String(next));
+    const record = { id: newId, createdAt: at, updatedAt: at, fields };
     this.collection(collection).set(record.id, record);
     this.changed({ collection, kind: 'created', by, record });
     return record;
@@ -114,6 +123,12 @@ export class RecordStore<Name extends string, Fields> {
     return record;
   }
 
+  /** The next value (1, 2, ...) of a named counter, such as a number series; written with the next change. */
+  count(counter: string): number {
+    this.counters[counter] = (this.counters[counter] ?? 0) + 1;
+    return this.counters[counter];
+  }
+
   private collection(name: Name): Map<string, StoredRecord<Fields>> {
     const records = this.records.get(name);
     if (records === undefined) throw new Error(`sandbox: no collection ${name}`);
@@ -129,6 +144,7 @@ export class RecordStore<Name extends string, Fields> {
     saveState(this.options.file, () => ({
       lastTime: this.lastTime,
       nextIds: this.nextIds,
+      counters: this.counters,
       collections: Object.fromEntries([...this.records].map(([name, records]) => [name, [...records.values()]])),
     }));
     this.options.onChange?.(change);
