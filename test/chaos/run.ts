@@ -1,0 +1,492 @@
+/**
+ * The chaos run: tandem as a separate OS process (`tandem start`, the built CLI) against both
+ * sandboxes (in this process), its own Redis with append-only persistence, and a fresh
+ * PostgreSQL database. Linked companies (a third also vendors) get random phone and city edits on
+ * every side, never two edits of one company closer than 0.8 s; meanwhile tandem is killed with
+ * SIGKILL every 5-8 s and restarted, Redis is killed with SIGKILL and restarted once, and a share
+ * of the sandboxes' API calls answer 5xx. Then the faults stop, tandem settles and a drift sweep
+ * runs, and the oracle, which knows every edit, checks that each field holds the newest edit on
+ * every side, that no record was duplicated, and counts the writes beyond what the edits needed.
+ *
+ * Everything listens on loopback, runs for a bounded time and stops by itself; only processes this
+ * run started are ended, by their pid.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { startBusinessCentralSandbox, type BusinessCentralSandbox } from '../../connectors/business-central/sandbox';
+import { startHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox';
+import { freePort, waitFor } from '../../src/util/net';
+
+/** What a run is asked to do. */
+export interface ChaosOptions {
+  seed: number;
+  /** How long edits and faults go on. */
+  seconds: number;
+  companies: number;
+  /** Share of API calls answered 5xx while faults go on. */
+  failureRate: number;
+  /** PostgreSQL server to create the run's database on. */
+  databaseUrl: string;
+  /** Where `tandem start` is (the built CLI). */
+  cliPath: string;
+  log?: (line: string) => void;
+}
+
+/** What the oracle found. */
+export interface ChaosReport {
+  seed: number;
+  seconds: number;
+  edits: number;
+  tandemKills: number;
+  redisKills: number;
+  /** Fields whose sides do not all hold the newest edit (lost edits). */
+  lost: Array<{ company: number; field: Field; expected: string[]; found: Record<string, string | null> }>;
+  /** Records more than there were (duplicates) per side. */
+  duplicates: { crm: number; customers: number; vendors: number };
+  converged: boolean;
+  /** Conflict rows in the audit log, and writes made per edit (1 per other side is the least). */
+  conflicts: number;
+  writes: { crm: number; accounting: number; needed: number; perNeeded: number };
+  settleSeconds: number;
+}
+
+type Field = 'phone' | 'city';
+type Side = 'crm' | 'customer' | 'vendor';
+const FIELDS: readonly Field[] = ['phone', 'city'];
+const BC_FIELD: Record<Field, string> = { phone: 'phoneNumber', city: 'city' };
+const ADMIN_TOKEN = 'chaos-admin-token-0123456789';
+const WEBHOOK_SECRET = 'chaos-hubspot-secret';
+const CLIENT_STATE = 'chaos-client-state';
+
+/** A small seeded generator (mulberry32), so a run's edits and faults can be repeated. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Company {
+  index: number;
+  hubspotId: string;
+  customerId: string;
+  vendorId?: string;
+  /** No edit of this company before this time. */
+  nextEditAt: number;
+}
+
+interface Edit {
+  company: number;
+  field: Field;
+  side: Side;
+  value: string;
+  at: number;
+}
+
+/** A child process this run started, ended only by its pid. */
+class Child {
+  private process: ChildProcess | undefined;
+  constructor(
+    private readonly command: string,
+    private readonly args: string[],
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly logFile: string,
+  ) {}
+
+  start(): void {
+    const child = spawn(this.command, this.args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const log = (chunk: Buffer) => writeFileSync(this.logFile, chunk, { flag: 'a' });
+    child.stdout?.on('data', log);
+    child.stderr?.on('data', log);
+    this.process = child;
+  }
+
+  /** SIGKILL, and waits until the process is gone. */
+  async kill(): Promise<void> {
+    const child = this.process;
+    this.process = undefined;
+    if (!child || child.exitCode !== null || child.pid === undefined) return;
+    const gone = new Promise((resolve) => child.once('exit', resolve));
+    process.kill(child.pid, 'SIGKILL');
+    await gone;
+  }
+
+  /** SIGTERM (a graceful stop), SIGKILL after `graceMs`. */
+  async stop(graceMs = 10_000): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null || child.pid === undefined) return;
+    const gone = new Promise((resolve) => child.once('exit', resolve));
+    process.kill(child.pid, 'SIGTERM');
+    const timer = setTimeout(() => void this.kill(), graceMs);
+    await gone;
+    clearTimeout(timer);
+    this.process = undefined;
+  }
+}
+
+/** Runs the scenario and returns what the oracle found. */
+export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+  const log = options.log ?? (() => undefined);
+  const rnd = random(options.seed);
+  const dir = mkdtempSync(join(tmpdir(), 'tandem-chaos-'));
+  const database = `tandem_chaos_${options.seed}_${Date.now().toString(36)}`;
+  const admin = new Client({ connectionString: options.databaseUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${database}`);
+  const databaseUrl = new URL(options.databaseUrl);
+  databaseUrl.pathname = `/${database}`;
+
+  const redisPort = await freePort();
+  const redis = new Child(
+    'redis-server',
+    [
+      '--port',
+      String(redisPort),
+      '--bind',
+      '127.0.0.1',
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--save',
+      '',
+      '--dir',
+      dir,
+    ],
+    process.env,
+    join(dir, 'redis.log'),
+  );
+  const tandemPort = await freePort();
+  const tandemUrl = `http://127.0.0.1:${tandemPort}`;
+  let hubspot: HubSpotSandbox | undefined;
+  let bc: BusinessCentralSandbox | undefined;
+  let tandem: Child | undefined;
+  let failed = true;
+  try {
+    redis.start();
+    await waitForPort(redisPort);
+    hubspot = await startHubSpotSandbox({
+      token: 'chaos-token',
+      webhook: { targetUrl: `${tandemUrl}/webhooks/crm`, clientSecret: WEBHOOK_SECRET, batchDelayMs: 50 },
+      log: () => undefined,
+    });
+    bc = await startBusinessCentralSandbox({ notificationDelayMs: 100 });
+    const configFile = join(dir, 'tandem.yaml');
+    writeFileSync(configFile, config(hubspot, bc, tandemPort));
+    tandem = new Child(
+      process.execPath,
+      [options.cliPath, 'start'],
+      {
+        ...process.env,
+        TANDEM_CONFIG: configFile,
+        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+        DATABASE_URL: databaseUrl.toString(),
+        TANDEM_ADMIN_TOKENS: ADMIN_TOKEN,
+        // Secrets reach the config from the environment only.
+        CHAOS_HUBSPOT_TOKEN: 'chaos-token',
+        CHAOS_HUBSPOT_SECRET: WEBHOOK_SECRET,
+        CHAOS_BC_CLIENT_SECRET: bc.clientSecret,
+        CHAOS_BC_CLIENT_STATE: CLIENT_STATE,
+        LOG_LEVEL: 'warn',
+      },
+      join(dir, 'tandem.log'),
+    );
+    tandem.start();
+    await waitForTandem(tandemUrl);
+
+    const companies = await linkCompanies(hubspot, bc, tandemUrl, options.companies, rnd);
+    log(`linked ${companies.length} companies; chaos for ${options.seconds} s (seed ${options.seed})`);
+    const counts = { crm: hubspot.requests.length, bc: bc.requests.length };
+
+    const edits: Edit[] = [];
+    let tandemKills = 0;
+    let redisKills = 0;
+    const endAt = Date.now() + options.seconds * 1000;
+    let nextKillAt = Date.now() + 5000 + rnd() * 3000;
+    const redisKillAt = Date.now() + options.seconds * 1000 * (0.3 + rnd() * 0.3);
+    let serial = 0;
+    while (Date.now() < endAt) {
+      const now = Date.now();
+      // Faults: the share of the calls since the last tick, answered 5xx by each sandbox.
+      const crmCalls = hubspot.requests.length;
+      const bcCalls = bc.requests.length;
+      hubspot.injectFailures({ next5xx: poisson(rnd, (crmCalls - counts.crm) * options.failureRate) });
+      bc.injectFailures({ next5xx: poisson(rnd, (bcCalls - counts.bc) * options.failureRate) });
+      counts.crm = crmCalls;
+      counts.bc = bcCalls;
+
+      for (const company of companies) {
+        if (company.nextEditAt > now || rnd() > 0.3) continue;
+        const sides: Side[] = company.vendorId ? ['crm', 'customer', 'vendor'] : ['crm', 'customer'];
+        const side = sides[Math.floor(rnd() * sides.length)] as Side;
+        const field = FIELDS[Math.floor(rnd() * FIELDS.length)] as Field;
+        const value = field === 'phone' ? `+31 20 ${String(100_000 + ++serial).padStart(6, '0')}` : `City ${++serial}`;
+        applyEdit(hubspot, bc, company, side, field, value);
+        edits.push({ company: company.index, field, side, value, at: now });
+        company.nextEditAt = now + 800 + rnd() * 1700;
+      }
+      if (now >= nextKillAt) {
+        await tandem.kill();
+        tandemKills++;
+        await sleep(200 + rnd() * 800);
+        tandem.start();
+        nextKillAt = Date.now() + 5000 + rnd() * 3000;
+      }
+      if (redisKills === 0 && now >= redisKillAt) {
+        await redis.kill();
+        redisKills++;
+        await sleep(300 + rnd() * 700);
+        redis.start();
+        await waitForPort(redisPort);
+      }
+      await sleep(100);
+    }
+    log(`${edits.length} edits, ${tandemKills} tandem kills, ${redisKills} Redis kill; settling`);
+
+    // Faults off; tandem runs on until its queues are empty, then a drift sweep repairs what was lost.
+    hubspot.injectFailures({ next5xx: 0 });
+    bc.injectFailures({ next5xx: 0 });
+    const settleStarted = Date.now();
+    await waitForTandem(tandemUrl);
+    await settle(tandemUrl);
+    await runDrift(tandemUrl);
+    await settle(tandemUrl);
+    const settleSeconds = Math.round((Date.now() - settleStarted) / 100) / 10;
+
+    const report = judge(options, hubspot, bc, companies, edits);
+    const conflicts = await countConflicts(tandemUrl);
+    const writes = {
+      crm: hubspot.requests.filter((call) => call.method === 'PATCH' || call.path.includes('batch/update')).length,
+      accounting: bc.requests.filter((call) => call.method === 'PATCH').length,
+      needed: edits.reduce((sum, edit) => sum + (companies[edit.company]?.vendorId ? 2 : 1), 0),
+      perNeeded: 0,
+    };
+    writes.perNeeded = Math.round(((writes.crm + writes.accounting) / Math.max(1, writes.needed)) * 100) / 100;
+    failed = false;
+    return { ...report, tandemKills, redisKills, conflicts, writes, settleSeconds };
+  } finally {
+    await tandem?.stop();
+    await redis.stop();
+    await Promise.all([hubspot?.close(), bc?.close()]);
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
+    await admin.end();
+    // A failed run keeps its logs (tandem.log, redis.log) for a look.
+    if (failed) log(`logs kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A config value read from the environment (secrets may only be written so). */
+const fromEnv = (name: string) => ['${', name, '}'].join('');
+
+function config(hubspot: HubSpotSandbox, bc: BusinessCentralSandbox, port: number): string {
+  const fields = ['name', 'phone', 'city'];
+  const mapping = fields.map((field) => `    - { contact: ${field}, account: ${field} }`).join('\n');
+  return `connectors:
+  crm:
+    kind: hubspot
+    baseUrl: ${hubspot.url}
+    credentials:
+      token: ${fromEnv('CHAOS_HUBSPOT_TOKEN')}
+      webhookSecret: ${fromEnv('CHAOS_HUBSPOT_SECRET')}
+    pollEvery: 5s
+  accounting:
+    kind: business-central
+    baseUrl: ${bc.url}
+    companyId: ${bc.companyId}
+    credentials:
+      tokenUrl: ${bc.tokenUrl}
+      clientId: ${bc.clientId}
+      clientSecret: ${fromEnv('CHAOS_BC_CLIENT_SECRET')}
+      webhookClientState: ${fromEnv('CHAOS_BC_CLIENT_STATE')}
+    pollEvery: 5s
+relationCodes: { customer: CUST, vendor: VEND, bankAccount: null }
+mappings:
+  customer:
+${mapping}
+  vendor:
+${mapping}
+queue: { prefix: chaos, backoff: 200ms, attempts: 8, shutdownGrace: 5s }
+drift: { every: null }
+server: { host: 127.0.0.1, port: ${port}, publicUrl: http://127.0.0.1:${port} }
+`;
+}
+
+async function linkCompanies(
+  hubspot: HubSpotSandbox,
+  bc: BusinessCentralSandbox,
+  tandemUrl: string,
+  count: number,
+  rnd: () => number,
+): Promise<Company[]> {
+  const companies: Company[] = [];
+  for (let index = 0; index < count; index++) {
+    const name = `Chaos ${index} BV`;
+    const company = hubspot.createCompany({ name, phone: '+31 20 000 0000', city: 'Amsterdam' });
+    const customer = bc.createCustomer({ displayName: name, phoneNumber: '+31 20 000 0000', city: 'Amsterdam' });
+    const vendor =
+      rnd() < 1 / 3
+        ? bc.createVendor({ displayName: name, phoneNumber: '+31 20 000 0000', city: 'Amsterdam' })
+        : undefined;
+    const entry: Company = { index, hubspotId: company.id, customerId: String(customer.id), nextEditAt: 0 };
+    if (vendor) entry.vendorId = String(vendor.id);
+    for (const [kind, accountId] of [
+      ['customer', entry.customerId],
+      ...(entry.vendorId ? [['vendor', entry.vendorId]] : []),
+    ]) {
+      await api(tandemUrl, 'POST', '/api/relations', {
+        contactId: `company-${company.id}`,
+        accountKind: kind,
+        accountId,
+      });
+    }
+    companies.push(entry);
+  }
+  return companies;
+}
+
+function applyEdit(
+  hubspot: HubSpotSandbox,
+  bc: BusinessCentralSandbox,
+  company: Company,
+  side: Side,
+  field: Field,
+  value: string,
+) {
+  if (side === 'crm') hubspot.updateCompany(company.hubspotId, { [field]: value });
+  else if (side === 'customer') bc.updateCustomer(company.customerId, { [BC_FIELD[field]]: value });
+  else if (company.vendorId) bc.updateVendor(company.vendorId, { [BC_FIELD[field]]: value });
+}
+
+/** The oracle: each field holds, on every side, the newest edit (either of the last two where they were under 1 s apart). */
+function judge(
+  options: ChaosOptions,
+  hubspot: HubSpotSandbox,
+  bc: BusinessCentralSandbox,
+  companies: Company[],
+  edits: Edit[],
+) {
+  const lost: ChaosReport['lost'] = [];
+  for (const company of companies) {
+    for (const field of FIELDS) {
+      const history = edits.filter((edit) => edit.company === company.index && edit.field === field);
+      const last = history.at(-1);
+      const before = history.at(-2);
+      const expected = last === undefined ? [field === 'phone' ? '+31 20 000 0000' : 'Amsterdam'] : [last.value];
+      if (last && before && last.at - before.at < 1000) expected.push(before.value);
+      const found: Record<string, string | null> = {
+        crm: hubspot.getCompany(company.hubspotId)?.properties[field] ?? null,
+        customer: stringOrNull(bc.getCustomer(company.customerId)?.[BC_FIELD[field]]),
+      };
+      if (company.vendorId) found.vendor = stringOrNull(bc.getVendor(company.vendorId)?.[BC_FIELD[field]]);
+      const values = Object.values(found);
+      const agreed = values.every((value) => value === values[0]);
+      if (!agreed || !expected.includes(values[0] ?? '')) lost.push({ company: company.index, field, expected, found });
+    }
+  }
+  // tandem creates nothing in this scenario (automatic contacts are off): any create is a duplicate.
+  const creates = (calls: ReadonlyArray<{ method: string; path: string }>, pattern: RegExp) =>
+    calls.filter((call) => call.method === 'POST' && pattern.test(call.path)).length;
+  const duplicates = {
+    crm: creates(hubspot.requests, /objects\/companies(\/batch\/create)?$/),
+    customers: creates(bc.requests, /\/customers$/),
+    vendors: creates(bc.requests, /\/vendors$/),
+  };
+  const converged = lost.every((entry) => {
+    const values = Object.values(entry.found);
+    return values.every((value) => value === values[0]);
+  });
+  return { seed: options.seed, seconds: options.seconds, edits: edits.length, lost, duplicates, converged };
+}
+
+const stringOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
+/** A Poisson-distributed count with the given mean (Knuth), from the run's generator. */
+function poisson(rnd: () => number, mean: number): number {
+  if (mean <= 0) return 0;
+  const limit = Math.exp(-Math.min(mean, 30));
+  let count = 0;
+  for (let product = rnd(); product > limit; product *= rnd()) count++;
+  return count;
+}
+
+async function api(base: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+  const response = await fetch(new URL(path, base), {
+    method,
+    headers: {
+      authorization: `Bearer ${ADMIN_TOKEN}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await response.text();
+  if (response.status >= 400 && response.status !== 409)
+    throw new Error(`${method} ${path}: ${response.status} ${text}`);
+  return text ? (JSON.parse(text) as unknown) : null;
+}
+
+async function waitForPort(port: number): Promise<void> {
+  const { createConnection } = await import('node:net');
+  await waitFor(
+    () =>
+      new Promise<boolean>((resolve) => {
+        const socket = createConnection({ host: '127.0.0.1', port }, () => {
+          socket.end();
+          resolve(true);
+        });
+        socket.on('error', () => resolve(false));
+      }),
+    20_000,
+    50,
+  );
+}
+
+async function waitForTandem(base: string): Promise<void> {
+  await waitFor(async () => (await fetch(new URL('/readyz', base)).catch(() => null))?.status === 200, 60_000, 200);
+}
+
+/** Waits until tandem's queues hold nothing waiting, active or delayed for two seconds in a row. */
+async function settle(base: string): Promise<void> {
+  let quietSince = 0;
+  await waitFor(
+    async () => {
+      const status = (await api(base, 'GET', '/api/status')) as {
+        queues: Record<string, { waiting: number; active: number; delayed: number }>;
+      };
+      const busy = Object.values(status.queues).some((counts) => counts.waiting + counts.active + counts.delayed > 0);
+      if (busy) quietSince = 0;
+      else quietSince ||= Date.now();
+      return quietSince > 0 && Date.now() - quietSince >= 2000;
+    },
+    180_000,
+    250,
+  );
+}
+
+/** Runs a drift sweep through the admin API and waits for its report. */
+async function runDrift(base: string): Promise<void> {
+  await api(base, 'POST', '/api/drift');
+  await waitFor(
+    async () => {
+      const status = (await api(base, 'GET', '/api/drift')) as { running: unknown; last: unknown };
+      return status.running === null && status.last !== null;
+    },
+    180_000,
+    250,
+  );
+}
+
+async function countConflicts(base: string): Promise<number> {
+  const rows = (await api(base, 'GET', '/api/audit?kind=conflict&limit=1000')) as unknown[];
+  return rows.length;
+}
