@@ -103,6 +103,8 @@ export class HttpClient {
       };
       if (this.options.auth) headers.Authorization = await this.options.auth.header();
       const started = Date.now();
+      const observe = (status: number) =>
+        this.options.observe?.({ connector: this.options.connector, method, status, durationMs: Date.now() - started });
       let response: AxiosResponse<T>;
       try {
         const send = () => this.axios.request<T>({ ...config, method, headers });
@@ -115,12 +117,7 @@ export class HttpClient {
             error.retryAfterMs,
           );
         // No response at all: DNS, refused connection, timeout.
-        this.options.observe?.({
-          connector: this.options.connector,
-          method,
-          status: 0,
-          durationMs: Date.now() - started,
-        });
+        observe(0);
         if (attempt < attempts) {
           await this.sleep(this.backoff(attempt));
           continue;
@@ -130,7 +127,7 @@ export class HttpClient {
       }
       this.options.limiter?.observe(response.headers);
       const { status } = response;
-      this.options.observe?.({ connector: this.options.connector, method, status, durationMs: Date.now() - started });
+      observe(status);
       if (status >= 200 && status < 300) return response;
 
       const what = `${this.options.connector}: ${method} ${config.url} answered ${status}`;
