@@ -26,11 +26,11 @@ type Mark = z.infer<typeof markSchema>;
 
 const cursorSchema = z.object({ v: z.literal(1), companies: markSchema, contacts: markSchema });
 /** The cursor of listChanged: a high-water mark per HubSpot object type. */
-export type ChangeCursor = z.infer<typeof cursorSchema>;
+type ChangeCursor = z.infer<typeof cursorSchema>;
 
 const OBJECT_TYPES: readonly HubSpotObjectType[] = ['companies', 'contacts'];
 
-/** Reads a cursor written by encodeCursor; null means from the beginning. */
+/** Reads a cursor pollChanges wrote (JSON); null means from the beginning. */
 export function decodeCursor(cursor: string | null, name = 'hubspot'): ChangeCursor {
   return (
     parseJsonCursor(cursorSchema, cursor, `${name}: the change cursor`) ?? {
@@ -39,11 +39,6 @@ export function decodeCursor(cursor: string | null, name = 'hubspot'): ChangeCur
       contacts: { since: null, seen: [] },
     }
   );
-}
-
-/** Writes a cursor as the opaque string the engine stores. */
-export function encodeCursor(cursor: ChangeCursor): string {
-  return JSON.stringify(cursor);
 }
 
 /**
@@ -56,7 +51,7 @@ export async function* pollChanges(session: HubSpotSession, cursor: string | nul
   for (const objectType of OBJECT_TYPES) {
     for await (const { contacts, mark } of pollObjectType(session, objectType, state[objectType])) {
       state[objectType] = mark;
-      const next = encodeCursor(state);
+      const next = JSON.stringify(state);
       // Pages that neither carry records nor move the cursor would only make the engine busy.
       if (contacts.length === 0 && next === lastCursor) continue;
       lastCursor = next;
@@ -65,10 +60,7 @@ export async function* pollChanges(session: HubSpotSession, cursor: string | nul
   }
 }
 
-interface TypePage {
-  contacts: Contact[];
-  mark: Mark;
-}
+type TypePage = { contacts: Contact[]; mark: Mark };
 
 async function* pollObjectType(
   session: HubSpotSession,

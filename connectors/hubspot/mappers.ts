@@ -14,10 +14,7 @@ export type ContactType = Contact['type'];
 export type PropertyMap = Partial<Record<ContactField, string | null>>;
 
 /** Per object type overrides of the default property maps. */
-export interface PropertyMapOverrides {
-  company?: PropertyMap;
-  person?: PropertyMap;
-}
+export type PropertyMapOverrides = Partial<Record<ContactType, PropertyMap>>;
 
 /** The property maps in force, after overrides. */
 export interface HubSpotMapping {
