@@ -1,13 +1,7 @@
 /**
  * trytond's JSON-RPC over HTTP: `POST /<database>/` with `{method, params, id}`, through the kit's
- * HTTP client (retries, backoff, 429, metrics).
- *
- * Login is `common.db.login(login, {password})`, answering `[user_id, session]`; later calls carry
- * `Authorization: Session base64(login:user_id:session)` (trytond/protocols/wrappers.py). trytond
- * answers 401 when the session expired or is unknown and 403 on a refused login; either makes the
- * client log in again once and repeat the call. Application errors come back as HTTP 200 with an
- * `error` member: `["UserError", [message, description, domain]]`, `["ConcurrencyException",
- * message]`, ... (trytond/protocols/jsonrpc.py); they become the named connector errors here.
+ * HTTP client. Sessions and error mapping: README.md, "Sessions" (after trytond/protocols/wrappers.py
+ * and jsonrpc.py).
  */
 import { z } from 'zod';
 import type { FieldValue } from '../../src/core/model';
