@@ -1,8 +1,6 @@
 /**
- * The one HTTP client every connector uses: bearer auth with a refresh on 401, bounded retries
- * with exponential backoff for 5xx and network errors, HTTP 429 honoured through Retry-After, the
- * provider's declared limits kept before it has to answer 429, and provider failures translated
- * into the named errors of ./errors.
+ * The one HTTP client every connector uses: auth with a refresh on 401, retries with backoff,
+ * Retry-After on 429, the declared limits, and failures as the named errors of ./errors.
  */
 import axios, { AxiosError, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import type { z } from 'zod';
