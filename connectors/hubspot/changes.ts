@@ -12,7 +12,7 @@ import { type HubSpotSession, SEARCH_RESULT_CAP, type SearchRequest } from './cl
 import { type HubSpotObjectType, MODIFIED_PROPERTY, propertiesToRead, toContact } from './mappers';
 
 /** How far back a list scan's high-water mark stays from our own clock, for clock skew with HubSpot. */
-export const CLOCK_SKEW_MS = 60_000;
+const CLOCK_SKEW_MS = 60_000;
 
 const PAGE_SIZE = 100;
 

@@ -34,7 +34,7 @@ export const MODIFIED_PROPERTY: Record<HubSpotObjectType, string> = {
 export const IDEMPOTENCY_PROPERTY = 'tandem_idempotency_key';
 
 /** The contact property that names a person's primary company. */
-export const COMPANY_ID_PROPERTY = 'associatedcompanyid';
+const COMPANY_ID_PROPERTY = 'associatedcompanyid';
 
 /** Custom properties shared by both object types for the NAV fields HubSpot has no property for. */
 const CUSTOM_PROPERTIES = {
@@ -143,7 +143,7 @@ export function fromContactId(id: string): { objectType: HubSpotObjectType; hubS
 }
 
 /** The modification time of a HubSpot record (ISO 8601), from its property or `updatedAt`. */
-export function modifiedAtOf(objectType: HubSpotObjectType, object: HubSpotObject): string | null {
+function modifiedAtOf(objectType: HubSpotObjectType, object: HubSpotObject): string | null {
   const raw = object.properties[MODIFIED_PROPERTY[objectType]] ?? object.updatedAt ?? null;
   if (raw === null || raw === '') return null;
   // Date properties come back as ISO strings; older portals and webhooks use epoch milliseconds.

@@ -23,7 +23,7 @@ import type { trytonConfig } from './config';
 export type TrytonLogin = Pick<ConnectorSettings<typeof trytonConfig>, 'baseUrl' | 'database' | 'credentials'>;
 
 /** The context every call carries, as the Tryton client sends it: the user's preferences. */
-export type TrytonContext = Record<string, unknown>;
+type TrytonContext = Record<string, unknown>;
 
 export type Domain = unknown[];
 
