@@ -48,35 +48,29 @@ const CUSTOM_PROPERTIES = {
   territoryCode: 'tandem_territory_code',
 } as const satisfies PropertyMap;
 
-/** The default company map: HubSpot's own company properties first, custom ones for the rest. */
-export const DEFAULT_COMPANY_MAP: Readonly<PropertyMap> = {
+/** HubSpot's own properties that companies and contacts both have; they win over the custom ones. */
+const SHARED_PROPERTIES = {
   ...CUSTOM_PROPERTIES,
-  name: 'name',
   address: 'address',
-  address2: 'address2',
   postCode: 'zip',
   city: 'city',
   county: 'state',
   countryCode: 'country',
   phone: 'phone',
   homePage: 'website',
-};
+} as const satisfies PropertyMap;
+
+/** The default company map. */
+export const DEFAULT_COMPANY_MAP: Readonly<PropertyMap> = { ...SHARED_PROPERTIES, name: 'name', address2: 'address2' };
 
 /** The default person map. `name` is absent: it is split over firstname and lastname. */
 export const DEFAULT_PERSON_MAP: Readonly<PropertyMap> = {
-  ...CUSTOM_PROPERTIES,
+  ...SHARED_PROPERTIES,
   // Contacts have their own fax and email properties, and no address2.
   email: 'email',
   fax: 'fax',
   address2: 'tandem_address2',
-  phone: 'phone',
   mobile: 'mobilephone',
-  address: 'address',
-  city: 'city',
-  postCode: 'zip',
-  county: 'state',
-  countryCode: 'country',
-  homePage: 'website',
 };
 
 /** Builds the mappings in force from the defaults and the configured overrides. */
