@@ -23,12 +23,8 @@ const KEY_HASH_LENGTH = 16;
 /** The reference a key stands for: `<reference or TANDEM>-<16 hex digits of sha256(type:key)>`. */
 export function documentReferenceFor(type: DocumentType, idempotencyKey: string, externalReference?: string): string {
   if (idempotencyKey === '') throw new InvalidRequestError('tryton: a document needs a non-empty idempotencyKey');
-  const hash = createHash('sha256')
-    .update(`${type}:${idempotencyKey}`, 'utf8')
-    .digest('hex')
-    .slice(0, KEY_HASH_LENGTH)
-    .toUpperCase();
-  return `${(normalizeValue(externalReference) ?? 'TANDEM').slice(0, 40)}-${hash}`;
+  const hash = createHash('sha256').update(`${type}:${idempotencyKey}`, 'utf8').digest('hex').slice(0, KEY_HASH_LENGTH);
+  return `${(normalizeValue(externalReference) ?? 'TANDEM').slice(0, 40)}-${hash.toUpperCase()}`;
 }
 
 /**

@@ -44,6 +44,14 @@ const otherErrorSchema = z.tuple([z.string()]).rest(z.unknown());
 /** trytond's message when a read or write names a record that does not exist (ir/message.xml). */
 const MISSING_RECORD = /that don't exist anymore|do(?:es)? not exist/i;
 
+/** The connector error of each exception trytond names in an `error` member. */
+const RPC_ERRORS = new Map<string, (text: string) => ConnectorError>([
+  ['ConcurrencyException', (text) => new PreconditionFailedError(text)],
+  ['LoginException', (text) => new AuthFailedError(text)],
+  ['RateLimitException', (text) => new RateLimitedError(text, 1000)],
+  ['UserWarning', (text) => new InvalidRequestError(text)],
+]);
+
 /** Translates a JSON-RPC `error` member into a connector error. */
 export function errorFromRpc(connector: string, method: string, error: unknown): ConnectorError {
   const what = `${connector}: ${method}`;
@@ -57,19 +65,8 @@ export function errorFromRpc(connector: string, method: string, error: unknown):
   if (!other.success) return new InvalidResponseError(`${what}: unrecognised error ${JSON.stringify(error)}`);
   const [kind, detail] = other.data;
   const text = `${what}: ${kind} ${typeof detail === 'string' ? detail : JSON.stringify(detail)}`;
-  switch (kind) {
-    case 'ConcurrencyException':
-      return new PreconditionFailedError(text);
-    case 'LoginException':
-      return new AuthFailedError(text);
-    case 'RateLimitException':
-      return new RateLimitedError(text, 1000);
-    case 'UserWarning':
-      return new InvalidRequestError(text);
-    default:
-      // An unexpected server exception: [str(exception), traceback].
-      return new InvalidRequestError(`${what}: ${kind}`);
-  }
+  // Any other is an unexpected server exception, [str(exception), traceback]: its name only.
+  return RPC_ERRORS.get(kind)?.(text) ?? new InvalidRequestError(`${what}: ${kind}`);
 }
 
 /**
