@@ -56,7 +56,7 @@ export type ConnectorSettings<Config extends z.ZodObject> = z.output<Config> & {
 export interface ConnectTools {
   context: ConnectorContext;
   /** The kit's HTTP client for this connector: the context's retry policy and observer, the declared limits. */
-  http: (options: { baseURL: string; auth?: AuthProvider; timeoutMs?: number }) => HttpClient;
+  http: (options: { baseURL: string; auth?: AuthProvider }) => HttpClient;
 }
 
 /**

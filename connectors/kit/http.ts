@@ -47,15 +47,12 @@ export interface HttpClientOptions {
   baseURL: string;
   auth?: AuthProvider;
   retry?: Partial<RetryPolicy>;
-  timeoutMs?: number;
   observe?: ResponseObserver;
   /** Keeps the provider's limits; every attempt passes it. */
   limiter?: RequestLimiter;
-  /** Injectable for tests that do not want real waiting. */
-  sleep?: (ms: number) => Promise<void>;
 }
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Parses Retry-After (seconds or an HTTP date) into milliseconds; a missing header means 1 s. */
 export function parseRetryAfter(value: unknown, now = Date.now()): number {
@@ -70,17 +67,15 @@ export function parseRetryAfter(value: unknown, now = Date.now()): number {
 export class HttpClient {
   private readonly axios: AxiosInstance;
   private readonly retry: RetryPolicy;
-  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly options: HttpClientOptions) {
     this.axios = axios.create({
       baseURL: options.baseURL,
-      timeout: options.timeoutMs ?? 30_000,
+      timeout: 30_000,
       // Every status reaches our own handling below; axios must not throw on its own.
       validateStatus: () => true,
     });
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.sleep = options.sleep ?? realSleep;
   }
 
   /**
@@ -117,7 +112,7 @@ export class HttpClient {
         // No response at all: DNS, refused connection, timeout.
         observe(0);
         if (attempt < attempts) {
-          await this.sleep(this.backoff(attempt));
+          await sleep(this.backoff(attempt));
           continue;
         }
         const reason = error instanceof AxiosError ? `${error.code ?? ''} ${error.message}`.trim() : String(error);
@@ -138,13 +133,13 @@ export class HttpClient {
       if (status === 429) {
         const waitMs = parseRetryAfter(response.headers['retry-after']);
         if (attempt < attempts && waitMs <= this.retry.maxRetryAfterMs) {
-          await this.sleep(waitMs);
+          await sleep(waitMs);
           continue;
         }
         throw errorForStatus(status, what, response.headers['retry-after']);
       }
       if (status >= 500 && attempt < attempts) {
-        await this.sleep(this.backoff(attempt));
+        await sleep(this.backoff(attempt));
         continue;
       }
       throw errorForStatus(status, `${what} ${describeBody(response.data)}`);
