@@ -120,7 +120,6 @@ async function* scanList(
   const properties = propertiesToRead(objectType, mapping);
   const scanStartedAt = (session.now ?? Date.now)() - CLOCK_SKEW_MS;
   const since = start.since === null ? null : Date.parse(start.since);
-  let latest: number | null = null;
   const kept: Contact[] = [];
   let after: string | undefined;
   for (;;) {
@@ -133,27 +132,24 @@ async function* scanList(
       if (alreadySeen(start, contact)) continue;
       contacts.push(contact);
       kept.push(contact);
-      latest = latest === null ? modified : Math.max(latest, modified);
     }
     after = page.paging?.next?.after;
     if (after === undefined) {
-      yield { contacts, mark: finalMark(start, kept, latest, scanStartedAt) };
+      yield { contacts, mark: finalMark(start, kept, scanStartedAt) };
       return;
     }
     yield { contacts, mark: start };
   }
 }
 
-function finalMark(start: Mark, kept: Contact[], latest: number | null, scanStartedAt: number): Mark {
-  if (latest === null) return start;
-  const startSince = start.since === null ? null : Date.parse(start.since);
+/** The mark after a complete scan: the latest modification time kept, but not past the scan's start. */
+function finalMark(start: Mark, kept: Contact[], scanStartedAt: number): Mark {
+  if (kept.length === 0) return start;
+  const latest = kept.reduce((max, contact) => Math.max(max, Date.parse(contact.modifiedAt)), 0);
   const candidate = Math.min(latest, scanStartedAt);
-  if (startSince !== null && candidate <= startSince) return start;
-  const sinceIso = new Date(candidate).toISOString();
-  return {
-    since: sinceIso,
-    seen: kept.filter((contact) => Date.parse(contact.modifiedAt) === candidate).map((contact) => contact.id),
-  };
+  if (start.since !== null && candidate <= Date.parse(start.since)) return start;
+  const seen = kept.filter((contact) => Date.parse(contact.modifiedAt) === candidate).map((contact) => contact.id);
+  return { since: new Date(candidate).toISOString(), seen };
 }
 
 /** True when the contact was returned by the previous poll at exactly the mark's time. */
