@@ -1,6 +1,5 @@
 /**
- * A thin typed client for the parts of HubSpot's CRM v3 objects API tandem uses, on the kit's HTTP
- * client (auth, retries, 429, limits, error translation); every answer is parsed.
+ * A thin typed client for HubSpot's CRM v3 objects API on the kit's HTTP client; every answer is parsed.
  * https://developers.hubspot.com/docs/api/crm/companies
  */
 import type { ConnectorSettings, ConnectTools } from '../kit/define';

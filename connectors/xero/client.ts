@@ -1,7 +1,6 @@
 /**
- * A thin typed client for the parts of Xero's Accounting API tandem uses: contacts and accounts of
- * type BANK. Every call carries the Xero-tenant-id header and goes through the kit's HTTP client
- * (auth, retries, 429 Retry-After, the declared limits, error translation); every answer is parsed.
+ * A thin typed client for Xero's contacts and accounts of type BANK, on the kit's HTTP client: every
+ * call carries the Xero-tenant-id header, every answer is parsed.
  * https://developer.xero.com/documentation/api/accounting/overview
  */
 import { createHash } from 'node:crypto';

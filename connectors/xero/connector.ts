@@ -146,12 +146,13 @@ function contactEntity(kind: ContactKind): EntityDefinition<XeroSession> {
 
 /** Bank accounts: Xero accounts of type BANK, written one at a time. */
 function bankAccountEntity(): EntityDefinition<XeroSession> {
+  const get = async ({ api }: XeroSession, id: string) => {
+    const account = await api.bankAccount(id);
+    return account && accountToBankAccount(account);
+  };
   return {
     fields: () => SUPPORTED_FIELDS.bankAccount,
-    get: async ({ api }, id) => {
-      const account = await api.bankAccount(id);
-      return account && accountToBankAccount(account);
-    },
+    get,
     // Xero does not page accounts: one call, one page.
     async *listChanged({ api, name }, cursor) {
       const since = parseTimeCursor(cursor, name);
@@ -172,14 +173,11 @@ function bankAccountEntity(): EntityDefinition<XeroSession> {
       return accountToBankAccount(account);
     },
 
-    async update({ api }, { id, fields }) {
+    async update(session, { id, fields }) {
       const body = bankAccountBody(fields);
-      if (Object.keys(body).length === 0) {
-        const account = await api.bankAccount(id);
-        return accountToBankAccount(required(`bankAccount ${id}`, account));
-      }
+      if (Object.keys(body).length === 0) return required(`bankAccount ${id}`, await get(session, id));
       // A fresh key per write: a retry inside the client repeats it safely, a later write is new.
-      return accountToBankAccount(await api.saveAccount(id, body, randomUUID()));
+      return accountToBankAccount(await session.api.saveAccount(id, body, randomUUID()));
     },
   };
 }
