@@ -86,7 +86,9 @@ export class HttpClient {
     config: AxiosRequestConfig,
     options: { attempts?: number } = {},
   ): Promise<AxiosResponse<T>> {
+    const { connector, auth, limiter } = this.options;
     const method = (config.method ?? 'GET').toUpperCase();
+    const call = `${connector}: ${method} ${config.url}`;
     const attempts = options.attempts ?? this.retry.attempts;
     let refreshedAuth = false;
     for (let attempt = 1; ; attempt++) {
@@ -94,21 +96,18 @@ export class HttpClient {
         Accept: 'application/json',
         ...(config.headers as Record<string, string> | undefined),
       };
-      if (this.options.auth) headers.Authorization = await this.options.auth.header();
+      if (auth) headers.Authorization = await auth.header();
       const started = Date.now();
       const observe = (status: number) =>
-        this.options.observe?.({ connector: this.options.connector, method, status, durationMs: Date.now() - started });
+        this.options.observe?.({ connector, method, status, durationMs: Date.now() - started });
       let response: AxiosResponse<T>;
       try {
         const send = () => this.axios.request<T>({ ...config, method, headers });
-        response = await (this.options.limiter ? this.options.limiter.run(send) : send());
+        response = await (limiter ? limiter.run(send) : send());
       } catch (error) {
         // The limiter refused to wait this long: the queue retries later.
         if (error instanceof RateLimitedError)
-          throw new RateLimitedError(
-            `${this.options.connector}: ${method} ${config.url}: ${error.message}`,
-            error.retryAfterMs,
-          );
+          throw new RateLimitedError(`${call}: ${error.message}`, error.retryAfterMs);
         // No response at all: DNS, refused connection, timeout.
         observe(0);
         if (attempt < attempts) {
@@ -116,17 +115,17 @@ export class HttpClient {
           continue;
         }
         const reason = error instanceof AxiosError ? `${error.code ?? ''} ${error.message}`.trim() : String(error);
-        throw new TransientError(`${this.options.connector}: ${method} ${config.url} failed: ${reason}`);
+        throw new TransientError(`${call} failed: ${reason}`);
       }
-      this.options.limiter?.observe(response.headers);
+      limiter?.observe(response.headers);
       const { status } = response;
       observe(status);
       if (status >= 200 && status < 300) return response;
 
-      const what = `${this.options.connector}: ${method} ${config.url} answered ${status}`;
-      if (status === 401 && this.options.auth?.invalidate && !refreshedAuth) {
+      const what = `${call} answered ${status}`;
+      if (status === 401 && auth?.invalidate && !refreshedAuth) {
         // A token can expire between our check and the call: fetch a fresh one once.
-        this.options.auth.invalidate();
+        auth.invalidate();
         refreshedAuth = true;
         continue;
       }
@@ -148,12 +147,8 @@ export class HttpClient {
 
   /** Sends a request and parses the 2xx answer's body with `schema` (see parseResponse). */
   async json<T>(schema: z.ZodType<T>, config: AxiosRequestConfig): Promise<T> {
-    const response = await this.request(config);
-    return parseResponse(
-      schema,
-      response.data,
-      `${this.options.connector}: ${config.method ?? 'GET'} ${config.url ?? ''}`,
-    );
+    const { data } = await this.request(config);
+    return parseResponse(schema, data, `${this.options.connector}: ${config.method ?? 'GET'} ${config.url ?? ''}`);
   }
 
   private backoff(attempt: number): number {
