@@ -121,14 +121,14 @@ export const hubspot = defineConnector({
           properties: toHubSpotProperties(contactTypeOf(objectType), entry.fields, mapping),
         }));
         const response = await api.batchUpdate(objectType, inputs);
-        const written = new Map(response.results.map((object) => [object.id, object]));
-        const failed = failuresById(name, response);
-        return items.flatMap(({ id, hubSpotId }): BatchItemResult[] => {
-          const object = written.get(hubSpotId);
-          if (object) return [{ id, ok: true, record: toContact(objectType, object, mapping) }];
-          const error = failed.get(hubSpotId);
-          return error ? [{ id, ok: false, error }] : [];
-        });
+        // The kit matches the results to the updates by id and fails an update neither reports.
+        const failed = [...failuresById(name, response)].map(([hubSpotId, error]): BatchItemResult => ({
+          id: toContactId(objectType, hubSpotId),
+          ok: false,
+          error,
+        }));
+        const records = response.results.map((object) => toContact(objectType, object, mapping));
+        return [...failed, ...records.map((record): BatchItemResult => ({ id: record.id, ok: true, record }))];
       },
     },
   },
@@ -167,7 +167,7 @@ function parseId(name: string, id: string): { objectType: HubSpotObjectType; hub
 
 /** The entries of one batch call with their ids parsed; the batchKey above keeps a call to one object type. */
 function batchOf<T>(name: string, entries: readonly T[], idOf: (entry: T) => string) {
-  const items = entries.map((entry) => ({ entry, id: idOf(entry), ...parseId(name, idOf(entry)) }));
+  const items = entries.map((entry) => ({ entry, ...parseId(name, idOf(entry)) }));
   return { objectType: items[0]?.objectType ?? 'companies', items };
 }
 
