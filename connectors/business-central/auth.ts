@@ -2,18 +2,15 @@
  * OAuth 2.0 client credentials for Business Central (Microsoft Entra ID service-to-service).
  * https://learn.microsoft.com/dynamics365/business-central/dev-itpro/administration/automation-apis-using-s2s-authentication
  */
+import type { z } from 'zod';
 import { OAuthTokenProvider, type TokenCacheOptions, type TokenResponse } from '../kit/oauth';
+import type { businessCentralConfig } from './config';
 
 /** The scope that grants access to every Business Central API of the tenant. */
 export const DEFAULT_SCOPE = 'https://api.businesscentral.dynamics.com/.default';
 
-/** Where and how to ask for a token. */
-export interface ClientCredentials {
-  tokenUrl: string;
-  clientId: string;
-  clientSecret: string;
-  scope?: string;
-}
+/** Where and how to ask for a token, as the config holds it. */
+type ClientCredentials = Omit<z.output<typeof businessCentralConfig>['credentials'], 'webhookClientState'>;
 
 /**
  * Fetches, caches and renews a bearer token with the client credentials grant (the kit's token

@@ -1,18 +1,16 @@
 /**
  * The Business Central accounting connector on the kit: the customers, vendors and bank accounts
- * of one company through API v2.0, webhooks with renewed subscriptions, and sales documents. The
- * kit does the rest (entity guard, batch chunking, limits, retries, the health probe's 429).
+ * of one company through API v2.0, webhooks with renewed subscriptions, and sales documents.
  */
 import type { AccountKind } from '../../src/core/model';
 import {
+  connectTools,
   defineConnector,
   type ConnectorContext,
   type ConnectorSettings,
   type ConnectTools,
   type EntityDefinition,
 } from '../kit/define';
-import { HttpClient } from '../kit/http';
-import { RequestLimiter } from '../kit/limiter';
 import { ClientCredentialsTokenProvider } from './auth';
 import { BATCH_LIMIT, BusinessCentralApi } from './client';
 import { businessCentralConfig } from './config';
@@ -79,8 +77,5 @@ export function createBusinessCentralApi(
   settings: BusinessCentralSettings,
   context: ConnectorContext,
 ): BusinessCentralApi {
-  const { name: connector, retry, observe } = context;
-  const limiter = new RequestLimiter(LIMITS);
-  const http: ConnectTools['http'] = (options) => new HttpClient({ connector, ...options, retry, observe, limiter });
-  return connect(settings, { context, http }).api;
+  return connect(settings, connectTools(LIMITS, context)).api;
 }

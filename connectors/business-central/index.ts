@@ -1,4 +1,2 @@
-/** The Business Central connector: its registry entry, its API layer (contacts included) and its webhook adapter. */
+/** The Business Central connector: its registry entry, and its API layer alone (contacts included). */
 export { businessCentral, createBusinessCentralApi, type BusinessCentralSettings } from './connector';
-export { BusinessCentralApi } from './client';
-export { createBusinessCentralWebhook } from './webhook';

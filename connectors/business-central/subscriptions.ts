@@ -21,10 +21,10 @@ const subscriptionSchema = z.object({
  * The account kinds BC sends notifications for. BC's list of webhook-supported APIs names
  * customers and vendors but not bankAccounts, so bank accounts are always polled.
  */
-export const WEBHOOK_ENTITIES: readonly AccountKind[] = ['customer', 'vendor'];
+const WEBHOOK_ENTITIES: readonly AccountKind[] = ['customer', 'vendor'];
 
 /** Renew a subscription when it expires within this window (BC keeps them three days). */
-export const RENEW_WITHIN_MS = 24 * 60 * 60 * 1000;
+const RENEW_WITHIN_MS = 24 * 60 * 60 * 1000;
 
 /** The `resource` of a subscription to an entity's collection. */
 export function subscriptionResource(companyId: string, entity: AccountKind): string {
@@ -37,7 +37,7 @@ function sameResource(a: string, b: string): boolean {
 }
 
 /** What ensureSubscriptions needs to know. */
-export interface EnsureSubscriptionsInput {
+interface EnsureSubscriptionsInput {
   http: HttpClient;
   companyId: string;
   notificationUrl: string;

@@ -11,7 +11,7 @@ import { FIELD_MAP, type BcEntity } from './mappers';
 import { GUID } from './odata';
 
 /** A value BC accepts in a create body. */
-export type TemplateValue = string | number | boolean;
+type TemplateValue = string | number | boolean;
 
 const guid = z.string().regex(GUID, 'must be a GUID');
 /** A `Code[n]` property: BC refuses longer values. */
@@ -31,7 +31,7 @@ const boolean = z.union([z.boolean(), z.enum(['true', 'false']).transform((value
  * Writable BC properties per entity that no canonical field covers, with their types (API v2.0
  * resource pages for customer, vendor, bankAccount and contact; `number` is the record's No.).
  */
-export const TEMPLATE_PROPERTIES: Record<BcEntity, Readonly<Record<string, z.ZodType<TemplateValue>>>> = {
+const TEMPLATE_PROPERTIES: Record<BcEntity, Readonly<Record<string, z.ZodType<TemplateValue>>>> = {
   customer: {
     number: code(20),
     type: z.enum(['Company', 'Person']),

@@ -26,11 +26,8 @@ const notificationSchema = z.object({
 export function notificationEventId(
   item: Record<'subscriptionId' | 'resource' | 'changeType' | 'lastModifiedDateTime', string>,
 ): string {
-  const { subscriptionId, resource, changeType, lastModifiedDateTime } = item;
-  return createHash('sha256')
-    .update([subscriptionId, resource, changeType, lastModifiedDateTime].join('\n'))
-    .digest('hex')
-    .slice(0, 32);
+  const parts = [item.subscriptionId, item.resource, item.changeType, item.lastModifiedDateTime];
+  return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 32);
 }
 
 /** Splits `api/v2.0/companies(<cid>)/customers(<id>)` (leading slash and query optional). */

@@ -12,7 +12,7 @@ import { type HubSpotSession, SEARCH_RESULT_CAP, type SearchRequest } from './cl
 import { type HubSpotObjectType, MODIFIED_PROPERTY, propertiesToRead, toContact } from './mappers';
 
 /** How far back a list scan's high-water mark stays from our own clock, for clock skew with HubSpot. */
-export const CLOCK_SKEW_MS = 60_000;
+const CLOCK_SKEW_MS = 60_000;
 
 const PAGE_SIZE = 100;
 
@@ -26,11 +26,11 @@ type Mark = z.infer<typeof markSchema>;
 
 const cursorSchema = z.object({ v: z.literal(1), companies: markSchema, contacts: markSchema });
 /** The cursor of listChanged: a high-water mark per HubSpot object type. */
-export type ChangeCursor = z.infer<typeof cursorSchema>;
+type ChangeCursor = z.infer<typeof cursorSchema>;
 
 const OBJECT_TYPES: readonly HubSpotObjectType[] = ['companies', 'contacts'];
 
-/** Reads a cursor written by encodeCursor; null means from the beginning. */
+/** Reads a cursor pollChanges wrote (JSON); null means from the beginning. */
 export function decodeCursor(cursor: string | null, name = 'hubspot'): ChangeCursor {
   return (
     parseJsonCursor(cursorSchema, cursor, `${name}: the change cursor`) ?? {
@@ -39,11 +39,6 @@ export function decodeCursor(cursor: string | null, name = 'hubspot'): ChangeCur
       contacts: { since: null, seen: [] },
     }
   );
-}
-
-/** Writes a cursor as the opaque string the engine stores. */
-export function encodeCursor(cursor: ChangeCursor): string {
-  return JSON.stringify(cursor);
 }
 
 /**
@@ -56,7 +51,7 @@ export async function* pollChanges(session: HubSpotSession, cursor: string | nul
   for (const objectType of OBJECT_TYPES) {
     for await (const { contacts, mark } of pollObjectType(session, objectType, state[objectType])) {
       state[objectType] = mark;
-      const next = encodeCursor(state);
+      const next = JSON.stringify(state);
       // Pages that neither carry records nor move the cursor would only make the engine busy.
       if (contacts.length === 0 && next === lastCursor) continue;
       lastCursor = next;
@@ -65,10 +60,7 @@ export async function* pollChanges(session: HubSpotSession, cursor: string | nul
   }
 }
 
-interface TypePage {
-  contacts: Contact[];
-  mark: Mark;
-}
+type TypePage = { contacts: Contact[]; mark: Mark };
 
 async function* pollObjectType(
   session: HubSpotSession,
@@ -128,7 +120,6 @@ async function* scanList(
   const properties = propertiesToRead(objectType, mapping);
   const scanStartedAt = (session.now ?? Date.now)() - CLOCK_SKEW_MS;
   const since = start.since === null ? null : Date.parse(start.since);
-  let latest: number | null = null;
   const kept: Contact[] = [];
   let after: string | undefined;
   for (;;) {
@@ -141,27 +132,24 @@ async function* scanList(
       if (alreadySeen(start, contact)) continue;
       contacts.push(contact);
       kept.push(contact);
-      latest = latest === null ? modified : Math.max(latest, modified);
     }
     after = page.paging?.next?.after;
     if (after === undefined) {
-      yield { contacts, mark: finalMark(start, kept, latest, scanStartedAt) };
+      yield { contacts, mark: finalMark(start, kept, scanStartedAt) };
       return;
     }
     yield { contacts, mark: start };
   }
 }
 
-function finalMark(start: Mark, kept: Contact[], latest: number | null, scanStartedAt: number): Mark {
-  if (latest === null) return start;
-  const startSince = start.since === null ? null : Date.parse(start.since);
+/** The mark after a complete scan: the latest modification time kept, but not past the scan's start. */
+function finalMark(start: Mark, kept: Contact[], scanStartedAt: number): Mark {
+  if (kept.length === 0) return start;
+  const latest = kept.reduce((max, contact) => Math.max(max, Date.parse(contact.modifiedAt)), 0);
   const candidate = Math.min(latest, scanStartedAt);
-  if (startSince !== null && candidate <= startSince) return start;
-  const sinceIso = new Date(candidate).toISOString();
-  return {
-    since: sinceIso,
-    seen: kept.filter((contact) => Date.parse(contact.modifiedAt) === candidate).map((contact) => contact.id),
-  };
+  if (start.since !== null && candidate <= Date.parse(start.since)) return start;
+  const seen = kept.filter((contact) => Date.parse(contact.modifiedAt) === candidate).map((contact) => contact.id);
+  return { since: new Date(candidate).toISOString(), seen };
 }
 
 /** True when the contact was returned by the previous poll at exactly the mark's time. */

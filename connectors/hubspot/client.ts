@@ -1,13 +1,13 @@
 /**
- * A thin typed client for the parts of HubSpot's CRM v3 objects API tandem uses, on the kit's HTTP
- * client (auth, retries, 429, limits, error translation); every answer is parsed.
+ * A thin typed client for HubSpot's CRM v3 objects API on the kit's HTTP client; every answer is parsed.
  * https://developers.hubspot.com/docs/api/crm/companies
  */
+import type { ConnectorSettings, ConnectTools } from '../kit/define';
 import { orNullIfNotFound } from '../kit/errors';
 import type { HttpClient } from '../kit/http';
-import type { HubSpotMapping, HubSpotObjectType } from './mappers';
+import type { hubspotConfig } from './config';
+import { resolveMapping, type HubSpotObjectType } from './mappers';
 import { batchResponseSchema, hubSpotObjectSchema, listPageSchema, searchPageSchema } from './schemas';
-import type { HubSpotWebhookOptions } from './webhook';
 
 /** HubSpot's public API host. */
 export const HUBSPOT_API_URL = 'https://api.hubapi.com';
@@ -18,17 +18,10 @@ export const BATCH_LIMIT = 100;
 /** The most results a search query can page through; beyond it HubSpot answers 400. */
 export const SEARCH_RESULT_CAP = 10_000;
 
-/** One search filter, as HubSpot's search API takes it. */
-export interface SearchFilter {
-  propertyName: string;
-  operator: 'EQ' | 'NEQ' | 'GT' | 'GTE' | 'LT' | 'LTE' | 'HAS_PROPERTY' | 'NOT_HAS_PROPERTY';
-  value?: string;
-}
-
-/** A search request body. */
+/** A search request body, with the filters and sorts tandem uses. */
 export interface SearchRequest {
-  filterGroups: { filters: SearchFilter[] }[];
-  sorts?: { propertyName: string; direction: 'ASCENDING' | 'DESCENDING' }[];
+  filterGroups: { filters: { propertyName: string; operator: 'EQ' | 'GTE'; value: string }[] }[];
+  sorts?: { propertyName: string; direction: 'ASCENDING' }[];
   properties: string[];
   limit: number;
   after?: string;
@@ -73,18 +66,19 @@ export function hubSpotApi(http: HttpClient) {
   };
 }
 
-/** Typed calls to HubSpot companies and contacts. */
-export type HubSpotApi = ReturnType<typeof hubSpotApi>;
-
-/** What the connector's handlers share: built once per connector by `connect`. */
-export interface HubSpotSession {
-  /** The connector's name in config, for messages. */
-  name: string;
-  http: HttpClient;
-  api: HubSpotApi;
-  mapping: HubSpotMapping;
-  /** The local clock, injectable for tests. */
-  now?: () => number;
-  /** Set when webhooks are configured. */
-  webhook?: HubSpotWebhookOptions;
+/** Builds what the connector's handlers share, once per connector; the webhook is set when configured. */
+export function connectHubSpot(settings: ConnectorSettings<typeof hubspotConfig>, { context, http }: ConnectTools) {
+  const { token, webhookSecret } = settings.credentials;
+  // A private-app token does not expire, so there is nothing to refresh on a 401.
+  const client = http({ baseURL: settings.baseUrl, auth: { header: () => Promise.resolve(`Bearer ${token}`) } });
+  return {
+    name: context.name,
+    http: client,
+    api: hubSpotApi(client),
+    mapping: resolveMapping(settings.propertyMap),
+    now: context.now,
+    webhook: webhookSecret === undefined ? undefined : { clientSecret: webhookSecret, publicUrl: context.webhookUrl },
+  };
 }
+
+export type HubSpotSession = ReturnType<typeof connectHubSpot>;

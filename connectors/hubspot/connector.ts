@@ -1,16 +1,15 @@
 /**
  * The HubSpot CRM connector on the kit: companies and contacts as canonical contacts, polled
  * through the search API, read and written through the v3 objects and batch APIs, pushed through
- * webhooks. The kit does the rest (entity guard, batch chunking, item-by-item retry of a refused
- * batch, limits, the health probe's 429).
+ * webhooks.
  */
 import { z } from 'zod';
-import { defineConnector, type ConnectorContext } from '../kit/define';
+import { defineConnector, type ConnectorContext, type ConnectorSettings } from '../kit/define';
 import { ConnectorError, InvalidRequestError, NotFoundError } from '../kit/errors';
 import { parseRequest } from '../kit/parse';
 import type { BatchItemResult, Connector } from '../kit/types';
 import { pollChanges } from './changes';
-import { BATCH_LIMIT, HUBSPOT_API_URL, hubSpotApi, type HubSpotSession } from './client';
+import { BATCH_LIMIT, connectHubSpot, HUBSPOT_API_URL } from './client';
 import { hubspotConfig } from './config';
 import {
   IDEMPOTENCY_PROPERTY,
@@ -19,7 +18,6 @@ import {
   fromContactId,
   objectTypeOf,
   propertiesToRead,
-  resolveMapping,
   supportedFields,
   toContact,
   toContactId,
@@ -49,21 +47,7 @@ export const hubspot = defineConnector({
   // accounts have 100: HubSpot answers 429 with Retry-After, which the client waits out).
   // https://developers.hubspot.com/docs/guides/apps/api-usage/usage-details
   limits: { requests: { max: 190, perMs: 10_000 }, batchSize: { read: BATCH_LIMIT, write: BATCH_LIMIT } },
-  connect: (settings, { context, http }): HubSpotSession => {
-    const { token, webhookSecret } = settings.credentials;
-    // A private-app token does not expire, so there is nothing to refresh on a 401.
-    const client = http({ baseURL: settings.baseUrl, auth: { header: () => Promise.resolve(`Bearer ${token}`) } });
-    return {
-      name: context.name,
-      http: client,
-      api: hubSpotApi(client),
-      mapping: resolveMapping(settings.propertyMap),
-      now: context.now,
-      ...(webhookSecret === undefined
-        ? {}
-        : { webhook: { clientSecret: webhookSecret, publicUrl: context.webhookUrl } }),
-    };
-  },
+  connect: connectHubSpot,
   entities: {
     contact: {
       fields: (session) => supportedFields(session.mapping),
@@ -137,14 +121,14 @@ export const hubspot = defineConnector({
           properties: toHubSpotProperties(contactTypeOf(objectType), entry.fields, mapping),
         }));
         const response = await api.batchUpdate(objectType, inputs);
-        const written = new Map(response.results.map((object) => [object.id, object]));
-        const failed = failuresById(name, response);
-        return items.flatMap(({ id, hubSpotId }): BatchItemResult[] => {
-          const object = written.get(hubSpotId);
-          if (object) return [{ id, ok: true, record: toContact(objectType, object, mapping) }];
-          const error = failed.get(hubSpotId);
-          return error ? [{ id, ok: false, error }] : [];
-        });
+        // The kit matches the results to the updates by id and fails an update neither reports.
+        const failed = [...failuresById(name, response)].map(([hubSpotId, error]): BatchItemResult => ({
+          id: toContactId(objectType, hubSpotId),
+          ok: false,
+          error,
+        }));
+        const records = response.results.map((object) => toContact(objectType, object, mapping));
+        return [...failed, ...records.map((record): BatchItemResult => ({ id: record.id, ok: true, record }))];
       },
     },
   },
@@ -158,17 +142,15 @@ export const hubspot = defineConnector({
     ),
 });
 
-/** Options of createHubSpotConnector: the build context, the credentials, and the optional keys of the config. */
-export interface HubSpotConnectorOptions extends ConnectorContext {
-  /** The private app's access token. */
-  token: string;
-  /** The app's client secret; webhooks are enabled when it is set. */
-  webhookSecret?: string;
-  /** API host; defaults to https://api.hubapi.com (a sandbox URL in tests). */
-  baseUrl?: string;
-  /** Overrides of the default canonical-field -> HubSpot-property maps, per object type. */
-  propertyMap?: z.output<typeof hubspotConfig>['propertyMap'];
-}
+type HubSpotSettings = ConnectorSettings<typeof hubspotConfig>;
+
+/**
+ * Options of createHubSpotConnector: the build context, the credentials (webhooks are enabled with
+ * a webhookSecret), and the config's optional keys; baseUrl defaults to HubSpot's API host.
+ */
+export type HubSpotConnectorOptions = ConnectorContext &
+  HubSpotSettings['credentials'] &
+  Partial<Pick<HubSpotSettings, 'baseUrl' | 'propertyMap'>>;
 
 /** Creates a HubSpot connector without a config file (tests, scripts). No I/O until a method is called. */
 export function createHubSpotConnector(options: HubSpotConnectorOptions): Connector {
@@ -185,7 +167,7 @@ function parseId(name: string, id: string): { objectType: HubSpotObjectType; hub
 
 /** The entries of one batch call with their ids parsed; the batchKey above keeps a call to one object type. */
 function batchOf<T>(name: string, entries: readonly T[], idOf: (entry: T) => string) {
-  const items = entries.map((entry) => ({ entry, id: idOf(entry), ...parseId(name, idOf(entry)) }));
+  const items = entries.map((entry) => ({ entry, ...parseId(name, idOf(entry)) }));
   return { objectType: items[0]?.objectType ?? 'companies', items };
 }
 

@@ -14,10 +14,7 @@ export type ContactType = Contact['type'];
 export type PropertyMap = Partial<Record<ContactField, string | null>>;
 
 /** Per object type overrides of the default property maps. */
-export interface PropertyMapOverrides {
-  company?: PropertyMap;
-  person?: PropertyMap;
-}
+export type PropertyMapOverrides = Partial<Record<ContactType, PropertyMap>>;
 
 /** The property maps in force, after overrides. */
 export interface HubSpotMapping {
@@ -37,7 +34,7 @@ export const MODIFIED_PROPERTY: Record<HubSpotObjectType, string> = {
 export const IDEMPOTENCY_PROPERTY = 'tandem_idempotency_key';
 
 /** The contact property that names a person's primary company. */
-export const COMPANY_ID_PROPERTY = 'associatedcompanyid';
+const COMPANY_ID_PROPERTY = 'associatedcompanyid';
 
 /** Custom properties shared by both object types for the NAV fields HubSpot has no property for. */
 const CUSTOM_PROPERTIES = {
@@ -51,35 +48,29 @@ const CUSTOM_PROPERTIES = {
   territoryCode: 'tandem_territory_code',
 } as const satisfies PropertyMap;
 
-/** The default company map: HubSpot's own company properties first, custom ones for the rest. */
-export const DEFAULT_COMPANY_MAP: Readonly<PropertyMap> = {
+/** HubSpot's own properties that companies and contacts both have; they win over the custom ones. */
+const SHARED_PROPERTIES = {
   ...CUSTOM_PROPERTIES,
-  name: 'name',
   address: 'address',
-  address2: 'address2',
   postCode: 'zip',
   city: 'city',
   county: 'state',
   countryCode: 'country',
   phone: 'phone',
   homePage: 'website',
-};
+} as const satisfies PropertyMap;
+
+/** The default company map. */
+export const DEFAULT_COMPANY_MAP: Readonly<PropertyMap> = { ...SHARED_PROPERTIES, name: 'name', address2: 'address2' };
 
 /** The default person map. `name` is absent: it is split over firstname and lastname. */
 export const DEFAULT_PERSON_MAP: Readonly<PropertyMap> = {
-  ...CUSTOM_PROPERTIES,
+  ...SHARED_PROPERTIES,
   // Contacts have their own fax and email properties, and no address2.
   email: 'email',
   fax: 'fax',
   address2: 'tandem_address2',
-  phone: 'phone',
   mobile: 'mobilephone',
-  address: 'address',
-  city: 'city',
-  postCode: 'zip',
-  county: 'state',
-  countryCode: 'country',
-  homePage: 'website',
 };
 
 /** Builds the mappings in force from the defaults and the configured overrides. */
@@ -146,7 +137,7 @@ export function fromContactId(id: string): { objectType: HubSpotObjectType; hubS
 }
 
 /** The modification time of a HubSpot record (ISO 8601), from its property or `updatedAt`. */
-export function modifiedAtOf(objectType: HubSpotObjectType, object: HubSpotObject): string | null {
+function modifiedAtOf(objectType: HubSpotObjectType, object: HubSpotObject): string | null {
   const raw = object.properties[MODIFIED_PROPERTY[objectType]] ?? object.updatedAt ?? null;
   if (raw === null || raw === '') return null;
   // Date properties come back as ISO strings; older portals and webhooks use epoch milliseconds.

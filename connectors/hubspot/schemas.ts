@@ -15,26 +15,19 @@ export const hubSpotObjectSchema = z.object({
   archived: z.boolean().optional(),
 });
 
-/** A CRM object (company or contact) as the v3 objects API returns it. */
 export type HubSpotObject = z.infer<typeof hubSpotObjectSchema>;
-
-const pagingSchema = z.object({ next: z.object({ after: z.string() }).optional() }).optional();
-
-/** A page of POST /crm/v3/objects/{type}/search. */
-export const searchPageSchema = z.object({
-  total: z.number().int().nonnegative(),
-  results: z.array(hubSpotObjectSchema),
-  paging: pagingSchema,
-});
 
 /** A page of GET /crm/v3/objects/{type}. */
 export const listPageSchema = z.object({
   results: z.array(hubSpotObjectSchema),
-  paging: pagingSchema,
+  paging: z.object({ next: z.object({ after: z.string() }).optional() }).optional(),
 });
 
+/** A page of POST /crm/v3/objects/{type}/search. */
+export const searchPageSchema = listPageSchema.extend({ total: z.number().int().nonnegative() });
+
 /** One error of a batch answered 207 Multi-Status. */
-export const batchErrorSchema = z.object({
+const batchErrorSchema = z.object({
   status: z.string().optional(),
   category: z.string().optional(),
   message: z.string().optional(),
@@ -48,8 +41,6 @@ export const batchResponseSchema = z.object({
   errors: z.array(batchErrorSchema).optional(),
   numErrors: z.number().optional(),
 });
-
-/** The answer of batch/read and batch/update (200, or 207 when some inputs failed). */
 export type BatchResponse = z.infer<typeof batchResponseSchema>;
 
 /**
@@ -70,7 +61,6 @@ export const webhookEventSchema = z.looseObject({
   attemptNumber: z.number().optional(),
 });
 
-/** One webhook event. */
 export type WebhookEvent = z.infer<typeof webhookEventSchema>;
 
 /** The body of one webhook call: HubSpot batches up to 100 events per request. */

@@ -9,7 +9,7 @@ import { type HubSpotObjectType, toContactId } from './mappers';
 import { type WebhookEvent, webhookBodySchema } from './schemas';
 
 /** How old (or how far ahead) a request timestamp may be; HubSpot asks to reject older than 5 minutes. */
-export const SIGNATURE_TOLERANCE_MS = 5 * 60 * 1000;
+const SIGNATURE_TOLERANCE_MS = 5 * 60 * 1000;
 
 /** Options of the webhook adapter. */
 export interface HubSpotWebhookOptions {
@@ -72,7 +72,7 @@ const OBJECT_TYPE_BY_TYPE_ID: Record<string, HubSpotObjectType> = { '0-1': 'cont
  * Maps one event to change notices. Association changes and objects tandem does not sync map to
  * nothing. A merge reports the record the event names as changed; merged-away ids are not reported.
  */
-export function toChangeNotices(event: WebhookEvent): ChangeNotice[] {
+function toChangeNotices(event: WebhookEvent): ChangeNotice[] {
   const [subject, kind] = event.subscriptionType.split('.', 2);
   if (!subject || !kind || !EVENT_KINDS.has(kind)) return [];
   const objectType =

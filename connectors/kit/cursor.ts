@@ -1,7 +1,6 @@
 /**
  * Cursors that are a modification time (Xero's UpdatedDateUTC, Business Central's
- * lastModifiedDateTime): read a saved one back, and move it after a page of records that the
- * provider returned oldest change first.
+ * lastModifiedDateTime), over pages the provider returns oldest change first.
  */
 import { InvalidRequestError } from './errors';
 

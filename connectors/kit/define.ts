@@ -1,10 +1,4 @@
-/**
- * A connector as a declarative definition (`defineConnector`). From it the kit derives the
- * Connector the engine sees: the entities and their fields, which optional methods exist (a method
- * is there when an entity defines its handler), one guard for an entity the connector does not
- * serve, batches chunked by the declared sizes, the HTTP client with the declared limits, and a
- * health probe that counts a 429 as reachable.
- */
+/** A connector as a declarative definition (`defineConnector`); connectors/README.md says what the kit derives from it. */
 import type { z } from 'zod';
 import {
   ACCOUNT_KINDS,
@@ -63,7 +57,7 @@ export type ConnectorSettings<Config extends z.ZodObject> = z.output<Config> & {
 export interface ConnectTools {
   context: ConnectorContext;
   /** The kit's HTTP client for this connector: the context's retry policy and observer, the declared limits. */
-  http: (options: { baseURL: string; auth?: AuthProvider; timeoutMs?: number }) => HttpClient;
+  http: (options: { baseURL: string; auth?: AuthProvider }) => HttpClient;
 }
 
 /**
@@ -172,6 +166,13 @@ export function batches<T>(
   return chunks.map((chunk) => chunk.items);
 }
 
+/** What `connect` gets: the kit's HTTP client with the context's retry policy and observer, and the declared limits. */
+export function connectTools(limits: RequestLimits, context: ConnectorContext): ConnectTools {
+  const limiter = limits.requests || limits.concurrency ? new RequestLimiter(limits, context.limiterClock) : undefined;
+  const { name: connector, retry, observe } = context;
+  return { context, http: (options) => new HttpClient({ connector, ...options, retry, observe, limiter }) };
+}
+
 /** Failures of one record only: they become item results; throttling and outages stop the batch. */
 function isItemFailure(error: unknown): error is InvalidRequestError | NotFoundError {
   return error instanceof InvalidRequestError || error instanceof NotFoundError;
@@ -184,10 +185,7 @@ function build<Config extends z.ZodObject, Session>(
 ): Connector {
   const { name } = context;
   const { limits = {} } = definition;
-  const limiter = limits.requests || limits.concurrency ? new RequestLimiter(limits, context.limiterClock) : undefined;
-  const http: ConnectTools['http'] = (options) =>
-    new HttpClient({ connector: name, ...options, retry: context.retry, observe: context.observe, limiter });
-  const session = definition.connect(settings, { context, http });
+  const session = definition.connect(settings, connectTools(limits, context));
   const entities = ENTITY_ORDER.filter((entity) => definition.entities[entity] !== undefined);
 
   const served = (entity: Entity): EntityDefinition<Session> => {

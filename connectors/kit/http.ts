@@ -1,8 +1,6 @@
 /**
- * The one HTTP client every connector uses: bearer auth with a refresh on 401, bounded retries
- * with exponential backoff for 5xx and network errors, HTTP 429 honoured through Retry-After, the
- * provider's declared limits kept before it has to answer 429, and provider failures translated
- * into the named errors of ./errors.
+ * The one HTTP client every connector uses: auth with a refresh on 401, retries with backoff,
+ * Retry-After on 429, the declared limits, and failures as the named errors of ./errors.
  */
 import axios, { AxiosError, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import type { z } from 'zod';
@@ -49,15 +47,12 @@ export interface HttpClientOptions {
   baseURL: string;
   auth?: AuthProvider;
   retry?: Partial<RetryPolicy>;
-  timeoutMs?: number;
   observe?: ResponseObserver;
   /** Keeps the provider's limits; every attempt passes it. */
   limiter?: RequestLimiter;
-  /** Injectable for tests that do not want real waiting. */
-  sleep?: (ms: number) => Promise<void>;
 }
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Parses Retry-After (seconds or an HTTP date) into milliseconds; a missing header means 1 s. */
 export function parseRetryAfter(value: unknown, now = Date.now()): number {
@@ -72,17 +67,15 @@ export function parseRetryAfter(value: unknown, now = Date.now()): number {
 export class HttpClient {
   private readonly axios: AxiosInstance;
   private readonly retry: RetryPolicy;
-  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly options: HttpClientOptions) {
     this.axios = axios.create({
       baseURL: options.baseURL,
-      timeout: options.timeoutMs ?? 30_000,
+      timeout: 30_000,
       // Every status reaches our own handling below; axios must not throw on its own.
       validateStatus: () => true,
     });
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.sleep = options.sleep ?? realSleep;
   }
 
   /**
@@ -93,7 +86,9 @@ export class HttpClient {
     config: AxiosRequestConfig,
     options: { attempts?: number } = {},
   ): Promise<AxiosResponse<T>> {
+    const { connector, auth, limiter } = this.options;
     const method = (config.method ?? 'GET').toUpperCase();
+    const call = `${connector}: ${method} ${config.url}`;
     const attempts = options.attempts ?? this.retry.attempts;
     let refreshedAuth = false;
     for (let attempt = 1; ; attempt++) {
@@ -101,55 +96,49 @@ export class HttpClient {
         Accept: 'application/json',
         ...(config.headers as Record<string, string> | undefined),
       };
-      if (this.options.auth) headers.Authorization = await this.options.auth.header();
+      if (auth) headers.Authorization = await auth.header();
       const started = Date.now();
+      const observe = (status: number) =>
+        this.options.observe?.({ connector, method, status, durationMs: Date.now() - started });
       let response: AxiosResponse<T>;
       try {
         const send = () => this.axios.request<T>({ ...config, method, headers });
-        response = await (this.options.limiter ? this.options.limiter.run(send) : send());
+        response = await (limiter ? limiter.run(send) : send());
       } catch (error) {
         // The limiter refused to wait this long: the queue retries later.
         if (error instanceof RateLimitedError)
-          throw new RateLimitedError(
-            `${this.options.connector}: ${method} ${config.url}: ${error.message}`,
-            error.retryAfterMs,
-          );
+          throw new RateLimitedError(`${call}: ${error.message}`, error.retryAfterMs);
         // No response at all: DNS, refused connection, timeout.
-        this.options.observe?.({
-          connector: this.options.connector,
-          method,
-          status: 0,
-          durationMs: Date.now() - started,
-        });
+        observe(0);
         if (attempt < attempts) {
-          await this.sleep(this.backoff(attempt));
+          await sleep(this.backoff(attempt));
           continue;
         }
         const reason = error instanceof AxiosError ? `${error.code ?? ''} ${error.message}`.trim() : String(error);
-        throw new TransientError(`${this.options.connector}: ${method} ${config.url} failed: ${reason}`);
+        throw new TransientError(`${call} failed: ${reason}`);
       }
-      this.options.limiter?.observe(response.headers);
+      limiter?.observe(response.headers);
       const { status } = response;
-      this.options.observe?.({ connector: this.options.connector, method, status, durationMs: Date.now() - started });
+      observe(status);
       if (status >= 200 && status < 300) return response;
 
-      const what = `${this.options.connector}: ${method} ${config.url} answered ${status}`;
-      if (status === 401 && this.options.auth?.invalidate && !refreshedAuth) {
+      const what = `${call} answered ${status}`;
+      if (status === 401 && auth?.invalidate && !refreshedAuth) {
         // A token can expire between our check and the call: fetch a fresh one once.
-        this.options.auth.invalidate();
+        auth.invalidate();
         refreshedAuth = true;
         continue;
       }
       if (status === 429) {
         const waitMs = parseRetryAfter(response.headers['retry-after']);
         if (attempt < attempts && waitMs <= this.retry.maxRetryAfterMs) {
-          await this.sleep(waitMs);
+          await sleep(waitMs);
           continue;
         }
         throw errorForStatus(status, what, response.headers['retry-after']);
       }
       if (status >= 500 && attempt < attempts) {
-        await this.sleep(this.backoff(attempt));
+        await sleep(this.backoff(attempt));
         continue;
       }
       throw errorForStatus(status, `${what} ${describeBody(response.data)}`);
@@ -158,12 +147,8 @@ export class HttpClient {
 
   /** Sends a request and parses the 2xx answer's body with `schema` (see parseResponse). */
   async json<T>(schema: z.ZodType<T>, config: AxiosRequestConfig): Promise<T> {
-    const response = await this.request(config);
-    return parseResponse(
-      schema,
-      response.data,
-      `${this.options.connector}: ${config.method ?? 'GET'} ${config.url ?? ''}`,
-    );
+    const { data } = await this.request(config);
+    return parseResponse(schema, data, `${this.options.connector}: ${config.method ?? 'GET'} ${config.url ?? ''}`);
   }
 
   private backoff(attempt: number): number {

@@ -1,9 +1,7 @@
 /**
- * A provider's published limits, kept on our side before the provider has to answer 429: at most
- * `concurrency` requests in flight, and in each declared window at most `max` started in any
- * `perMs`. Where the provider counts what is left of a window in a response header, the limiter
- * reads it too, so calls other apps make on the same account count as well. The HTTP client runs
- * every attempt through the limiter of its connector (see ./define.ts).
+ * A provider's published limits, kept on our side before it has to answer 429: `concurrency`
+ * requests in flight, and in each window at most `max` started in any `perMs`, counting what the
+ * provider says is left of a window (calls other apps make on the same account count too).
  */
 import { RateLimitedError } from './errors';
 

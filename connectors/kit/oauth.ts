@@ -20,13 +20,13 @@ export type TokenResponse = z.infer<typeof tokenResponseSchema>;
 /** A token endpoint's error (RFC 6749 section 5.2). */
 const tokenErrorSchema = z.object({ error: z.string(), error_description: z.string().optional() });
 
-/** Tuning knobs; the defaults suit production. */
+/** The clock, injectable for tests. */
 export interface TokenCacheOptions {
-  /** Renew this long before the token runs out, at most half its lifetime (default 60 s). */
-  refreshMarginMs?: number;
-  timeoutMs?: number;
   now?: () => number;
 }
+
+/** Renew this long before the token runs out, at most half its lifetime. */
+const REFRESH_MARGIN_MS = 60_000;
 
 interface CachedToken {
   value: string;
@@ -39,7 +39,6 @@ export abstract class OAuthTokenProvider implements AuthProvider {
   private pending: Promise<CachedToken> | null = null;
   private readonly http: AxiosInstance;
   protected readonly now: () => number;
-  private readonly refreshMarginMs: number;
 
   constructor(
     /** Names the connector in errors. */
@@ -48,9 +47,8 @@ export abstract class OAuthTokenProvider implements AuthProvider {
   ) {
     // The token endpoint is not the provider's API: its errors are OAuth errors that must become
     // AuthFailedError with the provider's description, which the shared client cannot know.
-    this.http = axios.create({ timeout: options.timeoutMs ?? 30_000, validateStatus: () => true });
+    this.http = axios.create({ timeout: 30_000, validateStatus: () => true });
     this.now = options.now ?? Date.now;
-    this.refreshMarginMs = options.refreshMarginMs ?? 60_000;
   }
 
   /** The Authorization header value, asking for a token when none is cached or it is due. */
@@ -107,7 +105,7 @@ export abstract class OAuthTokenProvider implements AuthProvider {
       const lifetimeMs = token.expires_in * 1000;
       this.token = {
         value: token.access_token,
-        refreshAt: requestedAt + lifetimeMs - Math.min(this.refreshMarginMs, lifetimeMs / 2),
+        refreshAt: requestedAt + lifetimeMs - Math.min(REFRESH_MARGIN_MS, lifetimeMs / 2),
       };
       return this.token;
     })().finally(() => {

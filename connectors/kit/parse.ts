@@ -1,7 +1,6 @@
 /**
- * Parse, never cast: what a provider answers, what a caller passes in and the cursors a connector
- * wrote go through a zod schema, and a mismatch becomes one named error in one format:
- * `<what>: unexpected <answer|input|cursor> (<path>: <issue>; ...)`.
+ * Parse, never cast: provider answers, caller input and a connector's own cursors go through zod, a
+ * mismatch becomes one named error: `<what>: unexpected <answer|input|cursor> (<path>: <issue>; ...)`.
  */
 import type { z } from 'zod';
 import { InvalidRequestError, InvalidResponseError } from './errors';

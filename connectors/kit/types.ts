@@ -1,7 +1,6 @@
 /**
- * The connector contract. The engine asks a connector what it can do (an optional method is there
- * exactly when the connector can do it) and never branches on which system it is. Records cross
- * this boundary only in the canonical model.
+ * The connector contract: the engine asks a connector what it can do (an optional method is there
+ * exactly when it can) and never branches on the system. Records cross it only in the canonical model.
  */
 import type { Account, Contact, Entity, FieldValue, SyncRecord, System } from '../../src/core/model';
 import type { RequestLimits } from './limiter';

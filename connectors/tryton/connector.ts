@@ -1,7 +1,6 @@
 /**
  * The Tryton accounting connector on the kit: the customers and vendors (parties by category) and
- * bank accounts of one trytond 6.0 database, and sales and purchases started for them. The kit
- * does the rest (entity guard, batch chunking, the one-by-one retry of a refused batch, retries).
+ * bank accounts of one trytond 6.0 database, and sales and purchases started for them.
  */
 import type { AccountKind } from '../../src/core/model';
 import { defineConnector, type ConnectorSettings, type ConnectTools, type EntityDefinition } from '../kit/define';

@@ -1,13 +1,8 @@
 /**
  * Polling: the cursor is the latest version seen, and the versions of the records seen within an
- * overlap window before it.
- *
- * trytond has no change feed; records are found by `write_date`/`create_date`. Two things make a
- * plain "greater than the last timestamp" unsafe: records written in one transaction share one
- * timestamp (a page can end in the middle of them), and on PostgreSQL the timestamp is the
- * transaction's start, so a long transaction can commit a change dated before the last poll. So
- * each poll asks again for everything after `latest - overlap` and drops the records whose
- * version the cursor already saw.
+ * overlap window before it. Records of one transaction share a timestamp and a long PostgreSQL
+ * transaction can commit a change dated before the last poll, so each poll looks again from
+ * `latest - overlap` and drops what it has seen (README.md, "Change detection and versions").
  */
 import { z } from 'zod';
 import type { Account } from '../../src/core/model';

@@ -1,14 +1,8 @@
 /**
- * Starting sales and purchases (without lines) for a customer or vendor, idempotently.
- *
- * Tryton 6.0 has one model per side, with states: sale.sale draft -> quotation -> confirmed, and
- * purchase.purchase the same. A quote is a sale or purchase moved to `quotation` (the `quote`
- * button, which also gives it its number); an order is a sale or purchase left in `draft` for the
- * user to complete and confirm: a confirmed sale without lines would be of no use.
- *
- * trytond has no idempotency header. The key is carried in the document's `reference`: before
- * creating, the connector looks for a document of that party with that reference and returns it
- * (quoting it first when a quote's `quote` call was lost).
+ * Starting sales and purchases (without lines) for a customer or vendor, idempotently: a quote is
+ * a sale or purchase moved to `quotation`, an order one left in `draft` (a confirmed one without
+ * lines is of no use). trytond has no idempotency header: the key is carried in `reference` and
+ * looked up before creating (README.md, "Documents").
  */
 import { createHash } from 'node:crypto';
 import { normalizeValue } from '../../src/core/model';
@@ -29,12 +23,8 @@ const KEY_HASH_LENGTH = 16;
 /** The reference a key stands for: `<reference or TANDEM>-<16 hex digits of sha256(type:key)>`. */
 export function documentReferenceFor(type: DocumentType, idempotencyKey: string, externalReference?: string): string {
   if (idempotencyKey === '') throw new InvalidRequestError('tryton: a document needs a non-empty idempotencyKey');
-  const hash = createHash('sha256')
-    .update(`${type}:${idempotencyKey}`, 'utf8')
-    .digest('hex')
-    .slice(0, KEY_HASH_LENGTH)
-    .toUpperCase();
-  return `${(normalizeValue(externalReference) ?? 'TANDEM').slice(0, 40)}-${hash}`;
+  const hash = createHash('sha256').update(`${type}:${idempotencyKey}`, 'utf8').digest('hex').slice(0, KEY_HASH_LENGTH);
+  return `${(normalizeValue(externalReference) ?? 'TANDEM').slice(0, 40)}-${hash.toUpperCase()}`;
 }
 
 /**

@@ -1,13 +1,7 @@
 /**
  * trytond's JSON-RPC over HTTP: `POST /<database>/` with `{method, params, id}`, through the kit's
- * HTTP client (retries, backoff, 429, metrics).
- *
- * Login is `common.db.login(login, {password})`, answering `[user_id, session]`; later calls carry
- * `Authorization: Session base64(login:user_id:session)` (trytond/protocols/wrappers.py). trytond
- * answers 401 when the session expired or is unknown and 403 on a refused login; either makes the
- * client log in again once and repeat the call. Application errors come back as HTTP 200 with an
- * `error` member: `["UserError", [message, description, domain]]`, `["ConcurrencyException",
- * message]`, ... (trytond/protocols/jsonrpc.py); they become the named connector errors here.
+ * HTTP client. Sessions and error mapping: README.md, "Sessions" (after trytond/protocols/wrappers.py
+ * and jsonrpc.py).
  */
 import { z } from 'zod';
 import type { FieldValue } from '../../src/core/model';
@@ -29,7 +23,7 @@ import type { trytonConfig } from './config';
 export type TrytonLogin = Pick<ConnectorSettings<typeof trytonConfig>, 'baseUrl' | 'database' | 'credentials'>;
 
 /** The context every call carries, as the Tryton client sends it: the user's preferences. */
-export type TrytonContext = Record<string, unknown>;
+type TrytonContext = Record<string, unknown>;
 
 export type Domain = unknown[];
 
@@ -50,6 +44,14 @@ const otherErrorSchema = z.tuple([z.string()]).rest(z.unknown());
 /** trytond's message when a read or write names a record that does not exist (ir/message.xml). */
 const MISSING_RECORD = /that don't exist anymore|do(?:es)? not exist/i;
 
+/** The connector error of each exception trytond names in an `error` member. */
+const RPC_ERRORS = new Map<string, (text: string) => ConnectorError>([
+  ['ConcurrencyException', (text) => new PreconditionFailedError(text)],
+  ['LoginException', (text) => new AuthFailedError(text)],
+  ['RateLimitException', (text) => new RateLimitedError(text, 1000)],
+  ['UserWarning', (text) => new InvalidRequestError(text)],
+]);
+
 /** Translates a JSON-RPC `error` member into a connector error. */
 export function errorFromRpc(connector: string, method: string, error: unknown): ConnectorError {
   const what = `${connector}: ${method}`;
@@ -63,19 +65,8 @@ export function errorFromRpc(connector: string, method: string, error: unknown):
   if (!other.success) return new InvalidResponseError(`${what}: unrecognised error ${JSON.stringify(error)}`);
   const [kind, detail] = other.data;
   const text = `${what}: ${kind} ${typeof detail === 'string' ? detail : JSON.stringify(detail)}`;
-  switch (kind) {
-    case 'ConcurrencyException':
-      return new PreconditionFailedError(text);
-    case 'LoginException':
-      return new AuthFailedError(text);
-    case 'RateLimitException':
-      return new RateLimitedError(text, 1000);
-    case 'UserWarning':
-      return new InvalidRequestError(text);
-    default:
-      // An unexpected server exception: [str(exception), traceback].
-      return new InvalidRequestError(`${what}: ${kind}`);
-  }
+  // Any other is an unexpected server exception, [str(exception), traceback]: its name only.
+  return RPC_ERRORS.get(kind)?.(text) ?? new InvalidRequestError(`${what}: ${kind}`);
 }
 
 /**

@@ -28,7 +28,7 @@ const trytonDatetimeSchema = trytonDateSchema.extend({
   second: z.number().int(),
   microsecond: z.number().int().default(0),
 });
-export type TrytonDatetime = z.infer<typeof trytonDatetimeSchema>;
+type TrytonDatetime = z.infer<typeof trytonDatetimeSchema>;
 
 const pad = (value: number, length = 2) => String(value).padStart(length, '0');
 

@@ -43,7 +43,6 @@ export const createExtraSchema = z.object({
   bank: z.preprocess(given, recordId.optional()),
   owner: z.preprocess(given, recordId.optional()),
 });
-export type CreateExtra = z.infer<typeof createExtraSchema>;
 
 /**
  * One kind of account as stored in Tryton: how its records are read, found changed, mapped,
@@ -60,7 +59,7 @@ export interface AccountTable<Data extends { id: number; _timestamp?: string | n
   /** The `write` values that bring the record to `fields`; may write related records first. */
   plan(data: Data, fields: Record<string, FieldValue>): Promise<Record<string, unknown>>;
   /** Creates a record, or finds the one an earlier create with the same key made; its id. */
-  create(fields: Record<string, FieldValue>, extra: CreateExtra): Promise<number>;
+  create(fields: Record<string, FieldValue>, extra: z.infer<typeof createExtraSchema>): Promise<number>;
 }
 
 /**

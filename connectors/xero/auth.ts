@@ -9,7 +9,7 @@ import { OAuthTokenProvider, type TokenResponse } from '../kit/oauth';
 import type { xeroConfig } from './config';
 
 /** Xero's identity server token endpoint. */
-export const XERO_TOKEN_URL = 'https://identity.xero.com/connect/token';
+const XERO_TOKEN_URL = 'https://identity.xero.com/connect/token';
 
 /** The app's credentials and the refresh token of the connection (offline_access scope), as the config holds them. */
 export type XeroCredentials = Omit<z.output<typeof xeroConfig>['credentials'], 'webhookKey'>;

@@ -1,19 +1,17 @@
 /**
- * A thin typed client for the parts of Xero's Accounting API tandem uses: contacts and accounts of
- * type BANK. Every call carries the Xero-tenant-id header and goes through the kit's HTTP client
- * (auth, retries, 429 Retry-After, the declared limits, error translation); every answer is parsed.
+ * A thin typed client for Xero's contacts and accounts of type BANK, on the kit's HTTP client: every
+ * call carries the Xero-tenant-id header, every answer is parsed.
  * https://developer.xero.com/documentation/api/accounting/overview
  */
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
+import type { ConnectorSettings, ConnectTools } from '../kit/define';
 import { NotFoundError, orNullIfNotFound } from '../kit/errors';
 import type { HttpClient } from '../kit/http';
-import type { ContactKinds } from './kinds';
+import { RefreshTokenProvider } from './auth';
+import type { xeroConfig } from './config';
+import { ContactKinds } from './kinds';
 import { xeroAccountsSchema, xeroContactsSchema, xeroContactWritesSchema, type XeroAccount } from './schemas';
-import type { XeroWebhookOptions } from './webhook';
-
-/** Xero's Accounting API base. */
-export const XERO_API_URL = 'https://api.xero.com/api.xro/2.0';
 
 /** Contacts per page of GET /Contacts (Xero's fixed page size without pageSize), and ids per read by IDs. */
 export const CONTACTS_PAGE_SIZE = 100;
@@ -103,15 +101,25 @@ export function xeroApi(http: HttpClient, tenantId: string) {
   };
 }
 
-/** Typed calls to one Xero organisation. */
-export type XeroApi = ReturnType<typeof xeroApi>;
-
-/** What the connector's handlers share: built once per connector by `connect`. */
-export interface XeroSession {
-  /** The connector's name in config, for messages. */
-  name: string;
-  api: XeroApi;
-  kinds: ContactKinds;
-  /** Set when webhooks are configured. */
-  webhook?: XeroWebhookOptions;
+/** Builds what the connector's handlers share, once per connector; the webhook is set when configured. */
+export function connectXero(settings: ConnectorSettings<typeof xeroConfig>, { context, http }: ConnectTools) {
+  const { webhookKey, ...credentials } = settings.credentials;
+  // Xero rotates the refresh token: the one kept from an earlier run wins over the config's.
+  const refreshToken = context.storedSecrets?.refreshToken ?? credentials.refreshToken;
+  const auth = new RefreshTokenProvider({ ...credentials, refreshToken }, (token) =>
+    context.saveSecret?.('refreshToken', token),
+  );
+  const kinds = new ContactKinds(settings.contactNumberPrefix, context.relationKinds);
+  const { tenantId } = settings;
+  return {
+    name: context.name,
+    api: xeroApi(http({ baseURL: settings.baseUrl.replace(/\/+$/, ''), auth }), tenantId),
+    kinds,
+    webhook:
+      webhookKey === undefined
+        ? undefined
+        : { key: webhookKey, tenantId, knownKinds: (id: string) => kinds.knownKinds(id) },
+  };
 }
+
+export type XeroSession = ReturnType<typeof connectXero>;

@@ -1,6 +1,8 @@
 /** The Xero connector's own config keys (connectors.<slot> with `kind: xero`). */
 import { z } from 'zod';
-import { XERO_API_URL } from './client';
+
+/** Xero's Accounting API base. */
+export const XERO_API_URL = 'https://api.xero.com/api.xro/2.0';
 
 /** The organisation, the app's credentials, and how customers and vendors are numbered. */
 export const xeroConfig = z.object({

@@ -1,7 +1,6 @@
 /**
  * The Xero accounting connector on the kit: contacts as customers and vendors, accounts of type
- * BANK as bank accounts, of one organisation (tenant). The kit does the rest (entity guard, batch
- * chunking, item-by-item retry of a refused batch, Xero's limits, the health probe's 429).
+ * BANK as bank accounts, of one organisation (tenant).
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -10,10 +9,10 @@ import { defineConnector, type ConnectorContext, type EntityDefinition } from '.
 import { ConnectorError, InvalidRequestError, InvalidResponseError, NotFoundError } from '../kit/errors';
 import { parseRequest } from '../kit/parse';
 import type { BatchItemResult, Connector } from '../kit/types';
-import { RefreshTokenProvider, type XeroCredentials } from './auth';
-import { CONTACT_BATCH_LIMIT, CONTACTS_PAGE_SIZE, XERO_API_URL, xeroApi, type XeroSession } from './client';
-import { xeroConfig } from './config';
-import { ContactKinds, contactNumberFor } from './kinds';
+import type { XeroCredentials } from './auth';
+import { CONTACT_BATCH_LIMIT, CONTACTS_PAGE_SIZE, connectXero, type XeroSession } from './client';
+import { XERO_API_URL, xeroConfig } from './config';
+import { contactNumberFor } from './kinds';
 import { accountToBankAccount, bankAccountBody, contactBody, SUPPORTED_FIELDS, type ContactKind } from './mappers';
 import type { XeroContact, XeroContactWrite } from './schemas';
 import { createXeroWebhook } from './webhook';
@@ -64,24 +63,7 @@ export const xero = defineConnector({
     maxWaitMs: MINUTE_MS,
     batchSize: { read: CONTACTS_PAGE_SIZE, write: CONTACT_BATCH_LIMIT },
   },
-  connect: (settings, { context, http }): XeroSession => {
-    const { webhookKey, ...credentials } = settings.credentials;
-    // Xero rotates the refresh token: the one kept from an earlier run wins over the config's.
-    const refreshToken = context.storedSecrets?.refreshToken ?? credentials.refreshToken;
-    const auth = new RefreshTokenProvider({ ...credentials, refreshToken }, (token) =>
-      context.saveSecret?.('refreshToken', token),
-    );
-    const kinds = new ContactKinds(settings.contactNumberPrefix, context.relationKinds);
-    const { tenantId } = settings;
-    return {
-      name: context.name,
-      api: xeroApi(http({ baseURL: settings.baseUrl.replace(/\/+$/, ''), auth }), tenantId),
-      kinds,
-      ...(webhookKey !== undefined && {
-        webhook: { key: webhookKey, tenantId, knownKinds: (id: string) => kinds.knownKinds(id) },
-      }),
-    };
-  },
+  connect: connectXero,
   entities: { customer: contactEntity('customer'), vendor: contactEntity('vendor'), bankAccount: bankAccountEntity() },
   webhook: (session) => session.webhook && createXeroWebhook(session.webhook),
   // Subscriptions are set up in the Xero developer portal: there is no `subscribe`.
@@ -164,12 +146,13 @@ function contactEntity(kind: ContactKind): EntityDefinition<XeroSession> {
 
 /** Bank accounts: Xero accounts of type BANK, written one at a time. */
 function bankAccountEntity(): EntityDefinition<XeroSession> {
+  const get = async ({ api }: XeroSession, id: string) => {
+    const account = await api.bankAccount(id);
+    return account && accountToBankAccount(account);
+  };
   return {
     fields: () => SUPPORTED_FIELDS.bankAccount,
-    get: async ({ api }, id) => {
-      const account = await api.bankAccount(id);
-      return account && accountToBankAccount(account);
-    },
+    get,
     // Xero does not page accounts: one call, one page.
     async *listChanged({ api, name }, cursor) {
       const since = parseTimeCursor(cursor, name);
@@ -190,14 +173,11 @@ function bankAccountEntity(): EntityDefinition<XeroSession> {
       return accountToBankAccount(account);
     },
 
-    async update({ api }, { id, fields }) {
+    async update(session, { id, fields }) {
       const body = bankAccountBody(fields);
-      if (Object.keys(body).length === 0) {
-        const account = await api.bankAccount(id);
-        return accountToBankAccount(required(`bankAccount ${id}`, account));
-      }
+      if (Object.keys(body).length === 0) return required(`bankAccount ${id}`, await get(session, id));
       // A fresh key per write: a retry inside the client repeats it safely, a later write is new.
-      return accountToBankAccount(await api.saveAccount(id, body, randomUUID()));
+      return accountToBankAccount(await session.api.saveAccount(id, body, randomUUID()));
     },
   };
 }

@@ -1,4 +1,2 @@
-/** The Xero accounting connector: its registry entry, a factory for use without a config file, its webhook and mappers. */
+/** The Xero accounting connector: its registry entry, and a factory for use without a config file. */
 export { xero, createXeroConnector, type XeroConnectorOptions } from './connector';
-export { createXeroWebhook, xeroSignature, type XeroWebhookOptions } from './webhook';
-export { xeroInfo, contactToAccount, accountToBankAccount, type XeroRecordInfo } from './mappers';

@@ -1,12 +1,7 @@
 /**
- * Which account kinds a Xero contact counts as. Xero sets IsCustomer and IsSupplier itself once a
- * sales invoice or a bill exists, and no client can set them; a contact tandem created as a
- * customer, or linked to one, is a customer before its first invoice. So a contact is a customer
- * (vendor) when any of these says so:
- * 1. Xero's flag IsCustomer (IsSupplier);
- * 2. its ContactNumber starts with the kind's configured prefix (tandem writes the number on create);
- * 3. the engine's business relations (`tracked`), asked once per page;
- * 4. this connector instance created it as that kind.
+ * Which account kinds a Xero contact counts as. Xero sets IsCustomer and IsSupplier itself, only
+ * once an invoice or bill exists, so a contact also counts as a kind by its ContactNumber prefix,
+ * the engine's relations, or this instance's create (README.md, "Customers and vendors are contacts").
  */
 import { createHash } from 'node:crypto';
 import type { AccountKind } from '../../src/core/model';

@@ -28,17 +28,16 @@ const xeroDate = z.string().transform((value, context) => {
 });
 
 /** One entry of a contact's `Phones`. */
-export const xeroPhoneSchema = z.object({
+const xeroPhoneSchema = z.object({
   PhoneType: z.string(),
   PhoneNumber: text,
   PhoneAreaCode: text,
   PhoneCountryCode: text,
 });
-/** A parsed phone. */
 export type XeroPhone = z.infer<typeof xeroPhoneSchema>;
 
 /** One entry of a contact's `Addresses` (lines 3 and 4 are not synced). */
-export const xeroAddressSchema = z.object({
+const xeroAddressSchema = z.object({
   AddressType: z.string(),
   AddressLine1: text,
   AddressLine2: text,
@@ -47,10 +46,7 @@ export const xeroAddressSchema = z.object({
   PostalCode: text,
   Country: text,
 });
-/** A parsed address. */
 export type XeroAddress = z.infer<typeof xeroAddressSchema>;
-
-const validationErrorsSchema = z.array(z.object({ Message: z.string().nullish() })).nullish();
 
 /** A contact as Xero sends it. */
 export const xeroContactSchema = z.object({
@@ -68,17 +64,15 @@ export const xeroContactSchema = z.object({
   Phones: z.array(xeroPhoneSchema).nullish(),
   Addresses: z.array(xeroAddressSchema).nullish(),
   UpdatedDateUTC: xeroDate.nullish(),
-  ValidationErrors: validationErrorsSchema,
+  ValidationErrors: z.array(z.object({ Message: z.string().nullish() })).nullish(),
 });
-/** A parsed contact. */
 export type XeroContact = z.infer<typeof xeroContactSchema>;
 
 /**
  * An item of a write answer with summarizeErrors=false: an item Xero refused may come back without
  * a ContactID (a create that failed).
  */
-export const xeroContactWriteSchema = xeroContactSchema.extend({ ContactID: z.string().nullish() });
-/** A parsed write answer item. */
+const xeroContactWriteSchema = xeroContactSchema.extend({ ContactID: z.string().nullish() });
 export type XeroContactWrite = z.infer<typeof xeroContactWriteSchema>;
 
 /** The answer of POST /Contacts. */
@@ -101,7 +95,6 @@ export const xeroAccountSchema = z.object({
   CurrencyCode: text,
   UpdatedDateUTC: xeroDate.nullish(),
 });
-/** A parsed account. */
 export type XeroAccount = z.infer<typeof xeroAccountSchema>;
 
 /** The `{ Accounts: [...] }` envelope. */
@@ -117,7 +110,6 @@ export const webhookEventSchema = z.object({
   tenantId: z.string().min(1),
   tenantType: z.string(),
 });
-/** A parsed webhook event. */
 export type WebhookEvent = z.infer<typeof webhookEventSchema>;
 
 /** The body Xero posts to the webhook URL. */

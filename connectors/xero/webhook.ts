@@ -32,10 +32,8 @@ export function xeroSignature(rawBody: Buffer | string, key: string): string {
 
 /** A notice's event id: the same for Xero's redeliveries of one event, distinct per kind. */
 export function webhookEventId(event: WebhookEvent, kind: AccountKind): string {
-  const digest = createHash('sha256')
-    .update([event.tenantId, event.eventCategory, event.resourceId, event.eventType, event.eventDateUtc].join('\n'))
-    .digest('hex')
-    .slice(0, 32);
+  const parts = [event.tenantId, event.eventCategory, event.resourceId, event.eventType, event.eventDateUtc];
+  const digest = createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 32);
   return `${digest}-${kind}`;
 }
 
