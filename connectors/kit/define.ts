@@ -167,7 +167,7 @@ export function batches<T>(
 }
 
 /** What `connect` gets: the kit's HTTP client with the context's retry policy and observer, and the declared limits. */
-export function connectTools(limits: RequestLimits, context: ConnectorContext): ConnectTools {
+export function connectTools(limits: ConnectorLimits, context: ConnectorContext): ConnectTools {
   const limiter = limits.requests || limits.concurrency ? new RequestLimiter(limits, context.limiterClock) : undefined;
   const { name: connector, retry, observe } = context;
   return { context, http: (options) => new HttpClient({ connector, ...options, retry, observe, limiter }) };
