@@ -33,6 +33,7 @@ test('a 60 s chaos run loses no edit, duplicates nothing and converges', async (
   expect(report.redisKills).toBe(1);
   expect(report.edits).toBeGreaterThan(100);
   expect(report.lost).toEqual([]);
+  expect(report.silentOverwrites).toEqual([]);
   expect(report.duplicates).toEqual({ crm: 0, customers: 0, vendors: 0 });
   expect(report.converged).toBe(true);
 }, 420_000);

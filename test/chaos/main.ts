@@ -26,7 +26,10 @@ async function main(): Promise<number> {
   });
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   const failed =
-    report.lost.length > 0 || !report.converged || Object.values(report.duplicates).some((count) => count > 0);
+    report.lost.length > 0 ||
+    report.silentOverwrites.length > 0 ||
+    !report.converged ||
+    Object.values(report.duplicates).some((count) => count > 0);
   return failed ? 1 : 0;
 }
 

@@ -28,6 +28,8 @@ export interface ChaosOptions {
   companies: number;
   /** Share of API calls answered 5xx while faults go on. */
   failureRate: number;
+  /** Bursts of 429s with Retry-After, and windows in which the CRM's webhooks are dropped, per minute. */
+  burstsPerMinute?: number;
   /** PostgreSQL server to create the run's database on. */
   databaseUrl: string;
   /** Where `tandem start` is (the built CLI). */
@@ -43,7 +45,20 @@ export interface ChaosReport {
   tandemKills: number;
   redisKills: number;
   /** Fields whose sides do not all hold the newest edit (lost edits). */
-  lost: Array<{ company: number; field: Field; expected: string[]; found: Record<string, string | null> }>;
+  lost: Array<{
+    company: number;
+    field: Field;
+    expected: string[];
+    found: Record<string, string | null>;
+    /** The field's last edits (side, value, ms after the run's start) and its audit rows, to see what happened. */
+    history?: string[];
+    audit?: unknown[];
+  }>;
+  /**
+   * Values tandem wrote over a newer edit without a conflict row naming the newer one: the stale
+   * writes fencing is there to prevent.
+   */
+  silentOverwrites: Array<{ field: string; replaced: string; by: string }>;
   /** Records more than there were (duplicates) per side. */
   duplicates: { crm: number; customers: number; vendors: number };
   converged: boolean;
@@ -167,6 +182,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   );
   const tandemPort = await freePort();
   const tandemUrl = `http://127.0.0.1:${tandemPort}`;
+  const webhookTarget = { targetUrl: `${tandemUrl}/webhooks/crm`, clientSecret: WEBHOOK_SECRET, batchDelayMs: 50 };
   let hubspot: HubSpotSandbox | undefined;
   let bc: BusinessCentralSandbox | undefined;
   let tandem: Child | undefined;
@@ -176,7 +192,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await waitForPort(redisPort);
     hubspot = await startHubSpotSandbox({
       token: 'chaos-token',
-      webhook: { targetUrl: `${tandemUrl}/webhooks/crm`, clientSecret: WEBHOOK_SECRET, batchDelayMs: 50 },
+      webhook: webhookTarget,
       log: () => undefined,
     });
     bc = await startBusinessCentralSandbox({ notificationDelayMs: 100 });
@@ -214,6 +230,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     let nextKillAt = Date.now() + 5000 + rnd() * 3000;
     const redisKillAt = Date.now() + options.seconds * 1000 * (0.3 + rnd() * 0.3);
     let serial = 0;
+    let webhooksDroppedUntil = 0;
+    let droppedWindows = 0;
     while (Date.now() < endAt) {
       const now = Date.now();
       // Faults: the share of the calls since the last tick, answered 5xx by each sandbox.
@@ -223,6 +241,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       bc.injectFailures({ next5xx: poisson(rnd, (bcCalls - counts.bc) * options.failureRate) });
       counts.crm = crmCalls;
       counts.bc = bcCalls;
+      const bursts = (options.burstsPerMinute ?? 4) / 600;
+      if (rnd() < bursts)
+        (rnd() < 0.5 ? hubspot : bc).injectFailures({ next429: 2 + Math.floor(rnd() * 4), retryAfterSeconds: 1 });
+      // Webhooks sent while the target is unset are lost, as a provider's failed delivery would be.
+      if (webhooksDroppedUntil === 0 && rnd() < bursts) {
+        hubspot.setWebhookTarget(null);
+        webhooksDroppedUntil = now + 1000 + rnd() * 2000;
+      } else if (webhooksDroppedUntil > 0 && now >= webhooksDroppedUntil) {
+        hubspot.setWebhookTarget(webhookTarget);
+        webhooksDroppedUntil = 0;
+        droppedWindows++;
+      }
 
       for (const company of companies) {
         if (company.nextEditAt > now || rnd() > 0.3) continue;
@@ -253,8 +283,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     log(`${edits.length} edits, ${tandemKills} tandem kills, ${redisKills} Redis kill; settling`);
 
     // Faults off; tandem runs on until its queues are empty, then a drift sweep repairs what was lost.
-    hubspot.injectFailures({ next5xx: 0 });
-    bc.injectFailures({ next5xx: 0 });
+    hubspot.injectFailures({ next5xx: 0, next429: 0 });
+    bc.injectFailures({ next5xx: 0, next429: 0 });
+    hubspot.setWebhookTarget(webhookTarget);
+    log(`${droppedWindows} windows of dropped webhooks`);
     const settleStarted = Date.now();
     await waitForTandem(tandemUrl);
     await settle(tandemUrl);
@@ -263,7 +295,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const settleSeconds = Math.round((Date.now() - settleStarted) / 100) / 10;
 
     const report = judge(options, hubspot, bc, companies, edits);
-    const conflicts = await countConflicts(tandemUrl);
+    const { conflicts, silentOverwrites } = await auditedOverwrites(tandemUrl, edits);
+    const runStartedAt = edits[0]?.at ?? 0;
+    for (const entry of report.lost) {
+      const company = companies[entry.company];
+      entry.history = edits
+        .filter((edit) => edit.company === entry.company && edit.field === entry.field)
+        .slice(-4)
+        .map((edit) => `${edit.side} ${edit.value} @${edit.at - runStartedAt}`);
+      entry.audit = company
+        ? ((await api(tandemUrl, 'GET', `/api/audit?contactId=company-${company.hubspotId}&limit=50`)) as unknown[])
+        : [];
+    }
     const writes = {
       crm: hubspot.requests.filter((call) => call.method === 'PATCH' || call.path.includes('batch/update')).length,
       accounting: bc.requests.filter((call) => call.method === 'PATCH').length,
@@ -272,7 +315,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     };
     writes.perNeeded = Math.round(((writes.crm + writes.accounting) / Math.max(1, writes.needed)) * 100) / 100;
     failed = false;
-    return { ...report, tandemKills, redisKills, conflicts, writes, settleSeconds };
+    return { ...report, tandemKills, redisKills, conflicts, silentOverwrites, writes, settleSeconds };
   } finally {
     await tandem?.stop();
     await redis.stop();
@@ -486,7 +529,32 @@ async function runDrift(base: string): Promise<void> {
   );
 }
 
-async function countConflicts(base: string): Promise<number> {
-  const rows = (await api(base, 'GET', '/api/audit?kind=conflict&limit=1000')) as unknown[];
-  return rows.length;
+/**
+ * Reads the audit log: a field change that replaced a newer edit with an older value is a silent
+ * overwrite unless a conflict row names the replaced value among its candidates. Every edit's
+ * value is unique, so values tell which edit they came from (the seeded values count as oldest).
+ */
+async function auditedOverwrites(
+  base: string,
+  edits: Edit[],
+): Promise<{ conflicts: number; silentOverwrites: ChaosReport['silentOverwrites'] }> {
+  interface Row {
+    field: string | null;
+    oldValue: string | null;
+    newValue: string | null;
+    details: { candidates?: Array<{ value: string | null }> } | null;
+  }
+  const changes = (await api(base, 'GET', '/api/audit?kind=fieldChange&limit=10000')) as Row[];
+  const conflictRows = (await api(base, 'GET', '/api/audit?kind=conflict&limit=10000')) as Row[];
+  const recorded = new Set(
+    conflictRows.flatMap((row) => (row.details?.candidates ?? []).map((candidate) => candidate.value)),
+  );
+  const timeOf = new Map(edits.map((edit) => [edit.value, edit.at]));
+  const silentOverwrites = changes
+    .filter(
+      (row) =>
+        (timeOf.get(row.oldValue ?? '') ?? 0) > (timeOf.get(row.newValue ?? '') ?? 0) && !recorded.has(row.oldValue),
+    )
+    .map((row) => ({ field: row.field ?? '', replaced: row.oldValue ?? '', by: row.newValue ?? '' }));
+  return { conflicts: conflictRows.length, silentOverwrites };
 }
