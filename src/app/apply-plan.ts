@@ -4,7 +4,8 @@
  * entries of what was written (and of the conflicts that took effect) in one transaction. Each use
  * case then turns the failures into its own error.
  */
-import { confirmPlan, type ConfirmedPlan, type PlanBasis, type WriteOutcome } from '../core/confirm';
+import { confirmPlan, writeKey, type ConfirmedPlan, type PlanBasis, type WriteOutcome } from '../core/confirm';
+import type { SyncRecord } from '../core/model';
 import type { SyncPlan } from '../core/plan';
 import type { NewAuditEntry, ShadowEntry } from './ports/store';
 import type { Engine } from './ports/index';
@@ -39,6 +40,7 @@ export async function applyPlan(engine: Pick<Engine, 'store' | 'writes'>, run: P
       ? await engine.writes.dispatch(plan.writes, { planId: run.planId })
       : new Map<string, WriteOutcome>();
   const { shadow, ...confirmed } = confirmPlan(plan, outcomes, basis);
+  await observeWritten(engine, confirmed.written, outcomes);
 
   const relationOf = new Map<string, AuditedRelation>(basis.linked.map((entry) => [entry.relation.id, entry.relation]));
   const overrides = auditOverrides(run.audit ?? {});
@@ -56,6 +58,29 @@ export async function applyPlan(engine: Pick<Engine, 'store' | 'writes'>, run: P
   const entries: ShadowEntry[] = shadow.map((entry) => ({ ...entry, syncedAt }));
   if (entries.length > 0 || audit.length > 0) await engine.store.recordSync(entries, audit);
   return { ...confirmed, outcomes };
+}
+
+/**
+ * Observes what the writes returned, naming the fields tandem wrote (core/observe.ts): the write
+ * moved each record's time, and without this a user's earlier edit of another field, seen with
+ * the write on the next read, would be credited with the write's time.
+ */
+async function observeWritten(
+  engine: Pick<Engine, 'store'>,
+  written: ConfirmedPlan['written'],
+  outcomes: ReadonlyMap<string, WriteOutcome>,
+): Promise<void> {
+  for (const system of ['crm', 'accounting'] as const) {
+    const records: SyncRecord[] = [];
+    const fields = new Map<string, string[]>();
+    for (const { write } of written.filter((entry) => entry.write.system === system)) {
+      const outcome = outcomes.get(writeKey(write));
+      if (!outcome?.ok) continue;
+      records.push(outcome.record);
+      fields.set(write.id, Object.keys(write.fields));
+    }
+    if (records.length > 0) await engine.store.observeRecords(system, records, fields);
+  }
 }
 
 function auditOverrides(as: AuditAs): Parameters<typeof fieldChangeEntry>[3] {

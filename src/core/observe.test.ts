@@ -46,6 +46,19 @@ describe('observeRecord', () => {
     expect(next.fields.city).toEqual({ value: 'Leiden', at: T2, since: T2, shared: false });
   });
 
+  it('takes fields tandem just wrote as changed at the write, apart from the others', () => {
+    const first = observeRecord(null, vendor(T1, { city: 'Delft', phone: '1', email: 'a@x.test' }));
+    // The user edited the phone after T1; tandem's write of the city at T3 returns both.
+    const written = observeRecord(first, vendor(T3, { city: 'Leiden', phone: '2', email: 'a@x.test' }), ['city']);
+    expect(written.fields.city).toEqual({ value: 'Leiden', at: T3, since: T3, shared: false });
+    // The record's time is the write's: the phone's own time is somewhere before it.
+    expect(written.fields.phone).toEqual({ value: '2', at: T3, since: T1, shared: true });
+    // After the write, a user's edit of the email stands alone: it gets the record's time.
+    const later = '2026-03-01T10:12:00.000Z';
+    const edited = observeRecord(written, vendor(later, { city: 'Leiden', phone: '2', email: 'b@x.test' }));
+    expect(edited.fields.email).toEqual({ value: 'b@x.test', at: later, since: T3, shared: false });
+  });
+
   it('learns nothing from a read older than the newest observation', () => {
     const newest = observeRecord(null, vendor(T2, { city: 'Leiden' }));
     expect(observeRecord(newest, vendor(T1, { city: 'Delft' }))).toBe(newest);

@@ -39,8 +39,19 @@ export interface RecordObservation {
 
 const later = (a: string, b: string) => (Date.parse(a) >= Date.parse(b) ? a : b);
 
-/** The observation after reading `record`, given the one before (null for a record not seen yet). */
-export function observeRecord(previous: RecordObservation | null, record: SyncRecord): RecordObservation {
+/**
+ * The observation after reading `record`, given the one before (null for a record not seen yet).
+ * `written` names the fields tandem itself just wrote, when `record` is what its write returned:
+ * the write made the record's time, so those fields changed exactly then. Observed with the
+ * write, they no longer count as changes on the next read, where a user's edit of one field
+ * then stands alone and gets the record's time; a field someone else changed before the write
+ * shares the write's time, and says so.
+ */
+export function observeRecord(
+  previous: RecordObservation | null,
+  record: SyncRecord,
+  written: readonly string[] = [],
+): RecordObservation {
   // A read older than what was already seen (a slow poll page, a lagging replica) teaches nothing.
   if (previous && Date.parse(record.modifiedAt) < Date.parse(previous.modifiedAt)) return previous;
   const own: Readonly<Partial<Record<string, string>>> = record.fieldModifiedAt ?? {};
@@ -51,12 +62,15 @@ export function observeRecord(previous: RecordObservation | null, record: SyncRe
     const exact = own[field];
     const seen = previous?.fields[field];
     if (exact !== undefined) fields[field] = { value, at: exact, since: exact, shared: false };
+    else if (written.includes(field))
+      fields[field] = { value, at: record.modifiedAt, since: record.modifiedAt, shared: false };
     else if (seen && seen.value === value) fields[field] = seen;
     else changed.push(field);
   }
   // A first observation has nothing to compare with: each field gets the record's time, as
   // record-level systems are read without observations.
-  const shared = previous !== null && changed.length > 1;
+  // After a write the record's time is tandem's: a field someone else changed meanwhile shares it.
+  const shared = previous !== null && (changed.length > 1 || (written.length > 0 && changed.length > 0));
   for (const field of changed) {
     const value: FieldValue = record.fields[field as keyof typeof record.fields] ?? null;
     fields[field] = { value, at: record.modifiedAt, since: previous ? previous.modifiedAt : null, shared };

@@ -176,7 +176,11 @@ export class SqlStore implements Store {
     });
   }
 
-  async observeRecords<R extends SyncRecord>(slot: ConnectorSlot, records: readonly R[]): Promise<R[]> {
+  async observeRecords<R extends SyncRecord>(
+    slot: ConnectorSlot,
+    records: readonly R[],
+    written?: ReadonlyMap<string, readonly string[]>,
+  ): Promise<R[]> {
     if (records.length === 0) return [];
     return this.sql.transaction(async (tx) => {
       const key = (entity: string, id: string) => JSON.stringify([entity, id]);
@@ -194,7 +198,7 @@ export class SqlStore implements Store {
       // A record read twice in one call is observed in order, the later read on top of the earlier.
       for (const record of records) {
         const id = key(record.entity, record.id);
-        previous.set(id, observeRecord(previous.get(id) ?? null, record));
+        previous.set(id, observeRecord(previous.get(id) ?? null, record, written?.get(record.id)));
       }
       const observed = records.map((record) => ({ record, key: key(record.entity, record.id) }));
       const latest = [...new Map(observed.map((entry) => [entry.key, entry.record])).values()];

@@ -318,9 +318,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         .filter((edit) => edit.company === entry.company && edit.field === entry.field)
         .slice(-4)
         .map((edit) => `${edit.side} ${edit.value} @${edit.at - runStartedAt}`);
-      entry.audit = company
-        ? ((await api(tandemUrl, 'GET', `/api/audit?contactId=company-${company.hubspotId}&limit=50`)) as unknown[])
+      const rows = company
+        ? ((await api(tandemUrl, 'GET', `/api/audit?contactId=company-${company.hubspotId}&limit=1000`)) as Array<{
+            field: string | null;
+          }>)
         : [];
+      entry.audit = rows.filter((row) => row.field === entry.field || row.field === null).slice(-12);
     }
     const writes = {
       crm: hubspot.requests.filter((call) => call.method === 'PATCH' || call.path.includes('batch/update')).length,

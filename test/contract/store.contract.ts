@@ -693,6 +693,16 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         ]);
       });
 
+      it('takes the fields a write of tandem’s returned as written at the record’s new time', async () => {
+        await store().observeRecords('accounting', [vendor(T1, { city: 'Delft', phone: '1' })]);
+        const written = new Map([['V-1', ['city']]]);
+        await store().observeRecords('accounting', [vendor(T2, { city: 'Leiden', phone: '1' })], written);
+        // The next read sees the user's phone edit alone: it gets the record's time, unshared.
+        const [next] = await store().observeRecords('accounting', [vendor(T3, { city: 'Leiden', phone: '2' })]);
+        expect(next?.fieldModifiedAt).toEqual({ city: T2, phone: T3 });
+        expect(next?.fieldWindow).toEqual({ city: { since: T2, shared: false }, phone: { since: T2, shared: false } });
+      });
+
       it('takes a provider’s own field time as exact', async () => {
         await store().observeRecords('crm', [{ ...vendor(T1, { city: 'Delft' }), entity: 'customer' }]);
         const [exact] = await store().observeRecords('crm', [

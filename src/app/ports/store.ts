@@ -197,7 +197,12 @@ export interface Store {
    * field's observed change time and window, in one transaction with the rows locked, so two
    * readers of one record (a poll and a sync) never lose each other's observation.
    */
-  observeRecords<R extends SyncRecord>(slot: ConnectorSlot, records: readonly R[]): Promise<R[]>;
+  observeRecords<R extends SyncRecord>(
+    slot: ConnectorSlot,
+    records: readonly R[],
+    /** For records a write of tandem's returned: the fields it wrote, by record id (see observeRecord). */
+    written?: ReadonlyMap<string, readonly string[]>,
+  ): Promise<R[]>;
 
   getCursor(connector: string, entity: string): Promise<string | null>;
   setCursor(connector: string, entity: string, cursor: string): Promise<void>;
