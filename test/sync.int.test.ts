@@ -148,6 +148,37 @@ describe.each(stores)('sync end to end (%s store)', (storeKind) => {
     });
   });
 
+  test("property history: a company city, then the customer's city, then the company phone", async () => {
+    // HubSpot's record time is the phone's; the city's own time comes from its property history.
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const { contactId, hubspotId, accounts } = await rig.linkedCompany(company('History Three BV'), ['customer']);
+    const customer = accounts.customer as string;
+    rig.hubspot.setWebhookTarget(null);
+    await rig.daemon.queues.intake.pause();
+    try {
+      rig.hubspot.updateCompany(hubspotId, { city: 'Utrecht' });
+      await pause(30);
+      rig.bc.updateCustomer(customer, { city: 'Rotterdam' });
+      await pause(30);
+      rig.hubspot.updateCompany(hubspotId, { phone: '+31 30 300 0000' });
+      await rig.bc.flushNotifications();
+      await rig.daemon.queues.enqueueChanges([
+        { connector: 'crm', entity: 'contact', id: contactId, source: 'manual' },
+      ]);
+    } finally {
+      await rig.daemon.queues.intake.resume();
+      rig.hubspot.setWebhookTarget({ targetUrl: rig.webhookUrl, clientSecret: HUBSPOT_SECRET, batchDelayMs: 10 });
+    }
+    await waitFor(() => rig.bc.getCustomer(customer)?.phoneNumber === '+31 30 300 0000', 10_000);
+    await settle(rig);
+    expect(rig.bc.getCustomer(customer)?.city).toBe('Rotterdam');
+    expect(rig.hubspot.getCompany(hubspotId)?.properties.city).toBe('Rotterdam');
+    const conflicts = await rig.store.queryAudit({ contactId, kind: 'conflict' });
+    expect(conflicts).toHaveLength(1);
+    expect(conflicts[0]).toMatchObject({ field: 'city', newValue: 'Rotterdam', accountKind: 'customer' });
+    expect(conflicts[0]?.details).toMatchObject({ reason: 'newer' });
+  });
+
   test("tandem's own writes are not echoed back", async () => {
     const { hubspotId, accounts } = await rig.linkedCompany(company('Echo Ltd'), ['customer']);
     rig.hubspot.resetRequests();

@@ -15,6 +15,9 @@ export const HUBSPOT_API_URL = 'https://api.hubapi.com';
 /** The most inputs batch/read and batch/update accept per call. */
 export const BATCH_LIMIT = 100;
 
+/** The most inputs batch/read accepts per call when it is asked for `propertiesWithHistory`. */
+export const HISTORY_BATCH_LIMIT = 50;
+
 /** The most results a search query can page through; beyond it HubSpot answers 400. */
 export const SEARCH_RESULT_CAP = 10_000;
 
@@ -33,10 +36,19 @@ const one = (objectType: HubSpotObjectType, id: string) => path(objectType, `/${
 /** Typed calls to HubSpot companies and contacts. */
 export function hubSpotApi(http: HttpClient) {
   return {
-    /** One record, or null when HubSpot does not know the id (deleted or never existed). */
-    get: (objectType: HubSpotObjectType, id: string, properties: string[]) =>
+    /**
+     * One record, or null when HubSpot does not know the id (deleted or never existed); with the
+     * history of the properties in `withHistory`.
+     */
+    get: (objectType: HubSpotObjectType, id: string, properties: string[], withHistory: string[] = []) =>
       orNullIfNotFound(
-        http.json(hubSpotObjectSchema, { url: one(objectType, id), params: { properties: properties.join(',') } }),
+        http.json(hubSpotObjectSchema, {
+          url: one(objectType, id),
+          params: {
+            properties: properties.join(','),
+            ...(withHistory.length === 0 ? {} : { propertiesWithHistory: withHistory.join(',') }),
+          },
+        }),
       ),
     /** One page of a search. */
     search: (objectType: HubSpotObjectType, request: SearchRequest) =>
@@ -47,12 +59,19 @@ export function hubSpotApi(http: HttpClient) {
         url: path(objectType),
         params: { limit: 100, properties: properties.join(','), ...(after === undefined ? {} : { after }) },
       }),
-    /** Reads up to BATCH_LIMIT records; ids HubSpot does not know are reported as errors (207). */
-    batchRead: (objectType: HubSpotObjectType, ids: string[], properties: string[]) =>
+    /**
+     * Reads up to BATCH_LIMIT records, HISTORY_BATCH_LIMIT with the history of the properties in
+     * `withHistory`; ids HubSpot does not know are reported as errors (207).
+     */
+    batchRead: (objectType: HubSpotObjectType, ids: string[], properties: string[], withHistory: string[] = []) =>
       http.json(batchResponseSchema, {
         method: 'POST',
         url: path(objectType, '/batch/read'),
-        data: { properties, inputs: ids.map((id) => ({ id })) },
+        data: {
+          properties,
+          ...(withHistory.length === 0 ? {} : { propertiesWithHistory: withHistory }),
+          inputs: ids.map((id) => ({ id })),
+        },
       }),
     /** Creates one record. */
     create: (objectType: HubSpotObjectType, body: { properties: Record<string, string>; associations?: unknown[] }) =>

@@ -82,6 +82,58 @@ describe('HubSpot connector over HTTP', () => {
     scope.done();
   });
 
+  it("asks a GET for the mapped properties' history and takes the field times from it", async () => {
+    const scope = nock(API)
+      .get('/crm/v3/objects/companies/501')
+      .query((query) => {
+        const history = String(query.propertiesWithHistory).split(',');
+        return history.includes('city') && history.includes('phone') && !history.includes('hs_lastmodifieddate');
+      })
+      .reply(200, {
+        ...company(501, '2024-05-03T12:00:00.000Z', { city: 'Utrecht', phone: '+31 30 200 0000' }),
+        propertiesWithHistory: {
+          city: [
+            { value: 'Utrecht', timestamp: '2024-05-01T09:00:00.000Z', sourceType: 'CRM_UI', sourceId: 'userId:1' },
+            { value: 'Delft', timestamp: '2024-04-01T09:00:00.000Z', sourceType: 'INTEGRATION', sourceId: '54321' },
+          ],
+          phone: [{ value: '+31 30 200 0000', timestamp: '2024-05-03T12:00:00.000Z', sourceType: 'CRM_UI' }],
+        },
+      });
+    const record = await connector().get('contact', 'company-501');
+    expect(record?.fieldModifiedAt).toEqual({ city: '2024-05-01T09:00:00.000Z', phone: '2024-05-03T12:00:00.000Z' });
+    expect(record?.modifiedAt).toBe('2024-05-03T12:00:00.000Z');
+    scope.done();
+  });
+
+  it("asks a batch read for the mapped properties' history, 50 ids per call: 120 ids take 3 calls", async () => {
+    const bodies: { inputs: { id: string }[]; properties: string[]; propertiesWithHistory?: string[] }[] = [];
+    const scope = nock(API)
+      .post('/crm/v3/objects/companies/batch/read')
+      .times(3)
+      .reply((_uri, raw) => {
+        const body = raw as (typeof bodies)[number];
+        bodies.push(body);
+        const results = body.inputs.map((input) => ({
+          ...company(input.id, '2024-05-03T12:00:00.000Z', { city: 'Utrecht' }),
+          propertiesWithHistory: {
+            city: [{ value: 'Utrecht', timestamp: '2024-05-01T09:00:00.000Z', sourceType: 'CRM_UI' }],
+          },
+        }));
+        return [200, { status: 'COMPLETE', results }];
+      });
+    const ids = Array.from({ length: 120 }, (_, index) => `company-${index + 1}`);
+    const records = await connector().batchGet!('contact', ids);
+    expect(bodies.map((body) => body.inputs.length)).toEqual([50, 50, 20]);
+    for (const body of bodies) {
+      expect(body.propertiesWithHistory).toEqual(expect.arrayContaining(['name', 'city', 'phone']));
+      expect(body.propertiesWithHistory).not.toContain('hs_lastmodifieddate');
+      expect(body.properties).toContain('hs_lastmodifieddate');
+    }
+    expect(records).toHaveLength(120);
+    expect(records[0]?.fieldModifiedAt).toEqual({ city: '2024-05-01T09:00:00.000Z' });
+    scope.done();
+  });
+
   it('pages through the search, companies first, with a cursor per page', async () => {
     const bodies: unknown[] = [];
     const scope = nock(API)
@@ -220,7 +272,7 @@ describe('HubSpot connector over HTTP', () => {
     scope.done();
   });
 
-  it('reads in batches of at most 100 per object type, mixed ids grouped', async () => {
+  it('reads in batches of at most 50 per object type (with history), mixed ids grouped', async () => {
     const sizes: Record<string, number[]> = { companies: [], contacts: [] };
     const reply =
       (objectType: 'companies' | 'contacts') =>
@@ -248,13 +300,13 @@ describe('HubSpot connector over HTTP', () => {
       };
     const scope = nock(API)
       .post('/crm/v3/objects/companies/batch/read')
-      .times(2)
+      .times(3)
       .reply(reply('companies'))
       .post('/crm/v3/objects/contacts/batch/read')
       .reply(reply('contacts'));
     const ids = [...Array.from({ length: 150 }, (_, index) => `company-${index + 1}`), 'person-1', 'person-2'];
     const records = await connector().batchGet!('contact', ids);
-    expect(sizes).toEqual({ companies: [100, 50], contacts: [2] });
+    expect(sizes).toEqual({ companies: [50, 50, 50], contacts: [2] });
     expect(records).toHaveLength(151);
     expect(records.map((record) => record.id)).not.toContain('company-150');
     scope.done();

@@ -9,15 +9,17 @@ import { ConnectorError, InvalidRequestError, NotFoundError } from '../kit/error
 import { parseRequest } from '../kit/parse';
 import type { BatchItemResult, Connector } from '../kit/types';
 import { pollChanges } from './changes';
-import { BATCH_LIMIT, connectHubSpot, HUBSPOT_API_URL } from './client';
+import { BATCH_LIMIT, connectHubSpot, HISTORY_BATCH_LIMIT, HUBSPOT_API_URL } from './client';
 import { hubspotConfig } from './config';
 import {
   IDEMPOTENCY_PROPERTY,
+  type HubSpotMapping,
   type HubSpotObjectType,
   contactTypeOf,
   fromContactId,
   objectTypeOf,
   propertiesToRead,
+  propertiesWithHistoryToRead,
   supportedFields,
   toContact,
   toContactId,
@@ -46,7 +48,8 @@ export const hubspot = defineConnector({
   // Private apps of Professional and Enterprise accounts: 190 requests per 10 s (Free and Starter
   // accounts have 100: HubSpot answers 429 with Retry-After, which the client waits out).
   // https://developers.hubspot.com/docs/guides/apps/api-usage/usage-details
-  limits: { requests: { max: 190, perMs: 10_000 }, batchSize: { read: BATCH_LIMIT, write: BATCH_LIMIT } },
+  // Batch reads ask for the property history, which HubSpot allows for 50 records per call.
+  limits: { requests: { max: 190, perMs: 10_000 }, batchSize: { read: HISTORY_BATCH_LIMIT, write: BATCH_LIMIT } },
   connect: connectHubSpot,
   entities: {
     contact: {
@@ -57,14 +60,14 @@ export const hubspot = defineConnector({
 
       async get({ name, api, mapping }, id) {
         const { objectType, hubSpotId } = parseId(name, id);
-        const object = await api.get(objectType, hubSpotId, propertiesToRead(objectType, mapping));
+        const object = await api.get(objectType, hubSpotId, ...readOf(objectType, mapping));
         return object && toContact(objectType, object, mapping);
       },
 
       async batchGet({ name, api, mapping }, ids) {
         const { objectType, items } = batchOf(name, ids, (id) => id);
         const hubSpotIds = items.map((item) => item.hubSpotId);
-        const response = await api.batchRead(objectType, hubSpotIds, propertiesToRead(objectType, mapping));
+        const response = await api.batchRead(objectType, hubSpotIds, ...readOf(objectType, mapping));
         // Ids HubSpot does not know come back as 207 errors: missing records are left out.
         return response.results.map((object) => toContact(objectType, object, mapping));
       },
@@ -108,7 +111,7 @@ export const hubspot = defineConnector({
         const written = toHubSpotProperties(contactTypeOf(objectType), update.fields, mapping);
         if (Object.keys(written).length > 0)
           return toContact(objectType, await api.update(objectType, hubSpotId, written), mapping);
-        const current = await api.get(objectType, hubSpotId, propertiesToRead(objectType, mapping));
+        const current = await api.get(objectType, hubSpotId, ...readOf(objectType, mapping));
         if (current === null) throw new NotFoundError(`${name}: ${update.id} does not exist`);
         return toContact(objectType, current, mapping);
       },
@@ -156,6 +159,14 @@ export type HubSpotConnectorOptions = ConnectorContext &
 export function createHubSpotConnector(options: HubSpotConnectorOptions): Connector {
   const { token, webhookSecret, baseUrl = HUBSPOT_API_URL, propertyMap, ...context } = options;
   return hubspot.create({ baseUrl, credentials: { token, webhookSecret }, propertyMap }, context);
+}
+
+/**
+ * What a read by id asks for: the properties, and the history of those that carry fields, whose
+ * newest entries are the fields' own change times (see toContact).
+ */
+function readOf(objectType: HubSpotObjectType, mapping: HubSpotMapping): [string[], string[]] {
+  return [propertiesToRead(objectType, mapping), propertiesWithHistoryToRead(objectType, mapping)];
 }
 
 function parseId(name: string, id: string): { objectType: HubSpotObjectType; hubSpotId: string } {

@@ -3,6 +3,7 @@ import {
   fromContactId,
   joinPersonName,
   propertiesToRead,
+  propertiesWithHistoryToRead,
   resolveMapping,
   splitPersonName,
   supportedFields,
@@ -89,6 +90,67 @@ describe('toContact', () => {
     expect(
       toContact('companies', { id: '1', properties: { hs_lastmodifieddate: '1714557600000' } }, mapping).modifiedAt,
     ).toBe('2024-05-01T10:00:00.000Z');
+  });
+
+  it("takes each field's time from its property history, newest entry first", () => {
+    const entry = (value: string, timestamp: string, sourceType = 'CRM_UI') => ({ value, timestamp, sourceType });
+    const contact = toContact(
+      'companies',
+      {
+        id: '501',
+        properties: {
+          city: 'Utrecht',
+          phone: '+31 30 200 0000',
+          name: 'Window BV',
+          hs_lastmodifieddate: '2024-05-03T12:00:00Z',
+        },
+        propertiesWithHistory: {
+          // Newest first, as HubSpot lists them; an unknown key on an entry is tolerated.
+          city: [
+            { ...entry('Utrecht', '2024-05-01T09:00:00.000Z'), sourceLabel: 'CRM UI', sourceId: 'userId:1' },
+            entry('Amsterdam', '2024-04-01T09:00:00Z', 'INTEGRATION'),
+          ],
+          phone: [entry('+31 30 200 0000', '2024-05-03T12:00:00.000Z')],
+        },
+      },
+      mapping,
+    );
+    expect(contact.fieldModifiedAt).toEqual({ city: '2024-05-01T09:00:00.000Z', phone: '2024-05-03T12:00:00.000Z' });
+    // `name` has no history: it is left to the record's time.
+    expect(contact.fieldModifiedAt).not.toHaveProperty('name');
+    expect(contact.modifiedAt).toBe('2024-05-03T12:00:00.000Z');
+  });
+
+  it('sets no field times without history, and gives a person name the later of its two parts', () => {
+    const plain = toContact('companies', { id: '1', properties: { city: 'Utrecht' } }, mapping);
+    expect(plain).not.toHaveProperty('fieldModifiedAt');
+    const person = toContact(
+      'contacts',
+      {
+        id: '77',
+        properties: { firstname: 'Anna', lastname: 'van Dijk', lastmodifieddate: '2024-05-02T08:00:00Z' },
+        propertiesWithHistory: {
+          firstname: [{ value: 'Anna', timestamp: '2024-01-01T00:00:00Z', sourceType: 'CRM_UI' }],
+          lastname: [{ value: 'van Dijk', timestamp: '2024-03-01T00:00:00Z', sourceType: 'CRM_UI' }],
+          // History of a property whose field is not in the answer sets nothing.
+          city: [{ value: 'Delft', timestamp: '2024-04-01T00:00:00Z', sourceType: 'CRM_UI' }],
+        },
+      },
+      mapping,
+    );
+    expect(person.fieldModifiedAt).toEqual({ name: '2024-03-01T00:00:00.000Z' });
+  });
+});
+
+describe('propertiesWithHistoryToRead', () => {
+  it('asks for the history of the properties that carry fields, not of system ones', () => {
+    const companies = propertiesWithHistoryToRead('companies', mapping);
+    expect(companies).toEqual(expect.arrayContaining(['name', 'city', 'phone', 'tandem_fax']));
+    expect(companies).not.toContain('hs_lastmodifieddate');
+    const contacts = propertiesWithHistoryToRead('contacts', mapping);
+    expect(contacts).toEqual(expect.arrayContaining(['firstname', 'lastname', 'mobilephone', 'email']));
+    expect(contacts).not.toContain('associatedcompanyid');
+    expect(contacts).not.toContain('lastmodifieddate');
   });
 });
 

@@ -114,6 +114,19 @@ export function propertiesToRead(objectType: HubSpotObjectType, mapping: HubSpot
   return [...properties];
 }
 
+/**
+ * The properties that carry canonical fields, whose history (`propertiesWithHistory`) gives each
+ * field its own change time.
+ */
+export function propertiesWithHistoryToRead(objectType: HubSpotObjectType, mapping: HubSpotMapping): string[] {
+  const properties = new Set<string>(objectType === 'companies' ? mapping.company.values() : mapping.person.values());
+  if (objectType === 'contacts' && mapping.splitPersonName) {
+    properties.add('firstname');
+    properties.add('lastname');
+  }
+  return [...properties];
+}
+
 /** The HubSpot object type that holds a canonical contact type. */
 export function objectTypeOf(type: ContactType): HubSpotObjectType {
   return type === 'company' ? 'companies' : 'contacts';
@@ -136,13 +149,28 @@ export function fromContactId(id: string): { objectType: HubSpotObjectType; hubS
   return { objectType: objectTypeOf(match[1] as ContactType), hubSpotId: match[2] };
 }
 
+/** A HubSpot time as epoch ms: ISO strings, or epoch milliseconds (older portals, webhooks); NaN when neither. */
+function millisOf(raw: string | null | undefined): number {
+  if (raw === null || raw === undefined || raw === '') return NaN;
+  return /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
+}
+
 /** The modification time of a HubSpot record (ISO 8601), from its property or `updatedAt`. */
 function modifiedAtOf(objectType: HubSpotObjectType, object: HubSpotObject): string | null {
-  const raw = object.properties[MODIFIED_PROPERTY[objectType]] ?? object.updatedAt ?? null;
-  if (raw === null || raw === '') return null;
-  // Date properties come back as ISO strings; older portals and webhooks use epoch milliseconds.
-  const millis = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
+  const millis = millisOf(object.properties[MODIFIED_PROPERTY[objectType]] ?? object.updatedAt);
   return Number.isNaN(millis) ? null : new Date(millis).toISOString();
+}
+
+/**
+ * When the properties last changed (ISO 8601): the newest entry of their histories, or null when
+ * none of them has one. HubSpot lists a history newest first; the latest time is taken anyway.
+ */
+function changedAtOf(object: HubSpotObject, properties: readonly string[]): string | null {
+  const times = properties
+    .flatMap((property) => object.propertiesWithHistory?.[property] ?? [])
+    .map((entry) => millisOf(entry.timestamp))
+    .filter((millis) => !Number.isNaN(millis));
+  return times.length === 0 ? null : new Date(Math.max(...times)).toISOString();
 }
 
 /**
@@ -161,6 +189,17 @@ export function toContact(objectType: HubSpotObjectType, object: HubSpotObject, 
     fields.name = joinPersonName(properties.firstname ?? null, properties.lastname ?? null);
   }
   const companyHubSpotId = type === 'person' ? normalizeValue(properties[COMPANY_ID_PROPERTY]) : null;
+  // A field's own change time from its property's history; without one, the record's time stands.
+  const fieldModifiedAt: Partial<Record<ContactField, string>> = {};
+  for (const field of Object.keys(fields) as ContactField[]) {
+    const sources =
+      field === 'name' && type === 'person' && mapping.splitPersonName ? ['firstname', 'lastname'] : [map.get(field)];
+    const changedAt = changedAtOf(
+      object,
+      sources.filter((property) => property !== undefined),
+    );
+    if (changedAt !== null) fieldModifiedAt[field] = changedAt;
+  }
   return {
     entity: 'contact',
     id: toContactId(objectType, object.id),
@@ -168,6 +207,7 @@ export function toContact(objectType: HubSpotObjectType, object: HubSpotObject, 
     companyId: companyHubSpotId === null ? null : toContactId('companies', companyHubSpotId),
     fields,
     modifiedAt: modifiedAtOf(objectType, object) ?? new Date(0).toISOString(),
+    ...(Object.keys(fieldModifiedAt).length > 0 && { fieldModifiedAt }),
   };
 }
 

@@ -5,11 +5,28 @@
  */
 import { z } from 'zod';
 
+/**
+ * One value in a property's history (HubSpot's ValueWithTimestamp): the value, when it was set and
+ * by what (CRM_UI, INTEGRATION, IMPORT, ...). Keys HubSpot adds later are kept, not refused.
+ */
+export const valueWithTimestampSchema = z.looseObject({
+  value: z.string(),
+  timestamp: z.string(),
+  sourceType: z.string(),
+  sourceId: z.string().optional(),
+  sourceLabel: z.string().optional(),
+  updatedByUserId: z.number().optional(),
+});
+
+export type ValueWithTimestamp = z.infer<typeof valueWithTimestampSchema>;
+
 /** A CRM object (company or contact) as the v3 objects API returns it. */
 export const hubSpotObjectSchema = z.object({
   id: z.string().regex(/^\d+$/),
   // HubSpot answers null for a requested property that has no value.
   properties: z.record(z.string(), z.string().nullable()),
+  /** Asked for with `propertiesWithHistory`: each property's values, newest first. */
+  propertiesWithHistory: z.record(z.string(), z.array(valueWithTimestampSchema)).optional(),
   createdAt: z.string().optional(),
   updatedAt: z.string().optional(),
   archived: z.boolean().optional(),

@@ -1,6 +1,6 @@
 import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NotFoundError } from '../../kit/errors';
@@ -156,6 +156,29 @@ describe('HubSpot connector against the sandbox', () => {
     sandbox.injectFailures({ next429: 1, next5xx: 2, retryAfterSeconds: 0 });
     expect(await crm.get('contact', `company-${company.id}`)).toMatchObject({ fields: { name: 'Retry Test BV' } });
     expect(sandbox.requests.map((request) => request.status)).toEqual([429, 500, 500, 200]);
+  });
+
+  it("reads each field's time from the property history, 50 records per batch read", async () => {
+    const created = sandbox.createCompany({ name: 'History BV', city: 'Delft' });
+    await pause(5);
+    await crm.update!('contact', { id: `company-${created.id}`, fields: { phone: '+31 15 000 0000' } });
+    const record = await crm.get('contact', `company-${created.id}`);
+    const createdAt = sandbox.getCompany(created.id)?.createdAt;
+    const modifiedAt = sandbox.getCompany(created.id)?.updatedAt;
+    expect(createdAt).not.toBe(modifiedAt);
+    expect(record?.modifiedAt).toBe(modifiedAt);
+    expect(record?.fieldModifiedAt).toMatchObject({ name: createdAt, city: createdAt, phone: modifiedAt });
+
+    const ids = Array.from(
+      { length: 120 },
+      (_, index) => `company-${sandbox.createCompany({ name: `Bulk ${index}` }).id}`,
+    );
+    sandbox.resetRequests();
+    const records = await crm.batchGet!('contact', ids);
+    expect(records).toHaveLength(120);
+    expect(records.every((read) => read.fieldModifiedAt?.name !== undefined)).toBe(true);
+    const reads = sandbox.requests.filter((request) => request.path === '/crm/v3/objects/companies/batch/read');
+    expect(reads.map((request) => request.status)).toEqual([200, 200, 200]);
   });
 
   it('delivers signed webhooks that the connector adapter accepts', async () => {
@@ -378,6 +401,96 @@ describe('HubSpot sandbox answers like HubSpot', () => {
       results: [{ id: a.id, properties: { name: 'Alpha' } }],
       paging: { next: { after: '1' } },
     });
+  });
+
+  it('answers propertiesWithHistory on GET and batch read, newest first, only for the properties asked', async () => {
+    const created = sandbox.createCompany({ name: 'Historic BV', city: 'Delft' });
+    await pause(5);
+    const patched = await call('PATCH', `/crm/v3/objects/companies/${created.id}`, { properties: { city: 'Leiden' } });
+    expect(patched.status).toBe(200);
+    await pause(5);
+    const edited = sandbox.updateCompany(created.id, { city: '' });
+    const query = 'properties=name,city&propertiesWithHistory=city,name,phone,colour';
+    const got = await call('GET', `/crm/v3/objects/companies/${created.id}?${query}`);
+    expect(got.status).toBe(200);
+    const history = got.body.propertiesWithHistory as Record<
+      string,
+      { value: string; timestamp: string; sourceType: string }[]
+    >;
+    // Never set (phone) or unknown (colour): no history.
+    expect(Object.keys(history).sort()).toEqual(['city', 'name']);
+    expect(history.city).toEqual([
+      expect.objectContaining({ value: '', timestamp: edited.updatedAt, sourceType: 'CRM_UI' }),
+      expect.objectContaining({ value: 'Leiden', timestamp: patched.body.updatedAt, sourceType: 'INTEGRATION' }),
+      expect.objectContaining({ value: 'Delft', timestamp: created.createdAt, sourceType: 'CRM_UI' }),
+    ]);
+    expect(history.name).toEqual([expect.objectContaining({ value: 'Historic BV', timestamp: created.createdAt })]);
+    expect((await call('GET', `/crm/v3/objects/companies/${created.id}?properties=city`)).body).not.toHaveProperty(
+      'propertiesWithHistory',
+    );
+
+    const read = await call('POST', '/crm/v3/objects/companies/batch/read', {
+      properties: ['city'],
+      propertiesWithHistory: ['city'],
+      inputs: [{ id: created.id }],
+    });
+    expect(read.body.results).toEqual([
+      expect.objectContaining({ id: created.id, propertiesWithHistory: { city: history.city } }),
+    ]);
+    // HubSpot reads at most 50 records per batch with history, 100 without.
+    const inputs = Array.from({ length: 51 }, () => ({ id: created.id }));
+    expect(
+      (await call('POST', '/crm/v3/objects/companies/batch/read', { propertiesWithHistory: ['city'], inputs })).status,
+    ).toBe(400);
+    expect((await call('POST', '/crm/v3/objects/companies/batch/read', { inputs })).status).toBe(200);
+  });
+
+  it('keeps at most the last 20 values of a property', async () => {
+    const created = sandbox.createCompany({ name: 'Busy BV' });
+    for (let index = 1; index <= 25; index++) sandbox.updateCompany(created.id, { phone: `+31 ${index}` });
+    const got = await call('GET', `/crm/v3/objects/companies/${created.id}?propertiesWithHistory=phone`);
+    const phones = (got.body.propertiesWithHistory as Record<string, { value: string }[]>).phone ?? [];
+    expect(phones.map((entry) => entry.value)).toEqual(Array.from({ length: 20 }, (_, index) => `+31 ${25 - index}`));
+  });
+
+  it('loads a state file saved before it kept history: one entry per property at the record time', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'hubspot-sandbox-'));
+    try {
+      const file = join(directory, 'portal.json');
+      const updatedAt = Date.parse('2024-05-01T10:00:00.000Z');
+      const record = { id: '10001', createdAt: updatedAt - 1000, updatedAt, fields: { name: 'Old BV', city: 'Gouda' } };
+      const state = {
+        lastTime: updatedAt,
+        nextIds: { companies: 10_002, contacts: 50_001 },
+        collections: { companies: [record] },
+      };
+      writeFileSync(file, JSON.stringify(state));
+      const old = await startHubSpotSandbox({ file });
+      try {
+        expect(old.getCompany('10001')?.properties).toMatchObject({ name: 'Old BV', city: 'Gouda' });
+        const response = await fetch(`${old.url}/crm/v3/objects/companies/10001?propertiesWithHistory=city,name`, {
+          headers: { authorization: 'Bearer sandbox-token' },
+        });
+        const body = (await response.json()) as { propertiesWithHistory: Record<string, unknown[]> };
+        expect(body.propertiesWithHistory).toEqual({
+          city: [expect.objectContaining({ value: 'Gouda', timestamp: '2024-05-01T10:00:00.000Z' })],
+          name: [expect.objectContaining({ value: 'Old BV', timestamp: '2024-05-01T10:00:00.000Z' })],
+        });
+        old.updateCompany('10001', { city: 'Leiden' });
+      } finally {
+        await old.close();
+      }
+      // Saved again in the new shape, the history carries on.
+      const reopened = await startHubSpotSandbox({ file });
+      const response = await fetch(`${reopened.url}/crm/v3/objects/companies/10001?propertiesWithHistory=city`, {
+        headers: { authorization: 'Bearer sandbox-token' },
+      });
+      const body = (await response.json()) as { propertiesWithHistory: Record<string, { value: string }[]> };
+      expect(body.propertiesWithHistory.city?.map((entry) => entry.value)).toEqual(['Leiden', 'Gouda']);
+      await reopened.close();
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it('keeps its records in a file across restarts', async () => {

@@ -26,6 +26,14 @@ import {
   propertyProblems,
   systemProperties,
 } from './properties';
+import {
+  historyView,
+  MAX_HISTORY_BATCH_INPUTS,
+  type PortalFields,
+  portalFieldsSchema,
+  upgradeState,
+  withChanges,
+} from './history';
 import { runSearch, searchBodySchema } from './search';
 import type { HubSpotSandboxSeed } from './seed';
 import { hubspotWebhooks, type WebhookTarget } from './webhooks';
@@ -51,6 +59,8 @@ export interface HubSpotSandboxOptions extends SandboxOptions<HubSpotRateLimitNa
 export interface SandboxRecord {
   id: string;
   properties: Record<string, string | null>;
+  /** Only when a read asks for it: the values of the properties named, newest first. */
+  propertiesWithHistory?: Record<string, { value: string; timestamp: string; sourceType: string }[]>;
   createdAt: string;
   updatedAt: string;
   archived: false;
@@ -93,6 +103,7 @@ const createBodySchema = z.object({
 });
 const batchReadBodySchema = z.object({
   properties: z.array(z.string()).optional(),
+  propertiesWithHistory: z.array(z.string()).optional(),
   inputs: z.array(z.object({ id: idSchema })),
 });
 const batchUpdateBodySchema = z.object({ inputs: z.array(z.object({ id: idSchema, properties: propertiesSchema })) });
@@ -134,8 +145,11 @@ export const HUBSPOT_RATE_LIMITS: Record<HubSpotRateLimitName, RateLimit> = {
   },
 };
 
-/** A stored company or contact: its properties without the system ones, which come from the record. */
-type Stored = StoredRecord<Record<string, string>>;
+/**
+ * A stored company or contact: its properties without the system ones (those come from the
+ * record), and their history.
+ */
+type Stored = StoredRecord<PortalFields>;
 
 /** Starts a sandbox server. */
 export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): Promise<HubSpotSandbox> {
@@ -145,9 +159,17 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     collections: SANDBOX_OBJECT_TYPES,
     // Distinct ranges make a company id used as a contact id (or the reverse) miss, as in HubSpot.
     firstIds: { companies: 10_001, contacts: 50_001 },
-    fields: z.record(z.string(), z.string()),
+    fields: portalFieldsSchema,
     file: options.file,
-    onChange: (change) => webhooks.enqueue(change),
+    // Files saved before the sandbox kept history hold the properties alone.
+    upgrade: upgradeState,
+    // Webhooks tell of property changes: the history is the sandbox's own.
+    onChange: ({ record, before, ...change }) =>
+      webhooks.enqueue({
+        ...change,
+        record: { ...record, fields: record.fields.properties },
+        ...(before && { before: before.properties }),
+      }),
   });
   if (options.seed && store.isEmpty()) {
     const companyIds = (options.seed.companies ?? []).map((properties) => direct('companies', properties).id);
@@ -159,17 +181,40 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     }
   }
 
-  /** Writes properties ('' clears one); the modified date moves only when a value really changed. */
+  /**
+   * Writes properties ('' clears one); the modified date moves, and the history grows, only when a
+   * value really changed.
+   */
   function update(objectType: SandboxObjectType, record: Stored, properties: Record<string, string>, by: ChangedBy) {
-    const changed = Object.entries(properties).some(([name, value]) => (record.fields[name] ?? '') !== value);
-    return changed ? store.update(objectType, record, present({ ...record.fields, ...properties }), by) : record;
+    const before = record.fields.properties;
+    const changed = Object.entries(properties).some(([name, value]) => (before[name] ?? '') !== value);
+    if (!changed) return record;
+    return store.update(
+      objectType,
+      record,
+      (at) => ({
+        properties: present({ ...before, ...properties }),
+        history: withChanges(record.fields.history, before, properties, at, by),
+      }),
+      by,
+    );
+  }
+
+  /** Creates a record with the given properties, each with its first history entry. */
+  function create(objectType: SandboxObjectType, properties: Record<string, string>, by: ChangedBy) {
+    const written = present(properties);
+    return store.create(
+      objectType,
+      (at) => ({ properties: written, history: withChanges({}, {}, written, at, by) }),
+      by,
+    );
   }
 
   /** A create (no id) or update as a user in HubSpot's UI makes it. */
   function direct(objectType: SandboxObjectType, properties: Record<string, string>, id?: string): Stored {
     const problems = propertyProblems(objectType, properties).map(({ name, error }) => `${name} (${error})`);
     if (problems.length > 0) throw new Error(`hubspot sandbox: ${objectType} cannot take ${problems.join(', ')}`);
-    if (id === undefined) return store.create(objectType, present(properties), 'user');
+    if (id === undefined) return create(objectType, properties, 'user');
     const record = store.get(objectType, id);
     if (!record) throw new Error(`hubspot sandbox: no ${objectType} record ${id}`);
     return update(objectType, record, properties, 'user');
@@ -269,7 +314,13 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
 
   app.get('/crm/v3/objects/:objectType/:id', (request) => {
     const { objectType, id } = target(request);
-    return view(objectType, found(objectType, id), requestedProperties(querySchema.parse(request.query).properties));
+    const query = querySchema.parse(request.query);
+    return view(
+      objectType,
+      found(objectType, id),
+      requestedProperties(query.properties),
+      requestedProperties(query.propertiesWithHistory),
+    );
   });
 
   app.post('/crm/v3/objects/:objectType', async (request, reply) => {
@@ -283,7 +334,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
       if (!store.get('companies', company.to.id)) throw invalid(`Company ${company.to.id} does not exist`);
       properties.associatedcompanyid = company.to.id;
     }
-    return reply.code(201).send(view(objectType, store.create(objectType, present(properties), 'api'), 'all'));
+    return reply.code(201).send(view(objectType, create(objectType, properties, 'api'), 'all'));
   });
 
   app.patch('/crm/v3/objects/:objectType/:id', (request) => {
@@ -322,10 +373,15 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
   app.post('/crm/v3/objects/:objectType/batch/read', async (request, reply) => {
     const { objectType } = target(request);
     const body = batchReadBodySchema.parse(request.body ?? {});
+    const withHistory = body.propertiesWithHistory && body.propertiesWithHistory.length > 0;
+    if (withHistory && body.inputs.length > MAX_HISTORY_BATCH_INPUTS)
+      throw invalid(
+        `Batch input limit exceeded: ${body.inputs.length} inputs, at most ${MAX_HISTORY_BATCH_INPUTS} allowed with propertiesWithHistory`,
+      );
     const startedAt = startBatch(body.inputs.length);
     const outcomes = body.inputs.map(({ id }): [string, unknown] => {
       const record = store.get(objectType, id);
-      return [id, record && view(objectType, record, body.properties)];
+      return [id, record && view(objectType, record, body.properties, body.propertiesWithHistory)];
     });
     const answer = batchAnswer(objectType, 'get', startedAt, outcomes);
     return reply.code(answer.status).send(answer.body);
@@ -377,11 +433,24 @@ const present = (properties: Record<string, string>) =>
 
 /** Every property of a record, the system ones HubSpot maintains included. */
 function propertiesOf(objectType: SandboxObjectType, { id, createdAt, updatedAt, fields }: Stored) {
-  return { ...fields, createdate: iso(createdAt), [MODIFIED_PROPERTY[objectType]]: iso(updatedAt), hs_object_id: id };
+  return {
+    ...fields.properties,
+    createdate: iso(createdAt),
+    [MODIFIED_PROPERTY[objectType]]: iso(updatedAt),
+    hs_object_id: id,
+  };
 }
 
-/** The record as the API shows it: requested properties (null when unset) plus the system ones, or all it has. */
-function view(objectType: SandboxObjectType, record: Stored, requested?: readonly string[] | 'all') {
+/**
+ * The record as the API shows it: requested properties (null when unset) plus the system ones, or
+ * all it has; with the history of the properties named in `withHistory`, when there are any.
+ */
+function view(
+  objectType: SandboxObjectType,
+  record: Stored,
+  requested?: readonly string[] | 'all',
+  withHistory?: readonly string[],
+): SandboxRecord {
   const all = propertiesOf(objectType, record);
   const names =
     requested === 'all'
@@ -391,7 +460,11 @@ function view(objectType: SandboxObjectType, record: Stored, requested?: readonl
   const known = names.filter((name) => isKnownProperty(objectType, name));
   const properties = Object.fromEntries(known.map((name) => [name, all[name] ?? null]));
   const { id, createdAt, updatedAt } = record;
-  return { id, properties, createdAt: iso(createdAt), updatedAt: iso(updatedAt), archived: false as const };
+  const history =
+    withHistory && withHistory.length > 0
+      ? { propertiesWithHistory: historyView(record.fields.history, withHistory) }
+      : {};
+  return { id, properties, ...history, createdAt: iso(createdAt), updatedAt: iso(updatedAt), archived: false };
 }
 
 /** The `properties` query parameter: repeated, comma-separated, or absent (undefined). */

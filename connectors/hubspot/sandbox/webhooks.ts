@@ -38,7 +38,7 @@ export interface SandboxWebhookEvent {
 
 // The sandbox portal and app ids that appear in events.
 const SANDBOX_PORTAL_ID = 62515;
-const SANDBOX_APP_ID = 54321;
+export const SANDBOX_APP_ID = 54321;
 const MAX_EVENTS_PER_CALL = 100;
 // The app's subscriptions: 1001-1003 for companies, 2001-2003 for contacts, one per kind of change.
 const KINDS = {

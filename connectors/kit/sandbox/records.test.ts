@@ -50,6 +50,16 @@ describe('RecordStore', () => {
     expect(store.changedSince('things', Number.NaN)).toHaveLength(5);
   });
 
+  it("makes fields from the change's time when given a function", () => {
+    const stamped = z.object({ name: z.string(), at: z.number() });
+    const store = new RecordStore({ collections: ['things'], fields: stamped, distinctTimes: true });
+    const created = store.create('things', (at) => ({ name: 'a', at }), 'api');
+    expect(created.fields.at).toBe(created.createdAt);
+    const updated = store.update('things', created, (at) => ({ name: 'b', at }), 'api');
+    expect(updated.fields).toEqual({ name: 'b', at: updated.updatedAt });
+    expect(updated.updatedAt).toBeGreaterThan(updated.createdAt);
+  });
+
   it('never moves times backwards, and keeps everything in its file across restarts', () => {
     const directory = mkdtempSync(join(tmpdir(), 'sandbox-records-'));
     try {

@@ -18,6 +18,12 @@ export interface StoredRecord<Fields> {
 /** Who made a change: a user in the provider's own UI (the direct-edit helpers), or a client of the API. */
 export type ChangedBy = 'user' | 'api';
 
+/**
+ * A record's fields, or how to make them from the change's time (epoch ms) for fields that carry
+ * it, such as a per-property history. Fields are never functions themselves (they are JSON).
+ */
+export type FieldsAt<Fields> = Fields | ((at: number) => Fields);
+
 /** One change, with the record after it. */
 export interface RecordChange<Name extends string, Fields> {
   collection: Name;
@@ -95,21 +101,27 @@ export class RecordStore<Name extends string, Fields> {
    * Adds a record under the next id of the collection's sequence, a random UUID, or `id` when the
    * sandbox gives one (a seed's, or one a client chose; the caller makes sure it is free).
    */
-  create(collection: Name, fields: Fields, by: ChangedBy, id?: string): StoredRecord<Fields> {
+  create(collection: Name, fields: FieldsAt<Fields>, by: ChangedBy, id?: string): StoredRecord<Fields> {
     const next = id === undefined ? this.nextIds[collection] : undefined;
     if (next !== undefined) this.nextIds[collection] = next + 1;
     const at = this.tick();
     const newId = id ?? (next === undefined ? randomUUID() : String(next));
-    const record = { id: newId, createdAt: at, updatedAt: at, fields };
+    const record = { id: newId, createdAt: at, updatedAt: at, fields: fieldsAt(fields, at) };
     this.collection(collection).set(record.id, record);
     this.changed({ collection, kind: 'created', by, record });
     return record;
   }
 
   /** Replaces the fields of a stored record and moves its modification time. */
-  update(collection: Name, record: StoredRecord<Fields>, fields: Fields, by: ChangedBy): StoredRecord<Fields> {
+  update(
+    collection: Name,
+    record: StoredRecord<Fields>,
+    fields: FieldsAt<Fields>,
+    by: ChangedBy,
+  ): StoredRecord<Fields> {
     const before = record.fields;
-    Object.assign(record, { fields, updatedAt: this.tick() });
+    const at = this.tick();
+    Object.assign(record, { fields: fieldsAt(fields, at), updatedAt: at });
     this.changed({ collection, kind: 'updated', by, record, before });
     return record;
   }
@@ -149,4 +161,8 @@ export class RecordStore<Name extends string, Fields> {
     }));
     this.options.onChange?.(change);
   }
+}
+
+function fieldsAt<Fields>(fields: FieldsAt<Fields>, at: number): Fields {
+  return typeof fields === 'function' ? (fields as (at: number) => Fields)(at) : fields;
 }
