@@ -134,7 +134,8 @@ test('the fence alone refuses a dead planner’s write, even where the target st
   const outcomes = await stale;
   expect([...outcomes.values()][0]).toMatchObject({ ok: false });
   startWorker(crm);
-  const job = await waitForJob(`w-gone-crm-contact-${id}`);
+  const [queued] = await queues.writes.crm.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed']);
+  const job = await waitForJob(queued?.id ?? '');
   expect(job?.failedReason).toMatch(/^SUPERSEDED: /);
   expect(crm.updates).toHaveLength(0);
   expect(crm.value('contact', id, 'phone')).toBe('1');
@@ -180,4 +181,22 @@ test('a write job without a fencing token is refused unwritten', async () => {
   expect([...outcomes.values()][0]).toMatchObject({ ok: false, code: 'SUPERSEDED' });
   expect(crm.updates).toHaveLength(0);
   expect(replanned).toHaveLength(1);
+});
+
+test('a plan run again under a new lock does not take the earlier run’s finished write for its own', async () => {
+  const { crm, id } = crmWithContact();
+  startWorker(crm);
+  // The first run writes and is then killed before it stored anything; its write job stays, completed.
+  const first = await withContactLock(redis, prefix, id, () =>
+    new QueueWriteDispatcher(queues).dispatch([phoneWrite(id, '2')], { planId: 'same-plan' }),
+  );
+  expect([...first.values()][0]).toMatchObject({ ok: true, record: { fields: { phone: '2' } } });
+  // The job runs again with the same plan id (a stalled job keeps its attempt count) and plans anew.
+  crm.edit('contact', id, { phone: '1' });
+  const again = await withContactLock(redis, prefix, id, () =>
+    new QueueWriteDispatcher(queues).dispatch([phoneWrite(id, '5')], { planId: 'same-plan' }),
+  );
+  expect([...again.values()][0]).toMatchObject({ ok: true, record: { fields: { phone: '5' } } });
+  expect(crm.value('contact', id, 'phone')).toBe('5');
+  expect(crm.updates.map((update) => update.fields)).toEqual([{ phone: '2' }, { phone: '5' }]);
 });

@@ -49,7 +49,18 @@ export function changeJobId(change: ChangeJob): string {
   return safeId('chg', [change.connector, change.entity, change.id, change.deleted ? 'del' : '', stamp]);
 }
 
-/** One write per target record and plan. */
+/**
+ * One write per target record and plan execution. The fencing token is part of it: a plan run
+ * again after its process was killed (a stalled job keeps its attempt count, so its plan id) gets
+ * a new token, and must not take the earlier run's finished write job, which wrote what the
+ * earlier run planned, for the confirmation of its own.
+ */
 export function writeJobId(write: WriteJob): string {
-  return safeId('w', [write.planId, write.connector, write.entity, write.id]);
+  return safeId('w', [
+    write.planId,
+    ...(write.fence ? [`f${write.fence.token}`] : []),
+    write.connector,
+    write.entity,
+    write.id,
+  ]);
 }

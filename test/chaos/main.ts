@@ -1,5 +1,5 @@
 /**
- * `npm run chaos [-- --seed N --seconds S --companies C]`: the chaos run (./run.ts), printed as
+ * `npm run chaos [-- --seed N --seconds S --companies C --topology all|split]`: the chaos run (./run.ts), printed as
  * JSON; exits 1 on any lost edit, duplicate or unconverged field.
  */
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ async function main(): Promise<number> {
       seconds: { type: 'string', default: '90' },
       companies: { type: 'string', default: '30' },
       'failure-rate': { type: 'string', default: '0.05' },
+      topology: { type: 'string', default: 'all' },
     },
   });
   const report = await runChaos({
@@ -20,6 +21,7 @@ async function main(): Promise<number> {
     seconds: Number(values.seconds),
     companies: Number(values.companies),
     failureRate: Number(values['failure-rate']),
+    topology: values.topology === 'split' ? 'split' : 'all',
     databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     cliPath: join(__dirname, '..', '..', '..', 'dist', 'src', 'cli', 'main.js'),
     log: (line) => process.stderr.write(`${line}\n`),

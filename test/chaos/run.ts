@@ -1,5 +1,6 @@
 /**
- * The chaos run: tandem as a separate OS process (`tandem start`, the built CLI) against both
+ * The chaos run: tandem as separate OS processes (`tandem start`, the built CLI: one of role all,
+ * or an api, two workers and a scheduler) against both
  * sandboxes (in this process), its own Redis with append-only persistence, and a fresh
  * PostgreSQL database. Linked companies (a third also vendors) get random phone and city edits on
  * every side, never two edits of one company closer than 0.8 s; meanwhile tandem is killed with
@@ -30,6 +31,11 @@ export interface ChaosOptions {
   failureRate: number;
   /** Bursts of 429s with Retry-After, and windows in which the CRM's webhooks are dropped, per minute. */
   burstsPerMinute?: number;
+  /**
+   * `all`: one tandem process of role all, killed and restarted. `split`: an api process, two
+   * workers and a scheduler; a worker or the scheduler, at random, is killed and restarted.
+   */
+  topology?: 'all' | 'split';
   /** PostgreSQL server to create the run's database on. */
   databaseUrl: string;
   /** Where `tandem start` is (the built CLI). */
@@ -41,6 +47,7 @@ export interface ChaosOptions {
 export interface ChaosReport {
   seed: number;
   seconds: number;
+  topology: 'all' | 'split';
   edits: number;
   tandemKills: number;
   redisKills: number;
@@ -194,7 +201,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const webhookTarget = { targetUrl: `${tandemUrl}/webhooks/crm`, clientSecret: WEBHOOK_SECRET, batchDelayMs: 50 };
   let hubspot: HubSpotSandbox | undefined;
   let bc: BusinessCentralSandbox | undefined;
-  let tandem: Child | undefined;
+  const processes: Child[] = [];
   let failed = true;
   try {
     redis.start();
@@ -207,25 +214,32 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     bc = await startBusinessCentralSandbox({ notificationDelayMs: 100 });
     const configFile = join(dir, 'tandem.yaml');
     writeFileSync(configFile, config(hubspot, bc, tandemPort));
-    tandem = new Child(
-      process.execPath,
-      [options.cliPath, 'start'],
-      {
-        ...process.env,
-        TANDEM_CONFIG: configFile,
-        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-        DATABASE_URL: databaseUrl.toString(),
-        TANDEM_ADMIN_TOKENS: ADMIN_TOKEN,
-        // Secrets reach the config from the environment only.
-        CHAOS_HUBSPOT_TOKEN: 'chaos-token',
-        CHAOS_HUBSPOT_SECRET: WEBHOOK_SECRET,
-        CHAOS_BC_CLIENT_SECRET: bc.clientSecret,
-        CHAOS_BC_CLIENT_STATE: CLIENT_STATE,
-        LOG_LEVEL: 'warn',
-      },
-      join(dir, 'tandem.log'),
-    );
-    tandem.start();
+    const roles = options.topology === 'split' ? ['api', 'worker', 'worker', 'scheduler'] : ['all'];
+    for (const [index, role] of roles.entries()) {
+      processes.push(
+        new Child(
+          process.execPath,
+          [options.cliPath, 'start', '--role', role],
+          {
+            ...process.env,
+            TANDEM_CONFIG: configFile,
+            REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+            DATABASE_URL: databaseUrl.toString(),
+            TANDEM_ADMIN_TOKENS: ADMIN_TOKEN,
+            // Secrets reach the config from the environment only.
+            CHAOS_HUBSPOT_TOKEN: 'chaos-token',
+            CHAOS_HUBSPOT_SECRET: WEBHOOK_SECRET,
+            CHAOS_BC_CLIENT_SECRET: bc.clientSecret,
+            CHAOS_BC_CLIENT_STATE: CLIENT_STATE,
+            LOG_LEVEL: 'warn',
+          },
+          join(dir, `tandem-${index}-${role}.log`),
+        ),
+      );
+    }
+    // What gets killed: the one process, or (split) the workers and the scheduler; the api stays.
+    const killable = processes.length === 1 ? processes : processes.slice(1);
+    processes.forEach((child) => child.start());
     await waitForTandem(tandemUrl);
 
     const companies = await linkCompanies(hubspot, bc, tandemUrl, options.companies, rnd);
@@ -274,10 +288,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         company.nextEditAt = now + 800 + rnd() * 1700;
       }
       if (now >= nextKillAt) {
-        await tandem.kill();
+        const victim = killable[Math.floor(rnd() * killable.length)] as Child;
+        await victim.kill();
         tandemKills++;
         await sleep(200 + rnd() * 800);
-        tandem.start();
+        victim.start();
         nextKillAt = Date.now() + 5000 + rnd() * 3000;
       }
       if (redisKills === 0 && now >= redisKillAt) {
@@ -335,12 +350,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     failed = false;
     return { ...report, tandemKills, redisKills, conflicts, silentOverwrites, writes, settleSeconds };
   } finally {
-    await tandem?.stop();
+    await Promise.all(processes.map((child) => child.stop()));
     await redis.stop();
     await Promise.all([hubspot?.close(), bc?.close()]);
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
     await admin.end();
-    // A failed run keeps its logs (tandem.log, redis.log) for a look.
+    // A failed run keeps its logs (tandem-*.log, redis.log) for a look.
     if (failed) log(`logs kept in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
@@ -466,7 +481,15 @@ function judge(
     const values = Object.values(entry.found);
     return values.every((value) => value === values[0]);
   });
-  return { seed: options.seed, seconds: options.seconds, edits: edits.length, lost, duplicates, converged };
+  return {
+    seed: options.seed,
+    seconds: options.seconds,
+    topology: options.topology ?? 'all',
+    edits: edits.length,
+    lost,
+    duplicates,
+    converged,
+  };
 }
 
 const stringOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null);
