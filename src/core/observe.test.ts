@@ -1,5 +1,5 @@
 import type { Account } from './model';
-import { observeRecord, withObservedTimes, type RecordObservation } from './observe';
+import { carryValues, observeRecord, withObservedTimes, type RecordObservation } from './observe';
 
 const [T1, T2, T3] = ['2026-03-01T10:00:00.000Z', '2026-03-01T10:05:00.000Z', '2026-03-01T10:09:00.000Z'];
 const vendor = (modifiedAt: string, fields: Account['fields'], extra: Partial<Account> = {}): Account => ({
@@ -69,6 +69,24 @@ describe('observeRecord', () => {
     seen = observeRecord(seen, vendor(T2, { city: 'Leiden' }));
     seen = observeRecord(seen, vendor(T3, { city: 'Delft' }));
     expect(seen.fields.city).toEqual({ value: 'Delft', at: T3, since: T2, shared: false });
+  });
+});
+
+describe('carryValues', () => {
+  it('keeps a value tandem carried at its origin’s time, over the write’s and the provider’s own time', () => {
+    const seen = observeRecord(null, vendor(T1, { city: 'Delft', phone: '1' }));
+    // The city edited elsewhere at T2 is carried here; the write itself happens at T3.
+    const carried = carryValues(seen, { city: 'Leiden' }, { city: T2 });
+    const afterWrite = observeRecord(
+      carried,
+      vendor(T3, { city: 'Leiden', phone: '1' }, { fieldModifiedAt: { city: T3 } }),
+      ['city'],
+    );
+    expect(afterWrite.fields.city).toMatchObject({ value: 'Leiden', at: T2, carried: true });
+    // Edited here afterwards, it is an edit like any other.
+    const later = '2026-03-01T10:12:00.000Z';
+    const edited = observeRecord(afterWrite, vendor(later, { city: 'Gouda', phone: '1' }));
+    expect(edited.fields.city).toEqual({ value: 'Gouda', at: later, since: T3, shared: false });
   });
 });
 

@@ -28,6 +28,12 @@ export interface FieldObservation {
   since: string | null;
   /** Other fields of the record changed in the same window, so `at` may be theirs. */
   shared: boolean;
+  /**
+   * tandem wrote this value here, carried from the side where it was edited at `at`: while the
+   * field holds it, it keeps that time (an echo of tandem's write is not a newer edit, even where
+   * the shadow of that write was never stored because the process died).
+   */
+  carried?: boolean;
 }
 
 /** What tandem saw of one record. */
@@ -61,7 +67,8 @@ export function observeRecord(
     const value: FieldValue = raw ?? null;
     const exact = own[field];
     const seen = previous?.fields[field];
-    if (exact !== undefined) fields[field] = { value, at: exact, since: exact, shared: false };
+    if (seen?.carried && seen.value === value) fields[field] = seen;
+    else if (exact !== undefined) fields[field] = { value, at: exact, since: exact, shared: false };
     else if (written.includes(field))
       fields[field] = { value, at: record.modifiedAt, since: record.modifiedAt, shared: false };
     else if (seen && seen.value === value) fields[field] = seen;
@@ -94,4 +101,23 @@ export function withObservedTimes<R extends SyncRecord>(record: R, observation: 
     fieldWindow[field] = { since: seen.since, shared: seen.shared };
   }
   return { ...record, fieldModifiedAt, fieldWindow };
+}
+
+/**
+ * The observation once tandem is about to write `values` to the record, each carried from a side
+ * where it was edited at `sources[field]`: those fields keep their origin's time while they hold
+ * the value (see FieldObservation.carried). Recorded before the write, so a process killed right
+ * after it still knows its own write when it reads it back.
+ */
+export function carryValues(
+  previous: RecordObservation,
+  values: Readonly<Record<string, FieldValue>>,
+  sources: Readonly<Record<string, string>>,
+): RecordObservation {
+  const fields = { ...previous.fields };
+  for (const [field, value] of Object.entries(values)) {
+    const at = sources[field];
+    if (at !== undefined) fields[field] = { value, at, since: at, shared: false, carried: true };
+  }
+  return { ...previous, fields };
 }

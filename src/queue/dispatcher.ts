@@ -37,6 +37,7 @@ export class QueueWriteDispatcher implements WriteDispatcher {
           ifMatch: write.ifMatch,
           fields: write.fields,
           ...(write.ifMatch === undefined ? { expected: expectedValues(write) } : {}),
+          sources: Object.fromEntries(write.changes.map((change) => [change.field, change.sourceModifiedAt])),
           planId: context.planId,
           ...(fence ? { fence } : {}),
         };

@@ -19,6 +19,8 @@ export const writeJob = z.object({
    * changes. The worker reads them again just before writing and refuses on a difference.
    */
   expected: z.record(z.string(), z.string().nullable()).optional(),
+  /** When each written value was edited on the side it comes from (see Store.recordCarried). */
+  sources: z.record(z.string(), z.string()).optional(),
   planId: z.string(),
   /**
    * The planner's fencing token (see contact-lock.ts). A job without one, or with one that is no

@@ -144,6 +144,8 @@ export function startWriteWorker(
         await checkStillCurrent(connector, write, async () =>
           fence === undefined ? false : fenceHolds(fenceRedis, prefix, fence),
         );
+        // Noted before the call: a process killed right after it still knows the value as its own.
+        if (write.sources) await engine.store.recordCarried(slot, write, write.fields, write.sources);
         const record = await connector.update(write.entity, {
           id: write.id,
           fields: write.fields,

@@ -247,6 +247,7 @@ const fieldObservation = z.object({
   at: z.string(),
   since: z.string().nullable(),
   shared: z.boolean(),
+  carried: z.boolean().optional(),
 });
 const recordObservationRow = z.object({
   modified_at: z.string(),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { AccountKind, BusinessRelation, ConnectorSlot, SyncRecord } from '../core/model';
-import { observeRecord, withObservedTimes, type RecordObservation } from '../core/observe';
+import type { AccountKind, BusinessRelation, ConnectorSlot, FieldValue, SyncRecord } from '../core/model';
+import { carryValues, observeRecord, withObservedTimes, type RecordObservation } from '../core/observe';
 import { DEFAULT_AUDIT_LIMIT, InvalidAuditQueryError, MAX_AUDIT_LIMIT } from '../app/ports/store';
 import { runMigrations } from './migrate';
 import {
@@ -158,6 +158,28 @@ export class SqlStore implements Store {
     return this.sql.transaction(async (tx) => {
       await upsertShadow(tx, shadow);
       await insertAudit(tx, audit);
+    });
+  }
+
+  async recordCarried(
+    slot: ConnectorSlot,
+    record: { entity: string; id: string },
+    values: Readonly<Record<string, FieldValue>>,
+    sources: Readonly<Record<string, string>>,
+  ): Promise<void> {
+    await this.sql.transaction(async (tx) => {
+      const [row] = await tx.query(
+        `SELECT modified_at, fields FROM record_observation
+         WHERE connector_slot = $1 AND entity = $2 AND record_id = $3 FOR UPDATE`,
+        [slot, record.entity, record.id],
+      );
+      if (!row) return;
+      const carried = carryValues(toRecordObservation(row), values, sources);
+      await tx.query(
+        `UPDATE record_observation SET fields = $4::jsonb, observed_at = now()
+         WHERE connector_slot = $1 AND entity = $2 AND record_id = $3`,
+        [slot, record.entity, record.id, JSON.stringify(carried.fields)],
+      );
     });
   }
 

@@ -703,6 +703,17 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(next?.fieldWindow).toEqual({ city: { since: T2, shared: false }, phone: { since: T2, shared: false } });
       });
 
+      it('keeps a value tandem carried at its origin’s time while the field holds it', async () => {
+        await store().recordCarried('accounting', { entity: 'vendor', id: 'V-1' }, { city: 'Leiden' }, { city: T2 });
+        // Nothing observed yet: nothing noted.
+        expect(await sql().query('SELECT 1 FROM record_observation')).toEqual([]);
+        await store().observeRecords('accounting', [vendor(T1, { city: 'Delft' })]);
+        await store().recordCarried('accounting', { entity: 'vendor', id: 'V-1' }, { city: 'Leiden' }, { city: T2 });
+        // Read back after tandem's write at T3, even with no shadow stored, the city keeps T2.
+        const [read] = await store().observeRecords('accounting', [vendor(T3, { city: 'Leiden' })]);
+        expect(read?.fieldModifiedAt).toEqual({ city: T2 });
+      });
+
       it('takes a provider’s own field time as exact', async () => {
         await store().observeRecords('crm', [{ ...vendor(T1, { city: 'Delft' }), entity: 'customer' }]);
         const [exact] = await store().observeRecords('crm', [

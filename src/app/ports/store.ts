@@ -204,6 +204,18 @@ export interface Store {
     written?: ReadonlyMap<string, readonly string[]>,
   ): Promise<R[]>;
 
+  /**
+   * Notes, before tandem writes `values` to a record it has observed, that each was carried from
+   * a side where it was edited at `sources[field]` (core/observe.ts carryValues). A record not
+   * observed yet is left alone.
+   */
+  recordCarried(
+    slot: ConnectorSlot,
+    record: { entity: string; id: string },
+    values: Readonly<Record<string, FieldValue>>,
+    sources: Readonly<Record<string, string>>,
+  ): Promise<void>;
+
   getCursor(connector: string, entity: string): Promise<string | null>;
   setCursor(connector: string, entity: string, cursor: string): Promise<void>;
 
