@@ -88,7 +88,7 @@ export class SupersededWriteError extends UnrecoverableError {
   }
 }
 /** The code a superseded write fails with (the planner reads it off the job's reason). */
-export const SUPERSEDED = 'SUPERSEDED';
+const SUPERSEDED = 'SUPERSEDED';
 
 /**
  * Checks a write against what its plan assumed, just before it is sent: the plan is still the

@@ -14,6 +14,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -520,7 +521,6 @@ async function api(base: string, method: 'GET' | 'POST', path: string, body?: un
 }
 
 async function waitForPort(port: number): Promise<void> {
-  const { createConnection } = await import('node:net');
   await waitFor(
     () =>
       new Promise<boolean>((resolve) => {
