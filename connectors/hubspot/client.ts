@@ -76,9 +76,17 @@ export function hubSpotApi(http: HttpClient) {
     /** Creates one record. */
     create: (objectType: HubSpotObjectType, body: { properties: Record<string, string>; associations?: unknown[] }) =>
       http.json(hubSpotObjectSchema, { method: 'POST', url: path(objectType), data: body }),
-    /** Writes properties of one record; a 404 stays a NotFoundError. */
+    /**
+     * Writes properties of one record; a 404 stays a NotFoundError. Sent once: HubSpot has no
+     * If-Match, so the write queue compares the record just before each attempt, and a retry
+     * slept here, after that comparison, could land over an edit made meanwhile.
+     */
     update: (objectType: HubSpotObjectType, id: string, properties: Record<string, string>) =>
-      http.json(hubSpotObjectSchema, { method: 'PATCH', url: one(objectType, id), data: { properties } }),
+      http.json(
+        hubSpotObjectSchema,
+        { method: 'PATCH', url: one(objectType, id), data: { properties } },
+        { attempts: 1 },
+      ),
     /** Writes up to BATCH_LIMIT records; ids HubSpot does not know are reported as errors (207). */
     batchUpdate: (objectType: HubSpotObjectType, inputs: { id: string; properties: Record<string, string> }[]) =>
       http.json(batchResponseSchema, { method: 'POST', url: path(objectType, '/batch/update'), data: { inputs } }),

@@ -1,5 +1,11 @@
 import nock from 'nock';
-import { EntityNotServedError, InvalidResponseError, NotFoundError, TransientError } from '../kit/errors';
+import {
+  EntityNotServedError,
+  InvalidResponseError,
+  NotFoundError,
+  RateLimitedError,
+  TransientError,
+} from '../kit/errors';
 import type { ChangedPage, Connector } from '../kit/types';
 import { decodeCursor } from './changes';
 import { createHubSpotConnector } from './connector';
@@ -408,14 +414,14 @@ describe('HubSpot connector over HTTP', () => {
 
   it('retries 5xx and succeeds, and gives up with a TransientError', async () => {
     const recovering = nock(API)
-      .patch('/crm/v3/objects/companies/5', { properties: { city: 'Delft' } })
+      .get('/crm/v3/objects/companies/5')
+      .query(true)
       .times(2)
       .reply(502, 'Bad Gateway')
-      .patch('/crm/v3/objects/companies/5')
+      .get('/crm/v3/objects/companies/5')
+      .query(true)
       .reply(200, company(5, '2024-05-01T00:00:00Z', { city: 'Delft' }));
-    expect(await connector().update!('contact', { id: 'company-5', fields: { city: 'Delft' } })).toMatchObject({
-      fields: { city: 'Delft' },
-    });
+    expect(await connector().get('contact', 'company-5')).toMatchObject({ fields: { city: 'Delft' } });
     recovering.done();
 
     const failing = nock(API)
@@ -425,6 +431,18 @@ describe('HubSpot connector over HTTP', () => {
       .reply(503, { status: 'error', message: 'down' });
     await expect(connector({ attempts: 3 }).get('contact', 'company-5')).rejects.toBeInstanceOf(TransientError);
     failing.done();
+  });
+
+  it('sends an update once: a 5xx or a 429 goes back to the write queue, which compares again before retrying', async () => {
+    const scope = nock(API)
+      .patch('/crm/v3/objects/companies/5', { properties: { city: 'Delft' } })
+      .reply(502, 'Bad Gateway')
+      .patch('/crm/v3/objects/companies/5', { properties: { city: 'Delft' } })
+      .reply(429, { status: 'error', message: 'You have reached your secondly limit.' }, { 'Retry-After': '0' });
+    const write = { id: 'company-5', fields: { city: 'Delft' } };
+    await expect(connector().update!('contact', write)).rejects.toBeInstanceOf(TransientError);
+    await expect(connector().update!('contact', write)).rejects.toBeInstanceOf(RateLimitedError);
+    scope.done();
   });
 
   it('returns null for a 404 on get and throws NotFoundError on update', async () => {

@@ -145,9 +145,12 @@ export class HttpClient {
     }
   }
 
-  /** Sends a request and parses the 2xx answer's body with `schema` (see parseResponse). */
-  async json<T>(schema: z.ZodType<T>, config: AxiosRequestConfig): Promise<T> {
-    const { data } = await this.request(config);
+  /**
+   * Sends a request and parses the 2xx answer's body with `schema` (see parseResponse).
+   * `attempts: 1` sends it once: a 429 or 5xx is thrown for the caller (the write queue) to retry.
+   */
+  async json<T>(schema: z.ZodType<T>, config: AxiosRequestConfig, options: { attempts?: number } = {}): Promise<T> {
+    const { data } = await this.request(config, options);
     return parseResponse(schema, data, `${this.options.connector}: ${config.method ?? 'GET'} ${config.url ?? ''}`);
   }
 
