@@ -4,6 +4,7 @@ import {
   ACCOUNT_KINDS,
   type AccountKind,
   type Entity,
+  type FieldEarlier,
   type FieldValue,
   type SyncRecord,
   type System,
@@ -15,6 +16,7 @@ import {
   NotFoundError,
   RateLimitedError,
 } from './errors';
+import { ProviderClock } from './clock';
 import { HttpClient, type AuthProvider, type ResponseObserver, type RetryPolicy } from './http';
 import { RequestLimiter, type LimiterClock } from './limiter';
 import type {
@@ -58,6 +60,8 @@ export interface ConnectTools {
   context: ConnectorContext;
   /** The kit's HTTP client for this connector: the context's retry policy and observer, the declared limits. */
   http: (options: { baseURL: string; auth?: AuthProvider }) => HttpClient;
+  /** The provider's clock as its answers tell it; the kit moves every time the connector returns onto the local clock. */
+  clock: ProviderClock;
 }
 
 /**
@@ -170,7 +174,50 @@ export function batches<T>(
 export function connectTools(limits: ConnectorLimits, context: ConnectorContext): ConnectTools {
   const limiter = limits.requests || limits.concurrency ? new RequestLimiter(limits, context.limiterClock) : undefined;
   const { name: connector, retry, observe } = context;
-  return { context, http: (options) => new HttpClient({ connector, ...options, retry, observe, limiter }) };
+  const clock = new ProviderClock();
+  return {
+    context,
+    clock,
+    http: (options) => new HttpClient({ connector, ...options, retry, observe, limiter, clock }),
+  };
+}
+
+/**
+ * A record with its times on the local clock: last-writer-wins compares times from two systems,
+ * and a provider's clock that runs ahead must not win for as long as it does.
+ */
+function onLocalClock<R extends SyncRecord>(record: R, clock: ProviderClock): R {
+  if (clock.offsetMs() === 0) return record;
+  const times: Readonly<Partial<Record<string, string>>> | undefined = record.fieldModifiedAt;
+  const earlier: Readonly<Partial<Record<string, FieldEarlier>>> | undefined = record.fieldPrevious;
+  const fieldModifiedAt =
+    times && Object.fromEntries(Object.entries(times).map(([field, time]) => [field, time && clock.toLocal(time)]));
+  const fieldPrevious =
+    earlier &&
+    Object.fromEntries(
+      Object.entries(earlier).map(([field, before]) => [field, before && { ...before, at: clock.toLocal(before.at) }]),
+    );
+  return {
+    ...record,
+    modifiedAt: clock.toLocal(record.modifiedAt),
+    ...(fieldModifiedAt && { fieldModifiedAt }),
+    ...(fieldPrevious && { fieldPrevious }),
+  };
+}
+
+/** The webhook adapter on the local clock: signature times are checked against the provider's time, notices carry local times. */
+function webhookOnLocalClock(adapter: WebhookAdapter, clock: ProviderClock): WebhookAdapter {
+  return {
+    ...adapter,
+    handle(request, now) {
+      const outcome = adapter.handle(request, new Date(clock.providerNow(now.getTime())));
+      if (outcome.kind !== 'notices') return outcome;
+      const notices = outcome.notices.map((notice) =>
+        notice.occurredAt === undefined ? notice : { ...notice, occurredAt: clock.toLocal(notice.occurredAt) },
+      );
+      return { ...outcome, notices };
+    },
+  };
 }
 
 /** Failures of one record only: they become item results; throttling and outages stop the batch. */
@@ -185,7 +232,9 @@ function build<Config extends z.ZodObject, Session>(
 ): Connector {
   const { name } = context;
   const { limits = {} } = definition;
-  const session = definition.connect(settings, connectTools(limits, context));
+  const tools = connectTools(limits, context);
+  const session = definition.connect(settings, tools);
+  const local = <R extends SyncRecord>(record: R): R => onLocalClock(record, tools.clock);
   const entities = ENTITY_ORDER.filter((entity) => definition.entities[entity] !== undefined);
 
   const served = (entity: Entity): EntityDefinition<Session> => {
@@ -229,7 +278,10 @@ function build<Config extends z.ZodObject, Session>(
       const byId = new Map(answered.map((result) => [result.id, result]));
       for (const update of part) results.set(update, byId.get(update.id) ?? notReported(update.id));
     }
-    return updates.map((update) => results.get(update) ?? notReported(update.id));
+    return updates.map((update) => {
+      const result = results.get(update) ?? notReported(update.id);
+      return result.ok ? { ...result, record: local(result.record) } : result;
+    });
   }
 
   function notReported(id: string): BatchItemResult {
@@ -251,10 +303,14 @@ function build<Config extends z.ZodObject, Session>(
     }
     // In the order asked, each record once.
     const byId = new Map(found.map((record) => [record.id, record]));
-    return unique.flatMap((id) => byId.get(id) ?? []);
+    return unique.flatMap((id) => {
+      const record = byId.get(id);
+      return record ? [local(record)] : [];
+    });
   }
 
-  const webhook = definition.webhook?.(session);
+  const adapter = definition.webhook?.(session);
+  const webhook = adapter && webhookOnLocalClock(adapter, tools.clock);
   const { subscribe, documents, health, close } = definition;
   return {
     name,
@@ -263,19 +319,23 @@ function build<Config extends z.ZodObject, Session>(
     fields: Object.fromEntries(entities.map((entity) => [entity, served(entity).fields(session)])),
     ...((limits.requests ?? limits.concurrency) !== undefined && { limits }),
     // Every method answers a bad entity with a rejected promise, never a synchronous throw.
-    get: async (entity, id) => await served(entity).get(session, id),
+    get: async (entity, id) => {
+      const record = await served(entity).get(session, id);
+      return record && local(record);
+    },
     ...(anyEntityHas('listChanged') && {
       listChanged: async function* (entity: Entity, cursor: string | null) {
-        yield* handler(entity, 'listChanged')(session, cursor);
+        for await (const page of handler(entity, 'listChanged')(session, cursor))
+          yield { ...page, records: page.records.map(local) };
       },
     }),
     ...(anyEntityHas('batchGet') && { batchGet }),
     ...(anyEntityHas('create') && {
       create: async (entity: Entity, fields: Record<string, FieldValue>, options: CreateOptions) =>
-        await handler(entity, 'create')(session, fields, options),
+        local(await handler(entity, 'create')(session, fields, options)),
     }),
     ...(anyEntityHas('update') && {
-      update: async (entity: Entity, update: RecordUpdate) => await handler(entity, 'update')(session, update),
+      update: async (entity: Entity, update: RecordUpdate) => local(await handler(entity, 'update')(session, update)),
     }),
     ...(anyEntityHas('batchUpdate') && { batchUpdate }),
     ...(webhook && { webhook }),

@@ -13,6 +13,7 @@ import {
   RateLimitedError,
   TransientError,
 } from './errors';
+import type { ProviderClock } from './clock';
 import type { RequestLimiter } from './limiter';
 import { parseResponse } from './parse';
 
@@ -50,6 +51,8 @@ export interface HttpClientOptions {
   observe?: ResponseObserver;
   /** Keeps the provider's limits; every attempt passes it. */
   limiter?: RequestLimiter;
+  /** Learns the provider's clock offset from the `Date` header of every answer. */
+  clock?: ProviderClock;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -86,7 +89,7 @@ export class HttpClient {
     config: AxiosRequestConfig,
     options: { attempts?: number } = {},
   ): Promise<AxiosResponse<T>> {
-    const { connector, auth, limiter } = this.options;
+    const { connector, auth, limiter, clock } = this.options;
     const method = (config.method ?? 'GET').toUpperCase();
     const call = `${connector}: ${method} ${config.url}`;
     const attempts = options.attempts ?? this.retry.attempts;
@@ -101,8 +104,12 @@ export class HttpClient {
       const observe = (status: number) =>
         this.options.observe?.({ connector, method, status, durationMs: Date.now() - started });
       let response: AxiosResponse<T>;
+      let sentAt = started;
       try {
-        const send = () => this.axios.request<T>({ ...config, method, headers });
+        const send = () => {
+          sentAt = Date.now();
+          return this.axios.request<T>({ ...config, method, headers });
+        };
         response = await (limiter ? limiter.run(send) : send());
       } catch (error) {
         // The limiter refused to wait this long: the queue retries later.
@@ -118,6 +125,8 @@ export class HttpClient {
         throw new TransientError(`${call} failed: ${reason}`);
       }
       limiter?.observe(response.headers);
+      // A cached answer (one with an Age) tells the time it was made, not the time it was sent.
+      if (response.headers.age === undefined) clock?.observe(response.headers.date, sentAt, Date.now());
       const { status } = response;
       observe(status);
       if (status >= 200 && status < 300) return response;

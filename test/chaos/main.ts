@@ -1,5 +1,6 @@
 /**
- * `npm run chaos [-- --seed N --seconds S --companies C --topology all|split]`: the chaos run (./run.ts), printed as
+ * `npm run chaos [-- --seed N --seconds S --companies C --failure-rate R --timeout-rate R
+ * --skew-seconds S --topology all|split]`: the chaos run (./run.ts), printed as
  * JSON; exits 1 on any lost edit, duplicate or unconverged field.
  */
 import { join } from 'node:path';
@@ -13,6 +14,8 @@ async function main(): Promise<number> {
       seconds: { type: 'string', default: '90' },
       companies: { type: 'string', default: '30' },
       'failure-rate': { type: 'string', default: '0.05' },
+      'timeout-rate': { type: 'string', default: '0.02' },
+      'skew-seconds': { type: 'string', default: '300' },
       topology: { type: 'string', default: 'all' },
     },
   });
@@ -21,6 +24,8 @@ async function main(): Promise<number> {
     seconds: Number(values.seconds),
     companies: Number(values.companies),
     failureRate: Number(values['failure-rate']),
+    timeoutRate: Number(values['timeout-rate']),
+    skewSeconds: Number(values['skew-seconds']),
     topology: values.topology === 'split' ? 'split' : 'all',
     databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     cliPath: join(__dirname, '..', '..', '..', 'dist', 'src', 'cli', 'main.js'),

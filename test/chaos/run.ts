@@ -4,8 +4,10 @@
  * sandboxes (in this process), its own Redis with append-only persistence, and a fresh
  * PostgreSQL database. Linked companies (a third also vendors) get random phone and city edits on
  * every side, never two edits of one company closer than 0.8 s; meanwhile tandem is killed with
- * SIGKILL every 5-8 s and restarted, Redis is killed with SIGKILL and restarted once, and a share
- * of the sandboxes' API calls answer 5xx. Then the faults stop, tandem settles and a drift sweep
+ * SIGKILL every 5-8 s and restarted, Redis is killed with SIGKILL and restarted once, a share of
+ * the sandboxes' API calls answer 5xx or never answer, bursts of 429 come with Retry-After, webhooks
+ * are dropped, duplicated and delivered out of order, and the two systems' clocks disagree by up
+ * to five minutes. Then the faults stop, tandem settles and a drift sweep
  * runs, and the oracle, which knows every edit, checks that each field holds the newest edit on
  * every side, that no record was duplicated, and counts the writes beyond what the edits needed.
  *
@@ -30,6 +32,15 @@ export interface ChaosOptions {
   companies: number;
   /** Share of API calls answered 5xx while faults go on. */
   failureRate: number;
+  /** Share of API calls carried out whose answer never arrives (the connection is cut after 1.5 s); default 0.02. */
+  timeoutRate?: number;
+  /**
+   * How far apart the two systems' clocks may be, in seconds (default 300): each sandbox's clock is
+   * off by a seeded amount within half of it, ahead or behind.
+   */
+  skewSeconds?: number;
+  /** Share of webhook deliveries made twice; every delivery is up to 1.5 s late, so they overtake each other (default 0.1). */
+  webhookDuplicateRate?: number;
   /** Bursts of 429s with Retry-After, and windows in which the CRM's webhooks are dropped, per minute. */
   burstsPerMinute?: number;
   /**
@@ -52,6 +63,10 @@ export interface ChaosReport {
   edits: number;
   tandemKills: number;
   redisKills: number;
+  /** How far each system's clock was off (ms, + ahead). */
+  clockOffsets: { crm: number; accounting: number };
+  /** Calls answered by a cut connection instead. */
+  timeouts: number;
   /**
    * Fields whose sides do not all hold the newest edit, and whose newest edit no conflict row
    * names either: lost edits.
@@ -207,12 +222,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   try {
     redis.start();
     await waitForPort(redisPort);
+    const skewMs = (options.skewSeconds ?? 300) * 1000;
+    const clockOffsets = {
+      crm: Math.round((rnd() - 0.5) * skewMs),
+      accounting: Math.round((rnd() - 0.5) * skewMs),
+    };
     hubspot = await startHubSpotSandbox({
       token: 'chaos-token',
       webhook: webhookTarget,
       log: () => undefined,
+      clockOffsetMs: clockOffsets.crm,
     });
-    bc = await startBusinessCentralSandbox({ notificationDelayMs: 100 });
+    bc = await startBusinessCentralSandbox({ notificationDelayMs: 100, clockOffsetMs: clockOffsets.accounting });
     const configFile = join(dir, 'tandem.yaml');
     writeFileSync(configFile, config(hubspot, bc, tandemPort));
     const roles = options.topology === 'split' ? ['api', 'worker', 'worker', 'scheduler'] : ['all'];
@@ -256,13 +277,30 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     let serial = 0;
     let webhooksDroppedUntil = 0;
     let droppedWindows = 0;
+    let timeouts = 0;
+    const timeoutRate = options.timeoutRate ?? 0.02;
+    // Deliveries late by up to 1.5 s overtake each other; some come twice.
+    const disorder = { duplicateRate: options.webhookDuplicateRate ?? 0.1, maxDelayMs: 1500 };
+    hubspot.disorderWebhooks(disorder);
+    bc.disorderNotifications(disorder);
     while (Date.now() < endAt) {
       const now = Date.now();
-      // Faults: the share of the calls since the last tick, answered 5xx by each sandbox.
+      // Faults: shares of the calls since the last tick, answered 5xx or not at all by each sandbox.
       const crmCalls = hubspot.requests.length;
       const bcCalls = bc.requests.length;
-      hubspot.injectFailures({ next5xx: poisson(rnd, (crmCalls - counts.crm) * options.failureRate) });
-      bc.injectFailures({ next5xx: poisson(rnd, (bcCalls - counts.bc) * options.failureRate) });
+      const crmTimeouts = poisson(rnd, (crmCalls - counts.crm) * timeoutRate);
+      const bcTimeouts = poisson(rnd, (bcCalls - counts.bc) * timeoutRate);
+      timeouts += crmTimeouts + bcTimeouts;
+      hubspot.injectFailures({
+        next5xx: poisson(rnd, (crmCalls - counts.crm) * options.failureRate),
+        nextTimeouts: crmTimeouts,
+        timeoutAfterMs: 1500,
+      });
+      bc.injectFailures({
+        next5xx: poisson(rnd, (bcCalls - counts.bc) * options.failureRate),
+        nextTimeouts: bcTimeouts,
+        timeoutAfterMs: 1500,
+      });
       counts.crm = crmCalls;
       counts.bc = bcCalls;
       const bursts = (options.burstsPerMinute ?? 4) / 600;
@@ -308,8 +346,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     log(`${edits.length} edits, ${tandemKills} tandem kills, ${redisKills} Redis kill; settling`);
 
     // Faults off; tandem runs on until its queues are empty, then a drift sweep repairs what was lost.
-    hubspot.injectFailures({ next5xx: 0, next429: 0 });
-    bc.injectFailures({ next5xx: 0, next429: 0 });
+    hubspot.injectFailures({ next5xx: 0, next429: 0, nextTimeouts: 0 });
+    bc.injectFailures({ next5xx: 0, next429: 0, nextTimeouts: 0 });
+    hubspot.disorderWebhooks({});
+    bc.disorderNotifications({});
     hubspot.setWebhookTarget(webhookTarget);
     log(`${droppedWindows} windows of dropped webhooks`);
     const settleStarted = Date.now();
@@ -349,7 +389,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     };
     writes.perNeeded = Math.round(((writes.crm + writes.accounting) / Math.max(1, writes.needed)) * 100) / 100;
     failed = false;
-    return { ...report, tandemKills, redisKills, conflicts, silentOverwrites, writes, settleSeconds };
+    return {
+      ...report,
+      tandemKills,
+      redisKills,
+      clockOffsets,
+      timeouts,
+      conflicts,
+      silentOverwrites,
+      writes,
+      settleSeconds,
+    };
   } finally {
     await Promise.all(processes.map((child) => child.stop()));
     await redis.stop();

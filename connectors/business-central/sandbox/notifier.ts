@@ -7,7 +7,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { WebhookOutbox } from '../../kit/sandbox/webhooks';
+import { WebhookOutbox, type WebhookDisorder } from '../../kit/sandbox/webhooks';
 import { WEBHOOK_COLLECTIONS, type CollectionName } from './collections';
 import { badRequest, notFound } from './odata';
 import { view, type Change, type EntitySet, type SandboxStore, type Stored } from './store';
@@ -146,6 +146,8 @@ export function startNotifier({ records }: SandboxStore, options: NotifierOption
     enqueue: (change: Change) => {
       if (change.collection !== 'subscriptions') outbox.add([change]);
     },
+    /** Makes notifications late (out of order) and duplicated. */
+    disorder: (disorder: WebhookDisorder) => outbox.setDisorder(disorder),
     /** Sends what is pending now and resolves when every delivery has finished. */
     flush: () => outbox.flush(),
     /** Stops timers and cancels deliveries in flight. */

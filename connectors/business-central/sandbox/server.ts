@@ -7,8 +7,9 @@ import { z } from 'zod';
 import { addTokenEndpoint, BearerTokens } from '../../kit/sandbox/oauth';
 import type { RateLimit, SandboxAnswer } from '../../kit/sandbox/rate-limits';
 import { type NamedEdits, namedEdits } from '../../kit/sandbox/direct-edits';
-import { createSandboxServer, SandboxRefusal, sendAnswer } from '../../kit/sandbox/server';
+import { createSandboxServer, SandboxClock, SandboxRefusal, sendAnswer } from '../../kit/sandbox/server';
 import type { SandboxControls, SandboxOptions } from '../../kit/sandbox/server';
+import type { WebhookDisorder } from '../../kit/sandbox/webhooks';
 import { isCollectionName, singular, type CollectionName } from './collections';
 import { startNotifier } from './notifier';
 import { badRequest, ifMatchAccepts, notFound, ODATA_JSON, odataError, readCollection, refusal } from './odata';
@@ -68,6 +69,8 @@ export interface BusinessCentralSandbox
   clearRequestLog(): void;
   /** Sends pending notifications now and waits for their delivery. */
   flushNotifications(): Promise<void>;
+  /** Delivers notifications late (so out of order) and some twice; `{}` restores order. */
+  disorderNotifications(disorder: WebhookDisorder): void;
   /** Every notification delivery attempt (status 0 = no answer). */
   readonly deliveries: ReadonlyArray<{ notificationUrl: string; status: number; items: number }>;
   subscriptions(): Array<Record<string, unknown>>;
@@ -130,7 +133,8 @@ export async function startBusinessCentralSandbox(
   const tokens = new BearerTokens();
   let origin = '';
 
-  const store = openStore(options.file, options.seed ?? {}, (change) => notifier.enqueue(change));
+  const clock = new SandboxClock(options.clockOffsetMs);
+  const store = openStore(options.file, options.seed ?? {}, (change) => notifier.enqueue(change), clock.now);
   const notifier = startNotifier(store, {
     companyId,
     delayMs: options.notificationDelayMs ?? 50,
@@ -246,6 +250,7 @@ export async function startBusinessCentralSandbox(
       rateLimits: BUSINESS_CENTRAL_RATE_LIMITS,
     },
     options,
+    clock,
   );
   addTokenEndpoint(app, tokens, {
     path: SANDBOX_TOKEN_PATH,
@@ -289,6 +294,7 @@ export async function startBusinessCentralSandbox(
     revokeTokens: () => tokens.revoke(),
     clearRequestLog: controls.resetRequests,
     flushNotifications: () => notifier.flush(),
+    disorderNotifications: (disorder) => notifier.disorder(disorder),
     subscriptions: () => notifier.subscriptions.list(),
     collection: (name) => store.collection(name),
     ...namedEdits('Customer', store.collection('customers')),

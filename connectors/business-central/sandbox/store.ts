@@ -72,7 +72,13 @@ function upgradeState(saved: unknown): unknown {
 const duplicate = (message: string) => refusal(400, 'Internal_EntityWithSameKeyExists', message);
 
 /** The store: seeded (silently) when there is no file yet; `onChange` hears of every later write. */
-export function openStore(file: string | undefined, seed: Seed, onChange: (change: Change) => void) {
+export function openStore(
+  file: string | undefined,
+  seed: Seed,
+  onChange: (change: Change) => void,
+  /** The tenant's clock (epoch ms), that record times come from. */
+  now: () => number = Date.now,
+) {
   const fresh = file === undefined || !existsSync(file);
   let listener: (change: Change) => void = () => undefined;
   const records = new RecordStore<StoreCollection, Row>({
@@ -80,6 +86,7 @@ export function openStore(file: string | undefined, seed: Seed, onChange: (chang
     fields: z.record(z.string(), z.unknown()),
     file,
     distinctTimes: true,
+    now,
     upgrade: upgradeState,
     onChange: (change) => listener(change),
   });

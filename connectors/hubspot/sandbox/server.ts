@@ -12,6 +12,7 @@ import type { RateLimit, SandboxAnswer } from '../../kit/sandbox/rate-limits';
 import { type ChangedBy, RecordStore, type StoredRecord } from '../../kit/sandbox/records';
 import {
   createSandboxServer,
+  SandboxClock,
   SandboxFailure,
   SandboxRefusal,
   type SandboxControls,
@@ -36,6 +37,7 @@ import {
 } from './history';
 import { runSearch, searchBodySchema } from './search';
 import type { HubSpotSandboxSeed } from './seed';
+import type { WebhookDisorder } from '../../kit/sandbox/webhooks';
 import { hubspotWebhooks, type WebhookTarget } from './webhooks';
 
 /** The rate limits the sandbox enforces, by name (see HUBSPOT_RATE_LIMITS). */
@@ -82,6 +84,8 @@ export interface HubSpotSandbox
   setWebhookTarget(target: WebhookTarget | null): void;
   /** Sends queued webhook events now and waits until every delivery is done. */
   flushWebhooks(): Promise<void>;
+  /** Delivers webhook calls late (so out of order) and some twice; `{}` restores order. */
+  disorderWebhooks(disorder: WebhookDisorder): void;
 }
 
 const MAX_BATCH_INPUTS = 100;
@@ -154,8 +158,10 @@ type Stored = StoredRecord<PortalFields>;
 /** Starts a sandbox server. */
 export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): Promise<HubSpotSandbox> {
   const tokens = new BearerTokens(options.token ?? 'sandbox-token');
-  const webhooks = hubspotWebhooks(options.webhook, options.log ?? ((message) => console.warn(message)));
+  const clock = new SandboxClock(options.clockOffsetMs);
+  const webhooks = hubspotWebhooks(options.webhook, options.log ?? ((message) => console.warn(message)), clock.now);
   const store = new RecordStore({
+    now: clock.now,
     collections: SANDBOX_OBJECT_TYPES,
     // Distinct ranges make a company id used as a contact id (or the reverse) miss, as in HubSpot.
     firstIds: { companies: 10_001, contacts: 50_001 },
@@ -254,14 +260,14 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
   function startBatch(size: number): string {
     if (size > MAX_BATCH_INPUTS)
       throw invalid(`Batch input limit exceeded: ${size} inputs, at most ${MAX_BATCH_INPUTS} allowed`);
-    return new Date().toISOString();
+    return new Date(clock.now()).toISOString();
   }
 
   /** HubSpot's answer to a batch, one outcome per input id: 200 when every id was found, else 207 with the missing ids. */
   function batchAnswer(objectType: SandboxObjectType, verb: string, startedAt: string, outcomes: [string, unknown][]) {
     const results = outcomes.flatMap(([, result]) => (result === undefined ? [] : [result]));
     const missing = outcomes.flatMap(([id, result]) => (result === undefined ? [id] : []));
-    const answer = { status: 'COMPLETE', results, startedAt, completedAt: new Date().toISOString() };
+    const answer = { status: 'COMPLETE', results, startedAt, completedAt: new Date(clock.now()).toISOString() };
     if (missing.length === 0) return { status: 200, body: answer };
     const label = objectType === 'companies' ? 'COMPANY' : 'CONTACT';
     const message = `Could not ${verb} some ${label} objects, they may be deleted or not exist. Check that ids are valid.`;
@@ -291,6 +297,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
       rateLimits: HUBSPOT_RATE_LIMITS,
     },
     options,
+    clock,
   );
 
   app.get('/crm/v3/objects/:objectType', (request) => {
@@ -423,6 +430,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     url: origin,
     setWebhookTarget: (webhook) => webhooks.setTarget(webhook),
     flushWebhooks: () => webhooks.flush(),
+    disorderWebhooks: (disorder) => webhooks.disorder(disorder),
   };
 }
 

@@ -5,7 +5,7 @@
  * https://developers.hubspot.com/docs/api/webhooks
  */
 import type { RecordChange } from '../../kit/sandbox/records';
-import { WebhookOutbox } from '../../kit/sandbox/webhooks';
+import { WebhookOutbox, type WebhookDisorder } from '../../kit/sandbox/webhooks';
 import { hubSpotSignatureV3 } from '../webhook';
 import type { SandboxObjectType } from './properties';
 
@@ -48,7 +48,12 @@ const KINDS = {
 };
 
 /** Turns record changes into events and delivers them, batched and signed, to the current target. */
-export function hubspotWebhooks(initial: WebhookTarget | undefined, log: (message: string) => void) {
+export function hubspotWebhooks(
+  initial: WebhookTarget | undefined,
+  log: (message: string) => void,
+  /** The portal's clock: the signature's timestamp is HubSpot's time of sending. */
+  now: () => number = Date.now,
+) {
   let target = initial ?? null;
   let nextEventId = 1;
   const outbox = new WebhookOutbox<SandboxWebhookEvent>(send, () => target?.batchDelayMs ?? 50);
@@ -61,7 +66,7 @@ export function hubspotWebhooks(initial: WebhookTarget | undefined, log: (messag
       const call = (attempt: number) => {
         // HubSpot resends the same events with a higher attemptNumber.
         const body = JSON.stringify(batch.map((event) => ({ ...event, attemptNumber: attempt })));
-        const timestamp = String(Date.now());
+        const timestamp = String(now());
         const signature = hubSpotSignatureV3(to.clientSecret, 'POST', to.targetUrl, body, timestamp);
         const headers = { 'Content-Type': 'application/json', 'X-HubSpot-Signature-Version': 'v3' };
         return {
@@ -107,6 +112,8 @@ export function hubspotWebhooks(initial: WebhookTarget | undefined, log: (messag
       target = next;
       if (next === null) outbox.clear();
     },
+    /** Makes deliveries late (out of order) and duplicated, as HubSpot's sometimes are. */
+    disorder: (disorder: WebhookDisorder) => outbox.setDisorder(disorder),
     flush: () => outbox.flush(),
     close: () => outbox.close(),
   };

@@ -48,6 +48,8 @@ export interface RecordStoreOptions<Name extends string, Fields> {
   /** Turns a state file of an older shape into this one's, for files written before the sandbox used the store. */
   upgrade?: (saved: unknown) => unknown;
   onChange?: (change: RecordChange<Name, Fields>) => void;
+  /** The provider's clock (epoch ms) that change times come from; default the real one. */
+  now?: () => number;
 }
 
 /** Collections of records; each lists in creation order. */
@@ -148,7 +150,10 @@ export class RecordStore<Name extends string, Fields> {
   }
 
   private tick(): number {
-    this.lastTime = Math.max(Date.now(), this.lastTime + (this.options.distinctTimes === true ? 1 : 0));
+    this.lastTime = Math.max(
+      (this.options.now ?? Date.now)(),
+      this.lastTime + (this.options.distinctTimes === true ? 1 : 0),
+    );
     return this.lastTime;
   }
 

@@ -141,6 +141,28 @@ describe('sandbox server', () => {
     expect((await provider.call('/api/things')).headers.get('retry-after')).toBe('3');
   });
 
+  it('carries out a timed-out call but cuts its connection instead of answering', async () => {
+    provider = await startProvider({ rateLimits: false });
+    provider.controls.injectFailures({ nextTimeouts: 1, timeoutAfterMs: 50 });
+    const started = Date.now();
+    await expect(provider.call('/api/things', { method: 'POST', body: '{"n":1}' })).rejects.toThrow();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+    // The call reached the provider (its body is in the log) but no status went out.
+    expect(provider.controls.requests.at(-1)).toMatchObject({ method: 'POST', status: 0, requestBody: { n: 1 } });
+    expect((await provider.call('/api/things')).status).toBe(200);
+  });
+
+  it('sends Date headers on the provider’s clock, which the knob moves', async () => {
+    provider = await startProvider({ rateLimits: false, clockOffsetMs: 120_000 });
+    const ahead = Date.parse((await provider.call('/api/things')).headers.get('date') ?? '');
+    expect(ahead - Date.now()).toBeGreaterThan(118_000);
+    expect(ahead - Date.now()).toBeLessThan(121_000);
+    provider.controls.setClockOffset(-60_000);
+    const behind = Date.parse((await provider.call('/api/things')).headers.get('date') ?? '');
+    expect(Date.now() - behind).toBeGreaterThan(59_000);
+    expect(Date.now() - behind).toBeLessThan(62_000);
+  });
+
   it('answers refusals, unreadable bodies, schema errors and unknown routes in the provider’s shape', async () => {
     provider = await startProvider({ rateLimits: false });
     const refused = await provider.call('/api/refused');
@@ -357,6 +379,29 @@ describe('webhook outbox', () => {
     await outbox.flush();
     expect(received.some((body) => body.startsWith('dropped'))).toBe(false);
     await outbox.close();
+  });
+
+  it('delivers late and twice when told, and in order again after', async () => {
+    const outbox: WebhookOutbox<string> = new WebhookOutbox(
+      (changes) => {
+        for (const change of changes)
+          void outbox.deliver({ url, call: () => ({ headers: {}, body: change }), retryDelaysMs: [] });
+      },
+      () => 1,
+    );
+    const sent = Array.from({ length: 12 }, (_, index) => String(index).padStart(2, '0'));
+    outbox.setDisorder({ duplicateRate: 1, maxDelayMs: 200 });
+    outbox.add(sent);
+    await outbox.flush();
+    // Every call twice, and (12 random delays) not in the order sent.
+    expect([...received].sort()).toEqual(sent.flatMap((body) => [body, body]));
+    expect(received.filter((body, index) => received.indexOf(body) === index)).not.toEqual(sent);
+
+    received.length = 0;
+    outbox.setDisorder({});
+    outbox.add(['a', 'b', 'c']);
+    await outbox.flush();
+    expect(received).toEqual(['a', 'b', 'c']);
   });
 
   it('stops retrying an answer the provider does not retry, and close cuts a wait short', async () => {

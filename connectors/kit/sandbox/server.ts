@@ -31,6 +31,18 @@ export interface SandboxOptions<LimitName extends string = string> {
   rateLimits?: RateLimitsOption<LimitName>;
   /** The clock of the rate limits, for tests that move time. */
   now?: () => number;
+  /** How far the provider's clock is off (ms, + ahead): its record times and `Date` headers follow it. */
+  clockOffsetMs?: number;
+}
+
+/**
+ * The provider's wall clock: the real one moved by an offset, so tests can give two systems
+ * clocks that disagree, as real servers' clocks sometimes do.
+ */
+export class SandboxClock {
+  constructor(public offsetMs = 0) {}
+  /** The provider's time now, epoch ms. */
+  readonly now = (): number => Date.now() + this.offsetMs;
 }
 
 /**
@@ -41,6 +53,13 @@ export interface SandboxOptions<LimitName extends string = string> {
 export interface InjectedFailures {
   next429?: number;
   next5xx?: number;
+  /**
+   * The next calls are carried out, but their answers never arrive: after `timeoutAfterMs` the
+   * connection is cut, as a client's timeout or a dropped connection would end it.
+   */
+  nextTimeouts?: number;
+  /** How long a timed-out call holds its connection before it is cut (default 1000 ms); kept for later calls. */
+  timeoutAfterMs?: number;
   /** Retry-After of injected 429s, in seconds (default 1); kept for later calls. */
   retryAfterSeconds?: number;
 }
@@ -70,6 +89,8 @@ export interface SandboxControls {
   readonly resetRequests: () => void;
   readonly injectFailures: (failures: InjectedFailures) => void;
   readonly setLatency: (ms: number) => void;
+  /** Moves the provider's clock (ms, + ahead of the real time): record times and `Date` headers follow. */
+  readonly setClockOffset: (ms: number) => void;
   readonly close: () => Promise<void>;
 }
 
@@ -125,9 +146,12 @@ const statusCodeSchema = z.object({ statusCode: z.number() });
 export function createSandboxServer<LimitName extends string>(
   spec: SandboxSpec<LimitName>,
   options: SandboxOptions<LimitName>,
+  /** The provider's clock; the sandbox's records take their times from it too. */
+  clock = new SandboxClock(options.clockOffsetMs),
 ): { app: FastifyInstance; listen: () => Promise<{ origin: string; controls: SandboxControls }> } {
   let latencyMs = options.latencyMs ?? 0;
-  const injected = { next429: 0, next5xx: 0, retryAfterSeconds: 1 };
+  const injected = { next429: 0, next5xx: 0, nextTimeouts: 0, timeoutAfterMs: 1000, retryAfterSeconds: 1 };
+  const timedOut = new WeakSet<FastifyRequest>();
   const limiter = new RateLimiter(applyRateLimitsOption(spec.rateLimits, options.rateLimits), options.now);
   const requests: SandboxRequest[] = [];
   const entries = new WeakMap<FastifyRequest, SandboxRequest>();
@@ -194,21 +218,32 @@ export function createSandboxServer<LimitName extends string>(
     if (!admission.admitted) return sendAnswer(reply, admission.answer);
     reply.headers(admission.headers);
     reply.raw.once('close', admission.release);
+    if (injected.nextTimeouts > 0) {
+      injected.nextTimeouts--;
+      timedOut.add(request);
+    }
     // The provider takes its time once the call is admitted, so a slow call holds its slot meanwhile.
     if (latencyMs > 0) await sleep(latencyMs);
   });
   app.addHook('onSend', async (request, reply, payload) => {
+    // The provider's time, to the second as HTTP dates are (Node would stamp the real one).
+    reply.header('date', new Date(clock.now()).toUTCString());
     const entry = entries.get(request);
     if (entry === undefined) return payload;
     const text = typeof payload === 'string' ? payload : '';
     const json = String(reply.getHeader('content-type') ?? '').includes('json');
     entry.requestBody = request.body;
     entry.responseBody = text === '' ? undefined : json ? (JSON.parse(text) as unknown) : text;
+    if (timedOut.has(request)) {
+      // Done, but the answer never arrives: the log keeps status 0.
+      await sleep(injected.timeoutAfterMs);
+      request.raw.socket.destroy();
+    }
     return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
     const entry = entries.get(request);
-    if (entry !== undefined) entry.status = reply.statusCode;
+    if (entry !== undefined && !timedOut.has(request)) entry.status = reply.statusCode;
   });
 
   const listen = async () => {
@@ -229,9 +264,12 @@ export function createSandboxServer<LimitName extends string>(
       injectFailures: (failures) => {
         injected.next429 = failures.next429 ?? injected.next429;
         injected.next5xx = failures.next5xx ?? injected.next5xx;
+        injected.nextTimeouts = failures.nextTimeouts ?? injected.nextTimeouts;
+        injected.timeoutAfterMs = failures.timeoutAfterMs ?? injected.timeoutAfterMs;
         injected.retryAfterSeconds = failures.retryAfterSeconds ?? injected.retryAfterSeconds;
       },
       setLatency: (ms) => (latencyMs = ms),
+      setClockOffset: (ms) => (clock.offsetMs = ms),
       close: () => app.close(),
     };
     return { origin: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`, controls };

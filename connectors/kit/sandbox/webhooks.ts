@@ -20,12 +20,24 @@ export interface WebhookDelivery {
 
 const DELIVERY_TIMEOUT_MS = 5000;
 
+/**
+ * Deliveries as a real provider sometimes makes them: late, so a later call overtakes an earlier
+ * one, and twice. Off by default.
+ */
+export interface WebhookDisorder {
+  /** Share (0..1) of deliveries made a second time, after their own random delay. */
+  duplicateRate?: number;
+  /** Each delivery (and each duplicate) waits a random time up to this before its first attempt. */
+  maxDelayMs?: number;
+}
+
 /** Collects changes, hands them to `dispatch` after a delay, and tracks the deliveries it starts. */
 export class WebhookOutbox<Change> {
   private pending: Change[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly abort = new AbortController();
+  private disorder: Required<WebhookDisorder> = { duplicateRate: 0, maxDelayMs: 0 };
 
   constructor(
     /** Turns collected changes into deliveries (through `deliver`). */
@@ -61,9 +73,22 @@ export class WebhookOutbox<Change> {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  /** POSTs the delivery's calls until one succeeds or retries run out; resolves with the last status (0: no answer). */
+  /** Makes later deliveries late and duplicated (see WebhookDisorder); `{}` puts them back in order. */
+  setDisorder(disorder: WebhookDisorder): void {
+    this.disorder = { duplicateRate: disorder.duplicateRate ?? 0, maxDelayMs: disorder.maxDelayMs ?? 0 };
+  }
+
+  /**
+   * POSTs the delivery's calls until one succeeds or retries run out; resolves with the last status
+   * (0: no answer). A duplicate made by the disorder knob is tracked for `flush` but not awaited here.
+   */
   deliver(delivery: WebhookDelivery): Promise<number> {
-    const attempts = this.attempts(delivery);
+    const { duplicateRate, maxDelayMs } = this.disorder;
+    if (Math.random() < duplicateRate) void this.track(this.attempts(delivery, Math.random() * maxDelayMs));
+    return this.track(this.attempts(delivery, Math.random() * maxDelayMs));
+  }
+
+  private track(attempts: Promise<number>): Promise<number> {
     this.inFlight.add(attempts);
     void attempts.finally(() => this.inFlight.delete(attempts));
     return attempts;
@@ -75,8 +100,12 @@ export class WebhookOutbox<Change> {
     if (changes.length > 0) this.dispatch(changes);
   }
 
-  private async attempts({ url, call, retryDelaysMs, retryable, onAttempt }: WebhookDelivery): Promise<number> {
+  private async attempts(
+    { url, call, retryDelaysMs, retryable, onAttempt }: WebhookDelivery,
+    lateByMs: number,
+  ): Promise<number> {
     const signal = this.abort.signal;
+    if (lateByMs > 0 && !(await sleep(lateByMs, true, { signal }).catch(() => false))) return 0;
     for (let attempt = 0; ; attempt++) {
       let status = 0;
       try {

@@ -15,6 +15,7 @@ import {
   type SandboxRequest,
   sendAnswer,
   createSandboxServer,
+  SandboxClock,
   SandboxRefusal,
 } from '../../kit/sandbox/server';
 
@@ -149,7 +150,9 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
   const pageSize = options.pageSize ?? 100;
   const tokens = new BearerTokens();
   // Every change gets its own UpdatedDateUTC.
+  const clock = new SandboxClock(options.clockOffsetMs);
   const store = new RecordStore({
+    now: clock.now,
     collections: ['Contacts', 'Accounts'] as const,
     fields: objectSchema,
     distinctTimes: true,
@@ -194,6 +197,7 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
       rateLimits: XERO_RATE_LIMITS,
     },
     options,
+    clock,
   );
   const token = addTokenEndpoint(app, tokens, {
     path: SANDBOX_TOKEN_PATH,
