@@ -119,6 +119,8 @@ describe('toContact', () => {
     // `name` has no history: it is left to the record's time.
     expect(contact.fieldModifiedAt).not.toHaveProperty('name');
     expect(contact.modifiedAt).toBe('2024-05-03T12:00:00.000Z');
+    // The value before the newest, with its time, where the history has one.
+    expect(contact.fieldPrevious).toEqual({ city: { value: 'Amsterdam', at: '2024-04-01T09:00:00.000Z' } });
   });
 
   it('sets no field times without history, and gives a person name the later of its two parts', () => {

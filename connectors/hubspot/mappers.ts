@@ -2,7 +2,13 @@
  * Pure mappers between HubSpot companies/contacts and canonical contacts. HubSpot companies become
  * contacts of type `company`, HubSpot contacts become contacts of type `person`.
  */
-import { type Contact, type ContactField, type FieldValue, normalizeValue } from '../../src/core/model';
+import {
+  type Contact,
+  type ContactField,
+  type FieldEarlier,
+  type FieldValue,
+  normalizeValue,
+} from '../../src/core/model';
 import type { HubSpotObject } from './schemas';
 
 /** The HubSpot object types tandem syncs, as they appear in API paths. */
@@ -173,6 +179,18 @@ function changedAtOf(object: HubSpotObject, properties: readonly string[]): stri
   return times.length === 0 ? null : new Date(Math.max(...times)).toISOString();
 }
 
+/** The value a property held before its newest one, and when it was set, from its history. */
+function previousOf(object: HubSpotObject, property: string): FieldEarlier | null {
+  const entries = (object.propertiesWithHistory?.[property] ?? [])
+    .map((entry) => ({ value: entry.value, millis: millisOf(entry.timestamp) }))
+    .filter((entry) => !Number.isNaN(entry.millis))
+    .sort((a, b) => b.millis - a.millis);
+  const before = entries[1];
+  return before === undefined
+    ? null
+    : { value: normalizeValue(before.value), at: new Date(before.millis).toISOString() };
+}
+
 /**
  * Maps a HubSpot company or contact to a canonical contact. Only properties present in the object
  * become fields, so a partial answer (a PATCH response) does not read as cleared fields.
@@ -191,6 +209,7 @@ export function toContact(objectType: HubSpotObjectType, object: HubSpotObject, 
   const companyHubSpotId = type === 'person' ? normalizeValue(properties[COMPANY_ID_PROPERTY]) : null;
   // A field's own change time from its property's history; without one, the record's time stands.
   const fieldModifiedAt: Partial<Record<ContactField, string>> = {};
+  const fieldPrevious: Partial<Record<ContactField, FieldEarlier>> = {};
   for (const field of Object.keys(fields) as ContactField[]) {
     const sources =
       field === 'name' && type === 'person' && mapping.splitPersonName ? ['firstname', 'lastname'] : [map.get(field)];
@@ -199,6 +218,8 @@ export function toContact(objectType: HubSpotObjectType, object: HubSpotObject, 
       sources.filter((property) => property !== undefined),
     );
     if (changedAt !== null) fieldModifiedAt[field] = changedAt;
+    const previous = sources.length === 1 && sources[0] !== undefined ? previousOf(object, sources[0]) : null;
+    if (previous !== null) fieldPrevious[field] = previous;
   }
   return {
     entity: 'contact',
@@ -208,6 +229,7 @@ export function toContact(objectType: HubSpotObjectType, object: HubSpotObject, 
     fields,
     modifiedAt: modifiedAtOf(objectType, object) ?? new Date(0).toISOString(),
     ...(Object.keys(fieldModifiedAt).length > 0 && { fieldModifiedAt }),
+    ...(Object.keys(fieldPrevious).length > 0 && { fieldPrevious }),
   };
 }
 

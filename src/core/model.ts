@@ -102,8 +102,18 @@ export interface Contact {
   fieldModifiedAt?: Partial<Record<ContactField, string>>;
   /** Where a field's time is only known to lie in a window: see FieldWindow. */
   fieldWindow?: Partial<Record<ContactField, FieldWindow>>;
+  /** Where the system keeps each field's history: the value before its latest change (see FieldEarlier). */
+  fieldPrevious?: Partial<Record<ContactField, FieldEarlier>>;
+  /** A newer edit a write of tandem's replaced (see core/observe.ts): last-writer-wins weighs it, and it is put back if it wins. */
+  fieldOverwritten?: Partial<Record<ContactField, FieldEarlier>>;
   /** An opaque version (etag) for optimistic concurrency, where the system has one. */
   version?: string;
+}
+
+/** A value a field held before its current one, and when it was set (ISO 8601). */
+export interface FieldEarlier {
+  value: FieldValue;
+  at: string;
 }
 
 /** A customer, vendor or bank account in the accounting system. */
@@ -116,6 +126,8 @@ export interface Account {
   modifiedAt: string;
   fieldModifiedAt?: Partial<Record<AccountField, string>>;
   fieldWindow?: Partial<Record<AccountField, FieldWindow>>;
+  fieldPrevious?: Partial<Record<AccountField, FieldEarlier>>;
+  fieldOverwritten?: Partial<Record<AccountField, FieldEarlier>>;
   /**
    * Set when the system merged this account into another (Xero's MergedToContactID): the
    * engine moves the business relation to the surviving account. A merge is never a deletion.

@@ -90,6 +90,54 @@ describe('carryValues', () => {
   });
 });
 
+describe('an edit overwritten by a write of tandem’s', () => {
+  // The plan read Delft here and carried Leiden (edited elsewhere at T2); a user's Gouda landed
+  // at `between`, after the plan's read and before the write at T3, which replaced it.
+  const between = '2026-03-01T10:07:00.000Z';
+  const afterWrite = (previous: { value: string; at: string }) =>
+    vendor(T3, { city: 'Leiden' }, { fieldModifiedAt: { city: T3 }, fieldPrevious: { city: previous } });
+  const carried = () =>
+    carryValues(
+      observeRecord(null, vendor(T1, { city: 'Delft' })),
+      { city: 'Leiden' },
+      { city: T2 },
+      { city: 'Delft' },
+    );
+
+  it('is told by the history: neither the value meant to be replaced nor tandem’s, and newer than its origin', () => {
+    const seen = observeRecord(carried(), afterWrite({ value: 'Gouda', at: between }));
+    expect(seen.fields.city).toMatchObject({
+      value: 'Leiden',
+      at: T2,
+      carried: true,
+      overwritten: { value: 'Gouda', at: between },
+    });
+    const record = withObservedTimes(afterWrite({ value: 'Gouda', at: between }), seen);
+    expect(record.fieldOverwritten).toEqual({ city: { value: 'Gouda', at: between } });
+  });
+
+  it('is not seen where the write replaced what the plan read, an older value, or where nothing was compared', () => {
+    expect(
+      observeRecord(carried(), afterWrite({ value: 'Delft', at: between })).fields.city?.overwritten,
+    ).toBeUndefined();
+    expect(observeRecord(carried(), afterWrite({ value: 'Gouda', at: T1 })).fields.city?.overwritten).toBeUndefined();
+    const withoutCompare = carryValues(
+      observeRecord(null, vendor(T1, { city: 'Delft' })),
+      { city: 'Leiden' },
+      { city: T2 },
+    );
+    expect(
+      observeRecord(withoutCompare, afterWrite({ value: 'Gouda', at: between })).fields.city?.overwritten,
+    ).toBeUndefined();
+  });
+
+  it('is dropped once the history no longer shows it', () => {
+    const seen = observeRecord(carried(), afterWrite({ value: 'Gouda', at: between }));
+    const again = observeRecord(seen, vendor(T3, { city: 'Leiden' }, { fieldModifiedAt: { city: T3 } }));
+    expect(again.fields.city?.overwritten).toBeUndefined();
+  });
+});
+
 describe('withObservedTimes', () => {
   it('sets each field’s time and window where the observation holds the record’s value', () => {
     const seen = observeRecord(

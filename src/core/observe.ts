@@ -17,7 +17,7 @@
  * exact: its window is that one instant. A field first seen without an earlier observation has
  * no lower bound (`since: null`).
  */
-import type { FieldValue, FieldWindow, SyncRecord } from './model';
+import type { FieldEarlier, FieldValue, FieldWindow, SyncRecord } from './model';
 
 /** What tandem saw of one field: its value, and the window in which it changed to it. */
 export interface FieldObservation {
@@ -34,6 +34,14 @@ export interface FieldObservation {
    * the shadow of that write was never stored because the process died).
    */
   carried?: boolean;
+  /**
+   * For a carried value written where the system has no etag: the value the plan read there and
+   * meant to replace. Someone else's edit that landed between that read and the write is then
+   * told apart, in the field's history, from the value the write was meant to replace.
+   */
+  replaced?: FieldValue;
+  /** A newer edit the carried value replaced (see observeRecord); it takes part in last-writer-wins again. */
+  overwritten?: FieldEarlier;
 }
 
 /** What tandem saw of one record. */
@@ -61,13 +69,14 @@ export function observeRecord(
   // A read older than what was already seen (a slow poll page, a lagging replica) teaches nothing.
   if (previous && Date.parse(record.modifiedAt) < Date.parse(previous.modifiedAt)) return previous;
   const own: Readonly<Partial<Record<string, string>>> = record.fieldModifiedAt ?? {};
+  const earlier: Readonly<Partial<Record<string, FieldEarlier>>> = record.fieldPrevious ?? {};
   const fields: Record<string, FieldObservation> = {};
   const changed: string[] = [];
   for (const [field, raw] of Object.entries(record.fields)) {
     const value: FieldValue = raw ?? null;
     const exact = own[field];
     const seen = previous?.fields[field];
-    if (seen?.carried && seen.value === value) fields[field] = seen;
+    if (seen?.carried && seen.value === value) fields[field] = withOverwritten(seen, earlier[field]);
     else if (exact !== undefined) fields[field] = { value, at: exact, since: exact, shared: false };
     else if (written.includes(field))
       fields[field] = { value, at: record.modifiedAt, since: record.modifiedAt, shared: false };
@@ -86,6 +95,24 @@ export function observeRecord(
 }
 
 /**
+ * A carried value, with the edit it overwrote when the system's history shows one. A system
+ * without an etag can only be compared with before a write; an edit that lands between that
+ * compare and the write is replaced by it. Its history then shows, just before tandem's value,
+ * a value that is neither the one the plan meant to replace nor tandem's own, set after the edit
+ * tandem carried: that edit is newer and was lost, unless last-writer-wins puts it back.
+ */
+function withOverwritten(seen: FieldObservation, before: FieldEarlier | undefined): FieldObservation {
+  const { overwritten: _, ...carried } = seen;
+  const lost =
+    before !== undefined &&
+    seen.replaced !== undefined &&
+    before.value !== seen.value &&
+    before.value !== seen.replaced &&
+    Date.parse(before.at) > Date.parse(seen.at);
+  return lost ? { ...carried, overwritten: before } : carried;
+}
+
+/**
  * The record with each field's change time and window from the observation: `fieldModifiedAt` is
  * the window's end (what last-writer-wins compares), `fieldWindow` its start and whether other
  * fields share it. A field whose value the observation does not hold (the read was older) keeps
@@ -94,13 +121,20 @@ export function observeRecord(
 export function withObservedTimes<R extends SyncRecord>(record: R, observation: RecordObservation): R {
   const fieldModifiedAt: Record<string, string> = {};
   const fieldWindow: Record<string, FieldWindow> = {};
+  const fieldOverwritten: Record<string, FieldEarlier> = {};
   for (const [field, raw] of Object.entries(record.fields)) {
     const seen = observation.fields[field];
     if (seen === undefined || seen.value !== (raw ?? null)) continue;
     fieldModifiedAt[field] = seen.at;
     fieldWindow[field] = { since: seen.since, shared: seen.shared };
+    if (seen.overwritten) fieldOverwritten[field] = seen.overwritten;
   }
-  return { ...record, fieldModifiedAt, fieldWindow };
+  return {
+    ...record,
+    fieldModifiedAt,
+    fieldWindow,
+    ...(Object.keys(fieldOverwritten).length > 0 && { fieldOverwritten }),
+  };
 }
 
 /**
@@ -113,11 +147,22 @@ export function carryValues(
   previous: RecordObservation,
   values: Readonly<Record<string, FieldValue>>,
   sources: Readonly<Record<string, string>>,
+  /** Where the target has no etag: the values the plan read and meant to replace (see FieldObservation.replaced). */
+  replaced: Readonly<Record<string, FieldValue>> = {},
 ): RecordObservation {
   const fields = { ...previous.fields };
   for (const [field, value] of Object.entries(values)) {
     const at = sources[field];
-    if (at !== undefined) fields[field] = { value, at, since: at, shared: false, carried: true };
+    const meant = replaced[field];
+    if (at !== undefined)
+      fields[field] = {
+        value,
+        at,
+        since: at,
+        shared: false,
+        carried: true,
+        ...(meant !== undefined && { replaced: meant }),
+      };
   }
   return { ...previous, fields };
 }

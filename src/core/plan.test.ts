@@ -740,3 +740,51 @@ describe('planSync: optimistic concurrency', () => {
     ]);
   });
 });
+
+describe('planSync: an edit a write of tandem’s overwrote', () => {
+  // tandem carried the customer's 111 (edited at T1) to the CRM; a user's 333 there, at T2,
+  // landed between the write's compare and the write, which replaced it.
+  const synced = { 'contact.phone': '111', 'account.phone': '111' };
+  const overwrittenContact = (at: string) =>
+    makeContact(
+      { phone: '111' },
+      { fieldModifiedAt: { phone: T1 }, fieldOverwritten: { phone: { value: '333', at } } },
+    );
+
+  it('puts the newer edit back where it was overwritten and carries it to the accounts', () => {
+    const result = plan(overwrittenContact(T2), [
+      link('customer', makeAccount('customer', { phone: '111' }, { fieldModifiedAt: { phone: T1 } }), PHONE, synced),
+      link('vendor', makeAccount('vendor', { phone: '111' }, { fieldModifiedAt: { phone: T1 } }), PHONE, synced),
+    ]);
+    expect(written(result.writes)).toEqual({
+      'crm/contact/contact-1': { phone: '333' },
+      'accounting/customer/customer-1': { phone: '333' },
+      'accounting/vendor/vendor-1': { phone: '333' },
+    });
+    const restore = result.writes.find((write) => write.system === 'crm')?.changes[0];
+    expect(restore).toMatchObject({ from: '111', to: '333', sourceSystem: 'crm', sourceModifiedAt: T2 });
+  });
+
+  it('loses to a still newer edit elsewhere, as a conflict naming it', () => {
+    const result = plan(overwrittenContact(T2), [
+      link('customer', makeAccount('customer', { phone: '444' }, { fieldModifiedAt: { phone: T3 } }), PHONE, synced),
+    ]);
+    expect(written(result.writes)).toEqual({ 'crm/contact/contact-1': { phone: '444' } });
+    expect(result.conflicts[0]?.candidates.map((candidate) => candidate.value).sort()).toEqual(['333', '444']);
+  });
+
+  it('puts back an account’s overwritten edit on that account too', () => {
+    const account = makeAccount(
+      'customer',
+      { phone: '111' },
+      { fieldModifiedAt: { phone: T1 }, fieldOverwritten: { phone: { value: '555', at: T2 } } },
+    );
+    const result = plan(makeContact({ phone: '111' }, { fieldModifiedAt: { phone: T1 } }), [
+      link('customer', account, PHONE, synced),
+    ]);
+    expect(written(result.writes)).toEqual({
+      'crm/contact/contact-1': { phone: '555' },
+      'accounting/customer/customer-1': { phone: '555' },
+    });
+  });
+});

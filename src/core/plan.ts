@@ -17,6 +17,7 @@ import {
   type BusinessRelation,
   type Contact,
   type Direction,
+  type FieldEarlier,
   type FieldMapping,
   type FieldValue,
   type SyncRecord,
@@ -196,7 +197,27 @@ function gatherCandidates(contact: Contact, contactField: string, pairs: readonl
       ...windowOf(contact, contactField),
     });
   }
+  // Edits a write of tandem's replaced (core/observe.ts) claim the field again, with their own time.
+  const lost = overwritten(contact, contactField);
+  if (lost) candidates.push({ system: 'crm', value: lost.value, modifiedAt: lost.at });
+  for (const { entry, mapping } of pairs) {
+    const lostHere = allowsToCrm(mapping.direction) ? overwritten(entry.account, mapping.account) : undefined;
+    if (lostHere)
+      candidates.push({
+        system: 'accounting',
+        relationId: entry.relation.id,
+        rank: ACCOUNT_KINDS.indexOf(entry.relation.accountKind),
+        value: lostHere.value,
+        modifiedAt: lostHere.at,
+      });
+  }
   return candidates;
+}
+
+/** The edit a write of tandem's replaced in this field, where the system's history showed one. */
+function overwritten(record: SyncRecord, field: string): FieldEarlier | undefined {
+  const lost: Readonly<Partial<Record<string, FieldEarlier>>> = record.fieldOverwritten ?? {};
+  return lost[field];
 }
 
 /** An account's claim on the field it maps. */
@@ -242,15 +263,17 @@ function fanOut(
   const finalValue = winner ? winner.value : contactValue;
   const winningRelation = winner?.system === 'accounting' ? winner.relationId : undefined;
 
+  // A CRM winner that differs from the contact's value is an edit tandem overwrote: it is put back.
   let contactChange: FieldChange | null = null;
-  if (winner && winningRelation !== undefined && contactValue !== finalValue) {
+  const changeRelation = winningRelation ?? pairs[0]?.entry.relation.id;
+  if (winner && changeRelation !== undefined && contactValue !== finalValue) {
     contactChange = {
-      relationId: winningRelation,
+      relationId: changeRelation,
       field: contactField,
       from: contactValue,
       to: finalValue,
       direction: 'toCrm',
-      sourceSystem: 'accounting',
+      sourceSystem: winner.system,
       sourceModifiedAt: winner.modifiedAt,
     };
   }
@@ -259,11 +282,13 @@ function fanOut(
   const shadow: PlannedShadow[] = [];
   for (const { entry, mapping } of pairs) {
     const accountValue = fieldValue(entry.account, mapping.account);
+    // The winning account itself differs from the winner only where tandem overwrote the edit: put back.
     const writesAccount =
       winner !== null &&
-      winningRelation !== entry.relation.id &&
-      allowsToAccounting(mapping.direction) &&
-      accountValue !== finalValue;
+      accountValue !== finalValue &&
+      (winningRelation === entry.relation.id
+        ? overwritten(entry.account, mapping.account)?.value === finalValue
+        : allowsToAccounting(mapping.direction));
     if (winner && writesAccount) {
       accountChanges.push({
         relationId: entry.relation.id,

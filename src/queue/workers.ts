@@ -145,7 +145,7 @@ export function startWriteWorker(
           fence === undefined ? false : fenceHolds(fenceRedis, prefix, fence),
         );
         // Noted before the call: a process killed right after it still knows the value as its own.
-        if (write.sources) await engine.store.recordCarried(slot, write, write.fields, write.sources);
+        if (write.sources) await engine.store.recordCarried(slot, write, write.fields, write.sources, write.expected);
         const record = await connector.update(write.entity, {
           id: write.id,
           fields: write.fields,

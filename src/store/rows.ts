@@ -248,6 +248,8 @@ const fieldObservation = z.object({
   since: z.string().nullable(),
   shared: z.boolean(),
   carried: z.boolean().optional(),
+  replaced: z.string().nullable().optional(),
+  overwritten: z.object({ value: z.string().nullable(), at: z.string() }).optional(),
 });
 const recordObservationRow = z.object({
   modified_at: z.string(),

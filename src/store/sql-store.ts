@@ -166,6 +166,7 @@ export class SqlStore implements Store {
     record: { entity: string; id: string },
     values: Readonly<Record<string, FieldValue>>,
     sources: Readonly<Record<string, string>>,
+    replaced?: Readonly<Record<string, FieldValue>>,
   ): Promise<void> {
     await this.sql.transaction(async (tx) => {
       const [row] = await tx.query(
@@ -174,7 +175,7 @@ export class SqlStore implements Store {
         [slot, record.entity, record.id],
       );
       if (!row) return;
-      const carried = carryValues(toRecordObservation(row), values, sources);
+      const carried = carryValues(toRecordObservation(row), values, sources, replaced);
       await tx.query(
         `UPDATE record_observation SET fields = $4::jsonb, observed_at = now()
          WHERE connector_slot = $1 AND entity = $2 AND record_id = $3`,

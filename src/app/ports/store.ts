@@ -206,14 +206,16 @@ export interface Store {
 
   /**
    * Notes, before tandem writes `values` to a record it has observed, that each was carried from
-   * a side where it was edited at `sources[field]` (core/observe.ts carryValues). A record not
-   * observed yet is left alone.
+   * a side where it was edited at `sources[field]` (core/observe.ts carryValues); `replaced`, where
+   * the target has no etag, holds the values the plan read there. A record not observed yet is
+   * left alone.
    */
   recordCarried(
     slot: ConnectorSlot,
     record: { entity: string; id: string },
     values: Readonly<Record<string, FieldValue>>,
     sources: Readonly<Record<string, string>>,
+    replaced?: Readonly<Record<string, FieldValue>>,
   ): Promise<void>;
 
   getCursor(connector: string, entity: string): Promise<string | null>;
