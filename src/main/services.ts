@@ -29,10 +29,10 @@ export async function startServices(
   engine: Engine,
   parts: { queues: DaemonQueues; fileConfig: TandemConfig },
 ): Promise<DaemonServices> {
-  const { queues, lockRedis, keyPrefix: prefix } = parts.queues;
+  const { queues, lockRedis, keyPrefix: prefix, redis } = parts.queues;
   const relations = createRelationService(engine, { jobs: createJobInspector(queues) });
   await applyStoredConfig(engine);
-  const configChannel = redisConfigChannel({ redis: parts.queues.redis, prefix, publisher: lockRedis });
+  const configChannel = redisConfigChannel({ redis, prefix, publisher: lockRedis });
   const configSync = await startConfigSync(engine, configChannel);
   const console = createConsoleService({
     engine,
