@@ -95,10 +95,14 @@ describe('the start-up probe', () => {
     try {
       const notCluster: unknown = await probeRedis(redisTarget(plain.url, true)).catch((caught: unknown) => caught);
       expect(notCluster).toBeInstanceOf(RedisUnavailableError);
-      expect((notCluster as Error).message).toMatch(/^[^\n]*is not in cluster mode[^\n]*unset REDIS_CLUSTER[^\n]*$/i);
+      expect((notCluster as Error).message).toMatch(
+        /^Redis at [^\n]* is not a Redis Cluster [^\n]*Unset REDIS_CLUSTER[^\n]*$/,
+      );
       const failing: unknown = await probeRedis(redisTarget(unjoined.url, true)).catch((caught: unknown) => caught);
       expect(failing).toBeInstanceOf(RedisUnavailableError);
-      expect((failing as Error).message).toMatch(/^[^\n]*cluster_state is fail[^\n]*$/);
+      expect((failing as Error).message).toMatch(
+        /^the Redis Cluster at [^\n]* is not ready \(cluster_state is fail\)[^\n]*$/,
+      );
     } finally {
       await Promise.all([plain.stop(), unjoined.stop()]);
     }

@@ -46,9 +46,9 @@ export function redisTarget(url: string, cluster = false): RedisTarget {
       `'${redactUrl(url)}' lists several nodes, which only a Redis Cluster has: set REDIS_CLUSTER=true`,
     ]);
   }
-  const target = { url, cluster };
+  // Read for its checks only: connections read it again, the target stays as given.
   if (cluster) seedNodes(url);
-  return target;
+  return { url, cluster };
 }
 
 /**
@@ -137,9 +137,16 @@ function clusterOptions(seeds: SeedNodes, redisOptions: RedisOptions, options: C
 /** Redis could not be reached, or used as asked, at start. */
 export class RedisUnavailableError extends Error {
   readonly code = 'REDIS_UNAVAILABLE';
+  /** The URL, its password masked. */
   readonly url: string;
-  constructor(url: string, reason: string, advice = DEFAULT_ADVICE) {
-    super(`cannot reach Redis at ${redactUrl(url)} (${reason}). ${advice}`);
+  /** `problem` says what is wrong with the Redis at a URL; `reason` why, in a few words. */
+  constructor(
+    url: string,
+    reason: string,
+    advice = DEFAULT_ADVICE,
+    problem = (at: string) => `cannot reach Redis at ${at}`,
+  ) {
+    super(`${problem(redactUrl(url))} (${reason}). ${advice}`);
     this.name = 'RedisUnavailableError';
     this.url = redactUrl(url);
   }
@@ -200,8 +207,9 @@ async function clusterInfo(target: RedisTarget, seeds: SeedNodes, timeoutMs: num
       if (/cluster support disabled/i.test((error as Error).message)) {
         throw new RedisUnavailableError(
           target.url,
-          `${node.host}:${node.port} is not in cluster mode`,
+          `${node.host}:${node.port} has cluster support disabled`,
           'Unset REDIS_CLUSTER for a single Redis, or point REDIS_URL at the nodes of a Redis Cluster.',
+          (at) => `Redis at ${at} is not a Redis Cluster`,
         );
       }
       reason = `${node.host}:${node.port}: ${reasonOf(error)}`;
@@ -221,6 +229,7 @@ async function probeCluster(target: RedisTarget, timeoutMs: number): Promise<voi
       target.url,
       `cluster_state is ${state}`,
       'Wait until every slot is served by a reachable master (redis-cli cluster info), then start again.',
+      (at) => `the Redis Cluster at ${at} is not ready`,
     );
   }
   // Connected as tandem connects: the masters at the addresses the cluster announces for them,
