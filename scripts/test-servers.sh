@@ -20,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SERVERS="redis postgres chromium trytond"
+SERVERS="redis redis_cluster postgres chromium trytond"
 
 # Why the last *_ready check failed, for the message.
 why=""
@@ -94,6 +94,18 @@ redis_start() {
   redis-server --daemonize yes --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no \
     --pidfile "${TMPDIR:-/tmp}/tandem-redis-$redis_port.pid" >/dev/null
 }
+
+# --- redis-server and redis-cli: the Redis Cluster test starts a cluster of its own ---------------
+redis_cluster_about() { printf 'redis-server and redis-cli (Redis Cluster test)'; }
+redis_cluster_ready() {
+  command -v redis-server >/dev/null && command -v redis-cli >/dev/null && return 0
+  why="not installed"
+  return 1
+}
+redis_cluster_installed() { redis_cluster_ready; }
+# redis-cli is in redis-tools, which redis-server depends on; named as well for a redis-server
+# that came from elsewhere.
+redis_cluster_packages() { printf 'redis-server redis-tools'; }
 
 # --- PostgreSQL: the Postgres store's tests (DATABASE_URL) ---------------------------------------
 postgres_url=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}

@@ -7,7 +7,7 @@ import { startDaemon, type Role } from '../main/daemon';
 import { createLogger } from '../util/logger';
 import { ConfigError, loadConfig } from '../config/load';
 import { AdminTokenError } from '../http/auth';
-import { RedisUnavailableError, redisUrl } from '../queue/redis';
+import { RedisUnavailableError, redisCluster, redisUrl } from '../queue/redis';
 import { AdminClient, ApiError, DaemonUnreachableError, MalformedAnswerError } from './client';
 import { REMOTE_COMMANDS, type CommandOptions, type OutputStream } from './commands';
 import { EXIT, exitCodeForStatus, UsageError } from './exit';
@@ -166,6 +166,7 @@ async function start(args: string[], values: Values, given: string[], io: CliIo)
     logger,
     role,
     redisUrl: redisUrl(io.env),
+    redisCluster: redisCluster(io.env),
     databaseUrl: nonEmpty(io.env.DATABASE_URL),
     dataDir: nonEmpty(io.env.TANDEM_DATA_DIR),
     env: io.env,

@@ -4,13 +4,13 @@
  * losing it. A Redis lock makes one process poll a connector per tick, however many run.
  */
 import cron, { type ScheduledTask } from 'node-cron';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Connector } from '../../connectors/kit/types';
 import type { Entity } from '../core/model';
 import type { ConnectorSlot } from '../core/model';
 import type { ChangeJob } from '../app/ports/changes';
 import { tryLock } from '../queue/lock';
+import type { RedisConnection } from '../queue/redis';
 import { recordSuccessfulPoll } from '../metrics/status-keys';
 import type { Store } from '../app/ports/store';
 
@@ -19,7 +19,7 @@ export interface PollerDeps {
   slot: ConnectorSlot;
   connector: Connector;
   store: Store;
-  redis: Redis;
+  redis: RedisConnection;
   prefix: string;
   logger: Logger;
   enqueue(changes: ChangeJob[]): Promise<void>;

@@ -17,7 +17,7 @@ import type { ClosableServer } from '../http/shutdown';
 import type { Metrics } from '../metrics/metrics';
 import { withContactLock } from '../queue/contact-lock';
 import type { SyncQueues } from '../queue/queues';
-import { probeRedis } from '../queue/redis';
+import { probeRedis, redisTarget } from '../queue/redis';
 import { setUpConnectors } from './connectors';
 import { startHttpServer, pruneProcessedEvents } from './http';
 import {
@@ -46,7 +46,13 @@ export interface DaemonOptions {
   /** The file the config came from, for messages. */
   configFile?: string;
   logger: Logger;
+  /** REDIS_URL: one Redis, or for a cluster one or more of its nodes separated by commas. */
   redisUrl: string;
+  /**
+   * REDIS_CLUSTER: redisUrl is a Redis Cluster (default false). Every key then carries the
+   * configured prefix as a hash tag (see keyPrefix in src/queue/redis.ts).
+   */
+  redisCluster?: boolean;
   databaseUrl?: string;
   dataDir?: string;
   role?: Role;
@@ -108,7 +114,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const serves = role === 'all' || role === 'api';
   // A token that is too short stops the start here, before anything listens.
   const adminTokens = options.adminTokens === undefined ? adminTokensFromEnv(env) : options.adminTokens;
-  await probeRedis(options.redisUrl);
+  const redis = redisTarget(options.redisUrl, options.redisCluster);
+  await probeRedis(redis);
 
   const metrics = createDaemonMetrics(() => queues.queues, logger);
   const publicUrl = config.server.publicUrl ?? `http://${config.server.host}:${config.server.port}`;
@@ -129,7 +136,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     throw error;
   }
 
-  const queues = openQueues(options.redisUrl, config.queue);
+  const queues = openQueues(redis, config.queue);
   const engine: Engine = {
     config,
     store: store.store,
@@ -138,9 +145,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     writes: queues.dispatcher,
     logger,
     observer: metrics.syncObserver,
-    lockContact: (contactId, work) => withContactLock(queues.lockRedis, config.queue.prefix, contactId, work),
+    lockContact: (contactId, work) => withContactLock(queues.lockRedis, queues.keyPrefix, contactId, work),
   };
-  const services = await startServices(engine, { queues, redisUrl: options.redisUrl, fileConfig: config });
+  const services = await startServices(engine, { queues, fileConfig: config });
 
   const workers =
     role === 'all' || role === 'worker'
@@ -151,7 +158,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           queues,
           relations: services.relations,
           metrics,
-          redisUrl: options.redisUrl,
         })
       : NO_WORKERS;
   const pollers = startPollers({
@@ -159,6 +165,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     connectors,
     store: store.store,
     redis: queues.lockRedis,
+    keyPrefix: queues.keyPrefix,
     queues: queues.queues,
     logger,
     onSchedule: (role === 'all' || role === 'scheduler') && options.schedulePolling !== false,
@@ -169,6 +176,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     connectors,
     queues: queues.queues,
     redis: queues.lockRedis,
+    keyPrefix: queues.keyPrefix,
     metrics,
     logger,
     onSchedule: (role === 'all' || role === 'scheduler') && options.schedulePolling !== false,
@@ -201,7 +209,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       pollNow: pollers.pollNow,
       drift,
     });
-    subscriptions = await keepSubscriptions({ config, connectors, publicUrl, redis: queues.lockRedis, logger });
+    subscriptions = await keepSubscriptions({
+      config,
+      connectors,
+      publicUrl,
+      redis: queues.lockRedis,
+      keyPrefix: queues.keyPrefix,
+      logger,
+    });
     timers.push(pruneProcessedEvents(store.store, logger));
   }
   // A worker or scheduler has no API server, but is still probed and scraped.

@@ -5,7 +5,6 @@
  * process answers for it. Each side's reads are paced to the configured share of the provider's
  * request ceiling; repairs go to the intake queue as changes with source `drift`.
  */
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Connector } from '../../connectors/kit/types';
 import { driftIntervalMs, pacer, sweepDrift } from '../app/drift';
@@ -16,6 +15,7 @@ import { CONNECTOR_SLOTS, type ConnectorSlot } from '../core/model';
 import type { Metrics } from '../metrics/metrics';
 import { type HeldLock, tryLock } from '../queue/lock';
 import type { SyncQueues } from '../queue/queues';
+import type { RedisConnection } from '../queue/redis';
 
 /** What the sweeps run with. */
 export interface DriftSetup {
@@ -23,7 +23,9 @@ export interface DriftSetup {
   config: TandemConfig;
   connectors: Record<ConnectorSlot, Connector>;
   queues: SyncQueues;
-  redis: Redis;
+  redis: RedisConnection;
+  /** The prefix of tandem's Redis keys (see keyPrefix in src/queue/redis.ts). */
+  keyPrefix: string;
   metrics: Metrics;
   logger: Logger;
   /** Sweep on the configured schedule (otherwise only when asked). */
@@ -37,7 +39,7 @@ export interface DaemonDrift extends DriftControl {
   stop(): Promise<void>;
 }
 
-/** The Redis keys of the sweep's lock, progress and last report. */
+/** The Redis keys of the sweep's lock, progress and last report (read together: one slot on a cluster). */
 const driftKeys = (prefix: string) => ({
   lock: `${prefix}:lock:drift`,
   running: `${prefix}:drift:running`,
@@ -45,7 +47,7 @@ const driftKeys = (prefix: string) => ({
 });
 
 /** Reads the sweep's state as kept in Redis, whichever process runs it. */
-export function redisDriftStatus(redis: Redis, prefix: string): () => Promise<DriftStatus> {
+export function redisDriftStatus(redis: RedisConnection, prefix: string): () => Promise<DriftStatus> {
   const keys = driftKeys(prefix);
   return async () => {
     const [running, last] = await redis.mget(keys.running, keys.last);
@@ -62,7 +64,7 @@ const LOCK_LEASE_MS = 60_000;
 /** Sets up the sweeps. */
 export function startDrift(setup: DriftSetup): DaemonDrift {
   const { config, redis, logger } = setup;
-  const prefix = config.queue.prefix;
+  const prefix = setup.keyPrefix;
   const keys = driftKeys(prefix);
   const stopping = new AbortController();
   let current: Promise<DriftReport> | null = null;

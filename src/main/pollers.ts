@@ -3,7 +3,6 @@
  * (unless polling is off), and polls on demand in every role (after a webhook said many records
  * changed, or from a test).
  */
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Connector } from '../../connectors/kit/types';
 import type { Store } from '../app/ports/store';
@@ -11,13 +10,16 @@ import type { TandemConfig } from '../config/schema';
 import { CONNECTOR_SLOTS, type ConnectorSlot, type Entity } from '../core/model';
 import { pollOnce, schedulePolls, type PollerDeps, type PollSchedule } from '../intake/poller';
 import type { SyncQueues } from '../queue/queues';
+import type { RedisConnection } from '../queue/redis';
 
 /** What the pollers run with. */
 export interface PollerSetup {
   config: TandemConfig;
   connectors: Record<ConnectorSlot, Connector>;
   store: Store;
-  redis: Redis;
+  redis: RedisConnection;
+  /** The prefix of tandem's Redis keys (see keyPrefix in src/queue/redis.ts). */
+  keyPrefix: string;
   queues: SyncQueues;
   logger: Logger;
   /** Poll on the configured schedule (otherwise only on demand). */
@@ -43,7 +45,7 @@ export function startPollers(setup: PollerSetup): DaemonPollers {
       connector,
       store: setup.store,
       redis: setup.redis,
-      prefix: config.queue.prefix,
+      prefix: setup.keyPrefix,
       logger: setup.logger,
       // A kind without a relation code is not synchronized, so not polled either.
       entities: connector.entities.filter((entity) => entity === 'contact' || config.relationCodes[entity] !== null),

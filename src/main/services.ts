@@ -27,13 +27,12 @@ export interface DaemonServices {
 /** Applies the stored config version, subscribes to new ones and creates the services. */
 export async function startServices(
   engine: Engine,
-  parts: { queues: DaemonQueues; redisUrl: string; fileConfig: TandemConfig },
+  parts: { queues: DaemonQueues; fileConfig: TandemConfig },
 ): Promise<DaemonServices> {
-  const { queues, lockRedis } = parts.queues;
-  const prefix = engine.config.queue.prefix;
+  const { queues, lockRedis, keyPrefix: prefix, redis } = parts.queues;
   const relations = createRelationService(engine, { jobs: createJobInspector(queues) });
   await applyStoredConfig(engine);
-  const configChannel = redisConfigChannel({ redisUrl: parts.redisUrl, prefix, publisher: lockRedis });
+  const configChannel = redisConfigChannel({ redis, prefix, publisher: lockRedis });
   const configSync = await startConfigSync(engine, configChannel);
   const console = createConsoleService({
     engine,

@@ -3,11 +3,10 @@
  * Redis connections, the queues it produces into, and the dispatcher that carries out a plan's
  * writes through them.
  */
-import type { Redis } from 'ioredis';
 import type { Store } from '../app/ports/store';
 import type { TandemConfig } from '../config/schema';
 import { QueueWriteDispatcher } from '../queue/dispatcher';
-import { createRedis } from '../queue/redis';
+import { createRedis, keyPrefix, type RedisConnection, type RedisTarget } from '../queue/redis';
 import { RequestTaggedQueues } from '../queue/request-tagged-queues';
 import type { SyncQueues } from '../queue/queues';
 import { openStore } from '../store';
@@ -30,18 +29,26 @@ export async function openDaemonStore(options: {
 
 /** The Redis side of a daemon. */
 export interface DaemonQueues {
+  /** Where the connections go; workers and subscriptions open their own there. */
+  redis: RedisTarget;
+  /**
+   * The prefix of every key (queues, locks, status, the config channel): `queue.prefix`, as a hash
+   * tag on a cluster. Everything the daemon names in Redis takes it from here.
+   */
+  keyPrefix: string;
   /** The queues' connection. */
-  connection: Redis;
+  connection: RedisConnection;
   /** Locks, status keys and config announcements. */
-  lockRedis: Redis;
+  lockRedis: RedisConnection;
   queues: SyncQueues;
   dispatcher: QueueWriteDispatcher;
 }
 
 /** Opens the connections and the queues. */
-export function openQueues(redisUrl: string, queueConfig: TandemConfig['queue']): DaemonQueues {
-  const connection = createRedis(redisUrl);
-  const lockRedis = createRedis(redisUrl);
-  const queues = new RequestTaggedQueues(connection, queueConfig);
-  return { connection, lockRedis, queues, dispatcher: new QueueWriteDispatcher(queues) };
+export function openQueues(redis: RedisTarget, queueConfig: TandemConfig['queue']): DaemonQueues {
+  const prefix = keyPrefix(queueConfig.prefix, redis);
+  const connection = createRedis(redis);
+  const lockRedis = createRedis(redis);
+  const queues = new RequestTaggedQueues(connection, queueConfig, prefix);
+  return { redis, keyPrefix: prefix, connection, lockRedis, queues, dispatcher: new QueueWriteDispatcher(queues) };
 }

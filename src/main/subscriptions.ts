@@ -2,13 +2,13 @@
  * Webhook subscriptions of the connectors that need them registered (Business Central): set up
  * when the API server starts and renewed before they expire; the console shows the next renewal.
  */
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Connector } from '../../connectors/kit/types';
 import type { TandemConfig } from '../config/schema';
 import { CONNECTOR_SLOTS, type ConnectorSlot } from '../core/model';
 import { webhookPath } from '../http/webhooks';
 import { recordSubscriptionRenewAt } from '../metrics/status-keys';
+import type { RedisConnection } from '../queue/redis';
 
 /** The renewals under way; stop() clears the pending ones. */
 export interface Subscriptions {
@@ -20,7 +20,9 @@ export async function keepSubscriptions(setup: {
   config: TandemConfig;
   connectors: Record<ConnectorSlot, Connector>;
   publicUrl: string;
-  redis: Redis;
+  redis: RedisConnection;
+  /** The prefix of tandem's Redis keys (see keyPrefix in src/queue/redis.ts). */
+  keyPrefix: string;
   logger: Logger;
 }): Promise<Subscriptions> {
   const { config, logger } = setup;
@@ -43,7 +45,7 @@ export async function keepSubscriptions(setup: {
         const { renewAt } = await ensure(notificationUrl);
         logger.info({ connector: connector.name, renewAt }, 'webhook subscriptions in place');
         if (renewAt) {
-          await recordSubscriptionRenewAt(setup.redis, config.queue.prefix, slot, renewAt).catch((error: unknown) =>
+          await recordSubscriptionRenewAt(setup.redis, setup.keyPrefix, slot, renewAt).catch((error: unknown) =>
             logger.warn({ err: error }, 'could not record the subscription renewal time'),
           );
           later(Math.min(Math.max(Date.parse(renewAt) - Date.now(), 60_000), 2 ** 31 - 1), renew);

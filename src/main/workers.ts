@@ -4,7 +4,6 @@
  * itself, so they are closed here on stop.
  */
 import type { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Connector } from '../../connectors/kit/types';
 import { handleChange, type IntakeResult } from '../app/intake';
@@ -14,7 +13,7 @@ import type { RelationService } from '../app/ports/relations';
 import type { TandemConfig } from '../config/schema';
 import { CONNECTOR_SLOTS, type ConnectorSlot } from '../core/model';
 import type { Metrics } from '../metrics/metrics';
-import { createRedis } from '../queue/redis';
+import { createRedis, type RedisConnection } from '../queue/redis';
 import { startIntakeWorker, startWriteWorker, type WriteWorkerSignals } from '../queue/workers';
 import { settlesWithin } from '../util/net';
 import type { DaemonQueues } from './store-and-queues';
@@ -36,7 +35,6 @@ export interface WorkerSetup {
   queues: DaemonQueues;
   relations: RelationService;
   metrics: Metrics;
-  redisUrl: string;
 }
 
 /** No workers (the api and scheduler roles). */
@@ -45,17 +43,18 @@ export const NO_WORKERS: DaemonWorkers = { intake: [], writes: [], disconnect: (
 /** Starts the intake worker and the write workers. */
 export async function startWorkers(setup: WorkerSetup): Promise<DaemonWorkers> {
   const { engine, connectors, queues, relations, metrics } = setup;
-  const connections: Redis[] = [];
-  const connection = () => {
-    const redis = createRedis(setup.redisUrl);
-    connections.push(redis);
-    return redis;
+  const connections: RedisConnection[] = [];
+  /** A worker's Redis: a connection of its own (BullMQ blocks on it), the shared one for locks. */
+  const redis = () => {
+    const connection = createRedis(queues.redis);
+    connections.push(connection);
+    return { connection, locks: queues.lockRedis, keyPrefix: queues.keyPrefix };
   };
   // Write-completion events are subscribed before any planner waits on them. Created lazily by
   // the first plan, a write finishing before the first XREAD is issued is never seen, and that
   // plan would wait out its whole timeout.
   await queues.queues.writeEvents('crm');
-  const intake = startIntakeWorker(engine, connection(), queues.lockRedis, (change, context) =>
+  const intake = startIntakeWorker(engine, redis(), (change, context) =>
     handleChange(engine, change, { ...context, relations }),
   );
   const writes = CONNECTOR_SLOTS.map((slot) => {
@@ -75,12 +74,12 @@ export async function startWorkers(setup: WorkerSetup): Promise<DaemonWorkers> {
         ]),
     };
     const config = setup.config.connectors[slot];
-    return startWriteWorker(engine, slot, connectors[slot], config, connection(), queues.lockRedis, signals);
+    return startWriteWorker(engine, slot, connectors[slot], config, redis(), signals);
   });
   return {
     intake: [intake],
     writes,
-    disconnect: () => connections.forEach((redis) => redis.disconnect()),
+    disconnect: () => connections.forEach((connection) => connection.disconnect()),
   };
 }
 

@@ -2,7 +2,7 @@
  * Redis keys the console's overview reads: when each connector last polled without error, and
  * when its webhook subscriptions are due for renewal. Written by the poller and the daemon.
  */
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/redis';
 import type { ConnectorActivity } from '../app/ports/connector-activity';
 import type { ConnectorSlot } from '../core/model';
 
@@ -14,7 +14,7 @@ export const subscriptionRenewKey = (prefix: string, slot: ConnectorSlot) => `${
 
 /** Records that a poll of the connector completed without error. */
 export async function recordSuccessfulPoll(
-  redis: Redis,
+  redis: RedisConnection,
   prefix: string,
   slot: ConnectorSlot,
   at: Date = new Date(),
@@ -23,13 +23,17 @@ export async function recordSuccessfulPoll(
 }
 
 /** When the connector last polled without error (ISO 8601), or null if never. */
-export async function lastSuccessfulPoll(redis: Redis, prefix: string, slot: ConnectorSlot): Promise<string | null> {
+export async function lastSuccessfulPoll(
+  redis: RedisConnection,
+  prefix: string,
+  slot: ConnectorSlot,
+): Promise<string | null> {
   return redis.get(lastPollKey(prefix, slot));
 }
 
 /** Records when the connector's webhook subscriptions are renewed next. */
 export async function recordSubscriptionRenewAt(
-  redis: Redis,
+  redis: RedisConnection,
   prefix: string,
   slot: ConnectorSlot,
   renewAt: string,
@@ -38,12 +42,16 @@ export async function recordSubscriptionRenewAt(
 }
 
 /** When the connector's webhook subscriptions are renewed next (ISO 8601), or null if unknown. */
-export async function subscriptionRenewAt(redis: Redis, prefix: string, slot: ConnectorSlot): Promise<string | null> {
+export async function subscriptionRenewAt(
+  redis: RedisConnection,
+  prefix: string,
+  slot: ConnectorSlot,
+): Promise<string | null> {
   return redis.get(subscriptionRenewKey(prefix, slot));
 }
 
 /** The keys as the console's ConnectorActivity port. */
-export function redisConnectorActivity(redis: Redis, prefix: string): ConnectorActivity {
+export function redisConnectorActivity(redis: RedisConnection, prefix: string): ConnectorActivity {
   return {
     lastSuccessfulPoll: (slot) => lastSuccessfulPoll(redis, prefix, slot),
     subscriptionRenewAt: (slot) => subscriptionRenewAt(redis, prefix, slot),

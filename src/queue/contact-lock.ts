@@ -11,7 +11,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DelayedError, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './redis';
 import type { ContactLockOrRetry } from '../app/ports/changes';
 import { ConflictProblem } from '../app/ports/problems';
 import { type HeldLock, tryLock } from './lock';
@@ -27,7 +27,11 @@ const CONTACT_LOCK_WAIT_MS = 30_000;
 
 /** The Redis key of a contact's lock. */
 export const contactLockKey = (prefix: string, contactId: string) => `${prefix}:lock:contact:${contactId}`;
-/** The Redis key of a contact's fence counter (never expires: a number must not be handed out twice). */
+/**
+ * The Redis key of a contact's fence counter (never expires: a number must not be handed out twice).
+ * Taken in one script with the lock's key, so on a cluster both must be in one slot: `prefix` is
+ * the key prefix with its hash tag (see keyPrefix in ./redis.ts).
+ */
 const fenceKey = (prefix: string, contactId: string) => `${prefix}:fence:contact:${contactId}`;
 
 /** The fencing token of a plan's writes: the contact and the number its lock was taken with. */
@@ -44,12 +48,12 @@ export function currentFence(): WriteFence | undefined {
 }
 
 /** True while the contact's lock is still held with the fence's number: its plan is the current one. */
-export async function fenceHolds(redis: Redis, prefix: string, fence: WriteFence): Promise<boolean> {
+export async function fenceHolds(redis: RedisConnection, prefix: string, fence: WriteFence): Promise<boolean> {
   return (await redis.get(contactLockKey(prefix, fence.contactId))) === fence.token;
 }
 
 /** Takes the contact's lock, fenced; null when another holder has it. */
-export const tryContactLock = (redis: Redis, prefix: string, contactId: string) =>
+export const tryContactLock = (redis: RedisConnection, prefix: string, contactId: string) =>
   tryLock(redis, contactLockKey(prefix, contactId), LOCK_LEASE_MS, fenceKey(prefix, contactId));
 
 /** Runs `work` as the holder of `lock`, then releases it. */
@@ -66,7 +70,12 @@ async function runHolding<T>(lock: HeldLock, contactId: string, work: () => Prom
  * delayed, to run again shortly after it and read its result, and DelayedError tells BullMQ so.
  * Moving to delayed does not use up an attempt.
  */
-export function retryingContactLock(redis: Redis, prefix: string, job: Job, token?: string): ContactLockOrRetry {
+export function retryingContactLock(
+  redis: RedisConnection,
+  prefix: string,
+  job: Job,
+  token?: string,
+): ContactLockOrRetry {
   return {
     async runOrRetryLater(contactId, work) {
       const lock = await tryContactLock(redis, prefix, contactId);
@@ -84,7 +93,7 @@ export function retryingContactLock(redis: Redis, prefix: string, job: Job, toke
  * sync of that contact to finish first; after CONTACT_LOCK_WAIT_MS it gives up with IN_PROGRESS.
  */
 export async function withContactLock<T>(
-  redis: Redis,
+  redis: RedisConnection,
   prefix: string,
   contactId: string,
   work: () => Promise<T>,

@@ -76,11 +76,18 @@ const phoneWrite = (id: string, to: string): RecordWrite => ({
 });
 
 function startWorker(crm: ReturnType<typeof fakeCrm>) {
-  worker = startWriteWorker(engine, 'crm', crm, config.connectors.crm, connection(), redis, {
-    replan: async (write) => {
-      replanned.push(write);
+  worker = startWriteWorker(
+    engine,
+    'crm',
+    crm,
+    config.connectors.crm,
+    { connection: connection(), locks: redis, keyPrefix: prefix },
+    {
+      replan: async (write) => {
+        replanned.push(write);
+      },
     },
-  });
+  );
 }
 
 const waitForJob = async (jobId: string) => {

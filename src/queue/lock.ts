@@ -4,7 +4,7 @@
  * per connector at a time across every daemon process.
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './redis';
 
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
@@ -29,7 +29,12 @@ export interface HeldLock {
  * `fenceKey`, the token is the next number of that counter (a fencing token), so a holder whose
  * lease ran out can tell, and be told, that it is no longer the newest.
  */
-export async function tryLock(redis: Redis, key: string, leaseMs: number, fenceKey?: string): Promise<HeldLock | null> {
+export async function tryLock(
+  redis: RedisConnection,
+  key: string,
+  leaseMs: number,
+  fenceKey?: string,
+): Promise<HeldLock | null> {
   let token: string;
   if (fenceKey === undefined) {
     token = randomUUID();

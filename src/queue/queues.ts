@@ -3,13 +3,13 @@
  * connector (field writes per target record, rate limited per connector).
  */
 import { Queue, QueueEvents, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { TandemConfig } from '../config/schema';
 import { changeJobId, writeJobId, type WriteJob } from './jobs';
 import type { ChangeJob } from '../app/ports/changes';
 import type { ConnectorSlot } from '../core/model';
+import type { RedisConnection } from './redis';
 
-/** Queue names; the config's prefix namespaces the Redis keys. */
+/** Queue names; the key prefix (see keyPrefix in ./redis.ts) namespaces the Redis keys. */
 export const INTAKE_QUEUE = 'intake';
 export const writeQueueName = (slot: ConnectorSlot) => `write-${slot}`;
 
@@ -19,13 +19,18 @@ export class SyncQueues {
   readonly writes: Record<ConnectorSlot, Queue<WriteJob>>;
   private events?: Record<ConnectorSlot, QueueEvents>;
   private eventsReady?: Promise<Record<ConnectorSlot, QueueEvents>>;
-  private readonly eventConnections: Redis[] = [];
+  private readonly eventConnections: RedisConnection[] = [];
 
+  /**
+   * `keyPrefix` is the prefix of the queues' keys: the configured one on a single Redis, the
+   * configured one as a hash tag on a cluster.
+   */
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: RedisConnection,
     private readonly queueConfig: TandemConfig['queue'],
+    readonly keyPrefix: string = queueConfig.prefix,
   ) {
-    const prefix = queueConfig.prefix;
+    const prefix = keyPrefix;
     this.intake = new Queue<ChangeJob>(INTAKE_QUEUE, { connection, prefix, defaultJobOptions: this.jobOptions() });
     this.writes = {
       crm: new Queue<WriteJob>(writeQueueName('crm'), { connection, prefix, defaultJobOptions: this.jobOptions() }),
@@ -67,7 +72,7 @@ export class SyncQueues {
   }
 
   private async openWriteEvents(): Promise<Record<ConnectorSlot, QueueEvents>> {
-    const prefix = this.queueConfig.prefix;
+    const prefix = this.keyPrefix;
     const open = async (slot: ConnectorSlot) => {
       // Read on from the newest event already in the stream, not from "now" at the first
       // blocking read: a write that finishes while the reader starts is then not missed.

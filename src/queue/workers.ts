@@ -4,7 +4,6 @@
  * connector within its rate limit.
  */
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { NotFoundError, PreconditionFailedError } from '../../connectors/kit/errors';
 import type { Connector } from '../../connectors/kit/types';
 import { changeJob, type ChangeHandler, type ChangeJob } from '../app/ports/changes';
@@ -16,15 +15,26 @@ import { fenceHolds, retryingContactLock } from './contact-lock';
 import { classifyFailure, toJobError } from './failure';
 import { writeJob, type WriteJob } from './jobs';
 import { INTAKE_QUEUE, writeQueueName } from './queues';
+import type { RedisConnection } from './redis';
+
+/**
+ * The Redis a worker runs on: a connection of its own for BullMQ (a worker blocks on it), the
+ * shared one for locks and fences, and the prefix of the keys of both (see keyPrefix in ./redis.ts).
+ */
+export interface WorkerRedis {
+  connection: RedisConnection;
+  locks: RedisConnection;
+  keyPrefix: string;
+}
 
 /** Starts the intake worker: parses each change, hands it to the intake use case and maps its failures. */
 export function startIntakeWorker<R>(
   engine: Engine,
-  connection: Redis,
-  lockRedis: Redis,
+  redis: WorkerRedis,
   handleChange: ChangeHandler<R>,
 ): Worker<ChangeJob, R> {
-  const { prefix, intakeConcurrency } = engine.config.queue;
+  const { connection, keyPrefix: prefix } = redis;
+  const { intakeConcurrency } = engine.config.queue;
   const worker: Worker<ChangeJob, R> = new Worker<ChangeJob, R>(
     INTAKE_QUEUE,
     async (job: Job<ChangeJob>, token?: string) => {
@@ -36,7 +46,7 @@ export function startIntakeWorker<R>(
         entity: change.entity,
         recordId: change.id,
       });
-      const lock = retryingContactLock(lockRedis, prefix, job, token);
+      const lock = retryingContactLock(redis.locks, prefix, job, token);
       // The write jobs this change plans carry its request id (see RequestTaggedQueues).
       return requestContext.run({ requestId: change.requestId }, async () => {
         try {
@@ -116,11 +126,10 @@ export function startWriteWorker(
   slot: 'crm' | 'accounting',
   connector: Connector,
   connectorConfig: ConnectorConfig,
-  connection: Redis,
-  fenceRedis: Redis,
+  redis: WorkerRedis,
   signals: WriteWorkerSignals = {},
 ): Worker<WriteJob> {
-  const { prefix } = engine.config.queue;
+  const { connection, keyPrefix: prefix } = redis;
   // Always a limiter: only with one does BullMQ honour a provider's pause (worker.rateLimit below)
   // when it hands out jobs, so a fetch already waiting cannot start the put-back job at once. The
   // default is far above any provider's ceiling; the connector kit keeps the real limits.
@@ -142,7 +151,7 @@ export function startWriteWorker(
       const { fence } = write;
       try {
         await checkStillCurrent(connector, write, async () =>
-          fence === undefined ? false : fenceHolds(fenceRedis, prefix, fence),
+          fence === undefined ? false : fenceHolds(redis.locks, prefix, fence),
         );
         // Noted before the call: a process killed right after it still knows the value as its own.
         if (write.sources) await engine.store.recordCarried(slot, write, write.fields, write.sources, write.expected);

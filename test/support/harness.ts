@@ -34,6 +34,11 @@ export interface RigOptions {
   config?: (base: Record<string, unknown>) => Record<string, unknown>;
   /** Mount the admin API with these tokens (default: not mounted). */
   adminTokens?: AdminTokens | null;
+  /**
+   * Run on this Redis (REDIS_URL and REDIS_CLUSTER, as the daemon takes them) instead of the one
+   * at REDIS_URL; its keys are then the caller's to clear.
+   */
+  redis?: { url: string; cluster: boolean };
 }
 
 /** A running rig. */
@@ -56,7 +61,10 @@ const quietLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 /** Starts a rig. */
 export async function startRig(options: RigOptions = {}): Promise<Rig> {
-  await requireServers(options.store === 'postgres' ? ['redis', 'postgres'] : ['redis']);
+  await requireServers([
+    ...(options.redis ? [] : ['redis' as const]),
+    ...(options.store === 'postgres' ? ['postgres' as const] : []),
+  ]);
   const port = await freePort();
   const tandemUrl = `http://127.0.0.1:${port}`;
   const webhookUrl = `${tandemUrl}/webhooks/crm`;
@@ -127,7 +135,8 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
   const daemon = await startDaemon({
     config,
     logger: quietLogger,
-    redisUrl: REDIS_URL,
+    redisUrl: options.redis?.url ?? REDIS_URL,
+    redisCluster: options.redis?.cluster,
     store,
     schedulePolling: false,
     // A slow machine must not turn a stuck job into a stuck test run.
@@ -179,7 +188,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
       await daemon.stop();
       await Promise.all([hubspot.close(), bc.close()]);
       await store.close();
-      await clearPrefix(prefix);
+      if (!options.redis) await clearPrefix(prefix);
       if (schema) {
         const { Client } = await import('pg');
         const client = new Client({ connectionString: DATABASE_URL });

@@ -13,7 +13,7 @@ const run = promisify(execFile);
 export const TEST_SERVERS_SCRIPT = resolve(__dirname, '../../scripts/test-servers.sh');
 
 /** A server the script knows (its SERVERS list). */
-export type TestServer = 'redis' | 'postgres' | 'chromium' | 'trytond';
+export type TestServer = 'redis' | 'redis_cluster' | 'postgres' | 'chromium' | 'trytond';
 
 /** A server a suite needs is missing; the message names the command that brings it. */
 export class TestServerMissingError extends Error {
