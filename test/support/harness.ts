@@ -10,7 +10,7 @@ import { startDaemon, type Daemon } from '../../src/main/daemon';
 import { configSchema, type TandemConfig } from '../../src/config/schema';
 import type { AdminTokens } from '../../src/http/auth';
 import type { AccountKind } from '../../src/core/model';
-import { openPgliteStore, openPostgresStore } from '../../src/store';
+import { openPgliteStore, openPostgresStore, type PostgresExecutorOptions } from '../../src/store';
 import type { Store } from '../../src/app/ports/store';
 import { freePort, waitFor } from '../../src/util/net';
 import { clearPrefix } from './fakes';
@@ -34,6 +34,12 @@ export interface RigOptions {
   config?: (base: Record<string, unknown>) => Record<string, unknown>;
   /** Mount the admin API with these tokens (default: not mounted). */
   adminTokens?: AdminTokens | null;
+  /** With store 'postgres': the server to use (default DATABASE_URL), e.g. a private one to restart. */
+  databaseUrl?: string;
+  /** With store 'postgres': options of the store, such as a shorter retry bound. */
+  storeOptions?: Omit<PostgresExecutorOptions, 'schema'>;
+  /** The CRM sandbox's waits between redeliveries of a webhook it got no 2xx for. */
+  webhookRetryDelaysMs?: number[];
 }
 
 /** A running rig. */
@@ -56,14 +62,21 @@ const quietLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 /** Starts a rig. */
 export async function startRig(options: RigOptions = {}): Promise<Rig> {
-  await requireServers(options.store === 'postgres' ? ['redis', 'postgres'] : ['redis']);
+  const databaseUrl = options.databaseUrl ?? DATABASE_URL;
+  const sharedPostgres = options.store === 'postgres' && options.databaseUrl === undefined;
+  await requireServers(sharedPostgres ? ['redis', 'postgres'] : ['redis']);
   const port = await freePort();
   const tandemUrl = `http://127.0.0.1:${port}`;
   const webhookUrl = `${tandemUrl}/webhooks/crm`;
   const bc = await startBusinessCentralSandbox({ notificationDelayMs: 20 });
   const hubspot = await startHubSpotSandbox({
     token: HUBSPOT_TOKEN,
-    webhook: { targetUrl: webhookUrl, clientSecret: HUBSPOT_SECRET, batchDelayMs: 10 },
+    webhook: {
+      targetUrl: webhookUrl,
+      clientSecret: HUBSPOT_SECRET,
+      batchDelayMs: 10,
+      ...(options.webhookRetryDelaysMs ? { retryDelaysMs: options.webhookRetryDelaysMs } : {}),
+    },
     log: () => undefined,
   });
   const prefix = `t${randomUUID().slice(0, 8)}`;
@@ -120,7 +133,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
   let store: Store;
   if (options.store === 'postgres') {
     schema = `tandem_e2e_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-    store = await openPostgresStore(DATABASE_URL, { schema });
+    store = await openPostgresStore(databaseUrl, { ...options.storeOptions, schema });
   } else {
     store = await openPgliteStore();
   }
@@ -182,7 +195,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
       await clearPrefix(prefix);
       if (schema) {
         const { Client } = await import('pg');
-        const client = new Client({ connectionString: DATABASE_URL });
+        const client = new Client({ connectionString: databaseUrl });
         await client.connect();
         await client.query(`drop schema if exists ${schema} cascade`);
         await client.end();
