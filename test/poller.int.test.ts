@@ -7,7 +7,7 @@ import type { ChangedPage } from '../connectors/kit/types';
 import { pollOnce, schedulePolls, type PollerDeps } from '../src/intake/poller';
 import type { ChangeJob } from '../src/app/ports/changes';
 import { openPgliteStore } from '../src/store';
-import type { Store } from '../src/app/ports/store';
+import { StoreUnavailableError, type Store } from '../src/app/ports/store';
 import { clearPrefix, fakeCrm, quietLogger, REDIS_URL, uniquePrefix, type FakeConnector } from './support/fakes';
 
 const prefix = uniquePrefix();
@@ -54,6 +54,43 @@ test('the cursor is saved only after the changes are enqueued', async () => {
   expect(connector.polls.map((poll) => poll.cursor)).toEqual(['before', 'before']);
   await pollOnce(deps(connector, async () => undefined));
   expect(connector.polls[2]?.cursor).toBe('after-page-1');
+});
+
+test('with the store unreachable nothing is enqueued before it is observed, and the cursor stays', async () => {
+  const connector = fakeCrm({
+    name: 'crm-store-down',
+    changedPages: () => [page(connector, ['s1'], 'after-s1'), page(connector, ['s2'], 'after-s2')],
+  });
+  await store.setCursor('crm-store-down', 'contact', 'before');
+  const unavailable = new StoreUnavailableError(
+    'PostgreSQL unreachable at 127.0.0.1:5439 since 2026-12-01T14:50:00Z (ECONNREFUSED)',
+    {
+      endpoint: '127.0.0.1:5439',
+      since: '2026-12-01T14:50:00Z',
+      reason: 'ECONNREFUSED',
+      outcomeUnknown: false,
+    },
+  );
+  const enqueued: string[] = [];
+  const enqueue = async (changes: ChangeJob[]) => void enqueued.push(...changes.map((change) => change.id));
+
+  // The store fails while observing the first page: nothing enqueued, the cursor where it was.
+  const observeFails: Store = Object.assign(Object.create(store) as Store, {
+    observeRecords: () => Promise.reject(unavailable),
+  });
+  await expect(pollOnce({ ...deps(connector, enqueue), store: observeFails })).rejects.toBe(unavailable);
+  expect(enqueued).toEqual([]);
+  expect(await store.getCursor('crm-store-down', 'contact')).toBe('before');
+
+  // It fails saving the second page's cursor: that page is enqueued, and polled again next time.
+  let cursorsSaved = 0;
+  const secondCursorFails: Store = Object.assign(Object.create(store) as Store, {
+    setCursor: (...args: Parameters<Store['setCursor']>) =>
+      cursorsSaved++ === 0 ? store.setCursor(...args) : Promise.reject(unavailable),
+  });
+  await expect(pollOnce({ ...deps(connector, enqueue), store: secondCursorFails })).rejects.toBe(unavailable);
+  expect(enqueued).toEqual(['s1', 's2']);
+  expect(await store.getCursor('crm-store-down', 'contact')).toBe('after-s1');
 });
 
 test('a poll asked for while one runs joins it instead of starting another', async () => {

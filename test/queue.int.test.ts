@@ -10,7 +10,7 @@ import { changeJobId, type WriteJob } from '../src/queue/jobs';
 import type { HeldLock } from '../src/queue/lock';
 import { createRedis } from '../src/queue/redis';
 import { openPgliteStore } from '../src/store';
-import type { Store } from '../src/app/ports/store';
+import { StoreUnavailableError, type Store } from '../src/app/ports/store';
 import { clearPrefix, REDIS_URL, uniquePrefix, startFakeRig, type FakeRig, type FakeRigOptions } from './support/fakes';
 
 const filePrefix = uniquePrefix();
@@ -116,6 +116,29 @@ test('two changes to one contact never run at once, and the later one sees the e
   expect(phones).toEqual(expect.arrayContaining(['2', '3']));
   expect(phones).toHaveLength(2);
 });
+
+test('a change that finds the store unreachable is put off without using up an attempt', async () => {
+  let outages = 0;
+  const unavailable = new StoreUnavailableError(
+    'PostgreSQL unreachable at 127.0.0.1:5439 since 2026-12-01T14:50:00Z (ECONNREFUSED)',
+    { endpoint: '127.0.0.1:5439', since: '2026-12-01T14:50:00Z', reason: 'ECONNREFUSED', outcomeUnknown: false },
+  );
+  const flaky: Store = Object.assign(Object.create(store) as Store, {
+    findRelationsByContact: (contactId: string) =>
+      outages-- > 0 ? Promise.reject(unavailable) : store.findRelationsByContact(contactId),
+  });
+  // One attempt only: a failure that used up attempts would fail the job at once.
+  const { crm, accounting, daemon, linked } = await start({ store: flaky, queue: { attempts: 1 } });
+  await linked(c1, a1, { name: 'Outage BV', phone: '1' });
+  outages = 2;
+  crm.edit('contact', c1, { phone: '2' });
+  const change = crm.change('contact', c1, 'crm');
+  await daemon.queues.enqueueChanges([change]);
+  await waitFor(() => accounting.value('customer', a1, 'phone') === '2', 30_000);
+  expect(outages).toBeLessThan(0);
+  const state = async () => (await daemon.queues.intake.getJob(changeJobId(change)))?.getState();
+  await waitFor(async () => (await state()) === 'completed', 5_000);
+}, 60_000);
 
 test('changes to different contacts run in parallel', async () => {
   const { crm, accounting, linked, contactChanged } = await start();

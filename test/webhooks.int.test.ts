@@ -11,7 +11,7 @@ import { pollOnce } from '../src/intake/poller';
 import type { ChangeJob } from '../src/app/ports/changes';
 import { SyncQueues } from '../src/queue/queues';
 import { openPgliteStore } from '../src/store';
-import type { Store } from '../src/app/ports/store';
+import { StoreUnavailableError, type Store } from '../src/app/ports/store';
 import { waitFor } from '../src/util/net';
 import {
   clearPrefix,
@@ -36,6 +36,36 @@ let queues: SyncQueues;
 let app: FastifyInstance;
 let accounting: FakeConnector;
 let failNextEnqueue = false;
+/** When set, marks after this many succeed fail as an unreachable PostgreSQL would. */
+let marksBeforeOutage: number | undefined;
+
+/** The store, but markEventProcessed fails once `marksBeforeOutage` marks are used up. */
+function withFailingMarks(inner: Store): Store {
+  return new Proxy(inner, {
+    get(target, property, receiver) {
+      if (property !== 'markEventProcessed') {
+        const value: unknown = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      }
+      return (source: string, eventId: string) => {
+        if (marksBeforeOutage !== undefined && marksBeforeOutage-- <= 0) {
+          return Promise.reject(
+            new StoreUnavailableError(
+              'PostgreSQL unreachable at 127.0.0.1:5439 since 2026-12-01T14:50:00Z (ECONNREFUSED)',
+              {
+                endpoint: '127.0.0.1:5439',
+                since: '2026-12-01T14:50:00Z',
+                reason: 'ECONNREFUSED',
+                outcomeUnknown: false,
+              },
+            ),
+          );
+        }
+        return target.markEventProcessed(source, eventId);
+      };
+    },
+  });
+}
 let baseUrl = '';
 const polled: Array<{ slot: string; entities: string[] }> = [];
 
@@ -61,7 +91,7 @@ beforeAll(async () => {
   app = Fastify();
   await registerWebhookRoutes(app, {
     connectors: { crm, accounting },
-    store,
+    store: withFailingMarks(store),
     logger: quietLogger,
     publicUrl: PUBLIC_URL,
     enqueue,
@@ -214,3 +244,49 @@ test('a Business Central collection notification polls that entity', async () =>
   expect(accounting.polls.map((poll) => poll.entity)).toEqual(['customer']);
   await waitFor(async () => (await store.getCursor('accounting', 'customer')) === 'after-bulk', 5_000);
 });
+
+describe('the store unreachable', () => {
+  afterEach(() => {
+    marksBeforeOutage = undefined;
+  });
+
+  test('a webhook whose events cannot be recorded is answered 503 with Retry-After, and its redelivery is taken', async () => {
+    marksBeforeOutage = 0;
+    const body = hubSpotBody(301);
+    const refused = await fetch(`${baseUrl}/webhooks/crm`, { method: 'POST', headers: hubSpotHeaders(body), body });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('30');
+    expect(await refused.json()).toEqual({ error: 'store unavailable, retry later' });
+    expect(await intakeIds()).not.toContain('company-301');
+
+    marksBeforeOutage = undefined;
+    const redelivered = await postHubSpot(body);
+    expect(redelivered.statusCode).toBe(202);
+    expect(redelivered.json()).toEqual({ accepted: 1, duplicates: 0 });
+    expect(await intakeIds()).toContain('company-301');
+  });
+
+  test('events marked before the store went away are enqueued, so the redelivery dropping them loses nothing', async () => {
+    // Two notices in one call: the first is recorded, the second finds the store gone.
+    const body = JSON.stringify([...JSON.parse(hubSpotBody(303)), ...JSON.parse(hubSpotBody(304))]);
+    marksBeforeOutage = 1;
+    expect((await postHubSpot(body)).statusCode).toBe(503);
+    expect(await intakeIds()).toContain('company-303');
+    expect(await intakeIds()).not.toContain('company-304');
+
+    marksBeforeOutage = undefined;
+    const redelivered = await postHubSpot(body);
+    expect(redelivered.statusCode).toBe(202);
+    expect(redelivered.json()).toEqual({ accepted: 1, duplicates: 1 });
+    expect(await intakeIds()).toContain('company-304');
+  });
+});
+
+function hubSpotHeaders(body: string): Record<string, string> {
+  const timestamp = String(Date.now());
+  return {
+    'content-type': 'application/json',
+    'x-hubspot-request-timestamp': timestamp,
+    'x-hubspot-signature-v3': hubSpotSignatureV3(SECRET, 'POST', `${PUBLIC_URL}/webhooks/crm`, body, timestamp),
+  };
+}

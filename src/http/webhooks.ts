@@ -1,15 +1,16 @@
 /**
  * Webhook routes, one per connector with webhooks: verify the provider's signature on the raw
  * body, drop event ids already seen, enqueue, and answer 2xx at once. Bad signature: 401 and
- * nothing enqueued. Malformed body: 400.
+ * nothing enqueued. Malformed body: 400. Store or queue unreachable: 503, so the provider delivers
+ * again later; nothing is acknowledged before it is stored.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { Connector } from '../../connectors/kit/types';
+import type { ChangeNotice, Connector } from '../../connectors/kit/types';
 import type { Entity } from '../core/model';
 import type { ConnectorSlot } from '../core/model';
 import type { ChangeJob } from '../app/ports/changes';
-import type { Store } from '../app/ports/store';
+import { STORE_RETRY_AFTER_SECONDS, storeUnavailableIn, type Store } from '../app/ports/store';
 
 /** What the webhook routes need. */
 export interface WebhookDeps {
@@ -57,29 +58,24 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: WebhookD
           request.log.warn({ connector: slot, reason: outcome.reason }, 'webhook rejected');
           return reply.code(outcome.status).send({ error: outcome.reason });
         }
-        const fresh: ChangeJob[] = [];
-        const marked: string[] = [];
-        for (const notice of outcome.notices) {
-          if (!(await deps.store.markEventProcessed(connector.name, notice.eventId))) continue;
-          marked.push(notice.eventId);
-          fresh.push({
-            connector: slot,
-            entity: notice.entity,
-            id: notice.id,
-            occurredAt: notice.occurredAt,
-            eventId: notice.eventId,
-            deleted: notice.deleted,
-            source: 'webhook',
-            requestId: request.id,
-          });
-        }
+        const { fresh, marked, failure } = await markFresh(deps.store, connector.name, slot, outcome.notices, request);
         try {
+          // What was marked is enqueued even when a later mark failed: the provider's redelivery
+          // will drop those as duplicates, so they must be in the queue by then.
           await deps.enqueue(fresh);
         } catch (error) {
           // Unmark, so the provider's redelivery is not dropped as a duplicate.
-          await Promise.all(marked.map((eventId) => deps.store.forgetProcessedEvent(connector.name, eventId)));
+          await forgetMarked(deps.store, connector.name, marked, request);
           request.log.error({ err: error }, 'could not enqueue webhook changes');
           return reply.code(503).send({ error: 'queue unavailable, retry later' });
+        }
+        if (failure !== undefined) {
+          // Never 2xx for what is not stored: the provider delivers the event again later.
+          request.log.warn({ err: failure, connector: slot }, 'could not record webhook events; asked for redelivery');
+          return reply
+            .code(503)
+            .header('Retry-After', String(STORE_RETRY_AFTER_SECONDS))
+            .send({ error: 'store unavailable, retry later' });
         }
         if (outcome.pollEntities && outcome.pollEntities.length > 0) deps.pollNow?.(slot, outcome.pollEntities);
         if (outcome.ack) return reply.code(outcome.ack.status).send();
@@ -88,4 +84,52 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: WebhookD
     }
     done();
   });
+}
+
+/** The changes of the notices not seen before, the event ids marked, and the store's failure if any. */
+async function markFresh(
+  store: Store,
+  source: string,
+  slot: ConnectorSlot,
+  notices: readonly ChangeNotice[],
+  request: FastifyRequest,
+): Promise<{ fresh: ChangeJob[]; marked: string[]; failure?: unknown }> {
+  const fresh: ChangeJob[] = [];
+  const marked: string[] = [];
+  for (const notice of notices) {
+    try {
+      if (!(await store.markEventProcessed(source, notice.eventId))) continue;
+    } catch (error) {
+      // The mark may have been stored before the connection broke: undone (if the store answers
+      // again in time), or the redelivery would be dropped as a duplicate.
+      if (storeUnavailableIn(error)?.details.outcomeUnknown)
+        await forgetMarked(store, source, [notice.eventId], request);
+      return { fresh, marked, failure: error };
+    }
+    marked.push(notice.eventId);
+    fresh.push({
+      connector: slot,
+      entity: notice.entity,
+      id: notice.id,
+      occurredAt: notice.occurredAt,
+      eventId: notice.eventId,
+      deleted: notice.deleted,
+      source: 'webhook',
+      requestId: request.id,
+    });
+  }
+  return { fresh, marked };
+}
+
+/** Unmarks event ids; a failure is logged, as the caller is answering an error already. */
+async function forgetMarked(store: Store, source: string, eventIds: string[], request: FastifyRequest): Promise<void> {
+  const results = await Promise.allSettled(eventIds.map((eventId) => store.forgetProcessedEvent(source, eventId)));
+  for (const [index, result] of results.entries()) {
+    if (result.status === 'rejected') {
+      request.log.error(
+        { err: result.reason, eventId: eventIds[index] },
+        'could not unmark a webhook event; its redelivery will be taken for a duplicate until the next poll',
+      );
+    }
+  }
 }

@@ -61,9 +61,8 @@ export function probes(parts: {
     },
     {
       name: 'store',
-      check: async () => {
-        await parts.store.getCursor('readyz', 'readyz');
-      },
+      // One try: its error says since when and why the store is unreachable.
+      check: () => parts.store.checkReachable(),
     },
     ...CONNECTOR_SLOTS.map((slot) => {
       const connector = parts.connectors[slot];

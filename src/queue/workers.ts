@@ -7,6 +7,7 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { NotFoundError, PreconditionFailedError } from '../../connectors/kit/errors';
 import type { Connector } from '../../connectors/kit/types';
 import { changeJob, type ChangeHandler, type ChangeJob } from '../app/ports/changes';
+import { storeUnavailableIn } from '../app/ports/store';
 import type { Engine } from '../app/ports/index';
 import type { ConnectorConfig } from '../config/schema';
 import { fieldValue } from '../core/fields';
@@ -54,6 +55,7 @@ export function startIntakeWorker<R>(
         } catch (error) {
           // Put off until the contact's running sync is done: not a failure.
           if (error instanceof DelayedError) throw error;
+          await putOffWhileStoreUnavailable(job, token, error, log);
           throw failedChange(error, log);
         }
       });
@@ -62,6 +64,30 @@ export function startIntakeWorker<R>(
   );
   worker.on('error', (error) => engine.logger.error({ err: error }, 'intake worker error'));
   return worker;
+}
+
+/** How long a job that found the store unreachable waits before it runs again (plus up to 20 % more). */
+export const STORE_UNAVAILABLE_DELAY_MS = 5000;
+
+/**
+ * A job that failed because the store is unreachable (after the store's own retries) is not at
+ * fault: it is put off by STORE_UNAVAILABLE_DELAY_MS without using up an attempt, for as long as
+ * the outage lasts, so a PostgreSQL restart or a longer maintenance fails no job. Its work is
+ * redone from the start when it runs again, which is harmless (see StoreUnavailableError). Returns
+ * when `error` is something else.
+ */
+async function putOffWhileStoreUnavailable(
+  job: Job,
+  token: string | undefined,
+  error: unknown,
+  log: Engine['logger'],
+): Promise<void> {
+  const unavailable = storeUnavailableIn(error);
+  if (!unavailable) return;
+  const delayMs = STORE_UNAVAILABLE_DELAY_MS + Math.floor(Math.random() * STORE_UNAVAILABLE_DELAY_MS * 0.2);
+  log.warn({ err: unavailable, delayMs }, 'store unavailable; the job runs again later without using up an attempt');
+  await job.moveToDelayed(Date.now() + delayMs, token);
+  throw new DelayedError();
 }
 
 /** Logs why a change failed and turns the error into the job's (final ones are not retried). */
@@ -138,7 +164,7 @@ export function startWriteWorker(
     : { max: 1_000_000, duration: 1000 };
   const worker: Worker<WriteJob> = new Worker<WriteJob>(
     writeQueueName(slot),
-    async (job: Job<WriteJob>) => {
+    async (job: Job<WriteJob>, token?: string) => {
       const write = writeJob.parse(job.data);
       const log = engine.logger.child({
         jobId: job.id,
@@ -182,6 +208,7 @@ export function startWriteWorker(
           await signals.replan?.(write);
           throw error;
         }
+        await putOffWhileStoreUnavailable(job, token, error, log);
         log.warn({ err: error, final: failure.kind === 'final' }, 'write failed');
         throw toJobError(error);
       }

@@ -51,6 +51,11 @@ class PgliteExecutor implements SqlExecutor {
     });
   }
 
+  async checkReachable(): Promise<void> {
+    // In this process: it answers unless it was closed, which the query reports.
+    await this.query('SELECT 1');
+  }
+
   close(): Promise<void> {
     return this.lock.run(() => this.db.close());
   }

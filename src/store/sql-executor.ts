@@ -27,6 +27,8 @@ export interface SqlExecutor extends SqlQueryable {
    * the transaction to end on PGlite (single connection) and run outside it on Postgres.
    */
   transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T>;
+  /** Checks once, without retrying, that the database answers (see Store.checkReachable). */
+  checkReachable(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -64,6 +64,10 @@ export class SqlStore implements Store {
     return this.sql.close();
   }
 
+  checkReachable(): Promise<void> {
+    return this.sql.checkReachable();
+  }
+
   async createRelation(relation: NewRelation): Promise<BusinessRelation> {
     try {
       const rows = await this.sql.query(

@@ -10,7 +10,7 @@ import { startDaemon, type Daemon } from '../../src/main/daemon';
 import { configSchema, type TandemConfig } from '../../src/config/schema';
 import type { AdminTokens } from '../../src/http/auth';
 import type { AccountKind } from '../../src/core/model';
-import { openPgliteStore, openPostgresStore } from '../../src/store';
+import { openPgliteStore, openPostgresStore, type PostgresExecutorOptions } from '../../src/store';
 import type { Store } from '../../src/app/ports/store';
 import { freePort, waitFor } from '../../src/util/net';
 import { clearPrefix } from './fakes';
@@ -39,6 +39,12 @@ export interface RigOptions {
    * at REDIS_URL; its keys are then the caller's to clear.
    */
   redis?: { url: string; cluster: boolean };
+  /** With store 'postgres': the server to use (default DATABASE_URL), e.g. a private one to restart. */
+  databaseUrl?: string;
+  /** With store 'postgres': options of the store, such as a shorter retry bound. */
+  storeOptions?: Omit<PostgresExecutorOptions, 'schema'>;
+  /** The CRM sandbox's waits between redeliveries of a webhook it got no 2xx for. */
+  webhookRetryDelaysMs?: number[];
 }
 
 /** A running rig. */
@@ -61,9 +67,11 @@ const quietLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 /** Starts a rig. */
 export async function startRig(options: RigOptions = {}): Promise<Rig> {
+  const databaseUrl = options.databaseUrl ?? DATABASE_URL;
+  const sharedPostgres = options.store === 'postgres' && options.databaseUrl === undefined;
   await requireServers([
     ...(options.redis ? [] : ['redis' as const]),
-    ...(options.store === 'postgres' ? ['postgres' as const] : []),
+    ...(sharedPostgres ? ['postgres' as const] : []),
   ]);
   const port = await freePort();
   const tandemUrl = `http://127.0.0.1:${port}`;
@@ -71,7 +79,12 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
   const bc = await startBusinessCentralSandbox({ notificationDelayMs: 20 });
   const hubspot = await startHubSpotSandbox({
     token: HUBSPOT_TOKEN,
-    webhook: { targetUrl: webhookUrl, clientSecret: HUBSPOT_SECRET, batchDelayMs: 10 },
+    webhook: {
+      targetUrl: webhookUrl,
+      clientSecret: HUBSPOT_SECRET,
+      batchDelayMs: 10,
+      ...(options.webhookRetryDelaysMs ? { retryDelaysMs: options.webhookRetryDelaysMs } : {}),
+    },
     log: () => undefined,
   });
   const prefix = `t${randomUUID().slice(0, 8)}`;
@@ -128,7 +141,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
   let store: Store;
   if (options.store === 'postgres') {
     schema = `tandem_e2e_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-    store = await openPostgresStore(DATABASE_URL, { schema });
+    store = await openPostgresStore(databaseUrl, { ...options.storeOptions, schema });
   } else {
     store = await openPgliteStore();
   }
@@ -191,7 +204,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
       if (!options.redis) await clearPrefix(prefix);
       if (schema) {
         const { Client } = await import('pg');
-        const client = new Client({ connectionString: DATABASE_URL });
+        const client = new Client({ connectionString: databaseUrl });
         await client.connect();
         await client.query(`drop schema if exists ${schema} cascade`);
         await client.end();

@@ -268,6 +268,52 @@ export interface Store {
   latestConfigVersion(): Promise<StoredConfigVersion | null>;
   /** Every version, newest first. */
   listConfigVersions(): Promise<StoredConfigVersion[]>;
+
+  /**
+   * Checks once, without retrying, that the store answers; for /readyz. Throws a
+   * StoreUnavailableError whose message says since when and why it does not.
+   */
+  checkReachable(): Promise<void>;
+}
+
+/** How long a caller turned away by an unavailable store is asked to wait (HTTP Retry-After). */
+export const STORE_RETRY_AFTER_SECONDS = 30;
+
+/**
+ * The store's server could not be reached, or the connection broke, and retrying within the
+ * store's bound did not help. `outcomeUnknown` is true when the connection was lost after a change
+ * had been sent (while committing it): it may or may not be stored, so the caller must redo the
+ * work, which every store call is written to make harmless. The message names the server as
+ * host:port and the cause, never credentials.
+ */
+export class StoreUnavailableError extends Error {
+  readonly code = 'STORE_UNAVAILABLE';
+  readonly retryAfterSeconds = STORE_RETRY_AFTER_SECONDS;
+  constructor(
+    message: string,
+    readonly details: {
+      /** host:port of the server. */
+      endpoint: string;
+      /** When the store was first found unreachable in this outage (ISO 8601). */
+      since: string;
+      /** The cause in a few words: an errno code (`ECONNREFUSED`) or a SQLSTATE and its message. */
+      reason: string;
+      outcomeUnknown: boolean;
+    },
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/** The StoreUnavailableError that caused `error`, looking through wrapping errors' causes. */
+export function storeUnavailableIn(error: unknown): StoreUnavailableError | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 10; depth += 1) {
+    if (current instanceof StoreUnavailableError) return current;
+    current = current.cause;
+  }
+  return undefined;
 }
 
 /** Rows returned by `queryAudit` when the query sets no limit. */

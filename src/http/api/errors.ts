@@ -1,9 +1,11 @@
 /**
  * How failures become HTTP answers: a Problem keeps its status and code, bad input names the field
- * and the reason, anything else is a 500 without details (they go to the log with the request id).
+ * and the reason, an unreachable store is a 503 with Retry-After (the call may simply be made
+ * again), anything else is a 500 without details (they go to the log with the request id).
  */
 import type { z } from 'zod';
 import { Problem } from '../../app/ports/problems';
+import { storeUnavailableIn } from '../../app/ports/store';
 
 /** A request part that failed its schema. */
 export class InvalidRequestError extends Error {
@@ -45,8 +47,20 @@ export interface ProblemBody {
   requestId?: string;
 }
 
-/** The status and body an error is answered with; `log` is true for the unexpected ones. */
-export function problemReply(error: unknown, requestId: string): { status: number; body: ProblemBody; log: boolean } {
+/** The status, body and extra headers an error is answered with; `log` is true for the unexpected ones. */
+export function problemReply(
+  error: unknown,
+  requestId: string,
+): { status: number; body: ProblemBody; log: boolean; headers?: Record<string, string> } {
+  const unavailable = storeUnavailableIn(error);
+  if (unavailable) {
+    return {
+      status: 503,
+      body: { error: unavailable.code, message: unavailable.message, requestId },
+      headers: { 'Retry-After': String(unavailable.retryAfterSeconds) },
+      log: false,
+    };
+  }
   if (error instanceof Problem) {
     const detail = error as Problem & { field?: string; reason?: string };
     return {

@@ -15,8 +15,10 @@ const idempotencyHeader = z.object({ 'idempotency-key': z.string().min(1).max(20
 export function guardApiScope(scope: FastifyInstance, tokens: AdminTokens): void {
   scope.addHook('onRequest', requireToken(tokens));
   scope.setErrorHandler((error, request, reply) => {
-    const { status, body, log } = problemReply(error, request.id);
+    const { status, body, log, headers } = problemReply(error, request.id);
     if (log) request.log.error({ err: error, route: request.routeOptions.url }, 'admin request failed');
+    else if (status === 503) request.log.warn({ err: error, route: request.routeOptions.url }, 'store unavailable');
+    if (headers) reply.headers(headers);
     return reply.code(status).send(body);
   });
 }
