@@ -1,7 +1,9 @@
 /**
  * A short seeded chaos run as part of `npm test` (see test/chaos/run.ts; `npm run chaos` runs the
- * full one): tandem killed with SIGKILL and restarted, Redis killed once, 5% of API calls
- * answering 5xx. Every edit must survive, on every side, with no record created twice.
+ * full one): tandem killed with SIGKILL and restarted, Redis killed once, PostgreSQL restarted
+ * once, 5% of API calls answering 5xx and 2% never answering, webhooks dropped, duplicated and out
+ * of order, the two systems' clocks minutes apart. Every edit must survive, on every side, with no
+ * record created twice.
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -31,6 +33,9 @@ test('a 60 s chaos run loses no edit, duplicates nothing and converges', async (
   });
   expect(report.tandemKills).toBeGreaterThanOrEqual(6);
   expect(report.redisKills).toBe(1);
+  expect(report.postgresRestarts).toBe(1);
+  expect(report.timeouts).toBeGreaterThan(0);
+  expect(Math.abs(report.clockOffsets.crm - report.clockOffsets.accounting)).toBeGreaterThan(0);
   expect(report.edits).toBeGreaterThan(100);
   expect(report.lost).toEqual([]);
   expect(report.silentOverwrites).toEqual([]);

@@ -23,6 +23,7 @@ import { Client } from 'pg';
 import { startBusinessCentralSandbox, type BusinessCentralSandbox } from '../../connectors/business-central/sandbox';
 import { startHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox';
 import { freePort, waitFor } from '../../src/util/net';
+import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres';
 
 /** What a run is asked to do. */
 export interface ChaosOptions {
@@ -48,8 +49,14 @@ export interface ChaosOptions {
    * workers and a scheduler; a worker or the scheduler, at random, is killed and restarted.
    */
   topology?: 'all' | 'split';
-  /** PostgreSQL server to create the run's database on. */
+  /**
+   * PostgreSQL server to create the run's database on when `postgresRestart` is false. Otherwise
+   * the run starts a private server of its own (test/support/private-postgres.ts), the only kind
+   * it may restart.
+   */
   databaseUrl: string;
+  /** Restart PostgreSQL once while faults go on (default true). */
+  postgresRestart?: boolean;
   /** Where `tandem start` is (the built CLI). */
   cliPath: string;
   log?: (line: string) => void;
@@ -63,6 +70,7 @@ export interface ChaosReport {
   edits: number;
   tandemKills: number;
   redisKills: number;
+  postgresRestarts: number;
   /** How far each system's clock was off (ms, + ahead). */
   clockOffsets: { crm: number; accounting: number };
   /** Calls answered by a cut connection instead. */
@@ -186,10 +194,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const rnd = random(options.seed);
   const dir = mkdtempSync(join(tmpdir(), 'tandem-chaos-'));
   const database = `tandem_chaos_${options.seed}_${Date.now().toString(36)}`;
-  const admin = new Client({ connectionString: options.databaseUrl });
+  const postgres: PrivatePostgres | undefined =
+    options.postgresRestart === false ? undefined : await startPrivatePostgres();
+  const admin = new Client({ connectionString: postgres?.url ?? options.databaseUrl });
+  // A restart ends this session; the database is dropped with the private server.
+  admin.on('error', () => undefined);
   await admin.connect();
   await admin.query(`CREATE DATABASE ${database}`);
-  const databaseUrl = new URL(options.databaseUrl);
+  const databaseUrl = new URL(postgres?.url ?? options.databaseUrl);
   databaseUrl.pathname = `/${database}`;
 
   const redisPort = await freePort();
@@ -271,9 +283,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const edits: Edit[] = [];
     let tandemKills = 0;
     let redisKills = 0;
+    let postgresRestarts = 0;
     const endAt = Date.now() + options.seconds * 1000;
     let nextKillAt = Date.now() + 5000 + rnd() * 3000;
     const redisKillAt = Date.now() + options.seconds * 1000 * (0.3 + rnd() * 0.3);
+    const postgresRestartAt = Date.now() + options.seconds * 1000 * (0.65 + rnd() * 0.2);
     let serial = 0;
     let webhooksDroppedUntil = 0;
     let droppedWindows = 0;
@@ -334,6 +348,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         victim.start();
         nextKillAt = Date.now() + 5000 + rnd() * 3000;
       }
+      if (postgres && postgresRestarts === 0 && now >= postgresRestartAt) {
+        // As a crash would: sessions cut, then 1-3 s without a server, then WAL recovery. The
+        // runner's own session goes with it.
+        await postgres.stop('immediate');
+        postgresRestarts++;
+        await sleep(1000 + rnd() * 2000);
+        await postgres.start();
+      }
       if (redisKills === 0 && now >= redisKillAt) {
         await redis.kill();
         redisKills++;
@@ -343,7 +365,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       }
       await sleep(100);
     }
-    log(`${edits.length} edits, ${tandemKills} tandem kills, ${redisKills} Redis kill; settling`);
+    log(
+      `${edits.length} edits, ${tandemKills} tandem kills, ${redisKills} Redis kill, ${postgresRestarts} PostgreSQL restart; settling`,
+    );
 
     // Faults off; tandem runs on until its queues are empty, then a drift sweep repairs what was lost.
     hubspot.injectFailures({ next5xx: 0, next429: 0, nextTimeouts: 0 });
@@ -393,6 +417,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       ...report,
       tandemKills,
       redisKills,
+      postgresRestarts,
       clockOffsets,
       timeouts,
       conflicts,
@@ -404,8 +429,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await Promise.all(processes.map((child) => child.stop()));
     await redis.stop();
     await Promise.all([hubspot?.close(), bc?.close()]);
-    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
-    await admin.end();
+    if (postgres) {
+      await admin.end().catch(() => undefined);
+      await postgres.close();
+    } else {
+      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
+      await admin.end();
+    }
     // A failed run keeps its logs (tandem-*.log, redis.log) for a look.
     if (failed) log(`logs kept in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
