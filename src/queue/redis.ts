@@ -168,13 +168,7 @@ const reasonOf = (error: unknown) => (error as NodeJS.ErrnoException).code ?? (e
 export async function probeRedis(target: RedisTarget | string, timeoutMs = 2000): Promise<void> {
   if (typeof target !== 'string' && target.cluster) return probeCluster(target, timeoutMs);
   const url = typeof target === 'string' ? target : target.url;
-  const probe = new IORedis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: timeoutMs,
-    enableOfflineQueue: false,
-  });
+  const probe = new IORedis(url, probeOptions(timeoutMs));
   probe.on('error', () => undefined);
   try {
     await probe.connect();
@@ -186,19 +180,22 @@ export async function probeRedis(target: RedisTarget | string, timeoutMs = 2000)
   }
 }
 
+/** A connection that tries once and never queues: a probe wants the answer now. */
+function probeOptions(timeoutMs: number): RedisOptions {
+  return {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: timeoutMs,
+    enableOfflineQueue: false,
+  };
+}
+
 /** The cluster's own account of itself (CLUSTER INFO), from the first seed node that answers. */
 async function clusterInfo(target: RedisTarget, seeds: SeedNodes, timeoutMs: number): Promise<string> {
   let reason = 'no seed node';
   for (const node of seeds.nodes) {
-    const probe = new IORedis({
-      ...seeds.redisOptions,
-      ...node,
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-      connectTimeout: timeoutMs,
-      enableOfflineQueue: false,
-    });
+    const probe = new IORedis({ ...seeds.redisOptions, ...node, ...probeOptions(timeoutMs) });
     probe.on('error', () => undefined);
     try {
       await probe.connect();
