@@ -3,6 +3,7 @@
  * them into calls; each call is retried as its provider retries, and every delivery is tracked so
  * `flush` can wait for all of them and `close` can cut them short.
  */
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** One webhook delivery: the call of each attempt, and how its provider retries a failure. */
@@ -44,7 +45,10 @@ export class WebhookOutbox<Change> {
     private readonly dispatch: (changes: Change[]) => void,
     /** The delay before collected changes are dispatched. */
     private readonly delayMs: () => number,
-  ) {}
+  ) {
+    // Every delivery in flight (late ones, with the disorder knob, many) listens for the close.
+    setMaxListeners(10_000, this.abort.signal);
+  }
 
   /** Collects changes; the first of a quiet period starts the delay. Ignored once closed. */
   add(changes: readonly Change[]): void {
