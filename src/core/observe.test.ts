@@ -90,6 +90,20 @@ describe('carryValues', () => {
   });
 });
 
+describe('a carried value noted but never written', () => {
+  it('leaves the field as it was observed, and a value changed back after the write is a new change', () => {
+    const first = observeRecord(null, vendor(T1, { city: 'Delft', phone: '1' }));
+    const noted = carryValues(first, { city: 'Leiden' }, { city: T2 });
+    // The write was refused; the phone changed meanwhile, which moved the record's time.
+    const refused = observeRecord(noted, vendor(T3, { city: 'Delft', phone: '2' }));
+    expect(refused.fields.city).toEqual({ value: 'Delft', at: T1, since: null, shared: false });
+
+    const landed = observeRecord(noted, vendor(T2, { city: 'Leiden', phone: '1' }), ['city']);
+    const reverted = observeRecord(landed, vendor(T3, { city: 'Delft', phone: '1' }));
+    expect(reverted.fields.city).toEqual({ value: 'Delft', at: T3, since: T2, shared: false });
+  });
+});
+
 describe('an edit overwritten by a write of tandem’s', () => {
   // The plan read Delft here and carried Leiden (edited elsewhere at T2); a user's Gouda landed
   // at `between`, after the plan's read and before the write at T3, which replaced it.

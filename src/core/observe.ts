@@ -42,6 +42,11 @@ export interface FieldObservation {
   replaced?: FieldValue;
   /** A newer edit the carried value replaced (see observeRecord); it takes part in last-writer-wins again. */
   overwritten?: FieldEarlier;
+  /**
+   * For a carried value: what was observed of the field before, so that a write noted but never
+   * made (refused by its compare or its fence) leaves the field as it was observed.
+   */
+  before?: FieldObservation;
 }
 
 /** What tandem saw of one record. */
@@ -75,7 +80,9 @@ export function observeRecord(
   for (const [field, raw] of Object.entries(record.fields)) {
     const value: FieldValue = raw ?? null;
     const exact = own[field];
-    const seen = previous?.fields[field];
+    const noted = previous?.fields[field];
+    // A carried value the record does not hold was never written: the field is as observed before.
+    const seen = noted?.carried && noted.value !== value && noted.before ? noted.before : noted;
     if (seen?.carried && seen.value === value) fields[field] = withOverwritten(seen, earlier[field]);
     else if (exact !== undefined) fields[field] = { value, at: exact, since: exact, shared: false };
     else if (written.includes(field))
@@ -102,7 +109,8 @@ export function observeRecord(
  * tandem carried: that edit is newer and was lost, unless last-writer-wins puts it back.
  */
 function withOverwritten(seen: FieldObservation, before: FieldEarlier | undefined): FieldObservation {
-  const { overwritten: _, ...carried } = seen;
+  // Seen holding it, the write landed: what was observed before it no longer applies.
+  const { overwritten: _, before: _landed, ...carried } = seen;
   const lost =
     before !== undefined &&
     seen.replaced !== undefined &&
@@ -154,6 +162,9 @@ export function carryValues(
   for (const [field, value] of Object.entries(values)) {
     const at = sources[field];
     const meant = replaced[field];
+    // Kept one deep: the observation before the first of several carries.
+    const earlier = previous.fields[field];
+    const before = earlier?.carried ? earlier.before : earlier;
     if (at !== undefined)
       fields[field] = {
         value,
@@ -162,6 +173,7 @@ export function carryValues(
         shared: false,
         carried: true,
         ...(meant !== undefined && { replaced: meant }),
+        ...(before !== undefined && { before }),
       };
   }
   return { ...previous, fields };

@@ -176,11 +176,14 @@ export function startWriteWorker(
       if (!connector.update) throw toJobError(new Error(`connector ${connector.name} cannot update records`));
       const { fence } = write;
       try {
+        // Noted before the call: a process killed right after it still knows the value as its own.
+        // And before the compare, so that nothing slow (a store riding out an outage) comes between
+        // the compare and the write. A write refused after this leaves a note of a value the record
+        // does not hold, which counts for nothing (core/observe.ts).
+        if (write.sources) await engine.store.recordCarried(slot, write, write.fields, write.sources, write.expected);
         await checkStillCurrent(connector, write, async () =>
           fence === undefined ? false : fenceHolds(redis.locks, prefix, fence),
         );
-        // Noted before the call: a process killed right after it still knows the value as its own.
-        if (write.sources) await engine.store.recordCarried(slot, write, write.fields, write.sources, write.expected);
         const record = await connector.update(write.entity, {
           id: write.id,
           fields: write.fields,

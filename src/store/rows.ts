@@ -242,14 +242,17 @@ export function toRotatedSecret(row: SqlRow): RotatedSecret {
   return { slot: r.connector_slot, name: r.name, value: r.value, rotatedAt: r.rotated_at };
 }
 
-const fieldObservation = z.object({
+const observedField = z.object({
   value: z.string().nullable(),
   at: z.string(),
   since: z.string().nullable(),
   shared: z.boolean(),
+});
+const fieldObservation = observedField.extend({
   carried: z.boolean().optional(),
   replaced: z.string().nullable().optional(),
   overwritten: z.object({ value: z.string().nullable(), at: z.string() }).optional(),
+  before: observedField.optional(),
 });
 const recordObservationRow = z.object({
   modified_at: z.string(),

@@ -86,6 +86,8 @@ export interface ChaosReport {
     found: Record<string, string | null>;
     /** The field's last edits (side, value, ms after the run's start) and its audit rows, to see what happened. */
     history?: string[];
+    /** The writes to the company's records that carried the field (method, side, value, ms after the run's start, status). */
+    calls?: string[];
     audit?: unknown[];
   }>;
   /**
@@ -265,7 +267,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
             CHAOS_HUBSPOT_SECRET: WEBHOOK_SECRET,
             CHAOS_BC_CLIENT_SECRET: bc.clientSecret,
             CHAOS_BC_CLIENT_STATE: CLIENT_STATE,
-            LOG_LEVEL: 'warn',
+            LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? 'warn',
           },
           join(dir, `tandem-${index}-${role}.log`),
         ),
@@ -398,6 +400,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         .filter((edit) => edit.company === entry.company && edit.field === entry.field)
         .slice(-4)
         .map((edit) => `${edit.side} ${edit.value} @${edit.at - runStartedAt}`);
+      entry.calls = company ? fieldCalls(hubspot, bc, company, entry.field, runStartedAt) : [];
       const rows = company
         ? ((await api(tandemUrl, 'GET', `/api/audit?contactId=company-${company.hubspotId}&limit=1000`)) as Array<{
             field: string | null;
@@ -412,7 +415,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       perNeeded: 0,
     };
     writes.perNeeded = Math.round(((writes.crm + writes.accounting) / Math.max(1, writes.needed)) * 100) / 100;
-    failed = false;
+    // A run that lost something keeps its logs too.
+    failed = report.lost.length > 0 || silentOverwrites.length > 0;
     return {
       ...report,
       tandemKills,
@@ -574,6 +578,34 @@ function judge(
 }
 
 const stringOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
+/** The calls that wrote a field of a company's records, oldest first, for the report of a lost edit. */
+function fieldCalls(
+  hubspot: HubSpotSandbox,
+  bc: BusinessCentralSandbox,
+  company: Company,
+  field: Field,
+  startedAt: number,
+): string[] {
+  const ids = [company.hubspotId, company.customerId, ...(company.vendorId ? [company.vendorId] : [])];
+  const valueIn = (body: unknown): unknown => {
+    const text = JSON.stringify(body ?? null);
+    const match = new RegExp(`"(?:${field}|${BC_FIELD[field]})":"([^"]*)"`).exec(text);
+    return match?.[1];
+  };
+  return [
+    ...hubspot.requests.map((call) => ({ call, side: 'crm' })),
+    ...bc.requests.map((call) => ({ call, side: 'bc' })),
+  ]
+    .filter(({ call }) => call.method !== 'GET' && ids.some((id) => call.path.includes(id)))
+    .filter(({ call }) => valueIn(call.requestBody) !== undefined)
+    .sort((a, b) => a.call.at - b.call.at)
+    .slice(-8)
+    .map(
+      ({ call, side }) =>
+        `${side} ${call.method} ${String(valueIn(call.requestBody))} @${call.at - startedAt} -> ${call.status}`,
+    );
+}
 
 /** A Poisson-distributed count with the given mean (Knuth), from the run's generator. */
 function poisson(rnd: () => number, mean: number): number {

@@ -73,6 +73,8 @@ export interface SandboxRequest {
   query: string;
   headers: IncomingHttpHeaders;
   requestBody?: unknown;
+  /** When the call arrived (epoch ms, the real clock). */
+  at: number;
   /** The answer's status; 0 until it is sent. */
   status: number;
   responseBody?: unknown;
@@ -196,6 +198,7 @@ export function createSandboxServer<LimitName extends string>(
       path,
       query: decodeURIComponent(search),
       headers,
+      at: Date.now(),
       status: 0,
     };
     requests.push(entry);
