@@ -17,6 +17,7 @@ import {
   RateLimitedError,
 } from './errors';
 import { ProviderClock } from './clock';
+import { ReadCoalescer } from './coalesce';
 import { HttpClient, type AuthProvider, type ResponseObserver, type RetryPolicy } from './http';
 import { RequestLimiter, type LimiterClock } from './limiter';
 import type {
@@ -50,7 +51,17 @@ export interface ConnectorContext {
   now?: () => number;
   /** Clock and sleep of the request limiter, injectable so tests need not wait out a window. */
   limiterClock?: LimiterClock;
+  /**
+   * How long a single read waits for others to share a batch call with (./coalesce.ts), where
+   * the entity has a batch read; 0 reads each on its own. Default READ_WINDOW_MS.
+   */
+  readWindowMs?: number;
 }
+
+/** The default wait of a single read for others to batch with: short against any API's round trip. */
+export const READ_WINDOW_MS = 10;
+/** The most ids a coalesced read carries where the connector declares no batch size. */
+const DEFAULT_READ_BATCH = 100;
 
 /** The config a connector is built from: its own keys (the schema in its folder) and the shared baseUrl. */
 export type ConnectorSettings<Config extends z.ZodObject> = z.output<Config> & { baseUrl: string };
@@ -309,6 +320,29 @@ function build<Config extends z.ZodObject, Session>(
     });
   }
 
+  // Single reads of an entity with a batch read share batch calls (./coalesce.ts); one alone is a single get.
+  const reads = new ReadCoalescer<SyncRecord>(
+    async (group, ids) => {
+      const entity = group.slice(0, group.indexOf('|')) as Entity;
+      if (ids.length === 1) {
+        const record = await served(entity).get(session, ids[0] as string);
+        return new Map(record ? [[record.id, local(record)]] : []);
+      }
+      return new Map((await batchGet(entity, ids)).map((record) => [record.id, record]));
+    },
+    context.readWindowMs ?? READ_WINDOW_MS,
+    limits.batchSize?.read ?? DEFAULT_READ_BATCH,
+  );
+  const coalesces = (entity: Entity) => (context.readWindowMs ?? READ_WINDOW_MS) > 0 && served(entity).batchGet;
+  async function getOne(entity: Entity, id: string): Promise<SyncRecord | null> {
+    const handlers = served(entity);
+    if (!coalesces(entity)) {
+      const record = await handlers.get(session, id);
+      return record && local(record);
+    }
+    return reads.load(`${entity}|${handlers.batchKey?.(id) ?? ''}`, id);
+  }
+
   const adapter = definition.webhook?.(session);
   const webhook = adapter && webhookOnLocalClock(adapter, tools.clock);
   const { subscribe, documents, health, close } = definition;
@@ -319,10 +353,7 @@ function build<Config extends z.ZodObject, Session>(
     fields: Object.fromEntries(entities.map((entity) => [entity, served(entity).fields(session)])),
     ...((limits.requests ?? limits.concurrency) !== undefined && { limits }),
     // Every method answers a bad entity with a rejected promise, never a synchronous throw.
-    get: async (entity, id) => {
-      const record = await served(entity).get(session, id);
-      return record && local(record);
-    },
+    get: async (entity, id) => await getOne(entity, id),
     ...(anyEntityHas('listChanged') && {
       listChanged: async function* (entity: Entity, cursor: string | null) {
         for await (const page of handler(entity, 'listChanged')(session, cursor))

@@ -5,7 +5,7 @@ import { planFieldWrite } from '../core/field-write';
 import { createPgliteExecutor, SqlStore, type SqlExecutor } from '../store';
 import type { Store } from './ports/store';
 import type { WriteDispatcher } from './ports/index';
-import { applyPlan } from './apply-plan';
+import { applyPlan, settleStagedAudit } from './apply-plan';
 
 const READ = '2024-08-01T09:00:00.000Z';
 const CHANGED = '2024-08-01T10:00:00.000Z';
@@ -21,7 +21,7 @@ beforeAll(async () => {
 });
 afterAll(() => store.close());
 beforeEach(async () => {
-  await sql.query('TRUNCATE business_relation, relation_shadow, audit_log RESTART IDENTITY');
+  await sql.query('TRUNCATE business_relation, relation_shadow, audit_log, staged_audit RESTART IDENTITY');
 });
 
 /** A dispatcher that answers every write with the record written, except the ones named. */
@@ -201,5 +201,93 @@ describe('applyPlan', () => {
     );
     expect(applied.conflicts).toEqual([]);
     expect(await store.queryAudit({ relationId: customer.relation.id })).toEqual([]);
+  });
+});
+
+describe('audit staged before the writes', () => {
+  /** A planner that dies once its writes are out: the jobs named `done` completed, the others never ran. */
+  function dying(done: (key: string) => boolean): WriteDispatcher {
+    const completed = new Set<string>();
+    return {
+      async dispatch(writes, { beforeWrites }) {
+        const ids = new Map(writes.map((write) => [`${write.system}-${write.entity}-${write.id}`, `job-${write.id}`]));
+        await beforeWrites?.(ids);
+        for (const [key, id] of ids) if (done(key)) completed.add(id);
+        throw new Error('killed');
+      },
+      completed: (jobIds) => Promise.resolve(new Set(jobIds.filter((id) => completed.has(id)))),
+    };
+  }
+
+  it('is recorded by the next plan for the writes that completed, with the plan’s conflicts, once', async () => {
+    const customer = await linkedCustomer('1');
+    const plan = planSync({
+      contact: contact('2', CHANGED),
+      linked: [{ ...customer, account: { ...customer.account, fields: { phone: '3' }, modifiedAt: READ } }],
+      tieBreak: ['crm', 'accounting'],
+    });
+    expect(plan.conflicts).toHaveLength(1);
+    const writes = dying((key) => key.startsWith('accounting'));
+    await expect(
+      applyPlan(
+        { store, writes },
+        { plan, basis: { contact: contact('2', CHANGED), linked: [customer] }, planId: 'p1' },
+      ),
+    ).rejects.toThrow('killed');
+    expect(await store.queryAudit({ contactId: 'contact-1' })).toEqual([]);
+
+    await settleStagedAudit({ store, writes }, 'contact-1');
+    const audit = await store.queryAudit({ contactId: 'contact-1' });
+    expect(audit.map((entry) => [entry.kind, entry.newValue, entry.jobId])).toEqual([
+      ['fieldChange', '2', 'job-customer-1'],
+      ['conflict', '2', null],
+    ]);
+    expect(audit[0]?.details).toMatchObject({ recovered: expect.any(String) });
+    // Settled once: a second pass, or the dead planner's own late record, adds nothing.
+    await settleStagedAudit({ store, writes }, 'contact-1');
+    expect(await store.stagedAudit('contact-1')).toEqual([]);
+    expect(await store.queryAudit({ contactId: 'contact-1' })).toHaveLength(2);
+  });
+
+  it('drops what never went out', async () => {
+    const customer = await linkedCustomer('1');
+    const plan = planFieldWrite({
+      contact: contact('1'),
+      contactField: 'phone',
+      value: '7',
+      targets: [{ relation: customer.relation, account: customer.account, mapping: customer.mappings[0]! }],
+      decidedAt: CHANGED,
+    });
+    const writes = dying(() => false);
+    await expect(
+      applyPlan({ store, writes }, { plan, basis: { contact: contact('1'), linked: [customer] }, planId: 'p2' }),
+    ).rejects.toThrow('killed');
+    await settleStagedAudit({ store, writes }, 'contact-1');
+    expect(await store.queryAudit({ contactId: 'contact-1' })).toEqual([]);
+    expect(await store.stagedAudit('contact-1')).toEqual([]);
+  });
+
+  it('is settled by the plan itself when it lives', async () => {
+    const customer = await linkedCustomer('1');
+    const plan = planFieldWrite({
+      contact: contact('1'),
+      contactField: 'phone',
+      value: '7',
+      targets: [{ relation: customer.relation, account: customer.account, mapping: customer.mappings[0]! }],
+      decidedAt: CHANGED,
+    });
+    const inner = dispatcher();
+    const writes: WriteDispatcher = {
+      dispatch: async (planned, context) => {
+        await context.beforeWrites?.(
+          new Map(planned.map((write) => [`${write.system}-${write.entity}-${write.id}`, `job-${write.id}`])),
+        );
+        expect(await store.stagedAudit('contact-1')).toHaveLength(1);
+        return inner.dispatch(planned, context);
+      },
+    };
+    await applyPlan({ store, writes }, { plan, basis: { contact: contact('1'), linked: [customer] }, planId: 'p3' });
+    expect(await store.stagedAudit('contact-1')).toEqual([]);
+    expect(await store.queryAudit({ contactId: 'contact-1' })).toHaveLength(2);
   });
 });

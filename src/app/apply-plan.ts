@@ -35,15 +35,39 @@ export type AppliedPlan = Omit<ConfirmedPlan, 'shadow'> & { outcomes: Map<string
 /** Dispatches a plan's writes, then stores the confirmed shadow and the audit entries together. */
 export async function applyPlan(engine: Pick<Engine, 'store' | 'writes'>, run: PlanRun): Promise<AppliedPlan> {
   const { plan, basis } = run;
+  const relationOf = new Map<string, AuditedRelation>(basis.linked.map((entry) => [entry.relation.id, entry.relation]));
+  const overrides = auditOverrides(run.audit ?? {});
+  let staged: string | undefined;
+  // Staged before the writes go out: a planner killed after them still leaves their audit behind.
+  const beforeWrites = async (jobIds: ReadonlyMap<string, string>) => {
+    const first = jobIds.values().next().value;
+    if (first === undefined) return;
+    staged = `${run.planId}|${first}`;
+    await engine.store.stageAudit({
+      planId: staged,
+      contactId: basis.contact?.id ?? basis.linked[0]?.relation.contactId ?? '',
+      jobIds: [...jobIds.values()],
+      entries: [
+        ...plan.writes.flatMap((write) => {
+          const jobId = jobIds.get(writeKey(write)) ?? null;
+          return write.changes.flatMap((change) => {
+            const relation = relationOf.get(change.relationId);
+            return relation
+              ? [{ jobId, entry: fieldChangeEntry(relation, change, jobId ?? undefined, overrides) }]
+              : [];
+          });
+        }),
+        ...plan.conflicts.map((conflict) => ({ jobId: null, entry: conflictEntry(conflict, relationOf) })),
+      ],
+    });
+  };
   const outcomes =
     plan.writes.length > 0
-      ? await engine.writes.dispatch(plan.writes, { planId: run.planId })
+      ? await engine.writes.dispatch(plan.writes, { planId: run.planId, beforeWrites })
       : new Map<string, WriteOutcome>();
   const { shadow, ...confirmed } = confirmPlan(plan, outcomes, basis);
   await observeWritten(engine, confirmed.written, outcomes);
 
-  const relationOf = new Map<string, AuditedRelation>(basis.linked.map((entry) => [entry.relation.id, entry.relation]));
-  const overrides = auditOverrides(run.audit ?? {});
   const audit: NewAuditEntry[] = [];
   for (const { write, jobId } of confirmed.written) {
     for (const change of write.changes) {
@@ -56,8 +80,29 @@ export async function applyPlan(engine: Pick<Engine, 'store' | 'writes'>, run: P
 
   const syncedAt = new Date().toISOString();
   const entries: ShadowEntry[] = shadow.map((entry) => ({ ...entry, syncedAt }));
-  if (entries.length > 0 || audit.length > 0) await engine.store.recordSync(entries, audit);
+  if (entries.length > 0 || audit.length > 0 || staged !== undefined)
+    await engine.store.recordSync(entries, audit, staged);
   return { ...confirmed, outcomes };
+}
+
+/**
+ * Settles the audit entries a contact's earlier plans staged and never recorded (their planner
+ * died, or gave up waiting): each field change whose write job completed is recorded, and the
+ * plan's conflicts when any of its jobs did; what never went out is dropped. Run under the
+ * contact's lock, before the next plan.
+ */
+export async function settleStagedAudit(engine: Pick<Engine, 'store' | 'writes'>, contactId: string): Promise<void> {
+  if (!engine.writes.completed) return;
+  for (const staged of await engine.store.stagedAudit(contactId)) {
+    const done = await engine.writes.completed(staged.jobIds);
+    const recovered = staged.entries
+      .filter(({ jobId }) => (jobId === null ? done.size > 0 : done.has(jobId)))
+      .map(({ entry }) => ({
+        ...entry,
+        details: { ...entry.details, recovered: 'the planner stopped before recording it' },
+      }));
+    await engine.store.settleStagedAudit(staged.planId, recovered);
+  }
 }
 
 /**

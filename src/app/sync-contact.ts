@@ -10,7 +10,7 @@ import type { Account, AccountKind, BusinessRelation } from '../core/model';
 import { planSync, type LinkedAccount, type ShadowValue } from '../core/plan';
 import type { ShadowEntry } from './ports/store';
 import type { Engine } from './ports/index';
-import { applyPlan, type AuditAs } from './apply-plan';
+import { applyPlan, settleStagedAudit, type AuditAs } from './apply-plan';
 
 /** How one run ended. */
 export type SyncOutcome =
@@ -73,6 +73,8 @@ async function syncOnce(engine: Engine, contactId: string, planId: string, audit
     (relation) => config.relationCodes[relation.accountKind] !== null,
   );
   if (relations.length === 0) return { status: 'noRelations' };
+  // What an earlier plan of this contact wrote but never recorded is recorded first.
+  await settleStagedAudit(engine, contactId);
 
   const read = await engine.crm.get('contact', contactId);
   if (read === null)

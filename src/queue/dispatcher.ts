@@ -6,10 +6,10 @@ import type { EventEmitter } from 'node:events';
 import type { Job, Queue, QueueEvents } from 'bullmq';
 import type { WriteDispatcher } from '../app/ports/index';
 import { writeKey, type WriteOutcome } from '../core/confirm';
-import type { SyncRecord } from '../core/model';
+import { CONNECTOR_SLOTS, type SyncRecord } from '../core/model';
 import type { RecordWrite } from '../core/plan';
 import { currentFence } from './contact-lock';
-import type { WriteJob } from './jobs';
+import { writeJobId, type WriteJob } from './jobs';
 import type { SyncQueues } from './queues';
 
 /** How long a planner waits for its writes, retries included. */
@@ -24,23 +24,30 @@ export class QueueWriteDispatcher implements WriteDispatcher {
 
   constructor(private readonly queues: SyncQueues) {}
 
-  async dispatch(writes: RecordWrite[], context: { planId: string }): Promise<Map<string, WriteOutcome>> {
+  async dispatch(
+    writes: RecordWrite[],
+    context: { planId: string; beforeWrites?: (jobIds: ReadonlyMap<string, string>) => Promise<void> },
+  ): Promise<Map<string, WriteOutcome>> {
     const outcomes = new Map<string, WriteOutcome>();
     // Taken here, in the planner's own async context: the lock it runs under fences its writes.
     const fence = currentFence();
+    const jobs = writes.map((write) => ({
+      write,
+      data: {
+        connector: write.system,
+        entity: write.entity,
+        id: write.id,
+        ifMatch: write.ifMatch,
+        fields: write.fields,
+        ...(write.ifMatch === undefined ? { expected: expectedValues(write) } : {}),
+        sources: Object.fromEntries(write.changes.map((change) => [change.field, change.sourceModifiedAt])),
+        planId: context.planId,
+        ...(fence ? { fence } : {}),
+      } satisfies WriteJob,
+    }));
+    await context.beforeWrites?.(new Map(jobs.map(({ write, data }) => [writeKey(write), writeJobId(data)])));
     await Promise.all(
-      writes.map(async (write) => {
-        const data: WriteJob = {
-          connector: write.system,
-          entity: write.entity,
-          id: write.id,
-          ifMatch: write.ifMatch,
-          fields: write.fields,
-          ...(write.ifMatch === undefined ? { expected: expectedValues(write) } : {}),
-          sources: Object.fromEntries(write.changes.map((change) => [change.field, change.sourceModifiedAt])),
-          planId: context.planId,
-          ...(fence ? { fence } : {}),
-        };
+      jobs.map(async ({ write, data }) => {
         try {
           if (this.stopping.signal.aborted) throw new Error(STOPPED);
           const events = await this.queues.writeEvents(write.system);
@@ -55,6 +62,18 @@ export class QueueWriteDispatcher implements WriteDispatcher {
       }),
     );
     return outcomes;
+  }
+
+  async completed(jobIds: readonly string[]): Promise<ReadonlySet<string>> {
+    const done = new Set<string>();
+    // A long job id is a hash that no longer names its connector: both queues are asked.
+    for (const id of jobIds) {
+      for (const slot of CONNECTOR_SLOTS) {
+        const job = await this.queues.writes[slot].getJob(id);
+        if (job && (await job.getState()) === 'completed') done.add(id);
+      }
+    }
+    return done;
   }
 
   /**

@@ -14,6 +14,7 @@ import type {
   OperationState,
   RotatedSecret,
   ShadowEntry,
+  StagedAudit,
   StoredConfigVersion,
   StoredInteraction,
 } from '../app/ports/store';
@@ -88,6 +89,32 @@ const auditRow = z.object({
   job_id: nullableText,
   details,
   applied_at: timestamp,
+});
+
+/** A staged audit entry as stored: the NewAuditEntry it will become, as JSON. */
+const stagedEntry = z.object({
+  jobId: z.string().nullable(),
+  entry: z.object({
+    kind: auditRow.shape.kind,
+    relationId: z.string().nullable().optional(),
+    contactId: z.string().nullable().optional(),
+    accountKind: accountKind.nullable().optional(),
+    accountId: z.string().nullable().optional(),
+    field: z.string().nullable().optional(),
+    oldValue: z.string().nullable().optional(),
+    newValue: z.string().nullable().optional(),
+    direction: auditRow.shape.direction.optional(),
+    sourceSystem: auditRow.shape.source_system.optional(),
+    sourceModifiedAt: z.string().nullable().optional(),
+    jobId: z.string().nullable().optional(),
+    details: z.record(z.string(), z.unknown()).nullable().optional(),
+  }),
+});
+const stagedAuditRow = z.object({
+  plan_id: z.string(),
+  contact_id: z.string(),
+  job_ids: z.array(z.string()),
+  entries: z.array(stagedEntry),
 });
 
 function parseRow<S extends z.ZodType>(table: string, schema: S, row: SqlRow): z.output<S> {
@@ -263,4 +290,10 @@ const recordObservationRow = z.object({
 export function toRecordObservation(row: SqlRow): RecordObservation {
   const r = parseRow('record_observation', recordObservationRow, row);
   return { modifiedAt: r.modified_at, fields: r.fields };
+}
+
+/** A staged_audit row as a `StagedAudit`. */
+export function toStagedAudit(row: SqlRow): StagedAudit {
+  const r = parseRow('staged_audit', stagedAuditRow, row);
+  return { planId: r.plan_id, contactId: r.contact_id, jobIds: r.job_ids, entries: r.entries };
 }

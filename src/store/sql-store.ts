@@ -13,6 +13,7 @@ import {
   toRecordObservation,
   toRotatedSecret,
   toShadowEntry,
+  toStagedAudit,
 } from './rows';
 import { constraintOf, sqlStateOf, UNIQUE_VIOLATION, type SqlExecutor, type SqlQueryable } from './sql-executor';
 import {
@@ -27,6 +28,7 @@ import {
   type OperationState,
   type RotatedSecret,
   type ShadowEntry,
+  type StagedAudit,
   type Store,
   type StoredConfigVersion,
   type StoredInteraction,
@@ -158,10 +160,35 @@ export class SqlStore implements Store {
     return shadows;
   }
 
-  recordSync(shadow: ShadowEntry[], audit: NewAuditEntry[]): Promise<void> {
+  recordSync(shadow: ShadowEntry[], audit: NewAuditEntry[], settles?: string): Promise<void> {
     return this.sql.transaction(async (tx) => {
       await upsertShadow(tx, shadow);
+      // A plan whose staged audit the recovery already settled has been recorded once.
+      if (settles === undefined || (await unstage(tx, settles))) await insertAudit(tx, audit);
+    });
+  }
+
+  async stageAudit(staged: StagedAudit): Promise<void> {
+    await this.sql.query(
+      `INSERT INTO staged_audit (plan_id, contact_id, job_ids, entries) VALUES ($1, $2, $3::jsonb, $4::jsonb)
+       ON CONFLICT (plan_id) DO UPDATE SET job_ids = EXCLUDED.job_ids, entries = EXCLUDED.entries`,
+      [staged.planId, staged.contactId, JSON.stringify(staged.jobIds), JSON.stringify(staged.entries)],
+    );
+  }
+
+  async stagedAudit(contactId: string): Promise<StagedAudit[]> {
+    const rows = await this.sql.query(
+      'SELECT plan_id, contact_id, job_ids, entries FROM staged_audit WHERE contact_id = $1 ORDER BY staged_at, plan_id',
+      [contactId],
+    );
+    return rows.map(toStagedAudit);
+  }
+
+  settleStagedAudit(planId: string, audit: NewAuditEntry[]): Promise<boolean> {
+    return this.sql.transaction(async (tx) => {
+      if (!(await unstage(tx, planId))) return false;
       await insertAudit(tx, audit);
+      return true;
     });
   }
 
@@ -571,6 +598,12 @@ async function upsertShadow(tx: SqlQueryable, entries: readonly ShadowEntry[]): 
       ]),
     );
   }
+}
+
+/** Removes a plan's staged audit entries; true when there were some. */
+async function unstage(tx: SqlQueryable, planId: string): Promise<boolean> {
+  const removed = await tx.query('DELETE FROM staged_audit WHERE plan_id = $1 RETURNING plan_id', [planId]);
+  return removed.length > 0;
 }
 
 async function insertAudit(tx: SqlQueryable, entries: readonly NewAuditEntry[]): Promise<void> {

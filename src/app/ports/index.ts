@@ -11,7 +11,16 @@ import type { Store } from './store';
 
 /** Carries out a plan's writes (through the write queues in the daemon) and reports each outcome. */
 export interface WriteDispatcher {
-  dispatch(writes: RecordWrite[], context: { planId: string }): Promise<Map<string, WriteOutcome>>;
+  /**
+   * Carries out the writes and resolves with each one's outcome (by writeKey). `beforeWrites`, when
+   * given, hears each write's job id (by writeKey) before any write goes out.
+   */
+  dispatch(
+    writes: RecordWrite[],
+    context: { planId: string; beforeWrites?: (jobIds: ReadonlyMap<string, string>) => Promise<void> },
+  ): Promise<Map<string, WriteOutcome>>;
+  /** Which of these write jobs completed (wrote), where the dispatcher can still tell. */
+  completed?(jobIds: readonly string[]): Promise<ReadonlySet<string>>;
 }
 
 /** Observes what the engine does, for metrics. Every method is optional. */

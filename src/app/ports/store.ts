@@ -41,6 +41,19 @@ export interface ShadowEntry {
 export type AuditKind = 'fieldChange' | 'conflict' | 'link' | 'unlink' | 'create' | 'delete' | 'drift';
 
 /** An audit entry to append. */
+/**
+ * A plan's audit entries, staged before its writes: each field change under the write job that
+ * carries it (`jobId`), the plan's conflicts under none. Settled by the plan itself, or, when its
+ * planner died, by the contact's next plan: a field change is recorded when its job completed, a
+ * conflict when any of the plan's jobs did.
+ */
+export interface StagedAudit {
+  planId: string;
+  contactId: string;
+  jobIds: string[];
+  entries: Array<{ jobId: string | null; entry: NewAuditEntry }>;
+}
+
 export interface NewAuditEntry {
   kind: AuditKind;
   relationId?: string | null;
@@ -180,7 +193,17 @@ export interface Store {
    * Upserts shadow entries and appends audit entries in one transaction, so the shadow never
    * claims a write the audit log does not show.
    */
-  recordSync(shadow: ShadowEntry[], audit: NewAuditEntry[]): Promise<void>;
+  recordSync(shadow: ShadowEntry[], audit: NewAuditEntry[], settles?: string): Promise<void>;
+  /**
+   * Stages a plan's audit entries before its writes go out (see StagedAudit). `recordSync` with
+   * `settles: planId` removes them again, appending the audit it is given only if they were still
+   * staged, so that a plan and the recovery of it never both record it.
+   */
+  stageAudit(staged: StagedAudit): Promise<void>;
+  /** The audit entries still staged for a contact's plans, oldest first. */
+  stagedAudit(contactId: string): Promise<StagedAudit[]>;
+  /** Appends `audit` and removes the plan's staged entries, if they were still staged; true when they were. */
+  settleStagedAudit(planId: string, audit: NewAuditEntry[]): Promise<boolean>;
   /**
    * Forgets shadow entries (the drift sweep's repair of a shadow that claims two differing
    * records agreed) and appends audit entries, in one transaction.
