@@ -1,5 +1,5 @@
 /**
- * Version 7: audit entries staged before a plan's writes go out. A planner killed after its writes
+ * Version 8: audit entries staged before a plan's writes go out. A planner killed after its writes
  * and before it recorded them would otherwise leave writes (and the conflicts they decided) that
  * the audit log never shows; the next plan of the contact settles what is staged by the outcome
  * of each write job (see app/apply-plan.ts).
