@@ -308,15 +308,27 @@ function scoreSharedKeys(
   return scored;
 }
 
+/** A plan of normalized records, with the records that had at least one scored candidate. */
+export interface KeyedMatchPlan extends MatchPlan {
+  candidates: { contacts: Set<string>; accounts: Set<string> };
+}
+
 /** Splits records that are already normalized into links and reviews; see planMatches. */
 export function planKeyedMatches(input: {
   contacts: readonly KeyedContact[];
   accounts: readonly KeyedAccount[];
   rules: readonly MatchRule[];
   minScore: number;
-}): MatchPlan {
+}): KeyedMatchPlan {
   const rules = input.rules.filter((rule) => rule.score >= input.minScore);
-  return splitScored(scoreSharedKeys(input.contacts, input.accounts, rules));
+  const scored = scoreSharedKeys(input.contacts, input.accounts, rules);
+  return {
+    ...splitScored(scored),
+    candidates: {
+      contacts: new Set(scored.map((pair) => pair.contactId)),
+      accounts: new Set(scored.map((pair) => pair.accountId)),
+    },
+  };
 }
 
 /**
@@ -330,12 +342,13 @@ export function planMatches(input: {
   rules: readonly MatchRule[];
   minScore: number;
 }): MatchPlan {
-  return planKeyedMatches({
+  const { pairs, review } = planKeyedMatches({
     contacts: input.contacts.map((contact) => ({ id: contact.id, keys: matchKeys(contact.fields) })),
     accounts: input.accounts.map((account) => ({ kind: account.kind, id: account.id, keys: matchKeys(account.fields) })),
     rules: input.rules,
     minScore: input.minScore,
   });
+  return { pairs, review };
 }
 
 /** The pairs unambiguous from both ends, and every tie for review. */
