@@ -36,7 +36,13 @@ async function cli(args: string[]): Promise<{ code: number; lines: unknown[] }> 
     stderr: { write: () => true },
     env: { TANDEM_URL: rig.daemon.url, TANDEM_TOKEN: ADMIN },
   });
-  return { code, lines: stdout.trim().split('\n').map((line) => JSON.parse(line) as unknown) };
+  return {
+    code,
+    lines: stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as unknown),
+  };
 }
 
 /** Requests that read records by id: HubSpot's batch read, Business Central's `id eq` filter. */

@@ -95,7 +95,10 @@ export function checkFirstSyncOptions(engine: Engine, options: FirstSyncOptions)
     throw new InvalidInputProblem('minScore', `must be a whole number from 1 to 100, not ${minScore}`);
   for (const slot of ['crm', 'accounting'] as const)
     if (!engine[slot].listChanged)
-      throw new ConflictProblem('NOT_SUPPORTED', `the ${slot} connector '${engine[slot].name}' cannot list its records`);
+      throw new ConflictProblem(
+        'NOT_SUPPORTED',
+        `the ${slot} connector '${engine[slot].name}' cannot list its records`,
+      );
 }
 
 /** The plan as stored with a run, so a resumed run reports what the first part found. */
@@ -307,7 +310,15 @@ async function planFirstSync(
     if (created === null) createOff.push(kind);
     for (const account of created ?? []) {
       settledAccounts.add(account.id);
-      creates.push({ seq: 0, action: 'create', contactId: null, accountKind: kind, accountId: account.id, score: null, rule: null });
+      creates.push({
+        seq: 0,
+        action: 'create',
+        contactId: null,
+        accountKind: kind,
+        accountId: account.id,
+        score: null,
+        rule: null,
+      });
     }
     counts.create += created?.length ?? 0;
     counts.unmatched.accounts += accounts.filter((account) => !settledAccounts.has(account.id)).length;
@@ -349,7 +360,8 @@ function createsFor(
 function createReason(engine: Engine, off: readonly string[]): string | null {
   if (off.length === 0) return null;
   const kinds = off.join(', ');
-  if (!engine.crm.create) return `the CRM connector '${engine.crm.name}' cannot create records, so no contacts are created`;
+  if (!engine.crm.create)
+    return `the CRM connector '${engine.crm.name}' cannot create records, so no contacts are created`;
   return `automaticContacts is off for ${kinds}: no contacts are created for its accounts without a match`;
 }
 
@@ -500,7 +512,11 @@ async function linkOne(
   const { engine } = context;
   const contactId = item.contactId as string;
   const kind = item.accountKind;
-  const settled = (outcome: FirstSyncItemOutcome, reason: string | null): Settled => ({ seq: item.seq, outcome, reason });
+  const settled = (outcome: FirstSyncItemOutcome, reason: string | null): Settled => ({
+    seq: item.seq,
+    outcome,
+    reason,
+  });
   const linkedHere = async () => {
     const owner = await engine.store.findRelationByAccount(kind, item.accountId);
     return owner && owner.contactId === contactId ? owner : null;

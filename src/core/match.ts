@@ -344,7 +344,11 @@ export function planMatches(input: {
 }): MatchPlan {
   const { pairs, review } = planKeyedMatches({
     contacts: input.contacts.map((contact) => ({ id: contact.id, keys: matchKeys(contact.fields) })),
-    accounts: input.accounts.map((account) => ({ kind: account.kind, id: account.id, keys: matchKeys(account.fields) })),
+    accounts: input.accounts.map((account) => ({
+      kind: account.kind,
+      id: account.id,
+      keys: matchKeys(account.fields),
+    })),
     rules: input.rules,
     minScore: input.minScore,
   });

@@ -276,7 +276,14 @@ const firstSyncRunRow = z.object({
 /** A first_sync_run row as a FirstSyncRun. */
 export function toFirstSyncRun(row: SqlRow): FirstSyncRun {
   const r = parseRow('first_sync_run', firstSyncRunRow, row);
-  return { id: r.id, state: r.state, startedAt: r.started_at, finishedAt: r.finished_at, plan: r.plan, report: r.report };
+  return {
+    id: r.id,
+    state: r.state,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    plan: r.plan,
+    report: r.report,
+  };
 }
 
 const firstSyncItemRow = z.object({
