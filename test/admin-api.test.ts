@@ -9,6 +9,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { REDACTED_PATHS } from '../src/util/logger';
 import { ConflictProblem } from '../src/app/ports/problems';
+import type { FirstSyncOptions } from '../src/app/ports/first-sync';
 import { adminTokensFromEnv, AdminTokenError } from '../src/http/auth';
 import { ADMIN_ROUTES, registerAdminApi, type DaemonStatus } from '../src/http/admin';
 import { FakeRelationService, upstreamFailure } from './support/fake-relation-service';
@@ -51,6 +52,13 @@ async function build(): Promise<FastifyInstance> {
       status: async () => ({ running: null, last: null }),
       start: async () => ({ started: true, status: { running: null, last: null } }),
     },
+    firstSync: {
+      status: async () => ({ running: null, last: null }),
+      start: async (options) => {
+        firstSyncStarts.push(options);
+        return { started: true, status: { running: null, last: null } };
+      },
+    },
     tokens: { admin: [ADMIN], viewer: [VIEWER] },
     version: '0.1.0',
   });
@@ -67,6 +75,7 @@ afterEach(async () => {
 });
 
 type Method = 'GET' | 'POST' | 'DELETE';
+const firstSyncStarts: FirstSyncOptions[] = [];
 interface Answer {
   statusCode: number;
   headers: Record<string, string>;
@@ -430,6 +439,7 @@ describe('auth', () => {
     ['POST', '/api/contacts/C1/interactions', { type: 'call', description: 'x' }],
     ['POST', '/api/contacts/C1/documents', { type: 'salesQuote' }],
     ['POST', '/api/drift', undefined],
+    ['POST', '/api/first-sync', { dryRun: true }],
   ];
   const reads = [
     '/api/relations',
@@ -440,8 +450,19 @@ describe('auth', () => {
     '/api/audit',
     '/api/status',
     '/api/drift',
+    '/api/first-sync',
     '/api/openapi.json',
   ];
+
+  it('starts a first sync with its options, and refuses a bad one with the field', async () => {
+    firstSyncStarts.length = 0;
+    const started = await call('POST', '/api/first-sync', { body: { dryRun: true, kinds: ['customer'] } });
+    expect(started.statusCode).toBe(202);
+    expect(firstSyncStarts).toEqual([{ dryRun: true, kinds: ['customer'] }]);
+    const bad = await call('POST', '/api/first-sync', { body: { dryRun: 'yes', minScore: 500 } });
+    expect(bad.statusCode).toBe(400);
+    expect(firstSyncStarts).toHaveLength(1);
+  });
 
   it('every change route is in the list above, and every read route', () => {
     const listed = new Set([

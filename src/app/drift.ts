@@ -170,7 +170,7 @@ async function recordFindings(engine: Engine, findings: DriftFinding[]): Promise
 }
 
 /** Reads records by id in the connector's batches (one call each), or one call per record. */
-async function readMany(
+export async function readMany(
   connector: Connector,
   entity: Entity,
   ids: string[],

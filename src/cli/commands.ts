@@ -14,6 +14,8 @@ import {
   daemonStatusSchema,
   driftStartSchema,
   driftStatusSchema,
+  firstSyncStartSchema,
+  firstSyncStatusSchema,
   interactionSchema,
   linkResultSchema,
   matchProposalSchema,
@@ -103,6 +105,8 @@ type MatchPair = z.output<typeof matchProposalSchema>['pairs'][number];
 type RelationStatus = z.output<typeof relationStatusSchema>;
 type DaemonStatus = z.output<typeof daemonStatusSchema>;
 type DriftReport = NonNullable<z.output<typeof driftStatusSchema>['last']>;
+type FirstSyncStatus = z.output<typeof firstSyncStatusSchema>;
+type FirstSyncReport = NonNullable<FirstSyncStatus['last']>;
 
 const relationRows = (relations: Relation[]) =>
   table(
@@ -400,6 +404,17 @@ export const REMOTE_COMMANDS: Record<string, RemoteCommand> = {
       return EXIT.ok;
     },
   },
+  'first-sync': {
+    synopsis: 'first-sync [--dry-run] [--kind K ...] [--min-score N]',
+    positionals: 0,
+    options: ['dry-run', 'kind', 'min-score'],
+    async run(context) {
+      const report = await runFirstSyncCommand(context);
+      if (context.options.json) context.stdout.write(`${JSON.stringify({ report })}\n`);
+      else context.stdout.write(firstSyncText(report));
+      return report.outcome.failed > 0 ? EXIT.conflict : EXIT.ok;
+    },
+  },
   status: {
     synopsis: 'status',
     positionals: 0,
@@ -632,5 +647,95 @@ function driftText(report: DriftReport): string {
             field.cause,
           ]),
     ),
+  )}`;
+}
+
+/** How often `tandem first-sync` asks how far the run is. */
+const FIRST_SYNC_POLL_MS = 500;
+
+/**
+ * Starts a first sync or a dry run (or follows the one running) and waits for its report. On a
+ * terminal its progress is a bar on stderr; with --json each change of progress is one JSON line
+ * on stdout (`{"progress": ...}`), and the report the last (`{"report": ...}`).
+ */
+async function runFirstSyncCommand(context: CommandContext): Promise<FirstSyncReport> {
+  const { options } = context;
+  const kinds = options.kind.map((kind) => accountKind(kind, '--kind'));
+  let minScore: number | undefined;
+  if (options.minScore !== undefined) {
+    minScore = Number(options.minScore);
+    if (!/^\d+$/.test(options.minScore) || minScore < 1 || minScore > 100)
+      throw new UsageError(`--min-score must be a whole number from 1 to 100, not '${options.minScore}'`);
+  }
+  let startedAt: string | undefined;
+  try {
+    const { body } = await context.client.request('POST', 'api/first-sync', firstSyncStartSchema, {
+      body: { dryRun: options.dryRun, ...(kinds.length > 0 ? { kinds } : {}), ...(minScore ? { minScore } : {}) },
+    });
+    startedAt = body.status.running?.startedAt;
+  } catch (error) {
+    // One is running already: follow it.
+    if (!(error instanceof ApiError) || error.status !== 409) throw error;
+    context.stderr.write('a first sync is running already: following it\n');
+  }
+  const bar = context.stderr.isTTY === true && !options.json;
+  let lastLine = '';
+  for (;;) {
+    const { body } = await context.client.request('GET', 'api/first-sync', firstSyncStatusSchema);
+    startedAt ??= body.running?.startedAt;
+    const { running, last } = body;
+    if (running && bar) context.stderr.write(firstSyncProgressLine(running));
+    if (running && options.json) {
+      const line = JSON.stringify({ progress: running });
+      if (line !== lastLine) context.stdout.write(`${line}\n`);
+      lastLine = line;
+    }
+    if (!running && last && (startedAt === undefined || last.startedAt >= startedAt)) {
+      if (bar) context.stderr.write(`${progressLine(1, 1, 'done')}\n`);
+      return last;
+    }
+    await new Promise((resolve) => setTimeout(resolve, FIRST_SYNC_POLL_MS));
+  }
+}
+
+function firstSyncProgressLine(running: NonNullable<FirstSyncStatus['running']>): string {
+  // The totals are not known while both systems are read: counts, not a bar.
+  if (running.phase === 'reading')
+    return `\r\x1b[Kreading: ${running.read.crm} contacts, ${running.read.accounting} accounts${running.dryRun ? ' (dry run)' : ''}`;
+  return progressLine(running.done, running.total, 'pairs and creations settled');
+}
+
+function firstSyncText(report: FirstSyncReport): string {
+  const { counts, outcome } = report;
+  const seconds = (Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000;
+  const lines: Array<[string, string]> = [
+    [
+      report.dryRun ? 'dry run' : 'run',
+      `${report.runId ?? 'nothing was written'}${report.resumed ? ' (resumed)' : ''}, ${report.kinds.join(', ') || 'no kinds'}, ${duration(seconds)}`,
+    ],
+    report.dryRun
+      ? ['would link', `${counts.link} pairs`]
+      : [
+          'linked',
+          `${outcome.linked} of ${counts.link} pairs (${outcome.alreadyLinked} linked already, ${outcome.failed} failed)`,
+        ],
+    [
+      report.dryRun ? 'would create' : 'created',
+      `${report.dryRun ? counts.create : outcome.created} contacts${report.createReason ? ` (${report.createReason})` : ''}`,
+    ],
+    ['ambiguous', `${counts.ambiguous} (left for the matching review: tandem match --dry-run)`],
+    ['unmatched', `${counts.unmatched.contacts} contacts, ${counts.unmatched.accounts} accounts`],
+    [
+      'skipped',
+      `${counts.skipped.alreadyLinked} linked already, ${counts.skipped.rejected} rejected pairs, ${counts.skipped.missingFields} without match fields, ${counts.skipped.persons} persons`,
+    ],
+    ['reads', `${report.requests.crm} CRM, ${report.requests.accounting} accounting`],
+  ];
+  if (report.stopped) lines.push(['stopped', 'before the end: the next start resumes it']);
+  const summary = keyValues(lines);
+  if (report.failures.length === 0) return summary;
+  return `${summary}\nfailed:\n${table(
+    ['CONTACT', 'KIND', 'ACCOUNT', 'REASON'],
+    report.failures.map((failure) => [failure.contactId, failure.accountKind, failure.accountId, failure.reason]),
   )}`;
 }

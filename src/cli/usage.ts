@@ -18,6 +18,9 @@ business relations (talk to a running daemon):
   create-contact <kind> <accountId>            create a company contact from an account
   match [--kind K ...] [--min-score N] --dry-run | --apply
                                                propose (default) or link pairs of unlinked records
+  first-sync [--dry-run] [--kind K ...] [--min-score N]
+                                               match and link every unlinked contact and account as
+                                               a resumable background run; --dry-run only counts
   interactions <contactId>                     a contact's interaction log
   interaction add <contactId> --type T --description D [--date ISO] [--who W]
                                                record an interaction
@@ -45,7 +48,7 @@ exit codes:
   3  Redis unreachable (start) or the daemon unreachable
   4  not found (404)
   5  conflict (409), e.g. the contact already has a relation of that kind;
-     match --apply: some pairs could not be linked
+     match --apply, first-sync: some pairs could not be linked
   6  unauthorized or forbidden (401, 403): no token, a wrong one, or a viewer token for a change
   7  the CRM or the accounting system failed (502)
 `;

@@ -1,4 +1,18 @@
-import { companyDomain, DEFAULT_MATCH_RULES, normalizeName, normalizeVat, planMatches, scorePair } from './match';
+import {
+  companyDomain,
+  DEFAULT_MATCH_RULES,
+  hasMatchKey,
+  matchKeys,
+  normalizeName,
+  normalizeVat,
+  planMatches,
+  scorePair,
+  type MatchAccount,
+  type MatchContact,
+  type MatchFields,
+  type MatchPlan,
+  type ScoredPair,
+} from './match';
 
 const rules = DEFAULT_MATCH_RULES;
 
@@ -145,5 +159,110 @@ describe('planMatches', () => {
       minScore: 70,
     });
     expect(strict.pairs).toEqual([]);
+  });
+});
+
+/** The straightforward plan: every pair scored, as matching worked before the index. */
+function allPairsPlan(input: Parameters<typeof planMatches>[0]): MatchPlan {
+  const active = input.rules.filter((rule) => rule.score >= input.minScore);
+  const scored: ScoredPair[] = [];
+  for (const account of input.accounts)
+    for (const contact of input.contacts) {
+      const match = scorePair(contact.fields, account.fields, active);
+      if (match) scored.push({ contactId: contact.id, accountKind: account.kind, accountId: account.id, ...match });
+    }
+  const topOf = (key: (pair: ScoredPair) => string) => {
+    const tops = new Map<string, ScoredPair[]>();
+    for (const pair of scored) {
+      const current = tops.get(key(pair));
+      if (!current || (current[0] as ScoredPair).score < pair.score) tops.set(key(pair), [pair]);
+      else if ((current[0] as ScoredPair).score === pair.score) current.push(pair);
+    }
+    return tops;
+  };
+  const contactTops = topOf((pair) => `${pair.accountKind}|${pair.contactId}`);
+  const accountTops = topOf((pair) => `${pair.accountKind}|${pair.accountId}`);
+  const pairs = [...contactTops.values()]
+    .filter((top) => top.length === 1)
+    .map((top) => top[0] as ScoredPair)
+    .filter((pair) => {
+      const other = accountTops.get(`${pair.accountKind}|${pair.accountId}`) ?? [];
+      return other.length === 1 && other[0]?.contactId === pair.contactId;
+    });
+  const review: MatchPlan['review'] = [];
+  const seen = new Set<string>();
+  for (const [key, top] of [...contactTops, ...accountTops]) {
+    if (top.length < 2) continue;
+    const signature = top
+      .map((pair) => `${pair.contactId}|${pair.accountKind}|${pair.accountId}`)
+      .sort()
+      .join(',');
+    if (seen.has(signature)) continue;
+    seen.add(signature);
+    review.push({ reason: key, candidates: top });
+  }
+  return { pairs, review };
+}
+
+/** A small deterministic generator (mulberry32), so a failing case can be replayed by its seed. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Fields drawn from a small vocabulary, so that shared keys, ties and near misses are frequent. */
+function randomFields(next: () => number): MatchFields {
+  const pick = <T>(values: readonly T[]): T => values[Math.floor(next() * values.length)] as T;
+  const fields: MatchFields = {};
+  if (next() < 0.5) fields.vatRegistrationNo = pick(['NL123', '123', 'DE123', 'nl 123', 'FR9', '9', '']);
+  if (next() < 0.6)
+    fields.email = pick(['info@a.com', 'INFO@a.com', 'sales@a.com', 'x@b.com', 'y@gmail.com', 'z@gmx.de', 'bad']);
+  if (next() < 0.6) fields.name = pick(['Fabrikam B.V.', 'fabrikam', 'Contoso Ltd', 'Müller GmbH', 'muller', '']);
+  if (next() < 0.6) fields.postCode = pick(['1011 AB', '1011ab', '2000', '']);
+  return fields;
+}
+
+describe('the key index', () => {
+  it('plans exactly what scoring every pair plans, on random small inputs', () => {
+    const kinds = ['customer', 'vendor'] as const;
+    for (let seed = 1; seed <= 300; seed++) {
+      const next = random(seed);
+      const contacts: MatchContact[] = Array.from({ length: 1 + Math.floor(next() * 12) }, (_, i) => ({
+        id: `c${i}`,
+        fields: randomFields(next),
+      }));
+      const accounts: MatchAccount[] = Array.from({ length: 1 + Math.floor(next() * 12) }, (_, i) => ({
+        kind: kinds[Math.floor(next() * kinds.length)] as (typeof kinds)[number],
+        id: `a${i}`,
+        fields: randomFields(next),
+      }));
+      const minScore = [1, 60, 85, 95][Math.floor(next() * 4)] as number;
+      const ruleSet = seed % 3 === 0 ? [{ rule: 'emailDomain' as const, score: 90 }, ...rules] : rules;
+      const input = { contacts, accounts, rules: ruleSet, minScore };
+      const plan = planMatches(input);
+      const reference = allPairsPlan(input);
+      expect({ seed, pairs: plan.pairs }).toEqual({ seed, pairs: reference.pairs });
+      expect({ seed, review: plan.review.map((entry) => entry.candidates) }).toEqual({
+        seed,
+        review: reference.review.map((entry) => entry.candidates),
+      });
+    }
+  });
+
+  it('normalizes each record once and leaves records without a key out', () => {
+    expect(matchKeys({ name: 'Fabrikam B.V.', postCode: '1011 ab', email: 'Info@Fabrikam.com' })).toEqual({
+      vat: null,
+      email: 'info@fabrikam.com',
+      domain: 'fabrikam.com',
+      namePostCode: 'fabrikam\n1011AB',
+    });
+    expect(hasMatchKey(matchKeys({ name: 'Fabrikam' }))).toBe(false);
+    expect(hasMatchKey(matchKeys({ email: 'a@gmail.com' }))).toBe(true);
   });
 });

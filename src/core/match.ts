@@ -162,35 +162,69 @@ export function companyDomain(email: FieldValue | undefined): string | null {
   return domain;
 }
 
-/** True when two records match by one rule. */
-export function matchesRule(rule: MatchRuleName, a: MatchFields, b: MatchFields): boolean {
+/** A record's match keys: its fields normalized once, for comparing and for indexing. */
+export interface MatchKeys {
+  vat: { country: string | null; number: string } | null;
+  email: string | null;
+  /** The company domain of the e-mail address (null for free mail). */
+  domain: string | null;
+  /** Normalized name and post code together, or null when either is missing. */
+  namePostCode: string | null;
+}
+
+/** Normalizes the fields a rule compares, once per record. */
+export function matchKeys(fields: MatchFields): MatchKeys {
+  const name = normalizeName(fields.name);
+  const postCode = normalizePostCode(fields.postCode);
+  return {
+    vat: normalizeVat(fields.vatRegistrationNo),
+    email: normalizeEmail(fields.email),
+    domain: companyDomain(fields.email),
+    // Neither part can hold a line feed, so the pair reads back unambiguously.
+    namePostCode: name !== null && postCode !== null ? `${name}\n${postCode}` : null,
+  };
+}
+
+/** True when any rule could compare the record: without a key, it cannot be matched. */
+export function hasMatchKey(keys: MatchKeys): boolean {
+  return keys.vat !== null || keys.email !== null || keys.domain !== null || keys.namePostCode !== null;
+}
+
+/** True when two records' keys match by one rule. */
+export function keysMatch(rule: MatchRuleName, a: MatchKeys, b: MatchKeys): boolean {
   switch (rule) {
     case 'vatRegistrationNo': {
-      const left = normalizeVat(a.vatRegistrationNo);
-      const right = normalizeVat(b.vatRegistrationNo);
+      const { vat: left } = a;
+      const { vat: right } = b;
       if (!left || !right || left.number !== right.number) return false;
       // One side may leave out the country prefix; two different prefixes are two registrations.
       return left.country === null || right.country === null || left.country === right.country;
     }
-    case 'email': {
-      const left = normalizeEmail(a.email);
-      return left !== null && left === normalizeEmail(b.email);
-    }
-    case 'emailDomain': {
-      const left = companyDomain(a.email);
-      return left !== null && left === companyDomain(b.email);
-    }
-    case 'namePostCode': {
-      const name = normalizeName(a.name);
-      const postCode = normalizePostCode(a.postCode);
-      return (
-        name !== null &&
-        postCode !== null &&
-        name === normalizeName(b.name) &&
-        postCode === normalizePostCode(b.postCode)
-      );
-    }
+    case 'email':
+      return a.email !== null && a.email === b.email;
+    case 'emailDomain':
+      return a.domain !== null && a.domain === b.domain;
+    case 'namePostCode':
+      return a.namePostCode !== null && a.namePostCode === b.namePostCode;
   }
+}
+
+/** True when two records match by one rule. */
+export function matchesRule(rule: MatchRuleName, a: MatchFields, b: MatchFields): boolean {
+  return keysMatch(rule, matchKeys(a), matchKeys(b));
+}
+
+/** The best rule two records' keys match by, or null. */
+export function scoreKeys(
+  contact: MatchKeys,
+  account: MatchKeys,
+  rules: readonly MatchRule[],
+): { score: number; rule: MatchRuleName } | null {
+  let best: { score: number; rule: MatchRuleName } | null = null;
+  for (const { rule, score } of rules) {
+    if ((best === null || score > best.score) && keysMatch(rule, contact, account)) best = { score, rule };
+  }
+  return best;
 }
 
 /** The best rule two records match by, or null. */
@@ -199,28 +233,130 @@ export function scorePair(
   account: MatchFields,
   rules: readonly MatchRule[],
 ): { score: number; rule: MatchRuleName } | null {
-  let best: { score: number; rule: MatchRuleName } | null = null;
-  for (const { rule, score } of rules) {
-    if ((best === null || score > best.score) && matchesRule(rule, contact, account)) best = { score, rule };
-  }
-  return best;
+  return scoreKeys(matchKeys(contact), matchKeys(account), rules);
 }
 
-/** Scores every contact-account pair of each kind and splits them into links and reviews. */
+/** A contact by its keys only: what matching keeps of a record. */
+export interface KeyedContact {
+  id: string;
+  keys: MatchKeys;
+}
+
+/** An account by its keys only. */
+export interface KeyedAccount {
+  kind: AccountKind;
+  id: string;
+  keys: MatchKeys;
+}
+
+/** The key a rule indexes a record by: pairs can only match by the rule when they share it. */
+function indexKey(rule: MatchRuleName, keys: MatchKeys): string | null {
+  switch (rule) {
+    case 'vatRegistrationNo':
+      // The number alone: the country prefixes are compared when the pair is scored.
+      return keys.vat?.number ?? null;
+    case 'email':
+      return keys.email;
+    case 'emailDomain':
+      return keys.domain;
+    case 'namePostCode':
+      return keys.namePostCode;
+  }
+}
+
+/** The contacts sharing each rule's key, by position in the input. */
+function indexContacts(contacts: readonly KeyedContact[], rules: readonly MatchRule[]) {
+  const byRule = new Map<MatchRuleName, Map<string, number[]>>();
+  for (const { rule } of rules) {
+    if (byRule.has(rule)) continue;
+    const index = new Map<string, number[]>();
+    contacts.forEach((contact, position) => {
+      const key = indexKey(rule, contact.keys);
+      if (key === null) return;
+      const list = index.get(key);
+      if (list) list.push(position);
+      else index.set(key, [position]);
+    });
+    byRule.set(rule, index);
+  }
+  return byRule;
+}
+
+/**
+ * Scores the pairs that share at least one rule's key, in the order all pairs would be visited
+ * (accounts, then contacts, as given), so the plan does not depend on how it was found.
+ */
+function scoreSharedKeys(
+  contacts: readonly KeyedContact[],
+  accounts: readonly KeyedAccount[],
+  rules: readonly MatchRule[],
+): ScoredPair[] {
+  const index = indexContacts(contacts, rules);
+  const scored: ScoredPair[] = [];
+  for (const account of accounts) {
+    const candidates = new Set<number>();
+    for (const [rule, byKey] of index) {
+      const key = indexKey(rule, account.keys);
+      if (key !== null) for (const position of byKey.get(key) ?? []) candidates.add(position);
+    }
+    for (const position of [...candidates].sort((a, b) => a - b)) {
+      const contact = contacts[position] as KeyedContact;
+      const match = scoreKeys(contact.keys, account.keys, rules);
+      if (match) scored.push({ contactId: contact.id, accountKind: account.kind, accountId: account.id, ...match });
+    }
+  }
+  return scored;
+}
+
+/** A plan of normalized records, with the records that had at least one scored candidate. */
+export interface KeyedMatchPlan extends MatchPlan {
+  candidates: { contacts: Set<string>; accounts: Set<string> };
+}
+
+/** Splits records that are already normalized into links and reviews; see planMatches. */
+export function planKeyedMatches(input: {
+  contacts: readonly KeyedContact[];
+  accounts: readonly KeyedAccount[];
+  rules: readonly MatchRule[];
+  minScore: number;
+}): KeyedMatchPlan {
+  const rules = input.rules.filter((rule) => rule.score >= input.minScore);
+  const scored = scoreSharedKeys(input.contacts, input.accounts, rules);
+  return {
+    ...splitScored(scored),
+    candidates: {
+      contacts: new Set(scored.map((pair) => pair.contactId)),
+      accounts: new Set(scored.map((pair) => pair.accountId)),
+    },
+  };
+}
+
+/**
+ * Pairs contacts with accounts of each kind and splits them into links and reviews. Each record
+ * is normalized once and only pairs sharing a rule's key are scored, so the work grows with the
+ * records and their candidates, not with every contact times every account.
+ */
 export function planMatches(input: {
   contacts: readonly MatchContact[];
   accounts: readonly MatchAccount[];
   rules: readonly MatchRule[];
   minScore: number;
 }): MatchPlan {
-  const rules = input.rules.filter((rule) => rule.score >= input.minScore);
-  const scored: ScoredPair[] = [];
-  for (const account of input.accounts) {
-    for (const contact of input.contacts) {
-      const match = scorePair(contact.fields, account.fields, rules);
-      if (match) scored.push({ contactId: contact.id, accountKind: account.kind, accountId: account.id, ...match });
-    }
-  }
+  const { pairs, review } = planKeyedMatches({
+    contacts: input.contacts.map((contact) => ({ id: contact.id, keys: matchKeys(contact.fields) })),
+    accounts: input.accounts.map((account) => ({
+      kind: account.kind,
+      id: account.id,
+      keys: matchKeys(account.fields),
+    })),
+    rules: input.rules,
+    minScore: input.minScore,
+  });
+  return { pairs, review };
+}
+
+/** The pairs unambiguous from both ends, and every tie for review. */
+function splitScored(scored: readonly ScoredPair[]): MatchPlan {
   const topOf = (key: (pair: ScoredPair) => string) => {
     const tops = new Map<string, ScoredPair[]>();
     for (const pair of scored) {

@@ -30,6 +30,7 @@ import {
 } from './metrics';
 import { startPollers } from './pollers';
 import { startDrift, type DaemonDrift } from './drift';
+import { startFirstSync, type DaemonFirstSync } from './first-sync';
 import { startServices } from './services';
 import { stopParts } from './shutdown';
 import { daemonStatus } from './status';
@@ -102,6 +103,8 @@ export interface Daemon {
   pollNow(slot: ConnectorSlot, entities?: Entity[]): Promise<void>;
   /** The drift sweep: run one now, start one in the background, read its state. */
   readonly drift: DaemonDrift;
+  /** The first sync: run one (or a dry run) now, start one in the background, read its state. */
+  readonly firstSync: DaemonFirstSync;
   stop(): Promise<void>;
 }
 
@@ -181,6 +184,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     logger,
     onSchedule: (role === 'all' || role === 'scheduler') && options.schedulePolling !== false,
   });
+  const firstSync = startFirstSync({
+    engine,
+    config,
+    connectors,
+    redis: queues.lockRedis,
+    keyPrefix: queues.keyPrefix,
+    logger,
+    resumeAtStart: (role === 'all' || role === 'scheduler') && options.schedulePolling !== false,
+  });
   const health = probes({
     ping: () => queues.lockRedis.ping(),
     store: store.store,
@@ -208,6 +220,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       status: () => daemonStatus({ role, startedAt, config, connectors, queues: queues.queues, store: store.store }),
       pollNow: pollers.pollNow,
       drift,
+      firstSync,
     });
     subscriptions = await keepSubscriptions({
       config,
@@ -239,6 +252,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         workers,
         schedules: pollers.schedules,
         drift,
+        firstSync,
         servers: [api?.server, probed?.server],
         subscriptions,
         timers,
@@ -257,6 +271,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     console: services.console,
     pollNow: pollers.pollNow,
     drift,
+    firstSync,
     stop,
   };
 }

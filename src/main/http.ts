@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { Connector } from '../../connectors/kit/types';
 import type { FullConsoleService } from '../app/console';
 import type { DriftControl } from '../app/ports/drift';
+import type { FirstSyncControl } from '../app/ports/first-sync';
 import type { RelationService } from '../app/ports/relations';
 import type { Store } from '../app/ports/store';
 import type { TandemConfig } from '../config/schema';
@@ -41,6 +42,7 @@ export interface HttpSetup {
   status: () => Promise<DaemonStatus>;
   pollNow(slot: ConnectorSlot, entities?: Entity[]): Promise<void>;
   drift: DriftControl;
+  firstSync: FirstSyncControl;
 }
 
 /** Builds the server and listens on the configured host and port. */
@@ -78,6 +80,7 @@ export async function startHttpServer(setup: HttpSetup): Promise<{ server: Closa
       service: setup.relations,
       status: setup.status,
       drift: setup.drift,
+      firstSync: setup.firstSync,
       tokens,
       version: process.env.npm_package_version,
     });

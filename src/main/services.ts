@@ -11,6 +11,7 @@ import { createRelationService } from '../app/relations';
 import type { TandemConfig } from '../config/schema';
 import { redisConnectorActivity } from '../metrics/status-keys';
 import { redisDriftStatus } from './drift';
+import { redisFirstSyncStatus } from './first-sync';
 import { redisConfigChannel } from '../queue/config-channel';
 import { consoleQueues } from '../queue/console-queues';
 import { createJobInspector } from '../queue/inspect';
@@ -40,6 +41,7 @@ export async function startServices(
     queues: consoleQueues(queues),
     activity: redisConnectorActivity(lockRedis, prefix),
     drift: redisDriftStatus(lockRedis, prefix),
+    firstSync: redisFirstSyncStatus(lockRedis, prefix),
     configChannel,
     fileConfig: parts.fileConfig,
   });

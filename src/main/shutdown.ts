@@ -23,6 +23,8 @@ export interface RunningParts {
   schedules: ReadonlyMap<ConnectorSlot, PollSchedule>;
   /** The drift sweeps: a running one stops after the chunk it is comparing. */
   drift: { stop(): Promise<void> };
+  /** The first sync: a running one stops after the batch it is linking, and resumes at the next start. */
+  firstSync: { stop(): Promise<void> };
   servers: ReadonlyArray<ClosableServer | undefined>;
   subscriptions?: Subscriptions;
   timers: readonly NodeJS.Timeout[];
@@ -51,6 +53,10 @@ export async function stopParts(parts: RunningParts, graceMs: number, logger: Lo
     (async () => {
       if (!(await settlesWithin(parts.drift.stop(), left())))
         logger.warn('drift sweep still running after the grace period: left unfinished');
+    })(),
+    (async () => {
+      if (!(await settlesWithin(parts.firstSync.stop(), left())))
+        logger.warn('first sync still running after the grace period: its batch is settled when it resumes');
     })(),
   ]);
   // A planner cut short by the grace period stops waiting for its writes.

@@ -10,6 +10,8 @@ import { InvalidStoredRowError } from './errors';
 import type { SqlRow } from './sql-executor';
 import type {
   AuditEntry,
+  FirstSyncItem,
+  FirstSyncRun,
   MatchRejection,
   OperationState,
   RotatedSecret,
@@ -296,4 +298,54 @@ export function toRecordObservation(row: SqlRow): RecordObservation {
 export function toStagedAudit(row: SqlRow): StagedAudit {
   const r = parseRow('staged_audit', stagedAuditRow, row);
   return { planId: r.plan_id, contactId: r.contact_id, jobIds: r.job_ids, entries: r.entries };
+}
+
+const firstSyncRunRow = z.object({
+  id: z.string(),
+  state: z.enum(['linking', 'done']),
+  started_at: timestamp,
+  finished_at: nullableTimestamp,
+  plan: details.pipe(z.record(z.string(), z.unknown())),
+  report: details,
+});
+
+/** A first_sync_run row as a FirstSyncRun. */
+export function toFirstSyncRun(row: SqlRow): FirstSyncRun {
+  const r = parseRow('first_sync_run', firstSyncRunRow, row);
+  return {
+    id: r.id,
+    state: r.state,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    plan: r.plan,
+    report: r.report,
+  };
+}
+
+const firstSyncItemRow = z.object({
+  seq: z.number().int(),
+  action: z.enum(['link', 'create']),
+  contact_id: nullableText,
+  account_kind: accountKind,
+  account_id: z.string(),
+  score: z.number().int().nullable(),
+  rule: nullableText,
+  outcome: z.enum(['linked', 'created', 'alreadyLinked', 'failed']).nullable(),
+  reason: nullableText,
+});
+
+/** A first_sync_item row as a FirstSyncItem. */
+export function toFirstSyncItem(row: SqlRow): FirstSyncItem {
+  const r = parseRow('first_sync_item', firstSyncItemRow, row);
+  return {
+    seq: r.seq,
+    action: r.action,
+    contactId: r.contact_id,
+    accountKind: r.account_kind,
+    accountId: r.account_id,
+    score: r.score,
+    rule: r.rule,
+    outcome: r.outcome,
+    reason: r.reason,
+  };
 }

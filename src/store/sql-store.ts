@@ -7,6 +7,8 @@ import {
   toAuditEntry,
   toBusinessRelation,
   toConfigVersion,
+  toFirstSyncItem,
+  toFirstSyncRun,
   toInteraction,
   toMatchRejection,
   toOperation,
@@ -17,8 +19,12 @@ import {
 } from './rows';
 import { constraintOf, sqlStateOf, UNIQUE_VIOLATION, type SqlExecutor, type SqlQueryable } from './sql-executor';
 import {
+  FirstSyncOpenError,
   RelationConflictError,
   type AuditEntry,
+  type FirstSyncItem,
+  type FirstSyncItemOutcome,
+  type FirstSyncRun,
   type AuditQuery,
   type MatchRejection,
   type NewAuditEntry,
@@ -47,6 +53,8 @@ const AUDIT_COLUMNS =
   'new_value, direction, source_system, source_modified_at, job_id, details, applied_at';
 
 const CONFIG_VERSION_COLUMNS = 'version, saved_at, saved_by, comment, yaml';
+const FIRST_SYNC_RUN_COLUMNS = 'id, state, started_at, finished_at, plan, report';
+const FIRST_SYNC_ITEM_COLUMNS = 'seq, action, contact_id, account_kind, account_id, score, rule, outcome, reason';
 
 const ACCOUNT_KIND_WORDS: Record<AccountKind, string> = {
   customer: 'customer',
@@ -481,6 +489,114 @@ export class SqlStore implements Store {
        ORDER BY rejected_at, contact_id, account_kind, account_id`,
     );
     return rows.map(toMatchRejection);
+  }
+
+  async startFirstSyncRun(
+    run: { id: string; startedAt: string; plan: Record<string, unknown> },
+    items: ReadonlyArray<Omit<FirstSyncItem, 'outcome' | 'reason'>>,
+  ): Promise<void> {
+    try {
+      await this.insertFirstSyncRun(run, items);
+    } catch (error) {
+      // Two starts at once: the unique index on the open run turns the second away.
+      if (sqlStateOf(error) !== UNIQUE_VIOLATION || constraintOf(error) !== 'first_sync_run_open_idx') throw error;
+      const open = await this.openFirstSyncRun();
+      throw new FirstSyncOpenError(open?.id ?? 'unknown');
+    }
+  }
+
+  private async insertFirstSyncRun(
+    run: { id: string; startedAt: string; plan: Record<string, unknown> },
+    items: ReadonlyArray<Omit<FirstSyncItem, 'outcome' | 'reason'>>,
+  ): Promise<void> {
+    await this.sql.transaction(async (tx) => {
+      const open = await tx.query(`SELECT id FROM first_sync_run WHERE state = 'linking'`);
+      if (open.length > 0) throw new FirstSyncOpenError(String(open[0]?.['id']));
+      await tx.query(
+        `INSERT INTO first_sync_run (id, state, started_at, plan) VALUES ($1, 'linking', $2::timestamptz, $3::jsonb)`,
+        [run.id, run.startedAt, JSON.stringify(run.plan)],
+      );
+      const width = 8;
+      for (const batch of chunks(items, ROWS_PER_INSERT)) {
+        await tx.query(
+          `INSERT INTO first_sync_item (run_id, seq, action, contact_id, account_kind, account_id, score, rule)
+           VALUES ${placeholders(batch.length, width)}`,
+          batch.flatMap((item) => [
+            run.id,
+            item.seq,
+            item.action,
+            item.contactId,
+            item.accountKind,
+            item.accountId,
+            item.score,
+            item.rule,
+          ]),
+        );
+      }
+    });
+  }
+
+  async openFirstSyncRun(): Promise<FirstSyncRun | null> {
+    const rows = await this.sql.query(
+      `SELECT ${FIRST_SYNC_RUN_COLUMNS} FROM first_sync_run WHERE state = 'linking' ORDER BY started_at LIMIT 1`,
+    );
+    return rows[0] ? toFirstSyncRun(rows[0]) : null;
+  }
+
+  async pendingFirstSyncItems(runId: string, limit: number): Promise<FirstSyncItem[]> {
+    const rows = await this.sql.query(
+      `SELECT ${FIRST_SYNC_ITEM_COLUMNS} FROM first_sync_item
+       WHERE run_id = $1 AND outcome IS NULL ORDER BY seq LIMIT $2`,
+      [runId, limit],
+    );
+    return rows.map(toFirstSyncItem);
+  }
+
+  async settleFirstSyncItems(
+    runId: string,
+    outcomes: ReadonlyArray<{ seq: number; outcome: FirstSyncItemOutcome; reason: string | null }>,
+  ): Promise<void> {
+    for (const batch of chunks(outcomes, ROWS_PER_INSERT)) {
+      await this.sql.query(
+        `UPDATE first_sync_item AS item SET outcome = settled.outcome, reason = settled.reason
+         FROM (VALUES ${placeholders(batch.length, 3, ['::integer', '::text', '::text'], 1)})
+           AS settled (seq, outcome, reason)
+         WHERE item.run_id = $1 AND item.seq = settled.seq`,
+        [runId, ...batch.flatMap((entry) => [entry.seq, entry.outcome, entry.reason])],
+      );
+    }
+  }
+
+  async tallyFirstSyncRun(
+    runId: string,
+    failures: number,
+  ): Promise<{ counts: Record<FirstSyncItemOutcome | 'pending', number>; failed: FirstSyncItem[] }> {
+    const counts: Record<FirstSyncItemOutcome | 'pending', number> = {
+      linked: 0,
+      created: 0,
+      alreadyLinked: 0,
+      failed: 0,
+      pending: 0,
+    };
+    const rows = await this.sql.query(
+      `SELECT coalesce(outcome, 'pending') AS outcome, count(*)::integer AS n FROM first_sync_item
+       WHERE run_id = $1 GROUP BY 1`,
+      [runId],
+    );
+    for (const row of rows) counts[row['outcome'] as keyof typeof counts] = Number(row['n']);
+    const failed = await this.sql.query(
+      `SELECT ${FIRST_SYNC_ITEM_COLUMNS} FROM first_sync_item
+       WHERE run_id = $1 AND outcome = 'failed' ORDER BY seq LIMIT $2`,
+      [runId, failures],
+    );
+    return { counts, failed: failed.map(toFirstSyncItem) };
+  }
+
+  async finishFirstSyncRun(runId: string, report: Record<string, unknown>): Promise<void> {
+    await this.sql.query(
+      `UPDATE first_sync_run SET state = 'done', finished_at = now(), report = $2::jsonb WHERE id = $1`,
+      [runId, JSON.stringify(report)],
+    );
   }
 
   async saveConfigVersion(input: {

@@ -159,6 +159,7 @@ export class FakeConsoleService implements ConsoleService {
         total: this.rows.length,
       },
       drift: null,
+      firstSync: null,
       latestErrors: [
         {
           at: NOW,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Connector } from '../../../connectors/kit/types';
 import type { ConnectorActivity } from '../ports/connector-activity';
 import type { DriftStatus } from '../ports/drift';
+import type { FirstSyncStatus } from '../ports/first-sync';
 import type { ConsoleQueues } from '../ports/queues';
 import type { Engine } from '../ports/index';
 import type { ConnectorOverview, Overview, RelationRow, RelationState } from '../ports/console';
@@ -39,6 +40,7 @@ export async function buildOverview(
     queues?: ConsoleQueues;
     activity?: ConnectorActivity;
     drift?: DriftStatus | null;
+    firstSync?: FirstSyncStatus | null;
     scan: QueueScan;
     rows: RelationRow[];
     now: Date;
@@ -113,5 +115,12 @@ export async function buildOverview(
       relationId: entity === 'contact' ? (byContact.get(id) ?? null) : (account?.id ?? null),
     };
   });
-  return { connectors, queues, relations, drift: parts.drift ?? null, latestErrors };
+  return {
+    connectors,
+    queues,
+    relations,
+    drift: parts.drift ?? null,
+    firstSync: parts.firstSync ?? null,
+    latestErrors,
+  };
 }

@@ -6,6 +6,7 @@ import type { ChangeJob } from '../ports/changes';
 import type { ConfigVersionChannel } from '../ports/config-channel';
 import type { ConnectorActivity } from '../ports/connector-activity';
 import type { DriftStatus } from '../ports/drift';
+import type { FirstSyncStatus } from '../ports/first-sync';
 import type { ConsoleQueues } from '../ports/queues';
 import { InvalidAuditQueryError } from '../ports/store';
 import type { Engine } from '../ports/index';
@@ -40,6 +41,8 @@ export interface ConsoleDeps {
   activity?: ConnectorActivity;
   /** The drift sweep's state, for the overview. */
   drift?: () => Promise<DriftStatus>;
+  /** The first sync's state, for the overview. */
+  firstSync?: () => Promise<FirstSyncStatus>;
   /** Announces saved config versions to the other processes. */
   configChannel?: ConfigVersionChannel;
   /** The config as read from the file at start (default: the engine's config now). */
@@ -69,7 +72,16 @@ export function createConsoleService(deps: ConsoleDeps): FullConsoleService {
       const at = now();
       const rows = await relationRows(engine, scan, at);
       const drift = deps.drift ? await deps.drift() : null;
-      return buildOverview(engine, { queues: deps.queues, activity: deps.activity, drift, scan, rows, now: at });
+      const firstSync = deps.firstSync ? await deps.firstSync() : null;
+      return buildOverview(engine, {
+        queues: deps.queues,
+        activity: deps.activity,
+        drift,
+        firstSync,
+        scan,
+        rows,
+        now: at,
+      });
     },
     async listRelationRows(filter) {
       const limit = filter.limit ?? 50;

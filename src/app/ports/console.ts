@@ -4,6 +4,7 @@
  * Implemented by createConsoleService (src/app/console); served under /api by src/http/console.
  */
 import type { DriftStatus } from './drift';
+import type { FirstSyncStatus } from './first-sync';
 import type { AccountKind, BusinessRelation, FieldValue } from '../../core/model';
 import type { MatchPair, MatchProposal } from './relations';
 import type { AuditEntry, AuditQuery } from './store';
@@ -48,6 +49,8 @@ export interface Overview {
   relations: Record<RelationState, number> & { total: number };
   /** The drift sweep: how far the running one is, and what the last one found (absent without one). */
   drift: DriftStatus | null;
+  /** The first sync: how far the running one is, and what the last one (or dry run) did (absent without one). */
+  firstSync: FirstSyncStatus | null;
   latestErrors: Array<{
     at: string;
     reason: string;

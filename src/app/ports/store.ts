@@ -169,6 +169,37 @@ export interface RotatedSecret {
   rotatedAt: string;
 }
 
+/** What a first-sync item does: link a proposed pair, or create a contact for an account. */
+export type FirstSyncAction = 'link' | 'create';
+
+/** How a first-sync item ended; null while it waits for its batch. */
+export type FirstSyncItemOutcome = 'linked' | 'created' | 'alreadyLinked' | 'failed';
+
+/** One item of a stored first-sync run, numbered in the order it is worked through. */
+export interface FirstSyncItem {
+  seq: number;
+  action: FirstSyncAction;
+  /** The contact of a pair; null for a creation. */
+  contactId: string | null;
+  accountKind: AccountKind;
+  accountId: string;
+  score: number | null;
+  rule: string | null;
+  outcome: FirstSyncItemOutcome | null;
+  reason: string | null;
+}
+
+/** A stored first-sync run. */
+export interface FirstSyncRun {
+  id: string;
+  state: 'linking' | 'done';
+  startedAt: string;
+  finishedAt: string | null;
+  /** The run's options and plan, as the first sync wrote them (opaque to the store). */
+  plan: Record<string, unknown>;
+  report: Record<string, unknown> | null;
+}
+
 /** The mapping store. */
 export interface Store {
   /** Applies pending migrations; safe to call on every start and from several processes. */
@@ -284,6 +315,31 @@ export interface Store {
   rejectMatch(rejection: Omit<MatchRejection, 'rejectedAt'>): Promise<void>;
   listMatchRejections(): Promise<MatchRejection[]>;
 
+  /**
+   * Stores a new first-sync run with its items, in one transaction: a run is resumable only once
+   * its whole plan is stored. Throws FirstSyncOpenError while another run is unfinished.
+   */
+  startFirstSyncRun(
+    run: { id: string; startedAt: string; plan: Record<string, unknown> },
+    items: ReadonlyArray<Omit<FirstSyncItem, 'outcome' | 'reason'>>,
+  ): Promise<void>;
+  /** The unfinished run, if any: the one a start resumes. */
+  openFirstSyncRun(): Promise<FirstSyncRun | null>;
+  /** The next unsettled items of a run, in order. */
+  pendingFirstSyncItems(runId: string, limit: number): Promise<FirstSyncItem[]>;
+  /** Settles items of a run, each with its outcome and, when it failed or was found linked, why. */
+  settleFirstSyncItems(
+    runId: string,
+    outcomes: ReadonlyArray<{ seq: number; outcome: FirstSyncItemOutcome; reason: string | null }>,
+  ): Promise<void>;
+  /** How many items of a run have each outcome (`pending`: not settled yet), and the first failed ones. */
+  tallyFirstSyncRun(
+    runId: string,
+    failures: number,
+  ): Promise<{ counts: Record<FirstSyncItemOutcome | 'pending', number>; failed: FirstSyncItem[] }>;
+  /** Marks a run done with its report. */
+  finishFirstSyncRun(runId: string, report: Record<string, unknown>): Promise<void>;
+
   /** Saves a new version of the editable config; versions count up from 1. */
   saveConfigVersion(input: { savedBy: string; comment: string | null; yaml: string }): Promise<StoredConfigVersion>;
   getConfigVersion(version: number): Promise<StoredConfigVersion | null>;
@@ -350,5 +406,13 @@ export class InvalidAuditQueryError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'InvalidAuditQueryError';
+  }
+}
+
+/** Raised when a first-sync run is started while another one is unfinished. */
+export class FirstSyncOpenError extends Error {
+  constructor(readonly runId: string) {
+    super(`first-sync run ${runId} is unfinished: resume it instead of starting another`);
+    this.name = 'FirstSyncOpenError';
   }
 }

@@ -23,18 +23,27 @@ import {
 import { UpstreamProblem } from '../ports/problems';
 import type { Actor, LinkResult } from '../ports/relations';
 
-/** Links a contact with an account and reconciles them once. */
+/**
+ * Links a contact with an account and reconciles them once. `prefetched` are both records as a
+ * caller just read (and observed) them in a batch, as the first sync does for many pairs at
+ * once; without them, each is read here.
+ */
 export async function link(
   context: RelationContext,
   input: { contactId: string; accountKind: AccountKind; accountId: string; winner?: ReconcileWinner },
   actor: Actor,
+  prefetched?: { contact: Contact; account: Account },
 ): Promise<LinkResult> {
   const { engine } = context;
   const winner = input.winner ?? 'contact';
   const relationCode = requireCode(engine, input.accountKind);
-  const contact = await readContact(engine, input.contactId);
+  if (prefetched && (prefetched.contact.id !== input.contactId || prefetched.account.id !== input.accountId))
+    throw new Error(
+      `the records handed to link (${prefetched.contact.id}, ${prefetched.account.id}) are not the pair asked for (${input.contactId}, ${input.accountId})`,
+    );
+  const contact = prefetched?.contact ?? (await readContact(engine, input.contactId));
   requireCompany(contact);
-  const account = await readAccount(engine, input.accountKind, input.accountId);
+  const account = prefetched?.account ?? (await readAccount(engine, input.accountKind, input.accountId));
   await refuseTaken(engine, contact.id, input.accountKind, account.id);
 
   const relation = await createRelation(engine, {

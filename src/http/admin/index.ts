@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { DriftControl } from '../../app/ports/drift';
+import type { FirstSyncControl } from '../../app/ports/first-sync';
 import type { RelationService } from '../../app/ports/relations';
 import type { AdminTokens } from '../auth';
 import { guardApiScope, mountRoutes } from '../api/mount';
@@ -20,6 +21,7 @@ export interface AdminApiDeps {
   service: RelationService;
   status: () => Promise<DaemonStatus>;
   drift?: DriftControl;
+  firstSync?: FirstSyncControl;
   tokens: AdminTokens;
   /** Shown in the OpenAPI document. */
   version?: string;

@@ -240,7 +240,43 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
       return { status: 202, body: result };
     },
   }),
+  route({
+    method: 'GET',
+    url: '/api/first-sync',
+    operationId: 'firstSyncStatus',
+    summary: 'The first sync: how far the running one is, and what the last one (or dry run) found and did',
+    access: 'read',
+    params: s.noParams,
+    query: s.noQuery,
+    responses: { 200: { description: 'The first sync’s state', schema: s.firstSyncStatusSchema } },
+    handle: async (_input, { firstSync }) => ok(await requireFirstSync(firstSync).status()),
+  }),
+  route({
+    method: 'POST',
+    url: '/api/first-sync',
+    operationId: 'startFirstSync',
+    summary:
+      'Starts the first sync (or a dry run that only counts) in the background (202), resuming an unfinished one; 409 while one runs in any process',
+    access: 'change',
+    params: s.noParams,
+    query: s.noQuery,
+    body: s.firstSyncBody,
+    responses: {
+      202: { description: 'Started; poll GET /api/first-sync for its progress', schema: s.firstSyncStartSchema },
+      409: { description: 'A first sync is running already', schema: s.problemSchema },
+    },
+    handle: async ({ body }, { firstSync }) => {
+      const result = await requireFirstSync(firstSync).start(body);
+      if (!result.started) throw new ConflictProblem('IN_PROGRESS', 'a first sync is running already');
+      return { status: 202, body: result };
+    },
+  }),
 ];
+
+function requireFirstSync(firstSync: RouteDeps['firstSync']): NonNullable<RouteDeps['firstSync']> {
+  if (!firstSync) throw new NotFoundProblem('this daemon runs no first sync');
+  return firstSync;
+}
 
 function requireDrift(drift: RouteDeps['drift']): NonNullable<RouteDeps['drift']> {
   if (!drift) throw new NotFoundProblem('this daemon runs no drift sweep');

@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import type { DriftControl } from '../../app/ports/drift';
+import type { FirstSyncControl } from '../../app/ports/first-sync';
 import type { Actor, RelationService } from '../../app/ports/relations';
 import type { DaemonStatus } from './schemas';
 
@@ -28,6 +29,8 @@ export interface RouteDeps {
   status: () => Promise<DaemonStatus>;
   /** The drift sweep; absent where the daemon runs none (the routes then answer 404). */
   drift?: DriftControl;
+  /** The first sync; absent where the daemon runs none (the routes then answer 404). */
+  firstSync?: FirstSyncControl;
 }
 
 /** A handler's answer; JSON unless `headers` set a content type. */

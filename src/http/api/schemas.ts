@@ -256,6 +256,67 @@ export const driftStatusSchema = z.object({
 });
 export const driftStartSchema = z.object({ started: z.boolean(), status: driftStatusSchema });
 
+export const firstSyncBody = z.strictObject({
+  dryRun: z.boolean().default(false),
+  kinds: z.array(accountKind).min(1).optional(),
+  minScore: z.number().int().min(1).max(100).optional(),
+});
+const sides = z.object({ crm: z.number(), accounting: z.number() });
+const firstSyncProgressSchema = z.object({
+  startedAt: z.string(),
+  dryRun: z.boolean(),
+  phase: z.enum(['reading', 'linking']),
+  read: sides,
+  done: z.number(),
+  total: z.number(),
+});
+export const firstSyncReportSchema = z.object({
+  runId: z.string().nullable(),
+  dryRun: z.boolean(),
+  resumed: z.boolean(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  kinds: z.array(accountKind),
+  counts: z.object({
+    link: z.number(),
+    create: z.number(),
+    ambiguous: z.number(),
+    unmatched: z.object({ contacts: z.number(), accounts: z.number() }),
+    skipped: z.object({
+      alreadyLinked: z.number(),
+      rejected: z.number(),
+      missingFields: z.number(),
+      persons: z.number(),
+    }),
+  }),
+  createReason: z.string().nullable(),
+  outcome: z.object({ linked: z.number(), created: z.number(), alreadyLinked: z.number(), failed: z.number() }),
+  failures: z.array(
+    z.object({ contactId: z.string().nullable(), accountKind, accountId: z.string(), reason: z.string() }),
+  ),
+  review: z.array(
+    z.object({
+      reason: z.string(),
+      candidates: z.array(
+        z.object({
+          contactId: z.string(),
+          accountKind,
+          accountId: z.string(),
+          score: z.number(),
+          rule: z.string(),
+        }),
+      ),
+    }),
+  ),
+  requests: sides,
+  stopped: z.boolean(),
+});
+export const firstSyncStatusSchema = z.object({
+  running: firstSyncProgressSchema.nullable(),
+  last: firstSyncReportSchema.nullable(),
+});
+export const firstSyncStartSchema = z.object({ started: z.boolean(), status: firstSyncStatusSchema });
+
 /** Every error body. */
 export const problemSchema = z.object({
   error: z.string(),

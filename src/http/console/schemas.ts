@@ -3,7 +3,15 @@
  * OpenAPI document is generated from them, like the admin API's (../api/schemas.ts).
  */
 import { z } from 'zod';
-import { accountKind, auditListSchema, auditQuery, driftStatusSchema, recordId, relationSchema } from '../api/schemas';
+import {
+  accountKind,
+  auditListSchema,
+  auditQuery,
+  driftStatusSchema,
+  firstSyncStatusSchema,
+  recordId,
+  relationSchema,
+} from '../api/schemas';
 
 const relationState = z.enum(['inSync', 'pending', 'failing', 'conflict']);
 const fieldValue = z.string().nullable();
@@ -66,6 +74,7 @@ export const overviewSchema = z.object({
     total: z.number(),
   }),
   drift: driftStatusSchema.nullable(),
+  firstSync: firstSyncStatusSchema.nullable(),
   latestErrors: z.array(
     z.object({
       at: z.string(),

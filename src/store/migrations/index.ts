@@ -4,6 +4,7 @@ import { CONSOLE_TABLES } from './003-console';
 import { ROTATED_SECRETS } from './004-rotated-secrets';
 import { RECORD_OBSERVATIONS } from './005-record-observations';
 import { DRIFT_AUDIT } from './006-drift-audit';
+import { FIRST_SYNC } from './007-first-sync';
 import { STAGED_AUDIT } from './008-staged-audit';
 
 /** One schema change, applied once, in version order. */
@@ -24,5 +25,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'rotated secrets', sql: ROTATED_SECRETS },
   { version: 5, name: 'record observations', sql: RECORD_OBSERVATIONS },
   { version: 6, name: 'drift in the audit log', sql: DRIFT_AUDIT },
+  { version: 7, name: 'first sync runs', sql: FIRST_SYNC },
   { version: 8, name: 'staged audit entries', sql: STAGED_AUDIT },
 ];

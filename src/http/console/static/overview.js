@@ -33,6 +33,27 @@ function driftSection(drift) {
   return `<h2>Drift sweep</h2><section class="card" data-drift>${progress}${summary}</section>`;
 }
 
+function firstSyncSection(firstSync) {
+  if (!firstSync) return '';
+  const { running, last } = firstSync;
+  const progress = running
+    ? running.phase === 'reading'
+      ? `<p>${running.dryRun ? 'Dry run' : 'First sync'} reading: ${running.read.crm} contacts and ${running.read.accounting} accounts so far.</p>`
+      : `<p>First sync linking: ${running.done} of ${running.total} pairs and creations settled.</p>`
+    : '';
+  const summary = last
+    ? `<dl class="kv">
+        <dt>Last ${last.dryRun ? 'dry run' : 'run'}</dt><dd>${when(last.finishedAt)}${last.stopped ? ' (stopped: the next start resumes it)' : ''}${last.resumed ? ' (resumed)' : ''}</dd>
+        <dt>${last.dryRun ? 'Would link' : 'Linked'}</dt><dd>${last.dryRun ? last.counts.link : `${last.outcome.linked} of ${last.counts.link} pairs (${last.outcome.alreadyLinked} linked already, ${last.outcome.failed} failed)`}</dd>
+        <dt>${last.dryRun ? 'Would create' : 'Created'}</dt><dd>${last.dryRun ? last.counts.create : last.outcome.created} contacts${last.createReason ? ` <span class="muted">(${esc(last.createReason)})</span>` : ''}</dd>
+        <dt>Ambiguous</dt><dd>${last.counts.ambiguous} · <a href="/ui/matches">matching review</a></dd>
+        <dt>Unmatched</dt><dd>${last.counts.unmatched.contacts} contacts, ${last.counts.unmatched.accounts} accounts</dd>
+        <dt>Skipped</dt><dd>${last.counts.skipped.alreadyLinked} linked already, ${last.counts.skipped.rejected} rejected, ${last.counts.skipped.missingFields} without match fields, ${last.counts.skipped.persons} persons</dd>
+      </dl>`
+    : '<p class="muted">No first sync has run yet (<code>tandem first-sync --dry-run</code> counts what it would do).</p>';
+  return `<h2>First sync</h2><section class="card" data-first-sync>${progress}${summary}</section>`;
+}
+
 async function load() {
   const o = await api('GET', '/api/console/overview');
   const stat = (state, label) =>
@@ -55,6 +76,7 @@ async function load() {
         })),
       ]),
     )}
+    ${firstSyncSection(o.firstSync)}
     ${driftSection(o.drift)}
     <h2>Latest errors</h2>
     ${table(
