@@ -18,7 +18,8 @@ import {
 } from './errors';
 import { ProviderClock } from './clock';
 import { HttpClient, type AuthProvider, type ResponseObserver, type RetryPolicy } from './http';
-import { RequestLimiter, type LimiterClock } from './limiter';
+import { SharedLimiter, type BudgetFactory } from './budget';
+import { RequestLimiter, type Limiter, type LimiterClock } from './limiter';
 import type {
   BatchItemResult,
   ChangedPage,
@@ -50,6 +51,11 @@ export interface ConnectorContext {
   now?: () => number;
   /** Clock and sleep of the request limiter, injectable so tests need not wait out a window. */
   limiterClock?: LimiterClock;
+  /**
+   * The provider's request budget shared with every other process (see ./budget.ts), built from
+   * the limits the connector declares. Without it the limits are kept in this process alone.
+   */
+  budget?: BudgetFactory;
 }
 
 /** The config a connector is built from: its own keys (the schema in its folder) and the shared baseUrl. */
@@ -172,7 +178,7 @@ export function batches<T>(
 
 /** What `connect` gets: the kit's HTTP client with the context's retry policy and observer, and the declared limits. */
 export function connectTools(limits: ConnectorLimits, context: ConnectorContext): ConnectTools {
-  const limiter = limits.requests || limits.concurrency ? new RequestLimiter(limits, context.limiterClock) : undefined;
+  const limiter = limiterFor(limits, context);
   const { name: connector, retry, observe } = context;
   const clock = new ProviderClock();
   return {
@@ -180,6 +186,13 @@ export function connectTools(limits: ConnectorLimits, context: ConnectorContext)
     clock,
     http: (options) => new HttpClient({ connector, ...options, retry, observe, limiter, clock }),
   };
+}
+
+/** The shared budget when the app gives one, else the limits kept in process; none without declared limits. */
+function limiterFor(limits: ConnectorLimits, context: ConnectorContext): Limiter | undefined {
+  if (!limits.requests && !limits.concurrency) return undefined;
+  const { budget, limiterClock } = context;
+  return budget ? new SharedLimiter(limits, budget(limits), limiterClock) : new RequestLimiter(limits, limiterClock);
 }
 
 /**
