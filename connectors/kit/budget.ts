@@ -42,7 +42,10 @@ export function windowsOf(limits: RequestLimits): readonly RequestWindow[] {
  * A budget sized from the provider's published limits: `share` of each window, rounded down but
  * at least one request; the concurrency is the provider's, or the config's when that is lower.
  */
-export function sizeBudget(limits: RequestLimits, sizing: BudgetSizing = { share: DEFAULT_BUDGET_SHARE }): BudgetLimits {
+export function sizeBudget(
+  limits: RequestLimits,
+  sizing: BudgetSizing = { share: DEFAULT_BUDGET_SHARE },
+): BudgetLimits {
   if (!(sizing.share > 0 && sizing.share <= 1))
     throw new RangeError(`a budget's share must be above 0 and at most 1, not ${sizing.share}`);
   const windows = windowsOf(limits).map(({ max, perMs }) => ({
@@ -146,7 +149,10 @@ export class SharedLimiter implements Limiter {
       if (answer.waitMs > (this.declared.maxWaitMs ?? Number.POSITIVE_INFINITY)) {
         // No longer waiting: bulk work need not stay behind it.
         await this.store.release(id).catch(() => undefined);
-        throw new RateLimitedError(`the shared request budget is spent (${answer.reason}, next in ${answer.waitMs} ms)`, answer.waitMs);
+        throw new RateLimitedError(
+          `the shared request budget is spent (${answer.reason}, next in ${answer.waitMs} ms)`,
+          answer.waitMs,
+        );
       }
       await this.clock.sleep(answer.waitMs);
     }

@@ -9,7 +9,14 @@
  * (keyPrefix in ./redis.ts): the script's keys are in one slot.
  */
 import { createHash } from 'node:crypto';
-import type { BudgetAnswer, BudgetLimits, BudgetStore } from '../../connectors/kit/budget';
+import {
+  sizeBudget,
+  type BudgetAnswer,
+  type BudgetFactory,
+  type BudgetLimits,
+  type BudgetSizing,
+  type BudgetStore,
+} from '../../connectors/kit/budget';
 import type { RequestPriority } from '../../connectors/kit/priority';
 import type { RedisConnection } from './redis';
 
@@ -179,4 +186,16 @@ export class RedisBudgetStore implements BudgetStore {
     if (window === undefined || key === undefined) return;
     await pauseScript.run(this.redis, [this.keys.pause, key], [window.perMs]);
   }
+}
+
+/**
+ * The budgets of a deployment's connectors in one Redis: each sized from the limits its connector
+ * declares and the share its config gives, named by its slot under tandem's key prefix.
+ */
+export function redisBudgets(
+  redis: RedisConnection,
+  prefix: string,
+  timing: Partial<BudgetTiming> = {},
+): (slot: string, sizing: BudgetSizing) => BudgetFactory {
+  return (slot, sizing) => (limits) => new RedisBudgetStore(redis, prefix, slot, sizeBudget(limits, sizing), timing);
 }
