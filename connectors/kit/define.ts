@@ -19,7 +19,8 @@ import {
 import { ProviderClock } from './clock';
 import { ReadCoalescer } from './coalesce';
 import { HttpClient, type AuthProvider, type ResponseObserver, type RetryPolicy } from './http';
-import { RequestLimiter, type LimiterClock } from './limiter';
+import { SharedLimiter, type BudgetFactory } from './budget';
+import { RequestLimiter, type Limiter, type LimiterClock } from './limiter';
 import type {
   BatchItemResult,
   ChangedPage,
@@ -56,6 +57,11 @@ export interface ConnectorContext {
    * the entity has a batch read; 0 reads each on its own. Default READ_WINDOW_MS.
    */
   readWindowMs?: number;
+  /**
+   * The provider's request budget shared with every other process (see ./budget.ts), built from
+   * the limits the connector declares. Without it the limits are kept in this process alone.
+   */
+  budget?: BudgetFactory;
 }
 
 /** The default wait of a single read for others to batch with: short against any API's round trip. */
@@ -183,7 +189,7 @@ export function batches<T>(
 
 /** What `connect` gets: the kit's HTTP client with the context's retry policy and observer, and the declared limits. */
 export function connectTools(limits: ConnectorLimits, context: ConnectorContext): ConnectTools {
-  const limiter = limits.requests || limits.concurrency ? new RequestLimiter(limits, context.limiterClock) : undefined;
+  const limiter = limiterFor(limits, context);
   const { name: connector, retry, observe } = context;
   const clock = new ProviderClock();
   return {
@@ -191,6 +197,13 @@ export function connectTools(limits: ConnectorLimits, context: ConnectorContext)
     clock,
     http: (options) => new HttpClient({ connector, ...options, retry, observe, limiter, clock }),
   };
+}
+
+/** The shared budget when the app gives one, else the limits kept in process; none without declared limits. */
+function limiterFor(limits: ConnectorLimits, context: ConnectorContext): Limiter | undefined {
+  if (!limits.requests && !limits.concurrency) return undefined;
+  const { budget, limiterClock } = context;
+  return budget ? new SharedLimiter(limits, budget(limits), limiterClock) : new RequestLimiter(limits, limiterClock);
 }
 
 /**

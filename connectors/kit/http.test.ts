@@ -6,7 +6,9 @@ import {
   RateLimitedError,
   TransientError,
 } from './errors';
-import { errorForStatus, parseRetryAfter } from './http';
+import nock from 'nock';
+import { errorForStatus, HttpClient, parseRetryAfter } from './http';
+import type { Limiter } from './limiter';
 
 describe('errorForStatus', () => {
   it('names each failed status the way the queue decides on it', () => {
@@ -37,5 +39,18 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('Wed, 01 May 2024 00:00:05 GMT', now)).toBe(5000);
     expect(parseRetryAfter(undefined, now)).toBe(1000);
     expect(parseRetryAfter('soon', now)).toBe(1000);
+  });
+});
+
+describe('HttpClient and its limiter', () => {
+  afterEach(() => nock.cleanAll());
+
+  it('tells the limiter of a 429’s Retry-After, so every other call waits as well', async () => {
+    nock('https://erp.example').get('/x').reply(429, {}, { 'Retry-After': '0' }).get('/x').reply(200, { ok: true });
+    const pauses: number[] = [];
+    const limiter: Limiter = { run: (call) => call(), observe: () => undefined, pause: (ms) => void pauses.push(ms) };
+    const client = new HttpClient({ connector: 'erp', baseURL: 'https://erp.example', limiter });
+    expect((await client.request({ url: '/x' })).data).toEqual({ ok: true });
+    expect(pauses).toEqual([0]);
   });
 });

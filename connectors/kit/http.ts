@@ -14,7 +14,7 @@ import {
   TransientError,
 } from './errors';
 import type { ProviderClock } from './clock';
-import type { RequestLimiter } from './limiter';
+import type { Limiter } from './limiter';
 import { parseResponse } from './parse';
 
 /** Supplies the Authorization header; `invalidate` drops a cached token after a 401. */
@@ -49,8 +49,8 @@ export interface HttpClientOptions {
   auth?: AuthProvider;
   retry?: Partial<RetryPolicy>;
   observe?: ResponseObserver;
-  /** Keeps the provider's limits; every attempt passes it. */
-  limiter?: RequestLimiter;
+  /** Keeps the provider's limits (in process, or a budget shared by every process); every attempt passes it. */
+  limiter?: Limiter;
   /** Learns the provider's clock offset from the `Date` header of every answer. */
   clock?: ProviderClock;
 }
@@ -140,6 +140,8 @@ export class HttpClient {
       }
       if (status === 429) {
         const waitMs = parseRetryAfter(response.headers['retry-after']);
+        // Every other call to this provider would be refused as well: they wait too.
+        limiter?.pause(waitMs);
         if (attempt < attempts && waitMs <= this.retry.maxRetryAfterMs) {
           await sleep(waitMs);
           continue;

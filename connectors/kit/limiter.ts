@@ -4,6 +4,7 @@
  * provider says is left of a window (calls other apps make on the same account count too).
  */
 import { RateLimitedError } from './errors';
+import { currentPriority } from './priority';
 
 /** One window of a provider's limit: at most `max` requests started in any `perMs`. */
 export interface RequestWindow {
@@ -27,6 +28,19 @@ export interface RequestLimits {
   maxWaitMs?: number;
 }
 
+/**
+ * What the HTTP client asks of a limiter: this in-process one, or a budget shared by every process
+ * (./budget.ts).
+ */
+export interface Limiter {
+  /** Runs `call` once the limits admit it; RateLimitedError when the wait would exceed `maxWaitMs`. */
+  run<T>(call: () => Promise<T>): Promise<T>;
+  /** Reads the provider's count of the requests left in a window from a response's headers. */
+  observe(headers: Readonly<Record<string, unknown>>): void;
+  /** The provider answered 429 and asked for `ms` of quiet (Retry-After): no request starts before. */
+  pause(ms: number): void;
+}
+
 /** Clock and sleep, injectable so tests need not wait. */
 export interface LimiterClock {
   now: () => number;
@@ -43,11 +57,16 @@ interface WindowState {
   fullUntil: number;
 }
 
-/** Admits calls within the declared limits; one per connector instance. */
-export class RequestLimiter {
+/**
+ * Admits calls within the declared limits; one per connector instance. A free slot goes to a
+ * waiting interactive call before any waiting bulk call (see ./priority.ts).
+ */
+export class RequestLimiter implements Limiter {
   private inFlight = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly waiting: Record<'interactive' | 'bulk', (() => void)[]> = { interactive: [], bulk: [] };
   private readonly windows: WindowState[];
+  /** The provider asked for quiet (Retry-After): no request starts before this. */
+  private pausedUntil = 0;
 
   constructor(
     private readonly limits: RequestLimits,
@@ -81,9 +100,20 @@ export class RequestLimiter {
     }
   }
 
+  pause(ms: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + ms);
+  }
+
   private async waitForWindows(): Promise<void> {
     for (;;) {
       const now = this.clock.now();
+      const paused = this.pausedUntil - now;
+      if (paused > 0) {
+        if (paused > (this.limits.maxWaitMs ?? Number.POSITIVE_INFINITY))
+          throw new RateLimitedError(`the provider asked for a pause (next in ${paused} ms)`, paused);
+        await this.clock.sleep(paused);
+        continue;
+      }
       let waitMs = 0;
       let limiting: RequestWindow | undefined;
       for (const state of this.windows) {
@@ -118,11 +148,11 @@ export class RequestLimiter {
       return;
     }
     // The releasing call hands its slot over directly, so inFlight stays counted.
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    await new Promise<void>((resolve) => this.waiting[currentPriority()].push(resolve));
   }
 
   private releaseSlot(): void {
-    const next = this.waiting.shift();
+    const next = this.waiting.interactive.shift() ?? this.waiting.bulk.shift();
     if (next) next();
     else this.inFlight--;
   }

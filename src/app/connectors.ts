@@ -3,6 +3,7 @@
  * place that knows which kinds exist; everything else sees the Connector contract.
  */
 import { connectorKind } from '../../connectors';
+import type { BudgetFactory, BudgetSizing } from '../../connectors/kit/budget';
 import type { ResponseObserver } from '../../connectors/kit/http';
 import type { Connector } from '../../connectors/kit/types';
 import type { ConnectorConfig, TandemConfig } from '../config/schema';
@@ -20,6 +21,11 @@ export interface BuildOptions {
   storedSecrets?: Partial<Record<ConnectorSlot, Record<string, string>>>;
   /** Keeps a rotated secret so the next start uses it. */
   saveSecret?: (slot: ConnectorSlot, name: string, value: string) => Promise<void>;
+  /**
+   * The request budget every process shares for a connector, sized as its config says; without
+   * it each connector keeps the provider's limits in its own process.
+   */
+  budget?: (slot: ConnectorSlot, sizing: BudgetSizing) => BudgetFactory;
 }
 
 /** A connector plugged into the wrong side of the config. */
@@ -42,7 +48,7 @@ export function buildConnector(slot: ConnectorSlot, config: ConnectorConfig, opt
       `connectors.${slot}: a ${config.kind} connector serves the ${kind.side} side, not the ${expected} side`,
     );
   }
-  const { saveSecret } = options;
+  const { saveSecret, budget } = options;
   return kind.create(config, {
     name: slot,
     observe: options.observe,
@@ -51,6 +57,7 @@ export function buildConnector(slot: ConnectorSlot, config: ConnectorConfig, opt
     storedSecrets: options.storedSecrets?.[slot],
     saveSecret: saveSecret && ((name, value) => saveSecret(slot, name, value)),
     relationKinds: options.relationKinds,
+    ...(budget && { budget: budget(slot, config.budget) }),
   });
 }
 

@@ -96,6 +96,7 @@ queue:
     expect(config.connectors.crm.pollEvery).toBe(30_000);
     expect(config.connectors.crm.concurrency).toBe(4);
     expect(config.connectors.crm.webhooks).toBe(true);
+    expect(config.connectors.crm.budget).toEqual({ share: 0.9 });
     expect(config.server).toEqual({ host: '127.0.0.1', port: 8080 });
     expect(config.queue).toMatchObject({ prefix: 'tandem', backoff: 1000, attempts: 8 });
   });
@@ -291,6 +292,24 @@ describe('parseConfigText: invalid files', () => {
       `${VALID}\nmappings:\n  customer:\n    - { contact: name, account: iban }\n`,
       ENV,
       ["mappings.customer.0.account: 'iban' exists on bank accounts only"],
+    ],
+    [
+      'a budget share above the whole ceiling',
+      VALID.replace('kind: hubspot', 'kind: hubspot\n    budget: { share: 1.2 }'),
+      ENV,
+      ["connectors.crm.budget.share: at most 1: the provider's whole published ceiling"],
+    ],
+    [
+      'a budget share of nothing',
+      VALID.replace('kind: hubspot', 'kind: hubspot\n    budget: { share: 0 }'),
+      ENV,
+      ["connectors.crm.budget.share: a share of the provider's published ceiling above 0 (0.9 is 90%)"],
+    ],
+    [
+      'an unknown budget key',
+      VALID.replace('kind: hubspot', 'kind: hubspot\n    budget: { share: 0.8, max: 100 }'),
+      ENV,
+      ["connectors.crm.budget: unknown key 'max'"],
     ],
     [
       'a tie-break naming one system twice',

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { CONNECTORS } from '../../connectors';
+import { DEFAULT_BUDGET_SHARE } from '../../connectors/kit/budget';
 import type { ConnectorKind } from '../../connectors/kit/define';
 import {
   ACCOUNT_FIELDS,
@@ -58,6 +59,24 @@ const rateLimit = z
   })
   .strict();
 
+/**
+ * The connector's request budget, shared by every process (see connectors/kit/budget.ts): the
+ * share of the provider's published ceiling all of tandem's calls together may spend, and
+ * optionally fewer calls in flight than the provider allows.
+ */
+const budget = z
+  .object({
+    share: z
+      .number({ error: "a share of the provider's published ceiling, like 0.9" })
+      .gt(0, "a share of the provider's published ceiling above 0 (0.9 is 90%)")
+      .max(1, "at most 1: the provider's whole published ceiling"),
+    concurrency: integer(z.number().int().min(1)).optional(),
+  })
+  .strict();
+
+/** Unless the config says less: 90% of each published window, the rest left for other apps and clock drift. */
+const DEFAULT_BUDGET = { share: DEFAULT_BUDGET_SHARE };
+
 const connectorCommon = {
   baseUrl: z.url(),
   /** How often to ask for changes. */
@@ -65,6 +84,7 @@ const connectorCommon = {
   /** Write jobs that may run at once against this connector. */
   concurrency: integer(z.number().int().min(1).max(64)).default(4),
   rateLimit: rateLimit.optional(),
+  budget: budget.default(DEFAULT_BUDGET),
   /** Receive webhooks from this system (in addition to polling). */
   webhooks: boolean.default(true),
 };

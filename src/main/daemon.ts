@@ -17,7 +17,15 @@ import type { ClosableServer } from '../http/shutdown';
 import type { Metrics } from '../metrics/metrics';
 import { withContactLock } from '../queue/contact-lock';
 import type { SyncQueues } from '../queue/queues';
-import { probeRedis, redisTarget } from '../queue/redis';
+import { redisBudgets } from '../queue/budget';
+import {
+  createRedis,
+  keyPrefix,
+  probeRedis,
+  redisTarget,
+  type RedisConnection,
+  type RedisTarget,
+} from '../queue/redis';
 import { setUpConnectors } from './connectors';
 import { startHttpServer, pruneProcessedEvents } from './http';
 import {
@@ -108,6 +116,22 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
+/**
+ * The connectors' request budgets, shared with every other process of the deployment through
+ * Redis (on a connection of their own: an admission precedes every provider call, and must not
+ * queue behind BullMQ's blocking commands). Given budgets (tests) are used as they are.
+ */
+function openBudget(
+  target: RedisTarget,
+  config: TandemConfig,
+  given: BuildOptions | undefined,
+): { budgets: NonNullable<BuildOptions['budget']>; redis?: RedisConnection } {
+  if (given?.budget) return { budgets: given.budget };
+  // A command fails soon while Redis is away, so calls fall back to the limits kept in process.
+  const redis = createRedis(target, { maxRetriesPerRequest: 1 });
+  return { budgets: redisBudgets(redis, keyPrefix(config.queue.prefix, target)), redis };
+}
+
 /** Starts a daemon; throws RedisUnavailableError or ConfigError-like errors before starting anything. */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, logger } = options;
@@ -123,6 +147,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const metrics = createDaemonMetrics(() => queues.queues, logger);
   const publicUrl = config.server.publicUrl ?? `http://${config.server.host}:${config.server.port}`;
   const store = await openDaemonStore(options);
+  const budget = options.connectors ? undefined : openBudget(redis, config, options.connectorOptions);
   let connectors: Record<ConnectorSlot, Connector>;
   try {
     connectors = await setUpConnectors({
@@ -132,9 +157,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       publicUrl,
       observe: chainObservers(options.connectorOptions?.observe, metrics.observeResponse),
       connectors: options.connectors,
-      connectorOptions: options.connectorOptions,
+      connectorOptions: { ...options.connectorOptions, ...(budget && { budget: budget.budgets }) },
     });
   } catch (error) {
+    budget?.redis?.disconnect();
     if (store.owned) await store.store.close();
     throw error;
   }
@@ -256,6 +282,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         servers: [api?.server, probed?.server],
         subscriptions,
         timers,
+        budgetRedis: budget?.redis,
       },
       shutdownGraceMs,
       logger,

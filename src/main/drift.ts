@@ -6,6 +6,7 @@
  * request ceiling; repairs go to the intake queue as changes with source `drift`.
  */
 import type { Logger } from 'pino';
+import { withPriority } from '../../connectors/kit/priority';
 import type { Connector } from '../../connectors/kit/types';
 import { driftIntervalMs, pacer, sweepDrift } from '../app/drift';
 import type { DriftControl, DriftProgress, DriftReport, DriftStatus } from '../app/ports/drift';
@@ -117,7 +118,8 @@ export function startDrift(setup: DriftSetup): DaemonDrift {
     // Marked running before it starts, so a status read right after sees it.
     const progress: DriftProgress = { startedAt, done: 0, total: 0 };
     await redis.set(keys.running, JSON.stringify(progress), 'PX', LOCK_LEASE_MS * 2);
-    const run = sweep(lock, startedAt).finally(() => {
+    // Bulk work, even when an admin asked for it: the sweep must not take interactive calls' turn.
+    const run = withPriority('bulk', () => sweep(lock, startedAt)).finally(() => {
       current = null;
     });
     current = run;

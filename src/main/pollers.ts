@@ -4,6 +4,7 @@
  * changed, or from a test).
  */
 import type { Logger } from 'pino';
+import { withPriority } from '../../connectors/kit/priority';
 import type { Connector } from '../../connectors/kit/types';
 import type { Store } from '../app/ports/store';
 import type { TandemConfig } from '../config/schema';
@@ -56,7 +57,8 @@ export function startPollers(setup: PollerSetup): DaemonPollers {
   return {
     schedules,
     async pollNow(slot, entities) {
-      await schedules.get(slot)?.pollNow(entities);
+      // A poll is bulk work, whoever asks for it.
+      await withPriority('bulk', async () => schedules.get(slot)?.pollNow(entities));
     },
   };
 }

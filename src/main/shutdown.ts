@@ -28,6 +28,8 @@ export interface RunningParts {
   servers: ReadonlyArray<ClosableServer | undefined>;
   subscriptions?: Subscriptions;
   timers: readonly NodeJS.Timeout[];
+  /** The request budgets' own Redis connection, when the daemon opened one. */
+  budgetRedis?: { disconnect(): void };
 }
 
 /** Stops every part; what is still running after `graceMs` is cut short (a job cut short runs again as stalled). */
@@ -65,6 +67,7 @@ export async function stopParts(parts: RunningParts, graceMs: number, logger: Lo
   parts.workers.disconnect();
   await parts.queues.queues.close();
   await Promise.all(Object.values(parts.connectors).map((connector) => connector.close?.() ?? Promise.resolve()));
+  parts.budgetRedis?.disconnect();
   parts.queues.connection.disconnect();
   parts.queues.lockRedis.disconnect();
   if (parts.store.owned) await parts.store.store.close();

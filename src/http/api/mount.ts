@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { withPriority } from '../../../connectors/kit/priority';
 import { accessLevelOfRequest, requireToken, type AdminTokens } from '../auth';
 import { InvalidRequestError, invalidRequest, problemReply } from './errors';
 import type { AdminRoute, RouteDeps } from './routes';
@@ -36,7 +37,8 @@ export function mountRoutes(
       url: route.url.slice(prefix.length),
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         const input = parseRequest(route, request);
-        const result = await route.handle(input, deps);
+        // An admin waits for the answer: the provider calls made for it go ahead of bulk work.
+        const result = await withPriority(route.priority ?? 'interactive', () => route.handle(input, deps));
         if (result.headers) reply.headers(result.headers);
         return reply.code(result.status).send(result.body);
       },

@@ -5,6 +5,7 @@
  * (./openapi.ts) are both built from such tables.
  */
 import type { z } from 'zod';
+import type { RequestPriority } from '../../../connectors/kit/priority';
 import type { DriftControl } from '../../app/ports/drift';
 import type { FirstSyncControl } from '../../app/ports/first-sync';
 import type { Actor, RelationService } from '../../app/ports/relations';
@@ -59,6 +60,11 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   body?: B;
   /** Accepts an Idempotency-Key header. */
   idempotent?: boolean;
+  /**
+   * The priority of the provider calls the handler makes (see connectors/kit/priority.ts):
+   * interactive unless the route starts bulk work (matching every unlinked record).
+   */
+  priority?: RequestPriority;
   responses: Record<number, ResponseSpec>;
   handle(input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>, deps: RouteDeps): Promise<RouteResult>;
 }
