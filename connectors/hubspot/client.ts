@@ -87,9 +87,16 @@ export function hubSpotApi(http: HttpClient) {
         { method: 'PATCH', url: one(objectType, id), data: { properties } },
         { attempts: 1 },
       ),
-    /** Writes up to BATCH_LIMIT records; ids HubSpot does not know are reported as errors (207). */
+    /**
+     * Writes up to BATCH_LIMIT records; ids HubSpot does not know are reported as errors (207).
+     * Sent once, as a single update is: each job of the batch is compared again before a retry.
+     */
     batchUpdate: (objectType: HubSpotObjectType, inputs: { id: string; properties: Record<string, string> }[]) =>
-      http.json(batchResponseSchema, { method: 'POST', url: path(objectType, '/batch/update'), data: { inputs } }),
+      http.json(
+        batchResponseSchema,
+        { method: 'POST', url: path(objectType, '/batch/update'), data: { inputs } },
+        { attempts: 1 },
+      ),
   };
 }
 

@@ -17,6 +17,10 @@ import { classifyFailure, toJobError } from './failure';
 import { writeJob, type WriteJob } from './jobs';
 import { INTAKE_QUEUE, writeQueueName } from './queues';
 import type { RedisConnection } from './redis';
+import { WriteBatcher } from './write-batcher';
+
+/** How long a write waits for others to share a batch call with: short against any API's round trip. */
+const WRITE_WINDOW_MS = 15;
 
 /**
  * The Redis a worker runs on: a connection of its own for BullMQ (a worker blocks on it), the
@@ -156,6 +160,8 @@ export function startWriteWorker(
   signals: WriteWorkerSignals = {},
 ): Worker<WriteJob> {
   const { connection, keyPrefix: prefix } = redis;
+  // Jobs running at once share batch calls (./write-batcher.ts).
+  const batcher = new WriteBatcher(connector, WRITE_WINDOW_MS, connector.limits?.batchSize?.write ?? 100);
   // Always a limiter: only with one does BullMQ honour a provider's pause (worker.rateLimit below)
   // when it hands out jobs, so a fetch already waiting cannot start the put-back job at once. The
   // default is far above any provider's ceiling; the connector kit keeps the real limits.
@@ -184,7 +190,7 @@ export function startWriteWorker(
         await checkStillCurrent(connector, write, async () =>
           fence === undefined ? false : fenceHolds(redis.locks, prefix, fence),
         );
-        const record = await connector.update(write.entity, {
+        const record = await batcher.write(write.entity, {
           id: write.id,
           fields: write.fields,
           ifMatch: write.ifMatch,

@@ -1,0 +1,77 @@
+/**
+ * Writes of many write jobs, sent as batch calls. Each job still runs its own checks (its fence,
+ * its compare, the note of what it carries) and then hands its update here; updates of one
+ * entity that arrive within a short window (or until a batch is full) go out in one batchUpdate,
+ * and each job gets its own item's result. An update alone goes out as a single update, as before.
+ * A failed call fails every job in it, each to be retried by the queue with its checks again; a
+ * failed item fails its job only.
+ */
+import type { Connector, RecordUpdate } from '../../connectors/kit/types';
+import type { Entity, SyncRecord } from '../core/model';
+
+interface Waiting {
+  update: RecordUpdate;
+  resolve: (record: SyncRecord) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Collects one connector's updates per entity and writes them together. */
+export class WriteBatcher {
+  private readonly pending = new Map<Entity, { items: Waiting[]; timer: NodeJS.Timeout }>();
+
+  constructor(
+    private readonly connector: Connector,
+    /** How long the first update of an entity waits for others. */
+    private readonly windowMs: number,
+    /** The most updates one call carries (the connector's kit splits bigger batches anyway). */
+    private readonly maxItems: number,
+  ) {}
+
+  /** Writes the update, alone or with others, and resolves with the record as stored. */
+  write(entity: Entity, update: RecordUpdate): Promise<SyncRecord> {
+    const { connector } = this;
+    if (!connector.batchUpdate || this.windowMs <= 0) return this.single(entity, update);
+    return new Promise((resolve, reject) => {
+      let batch = this.pending.get(entity);
+      if (batch === undefined) {
+        batch = { items: [], timer: setTimeout(() => this.flush(entity), this.windowMs) };
+        this.pending.set(entity, batch);
+      }
+      batch.items.push({ update, resolve, reject });
+      if (batch.items.length >= this.maxItems) this.flush(entity);
+    });
+  }
+
+  private single(entity: Entity, update: RecordUpdate): Promise<SyncRecord> {
+    if (!this.connector.update) throw new Error(`connector ${this.connector.name} cannot update records`);
+    return this.connector.update(entity, update);
+  }
+
+  private flush(entity: Entity): void {
+    const batch = this.pending.get(entity);
+    if (batch === undefined) return;
+    this.pending.delete(entity);
+    clearTimeout(batch.timer);
+    const { items } = batch;
+    if (items.length === 1) {
+      const [only] = items as [Waiting];
+      this.single(entity, only.update).then(only.resolve, only.reject);
+      return;
+    }
+    (this.connector.batchUpdate as NonNullable<Connector['batchUpdate']>)(
+      entity,
+      items.map((item) => item.update),
+    ).then(
+      // One result per update, in order (the kit's batchUpdate answers so).
+      (results) =>
+        items.forEach((item, index) => {
+          const result = results[index];
+          if (result?.ok) item.resolve(result.record);
+          else item.reject(result?.error ?? new Error(`${this.connector.name}: no result for ${item.update.id}`));
+        }),
+      (error: unknown) => {
+        for (const item of items) item.reject(error);
+      },
+    );
+  }
+}
