@@ -18,7 +18,11 @@ export type IntakeResult =
   | { status: 'unlinked' }
   | { status: 'relationRemoved' }
   | { status: 'contactCreated'; relationId: string; created: boolean }
-  | { status: 'personFieldsWritten'; fields: number };
+  | { status: 'personFieldsWritten'; fields: number }
+  /** The report was of tandem's own write: nothing to read or plan. */
+  | { status: 'echo' }
+  /** A plan that began after the report already read what it reports. */
+  | { status: 'coalesced' };
 
 /** What handleChange runs with: the worker's context and the relation operations. */
 export interface HandleChangeDeps extends ChangeContext {
@@ -32,6 +36,11 @@ export interface HandleChangeDeps extends ChangeContext {
 export async function handleChange(engine: Engine, change: ChangeJob, deps: HandleChangeDeps): Promise<IntakeResult> {
   const log = deps.logger;
   const scoped: Engine = { ...engine, logger: log };
+  if (!change.deleted && (await deps.marks?.isOwnWrite(change))) {
+    log.debug('the echo of a write of tandem’s: nothing to read');
+    engine.observer?.echoSuppressed?.(change.connector);
+    return { status: 'echo' };
+  }
   let contactId = change.id;
   if (change.entity !== 'contact') {
     const relation = await engine.store.findRelationByAccount(change.entity, change.id);
@@ -66,10 +75,18 @@ async function syncLocked(
 ): Promise<IntakeResult> {
   const log = engine.logger;
   try {
+    const { marks, reportedAt } = deps;
+    // A drift repair is planned and audited as such whatever ran meanwhile.
+    if (marks && reportedAt !== undefined && change.source !== 'drift' && (await marks.covers(contactId, reportedAt))) {
+      log.debug({ contactId }, 'already read by a later plan');
+      return { status: 'coalesced' };
+    }
     log.debug({ contactId }, 'planning');
+    const readFrom = Date.now();
     // A repair of what the drift sweep found is audited as such.
     const audit = change.source === 'drift' ? { details: { repair: 'drift sweep' } } : undefined;
     const outcome = await syncContact(engine, contactId, `${deps.jobId}-a${deps.attempt}`, audit);
+    if (outcome.status === 'synced' || outcome.status === 'unchanged') await marks?.planned(contactId, readFrom);
     if (
       outcome.status === 'noRelations' &&
       change.entity === 'contact' &&

@@ -6,7 +6,7 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { NotFoundError, PreconditionFailedError } from '../../connectors/kit/errors';
 import type { Connector } from '../../connectors/kit/types';
-import { changeJob, type ChangeHandler, type ChangeJob } from '../app/ports/changes';
+import { changeJob, type ChangeHandler, type ChangeJob, type ChangeMarks } from '../app/ports/changes';
 import { storeUnavailableIn } from '../app/ports/store';
 import type { Engine } from '../app/ports/index';
 import type { ConnectorConfig } from '../config/schema';
@@ -17,6 +17,7 @@ import { classifyFailure, toJobError } from './failure';
 import { writeJob, type WriteJob } from './jobs';
 import { INTAKE_QUEUE, writeQueueName } from './queues';
 import type { RedisConnection } from './redis';
+import { SyncMarks } from './sync-marks';
 import { WriteBatcher } from './write-batcher';
 
 /** How long a write waits for others to share a batch call with: short against any API's round trip. */
@@ -40,6 +41,12 @@ export function startIntakeWorker<R>(
 ): Worker<ChangeJob, R> {
   const { connection, keyPrefix: prefix } = redis;
   const { intakeConcurrency } = engine.config.queue;
+  const sync = new SyncMarks(redis.locks, prefix);
+  const marks: ChangeMarks = {
+    isOwnWrite: (change) => sync.isOwnWrite(change),
+    covers: (contactId, reportedAt) => sync.covers(contactId, reportedAt),
+    planned: (contactId, readFrom) => sync.planned(contactId, readFrom),
+  };
   const worker: Worker<ChangeJob, R> = new Worker<ChangeJob, R>(
     INTAKE_QUEUE,
     async (job: Job<ChangeJob>, token?: string) => {
@@ -52,10 +59,18 @@ export function startIntakeWorker<R>(
         recordId: change.id,
       });
       const lock = retryingContactLock(redis.locks, prefix, job, token);
+      const context = {
+        logger: log,
+        lock,
+        jobId: job.id ?? '',
+        attempt: job.attemptsMade,
+        reportedAt: job.timestamp,
+        marks,
+      };
       // The write jobs this change plans carry its request id (see RequestTaggedQueues).
       return requestContext.run({ requestId: change.requestId }, async () => {
         try {
-          return await handleChange(change, { logger: log, lock, jobId: job.id ?? '', attempt: job.attemptsMade });
+          return await handleChange(change, context);
         } catch (error) {
           // Put off until the contact's running sync is done: not a failure.
           if (error instanceof DelayedError) throw error;
@@ -160,6 +175,7 @@ export function startWriteWorker(
   signals: WriteWorkerSignals = {},
 ): Worker<WriteJob> {
   const { connection, keyPrefix: prefix } = redis;
+  const marks = new SyncMarks(redis.locks, prefix);
   // Jobs running at once share batch calls (./write-batcher.ts).
   const batcher = new WriteBatcher(connector, WRITE_WINDOW_MS, connector.limits?.batchSize?.write ?? 100);
   // Always a limiter: only with one does BullMQ honour a provider's pause (worker.rateLimit below)
@@ -196,6 +212,8 @@ export function startWriteWorker(
           ifMatch: write.ifMatch,
         });
         log.info({ fields: Object.keys(write.fields) }, 'written');
+        // Only spares a read of the echo: a mark that cannot be set costs that read, nothing else.
+        await marks.written(slot, record).catch((error: unknown) => log.debug({ err: error }, 'echo mark not set'));
         return record;
       } catch (error) {
         const failure = classifyFailure(error);

@@ -100,7 +100,7 @@ export interface ChaosReport {
    * Values tandem wrote over a newer edit without a conflict row naming the newer one: the stale
    * writes fencing is there to prevent.
    */
-  silentOverwrites: Array<{ field: string; replaced: string; by: string }>;
+  silentOverwrites: Array<{ field: string; replaced: string; by: string; row?: unknown }>;
   /** Records more than there were (duplicates) per side. */
   duplicates: { crm: number; customers: number; vendors: number };
   converged: boolean;
@@ -708,6 +708,6 @@ async function auditedOverwrites(
       (row) =>
         (timeOf.get(row.oldValue ?? '') ?? 0) > (timeOf.get(row.newValue ?? '') ?? 0) && !recorded.has(row.oldValue),
     )
-    .map((row) => ({ field: row.field ?? '', replaced: row.oldValue ?? '', by: row.newValue ?? '' }));
+    .map((row) => ({ field: row.field ?? '', replaced: row.oldValue ?? '', by: row.newValue ?? '', row }));
   return { conflicts: conflictRows.length, silentOverwrites, recorded };
 }

@@ -62,6 +62,20 @@ export interface ChangeContext {
   /** The job and its attempt, which name the plans this run makes. */
   jobId: string;
   attempt: number;
+  /** When the change was reported (queued), epoch ms. */
+  reportedAt?: number;
+  /** What spares reads of changes whose outcome is known (src/queue/sync-marks.ts). */
+  marks?: ChangeMarks;
+}
+
+/** Marks of own writes and of plans done, kept where every process sees them. */
+export interface ChangeMarks {
+  /** True when the change reports exactly the version a write of tandem's made (its echo). */
+  isOwnWrite(change: ChangeJob): Promise<boolean>;
+  /** True when a plan of the contact that succeeded began to read after the change was reported. */
+  covers(contactId: string, reportedAt: number): Promise<boolean>;
+  /** Notes that a plan of the contact, whose reads began at `readFrom` (epoch ms), succeeded. */
+  planned(contactId: string, readFrom: number): Promise<void>;
 }
 
 /** The intake use case as the worker calls it (src/app/intake.ts, wired by src/main); `R` is what it reports. */

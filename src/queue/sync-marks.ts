@@ -1,0 +1,65 @@
+/**
+ * Two marks in Redis that spare reads of changes tandem already knows the outcome of.
+ *
+ * - **Own writes.** The write worker notes the time of the record its write returned. A change
+ *   report of that record carrying exactly that time (a webhook or poll of tandem's own write:
+ *   Business Central's lastModifiedDateTime, HubSpot's hs_lastmodifieddate) is the echo of the
+ *   write: the version it reports is the one tandem wrote, so it is dropped without a read. Any
+ *   later edit has a time of its own and goes through.
+ * - **Plans done.** After a contact's plan succeeds, the time its reads began is noted. A change
+ *   reported before that (still waiting in the queue while the plan ran) was read by that plan
+ *   and needs no plan of its own: many reports of one record make one plan. A margin keeps the
+ *   rule safe between processes whose clocks differ a little.
+ */
+import type { RedisConnection } from './redis';
+
+/** How long a mark is kept: longer than any queue backlog a mark can still spare a read for. */
+const MARK_TTL_MS = 30 * 60_000;
+/**
+ * A report is taken as covered by a plan only when it came in this much before the plan began to
+ * read, so that clocks of different processes that disagree by less cannot make it skip a change.
+ */
+export const COVER_MARGIN_MS = 1000;
+
+const writtenKey = (prefix: string, slot: string, entity: string, id: string) =>
+  `${prefix}:written:${slot}:${entity}:${id}`;
+const plannedKey = (prefix: string, contactId: string) => `${prefix}:planned:${contactId}`;
+
+// Keeps the later of the stored and the given time.
+const MAX_SET = `local current = tonumber(redis.call('get', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > current then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
+return 1`;
+
+/** The marks of one deployment (its key prefix). */
+export class SyncMarks {
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly prefix: string,
+  ) {}
+
+  /** Notes the time of the record a write of tandem's returned. */
+  async written(slot: string, record: { entity: string; id: string; modifiedAt: string }): Promise<void> {
+    const at = Date.parse(record.modifiedAt);
+    if (!Number.isFinite(at)) return;
+    await this.redis.set(writtenKey(this.prefix, slot, record.entity, record.id), String(at), 'PX', MARK_TTL_MS);
+  }
+
+  /** True when the change reports exactly the version a write of tandem's made. */
+  async isOwnWrite(change: { connector: string; entity: string; id: string; occurredAt?: string }): Promise<boolean> {
+    const at = change.occurredAt === undefined ? Number.NaN : Date.parse(change.occurredAt);
+    if (!Number.isFinite(at)) return false;
+    const noted = await this.redis.get(writtenKey(this.prefix, change.connector, change.entity, change.id));
+    return noted !== null && Number(noted) === at;
+  }
+
+  /** Notes that a plan of the contact, whose reads began at `readFrom` (epoch ms), succeeded. */
+  async planned(contactId: string, readFrom: number): Promise<void> {
+    await this.redis.eval(MAX_SET, 1, plannedKey(this.prefix, contactId), String(readFrom), String(MARK_TTL_MS));
+  }
+
+  /** True when a plan that succeeded began to read after the change was reported (with the margin). */
+  async covers(contactId: string, reportedAt: number): Promise<boolean> {
+    const noted = await this.redis.get(plannedKey(this.prefix, contactId));
+    return noted !== null && reportedAt < Number(noted) - COVER_MARGIN_MS;
+  }
+}
