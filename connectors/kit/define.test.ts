@@ -110,6 +110,17 @@ function setup(webhookSecret?: string) {
 const names = (updates: string[]) => updates.map((id) => ({ id, fields: { name: `new ${id}` } }));
 
 describe('defineConnector', () => {
+  it('sends single reads made together as batch reads of the declared size, each caller getting its own', async () => {
+    const { ledger, connector } = setup();
+    const read = await Promise.all(['c1', 'c2', 'c3', 'nope'].map((id) => connector.get('customer', id)));
+    expect(read.map((record) => record?.id ?? null)).toEqual(['c1', 'c2', 'c3', null]);
+    // A full batch goes out at once; what is left of a key's group (c3; nope has a key of its
+    // own) is a single get, as before.
+    expect(ledger.reads).toEqual([['c1', 'c2']]);
+    await connector.get('customer', 'c4');
+    expect(ledger.reads).toHaveLength(1);
+  });
+
   it('derives entities, fields and the methods present from what is defined', () => {
     const { connector } = setup();
     expect(ledgerKind).toMatchObject({ name: 'ledger', side: 'accounting' });
