@@ -4,8 +4,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
-import { startBusinessCentralSandbox, type BusinessCentralSandbox } from '../../connectors/business-central/sandbox';
-import { startHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox';
+import {
+  startBusinessCentralSandbox,
+  type BusinessCentralSandbox,
+  type BusinessCentralSandboxOptions,
+} from '../../connectors/business-central/sandbox';
+import { startHubSpotSandbox, type HubSpotSandbox, type HubSpotSandboxOptions } from '../../connectors/hubspot/sandbox';
+import type { BuildOptions } from '../../src/app/connectors';
 import { startDaemon, type Daemon } from '../../src/main/daemon';
 import { configSchema, type TandemConfig } from '../../src/config/schema';
 import type { AdminTokens } from '../../src/http/auth';
@@ -45,6 +50,12 @@ export interface RigOptions {
   storeOptions?: Omit<PostgresExecutorOptions, 'schema'>;
   /** The CRM sandbox's waits between redeliveries of a webhook it got no 2xx for. */
   webhookRetryDelaysMs?: number[];
+  /** More options of the CRM sandbox (latency, rate limits, their clock), over the rig's. */
+  hubspot?: Pick<HubSpotSandboxOptions, 'latencyMs' | 'rateLimits' | 'now'>;
+  /** More options of the accounting sandbox, over the rig's. */
+  bc?: Pick<BusinessCentralSandboxOptions, 'latencyMs' | 'rateLimits' | 'now' | 'notificationDelayMs'>;
+  /** More connector options of the daemon (a request budget of the test's own), over the rig's. */
+  connectorOptions?: Pick<BuildOptions, 'budget'>;
 }
 
 /** A running rig. */
@@ -76,8 +87,9 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
   const port = await freePort();
   const tandemUrl = `http://127.0.0.1:${port}`;
   const webhookUrl = `${tandemUrl}/webhooks/crm`;
-  const bc = await startBusinessCentralSandbox({ notificationDelayMs: 20 });
+  const bc = await startBusinessCentralSandbox({ notificationDelayMs: 20, ...options.bc });
   const hubspot = await startHubSpotSandbox({
+    ...options.hubspot,
     token: HUBSPOT_TOKEN,
     webhook: {
       targetUrl: webhookUrl,
@@ -154,7 +166,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
     schedulePolling: false,
     // A slow machine must not turn a stuck job into a stuck test run.
     shutdownGraceMs: 10_000,
-    connectorOptions: { retry: { baseDelayMs: 5 } },
+    connectorOptions: { retry: { baseDelayMs: 5 }, ...options.connectorOptions },
     adminTokens: options.adminTokens ?? null,
   });
 

@@ -3,14 +3,22 @@
  * suite whose server is missing fails with the very message `npm test` prints, and none skips.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 
 const run = promisify(execFile);
 
-/** The script that makes sure of the servers; `npm test` runs it before jest. */
-export const TEST_SERVERS_SCRIPT = resolve(__dirname, '../../scripts/test-servers.sh');
+/**
+ * The script that makes sure of the servers; `npm test` runs it before jest. Found from the
+ * source tree or from a build of it (dist-bench/test/support, dist-chaos/...), whose scripts
+ * folder is the repository's.
+ */
+export const TEST_SERVERS_SCRIPT =
+  [resolve(__dirname, '../../scripts/test-servers.sh'), resolve(__dirname, '../../../scripts/test-servers.sh')].find(
+    (path) => existsSync(path),
+  ) ?? resolve(__dirname, '../../scripts/test-servers.sh');
 
 /** A server the script knows (its SERVERS list). */
 export type TestServer = 'redis' | 'redis_cluster' | 'postgres' | 'chromium' | 'trytond';

@@ -1,0 +1,98 @@
+/**
+ * Throughput against its reference, both measured in this run on the same Redis: raw BullMQ
+ * no-op jobs per second (the ceiling of any queue-based design on this machine), and tandem's
+ * end-to-end changes per second with the sandboxes at 0 ms latency and every limit off (the
+ * sandboxes' and tandem's own budget), so that what is left is tandem's own work.
+ */
+import { randomUUID } from 'node:crypto';
+import { Queue, Worker } from 'bullmq';
+import IORedis from 'ioredis';
+import { REDIS_URL } from '../support/harness';
+import { linkPairs, phoneOf, quiet, round, sleep, startBenchRig, unlimitedBudget } from './common';
+
+/** The raw queue's jobs, and its workers' concurrency: tandem's intake and write default. */
+const RAW_JOBS = Number(process.env.BENCH_RAW_JOBS ?? 20_000);
+const RAW_CONCURRENCY = 32;
+
+export interface ThroughputResult {
+  raw: { jobs: number; concurrency: number; durationMs: number; jobsPerSecond: number };
+  tandem: { changes: number; arrived: number; durationMs: number; changesPerSecond: number };
+  ratio: number;
+}
+
+/** Raw BullMQ: N no-op jobs added in bulk, drained by one worker at tandem's concurrency. */
+async function rawBullmq(jobs: number): Promise<ThroughputResult['raw']> {
+  const prefix = `bench${randomUUID().slice(0, 8)}`;
+  const connection = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
+  const workerConnection = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = new Queue('noop', { connection, prefix });
+  let done = 0;
+  let resolveDone: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (resolveDone = resolve));
+  const worker = new Worker('noop', () => Promise.resolve(), {
+    connection: workerConnection,
+    prefix,
+    concurrency: RAW_CONCURRENCY,
+    autorun: false,
+  });
+  worker.on('completed', () => {
+    if (++done === jobs) resolveDone();
+  });
+  try {
+    const startedAt = Date.now();
+    for (let start = 0; start < jobs; start += 1000)
+      await queue.addBulk(
+        Array.from({ length: Math.min(1000, jobs - start) }, (_, index) => ({
+          name: 'noop',
+          data: { n: start + index },
+          opts: { removeOnComplete: true, removeOnFail: true },
+        })),
+      );
+    void worker.run();
+    await finished;
+    const durationMs = Date.now() - startedAt;
+    return { jobs, concurrency: RAW_CONCURRENCY, durationMs, jobsPerSecond: round(jobs / (durationMs / 1000)) };
+  } finally {
+    await worker.close();
+    await queue.obliterate({ force: true });
+    await queue.close();
+    connection.disconnect();
+    workerConnection.disconnect();
+  }
+}
+
+/** tandem: N linked pairs, every company's phone changed at once, until each is on its customer. */
+async function tandemChanges(changes: number): Promise<ThroughputResult['tandem']> {
+  const rig = await startBenchRig({
+    hubspot: { latencyMs: 0, rateLimits: false },
+    bc: { latencyMs: 0, rateLimits: false },
+    connectorOptions: { budget: unlimitedBudget() },
+  });
+  try {
+    const pairs = await linkPairs(rig, changes);
+    const startedAt = Date.now();
+    for (const [index, pair] of pairs.entries())
+      rig.hubspot.updateCompany(pair.hubspotId, { phone: phoneOf(index, 1) });
+    let pending = pairs.map((pair, index) => ({ pair, expected: phoneOf(index, 1) }));
+    let lastArrival = startedAt;
+    const deadline = startedAt + 300_000;
+    while (pending.length > 0 && Date.now() < deadline) {
+      await sleep(20);
+      const before = pending.length;
+      pending = pending.filter(({ pair, expected }) => rig.bc.getCustomer(pair.customerId)?.phoneNumber !== expected);
+      if (pending.length < before) lastArrival = Date.now();
+    }
+    await quiet(rig);
+    const durationMs = Math.max(1, lastArrival - startedAt);
+    const arrived = changes - pending.length;
+    return { changes, arrived, durationMs, changesPerSecond: round(arrived / (durationMs / 1000)) };
+  } finally {
+    await rig.stop();
+  }
+}
+
+export async function measureThroughput(changes: number): Promise<ThroughputResult> {
+  const raw = await rawBullmq(RAW_JOBS);
+  const tandem = await tandemChanges(changes);
+  return { raw, tandem, ratio: round(tandem.changesPerSecond / raw.jobsPerSecond, 4) };
+}
