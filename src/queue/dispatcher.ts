@@ -2,7 +2,7 @@
  * Carries out a plan's writes through the write queues and waits for each to finish, so the
  * planner (holding the contact's lock) stores the shadow only for confirmed writes.
  */
-import type { EventEmitter } from 'node:events';
+import { setMaxListeners, type EventEmitter } from 'node:events';
 import type { Job, Queue, QueueEvents } from 'bullmq';
 import type { WriteDispatcher } from '../app/ports/index';
 import { writeKey, type WriteOutcome } from '../core/confirm';
@@ -22,7 +22,10 @@ export class QueueWriteDispatcher implements WriteDispatcher {
   /** Aborted by close(): every pending wait ends at once, with its timers and listeners. */
   private readonly stopping = new AbortController();
 
-  constructor(private readonly queues: SyncQueues) {}
+  constructor(private readonly queues: SyncQueues) {
+    // Every planner waiting for its writes listens for the stop: many at once is normal.
+    setMaxListeners(0, this.stopping.signal);
+  }
 
   async dispatch(
     writes: RecordWrite[],
