@@ -37,6 +37,8 @@ describe('a request budget shared by two daemons', () => {
       {
         name: 'accounting',
         retry: { baseDelayMs: 1 },
+        // Every read a call of its own, so that the burst is 80 calls against the budget.
+        readWindowMs: 0,
         observe: ({ status }) => answered.push({ at: Date.now(), status }),
         // Sized from the sandbox's lowered ceiling, as the config sizes it from BC's published one.
         budget: () =>
