@@ -204,6 +204,16 @@ describe('applyPlan', () => {
   });
 });
 
+/** A plan that sets the phone to 7 on the contact and the customer. */
+const phoneTo7 = (customer: LinkedAccount & { account: Account }) =>
+  planFieldWrite({
+    contact: contact('1'),
+    contactField: 'phone',
+    value: '7',
+    targets: [{ relation: customer.relation, account: customer.account, mapping: customer.mappings[0]! }],
+    decidedAt: CHANGED,
+  });
+
 describe('audit staged before the writes', () => {
   /** A planner that dies once its writes are out: the jobs named `done` completed, the others never ran. */
   function dying(done: (key: string) => boolean): WriteDispatcher {
@@ -251,13 +261,7 @@ describe('audit staged before the writes', () => {
 
   it('drops what never went out', async () => {
     const customer = await linkedCustomer('1');
-    const plan = planFieldWrite({
-      contact: contact('1'),
-      contactField: 'phone',
-      value: '7',
-      targets: [{ relation: customer.relation, account: customer.account, mapping: customer.mappings[0]! }],
-      decidedAt: CHANGED,
-    });
+    const plan = phoneTo7(customer);
     const writes = dying(() => false);
     await expect(
       applyPlan({ store, writes }, { plan, basis: { contact: contact('1'), linked: [customer] }, planId: 'p2' }),
@@ -269,13 +273,7 @@ describe('audit staged before the writes', () => {
 
   it('is settled by the plan itself when it lives', async () => {
     const customer = await linkedCustomer('1');
-    const plan = planFieldWrite({
-      contact: contact('1'),
-      contactField: 'phone',
-      value: '7',
-      targets: [{ relation: customer.relation, account: customer.account, mapping: customer.mappings[0]! }],
-      decidedAt: CHANGED,
-    });
+    const plan = phoneTo7(customer);
     const inner = dispatcher();
     const writes: WriteDispatcher = {
       dispatch: async (planned, context) => {
