@@ -42,9 +42,11 @@ export class WriteBatcher {
     });
   }
 
-  private single(entity: Entity, update: RecordUpdate): Promise<SyncRecord> {
-    if (!this.connector.update) throw new Error(`connector ${this.connector.name} cannot update records`);
-    return this.connector.update(entity, update);
+  private async single(entity: Entity, update: RecordUpdate): Promise<SyncRecord> {
+    if (this.connector.update) return this.connector.update(entity, update);
+    const [result] = await (this.connector.batchUpdate as NonNullable<Connector['batchUpdate']>)(entity, [update]);
+    if (result?.ok) return result.record;
+    throw result?.error ?? new Error(`${this.connector.name}: no result for ${update.id}`);
   }
 
   private flush(entity: Entity): void {
