@@ -29,6 +29,8 @@ export const writeJob = z.object({
   fence: z.object({ contactId: z.string().min(1), token: z.string().min(1) }).optional(),
   /** The request id of the change that planned this write, for the write worker's log lines. */
   requestId: z.string().optional(),
+  /** Planned for someone waiting (an admin's link or undo): its provider calls go ahead of bulk work. */
+  priority: z.enum(['interactive', 'bulk']).optional(),
 });
 export type WriteJob = z.infer<typeof writeJob>;
 

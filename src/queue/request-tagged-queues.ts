@@ -1,8 +1,10 @@
 /**
  * The queues as the daemon produces into them: each write job is stamped with the request id of
  * the change being planned (held by the intake worker in requestContext), so the write worker
- * logs it as well.
+ * logs it as well, and with the priority of the work that planned it (an admin's action is
+ * interactive), so the write's provider calls keep it.
  */
+import { currentPriority } from '../../connectors/kit/priority';
 import { currentRequestId } from '../util/logger';
 import type { WriteJob } from './jobs';
 import { SyncQueues } from './queues';
@@ -11,6 +13,11 @@ import { SyncQueues } from './queues';
 export class RequestTaggedQueues extends SyncQueues {
   override async enqueueWrite(write: WriteJob) {
     const requestId = write.requestId ?? currentRequestId();
-    return super.enqueueWrite(requestId === undefined ? write : { ...write, requestId });
+    const priority = write.priority ?? (currentPriority() === 'interactive' ? 'interactive' : undefined);
+    return super.enqueueWrite({
+      ...write,
+      ...(requestId === undefined ? {} : { requestId }),
+      ...(priority === undefined ? {} : { priority }),
+    });
   }
 }

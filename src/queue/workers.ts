@@ -5,6 +5,7 @@
  */
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { NotFoundError, PreconditionFailedError } from '../../connectors/kit/errors';
+import { withPriority } from '../../connectors/kit/priority';
 import type { Connector } from '../../connectors/kit/types';
 import { changeJob, type ChangeHandler, type ChangeJob, type ChangeMarks } from '../app/ports/changes';
 import { storeUnavailableIn } from '../app/ports/store';
@@ -197,48 +198,51 @@ export function startWriteWorker(
       });
       if (!connector.update) throw toJobError(new Error(`connector ${connector.name} cannot update records`));
       const { fence } = write;
-      try {
-        // Noted before the call: a process killed right after it still knows the value as its own.
-        // And before the compare, so that nothing slow (a store riding out an outage) comes between
-        // the compare and the write. A write refused after this leaves a note of a value the record
-        // does not hold, which counts for nothing (core/observe.ts).
-        if (write.sources) await engine.store.recordCarried(slot, write, write.fields, write.sources, write.expected);
-        await checkStillCurrent(connector, write, async () =>
-          fence === undefined ? false : fenceHolds(redis.locks, prefix, fence),
-        );
-        const record = await batcher.write(write.entity, {
-          id: write.id,
-          fields: write.fields,
-          ifMatch: write.ifMatch,
-        });
-        log.info({ fields: Object.keys(write.fields) }, 'written');
-        // Only spares a read of the echo: a mark that cannot be set costs that read, nothing else.
-        await marks.written(slot, record).catch((error: unknown) => log.debug({ err: error }, 'echo mark not set'));
-        return record;
-      } catch (error) {
-        const failure = classifyFailure(error);
-        if (failure.kind === 'rateLimited') {
-          // Pause the whole queue for this connector as the provider asked, and put the job
-          // back without using up an attempt.
-          log.warn({ waitMs: failure.waitMs }, 'rate limited by the provider');
-          signals.rateLimited?.(failure.waitMs);
-          // The worker's own rateLimit, not the queue's: set on the worker's connection, the pause is in
-          // place before the job goes back, whereas the queue's connection may lose that race.
-          // eslint-disable-next-line @typescript-eslint/no-deprecated
-          await worker.rateLimit(failure.waitMs);
-          throw Worker.RateLimitError();
+      // The provider calls of an admin's write go ahead of bulk work, as the admin's own do.
+      return withPriority(write.priority ?? 'bulk', async () => {
+        try {
+          // Noted before the call: a process killed right after it still knows the value as its own.
+          // And before the compare, so that nothing slow (a store riding out an outage) comes between
+          // the compare and the write. A write refused after this leaves a note of a value the record
+          // does not hold, which counts for nothing (core/observe.ts).
+          if (write.sources) await engine.store.recordCarried(slot, write, write.fields, write.sources, write.expected);
+          await checkStillCurrent(connector, write, async () =>
+            fence === undefined ? false : fenceHolds(redis.locks, prefix, fence),
+          );
+          const record = await batcher.write(write.entity, {
+            id: write.id,
+            fields: write.fields,
+            ifMatch: write.ifMatch,
+          });
+          log.info({ fields: Object.keys(write.fields) }, 'written');
+          // Only spares a read of the echo: a mark that cannot be set costs that read, nothing else.
+          await marks.written(slot, record).catch((error: unknown) => log.debug({ err: error }, 'echo mark not set'));
+          return record;
+        } catch (error) {
+          const failure = classifyFailure(error);
+          if (failure.kind === 'rateLimited') {
+            // Pause the whole queue for this connector as the provider asked, and put the job
+            // back without using up an attempt.
+            log.warn({ waitMs: failure.waitMs }, 'rate limited by the provider');
+            signals.rateLimited?.(failure.waitMs);
+            // The worker's own rateLimit, not the queue's: set on the worker's connection, the pause is in
+            // place before the job goes back, whereas the queue's connection may lose that race.
+            // eslint-disable-next-line @typescript-eslint/no-deprecated
+            await worker.rateLimit(failure.waitMs);
+            throw Worker.RateLimitError();
+          }
+          if (error instanceof SupersededWriteError) {
+            // Nobody waits for this write any more (its planner died, gave up or lost its lease): the
+            // contact is planned again from what the sides hold now.
+            log.warn({ err: error }, 'write refused unwritten; planning the contact again');
+            await signals.replan?.(write);
+            throw error;
+          }
+          await putOffWhileStoreUnavailable(job, token, error, log);
+          log.warn({ err: error, final: failure.kind === 'final' }, 'write failed');
+          throw toJobError(error);
         }
-        if (error instanceof SupersededWriteError) {
-          // Nobody waits for this write any more (its planner died, gave up or lost its lease): the
-          // contact is planned again from what the sides hold now.
-          log.warn({ err: error }, 'write refused unwritten; planning the contact again');
-          await signals.replan?.(write);
-          throw error;
-        }
-        await putOffWhileStoreUnavailable(job, token, error, log);
-        log.warn({ err: error, final: failure.kind === 'final' }, 'write failed');
-        throw toJobError(error);
-      }
+      });
     },
     { connection, prefix, concurrency: connectorConfig.concurrency, limiter },
   );

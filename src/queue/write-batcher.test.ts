@@ -1,6 +1,7 @@
 import { InvalidRequestError, TransientError } from '../../connectors/kit/errors';
 import type { BatchItemResult, Connector, RecordUpdate } from '../../connectors/kit/types';
 import type { Account } from '../core/model';
+import { currentPriority, withPriority } from '../../connectors/kit/priority';
 import { WriteBatcher } from './write-batcher';
 
 const account = (id: string, city: string | null): Account => ({
@@ -62,6 +63,28 @@ describe('WriteBatcher', () => {
     await Promise.all(['x', 'y'].map((id) => batcher.write('customer', { id, fields: { city: 'B' } })));
     expect(Date.now() - started).toBeLessThan(900);
     expect(calls).toEqual([['solo'], ['x', 'y']]);
+  });
+
+  it('keeps an admin’s writes out of a batch of bulk work, each call made with its own priority', async () => {
+    const { connector, calls } = ledger();
+    const priorities: string[] = [];
+    const batchUpdate = connector.batchUpdate!.bind(connector);
+    connector.batchUpdate = (entity, updates) => {
+      priorities.push(currentPriority());
+      return batchUpdate(entity, updates);
+    };
+    const batcher = new WriteBatcher(connector, 20, 100);
+    const write = (id: string) => batcher.write('customer', { id, fields: { city: 'E' } });
+    await Promise.all([
+      write('b1'),
+      withPriority('interactive', () => Promise.all([write('i1'), write('i2')])),
+      write('b2'),
+    ]);
+    expect(calls).toEqual([
+      ['b1', 'b2'],
+      ['i1', 'i2'],
+    ]);
+    expect(priorities).toEqual(['bulk', 'interactive']);
   });
 
   it('fails only the refused item, and every job of a call that failed', async () => {

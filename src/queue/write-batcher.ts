@@ -6,6 +6,7 @@
  * A failed call fails every job in it, each to be retried by the queue with its checks again; a
  * failed item fails its job only.
  */
+import { currentPriority } from '../../connectors/kit/priority';
 import type { Connector, RecordUpdate } from '../../connectors/kit/types';
 import type { Entity, SyncRecord } from '../core/model';
 
@@ -17,7 +18,7 @@ interface Waiting {
 
 /** Collects one connector's updates per entity and writes them together. */
 export class WriteBatcher {
-  private readonly pending = new Map<Entity, { items: Waiting[]; timer: NodeJS.Timeout }>();
+  private readonly pending = new Map<string, { entity: Entity; items: Waiting[]; timer: NodeJS.Timeout }>();
 
   constructor(
     private readonly connector: Connector,
@@ -31,14 +32,17 @@ export class WriteBatcher {
   write(entity: Entity, update: RecordUpdate): Promise<SyncRecord> {
     const { connector } = this;
     if (!connector.batchUpdate || this.windowMs <= 0) return this.single(entity, update);
+    // An admin's write never waits in a batch of bulk work (connectors/kit/priority.ts): the batch
+    // call runs with the priority of the jobs in it.
+    const group = `${entity}|${currentPriority()}`;
     return new Promise((resolve, reject) => {
-      let batch = this.pending.get(entity);
+      let batch = this.pending.get(group);
       if (batch === undefined) {
-        batch = { items: [], timer: setTimeout(() => this.flush(entity), this.windowMs) };
-        this.pending.set(entity, batch);
+        batch = { entity, items: [], timer: setTimeout(() => this.flush(group), this.windowMs) };
+        this.pending.set(group, batch);
       }
       batch.items.push({ update, resolve, reject });
-      if (batch.items.length >= this.maxItems) this.flush(entity);
+      if (batch.items.length >= this.maxItems) this.flush(group);
     });
   }
 
@@ -49,12 +53,12 @@ export class WriteBatcher {
     throw result?.error ?? new Error(`${this.connector.name}: no result for ${update.id}`);
   }
 
-  private flush(entity: Entity): void {
-    const batch = this.pending.get(entity);
+  private flush(group: string): void {
+    const batch = this.pending.get(group);
     if (batch === undefined) return;
-    this.pending.delete(entity);
+    this.pending.delete(group);
     clearTimeout(batch.timer);
-    const { items } = batch;
+    const { entity, items } = batch;
     if (items.length === 1) {
       const [only] = items as [Waiting];
       this.single(entity, only.update).then(only.resolve, only.reject);
