@@ -278,13 +278,39 @@ describe('writes', () => {
     api.done();
   });
 
-  it('reads several records with one id filter', async () => {
+  it('reads several records with one $batch of GETs, leaving out the missing', async () => {
+    let sent: unknown;
     const api = nock(HOST)
-      .get(CUSTOMERS)
-      .query({ $filter: `id eq ${C1} or id eq ${C2}` })
-      .reply(200, { value: [customer(C1, '2024-05-02T10:00:00Z')] });
+      .post(`${API}/$batch`, (body: unknown) => {
+        sent = body;
+        return true;
+      })
+      .reply(200, {
+        responses: [
+          { id: '0', status: 200, headers: {}, body: customer(C1, '2024-05-02T10:00:00Z') },
+          { id: '1', status: 404, headers: {}, body: { error: { code: 'BadRequest_NotFound', message: 'gone' } } },
+        ],
+      });
     const records = await connector().batchGet!('customer', [C1, C2]);
     expect(records.map((record) => record.id)).toEqual([C1]);
+    expect(sent).toEqual({
+      requests: [
+        { method: 'GET', id: '0', url: `companies(${COMPANY})/customers(${C1})` },
+        { method: 'GET', id: '1', url: `companies(${COMPANY})/customers(${C2})` },
+      ],
+    });
     api.done();
+  });
+
+  it('fails a batch read whose item was throttled, as the GET alone would', async () => {
+    nock(HOST)
+      .post(`${API}/$batch`)
+      .reply(200, {
+        responses: [
+          { id: '0', status: 200, headers: {}, body: customer(C1, '2024-05-02T10:00:00Z') },
+          { id: '1', status: 429, headers: { 'Retry-After': '7' }, body: {} },
+        ],
+      });
+    await expect(connector().batchGet!('customer', [C1, C2])).rejects.toMatchObject({ retryAfterMs: 7000 });
   });
 });

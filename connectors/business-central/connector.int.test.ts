@@ -188,6 +188,7 @@ describe('business-central connector against the sandbox', () => {
       SEED_IDS.customers.lindqvist,
     ])) as Account[];
     sandbox.updateCustomer(SEED_IDS.customers.lindqvist, { city: 'Göteborg' });
+    const batchesBefore = sandbox.countRequests({ method: 'POST', path: '$batch' });
     const results = await connector.batchUpdate!('customer', [
       { id: vanDijk!.id, fields: { city: 'Utrecht' }, ifMatch: vanDijk!.version },
       { id: lindqvist!.id, fields: { city: 'Malmö' }, ifMatch: lindqvist!.version },
@@ -199,7 +200,7 @@ describe('business-central connector against the sandbox', () => {
     expect(sandbox.getCustomer(SEED_IDS.customers.vanDijk)).toMatchObject({ city: 'Utrecht' });
     expect(sandbox.getCustomer(SEED_IDS.customers.lindqvist)).toMatchObject({ city: 'Göteborg' });
     expect(sandbox.getCustomer(SEED_IDS.customers.moreau)).toMatchObject({ city: 'Lyon' });
-    expect(sandbox.countRequests({ method: 'POST', path: '$batch' })).toBe(1);
+    expect(sandbox.countRequests({ method: 'POST', path: '$batch' }) - batchesBefore).toBe(1);
   });
 
   it('survives injected 429 and 5xx answers', async () => {
