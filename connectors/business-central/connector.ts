@@ -25,7 +25,11 @@ export type BusinessCentralSettings = ConnectorSettings<typeof businessCentralCo
 // BC Online takes 6,000 requests per user in any 5-minute window, and 100 operations per $batch.
 // A wait of up to a minute for the window is slept; a longer one goes back to the queue.
 // https://learn.microsoft.com/dynamics365/business-central/dev-itpro/administration/operational-limits-online
-const LIMITS = { requests: { max: 6000, perMs: 5 * 60_000 }, maxWaitMs: 60_000, batchSize: { read: BATCH_LIMIT, write: BATCH_LIMIT } };
+const LIMITS = {
+  requests: { max: 6000, perMs: 5 * 60_000 },
+  maxWaitMs: 60_000,
+  batchSize: { read: BATCH_LIMIT, write: BATCH_LIMIT },
+};
 
 function connect({ baseUrl, companyId, credentials }: BusinessCentralSettings, tools: ConnectTools) {
   const auth = new ClientCredentialsTokenProvider(credentials);
