@@ -25,7 +25,6 @@ describe('a request budget shared by two daemons', () => {
   const prefix = uniquePrefix();
   const connections: RedisConnection[] = [];
   let sandbox: BusinessCentralSandbox;
-  const answered: { at: number; status: number }[] = [];
 
   /** One daemon's accounting connector, spending the budget in Redis through a connection of its own. */
   function daemonConnector(): Connector {
@@ -39,7 +38,6 @@ describe('a request budget shared by two daemons', () => {
         retry: { baseDelayMs: 1 },
         // Every read a call of its own, so that the burst is 80 calls against the budget.
         readWindowMs: 0,
-        observe: ({ status }) => answered.push({ at: Date.now(), status }),
         // Sized from the sandbox's lowered ceiling, as the config sizes it from BC's published one.
         budget: () =>
           new RedisBudgetStore(redis, prefix, 'accounting', sizeBudget({ requests: CEILING }, { share: SHARE })),
@@ -75,12 +73,14 @@ describe('a request budget shared by two daemons', () => {
     expect(calls.length).toBeGreaterThanOrEqual(2 * CALLS_EACH);
     expect(throttled / calls.length).toBeLessThan(0.01);
 
-    // Any 19 answers span at least a window, less the spread of the answers' own latency (the
-    // first ones wait for a token as well): at most 18 calls, 90% of 20, in any 2 s.
+    // Any 19 calls, as they arrived at the sandbox, span about a window: at most 18 calls, 90% of
+    // 20, start in any 2 s. Arrival times carry the jitter of a loaded machine, so the bound
+    // allows a second of it; a budget spending the whole ceiling would start 20 calls at once
+    // (a span near 0), so the check still tells the two apart.
     const allowed = Math.floor(CEILING.max * SHARE);
-    const times = answered.map((answer) => answer.at).sort((a, b) => a - b);
+    const times = calls.map((call) => call.at).sort((a, b) => a - b);
     for (let index = allowed; index < times.length; index++)
-      expect(times[index]! - times[index - allowed]!).toBeGreaterThanOrEqual(CEILING.perMs - 250);
+      expect(times[index]! - times[index - allowed]!).toBeGreaterThanOrEqual(CEILING.perMs - 1000);
     // And the budget is spent, not hoarded: 80 calls at 18 per 2 s take a little over 8 s.
     expect(elapsed).toBeLessThan(((2 * CALLS_EACH) / allowed) * CEILING.perMs + 2000);
   });
