@@ -94,7 +94,7 @@ queue:
     expect(config.relationCodes).toEqual({ customer: null, vendor: null, bankAccount: null });
     expect(config.conflicts.tieBreak).toEqual(['crm', 'accounting']);
     expect(config.connectors.crm.pollEvery).toBe(30_000);
-    expect(config.connectors.crm.concurrency).toBe(32);
+    expect(config.connectors.crm.concurrency).toBe(1000);
     expect(config.connectors.crm.webhooks).toBe(true);
     expect(config.connectors.crm.budget).toEqual({ share: 0.9 });
     expect(config.server).toEqual({ host: '127.0.0.1', port: 8080 });

@@ -85,7 +85,7 @@ const connectorCommon = {
    * Write jobs that may run at once against this connector; those running together share batch
    * calls, and the provider's limits (the budget) still hold however many run.
    */
-  concurrency: integer(z.number().int().min(1).max(256)).default(32),
+  concurrency: integer(z.number().int().min(1).max(1024)).default(1000),
   rateLimit: rateLimit.optional(),
   budget: budget.default(DEFAULT_BUDGET),
   /** Receive webhooks from this system (in addition to polling). */
@@ -292,7 +292,7 @@ export const configSchema = z
           .regex(/^[A-Za-z0-9_-]+$/)
           .default('tandem'),
         /** Change events planned at once (different contacts only; one contact is never planned twice at once). */
-        intakeConcurrency: integer(z.number().int().min(1).max(256)).default(32),
+        intakeConcurrency: integer(z.number().int().min(1).max(1024)).default(1000),
         attempts: integer(z.number().int().min(1).max(50)).default(8),
         /** First retry delay; doubled on each retry. */
         backoff: duration.default(parseDuration('1s')),
@@ -308,7 +308,7 @@ export const configSchema = z
       .strict()
       .default({
         prefix: 'tandem',
-        intakeConcurrency: 32,
+        intakeConcurrency: 1000,
         attempts: 8,
         backoff: 1000,
         keepCompleted: 1000,

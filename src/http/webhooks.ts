@@ -96,16 +96,20 @@ async function markFresh(
 ): Promise<{ fresh: ChangeJob[]; marked: string[]; failure?: unknown }> {
   const fresh: ChangeJob[] = [];
   const marked: string[] = [];
-  for (const notice of notices) {
-    try {
-      if (!(await store.markEventProcessed(source, notice.eventId))) continue;
-    } catch (error) {
+  const unknown: string[] = [];
+  let failure: unknown;
+  // Asked all at once, so that the store marks them in one statement (see store/coalesce.ts).
+  const results = await Promise.allSettled(notices.map((notice) => store.markEventProcessed(source, notice.eventId)));
+  results.forEach((result, index) => {
+    const notice = notices[index] as ChangeNotice;
+    if (result.status === 'rejected') {
+      failure ??= result.reason;
       // The mark may have been stored before the connection broke: undone (if the store answers
       // again in time), or the redelivery would be dropped as a duplicate.
-      if (storeUnavailableIn(error)?.details.outcomeUnknown)
-        await forgetMarked(store, source, [notice.eventId], request);
-      return { fresh, marked, failure: error };
+      if (storeUnavailableIn(result.reason)?.details.outcomeUnknown) unknown.push(notice.eventId);
+      return;
     }
+    if (!result.value) return;
     marked.push(notice.eventId);
     fresh.push({
       connector: slot,
@@ -117,8 +121,9 @@ async function markFresh(
       source: 'webhook',
       requestId: request.id,
     });
-  }
-  return { fresh, marked };
+  });
+  if (unknown.length > 0) await forgetMarked(store, source, unknown, request);
+  return failure === undefined ? { fresh, marked } : { fresh, marked, failure };
 }
 
 /** Unmarks event ids; a failure is logged, as the caller is answering an error already. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AccountKind, BusinessRelation, ConnectorSlot, FieldValue, SyncRecord } from '../core/model';
 import { carryValues, observeRecord, withObservedTimes, type RecordObservation } from '../core/observe';
 import { DEFAULT_AUDIT_LIMIT, InvalidAuditQueryError, MAX_AUDIT_LIMIT } from '../app/ports/store';
+import { Coalescer } from './coalesce';
 import { runMigrations } from './migrate';
 import {
   toAuditEntry,
@@ -62,9 +63,73 @@ const ACCOUNT_KIND_WORDS: Record<AccountKind, string> = {
   bankAccount: 'bank account',
 };
 
-/** The `Store` over SQL: the same statements on Postgres and on PGlite. */
+/** Calls of one kind that one statement answers together (see coalesce.ts). */
+const CALLS_PER_STATEMENT = 200;
+
+/** What observeRecords is asked, as one item of a coalesced run. */
+interface Observation {
+  records: readonly SyncRecord[];
+  written?: ReadonlyMap<string, readonly string[]>;
+}
+
+/** What recordSync is asked. */
+interface Recorded {
+  shadow: readonly ShadowEntry[];
+  audit: readonly NewAuditEntry[];
+  settles?: string;
+}
+
+/** What recordCarried is asked. */
+interface Carried {
+  record: { entity: string; id: string };
+  values: Readonly<Record<string, FieldValue>>;
+  sources: Readonly<Record<string, string>>;
+  replaced?: Readonly<Record<string, FieldValue>>;
+}
+
+/**
+ * The `Store` over SQL: the same statements on Postgres and on PGlite. The calls every plan makes
+ * (a contact's relations, an account's relation, shadows, staged audit, observations, webhook
+ * event ids) are coalesced across concurrent callers into one statement each.
+ */
 export class SqlStore implements Store {
-  constructor(private readonly sql: SqlExecutor) {}
+  private readonly relationsOfContacts: Coalescer<string, BusinessRelation[]>;
+  private readonly relationsOfAccounts: Coalescer<readonly [AccountKind, string], BusinessRelation | null>;
+  private readonly shadowsOf: Coalescer<readonly string[], Map<string, ShadowEntry[]>>;
+  private readonly stagedOf: Coalescer<string, StagedAudit[]>;
+  private readonly observations = new Map<ConnectorSlot, Coalescer<Observation, SyncRecord[]>>();
+  private readonly eventMarks: Coalescer<readonly [string, string], boolean>;
+  private readonly syncs: Coalescer<Recorded, undefined>;
+  private readonly stagings: Coalescer<StagedAudit, undefined>;
+  private readonly carries = new Map<ConnectorSlot, Coalescer<Carried, undefined>>();
+
+  constructor(private readonly sql: SqlExecutor) {
+    this.relationsOfContacts = this.coalescer((ids) => this.relationsByContacts(ids));
+    this.relationsOfAccounts = this.coalescer((accounts) => this.relationsByAccounts(accounts));
+    this.shadowsOf = this.coalescer((lists) => this.shadowsByRelations(lists));
+    this.stagedOf = this.coalescer((ids) => this.stagedByContacts(ids));
+    this.eventMarks = this.coalescer((events) => this.markEvents(events), {
+      // The same event twice in one statement would be inserted once but answered for both.
+      keys: ([source, eventId]) => [JSON.stringify([source, eventId])],
+    });
+    this.syncs = this.coalescer((items) => this.recordSyncs(items), {
+      // Two plans of one relation, or two settling one staged plan, never share a transaction.
+      keys: (item) => [
+        ...item.shadow.map((entry) => `relation:${entry.relationId}`),
+        ...(item.settles === undefined ? [] : [`plan:${item.settles}`]),
+      ],
+    });
+    this.stagings = this.coalescer((items) => this.stageAudits(items), { keys: (item) => [item.planId] });
+  }
+
+  private coalescer<I, O>(
+    runMany: (items: readonly I[]) => Promise<readonly O[]>,
+    options: { keys?: (item: I) => readonly string[] } = {},
+  ): Coalescer<I, O> {
+    // PGlite runs one statement at a time; a Postgres pool runs several.
+    const parallel = this.sql.backend === 'pglite' ? 1 : 4;
+    return new Coalescer(runMany, { maxItems: CALLS_PER_STATEMENT, parallel, ...options });
+  }
 
   migrate(): Promise<void> {
     return runMigrations(this.sql);
@@ -106,22 +171,36 @@ export class SqlStore implements Store {
     return rows[0] === undefined ? null : toBusinessRelation(rows[0]);
   }
 
-  async findRelationsByContact(contactId: string): Promise<BusinessRelation[]> {
-    const rows = await this.sql.query(
-      `SELECT ${RELATION_COLUMNS} FROM business_relation WHERE contact_id = $1
-       ORDER BY account_kind, created_at, id`,
-      [contactId],
-    );
-    return rows.map(toBusinessRelation);
+  findRelationsByContact(contactId: string): Promise<BusinessRelation[]> {
+    return this.relationsOfContacts.submit(contactId);
   }
 
-  async findRelationByAccount(kind: AccountKind, accountId: string): Promise<BusinessRelation | null> {
+  findRelationByAccount(kind: AccountKind, accountId: string): Promise<BusinessRelation | null> {
+    return this.relationsOfAccounts.submit([kind, accountId]);
+  }
+
+  private async relationsByContacts(contactIds: readonly string[]): Promise<BusinessRelation[][]> {
+    const rows = await this.sql.query(
+      `SELECT ${RELATION_COLUMNS} FROM business_relation WHERE contact_id = ANY($1::text[])
+       ORDER BY contact_id, account_kind, created_at, id`,
+      [[...new Set(contactIds)]],
+    );
+    const byContact = groupBy(rows.map(toBusinessRelation), (relation) => relation.contactId);
+    return contactIds.map((id) => byContact.get(id) ?? []);
+  }
+
+  private async relationsByAccounts(
+    accounts: readonly (readonly [AccountKind, string])[],
+  ): Promise<(BusinessRelation | null)[]> {
     const rows = await this.sql.query(
       `SELECT ${RELATION_COLUMNS} FROM business_relation
-       WHERE account_kind = $1 AND account_id = $2`,
-      [kind, accountId],
+       WHERE (account_kind, account_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+      [accounts.map(([kind]) => kind), accounts.map(([, id]) => id)],
     );
-    return rows[0] === undefined ? null : toBusinessRelation(rows[0]);
+    const byAccount = new Map(
+      rows.map(toBusinessRelation).map((relation) => [`${relation.accountKind}|${relation.accountId}`, relation]),
+    );
+    return accounts.map(([kind, id]) => byAccount.get(`${kind}|${id}`) ?? null);
   }
 
   async listRelations(
@@ -153,73 +232,140 @@ export class SqlStore implements Store {
   }
 
   async getShadows(relationIds: string[]): Promise<Map<string, ShadowEntry[]>> {
-    const shadows = new Map<string, ShadowEntry[]>();
-    if (relationIds.length === 0) return shadows;
+    if (relationIds.length === 0) return new Map();
+    return this.shadowsOf.submit(relationIds);
+  }
+
+  private async shadowsByRelations(lists: readonly (readonly string[])[]): Promise<Map<string, ShadowEntry[]>[]> {
     const rows = await this.sql.query(
       `SELECT ${SHADOW_COLUMNS} FROM relation_shadow WHERE relation_id = ANY($1::text[])
        ORDER BY relation_id, side, field`,
-      [[...new Set(relationIds)]],
+      [[...new Set(lists.flat())]],
     );
-    for (const entry of rows.map(toShadowEntry)) {
-      const list = shadows.get(entry.relationId);
-      if (list === undefined) shadows.set(entry.relationId, [entry]);
-      else list.push(entry);
-    }
-    return shadows;
-  }
-
-  recordSync(shadow: ShadowEntry[], audit: NewAuditEntry[], settles?: string): Promise<void> {
-    return this.sql.transaction(async (tx) => {
-      await upsertShadow(tx, shadow);
-      // A plan whose staged audit the recovery already settled has been recorded once.
-      if (settles === undefined || (await unstage(tx, settles))) await insertAudit(tx, audit);
+    const byRelation = groupBy(rows.map(toShadowEntry), (entry) => entry.relationId);
+    return lists.map((ids) => {
+      const shadows = new Map<string, ShadowEntry[]>();
+      for (const id of ids) {
+        const entries = byRelation.get(id);
+        if (entries !== undefined) shadows.set(id, entries);
+      }
+      return shadows;
     });
   }
 
-  async stageAudit(staged: StagedAudit): Promise<void> {
-    await this.sql.query(
-      `INSERT INTO staged_audit (plan_id, contact_id, job_ids, entries) VALUES ($1, $2, $3::jsonb, $4::jsonb)
-       ON CONFLICT (plan_id) DO UPDATE SET job_ids = EXCLUDED.job_ids, entries = EXCLUDED.entries`,
-      [staged.planId, staged.contactId, JSON.stringify(staged.jobIds), JSON.stringify(staged.entries)],
-    );
+  recordSync(shadow: ShadowEntry[], audit: NewAuditEntry[], settles?: string): Promise<void> {
+    return this.syncs.submit({ shadow, audit, ...(settles !== undefined && { settles }) });
   }
 
-  async stagedAudit(contactId: string): Promise<StagedAudit[]> {
-    const rows = await this.sql.query(
-      'SELECT plan_id, contact_id, job_ids, entries FROM staged_audit WHERE contact_id = $1 ORDER BY staged_at, plan_id',
-      [contactId],
+  private recordSyncs(items: readonly Recorded[]): Promise<undefined[]> {
+    return this.sql.transaction(async (tx) => {
+      await upsertShadow(
+        tx,
+        items.flatMap((item) => item.shadow),
+      );
+      // A plan whose staged audit the recovery already settled has been recorded once.
+      const settled = await unstage(
+        tx,
+        items.flatMap((item) => (item.settles === undefined ? [] : [item.settles])),
+      );
+      await insertAudit(
+        tx,
+        items.flatMap((item) => (item.settles === undefined || settled.has(item.settles) ? item.audit : [])),
+      );
+      return items.map(() => undefined);
+    });
+  }
+
+  stageAudit(staged: StagedAudit): Promise<void> {
+    return this.stagings.submit(staged);
+  }
+
+  private async stageAudits(items: readonly StagedAudit[]): Promise<undefined[]> {
+    const casts = ['', '', '::jsonb', '::jsonb'];
+    await this.sql.query(
+      `INSERT INTO staged_audit (plan_id, contact_id, job_ids, entries)
+       VALUES ${placeholders(items.length, casts.length, casts)}
+       ON CONFLICT (plan_id) DO UPDATE SET job_ids = EXCLUDED.job_ids, entries = EXCLUDED.entries`,
+      items.flatMap((staged) => [
+        staged.planId,
+        staged.contactId,
+        JSON.stringify(staged.jobIds),
+        JSON.stringify(staged.entries),
+      ]),
     );
-    return rows.map(toStagedAudit);
+    return items.map(() => undefined);
+  }
+
+  stagedAudit(contactId: string): Promise<StagedAudit[]> {
+    return this.stagedOf.submit(contactId);
+  }
+
+  private async stagedByContacts(contactIds: readonly string[]): Promise<StagedAudit[][]> {
+    const rows = await this.sql.query(
+      `SELECT plan_id, contact_id, job_ids, entries FROM staged_audit WHERE contact_id = ANY($1::text[])
+       ORDER BY staged_at, plan_id`,
+      [[...new Set(contactIds)]],
+    );
+    const byContact = groupBy(rows.map(toStagedAudit), (staged) => staged.contactId);
+    return contactIds.map((id) => byContact.get(id) ?? []);
   }
 
   settleStagedAudit(planId: string, audit: NewAuditEntry[]): Promise<boolean> {
     return this.sql.transaction(async (tx) => {
-      if (!(await unstage(tx, planId))) return false;
+      if (!(await unstage(tx, [planId])).has(planId)) return false;
       await insertAudit(tx, audit);
       return true;
     });
   }
 
-  async recordCarried(
+  recordCarried(
     slot: ConnectorSlot,
     record: { entity: string; id: string },
     values: Readonly<Record<string, FieldValue>>,
     sources: Readonly<Record<string, string>>,
     replaced?: Readonly<Record<string, FieldValue>>,
   ): Promise<void> {
-    await this.sql.transaction(async (tx) => {
-      const [row] = await tx.query(
-        `SELECT modified_at, fields FROM record_observation
-         WHERE connector_slot = $1 AND entity = $2 AND record_id = $3 FOR UPDATE`,
-        [slot, record.entity, record.id],
+    let carries = this.carries.get(slot);
+    if (carries === undefined) {
+      carries = this.coalescer((items) => this.carryMany(slot, items), {
+        keys: (item) => [JSON.stringify([item.record.entity, item.record.id])],
+      });
+      this.carries.set(slot, carries);
+    }
+    return carries.submit({ record, values, sources, ...(replaced && { replaced }) });
+  }
+
+  private carryMany(slot: ConnectorSlot, items: readonly Carried[]): Promise<undefined[]> {
+    return this.sql.transaction(async (tx) => {
+      const rows = await tx.query(
+        `SELECT entity, record_id, modified_at, fields FROM record_observation
+         WHERE connector_slot = $1 AND (entity, record_id) IN (SELECT * FROM unnest($2::text[], $3::text[]))
+         ORDER BY entity, record_id
+         FOR UPDATE`,
+        [slot, items.map((item) => item.record.entity), items.map((item) => item.record.id)],
       );
-      if (!row) return;
-      const carried = carryValues(toRecordObservation(row), values, sources, replaced);
-      await tx.query(
-        `UPDATE record_observation SET fields = $4::jsonb, observed_at = now()
-         WHERE connector_slot = $1 AND entity = $2 AND record_id = $3`,
-        [slot, record.entity, record.id, JSON.stringify(carried.fields)],
+      const observed = new Map(
+        rows.map((row) => [JSON.stringify([String(row.entity), String(row.record_id)]), toRecordObservation(row)]),
       );
+      const updates = items.flatMap(({ record, values, sources, replaced }) => {
+        const observation = observed.get(JSON.stringify([record.entity, record.id]));
+        if (observation === undefined) return [];
+        return [{ record, fields: carryValues(observation, values, sources, replaced).fields }];
+      });
+      if (updates.length > 0)
+        await tx.query(
+          `UPDATE record_observation AS observation SET fields = carried.fields::jsonb, observed_at = now()
+           FROM unnest($2::text[], $3::text[], $4::text[]) AS carried (entity, record_id, fields)
+           WHERE observation.connector_slot = $1 AND observation.entity = carried.entity
+             AND observation.record_id = carried.record_id`,
+          [
+            slot,
+            updates.map((update) => update.record.entity),
+            updates.map((update) => update.record.id),
+            updates.map((update) => JSON.stringify(update.fields)),
+          ],
+        );
+      return items.map(() => undefined);
     });
   }
 
@@ -244,6 +390,34 @@ export class SqlStore implements Store {
     written?: ReadonlyMap<string, readonly string[]>,
   ): Promise<R[]> {
     if (records.length === 0) return [];
+    let observations = this.observations.get(slot);
+    if (observations === undefined) {
+      observations = this.coalescer((items) => this.observeMany(slot, items), {
+        // `written` is keyed by record id: calls naming one id never share a statement.
+        keys: (item) => item.records.map((record) => record.id),
+      });
+      this.observations.set(slot, observations);
+    }
+    return (await observations.submit({ records, ...(written && { written }) })) as R[];
+  }
+
+  /** Several calls' observations in one transaction, each call answered with its own records. */
+  private async observeMany(slot: ConnectorSlot, items: readonly Observation[]): Promise<SyncRecord[][]> {
+    const written = new Map(items.flatMap((item) => [...(item.written ?? [])]));
+    const observed = await this.observeNow(
+      slot,
+      items.flatMap((item) => item.records),
+      written,
+    );
+    let offset = 0;
+    return items.map((item) => observed.slice(offset, (offset += item.records.length)));
+  }
+
+  private observeNow<R extends SyncRecord>(
+    slot: ConnectorSlot,
+    records: readonly R[],
+    written: ReadonlyMap<string, readonly string[]>,
+  ): Promise<R[]> {
     return this.sql.transaction(async (tx) => {
       const key = (entity: string, id: string) => JSON.stringify([entity, id]);
       const previous = new Map<string, RecordObservation>();
@@ -260,10 +434,13 @@ export class SqlStore implements Store {
       // A record read twice in one call is observed in order, the later read on top of the earlier.
       for (const record of records) {
         const id = key(record.entity, record.id);
-        previous.set(id, observeRecord(previous.get(id) ?? null, record, written?.get(record.id)));
+        previous.set(id, observeRecord(previous.get(id) ?? null, record, written.get(record.id)));
       }
       const observed = records.map((record) => ({ record, key: key(record.entity, record.id) }));
-      const latest = [...new Map(observed.map((entry) => [entry.key, entry.record])).values()];
+      // In key order, so that concurrent transactions take the rows they share in the same order.
+      const latest = [...new Map(observed.map((entry) => [entry.key, entry.record])).entries()]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([, record]) => record);
       const casts = ['', '', '', '', '::jsonb'];
       for (const batch of chunks(latest, ROWS_PER_INSERT)) {
         await tx.query(
@@ -348,13 +525,18 @@ export class SqlStore implements Store {
     );
   }
 
-  async markEventProcessed(source: string, eventId: string): Promise<boolean> {
+  markEventProcessed(source: string, eventId: string): Promise<boolean> {
+    return this.eventMarks.submit([source, eventId]);
+  }
+
+  private async markEvents(events: readonly (readonly [string, string])[]): Promise<boolean[]> {
     const rows = await this.sql.query(
-      `INSERT INTO processed_event (source, event_id) VALUES ($1, $2)
-       ON CONFLICT (source, event_id) DO NOTHING RETURNING event_id`,
-      [source, eventId],
+      `INSERT INTO processed_event (source, event_id) SELECT * FROM unnest($1::text[], $2::text[])
+       ON CONFLICT (source, event_id) DO NOTHING RETURNING source, event_id`,
+      [events.map(([source]) => source), events.map(([, id]) => id)],
     );
-    return rows.length > 0;
+    const inserted = new Set(rows.map((row) => JSON.stringify([String(row.source), String(row.event_id)])));
+    return events.map((event) => inserted.has(JSON.stringify(event)));
   }
 
   async forgetProcessedEvent(source: string, eventId: string): Promise<void> {
@@ -696,7 +878,9 @@ async function upsertShadow(tx: SqlQueryable, entries: readonly ShadowEntry[]): 
     latest.set(JSON.stringify([entry.relationId, entry.side, entry.field]), entry);
   }
   const casts = ['', '', '', '', '::timestamptz', '::timestamptz'];
-  for (const batch of chunks([...latest.values()], ROWS_PER_INSERT)) {
+  // In key order: concurrent transactions then lock the rows they share in the same order.
+  const rows = [...latest.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, entry]) => entry);
+  for (const batch of chunks(rows, ROWS_PER_INSERT)) {
     await tx.query(
       `INSERT INTO relation_shadow (${SHADOW_COLUMNS})
        VALUES ${placeholders(batch.length, casts.length, casts)}
@@ -716,10 +900,13 @@ async function upsertShadow(tx: SqlQueryable, entries: readonly ShadowEntry[]): 
   }
 }
 
-/** Removes a plan's staged audit entries; true when there were some. */
-async function unstage(tx: SqlQueryable, planId: string): Promise<boolean> {
-  const removed = await tx.query('DELETE FROM staged_audit WHERE plan_id = $1 RETURNING plan_id', [planId]);
-  return removed.length > 0;
+/** Removes plans' staged audit entries; answers the plans that had some. */
+async function unstage(tx: SqlQueryable, planIds: readonly string[]): Promise<Set<string>> {
+  if (planIds.length === 0) return new Set();
+  const removed = await tx.query('DELETE FROM staged_audit WHERE plan_id = ANY($1::text[]) RETURNING plan_id', [
+    [...planIds],
+  ]);
+  return new Set(removed.map((row) => String(row.plan_id)));
 }
 
 async function insertAudit(tx: SqlQueryable, entries: readonly NewAuditEntry[]): Promise<void> {
@@ -747,4 +934,15 @@ async function insertAudit(tx: SqlQueryable, entries: readonly NewAuditEntry[]):
       ]),
     );
   }
+}
+
+/** Items grouped by a key, each group in the items' order. */
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(keyOf(item));
+    if (group === undefined) groups.set(keyOf(item), [item]);
+    else group.push(item);
+  }
+  return groups;
 }

@@ -724,6 +724,146 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       });
     });
 
+    describe('many callers at once', () => {
+      // Calls made together are answered by shared statements (store/coalesce.ts); each caller
+      // must still get exactly the answer it would have got alone.
+      const account = (id: string, modifiedAt: string, city: string): Account => ({
+        entity: 'customer',
+        id,
+        number: id,
+        fields: { city },
+        modifiedAt,
+      });
+
+      it('answers each caller its own relations, shadows and account links', async () => {
+        const created = await Promise.all(
+          ['A', 'B', 'C'].map((contact, index) =>
+            store().createRelation(newRelation({ contactId: contact, accountId: `CUST-${index}` })),
+          ),
+        );
+        await store().recordSync(
+          created.map((relation) => shadowEntry(relation.id, { value: `name ${relation.contactId}` })),
+          [],
+        );
+        const [a, b, none] = await Promise.all([
+          store().findRelationsByContact('A'),
+          store().findRelationsByContact('B'),
+          store().findRelationsByContact('nobody'),
+        ]);
+        expect(a.map((relation) => relation.accountId)).toEqual(['CUST-0']);
+        expect(b.map((relation) => relation.accountId)).toEqual(['CUST-1']);
+        expect(none).toEqual([]);
+        const [byAccount, unknownAccount, otherKind] = await Promise.all([
+          store().findRelationByAccount('customer', 'CUST-2'),
+          store().findRelationByAccount('customer', 'CUST-9'),
+          store().findRelationByAccount('vendor', 'CUST-2'),
+        ]);
+        expect(byAccount?.contactId).toBe('C');
+        expect(unknownAccount).toBeNull();
+        expect(otherKind).toBeNull();
+        const [first, rest] = await Promise.all([
+          store().getShadows([created[0]!.id]),
+          store().getShadows([created[1]!.id, created[2]!.id, 'no-such-relation']),
+        ]);
+        expect([...first.keys()]).toEqual([created[0]!.id]);
+        expect([...rest.keys()].sort()).toEqual([created[1]!.id, created[2]!.id].sort());
+        expect(rest.get(created[2]!.id)?.[0]?.value).toBe('name C');
+      });
+
+      it('marks an event id new for exactly one of the callers reporting it at once', async () => {
+        const answers = await Promise.all([
+          store().markEventProcessed('crm', 'evt-1'),
+          store().markEventProcessed('crm', 'evt-1'),
+          store().markEventProcessed('crm', 'evt-2'),
+          store().markEventProcessed('accounting', 'evt-1'),
+          store().markEventProcessed('crm', 'evt-1'),
+        ]);
+        expect(answers).toEqual([true, false, true, true, false]);
+      });
+
+      it('observes one record reported by two callers at once in the order they asked', async () => {
+        await store().observeRecords('accounting', [account('A-1', T1, 'Delft')]);
+        const [earlier, later, other] = await Promise.all([
+          store().observeRecords('accounting', [account('A-1', T2, 'Leiden')]),
+          store().observeRecords('accounting', [account('A-1', T3, 'Gouda')]),
+          store().observeRecords('accounting', [account('A-2', T1, 'Ede')]),
+        ]);
+        expect(earlier[0]?.fieldModifiedAt).toEqual({ city: T2 });
+        // The later caller sees the earlier one's observation, as it would one after the other.
+        expect(later[0]?.fieldWindow).toEqual({ city: { since: T2, shared: false } });
+        expect(other[0]?.fieldModifiedAt).toEqual({ city: T1 });
+      });
+
+      it('records many plans, staged and settled, each once', async () => {
+        const [one, two] = await Promise.all([
+          store().createRelation(newRelation({ contactId: 'A', accountId: 'CUST-1' })),
+          store().createRelation(newRelation({ contactId: 'B', accountId: 'CUST-2' })),
+        ]);
+        const entry = (relationId: string, contactId: string): NewAuditEntry => ({
+          kind: 'fieldChange',
+          relationId,
+          contactId,
+          field: 'name',
+          newValue: contactId,
+        });
+        await Promise.all([
+          store().stageAudit({
+            planId: 'plan-1',
+            contactId: 'A',
+            jobIds: ['j1'],
+            entries: [{ jobId: 'j1', entry: entry(one.id, 'A') }],
+          }),
+          store().stageAudit({
+            planId: 'plan-2',
+            contactId: 'B',
+            jobIds: ['j2'],
+            entries: [{ jobId: 'j2', entry: entry(two.id, 'B') }],
+          }),
+        ]);
+        const [stagedA, stagedB] = await Promise.all([store().stagedAudit('A'), store().stagedAudit('B')]);
+        expect(stagedA.map((staged) => staged.planId)).toEqual(['plan-1']);
+        expect(stagedB.map((staged) => staged.planId)).toEqual(['plan-2']);
+        // plan-2 was settled by the recovery meanwhile: its recordSync must not audit it again.
+        await store().settleStagedAudit('plan-2', [entry(two.id, 'B')]);
+        await Promise.all([
+          store().recordSync([shadowEntry(one.id, { value: 'A' })], [entry(one.id, 'A')], 'plan-1'),
+          store().recordSync([shadowEntry(two.id, { value: 'B' })], [entry(two.id, 'B')], 'plan-2'),
+          store().recordSync([], [{ ...entry(one.id, 'A'), field: 'phone' }]),
+        ]);
+        const audit = await store().queryAudit({});
+        expect(audit.map((row) => `${row.contactId}:${row.field}`).sort()).toEqual(['A:name', 'A:phone', 'B:name']);
+        expect(await store().stagedAudit('A')).toEqual([]);
+        const shadows = await store().getShadows([one.id, two.id]);
+        expect(shadows.get(two.id)?.[0]?.value).toBe('B');
+      });
+
+      it('keeps a bad call to itself: the others in its statement still succeed', async () => {
+        const relation = await store().createRelation(newRelation());
+        const results = await Promise.allSettled([
+          store().recordSync([shadowEntry(relation.id, { value: 'kept' })], []),
+          // No such relation: the shadow row breaks its foreign key.
+          store().recordSync([shadowEntry('no-such-relation')], []),
+        ]);
+        expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected']);
+        expect((await store().getShadow(relation.id))[0]?.value).toBe('kept');
+      });
+
+      it('carries values onto many observed records at once, each its own', async () => {
+        await store().observeRecords('accounting', [account('A-1', T1, 'Delft'), account('A-2', T1, 'Ede')]);
+        await Promise.all([
+          store().recordCarried('accounting', { entity: 'customer', id: 'A-1' }, { city: 'Leiden' }, { city: T2 }),
+          store().recordCarried('accounting', { entity: 'customer', id: 'A-2' }, { city: 'Gouda' }, { city: T1 }),
+          store().recordCarried('accounting', { entity: 'customer', id: 'A-3' }, { city: 'Zeist' }, { city: T1 }),
+        ]);
+        const [one, two] = await store().observeRecords('accounting', [
+          account('A-1', T3, 'Leiden'),
+          account('A-2', T3, 'Gouda'),
+        ]);
+        expect(one?.fieldModifiedAt).toEqual({ city: T2 });
+        expect(two?.fieldModifiedAt).toEqual({ city: T1 });
+      });
+    });
+
     describe('rotated secrets', () => {
       it('keeps the newest value per slot and name, apart from the cursors', async () => {
         await store().saveRotatedSecret('accounting', 'refreshToken', 'first');
