@@ -39,19 +39,19 @@ function streetLines(street: string | null | undefined): [FieldValue, FieldValue
   return [normalizeValue(lines[0]), normalizeValue(lines.slice(1).join(', '))];
 }
 
+const firstAddress = (party: Party) => party['addresses.'][0];
+const mechanismReader = (type: string) => (party: Party) => mechanism(party, type)?.value;
+
 /** Each canonical field of a customer or vendor, as read from the party; accounts have no `mobile`. */
 const PARTY_READERS: Record<string, (party: Party, vatType: string) => string | null | undefined> = {
   name: (party) => party.name,
-  address: (party) => streetLines(party['addresses.'][0]?.street)[0],
-  address2: (party) => streetLines(party['addresses.'][0]?.street)[1],
-  postCode: (party) => party['addresses.'][0]?.postal_code,
-  city: (party) => party['addresses.'][0]?.city,
-  county: (party) => party['addresses.'][0]?.['subdivision.']?.name,
-  countryCode: (party) => party['addresses.'][0]?.['country.']?.code,
-  phone: (party) => mechanism(party, 'phone')?.value,
-  fax: (party) => mechanism(party, 'fax')?.value,
-  email: (party) => mechanism(party, 'email')?.value,
-  homePage: (party) => mechanism(party, 'website')?.value,
+  address: (party) => streetLines(firstAddress(party)?.street)[0],
+  address2: (party) => streetLines(firstAddress(party)?.street)[1],
+  postCode: (party) => firstAddress(party)?.postal_code,
+  city: (party) => firstAddress(party)?.city,
+  county: (party) => firstAddress(party)?.['subdivision.']?.name,
+  countryCode: (party) => firstAddress(party)?.['country.']?.code,
+  ...Object.fromEntries(Object.entries(MECHANISM_TYPES).map(([field, type]) => [field, mechanismReader(type)])),
   vatRegistrationNo: (party, vatType) => taxIdentifier(party, vatType)?.code,
   languageCode: (party) => party['lang.']?.code,
 };
