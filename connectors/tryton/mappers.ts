@@ -65,8 +65,7 @@ export const SUPPORTED_FIELDS: Record<AccountKind, readonly string[]> = {
 
 /**
  * The record's version and modification time: the latest create or write date of the record and
- * of every child it is mapped from, so a phone changed on its contact mechanism alone moves it.
- * ISO strings with microseconds sort the way the times do.
+ * of every child it is mapped from (a phone changed on its contact mechanism alone moves it).
  */
 function versionOf(rows: { create_date: string; write_date?: string | null }[]): string {
   return rows.map((row) => row.write_date ?? row.create_date).reduce((a, b) => (b > a ? b : a), '');
@@ -74,8 +73,7 @@ function versionOf(rows: { create_date: string; write_date?: string | null }[]):
 
 /** A party as a canonical customer or vendor. */
 export function toPartyAccount(kind: 'customer' | 'vendor', party: Party, vatType: string): Account {
-  const children = [...party['contact_mechanisms.'], ...party['addresses.'], ...party['identifiers.']];
-  const version = versionOf([party, ...children]);
+  const version = versionOf([party, ...party['contact_mechanisms.'], ...party['addresses.'], ...party['identifiers.']]);
   const fields = Object.entries(PARTY_READERS).map(([field, read]): [string, FieldValue] => [
     field,
     normalizeValue(read(party, vatType)),
@@ -121,11 +119,7 @@ export interface ResolvedRefs {
 type One2ManyAction =
   ['create', Record<string, unknown>[]] | ['write', number[], Record<string, unknown>] | ['delete', number[]];
 
-/**
- * The action that brings a child record (a contact mechanism, identifier or bank account number)
- * of `type` to the value `target` under `key`: deleted for null, created when missing, written
- * unless `same`.
- */
+/** The action that brings a child record of `type` to `target` under `key`: deleted for null, created, or written unless `same`. */
 function childAction(
   current: { id: number } | undefined,
   [key, target]: [string, FieldValue],
