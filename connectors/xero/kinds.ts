@@ -27,7 +27,7 @@ export class ContactKinds {
     private readonly tracked?: ConnectorContext['relationKinds'],
   ) {}
 
-  /** The contacts as canonical records of `kind`, each with the kinds it counts as; one question to the engine. */
+  /** The contacts as canonical records of `kind`, each with its kinds; one question to the engine. */
   async records(kind: ContactKind, contacts: readonly XeroContact[]): Promise<XeroAccountRecord[]> {
     const kindsOf = await this.resolver(contacts);
     return contacts.map((contact) => contactToAccount(kind, contact, kindsOf(contact)));
@@ -40,9 +40,7 @@ export class ContactKinds {
 
   /** Notes that this instance created the contact as `kind`. */
   rememberCreated(contactId: string, kind: ContactKind): void {
-    const kinds = this.created.get(contactId) ?? new Set<AccountKind>();
-    kinds.add(kind);
-    this.created.set(contactId, kinds);
+    this.created.set(contactId, new Set(this.created.get(contactId)).add(kind));
     this.known.set(contactId, [...new Set([...(this.known.get(contactId) ?? []), kind])]);
   }
 
