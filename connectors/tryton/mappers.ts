@@ -1,9 +1,6 @@
 /**
- * Pure mapping between trytond 6.0 records and canonical accounts, both ways.
- *
- * A customer or vendor is a party.party; its phone, fax, e-mail and website are its first active
- * contact mechanism of that type, its address is its first address, its VAT registration no. its
- * tax identifier. A bank account is a bank.account with its numbers and owner parties.
+ * Pure mapping between trytond 6.0 records and canonical accounts, both ways (README.md,
+ * "Customers and vendors" and "Bank accounts").
  */
 import { normalizeValue, type Account, type AccountKind, type FieldValue } from '../../src/core/model';
 import { InvalidRequestError } from '../kit/errors';

@@ -1,8 +1,4 @@
-/**
- * How each account kind is stored in Tryton (an AccountTable each): customers and vendors are
- * parties in the configured categories, read with their contact mechanisms, addresses and
- * identifiers; bank accounts are bank.account records with their numbers and owner parties.
- */
+/** How each account kind is stored in Tryton: parties by category, and bank.account records (an AccountTable each). */
 import { z } from 'zod';
 import type { Account, FieldValue } from '../../src/core/model';
 import { InvalidRequestError } from '../kit/errors';
@@ -177,11 +173,7 @@ export function bankAccountTable(rpc: TrytonRpc): AccountTable<BankAccount> {
       return values;
     },
 
-    /**
-     * A new bank account, or the one that already has the IBAN. The bank is the one with the BIC
-     * in `swiftCode`, else `extra.bank`, else the only bank there is. The owner is `extra.owner`
-     * (a party id), else the one party named `name`, else a new party of that name.
-     */
+    /** A new bank account, or the one that already has the IBAN; its bank and owner: README.md, "Bank accounts". */
     async create(fields, extra) {
       const { iban = null, name = null } = fields;
       const ibanDomain = [

@@ -1,8 +1,4 @@
-/**
- * Which account kinds a Xero contact counts as. Xero sets IsCustomer and IsSupplier itself, only
- * once an invoice or bill exists, so a contact also counts as a kind by its ContactNumber prefix,
- * the engine's relations, or this instance's create (README.md, "Customers and vendors are contacts").
- */
+/** Which account kinds a Xero contact counts as (README.md, "Customers and vendors are contacts"). */
 import { createHash } from 'node:crypto';
 import type { AccountKind } from '../../src/core/model';
 import type { ConnectorContext } from '../kit/define';
@@ -14,7 +10,7 @@ export function contactNumberFor(prefix: string, idempotencyKey: string): string
   return `${prefix}${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 8).toUpperCase()}`;
 }
 
-/** Decides and remembers contact kinds for one connector instance; see connectors/xero/README.md. */
+/** Decides and remembers contact kinds for one connector instance. */
 export class ContactKinds {
   /** Every contact seen, with the kinds it counted as; the webhook adapter reads it. */
   private readonly known = new Map<string, readonly AccountKind[]>();
