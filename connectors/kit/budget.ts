@@ -10,7 +10,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { RateLimitedError } from './errors';
-import { RequestLimiter, type Limiter, type LimiterClock, type RequestLimits, type RequestWindow } from './limiter';
+import {
+  exhaustedWindows,
+  REAL_CLOCK,
+  RequestLimiter,
+  windowsOf,
+  type Limiter,
+  type LimiterClock,
+  type RequestLimits,
+} from './limiter';
 import { currentPriority, type RequestPriority } from './priority';
 
 /** The share of a provider's published ceiling a budget spends unless the config says less. */
@@ -30,12 +38,6 @@ export interface BudgetLimits {
   windows: readonly { max: number; perMs: number }[];
   /** Requests in flight at once across every process, when the provider or the config limits it. */
   concurrency?: number;
-}
-
-/** The published windows of a connector's limits, as a list. */
-export function windowsOf(limits: RequestLimits): readonly RequestWindow[] {
-  const { requests } = limits;
-  return requests === undefined ? [] : 'max' in requests ? [requests] : requests;
 }
 
 /**
@@ -83,8 +85,6 @@ export interface BudgetStore {
 /** Builds a connector's shared budget from the limits it declares (what the app puts in ConnectorContext). */
 export type BudgetFactory = (limits: RequestLimits) => BudgetStore;
 
-const realClock: LimiterClock = { now: Date.now, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
-
 /**
  * A limiter over a shared budget. In process it still orders its own waiting calls (interactive
  * first) and holds no more than the budget's concurrency; across processes the store decides.
@@ -100,7 +100,7 @@ export class SharedLimiter implements Limiter {
   constructor(
     private readonly declared: RequestLimits,
     private readonly store: BudgetStore,
-    private readonly clock: LimiterClock = realClock,
+    private readonly clock: LimiterClock = REAL_CLOCK,
   ) {
     const { windows, concurrency } = store.limits;
     this.gate = new RequestLimiter(concurrency === undefined ? {} : { concurrency }, clock);
@@ -127,12 +127,7 @@ export class SharedLimiter implements Limiter {
 
   observe(headers: Readonly<Record<string, unknown>>): void {
     this.fallback.observe(headers);
-    windowsOf(this.declared).forEach((window, index) => {
-      const header = window.remainingHeader?.toLowerCase();
-      const remaining = header === undefined ? Number.NaN : Number(headers[header]);
-      // The requests still in flight may take what is left.
-      if (remaining <= (this.declared.concurrency ?? 0)) this.store.exhaust(index).catch(() => undefined);
-    });
+    for (const index of exhaustedWindows(this.declared, headers)) this.store.exhaust(index).catch(() => undefined);
   }
 
   pause(ms: number): void {

@@ -65,17 +65,13 @@ export class ProviderClock {
 
   /** The intersection of the newest answers' bounds, stopping at the first answer that contradicts them. */
   private interval(): Bounds {
-    const newest = this.samples.at(-1) as Bounds;
-    let { low, high } = newest;
-    for (let index = this.samples.length - 2; index >= 0; index--) {
-      const sample = this.samples[index] as Bounds;
-      const nextLow = Math.max(low, sample.low);
-      const nextHigh = Math.min(high, sample.high);
-      if (nextLow > nextHigh) break;
-      low = nextLow;
-      high = nextHigh;
+    let bounds = this.samples.at(-1) as Bounds;
+    for (const sample of this.samples.slice(0, -1).reverse()) {
+      const next = { low: Math.max(bounds.low, sample.low), high: Math.min(bounds.high, sample.high) };
+      if (next.low > next.high) break;
+      bounds = next;
     }
-    return { low, high };
+    return bounds;
   }
 }
 

@@ -52,15 +52,9 @@ export interface ConnectorContext {
   now?: () => number;
   /** Clock and sleep of the request limiter, injectable so tests need not wait out a window. */
   limiterClock?: LimiterClock;
-  /**
-   * How long a single read waits for others to share a batch call with (./coalesce.ts), where
-   * the entity has a batch read; 0 reads each on its own. Default READ_WINDOW_MS.
-   */
+  /** How long a single read waits for others to share a batch call (./coalesce.ts); 0: none. Default READ_WINDOW_MS. */
   readWindowMs?: number;
-  /**
-   * The provider's request budget shared with every other process (see ./budget.ts), built from
-   * the limits the connector declares. Without it the limits are kept in this process alone.
-   */
+  /** The request budget shared with every other process (./budget.ts); without it the limits are kept in process. */
   budget?: BudgetFactory;
 }
 
@@ -81,10 +75,7 @@ export interface ConnectTools {
   clock: ProviderClock;
 }
 
-/**
- * The handlers of one entity: each is the Connector method of the same name, with the session
- * (what `connect` returned) first and the entity fixed. What the kit adds is said below.
- */
+/** The handlers of one entity: each the Connector method of its name, with the session first and the entity fixed. */
 export interface EntityDefinition<Session> {
   /** The canonical fields the connector reads and writes for this entity. */
   fields: (session: Session) => readonly string[];
@@ -94,10 +85,7 @@ export interface EntityDefinition<Session> {
   /** One call: distinct ids, at most `batchSize.read`, one `batchKey`. Without it, one get per id. */
   batchGet?: (session: Session, ids: string[]) => Promise<SyncRecord[]>;
   update?: (session: Session, update: RecordUpdate) => Promise<SyncRecord>;
-  /**
-   * One call: at most `batchSize.write` updates, one `batchKey`, no id twice. An item missing from
-   * the answer fails; a call refused as invalid is written again one by one. Without it, one update each.
-   */
+  /** One call of at most `batchSize.write` updates, one `batchKey`, no id twice (see ../README.md). */
   batchUpdate?: (session: Session, updates: RecordUpdate[]) => Promise<BatchItemResult[]>;
   /** Must be idempotent: a retry with the same key finds what a lost response created. */
   create?: (session: Session, fields: Record<string, FieldValue>, options: CreateOptions) => Promise<SyncRecord>;
@@ -135,7 +123,7 @@ export interface ConnectorDefinition<Name extends string, Config extends z.ZodOb
   close?: (session: Session) => Promise<void>;
 }
 
-/** A connector as the registry lists it: its kind, its side, its own config keys, and how to build one. */
+/** A connector as the registry lists it. */
 export interface ConnectorKind<Name extends string = string, Config extends z.ZodObject = z.ZodObject> {
   readonly name: Name;
   readonly side: System;
@@ -199,7 +187,7 @@ export function connectTools(limits: ConnectorLimits, context: ConnectorContext)
   };
 }
 
-/** The shared budget when the app gives one, else the limits kept in process; none without declared limits. */
+/** The shared budget when the app gives one, else the limits kept in process. */
 function limiterFor(limits: ConnectorLimits, context: ConnectorContext): Limiter | undefined {
   if (!limits.requests && !limits.concurrency) return undefined;
   const { budget, limiterClock } = context;
@@ -212,15 +200,13 @@ function limiterFor(limits: ConnectorLimits, context: ConnectorContext): Limiter
  */
 function onLocalClock<R extends SyncRecord>(record: R, clock: ProviderClock): R {
   if (clock.offsetMs() === 0) return record;
-  const times: Readonly<Partial<Record<string, string>>> | undefined = record.fieldModifiedAt;
-  const earlier: Readonly<Partial<Record<string, FieldEarlier>>> | undefined = record.fieldPrevious;
-  const fieldModifiedAt =
-    times && Object.fromEntries(Object.entries(times).map(([field, time]) => [field, time && clock.toLocal(time)]));
-  const fieldPrevious =
-    earlier &&
-    Object.fromEntries(
-      Object.entries(earlier).map(([field, before]) => [field, before && { ...before, at: clock.toLocal(before.at) }]),
-    );
+  const each = <V>(values: Readonly<Partial<Record<string, V>>> | undefined, local: (value: V) => V) =>
+    values && Object.fromEntries(Object.entries(values).map(([field, value]) => [field, value && local(value)]));
+  const fieldModifiedAt = each<string>(record.fieldModifiedAt, (time) => clock.toLocal(time));
+  const fieldPrevious = each<FieldEarlier>(record.fieldPrevious, (before) => ({
+    ...before,
+    at: clock.toLocal(before.at),
+  }));
   return {
     ...record,
     modifiedAt: clock.toLocal(record.modifiedAt),
@@ -229,7 +215,7 @@ function onLocalClock<R extends SyncRecord>(record: R, clock: ProviderClock): R 
   };
 }
 
-/** The webhook adapter on the local clock: signature times are checked against the provider's time, notices carry local times. */
+/** The webhook adapter on the local clock: signatures are timed by the provider's clock, notices on ours. */
 function webhookOnLocalClock(adapter: WebhookAdapter, clock: ProviderClock): WebhookAdapter {
   return {
     ...adapter,
@@ -334,6 +320,7 @@ function build<Config extends z.ZodObject, Session>(
   }
 
   // Single reads of an entity with a batch read share batch calls (./coalesce.ts); one alone is a single get.
+  const readWindowMs = context.readWindowMs ?? READ_WINDOW_MS;
   const reads = new ReadCoalescer<SyncRecord>(
     async (group, ids) => {
       const entity = group.slice(0, group.indexOf('|')) as Entity;
@@ -343,17 +330,14 @@ function build<Config extends z.ZodObject, Session>(
       }
       return new Map((await batchGet(entity, ids)).map((record) => [record.id, record]));
     },
-    context.readWindowMs ?? READ_WINDOW_MS,
+    readWindowMs,
     limits.batchSize?.read ?? DEFAULT_READ_BATCH,
   );
-  const coalesces = (entity: Entity) => (context.readWindowMs ?? READ_WINDOW_MS) > 0 && served(entity).batchGet;
   async function getOne(entity: Entity, id: string): Promise<SyncRecord | null> {
     const handlers = served(entity);
-    if (!coalesces(entity)) {
-      const record = await handlers.get(session, id);
-      return record && local(record);
-    }
-    return reads.load(`${entity}|${handlers.batchKey?.(id) ?? ''}`, id);
+    if (readWindowMs > 0 && handlers.batchGet) return reads.load(`${entity}|${handlers.batchKey?.(id) ?? ''}`, id);
+    const record = await handlers.get(session, id);
+    return record && local(record);
   }
 
   const adapter = definition.webhook?.(session);

@@ -28,10 +28,7 @@ export interface RequestLimits {
   maxWaitMs?: number;
 }
 
-/**
- * What the HTTP client asks of a limiter: this in-process one, or a budget shared by every process
- * (./budget.ts).
- */
+/** What the HTTP client asks of a limiter: this in-process one, or a budget shared by every process (./budget.ts). */
 export interface Limiter {
   /** Runs `call` once the limits admit it; RateLimitedError when the wait would exceed `maxWaitMs`. */
   run<T>(call: () => Promise<T>): Promise<T>;
@@ -47,7 +44,28 @@ export interface LimiterClock {
   sleep: (ms: number) => Promise<void>;
 }
 
-const realClock: LimiterClock = { now: Date.now, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
+/** The real clock and sleep. */
+export const REAL_CLOCK: LimiterClock = {
+  now: Date.now,
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/** The published windows of a connector's limits, as a list. */
+export function windowsOf(limits: RequestLimits): readonly RequestWindow[] {
+  const { requests } = limits;
+  return requests === undefined ? [] : 'max' in requests ? [requests] : requests;
+}
+
+/**
+ * The indexes of the windows a response's headers report as used up: down to the requests that
+ * may still be in flight, which may take what is left.
+ */
+export function exhaustedWindows(limits: RequestLimits, headers: Readonly<Record<string, unknown>>): number[] {
+  return windowsOf(limits).flatMap(({ remainingHeader }, index) => {
+    const remaining = remainingHeader === undefined ? Number.NaN : Number(headers[remainingHeader.toLowerCase()]);
+    return remaining <= (limits.concurrency ?? 0) ? [index] : [];
+  });
+}
 
 interface WindowState {
   window: RequestWindow;
@@ -70,11 +88,9 @@ export class RequestLimiter implements Limiter {
 
   constructor(
     private readonly limits: RequestLimits,
-    private readonly clock: LimiterClock = realClock,
+    private readonly clock: LimiterClock = REAL_CLOCK,
   ) {
-    const { requests } = limits;
-    const windows = requests === undefined ? [] : 'max' in requests ? [requests] : requests;
-    this.windows = windows.map((window) => ({ window, started: [], fullUntil: 0 }));
+    this.windows = windowsOf(limits).map((window) => ({ window, started: [], fullUntil: 0 }));
   }
 
   /** Runs `call` once a slot is free and every window has room for one more request. */
@@ -88,15 +104,11 @@ export class RequestLimiter implements Limiter {
     }
   }
 
-  /** Reads the provider's count of the requests left in each window from a response's headers. */
   observe(headers: Readonly<Record<string, unknown>>): void {
     const now = this.clock.now();
-    for (const state of this.windows) {
-      const header = state.window.remainingHeader?.toLowerCase();
-      const remaining = header === undefined ? Number.NaN : Number(headers[header]);
-      // The requests still in flight may take what is left.
-      if (remaining <= (this.limits.concurrency ?? 0))
-        state.fullUntil = Math.max(state.fullUntil, (this.recent(state, now)[0] ?? now) + state.window.perMs);
+    for (const index of exhaustedWindows(this.limits, headers)) {
+      const state = this.windows[index] as WindowState;
+      state.fullUntil = Math.max(state.fullUntil, (this.recent(state, now)[0] ?? now) + state.window.perMs);
     }
   }
 
@@ -105,33 +117,23 @@ export class RequestLimiter implements Limiter {
   }
 
   private async waitForWindows(): Promise<void> {
+    const maxWaitMs = this.limits.maxWaitMs ?? Number.POSITIVE_INFINITY;
     for (;;) {
       const now = this.clock.now();
-      const paused = this.pausedUntil - now;
-      if (paused > 0) {
-        if (paused > (this.limits.maxWaitMs ?? Number.POSITIVE_INFINITY))
-          throw new RateLimitedError(`the provider asked for a pause (next in ${paused} ms)`, paused);
-        await this.clock.sleep(paused);
-        continue;
-      }
-      let waitMs = 0;
-      let limiting: RequestWindow | undefined;
-      for (const state of this.windows) {
+      let waitMs = this.pausedUntil - now;
+      let reason = 'the provider asked for a pause';
+      for (const state of waitMs > 0 ? [] : this.windows) {
+        const { max, perMs } = state.window;
         const started = this.recent(state, now);
-        const oldest = started[0];
-        const full = oldest !== undefined && started.length >= state.window.max ? oldest + state.window.perMs : 0;
+        const full = started.length >= max ? (started[0] ?? 0) + perMs : 0;
         const wait = Math.max(full, state.fullUntil) - now;
-        if (wait > waitMs) [waitMs, limiting] = [wait, state.window];
+        if (wait > waitMs) [waitMs, reason] = [wait, `the limit of ${max} requests per ${perMs / 1000} s is reached`];
       }
-      if (limiting === undefined) {
+      if (waitMs <= 0) {
         for (const state of this.windows) state.started.push(now);
         return;
       }
-      if (waitMs > (this.limits.maxWaitMs ?? Number.POSITIVE_INFINITY))
-        throw new RateLimitedError(
-          `the limit of ${limiting.max} requests per ${limiting.perMs / 1000} s is reached (next in ${waitMs} ms)`,
-          waitMs,
-        );
+      if (waitMs > maxWaitMs) throw new RateLimitedError(`${reason} (next in ${waitMs} ms)`, waitMs);
       await this.clock.sleep(waitMs);
     }
   }

@@ -28,10 +28,7 @@ export interface TokenCacheOptions {
 /** Renew this long before the token runs out, at most half its lifetime. */
 const REFRESH_MARGIN_MS = 60_000;
 
-interface CachedToken {
-  value: string;
-  refreshAt: number;
-}
+type CachedToken = { value: string; refreshAt: number };
 
 /** A bearer-token AuthProvider over one grant; subclasses say how to ask for a token. */
 export abstract class OAuthTokenProvider implements AuthProvider {

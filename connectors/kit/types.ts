@@ -13,10 +13,7 @@ export interface ChangedPage {
   records: SyncRecord[];
   /** Ids of records deleted since the cursor, where the system can tell. */
   deleted?: string[];
-  /**
-   * The cursor to resume from after this page. Opaque to the engine; saved only after the page's
-   * changes are enqueued.
-   */
+  /** The cursor to resume from after this page; opaque, saved once the page's changes are enqueued. */
   cursor: string;
 }
 
@@ -42,10 +39,7 @@ export interface InboundRequest {
 
 /** What a webhook adapter tells the HTTP layer to do with a request. */
 export type WebhookOutcome =
-  /**
-   * Changes to enqueue. `pollEntities` names entities whose changes the provider only summarised
-   * (for example a Business Central `collection` notification): the engine polls them at once.
-   */
+  /** Changes to enqueue; `pollEntities` were only summarised (a Business Central `collection`): polled at once. */
   | {
       kind: 'notices';
       notices: ChangeNotice[];
@@ -109,26 +103,16 @@ export interface RecordUpdate {
 /** The result of one item of a batch update: the record as written, or why it failed. */
 export type BatchItemResult = { id: string; ok: true; record: SyncRecord } | { id: string; ok: false; error: Error };
 
-/**
- * A connected system. One instance per configured connector; no global state. An optional method
- * is present exactly when the system can do it; connectors on the kit (./define.ts) get that from
- * the handlers they define.
- */
+/** A connected system, one instance per configured connector; an optional method is there exactly when it can. */
 export interface Connector {
   /** The connector's name in config (for example `crm` or `accounting`). */
   readonly name: string;
   readonly system: System;
   /** The entities this connector serves: `contact` for a CRM, account kinds for accounting. */
   readonly entities: readonly Entity[];
-  /**
-   * The canonical fields this connector can read and write, per entity. A mapping onto a field
-   * that is not listed is refused when the config is checked against the connectors.
-   */
+  /** The canonical fields it reads and writes, per entity; the config may map onto no other. */
   readonly fields: Partial<Record<Entity, readonly string[]>>;
-  /**
-   * The provider's published request limits as the connector declares them (its client keeps
-   * within them); background work such as the drift sweep takes a share of them as its budget.
-   */
+  /** The provider's published limits its client keeps; the drift sweep takes a share of them as its budget. */
   readonly limits?: ConnectorLimits;
 
   /** Pages of records changed since `cursor` (null: from the beginning). */
@@ -152,15 +136,9 @@ export interface Connector {
   ensureSubscriptions?(notificationUrl: string): Promise<{ renewAt?: string }>;
   /** The document types `createDocument` can start (empty or absent: none). */
   readonly documents?: readonly DocumentType[];
-  /**
-   * Starts a document (a sales quote or order for a customer, a purchase quote or order for a
-   * vendor) without lines; the user completes it in the accounting system.
-   */
+  /** Starts a document for a customer or vendor without lines; the user completes it in the accounting system. */
   createDocument?(type: DocumentType, input: DocumentInput): Promise<CreatedDocument>;
-  /**
-   * Resolves when the system answers an authenticated request (one cheap read), for readiness
-   * probes; rejects with the reason otherwise.
-   */
+  /** Resolves when the system answers one cheap authenticated read (readiness); rejects with the reason otherwise. */
   checkHealth?(): Promise<void>;
   /** Releases timers and sockets. */
   close?(): Promise<void>;

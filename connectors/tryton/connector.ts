@@ -38,11 +38,9 @@ async function byIds<Data extends { id: number }>(table: AccountTable<Data>, ids
 }
 
 /**
- * Writes updates of one kind in one `write` call: trytond takes `write(records, values, records2,
- * values2, ...)` in one transaction. `ifMatch` is compared with the version read just before; the
- * write then carries each row's `_timestamp`, so trytond itself refuses the call
- * (ConcurrencyException) if a row changed in between. A change to only a child record (a contact
- * mechanism edited on its own list) in that short gap is not caught.
+ * Writes updates of one kind in one `write(records, values, records2, values2, ...)` call, one
+ * transaction. `ifMatch` is compared with the version read just before, and the rows' `_timestamp`
+ * makes trytond refuse the call if one changed in between (README.md, "Change detection and versions").
  */
 async function writeAll<Data extends { id: number; _timestamp?: string | null }>(
   { rpc }: TrytonSession,

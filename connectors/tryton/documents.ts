@@ -1,8 +1,6 @@
 /**
- * Starting sales and purchases (without lines) for a customer or vendor, idempotently: a quote is
- * a sale or purchase moved to `quotation`, an order one left in `draft` (a confirmed one without
- * lines is of no use). trytond has no idempotency header: the key is carried in `reference` and
- * looked up before creating (README.md, "Documents").
+ * Starting sales and purchases (without lines) for a customer or vendor, idempotently by a key
+ * carried in `reference` (README.md, "Documents"); an order stays in `draft`, for the user to add lines.
  */
 import { createHash } from 'node:crypto';
 import { normalizeValue } from '../../src/core/model';

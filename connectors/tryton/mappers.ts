@@ -1,9 +1,6 @@
 /**
- * Pure mapping between trytond 6.0 records and canonical accounts, both ways.
- *
- * A customer or vendor is a party.party; its phone, fax, e-mail and website are its first active
- * contact mechanism of that type, its address is its first address, its VAT registration no. its
- * tax identifier. A bank account is a bank.account with its numbers and owner parties.
+ * Pure mapping between trytond 6.0 records and canonical accounts, both ways (README.md,
+ * "Customers and vendors" and "Bank accounts").
  */
 import { normalizeValue, type Account, type AccountKind, type FieldValue } from '../../src/core/model';
 import { InvalidRequestError } from '../kit/errors';
@@ -39,19 +36,19 @@ function streetLines(street: string | null | undefined): [FieldValue, FieldValue
   return [normalizeValue(lines[0]), normalizeValue(lines.slice(1).join(', '))];
 }
 
+const firstAddress = (party: Party) => party['addresses.'][0];
+const mechanismReader = (type: string) => (party: Party) => mechanism(party, type)?.value;
+
 /** Each canonical field of a customer or vendor, as read from the party; accounts have no `mobile`. */
 const PARTY_READERS: Record<string, (party: Party, vatType: string) => string | null | undefined> = {
   name: (party) => party.name,
-  address: (party) => streetLines(party['addresses.'][0]?.street)[0],
-  address2: (party) => streetLines(party['addresses.'][0]?.street)[1],
-  postCode: (party) => party['addresses.'][0]?.postal_code,
-  city: (party) => party['addresses.'][0]?.city,
-  county: (party) => party['addresses.'][0]?.['subdivision.']?.name,
-  countryCode: (party) => party['addresses.'][0]?.['country.']?.code,
-  phone: (party) => mechanism(party, 'phone')?.value,
-  fax: (party) => mechanism(party, 'fax')?.value,
-  email: (party) => mechanism(party, 'email')?.value,
-  homePage: (party) => mechanism(party, 'website')?.value,
+  address: (party) => streetLines(firstAddress(party)?.street)[0],
+  address2: (party) => streetLines(firstAddress(party)?.street)[1],
+  postCode: (party) => firstAddress(party)?.postal_code,
+  city: (party) => firstAddress(party)?.city,
+  county: (party) => firstAddress(party)?.['subdivision.']?.name,
+  countryCode: (party) => firstAddress(party)?.['country.']?.code,
+  ...Object.fromEntries(Object.entries(MECHANISM_TYPES).map(([field, type]) => [field, mechanismReader(type)])),
   vatRegistrationNo: (party, vatType) => taxIdentifier(party, vatType)?.code,
   languageCode: (party) => party['lang.']?.code,
 };
@@ -65,8 +62,7 @@ export const SUPPORTED_FIELDS: Record<AccountKind, readonly string[]> = {
 
 /**
  * The record's version and modification time: the latest create or write date of the record and
- * of every child it is mapped from, so a phone changed on its contact mechanism alone moves it.
- * ISO strings with microseconds sort the way the times do.
+ * of every child it is mapped from (a phone changed on its contact mechanism alone moves it).
  */
 function versionOf(rows: { create_date: string; write_date?: string | null }[]): string {
   return rows.map((row) => row.write_date ?? row.create_date).reduce((a, b) => (b > a ? b : a), '');
@@ -74,8 +70,7 @@ function versionOf(rows: { create_date: string; write_date?: string | null }[]):
 
 /** A party as a canonical customer or vendor. */
 export function toPartyAccount(kind: 'customer' | 'vendor', party: Party, vatType: string): Account {
-  const children = [...party['contact_mechanisms.'], ...party['addresses.'], ...party['identifiers.']];
-  const version = versionOf([party, ...children]);
+  const version = versionOf([party, ...party['contact_mechanisms.'], ...party['addresses.'], ...party['identifiers.']]);
   const fields = Object.entries(PARTY_READERS).map(([field, read]): [string, FieldValue] => [
     field,
     normalizeValue(read(party, vatType)),
@@ -121,11 +116,7 @@ export interface ResolvedRefs {
 type One2ManyAction =
   ['create', Record<string, unknown>[]] | ['write', number[], Record<string, unknown>] | ['delete', number[]];
 
-/**
- * The action that brings a child record (a contact mechanism, identifier or bank account number)
- * of `type` to the value `target` under `key`: deleted for null, created when missing, written
- * unless `same`.
- */
+/** The action that brings a child record of `type` to `target` under `key`: deleted for null, created, or written unless `same`. */
 function childAction(
   current: { id: number } | undefined,
   [key, target]: [string, FieldValue],

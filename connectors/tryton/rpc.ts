@@ -24,7 +24,7 @@ export type TrytonLogin = Pick<ConnectorSettings<typeof trytonConfig>, 'baseUrl'
 
 /** The context every call carries, as the Tryton client sends it: the user's preferences. */
 type TrytonContext = Record<string, unknown>;
-
+/** One clause of a search domain. */
 export type Domain = unknown[];
 
 /** search_read answers at most this many rows per call here; larger sets are read in pages. */
@@ -69,10 +69,7 @@ export function errorFromRpc(connector: string, method: string, error: unknown):
   return RPC_ERRORS.get(kind)?.(text) ?? new InvalidRequestError(`${what}: ${kind}`);
 }
 
-/**
- * A logged-in JSON-RPC session to one database, with the model calls the connector makes; logs
- * in lazily and again when the session ends.
- */
+/** A JSON-RPC session to one database with the model calls the connector makes; logs in lazily, and again when it ends. */
 export class TrytonRpc {
   private readonly http: HttpClient;
   private readonly loginHttp: HttpClient;
@@ -81,7 +78,6 @@ export class TrytonRpc {
   /** How many times the client logged in; for tests and metrics. */
   logins = 0;
 
-  /** `connector` names the calls in messages and metrics; `http` is the kit's client factory. */
   constructor(
     private readonly connector: string,
     private readonly settings: TrytonLogin,
@@ -157,10 +153,9 @@ export class TrytonRpc {
     return parseResponse(z.tuple([z.number().int()]), answer, `tryton: ${model}.create`)[0];
   }
 
-  /** Ends the session on the server, if there is one. */
+  /** Ends the session on the server, if there is one (it may be gone already). */
   async logout(): Promise<void> {
     if (this.session === null) return;
-    // The session may be gone already; nothing to release then.
     await this.send(this.http, 'common.db.logout', []).catch(() => undefined);
     this.session = null;
   }

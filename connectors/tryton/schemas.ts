@@ -1,13 +1,9 @@
 /**
- * trytond 6.0's JSON-RPC values and the records it answers to `search_read`, with only the fields
- * the connector asks for. Model and field names are those of trytond/modules/party, bank, sale and
- * purchase 6.0.
- *
- * Datetimes and dates travel as `{"__class__": "datetime", ...}` objects
- * (trytond/protocols/jsonrpc.py); trytond stores timestamps as naive UTC. Dotted fields come back
- * as an object (`country.code` as `country.`) or, for the records of a One2Many or Many2Many, as a
- * list in the field's order (`addresses.city` as `addresses.`): a party is read with its children
- * in one call.
+ * trytond 6.0's JSON-RPC values and the records it answers to `search_read`, only the fields asked
+ * for. Datetimes and dates travel as `{"__class__": "datetime", ...}` (trytond/protocols/jsonrpc.py),
+ * timestamps as naive UTC. Dotted fields come back as an object (`country.code` as `country.`) or,
+ * for a One2Many or Many2Many, a list (`addresses.city` as `addresses.`): one call reads a party
+ * with its children.
  */
 import { z } from 'zod';
 import { InvalidRequestError } from '../kit/errors';

@@ -1,8 +1,4 @@
-/**
- * How each account kind is stored in Tryton (an AccountTable each): customers and vendors are
- * parties in the configured categories, read with their contact mechanisms, addresses and
- * identifiers; bank accounts are bank.account records with their numbers and owner parties.
- */
+/** How each account kind is stored in Tryton: parties by category, and bank.account records (an AccountTable each). */
 import { z } from 'zod';
 import type { Account, FieldValue } from '../../src/core/model';
 import { InvalidRequestError } from '../kit/errors';
@@ -18,8 +14,6 @@ import {
   type BankAccount,
   type Party,
 } from './schemas';
-
-const accountRefSchema = z.object({ account: z.number().int() });
 
 const TRYTON_ID = /^[1-9]\d{0,15}$/;
 
@@ -44,16 +38,12 @@ export const createExtraSchema = z.object({
   owner: z.preprocess(given, recordId.optional()),
 });
 
-/**
- * One kind of account as stored in Tryton: how its records are read, found changed, mapped,
- * written and created. `Data` is a record with the child rows it is mapped from, and the
- * `_timestamp` a write is checked against.
- */
+/** How one kind of account is stored: `Data` is a record with the child rows it is mapped from, and its `_timestamp`. */
 export interface AccountTable<Data extends { id: number; _timestamp?: string | null }> {
   model: 'party.party' | 'bank.account';
   /** The child records (`addresses`, ...) whose changes count as the record's. */
   children: string[];
-  /** The records (of the kind) that match `domain`. */
+  /** The records of the kind that match `domain`. */
   search(domain: Domain[]): Promise<Data[]>;
   toAccount(data: Data): Account;
   /** The `write` values that bring the record to `fields`; may write related records first. */
@@ -75,7 +65,7 @@ export function changedSince(since: string, children: string[]): Domain[] {
   return [['OR', ...dates]];
 }
 
-/** Country and currency codes are kept upper-case. */
+/** Country and currency codes are upper-case. */
 const byCode = (code: string) => [['code', '=', code.toUpperCase()]];
 
 /** Which parties are customers and vendors, and how VAT numbers are stored (the connector's config). */
@@ -101,8 +91,8 @@ async function partyRefs(
 
 /** The customers or the vendors of a database: parties in the kind's category. */
 export function partyTable(rpc: TrytonRpc, rules: PartyRules, kind: 'customer' | 'vendor'): AccountTable<Party> {
-  const [name, key] =
-    kind === 'customer' ? [rules.customerCategory, 'customerCategory'] : [rules.supplierCategory, 'supplierCategory'];
+  const key = kind === 'customer' ? 'customerCategory' : 'supplierCategory';
+  const name = rules[key];
   const ofKind = [['categories.name', '=', name]];
   let categoryId: number | undefined;
   const category = async () => {
@@ -158,6 +148,8 @@ async function ownerFor(rpc: TrytonRpc, name: string): Promise<number> {
   return owner !== undefined && named.length === 1 ? owner : await rpc.create('party.party', { name });
 }
 
+const accountRef = z.object({ account: z.number().int() });
+
 /** The bank accounts of a database: bank.account records with their numbers and owner parties. */
 export function bankAccountTable(rpc: TrytonRpc): AccountTable<BankAccount> {
   const refs = async ({ currencyCode, swiftCode }: Record<string, FieldValue>) => ({
@@ -181,21 +173,16 @@ export function bankAccountTable(rpc: TrytonRpc): AccountTable<BankAccount> {
       return values;
     },
 
-    /**
-     * A new bank account, or the one that already has the IBAN. The bank is the one with the BIC
-     * in `swiftCode`, else `extra.bank`, else the only bank there is. The owner is `extra.owner`
-     * (a party id), else the one party named `name`, else a new party of that name.
-     */
+    /** A new bank account, or the one that already has the IBAN; its bank and owner: README.md, "Bank accounts". */
     async create(fields, extra) {
       const { iban = null, name = null } = fields;
-      if (iban !== null) {
-        const domain = [
-          ['type', '=', 'iban'],
-          ['number', '=', iban],
-        ];
-        const [existing] = await rpc.search('bank.account.number', accountRefSchema, ['account'], domain);
-        if (existing !== undefined) return existing.account;
-      }
+      const ibanDomain = [
+        ['type', '=', 'iban'],
+        ['number', '=', iban],
+      ];
+      const [existing] =
+        iban === null ? [] : await rpc.search('bank.account.number', accountRef, ['account'], ibanDomain);
+      if (existing !== undefined) return existing.account;
       const found = await refs(fields);
       const bank = found.bank ?? extra.bank ?? (await onlyBank(rpc));
       const owner = extra.owner ?? (name === null ? undefined : await ownerFor(rpc, name));

@@ -65,9 +65,8 @@ export function xeroApi(http: HttpClient, tenantId: string) {
     contact: async (id: string) =>
       (await orNullIfNotFound(call(xeroContactsSchema, { url: one('Contacts', id) })))?.Contacts[0] ?? null,
     /**
-     * Creates or updates contacts: several in one POST /Contacts with summarizeErrors=false, which
-     * Xero answers 200 with one item per input, in order, each with its own ValidationErrors; or the
-     * contact `id` by POST /Contacts/{id}, where an unknown id is a NotFoundError.
+     * Creates or updates contacts in one POST /Contacts?summarizeErrors=false (answered 200 with one
+     * item per input, in order, each with its ValidationErrors), or contact `id` by POST /Contacts/{id}.
      */
     saveContacts: async (bodies: Record<string, unknown>[], key: string, id?: string) => {
       const request =

@@ -70,10 +70,7 @@ export const xero = defineConnector({
   health: ({ api }) => api.probe(),
 });
 
-/**
- * Customers or vendors: both are Xero contacts, told apart by ContactKinds. Xero has no etags:
- * `ifMatch` cannot be honoured and records carry no `version`.
- */
+/** Customers or vendors: Xero contacts told apart by ContactKinds; without etags, `ifMatch` cannot be honoured. */
 function contactEntity(kind: ContactKind): EntityDefinition<XeroSession> {
   const get = async ({ api, kinds }: XeroSession, id: string) => {
     const contact = await api.contact(id);

@@ -1,8 +1,4 @@
-/**
- * Which account kinds a Xero contact counts as. Xero sets IsCustomer and IsSupplier itself, only
- * once an invoice or bill exists, so a contact also counts as a kind by its ContactNumber prefix,
- * the engine's relations, or this instance's create (README.md, "Customers and vendors are contacts").
- */
+/** Which account kinds a Xero contact counts as (README.md, "Customers and vendors are contacts"). */
 import { createHash } from 'node:crypto';
 import type { AccountKind } from '../../src/core/model';
 import type { ConnectorContext } from '../kit/define';
@@ -14,7 +10,7 @@ export function contactNumberFor(prefix: string, idempotencyKey: string): string
   return `${prefix}${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 8).toUpperCase()}`;
 }
 
-/** Decides and remembers contact kinds for one connector instance; see connectors/xero/README.md. */
+/** Decides and remembers contact kinds for one connector instance. */
 export class ContactKinds {
   /** Every contact seen, with the kinds it counted as; the webhook adapter reads it. */
   private readonly known = new Map<string, readonly AccountKind[]>();
@@ -27,7 +23,7 @@ export class ContactKinds {
     private readonly tracked?: ConnectorContext['relationKinds'],
   ) {}
 
-  /** The contacts as canonical records of `kind`, each with the kinds it counts as; one question to the engine. */
+  /** The contacts as canonical records of `kind`, each with its kinds; one question to the engine. */
   async records(kind: ContactKind, contacts: readonly XeroContact[]): Promise<XeroAccountRecord[]> {
     const kindsOf = await this.resolver(contacts);
     return contacts.map((contact) => contactToAccount(kind, contact, kindsOf(contact)));
@@ -40,9 +36,7 @@ export class ContactKinds {
 
   /** Notes that this instance created the contact as `kind`. */
   rememberCreated(contactId: string, kind: ContactKind): void {
-    const kinds = this.created.get(contactId) ?? new Set<AccountKind>();
-    kinds.add(kind);
-    this.created.set(contactId, kinds);
+    this.created.set(contactId, new Set(this.created.get(contactId)).add(kind));
     this.known.set(contactId, [...new Set([...(this.known.get(contactId) ?? []), kind])]);
   }
 

@@ -82,7 +82,6 @@ function readTable<Property extends string>(
   );
 }
 
-/** True when the canonical field is one of the table's. */
 function inTable<Table extends object>(table: Table, field: string): field is Extract<keyof Table, string> {
   return field in table;
 }
@@ -151,7 +150,6 @@ export function contactBody(kind: ContactKind, fields: Record<string, FieldValue
   const phones: Record<string, string>[] = [];
   for (const [field, raw] of Object.entries(fields)) {
     const value = normalizeValue(raw) ?? '';
-    // DefaultCurrency takes only a currency code: an empty currency is left as it is.
     if (field === 'currencyCode' && value === '') continue;
     if (inTable(CONTACT_PROPERTIES, field)) body[CONTACT_PROPERTIES[field]] = value;
     else if (inTable(ADDRESS_FIELDS, field)) address[ADDRESS_FIELDS[field]] = value;

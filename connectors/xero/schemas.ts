@@ -68,10 +68,7 @@ export const xeroContactSchema = z.object({
 });
 export type XeroContact = z.infer<typeof xeroContactSchema>;
 
-/**
- * An item of a write answer with summarizeErrors=false: an item Xero refused may come back without
- * a ContactID (a create that failed).
- */
+/** An item of a write answer with summarizeErrors=false: a refused create comes back without a ContactID. */
 const xeroContactWriteSchema = xeroContactSchema.extend({ ContactID: z.string().nullish() });
 export type XeroContactWrite = z.infer<typeof xeroContactWriteSchema>;
 
