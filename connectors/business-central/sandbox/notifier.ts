@@ -53,6 +53,7 @@ export function startNotifier({ records }: SandboxStore, options: NotifierOption
       .list('subscriptions')
       .filter((subscription) => Date.parse(String(subscription.fields.expirationDateTime)) > Date.now());
   const remove = (id: string) => records.delete('subscriptions', id, 'api');
+  const shown = (subscription: Stored) => view(subscription, 'subscriptionId');
   const parse = <Body>(schema: z.ZodType<Body>, body: unknown): Body => {
     const parsed = schema.safeParse(body);
     if (!parsed.success) throw badRequest('notificationUrl and resource must be strings, clientState at most 2048.');
@@ -68,7 +69,7 @@ export function startNotifier({ records }: SandboxStore, options: NotifierOption
   };
 
   const subscriptions: EntitySet = {
-    list: () => live().map((subscription) => view(subscription, 'subscriptionId')),
+    list: () => live().map(shown),
     get: (id) => subscriptions.list().find((subscription) => subscription.subscriptionId === id),
     create: async (body) => {
       const { clientState = '', ...fields } = parse(subscriptionBodySchema, body);
@@ -76,17 +77,14 @@ export function startNotifier({ records }: SandboxStore, options: NotifierOption
       const userId = '00000000-0000-0000-0000-000000000001';
       const id = randomUUID().replace(/-/g, '');
       const subscription = { clientState, userId, ...fields, expirationDateTime };
-      return view(records.create('subscriptions', subscription, 'api', id), 'subscriptionId');
+      return shown(records.create('subscriptions', subscription, 'api', id));
     },
     update: async (id, body) => {
       const subscription = live().find((candidate) => candidate.id === id);
       if (subscription === undefined) throw notFound(`The subscription '${id}' does not exist.`);
       const fields = { ...subscription.fields, ...parse(subscriptionBodySchema.partial(), body) };
       const expirationDateTime = await accept(parse(subscriptionBodySchema, fields));
-      return view(
-        records.update('subscriptions', subscription, { ...fields, expirationDateTime }, 'api'),
-        'subscriptionId',
-      );
+      return shown(records.update('subscriptions', subscription, { ...fields, expirationDateTime }, 'api'));
     },
     delete: remove,
   };

@@ -15,6 +15,7 @@ import {
   SandboxClock,
   SandboxFailure,
   SandboxRefusal,
+  sendAnswer,
   type SandboxControls,
   type SandboxOptions,
 } from '../../kit/sandbox/server';
@@ -149,10 +150,7 @@ export const HUBSPOT_RATE_LIMITS: Record<HubSpotRateLimitName, RateLimit> = {
   },
 };
 
-/**
- * A stored company or contact: its properties without the system ones (those come from the
- * record), and their history.
- */
+/** A stored company or contact: its properties without the system ones (the record's), and their history. */
 type Stored = StoredRecord<PortalFields>;
 
 /** Starts a sandbox server. */
@@ -188,42 +186,32 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
   }
 
   /**
-   * Writes properties ('' clears one); the modified date moves, and the history grows, only when a
-   * value really changed.
+   * Creates a record (none given) or writes properties over it ('' clears one); the modified date
+   * moves, and the history grows, only when a value really changed.
    */
-  function update(objectType: SandboxObjectType, record: Stored, properties: Record<string, string>, by: ChangedBy) {
-    const before = record.fields.properties;
-    const changed = Object.entries(properties).some(([name, value]) => (before[name] ?? '') !== value);
-    if (!changed) return record;
-    return store.update(
-      objectType,
-      record,
-      (at) => ({
-        properties: present({ ...before, ...properties }),
-        history: withChanges(record.fields.history, before, properties, at, by),
-      }),
-      by,
-    );
-  }
-
-  /** Creates a record with the given properties, each with its first history entry. */
-  function create(objectType: SandboxObjectType, properties: Record<string, string>, by: ChangedBy) {
-    const written = present(properties);
-    return store.create(
-      objectType,
-      (at) => ({ properties: written, history: withChanges({}, {}, written, at, by) }),
-      by,
-    );
+  function write(
+    objectType: SandboxObjectType,
+    record: Stored | undefined,
+    written: Record<string, string>,
+    by: ChangedBy,
+  ) {
+    const before = record?.fields.properties ?? {};
+    const fields = (at: number) => ({
+      properties: present({ ...before, ...written }),
+      history: withChanges(record?.fields.history ?? {}, before, written, at, by),
+    });
+    if (record === undefined) return store.create(objectType, fields, by);
+    const changed = Object.entries(written).some(([name, value]) => (before[name] ?? '') !== value);
+    return changed ? store.update(objectType, record, fields, by) : record;
   }
 
   /** A create (no id) or update as a user in HubSpot's UI makes it. */
   function direct(objectType: SandboxObjectType, properties: Record<string, string>, id?: string): Stored {
     const problems = propertyProblems(objectType, properties).map(({ name, error }) => `${name} (${error})`);
     if (problems.length > 0) throw new Error(`hubspot sandbox: ${objectType} cannot take ${problems.join(', ')}`);
-    if (id === undefined) return create(objectType, properties, 'user');
-    const record = store.get(objectType, id);
-    if (!record) throw new Error(`hubspot sandbox: no ${objectType} record ${id}`);
-    return update(objectType, record, properties, 'user');
+    const record = id === undefined ? undefined : store.get(objectType, id);
+    if (id !== undefined && !record) throw new Error(`hubspot sandbox: no ${objectType} record ${id}`);
+    return write(objectType, record, properties, 'user');
   }
 
   /** The properties of a write, refused whole (like HubSpot) when one of them may not be written. */
@@ -256,18 +244,18 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     return { objectType: match, id };
   }
 
-  /** Refuses a batch over HubSpot's size; otherwise says when it started. */
-  function startBatch(size: number): string {
+  /**
+   * HubSpot's answer to a batch that `run` carries out, one outcome per input id (undefined: not
+   * found): 200 when every id was found, else 207 with the missing ids. Refused over HubSpot's size.
+   */
+  function batch(objectType: SandboxObjectType, verb: string, size: number, run: () => [string, unknown][]) {
     if (size > MAX_BATCH_INPUTS)
       throw invalid(`Batch input limit exceeded: ${size} inputs, at most ${MAX_BATCH_INPUTS} allowed`);
-    return new Date(clock.now()).toISOString();
-  }
-
-  /** HubSpot's answer to a batch, one outcome per input id: 200 when every id was found, else 207 with the missing ids. */
-  function batchAnswer(objectType: SandboxObjectType, verb: string, startedAt: string, outcomes: [string, unknown][]) {
+    const startedAt = iso(clock.now());
+    const outcomes = run();
     const results = outcomes.flatMap(([, result]) => (result === undefined ? [] : [result]));
     const missing = outcomes.flatMap(([id, result]) => (result === undefined ? [id] : []));
-    const answer = { status: 'COMPLETE', results, startedAt, completedAt: new Date(clock.now()).toISOString() };
+    const answer = { status: 'COMPLETE', results, startedAt, completedAt: iso(clock.now()) };
     if (missing.length === 0) return { status: 200, body: answer };
     const label = objectType === 'companies' ? 'COMPANY' : 'CONTACT';
     const message = `Could not ${verb} some ${label} objects, they may be deleted or not exist. Check that ids are valid.`;
@@ -341,18 +329,14 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
       if (!store.get('companies', company.to.id)) throw invalid(`Company ${company.to.id} does not exist`);
       properties.associatedcompanyid = company.to.id;
     }
-    return reply.code(201).send(view(objectType, create(objectType, properties, 'api'), 'all'));
+    return reply.code(201).send(view(objectType, write(objectType, undefined, properties, 'api'), 'all'));
   });
 
   app.patch('/crm/v3/objects/:objectType/:id', (request) => {
     const { objectType, id } = target(request);
     const record = found(objectType, id);
     const { properties } = z.object({ properties: propertiesSchema }).parse(request.body ?? {});
-    return view(
-      objectType,
-      update(objectType, record, checked(objectType, properties), 'api'),
-      Object.keys(properties),
-    );
+    return view(objectType, write(objectType, record, checked(objectType, properties), 'api'), Object.keys(properties));
   });
 
   app.delete('/crm/v3/objects/:objectType/:id', async (request, reply) => {
@@ -385,28 +369,29 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
       throw invalid(
         `Batch input limit exceeded: ${body.inputs.length} inputs, at most ${MAX_HISTORY_BATCH_INPUTS} allowed with propertiesWithHistory`,
       );
-    const startedAt = startBatch(body.inputs.length);
-    const outcomes = body.inputs.map(({ id }): [string, unknown] => {
-      const record = store.get(objectType, id);
-      return [id, record && view(objectType, record, body.properties, body.propertiesWithHistory)];
-    });
-    const answer = batchAnswer(objectType, 'get', startedAt, outcomes);
-    return reply.code(answer.status).send(answer.body);
+    const answer = batch(objectType, 'get', body.inputs.length, () =>
+      body.inputs.map(({ id }) => {
+        const record = store.get(objectType, id);
+        return [id, record && view(objectType, record, body.properties, body.propertiesWithHistory)];
+      }),
+    );
+    return sendAnswer(reply, answer);
   });
 
   app.post('/crm/v3/objects/:objectType/batch/update', async (request, reply) => {
     const { objectType } = target(request);
     const { inputs } = batchUpdateBodySchema.parse(request.body ?? {});
-    const startedAt = startBatch(inputs.length);
-    if (new Set(inputs.map(({ id }) => id)).size !== inputs.length) throw invalid('Duplicate IDs found in batch input');
-    // Like HubSpot, one invalid property refuses the whole batch before anything is written.
-    for (const { properties } of inputs) checked(objectType, properties);
-    const outcomes = inputs.map(({ id, properties }): [string, unknown] => {
-      const record = store.get(objectType, id);
-      return [id, record && view(objectType, update(objectType, record, properties, 'api'), Object.keys(properties))];
+    const answer = batch(objectType, 'update', inputs.length, () => {
+      if (new Set(inputs.map(({ id }) => id)).size !== inputs.length)
+        throw invalid('Duplicate IDs found in batch input');
+      // Like HubSpot, one invalid property refuses the whole batch before anything is written.
+      for (const { properties } of inputs) checked(objectType, properties);
+      return inputs.map(({ id, properties }) => {
+        const record = store.get(objectType, id);
+        return [id, record && view(objectType, write(objectType, record, properties, 'api'), Object.keys(properties))];
+      });
     });
-    const answer = batchAnswer(objectType, 'update', startedAt, outcomes);
-    return reply.code(answer.status).send(answer.body);
+    return sendAnswer(reply, answer);
   });
 
   // Closing the server stops webhook deliveries too.

@@ -4,8 +4,8 @@
  * state kept in a JSON file when the sandbox is given one.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
-import { loadState, saveState } from './persistence';
 
 /** A stored record: the kit's id and times (epoch ms) around the provider's own fields. */
 export interface StoredRecord<Fields> {
@@ -170,4 +170,21 @@ export class RecordStore<Name extends string, Fields> {
 
 function fieldsAt<Fields>(fields: FieldsAt<Fields>, at: number): Fields {
   return typeof fields === 'function' ? (fields as (at: number) => Fields)(at) : fields;
+}
+
+/** The state in `file`, parsed by `schema`; undefined without a file or before the first write. */
+export function loadState<T>(file: string | undefined, schema: z.ZodType<T>): T | undefined {
+  if (file === undefined || !existsSync(file)) return undefined;
+  return schema.parse(JSON.parse(readFileSync(file, 'utf8')));
+}
+
+/**
+ * Writes the state to `file` (when there is one; `state` is only asked for then): to a temporary
+ * file first, then renamed over, so a crash never leaves half a file.
+ */
+export function saveState(file: string | undefined, state: () => unknown): void {
+  if (file === undefined) return;
+  const temporary = `${file}.tmp`;
+  writeFileSync(temporary, JSON.stringify(state(), null, 2));
+  renameSync(temporary, file);
 }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { addTokenEndpoint, BearerTokens } from './oauth';
-import { loadState, saveState } from './persistence';
+import { loadState, saveState } from './records';
 import type { RateLimitsOption } from './rate-limits';
 import { createSandboxServer, SandboxRefusal, type SandboxControls, type SandboxOptions } from './server';
 import { WebhookOutbox } from './webhooks';

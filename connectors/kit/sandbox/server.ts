@@ -192,12 +192,11 @@ export function createSandboxServer<LimitName extends string>(
     if (prefix === null && !isToken) return;
     const below = pathname.slice(prefix?.[0].length ?? 0);
     const path = isToken ? 'token' : spec.pathWithQuery === true ? `${below}${search}` : decodeURIComponent(below);
-    const headers = { ...request.headers };
     const entry: SandboxRequest = {
       method: request.method,
       path,
       query: decodeURIComponent(search),
-      headers,
+      headers: { ...request.headers },
       at: Date.now(),
       status: 0,
     };
