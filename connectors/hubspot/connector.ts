@@ -61,12 +61,11 @@ export const hubspot = defineConnector({
       async batchGet({ name, api }, ids) {
         const { objectType, items } = batchOf(name, ids, (id) => id);
         // Ids HubSpot does not know come back as 207 errors: missing records are left out.
-        return (
-          await api.batchRead(
-            objectType,
-            items.map((item) => item.hubSpotId),
-          )
-        ).contacts;
+        const { contacts } = await api.batchRead(
+          objectType,
+          items.map((item) => item.hubSpotId),
+        );
+        return contacts;
       },
 
       async create({ name, api, mapping }, fields, { idempotencyKey, extra }) {
@@ -119,13 +118,13 @@ export const hubspot = defineConnector({
         // The kit matches the results to the updates by id and fails an update neither reports.
         const failed = errors.flatMap((error) => {
           const message = `${name}: ${error.message ?? error.category ?? 'batch item failed'}`;
-          return Object.values(error.context ?? {})
-            .flat()
-            .map((hubSpotId): BatchItemResult => {
-              const id = toContactId(objectType, hubSpotId);
-              const notFound = error.category === 'OBJECT_NOT_FOUND';
-              return { id, ok: false, error: notFound ? new NotFoundError(message) : new InvalidRequestError(message) };
-            });
+          const Failure = error.category === 'OBJECT_NOT_FOUND' ? NotFoundError : InvalidRequestError;
+          const ids = Object.values(error.context ?? {}).flat();
+          return ids.map((id): BatchItemResult => ({
+            id: toContactId(objectType, id),
+            ok: false,
+            error: new Failure(message),
+          }));
         });
         return [...failed, ...contacts.map((record): BatchItemResult => ({ id: record.id, ok: true, record }))];
       },
