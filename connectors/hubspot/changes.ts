@@ -32,12 +32,9 @@ const OBJECT_TYPES: readonly HubSpotObjectType[] = ['companies', 'contacts'];
 
 /** Reads a cursor pollChanges wrote (JSON); null means from the beginning. */
 export function decodeCursor(cursor: string | null, name = 'hubspot'): ChangeCursor {
+  const start: Mark = { since: null, seen: [] };
   return (
-    parseJsonCursor(cursorSchema, cursor, `${name}: the change cursor`) ?? {
-      v: 1,
-      companies: { since: null, seen: [] },
-      contacts: { since: null, seen: [] },
-    }
+    parseJsonCursor(cursorSchema, cursor, `${name}: the change cursor`) ?? { v: 1, companies: start, contacts: start }
   );
 }
 
