@@ -61,20 +61,16 @@ export const hubspot = defineConnector({
       async batchGet({ name, api }, ids) {
         const { objectType, items } = batchOf(name, ids, (id) => id);
         // Ids HubSpot does not know come back as 207 errors: missing records are left out.
-        const { contacts } = await api.batchRead(
-          objectType,
-          items.map((item) => item.hubSpotId),
-        );
-        return contacts;
+        const hubSpotIds = items.map((item) => item.hubSpotId);
+        return (await api.batchRead(objectType, hubSpotIds)).contacts;
       },
 
       async create({ name, api, mapping }, fields, { idempotencyKey, extra }) {
         const { type, companyId } = parseRequest(createExtraSchema, extra ?? {}, `${name}: create options`);
         const objectType = objectTypeOf(type);
         // A retry after a lost response must find the record the first attempt created.
-        const idempotency = { propertyName: IDEMPOTENCY_PROPERTY, operator: 'EQ', value: idempotencyKey } as const;
-        const [previous] = (await api.search(objectType, { filterGroups: [{ filters: [idempotency] }], limit: 1 }))
-          .contacts;
+        const filters = [{ propertyName: IDEMPOTENCY_PROPERTY, operator: 'EQ', value: idempotencyKey } as const];
+        const [previous] = (await api.search(objectType, { filterGroups: [{ filters }], limit: 1 })).contacts;
         if (previous) return previous;
 
         const company = type === 'person' && companyId ? parseId(name, companyId) : null;
