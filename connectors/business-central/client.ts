@@ -6,7 +6,7 @@ import type { AxiosRequestConfig } from 'axios';
 import { z } from 'zod';
 import type { Contact, FieldValue, SyncRecord } from '../../src/core/model';
 import { cursorAfterPage, parseTimeCursor } from '../kit/cursor';
-import { InvalidResponseError, NotFoundError, orNullIfNotFound } from '../kit/errors';
+import { type ConnectorError, InvalidResponseError, NotFoundError, orNullIfNotFound } from '../kit/errors';
 import { errorForStatus, type HttpClient } from '../kit/http';
 import type { BatchItemResult, ChangedPage, RecordUpdate } from '../kit/types';
 import { parseResponse } from '../kit/parse';
@@ -29,6 +29,7 @@ const batchItemSchema = z.object({
   headers: z.record(z.string(), z.string()).optional(),
   body: z.unknown().optional(),
 });
+type BatchItem = z.infer<typeof batchItemSchema>;
 const batchSchema = z.object({ responses: z.array(batchItemSchema) });
 /** OData's error body: `{ error: { code, message } }`. */
 const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
@@ -75,33 +76,18 @@ export class BusinessCentralApi {
   }
 
   /**
-   * Several records by id, up to BATCH_LIMIT GETs in one JSON `$batch` (a filter of ids would have
-   * to stay under BC's URL length, about 20 ids a call); missing ones (404) left out. A throttled or
-   * failed item fails the call, as the same GET on its own would.
+   * At most BATCH_LIMIT records by id (the kit chunks larger sets) as GETs in one JSON `$batch`: a
+   * filter of ids would have to stay under BC's URL length, about 20 ids a call. Missing ones (404)
+   * are left out; a throttled or failed item fails the call, as the same GET on its own would.
    */
   async batchGet(entity: BcEntity, ids: readonly string[]): Promise<SyncRecord[]> {
-    const raws: BcRecord[] = [];
-    const unique = [...new Set(ids)];
-    for (let start = 0; start < unique.length; start += BATCH_LIMIT) {
-      const part = unique.slice(start, start + BATCH_LIMIT);
-      const requests = part.map((id, index) => ({
-        method: 'GET',
-        id: String(index),
-        url: this.recordPath(entity, id),
-      }));
-      const { responses } = await this.http.json(batchSchema, { method: 'POST', url: '$batch', data: { requests } });
-      for (const item of responses) {
-        const id = part[Number(item.id)] ?? item.id;
-        if (item.status === 404) continue;
-        if (item.status < 200 || item.status >= 300)
-          throw errorForStatus(
-            item.status,
-            `business-central: reading ${entity} ${id} in $batch answered ${item.status}`,
-            headerValue(item.headers ?? {}, 'retry-after'),
-          );
-        raws.push(parseResponse(recordSchema, item.body, `business-central: ${entity} ${id} in $batch`));
-      }
-    }
+    const answers = await this.batch(ids, (id) => ({ method: 'GET', url: this.recordPath(entity, id) }));
+    const raws = answers.flatMap(({ entry: id, item }) => {
+      if (item.status === 404) return [];
+      const failure = itemFailure(entity, id, item);
+      if (failure) throw failure;
+      return [parseResponse(recordSchema, item.body, `business-central: ${entity} ${id} in $batch`)];
+    });
     return this.toRecords(entity, raws);
   }
 
@@ -132,20 +118,15 @@ export class BusinessCentralApi {
    * write never goes out with `*` and silently overwrites a concurrent edit made after that read.
    */
   async update(entity: BcEntity, update: RecordUpdate): Promise<SyncRecord> {
-    const ifMatch = update.ifMatch ?? (await this.currentEtag(entity, update.id));
+    const headers = { 'If-Match': update.ifMatch ?? (await this.currentEtag(entity, update.id)) };
     const url = this.recordPath(entity, update.id);
-    return this.send(entity, {
-      method: 'PATCH',
-      url,
-      headers: { 'If-Match': ifMatch },
-      data: fromFields(entity, update.fields),
-    });
+    return this.send(entity, { method: 'PATCH', url, headers, data: fromFields(entity, update.fields) });
   }
 
   /**
-   * Writes at most BATCH_LIMIT records through one JSON `$batch` (the connector's kit chunks
-   * larger sets), each with its If-Match; one result per update BC answered. `$batch` is not
-   * transactional here: each item succeeds or fails on its own.
+   * Writes at most BATCH_LIMIT records (the kit chunks larger sets) through one JSON `$batch`, each
+   * with its If-Match; one result per update BC answered. `$batch` is not transactional here: each
+   * item succeeds or fails on its own.
    */
   async batchUpdate(entity: BcEntity, updates: readonly RecordUpdate[]): Promise<BatchItemResult[]> {
     // Mapped before any request. A field the entity lacks, or a record that is gone, fails the
@@ -153,39 +134,20 @@ export class BusinessCentralApi {
     const bodies = updates.map((update) => fromFields(entity, update.fields));
     const unplanned = updates.flatMap((update) => (update.ifMatch === undefined ? [odataGuid(update.id)] : []));
     const etags = new Map((await this.where(entity, 'id', unplanned)).map((raw) => [raw.id, raw['@odata.etag']]));
-    const requests = updates.map((update, index) => {
+    const answers = await this.batch(updates, (update, index) => {
       const ifMatch = update.ifMatch ?? etags.get(update.id);
       if (ifMatch === undefined) throw new NotFoundError(`business-central: ${entity} ${update.id} not found`);
       const headers = { 'Content-Type': 'application/json', 'If-Match': ifMatch };
-      const url = this.recordPath(entity, update.id);
-      return { method: 'PATCH', id: String(index), url, headers, body: bodies[index] };
+      return { method: 'PATCH', url: this.recordPath(entity, update.id), headers, body: bodies[index] };
     });
-    const { responses } = await this.http.json(batchSchema, { method: 'POST', url: '$batch', data: { requests } });
     // An item the answer leaves out (or names wrongly) the kit fails on its own.
-    return Promise.all(
-      responses.flatMap((item) => {
-        const update = updates[Number(item.id)];
-        return update === undefined ? [] : [this.batchResult(entity, update.id, item)];
-      }),
-    );
+    return Promise.all(answers.map(({ entry, item }) => this.batchResult(entity, entry.id, item)));
   }
 
-  /** One `$batch` item as a result: its record, or its failure named the way the HTTP client names them. */
-  private async batchResult(
-    entity: BcEntity,
-    id: string,
-    item: z.infer<typeof batchItemSchema>,
-  ): Promise<BatchItemResult> {
-    if (item.status < 200 || item.status >= 300) {
-      const odata = errorSchema.safeParse(item.body);
-      const detail = odata.success ? `: ${odata.data.error.code}: ${odata.data.error.message}` : '';
-      const message = `business-central: ${entity} ${id} answered ${item.status}${detail}`;
-      return {
-        id,
-        ok: false,
-        error: errorForStatus(item.status, message, headerValue(item.headers ?? {}, 'retry-after')),
-      };
-    }
+  /** One `$batch` item as a result: its record, or its failure. */
+  private async batchResult(entity: BcEntity, id: string, item: BatchItem): Promise<BatchItemResult> {
+    const failure = itemFailure(entity, id, item);
+    if (failure) return { id, ok: false, error: failure };
     try {
       const raw = parseResponse(recordSchema, item.body, `business-central: ${entity} ${id} in $batch`);
       return { id, ok: true, record: await this.toRecord(entity, raw) };
@@ -193,6 +155,22 @@ export class BusinessCentralApi {
       if (!(error instanceof InvalidResponseError)) throw error;
       return { id, ok: false, error };
     }
+  }
+
+  /**
+   * Sends one JSON `$batch` of a request per entry, each with its index as id, and pairs the
+   * answers BC gave with their entries, in the order BC answered.
+   */
+  private async batch<T>(
+    entries: readonly T[],
+    request: (entry: T, index: number) => { method: string; url: string; headers?: object; body?: unknown },
+  ): Promise<{ entry: T; item: BatchItem }[]> {
+    const requests = entries.map((entry, index) => ({ id: String(index), ...request(entry, index) }));
+    const { responses } = await this.http.json(batchSchema, { method: 'POST', url: '$batch', data: { requests } });
+    return responses.flatMap((item) => {
+      const entry = entries[Number(item.id)];
+      return entry === undefined ? [] : [{ entry, item }];
+    });
   }
 
   private async currentEtag(entity: BcEntity, id: string): Promise<string> {
@@ -255,4 +233,13 @@ export class BusinessCentralApi {
       if (company.number) companyIds.set(company.number, company.id);
     return (raw) => toContact(raw, companyIds);
   }
+}
+
+/** A failed `$batch` item as the error the HTTP client names its status with; undefined for a 2xx. */
+function itemFailure(entity: BcEntity, id: string, item: BatchItem): ConnectorError | undefined {
+  if (item.status >= 200 && item.status < 300) return undefined;
+  const odata = errorSchema.safeParse(item.body);
+  const detail = odata.success ? `: ${odata.data.error.code}: ${odata.data.error.message}` : '';
+  const message = `business-central: ${entity} ${id} in $batch answered ${item.status}${detail}`;
+  return errorForStatus(item.status, message, headerValue(item.headers ?? {}, 'retry-after'));
 }

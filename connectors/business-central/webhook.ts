@@ -75,9 +75,7 @@ export function createBusinessCentralWebhook(options: { companyId: string; clien
             deleted: item.changeType === 'deleted',
           });
       }
-      return pollEntities.size === 0
-        ? { kind: 'notices', notices }
-        : { kind: 'notices', notices, pollEntities: [...pollEntities] };
+      return { kind: 'notices', notices, ...(pollEntities.size > 0 && { pollEntities: [...pollEntities] }) };
     },
   });
 }

@@ -9,7 +9,7 @@ import type { Contact } from '../../src/core/model';
 import { parseJsonCursor } from '../kit/parse';
 import type { ChangedPage } from '../kit/types';
 import { type HubSpotSession, SEARCH_RESULT_CAP, type SearchRequest } from './client';
-import { type HubSpotObjectType, MODIFIED_PROPERTY, propertiesToRead, toContact } from './mappers';
+import { type HubSpotObjectType, MODIFIED_PROPERTY } from './mappers';
 
 /** How far back a list scan's high-water mark stays from our own clock, for clock skew with HubSpot. */
 const CLOCK_SKEW_MS = 60_000;
@@ -32,12 +32,9 @@ const OBJECT_TYPES: readonly HubSpotObjectType[] = ['companies', 'contacts'];
 
 /** Reads a cursor pollChanges wrote (JSON); null means from the beginning. */
 export function decodeCursor(cursor: string | null, name = 'hubspot'): ChangeCursor {
+  const start: Mark = { since: null, seen: [] };
   return (
-    parseJsonCursor(cursorSchema, cursor, `${name}: the change cursor`) ?? {
-      v: 1,
-      companies: { since: null, seen: [] },
-      contacts: { since: null, seen: [] },
-    }
+    parseJsonCursor(cursorSchema, cursor, `${name}: the change cursor`) ?? { v: 1, companies: start, contacts: start }
   );
 }
 
@@ -66,9 +63,7 @@ async function* pollObjectType(
   session: HubSpotSession,
   objectType: HubSpotObjectType,
   start: Mark,
-): AsyncGenerator<TypePage> {
-  const { api, mapping } = session;
-  const properties = propertiesToRead(objectType, mapping);
+): AsyncGenerator<TypePage, void> {
   const modifiedProperty = MODIFIED_PROPERTY[objectType];
   const request: SearchRequest = {
     filterGroups:
@@ -76,33 +71,19 @@ async function* pollObjectType(
         ? []
         : [{ filters: [{ propertyName: modifiedProperty, operator: 'GTE', value: String(Date.parse(start.since)) }] }],
     sorts: [{ propertyName: modifiedProperty, direction: 'ASCENDING' }],
-    properties,
     limit: PAGE_SIZE,
   };
   let mark = start;
-  let after: string | undefined;
-  for (;;) {
-    const page = await api.search(objectType, after === undefined ? request : { ...request, after });
-    if (after === undefined && page.total > SEARCH_RESULT_CAP) {
-      yield* scanList(session, objectType, mark);
-      return;
-    }
-    const contacts: Contact[] = [];
-    for (const object of page.results) {
-      const contact = toContact(objectType, object, mapping);
-      if (alreadySeen(start, contact)) continue;
-      contacts.push(contact);
-      mark = advance(mark, contact);
-    }
+  for (let after: string | undefined; ;) {
+    const page = await session.api.search(objectType, { ...request, after });
+    if (after === undefined && page.total > SEARCH_RESULT_CAP) return yield* scanList(session, objectType, mark);
+    const contacts = page.contacts.filter((contact) => !alreadySeen(start, contact));
+    for (const contact of contacts) mark = advance(mark, contact);
     yield { contacts, mark };
-    const nextAfter = page.paging?.next?.after;
-    if (nextAfter === undefined) return;
-    if (Number(nextAfter) >= SEARCH_RESULT_CAP) {
-      // The search cannot page further; everything before `mark` is done, the rest is listed.
-      yield* scanList(session, objectType, mark);
-      return;
-    }
-    after = nextAfter;
+    if (page.after === undefined) return;
+    // The search cannot page further; everything before `mark` is done, the rest is listed.
+    if (Number(page.after) >= SEARCH_RESULT_CAP) return yield* scanList(session, objectType, mark);
+    after = page.after;
   }
 }
 
@@ -115,31 +96,19 @@ async function* scanList(
   session: HubSpotSession,
   objectType: HubSpotObjectType,
   start: Mark,
-): AsyncGenerator<TypePage> {
-  const { api, mapping } = session;
-  const properties = propertiesToRead(objectType, mapping);
+): AsyncGenerator<TypePage, void> {
   const scanStartedAt = (session.now ?? Date.now)() - CLOCK_SKEW_MS;
   const since = start.since === null ? null : Date.parse(start.since);
+  const modifiedBefore = (contact: Contact) => since !== null && Date.parse(contact.modifiedAt) < since;
   const kept: Contact[] = [];
   let after: string | undefined;
-  for (;;) {
-    const page = await api.list(objectType, properties, after);
-    const contacts: Contact[] = [];
-    for (const object of page.results) {
-      const contact = toContact(objectType, object, mapping);
-      const modified = Date.parse(contact.modifiedAt);
-      if (since !== null && modified < since) continue;
-      if (alreadySeen(start, contact)) continue;
-      contacts.push(contact);
-      kept.push(contact);
-    }
-    after = page.paging?.next?.after;
-    if (after === undefined) {
-      yield { contacts, mark: finalMark(start, kept, scanStartedAt) };
-      return;
-    }
-    yield { contacts, mark: start };
-  }
+  do {
+    const page = await session.api.list(objectType, after);
+    const contacts = page.contacts.filter((contact) => !modifiedBefore(contact) && !alreadySeen(start, contact));
+    kept.push(...contacts);
+    after = page.after;
+    yield { contacts, mark: after === undefined ? finalMark(start, kept, scanStartedAt) : start };
+  } while (after !== undefined);
 }
 
 /** The mark after a complete scan: the latest modification time kept, but not past the scan's start. */

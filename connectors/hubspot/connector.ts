@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { defineConnector, type ConnectorContext, type ConnectorSettings } from '../kit/define';
-import { ConnectorError, InvalidRequestError, NotFoundError } from '../kit/errors';
+import { InvalidRequestError, NotFoundError } from '../kit/errors';
 import { parseRequest } from '../kit/parse';
 import type { BatchItemResult, Connector } from '../kit/types';
 import { pollChanges } from './changes';
@@ -13,19 +13,14 @@ import { BATCH_LIMIT, connectHubSpot, HISTORY_BATCH_LIMIT, HUBSPOT_API_URL } fro
 import { hubspotConfig } from './config';
 import {
   IDEMPOTENCY_PROPERTY,
-  type HubSpotMapping,
   type HubSpotObjectType,
   contactTypeOf,
   fromContactId,
   objectTypeOf,
-  propertiesToRead,
-  propertiesWithHistoryToRead,
   supportedFields,
-  toContact,
   toContactId,
   toHubSpotProperties,
 } from './mappers';
-import type { BatchResponse } from './schemas';
 import { createHubSpotWebhook } from './webhook';
 
 // HubSpot-defined association type "contact to company, primary".
@@ -58,38 +53,32 @@ export const hubspot = defineConnector({
       // HubSpot keeps companies and contacts apart: a batch call holds one of them.
       batchKey: (id) => fromContactId(id)?.objectType ?? '',
 
-      async get({ name, api, mapping }, id) {
+      get: ({ name, api }, id) => {
         const { objectType, hubSpotId } = parseId(name, id);
-        const object = await api.get(objectType, hubSpotId, ...readOf(objectType, mapping));
-        return object && toContact(objectType, object, mapping);
+        return api.get(objectType, hubSpotId);
       },
 
-      async batchGet({ name, api, mapping }, ids) {
+      async batchGet({ name, api }, ids) {
         const { objectType, items } = batchOf(name, ids, (id) => id);
-        const hubSpotIds = items.map((item) => item.hubSpotId);
-        const response = await api.batchRead(objectType, hubSpotIds, ...readOf(objectType, mapping));
         // Ids HubSpot does not know come back as 207 errors: missing records are left out.
-        return response.results.map((object) => toContact(objectType, object, mapping));
+        const hubSpotIds = items.map((item) => item.hubSpotId);
+        return (await api.batchRead(objectType, hubSpotIds)).contacts;
       },
 
       async create({ name, api, mapping }, fields, { idempotencyKey, extra }) {
         const { type, companyId } = parseRequest(createExtraSchema, extra ?? {}, `${name}: create options`);
         const objectType = objectTypeOf(type);
         // A retry after a lost response must find the record the first attempt created.
-        const existing = await api.search(objectType, {
-          filterGroups: [{ filters: [{ propertyName: IDEMPOTENCY_PROPERTY, operator: 'EQ', value: idempotencyKey }] }],
-          properties: propertiesToRead(objectType, mapping),
-          limit: 1,
-        });
-        const previous = existing.results[0];
-        if (previous) return toContact(objectType, previous, mapping);
+        const filters = [{ propertyName: IDEMPOTENCY_PROPERTY, operator: 'EQ', value: idempotencyKey } as const];
+        const [previous] = (await api.search(objectType, { filterGroups: [{ filters }], limit: 1 })).contacts;
+        if (previous) return previous;
 
         const company = type === 'person' && companyId ? parseId(name, companyId) : null;
         if (company && company.objectType !== 'companies')
           throw new InvalidRequestError(`${name}: companyId ${String(companyId)} is not a company`);
-        const written = withoutEmpty(toHubSpotProperties(type, fields, mapping));
-        const created = await api.create(objectType, {
-          properties: { ...written, [IDEMPOTENCY_PROPERTY]: idempotencyKey },
+        const written = Object.entries(toHubSpotProperties(type, fields, mapping)).filter(([, value]) => value !== '');
+        const contact = await api.create(objectType, {
+          properties: { ...Object.fromEntries(written), [IDEMPOTENCY_PROPERTY]: idempotencyKey },
           ...(company && {
             associations: [
               {
@@ -99,7 +88,6 @@ export const hubspot = defineConnector({
             ],
           }),
         });
-        const contact = toContact(objectType, created, mapping);
         // The create answer does not always echo the association.
         return company && contact.companyId === null
           ? { ...contact, companyId: toContactId('companies', company.hubSpotId) }
@@ -109,11 +97,10 @@ export const hubspot = defineConnector({
       async update({ name, api, mapping }, update) {
         const { objectType, hubSpotId } = parseId(name, update.id);
         const written = toHubSpotProperties(contactTypeOf(objectType), update.fields, mapping);
-        if (Object.keys(written).length > 0)
-          return toContact(objectType, await api.update(objectType, hubSpotId, written), mapping);
-        const current = await api.get(objectType, hubSpotId, ...readOf(objectType, mapping));
+        if (Object.keys(written).length > 0) return api.update(objectType, hubSpotId, written);
+        const current = await api.get(objectType, hubSpotId);
         if (current === null) throw new NotFoundError(`${name}: ${update.id} does not exist`);
-        return toContact(objectType, current, mapping);
+        return current;
       },
 
       async batchUpdate({ name, api, mapping }, updates) {
@@ -123,15 +110,19 @@ export const hubspot = defineConnector({
           id: hubSpotId,
           properties: toHubSpotProperties(contactTypeOf(objectType), entry.fields, mapping),
         }));
-        const response = await api.batchUpdate(objectType, inputs);
+        const { contacts, errors } = await api.batchUpdate(objectType, inputs);
         // The kit matches the results to the updates by id and fails an update neither reports.
-        const failed = [...failuresById(name, response)].map(([hubSpotId, error]): BatchItemResult => ({
-          id: toContactId(objectType, hubSpotId),
-          ok: false,
-          error,
-        }));
-        const records = response.results.map((object) => toContact(objectType, object, mapping));
-        return [...failed, ...records.map((record): BatchItemResult => ({ id: record.id, ok: true, record }))];
+        const failed = errors.flatMap((error) => {
+          const message = `${name}: ${error.message ?? error.category ?? 'batch item failed'}`;
+          const Failure = error.category === 'OBJECT_NOT_FOUND' ? NotFoundError : InvalidRequestError;
+          const ids = Object.values(error.context ?? {}).flat();
+          return ids.map((id): BatchItemResult => ({
+            id: toContactId(objectType, id),
+            ok: false,
+            error: new Failure(message),
+          }));
+        });
+        return [...failed, ...contacts.map((record): BatchItemResult => ({ id: record.id, ok: true, record }))];
       },
     },
   },
@@ -161,14 +152,6 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions): Connec
   return hubspot.create({ baseUrl, credentials: { token, webhookSecret }, propertyMap }, context);
 }
 
-/**
- * What a read by id asks for: the properties, and the history of those that carry fields, whose
- * newest entries are the fields' own change times (see toContact).
- */
-function readOf(objectType: HubSpotObjectType, mapping: HubSpotMapping): [string[], string[]] {
-  return [propertiesToRead(objectType, mapping), propertiesWithHistoryToRead(objectType, mapping)];
-}
-
 function parseId(name: string, id: string): { objectType: HubSpotObjectType; hubSpotId: string } {
   const parsed = fromContactId(id);
   if (!parsed)
@@ -180,22 +163,4 @@ function parseId(name: string, id: string): { objectType: HubSpotObjectType; hub
 function batchOf<T>(name: string, entries: readonly T[], idOf: (entry: T) => string) {
   const items = entries.map((entry) => ({ entry, ...parseId(name, idOf(entry)) }));
   return { objectType: items[0]?.objectType ?? 'companies', items };
-}
-
-function withoutEmpty(properties: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(properties).filter(([, value]) => value !== ''));
-}
-
-/** The per-id errors of a 207 answer, as connector errors. */
-function failuresById(name: string, response: BatchResponse): Map<string, ConnectorError> {
-  const failures = new Map<string, ConnectorError>();
-  for (const error of response.errors ?? []) {
-    const message = `${name}: ${error.message ?? error.category ?? 'batch item failed'}`;
-    for (const id of Object.values(error.context ?? {}).flat())
-      failures.set(
-        id,
-        error.category === 'OBJECT_NOT_FOUND' ? new NotFoundError(message) : new InvalidRequestError(message),
-      );
-  }
-  return failures;
 }

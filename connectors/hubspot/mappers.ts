@@ -13,22 +13,16 @@ import type { HubSpotObject } from './schemas';
 
 /** The HubSpot object types tandem syncs, as they appear in API paths. */
 export type HubSpotObjectType = 'companies' | 'contacts';
-/** The canonical contact type each HubSpot object type maps to. */
-export type ContactType = Contact['type'];
+type ContactType = Contact['type'];
 
 /** Canonical field -> HubSpot property name; `null` switches a default mapping off. */
-export type PropertyMap = Partial<Record<ContactField, string | null>>;
+type PropertyMap = Partial<Record<ContactField, string | null>>;
 
-/** Per object type overrides of the default property maps. */
-export type PropertyMapOverrides = Partial<Record<ContactType, PropertyMap>>;
-
-/** The property maps in force, after overrides. */
-export interface HubSpotMapping {
-  company: ReadonlyMap<ContactField, string>;
-  person: ReadonlyMap<ContactField, string>;
-  /** A person's name is written as firstname + lastname unless `person.name` names a property. */
-  splitPersonName: boolean;
-}
+/**
+ * The mapping in force, per contact type: each canonical field and the properties that hold it.
+ * A field held by two properties is a person's name, written as firstname + lastname.
+ */
+export type HubSpotMapping = Record<ContactType, ReadonlyMap<ContactField, readonly string[]>>;
 
 /** The property that holds a record's last modification time, per object type. */
 export const MODIFIED_PROPERTY: Record<HubSpotObjectType, string> = {
@@ -41,6 +35,9 @@ export const IDEMPOTENCY_PROPERTY = 'tandem_idempotency_key';
 
 /** The contact property that names a person's primary company. */
 const COMPANY_ID_PROPERTY = 'associatedcompanyid';
+
+/** The properties a person's name is split over unless `person.name` names a property. */
+const PERSON_NAME_PROPERTIES = ['firstname', 'lastname'];
 
 /** Custom properties shared by both object types for the NAV fields HubSpot has no property for. */
 const CUSTOM_PROPERTIES = {
@@ -70,7 +67,7 @@ const SHARED_PROPERTIES = {
 export const DEFAULT_COMPANY_MAP: Readonly<PropertyMap> = { ...SHARED_PROPERTIES, name: 'name', address2: 'address2' };
 
 /** The default person map. `name` is absent: it is split over firstname and lastname. */
-export const DEFAULT_PERSON_MAP: Readonly<PropertyMap> = {
+const DEFAULT_PERSON_MAP: Readonly<PropertyMap> = {
   ...SHARED_PROPERTIES,
   // Contacts have their own fax and email properties, and no address2.
   email: 'email',
@@ -80,44 +77,22 @@ export const DEFAULT_PERSON_MAP: Readonly<PropertyMap> = {
 };
 
 /** Builds the mappings in force from the defaults and the configured overrides. */
-export function resolveMapping(overrides: PropertyMapOverrides = {}): HubSpotMapping {
+export function resolveMapping(overrides: Partial<Record<ContactType, PropertyMap>> = {}): HubSpotMapping {
   const build = (defaults: PropertyMap, override: PropertyMap = {}) => {
-    const merged: PropertyMap = { ...defaults, ...override };
-    const map = new Map<ContactField, string>();
-    for (const [field, property] of Object.entries(merged) as [ContactField, string | null | undefined][]) {
-      if (property) map.set(field, property);
-    }
+    const map = new Map<ContactField, readonly string[]>();
+    for (const [field, property] of Object.entries({ ...defaults, ...override }) as [ContactField, string | null][])
+      if (property) map.set(field, [property]);
     return map;
   };
-  const personOverride = overrides.person ?? {};
-  return {
-    company: build(DEFAULT_COMPANY_MAP, overrides.company),
-    person: build(DEFAULT_PERSON_MAP, personOverride),
-    // An explicit `name` (a property, or null to leave names alone) replaces the split.
-    splitPersonName: !('name' in personOverride),
-  };
+  const person = build(DEFAULT_PERSON_MAP, overrides.person);
+  // An explicit `name` (a property, or null to leave names alone) replaces the split.
+  if (!(overrides.person && 'name' in overrides.person)) person.set('name', PERSON_NAME_PROPERTIES);
+  return { company: build(DEFAULT_COMPANY_MAP, overrides.company), person };
 }
 
 /** The canonical fields a mapping can read and write, over both object types. */
 export function supportedFields(mapping: HubSpotMapping): ContactField[] {
-  const fields = new Set<ContactField>([...mapping.company.keys(), ...mapping.person.keys()]);
-  if (mapping.splitPersonName) fields.add('name');
-  return [...fields];
-}
-
-/** The properties to ask HubSpot for, so that every mapped field comes back. */
-export function propertiesToRead(objectType: HubSpotObjectType, mapping: HubSpotMapping): string[] {
-  const properties = new Set<string>([MODIFIED_PROPERTY[objectType]]);
-  const map = objectType === 'companies' ? mapping.company : mapping.person;
-  for (const property of map.values()) properties.add(property);
-  if (objectType === 'contacts') {
-    properties.add(COMPANY_ID_PROPERTY);
-    if (mapping.splitPersonName) {
-      properties.add('firstname');
-      properties.add('lastname');
-    }
-  }
-  return [...properties];
+  return [...new Set([...mapping.company.keys(), ...mapping.person.keys()])];
 }
 
 /**
@@ -125,12 +100,14 @@ export function propertiesToRead(objectType: HubSpotObjectType, mapping: HubSpot
  * field its own change time.
  */
 export function propertiesWithHistoryToRead(objectType: HubSpotObjectType, mapping: HubSpotMapping): string[] {
-  const properties = new Set<string>(objectType === 'companies' ? mapping.company.values() : mapping.person.values());
-  if (objectType === 'contacts' && mapping.splitPersonName) {
-    properties.add('firstname');
-    properties.add('lastname');
-  }
-  return [...properties];
+  return [...new Set([...mapping[contactTypeOf(objectType)].values()].flat())];
+}
+
+/** The properties to ask HubSpot for, so that every mapped field comes back. */
+export function propertiesToRead(objectType: HubSpotObjectType, mapping: HubSpotMapping): string[] {
+  const company = objectType === 'contacts' ? [COMPANY_ID_PROPERTY] : [];
+  const fields = propertiesWithHistoryToRead(objectType, mapping);
+  return [...new Set([MODIFIED_PROPERTY[objectType], ...fields, ...company])];
 }
 
 /** The HubSpot object type that holds a canonical contact type. */
@@ -161,73 +138,44 @@ function millisOf(raw: string | null | undefined): number {
   return /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
 }
 
-/** The modification time of a HubSpot record (ISO 8601), from its property or `updatedAt`. */
-function modifiedAtOf(objectType: HubSpotObjectType, object: HubSpotObject): string | null {
-  const millis = millisOf(object.properties[MODIFIED_PROPERTY[objectType]] ?? object.updatedAt);
-  return Number.isNaN(millis) ? null : new Date(millis).toISOString();
-}
-
-/**
- * When the properties last changed (ISO 8601): the newest entry of their histories, or null when
- * none of them has one. HubSpot lists a history newest first; the latest time is taken anyway.
- */
-function changedAtOf(object: HubSpotObject, properties: readonly string[]): string | null {
-  const times = properties
-    .flatMap((property) => object.propertiesWithHistory?.[property] ?? [])
-    .map((entry) => millisOf(entry.timestamp))
-    .filter((millis) => !Number.isNaN(millis));
-  return times.length === 0 ? null : new Date(Math.max(...times)).toISOString();
-}
-
-/** The value a property held before its newest one, and when it was set, from its history. */
-function previousOf(object: HubSpotObject, property: string): FieldEarlier | null {
-  const entries = (object.propertiesWithHistory?.[property] ?? [])
+/** A property's history, newest first (HubSpot lists it so; it is sorted anyway), unreadable times left out. */
+function historyOf(object: HubSpotObject, property: string): { value: string; millis: number }[] {
+  return (object.propertiesWithHistory?.[property] ?? [])
     .map((entry) => ({ value: entry.value, millis: millisOf(entry.timestamp) }))
     .filter((entry) => !Number.isNaN(entry.millis))
     .sort((a, b) => b.millis - a.millis);
-  const before = entries[1];
-  return before === undefined
-    ? null
-    : { value: normalizeValue(before.value), at: new Date(before.millis).toISOString() };
 }
 
 /**
  * Maps a HubSpot company or contact to a canonical contact. Only properties present in the object
- * become fields, so a partial answer (a PATCH response) does not read as cleared fields.
+ * become fields, so a partial answer (a PATCH response) does not read as cleared fields. A field's
+ * change time is the newest entry of its properties' histories; without one, the record's time stands.
  */
 export function toContact(objectType: HubSpotObjectType, object: HubSpotObject, mapping: HubSpotMapping): Contact {
   const type = contactTypeOf(objectType);
-  const map = type === 'company' ? mapping.company : mapping.person;
   const { properties } = object;
   const fields: Partial<Record<ContactField, FieldValue>> = {};
-  for (const [field, property] of map) {
-    if (property in properties) fields[field] = normalizeValue(properties[property]);
-  }
-  if (type === 'person' && mapping.splitPersonName && ('firstname' in properties || 'lastname' in properties)) {
-    fields.name = joinPersonName(properties.firstname ?? null, properties.lastname ?? null);
-  }
-  const companyHubSpotId = type === 'person' ? normalizeValue(properties[COMPANY_ID_PROPERTY]) : null;
-  // A field's own change time from its property's history; without one, the record's time stands.
   const fieldModifiedAt: Partial<Record<ContactField, string>> = {};
   const fieldPrevious: Partial<Record<ContactField, FieldEarlier>> = {};
-  for (const field of Object.keys(fields) as ContactField[]) {
-    const sources =
-      field === 'name' && type === 'person' && mapping.splitPersonName ? ['firstname', 'lastname'] : [map.get(field)];
-    const changedAt = changedAtOf(
-      object,
-      sources.filter((property) => property !== undefined),
-    );
-    if (changedAt !== null) fieldModifiedAt[field] = changedAt;
-    const previous = sources.length === 1 && sources[0] !== undefined ? previousOf(object, sources[0]) : null;
-    if (previous !== null) fieldPrevious[field] = previous;
+  for (const [field, sources] of mapping[type]) {
+    if (!sources.some((property) => property in properties)) continue;
+    fields[field] = joinPersonName(...sources.map((property) => properties[property] ?? null));
+    const histories = sources.map((property) => historyOf(object, property));
+    const changedAt = Math.max(...histories.map((history) => history[0]?.millis ?? -Infinity));
+    if (changedAt !== -Infinity) fieldModifiedAt[field] = new Date(changedAt).toISOString();
+    const before = histories.length === 1 ? histories[0]?.[1] : undefined;
+    if (before)
+      fieldPrevious[field] = { value: normalizeValue(before.value), at: new Date(before.millis).toISOString() };
   }
+  const companyHubSpotId = type === 'person' ? normalizeValue(properties[COMPANY_ID_PROPERTY]) : null;
+  const modifiedAt = millisOf(properties[MODIFIED_PROPERTY[objectType]] ?? object.updatedAt);
   return {
     entity: 'contact',
     id: toContactId(objectType, object.id),
     type,
     companyId: companyHubSpotId === null ? null : toContactId('companies', companyHubSpotId),
     fields,
-    modifiedAt: modifiedAtOf(objectType, object) ?? new Date(0).toISOString(),
+    modifiedAt: new Date(Number.isNaN(modifiedAt) ? 0 : modifiedAt).toISOString(),
     ...(Object.keys(fieldModifiedAt).length > 0 && { fieldModifiedAt }),
     ...(Object.keys(fieldPrevious).length > 0 && { fieldPrevious }),
   };
@@ -242,19 +190,22 @@ export function toHubSpotProperties(
   fields: Readonly<Record<string, FieldValue | undefined>>,
   mapping: HubSpotMapping,
 ): Record<string, string> {
-  const properties: Record<string, string> =
-    type === 'person' && mapping.splitPersonName && fields.name !== undefined ? splitPersonName(fields.name) : {};
-  for (const [field, property] of type === 'company' ? mapping.company : mapping.person) {
+  const properties: Record<string, string> = {};
+  for (const [field, [property, ...rest]] of mapping[type]) {
     const value = fields[field];
-    if (value !== undefined) properties[property] = value ?? '';
+    if (value === undefined || property === undefined) continue;
+    Object.assign(properties, rest.length > 0 ? splitPersonName(value) : { [property]: value ?? '' });
   }
   return properties;
 }
 
-/** Joins first and last name with a space, skipping empty parts. */
-export function joinPersonName(firstname: string | null, lastname: string | null): FieldValue {
+/** Joins the parts of a name with a space, skipping empty ones. */
+export function joinPersonName(...parts: (string | null)[]): FieldValue {
   return normalizeValue(
-    [normalizeValue(firstname), normalizeValue(lastname)].filter((part) => part !== null).join(' '),
+    parts
+      .map((part) => normalizeValue(part))
+      .filter((part) => part !== null)
+      .join(' '),
   );
 }
 

@@ -9,16 +9,7 @@ import { z } from 'zod';
  * One value in a property's history (HubSpot's ValueWithTimestamp): the value, when it was set and
  * by what (CRM_UI, INTEGRATION, IMPORT, ...). Keys HubSpot adds later are kept, not refused.
  */
-export const valueWithTimestampSchema = z.looseObject({
-  value: z.string(),
-  timestamp: z.string(),
-  sourceType: z.string(),
-  sourceId: z.string().optional(),
-  sourceLabel: z.string().optional(),
-  updatedByUserId: z.number().optional(),
-});
-
-export type ValueWithTimestamp = z.infer<typeof valueWithTimestampSchema>;
+const valueWithTimestampSchema = z.looseObject({ value: z.string(), timestamp: z.string(), sourceType: z.string() });
 
 /** A CRM object (company or contact) as the v3 objects API returns it. */
 export const hubSpotObjectSchema = z.object({
@@ -27,9 +18,7 @@ export const hubSpotObjectSchema = z.object({
   properties: z.record(z.string(), z.string().nullable()),
   /** Asked for with `propertiesWithHistory`: each property's values, newest first. */
   propertiesWithHistory: z.record(z.string(), z.array(valueWithTimestampSchema)).optional(),
-  createdAt: z.string().optional(),
   updatedAt: z.string().optional(),
-  archived: z.boolean().optional(),
 });
 
 export type HubSpotObject = z.infer<typeof hubSpotObjectSchema>;
@@ -45,7 +34,6 @@ export const searchPageSchema = listPageSchema.extend({ total: z.number().int().
 
 /** One error of a batch answered 207 Multi-Status. */
 const batchErrorSchema = z.object({
-  status: z.string().optional(),
   category: z.string().optional(),
   message: z.string().optional(),
   context: z.record(z.string(), z.array(z.string())).optional(),
@@ -56,9 +44,7 @@ export const batchResponseSchema = z.object({
   status: z.string(),
   results: z.array(hubSpotObjectSchema),
   errors: z.array(batchErrorSchema).optional(),
-  numErrors: z.number().optional(),
 });
-export type BatchResponse = z.infer<typeof batchResponseSchema>;
 
 /**
  * One webhook event. Classic app subscriptions name the object in `subscriptionType`
@@ -66,16 +52,12 @@ export type BatchResponse = z.infer<typeof batchResponseSchema>;
  * with an `objectTypeId` (0-1 contact, 0-2 company).
  * https://developers.hubspot.com/docs/api/webhooks
  */
-export const webhookEventSchema = z.looseObject({
+const webhookEventSchema = z.looseObject({
   eventId: z.union([z.number(), z.string()]),
   subscriptionType: z.string(),
   occurredAt: z.number(),
   objectId: z.number().optional(),
   objectTypeId: z.string().optional(),
-  propertyName: z.string().optional(),
-  propertyValue: z.string().optional(),
-  changeSource: z.string().optional(),
-  attemptNumber: z.number().optional(),
 });
 
 export type WebhookEvent = z.infer<typeof webhookEventSchema>;
