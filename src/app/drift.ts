@@ -7,7 +7,7 @@
  * (source `drift`), so the repair is planned under the contact's lock, fenced and audited like
  * any sync, as a repair.
  */
-import type { RequestWindow } from '../../connectors/kit/limiter';
+import { windowsOf } from '../../connectors/kit/limiter';
 import { isAccount, isContact, type Connector } from '../../connectors/kit/types';
 import { findDrift } from '../core/drift';
 import {
@@ -225,10 +225,8 @@ export function driftIntervalMs(
   rateLimit: { max: number; per: number } | undefined,
   share: number,
 ): number {
-  const declared = connector.limits?.requests;
-  const windows: readonly RequestWindow[] = declared === undefined ? [] : 'max' in declared ? [declared] : declared;
   const perMs = [
-    ...windows.map((window) => window.max / window.perMs),
+    ...windowsOf(connector.limits ?? {}).map((window) => window.max / window.perMs),
     ...(rateLimit ? [rateLimit.max / rateLimit.per] : []),
   ];
   const ceiling = perMs.length > 0 ? Math.min(...perMs) : UNPUBLISHED_CEILING_PER_S / 1000;
