@@ -16,6 +16,12 @@ export type RunMany<I, O> = (items: readonly I[]) => Promise<readonly O[]>;
 export interface CoalescerOptions<I> {
   /** The most items one run carries. */
   maxItems: number;
+  /**
+   * The most rows one run carries, counted by `weight` (say, the records of an observation): a
+   * run stays a size the database handles well. An item heavier than that runs alone.
+   */
+  maxWeight?: number;
+  weight?: (item: I) => number;
   /** Runs in flight at once (1 on PGlite, which runs one statement at a time anyway). */
   parallel: number;
   /**
@@ -77,16 +83,19 @@ export class Coalescer<I, O> {
 
   /** The waiting items that go together next, oldest first; those that do not fit wait for the next run. */
   private take(): Waiting<I, O>[] {
-    const { maxItems, keys } = this.options;
+    const { maxItems, keys, maxWeight = Number.POSITIVE_INFINITY, weight = () => 1 } = this.options;
     const batch: Waiting<I, O>[] = [];
     const rest: Waiting<I, O>[] = [];
+    let carried = 0;
     // A key passed over stays taken, so a later item naming it cannot overtake the earlier one.
     const taken = new Set(this.busy);
     for (const entry of this.waiting) {
       const itemKeys = keys?.(entry.item) ?? [];
       const free = !itemKeys.some((key) => taken.has(key));
       itemKeys.forEach((key) => taken.add(key));
-      if (batch.length < maxItems && free) {
+      const heavy = weight(entry.item);
+      if (batch.length < maxItems && free && (batch.length === 0 || carried + heavy <= maxWeight)) {
+        carried += heavy;
         batch.push(entry);
         itemKeys.forEach((key) => this.busy.add(key));
       } else rest.push(entry);

@@ -65,6 +65,8 @@ const ACCOUNT_KIND_WORDS: Record<AccountKind, string> = {
 
 /** Calls of one kind that one statement answers together (see coalesce.ts). */
 const CALLS_PER_STATEMENT = 200;
+/** The most rows one coalesced transaction reads or writes: short transactions hold their row locks briefly. */
+const ROWS_PER_TRANSACTION = ROWS_PER_INSERT;
 
 /** What observeRecords is asked, as one item of a coalesced run. */
 interface Observation {
@@ -118,17 +120,26 @@ export class SqlStore implements Store {
         ...item.shadow.map((entry) => `relation:${entry.relationId}`),
         ...(item.settles === undefined ? [] : [`plan:${item.settles}`]),
       ],
+      weight: (item) => item.shadow.length + item.audit.length,
     });
-    this.stagings = this.coalescer((items) => this.stageAudits(items), { keys: (item) => [item.planId] });
+    this.stagings = this.coalescer((items) => this.stageAudits(items), {
+      keys: (item) => [item.planId],
+      weight: (item) => item.entries.length,
+    });
   }
 
   private coalescer<I, O>(
     runMany: (items: readonly I[]) => Promise<readonly O[]>,
-    options: { keys?: (item: I) => readonly string[] } = {},
+    options: { keys?: (item: I) => readonly string[]; weight?: (item: I) => number } = {},
   ): Coalescer<I, O> {
     // PGlite runs one statement at a time; a Postgres pool runs several.
     const parallel = this.sql.backend === 'pglite' ? 1 : 4;
-    return new Coalescer(runMany, { maxItems: CALLS_PER_STATEMENT, parallel, ...options });
+    return new Coalescer(runMany, {
+      maxItems: CALLS_PER_STATEMENT,
+      maxWeight: ROWS_PER_TRANSACTION,
+      parallel,
+      ...options,
+    });
   }
 
   migrate(): Promise<void> {
@@ -376,8 +387,9 @@ export class SqlStore implements Store {
     return this.sql.transaction(async (tx) => {
       for (const batch of chunks(entries, ROWS_PER_INSERT)) {
         await tx.query(
-          `DELETE FROM relation_shadow WHERE (relation_id, side, field) IN (${placeholders(batch.length, 3)})`,
-          batch.flatMap((entry) => [entry.relationId, entry.side, entry.field]),
+          `DELETE FROM relation_shadow
+           WHERE (relation_id, side, field) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`,
+          [batch.map((entry) => entry.relationId), batch.map((entry) => entry.side), batch.map((entry) => entry.field)],
         );
       }
       await insertAudit(tx, audit);
@@ -395,6 +407,7 @@ export class SqlStore implements Store {
       observations = this.coalescer((items) => this.observeMany(slot, items), {
         // `written` is keyed by record id: calls naming one id never share a statement.
         keys: (item) => item.records.map((record) => record.id),
+        weight: (item) => item.records.length,
       });
       this.observations.set(slot, observations);
     }
@@ -423,11 +436,13 @@ export class SqlStore implements Store {
       const previous = new Map<string, RecordObservation>();
       for (const batch of chunks(records, ROWS_PER_INSERT)) {
         const rows = await tx.query(
+          // The keys as arrays, not a list of (entity, id) rows: PGlite loses its transaction state
+          // on a row list of a few hundred (test/contract/store.contract.ts).
           `SELECT entity, record_id, modified_at, fields FROM record_observation
-           WHERE connector_slot = $1 AND (entity, record_id) IN (${placeholders(batch.length, 2, ['', ''], 1)})
+           WHERE connector_slot = $1 AND (entity, record_id) IN (SELECT * FROM unnest($2::text[], $3::text[]))
            ORDER BY entity, record_id
            FOR UPDATE`,
-          [slot, ...batch.flatMap((record) => [record.entity, record.id])],
+          [slot, batch.map((record) => record.entity), batch.map((record) => record.id)],
         );
         for (const row of rows) previous.set(key(String(row.entity), String(row.record_id)), toRecordObservation(row));
       }

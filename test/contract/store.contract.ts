@@ -837,6 +837,30 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(shadows.get(two.id)?.[0]?.value).toBe('B');
       });
 
+      it('observes and forgets hundreds of rows in one call, and the store goes on working', async () => {
+        // PGlite lost its transaction state on a list of a few hundred (entity, id) rows.
+        const many = Array.from({ length: 600 }, (_, index) => account(`A-${index}`, T1, 'Delft'));
+        await store().observeRecords('accounting', many);
+        const again = await store().observeRecords(
+          'accounting',
+          many.map((record) => ({ ...record, modifiedAt: T2 })),
+        );
+        expect(again).toHaveLength(600);
+        const relation = await store().createRelation(newRelation());
+        const fields = Array.from({ length: 600 }, (_, index) => `field${index}`);
+        await store().recordSync(
+          fields.map((field) => shadowEntry(relation.id, { field })),
+          [],
+        );
+        await store().forgetShadow(
+          fields.map((field) => ({ relationId: relation.id, side: 'contact' as const, field })),
+          [],
+        );
+        expect(await store().getShadow(relation.id)).toEqual([]);
+        await store().recordSync([shadowEntry(relation.id)], []);
+        expect(await store().getShadow(relation.id)).toHaveLength(1);
+      });
+
       it('keeps a bad call to itself: the others in its statement still succeed', async () => {
         const relation = await store().createRelation(newRelation());
         const results = await Promise.allSettled([
