@@ -444,10 +444,14 @@ async function workThrough(
   }
 }
 
-/** The batch size both sides can read in one call each. */
+/**
+ * The pairs one batch links: as many as the larger of the two batch reads takes (at most 100).
+ * The side with the smaller batch read reads them in several calls (readMany), so each side
+ * spends the fewest calls its own batch size allows.
+ */
 function batchSizeOf(engine: Engine): number {
   const sizes = [engine.crm, engine.accounting].map((connector) => connector.limits?.batchSize?.read ?? 100);
-  return Math.max(1, Math.min(100, ...sizes));
+  return Math.max(1, Math.min(100, Math.max(...sizes)));
 }
 
 type Settled = { seq: number; outcome: FirstSyncItemOutcome; reason: string | null };
