@@ -162,14 +162,25 @@ describe('applyPlan', () => {
     expect(await store.queryAudit({ relationId: customer.relation.id })).toEqual([]);
   });
 
-  it('dispatches nothing for a plan without writes, and still stores its shadow', async () => {
+  it('dispatches nothing for a plan without writes, and stores only the shadow rows it moves', async () => {
     const customer = await linkedCustomer('1');
     const writes = dispatcher();
     const plan = planSync({ contact: contact('1'), linked: [customer], tieBreak: ['crm', 'accounting'] });
     expect(plan.writes).toEqual([]);
-    await applyPlan({ store, writes }, { plan, basis: { contact: contact('1'), linked: [customer] }, planId: 'p' });
+    // The shadow the plan read is the stored one; the contact's row is not stored yet.
+    const stored = { relationId: customer.relation.id, value: '1', sourceModifiedAt: READ, syncedAt: READ };
+    await store.recordSync([{ ...stored, side: 'account', field: 'phone' }], []);
+    const read = { ...customer, shadow: new Map([['account.phone', { value: '1', sourceModifiedAt: READ }]]) };
+    await applyPlan({ store, writes }, { plan, basis: { contact: contact('1'), linked: [read] }, planId: 'p' });
     expect(writes.calls).toEqual([]);
-    expect((await store.getShadow(customer.relation.id)).map((entry) => entry.value)).toEqual(['1', '1']);
+    const shadow = await store.getShadow(customer.relation.id);
+    expect(shadow.map((entry) => [entry.side, entry.value])).toEqual([
+      ['account', '1'],
+      ['contact', '1'],
+    ]);
+    // The row that said what it says already was not written again.
+    expect(shadow.find((entry) => entry.side === 'account')?.syncedAt).toBe(READ);
+    expect(shadow.find((entry) => entry.side === 'contact')?.syncedAt).not.toBe(READ);
   });
 
   it('audits a conflict that took effect under the winning relation, with every candidate', async () => {

@@ -5,7 +5,7 @@
  * (see PlannedShadow), so a failed write is never forgotten and never mistaken for done.
  */
 import type { Account, BusinessRelation, Contact, FieldValue, SyncRecord } from './model';
-import type { ConflictDecision, PlannedShadow, RecordWrite, SyncPlan } from './plan';
+import type { ConflictDecision, PlannedShadow, RecordWrite, ShadowValue, SyncPlan } from './plan';
 
 /** What happened to one write of the plan. */
 export type WriteOutcome =
@@ -26,8 +26,15 @@ export interface ConfirmedShadow {
 export interface PlanBasis {
   /** The contact the relations belong to; null for a plan that keeps no contact-side shadow. */
   contact: Contact | null;
-  /** Every relation the plan concerns, with its account (null when it no longer exists). */
-  linked: ReadonlyArray<{ relation: BusinessRelation; account: Account | null }>;
+  /**
+   * Every relation the plan concerns, with its account (null when it no longer exists), and the
+   * shadow the plan read when it planned from one.
+   */
+  linked: ReadonlyArray<{
+    relation: BusinessRelation;
+    account: Account | null;
+    shadow?: ReadonlyMap<string, ShadowValue>;
+  }>;
 }
 
 /** A write that did not go through, named by its writeKey. */
@@ -87,6 +94,7 @@ export function confirmPlan(
   }
 
   const sourceModifiedAt = sourceTimes(outcomes, basis);
+  const read = new Map(basis.linked.map((entry) => [entry.relation.id, entry.shadow]));
   const shadow: ConfirmedShadow[] = [];
   const heldBack = new Set<string>();
   for (const row of plan.shadow) {
@@ -95,13 +103,17 @@ export function confirmPlan(
     if (!held) heldBack.add(row.relationId);
     const value = held ? row.value : row.ifFailed?.value;
     if (value === undefined) continue;
-    shadow.push({
+    const confirmed = {
       relationId: row.relationId,
       side: row.side,
       field: row.field,
       value,
       sourceModifiedAt: sourceModifiedAt(row),
-    });
+    };
+    // A row that says what the shadow the plan read says already is not stored again.
+    const before = read.get(row.relationId)?.get(`${row.side}.${row.field}`);
+    if (before?.value === value && before.sourceModifiedAt === confirmed.sourceModifiedAt) continue;
+    shadow.push(confirmed);
   }
   const committed = new Set(plan.shadow.map((row) => row.relationId).filter((id) => !heldBack.has(id)));
   const conflicts = plan.conflicts.filter((conflict) => conflict.relationIds.some((id) => committed.has(id)));

@@ -89,18 +89,21 @@ export class Coalescer<I, O> {
     let carried = 0;
     // A key passed over stays taken, so a later item naming it cannot overtake the earlier one.
     const taken = new Set(this.busy);
-    for (const entry of this.waiting) {
+    let scanned = 0;
+    // Once the run is full the rest waits as it is, in order, unscanned.
+    for (; scanned < this.waiting.length && batch.length < maxItems && carried < maxWeight; scanned++) {
+      const entry = this.waiting[scanned] as Waiting<I, O>;
       const itemKeys = keys?.(entry.item) ?? [];
       const free = !itemKeys.some((key) => taken.has(key));
       itemKeys.forEach((key) => taken.add(key));
       const heavy = weight(entry.item);
-      if (batch.length < maxItems && free && (batch.length === 0 || carried + heavy <= maxWeight)) {
+      if (free && (batch.length === 0 || carried + heavy <= maxWeight)) {
         carried += heavy;
         batch.push(entry);
         itemKeys.forEach((key) => this.busy.add(key));
       } else rest.push(entry);
     }
-    this.waiting = rest;
+    this.waiting = scanned === this.waiting.length ? rest : rest.concat(this.waiting.slice(scanned));
     return batch;
   }
 
