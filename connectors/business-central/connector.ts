@@ -22,11 +22,13 @@ import { createBusinessCentralWebhook } from './webhook';
 /** A connector's settings: its config keys, and the API base up to and including /api/v2.0. */
 export type BusinessCentralSettings = ConnectorSettings<typeof businessCentralConfig>;
 
-// BC Online takes 6,000 requests per user in any 5-minute window, and 100 operations per $batch.
-// A wait of up to a minute for the window is slept; a longer one goes back to the queue.
+// BC Online takes 6,000 requests per user in any 5-minute window, at most 100 at once, and 100
+// operations per $batch. A wait of up to a minute for the window is slept; a longer one goes back
+// to the queue.
 // https://learn.microsoft.com/dynamics365/business-central/dev-itpro/administration/operational-limits-online
 const LIMITS = {
   requests: { max: 6000, perMs: 5 * 60_000 },
+  concurrency: 100,
   maxWaitMs: 60_000,
   batchSize: { read: BATCH_LIMIT, write: BATCH_LIMIT },
 };
