@@ -23,6 +23,13 @@ import {
   type LinkedPair,
 } from './common';
 
+/**
+ * How often arrivals are looked for. Each look reads every pending record through the sandbox,
+ * in this process, so looking more often takes CPU from tandem; an arrival is seen at most this
+ * late, so the drain time errs long, never short.
+ */
+const ARRIVAL_CHECK_MS = 100;
+
 export const BURST_LATENCY_MS = 100;
 /** tandem's own budget counts the setup's calls in its windows: HubSpot's is 10 s, so wait it out. */
 const BUDGET_WINDOW_WAIT_MS = 11_000;
@@ -111,7 +118,7 @@ export async function measureBurst(perSide: number): Promise<BurstResult> {
     const deadline = startedAt + Math.max(240_000, 10 * floorMs);
     let lastArrival = startedAt;
     while (pending.length > 0 && Date.now() < deadline) {
-      await sleep(50);
+      await sleep(ARRIVAL_CHECK_MS);
       const before = pending.length;
       pending = pending.filter((change) => !arrivedOn(rig, change));
       if (pending.length < before) lastArrival = Date.now();
