@@ -9,6 +9,7 @@
 import type { Rig } from '../support/harness';
 import {
   apiCalls,
+  ARRIVAL_CHECK_MS,
   breakdown,
   ceilingFloorMs,
   linkPairs,
@@ -22,13 +23,6 @@ import {
   startBenchRig,
   type LinkedPair,
 } from './common';
-
-/**
- * How often arrivals are looked for. Each look reads every pending record through the sandbox,
- * in this process, so looking more often takes CPU from tandem; an arrival is seen at most this
- * late, so the drain time errs long, never short.
- */
-const ARRIVAL_CHECK_MS = 100;
 
 export const BURST_LATENCY_MS = 100;
 /** tandem's own budget counts the setup's calls in its windows: HubSpot's is 10 s, so wait it out. */

@@ -63,6 +63,13 @@ export function round(value: number, digits = 1): number {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * How often a part looks for arrivals. Each look reads every pending record through the sandbox,
+ * in this process, so looking more often takes CPU from tandem; an arrival is seen at most this
+ * late, so a drain time errs long, never short.
+ */
+export const ARRIVAL_CHECK_MS = 100;
+
 /** A process memory reading, in MB. */
 export function rssMb(): number {
   return round(process.memoryUsage().rss / 1024 / 1024);

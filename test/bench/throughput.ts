@@ -8,14 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
 import { REDIS_URL } from '../support/harness';
-import { linkPairs, phoneOf, quiet, round, sleep, startBenchRig, unlimitedBudget } from './common';
-
-/**
- * How often arrivals are looked for. Each look reads every pending record through the sandbox,
- * in this process, so looking more often takes CPU from tandem; an arrival is seen at most this
- * late, so the drain time errs long, never short.
- */
-const ARRIVAL_CHECK_MS = 100;
+import { ARRIVAL_CHECK_MS, linkPairs, phoneOf, quiet, round, sleep, startBenchRig, unlimitedBudget } from './common';
 
 /**
  * The raw queue's jobs, and its workers' concurrencies: a common one and tandem's intake and write
