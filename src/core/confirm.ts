@@ -4,6 +4,7 @@
  * each shadow row of a plan says which writes it follows and what a failed write leaves behind
  * (see PlannedShadow), so a failed write is never forgotten and never mistaken for done.
  */
+import { fieldModifiedAt } from './fields';
 import type { Account, BusinessRelation, Contact, FieldValue, SyncRecord } from './model';
 import type { ConflictDecision, PlannedShadow, RecordWrite, ShadowValue, SyncPlan } from './plan';
 
@@ -93,7 +94,7 @@ export function confirmPlan(
     write.relationIds.forEach((id) => failed.add(id));
   }
 
-  const sourceModifiedAt = sourceTimes(outcomes, basis);
+  const sourceModifiedAt = sourceTimes(plan, outcomes, basis);
   const read = new Map(basis.linked.map((entry) => [entry.relation.id, entry.shadow]));
   const shadow: ConfirmedShadow[] = [];
   const heldBack = new Set<string>();
@@ -121,17 +122,26 @@ export function confirmPlan(
 }
 
 /**
- * The source time a shadow row is stored with: the time the write returned when its record was
- * written, else the time read before the plan.
+ * The source time a shadow row is stored with: the time the write returned for a field it wrote,
+ * else the field's own time as read before the plan (its observed change time, see
+ * core/observe.ts). A record's later time is not credited to its fields that did not change, so
+ * the shadow of a field moves only when the field does.
  */
-function sourceTimes(outcomes: ReadonlyMap<string, WriteOutcome>, basis: PlanBasis): (row: PlannedShadow) => string {
+function sourceTimes(
+  plan: SyncPlan,
+  outcomes: ReadonlyMap<string, WriteOutcome>,
+  basis: PlanBasis,
+): (row: PlannedShadow) => string {
   const accounts = new Map(basis.linked.map((entry) => [entry.relation.id, entry.account]));
+  const writtenFields = new Map(plan.writes.map((write) => [writeKey(write), write.fields]));
   return (row) => {
     const record = row.side === 'contact' ? basis.contact : accounts.get(row.relationId);
     if (!record) {
       throw new Error(`the plan keeps a ${row.side} shadow of relation ${row.relationId}, but has no such record`);
     }
-    const outcome = outcomes.get(recordKey(record));
-    return outcome?.ok ? outcome.record.modifiedAt : record.modifiedAt;
+    const key = recordKey(record);
+    const outcome = outcomes.get(key);
+    if (outcome?.ok && Object.hasOwn(writtenFields.get(key) ?? {}, row.field)) return outcome.record.modifiedAt;
+    return fieldModifiedAt(record, row.field);
   };
 }

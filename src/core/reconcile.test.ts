@@ -146,12 +146,13 @@ describe('planReconcile: the shadow it plans', () => {
       [accountKey, ok(account)],
     ]);
     const { shadow, committed } = confirmPlan(plan, outcomes, basis);
+    // A written field has the write's time; the side it came from keeps its own.
     expect(valuesOf(shadow, 'phone')).toEqual([
       ['contact', '+31 2', WRITTEN],
-      ['account', '+31 2', WRITTEN],
+      ['account', '+31 2', account.modifiedAt],
     ]);
     expect(valuesOf(shadow, 'city')).toEqual([
-      ['contact', 'Delft', WRITTEN],
+      ['contact', 'Delft', contact.modifiedAt],
       ['account', 'Delft', WRITTEN],
     ]);
     expect([...committed]).toEqual(['r1']);
@@ -166,7 +167,7 @@ describe('planReconcile: the shadow it plans', () => {
     const { shadow, committed, failures } = confirmPlan(plan, outcomes, basis);
     // City was to be written to the account: both sides keep the account's (losing) value.
     expect(valuesOf(shadow, 'city')).toEqual([
-      ['contact', 'Leiden', WRITTEN],
+      ['contact', 'Leiden', contact.modifiedAt],
       ['account', 'Leiden', account.modifiedAt],
     ]);
     // Phone went to the contact, whose write succeeded: it moves on.
@@ -176,7 +177,7 @@ describe('planReconcile: the shadow it plans', () => {
     ]);
     // Name agreed from the start: stored whatever the writes did.
     expect(valuesOf(shadow, 'name')).toEqual([
-      ['contact', 'Fabrikam', WRITTEN],
+      ['contact', 'Fabrikam', contact.modifiedAt],
       ['account', 'Fabrikam', account.modifiedAt],
     ]);
     expect(committed.size).toBe(0);
@@ -192,9 +193,25 @@ describe('planReconcile: the shadow it plans', () => {
     const { shadow } = confirmPlan(plan, outcomes, basis);
     expect(valuesOf(shadow, 'phone')).toEqual([
       ['contact', '+31 1', contact.modifiedAt],
-      ['account', '+31 1', WRITTEN],
+      ['account', '+31 1', account.modifiedAt],
     ]);
     expect(valuesOf(shadow, 'city').map(([, value]) => value)).toEqual(['Delft', 'Delft']);
+  });
+
+  it('keeps a field’s own time where the record was written but the field was not', () => {
+    const plan = twoWays();
+    const observed = {
+      ...contact,
+      fieldModifiedAt: { ...contact.fieldModifiedAt, name: '2024-04-01T08:00:00.000Z' },
+    };
+    const outcomes = new Map([
+      [contactKey, ok(observed)],
+      [accountKey, ok(account)],
+    ]);
+    const { shadow } = confirmPlan(plan, outcomes, { ...basis, contact: observed });
+    // The contact's write (phone) moved its record's time; its name is as old as it was.
+    expect(valuesOf(shadow, 'name')[0]).toEqual(['contact', 'Fabrikam', '2024-04-01T08:00:00.000Z']);
+    expect(valuesOf(shadow, 'phone')[0]).toEqual(['contact', '+31 2', WRITTEN]);
   });
 
   it('plans the shadow of agreeing records without writes, and calls that nothing changed', () => {

@@ -197,6 +197,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     keyPrefix: queues.keyPrefix,
     queues: queues.queues,
     logger,
+    observer: metrics.syncObserver,
     onSchedule: (role === 'all' || role === 'scheduler') && options.schedulePolling !== false,
   });
   const drift = startDrift({

@@ -70,7 +70,8 @@ export async function startHttpServer(setup: HttpSetup): Promise<{ server: Closa
     store: setup.store,
     logger,
     publicUrl: setup.publicUrl,
-    enqueue: (changes) => queues.enqueueChanges(changes),
+    enqueue: (changes) =>
+      queues.enqueueChanges(changes, { onEcho: (change) => metrics.syncObserver.echoSuppressed?.(change.connector) }),
     pollNow: (slot, entities) => void setup.pollNow(slot, entities),
     onRejected: (slot, status) => metrics.webhookRejected(slot, status),
   });

@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import { withPriority } from '../../connectors/kit/priority';
 import type { Connector } from '../../connectors/kit/types';
+import type { SyncObserver } from '../app/ports/index';
 import type { Store } from '../app/ports/store';
 import type { TandemConfig } from '../config/schema';
 import { CONNECTOR_SLOTS, type ConnectorSlot, type Entity } from '../core/model';
@@ -23,6 +24,8 @@ export interface PollerSetup {
   keyPrefix: string;
   queues: SyncQueues;
   logger: Logger;
+  /** Hears of the echoes of tandem's own writes that polls report (dropped before the queue). */
+  observer?: SyncObserver;
   /** Poll on the configured schedule (otherwise only on demand). */
   onSchedule: boolean;
 }
@@ -50,7 +53,8 @@ export function startPollers(setup: PollerSetup): DaemonPollers {
       logger: setup.logger,
       // A kind without a relation code is not synchronized, so not polled either.
       entities: connector.entities.filter((entity) => entity === 'contact' || config.relationCodes[entity] !== null),
-      enqueue: (changes) => queues.enqueueChanges(changes),
+      enqueue: (changes) =>
+        queues.enqueueChanges(changes, { onEcho: (change) => setup.observer?.echoSuppressed?.(change.connector) }),
     };
     schedules.set(slot, setup.onSchedule ? schedulePolls(deps, config.connectors[slot].pollEvery) : manualPolls(deps));
   }

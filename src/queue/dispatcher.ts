@@ -98,9 +98,9 @@ const STOPPED = 'the daemon stopped before the write was confirmed';
 
 /**
  * Resolves with the written record when the write job completes, and rejects with its reason when
- * it fails for good. Completion events are the fast path; reading the job's state at once and then
- * every second as well means a missed event (a reconnect, a reader that started late) costs a
- * second, not the whole wait with the contact's lock held. Every timer and listener is removed
+ * it fails for good. Completion events are the fast path; reading the job's state every second as
+ * well means a missed event (a reconnect, a reader that started late) costs a second, not the
+ * whole wait with the contact's lock held. Every timer and listener is removed
  * when the wait ends, however it ends.
  */
 function waitForWrite(
@@ -167,7 +167,8 @@ function waitForWrite(
       return;
     }
     signal.addEventListener('abort', onStop, { once: true });
-    // After the listeners: a job that finished before they were added is found by this read.
-    void checkState();
+    // A job just added cannot finish before these listeners hear it; one that was already there
+    // (the same plan dispatched again after a crash) may have, and is found by the first read.
+    poll = setTimeout(() => void checkState(), STATE_CHECK_MS);
   });
 }

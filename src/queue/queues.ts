@@ -8,6 +8,7 @@ import { changeJobId, writeJobId, type WriteJob } from './jobs';
 import type { ChangeJob } from '../app/ports/changes';
 import type { ConnectorSlot } from '../core/model';
 import type { RedisConnection } from './redis';
+import { SyncMarks } from './sync-marks';
 
 /** Queue names; the key prefix (see keyPrefix in ./redis.ts) namespaces the Redis keys. */
 export const INTAKE_QUEUE = 'intake';
@@ -20,6 +21,7 @@ export class SyncQueues {
   private events?: Record<ConnectorSlot, QueueEvents>;
   private eventsReady?: Promise<Record<ConnectorSlot, QueueEvents>>;
   private readonly eventConnections: RedisConnection[] = [];
+  private readonly marks: SyncMarks;
 
   /**
    * `keyPrefix` is the prefix of the queues' keys: the configured one on a single Redis, the
@@ -31,6 +33,7 @@ export class SyncQueues {
     readonly keyPrefix: string = queueConfig.prefix,
   ) {
     const prefix = keyPrefix;
+    this.marks = new SyncMarks(connection, prefix);
     this.intake = new Queue<ChangeJob>(INTAKE_QUEUE, { connection, prefix, defaultJobOptions: this.jobOptions() });
     this.writes = {
       crm: new Queue<WriteJob>(writeQueueName('crm'), { connection, prefix, defaultJobOptions: this.jobOptions() }),
@@ -52,11 +55,22 @@ export class SyncQueues {
     };
   }
 
-  /** Enqueues changes; one already queued under the same id is not added again. */
-  async enqueueChanges(changes: ChangeJob[]): Promise<void> {
+  /**
+   * Enqueues changes; one already queued under the same id is not added again. The echo of a
+   * write of tandem's (see SyncMarks) is not added at all: the intake would drop it unread, and a
+   * bulk write's echoes would otherwise cost a job each. `onEcho` hears of each one dropped.
+   */
+  async enqueueChanges(changes: ChangeJob[], options: { onEcho?: (change: ChangeJob) => void } = {}): Promise<void> {
     if (changes.length === 0) return;
+    const echoes = await this.marks.ownWrites(changes);
+    const fresh = changes.filter((change, index) => {
+      if (!echoes[index]) return true;
+      options.onEcho?.(change);
+      return false;
+    });
+    if (fresh.length === 0) return;
     await this.intake.addBulk(
-      changes.map((change) => ({ name: 'change', data: change, opts: { jobId: changeJobId(change) } })),
+      fresh.map((change) => ({ name: 'change', data: change, opts: { jobId: changeJobId(change) } })),
     );
   }
 

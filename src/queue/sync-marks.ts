@@ -30,6 +30,15 @@ const MAX_SET = `local current = tonumber(redis.call('get', KEYS[1]) or '0')
 if tonumber(ARGV[1]) > current then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
 return 1`;
 
+/** What a change report says of its record, as far as the marks care. */
+export interface ReportedChange {
+  connector: string;
+  entity: string;
+  id: string;
+  occurredAt?: string;
+  deleted?: boolean;
+}
+
 /** The marks of one deployment (its key prefix). */
 export class SyncMarks {
   constructor(
@@ -45,11 +54,27 @@ export class SyncMarks {
   }
 
   /** True when the change reports exactly the version a write of tandem's made. */
-  async isOwnWrite(change: { connector: string; entity: string; id: string; occurredAt?: string }): Promise<boolean> {
-    const at = change.occurredAt === undefined ? Number.NaN : Date.parse(change.occurredAt);
-    if (!Number.isFinite(at)) return false;
-    const noted = await this.redis.get(writtenKey(this.prefix, change.connector, change.entity, change.id));
-    return noted !== null && Number(noted) === at;
+  async isOwnWrite(change: ReportedChange): Promise<boolean> {
+    const [own = false] = await this.ownWrites([change]);
+    return own;
+  }
+
+  /** isOwnWrite of each change, in one round trip; a deletion is never an echo. */
+  async ownWrites(changes: readonly ReportedChange[]): Promise<boolean[]> {
+    const times = changes.map((change) =>
+      change.deleted || change.occurredAt === undefined ? Number.NaN : Date.parse(change.occurredAt),
+    );
+    const asked = changes.flatMap((change, index) =>
+      Number.isFinite(times[index]) ? [writtenKey(this.prefix, change.connector, change.entity, change.id)] : [],
+    );
+    // One key space per deployment (a hash tag on a cluster), so one MGET serves them all.
+    const noted = asked.length > 0 ? await this.redis.mget(asked) : [];
+    let next = 0;
+    return times.map((at) => {
+      if (!Number.isFinite(at)) return false;
+      const value = noted[next++];
+      return value !== null && value !== undefined && Number(value) === at;
+    });
   }
 
   /** Notes that a plan of the contact, whose reads began at `readFrom` (epoch ms), succeeded. */

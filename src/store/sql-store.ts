@@ -446,6 +446,7 @@ export class SqlStore implements Store {
         );
         for (const row of rows) previous.set(key(String(row.entity), String(row.record_id)), toRecordObservation(row));
       }
+      const stored = new Map(previous);
       // A record read twice in one call is observed in order, the later read on top of the earlier.
       for (const record of records) {
         const id = key(record.entity, record.id);
@@ -455,7 +456,12 @@ export class SqlStore implements Store {
       // In key order, so that concurrent transactions take the rows they share in the same order.
       const latest = [...new Map(observed.map((entry) => [entry.key, entry.record])).entries()]
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([, record]) => record);
+        .map(([, record]) => record)
+        // A read that taught nothing new (the record as last observed) is not stored again.
+        .filter((record) => {
+          const id = key(record.entity, record.id);
+          return !sameObservation(stored.get(id), previous.get(id) as RecordObservation);
+        });
       const casts = ['', '', '', '', '::jsonb'];
       for (const batch of chunks(latest, ROWS_PER_INSERT)) {
         await tx.query(
@@ -913,6 +919,21 @@ async function upsertShadow(tx: SqlQueryable, entries: readonly ShadowEntry[]): 
       ]),
     );
   }
+}
+
+/**
+ * Whether an observation is the one stored, field for field. observeRecord keeps each field it
+ * saw unchanged as the same object, so identity is enough; anything else counts as new.
+ */
+function sameObservation(stored: RecordObservation | undefined, next: RecordObservation): boolean {
+  if (stored === undefined) return false;
+  if (stored === next) return true;
+  if (stored.modifiedAt !== next.modifiedAt) return false;
+  const fields = Object.keys(next.fields);
+  return (
+    fields.length === Object.keys(stored.fields).length &&
+    fields.every((field) => stored.fields[field] === next.fields[field])
+  );
 }
 
 /** Removes plans' staged audit entries; answers the plans that had some. */

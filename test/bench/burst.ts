@@ -6,10 +6,9 @@
  * the share of calls answered 429, and afterwards (the steady state) writes that changed nothing
  * and writes sent back to the side a change came from.
  */
-import type { Rig } from '../support/harness';
 import {
   apiCalls,
-  ARRIVAL_CHECK_MS,
+  awaitArrivals,
   breakdown,
   ceilingFloorMs,
   linkPairs,
@@ -22,6 +21,7 @@ import {
   sleep,
   startBenchRig,
   type LinkedPair,
+  type PendingChange,
 } from './common';
 
 export const BURST_LATENCY_MS = 100;
@@ -61,19 +61,6 @@ function floorCalls(perSide: number): Record<'crm' | 'accounting', number> {
   };
 }
 
-interface Pending {
-  side: 'crm' | 'accounting';
-  id: string;
-  expected: string;
-}
-
-/** Whether a change has arrived on the side it is synced to. */
-function arrivedOn(rig: Rig, change: Pending): boolean {
-  return change.side === 'accounting'
-    ? rig.bc.getCustomer(change.id)?.phoneNumber === change.expected
-    : rig.hubspot.getCompany(change.id)?.properties['phone'] === change.expected;
-}
-
 export async function measureBurst(perSide: number): Promise<BurstResult> {
   const crmClock = movableClock();
   const accountingClock = movableClock();
@@ -98,7 +85,7 @@ export async function measureBurst(perSide: number): Promise<BurstResult> {
       // At the least a read on each side and a write, one after the other.
       3 * BURST_LATENCY_MS;
     const startedAt = Date.now();
-    let pending: Pending[] = [];
+    const pending: PendingChange[] = [];
     for (const [index, pair] of fromCrm.entries()) {
       const phone = phoneOf(index, 1);
       rig.hubspot.updateCompany(pair.hubspotId, { phone });
@@ -110,13 +97,7 @@ export async function measureBurst(perSide: number): Promise<BurstResult> {
       pending.push({ side: 'crm', id: pair.hubspotId, expected: phone });
     }
     const deadline = startedAt + Math.max(240_000, 10 * floorMs);
-    let lastArrival = startedAt;
-    while (pending.length > 0 && Date.now() < deadline) {
-      await sleep(ARRIVAL_CHECK_MS);
-      const before = pending.length;
-      pending = pending.filter((change) => !arrivedOn(rig, change));
-      if (pending.length < before) lastArrival = Date.now();
-    }
+    const { lastArrival, pending: missing } = await awaitArrivals(rig, pending, startedAt, deadline);
     const drainMs = Math.max(1, lastArrival - startedAt);
     await quiet(rig, 300_000);
     const settledMs = Date.now() - startedAt;
@@ -138,8 +119,8 @@ export async function measureBurst(perSide: number): Promise<BurstResult> {
       perSide,
       latencyMs: BURST_LATENCY_MS,
       setupMs,
-      arrived: changes - pending.length,
-      missing: pending.length,
+      arrived: changes - missing,
+      missing,
       drainMs,
       settledMs,
       floor: { calls: floor, ms: Math.round(floorMs) },

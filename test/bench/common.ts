@@ -264,5 +264,59 @@ export function breakdown(requests: readonly { method: string; path: string }[])
   return counts;
 }
 
+/** A change the bench waits for: the record on `side` that is to hold `expected` as its phone. */
+export interface PendingChange {
+  side: Side;
+  id: string;
+  expected: string;
+}
+
+/** Whether the record of a pending change holds its value. */
+function holds(rig: Rig, change: PendingChange): boolean {
+  return change.side === 'accounting'
+    ? rig.bc.getCustomer(change.id)?.phoneNumber === change.expected
+    : rig.hubspot.getCompany(change.id)?.properties['phone'] === change.expected;
+}
+
+/**
+ * Waits until every change has arrived, or until `deadline`, looking every ARRIVAL_CHECK_MS. A
+ * record takes a new value only by a write, so a look reads only the records the sandboxes'
+ * request logs show written since the look before, and those written earlier that did not hold
+ * their value yet: looking costs the same however many changes are pending, and takes little CPU
+ * from tandem. Arrival is still confirmed on the record itself. Answers when the last arrival
+ * was seen (`startedAt` if none) and how many never arrived.
+ */
+export async function awaitArrivals(
+  rig: Rig,
+  changes: readonly PendingChange[],
+  startedAt: number,
+  deadline: number,
+): Promise<{ lastArrival: number; pending: number }> {
+  const key = (side: Side, id: string) => `${side}:${id}`;
+  const pending = new Map(changes.map((change) => [key(change.side, change.id), change]));
+  const written = new Set<string>();
+  let seen = { crm: 0, accounting: 0 };
+  let lastArrival = startedAt;
+  while (pending.size > 0 && Date.now() < deadline) {
+    await sleep(ARRIVAL_CHECK_MS);
+    const logs = { crm: rig.hubspot.requests, accounting: rig.bc.requests };
+    // A log that was reset meanwhile is read again from its start.
+    const from = (side: Side) => (seen[side] <= logs[side].length ? seen[side] : 0);
+    for (const write of recordWrites(logs.crm.slice(from('crm')), logs.accounting.slice(from('accounting'))))
+      if (pending.has(key(write.side, write.id))) written.add(key(write.side, write.id));
+    seen = { crm: logs.crm.length, accounting: logs.accounting.length };
+    const before = pending.size;
+    for (const id of written) {
+      const change = pending.get(id);
+      if (change && holds(rig, change)) {
+        pending.delete(id);
+        written.delete(id);
+      }
+    }
+    if (pending.size < before) lastArrival = Date.now();
+  }
+  return { lastArrival, pending: pending.size };
+}
+
 /** API calls of a log, without the token endpoint's. */
 export const apiCalls = (requests: readonly SandboxRequest[]) => requests.filter((request) => request.path !== 'token');

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
 import { REDIS_URL } from '../support/harness';
-import { ARRIVAL_CHECK_MS, linkPairs, phoneOf, quiet, round, sleep, startBenchRig, unlimitedBudget } from './common';
+import { awaitArrivals, linkPairs, phoneOf, quiet, round, startBenchRig, unlimitedBudget } from './common';
 
 /**
  * The raw queue's jobs, and its workers' concurrencies: a common one and tandem's intake and write
@@ -76,18 +76,15 @@ async function tandemChanges(changes: number): Promise<ThroughputResult['tandem'
     const startedAt = Date.now();
     for (const [index, pair] of pairs.entries())
       rig.hubspot.updateCompany(pair.hubspotId, { phone: phoneOf(index, 1) });
-    let pending = pairs.map((pair, index) => ({ pair, expected: phoneOf(index, 1) }));
-    let lastArrival = startedAt;
-    const deadline = startedAt + 300_000;
-    while (pending.length > 0 && Date.now() < deadline) {
-      await sleep(ARRIVAL_CHECK_MS);
-      const before = pending.length;
-      pending = pending.filter(({ pair, expected }) => rig.bc.getCustomer(pair.customerId)?.phoneNumber !== expected);
-      if (pending.length < before) lastArrival = Date.now();
-    }
+    const { lastArrival, pending } = await awaitArrivals(
+      rig,
+      pairs.map((pair, index) => ({ side: 'accounting', id: pair.customerId, expected: phoneOf(index, 1) })),
+      startedAt,
+      startedAt + 300_000,
+    );
     await quiet(rig);
     const durationMs = Math.max(1, lastArrival - startedAt);
-    const arrived = changes - pending.length;
+    const arrived = changes - pending;
     return { changes, arrived, durationMs, changesPerSecond: round(arrived / (durationMs / 1000)) };
   } finally {
     await rig.stop();
