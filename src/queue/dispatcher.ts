@@ -14,8 +14,14 @@ import type { SyncQueues } from './queues';
 
 /** How long a planner waits for its writes, retries included. */
 const WRITE_WAIT_MS = 15 * 60_000;
-/** How often the job's state is read as well, in case a completion event was not seen. */
+/**
+ * How soon the job's state is read as well, in case a completion event was not seen; each later
+ * read waits twice as long, up to STATE_CHECK_MAX_MS. Many planners wait at once behind a
+ * provider's ceiling, and reading every job's state every second would load Redis the most
+ * exactly then.
+ */
 const STATE_CHECK_MS = 1000;
+const STATE_CHECK_MAX_MS = 16_000;
 
 /** A WriteDispatcher backed by the write queues. */
 export class QueueWriteDispatcher implements WriteDispatcher {
@@ -98,9 +104,9 @@ const STOPPED = 'the daemon stopped before the write was confirmed';
 
 /**
  * Resolves with the written record when the write job completes, and rejects with its reason when
- * it fails for good. Completion events are the fast path; reading the job's state every second as
- * well means a missed event (a reconnect, a reader that started late) costs a second, not the
- * whole wait with the contact's lock held. Every timer and listener is removed
+ * it fails for good. Completion events are the fast path; reading the job's state as well (after
+ * a second, then less and less often) means a missed event (a reconnect, a reader that started
+ * late) costs seconds, not the whole wait with the contact's lock held. Every timer and listener is removed
  * when the wait ends, however it ends.
  */
 function waitForWrite(
@@ -115,6 +121,7 @@ function waitForWrite(
   return new Promise<SyncRecord>((resolve, reject) => {
     let ended = false;
     let poll: NodeJS.Timeout | undefined;
+    let checkEveryMs = STATE_CHECK_MS;
     const completedEvent = `completed:${jobId}`;
     const failedEvent = `failed:${jobId}`;
     // The record comes from Redis: a completed job may still lack it.
@@ -158,7 +165,8 @@ function waitForWrite(
       } catch {
         // A failed read is retried on the next tick; the events may still arrive.
       }
-      if (!ended) poll = setTimeout(() => void checkState(), STATE_CHECK_MS);
+      checkEveryMs = Math.min(2 * checkEveryMs, STATE_CHECK_MAX_MS);
+      if (!ended) poll = setTimeout(() => void checkState(), checkEveryMs);
     };
     emitter.on(completedEvent, onCompleted);
     emitter.on(failedEvent, onFailed);
@@ -169,6 +177,6 @@ function waitForWrite(
     signal.addEventListener('abort', onStop, { once: true });
     // A job just added cannot finish before these listeners hear it; one that was already there
     // (the same plan dispatched again after a crash) may have, and is found by the first read.
-    poll = setTimeout(() => void checkState(), STATE_CHECK_MS);
+    poll = setTimeout(() => void checkState(), checkEveryMs);
   });
 }

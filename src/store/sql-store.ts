@@ -18,7 +18,14 @@ import {
   toShadowEntry,
   toStagedAudit,
 } from './rows';
-import { constraintOf, sqlStateOf, UNIQUE_VIOLATION, type SqlExecutor, type SqlQueryable } from './sql-executor';
+import {
+  constraintOf,
+  sqlStateOf,
+  UNIQUE_VIOLATION,
+  type SqlExecutor,
+  type SqlQueryable,
+  type SqlRow,
+} from './sql-executor';
 import {
   FirstSyncOpenError,
   RelationConflictError,
@@ -248,12 +255,15 @@ export class SqlStore implements Store {
   }
 
   private async shadowsByRelations(lists: readonly (readonly string[])[]): Promise<Map<string, ShadowEntry[]>[]> {
-    const rows = await this.sql.query(
-      `SELECT ${SHADOW_COLUMNS} FROM relation_shadow WHERE relation_id = ANY($1::text[])
-       ORDER BY relation_id, side, field`,
+    // As one JSON array: a driver parses it in one go, many times faster than as many rows.
+    const [result] = await this.sql.query(
+      `SELECT json_agg(json_build_object(${SHADOW_COLUMNS.split(', ')
+        .map((column) => `'${column}', ${column}`)
+        .join(', ')}) ORDER BY relation_id, side, field) AS rows
+       FROM relation_shadow WHERE relation_id = ANY($1::text[])`,
       [[...new Set(lists.flat())]],
     );
-    const byRelation = groupBy(rows.map(toShadowEntry), (entry) => entry.relationId);
+    const byRelation = groupBy(jsonRows(result?.['rows']).map(toShadowEntry), (entry) => entry.relationId);
     return lists.map((ids) => {
       const shadows = new Map<string, ShadowEntry[]>();
       for (const id of ids) {
@@ -919,6 +929,14 @@ async function upsertShadow(tx: SqlQueryable, entries: readonly ShadowEntry[]): 
       ]),
     );
   }
+}
+
+/** The rows a json_agg answered: parsed by the driver, or as text; SQL NULL for none. */
+function jsonRows(value: unknown): SqlRow[] {
+  const rows: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  if (rows === null || rows === undefined) return [];
+  if (!Array.isArray(rows)) throw new Error(`expected a JSON array of rows, got ${typeof rows}`);
+  return rows as SqlRow[];
 }
 
 /**

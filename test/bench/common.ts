@@ -304,7 +304,12 @@ export async function awaitArrivals(
     const from = (side: Side) => (seen[side] <= logs[side].length ? seen[side] : 0);
     for (const write of recordWrites(logs.crm.slice(from('crm')), logs.accounting.slice(from('accounting'))))
       if (pending.has(key(write.side, write.id))) written.add(key(write.side, write.id));
-    seen = { crm: logs.crm.length, accounting: logs.accounting.length };
+    // A call is logged when it arrives and its body read later: one not answered yet is read again.
+    const unanswered = (side: Side) => {
+      const index = logs[side].findIndex((request, at) => at >= from(side) && request.status === 0);
+      return index === -1 ? logs[side].length : index;
+    };
+    seen = { crm: unanswered('crm'), accounting: unanswered('accounting') };
     const before = pending.size;
     for (const id of written) {
       const change = pending.get(id);
