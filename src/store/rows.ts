@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ACCOUNT_KINDS, CONNECTOR_SLOTS, type BusinessRelation } from '../core/model';
-import type { RecordObservation } from '../core/observe';
+import type { FieldObservation, RecordObservation } from '../core/observe';
 import { InvalidStoredRowError } from './errors';
 import type { SqlRow } from './sql-executor';
 import type {
@@ -144,8 +144,31 @@ export function toBusinessRelation(row: SqlRow): BusinessRelation {
   };
 }
 
+/** A timestamp as the drivers give it (Date, or text) in ISO form; undefined when it is none. */
+function isoTime(value: unknown): string | undefined {
+  const date = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : undefined;
+  return date === undefined || Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
+
+const isText = (value: unknown): value is string => typeof value === 'string';
+const isNullableText = (value: unknown): value is string | null => value === null || typeof value === 'string';
+
 /** A relation_shadow row as a `ShadowEntry`. */
 export function toShadowEntry(row: SqlRow): ShadowEntry {
+  // Every plan reads many: the row is checked by hand, and only one that fails goes through the
+  // schema, for its message.
+  const { relation_id: relationId, side, field, value } = row;
+  const sourceModifiedAt = isoTime(row['source_modified_at']);
+  const syncedAt = isoTime(row['synced_at']);
+  if (
+    isText(relationId) &&
+    (side === 'contact' || side === 'account') &&
+    isText(field) &&
+    isNullableText(value) &&
+    sourceModifiedAt !== undefined &&
+    syncedAt !== undefined
+  )
+    return { relationId, side, field, value, sourceModifiedAt, syncedAt };
   const r = parseRow('relation_shadow', shadowRow, row);
   return {
     relationId: r.relation_id,
@@ -288,8 +311,51 @@ const recordObservationRow = z.object({
   fields: z.record(z.string(), fieldObservation),
 });
 
+const OBSERVED_KEYS = new Set(['value', 'at', 'since', 'shared']);
+const OBSERVATION_KEYS = new Set([...OBSERVED_KEYS, 'carried', 'replaced', 'overwritten', 'before']);
+
+/** The check of observedField by hand: the keys it has and nothing else. */
+function isObservedField(value: unknown, keys = OBSERVED_KEYS): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const field = value as Record<string, unknown>;
+  return (
+    Object.keys(field).every((key) => keys.has(key)) &&
+    isNullableText(field['value']) &&
+    isText(field['at']) &&
+    isNullableText(field['since']) &&
+    typeof field['shared'] === 'boolean'
+  );
+}
+
+/** The check of fieldObservation by hand (see toRecordObservation). */
+function isFieldObservation(value: unknown): value is FieldObservation {
+  if (!isObservedField(value, OBSERVATION_KEYS)) return false;
+  const { carried, replaced, overwritten, before } = value;
+  return (
+    (carried === undefined || typeof carried === 'boolean') &&
+    (replaced === undefined || isNullableText(replaced)) &&
+    (overwritten === undefined ||
+      (typeof overwritten === 'object' &&
+        overwritten !== null &&
+        Object.keys(overwritten).every((key) => key === 'value' || key === 'at') &&
+        isNullableText((overwritten as Record<string, unknown>)['value']) &&
+        isText((overwritten as Record<string, unknown>)['at']))) &&
+    (before === undefined || isObservedField(before))
+  );
+}
+
 /** A record_observation row as a `RecordObservation`. */
 export function toRecordObservation(row: SqlRow): RecordObservation {
+  // Every read of a record reads one: checked by hand as toShadowEntry is.
+  const { modified_at: modifiedAt, fields } = row;
+  if (
+    isText(modifiedAt) &&
+    typeof fields === 'object' &&
+    fields !== null &&
+    !Array.isArray(fields) &&
+    Object.values(fields).every(isFieldObservation)
+  )
+    return { modifiedAt, fields: fields as Record<string, FieldObservation> };
   const r = parseRow('record_observation', recordObservationRow, row);
   return { modifiedAt: r.modified_at, fields: r.fields };
 }
