@@ -1,5 +1,6 @@
 import { InvalidStoredRowError } from './errors';
-import { toRecordObservation, toShadowEntry } from './rows';
+import type { FieldObservation } from '../core/observe';
+import { storedObservationFields, toRecordObservation, toShadowEntry } from './rows';
 
 const at = '2026-11-30T10:00:00.000Z';
 
@@ -62,5 +63,42 @@ describe('toRecordObservation', () => {
   it('keeps only the keys it knows, as the schema does', () => {
     const observation = toRecordObservation({ modified_at: at, fields: { phone: { ...phone, extra: 1 } } });
     expect(observation.fields['phone']).toEqual(phone);
+  });
+});
+
+describe('storedObservationFields', () => {
+  const later = '2026-11-30T10:05:00.000Z';
+  const fields: Record<string, FieldObservation> = {
+    exact: { value: 'a', at, since: at, shared: false },
+    unknown: { value: null, at, since: null, shared: false },
+    window: { value: 'b', at: later, since: at, shared: true },
+    carried: {
+      value: 'c',
+      at,
+      since: at,
+      shared: false,
+      carried: true,
+      replaced: null,
+      before: { value: 'd', at: later, since: null, shared: true },
+      overwritten: { value: 'e', at: later },
+    },
+  };
+
+  it('stores less and reads back exactly what it stored', () => {
+    const stored = storedObservationFields(fields);
+    expect(stored.length).toBeLessThan(JSON.stringify(fields).length * 0.8);
+    const read = toRecordObservation({ modified_at: later, fields: JSON.parse(stored) as unknown });
+    expect(read).toEqual({ modifiedAt: later, fields });
+  });
+
+  it('leaves out only what is implied', () => {
+    const stored = JSON.parse(storedObservationFields(fields)) as Record<string, Record<string, unknown>>;
+    expect(stored['exact']).toEqual({ value: 'a', at });
+    expect(stored['unknown']).toEqual({ value: null, at, since: null });
+    expect(stored['window']).toEqual({ value: 'b', at: later, since: at, shared: true });
+  });
+
+  it('reads observations stored whole, as before', () => {
+    expect(toRecordObservation({ modified_at: at, fields }).fields).toEqual(fields);
   });
 });

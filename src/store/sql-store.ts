@@ -13,6 +13,7 @@ import {
   toInteraction,
   toMatchRejection,
   toOperation,
+  storedObservationFields,
   toRecordObservation,
   toRotatedSecret,
   toShadowEntry,
@@ -383,7 +384,7 @@ export class SqlStore implements Store {
             slot,
             updates.map((update) => update.record.entity),
             updates.map((update) => update.record.id),
-            updates.map((update) => JSON.stringify(update.fields)),
+            updates.map((update) => storedObservationFields(update.fields)),
           ],
         );
       return items.map(() => undefined);
@@ -481,7 +482,13 @@ export class SqlStore implements Store {
              modified_at = EXCLUDED.modified_at, fields = EXCLUDED.fields, observed_at = now()`,
           batch.flatMap((record) => {
             const observation = previous.get(key(record.entity, record.id)) as RecordObservation;
-            return [slot, record.entity, record.id, observation.modifiedAt, JSON.stringify(observation.fields)];
+            return [
+              slot,
+              record.entity,
+              record.id,
+              observation.modifiedAt,
+              storedObservationFields(observation.fields),
+            ];
           }),
         );
       }
