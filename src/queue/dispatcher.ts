@@ -106,8 +106,8 @@ const STOPPED = 'the daemon stopped before the write was confirmed';
  * Resolves with the written record when the write job completes, and rejects with its reason when
  * it fails for good. Completion events are the fast path; reading the job's state as well (after
  * a second, then less and less often) means a missed event (a reconnect, a reader that started
- * late) costs seconds, not the whole wait with the contact's lock held. Every timer and listener is removed
- * when the wait ends, however it ends.
+ * late) costs seconds, not the whole wait with the contact's lock held. Every timer and listener
+ * is removed when the wait ends, however it ends.
  */
 function waitForWrite(
   job: Job<WriteJob>,
