@@ -347,7 +347,7 @@ function isFieldObservation(value: unknown): value is FieldObservation {
 /**
  * An observation's fields as stored: each field without what is implied, a window that starts
  * where it ends (`since` equal to `at`) and `shared: false`. Every read and write of a record
- * moves one, so a third less to store and parse counts. toRecordObservation reads both forms.
+ * moves one, so a fifth less to store and parse counts. toRecordObservation reads both forms.
  */
 export function storedObservationFields(fields: Readonly<Record<string, FieldObservation>>): string {
   const compact = (field: Record<string, unknown>) => {
