@@ -195,6 +195,25 @@ describe('confirmPlan', () => {
     expect(only && writeKey(only)).toBe(contactKey);
     expect(confirmPlan(plan, outcomes(plan, [contactKey]), basis).conflicts).toEqual([]);
   });
+
+  it('reports a conflict whose winner reached one record although another write failed', () => {
+    // The customer and the vendor both changed; the vendor's newer value wins and is written to the
+    // contact and the customer. The contact write fails (every relation is held back), but the
+    // customer's own edit is gone: the conflict took effect and names it.
+    const { plan, basis } = planned({
+      contact: contact('1'),
+      linked: [link('customer', '2', CHANGED), link('vendor', '3', WRITTEN)],
+      tieBreak: ['crm', 'accounting'],
+    });
+    expect(plan.conflicts.map((conflict) => conflict.winner.value)).toEqual(['3']);
+    expect(plan.conflicts[0]?.writes.map(writeKey)).toEqual([contactKey, accountKeyOf('rel-customer')]);
+    const customerLanded = confirmPlan(plan, outcomes(plan, [contactKey]), basis);
+    expect(customerLanded.committed.size).toBe(0);
+    expect(customerLanded.conflicts).toEqual(plan.conflicts);
+    // Where no write of the winner landed, nothing was replaced: no conflict yet.
+    const noneLanded = confirmPlan(plan, outcomes(plan, [contactKey, accountKeyOf('rel-customer')]), basis);
+    expect(noneLanded.conflicts).toEqual([]);
+  });
 });
 
 describe('confirmPlan: rows that say what they follow', () => {

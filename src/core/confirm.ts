@@ -117,7 +117,14 @@ export function confirmPlan(
     shadow.push(confirmed);
   }
   const committed = new Set(plan.shadow.map((row) => row.relationId).filter((id) => !heldBack.has(id)));
-  const conflicts = plan.conflicts.filter((conflict) => conflict.relationIds.some((id) => committed.has(id)));
+  // A conflict took effect once a relation it concerns moved forward, or once a write of its winner
+  // landed anywhere: the losing value may be gone from that record even where another write of the
+  // plan failed and holds its relations back.
+  const conflicts = plan.conflicts.filter(
+    (conflict) =>
+      conflict.relationIds.some((id) => committed.has(id)) ||
+      conflict.writes.some((target) => succeeded(writeKey(target))),
+  );
   return { shadow, written, failures, conflicts, committed, failed };
 }
 

@@ -73,6 +73,8 @@ export interface ConflictDecision {
   candidates: Candidate[];
   winner: Candidate;
   reason: ConflictReason;
+  /** The records the winner is written to: once one of these writes lands, a losing value is gone. */
+  writes: Array<Pick<RecordWrite, 'system' | 'entity' | 'id'>>;
 }
 
 /**
@@ -317,6 +319,15 @@ function fanOut(
           candidates: resolution.conflict.candidates,
           winner,
           reason: resolution.conflict.reason,
+          writes: [
+            ...(contactChange ? [{ system: 'crm' as const, entity: 'contact' as const, id: contact.id }] : []),
+            ...accountChanges.flatMap((change) => {
+              const entry = pairs.find((pair) => pair.entry.relation.id === change.relationId)?.entry;
+              return entry
+                ? [{ system: 'accounting' as const, entity: entry.relation.accountKind, id: entry.account.id }]
+                : [];
+            }),
+          ],
         }
       : null;
   return { changed: resolution !== null, conflict, contactChange, accountChanges, shadow };

@@ -100,7 +100,16 @@ export interface ChaosReport {
    * Values tandem wrote over a newer edit without a conflict row naming the newer one: the stale
    * writes fencing is there to prevent.
    */
-  silentOverwrites: Array<{ field: string; replaced: string; by: string; row?: unknown }>;
+  silentOverwrites: Array<{
+    field: string;
+    replaced: string;
+    by: string;
+    row?: unknown;
+    /** As for a lost edit: the field's edits around the overwrite, the writes that carried it, its audit rows. */
+    history?: string[];
+    calls?: string[];
+    audit?: unknown[];
+  }>;
   /** Records more than there were (duplicates) per side. */
   duplicates: { crm: number; customers: number; vendors: number };
   converged: boolean;
@@ -408,6 +417,24 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         : [];
       entry.audit = rows.filter((row) => row.field === entry.field || row.field === null).slice(-12);
     }
+    for (const entry of silentOverwrites) {
+      const edit = edits.find((each) => each.value === entry.replaced);
+      const company = edit && companies[edit.company];
+      if (!edit || !company) continue;
+      entry.history = edits
+        .filter((each) => each.company === edit.company && each.field === edit.field)
+        .filter((each) => Math.abs(each.at - edit.at) < 10_000)
+        .map((each) => `${each.side} ${each.value} @${each.at - runStartedAt}`);
+      entry.calls = fieldCalls(hubspot, bc, company, edit.field, runStartedAt, { around: edit.at });
+      const rows = (await api(
+        tandemUrl,
+        'GET',
+        `/api/audit?contactId=company-${company.hubspotId}&limit=1000`,
+      )) as Array<{
+        field: string | null;
+      }>;
+      entry.audit = rows.filter((row) => row.field === edit.field || row.field === null).slice(-20);
+    }
     const writes = {
       crm: hubspot.requests.filter((call) => call.method === 'PATCH' || call.path.includes('batch/update')).length,
       accounting: bc.requests.filter((call) => call.method === 'PATCH').length,
@@ -586,24 +613,31 @@ function fieldCalls(
   company: Company,
   field: Field,
   startedAt: number,
+  /** The last 8 calls, or those within 10 s of this time. */
+  window: { around?: number } = {},
 ): string[] {
   const ids = [company.hubspotId, company.customerId, ...(company.vendorId ? [company.vendorId] : [])];
-  const valueIn = (body: unknown): unknown => {
+  const valueOf = (body: unknown): string | undefined => {
     const text = JSON.stringify(body ?? null);
-    const match = new RegExp(`"(?:${field}|${BC_FIELD[field]})":"([^"]*)"`).exec(text);
-    return match?.[1];
+    return new RegExp(`"(?:${field}|${BC_FIELD[field]})":"([^"]*)"`).exec(text)?.[1];
+  };
+  // A single write names its record in the path; a batch update names it in one of its inputs.
+  const valueIn = (call: { path: string; requestBody?: unknown }): string | undefined => {
+    if (ids.some((id) => call.path.includes(id))) return valueOf(call.requestBody);
+    const inputs = (call.requestBody as { inputs?: Array<{ id?: unknown }> } | undefined)?.inputs;
+    const input = Array.isArray(inputs) ? inputs.find((each) => ids.includes(String(each.id))) : undefined;
+    return input === undefined ? undefined : valueOf(input);
   };
   return [
     ...hubspot.requests.map((call) => ({ call, side: 'crm' })),
     ...bc.requests.map((call) => ({ call, side: 'bc' })),
   ]
-    .filter(({ call }) => call.method !== 'GET' && ids.some((id) => call.path.includes(id)))
-    .filter(({ call }) => valueIn(call.requestBody) !== undefined)
+    .filter(({ call }) => call.method !== 'GET' && valueIn(call) !== undefined)
+    .filter(({ call }) => window.around === undefined || Math.abs(call.at - window.around) < 10_000)
     .sort((a, b) => a.call.at - b.call.at)
-    .slice(-8)
+    .slice(window.around === undefined ? -8 : 0)
     .map(
-      ({ call, side }) =>
-        `${side} ${call.method} ${String(valueIn(call.requestBody))} @${call.at - startedAt} -> ${call.status}`,
+      ({ call, side }) => `${side} ${call.method} ${String(valueIn(call))} @${call.at - startedAt} -> ${call.status}`,
     );
 }
 
