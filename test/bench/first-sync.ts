@@ -6,6 +6,9 @@
  * floor the ceilings allow for those calls, the CPU time of the matching itself, and the peak
  * resident set of the process.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { matchKeys, planKeyedMatches, type MatchFields } from '../../src/core/match';
 import { toBc, toHubSpot } from '../support/harness';
 import { apiCalls, breakdown, ceilingFloorMs, peakRssMb, PROVIDERS, round, rssMb, startBenchRig } from './common';
@@ -71,7 +74,15 @@ function matchingCpuMs(
 
 export async function measureFirstSync(size: number): Promise<FirstSyncResult> {
   const beforeSeed = rssMb();
-  const rig = await startBenchRig({ accountingWebhooks: false });
+  // The store as the product keeps it by default (PGlite in a data directory, not in memory), and
+  // request logs without bodies: the bench counts calls, and the sandboxes run in this process.
+  const dataDir = mkdtempSync(join(tmpdir(), 'tandem-bench-'));
+  const rig = await startBenchRig({
+    accountingWebhooks: false,
+    pgliteDir: dataDir,
+    hubspot: { logBodies: false },
+    bc: { logBodies: false },
+  });
   try {
     // Created while nothing listens: only the first sync finds them.
     rig.hubspot.setWebhookTarget(null);
@@ -133,5 +144,6 @@ export async function measureFirstSync(size: number): Promise<FirstSyncResult> {
     };
   } finally {
     await rig.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }

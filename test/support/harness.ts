@@ -44,6 +44,8 @@ export interface RigOptions {
    * at REDIS_URL; its keys are then the caller's to clear.
    */
   redis?: { url: string; cluster: boolean };
+  /** With store 'pglite': its data directory (default: in memory), as the product keeps it in ./data/tandem. */
+  pgliteDir?: string;
   /** With store 'postgres': the server to use (default DATABASE_URL), e.g. a private one to restart. */
   databaseUrl?: string;
   /** With store 'postgres': options of the store, such as a shorter retry bound. */
@@ -51,9 +53,9 @@ export interface RigOptions {
   /** The CRM sandbox's waits between redeliveries of a webhook it got no 2xx for. */
   webhookRetryDelaysMs?: number[];
   /** More options of the CRM sandbox (latency, rate limits, their clock), over the rig's. */
-  hubspot?: Pick<HubSpotSandboxOptions, 'latencyMs' | 'rateLimits' | 'now'>;
+  hubspot?: Pick<HubSpotSandboxOptions, 'latencyMs' | 'rateLimits' | 'now' | 'logBodies'>;
   /** More options of the accounting sandbox, over the rig's. */
-  bc?: Pick<BusinessCentralSandboxOptions, 'latencyMs' | 'rateLimits' | 'now' | 'notificationDelayMs'>;
+  bc?: Pick<BusinessCentralSandboxOptions, 'latencyMs' | 'rateLimits' | 'now' | 'notificationDelayMs' | 'logBodies'>;
   /** More connector options of the daemon (a request budget of the test's own), over the rig's. */
   connectorOptions?: Pick<BuildOptions, 'budget'>;
 }
@@ -155,7 +157,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
     schema = `tandem_e2e_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
     store = await openPostgresStore(databaseUrl, { ...options.storeOptions, schema });
   } else {
-    store = await openPgliteStore();
+    store = await openPgliteStore(options.pgliteDir);
   }
   const daemon = await startDaemon({
     config,

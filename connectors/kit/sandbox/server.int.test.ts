@@ -152,6 +152,15 @@ describe('sandbox server', () => {
     expect((await provider.call('/api/things')).status).toBe(200);
   });
 
+  it('logs calls without their bodies when asked to', async () => {
+    provider = await startProvider({ rateLimits: false, logBodies: false });
+    expect((await provider.call('/api/things', { method: 'POST', body: '{"n":1}' })).status).toBe(200);
+    const [entry] = provider.controls.requests;
+    expect(entry).toMatchObject({ method: 'POST', path: '/things', status: 200 });
+    expect(entry?.requestBody).toBeUndefined();
+    expect(entry?.responseBody).toBeUndefined();
+  });
+
   it('sends Date headers on the provider’s clock, which the knob moves', async () => {
     provider = await startProvider({ rateLimits: false, clockOffsetMs: 120_000 });
     const ahead = Date.parse((await provider.call('/api/things')).headers.get('date') ?? '');

@@ -33,6 +33,11 @@ export interface SandboxOptions<LimitName extends string = string> {
   now?: () => number;
   /** How far the provider's clock is off (ms, + ahead): its record times and `Date` headers follow it. */
   clockOffsetMs?: number;
+  /**
+   * Keep each call's request and response body in the request log (default true). A long run that
+   * only counts calls turns this off: the bodies hold every record the sandbox answered with.
+   */
+  logBodies?: boolean;
 }
 
 /**
@@ -232,10 +237,12 @@ export function createSandboxServer<LimitName extends string>(
     reply.header('date', new Date(clock.now()).toUTCString());
     const entry = entries.get(request);
     if (entry === undefined) return payload;
-    const text = typeof payload === 'string' ? payload : '';
-    const json = String(reply.getHeader('content-type') ?? '').includes('json');
-    entry.requestBody = request.body;
-    entry.responseBody = text === '' ? undefined : json ? (JSON.parse(text) as unknown) : text;
+    if (options.logBodies !== false) {
+      const text = typeof payload === 'string' ? payload : '';
+      const json = String(reply.getHeader('content-type') ?? '').includes('json');
+      entry.requestBody = request.body;
+      entry.responseBody = text === '' ? undefined : json ? (JSON.parse(text) as unknown) : text;
+    }
     if (timedOut.has(request)) {
       // Done, but the answer never arrives: the log keeps status 0.
       await sleep(injected.timeoutAfterMs);
