@@ -110,6 +110,9 @@ export class SqlStore implements Store {
   private readonly observations = new Map<ConnectorSlot, Coalescer<Observation, SyncRecord[]>>();
   private readonly eventMarks: Coalescer<readonly [string, string], boolean>;
   private readonly syncs: Coalescer<Recorded, undefined>;
+  private readonly relationCreates: Coalescer<NewRelation, BusinessRelation>;
+  private readonly interactions: Coalescer<NewInteraction, StoredInteraction>;
+  private readonly audits: Coalescer<NewAuditEntry[], undefined>;
   private readonly stagings: Coalescer<StagedAudit, undefined>;
   private readonly carries = new Map<ConnectorSlot, Coalescer<Carried, undefined>>();
 
@@ -130,6 +133,12 @@ export class SqlStore implements Store {
       ],
       weight: (item) => item.shadow.length + item.audit.length,
     });
+    this.relationCreates = this.coalescer((relations) => this.createRelations(relations), {
+      // Two creates that could clash go one after the other, so that the second fails alone.
+      keys: (relation) => [`contact:${relation.contactId}`, `account:${relation.accountKind}:${relation.accountId}`],
+    });
+    this.interactions = this.coalescer((items) => this.appendInteractions(items));
+    this.audits = this.coalescer((lists) => this.appendAudits(lists), { weight: (entries) => entries.length });
     this.stagings = this.coalescer((items) => this.stageAudits(items), {
       keys: (item) => [item.planId],
       weight: (item) => item.entries.length,
@@ -162,26 +171,33 @@ export class SqlStore implements Store {
     return this.sql.checkReachable();
   }
 
-  async createRelation(relation: NewRelation): Promise<BusinessRelation> {
+  createRelation(relation: NewRelation): Promise<BusinessRelation> {
+    return this.relationCreates.submit(relation);
+  }
+
+  /** Creates many relations in one statement; a clash fails the run, which then runs each alone. */
+  private async createRelations(relations: readonly NewRelation[]): Promise<BusinessRelation[]> {
+    const ids = relations.map(() => randomUUID());
     try {
       const rows = await this.sql.query(
-        `INSERT INTO business_relation
-           (id, contact_id, account_kind, account_id, relation_code, origin)
-         VALUES ($1, $2, $3, $4, $5, $6)
+        `INSERT INTO business_relation (id, contact_id, account_kind, account_id, relation_code, origin)
+         VALUES ${placeholders(relations.length, 6)}
          RETURNING ${RELATION_COLUMNS}`,
-        [
-          randomUUID(),
+        relations.flatMap((relation, index) => [
+          ids[index],
           relation.contactId,
           relation.accountKind,
           relation.accountId,
           relation.relationCode,
           relation.origin,
-        ],
+        ]),
       );
-      return toBusinessRelation(single(rows, 'INSERT ... RETURNING'));
+      const created = new Map(rows.map((row) => [String(row.id), toBusinessRelation(row)]));
+      return ids.map((id) => returnedRow(created, id));
     } catch (error) {
-      if (sqlStateOf(error) !== UNIQUE_VIOLATION) throw error;
-      throw await this.describeConflict(relation, constraintOf(error), error);
+      const [only] = relations;
+      if (relations.length > 1 || only === undefined || sqlStateOf(error) !== UNIQUE_VIOLATION) throw error;
+      throw await this.describeConflict(only, constraintOf(error), error);
     }
   }
 
@@ -498,8 +514,13 @@ export class SqlStore implements Store {
 
   async appendAudit(entries: NewAuditEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    // Several batches must land together or not at all.
-    await this.sql.transaction((tx) => insertAudit(tx, entries));
+    await this.audits.submit(entries);
+  }
+
+  /** Each call's entries land together or not at all; the calls of one run share a transaction. */
+  private async appendAudits(lists: readonly NewAuditEntry[][]): Promise<undefined[]> {
+    await this.sql.transaction((tx) => insertAudit(tx, lists.flat()));
+    return lists.map(() => undefined);
   }
 
   async queryAudit(query: AuditQuery): Promise<AuditEntry[]> {
@@ -591,14 +612,19 @@ export class SqlStore implements Store {
     return typeof pruned === 'number' ? pruned : 0;
   }
 
-  async appendInteraction(interaction: NewInteraction): Promise<StoredInteraction> {
+  appendInteraction(interaction: NewInteraction): Promise<StoredInteraction> {
+    return this.interactions.submit(interaction);
+  }
+
+  private async appendInteractions(interactions: readonly NewInteraction[]): Promise<StoredInteraction[]> {
+    const ids = interactions.map(() => randomUUID());
+    const casts = ['', '', '', '', '::timestamptz', '', '', '', '::jsonb'];
     const rows = await this.sql.query(
-      `INSERT INTO interaction
-         (id, contact_id, type, description, occurred_at, who, source, relation_id, details)
-       VALUES ($1, $2, $3, $4, $5::timestamptz, $6, $7, $8, $9::jsonb)
+      `INSERT INTO interaction (id, contact_id, type, description, occurred_at, who, source, relation_id, details)
+       VALUES ${placeholders(interactions.length, casts.length, casts)}
        RETURNING ${INTERACTION_COLUMNS}`,
-      [
-        randomUUID(),
+      interactions.flatMap((interaction, index) => [
+        ids[index],
         interaction.contactId,
         interaction.type,
         interaction.description,
@@ -607,9 +633,10 @@ export class SqlStore implements Store {
         interaction.source,
         interaction.relationId ?? null,
         interaction.details == null ? null : JSON.stringify(interaction.details),
-      ],
+      ]),
     );
-    return toInteraction(single(rows, 'INSERT ... RETURNING'));
+    const stored = new Map(rows.map((row) => [String(row.id), toInteraction(row)]));
+    return ids.map((id) => returnedRow(stored, id));
   }
 
   async listInteractions(contactId: string, options: { limit?: number } = {}): Promise<StoredInteraction[]> {
@@ -876,6 +903,13 @@ export class SqlStore implements Store {
 function single<T>(rows: T[], statement: string): T {
   const row = rows[0];
   if (row === undefined) throw new Error(`${statement} returned no row`);
+  return row;
+}
+
+/** The row a multi-row INSERT ... RETURNING gave back for the id it was inserted with. */
+function returnedRow<T>(rows: ReadonlyMap<string, T>, id: string): T {
+  const row = rows.get(id);
+  if (row === undefined) throw new Error(`INSERT ... RETURNING returned no row for ${id}`);
   return row;
 }
 

@@ -172,6 +172,20 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await expect(attempt).rejects.toThrow('customer CUST-7 is already linked to contact C-1');
       });
 
+      it('creates relations asked for at once, failing only the one that clashes', async () => {
+        const [first, clash, other] = await Promise.allSettled([
+          store().createRelation(newRelation({ contactId: 'C-1', accountId: 'CUST-1' })),
+          store().createRelation(newRelation({ contactId: 'C-2', accountId: 'CUST-1' })),
+          store().createRelation(newRelation({ contactId: 'C-3', accountId: 'CUST-3' })),
+        ]);
+        expect(first).toMatchObject({ status: 'fulfilled', value: { contactId: 'C-1', accountId: 'CUST-1' } });
+        expect(clash).toMatchObject({ status: 'rejected', reason: expect.any(RelationConflictError) });
+        expect(other).toMatchObject({ status: 'fulfilled', value: { contactId: 'C-3', accountId: 'CUST-3' } });
+        const ids = [first, other].map((result) => (result.status === 'fulfilled' ? result.value.id : ''));
+        expect(new Set(ids).size).toBe(2);
+        await expect(store().findRelationsByContact('C-2')).resolves.toEqual([]);
+      });
+
       it('words bank accounts for people in conflict messages', async () => {
         await store().createRelation(newRelation({ accountKind: 'bankAccount', accountId: 'B-1' }));
 
@@ -448,6 +462,23 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await expect(store().appendAudit([fieldChange, invalid])).rejects.toThrow();
 
         await expect(store().queryAudit({})).resolves.toEqual([]);
+      });
+
+      it('keeps appends made at once apart: a bad one fails alone, the others land whole', async () => {
+        const invalid = { kind: 'fieldChange', direction: 'sideways' } as unknown as NewAuditEntry;
+        const results = await Promise.allSettled([
+          store().appendAudit([
+            { kind: 'create', contactId: 'A-1' },
+            { kind: 'create', contactId: 'A-2' },
+          ]),
+          store().appendAudit([fieldChange, invalid]),
+          store().appendAudit([{ kind: 'create', contactId: 'B-1' }]),
+        ]);
+        expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+        const landed = (await store().queryAudit({})).map((entry) => entry.contactId);
+        expect([...landed].sort()).toEqual(['A-1', 'A-2', 'B-1']);
+        // Calls made at once have no order among them; one call's entries keep theirs.
+        expect(landed.indexOf('A-1')).toBeLessThan(landed.indexOf('A-2'));
       });
     });
 
