@@ -8,7 +8,6 @@
  * still count one window. Every key of a budget carries tandem's prefix, a hash tag on a cluster
  * (keyPrefix in ./redis.ts): the script's keys are in one slot.
  */
-import { createHash } from 'node:crypto';
 import {
   sizeBudget,
   type BudgetAnswer,
@@ -19,6 +18,7 @@ import {
 } from '../../connectors/kit/budget';
 import type { RequestPriority } from '../../connectors/kit/priority';
 import type { RedisConnection } from './redis';
+import { Script } from './script';
 
 /**
  * Admits one request, or says how long to wait.
@@ -120,23 +120,6 @@ export function budgetKeys(prefix: string, name: string, windows: number) {
     waiting: `${base}:waiting`,
     windows: Array.from({ length: windows }, (_, index) => `${base}:window:${index}`),
   };
-}
-
-/** A script run by its digest, sent whole only when Redis does not know it yet (after a restart or failover). */
-class Script {
-  private readonly sha: string;
-  constructor(private readonly source: string) {
-    this.sha = createHash('sha1').update(source).digest('hex');
-  }
-
-  async run(redis: RedisConnection, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    try {
-      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return await redis.eval(this.source, keys.length, ...keys, ...args);
-    }
-  }
 }
 
 const admitScript = new Script(ADMIT);

@@ -5,17 +5,22 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { RedisConnection } from './redis';
+import { Script } from './script';
 
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
-const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+const RELEASE = new Script(
+  `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`,
+);
+const RENEW = new Script(
+  `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`,
+);
 /**
  * Takes a free lock with the next number of its fence counter as owner token, in one step: the
  * lock's value then names the newest holder, and any earlier holder's token no longer matches.
  */
-const TAKE_FENCED = `if redis.call('exists', KEYS[1]) == 1 then return false end
+const TAKE_FENCED = new Script(`if redis.call('exists', KEYS[1]) == 1 then return false end
 local fence = redis.call('incr', KEYS[2])
 redis.call('set', KEYS[1], fence, 'PX', ARGV[1])
-return fence`;
+return fence`);
 
 /** A held lock. */
 export interface HeldLock {
@@ -40,13 +45,13 @@ export async function tryLock(
     token = randomUUID();
     if ((await redis.set(key, token, 'PX', leaseMs, 'NX')) !== 'OK') return null;
   } else {
-    const fence = (await redis.eval(TAKE_FENCED, 2, key, fenceKey, String(leaseMs))) as number | null;
+    const fence = (await TAKE_FENCED.run(redis, [key, fenceKey], [leaseMs])) as number | null;
     if (fence === null) return null;
     token = String(fence);
   }
   const timer = setInterval(
     () => {
-      redis.eval(RENEW, 1, key, token, String(leaseMs)).catch(() => undefined);
+      RENEW.run(redis, [key], [token, leaseMs]).catch(() => undefined);
     },
     Math.max(50, Math.floor(leaseMs / 3)),
   );
@@ -55,7 +60,7 @@ export async function tryLock(
     token,
     async release() {
       clearInterval(timer);
-      await redis.eval(RELEASE, 1, key, token);
+      await RELEASE.run(redis, [key], [token]);
     },
   };
 }

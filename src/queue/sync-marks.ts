@@ -12,6 +12,7 @@
  *   rule safe between processes whose clocks differ a little.
  */
 import type { RedisConnection } from './redis';
+import { Script } from './script';
 
 /** How long a mark is kept: longer than any queue backlog a mark can still spare a read for. */
 const MARK_TTL_MS = 30 * 60_000;
@@ -26,9 +27,9 @@ const writtenKey = (prefix: string, slot: string, entity: string, id: string) =>
 const plannedKey = (prefix: string, contactId: string) => `${prefix}:planned:${contactId}`;
 
 // Keeps the later of the stored and the given time.
-const MAX_SET = `local current = tonumber(redis.call('get', KEYS[1]) or '0')
+const MAX_SET = new Script(`local current = tonumber(redis.call('get', KEYS[1]) or '0')
 if tonumber(ARGV[1]) > current then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
-return 1`;
+return 1`);
 
 /** What a change report says of its record, as far as the marks care. */
 export interface ReportedChange {
@@ -79,7 +80,7 @@ export class SyncMarks {
 
   /** Notes that a plan of the contact, whose reads began at `readFrom` (epoch ms), succeeded. */
   async planned(contactId: string, readFrom: number): Promise<void> {
-    await this.redis.eval(MAX_SET, 1, plannedKey(this.prefix, contactId), String(readFrom), String(MARK_TTL_MS));
+    await MAX_SET.run(this.redis, [plannedKey(this.prefix, contactId)], [readFrom, MARK_TTL_MS]);
   }
 
   /** True when a plan that succeeded began to read after the change was reported (with the margin). */
