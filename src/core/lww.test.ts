@@ -111,25 +111,42 @@ describe('lastWriterWins', () => {
     expect(candidates.map((candidate) => candidate.system)).toEqual(['accounting', 'crm']);
   });
 
-  describe('a winner whose time is the end of a window it shares with other fields', () => {
+  describe('a side whose time is the end of a window it shares with other fields', () => {
     const BEFORE = '2024-03-01T08:00:00.000Z';
-    const BETWEEN = '2024-03-01T09:30:00.000Z';
-    const shared = (since: string | null): Candidate => ({
+    const EARLY_IN_WINDOW = '2024-03-01T08:30:00.000Z';
+    const LATE_IN_WINDOW = '2024-03-01T09:30:00.000Z';
+    // The vendor's field changed somewhere between `since` and LATE, with other fields of its record.
+    const shared = (since: string | null, alone = false): Candidate => ({
       ...account('vendor', 0, 'b', LATE),
-      window: { since, shared: true },
+      window: { since, shared: !alone },
     });
 
     it.each([
-      ['reaches back before the other side’s time: uncertain', shared(BEFORE), 'uncertain'],
-      ['has no lower bound: uncertain', shared(null), 'uncertain'],
-      ['opens after the other side’s time: newer', shared(BETWEEN), 'newer'],
-      ['is the field’s alone: newer', { ...shared(BEFORE), window: { since: BEFORE, shared: false } }, 'newer'],
-    ] as const)('%s', (_, winner, reason) => {
-      const result = lastWriterWins([crm('a', EARLY), winner], CRM_FIRST);
-      // The times as they are still decide; the conflict says how sure that is.
-      expect(result.winner.value).toBe('b');
+      [
+        'reaches back over an exact time in its second half: that time wins, uncertain',
+        shared(BEFORE),
+        LATE_IN_WINDOW,
+        'a',
+        'uncertain',
+      ],
+      [
+        'reaches back over an exact time in its first half: the window wins, uncertain',
+        shared(BEFORE),
+        EARLY_IN_WINDOW,
+        'b',
+        'uncertain',
+      ],
+      ['has no lower bound: its end decides, uncertain', shared(null), EARLY, 'b', 'uncertain'],
+      ['opens after the other side’s time: newer', shared(LATE_IN_WINDOW), EARLY, 'b', 'newer'],
+      ['is the field’s alone: its end is the field’s time, newer', shared(BEFORE, true), LATE_IN_WINDOW, 'b', 'newer'],
+    ] as const)('%s', (_, windowed, crmAt, value, reason) => {
+      const result = lastWriterWins([crm('a', crmAt), windowed], CRM_FIRST);
+      // The window is weighed at its middle; the conflict says how sure the order is.
+      expect(result.winner.value).toBe(value);
       expect(result.conflict?.reason).toBe(reason);
-      expect(result.conflict?.candidates.map((candidate) => candidate.window)).toEqual([winner.window, undefined]);
+      expect(result.conflict?.candidates.find((candidate) => candidate.system === 'accounting')?.window).toEqual(
+        windowed.window,
+      );
     });
   });
 

@@ -1,9 +1,14 @@
 /**
  * Per-field last-writer-wins: of several sides that changed one field, the one whose source
- * system says it changed last wins; equal times are broken by the configured order. Where the
- * winner's time is only the end of a window it shares with other fields of its record (see
- * core/observe.ts), and that window reaches back before the runner-up's time, the order cannot be
- * told apart: the conflict says so ('uncertain'), with both values and both times.
+ * system says it changed last wins; equal times are broken by the configured order.
+ *
+ * Where a side's time is only the end of a window it shares with other fields of its record (see
+ * core/observe.ts), the field changed somewhere in that window, not at its end: the end belongs to
+ * whichever field of the record changed last. Taking the end would let every field of a busy
+ * record beat an exact time from the other side, so such a side is weighed at the window's middle,
+ * the best estimate of when its field changed (a window with no lower bound keeps its end). Where
+ * the winner's and the runner-up's times cannot be told apart (a window reaches over the other's
+ * time), the conflict says so ('uncertain'), with both values, times and windows.
  */
 import type { FieldValue, FieldWindow, System } from './model';
 
@@ -39,7 +44,7 @@ export type ConflictReason = 'newer' | 'tieBreak' | 'uncertain';
 export function lastWriterWins(candidates: readonly Candidate[], tieBreak: readonly System[]): Resolution {
   if (candidates.length === 0) throw new Error('lastWriterWins needs at least one candidate');
   const ordered = [...candidates].sort((a, b) => {
-    const byTime = Date.parse(b.modifiedAt) - Date.parse(a.modifiedAt);
+    const byTime = estimatedAt(b) - estimatedAt(a);
     if (byTime !== 0) return byTime;
     const bySystem = tieBreak.indexOf(a.system) - tieBreak.indexOf(b.system);
     if (bySystem !== 0) return bySystem;
@@ -52,10 +57,24 @@ export function lastWriterWins(candidates: readonly Candidate[], tieBreak: reado
   return { winner, conflict: { candidates: ordered, reason: reasonOf(winner, runnerUp) } };
 }
 
+/** When the candidate's field most likely changed (epoch ms): the middle of a shared window, else its time. */
+function estimatedAt(candidate: Candidate): number {
+  const { since, end } = span(candidate);
+  return since === Number.NEGATIVE_INFINITY ? end : (since + end) / 2;
+}
+
+/** The interval the candidate's field changed in: one instant unless its time ends a shared window. */
+function span(candidate: Candidate): { since: number; end: number } {
+  const end = Date.parse(candidate.modifiedAt);
+  const window = candidate.window;
+  if (!window?.shared) return { since: end, end };
+  return { since: window.since === null ? Number.NEGATIVE_INFINITY : Math.min(Date.parse(window.since), end), end };
+}
+
 function reasonOf(winner: Candidate, runnerUp: Candidate): ConflictReason {
-  const runnerUpAt = Date.parse(runnerUp.modifiedAt);
-  if (runnerUpAt === Date.parse(winner.modifiedAt)) return 'tieBreak';
-  const window = winner.window;
-  if (window?.shared && (window.since === null || Date.parse(window.since) < runnerUpAt)) return 'uncertain';
-  return 'newer';
+  const [won, lost] = [span(winner), span(runnerUp)];
+  if (estimatedAt(winner) === estimatedAt(runnerUp)) return 'tieBreak';
+  // Either window reaching over the other's interval means the order is a guess.
+  const overlap = won.since < lost.end && lost.since < won.end;
+  return overlap && (won.since !== won.end || lost.since !== lost.end) ? 'uncertain' : 'newer';
 }
