@@ -35,8 +35,16 @@ const bankOnly = (accounts: XeroAccount[]) => accounts.filter((account) => accou
 
 /** Typed calls to one Xero organisation (tenant). */
 export function xeroApi(http: HttpClient, tenantId: string) {
-  const call = <T>(schema: z.ZodType<T>, request: Parameters<HttpClient['json']>[1], headers = {}) =>
-    http.json(schema, { ...request, headers: { 'Xero-tenant-id': tenantId, ...headers } });
+  const call = <T>(
+    schema: z.ZodType<T>,
+    request: Parameters<HttpClient['json']>[1],
+    headers = {},
+    options: { attempts?: number } = {},
+  ) => http.json(schema, { ...request, headers: { 'Xero-tenant-id': tenantId, ...headers } }, options);
+  // An update goes out once: it follows a compare of the values it replaces (Xero has no etag), and
+  // a retry after a backoff would write over whatever landed meanwhile. A 429 or 5xx goes back to
+  // the write queue, which compares again first. Creates are retried here: their key dedupes them.
+  const updateOnce = { attempts: 1 };
   // Archived contacts included; paged reads (and reads by id) are the ones that return MergedToContactID.
   const contacts = (params: Record<string, unknown>, modifiedSince: string | null = null) =>
     call(
@@ -73,7 +81,8 @@ export function xeroApi(http: HttpClient, tenantId: string) {
         id === undefined
           ? { method: 'POST', url: '/Contacts', params: { summarizeErrors: false }, data: { Contacts: bodies } }
           : { method: 'POST', url: one('Contacts', id), data: { Contacts: bodies } };
-      return (await call(xeroContactWritesSchema, request, idempotencyKey(key))).Contacts;
+      const updates = id !== undefined || bodies.every((body) => body['ContactID'] !== undefined);
+      return (await call(xeroContactWritesSchema, request, idempotencyKey(key), updates ? updateOnce : {})).Contacts;
     },
     /** Accounts of type BANK changed since `modifiedSince` (all when null). Xero does not page accounts. */
     bankAccounts: (modifiedSince: string | null) =>
@@ -91,7 +100,8 @@ export function xeroApi(http: HttpClient, tenantId: string) {
         id === null
           ? { method: 'PUT', url: '/Accounts', data: body }
           : { method: 'POST', url: one('Accounts', id), data: { Accounts: [body] } };
-      const [account] = (await call(xeroAccountsSchema, request, idempotencyKey(key))).Accounts;
+      const [account] = (await call(xeroAccountsSchema, request, idempotencyKey(key), id === null ? {} : updateOnce))
+        .Accounts;
       if (account === undefined) throw new NotFoundError(`xero: account ${id ?? 'create'} was not returned`);
       return account;
     },

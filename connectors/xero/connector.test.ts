@@ -3,7 +3,7 @@
  * checked against Xero's OpenAPI document (test/support/xero/xero-nock.ts).
  */
 import nock from 'nock';
-import { InvalidRequestError, NotFoundError, RateLimitedError } from '../kit/errors';
+import { InvalidRequestError, NotFoundError, RateLimitedError, TransientError } from '../kit/errors';
 import type { ChangedPage, Connector } from '../kit/types';
 import { createXeroConnector, type XeroConnectorOptions } from './connector';
 import { xeroInfo } from './mappers';
@@ -425,6 +425,57 @@ describe('writes', () => {
     await expect(accounting.update!('customer', { id: C3, fields: { email: 'x@example.com' } })).rejects.toBeInstanceOf(
       NotFoundError,
     );
+    xero.done();
+  });
+
+  it('sends an update once: a 5xx or a 429 goes back to the write queue, which compares again first', async () => {
+    xero
+      .intercept('POST', `/Contacts/${C1}`)
+      .reply(503)
+      .intercept('POST', `/Contacts/${C1}`)
+      .reply(429, undefined, { 'Retry-After': '0', 'X-Rate-Limit-Problem': 'minute' })
+      .intercept('POST', '/Contacts', {
+        query: { summarizeErrors: false },
+        body: {
+          Contacts: [
+            { ContactID: C1, TaxNumber: 'GB1' },
+            { ContactID: C2, TaxNumber: 'GB2' },
+          ],
+        },
+      })
+      .reply(502)
+      .intercept('POST', `/Accounts/${C3}`)
+      .reply(500);
+    const accounting = connector();
+    const write = { id: C1, fields: { email: 'billing@adatum.example' } };
+    await expect(accounting.update!('customer', write)).rejects.toBeInstanceOf(TransientError);
+    await expect(accounting.update!('customer', write)).rejects.toBeInstanceOf(RateLimitedError);
+    await expect(
+      accounting.batchUpdate!('customer', [
+        { id: C1, fields: { vatRegistrationNo: 'GB1' } },
+        { id: C2, fields: { vatRegistrationNo: 'GB2' } },
+      ]),
+    ).rejects.toBeInstanceOf(TransientError);
+    await expect(accounting.update!('bankAccount', { id: C3, fields: { name: 'Ops' } })).rejects.toBeInstanceOf(
+      TransientError,
+    );
+    xero.done();
+  });
+
+  it('retries a create inside the client: its Idempotency-Key makes the repeat safe', async () => {
+    xero
+      .intercept('GET', '/Contacts', { query: { where: 'ContactNumber=="T9"', includeArchived: true, page: 1 } })
+      .reply(200, { Contacts: [] })
+      .intercept('POST', '/Contacts', { query: { summarizeErrors: false }, headers: { 'idempotency-key': 'key-9' } })
+      .reply(503)
+      .intercept('POST', '/Contacts', { query: { summarizeErrors: false }, headers: { 'idempotency-key': 'key-9' } })
+      .reply(200, { Contacts: [contact(C1, MAY_2, { Name: 'Adatum', ContactNumber: 'T9' })] });
+    const created = await connector().create!(
+      'customer',
+      { name: 'Adatum' },
+      { idempotencyKey: 'key-9', extra: { number: 'T9' } },
+    );
+    expect(created.id).toBe(C1);
     xero.done();
   });
 

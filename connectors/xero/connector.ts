@@ -116,7 +116,7 @@ function contactEntity(kind: ContactKind): EntityDefinition<XeroSession> {
     async update(session, { id, fields }) {
       const body = contactBody(kind, fields);
       if (Object.keys(body).length === 0) return required(`${kind} ${id}`, await get(session, id));
-      // A fresh key per write: a retry inside the client repeats it safely, a later write is new.
+      // A fresh key per write: a later write is new (the client sends an update once, see client.ts).
       const [written] = await session.api.saveContacts([body], randomUUID(), id);
       return await session.kinds.record(kind, accepted(written, `${session.name}: updating ${kind} ${id}`));
     },
@@ -173,7 +173,7 @@ function bankAccountEntity(): EntityDefinition<XeroSession> {
     async update(session, { id, fields }) {
       const body = bankAccountBody(fields);
       if (Object.keys(body).length === 0) return required(`bankAccount ${id}`, await get(session, id));
-      // A fresh key per write: a retry inside the client repeats it safely, a later write is new.
+      // A fresh key per write: a later write is new (the client sends an update once, see client.ts).
       return accountToBankAccount(await session.api.saveAccount(id, body, randomUUID()));
     },
   };
