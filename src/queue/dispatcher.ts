@@ -74,9 +74,10 @@ export class QueueWriteDispatcher implements WriteDispatcher {
   }
 
   async completed(jobIds: readonly string[]): Promise<ReadonlySet<string>> {
-    const done = new Set<string>();
+    // The write worker's notes first: BullMQ keeps only the newest finished jobs.
+    const done = await this.queues.doneWrites(jobIds);
     // A long job id is a hash that no longer names its connector: both queues are asked.
-    for (const id of jobIds) {
+    for (const id of jobIds.filter((jobId) => !done.has(jobId))) {
       for (const slot of CONNECTOR_SLOTS) {
         const job = await this.queues.writes[slot].getJob(id);
         if (job && (await job.getState()) === 'completed') done.add(id);

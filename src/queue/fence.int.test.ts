@@ -208,3 +208,22 @@ test('a plan run again under a new lock does not take the earlier run’s finish
   expect(crm.value('contact', id, 'phone')).toBe('5');
   expect(crm.updates.map((update) => update.fields)).toEqual([{ phone: '2' }, { phone: '5' }]);
 });
+
+test('a completed write is known as done after BullMQ has let go of its job; a refused one is not', async () => {
+  const { crm, id } = crmWithContact();
+  startWorker(crm);
+  const dispatcher = new QueueWriteDispatcher(queues);
+  const written = await withContactLock(redis, prefix, id, () =>
+    dispatcher.dispatch([phoneWrite(id, '2')], { planId: 'done-note' }),
+  );
+  const jobId = [...written.values()][0]?.ok ? ([...written.values()][0] as { jobId: string }).jobId : '';
+  expect(jobId).not.toBe('');
+  // BullMQ keeps only the newest finished jobs (queue.keepCompleted); this one is gone.
+  await (await queues.writes.crm.getJob(jobId))?.remove();
+  await expect(queues.writes.crm.getJob(jobId)).resolves.toBeUndefined();
+  // A write without a fence is refused unwritten: no note, and its failed job says so.
+  await dispatcher.dispatch([phoneWrite(id, '3')], { planId: 'unfenced' });
+  const [refused] = await queues.writes.crm.getFailed();
+  expect(refused?.id).toBeDefined();
+  await expect(dispatcher.completed([jobId, refused?.id ?? ''])).resolves.toEqual(new Set([jobId]));
+});

@@ -74,6 +74,11 @@ export class SyncQueues {
     );
   }
 
+  /** The write jobs among these noted as done by the write worker (see SyncMarks). */
+  doneWrites(jobIds: readonly string[]): Promise<Set<string>> {
+    return this.marks.doneJobs(jobIds);
+  }
+
   /** Adds a write job and returns it. */
   async enqueueWrite(write: WriteJob) {
     return this.writes[write.connector].add('write', write, { jobId: writeJobId(write) });

@@ -6,6 +6,10 @@
  *   Business Central's lastModifiedDateTime, HubSpot's hs_lastmodifieddate) is the echo of the
  *   write: the version it reports is the one tandem wrote, so it is dropped without a read. Any
  *   later edit has a time of its own and goes through.
+ * - **Writes done.** With that note, the job that wrote is noted as done, for a while. A planner
+ *   that dies after its writes leaves their audit staged; whoever plans the contact next records
+ *   the entries whose jobs completed. BullMQ keeps only the newest finished jobs (queue
+ *   keepCompleted), which under load is seconds' worth, so the recovery asks these notes first.
  * - **Plans done.** After a contact's plan succeeds, the time its reads began is noted. A change
  *   reported before that (still waiting in the queue while the plan ran) was read by that plan
  *   and needs no plan of its own: many reports of one record make one plan. A margin keeps the
@@ -22,8 +26,15 @@ const MARK_TTL_MS = 30 * 60_000;
  */
 export const COVER_MARGIN_MS = 1000;
 
+/**
+ * How long a write job is noted as done: past the time a killed planner's intake job is taken up
+ * again (BullMQ's stall check) and its staged audit recovered, with room for a backlog.
+ */
+const DONE_TTL_MS = 15 * 60_000;
+
 const writtenKey = (prefix: string, slot: string, entity: string, id: string) =>
   `${prefix}:written:${slot}:${entity}:${id}`;
+const doneKey = (prefix: string, jobId: string) => `${prefix}:done:${jobId}`;
 const plannedKey = (prefix: string, contactId: string) => `${prefix}:planned:${contactId}`;
 
 // Keeps the later of the stored and the given time.
@@ -47,11 +58,26 @@ export class SyncMarks {
     private readonly prefix: string,
   ) {}
 
-  /** Notes the time of the record a write of tandem's returned. */
-  async written(slot: string, record: { entity: string; id: string; modifiedAt: string }): Promise<void> {
+  /** Notes the time of the record a write of tandem's returned, and the job that wrote it as done. */
+  async written(
+    slot: string,
+    record: { entity: string; id: string; modifiedAt: string },
+    jobId?: string,
+  ): Promise<void> {
     const at = Date.parse(record.modifiedAt);
-    if (!Number.isFinite(at)) return;
-    await this.redis.set(writtenKey(this.prefix, slot, record.entity, record.id), String(at), 'PX', MARK_TTL_MS);
+    const notes = this.redis.pipeline();
+    if (Number.isFinite(at))
+      notes.set(writtenKey(this.prefix, slot, record.entity, record.id), String(at), 'PX', MARK_TTL_MS);
+    if (jobId !== undefined) notes.set(doneKey(this.prefix, jobId), '1', 'PX', DONE_TTL_MS);
+    if (notes.length === 0) return;
+    for (const [error] of (await notes.exec()) ?? []) if (error) throw error;
+  }
+
+  /** The write jobs among these noted as done (see written). */
+  async doneJobs(jobIds: readonly string[]): Promise<Set<string>> {
+    if (jobIds.length === 0) return new Set();
+    const noted = await this.redis.mget(jobIds.map((id) => doneKey(this.prefix, id)));
+    return new Set(jobIds.filter((_, index) => noted[index] === '1'));
   }
 
   /** True when the change reports exactly the version a write of tandem's made. */

@@ -215,8 +215,12 @@ export function startWriteWorker(
             ifMatch: write.ifMatch,
           });
           log.info({ fields: Object.keys(write.fields) }, 'written');
-          // Only spares a read of the echo: a mark that cannot be set costs that read, nothing else.
-          await marks.written(slot, record).catch((error: unknown) => log.debug({ err: error }, 'echo mark not set'));
+          // Spares a read of the echo, and tells a recovery that this job wrote (BullMQ forgets
+          // finished jobs soon): a mark that cannot be set costs that read, and leaves the
+          // recovery to the job's state.
+          await marks
+            .written(slot, record, job.id)
+            .catch((error: unknown) => log.debug({ err: error }, 'echo and done marks not set'));
           return record;
         } catch (error) {
           const failure = classifyFailure(error);
