@@ -116,32 +116,55 @@ describe('lastWriterWins', () => {
     const EARLY_IN_WINDOW = '2024-03-01T08:30:00.000Z';
     const LATE_IN_WINDOW = '2024-03-01T09:30:00.000Z';
     // The vendor's field changed somewhere between `since` and LATE, with other fields of its record.
-    const shared = (since: string | null, alone = false): Candidate => ({
+    const shared = (since: string | null, among?: number, alone = false): Candidate => ({
       ...account('vendor', 0, 'b', LATE),
-      window: { since, shared: !alone },
+      window: { since, shared: !alone, ...(among !== undefined && { among }) },
     });
 
     it.each([
+      // Two fields: one changed at the end, so this one did with a chance of 1/2: weighed at the end.
       [
-        'reaches back over an exact time in its second half: that time wins, uncertain',
-        shared(BEFORE),
+        'of two fields reaches back over an exact time: the window wins, uncertain',
+        shared(BEFORE, 2),
+        LATE_IN_WINDOW,
+        'b',
+        'uncertain',
+      ],
+      ['of unknown fields counts as two', shared(BEFORE), LATE_IN_WINDOW, 'b', 'uncertain'],
+      // Five fields: weighed at five eighths of the window (09:15), between the two exact times.
+      [
+        'of five fields over an exact time in its last quarter: that time wins, uncertain',
+        shared(BEFORE, 5),
         LATE_IN_WINDOW,
         'a',
         'uncertain',
       ],
       [
-        'reaches back over an exact time in its first half: the window wins, uncertain',
-        shared(BEFORE),
+        'of five fields over an exact time early in it: the window wins, uncertain',
+        shared(BEFORE, 5),
         EARLY_IN_WINDOW,
         'b',
         'uncertain',
       ],
-      ['has no lower bound: its end decides, uncertain', shared(null), EARLY, 'b', 'uncertain'],
-      ['opens after the other side’s time: newer', shared(LATE_IN_WINDOW), EARLY, 'b', 'newer'],
-      ['is the field’s alone: its end is the field’s time, newer', shared(BEFORE, true), LATE_IN_WINDOW, 'b', 'newer'],
+      // Ending at tandem's write: every field seen changing in it changed before, weighed at 09:00.
+      [
+        'ending at a write of tandem’s, over a later exact time: that time wins, uncertain',
+        shared(BEFORE, 0),
+        LATE_IN_WINDOW,
+        'a',
+        'uncertain',
+      ],
+      ['has no lower bound: its end decides, uncertain', shared(null, 0), EARLY, 'b', 'uncertain'],
+      ['opens after the other side’s time: newer', shared(LATE_IN_WINDOW, 0), EARLY, 'b', 'newer'],
+      [
+        'is the field’s alone: its end is the field’s time, newer',
+        shared(BEFORE, undefined, true),
+        LATE_IN_WINDOW,
+        'b',
+        'newer',
+      ],
     ] as const)('%s', (_, windowed, crmAt, value, reason) => {
       const result = lastWriterWins([crm('a', crmAt), windowed], CRM_FIRST);
-      // The window is weighed at its middle; the conflict says how sure the order is.
       expect(result.winner.value).toBe(value);
       expect(result.conflict?.reason).toBe(reason);
       expect(result.conflict?.candidates.find((candidate) => candidate.system === 'accounting')?.window).toEqual(

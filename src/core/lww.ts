@@ -3,11 +3,12 @@
  * system says it changed last wins; equal times are broken by the configured order.
  *
  * Where a side's time is only the end of a window it shares with other fields of its record (see
- * core/observe.ts), the field changed somewhere in that window, not at its end: the end belongs to
- * whichever field of the record changed last. Taking the end would let every field of a busy
- * record beat an exact time from the other side, so such a side is weighed at the window's middle,
- * the best estimate of when its field changed (a window with no lower bound keeps its end). Where
- * the winner's and the runner-up's times cannot be told apart (a window reaches over the other's
+ * core/observe.ts), the end is the time of whichever of those fields changed last: with k fields
+ * in the window, this one changed at the end with a chance of 1/k, else somewhere inside it. Such
+ * a side is weighed at the middle of that spread (the median): at the end while k is 2 or fewer,
+ * nearer the middle as k grows, and at the middle where the end is tandem's own write (every
+ * field seen changing in it changed before). A window with no lower bound keeps its end. Where the
+ * winner's and the runner-up's times cannot be told apart (a window reaches over the other's
  * time), the conflict says so ('uncertain'), with both values, times and windows.
  */
 import type { FieldValue, FieldWindow, System } from './model';
@@ -57,10 +58,16 @@ export function lastWriterWins(candidates: readonly Candidate[], tieBreak: reado
   return { winner, conflict: { candidates: ordered, reason: reasonOf(winner, runnerUp) } };
 }
 
-/** When the candidate's field most likely changed (epoch ms): the middle of a shared window, else its time. */
+/**
+ * When the candidate's field changed (epoch ms), as the median of what is known: its time, or for
+ * a shared window the end with a chance of 1/among and anywhere inside otherwise.
+ */
 function estimatedAt(candidate: Candidate): number {
   const { since, end } = span(candidate);
-  return since === Number.NEGATIVE_INFINITY ? end : (since + end) / 2;
+  if (since === end || since === Number.NEGATIVE_INFINITY) return end;
+  const among = candidate.window?.among ?? 2;
+  const atEnd = among === 0 ? 0 : 1 / among;
+  return atEnd >= 0.5 ? end : since + ((end - since) * 0.5) / (1 - atEnd);
 }
 
 /** The interval the candidate's field changed in: one instant unless its time ends a shared window. */

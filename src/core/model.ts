@@ -83,6 +83,12 @@ export type FieldValue = string | null;
 export interface FieldWindow {
   since: string | null;
   shared: boolean;
+  /**
+   * For a shared window: how many fields changed in it, one of which changed at its end; 0 when
+   * its end is tandem's own write, so that every field seen changing in it changed before.
+   * Unknown (observations stored before it was kept) counts as 2.
+   */
+  among?: number;
 }
 
 /** A CRM contact: a company, or a person who belongs to a company. */

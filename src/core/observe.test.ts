@@ -35,8 +35,9 @@ describe('observeRecord', () => {
   it('marks fields that changed between the same two observations as sharing the window', () => {
     const first = observeRecord(null, vendor(T1, { city: 'Delft', phone: '1', email: 'a@x.test' }));
     const both = observeRecord(first, vendor(T3, { city: 'Leiden', phone: '2', email: 'a@x.test' }));
-    expect(both.fields.city).toEqual({ value: 'Leiden', at: T3, since: T1, shared: true });
-    expect(both.fields.phone).toEqual({ value: '2', at: T3, since: T1, shared: true });
+    // Two fields changed in the window: one of them changed at its end.
+    expect(both.fields.city).toEqual({ value: 'Leiden', at: T3, since: T1, shared: true, among: 2 });
+    expect(both.fields.phone).toEqual({ value: '2', at: T3, since: T1, shared: true, among: 2 });
     expect(both.fields.email).toEqual({ value: 'a@x.test', at: T1, since: null, shared: false });
   });
 
@@ -52,7 +53,8 @@ describe('observeRecord', () => {
     const written = observeRecord(first, vendor(T3, { city: 'Leiden', phone: '2', email: 'a@x.test' }), ['city']);
     expect(written.fields.city).toEqual({ value: 'Leiden', at: T3, since: T3, shared: false });
     // The record's time is the write's: the phone's own time is somewhere before it.
-    expect(written.fields.phone).toEqual({ value: '2', at: T3, since: T1, shared: true });
+    // The window's end is the write's: the phone changed before it.
+    expect(written.fields.phone).toEqual({ value: '2', at: T3, since: T1, shared: true, among: 0 });
     // After the write, a user's edit of the email stands alone: it gets the record's time.
     const later = '2026-03-01T10:12:00.000Z';
     const edited = observeRecord(written, vendor(later, { city: 'Leiden', phone: '2', email: 'b@x.test' }));

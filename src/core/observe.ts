@@ -28,6 +28,8 @@ export interface FieldObservation {
   since: string | null;
   /** Other fields of the record changed in the same window, so `at` may be theirs. */
   shared: boolean;
+  /** For a shared window: the fields that changed in it, or 0 when `at` is tandem's write (see FieldWindow). */
+  among?: number;
   /**
    * tandem wrote this value here, carried from the side where it was edited at `at`: while the
    * field holds it, it keeps that time (an echo of tandem's write is not a newer edit, even where
@@ -94,9 +96,12 @@ export function observeRecord(
   // record-level systems are read without observations.
   // After a write the record's time is tandem's: a field someone else changed meanwhile shares it.
   const shared = previous !== null && (changed.length > 1 || (written.length > 0 && changed.length > 0));
+  // Of the fields changed in a shared window one changed at its end, unless the end is the write's.
+  const among = written.length > 0 ? 0 : changed.length;
   for (const field of changed) {
     const value: FieldValue = record.fields[field as keyof typeof record.fields] ?? null;
-    fields[field] = { value, at: record.modifiedAt, since: previous ? previous.modifiedAt : null, shared };
+    const since = previous ? previous.modifiedAt : null;
+    fields[field] = { value, at: record.modifiedAt, since, shared, ...(shared && { among }) };
   }
   return { modifiedAt: previous ? later(record.modifiedAt, previous.modifiedAt) : record.modifiedAt, fields };
 }
@@ -134,7 +139,11 @@ export function withObservedTimes<R extends SyncRecord>(record: R, observation: 
     const seen = observation.fields[field];
     if (seen === undefined || seen.value !== (raw ?? null)) continue;
     fieldModifiedAt[field] = seen.at;
-    fieldWindow[field] = { since: seen.since, shared: seen.shared };
+    fieldWindow[field] = {
+      since: seen.since,
+      shared: seen.shared,
+      ...(seen.among !== undefined && { among: seen.among }),
+    };
     if (seen.overwritten) fieldOverwritten[field] = seen.overwritten;
   }
   return {

@@ -299,6 +299,7 @@ const observedField = z.object({
   at: z.string(),
   since: z.string().nullable(),
   shared: z.boolean(),
+  among: z.number().int().nonnegative().optional(),
 });
 const fieldObservation = observedField.extend({
   carried: z.boolean().optional(),
@@ -311,7 +312,7 @@ const recordObservationRow = z.object({
   fields: z.record(z.string(), fieldObservation),
 });
 
-const OBSERVED_KEYS = new Set(['value', 'at', 'since', 'shared']);
+const OBSERVED_KEYS = new Set(['value', 'at', 'since', 'shared', 'among']);
 const OBSERVATION_KEYS = new Set([...OBSERVED_KEYS, 'carried', 'replaced', 'overwritten', 'before']);
 
 /** The check of observedField by hand: the keys it has and nothing else. */
@@ -323,7 +324,8 @@ function isObservedField(value: unknown, keys = OBSERVED_KEYS): value is Record<
     isNullableText(field['value']) &&
     isText(field['at']) &&
     isNullableText(field['since']) &&
-    typeof field['shared'] === 'boolean'
+    typeof field['shared'] === 'boolean' &&
+    (field['among'] === undefined || (Number.isInteger(field['among']) && (field['among'] as number) >= 0))
   );
 }
 
