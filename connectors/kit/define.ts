@@ -18,6 +18,7 @@ import {
 } from './errors';
 import { ProviderClock } from './clock';
 import { ReadCoalescer } from './coalesce';
+import { currentPriority } from './priority';
 import { HttpClient, type AuthProvider, type ResponseObserver, type RetryPolicy } from './http';
 import { SharedLimiter, type BudgetFactory } from './budget';
 import { RequestLimiter, type Limiter, type LimiterClock } from './limiter';
@@ -335,7 +336,9 @@ function build<Config extends z.ZodObject, Session>(
   );
   async function getOne(entity: Entity, id: string): Promise<SyncRecord | null> {
     const handlers = served(entity);
-    if (readWindowMs > 0 && handlers.batchGet) return reads.load(`${entity}|${handlers.batchKey?.(id) ?? ''}`, id);
+    // An admin's read never waits in a batch of bulk reads: batches are kept apart by priority.
+    if (readWindowMs > 0 && handlers.batchGet)
+      return reads.load(`${entity}|${currentPriority()}|${handlers.batchKey?.(id) ?? ''}`, id);
     const record = await handlers.get(session, id);
     return record && local(record);
   }
