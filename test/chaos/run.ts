@@ -242,6 +242,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let bc: BusinessCentralSandbox | undefined;
   const processes: Child[] = [];
   let failed = true;
+  // Stopped from outside (Ctrl-C, a timeout's SIGTERM), the run still ends what it started.
+  const interrupted = (signal: NodeJS.Signals) => {
+    log(`${signal}: ending what this run started; logs kept in ${dir}`);
+    void Promise.all([...processes, redis].map((child) => child.kill()))
+      .then(() => Promise.all([hubspot?.close(), bc?.close(), postgres?.close()]))
+      .finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     redis.start();
     await waitForPort(redisPort);
@@ -457,6 +466,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       settleSeconds,
     };
   } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     await Promise.all(processes.map((child) => child.stop()));
     await redis.stop();
     await Promise.all([hubspot?.close(), bc?.close()]);
