@@ -125,15 +125,26 @@ export function compileOrderBy(expression: string): (a: Row, b: Row) => number {
   };
 }
 
-/**
- * A collection read: `$filter` and `$orderby`, then the `$skip` / `$top` window, `pageSize` rows at
- * a time with an `@odata.nextLink` that carries `$skiptoken`. `api` is the API base, `path` below it.
- */
-export function readCollection(rows: Row[], query: URLSearchParams, api: string, path: string, pageSize: number) {
+/** The rows a collection read pages through: `$filter`, then `$orderby`. */
+export function selectRows(rows: Row[], query: URLSearchParams): Row[] {
   const filter = query.get('$filter');
   const orderBy = query.get('$orderby');
   const filtered = filter === null ? rows : rows.filter(compileFilter(filter));
-  const ordered = orderBy === null ? filtered : [...filtered].sort(compileOrderBy(orderBy));
+  return orderBy === null ? filtered : [...filtered].sort(compileOrderBy(orderBy));
+}
+
+/**
+ * A collection read: `$filter` and `$orderby` (see selectRows, or the rows they gave), then the `$skip` / `$top` window, `pageSize` rows at
+ * a time with an `@odata.nextLink` that carries `$skiptoken`. `api` is the API base, `path` below it.
+ */
+export function readCollection(
+  rows: Row[] | (() => Row[]),
+  query: URLSearchParams,
+  api: string,
+  path: string,
+  pageSize: number,
+) {
+  const ordered = typeof rows === 'function' ? rows() : selectRows(rows, query);
   const count = (name: string, fallback: number) => {
     const value = Number(query.get(name) ?? fallback);
     if (!Number.isInteger(value) || value < 0) throw badRequest(`Invalid ${name}.`);

@@ -86,6 +86,19 @@ describe('Business Central sandbox', () => {
     expect((await call('GET', `${customers()}?$filter=nonsense`)).status).toBe(400);
   });
 
+  it('pages from rows selected once per query, and selects again after any change', async () => {
+    const byNumber = `${customers()}?$orderby=${encodeURIComponent('number desc')}`;
+    const first = await call('GET', byNumber);
+    expect(first.body.value.map((row: { number: string }) => row.number)).toEqual(['C00030', 'C00020']);
+    // A direct edit between two pages: the next page is read from the records as they are now.
+    const [last] = first.body.value as Array<{ id: string }>;
+    sandbox.updateCustomer(last?.id ?? '', { displayName: 'Renamed AB' });
+    const again = await call('GET', byNumber);
+    expect(again.body.value[0]).toMatchObject({ number: 'C00030', displayName: 'Renamed AB' });
+    const next = await call('GET', first.body['@odata.nextLink']);
+    expect(next.body.value.map((row: { number: string }) => row.number)).toEqual(['C00010']);
+  });
+
   it('numbers new records, changes the etag on every write and guards writes with If-Match', async () => {
     const created = await call('POST', customers(), { displayName: 'Ferreira & Filhos Lda' });
     expect(created.status).toBe(201);

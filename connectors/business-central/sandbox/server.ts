@@ -10,9 +10,18 @@ import { type NamedEdits, namedEdits } from '../../kit/sandbox/direct-edits';
 import { createSandboxServer, SandboxClock, SandboxRefusal, sendAnswer } from '../../kit/sandbox/server';
 import type { SandboxControls, SandboxOptions } from '../../kit/sandbox/server';
 import type { WebhookDisorder } from '../../kit/sandbox/webhooks';
-import { isCollectionName, singular, type CollectionName } from './collections';
+import { isCollectionName, singular, type CollectionName, type Row } from './collections';
 import { startNotifier } from './notifier';
-import { badRequest, ifMatchAccepts, notFound, ODATA_JSON, odataError, readCollection, refusal } from './odata';
+import {
+  badRequest,
+  ifMatchAccepts,
+  notFound,
+  ODATA_JSON,
+  odataError,
+  readCollection,
+  refusal,
+  selectRows,
+} from './odata';
 import type { BusinessCentralSandboxSeed } from './seed';
 import { openStore, type EntitySet, type SandboxCollectionAccess } from './store';
 
@@ -134,7 +143,27 @@ export async function startBusinessCentralSandbox(
   let origin = '';
 
   const clock = new SandboxClock(options.clockOffsetMs);
-  const store = openStore(options.file, options.seed ?? {}, (change) => notifier.enqueue(change), clock.now);
+  // Paging through a collection asks for the same filtered, ordered rows page after page: they
+  // are selected once per query until the next change (a 100,000-row list was quadratic).
+  let changes = 0;
+  const selected = new Map<string, { changes: number; rows: Row[] }>();
+  const store = openStore(
+    options.file,
+    options.seed ?? {},
+    (change) => {
+      changes++;
+      notifier.enqueue(change);
+    },
+    clock.now,
+  );
+  const selectOnce = (key: string, rows: () => Row[], query: URLSearchParams) => () => {
+    const cached = selected.get(key);
+    if (cached?.changes === changes) return cached.rows;
+    const fresh = { changes, rows: selectRows(rows(), query) };
+    if (selected.size >= 16) selected.clear();
+    selected.set(key, fresh);
+    return fresh.rows;
+  };
   const notifier = startNotifier(store, {
     companyId,
     delayMs: options.notificationDelayMs ?? 50,
@@ -183,7 +212,11 @@ export async function startBusinessCentralSandbox(
             : undefined;
       if (set === undefined) throw notFound(`No HTTP resource was found that matches the request URI '${path}'.`);
       if (id === undefined) {
-        if (method === 'GET') return { status: 200, body: readCollection(set.list(), query, api(), path, pageSize) };
+        if (method === 'GET') {
+          const key = `${path}|${query.get('$filter') ?? ''}|${query.get('$orderby') ?? ''}`;
+          const rows = set === notifier.subscriptions ? set.list() : selectOnce(key, () => set.list(), query);
+          return { status: 200, body: readCollection(rows, query, api(), path, pageSize) };
+        }
         if (method === 'POST') return { status: 201, body: await set.create(jsonBody(body)) };
         throw notAllowed(`'${method}' requests for '${name}' of EdmType 'Collection' are not allowed.`);
       }
