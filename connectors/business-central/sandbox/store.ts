@@ -81,6 +81,19 @@ export function openStore(
 ) {
   const fresh = file === undefined || !existsSync(file);
   let listener: (change: Change) => void = () => undefined;
+  // Numbers compare without case, as BC's Code fields do. Each collection's numbers in use are
+  // kept as a count per number, following every write (a scan per create was quadratic).
+  const numbers = new Map<StoreCollection, Map<string, number>>();
+  const numberOf = (fields: Row | undefined) =>
+    typeof fields?.number === 'string' ? fields.number.toLowerCase() : undefined;
+  const count = (collection: StoreCollection, number: string | undefined, by: number) => {
+    if (number === undefined) return;
+    const inUse = numbers.get(collection) ?? new Map<string, number>();
+    numbers.set(collection, inUse);
+    const left = (inUse.get(number) ?? 0) + by;
+    if (left > 0) inUse.set(number, left);
+    else inUse.delete(number);
+  };
   const records = new RecordStore<StoreCollection, Row>({
     collections: [...COLLECTION_NAMES, 'subscriptions'],
     fields: z.record(z.string(), z.unknown()),
@@ -88,11 +101,17 @@ export function openStore(
     distinctTimes: true,
     now,
     upgrade: upgradeState,
-    onChange: (change) => listener(change),
+    onChange: (change) => {
+      const { collection, kind, record, before } = change;
+      if (kind !== 'created') count(collection, numberOf(kind === 'updated' ? before : record.fields), -1);
+      if (kind !== 'deleted') count(collection, numberOf(record.fields), 1);
+      listener(change);
+    },
   });
-  // Numbers compare without case, as BC's Code fields do.
+  for (const collection of COLLECTION_NAMES)
+    for (const record of records.list(collection)) count(collection, numberOf(record.fields), 1);
   const taken = (collection: CollectionName, number: string) =>
-    records.list(collection).some((record) => String(record.fields.number).toLowerCase() === number.toLowerCase());
+    (numbers.get(collection)?.get(number.toLowerCase()) ?? 0) > 0;
   const get = (collection: CollectionName, id: string): Stored => {
     const record = records.get(collection, id.toLowerCase());
     if (record === undefined)
