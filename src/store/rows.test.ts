@@ -84,6 +84,12 @@ describe('storedObservationFields', () => {
     },
   };
 
+  it('keeps how many fields shared a window', () => {
+    const shared = { value: 'b', at: later, since: at, shared: true, among: 3 };
+    const read = toRecordObservation({ modified_at: later, fields: JSON.parse(storedObservationFields({ shared })) });
+    expect(read.fields['shared']).toEqual(shared);
+  });
+
   it('stores less and reads back exactly what it stored', () => {
     const stored = storedObservationFields(fields);
     expect(stored.length).toBeLessThan(JSON.stringify(fields).length * 0.8);

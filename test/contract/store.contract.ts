@@ -706,7 +706,10 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await store().observeRecords('accounting', [vendor(T1, { city: 'Delft', phone: '1' })]);
         const [both] = await store().observeRecords('accounting', [vendor(T3, { city: 'Leiden', phone: '2' })]);
         expect(both?.fieldModifiedAt).toEqual({ city: T3, phone: T3 });
-        expect(both?.fieldWindow).toEqual({ city: { since: T1, shared: true }, phone: { since: T1, shared: true } });
+        expect(both?.fieldWindow).toEqual({
+          city: { since: T1, shared: true, among: 2 },
+          phone: { since: T1, shared: true, among: 2 },
+        });
       });
 
       it('keeps per slot, entity and record apart, and learns nothing from a read older than the last', async () => {
