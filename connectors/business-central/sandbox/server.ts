@@ -144,7 +144,8 @@ export async function startBusinessCentralSandbox(
 
   const clock = new SandboxClock(options.clockOffsetMs);
   // Paging through a collection asks for the same filtered, ordered rows page after page: they
-  // are selected once per query until the next change (a 100,000-row list was quadratic).
+  // are selected once per query until the next change to any record or subscription (every one
+  // goes through the store), since a 100,000-row list was quadratic.
   let changes = 0;
   const selected = new Map<string, { changes: number; rows: Row[] }>();
   const store = openStore(
@@ -214,8 +215,16 @@ export async function startBusinessCentralSandbox(
       if (id === undefined) {
         if (method === 'GET') {
           const key = `${path}|${query.get('$filter') ?? ''}|${query.get('$orderby') ?? ''}`;
-          const rows = set === notifier.subscriptions ? set.list() : selectOnce(key, () => set.list(), query);
-          return { status: 200, body: readCollection(rows, query, api(), path, pageSize) };
+          return {
+            status: 200,
+            body: readCollection(
+              selectOnce(key, () => set.list(), query),
+              query,
+              api(),
+              path,
+              pageSize,
+            ),
+          };
         }
         if (method === 'POST') return { status: 201, body: await set.create(jsonBody(body)) };
         throw notAllowed(`'${method}' requests for '${name}' of EdmType 'Collection' are not allowed.`);
