@@ -111,7 +111,6 @@ export class SqlStore implements Store {
   private readonly eventMarks: Coalescer<readonly [string, string], boolean>;
   private readonly syncs: Coalescer<Recorded, undefined>;
   private readonly relationCreates: Coalescer<NewRelation, BusinessRelation>;
-  private readonly interactions: Coalescer<NewInteraction, StoredInteraction>;
   private readonly audits: Coalescer<NewAuditEntry[], undefined>;
   private readonly stagings: Coalescer<StagedAudit, undefined>;
   private readonly carries = new Map<ConnectorSlot, Coalescer<Carried, undefined>>();
@@ -137,7 +136,6 @@ export class SqlStore implements Store {
       // Two creates that could clash go one after the other, so that the second fails alone.
       keys: (relation) => [`contact:${relation.contactId}`, `account:${relation.accountKind}:${relation.accountId}`],
     });
-    this.interactions = this.coalescer((items) => this.appendInteractions(items));
     this.audits = this.coalescer((lists) => this.appendAudits(lists), { weight: (entries) => entries.length });
     this.stagings = this.coalescer((items) => this.stageAudits(items), {
       keys: (item) => [item.planId],
@@ -612,19 +610,16 @@ export class SqlStore implements Store {
     return typeof pruned === 'number' ? pruned : 0;
   }
 
-  appendInteraction(interaction: NewInteraction): Promise<StoredInteraction> {
-    return this.interactions.submit(interaction);
-  }
-
-  private async appendInteractions(interactions: readonly NewInteraction[]): Promise<StoredInteraction[]> {
-    const ids = interactions.map(() => randomUUID());
-    const casts = ['', '', '', '', '::timestamptz', '', '', '', '::jsonb'];
+  async appendInteraction(interaction: NewInteraction): Promise<StoredInteraction> {
+    // One statement each: a contact's interactions are listed newest first by their insert time,
+    // which rows inserted together would share.
     const rows = await this.sql.query(
-      `INSERT INTO interaction (id, contact_id, type, description, occurred_at, who, source, relation_id, details)
-       VALUES ${placeholders(interactions.length, casts.length, casts)}
+      `INSERT INTO interaction
+         (id, contact_id, type, description, occurred_at, who, source, relation_id, details)
+       VALUES ($1, $2, $3, $4, $5::timestamptz, $6, $7, $8, $9::jsonb)
        RETURNING ${INTERACTION_COLUMNS}`,
-      interactions.flatMap((interaction, index) => [
-        ids[index],
+      [
+        randomUUID(),
         interaction.contactId,
         interaction.type,
         interaction.description,
@@ -633,10 +628,9 @@ export class SqlStore implements Store {
         interaction.source,
         interaction.relationId ?? null,
         interaction.details == null ? null : JSON.stringify(interaction.details),
-      ]),
+      ],
     );
-    const stored = new Map(rows.map((row) => [String(row.id), toInteraction(row)]));
-    return ids.map((id) => returnedRow(stored, id));
+    return toInteraction(single(rows, 'INSERT ... RETURNING'));
   }
 
   async listInteractions(contactId: string, options: { limit?: number } = {}): Promise<StoredInteraction[]> {
