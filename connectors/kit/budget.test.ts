@@ -12,6 +12,7 @@ function recordingStore(limits: BudgetLimits, answers: BudgetAnswer[] = []) {
       return answers.shift() ?? { admitted: true };
     },
     release: async () => void calls.push('release'),
+    answered: async () => void calls.push('answered'),
     pause: async (ms) => void calls.push(`pause ${ms}`),
     exhaust: async (index) => void calls.push(`exhaust ${index}`),
   };
@@ -53,7 +54,7 @@ describe('sizeBudget', () => {
 });
 
 describe('SharedLimiter', () => {
-  it('asks the store with the call’s priority, waits as told, and releases a concurrency lease', async () => {
+  it('asks the store with the call’s priority, waits as told, and tells it when the call has its answer', async () => {
     const sleeps: number[] = [];
     const { store, calls } = recordingStore({ windows: [], concurrency: 2 }, [
       { admitted: false, waitMs: 40, reason: 'paused by the provider' },
@@ -64,7 +65,7 @@ describe('SharedLimiter', () => {
     });
     await withPriority('interactive', () => limiter.run(async () => undefined));
     await new Promise((resolve) => setImmediate(resolve));
-    expect(calls).toEqual(['admit interactive', 'admit interactive', 'release']);
+    expect(calls).toEqual(['admit interactive', 'admit interactive', 'answered']);
     expect(sleeps).toEqual([40]);
   });
 

@@ -76,6 +76,13 @@ export interface BudgetStore {
   admit(id: string, priority: RequestPriority): Promise<BudgetAnswer>;
   /** Ends admission `id`: its concurrency lease, and its place ahead of bulk work if it was refused. */
   release(id: string): Promise<void>;
+  /**
+   * Admission `id`'s request has its answer: it ends as `release` does, and the request counts in
+   * every window from now on. The provider counted it when it arrived, at some time between its
+   * admission and its answer; a request held up on the way (a busy process, a slow network) must
+   * not let the next window's requests reach the provider while it still counts this one.
+   */
+  answered(id: string): Promise<void>;
   /** No request starts anywhere for `ms` from now (the provider's Retry-After). */
   pause(ms: number): Promise<void>;
   /** The provider says window `index` is used up: no request starts until its oldest request has left it. */
@@ -119,8 +126,8 @@ export class SharedLimiter implements Limiter {
       try {
         return await call();
       } finally {
-        // A lease not released expires on its own.
-        if (this.store.limits.concurrency !== undefined) this.store.release(id).catch(() => undefined);
+        // Not told, the store keeps the request at its admission, and a lease expires on its own.
+        this.store.answered(id).catch(() => undefined);
       }
     });
   }

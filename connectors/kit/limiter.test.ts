@@ -26,6 +26,19 @@ describe('RequestLimiter', () => {
     expect(clock.sleeps).toEqual([10_000]);
   });
 
+  it('counts a request in its windows from its answer, not only from its start', async () => {
+    const clock = fakeClock();
+    const limiter = new RequestLimiter({ requests: { max: 1, perMs: 1000 } }, clock);
+    const started: number[] = [];
+    // The first call takes 600 ms to be answered: the provider may have counted it at 599.
+    await limiter.run(async () => {
+      started.push(clock.now());
+      await clock.sleep(600);
+    });
+    await limiter.run(async () => started.push(clock.now()));
+    expect(started).toEqual([0, 1600]);
+  });
+
   it('keeps at most `concurrency` calls in flight, handing a slot on when one ends', async () => {
     const limiter = new RequestLimiter({ concurrency: 2 });
     let active = 0;

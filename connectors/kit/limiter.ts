@@ -96,10 +96,12 @@ export class RequestLimiter implements Limiter {
   /** Runs `call` once a slot is free and every window has room for one more request. */
   async run<T>(call: () => Promise<T>): Promise<T> {
     await this.acquireSlot();
+    let admittedAt: number | undefined;
     try {
-      await this.waitForWindows();
+      admittedAt = await this.waitForWindows();
       return await call();
     } finally {
+      if (admittedAt !== undefined) this.answered(admittedAt);
       this.releaseSlot();
     }
   }
@@ -116,7 +118,21 @@ export class RequestLimiter implements Limiter {
     this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + ms);
   }
 
-  private async waitForWindows(): Promise<void> {
+  /**
+   * A request admitted at `admittedAt` has its answer: it counts in every window from now, since
+   * the provider counted it when it arrived, at some time up to its answer (see BudgetStore.answered).
+   */
+  private answered(admittedAt: number): void {
+    const now = this.clock.now();
+    for (const state of this.windows) {
+      const index = state.started.indexOf(admittedAt);
+      if (index >= 0) state.started.splice(index, 1);
+      state.started.push(now);
+    }
+  }
+
+  /** Waits until every window has room, and counts the request in each; answers when it did. */
+  private async waitForWindows(): Promise<number> {
     const maxWaitMs = this.limits.maxWaitMs ?? Number.POSITIVE_INFINITY;
     for (;;) {
       const now = this.clock.now();
@@ -131,7 +147,7 @@ export class RequestLimiter implements Limiter {
       }
       if (waitMs <= 0) {
         for (const state of this.windows) state.started.push(now);
-        return;
+        return now;
       }
       if (waitMs > maxWaitMs) throw new RateLimitedError(`${reason} (next in ${waitMs} ms)`, waitMs);
       await this.clock.sleep(waitMs);

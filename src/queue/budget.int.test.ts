@@ -6,6 +6,7 @@ import { SharedLimiter, type BudgetLimits } from '../../connectors/kit/budget';
 import { withPriority } from '../../connectors/kit/priority';
 import { RateLimitedError } from '../../connectors/kit/errors';
 import { clearPrefix, REDIS_URL, uniquePrefix } from '../../test/support/fakes';
+import { RateLimiter } from '../../connectors/kit/sandbox/rate-limits';
 import { RedisBudgetStore, type BudgetTiming } from './budget';
 import { createRedis, type RedisConnection } from './redis';
 
@@ -92,6 +93,22 @@ describe('RedisBudgetStore', () => {
     expect(await a.admit('a2', 'bulk')).toEqual({ admitted: true });
   });
 
+  it('counts a request in its windows from its answer, however long it took to get there', async () => {
+    const [a, b] = twoProcesses({ windows: [{ max: 1, perMs: 300 }], concurrency: 1 });
+    expect(await a.admit('slow', 'bulk')).toEqual({ admitted: true });
+    // Held up for 250 ms on its way; the provider may have counted it only just now.
+    await sleep(250);
+    await a.answered('slow');
+    await sleep(100);
+    // 350 ms after its admission, but 100 ms after its answer: the window still holds it.
+    const answer = await b.admit('next', 'bulk');
+    expect(answer).toMatchObject({ admitted: false, reason: '1 per 0.3 s' });
+    expect(!answer.admitted && answer.waitMs).toBeGreaterThan(150);
+    // Its lease ended with the answer.
+    await sleep(220);
+    expect(await b.admit('next', 'bulk')).toEqual({ admitted: true });
+  });
+
   it('holds bulk admissions back while an interactive one waits, in any process', async () => {
     const [a, b] = twoProcesses({ windows: [{ max: 1, perMs: 300 }] }, { marginMs: 5000 });
     expect(await a.admit('poll-1', 'bulk')).toEqual({ admitted: true });
@@ -128,6 +145,25 @@ describe('SharedLimiter over Redis', () => {
     // Any six consecutive starts span more than a window (small allowance for the two clocks).
     for (let index = 5; index < started.length; index++)
       expect(started[index]! - started[index - 5]!).toBeGreaterThanOrEqual(perMs - 20);
+  });
+
+  it('keeps a provider’s token bucket from refusing the next window when calls were held up on their way', async () => {
+    // The provider: a bucket of 10 calls refilling over 1 s, as the sandboxes enforce limits.
+    const provider = new RateLimiter([{ limit: 10, windowMs: 1000, refuse: () => ({}) }]);
+    const [a, b] = twoProcesses({ windows: [{ max: 9, perMs: 1000 }] });
+    const limiters = [new SharedLimiter({}, a), new SharedLimiter({}, b)];
+    // The first nine reach the provider 400 ms after their admission (a stalled process, a slow
+    // link); counted from their admission, the next nine would arrive while the bucket holds 5.
+    let sent = 0;
+    const answers = await Promise.all(
+      Array.from({ length: 18 }, (_, index) =>
+        limiters[index % 2]!.run(async () => {
+          if (++sent <= 9) await sleep(400);
+          return provider.admit({ method: 'GET', path: 'customers' }).admitted;
+        }),
+      ),
+    );
+    expect(answers.filter((admitted) => !admitted)).toHaveLength(0);
   });
 
   it('a 429 in one process makes the other wait', async () => {

@@ -99,6 +99,22 @@ const RELEASE = `redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 return 0`;
 
+/**
+ * A request has its answer: its lease and its place among the waiting end, and it counts in each
+ * window from now (re-added if it outlasted a window). KEYS: leases, waiting, then one per window.
+ * ARGV: id, then perMs per window.
+ */
+const ANSWERED = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+for i = 3, #KEYS do
+  redis.call('ZADD', KEYS[i], now, ARGV[1])
+  redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[i - 1]))
+end
+return 0`;
+
 /** How an admission is kept: how long a lease lasts without release, how often a full budget is asked again. */
 export interface BudgetTiming {
   /** A lease a process never released (it died) frees its slot after this; longer than any request (default 45 s). */
@@ -125,6 +141,7 @@ export function budgetKeys(prefix: string, name: string, windows: number) {
 const admitScript = new Script(ADMIT);
 const pauseScript = new Script(PAUSE);
 const releaseScript = new Script(RELEASE);
+const answeredScript = new Script(ANSWERED);
 
 /** One connector's budget in Redis. */
 export class RedisBudgetStore implements BudgetStore {
@@ -157,6 +174,12 @@ export class RedisBudgetStore implements BudgetStore {
 
   async release(id: string): Promise<void> {
     await releaseScript.run(this.redis, [this.keys.leases, this.keys.waiting], [id]);
+  }
+
+  async answered(id: string): Promise<void> {
+    const { leases, waiting, windows } = this.keys;
+    const perMs = this.limits.windows.map((window) => window.perMs);
+    await answeredScript.run(this.redis, [leases, waiting, ...windows], [id, ...perMs]);
   }
 
   async pause(ms: number): Promise<void> {

@@ -110,6 +110,7 @@ export const unlimitedBudget = (): (() => BudgetFactory) => () => (): BudgetStor
   limits: { windows: [] },
   admit: () => Promise.resolve({ admitted: true }),
   release: () => Promise.resolve(),
+  answered: () => Promise.resolve(),
   pause: () => Promise.resolve(),
   exhaust: () => Promise.resolve(),
 });
