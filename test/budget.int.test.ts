@@ -60,13 +60,11 @@ describe('a request budget shared by two daemons', () => {
   it('spends at most 90% of the ceiling in any window, with fewer than 1% answered 429', async () => {
     const daemons = [daemonConnector(), daemonConnector()];
     const ids = Object.values(SEED_IDS.customers);
-    const started = Date.now();
     await Promise.all(
       daemons.flatMap((connector) =>
         Array.from({ length: CALLS_EACH }, (_, index) => connector.get('customer', ids[index % ids.length]!)),
       ),
     );
-    const elapsed = Date.now() - started;
 
     const calls = sandbox.requests.filter((request) => request.path !== 'token');
     const throttled = calls.filter((request) => request.status === 429).length;
@@ -81,7 +79,9 @@ describe('a request budget shared by two daemons', () => {
     const times = calls.map((call) => call.at).sort((a, b) => a - b);
     for (let index = allowed; index < times.length; index++)
       expect(times[index]! - times[index - allowed]!).toBeGreaterThanOrEqual(CEILING.perMs - 1000);
-    // And the budget is spent, not hoarded: 80 calls at 18 per 2 s take a little over 8 s.
-    expect(elapsed).toBeLessThan(((2 * CALLS_EACH) / allowed) * CEILING.perMs + 2000);
+    // And the budget is spent, not hoarded: some 2 s see the whole share of 18 calls start (a
+    // budget keeping back part of it would never get there), however slowly the machine runs.
+    const busiest = Math.min(...times.slice(allowed - 1).map((time, index) => time - times[index]!));
+    expect(busiest).toBeLessThan(CEILING.perMs);
   });
 });

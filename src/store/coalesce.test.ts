@@ -23,12 +23,23 @@ describe('Coalescer', () => {
   });
 
   it('gathers the calls made while a run is in flight into the next run, at most maxItems each', async () => {
-    const { runs, runMany } = recording({ delayMs: 20 });
-    const coalescer = new Coalescer(runMany, { maxItems: 3, parallel: 1 });
+    // The first run is held until the later calls are made, however the machine schedules timers.
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const runs: number[][] = [];
+    const coalescer = new Coalescer(
+      async (items: readonly number[]) => {
+        runs.push([...items]);
+        if (runs.length === 1) await gate;
+        return items.map((item) => item * 2);
+      },
+      { maxItems: 3, parallel: 1 },
+    );
     const first = coalescer.submit(1);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    while (runs.length === 0) await new Promise((resolve) => setImmediate(resolve));
     const later = [2, 3, 4, 5, 6].map((item) => coalescer.submit(item));
-    await Promise.all([first, ...later]);
+    open();
+    await expect(Promise.all([first, ...later])).resolves.toEqual([2, 4, 6, 8, 10, 12]);
     expect(runs).toEqual([[1], [2, 3, 4], [5, 6]]);
   });
 
