@@ -1,4 +1,8 @@
 import type { PGlite } from '@electric-sql/pglite';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { AsyncMutex } from './async-mutex';
 import type { SqlExecutor, SqlQueryable, SqlRow } from './sql-executor';
 
@@ -13,8 +17,34 @@ export async function createPgliteExecutor(dataDir?: string): Promise<SqlExecuto
   // Loaded on demand: the WASM build is large and a Postgres deployment never needs it.
   const { PGlite } = await import('@electric-sql/pglite');
   const inMemory = dataDir === undefined || dataDir === IN_MEMORY;
+  if (!inMemory) await createDatabaseApart(dataDir);
   const db = inMemory ? await PGlite.create() : await PGlite.create(dataDir);
   return new PgliteExecutor(db);
+}
+
+const run = promisify(execFile);
+
+/** What the process of createDatabaseApart runs: PGlite (its path) creates the database in a directory. */
+const CREATE_DATABASE = `const { PGlite } = require(process.argv[1]);
+PGlite.create(process.argv[2]).then((db) => db.close());`;
+
+/**
+ * Creates the database of a data directory that holds none yet, in a process of its own.
+ * PGlite's initdb runs inside its WebAssembly memory and grows it to about 800 MB, which
+ * WebAssembly never gives back: created apart, tandem opens the new database as it opens an
+ * existing one, on about 280 MB.
+ */
+async function createDatabaseApart(dataDir: string): Promise<void> {
+  if (existsSync(join(dataDir, 'PG_VERSION'))) return;
+  try {
+    await run(process.execPath, ['-e', CREATE_DATABASE, require.resolve('@electric-sql/pglite'), dataDir], {
+      timeout: 120_000,
+    });
+  } catch (error) {
+    const stderr = (error as { stderr?: unknown }).stderr;
+    const detail = typeof stderr === 'string' && stderr.trim() !== '' ? `: ${stderr.trim()}` : '';
+    throw new Error(`could not create the PGlite database in ${dataDir}${detail}`, { cause: error });
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPgliteStore, openStore } from './open-store';
@@ -55,5 +55,13 @@ describe('PGlite in a data directory', () => {
     } finally {
       await reopened.close();
     }
+  });
+
+  it('says which directory it could not create a database in', async () => {
+    // Something else's file where initdb makes its first directory: creating the database fails.
+    const path = join(dataDir, 'taken');
+    await mkdir(path);
+    await writeFile(join(path, 'base'), 'not a database');
+    await expect(openStore({ dataDir: path })).rejects.toThrow(`could not create the PGlite database in ${path}`);
   });
 });
