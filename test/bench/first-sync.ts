@@ -2,16 +2,26 @@
  * The first sync of N companies against N customers, none linked: a third match by VAT number, a
  * third by e-mail, a third by name and post code, and 5% of the records of each side are
  * ambiguous (pairs of companies sharing an e-mail with a pair of customers), left for review.
- * Measured: API calls against the fewest the page and batch sizes allow, wall time against the
- * floor the ceilings allow for those calls, the CPU time of the matching itself, and the peak
- * resident set of the process.
+ * tandem runs as a user runs it, `tandem start` in a process of its own with the store as it
+ * keeps it by default (PGlite in a data directory), and the first sync is started and followed
+ * through the admin API. Measured: API calls against the fewest the page and batch sizes allow,
+ * wall time against the floor the ceilings allow for those calls, the CPU time of the matching
+ * itself, and tandem's resident set (its process's, without the sandboxes').
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { z } from 'zod';
+import { startBusinessCentralSandbox, type BusinessCentralSandbox } from '../../connectors/business-central/sandbox';
+import { startHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox';
+import { parseConfigText } from '../../src/config/load';
 import { matchKeys, planKeyedMatches, type MatchFields } from '../../src/core/match';
+import { firstSyncReportSchema, firstSyncStartSchema, firstSyncStatusSchema } from '../../src/http/api/schemas';
+import { clearPrefix } from '../support/fakes';
 import { toBc, toHubSpot } from '../support/harness';
-import { apiCalls, breakdown, ceilingFloorMs, peakRssMb, PROVIDERS, round, rssMb, startBenchRig } from './common';
+import { apiCalls, breakdown, ceilingFloorMs, PROVIDERS, round } from './common';
+import { startTandemProcess, type ProcessUsage } from './tandem-process';
 
 export interface FirstSyncResult {
   size: number;
@@ -24,8 +34,10 @@ export interface FirstSyncResult {
   floorMs: number;
   wallOverFloor: number;
   matchingCpuMs: number;
-  /** The process's: before the rig started, once seeded, the highest sampled in the run, and its peak. */
-  rssMb: { beforeSeed: number; beforeRun: number; peakSampled: number; peakProcess: number };
+  /** tandem's process: once started, the highest sampled in the run, and its peak (VmHWM). */
+  rssMb: { beforeRun: number; peakSampled: number; peakProcess: number };
+  /** tandem's process: CPU time used by the run. */
+  cpuMs: number;
 }
 
 /** Records i and i+1 of each side with i % 40 === 0 share one e-mail: 5% of each side. */
@@ -72,43 +84,119 @@ function matchingCpuMs(
   return { cpuMs: round((used.user + used.system) / 1000), links: plan.pairs.length, review: plan.review.length };
 }
 
+const HUBSPOT_TOKEN = 'bench-hubspot-token';
+const HUBSPOT_SECRET = 'bench-hubspot-secret';
+const BC_STATE = 'bench-client-state';
+/** How often the bench asks how far the first sync is. */
+const STATUS_EVERY_MS = 500;
+
+/** A config value read from the environment (secrets may only be written so). */
+const fromEnv = (name: string) => ['${', name, '}'].join('');
+
+/**
+ * The config tandem runs the first sync with: the product's defaults but for the two sandboxes,
+ * the mappings of the test rig, no webhooks from accounting, and no poll or drift sweep during
+ * the run (a first poll lists every record, which is not what is measured).
+ */
+function configText(hubspot: HubSpotSandbox, bc: BusinessCentralSandbox, prefix: string, port: number): string {
+  const customer = ['name', 'address', 'city', 'postCode', 'countryCode', 'phone', 'email', 'homePage'];
+  const pairs = (fields: string[]) => fields.map((field) => ({ contact: field, account: field }));
+  return JSON.stringify(
+    {
+      connectors: {
+        crm: {
+          kind: 'hubspot',
+          baseUrl: hubspot.url,
+          credentials: { token: fromEnv('BENCH_HUBSPOT_TOKEN'), webhookSecret: fromEnv('BENCH_HUBSPOT_SECRET') },
+          pollEvery: '24h',
+        },
+        accounting: {
+          kind: 'business-central',
+          baseUrl: bc.url,
+          companyId: bc.companyId,
+          credentials: {
+            tokenUrl: bc.tokenUrl,
+            clientId: bc.clientId,
+            clientSecret: fromEnv('BENCH_BC_CLIENT_SECRET'),
+            webhookClientState: fromEnv('BENCH_BC_CLIENT_STATE'),
+          },
+          pollEvery: '24h',
+          webhooks: false,
+        },
+      },
+      relationCodes: { customer: 'CUST', vendor: 'VEND', bankAccount: 'BANK' },
+      mappings: {
+        customer: pairs([...customer, 'vatRegistrationNo']),
+        vendor: pairs(customer),
+        bankAccount: pairs(['name']),
+      },
+      drift: { every: null },
+      queue: { prefix },
+      server: { host: '127.0.0.1', port, publicUrl: `http://127.0.0.1:${port}` },
+    },
+    null,
+    2,
+  );
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export async function measureFirstSync(size: number): Promise<FirstSyncResult> {
-  const beforeSeed = rssMb();
-  // The store as the product keeps it by default (PGlite in a data directory, not in memory), and
-  // request logs without bodies: the bench counts calls, and the sandboxes run in this process.
-  const dataDir = mkdtempSync(join(tmpdir(), 'tandem-bench-'));
-  const rig = await startBenchRig({
-    accountingWebhooks: false,
-    pgliteDir: dataDir,
-    hubspot: { logBodies: false },
-    bc: { logBodies: false },
-  });
+  const dir = mkdtempSync(join(tmpdir(), 'tandem-bench-'));
+  const prefix = `bench${randomUUID().slice(0, 8)}`;
+  // Request logs without bodies: the bench counts calls. No webhooks: only the first sync finds
+  // the records.
+  const hubspot = await startHubSpotSandbox({ token: HUBSPOT_TOKEN, logBodies: false, log: () => undefined });
+  const bc = await startBusinessCentralSandbox({ logBodies: false });
+  let tandem: Awaited<ReturnType<typeof startTandemProcess>> | undefined;
   try {
-    // Created while nothing listens: only the first sync finds them.
-    rig.hubspot.setWebhookTarget(null);
     const records = Array.from({ length: size }, (_, index) => fieldsOf(index, size));
     for (const { company, customer } of records) {
-      rig.hubspot.createCompany(toHubSpot(company));
-      rig.bc.createCustomer(toBc(customer));
+      hubspot.createCompany(toHubSpot(company));
+      bc.createCustomer(toBc(customer));
     }
     const ambiguousRecords = records.filter((_, index) => ambiguous(index) && index + 1 - (index % 40) < size).length;
     const expectedLinks = size - ambiguousRecords;
 
-    const matching = matchingCpuMs(records, rig.config.matching.rules, rig.config.matching.minScore);
-    rig.hubspot.resetRequests();
-    rig.bc.clearRequestLog();
+    const env = {
+      BENCH_HUBSPOT_TOKEN: HUBSPOT_TOKEN,
+      BENCH_HUBSPOT_SECRET: HUBSPOT_SECRET,
+      BENCH_BC_CLIENT_SECRET: bc.clientSecret,
+      BENCH_BC_CLIENT_STATE: BC_STATE,
+    };
+    const { matching: config } = parseConfigText(configText(hubspot, bc, prefix, 1), 'bench.json', env);
+    const matching = matchingCpuMs(records, config.rules, config.minScore);
 
-    const beforeRun = rssMb();
-    let peakSampled = beforeRun;
-    const sampler = setInterval(() => (peakSampled = Math.max(peakSampled, rssMb())), 100);
+    tandem = await startTandemProcess({
+      config: (port) => configText(hubspot, bc, prefix, port),
+      // The store as the product keeps it by default: PGlite in a data directory.
+      env: { ...env, DATABASE_URL: '', TANDEM_DATA_DIR: join(dir, 'data') },
+      dir,
+    });
+    hubspot.resetRequests();
+    bc.clearRequestLog();
+
+    const before: ProcessUsage = tandem.usage();
+    let peakSampled = before.rssMb;
+    const sampler = setInterval(() => (peakSampled = Math.max(peakSampled, tandem?.usage().rssMb ?? 0)), 100);
     const startedAt = Date.now();
-    const report = await rig.daemon.firstSync.runNow({ dryRun: false });
+    const started = await tandem.api('POST', '/api/first-sync', { dryRun: false });
+    if (started.status !== 202) throw new Error(`the first sync did not start: ${JSON.stringify(started.body)}`);
+    firstSyncStartSchema.parse(started.body);
+    let report: z.output<typeof firstSyncReportSchema> | null = null;
+    while (report === null) {
+      await sleep(STATUS_EVERY_MS);
+      const status = firstSyncStatusSchema.parse((await tandem.api('GET', '/api/first-sync')).body);
+      // Done when nothing runs and the last report is of this run (finished after it was started).
+      if (status.running === null && status.last !== null && Date.parse(status.last.finishedAt) >= startedAt)
+        report = status.last;
+    }
     const wallMs = Date.now() - startedAt;
     clearInterval(sampler);
-    if (report === null) throw new Error('another first sync was running');
+    const after = tandem.usage();
 
     const side = (slot: 'crm' | 'accounting') => {
-      const calls = apiCalls(slot === 'crm' ? rig.hubspot.requests : rig.bc.requests);
+      const calls = apiCalls(slot === 'crm' ? hubspot.requests : bc.requests);
       const { pageSize, readBatch } = PROVIDERS[slot];
       // Every record listed once, one page for each other (empty) account kind the run matches,
       // and the records of the pairs to link read once in batches.
@@ -140,10 +228,13 @@ export async function measureFirstSync(size: number): Promise<FirstSyncResult> {
       floorMs: Math.round(floorMs),
       wallOverFloor: floorMs > 0 ? round(wallMs / floorMs, 2) : Number.POSITIVE_INFINITY,
       matchingCpuMs: matching.cpuMs,
-      rssMb: { beforeSeed, beforeRun, peakSampled, peakProcess: peakRssMb() },
+      rssMb: { beforeRun: before.rssMb, peakSampled, peakProcess: after.peakRssMb },
+      cpuMs: after.cpuMs - before.cpuMs,
     };
   } finally {
-    await rig.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await tandem?.stop();
+    await Promise.all([hubspot.close(), bc.close()]);
+    await clearPrefix(prefix);
+    rmSync(dir, { recursive: true, force: true });
   }
 }
