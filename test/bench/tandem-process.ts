@@ -12,7 +12,10 @@ import { freePort } from '../../src/util/net';
 import { round } from './common';
 
 /** The CLI, as built with the bench (tsconfig.bench.json includes it). */
-const CLI = [join(__dirname, '..', '..', 'src', 'cli', 'main.js'), join(__dirname, '..', '..', '..', 'dist', 'src', 'cli', 'main.js')];
+const CLI = [
+  join(__dirname, '..', '..', 'src', 'cli', 'main.js'),
+  join(__dirname, '..', '..', '..', 'dist', 'src', 'cli', 'main.js'),
+];
 
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 
@@ -65,7 +68,7 @@ export function processUsage(pid: number): ProcessUsage {
   };
 }
 
-const health = z.object({ status: z.string() }).passthrough();
+const health = z.looseObject({ status: z.string() });
 
 export async function startTandemProcess(options: TandemProcessOptions): Promise<TandemProcess> {
   const cli = CLI.find((path) => existsSync(path));
@@ -95,7 +98,10 @@ export async function startTandemProcess(options: TandemProcessOptions): Promise
   const api = async (method: string, path: string, body?: unknown) => {
     const response = await fetch(`${url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${ADMIN_TOKEN}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();
