@@ -14,6 +14,7 @@ import {
   linkPairs,
   movableClock,
   phoneOf,
+  profiled,
   PROVIDERS,
   quiet,
   recordWrites,
@@ -97,7 +98,9 @@ export async function measureBurst(perSide: number): Promise<BurstResult> {
       pending.push({ side: 'crm', id: pair.hubspotId, expected: phone });
     }
     const deadline = startedAt + Math.max(240_000, 10 * floorMs);
-    const { lastArrival, pending: missing } = await awaitArrivals(rig, pending, startedAt, deadline);
+    const { lastArrival, pending: missing } = await profiled('burst', () =>
+      awaitArrivals(rig, pending, startedAt, deadline),
+    );
     const drainMs = Math.max(1, lastArrival - startedAt);
     await quiet(rig, 300_000);
     const settledMs = Date.now() - startedAt;

@@ -3,6 +3,9 @@
  * which the floors are computed), the rig as the product runs it, linking pairs, counting the
  * sandboxes' calls, and the shape of a target line.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { BudgetFactory, BudgetStore } from '../../connectors/kit/budget';
@@ -326,3 +329,29 @@ export async function awaitArrivals(
 
 /** API calls of a log, without the token endpoint's. */
 export const apiCalls = (requests: readonly SandboxRequest[]) => requests.filter((request) => request.path !== 'token');
+
+/**
+ * Runs `measured` under the CPU profiler when BENCH_PROFILE names a directory, writing
+ * `<name>.cpuprofile` there (open it in Chrome's DevTools): the measured phase alone, without its
+ * setup. Without BENCH_PROFILE it only runs `measured`.
+ */
+export async function profiled<T>(name: string, measured: () => Promise<T>): Promise<T> {
+  const dir = process.env.BENCH_PROFILE;
+  if (dir === undefined || dir === '') return measured();
+  const session = new Session();
+  session.connect();
+  const post = (method: string) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  try {
+    return await measured();
+  } finally {
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}

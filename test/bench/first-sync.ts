@@ -35,7 +35,13 @@ export interface FirstSyncResult {
   wallOverFloor: number;
   matchingCpuMs: number;
   /** tandem's process: once started, the highest sampled in the run, and its peak (VmHWM). */
-  rssMb: { beforeRun: number; peakSampled: number; peakProcess: number };
+  rssMb: {
+    beforeRun: number;
+    peakSampled: number;
+    peakProcess: number;
+    /** The highest sampled while the run was in each phase it reported (reading, linking). */
+    peakByPhase: Record<string, number>;
+  };
   /** tandem's process: CPU time used by the run. */
   cpuMs: number;
 }
@@ -178,7 +184,13 @@ export async function measureFirstSync(size: number): Promise<FirstSyncResult> {
 
     const before: ProcessUsage = tandem.usage();
     let peakSampled = before.rssMb;
-    const sampler = setInterval(() => (peakSampled = Math.max(peakSampled, tandem?.usage().rssMb ?? 0)), 100);
+    let phase = 'starting';
+    const peakByPhase: Record<string, number> = {};
+    const sampler = setInterval(() => {
+      const rss = tandem?.usage().rssMb ?? 0;
+      peakSampled = Math.max(peakSampled, rss);
+      peakByPhase[phase] = Math.max(peakByPhase[phase] ?? 0, rss);
+    }, 100);
     const startedAt = Date.now();
     const started = await tandem.api('POST', '/api/first-sync', { dryRun: false });
     if (started.status !== 202) throw new Error(`the first sync did not start: ${JSON.stringify(started.body)}`);
@@ -187,6 +199,7 @@ export async function measureFirstSync(size: number): Promise<FirstSyncResult> {
     while (report === null) {
       await sleep(STATUS_EVERY_MS);
       const status = firstSyncStatusSchema.parse((await tandem.api('GET', '/api/first-sync')).body);
+      phase = status.running?.phase ?? 'finishing';
       // Done when nothing runs and the last report is of this run (finished after it was started).
       if (status.running === null && status.last !== null && Date.parse(status.last.finishedAt) >= startedAt)
         report = status.last;
@@ -228,7 +241,7 @@ export async function measureFirstSync(size: number): Promise<FirstSyncResult> {
       floorMs: Math.round(floorMs),
       wallOverFloor: floorMs > 0 ? round(wallMs / floorMs, 2) : Number.POSITIVE_INFINITY,
       matchingCpuMs: matching.cpuMs,
-      rssMb: { beforeRun: before.rssMb, peakSampled, peakProcess: after.peakRssMb },
+      rssMb: { beforeRun: before.rssMb, peakSampled, peakProcess: after.peakRssMb, peakByPhase },
       cpuMs: after.cpuMs - before.cpuMs,
     };
   } finally {

@@ -8,9 +8,10 @@
  *   burst        N changes on each side under the real ceilings, 100 ms latency (BENCH_BURST, default 1,000)
  *   latency      one change at a time in a quiet system, 100 ms latency (BENCH_LATENCY_CHANGES, default 200)
  *
- * The first sync runs first, so that the process's peak resident set is its own. Every figure
+ * The first sync runs tandem in a process of its own (`tandem start`) and reads that process's
+ * resident set; the other parts run it in the bench's process with the sandboxes. Every figure
  * goes to bench-results.json (BENCH_RESULTS to put it elsewhere); one line per target is
- * printed with PASS or FAIL. The exit code is 0 when the run completed, FAILs or not, unless
+ * printed with PASS or FAIL. BENCH_PROFILE=<dir> writes a CPU profile of each measured phase. The exit code is 0 when the run completed, FAILs or not, unless
  * `--strict` is given: then 1 on any FAIL.
  */
 import { writeFileSync } from 'node:fs';
@@ -92,7 +93,11 @@ function firstSyncChecks(result: FirstSyncResult): Check[] {
     check('first sync: tandem CPU time', `${result.cpuMs} ms`, 'reported', null),
     check(
       'first sync: RSS growth during the run',
-      `${round2(result.rssMb.peakSampled - result.rssMb.beforeRun)} MB (from ${result.rssMb.beforeRun} MB)`,
+      `${round2(result.rssMb.peakSampled - result.rssMb.beforeRun)} MB (from ${result.rssMb.beforeRun} MB; peaks ${Object.entries(
+        result.rssMb.peakByPhase,
+      )
+        .map(([phase, mb]) => `${phase} ${mb}`)
+        .join(', ')})`,
       'reported',
       null,
     ),

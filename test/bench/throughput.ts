@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
 import { REDIS_URL } from '../support/harness';
-import { awaitArrivals, linkPairs, phoneOf, quiet, round, startBenchRig, unlimitedBudget } from './common';
+import { awaitArrivals, linkPairs, phoneOf, profiled, quiet, round, startBenchRig, unlimitedBudget } from './common';
 
 /**
  * The raw queue's jobs, and its workers' concurrencies: a common one and tandem's intake and write
@@ -74,14 +74,16 @@ async function tandemChanges(changes: number): Promise<ThroughputResult['tandem'
   try {
     const pairs = await linkPairs(rig, changes);
     const startedAt = Date.now();
-    for (const [index, pair] of pairs.entries())
-      rig.hubspot.updateCompany(pair.hubspotId, { phone: phoneOf(index, 1) });
-    const { lastArrival, pending } = await awaitArrivals(
-      rig,
-      pairs.map((pair, index) => ({ side: 'accounting', id: pair.customerId, expected: phoneOf(index, 1) })),
-      startedAt,
-      startedAt + 300_000,
-    );
+    const { lastArrival, pending } = await profiled('throughput', () => {
+      for (const [index, pair] of pairs.entries())
+        rig.hubspot.updateCompany(pair.hubspotId, { phone: phoneOf(index, 1) });
+      return awaitArrivals(
+        rig,
+        pairs.map((pair, index) => ({ side: 'accounting', id: pair.customerId, expected: phoneOf(index, 1) })),
+        startedAt,
+        startedAt + 300_000,
+      );
+    });
     await quiet(rig);
     const durationMs = Math.max(1, lastArrival - startedAt);
     const arrived = changes - pending;
