@@ -111,6 +111,7 @@ export class SqlStore implements Store {
   private readonly eventMarks: Coalescer<readonly [string, string], boolean>;
   private readonly syncs: Coalescer<Recorded, undefined>;
   private readonly relationCreates: Coalescer<NewRelation, BusinessRelation>;
+  private readonly interactions: Coalescer<NewInteraction, StoredInteraction>;
   private readonly audits: Coalescer<NewAuditEntry[], undefined>;
   private readonly stagings: Coalescer<StagedAudit, undefined>;
   private readonly carries = new Map<ConnectorSlot, Coalescer<Carried, undefined>>();
@@ -135,6 +136,12 @@ export class SqlStore implements Store {
     this.relationCreates = this.coalescer((relations) => this.createRelations(relations), {
       // Two creates that could clash go one after the other, so that the second fails alone.
       keys: (relation) => [`contact:${relation.contactId}`, `account:${relation.accountKind}:${relation.accountId}`],
+    });
+    // Listed newest first by their time and then their insert time, which the rows of one
+    // statement share: a statement carries at most one interaction of a contact, and a contact's
+    // next one goes out only after it, so they list in the order they were made.
+    this.interactions = this.coalescer((items) => this.appendInteractions(items), {
+      keys: (item) => [item.contactId],
     });
     this.audits = this.coalescer((lists) => this.appendAudits(lists), { weight: (entries) => entries.length });
     this.stagings = this.coalescer((items) => this.stageAudits(items), {
@@ -610,16 +617,19 @@ export class SqlStore implements Store {
     return typeof pruned === 'number' ? pruned : 0;
   }
 
-  async appendInteraction(interaction: NewInteraction): Promise<StoredInteraction> {
-    // One statement each: a contact's interactions are listed newest first by their insert time,
-    // which rows inserted together would share.
+  appendInteraction(interaction: NewInteraction): Promise<StoredInteraction> {
+    return this.interactions.submit(interaction);
+  }
+
+  private async appendInteractions(interactions: readonly NewInteraction[]): Promise<StoredInteraction[]> {
+    const ids = interactions.map(() => randomUUID());
+    const casts = ['', '', '', '', '::timestamptz', '', '', '', '::jsonb'];
     const rows = await this.sql.query(
-      `INSERT INTO interaction
-         (id, contact_id, type, description, occurred_at, who, source, relation_id, details)
-       VALUES ($1, $2, $3, $4, $5::timestamptz, $6, $7, $8, $9::jsonb)
+      `INSERT INTO interaction (id, contact_id, type, description, occurred_at, who, source, relation_id, details)
+       VALUES ${placeholders(interactions.length, casts.length, casts)}
        RETURNING ${INTERACTION_COLUMNS}`,
-      [
-        randomUUID(),
+      interactions.flatMap((interaction, index) => [
+        ids[index],
         interaction.contactId,
         interaction.type,
         interaction.description,
@@ -628,9 +638,10 @@ export class SqlStore implements Store {
         interaction.source,
         interaction.relationId ?? null,
         interaction.details == null ? null : JSON.stringify(interaction.details),
-      ],
+      ]),
     );
-    return toInteraction(single(rows, 'INSERT ... RETURNING'));
+    const stored = new Map(rows.map((row) => [String(row.id), toInteraction(row)]));
+    return ids.map((id) => returnedRow(stored, id));
   }
 
   async listInteractions(contactId: string, options: { limit?: number } = {}): Promise<StoredInteraction[]> {

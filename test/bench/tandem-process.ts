@@ -78,7 +78,10 @@ export async function startTandemProcess(options: TandemProcessOptions): Promise
   const configFile = join(options.dir, 'tandem.yaml');
   writeFileSync(configFile, options.config(port));
   const logFile = join(options.dir, 'tandem.log');
-  const child: ChildProcess = spawn(process.execPath, [cli, 'start'], {
+  // With BENCH_PROFILE, the process writes a CPU profile of its whole life when it stops.
+  const profile = process.env.BENCH_PROFILE;
+  const profiling = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, '--cpu-prof-name=tandem.cpuprofile'] : [];
+  const child: ChildProcess = spawn(process.execPath, [...profiling, cli, 'start'], {
     env: {
       ...process.env,
       ...options.env,

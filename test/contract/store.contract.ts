@@ -556,6 +556,30 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(listed[1]?.relationId).toBeNull();
         await expect(store().listInteractions('C-9')).resolves.toEqual([]);
       });
+
+      it('lists interactions of one moment in the order they were made, however many are made at once', async () => {
+        // Made together (one statement where the store gathers them), all at the same moment.
+        const occurredAt = '2024-06-01T10:00:00.000Z';
+        const made = Array.from({ length: 30 }, (_, index) => `event ${index}`);
+        await Promise.all(
+          made.flatMap((description, index) =>
+            ['C-3', 'C-4'].map((contactId) =>
+              store().appendInteraction({
+                who: 'tandem',
+                source: 'tandem',
+                contactId,
+                type: index % 2 === 0 ? 'linked' : 'unlinked',
+                description,
+                occurredAt,
+              }),
+            ),
+          ),
+        );
+        for (const contactId of ['C-3', 'C-4'])
+          expect((await store().listInteractions(contactId)).map((entry) => entry.description)).toEqual(
+            [...made].reverse(),
+          );
+      });
     });
 
     describe('operations', () => {
