@@ -230,6 +230,19 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await expect(store().getShadow(relation.id)).resolves.toEqual([shadowEntry(relation.id, { value: 'last' })]);
       });
 
+      it('keeps values that look like array syntax or SQL as the text they are', async () => {
+        const relation = await store().createRelation(newRelation());
+        const awkward = ['NULL', 'a "quoted", {braced} value', 'back\\slash', '', '  spaced  ', 'é ☎ 中文'];
+        const entries = awkward.map((value, index) => shadowEntry(relation.id, { field: `field${index}`, value }));
+        const missing = shadowEntry(relation.id, { field: 'missing', value: null });
+
+        await store().recordSync([...entries, missing], []);
+
+        const shadow = await store().getShadow(relation.id);
+        expect(shadow).toHaveLength(entries.length + 1);
+        expect(shadow).toEqual(expect.arrayContaining([...entries, missing]));
+      });
+
       it('reads the shadows of several relations keyed by relation id', async () => {
         const first = await store().createRelation(newRelation());
         const second = await store().createRelation(newRelation({ contactId: 'C-2', accountId: 'CUST-2' }));
