@@ -494,23 +494,22 @@ export class SqlStore implements Store {
           const id = key(record.entity, record.id);
           return !sameObservation(stored.get(id), previous.get(id) as RecordObservation);
         });
-      const casts = ['', '', '', '', '::jsonb'];
       for (const batch of chunks(latest, ROWS_PER_INSERT)) {
+        const observations = batch.map((record) => previous.get(key(record.entity, record.id)) as RecordObservation);
+        // One array per column (see upsertShadow).
         await tx.query(
           `INSERT INTO record_observation (connector_slot, entity, record_id, modified_at, fields)
-           VALUES ${placeholders(batch.length, casts.length, casts)}
+           SELECT $1, entity, record_id, modified_at, fields::jsonb
+           FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS seen (entity, record_id, modified_at, fields)
            ON CONFLICT (connector_slot, entity, record_id) DO UPDATE SET
              modified_at = EXCLUDED.modified_at, fields = EXCLUDED.fields, observed_at = now()`,
-          batch.flatMap((record) => {
-            const observation = previous.get(key(record.entity, record.id)) as RecordObservation;
-            return [
-              slot,
-              record.entity,
-              record.id,
-              observation.modifiedAt,
-              storedObservationFields(observation.fields),
-            ];
-          }),
+          [
+            slot,
+            batch.map((record) => record.entity),
+            batch.map((record) => record.id),
+            observations.map((observation) => observation.modifiedAt),
+            observations.map((observation) => storedObservationFields(observation.fields)),
+          ],
         );
       }
       return observed.map((entry) => withObservedTimes(entry.record, previous.get(entry.key) as RecordObservation));
@@ -1011,28 +1010,35 @@ async function unstage(tx: SqlQueryable, planIds: readonly string[]): Promise<Se
 }
 
 async function insertAudit(tx: SqlQueryable, entries: readonly NewAuditEntry[]): Promise<void> {
-  const casts = ['', '', '', '', '', '', '', '', '', '', '::timestamptz', '', '::jsonb'];
   for (const batch of chunks(entries, ROWS_PER_INSERT)) {
+    // One array per column (see upsertShadow); unnest gives the rows in the order of the arrays,
+    // so the log's ids follow the order of the entries.
+    const column = (value: (entry: NewAuditEntry) => string | null | undefined) =>
+      batch.map((entry) => value(entry) ?? null);
     await tx.query(
       `INSERT INTO audit_log (kind, relation_id, contact_id, account_kind, account_id, field,
          old_value, new_value, direction, source_system, source_modified_at, job_id, details)
-       VALUES ${placeholders(batch.length, casts.length, casts)}`,
-      batch.flatMap((entry) => [
-        entry.kind,
-        entry.relationId ?? null,
-        entry.contactId ?? null,
-        entry.accountKind ?? null,
-        entry.accountId ?? null,
-        entry.field ?? null,
-        entry.oldValue ?? null,
-        entry.newValue ?? null,
-        entry.direction ?? null,
-        entry.sourceSystem ?? null,
-        entry.sourceModifiedAt ?? null,
-        entry.jobId ?? null,
-        // Serialised here: pg would turn a top-level array into a Postgres array, not JSON.
-        entry.details == null ? null : JSON.stringify(entry.details),
-      ]),
+       SELECT kind, relation_id, contact_id, account_kind, account_id, field, old_value, new_value,
+         direction, source_system, source_modified_at, job_id, details::jsonb
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+         $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::text[], $13::text[])
+         AS entry (kind, relation_id, contact_id, account_kind, account_id, field, old_value, new_value,
+           direction, source_system, source_modified_at, job_id, details)`,
+      [
+        column((entry) => entry.kind),
+        column((entry) => entry.relationId),
+        column((entry) => entry.contactId),
+        column((entry) => entry.accountKind),
+        column((entry) => entry.accountId),
+        column((entry) => entry.field),
+        column((entry) => entry.oldValue),
+        column((entry) => entry.newValue),
+        column((entry) => entry.direction),
+        column((entry) => entry.sourceSystem),
+        column((entry) => entry.sourceModifiedAt),
+        column((entry) => entry.jobId),
+        column((entry) => (entry.details == null ? null : JSON.stringify(entry.details))),
+      ],
     );
   }
 }
