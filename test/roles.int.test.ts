@@ -26,7 +26,16 @@ import { INTAKE_QUEUE, writeQueueName } from '../src/queue/queues';
 import { openPostgresStore } from '../src/store';
 import type { Store } from '../src/app/ports/store';
 import { freePort, waitFor } from '../src/util/net';
-import { BC_STATE, DATABASE_URL, HUBSPOT_SECRET, HUBSPOT_TOKEN, REDIS_URL, toBc, toHubSpot } from './support/harness';
+import {
+  BC_STATE,
+  DATABASE_URL,
+  HUBSPOT_SECRET,
+  HUBSPOT_TOKEN,
+  REDIS_URL,
+  sandboxConnectors,
+  toBc,
+  toHubSpot,
+} from './support/harness';
 
 jest.setTimeout(90_000);
 
@@ -90,26 +99,17 @@ async function startDeployment(roles: Role[]): Promise<Deployment> {
   // Migrated once here; every process shares the schema through the connection's search_path.
   const store = await openPostgresStore(DATABASE_URL, { schema });
 
+  // Secrets reach the config from the environment only.
+  const connectors = sandboxConnectors(hubspot, bc, {
+    hubspotToken: '${HUBSPOT_TOKEN}',
+    hubspotSecret: '${HUBSPOT_SECRET}',
+    bcClientSecret: '${BC_CLIENT_SECRET}',
+    bcClientState: '${BC_STATE}',
+  });
   const config = {
     connectors: {
-      crm: {
-        kind: 'hubspot',
-        baseUrl: hubspot.url,
-        credentials: { token: '${HUBSPOT_TOKEN}', webhookSecret: '${HUBSPOT_SECRET}' },
-        pollEvery: '2s',
-      },
-      accounting: {
-        kind: 'business-central',
-        baseUrl: bc.url,
-        companyId: bc.companyId,
-        credentials: {
-          tokenUrl: bc.tokenUrl,
-          clientId: bc.clientId,
-          clientSecret: '${BC_CLIENT_SECRET}',
-          webhookClientState: '${BC_STATE}',
-        },
-        pollEvery: '2s',
-      },
+      crm: { ...connectors.crm, pollEvery: '2s' },
+      accounting: { ...connectors.accounting, pollEvery: '2s' },
     },
     relationCodes: { customer: 'CUST', vendor: 'VEND' },
     mappings: {

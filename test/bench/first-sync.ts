@@ -19,7 +19,7 @@ import { parseConfigText } from '../../src/config/load';
 import { matchKeys, planKeyedMatches, type MatchFields } from '../../src/core/match';
 import { firstSyncReportSchema, firstSyncStartSchema, firstSyncStatusSchema } from '../../src/http/api/schemas';
 import { clearPrefix } from '../support/fakes';
-import { toBc, toHubSpot } from '../support/harness';
+import { sandboxConnectors, toBc, toHubSpot } from '../support/harness';
 import { apiCalls, breakdown, ceilingFloorMs, PROVIDERS, round } from './common';
 import { startTandemProcess, type ProcessUsage } from './tandem-process';
 
@@ -107,28 +107,17 @@ const fromEnv = (name: string) => ['${', name, '}'].join('');
 function configText(hubspot: HubSpotSandbox, bc: BusinessCentralSandbox, prefix: string, port: number): string {
   const customer = ['name', 'address', 'city', 'postCode', 'countryCode', 'phone', 'email', 'homePage'];
   const pairs = (fields: string[]) => fields.map((field) => ({ contact: field, account: field }));
+  const connectors = sandboxConnectors(hubspot, bc, {
+    hubspotToken: fromEnv('BENCH_HUBSPOT_TOKEN'),
+    hubspotSecret: fromEnv('BENCH_HUBSPOT_SECRET'),
+    bcClientSecret: fromEnv('BENCH_BC_CLIENT_SECRET'),
+    bcClientState: fromEnv('BENCH_BC_CLIENT_STATE'),
+  });
   return JSON.stringify(
     {
       connectors: {
-        crm: {
-          kind: 'hubspot',
-          baseUrl: hubspot.url,
-          credentials: { token: fromEnv('BENCH_HUBSPOT_TOKEN'), webhookSecret: fromEnv('BENCH_HUBSPOT_SECRET') },
-          pollEvery: '24h',
-        },
-        accounting: {
-          kind: 'business-central',
-          baseUrl: bc.url,
-          companyId: bc.companyId,
-          credentials: {
-            tokenUrl: bc.tokenUrl,
-            clientId: bc.clientId,
-            clientSecret: fromEnv('BENCH_BC_CLIENT_SECRET'),
-            webhookClientState: fromEnv('BENCH_BC_CLIENT_STATE'),
-          },
-          pollEvery: '24h',
-          webhooks: false,
-        },
+        crm: { ...connectors.crm, pollEvery: '24h' },
+        accounting: { ...connectors.accounting, pollEvery: '24h', webhooks: false },
       },
       relationCodes: { customer: 'CUST', vendor: 'VEND', bankAccount: 'BANK' },
       mappings: {

@@ -76,6 +76,40 @@ export interface Rig {
   stop(): Promise<void>;
 }
 
+/** The secrets of a config over the two sandboxes: the values, or `${VAR}` references to them. */
+export interface SandboxSecrets {
+  hubspotToken: string;
+  hubspotSecret: string;
+  bcClientSecret: string;
+  bcClientState: string;
+}
+
+/** The two connectors of a config over the sandboxes, for the caller to add its own options to. */
+export function sandboxConnectors(
+  hubspot: Pick<HubSpotSandbox, 'url'>,
+  bc: Pick<BusinessCentralSandbox, 'url' | 'companyId' | 'tokenUrl' | 'clientId'>,
+  secrets: SandboxSecrets,
+) {
+  return {
+    crm: {
+      kind: 'hubspot',
+      baseUrl: hubspot.url,
+      credentials: { token: secrets.hubspotToken, webhookSecret: secrets.hubspotSecret },
+    },
+    accounting: {
+      kind: 'business-central',
+      baseUrl: bc.url,
+      companyId: bc.companyId,
+      credentials: {
+        tokenUrl: bc.tokenUrl,
+        clientId: bc.clientId,
+        clientSecret: secrets.bcClientSecret,
+        webhookClientState: secrets.bcClientState,
+      },
+    },
+  };
+}
+
 const quietLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 /** Starts a rig. */
@@ -103,25 +137,17 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
   });
   const prefix = `t${randomUUID().slice(0, 8)}`;
 
+  const connectors = sandboxConnectors(hubspot, bc, {
+    hubspotToken: HUBSPOT_TOKEN,
+    hubspotSecret: HUBSPOT_SECRET,
+    bcClientSecret: bc.clientSecret,
+    bcClientState: BC_STATE,
+  });
   const base: Record<string, unknown> = {
     connectors: {
-      crm: {
-        kind: 'hubspot',
-        baseUrl: hubspot.url,
-        credentials: { token: HUBSPOT_TOKEN, webhookSecret: HUBSPOT_SECRET },
-        pollEvery: '30s',
-        concurrency: 4,
-      },
+      crm: { ...connectors.crm, pollEvery: '30s', concurrency: 4 },
       accounting: {
-        kind: 'business-central',
-        baseUrl: bc.url,
-        companyId: bc.companyId,
-        credentials: {
-          tokenUrl: bc.tokenUrl,
-          clientId: bc.clientId,
-          clientSecret: bc.clientSecret,
-          webhookClientState: BC_STATE,
-        },
+        ...connectors.accounting,
         pollEvery: '30s',
         concurrency: 4,
         webhooks: options.accountingWebhooks ?? true,
