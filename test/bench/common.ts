@@ -6,8 +6,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { BudgetFactory, BudgetStore } from '../../connectors/kit/budget';
 import type { SandboxRequest } from '../../connectors/kit/sandbox/server';
 import { waitFor } from '../../src/util/net';
@@ -72,37 +70,6 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
  * late, so a drain time errs long, never short.
  */
 export const ARRIVAL_CHECK_MS = 100;
-
-/** A process memory reading, in MB. */
-export function rssMb(): number {
-  return round(process.memoryUsage().rss / 1024 / 1024);
-}
-
-/** The peak resident set of this process so far, in MB (getrusage's maxrss, in kB on Linux). */
-export function peakRssMb(): number {
-  return round(process.resourceUsage().maxRSS / 1024);
-}
-
-/**
- * Runs a full garbage collection when the runtime allows it: with --expose-gc, or by switching
- * the flag on at run time (https://nodejs.org/api/v8.html#v8setflagsfromstringflags).
- */
-export function collectGarbage(): boolean {
-  const exposed = (globalThis as { gc?: () => void }).gc;
-  if (exposed) {
-    exposed();
-    return true;
-  }
-  try {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as (() => void) | undefined;
-    if (typeof gc !== 'function') return false;
-    gc();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * A request budget that admits every call: with the sandboxes' limits off, tandem's own share of
