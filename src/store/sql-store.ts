@@ -646,7 +646,7 @@ export class SqlStore implements Store {
   async listInteractions(contactId: string, options: { limit?: number } = {}): Promise<StoredInteraction[]> {
     const rows = await this.sql.query(
       `SELECT ${INTERACTION_COLUMNS} FROM interaction WHERE contact_id = $1
-       ORDER BY occurred_at DESC, created_at DESC, id
+       ORDER BY occurred_at DESC, seq DESC
        LIMIT $2::integer`,
       [contactId, auditLimit(options.limit)],
     );

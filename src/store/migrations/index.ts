@@ -6,6 +6,7 @@ import { RECORD_OBSERVATIONS } from './005-record-observations';
 import { DRIFT_AUDIT } from './006-drift-audit';
 import { FIRST_SYNC } from './007-first-sync';
 import { STAGED_AUDIT } from './008-staged-audit';
+import { INTERACTION_ORDER } from './009-interaction-order';
 
 /** One schema change, applied once, in version order. */
 export interface Migration {
@@ -27,4 +28,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: 'drift in the audit log', sql: DRIFT_AUDIT },
   { version: 7, name: 'first sync runs', sql: FIRST_SYNC },
   { version: 8, name: 'staged audit entries', sql: STAGED_AUDIT },
+  { version: 9, name: 'interaction order', sql: INTERACTION_ORDER },
 ];
