@@ -10,7 +10,7 @@ export { createPostgresExecutor } from './postgres-executor';
 export type { PostgresExecutorOptions, StoreRetryEvent } from './postgres-executor';
 export { DEFAULT_STORE_RETRY, isConnectionFailure } from './postgres-retry';
 export type { StoreRetryPolicy } from './postgres-retry';
-export { createPgliteExecutor, IN_MEMORY } from './pglite-executor';
+export { createPgliteExecutor, IN_MEMORY, type Maintained, type PgliteSqlExecutor } from './pglite-executor';
 export { runMigrations } from './migrate';
 export { MIGRATIONS } from './migrations';
 export type { Migration } from './migrations';

@@ -65,3 +65,67 @@ describe('PGlite in a data directory', () => {
     await expect(openStore({ dataDir: path })).rejects.toThrow(`could not create the PGlite database in ${path}`);
   });
 });
+
+describe('PGlite upkeep', () => {
+  // PGlite runs no autovacuum: without the executor's upkeep no table is ever vacuumed or analyzed.
+  it('vacuums and analyzes the tables that updates left dead rows in, and only those', async () => {
+    const sql = await createPgliteExecutor('memory://');
+    const store = new SqlStore(sql);
+    try {
+      await store.migrate();
+      const relations = await Promise.all(
+        Array.from({ length: 40 }, (_, index) =>
+          store.createRelation({
+            contactId: `C-${index}`,
+            accountKind: 'customer',
+            accountId: `A-${index}`,
+            relationCode: 'CUST',
+            origin: 'linked',
+          }),
+        ),
+      );
+      const fields = ['name', 'city', 'phone', 'email', 'homePage'];
+      for (let round = 0; round < 5; round++) {
+        const at = new Date(Date.UTC(2026, 0, 1, 0, round)).toISOString();
+        await store.recordSync(
+          relations.flatMap((relation) =>
+            fields.map((field) => ({
+              relationId: relation.id,
+              side: 'account' as const,
+              field,
+              value: `${field} ${round}`,
+              sourceModifiedAt: at,
+              syncedAt: at,
+            })),
+          ),
+          [],
+        );
+      }
+      const shadowStats = async () => {
+        await sql.query('SELECT pg_stat_force_next_flush()');
+        const [row] = await sql.query(
+          `SELECT n_live_tup, n_dead_tup, last_vacuum, last_analyze FROM pg_stat_user_tables
+           WHERE relname = 'relation_shadow'`,
+        );
+        return row ?? {};
+      };
+      const before = await shadowStats();
+      expect(Number(before['n_dead_tup'])).toBeGreaterThan(100);
+      expect(before['last_vacuum']).toBeNull();
+
+      const done = await sql.maintain();
+      expect(done).toContainEqual({ table: 'public.relation_shadow', action: 'vacuum' });
+      const after = await shadowStats();
+      expect(Number(after['n_dead_tup'])).toBe(0);
+      expect(after['last_vacuum']).not.toBeNull();
+      expect(after['last_analyze']).not.toBeNull();
+      // The planner has statistics of the table now.
+      const [stats] = await sql.query(`SELECT count(*) AS columns FROM pg_stats WHERE tablename = 'relation_shadow'`);
+      expect(Number(stats?.['columns'])).toBeGreaterThan(0);
+      // Nothing is due any more: a second round does nothing.
+      expect(await sql.maintain()).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+});
