@@ -243,7 +243,7 @@ export interface PendingChange {
 }
 
 /** Whether the record of a pending change holds its value. */
-function holds(rig: Rig, change: PendingChange): boolean {
+function holds(rig: Pick<Rig, 'hubspot' | 'bc'>, change: PendingChange): boolean {
   return change.side === 'accounting'
     ? rig.bc.getCustomer(change.id)?.phoneNumber === change.expected
     : rig.hubspot.getCompany(change.id)?.properties['phone'] === change.expected;
@@ -258,7 +258,7 @@ function holds(rig: Rig, change: PendingChange): boolean {
  * was seen (`startedAt` if none) and how many never arrived.
  */
 export async function awaitArrivals(
-  rig: Rig,
+  rig: Pick<Rig, 'hubspot' | 'bc'>,
   changes: readonly PendingChange[],
   startedAt: number,
   deadline: number,

@@ -12,16 +12,21 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
-import { startBusinessCentralSandbox, type BusinessCentralSandbox } from '../../connectors/business-central/sandbox';
-import { startHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox';
+import { startBusinessCentralSandbox } from '../../connectors/business-central/sandbox';
+import { startHubSpotSandbox } from '../../connectors/hubspot/sandbox';
 import { parseConfigText } from '../../src/config/load';
 import { matchKeys, planKeyedMatches, type MatchFields } from '../../src/core/match';
-import { firstSyncReportSchema, firstSyncStartSchema, firstSyncStatusSchema } from '../../src/http/api/schemas';
 import { clearPrefix } from '../support/fakes';
-import { sandboxConnectors, toBc, toHubSpot } from '../support/harness';
+import { toBc, toHubSpot } from '../support/harness';
 import { apiCalls, breakdown, ceilingFloorMs, PROVIDERS, round } from './common';
-import { startTandemProcess, type ProcessUsage } from './tandem-process';
+import {
+  BENCH_HUBSPOT_TOKEN,
+  benchConfigText,
+  benchSecrets,
+  runFirstSync,
+  startTandemProcess,
+  type ProcessUsage,
+} from './tandem-process';
 
 export interface FirstSyncResult {
   size: number;
@@ -90,58 +95,12 @@ function matchingCpuMs(
   return { cpuMs: round((used.user + used.system) / 1000), links: plan.pairs.length, review: plan.review.length };
 }
 
-const HUBSPOT_TOKEN = 'bench-hubspot-token';
-const HUBSPOT_SECRET = 'bench-hubspot-secret';
-const BC_STATE = 'bench-client-state';
-/** How often the bench asks how far the first sync is. */
-const STATUS_EVERY_MS = 500;
-
-/** A config value read from the environment (secrets may only be written so). */
-const fromEnv = (name: string) => ['${', name, '}'].join('');
-
-/**
- * The config tandem runs the first sync with: the product's defaults but for the two sandboxes,
- * the mappings of the test rig, no webhooks from accounting, and no poll or drift sweep during
- * the run (a first poll lists every record, which is not what is measured).
- */
-function configText(hubspot: HubSpotSandbox, bc: BusinessCentralSandbox, prefix: string, port: number): string {
-  const customer = ['name', 'address', 'city', 'postCode', 'countryCode', 'phone', 'email', 'homePage'];
-  const pairs = (fields: string[]) => fields.map((field) => ({ contact: field, account: field }));
-  const connectors = sandboxConnectors(hubspot, bc, {
-    hubspotToken: fromEnv('BENCH_HUBSPOT_TOKEN'),
-    hubspotSecret: fromEnv('BENCH_HUBSPOT_SECRET'),
-    bcClientSecret: fromEnv('BENCH_BC_CLIENT_SECRET'),
-    bcClientState: fromEnv('BENCH_BC_CLIENT_STATE'),
-  });
-  return JSON.stringify(
-    {
-      connectors: {
-        crm: { ...connectors.crm, pollEvery: '24h' },
-        accounting: { ...connectors.accounting, pollEvery: '24h', webhooks: false },
-      },
-      relationCodes: { customer: 'CUST', vendor: 'VEND', bankAccount: 'BANK' },
-      mappings: {
-        customer: pairs([...customer, 'vatRegistrationNo']),
-        vendor: pairs(customer),
-        bankAccount: pairs(['name']),
-      },
-      drift: { every: null },
-      queue: { prefix },
-      server: { host: '127.0.0.1', port, publicUrl: `http://127.0.0.1:${port}` },
-    },
-    null,
-    2,
-  );
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 export async function measureFirstSync(size: number): Promise<FirstSyncResult> {
   const dir = mkdtempSync(join(tmpdir(), 'tandem-bench-'));
   const prefix = `bench${randomUUID().slice(0, 8)}`;
   // Request logs without bodies: the bench counts calls. No webhooks: only the first sync finds
   // the records.
-  const hubspot = await startHubSpotSandbox({ token: HUBSPOT_TOKEN, logBodies: false, log: () => undefined });
+  const hubspot = await startHubSpotSandbox({ token: BENCH_HUBSPOT_TOKEN, logBodies: false, log: () => undefined });
   const bc = await startBusinessCentralSandbox({ logBodies: false });
   let tandem: Awaited<ReturnType<typeof startTandemProcess>> | undefined;
   try {
@@ -153,46 +112,34 @@ export async function measureFirstSync(size: number): Promise<FirstSyncResult> {
     const ambiguousRecords = records.filter((_, index) => ambiguous(index) && index + 1 - (index % 40) < size).length;
     const expectedLinks = size - ambiguousRecords;
 
-    const env = {
-      BENCH_HUBSPOT_TOKEN: HUBSPOT_TOKEN,
-      BENCH_HUBSPOT_SECRET: HUBSPOT_SECRET,
-      BENCH_BC_CLIENT_SECRET: bc.clientSecret,
-      BENCH_BC_CLIENT_STATE: BC_STATE,
-    };
-    const { matching: config } = parseConfigText(configText(hubspot, bc, prefix, 1), 'bench.json', env);
+    const env = benchSecrets(bc);
+    // No webhooks from accounting, and no poll during the run (a first poll lists every record,
+    // which is not what is measured).
+    const configOf = (port: number) => benchConfigText(hubspot, bc, prefix, port, { accountingWebhooks: false });
+    const { matching: config } = parseConfigText(configOf(1), 'bench.json', env);
     const matching = matchingCpuMs(records, config.rules, config.minScore);
 
     tandem = await startTandemProcess({
-      config: (port) => configText(hubspot, bc, prefix, port),
+      config: configOf,
       // The store as the product keeps it by default: PGlite in a data directory.
       env: { ...env, DATABASE_URL: '', TANDEM_DATA_DIR: join(dir, 'data') },
       dir,
+      name: 'first-sync',
     });
     hubspot.resetRequests();
     bc.clearRequestLog();
 
     const before: ProcessUsage = tandem.usage();
     let peakSampled = before.rssMb;
-    let phase = 'starting';
+    let current = 'starting';
     const peakByPhase: Record<string, number> = {};
     const sampler = setInterval(() => {
       const rss = tandem?.usage().rssMb ?? 0;
       peakSampled = Math.max(peakSampled, rss);
-      peakByPhase[phase] = Math.max(peakByPhase[phase] ?? 0, rss);
+      peakByPhase[current] = Math.max(peakByPhase[current] ?? 0, rss);
     }, 100);
     const startedAt = Date.now();
-    const started = await tandem.api('POST', '/api/first-sync', { dryRun: false });
-    if (started.status !== 202) throw new Error(`the first sync did not start: ${JSON.stringify(started.body)}`);
-    firstSyncStartSchema.parse(started.body);
-    let report: z.output<typeof firstSyncReportSchema> | null = null;
-    while (report === null) {
-      await sleep(STATUS_EVERY_MS);
-      const status = firstSyncStatusSchema.parse((await tandem.api('GET', '/api/first-sync')).body);
-      phase = status.running?.phase ?? 'finishing';
-      // Done when nothing runs and the last report is of this run (finished after it was started).
-      if (status.running === null && status.last !== null && Date.parse(status.last.finishedAt) >= startedAt)
-        report = status.last;
-    }
+    const report = await runFirstSync(tandem, (phase) => (current = phase));
     const wallMs = Date.now() - startedAt;
     clearInterval(sampler);
     const after = tandem.usage();

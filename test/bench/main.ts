@@ -112,6 +112,12 @@ function throughputChecks(result: ThroughputResult): Check[] {
       '>= 10%',
       result.tandem.arrived === result.tandem.changes && result.ratio >= 0.1,
     ),
+    check(
+      'throughput: tandem CPU per change',
+      `${result.tandem.cpuMsPerChange} ms (tandem's process, store ${result.tandem.store})`,
+      'reported',
+      null,
+    ),
   ];
 }
 

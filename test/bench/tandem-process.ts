@@ -8,8 +8,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { BusinessCentralSandbox } from '../../connectors/business-central/sandbox';
+import type { HubSpotSandbox } from '../../connectors/hubspot/sandbox';
+import {
+  daemonStatusSchema,
+  firstSyncReportSchema,
+  firstSyncStartSchema,
+  firstSyncStatusSchema,
+} from '../../src/http/api/schemas';
 import { freePort } from '../../src/util/net';
-import { round } from './common';
+import { sandboxConnectors } from '../support/harness';
+import { round, sleep } from './common';
 
 /** The CLI, as built with the bench (tsconfig.bench.json includes it). */
 const CLI = [
@@ -29,6 +38,8 @@ export interface TandemProcessOptions {
   env: Record<string, string>;
   /** Where the config file and the process's log go. */
   dir: string;
+  /** Names the process's CPU profile with BENCH_PROFILE: `<name>.tandem.cpuprofile`. */
+  name: string;
 }
 
 /** What /proc says of the process: resident set now and at its peak (MB), CPU time used (ms). */
@@ -80,7 +91,9 @@ export async function startTandemProcess(options: TandemProcessOptions): Promise
   const logFile = join(options.dir, 'tandem.log');
   // With BENCH_PROFILE, the process writes a CPU profile of its whole life when it stops.
   const profile = process.env.BENCH_PROFILE;
-  const profiling = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, '--cpu-prof-name=tandem.cpuprofile'] : [];
+  const profiling = profile
+    ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${options.name}.tandem.cpuprofile`]
+    : [];
   const child: ChildProcess = spawn(process.execPath, [...profiling, cli, 'start'], {
     env: {
       ...process.env,
@@ -134,4 +147,110 @@ export async function startTandemProcess(options: TandemProcessOptions): Promise
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   return { url, pid, api, usage: () => processUsage(pid), stop };
+}
+
+/** The secrets of the sandboxes, as tandem's config reads them from its environment. */
+export const BENCH_HUBSPOT_TOKEN = 'bench-hubspot-token';
+export const BENCH_HUBSPOT_SECRET = 'bench-hubspot-secret';
+const BC_STATE = 'bench-client-state';
+
+/** The environment that holds the secrets benchConfigText names. */
+export function benchSecrets(bc: Pick<BusinessCentralSandbox, 'clientSecret'>): Record<string, string> {
+  return {
+    BENCH_HUBSPOT_TOKEN,
+    BENCH_HUBSPOT_SECRET,
+    BENCH_BC_CLIENT_SECRET: bc.clientSecret,
+    BENCH_BC_CLIENT_STATE: BC_STATE,
+  };
+}
+
+/** A config value read from the environment (secrets may only be written so). */
+const fromEnv = (name: string) => ['${', name, '}'].join('');
+
+/**
+ * The config a bench runs tandem with: the product's defaults but for the two sandboxes, the
+ * mappings of the test rig, and no poll or drift sweep while it measures (a first poll lists every
+ * record, which is not what is measured).
+ */
+export function benchConfigText(
+  hubspot: Pick<HubSpotSandbox, 'url'>,
+  bc: Pick<BusinessCentralSandbox, 'url' | 'companyId' | 'tokenUrl' | 'clientId'>,
+  prefix: string,
+  port: number,
+  options: { accountingWebhooks: boolean },
+): string {
+  const customer = ['name', 'address', 'city', 'postCode', 'countryCode', 'phone', 'email', 'homePage'];
+  const pairs = (fields: string[]) => fields.map((field) => ({ contact: field, account: field }));
+  const connectors = sandboxConnectors(hubspot, bc, {
+    hubspotToken: fromEnv('BENCH_HUBSPOT_TOKEN'),
+    hubspotSecret: fromEnv('BENCH_HUBSPOT_SECRET'),
+    bcClientSecret: fromEnv('BENCH_BC_CLIENT_SECRET'),
+    bcClientState: fromEnv('BENCH_BC_CLIENT_STATE'),
+  });
+  return JSON.stringify(
+    {
+      connectors: {
+        crm: { ...connectors.crm, pollEvery: '24h' },
+        accounting: { ...connectors.accounting, pollEvery: '24h', webhooks: options.accountingWebhooks },
+      },
+      relationCodes: { customer: 'CUST', vendor: 'VEND', bankAccount: 'BANK' },
+      mappings: {
+        customer: pairs([...customer, 'vatRegistrationNo']),
+        vendor: pairs(customer),
+        bankAccount: pairs(['name']),
+      },
+      drift: { every: null },
+      queue: { prefix },
+      server: { host: '127.0.0.1', port, publicUrl: `http://127.0.0.1:${port}` },
+    },
+    null,
+    2,
+  );
+}
+
+/** How often the bench asks how far tandem is. */
+const STATUS_EVERY_MS = 500;
+
+/**
+ * Starts a first sync (not a dry run) through the admin API and follows it to its report,
+ * telling `phase` each phase it reports.
+ */
+export async function runFirstSync(
+  tandem: TandemProcess,
+  phase: (name: string) => void = () => undefined,
+): Promise<z.output<typeof firstSyncReportSchema>> {
+  const startedAt = Date.now();
+  const started = await tandem.api('POST', '/api/first-sync', { dryRun: false });
+  if (started.status !== 202) throw new Error(`the first sync did not start: ${JSON.stringify(started.body)}`);
+  firstSyncStartSchema.parse(started.body);
+  for (;;) {
+    await sleep(STATUS_EVERY_MS);
+    const status = firstSyncStatusSchema.parse((await tandem.api('GET', '/api/first-sync')).body);
+    phase(status.running?.phase ?? 'finishing');
+    // Done when nothing runs and the last report is of this run (finished after it was started).
+    if (status.running === null && status.last !== null && Date.parse(status.last.finishedAt) >= startedAt)
+      return status.last;
+  }
+}
+
+/**
+ * Waits until the sandboxes have sent every webhook they hold and tandem's queues hold no job
+ * waiting, running or put off, twice in a row.
+ */
+export async function tandemQuiet(
+  tandem: TandemProcess,
+  sandboxes: { hubspot: Pick<HubSpotSandbox, 'flushWebhooks'>; bc: Pick<BusinessCentralSandbox, 'flushNotifications'> },
+  timeoutMs = 120_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let quietLooks = 0;
+  while (quietLooks < 2) {
+    if (Date.now() > deadline) throw new Error(`tandem's queues were not quiet within ${timeoutMs} ms`);
+    await sandboxes.hubspot.flushWebhooks();
+    await sandboxes.bc.flushNotifications();
+    const status = daemonStatusSchema.parse((await tandem.api('GET', '/api/status')).body);
+    const busy = Object.values(status.queues).some((counts) => counts.waiting + counts.active + counts.delayed > 0);
+    quietLooks = busy ? 0 : quietLooks + 1;
+    await sleep(STATUS_EVERY_MS);
+  }
 }

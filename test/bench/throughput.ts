@@ -1,14 +1,34 @@
 /**
  * Throughput against its reference, both measured in this run on the same Redis: raw BullMQ
  * no-op jobs per second (the ceiling of any queue-based design on this machine), and tandem's
- * end-to-end changes per second with the sandboxes at 0 ms latency and every limit off (the
- * sandboxes' and tandem's own budget), so that what is left is tandem's own work.
+ * end-to-end changes per second with the sandboxes at 0 ms latency and their limits off, so that
+ * what is left is tandem's own work. tandem runs as a user runs it, `tandem start` in a process of
+ * its own with its default store (PGlite in a data directory; BENCH_DATABASE_URL names a
+ * PostgreSQL database instead) and its default budget (the calls of the run stay far below the
+ * providers' ceilings). The sandboxes and the bench's own checks run in the bench's process and
+ * take no CPU time from tandem's.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
-import { REDIS_URL } from '../support/harness';
-import { awaitArrivals, linkPairs, phoneOf, profiled, quiet, round, startBenchRig, unlimitedBudget } from './common';
+import { startBusinessCentralSandbox } from '../../connectors/business-central/sandbox';
+import { startHubSpotSandbox } from '../../connectors/hubspot/sandbox';
+import { clearPrefix } from '../support/fakes';
+import { REDIS_URL, toBc, toHubSpot } from '../support/harness';
+import { awaitArrivals, phoneOf, profiled, round } from './common';
+import {
+  BENCH_HUBSPOT_SECRET,
+  BENCH_HUBSPOT_TOKEN,
+  benchConfigText,
+  benchSecrets,
+  runFirstSync,
+  startTandemProcess,
+  tandemQuiet,
+  type TandemProcess,
+} from './tandem-process';
 
 /**
  * The raw queue's jobs, and its workers' concurrencies: a common one and tandem's intake and write
@@ -19,7 +39,15 @@ const RAW_CONCURRENCIES = [32, 1000];
 
 export interface ThroughputResult {
   raw: { jobs: number; concurrency: number; durationMs: number; jobsPerSecond: number };
-  tandem: { changes: number; arrived: number; durationMs: number; changesPerSecond: number };
+  tandem: {
+    changes: number;
+    arrived: number;
+    durationMs: number;
+    changesPerSecond: number;
+    /** tandem's process: CPU time used from the first edit to the last arrival, per change. */
+    cpuMsPerChange: number;
+    store: 'pglite' | 'postgres';
+  };
   ratio: number;
 }
 
@@ -64,32 +92,75 @@ async function rawBullmq(jobs: number, concurrency: number): Promise<ThroughputR
   }
 }
 
-/** tandem: N linked pairs, every company's phone changed at once, until each is on its customer. */
+/**
+ * tandem: N companies and N customers with the same VAT numbers, linked by a first sync, then
+ * every company's phone changed at once, until each is on its customer.
+ */
 async function tandemChanges(changes: number): Promise<ThroughputResult['tandem']> {
-  const rig = await startBenchRig({
-    hubspot: { latencyMs: 0, rateLimits: false },
-    bc: { latencyMs: 0, rateLimits: false },
-    connectorOptions: { budget: unlimitedBudget() },
-  });
+  const dir = mkdtempSync(join(tmpdir(), 'tandem-bench-'));
+  const prefix = `bench${randomUUID().slice(0, 8)}`;
+  const databaseUrl = process.env.BENCH_DATABASE_URL ?? '';
+  const limitsOff = { latencyMs: 0, rateLimits: false } as const;
+  const hubspot = await startHubSpotSandbox({ ...limitsOff, token: BENCH_HUBSPOT_TOKEN, log: () => undefined });
+  const bc = await startBusinessCentralSandbox({ ...limitsOff, notificationDelayMs: 20 });
+  let tandem: TandemProcess | undefined;
   try {
-    const pairs = await linkPairs(rig, changes);
+    const pairs = Array.from({ length: changes }, (_, index) => {
+      const fields = {
+        name: `Bench Company ${index}`,
+        city: 'Amsterdam',
+        phone: phoneOf(index),
+        vatRegistrationNo: `NL${String(100_000_000 + index)}B01`,
+      };
+      return {
+        hubspotId: hubspot.createCompany(toHubSpot(fields)).id,
+        customerId: String(bc.createCustomer(toBc(fields)).id),
+      };
+    });
+    tandem = await startTandemProcess({
+      config: (port) => benchConfigText(hubspot, bc, prefix, port, { accountingWebhooks: true }),
+      env: { ...benchSecrets(bc), DATABASE_URL: databaseUrl, TANDEM_DATA_DIR: join(dir, 'data') },
+      dir,
+      name: 'throughput',
+    });
+    hubspot.setWebhookTarget({
+      targetUrl: `${tandem.url}/webhooks/crm`,
+      clientSecret: BENCH_HUBSPOT_SECRET,
+      batchDelayMs: 10,
+    });
+    const report = await runFirstSync(tandem);
+    if (report.outcome.linked !== changes)
+      throw new Error(`the first sync linked ${report.outcome.linked} of the ${changes} pairs`);
+    await tandemQuiet(tandem, { hubspot, bc });
+
+    const before = tandem.usage();
     const startedAt = Date.now();
     const { lastArrival, pending } = await profiled('throughput', () => {
-      for (const [index, pair] of pairs.entries())
-        rig.hubspot.updateCompany(pair.hubspotId, { phone: phoneOf(index, 1) });
+      for (const [index, pair] of pairs.entries()) hubspot.updateCompany(pair.hubspotId, { phone: phoneOf(index, 1) });
       return awaitArrivals(
-        rig,
+        { hubspot, bc },
         pairs.map((pair, index) => ({ side: 'accounting', id: pair.customerId, expected: phoneOf(index, 1) })),
         startedAt,
         startedAt + 300_000,
       );
     });
-    await quiet(rig);
+    const cpuMs = tandem.usage().cpuMs - before.cpuMs;
+    await tandemQuiet(tandem, { hubspot, bc });
     const durationMs = Math.max(1, lastArrival - startedAt);
     const arrived = changes - pending;
-    return { changes, arrived, durationMs, changesPerSecond: round(arrived / (durationMs / 1000)) };
+    return {
+      changes,
+      arrived,
+      durationMs,
+      changesPerSecond: round(arrived / (durationMs / 1000)),
+      cpuMsPerChange: round(cpuMs / Math.max(1, arrived), 3),
+      store: databaseUrl === '' ? 'pglite' : 'postgres',
+    };
   } finally {
-    await rig.stop();
+    await tandem?.stop();
+    await Promise.all([hubspot.close(), bc.close()]);
+    await clearPrefix(prefix);
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
