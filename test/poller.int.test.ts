@@ -8,7 +8,15 @@ import { pollOnce, schedulePolls, type PollerDeps } from '../src/intake/poller';
 import type { ChangeJob } from '../src/app/ports/changes';
 import { openPgliteStore } from '../src/store';
 import { StoreUnavailableError, type Store } from '../src/app/ports/store';
-import { clearPrefix, fakeCrm, quietLogger, REDIS_URL, uniquePrefix, type FakeConnector } from './support/fakes';
+import {
+  clearPrefix,
+  fakeAccounting,
+  fakeCrm,
+  quietLogger,
+  REDIS_URL,
+  uniquePrefix,
+  type FakeConnector,
+} from './support/fakes';
 
 const prefix = uniquePrefix();
 let store: Store;
@@ -142,4 +150,52 @@ test('two processes polling one connector at once: one polls, the other skips', 
   } finally {
     other.disconnect();
   }
+});
+
+test('a first poll hands on only the records that are linked, and every contact when persons pass fields on', async () => {
+  const crm = fakeCrm({
+    name: 'crm-first',
+    changedPages: () => [page(crm, ['company-1', 'company-2', 'company-3'], 'after-first')],
+  });
+  const accounting = fakeAccounting({
+    name: 'accounting-first',
+    changedPages: () => [
+      {
+        records: ['A-1', 'A-2', 'A-3'].map((id) => accounting.put('customer', id, { name: id })),
+        cursor: 'after-first',
+      },
+    ],
+  });
+  await store.createRelation({
+    contactId: 'company-2',
+    accountKind: 'customer',
+    accountId: 'A-3',
+    relationCode: 'CUST',
+    origin: 'linked',
+  });
+  const enqueued: ChangeJob[] = [];
+  const collect = async (changes: ChangeJob[]) => void enqueued.push(...changes);
+
+  // No cursor yet: every record is listed, the linked ones are handed on.
+  await expect(pollOnce(deps(crm, collect))).resolves.toEqual({ polled: true, changes: 1 });
+  await expect(pollOnce({ ...deps(accounting, collect), slot: 'accounting', entities: ['customer'] })).resolves.toEqual(
+    { polled: true, changes: 1 },
+  );
+  expect(enqueued.map((change) => [change.connector, change.id, change.initial])).toEqual([
+    ['crm', 'company-2', true],
+    ['accounting', 'A-3', true],
+  ]);
+  // Every record was observed all the same, and the cursor moved.
+  expect(await store.getCursor('crm-first', 'contact')).toBe('after-first');
+
+  // With person fields to pass on, a contact without relations may still have work.
+  enqueued.length = 0;
+  const persons = fakeCrm({ name: 'crm-persons', changedPages: () => [page(persons, ['person-1'], 'after')] });
+  await pollOnce({ ...deps(persons, collect), initialUnlinkedContacts: true });
+  expect(enqueued.map((change) => change.id)).toEqual(['person-1']);
+
+  // Once there is a cursor, every change is handed on, linked or not.
+  enqueued.length = 0;
+  await pollOnce(deps(crm, collect));
+  expect(enqueued.map((change) => change.id)).toEqual(['company-1', 'company-2', 'company-3']);
 });

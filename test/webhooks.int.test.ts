@@ -229,6 +229,8 @@ test('a Business Central notification with the wrong clientState is refused with
 });
 
 test('a Business Central collection notification polls that entity', async () => {
+  // Polled before (a first poll hands on linked records only, and bulk-1 is not linked).
+  await store.setCursor('accounting', 'customer', 'before-bulk');
   const response = await postBusinessCentral([
     {
       subscriptionId: 's1',

@@ -6,8 +6,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { Connector } from '../../connectors/kit/types';
-import type { Entity } from '../core/model';
-import type { ConnectorSlot } from '../core/model';
+import type { AccountKind, ConnectorSlot, Entity, SyncRecord } from '../core/model';
 import type { ChangeJob } from '../app/ports/changes';
 import { tryLock } from '../queue/lock';
 import type { RedisConnection } from '../queue/redis';
@@ -25,6 +24,11 @@ export interface PollerDeps {
   enqueue(changes: ChangeJob[]): Promise<void>;
   /** Entities to poll (the connector's own, less the ones whose kind is not synchronized). */
   entities: readonly Entity[];
+  /**
+   * Whether a first poll hands on CRM contacts without relations too: they may be persons whose
+   * listed fields go to their company's accounts (config persons.fieldsToAccount).
+   */
+  initialUnlinkedContacts?: boolean;
 }
 
 /** The outcome of one poll. */
@@ -46,7 +50,8 @@ export async function pollOnce(deps: PollerDeps, only?: readonly Entity[]): Prom
       // A first poll lists every existing record; marked so they are not taken for new accounts.
       const initial = cursor === null;
       for await (const page of connector.listChanged(entity, cursor)) {
-        const jobs: ChangeJob[] = page.records.map((record) => ({
+        const records = initial ? await linkedOnly(deps, page.records) : page.records;
+        const jobs: ChangeJob[] = records.map((record) => ({
           connector: deps.slot,
           entity: record.entity,
           id: record.id,
@@ -74,6 +79,24 @@ export async function pollOnce(deps: PollerDeps, only?: readonly Entity[]): Prom
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * The records of a first poll that can need a sync. A first poll lists every record there is
+ * (a fresh start with 100,000 on each side would make 200,000 jobs), and only a linked one has
+ * anything to sync: the others are the first sync's to link, and an initial report makes no
+ * automatic contact (see app/intake.ts). CRM contacts may be persons with fields to pass on.
+ */
+async function linkedOnly(deps: PollerDeps, records: readonly SyncRecord[]): Promise<SyncRecord[]> {
+  // Each lookup is one of many in a statement (the store gathers them).
+  const linked = await Promise.all(
+    records.map(async (record) =>
+      record.entity === 'contact'
+        ? deps.initialUnlinkedContacts === true || (await deps.store.findRelationsByContact(record.id)).length > 0
+        : (await deps.store.findRelationByAccount(record.entity as AccountKind, record.id)) !== null,
+    ),
+  );
+  return records.filter((_, index) => linked[index]);
 }
 
 /**

@@ -53,6 +53,7 @@ export function startPollers(setup: PollerSetup): DaemonPollers {
       logger: setup.logger,
       // A kind without a relation code is not synchronized, so not polled either.
       entities: connector.entities.filter((entity) => entity === 'contact' || config.relationCodes[entity] !== null),
+      initialUnlinkedContacts: config.persons.fieldsToAccount.length > 0,
       enqueue: (changes) =>
         queues.enqueueChanges(changes, { onEcho: (change) => setup.observer?.echoSuppressed?.(change.connector) }),
     };
