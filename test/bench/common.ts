@@ -6,7 +6,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
-import type { BudgetFactory, BudgetStore } from '../../connectors/kit/budget';
 import type { SandboxRequest } from '../../connectors/kit/sandbox/server';
 import { waitFor } from '../../src/util/net';
 import { settle, startRig, toBc, toHubSpot, type Rig, type RigOptions } from '../support/harness';
@@ -70,20 +69,6 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
  * late, so a drain time errs long, never short.
  */
 export const ARRIVAL_CHECK_MS = 100;
-
-/**
- * A request budget that admits every call: with the sandboxes' limits off, tandem's own share of
- * the published ceilings would otherwise still pace it, and the throughput measured would be the
- * budget's.
- */
-export const unlimitedBudget = (): (() => BudgetFactory) => () => (): BudgetStore => ({
-  limits: { windows: [] },
-  admit: () => Promise.resolve({ admitted: true }),
-  release: () => Promise.resolve(),
-  answered: () => Promise.resolve(),
-  pause: () => Promise.resolve(),
-  exhaust: () => Promise.resolve(),
-});
 
 /**
  * A rate-limit clock for a sandbox that the bench can move forward: `refill()` fills every bucket
