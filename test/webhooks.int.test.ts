@@ -247,6 +247,45 @@ test('a Business Central collection notification polls that entity', async () =>
   await waitFor(async () => (await store.getCursor('accounting', 'customer')) === 'after-bulk', 5_000);
 });
 
+test('more events in one call than the provider sends are refused with 413; nothing is marked or enqueued', async () => {
+  const events = (count: number, firstObject: number) =>
+    JSON.stringify(
+      Array.from({ length: count }, (_, index) => ({
+        eventId: nextEventId++,
+        subscriptionId: 1,
+        portalId: 1,
+        appId: 1,
+        occurredAt: Date.now(),
+        subscriptionType: 'company.propertyChange',
+        attemptNumber: 0,
+        objectId: firstObject + index,
+        propertyName: 'phone',
+        propertyValue: '1',
+      })),
+    );
+  const before = await intakeIds();
+  const tooMany = events(101, 20_000);
+  const refused = await postHubSpot(tooMany);
+  expect(refused.statusCode).toBe(413);
+  expect(refused.json()).toEqual({ error: '101 events in one call, more than the 100 the provider sends at most' });
+  expect(await intakeIds()).toEqual(before);
+
+  const hundred = await postHubSpot(events(100, 30_000));
+  expect(hundred.statusCode).toBe(202);
+  expect(hundred.json()).toEqual({ accepted: 100, duplicates: 0 });
+
+  const notification = (index: number) => ({
+    subscriptionId: 's1',
+    clientState: CLIENT_STATE,
+    resource: `api/v2.0/companies(${COMPANY})/customers(flood-${index})`,
+    changeType: 'updated',
+    lastModifiedDateTime: new Date().toISOString(),
+  });
+  const flood = await postBusinessCentral(Array.from({ length: 1001 }, (_, index) => notification(index)));
+  expect(flood.statusCode).toBe(413);
+  expect((await intakeIds()).filter((id) => id.startsWith('flood-'))).toEqual([]);
+});
+
 describe('the store unreachable', () => {
   afterEach(() => {
     marksBeforeOutage = undefined;

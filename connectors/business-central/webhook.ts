@@ -9,6 +9,9 @@ import type { ChangeNotice, WebhookAdapter } from '../kit/types';
 import { secretsEqual, webhookAdapter } from '../kit/webhook';
 import { COLLECTIONS } from './mappers';
 
+/** The most notifications BC sends in one call: beyond them it sends a `collection` notification. */
+const MAX_NOTIFICATIONS = 1000;
+
 /** The body BC posts to a notification URL. */
 const notificationSchema = z.object({
   value: z.array(
@@ -55,6 +58,8 @@ export function createBusinessCentralWebhook(options: { companyId: string; clien
     },
     body: notificationSchema,
     bodyName: 'a Business Central notification',
+    // Over 1,000 changes within BC's delay come as one `collection` notification instead.
+    events: { of: (json) => (json as { value?: unknown } | null)?.value, max: MAX_NOTIFICATIONS },
     read: ({ value }) => {
       // The secret travels in the body, not in a signature: every item must carry it.
       if (value.some((item) => typeof item.clientState !== 'string' || !secretsEqual(item.clientState, clientState)))

@@ -57,6 +57,8 @@ export function createHubSpotWebhook(options: HubSpotWebhookOptions): WebhookAda
     },
     body: webhookBodySchema,
     bodyName: 'an array of HubSpot events',
+    // "HubSpot will send up to 100 notifications in a single request."
+    events: { of: (json) => json, max: 100 },
     read: (events) => events.flatMap((event) => toChangeNotices(event)),
   });
 }

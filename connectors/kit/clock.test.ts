@@ -96,6 +96,7 @@ describe('a connector on a provider whose clock runs ahead', () => {
         },
         body: z.object({ id: z.string(), at: z.string() }),
         bodyName: 'a change',
+        events: { of: () => undefined, max: 1 },
         read: (body) => [{ entity: 'customer', id: body.id, eventId: body.id, occurredAt: body.at }],
       }),
   });

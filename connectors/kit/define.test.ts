@@ -78,7 +78,12 @@ const ledgerKind = defineConnector({
   webhook: ({ webhookSecret }) =>
     webhookSecret === undefined
       ? undefined
-      : webhookAdapter({ body: z.array(z.string()), bodyName: 'a list of ids', read: () => [] }),
+      : webhookAdapter({
+          body: z.array(z.string()),
+          bodyName: 'a list of ids',
+          events: { of: (json) => json, max: 100 },
+          read: () => [],
+        }),
   subscribe: async () => ({ renewAt: '2024-06-01T00:00:00.000Z' }),
   documents: {
     types: ['salesOrder'],

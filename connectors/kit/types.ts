@@ -49,7 +49,7 @@ export type WebhookOutcome =
     }
   /** A provider handshake (for example Business Central's validationToken) to answer as given. */
   | { kind: 'respond'; status: number; contentType: string; body: string }
-  | { kind: 'rejected'; status: 400 | 401; reason: string };
+  | { kind: 'rejected'; status: 400 | 401 | 413; reason: string };
 
 /** Verifies and parses a provider's webhook calls. */
 export interface WebhookAdapter {

@@ -19,6 +19,7 @@ const adapter = webhookAdapter({
   },
   body: z.array(z.object({ id: z.string() })),
   bodyName: 'an array of events',
+  events: { of: (json) => json, max: 3 },
   read: (events) =>
     events.some((event) => event.id === 'ping')
       ? { kind: 'respond', status: 200, contentType: 'text/plain', body: '' }
@@ -47,6 +48,17 @@ describe('webhookAdapter', () => {
       kind: 'rejected',
       status: 401,
       reason: 'signature mismatch',
+    });
+  });
+
+  it('refuses with 413 more events than the provider sends in one call, before checking them', () => {
+    const events = (count: number) =>
+      JSON.stringify(Array.from({ length: count }, (_, index) => ({ id: String(index) })));
+    expect(adapter.handle(request(events(3)), NOW)).toMatchObject({ kind: 'notices' });
+    expect(adapter.handle(request('[1, 2, 3, 4]'), NOW)).toEqual({
+      kind: 'rejected',
+      status: 413,
+      reason: '4 events in one call, more than the 3 the provider sends at most',
     });
   });
 

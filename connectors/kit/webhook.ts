@@ -1,6 +1,7 @@
 /**
  * The one webhook pipeline: answer a provider handshake, verify the call on its raw body (401),
- * JSON.parse and validate it with zod (400), then read it into change notices. A connector only
+ * JSON.parse it (400), refuse more events than the provider sends in one call (413), validate it
+ * with zod (400), then read it into change notices. A connector only
  * says how its provider signs and what its body means.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -35,6 +36,11 @@ export interface WebhookSpec<Body> {
   body: z.ZodType<Body>;
   /** What the body should be, for the 400 answer: `body is not <bodyName>`. */
   bodyName: string;
+  /**
+   * The events of a parsed JSON body, counted before the body is checked any further, and the most
+   * the provider sends in one call: a call with more is refused with 413, nothing of it read.
+   */
+  events: { of: (json: unknown) => unknown; max: number };
   /** The changes a valid body reports, or a whole outcome where the provider wants another answer. */
   read: (body: Body, request: InboundRequest) => ChangeNotice[] | WebhookOutcome;
 }
@@ -53,6 +59,13 @@ export function webhookAdapter<Body>(spec: WebhookSpec<Body>): WebhookAdapter {
       } catch {
         return { kind: 'rejected', status: 400, reason: 'body is not JSON' };
       }
+      const events = spec.events.of(json);
+      if (Array.isArray(events) && events.length > spec.events.max)
+        return {
+          kind: 'rejected',
+          status: 413,
+          reason: `${events.length} events in one call, more than the ${spec.events.max} the provider sends at most`,
+        };
       const parsed = spec.body.safeParse(json);
       if (!parsed.success) return { kind: 'rejected', status: 400, reason: `body is not ${spec.bodyName}` };
       const read = spec.read(parsed.data, request);

@@ -50,6 +50,8 @@ export function createXeroWebhook(options: XeroWebhookOptions): WebhookAdapter {
         : 'x-xero-signature does not match',
     body: webhookBodySchema,
     bodyName: 'a Xero webhook payload',
+    // Xero documents no maximum; a payload carries the events of one short window, never near this.
+    events: { of: (json) => (json as { events?: unknown } | null)?.events, max: 1000 },
     read: ({ events }) => {
       // The intent-to-receive check carries no events and wants exactly 200 with an empty body.
       if (events.length === 0) return { kind: 'respond', status: 200, contentType: 'text/plain', body: '' };
