@@ -2,6 +2,7 @@
  * The webhook routes with real Redis queues: what a provider sees (status codes, the handshake)
  * and what gets enqueued.
  */
+import { Worker, type Job } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
 import IORedis from 'ioredis';
 import { createBusinessCentralWebhook } from '../connectors/business-central/webhook';
@@ -284,6 +285,36 @@ test('more events in one call than the provider sends are refused with 413; noth
   const flood = await postBusinessCentral(Array.from({ length: 1001 }, (_, index) => notification(index)));
   expect(flood.statusCode).toBe(413);
   expect((await intakeIds()).filter((id) => id.startsWith('flood-'))).toEqual([]);
+});
+
+test('changes to accounts without a relation are taken after those of linked records', async () => {
+  const own = new SyncQueues(redis, testConfig(`${prefix}-order`).queue);
+  const report = (id: string, unlinked: boolean): ChangeJob => ({
+    connector: 'accounting',
+    entity: 'customer',
+    id,
+    source: 'webhook',
+    ...(unlinked && { unlinked: true }),
+  });
+  await own.enqueueChanges(Array.from({ length: 5 }, (_, index) => report(`unknown-${index}`, true)));
+  await own.enqueueChanges([report('linked-1', false)]);
+  const taken: string[] = [];
+  const worker = new Worker(
+    own.intake.name,
+    async (job: Job<ChangeJob>) => {
+      taken.push(job.data.id);
+      return Promise.resolve();
+    },
+    { connection: redis.duplicate(), prefix: own.intake.opts.prefix, concurrency: 1 },
+  );
+  try {
+    await waitFor(() => taken.length === 6, 10_000);
+    expect(taken[0]).toBe('linked-1');
+  } finally {
+    await worker.close();
+    await own.close();
+    await clearPrefix(`${prefix}-order`);
+  }
 });
 
 describe('the store unreachable', () => {

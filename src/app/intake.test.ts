@@ -2,7 +2,7 @@ import { configSchema } from '../config/schema';
 import { writeKey } from '../core/confirm';
 import { createPgliteExecutor, SqlStore, type SqlExecutor } from '../store';
 import { directWrites, FakeConnector, quietLogger } from '../../test/support/fakes';
-import { handleChange } from './intake';
+import { handleChange, markUnlinked } from './intake';
 import { ChangeRefusedError, type ChangeJob, type ContactLockOrRetry } from './ports/changes';
 import type { Engine, WriteDispatcher } from './ports/index';
 import type { Store } from './ports/store';
@@ -144,6 +144,28 @@ describe('handleChange', () => {
     const second = await handle(change({ connector: 'accounting', entity: 'customer', id: 'a9' }));
     expect(['synced', 'unchanged']).toContain(second.status);
     expect(crm.creates).toHaveLength(1);
+  });
+
+  test('a reported account that does not exist gets no automatic contact, and the report is done, not retried', async () => {
+    engine.config = config(true);
+    const reads = accounting.reads.length;
+    expect(await handle(change({ connector: 'accounting', entity: 'customer', id: 'never-there' }))).toEqual({
+      status: 'unlinked',
+    });
+    expect(accounting.reads.length - reads).toBe(1);
+    expect(crm.creates).toEqual([]);
+    expect(await store.findRelationByAccount('customer', 'never-there')).toBeNull();
+  });
+
+  test('changes of accounts without a relation are marked to wait behind the others', async () => {
+    await linkedCustomer();
+    const marked = await markUnlinked(store, [
+      change({ connector: 'accounting', entity: 'customer', id: 'a1' }),
+      change({ connector: 'accounting', entity: 'customer', id: 'unknown-1' }),
+      change({ connector: 'accounting', entity: 'customer', id: 'unknown-2', deleted: true }),
+      change({ connector: 'crm', entity: 'contact', id: 'c-unlinked' }),
+    ]);
+    expect(marked.map((job) => job.unlinked === true)).toEqual([false, true, false, false]);
   });
 
   test("the first poll's existing accounts and deleted ones get no automatic contact", async () => {

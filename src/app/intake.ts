@@ -7,8 +7,9 @@
 import type { AccountKind } from '../core/model';
 import { ChangeRefusedError, type ChangeContext, type ChangeJob } from './ports/changes';
 import type { Engine } from './ports/index';
-import { ConflictProblem } from './ports/problems';
+import { ConflictProblem, NotFoundProblem } from './ports/problems';
 import type { RelationService } from './ports/relations';
+import type { Store } from './ports/store';
 import { syncPersonFields } from './relations';
 import { removeAccountRelation, syncContact, WritesFailedError, type SyncOutcome } from './sync-contact';
 
@@ -128,6 +129,32 @@ async function automaticContact(
     // Linked meanwhile (by hand, or by another report of the same account): nothing left to do.
     if (error instanceof ConflictProblem && (error.code === 'ACCOUNT_LINKED' || error.code === 'IN_PROGRESS'))
       return { status: 'unlinked' };
+    // Reported, but not there (deleted since, or never there): a final answer, not worth a retry.
+    if (error instanceof NotFoundProblem) {
+      log.info(
+        { accountKind: kind, accountId, reason: error.message },
+        'no automatic contact: the account does not exist',
+      );
+      return { status: 'unlinked' };
+    }
     throw error;
   }
+}
+
+/**
+ * Marks the changes to accounts without a business relation (`ChangeJob.unlinked`), so that their
+ * jobs wait behind the others. The lookups are asked at once, and the store answers them in one
+ * statement (see store/coalesce.ts).
+ */
+export async function markUnlinked(
+  store: Pick<Store, 'findRelationByAccount'>,
+  changes: ChangeJob[],
+): Promise<ChangeJob[]> {
+  return await Promise.all(
+    changes.map(async (change) => {
+      if (change.entity === 'contact' || change.deleted === true) return change;
+      const relation = await store.findRelationByAccount(change.entity, change.id);
+      return relation === null ? { ...change, unlinked: true } : change;
+    }),
+  );
 }

@@ -9,6 +9,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Connector } from '../../connectors/kit/types';
 import type { FullConsoleService } from '../app/console';
+import { markUnlinked } from '../app/intake';
 import type { DriftControl } from '../app/ports/drift';
 import type { FirstSyncControl } from '../app/ports/first-sync';
 import type { RelationService } from '../app/ports/relations';
@@ -70,8 +71,10 @@ export async function startHttpServer(setup: HttpSetup): Promise<{ server: Closa
     store: setup.store,
     logger,
     publicUrl: setup.publicUrl,
-    enqueue: (changes) =>
-      queues.enqueueChanges(changes, { onEcho: (change) => metrics.syncObserver.echoSuppressed?.(change.connector) }),
+    enqueue: async (changes) =>
+      await queues.enqueueChanges(await markUnlinked(setup.store, changes), {
+        onEcho: (change) => metrics.syncObserver.echoSuppressed?.(change.connector),
+      }),
     pollNow: (slot, entities) => void setup.pollNow(slot, entities),
     onRejected: (slot, status) => metrics.webhookRejected(slot, status),
   });

@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import { withPriority } from '../../connectors/kit/priority';
 import type { Connector } from '../../connectors/kit/types';
+import { markUnlinked } from '../app/intake';
 import type { SyncObserver } from '../app/ports/index';
 import type { Store } from '../app/ports/store';
 import type { TandemConfig } from '../config/schema';
@@ -54,8 +55,10 @@ export function startPollers(setup: PollerSetup): DaemonPollers {
       // A kind without a relation code is not synchronized, so not polled either.
       entities: connector.entities.filter((entity) => entity === 'contact' || config.relationCodes[entity] !== null),
       initialUnlinkedContacts: config.persons.fieldsToAccount.length > 0,
-      enqueue: (changes) =>
-        queues.enqueueChanges(changes, { onEcho: (change) => setup.observer?.echoSuppressed?.(change.connector) }),
+      enqueue: async (changes) =>
+        await queues.enqueueChanges(await markUnlinked(setup.store, changes), {
+          onEcho: (change) => setup.observer?.echoSuppressed?.(change.connector),
+        }),
     };
     schedules.set(slot, setup.onSchedule ? schedulePolls(deps, config.connectors[slot].pollEvery) : manualPolls(deps));
   }

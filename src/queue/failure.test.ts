@@ -10,6 +10,7 @@ import {
   TransientError,
 } from '../../connectors/kit/errors';
 import { ChangeRefusedError } from '../app/ports/changes';
+import { InvalidInputProblem, NotFoundProblem, UpstreamProblem } from '../app/ports/problems';
 import { classifyFailure, toJobError } from './failure';
 
 describe('classifyFailure', () => {
@@ -31,6 +32,30 @@ describe('classifyFailure', () => {
     [new InvalidResponseError('not a customer')],
   ])('%s is final', (error, code = 'INVALID_RESPONSE') => {
     expect(classifyFailure(error)).toEqual({ kind: 'final', reason: `${code}: ${error.message}` });
+  });
+});
+
+describe('classifyFailure of the problems an operation reports', () => {
+  test('a record that does not exist and input that is wrong are final', () => {
+    expect(classifyFailure(new NotFoundProblem('customer x does not exist'))).toEqual({
+      kind: 'final',
+      reason: 'NOT_FOUND: customer x does not exist',
+    });
+    expect(classifyFailure(new InvalidInputProblem('accountId', 'not a GUID'))).toMatchObject({ kind: 'final' });
+  });
+
+  test("a failed call of another system means what the connector's error means", () => {
+    const upstream = (cause: unknown) => new UpstreamProblem('reading customer x: failed', { cause });
+    expect(classifyFailure(upstream(new TransientError('502', 502)))).toMatchObject({ kind: 'retry' });
+    expect(classifyFailure(upstream(new NotFoundError('gone')))).toEqual({
+      kind: 'final',
+      reason: 'UPSTREAM_FAILED: reading customer x: failed',
+    });
+    expect(classifyFailure(upstream(new RateLimitedError('slow down', 900)))).toEqual({
+      kind: 'rateLimited',
+      waitMs: 900,
+    });
+    expect(classifyFailure(upstream(new Error('socket hang up')))).toMatchObject({ kind: 'retry' });
   });
 });
 

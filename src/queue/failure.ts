@@ -5,6 +5,7 @@
 import { UnrecoverableError } from 'bullmq';
 import { ConnectorError, RateLimitedError } from '../../connectors/kit/errors';
 import { ChangeRefusedError } from '../app/ports/changes';
+import { InvalidInputProblem, NotFoundProblem, UpstreamProblem } from '../app/ports/problems';
 
 /** How a failure is to be handled. */
 export type FailureClass =
@@ -15,6 +16,14 @@ export function classifyFailure(error: unknown): FailureClass {
   if (error instanceof RateLimitedError) return { kind: 'rateLimited', waitMs: error.retryAfterMs };
   // The intake use case's verdict on writes the target refused for good.
   if (error instanceof ChangeRefusedError) return { kind: 'final', reason: error.message };
+  // A record that does not exist, or input that is wrong, is the same answer next time.
+  if (error instanceof NotFoundProblem || error instanceof InvalidInputProblem)
+    return { kind: 'final', reason: `${error.code}: ${error.message}` };
+  // A failed call of another system means what the connector's error means.
+  if (error instanceof UpstreamProblem && error.cause instanceof ConnectorError) {
+    const cause = classifyFailure(error.cause);
+    return cause.kind === 'rateLimited' ? cause : { kind: cause.kind, reason: `${error.code}: ${error.message}` };
+  }
   if (error instanceof ConnectorError) {
     const reason = `${error.code}: ${error.message}`;
     // A stale etag, a missing record, refused credentials or a rejected payload will fail the

@@ -13,6 +13,8 @@ import { SyncMarks } from './sync-marks';
 /** Queue names; the key prefix (see keyPrefix in ./redis.ts) namespaces the Redis keys. */
 export const INTAKE_QUEUE = 'intake';
 export const writeQueueName = (slot: ConnectorSlot) => `write-${slot}`;
+/** The BullMQ priority of changes to unlinked accounts (ChangeJob.unlinked): behind every other change. */
+const UNLINKED_PRIORITY = 1000;
 
 /** The queues a process produces into. */
 export class SyncQueues {
@@ -70,7 +72,12 @@ export class SyncQueues {
     });
     if (fresh.length === 0) return;
     await this.intake.addBulk(
-      fresh.map((change) => ({ name: 'change', data: change, opts: { jobId: changeJobId(change) } })),
+      fresh.map((change) => ({
+        name: 'change',
+        data: change,
+        // BullMQ hands out jobs without a priority before any prioritized one.
+        opts: { jobId: changeJobId(change), ...(change.unlinked === true && { priority: UNLINKED_PRIORITY }) },
+      })),
     );
   }
 

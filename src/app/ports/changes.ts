@@ -34,6 +34,11 @@ export const changeJob = z.object({
    * those are not new, so no automatic contact is created for them; link them by matching.
    */
   initial: z.boolean().optional(),
+  /**
+   * An account without a business relation when it was reported: its job waits behind those of
+   * linked records, so that a flood of new or unknown accounts does not hold up their syncs.
+   */
+  unlinked: z.boolean().optional(),
   /** The id of the HTTP request (webhook) that reported the change, carried into every log line of its jobs. */
   requestId: z.string().optional(),
 });

@@ -56,8 +56,9 @@ export class ConflictProblem extends Problem {
 export class UpstreamProblem extends Problem {
   readonly status = 502;
   readonly code = 'UPSTREAM_FAILED';
-  constructor(message: string) {
-    super(message);
+  /** `cause`: the connector's error, which tells whether trying again can help. */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'UpstreamProblem';
   }
 }

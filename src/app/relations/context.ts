@@ -49,7 +49,7 @@ export async function upstream<T>(what: string, call: () => Promise<T>): Promise
     return await call();
   } catch (error) {
     if (error instanceof Problem) throw error;
-    throw new UpstreamProblem(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new UpstreamProblem(`${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 }
 
