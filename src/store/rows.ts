@@ -239,12 +239,21 @@ const operationRow = z.object({
   result: details,
   error: nullableText,
   started_at: timestamp,
+  request: nullableText,
 });
 
 /** A relation_operation row as an `OperationState`. */
 export function toOperation(row: SqlRow): OperationState {
   const r = parseRow('relation_operation', operationRow, row);
-  return { key: r.key, kind: r.kind, state: r.state, result: r.result, error: r.error, startedAt: r.started_at };
+  return {
+    key: r.key,
+    kind: r.kind,
+    state: r.state,
+    result: r.result,
+    error: r.error,
+    startedAt: r.started_at,
+    request: r.request,
+  };
 }
 
 const matchRejectionRow = z.object({

@@ -56,7 +56,7 @@ const RELATION_COLUMNS = 'id, contact_id, account_kind, account_id, relation_cod
 const SHADOW_COLUMNS = 'relation_id, side, field, value, source_modified_at, synced_at';
 const INTERACTION_COLUMNS =
   'id, contact_id, type, description, occurred_at, who, source, relation_id, details, created_at';
-const OPERATION_COLUMNS = 'key, kind, state, result, error, started_at';
+const OPERATION_COLUMNS = 'key, kind, state, result, error, started_at, request';
 const AUDIT_COLUMNS =
   'id::text AS id, kind, relation_id, contact_id, account_kind, account_id, field, old_value, ' +
   'new_value, direction, source_system, source_modified_at, job_id, details, applied_at';
@@ -653,17 +653,20 @@ export class SqlStore implements Store {
     return rows.map(toInteraction);
   }
 
-  async claimOperation(key: string, kind: string, leaseMs: number): Promise<OperationClaim> {
+  async claimOperation(key: string, kind: string, leaseMs: number, request?: string): Promise<OperationClaim> {
     // One statement decides who runs it: a new key is inserted; a failed one, or one started
-    // longer ago than the lease (its process died), is taken over. Anything else is left alone.
+    // longer ago than the lease (its process died), is taken over, but only for the request it
+    // was first used for (or by a key stored before requests were). Anything else is left alone.
     const claimed = await this.sql.query(
-      `INSERT INTO relation_operation (key, kind, state) VALUES ($1, $2, 'started')
-       ON CONFLICT (key) DO UPDATE SET state = 'started', error = NULL, started_at = now()
-         WHERE relation_operation.state = 'failed'
-            OR (relation_operation.state = 'started'
-                AND relation_operation.started_at < now() - ($3::integer * interval '1 millisecond'))
+      `INSERT INTO relation_operation (key, kind, state, request) VALUES ($1, $2, 'started', $4)
+       ON CONFLICT (key) DO UPDATE SET state = 'started', error = NULL, started_at = now(),
+           request = COALESCE(relation_operation.request, EXCLUDED.request)
+         WHERE (relation_operation.state = 'failed'
+                OR (relation_operation.state = 'started'
+                    AND relation_operation.started_at < now() - ($3::integer * interval '1 millisecond')))
+           AND (relation_operation.request IS NULL OR relation_operation.request IS NOT DISTINCT FROM $4)
        RETURNING ${OPERATION_COLUMNS}`,
-      [key, kind, leaseMs],
+      [key, kind, leaseMs, request ?? null],
     );
     if (claimed[0] !== undefined) return { claimed: true, operation: toOperation(claimed[0]) };
     const current = await this.getOperation(key);

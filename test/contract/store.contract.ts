@@ -621,6 +621,24 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await expect(store().claimOperation('op-3', 'createAccount', 5)).resolves.toMatchObject({ claimed: true });
         await expect(store().getOperation('missing')).resolves.toBeNull();
       });
+
+      it('keeps a key bound to the request it was first claimed for, even when that run failed', async () => {
+        await store().claimOperation('op-4', 'createAccount', 60_000, 'digest-A');
+        await store().failOperation('op-4', 'upstream down');
+        await expect(store().claimOperation('op-4', 'createAccount', 60_000, 'digest-B')).resolves.toMatchObject({
+          claimed: false,
+          operation: { state: 'failed', request: 'digest-A' },
+        });
+        await expect(store().claimOperation('op-4', 'createAccount', 60_000, 'digest-A')).resolves.toMatchObject({
+          claimed: true,
+          operation: { request: 'digest-A' },
+        });
+        // A key stored without a request is bound by the first claim that names one.
+        await store().claimOperation('op-5', 'createAccount', 60_000);
+        await store().failOperation('op-5', 'upstream down');
+        await store().claimOperation('op-5', 'createAccount', 60_000, 'digest-C');
+        await expect(store().getOperation('op-5')).resolves.toMatchObject({ request: 'digest-C' });
+      });
     });
 
     describe('console: audit lookups', () => {

@@ -5,7 +5,7 @@
 
 /** The base of every failure an API caller should see as it is. `status` is the HTTP status. */
 export abstract class Problem extends Error {
-  abstract readonly status: 400 | 404 | 409 | 502;
+  abstract readonly status: 400 | 404 | 409 | 422 | 502;
   abstract readonly code: string;
 }
 
@@ -60,5 +60,17 @@ export class UpstreamProblem extends Problem {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'UpstreamProblem';
+  }
+}
+
+/** An idempotency key sent again with another request: it stays bound to the one it was first used for. */
+export class IdempotencyKeyReusedProblem extends Problem {
+  readonly status = 422;
+  readonly code = 'IDEMPOTENCY_KEY_REUSED';
+  constructor(key: string, operation: string) {
+    super(
+      `idempotency key ${key} was first used for another ${operation} request (other records, template or values); send a new key for a new request`,
+    );
+    this.name = 'IdempotencyKeyReusedProblem';
   }
 }

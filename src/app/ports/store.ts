@@ -153,6 +153,8 @@ export interface OperationState {
   result: Record<string, unknown> | null;
   error: string | null;
   startedAt: string;
+  /** What the key was first used for (a digest of the request), or null for a key stored without one. */
+  request: string | null;
 }
 
 /** What `claimOperation` found: `claimed` is true when this caller now runs the operation. */
@@ -296,8 +298,10 @@ export interface Store {
    * Claims an idempotency key. The caller runs the operation when the key is new, failed before,
    * or was started more than `leaseMs` ago by a process that never finished (a crash); otherwise
    * it gets the operation as it stands (started by someone else, or done with its result).
+   * `request` (a digest) binds a new key to what it is used for; a key bound to another request is
+   * never taken over, and the caller sees the stored `request` to refuse it.
    */
-  claimOperation(key: string, kind: string, leaseMs: number): Promise<OperationClaim>;
+  claimOperation(key: string, kind: string, leaseMs: number, request?: string): Promise<OperationClaim>;
   /** Marks a claimed operation done with its result. */
   completeOperation(key: string, result: Record<string, unknown>): Promise<void>;
   /** Marks a claimed operation failed, so the next call with the key runs it again. */

@@ -3,13 +3,20 @@
  * the relation code check, idempotent runs over the store's operations table, and the audit and
  * interaction entries tandem writes for its own actions.
  */
+import { createHash } from 'node:crypto';
 import { isAccount, isContact } from '../../../connectors/kit/types';
 import type { FieldMapping } from '../../core/model';
 import type { Account, AccountKind, BusinessRelation, Contact } from '../../core/model';
 import type { NewAuditEntry, ShadowEntry, StoredInteraction } from '../ports/store';
 import { RelationConflictError } from '../ports/store';
 import type { Engine } from '../ports/index';
-import { ConflictProblem, NotFoundProblem, Problem, UpstreamProblem } from '../ports/problems';
+import {
+  ConflictProblem,
+  IdempotencyKeyReusedProblem,
+  NotFoundProblem,
+  Problem,
+  UpstreamProblem,
+} from '../ports/problems';
 import type { Actor, Interaction, JobInspector } from '../ports/relations';
 
 /** What the operations run with. */
@@ -222,21 +229,49 @@ export function toInteraction(stored: StoredInteraction): Interaction {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A digest of what a request asks for: the same for the same values, whatever their key order. */
+export function requestDigest(request: Record<string, unknown>): string {
+  const canonical = (value: unknown): unknown =>
+    value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(
+          Object.entries(value)
+            .filter(([, entry]) => entry !== undefined)
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+            .map(([name, entry]) => [name, canonical(entry)]),
+        )
+      : value;
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(request)))
+    .digest('hex');
+}
+
 /**
  * Runs an operation once per idempotency key. A second caller with the same key waits up to
  * `waitMs` for the first and gets its result (`fresh` false), or IN_PROGRESS when it takes
- * longer; a failed or abandoned (crashed) run is taken over and run again.
+ * longer; a failed or abandoned (crashed) run is taken over and run again. A key the caller chose
+ * is bound to `request` (what the operation is asked to do): the same key with another request
+ * is refused with IDEMPOTENCY_KEY_REUSED, never answered with the first request's result. A key
+ * tandem derives from the records (undefined `request`) names its request already.
  */
 export async function runOnce(
   context: RelationContext,
   key: string,
   kind: string,
+  request: Record<string, unknown> | undefined,
   run: () => Promise<Record<string, unknown>>,
 ): Promise<{ result: Record<string, unknown>; fresh: boolean }> {
   const { store } = context.engine;
   const deadline = Date.now() + context.waitMs;
+  const digest = request && requestDigest({ operation: kind, ...request });
   for (;;) {
-    const claim = await store.claimOperation(key, kind, context.leaseMs);
+    const claim = await store.claimOperation(key, kind, context.leaseMs, digest);
+    if (
+      !claim.claimed &&
+      digest !== undefined &&
+      claim.operation.request !== null &&
+      claim.operation.request !== digest
+    )
+      throw new IdempotencyKeyReusedProblem(key, kind);
     if (claim.claimed) {
       try {
         const result = await run();

@@ -121,7 +121,11 @@ export async function createAccountFromContact(
     );
   const create = engine.accounting.create.bind(engine.accounting);
 
-  const { result, fresh } = await runOnce(context, key, 'createAccount', async () => {
+  const request =
+    input.idempotencyKey === undefined
+      ? undefined
+      : { contactId: input.contactId, accountKind: kind, template: templateName, values: input.values ?? {} };
+  const { result, fresh } = await runOnce(context, key, 'createAccount', request, async () => {
     const contact = await readContact(engine, input.contactId);
     requireCompany(contact);
     const mappings = mappingsFor(engine.config, kind);

@@ -43,7 +43,8 @@ export async function createContactFromAccount(
     throw new ConflictProblem('NOT_SUPPORTED', `the CRM connector '${engine.crm.name}' cannot create records`);
   const create = engine.crm.create.bind(engine.crm);
 
-  const { result, fresh } = await runOnce(context, key, 'createContact', async () => {
+  const request = input.idempotencyKey === undefined ? undefined : { accountKind: kind, accountId: input.accountId };
+  const { result, fresh } = await runOnce(context, key, 'createContact', request, async () => {
     const account = await readAccount(engine, kind, input.accountId);
     const owner = await engine.store.findRelationByAccount(kind, account.id);
     if (owner)

@@ -14,6 +14,7 @@ import {
   KIND_WORDS,
   relationAudit,
   requireCode,
+  runOnce,
   tandemInteraction,
   toInteraction,
   upstream,
@@ -51,9 +52,21 @@ export async function createDocument(
   }
   const start = accounting.createDocument.bind(accounting);
   const idempotencyKey = input.idempotencyKey ?? `document-${input.type}-${contactId}-${randomUUID()}`;
-  const document = await upstream(`starting a ${input.type}`, () =>
-    start(input.type, { accountId: relation.accountId, externalReference: contactId, idempotencyKey }),
-  );
+  const startDocument = () =>
+    upstream(`starting a ${input.type}`, () =>
+      start(input.type, { accountId: relation.accountId, externalReference: contactId, idempotencyKey }),
+    );
+  // A key the caller chose is bound to this contact and document type (IDEMPOTENCY_KEY_REUSED).
+  const document =
+    input.idempotencyKey === undefined
+      ? await startDocument()
+      : storedDocument(
+          (
+            await runOnce(context, idempotencyKey, 'createDocument', { contactId, type: input.type }, async () => ({
+              document: await startDocument(),
+            }))
+          ).result,
+        );
   // A retry with the same key gets back the document the first call started: record it once, so
   // the log shows one interaction (and one audit entry) per document.
   const recorded = (await engine.store.listInteractions(contactId)).find(
@@ -74,4 +87,12 @@ export async function createDocument(
     actor,
   );
   return { document, interaction, relation };
+}
+
+/** The document an earlier run with the same key started, as its operation result keeps it. */
+function storedDocument(result: Record<string, unknown>): CreatedDocument {
+  const document = result['document'] as CreatedDocument | undefined;
+  if (document === undefined || typeof document.id !== 'string')
+    throw new Error('stored operation result has no document');
+  return document;
 }

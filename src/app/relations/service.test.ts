@@ -306,6 +306,54 @@ describe('createContactFromAccount', () => {
   });
 });
 
+describe('idempotency keys', () => {
+  it('are bound to the request they were first used for: another contact, template or values is refused', async () => {
+    contact('c1', { name: 'Fabrikam' });
+    contact('c2', { name: 'Contoso' });
+    const first = await service.createAccountFromContact(
+      { contactId: 'c1', accountKind: 'customer', idempotencyKey: 'K1' },
+      actor,
+    );
+    const reused = (input: Partial<Parameters<typeof service.createAccountFromContact>[0]>) =>
+      service.createAccountFromContact(
+        { contactId: 'c1', accountKind: 'customer', idempotencyKey: 'K1', ...input },
+        actor,
+      );
+    await expect(reused({ contactId: 'c2' })).rejects.toMatchObject({ status: 422, code: 'IDEMPOTENCY_KEY_REUSED' });
+    await expect(reused({ values: { city: 'Leiden' } })).rejects.toMatchObject({ status: 422 });
+    await expect(reused({ template: 'export' })).rejects.toMatchObject({ code: 'TEMPLATE_MISSING' });
+    expect(await store.findRelationsByContact('c2')).toEqual([]);
+    // The same request again gets the first result.
+    await expect(reused({})).resolves.toMatchObject({ created: false, account: { id: first.account.id } });
+    expect(accounting.creates).toHaveLength(1);
+
+    customer('a7', { name: 'Tailspin' });
+    await expect(
+      service.createContactFromAccount({ accountKind: 'customer', accountId: 'a7', idempotencyKey: 'K1' }, actor),
+    ).rejects.toMatchObject({ status: 422 });
+    expect(crm.creates).toEqual([]);
+  });
+
+  it('of documents are bound to the contact and the document type', async () => {
+    contact('c1', { name: 'A' });
+    customer('a1', { name: 'A' });
+    contact('c2', { name: 'B' });
+    customer('a2', { name: 'B' });
+    await service.link({ contactId: 'c1', accountKind: 'customer', accountId: 'a1' }, actor);
+    await service.link({ contactId: 'c2', accountKind: 'customer', accountId: 'a2' }, actor);
+    const first = await service.createDocument('c1', { type: 'salesOrder', idempotencyKey: 'D1' }, actor);
+    await expect(
+      service.createDocument('c2', { type: 'salesOrder', idempotencyKey: 'D1' }, actor),
+    ).rejects.toMatchObject({ status: 422, code: 'IDEMPOTENCY_KEY_REUSED' });
+    await expect(
+      service.createDocument('c1', { type: 'salesQuote', idempotencyKey: 'D1' }, actor),
+    ).rejects.toMatchObject({ status: 422 });
+    const again = await service.createDocument('c1', { type: 'salesOrder', idempotencyKey: 'D1' }, actor);
+    expect(again.document.id).toBe(first.document.id);
+    expect(accounting.startedDocuments).toHaveLength(1);
+  });
+});
+
 describe('matching', () => {
   it('proposes and links unambiguous pairs only; ties go to review', async () => {
     contact('c1', { name: 'Fabrikam B.V.', vatRegistrationNo: 'NL812345678B01' });

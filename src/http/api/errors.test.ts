@@ -1,4 +1,5 @@
 import Fastify from 'fastify';
+import { IdempotencyKeyReusedProblem } from '../../app/ports/problems';
 import { StoreUnavailableError } from '../../app/ports/store';
 import { problemReply } from './errors';
 import { guardApiScope } from './mount';
@@ -49,5 +50,12 @@ describe('an unreachable store', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('an idempotency key sent with another request', () => {
+  it('is answered 422 with its code', () => {
+    const reply = problemReply(new IdempotencyKeyReusedProblem('K1', 'createAccount'), 'req-3');
+    expect(reply).toMatchObject({ status: 422, body: { error: 'IDEMPOTENCY_KEY_REUSED' }, log: false });
   });
 });

@@ -71,6 +71,7 @@ function operation(route: AdminRoute): Record<string, unknown> {
     responses['409'] = problem(
       'Conflicts with the current state (a relation of that kind exists, the account is linked elsewhere, no relation code, ...)',
     );
+    responses['422'] = problem('An Idempotency-Key sent again with another request than the one it was first used for');
     responses['502'] = problem('The CRM or the accounting system refused or failed the operation');
   }
   responses['500'] = problem('An unexpected failure; the server log has the details under `requestId`');

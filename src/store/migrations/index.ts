@@ -7,6 +7,7 @@ import { DRIFT_AUDIT } from './006-drift-audit';
 import { FIRST_SYNC } from './007-first-sync';
 import { STAGED_AUDIT } from './008-staged-audit';
 import { INTERACTION_ORDER } from './009-interaction-order';
+import { OPERATION_REQUESTS } from './010-operation-requests';
 
 /** One schema change, applied once, in version order. */
 export interface Migration {
@@ -29,4 +30,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, name: 'first sync runs', sql: FIRST_SYNC },
   { version: 8, name: 'staged audit entries', sql: STAGED_AUDIT },
   { version: 9, name: 'interaction order', sql: INTERACTION_ORDER },
+  { version: 10, name: 'operation requests', sql: OPERATION_REQUESTS },
 ];
