@@ -617,3 +617,38 @@ describe('OpenAPI document', () => {
     ).toContain('Idempotency-Key');
   });
 });
+
+describe('hostile input', () => {
+  // Each route with a record id in its path, the id a NUL byte (PostgreSQL cannot store it).
+  const withId = ADMIN_ROUTES.filter((route) => /:(id|contactId|accountId)\b/.test(route.url));
+
+  it.each(withId.map((route) => [route.method, route.url] as const))(
+    '%s %s with a NUL byte in the id is a 400 naming the parameter',
+    async (method, url) => {
+      const path = url.replace(/:kind\b/, 'customer').replace(/:(id|contactId|accountId)\b/, '%00');
+      const body = method === 'POST' ? { body: {} } : {};
+      const response = await call(method as Method, path, body);
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ error: 'INVALID_INPUT', field: expect.stringMatching(/^params\./) });
+      expect(service.calls).toEqual([]);
+    },
+  );
+
+  it('counts six or more routes with ids in their paths', () => {
+    expect(withId.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('refuses NUL bytes in text and prototype names as template values, naming the field', async () => {
+    const interaction = await call('POST', '/api/contacts/C1/interactions', {
+      body: { type: 'call', description: 'said \u0000 hello' },
+    });
+    expect(interaction.statusCode).toBe(400);
+    expect(interaction.json()).toMatchObject({ field: 'body.description' });
+    const account = await call('POST', '/api/contacts/C1/accounts', {
+      body: { accountKind: 'customer', values: JSON.parse('{"__proto__": "x"}') as Record<string, string> },
+    });
+    expect(account.statusCode).toBe(400);
+    expect(account.json()).toMatchObject({ field: expect.stringMatching(/^body/) });
+    expect(service.calls).toEqual([]);
+  });
+});

@@ -248,6 +248,15 @@ test('a Business Central collection notification polls that entity', async () =>
   await waitFor(async () => (await store.getCursor('accounting', 'customer')) === 'after-bulk', 5_000);
 });
 
+test('a signed HubSpot event whose time no date can hold is refused with 400 naming the field', async () => {
+  const before = await intakeIds();
+  const event = JSON.parse(hubSpotBody(104)) as Array<Record<string, unknown>>;
+  const response = await postHubSpot(JSON.stringify([{ ...event[0], occurredAt: 1e20 }]));
+  expect(response.statusCode).toBe(400);
+  expect(response.json()).toEqual({ error: expect.stringContaining('0.occurredAt: ') as unknown });
+  expect(await intakeIds()).toEqual(before);
+});
+
 test('more events in one call than the provider sends are refused with 413; nothing is marked or enqueued', async () => {
   const events = (count: number, firstObject: number) =>
     JSON.stringify(

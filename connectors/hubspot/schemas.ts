@@ -52,10 +52,14 @@ export const batchResponseSchema = z.object({
  * with an `objectTypeId` (0-1 contact, 0-2 company).
  * https://developers.hubspot.com/docs/api/webhooks
  */
+
+/** The latest time a JavaScript Date can hold, in epoch ms. */
+const MAX_EPOCH_MS = 8.64e15;
 const webhookEventSchema = z.looseObject({
   eventId: z.union([z.number(), z.string()]),
   subscriptionType: z.string(),
-  occurredAt: z.number(),
+  // Epoch ms; beyond what a Date holds it cannot be a time at all.
+  occurredAt: z.number().int().min(0).max(MAX_EPOCH_MS),
   objectId: z.number().optional(),
   objectTypeId: z.string().optional(),
 });

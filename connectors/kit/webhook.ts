@@ -67,7 +67,11 @@ export function webhookAdapter<Body>(spec: WebhookSpec<Body>): WebhookAdapter {
           reason: `${events.length} events in one call, more than the ${spec.events.max} the provider sends at most`,
         };
       const parsed = spec.body.safeParse(json);
-      if (!parsed.success) return { kind: 'rejected', status: 400, reason: `body is not ${spec.bodyName}` };
+      if (!parsed.success) {
+        const [issue] = parsed.error.issues;
+        const where = issue ? `: ${issue.path.length > 0 ? `${issue.path.join('.')}: ` : ''}${issue.message}` : '';
+        return { kind: 'rejected', status: 400, reason: `body is not ${spec.bodyName}${where}` };
+      }
       const read = spec.read(parsed.data, request);
       return Array.isArray(read) ? { kind: 'notices', notices: read } : read;
     },

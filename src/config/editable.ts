@@ -45,6 +45,9 @@ export function editableYaml(config: TandemConfig): string {
   return stringify(pickEditable(config));
 }
 
+/** How often the YAML may expand an alias: a real config needs a handful, a "billion laughs" millions. */
+const MAX_ALIAS_COUNT = 100;
+
 /**
  * Parses editable YAML and merges it over `base`. A section the YAML leaves out takes its
  * default, exactly as a file without it would: a version always states every editable section.
@@ -78,7 +81,13 @@ export function mergeEditable(base: TandemConfig, text: string): MergeResult {
       ],
     };
   }
-  const raw = document.toJS() as Record<string, unknown>;
+  let raw: Record<string, unknown>;
+  try {
+    raw = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as Record<string, unknown>;
+  } catch (error) {
+    // An alias bomb ("billion laughs") stops here, before it grows into a value.
+    return { ok: false, problems: [{ path: '(yaml)', message: `cannot be read: ${(error as Error).message}` }] };
+  }
   const lineOf = (path: readonly PropertyKey[]): number | undefined => {
     const node = document.getIn(
       path.map(String).map((key) => (/^\d+$/.test(key) ? Number(key) : key)),

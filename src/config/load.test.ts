@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMMON_FIELDS } from '../core/model';
 import { ConfigError, loadConfig, parseConfigText } from './load';
-import { fileSectionsAsInput } from './editable';
+import { fileSectionsAsInput, mergeEditable } from './editable';
 import { configSchema, mappingsFor, parseDuration } from './schema';
 
 const FILE = 'config/tandem.yaml';
@@ -526,5 +526,31 @@ describe('the shipped Tryton config', () => {
     expect(() =>
       parseConfigText(text, 'config/tandem.tryton.yaml', { HUBSPOT_TOKEN: 't', HUBSPOT_CLIENT_SECRET: 's' }),
     ).toThrow(/connectors\.accounting\.credentials\.password: secrets come from the environment only/);
+  });
+});
+
+describe('hostile YAML', () => {
+  // Nine levels of nine aliases each: about 387 million strings if it were expanded.
+  const bomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    .concat(
+      Array.from({ length: 8 }, (_, level) => {
+        const name = String.fromCharCode(98 + level);
+        const previous = String.fromCharCode(97 + level);
+        return `${name}: &${name} [${Array.from({ length: 9 }, () => `*${previous}`).join(',')}]`;
+      }),
+    )
+    .join('\n');
+
+  it("is refused by the console's merge as unreadable YAML, without expanding it", () => {
+    const base = parseConfigText(VALID, FILE, ENV);
+    const result = mergeEditable(base, bomb);
+    expect(result).toEqual({
+      ok: false,
+      problems: [{ path: '(yaml)', message: expect.stringContaining('alias') as unknown }],
+    });
+  });
+
+  it('is refused in a config file with a config error', () => {
+    expect(() => parseConfigText(bomb, 'bomb.yaml', ENV)).toThrow(ConfigError);
   });
 });

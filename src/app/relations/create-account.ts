@@ -45,7 +45,8 @@ export function resolveTemplate(
   kind: AccountKind,
   name: string,
 ): AccountTemplate {
-  const template = templates?.[name];
+  // Own keys only: a name such as `__proto__` or `hasOwnProperty` is not a template.
+  const template = templates !== undefined && Object.hasOwn(templates, name) ? templates[name] : undefined;
   if (template === undefined) {
     const known = templates ? Object.keys(templates) : [];
     throw new ConflictProblem(

@@ -249,6 +249,11 @@ describe('createAccountFromContact', () => {
     await expect(
       service.createAccountFromContact({ contactId: 'c1', accountKind: 'customer', template: 'export' }, actor),
     ).rejects.toMatchObject({ code: 'TEMPLATE_MISSING' });
+    // Names every object has are not templates either.
+    for (const template of ['__proto__', 'hasOwnProperty', 'constructor', 'toString'])
+      await expect(
+        service.createAccountFromContact({ contactId: 'c1', accountKind: 'customer', template }, actor),
+      ).rejects.toMatchObject({ code: 'TEMPLATE_MISSING' });
     await expect(
       service.createAccountFromContact(
         { contactId: 'c1', accountKind: 'customer', values: { paymentTermsId: '' } },

@@ -9,8 +9,21 @@ import { ACCOUNT_KINDS } from '../../core/model';
 
 /** customer, vendor or bankAccount. */
 export const accountKind = z.enum(ACCOUNT_KINDS);
-/** A record id of either system. */
-export const recordId = z.string().min(1).max(200);
+/** Text from a request: PostgreSQL cannot store a NUL character in text. */
+export const text = () => z.string().refine((value) => !value.includes('\u0000'), 'must not contain a NUL character');
+/** A record id of either system: no control characters, which no system's ids have. */
+export const recordId = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
+/** The name of a field of an account, as a template's values name it. */
+const fieldName = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z_][A-Za-z0-9_.:-]*$/, 'must be a field name (letters, digits, _ . : -)')
+  .refine((name) => !['__proto__', 'constructor', 'prototype'].includes(name), 'is not a field name');
 /** An ISO 8601 timestamp with a time zone, or a calendar date. */
 export const isoTime = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
 const auditKind = z.enum(['fieldChange', 'conflict', 'link', 'unlink', 'create', 'delete', 'drift']);
@@ -42,8 +55,8 @@ export const linkBody = z.strictObject({
 });
 export const createAccountBody = z.strictObject({
   accountKind,
-  template: z.string().min(1).max(100).optional(),
-  values: z.record(z.string().min(1), z.string()).optional(),
+  template: text().min(1).max(100).optional(),
+  values: z.record(fieldName, text()).optional(),
 });
 export const matchesQuery = z.strictObject({ kind: oneOrMany(accountKind).optional() });
 export const applyMatchesBody = z.strictObject({
@@ -51,10 +64,10 @@ export const applyMatchesBody = z.strictObject({
   minScore: z.number().min(0).optional(),
 });
 export const interactionBody = z.strictObject({
-  type: z.string().min(1).max(100),
-  description: z.string().min(1).max(2000),
+  type: text().min(1).max(100),
+  description: text().min(1).max(2000),
   occurredAt: isoTime.optional(),
-  who: z.string().min(1).max(200).optional(),
+  who: text().min(1).max(200).optional(),
   relationId: recordId.optional(),
 });
 export const documentBody = z.strictObject({ type: z.enum(DOCUMENT_TYPES) });
@@ -64,7 +77,7 @@ export const auditQuery = z.strictObject({
   accountId: recordId.optional(),
   relationId: recordId.optional(),
   kind: auditKind.optional(),
-  field: z.string().min(1).optional(),
+  field: text().min(1).optional(),
   from: isoTime.optional(),
   to: isoTime.optional(),
   limit: limit(10_000).optional(),

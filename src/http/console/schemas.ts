@@ -11,19 +11,20 @@ import {
   firstSyncStatusSchema,
   recordId,
   relationSchema,
+  text,
 } from '../api/schemas';
 
 const relationState = z.enum(['inSync', 'pending', 'failing', 'conflict']);
 const fieldValue = z.string().nullable();
 /** The editable config as YAML; large enough for every mapping of every kind. */
-const yamlText = z.string().max(200_000);
+const yamlText = text().max(200_000);
 
 // Requests
 
 export const relationRowsQuery = z.strictObject({
   kind: accountKind.optional(),
   state: relationState.optional(),
-  text: z.string().min(1).max(200).optional(),
+  text: text().min(1).max(200).optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
   offset: z.coerce.number().int().min(0).optional(),
 });
@@ -36,7 +37,7 @@ export const applyLoserBody = z.strictObject({ loserIndex: z.number().int().min(
 export const auditCsvQuery = auditQuery;
 export const rejectMatchBody = z.strictObject({ contactId: recordId, accountKind, accountId: recordId });
 export const yamlBody = z.strictObject({ yaml: yamlText });
-export const saveConfigBody = z.strictObject({ yaml: yamlText, comment: z.string().min(1).max(500).optional() });
+export const saveConfigBody = z.strictObject({ yaml: yamlText, comment: text().min(1).max(500).optional() });
 export const versionParams = z.strictObject({ version: z.coerce.number().int().min(1) });
 export const historyQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).optional() });
 
