@@ -16,6 +16,7 @@ export const recordId = z
   .string()
   .min(1)
   .max(200)
+  // eslint-disable-next-line no-control-regex -- control characters are what it refuses
   .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
 /** The name of a field of an account, as a template's values name it. */
 const fieldName = z
