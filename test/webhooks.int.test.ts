@@ -229,6 +229,22 @@ test('a Business Central notification with the wrong clientState is refused with
   expect(await intakeIds()).toEqual(before);
 });
 
+test('a Business Central notification naming a record by something else than a GUID is refused with 400', async () => {
+  const before = await intakeIds();
+  const response = await postBusinessCentral([
+    {
+      subscriptionId: 's1',
+      clientState: CLIENT_STATE,
+      resource: `api/v2.0/companies(${COMPANY})/customers(..%2F..%2Fetc)`,
+      changeType: 'updated',
+      lastModifiedDateTime: new Date().toISOString(),
+    },
+  ]);
+  expect(response.statusCode).toBe(400);
+  expect(response.json()).toEqual({ error: 'value.0.resource names no record by GUID' });
+  expect(await intakeIds()).toEqual(before);
+});
+
 test('a Business Central collection notification polls that entity', async () => {
   // Polled before (a first poll hands on linked records only, and bulk-1 is not linked).
   await store.setCursor('accounting', 'customer', 'before-bulk');

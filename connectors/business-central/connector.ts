@@ -16,6 +16,7 @@ import { BATCH_LIMIT, BusinessCentralApi } from './client';
 import { businessCentralConfig } from './config';
 import { REFUSED_DOCUMENTS, STARTED_DOCUMENTS, startDocument } from './documents';
 import { FIELD_MAP } from './mappers';
+import { GUID } from './odata';
 import { ensureSubscriptions } from './subscriptions';
 import { createBusinessCentralWebhook } from './webhook';
 
@@ -47,6 +48,7 @@ function account(kind: AccountKind): EntityDefinition<BusinessCentralSession> {
   return {
     fields: () => Object.keys(FIELD_MAP[kind]),
     listChanged: ({ api }, cursor) => api.listChanged(kind, cursor),
+    id: { pattern: GUID, means: 'a Business Central id (a GUID)' },
     get: ({ api }, id) => api.get(kind, id),
     batchGet: ({ api }, ids) => api.batchGet(kind, ids),
     create: ({ api }, fields, { extra }) => api.create(kind, fields, { extra }),

@@ -8,6 +8,7 @@ import { ACCOUNT_KINDS, type AccountKind, type Entity } from '../../src/core/mod
 import type { ChangeNotice, WebhookAdapter } from '../kit/types';
 import { secretsEqual, webhookAdapter } from '../kit/webhook';
 import { COLLECTIONS } from './mappers';
+import { GUID } from './odata';
 
 /** The most notifications BC sends in one call: beyond them it sends a `collection` notification. */
 const MAX_NOTIFICATIONS = 1000;
@@ -66,9 +67,12 @@ export function createBusinessCentralWebhook(options: { companyId: string; clien
         return { kind: 'rejected', status: 401, reason: 'clientState does not match' };
       const notices: ChangeNotice[] = [];
       const pollEntities = new Set<Entity>();
-      for (const item of value) {
+      for (const [index, item] of value.entries()) {
         const resource = parseResource(item.resource);
         if (resource === null || resource.companyId.toLowerCase() !== companyId.toLowerCase()) continue;
+        // BC names records by GUID: anything else did not come from BC, and no retry would change it.
+        if (resource.id !== null && !GUID.test(resource.id))
+          return { kind: 'rejected', status: 400, reason: `value.${index}.resource names no record by GUID` };
         // A collection notification (over 1,000 changes within BC's delay) names no record: poll.
         if (item.changeType === 'collection' || resource.id === null) pollEntities.add(resource.entity);
         else

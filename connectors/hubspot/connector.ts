@@ -15,6 +15,7 @@ import {
   IDEMPOTENCY_PROPERTY,
   type HubSpotObjectType,
   contactTypeOf,
+  CONTACT_ID,
   fromContactId,
   objectTypeOf,
   supportedFields,
@@ -52,6 +53,7 @@ export const hubspot = defineConnector({
       listChanged: pollChanges,
       // HubSpot keeps companies and contacts apart: a batch call holds one of them.
       batchKey: (id) => fromContactId(id)?.objectType ?? '',
+      id: { pattern: CONTACT_ID, means: 'a HubSpot contact id (company-<number> or person-<number>)' },
 
       get: ({ name, api }, id) => {
         const { objectType, hubSpotId } = parseId(name, id);

@@ -125,9 +125,12 @@ export function toContactId(objectType: HubSpotObjectType, hubSpotId: string): s
   return `${contactTypeOf(objectType)}-${hubSpotId}`;
 }
 
+/** A canonical contact id: HubSpot's object type as tandem names it, and HubSpot's numeric id. */
+export const CONTACT_ID = /^(company|person)-(\d{1,20})$/;
+
 /** Splits a canonical contact id into HubSpot's object type and id; null when it is not ours. */
 export function fromContactId(id: string): { objectType: HubSpotObjectType; hubSpotId: string } | null {
-  const match = /^(company|person)-(\d+)$/.exec(id);
+  const match = CONTACT_ID.exec(id);
   if (!match?.[1] || !match[2]) return null;
   return { objectType: objectTypeOf(match[1] as ContactType), hubSpotId: match[2] };
 }

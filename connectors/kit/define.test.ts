@@ -4,6 +4,7 @@ import type { Account, Contact } from '../../src/core/model';
 import { batches, defineConnector } from './define';
 import {
   EntityNotServedError,
+  InvalidIdError,
   InvalidRequestError,
   InvalidResponseError,
   NotFoundError,
@@ -67,6 +68,7 @@ const ledgerKind = defineConnector({
       },
       // Ids starting with "x" live in another collection of the provider.
       batchKey: (id) => id.slice(0, 1),
+      id: { pattern: /^[a-z]+\d*$/, means: 'a ledger id (letters, then digits)' },
     },
     // Vendors can only be read and written one at a time.
     vendor: {
@@ -123,6 +125,26 @@ describe('defineConnector', () => {
     // own) is a single get, as before.
     expect(ledger.reads).toEqual([['c1', 'c2']]);
     await connector.get('customer', 'c4');
+    expect(ledger.reads).toHaveLength(1);
+  });
+
+  it('refuses an id not of the declared form before any call, without spoiling the batch it would share', async () => {
+    const { ledger, connector } = setup();
+    const [first, bad, second] = await Promise.allSettled(
+      ['c1', '../../etc/passwd', 'c2'].map((id) => connector.get('customer', id)),
+    );
+    expect(first).toMatchObject({ status: 'fulfilled', value: { id: 'c1' } });
+    expect(second).toMatchObject({ status: 'fulfilled', value: { id: 'c2' } });
+    expect(bad).toMatchObject({ status: 'rejected', reason: expect.any(InvalidIdError) as unknown });
+    expect((bad as PromiseRejectedResult).reason).toMatchObject({
+      code: 'INVALID_REQUEST',
+      message: "accounting: '../../etc/passwd' is not a ledger id (letters, then digits)",
+    });
+    expect(ledger.reads).toEqual([['c1', 'c2']]);
+    await expect(connector.batchGet?.('customer', ['c3', 'C-3'])).rejects.toBeInstanceOf(InvalidIdError);
+    await expect(connector.update?.('customer', { id: 'c 4', fields: { name: 'n' } })).rejects.toBeInstanceOf(
+      InvalidIdError,
+    );
     expect(ledger.reads).toHaveLength(1);
   });
 

@@ -11,6 +11,7 @@ import {
 } from '../../src/core/model';
 import {
   EntityNotServedError,
+  InvalidIdError,
   InvalidRequestError,
   InvalidResponseError,
   NotFoundError,
@@ -92,6 +93,8 @@ export interface EntityDefinition<Session> {
   create?: (session: Session, fields: Record<string, FieldValue>, options: CreateOptions) => Promise<SyncRecord>;
   /** Ids with different keys never share a batch call (HubSpot keeps companies and contacts apart). */
   batchKey?: (id: string) => string;
+  /** The form of the provider's ids, and what it is (`a HubSpot contact id (...)`): any other id is refused before a call. */
+  id?: { pattern: RegExp; means: string };
 }
 
 /** Everything a connector is: what `defineConnector` takes. */
@@ -258,6 +261,12 @@ function build<Config extends z.ZodObject, Session>(
     if (found === undefined) throw new InvalidRequestError(`${name}: ${definition.name} cannot ${op} ${entity}`);
     return found;
   };
+  /** Refuses an id the provider cannot have, so that it costs no call and spoils no batch it would share. */
+  const checked = (entity: Entity, id: string): string => {
+    const format = served(entity).id;
+    if (format && !format.pattern.test(id)) throw new InvalidIdError(name, entity, id, format.means);
+    return id;
+  };
   const anyEntityHas = (op: keyof EntityDefinition<Session>) =>
     entities.some((entity) => definition.entities[entity]?.[op] !== undefined);
 
@@ -301,7 +310,7 @@ function build<Config extends z.ZodObject, Session>(
 
   async function batchGet(entity: Entity, ids: string[]): Promise<SyncRecord[]> {
     const { get, batchGet: readBatch, batchKey } = served(entity);
-    const unique = [...new Set(ids)];
+    const unique = [...new Set(ids)].map((id) => checked(entity, id));
     const found: SyncRecord[] = [];
     if (readBatch) {
       for (const part of batches(unique, (id) => id, limits.batchSize?.read, batchKey))
@@ -336,6 +345,7 @@ function build<Config extends z.ZodObject, Session>(
   );
   async function getOne(entity: Entity, id: string): Promise<SyncRecord | null> {
     const handlers = served(entity);
+    checked(entity, id);
     // An admin's read never waits in a batch of bulk reads: batches are kept apart by priority.
     if (readWindowMs > 0 && handlers.batchGet)
       return reads.load(`${entity}|${currentPriority()}|${handlers.batchKey?.(id) ?? ''}`, id);
@@ -366,7 +376,10 @@ function build<Config extends z.ZodObject, Session>(
         local(await handler(entity, 'create')(session, fields, options)),
     }),
     ...(anyEntityHas('update') && {
-      update: async (entity: Entity, update: RecordUpdate) => local(await handler(entity, 'update')(session, update)),
+      update: async (entity: Entity, update: RecordUpdate) => {
+        checked(entity, update.id);
+        return local(await handler(entity, 'update')(session, update));
+      },
     }),
     ...(anyEntityHas('batchUpdate') && { batchUpdate }),
     ...(webhook && { webhook }),

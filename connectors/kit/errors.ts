@@ -70,6 +70,18 @@ export class InvalidRequestError extends ConnectorError {
   }
 }
 
+/** An id that cannot name a record of the provider (not its format): refused before any call. */
+export class InvalidIdError extends InvalidRequestError {
+  constructor(
+    readonly connector: string,
+    readonly entity: string,
+    readonly id: string,
+    readonly means: string,
+  ) {
+    super(`${connector}: '${id}' is not ${means}`);
+  }
+}
+
 /** The provider answered with something its documented schema does not allow. */
 export class InvalidResponseError extends ConnectorError {
   constructor(message: string) {

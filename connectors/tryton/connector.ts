@@ -12,7 +12,15 @@ import { changedPages } from './cursor';
 import { startDocument } from './documents';
 import { checkFields, SUPPORTED_FIELDS } from './mappers';
 import { TrytonRpc } from './rpc';
-import { bankAccountTable, changedSince, createExtraSchema, parseIds, partyTable, type AccountTable } from './tables';
+import {
+  bankAccountTable,
+  changedSince,
+  createExtraSchema,
+  parseIds,
+  partyTable,
+  TRYTON_ID,
+  type AccountTable,
+} from './tables';
 
 function connect(settings: ConnectorSettings<typeof trytonConfig>, { context, http }: ConnectTools) {
   const rpc = new TrytonRpc(context.name, settings, http);
@@ -91,6 +99,7 @@ function accountEntity<Data extends { id: number; _timestamp?: string | null }>(
     writeAll(session, kind, tableOf(session), updates);
   return {
     fields: () => SUPPORTED_FIELDS[kind],
+    id: { pattern: TRYTON_ID, means: 'a Tryton record id (a positive whole number)' },
     get: async (session, id) => (await read(session, parseIds([id])))[0] ?? null,
     batchGet: (session, ids) => read(session, parseIds(ids)),
     listChanged: (session, cursor) => {

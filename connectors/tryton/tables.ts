@@ -15,7 +15,8 @@ import {
   type Party,
 } from './schemas';
 
-const TRYTON_ID = /^[1-9]\d{0,15}$/;
+/** A Tryton record id as tandem writes it. */
+export const TRYTON_ID = /^[1-9]\d{0,15}$/;
 
 /** A canonical id as a Tryton record id; anything else names no record. */
 export function parseId(id: string): number | null {

@@ -45,6 +45,12 @@ const bankAccountExtraSchema = z.strictObject({
   TaxType: z.string().nullish(),
 });
 
+/** Xero's ContactID and AccountID are GUIDs. */
+const XERO_ID = {
+  pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+  means: 'a Xero id (a GUID)',
+};
+
 /** The Xero connector, as the registry lists it. */
 export const xero = defineConnector({
   name: 'xero',
@@ -78,6 +84,7 @@ function contactEntity(kind: ContactKind): EntityDefinition<XeroSession> {
   };
   return {
     fields: () => SUPPORTED_FIELDS[kind],
+    id: XERO_ID,
     get,
     async *listChanged({ api, kinds, name }, cursor) {
       const since = parseTimeCursor(cursor, name);
@@ -149,6 +156,7 @@ function bankAccountEntity(): EntityDefinition<XeroSession> {
   };
   return {
     fields: () => SUPPORTED_FIELDS.bankAccount,
+    id: XERO_ID,
     get,
     // Xero does not page accounts: one call, one page.
     async *listChanged({ api, name }, cursor) {

@@ -4,6 +4,7 @@
  * interaction entries tandem writes for its own actions.
  */
 import { createHash } from 'node:crypto';
+import { InvalidIdError } from '../../../connectors/kit/errors';
 import { isAccount, isContact } from '../../../connectors/kit/types';
 import type { FieldMapping } from '../../core/model';
 import type { Account, AccountKind, BusinessRelation, Contact } from '../../core/model';
@@ -13,6 +14,7 @@ import type { Engine } from '../ports/index';
 import {
   ConflictProblem,
   IdempotencyKeyReusedProblem,
+  InvalidInputProblem,
   NotFoundProblem,
   Problem,
   UpstreamProblem,
@@ -56,6 +58,12 @@ export async function upstream<T>(what: string, call: () => Promise<T>): Promise
     return await call();
   } catch (error) {
     if (error instanceof Problem) throw error;
+    // An id the other system cannot have is the caller's mistake, found before any call.
+    if (error instanceof InvalidIdError)
+      throw new InvalidInputProblem(
+        error.entity === 'contact' ? 'contactId' : 'accountId',
+        `'${error.id}' is not ${error.means}`,
+      );
     throw new UpstreamProblem(`${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 }

@@ -1,4 +1,5 @@
 import { configSchema } from '../../config/schema';
+import { InvalidIdError } from '../../../connectors/kit/errors';
 import type { Account, Contact } from '../../core/model';
 import { createPgliteExecutor, SqlStore, type SqlExecutor } from '../../store';
 import { AsyncMutex } from '../../store/async-mutex';
@@ -308,6 +309,25 @@ describe('createContactFromAccount', () => {
     await expect(
       service.createContactFromAccount({ accountKind: 'customer', accountId: 'nope' }, actor),
     ).rejects.toMatchObject({ status: 404 });
+  });
+});
+
+describe('ids the other system cannot have', () => {
+  it('are bad input naming the field (400), not a failure of the other system (502)', async () => {
+    contact('c1', { name: 'Fabrikam' });
+    const get = accounting.get.bind(accounting);
+    accounting.get = async (entity, id) => {
+      if (id === 'not-a-guid') throw new InvalidIdError('accounting', entity, id, 'a Business Central id (a GUID)');
+      return await get(entity, id);
+    };
+    await expect(
+      service.link({ contactId: 'c1', accountKind: 'customer', accountId: 'not-a-guid' }, actor),
+    ).rejects.toMatchObject({
+      status: 400,
+      field: 'accountId',
+      reason: "'not-a-guid' is not a Business Central id (a GUID)",
+    });
+    expect(await store.findRelationsByContact('c1')).toEqual([]);
   });
 });
 
