@@ -10,6 +10,7 @@ import pino from 'pino';
 import { registerAdminApi, type DaemonStatus } from '../src/http/admin';
 import { FakeRelationService } from './support/fake-relation-service';
 import { registerConsole } from '../src/http/console';
+import { registerSecurityHeaders } from '../src/http/security';
 import { FakeConsoleService } from './support/fake-console-service';
 import { REDIS_URL } from './support/harness';
 
@@ -27,6 +28,8 @@ beforeAll(async () => {
   connection = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
   queue = new Queue('write-accounting', { connection, prefix });
   app = Fastify({ loggerInstance: pino({ level: 'silent' }) }) as unknown as FastifyInstance;
+  // As the daemon's server does (src/main/http.ts).
+  registerSecurityHeaders(app);
   const relations = new FakeRelationService();
   const status = async () => ({}) as DaemonStatus;
   await registerAdminApi(app, { service: relations, status, tokens: TOKENS });
@@ -85,6 +88,10 @@ it('lets the admin see and retry failed jobs', async () => {
   const page = await send('GET', '/ui/queues', { cookie });
   expect(page.status).toBe(200);
   expect(page.text).toContain('tandem queues');
+  // No other site may frame the board, where clicks pause, retry, clean or obliterate queues.
+  expect(page.headers.get('x-frame-options')).toBe('DENY');
+  expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+  expect(page.headers.get('x-content-type-options')).toBe('nosniff');
   const list = await send('GET', '/ui/queues/api/queues?activeQueue=write-accounting&status=failed&page=1', { cookie });
   expect(list.status).toBe(200);
   const listed = list.json().queues.find((q: { name: string }) => q.name === 'write-accounting');

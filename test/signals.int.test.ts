@@ -177,7 +177,9 @@ describe('signals of a running daemon', () => {
       status: 'ready',
       checks: { redis: 'ok', store: 'ok', crm: 'skipped', accounting: 'skipped' },
     });
-    expect((await fetch(`${rig.daemon.url}/healthz`)).status).toBe(200);
+    const health = await fetch(`${rig.daemon.url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(health.headers.get('x-content-type-options')).toBe('nosniff');
   });
 
   it('serves probes and metrics of a worker, which has no API server, on the metrics port', async () => {
@@ -186,7 +188,9 @@ describe('signals of a running daemon', () => {
       expect(worker.daemon.url).toBe('');
       const base = worker.daemon.metricsUrl ?? '';
       expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      const health = await fetch(`${base}/healthz`);
+      expect(health.status).toBe(200);
+      expect(health.headers.get('x-content-type-options')).toBe('nosniff');
       expect((await fetch(`${base}/readyz`)).status).toBe(200);
       const metrics = await fetch(`${base}/metrics`);
       expect(metrics.status).toBe(200);

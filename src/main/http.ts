@@ -21,6 +21,7 @@ import type { DaemonStatus } from '../http/api/schemas';
 import type { AdminTokens } from '../http/auth';
 import { registerConsole } from '../http/console';
 import { registerHealthRoutes, type HealthDeps } from '../http/health';
+import { registerSecurityHeaders } from '../http/security';
 import { closable, type ClosableServer } from '../http/shutdown';
 import { registerWebhookRoutes } from '../http/webhooks';
 import type { Metrics } from '../metrics/metrics';
@@ -62,6 +63,7 @@ export async function startHttpServer(setup: HttpSetup): Promise<{ server: Closa
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  registerSecurityHeaders(app);
   app.get('/healthz', () => Promise.resolve({ status: 'ok' }));
   registerHealthRoutes(app, setup.health);
   await registerWebhookRoutes(app, {

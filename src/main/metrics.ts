@@ -4,6 +4,7 @@
  * scheduler, having no API server, is still probed and scraped.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
+import { registerSecurityHeaders } from '../http/security';
 import type { Logger } from 'pino';
 import type { Connector } from '../../connectors/kit/types';
 import type { ResponseObserver } from '../../connectors/kit/http';
@@ -78,6 +79,7 @@ export async function startMetricsServer(
   listen: { host: string; port: number },
 ): Promise<{ server: ClosableServer; url: string }> {
   const app = Fastify({ logger: false }) as unknown as FastifyInstance;
+  registerSecurityHeaders(app);
   const server = closable(app);
   app.get('/healthz', () => Promise.resolve({ status: 'ok' }));
   registerHealthRoutes(app, health);
