@@ -4,6 +4,7 @@
  * the CSRF header rule, pages redirecting to the login, static files, the OpenAPI document.
  * (Requests go over real HTTP: Fastify's inject() does not load under this jest setup.)
  */
+import { AuthFailures, MAX_AUTH_FAILURES } from '../src/http/auth';
 import Fastify, { type FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { registerAdminApi, type DaemonStatus } from '../src/http/admin';
@@ -38,8 +39,10 @@ beforeEach(async () => {
   relations = new FakeRelationService();
   app = Fastify({ loggerInstance: pino({ level: 'silent' }) }) as unknown as FastifyInstance;
   const status = async () => STATUS;
-  await registerAdminApi(app, { service: relations, status, tokens: TOKENS });
-  await registerConsole(app, { tokens: TOKENS, console: consoleService, relations, status });
+  // A daemon of its own per test, with its own count of failed token checks.
+  const tokens = { ...TOKENS };
+  await registerAdminApi(app, { service: relations, status, tokens });
+  await registerConsole(app, { tokens, console: consoleService, relations, status });
   baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
 });
 afterEach(async () => {
@@ -307,6 +310,45 @@ describe('browser session', () => {
     expect(wrong.text).toContain('not an admin or viewer token');
   });
 
+  it('refuses a sign-in or sign-out posted by another site', async () => {
+    for (const headers of <Array<Record<string, string>>>[
+      { 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'same-site' },
+      { origin: 'https://evil.example' },
+      { origin: 'null' },
+    ]) {
+      const login = await send('POST', '/ui/login', { token: null, form: `token=${ADMIN}`, headers });
+      expect(login.status).toBe(403);
+      expect(login.headers.get('set-cookie')).toBeNull();
+    }
+    const cookie = await signIn(ADMIN);
+    const logout = await send('POST', '/ui/logout', { cookie, headers: { 'sec-fetch-site': 'cross-site' } });
+    expect(logout.status).toBe(403);
+    expect(logout.headers.get('set-cookie')).toBeNull();
+    // The console's own posts, and clients that are not browsers, still sign in.
+    const own = await send('POST', '/ui/login', {
+      token: null,
+      form: `token=${ADMIN}`,
+      headers: { 'sec-fetch-site': 'same-origin' },
+    });
+    expect(own.status).toBe(303);
+  });
+
+  it('refuses a client that keeps sending wrong tokens with 429, for a while even with a right one', async () => {
+    for (let attempt = 0; attempt < MAX_AUTH_FAILURES; attempt++) {
+      const guess =
+        attempt % 2 === 0
+          ? await send('POST', '/ui/login', { token: null, body: { token: `guess-${attempt}-0123456789` } })
+          : await send('GET', '/api/relations', { token: `guess-${attempt}-0123456789` });
+      expect(guess.status).toBe(401);
+    }
+    const blocked = await send('POST', '/ui/login', { token: null, body: { token: ADMIN } });
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(blocked.headers.get('set-cookie')).toBeNull();
+    expect((await send('GET', '/api/relations', { token: ADMIN })).status).toBe(429);
+  });
+
   it('refuses a change made with the cookie but without the CSRF header', async () => {
     const cookie = await signIn(ADMIN);
     const withoutHeader = await send('POST', '/api/console/relations/R1/resync', { cookie });
@@ -386,5 +428,19 @@ describe('pages', () => {
   it('finds the static files from the compiled output, which copies none', () => {
     const fromDist = loadStaticAssets(staticDir(`${__dirname}/../dist/src/http/console`));
     expect([...fromDist.keys()]).toEqual(expect.arrayContaining(['console.css', 'lib.js', 'overview.js', 'config.js']));
+  });
+});
+
+describe('failed token checks', () => {
+  it('are counted per client over a sliding minute', () => {
+    let now = 0;
+    const failures = new AuthFailures(() => now);
+    for (let attempt = 0; attempt < MAX_AUTH_FAILURES; attempt++) failures.failed('10.0.0.1');
+    expect(failures.retryAfter('10.0.0.1')).toBe(60);
+    expect(failures.retryAfter('10.0.0.2')).toBe(0);
+    now = 30_000;
+    expect(failures.retryAfter('10.0.0.1')).toBe(30);
+    now = 60_001;
+    expect(failures.retryAfter('10.0.0.1')).toBe(0);
   });
 });

@@ -136,6 +136,62 @@ export function authenticate(request: FastifyRequest, tokens: AdminTokens): Auth
   return level === null ? { level: null, problem: 'invalid_session' } : { level, via: 'cookie' };
 }
 
+/** How many wrong tokens or sessions one client may send within FAILURE_WINDOW_MS before it is refused with 429. */
+export const MAX_AUTH_FAILURES = 30;
+const FAILURE_WINDOW_MS = 60_000;
+
+/**
+ * Counts a client's failed token checks and sign-ins (wrong token, forged or expired session)
+ * over a sliding minute, so that guessing tokens costs a minute per 30 guesses. Kept per token
+ * set, in the process: each process of a deployment counts its own clients.
+ */
+export class AuthFailures {
+  private readonly failures = new Map<string, number[]>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Seconds the client must wait before it is heard again, or 0. */
+  retryAfter(client: string): number {
+    const recent = this.recent(client);
+    if (recent.length < MAX_AUTH_FAILURES) return 0;
+    return Math.max(1, Math.ceil(((recent[0] ?? 0) + FAILURE_WINDOW_MS - this.now()) / 1000));
+  }
+
+  failed(client: string): void {
+    const recent = this.recent(client);
+    recent.push(this.now());
+    this.failures.set(client, recent);
+    // Clients that stopped long ago are forgotten, so the map stays as small as the guessing.
+    if (this.failures.size > 10_000)
+      for (const key of this.failures.keys()) if (this.recent(key).length === 0) this.failures.delete(key);
+  }
+
+  private recent(client: string): number[] {
+    const since = this.now() - FAILURE_WINDOW_MS;
+    return (this.failures.get(client) ?? []).filter((at) => at > since);
+  }
+}
+
+const failuresByTokens = new WeakMap<AdminTokens, AuthFailures>();
+
+/** The failure count of a token set (one per daemon). */
+export function authFailuresOf(tokens: AdminTokens): AuthFailures {
+  let failures = failuresByTokens.get(tokens);
+  if (!failures) failuresByTokens.set(tokens, (failures = new AuthFailures()));
+  return failures;
+}
+
+/** Answers 429 when the client has failed too often lately; true when it did. */
+export function refuseGuessing(request: FastifyRequest, reply: FastifyReply, tokens: AdminTokens): boolean {
+  const wait = authFailuresOf(tokens).retryAfter(request.ip);
+  if (wait === 0) return false;
+  reply
+    .code(429)
+    .header('retry-after', String(wait))
+    .send({ error: 'TOO_MANY_FAILURES', message: `too many wrong tokens from this client; try again in ${wait} s` });
+  return true;
+}
+
 /** True for a method that only reads. */
 export const isReadMethod = (method: string) => READ_METHODS.has(method);
 
@@ -149,8 +205,10 @@ export const hasCsrfHeader = (request: FastifyRequest) => request.headers[CSRF_H
  */
 export function requireToken(tokens: AdminTokens) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    if (refuseGuessing(request, reply, tokens)) return reply;
     const auth = authenticate(request, tokens);
     if (auth.level === null) {
+      if (auth.problem !== 'missing') authFailuresOf(tokens).failed(request.ip);
       const messages = {
         missing: 'send an admin or viewer token as Authorization: Bearer <token>',
         invalid_token: 'the token is not one of the configured admin or viewer tokens',

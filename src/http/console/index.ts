@@ -9,10 +9,12 @@ import type { ConsoleService } from '../../app/ports/console';
 import type { RelationService } from '../../app/ports/relations';
 import {
   accessLevelOf,
+  authFailuresOf,
   authenticate,
   createSession,
   grantAccessLevel,
   hasCsrfHeader,
+  refuseGuessing,
   SESSION_COOKIE,
   SESSION_TTL_SECONDS,
   type AccessLevel,
@@ -85,11 +87,13 @@ function registerPages(scope: FastifyInstance, tokens: AdminTokens): void {
   });
 
   scope.post('/login', async (request, reply) => {
+    if (refuseCrossSite(request, reply) || refuseGuessing(request, reply, tokens)) return reply;
     const body = (request.body ?? {}) as { token?: unknown; next?: unknown };
     const token = typeof body.token === 'string' ? body.token.trim() : '';
     const level = token ? accessLevelOf(token, tokens) : null;
     const isForm = (request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
     if (level === null) {
+      authFailuresOf(tokens).failed(request.ip);
       if (isForm)
         return html(
           reply.code(401),
@@ -105,6 +109,7 @@ function registerPages(scope: FastifyInstance, tokens: AdminTokens): void {
   });
 
   scope.post('/logout', async (request, reply) => {
+    if (refuseCrossSite(request, reply)) return reply;
     reply.header('set-cookie', sessionCookie(request, '', 0));
     return hasCsrfHeader(request)
       ? reply.code(204).send()
@@ -117,6 +122,31 @@ function registerPages(scope: FastifyInstance, tokens: AdminTokens): void {
       if (level === null) return reply;
       return html(reply, pageHtml(page, level));
     });
+  }
+}
+
+/**
+ * Refuses (403) a sign-in or sign-out posted by another site: a form there could otherwise sign
+ * the user out, or sign them in with the attacker's token. Browsers tell the origin of a post
+ * (Sec-Fetch-Site, or Origin); a client that sends neither is not a browser on another site.
+ */
+function refuseCrossSite(request: FastifyRequest, reply: FastifyReply): boolean {
+  const site = request.headers['sec-fetch-site'];
+  const origin = request.headers.origin;
+  let sameOrigin = true;
+  if (typeof site === 'string') sameOrigin = site === 'same-origin' || site === 'none';
+  else if (typeof origin === 'string') sameOrigin = originHost(origin) === request.headers.host;
+  if (sameOrigin) return false;
+  reply.code(403).send({ error: 'CSRF', message: 'sign-in and sign-out are only taken from the console itself' });
+  return true;
+}
+
+/** The host (and port) of an Origin header, or null for `null` and anything unreadable. */
+function originHost(origin: string): string | null {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return null;
   }
 }
 
