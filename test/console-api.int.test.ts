@@ -134,3 +134,24 @@ it('shows a viewer the board read-only and refuses its changes with 403', async 
   ).toBe(403);
   expect(await queue.getJobState(jobId)).toBe('failed');
 });
+
+it("shows a viewer the jobs' stack traces without the server's paths, and no Redis server details", async () => {
+  await failedJob();
+  const url = '/ui/queues/api/queues?activeQueue=write-accounting&status=failed&page=1';
+  const traces = async (headers: Record<string, string>) => {
+    const queues = (await send('GET', url, headers)).json().queues as Array<{
+      name: string;
+      jobs: Array<{ stacktrace: string[] }>;
+    }>;
+    return (queues.find((q) => q.name === 'write-accounting')?.jobs ?? []).flatMap((job) => job.stacktrace);
+  };
+  const adminTraces = await traces({ authorization: `Bearer ${ADMIN}` });
+  expect(adminTraces.join('\n')).toContain(process.cwd());
+  const viewerTraces = await traces({ authorization: `Bearer ${VIEWER}` });
+  expect(viewerTraces.length).toBe(adminTraces.length);
+  expect(viewerTraces.join('\n')).not.toContain(process.cwd());
+  expect(viewerTraces.join('\n')).toMatch(/console-api\.int\.test\.ts:\d+/);
+
+  expect((await send('GET', '/ui/queues/api/redis/stats', { authorization: `Bearer ${VIEWER}` })).status).toBe(403);
+  expect((await send('GET', '/ui/queues/api/redis/stats', { authorization: `Bearer ${ADMIN}` })).status).toBe(200);
+});

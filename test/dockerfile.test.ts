@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import ts from 'typescript';
+import { parse } from 'yaml';
 
 const dockerfile = readFileSync('Dockerfile', 'utf8');
 const stages = dockerfile.split(/^FROM /m).slice(1);
@@ -67,4 +68,24 @@ test('nothing of test/ ships: no stage copies it, and the image takes only node_
   const sources = stages.flatMap((stage) => copied(stage));
   expect(sources.filter((source) => source === '.' || /^(\.\/)?test(\/|$)/.test(source))).toEqual([]);
   expect(copiedFromStage(stages[1] as string).sort()).toEqual(['/app/dist', '/app/node_modules']);
+});
+
+describe('docker-compose.yml', () => {
+  const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as {
+    services: Record<string, { image?: string; ports?: string[]; environment?: Record<string, string> }>;
+  };
+  const tandems = Object.entries(compose.services).filter(([, service]) => service.image === 'tandem:local');
+
+  it('never publishes tandem on every interface without a required metrics token', () => {
+    expect(tandems.length).toBeGreaterThanOrEqual(4);
+    for (const [name, service] of tandems) {
+      const published = (service.ports ?? []).some((port) => !port.startsWith('127.0.0.1:'));
+      if (!published) continue;
+      // `${VAR:?message}`: compose refuses to start without the variable.
+      expect({ name, token: service.environment?.['TANDEM_METRICS_TOKEN'] }).toEqual({
+        name,
+        token: expect.stringMatching(/^\$\{TANDEM_METRICS_TOKEN:\?.+\}$/) as unknown,
+      });
+    }
+  });
 });

@@ -113,4 +113,13 @@ describe('probe and metrics routes', () => {
     expect(allowed.statusCode).toBe(200);
     expect(allowed.body).toBe('tandem_up 1\n');
   });
+
+  it('tells /readyz callers without the token only the verdict, not why a check fails', async () => {
+    const server = await app({ ready: false, metricsToken: 'metrics-token-0123456789' });
+    const probe = await server.get('/readyz');
+    expect(probe.statusCode).toBe(503);
+    expect(probe.json()).toEqual({ status: 'not ready' });
+    const operator = await server.get('/readyz', { authorization: 'Bearer metrics-token-0123456789' });
+    expect(operator.json()).toEqual({ status: 'not ready', checks: { accounting: 'token request refused' } });
+  });
 });

@@ -4,7 +4,7 @@
  * Prometheus text format, open unless a token is configured. /healthz (process alive) stays with
  * the daemon.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { bearerToken, tokensEqual } from './auth';
 
 /** One dependency readiness depends on. `check` resolves when it is reachable; absent: nothing to check. */
@@ -77,14 +77,20 @@ export interface HealthDeps {
 
 /** Registers GET /readyz and GET /metrics. */
 export function registerHealthRoutes(app: FastifyInstance, deps: HealthDeps): void {
-  app.get('/readyz', async (_request, reply) => {
+  const authorized = (request: FastifyRequest) => {
+    const given = bearerToken(request.headers.authorization);
+    return deps.metricsToken === undefined || (given !== null && tokensEqual(given, deps.metricsToken));
+  };
+  app.get('/readyz', async (request, reply) => {
     const report = await deps.readiness();
-    return reply.code(report.status === 'ready' ? 200 : 503).send(report);
+    // A probe needs the verdict only; why a check fails (hosts, errors) is for the token's holder.
+    return reply
+      .code(report.status === 'ready' ? 200 : 503)
+      .send(authorized(request) ? report : { status: report.status });
   });
   app.get('/metrics', async (request, reply) => {
     if (deps.metricsToken) {
-      const given = bearerToken(request.headers.authorization);
-      if (given === null || !tokensEqual(given, deps.metricsToken)) {
+      if (!authorized(request)) {
         return reply.code(401).header('WWW-Authenticate', 'Bearer').send({ error: 'a valid bearer token is required' });
       }
     }

@@ -38,9 +38,10 @@ export async function registerQueueBoard(app: FastifyInstance, deps: QueueBoardD
   await app.register(
     async (scope) => {
       scope.addHook('onRequest', async (request, reply) => guard(request, reply, deps));
-      scope.addHook('onSend', async (request, _reply, payload) =>
-        viewers.has(request) && isQueueList(request) ? readOnlyQueueList(payload) : payload,
-      );
+      scope.addHook('onSend', async (request, _reply, payload) => {
+        if (!viewers.has(request)) return payload;
+        return withoutPaths(isQueueList(request) ? readOnlyQueueList(payload) : payload);
+      });
       await scope.register(serverAdapter.registerPlugin());
     },
     { prefix: deps.basePath },
@@ -76,9 +77,33 @@ async function guard(
         .send({ error: 'CSRF', message: 'a change made with the session cookie must come from the console itself' });
     }
   }
+  // The server behind the queues (version, memory, clients) is an operator's business.
+  if (auth.level !== 'admin' && request.url.startsWith(`${deps.basePath}/api/redis`))
+    return reply.code(403).send({ error: 'FORBIDDEN', message: 'the Redis server details are for admins' });
   grantAccessLevel(request, auth.level);
   if (auth.level === ('viewer' satisfies AccessLevel)) viewers.add(request);
   return undefined;
+}
+
+/** A stack frame's absolute path, its directories to be dropped: `(/srv/tandem/dist/x.js:1:2)` or `at /srv/x.js:1:2`. */
+const FRAME_PATH = /(\(|\bat )(?:file:\/\/)?\/(?:[^\s()/]+\/)*([^\s()/]+:\d+(?::\d+)?)/g;
+
+/** The jobs' stack traces of a board answer with only file names left, for viewers. */
+function withoutPaths(payload: unknown): unknown {
+  if (typeof payload !== 'string' || !payload.includes('stacktrace')) return payload;
+  try {
+    const strip = (value: unknown, key?: string): unknown => {
+      if (key === 'stacktrace' && Array.isArray(value))
+        return value.map((line) => (typeof line === 'string' ? line.replace(FRAME_PATH, '$1$2') : line));
+      if (Array.isArray(value)) return value.map((item) => strip(item));
+      if (value !== null && typeof value === 'object')
+        return Object.fromEntries(Object.entries(value).map(([name, entry]) => [name, strip(entry, name)]));
+      return value;
+    };
+    return JSON.stringify(strip(JSON.parse(payload)));
+  } catch {
+    return payload;
+  }
 }
 
 const isQueueList = (request: FastifyRequest) => request.method === 'GET' && /\/api\/queues(\?|$)/.test(request.url);
