@@ -94,7 +94,9 @@ function withoutPaths(payload: unknown): unknown {
   try {
     const strip = (value: unknown, key?: string): unknown => {
       if (key === 'stacktrace' && Array.isArray(value))
-        return value.map((line) => (typeof line === 'string' ? line.replace(FRAME_PATH, '$1$2') : line));
+        return (value as unknown[]).map((line: unknown) =>
+          typeof line === 'string' ? line.replace(FRAME_PATH, '$1$2') : line,
+        );
       if (Array.isArray(value)) return value.map((item) => strip(item));
       if (value !== null && typeof value === 'object')
         return Object.fromEntries(Object.entries(value).map(([name, entry]) => [name, strip(entry, name)]));
