@@ -310,6 +310,34 @@ describe('browser session', () => {
     expect(wrong.text).toContain('not an admin or viewer token');
   });
 
+  it('marks the cookie Secure behind a TLS proxy it is told to trust, and only then', async () => {
+    const forwarded = { 'x-forwarded-proto': 'https' };
+    const direct = await send('POST', '/ui/login', { token: null, body: { token: ADMIN }, headers: forwarded });
+    expect(direct.headers.get('set-cookie')).not.toContain('Secure');
+
+    const proxied = Fastify({
+      loggerInstance: pino({ level: 'silent' }),
+      trustProxy: true,
+    }) as unknown as FastifyInstance;
+    await registerConsole(proxied, {
+      tokens: { ...TOKENS },
+      console: consoleService,
+      relations,
+      status: async () => STATUS,
+    });
+    const url = await proxied.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const login = await fetch(`${url}/ui/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...forwarded },
+        body: JSON.stringify({ token: ADMIN }),
+      });
+      expect(login.headers.get('set-cookie')).toContain('; Secure');
+    } finally {
+      await proxied.close();
+    }
+  });
+
   it('refuses a sign-in or sign-out posted by another site', async () => {
     for (const headers of <Array<Record<string, string>>>[
       { 'sec-fetch-site': 'cross-site' },

@@ -97,7 +97,7 @@ queue:
     expect(config.connectors.crm.concurrency).toBe(1000);
     expect(config.connectors.crm.webhooks).toBe(true);
     expect(config.connectors.crm.budget).toEqual({ share: 0.9 });
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 8080, trustProxy: false });
     expect(config.queue).toMatchObject({ prefix: 'tandem', backoff: 1000, attempts: 8 });
   });
 
@@ -552,5 +552,15 @@ describe('hostile YAML', () => {
 
   it('is refused in a config file with a config error', () => {
     expect(() => parseConfigText(bomb, 'bomb.yaml', ENV)).toThrow(ConfigError);
+  });
+});
+
+describe('server.trustProxy', () => {
+  it('takes true, a number of hops or a list of proxies, and refuses anything else naming the key', () => {
+    const withTrust = (value: string) => `${VALID}\nserver:\n  trustProxy: ${value}\n`;
+    expect(parseConfigText(withTrust('true'), FILE, ENV).server.trustProxy).toBe(true);
+    expect(parseConfigText(withTrust('1'), FILE, ENV).server.trustProxy).toBe(1);
+    expect(parseConfigText(withTrust('["10.0.0.0/8"]'), FILE, ENV).server.trustProxy).toEqual(['10.0.0.0/8']);
+    expect(problemsOf(withTrust('"yes please"')).message).toContain('server.trustProxy');
   });
 });

@@ -281,9 +281,18 @@ export const configSchema = z
         port: integer(z.number().int().min(0).max(65535)).default(8080),
         /** The address providers use to reach tandem's webhook routes (scheme, host, port). */
         publicUrl: z.url().optional(),
+        /**
+         * Behind a TLS-terminating proxy: which proxies' X-Forwarded-Proto and X-Forwarded-For to
+         * believe (true: any; a number: that many hops; a list: their addresses or CIDR ranges).
+         * It makes the console's cookie Secure and counts failed sign-ins per real client. Never
+         * set it when clients reach tandem directly: they could then claim any address.
+         */
+        trustProxy: z
+          .union([z.boolean(), z.number().int().min(1).max(10), z.array(z.string().min(1)).min(1)])
+          .default(false),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 8080 }),
+      .default({ host: '127.0.0.1', port: 8080, trustProxy: false }),
     queue: z
       .object({
         /** Prefix of every Redis key tandem's queues use. */

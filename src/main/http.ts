@@ -56,6 +56,7 @@ export async function startHttpServer(setup: HttpSetup): Promise<{ server: Closa
       { level: logger.levelVal > 40 ? logger.level : 'warn' },
     ) as Logger,
     genReqId: requestIdOf,
+    trustProxy: trustedProxies(config.server.trustProxy),
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
   }) as unknown as FastifyInstance;
   const server = closable(app);
@@ -128,4 +129,11 @@ export function pruneProcessedEvents(store: Store, logger: Logger): NodeJS.Timeo
 function requestIdOf(request: IncomingMessage): string {
   const given = request.headers['x-request-id'];
   return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
+/** `server.trustProxy` as Fastify takes it: a number of hops becomes "the nearest n hops". */
+function trustedProxies(
+  setting: TandemConfig['server']['trustProxy'],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof setting === 'number' ? (_address, hop) => hop < setting : setting;
 }
