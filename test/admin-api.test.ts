@@ -5,6 +5,7 @@
  * real HTTP instead.)
  */
 import { Writable } from 'node:stream';
+import fc from 'fast-check';
 import Fastify, { type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { REDACTED_PATHS } from '../src/util/logger';
@@ -651,4 +652,40 @@ describe('hostile input', () => {
     expect(account.json()).toMatchObject({ field: expect.stringMatching(/^body/) });
     expect(service.calls).toEqual([]);
   });
+});
+
+describe('generated bodies and path parameters', () => {
+  const RUNS = Math.max(20, Math.round(Number(process.env.TANDEM_PROPERTY_RUNS ?? 300) / 10));
+  const SEED = Number(process.env.TANDEM_PROPERTY_SEED ?? 20261203);
+  const pathPart = fc.oneof(
+    fc.string({ maxLength: 30 }),
+    fc.constantFrom('%00', '..%2F..%2Fetc%2Fpasswd', '__proto__', 'customer', 'C1', '%E0%A4%A', '%FF'),
+  );
+  const body = fc.oneof(
+    fc.json().map((text) => text),
+    fc.anything().map((value) => JSON.stringify(value) ?? 'null'),
+    fc.string({ maxLength: 50 }),
+  );
+
+  it.each(ADMIN_ROUTES.map((route) => [route.method, route.url] as const))(
+    '%s %s answers every generated request with a 2xx or a 4xx, and calls nothing on a 4xx',
+    async (method, url) => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(pathPart, { minLength: 3, maxLength: 3 }), body, async (parts, text) => {
+          let index = 0;
+          const path = url.replace(/:[A-Za-z]+/g, () => encodeURIComponent(parts[index++] ?? ''));
+          const before = service.calls.length;
+          const response = await send(
+            method as Method,
+            path,
+            { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+            method === 'GET' || method === 'DELETE' ? undefined : text,
+          );
+          expect({ path, status: response.statusCode < 500 }).toEqual({ path, status: true });
+          if (response.statusCode === 400) expect(service.calls.length).toBe(before);
+        }),
+        { numRuns: RUNS, seed: SEED },
+      );
+    },
+  );
 });

@@ -21,7 +21,8 @@ const notificationSchema = z.object({
       clientState: z.string().nullish(),
       resource: z.string().min(1),
       changeType: z.enum(['created', 'updated', 'deleted', 'collection']),
-      lastModifiedDateTime: z.string().min(1),
+      // It becomes the change's time: a text no date can be read from is not a notification.
+      lastModifiedDateTime: z.string().refine((text) => !Number.isNaN(Date.parse(text)), 'must be a date and time'),
     }),
   ),
 });
