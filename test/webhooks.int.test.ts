@@ -120,21 +120,21 @@ const intakeIds = async () =>
     .sort();
 
 let nextEventId = 1;
+/** A HubSpot event of a company's phone change. */
+const hubSpotEvent = (objectId: number, eventId = nextEventId++) => ({
+  eventId,
+  subscriptionId: 1,
+  portalId: 1,
+  appId: 1,
+  occurredAt: Date.now(),
+  subscriptionType: 'company.propertyChange',
+  attemptNumber: 0,
+  objectId,
+  propertyName: 'phone',
+  propertyValue: '1',
+});
 function hubSpotBody(objectId: number, eventId = nextEventId++): string {
-  return JSON.stringify([
-    {
-      eventId,
-      subscriptionId: 1,
-      portalId: 1,
-      appId: 1,
-      occurredAt: Date.now(),
-      subscriptionType: 'company.propertyChange',
-      attemptNumber: 0,
-      objectId,
-      propertyName: 'phone',
-      propertyValue: '1',
-    },
-  ]);
+  return JSON.stringify([hubSpotEvent(objectId, eventId)]);
 }
 
 /** Posts to the running server as a provider would; the answer with its body read. */
@@ -266,8 +266,7 @@ test('a Business Central collection notification polls that entity', async () =>
 
 test('a signed HubSpot event whose time no date can hold is refused with 400 naming the field', async () => {
   const before = await intakeIds();
-  const event = JSON.parse(hubSpotBody(104)) as Array<Record<string, unknown>>;
-  const response = await postHubSpot(JSON.stringify([{ ...event[0], occurredAt: 1e20 }]));
+  const response = await postHubSpot(JSON.stringify([{ ...hubSpotEvent(104), occurredAt: 1e20 }]));
   expect(response.statusCode).toBe(400);
   expect(response.json()).toEqual({ error: expect.stringContaining('0.occurredAt: ') as unknown });
   expect(await intakeIds()).toEqual(before);
@@ -275,20 +274,7 @@ test('a signed HubSpot event whose time no date can hold is refused with 400 nam
 
 test('more events in one call than the provider sends are refused with 413; nothing is marked or enqueued', async () => {
   const events = (count: number, firstObject: number) =>
-    JSON.stringify(
-      Array.from({ length: count }, (_, index) => ({
-        eventId: nextEventId++,
-        subscriptionId: 1,
-        portalId: 1,
-        appId: 1,
-        occurredAt: Date.now(),
-        subscriptionType: 'company.propertyChange',
-        attemptNumber: 0,
-        objectId: firstObject + index,
-        propertyName: 'phone',
-        propertyValue: '1',
-      })),
-    );
+    JSON.stringify(Array.from({ length: count }, (_, index) => hubSpotEvent(firstObject + index)));
   const before = await intakeIds();
   const tooMany = events(101, 20_000);
   const refused = await postHubSpot(tooMany);
