@@ -109,8 +109,11 @@ test('a CRM change reaches the Xero contact; the rotated refresh token is kept a
     await daemon.queues.enqueueChanges([
       { connector: 'crm', entity: 'contact', id: contactId, source: 'manual', eventId: 'second' },
     ]);
+    // The relation moves first and its audit entry follows in a statement of its own.
     await waitFor(
-      async () => (await store.findRelationsByContact(contactId))[0]?.accountId === String(survivor.ContactID),
+      async () =>
+        (await store.findRelationsByContact(contactId))[0]?.accountId === String(survivor.ContactID) &&
+        (await store.queryAudit({ contactId, kind: 'link' })).length > 0,
       10_000,
     );
     expect(await store.queryAudit({ contactId, kind: 'link' })).toEqual([
