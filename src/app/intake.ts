@@ -152,7 +152,8 @@ export async function markUnlinked(
 ): Promise<ChangeJob[]> {
   return await Promise.all(
     changes.map(async (change) => {
-      if (change.entity === 'contact' || change.deleted === true) return change;
+      // A first poll's reports are linked already (the poller looked), and make no automatic contact.
+      if (change.entity === 'contact' || change.deleted === true || change.initial === true) return change;
       const relation = await store.findRelationByAccount(change.entity, change.id);
       return relation === null ? { ...change, unlinked: true } : change;
     }),
