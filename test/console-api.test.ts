@@ -9,12 +9,13 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { registerAdminApi, type DaemonStatus } from '../src/http/admin';
 import { FakeRelationService } from './support/fake-relation-service';
-import { createSession, sessionLevel, SESSION_COOKIE } from '../src/http/auth';
+import { createSession, readSession, SESSION_COOKIE } from '../src/http/auth';
 import { CONSOLE_ROUTES, registerConsole } from '../src/http/console';
 import { CONSOLE_PAGES } from '../src/http/console/pages';
 import { loadStaticAssets, staticDir } from '../src/http/console/static-assets';
 import { FakeConsoleService } from './support/fake-console-service';
 import { openApiPath } from '../src/http/api/openapi';
+import { openPgliteStore } from '../src/store/open-store';
 
 const ADMIN = 'admin-token-0123456789abcdef';
 const VIEWER = 'viewer-token-0123456789abcdef';
@@ -338,6 +339,86 @@ describe('browser session', () => {
     }
   });
 
+  it('revokes a session on sign-out in every process sharing the store, copies of the cookie included', async () => {
+    const store = await openPgliteStore();
+    const processes: FastifyInstance[] = [];
+    try {
+      const urls: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const other = Fastify({ loggerInstance: pino({ level: 'silent' }) }) as unknown as FastifyInstance;
+        const tokens = { ...TOKENS, sessions: store };
+        await registerAdminApi(other, { service: relations, status: async () => STATUS, tokens });
+        await registerConsole(other, { tokens, console: consoleService, relations, status: async () => STATUS });
+        urls.push(await other.listen({ host: '127.0.0.1', port: 0 }));
+        processes.push(other);
+      }
+      const [first, second] = urls as [string, string];
+      const login = await fetch(`${first}/ui/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: ADMIN }),
+      });
+      const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] as string;
+      const get = (url: string, path: string) => fetch(`${url}${path}`, { headers: { cookie }, redirect: 'manual' });
+      expect((await get(second, '/api/relations')).status).toBe(200);
+      expect((await get(second, '/ui')).status).toBe(200);
+
+      const logout = await fetch(`${first}/ui/logout`, {
+        method: 'POST',
+        headers: { cookie, 'x-tandem-request': '1' },
+      });
+      expect(logout.status).toBe(204);
+      for (const url of urls) {
+        const refused = await get(url, '/api/relations');
+        expect(refused.status).toBe(401);
+        expect(((await refused.json()) as { message: string }).message).toContain('signed out');
+        expect((await get(url, '/ui')).headers.get('location')).toMatch(/^\/ui\/login/);
+      }
+      // A new sign-in is a new session, not the revoked one.
+      const again = await fetch(`${second}/ui/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: ADMIN }),
+      });
+      const fresh = (again.headers.get('set-cookie') ?? '').split(';')[0] as string;
+      expect(fresh).not.toBe(cookie);
+      expect((await fetch(`${first}/api/relations`, { headers: { cookie: fresh } })).status).toBe(200);
+    } finally {
+      for (const app of processes) await app.close();
+      await store.close();
+    }
+  });
+
+  it('does not take a session it cannot check against the store, and keeps it when sign-out cannot be recorded', async () => {
+    const down = {
+      isSessionRevoked: async () => {
+        throw new Error('connection refused');
+      },
+      revokeSession: async () => {
+        throw new Error('connection refused');
+      },
+    };
+    const other = Fastify({ loggerInstance: pino({ level: 'silent' }) }) as unknown as FastifyInstance;
+    const tokens = { ...TOKENS, sessions: down };
+    await registerAdminApi(other, { service: relations, status: async () => STATUS, tokens });
+    await registerConsole(other, { tokens, console: consoleService, relations, status: async () => STATUS });
+    const url = await other.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const cookie = `${SESSION_COOKIE}=${createSession(ADMIN, 'admin')}`;
+      const refused = await fetch(`${url}/api/relations`, { headers: { cookie } });
+      expect(refused.status).toBe(503);
+      expect(((await refused.json()) as { error: string }).error).toBe('SESSION_UNVERIFIABLE');
+      expect((await fetch(`${url}/ui`, { headers: { cookie }, redirect: 'manual' })).status).toBe(503);
+      // A bearer token needs no store.
+      expect((await fetch(`${url}/api/relations`, { headers: { authorization: `Bearer ${ADMIN}` } })).status).toBe(200);
+      const logout = await fetch(`${url}/ui/logout`, { method: 'POST', headers: { cookie, 'x-tandem-request': '1' } });
+      expect(logout.status).toBe(503);
+      expect(logout.headers.get('set-cookie')).toBeNull();
+    } finally {
+      await other.close();
+    }
+  });
+
   it('refuses a sign-in or sign-out posted by another site', async () => {
     for (const headers of <Array<Record<string, string>>>[
       { 'sec-fetch-site': 'cross-site' },
@@ -404,11 +485,15 @@ describe('browser session', () => {
 
   it('rejects a forged, tampered or expired session, and one whose token was removed', async () => {
     const valid = createSession(ADMIN, 'admin');
-    expect(sessionLevel(valid, TOKENS)).toBe('admin');
-    expect(sessionLevel(valid.replace(/^admin/, 'viewer'), TOKENS)).toBeNull();
-    expect(sessionLevel(createSession('someone-elses-token-0123', 'admin'), TOKENS)).toBeNull();
-    expect(sessionLevel(createSession(ADMIN, 'admin', Date.now() - 13 * 3600_000), TOKENS)).toBeNull();
-    expect(sessionLevel(valid, { admin: [], viewer: [VIEWER] })).toBeNull();
+    expect(readSession(valid, TOKENS)?.level).toBe('admin');
+    expect(readSession(valid.replace(/^admin/, 'viewer'), TOKENS)).toBeNull();
+    expect(readSession(createSession('someone-elses-token-0123', 'admin'), TOKENS)).toBeNull();
+    expect(readSession(createSession(ADMIN, 'admin', Date.now() - 13 * 3600_000), TOKENS)).toBeNull();
+    expect(readSession(valid, { admin: [], viewer: [VIEWER] })).toBeNull();
+    // Another session's id under this one's MAC is refused: the id is signed.
+    const other = createSession(ADMIN, 'admin').split('.');
+    const parts = valid.split('.');
+    expect(readSession([parts[0], parts[1], other[2], parts[3]].join('.'), TOKENS)).toBeNull();
     const forged = await send('GET', '/api/console/overview', {
       cookie: `${SESSION_COOKIE}=admin.9999999999.${'A'.repeat(43)}`,
     });

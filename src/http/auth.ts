@@ -3,7 +3,7 @@
  * Tokens come from TANDEM_ADMIN_TOKENS and TANDEM_VIEWER_TOKENS (comma-separated).
  * The browser console signs in once with a token and then carries a session cookie instead.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { secretsEqual } from '../../connectors/kit/webhook';
 
@@ -14,6 +14,14 @@ export type AccessLevel = 'admin' | 'viewer';
 export interface AdminTokens {
   admin: string[];
   viewer: string[];
+  /** Where signed-out sessions are kept; without it signing out only clears the browser's cookie. */
+  sessions?: SessionRevocations;
+}
+
+/** Signed-out console sessions, kept where every process of a deployment sees them (the store). */
+export interface SessionRevocations {
+  revokeSession(id: string, expiresAt: Date): Promise<void>;
+  isSessionRevoked(id: string): Promise<boolean>;
 }
 
 /** Shorter tokens are too easy to guess to guard a write API. */
@@ -83,29 +91,39 @@ export const SESSION_TTL_SECONDS = 12 * 3600;
 export const CSRF_HEADER = 'x-tandem-request';
 
 /**
- * A session cookie value: `<level>.<expires>.<mac>`, the MAC keyed with the token itself. The
- * cookie never holds the token, every process of a split deployment can check it without shared
- * state, and removing a token from the environment ends its sessions.
+ * A session cookie value: `<level>.<expires>.<id>.<mac>`, the MAC keyed with the token itself.
+ * The cookie never holds the token, every process of a split deployment can check it, removing a
+ * token from the environment ends its sessions, and signing out revokes the random id.
  */
 export function createSession(token: string, level: AccessLevel, nowMs = Date.now()): string {
   const expires = Math.floor(nowMs / 1000) + SESSION_TTL_SECONDS;
-  return `${level}.${expires}.${sessionMac(token, level, expires)}`;
+  const id = randomBytes(16).toString('base64url');
+  return `${level}.${expires}.${id}.${sessionMac(token, level, expires, id)}`;
 }
 
-function sessionMac(token: string, level: AccessLevel, expires: number): string {
-  return createHmac('sha256', token).update(`tandem-session.v1.${level}.${expires}`).digest('base64url');
+function sessionMac(token: string, level: AccessLevel, expires: number, id: string): string {
+  return createHmac('sha256', token).update(`tandem-session.v2.${level}.${expires}.${id}`).digest('base64url');
 }
 
-/** The access level of a session cookie value, or null when it is malformed, expired or its token is gone. */
-export function sessionLevel(value: string, tokens: AdminTokens, nowMs = Date.now()): AccessLevel | null {
-  const match = /^(admin|viewer)\.(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(value);
+/** A session whose MAC holds. */
+export interface Session {
+  level: AccessLevel;
+  id: string;
+  expiresAt: Date;
+}
+
+/** The session of a cookie value, or null when it is malformed, expired or its token is gone. */
+export function readSession(value: string, tokens: AdminTokens, nowMs = Date.now()): Session | null {
+  const match = /^(admin|viewer)\.(\d{1,12})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/.exec(value);
   if (!match) return null;
   const level = match[1] as AccessLevel;
   const expires = Number(match[2]);
+  const id = match[3] ?? '';
   if (expires * 1000 <= nowMs) return null;
   let valid = false;
-  for (const token of tokens[level]) if (tokensEqual(match[3] ?? '', sessionMac(token, level, expires))) valid = true;
-  return valid ? level : null;
+  for (const token of tokens[level])
+    if (tokensEqual(match[4] ?? '', sessionMac(token, level, expires, id))) valid = true;
+  return valid ? { level, id, expiresAt: new Date(expires * 1000) } : null;
 }
 
 /** One cookie of a Cookie header, or null. */
@@ -120,20 +138,34 @@ export function cookieValue(header: string | undefined, name: string): string | 
 
 /** How a request proved who it is. */
 export type Authentication =
-  | { level: AccessLevel; via: 'bearer' | 'cookie' }
-  | { level: null; problem: 'missing' | 'invalid_token' | 'invalid_session' };
+  | { level: AccessLevel; via: 'bearer' }
+  | { level: AccessLevel; via: 'cookie'; session: Session }
+  | { level: null; problem: 'missing' | 'invalid_token' | 'invalid_session' | 'signed_out' | 'unverifiable' };
 
-/** Checks the bearer header, or without one the session cookie. A wrong bearer token does not fall back to the cookie. */
-export function authenticate(request: FastifyRequest, tokens: AdminTokens): Authentication {
+/**
+ * Checks the bearer header, or without one the session cookie: its MAC, its expiry and whether it
+ * was signed out. A wrong bearer token does not fall back to the cookie. When the store cannot
+ * tell whether a session was signed out, the session is not taken (`unverifiable`); bearer
+ * tokens still are.
+ */
+export async function authenticate(request: FastifyRequest, tokens: AdminTokens): Promise<Authentication> {
   const token = bearerToken(request.headers.authorization);
   if (token !== null) {
     const level = accessLevelOf(token, tokens);
     return level === null ? { level: null, problem: 'invalid_token' } : { level, via: 'bearer' };
   }
-  const session = cookieValue(request.headers.cookie, SESSION_COOKIE);
-  if (session === null) return { level: null, problem: 'missing' };
-  const level = sessionLevel(session, tokens);
-  return level === null ? { level: null, problem: 'invalid_session' } : { level, via: 'cookie' };
+  const cookie = cookieValue(request.headers.cookie, SESSION_COOKIE);
+  if (cookie === null) return { level: null, problem: 'missing' };
+  const session = readSession(cookie, tokens);
+  if (session === null) return { level: null, problem: 'invalid_session' };
+  if (tokens.sessions) {
+    try {
+      if (await tokens.sessions.isSessionRevoked(session.id)) return { level: null, problem: 'signed_out' };
+    } catch {
+      return { level: null, problem: 'unverifiable' };
+    }
+  }
+  return { level: session.level, via: 'cookie', session };
 }
 
 /** How many wrong tokens or sessions one client may send within FAILURE_WINDOW_MS before it is refused with 429. */
@@ -192,6 +224,10 @@ export function refuseGuessing(request: FastifyRequest, reply: FastifyReply, tok
   return true;
 }
 
+/** Why a session cookie is not taken while the store is down. */
+export const UNVERIFIABLE =
+  'the store cannot tell whether this session was signed out, so it is not taken; try again shortly, or send a bearer token';
+
 /** True for a method that only reads. */
 export const isReadMethod = (method: string) => READ_METHODS.has(method);
 
@@ -206,13 +242,18 @@ export const hasCsrfHeader = (request: FastifyRequest) => request.headers[CSRF_H
 export function requireToken(tokens: AdminTokens) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     if (refuseGuessing(request, reply, tokens)) return reply;
-    const auth = authenticate(request, tokens);
+    const auth = await authenticate(request, tokens);
     if (auth.level === null) {
+      if (auth.problem === 'unverifiable') {
+        reply.code(503).header('retry-after', '5').send({ error: 'SESSION_UNVERIFIABLE', message: UNVERIFIABLE });
+        return reply;
+      }
       if (auth.problem !== 'missing') authFailuresOf(tokens).failed(request.ip);
       const messages = {
         missing: 'send an admin or viewer token as Authorization: Bearer <token>',
         invalid_token: 'the token is not one of the configured admin or viewer tokens',
         invalid_session: 'the session has expired or its token was removed; sign in again at /ui/login',
+        signed_out: 'the session was signed out; sign in again at /ui/login',
       };
       reply
         .code(401)

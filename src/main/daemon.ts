@@ -243,7 +243,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       health,
       relations: services.relations,
       console: services.console,
-      adminTokens,
+      // Signed-out console sessions are kept in the store, where every process sees them.
+      adminTokens: adminTokens && { ...adminTokens, sessions: store.store },
       status: () => daemonStatus({ role, startedAt, config, connectors, queues: queues.queues, store: store.store }),
       pollNow: pollers.pollNow,
       drift,

@@ -588,6 +588,19 @@ export class SqlStore implements Store {
     );
   }
 
+  async revokeSession(id: string, expiresAt: Date): Promise<void> {
+    await this.sql.query('DELETE FROM revoked_session WHERE expires_at < now()');
+    await this.sql.query('INSERT INTO revoked_session (id, expires_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [
+      id,
+      expiresAt.toISOString(),
+    ]);
+  }
+
+  async isSessionRevoked(id: string): Promise<boolean> {
+    const rows = await this.sql.query('SELECT 1 FROM revoked_session WHERE id = $1', [id]);
+    return rows.length > 0;
+  }
+
   markEventProcessed(source: string, eventId: string): Promise<boolean> {
     return this.eventMarks.submit([source, eventId]);
   }

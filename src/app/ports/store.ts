@@ -282,6 +282,11 @@ export interface Store {
   /** Keeps the newest value of a connector's rotated secret, in place of the one before. */
   saveRotatedSecret(slot: ConnectorSlot, name: string, value: string): Promise<void>;
 
+  /** Refuses a signed-out console session from now until it would have expired (and forgets expired ones). */
+  revokeSession(id: string, expiresAt: Date): Promise<void>;
+  /** True when the console session was signed out. */
+  isSessionRevoked(id: string): Promise<boolean>;
+
   /** Records a webhook event id; true when it is new, false when it was seen before. */
   markEventProcessed(source: string, eventId: string): Promise<boolean>;
   /** Forgets one event id again (its changes could not be enqueued, so a redelivery must count). */

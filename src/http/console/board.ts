@@ -15,6 +15,7 @@ import {
   isReadMethod,
   type AccessLevel,
   type AdminTokens,
+  UNVERIFIABLE,
 } from '../auth';
 
 /** What the board needs. */
@@ -53,9 +54,11 @@ async function guard(
   reply: FastifyReply,
   deps: QueueBoardDeps,
 ): Promise<FastifyReply | undefined> {
-  const auth = authenticate(request, deps.tokens);
+  const auth = await authenticate(request, deps.tokens);
   const isApi = request.url.startsWith(`${deps.basePath}/api/`);
   if (auth.level === null) {
+    if (auth.problem === 'unverifiable')
+      return reply.code(503).header('retry-after', '5').send({ error: 'SESSION_UNVERIFIABLE', message: UNVERIFIABLE });
     if (isApi || !isReadMethod(request.method))
       return reply.code(401).send({ error: 'UNAUTHORIZED', message: 'sign in at /ui/login or send a bearer token' });
     return reply

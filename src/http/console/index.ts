@@ -11,12 +11,15 @@ import {
   accessLevelOf,
   authFailuresOf,
   authenticate,
+  cookieValue,
   createSession,
   grantAccessLevel,
   hasCsrfHeader,
+  readSession,
   refuseGuessing,
   SESSION_COOKIE,
   SESSION_TTL_SECONDS,
+  UNVERIFIABLE,
   type AccessLevel,
   type AdminTokens,
 } from '../auth';
@@ -110,6 +113,20 @@ function registerPages(scope: FastifyInstance, tokens: AdminTokens): void {
 
   scope.post('/logout', async (request, reply) => {
     if (refuseCrossSite(request, reply)) return reply;
+    // The session is revoked, not only dropped by this browser: a copy of the cookie stops working too.
+    const cookie = cookieValue(request.headers.cookie, SESSION_COOKIE);
+    const session = cookie === null ? null : readSession(cookie, tokens);
+    if (session && tokens.sessions) {
+      try {
+        await tokens.sessions.revokeSession(session.id, session.expiresAt);
+      } catch (error) {
+        request.log.warn({ err: error }, 'sign-out could not be recorded');
+        return reply.code(503).header('retry-after', '5').send({
+          error: 'SIGN_OUT_FAILED',
+          message: 'the store could not record the sign-out, so the session still works; try again shortly',
+        });
+      }
+    }
     reply.header('set-cookie', sessionCookie(request, '', 0));
     return hasCsrfHeader(request)
       ? reply.code(204).send()
@@ -118,7 +135,7 @@ function registerPages(scope: FastifyInstance, tokens: AdminTokens): void {
 
   for (const page of CONSOLE_PAGES) {
     scope.get(page.path.slice(UI_PREFIX.length), async (request, reply) => {
-      const level = pageAccess(request, reply, tokens);
+      const level = await pageAccess(request, reply, tokens);
       if (level === null) return reply;
       return html(reply, pageHtml(page, level));
     });
@@ -150,14 +167,21 @@ function originHost(origin: string): string | null {
   }
 }
 
-/** The access level for a page, or null after redirecting to the login page. */
-function pageAccess(request: FastifyRequest, reply: FastifyReply, tokens: AdminTokens): AccessLevel | null {
-  const auth = authenticate(request, tokens);
+/** The access level for a page, or null after redirecting to the login page (or answering 503). */
+async function pageAccess(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  tokens: AdminTokens,
+): Promise<AccessLevel | null> {
+  const auth = await authenticate(request, tokens);
   if (auth.level === null) {
-    reply
-      .code(302)
-      .header('location', `${UI_PREFIX}/login?next=${encodeURIComponent(request.url)}`)
-      .send();
+    if (auth.problem === 'unverifiable')
+      reply.code(503).header('retry-after', '5').type('text/plain').send(UNVERIFIABLE);
+    else
+      reply
+        .code(302)
+        .header('location', `${UI_PREFIX}/login?next=${encodeURIComponent(request.url)}`)
+        .send();
     return null;
   }
   grantAccessLevel(request, auth.level);

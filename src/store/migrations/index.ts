@@ -8,6 +8,7 @@ import { FIRST_SYNC } from './007-first-sync';
 import { STAGED_AUDIT } from './008-staged-audit';
 import { INTERACTION_ORDER } from './009-interaction-order';
 import { OPERATION_REQUESTS } from './010-operation-requests';
+import { REVOKED_SESSIONS } from './011-revoked-sessions';
 
 /** One schema change, applied once, in version order. */
 export interface Migration {
@@ -31,4 +32,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 8, name: 'staged audit entries', sql: STAGED_AUDIT },
   { version: 9, name: 'interaction order', sql: INTERACTION_ORDER },
   { version: 10, name: 'operation requests', sql: OPERATION_REQUESTS },
+  { version: 11, name: 'revoked sessions', sql: REVOKED_SESSIONS },
 ];
