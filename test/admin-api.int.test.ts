@@ -102,6 +102,26 @@ test('creating a customer from a contact twice gives one customer in Business Ce
   expect(rig.bc.listCustomers().filter((customer) => customer.displayName === name)).toHaveLength(1);
 });
 
+test('a create refused for bad input leaves no trace, and its key serves the corrected request', async () => {
+  const name = 'Refused First BV';
+  const company = rig.hubspot.createCompany(toHubSpot(fields(name)));
+  const contactId = `company-${company.id}`;
+  const key = `refused-${company.id}`;
+  // The key's first use names a contact that does not exist.
+  const unknown = await api('POST', `/api/contacts/company-99999999/accounts`, {
+    body: { accountKind: 'customer' },
+    headers: { 'idempotency-key': key },
+  });
+  expect(unknown.status).toBe(404);
+  expect(await rig.store.getOperation(key)).toBeNull();
+  const corrected = await api('POST', `/api/contacts/${contactId}/accounts`, {
+    body: { accountKind: 'customer' },
+    headers: { 'idempotency-key': key },
+  });
+  expect(corrected.status).toBe(201);
+  expect(rig.bc.listCustomers().filter((customer) => customer.displayName === name)).toHaveLength(1);
+});
+
 test('a second customer relation for a contact is 409', async () => {
   const { contactId } = await rig.linkedCompany(fields('Already Linked BV'), ['customer']);
   const other = rig.bc.createCustomer(toBc(fields('Another Customer BV')));

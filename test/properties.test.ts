@@ -15,9 +15,10 @@ import { createXeroWebhook, xeroSignature } from '../connectors/xero/webhook';
 import { mergeEditable } from '../src/config/editable';
 import { ConfigError, parseConfigText } from '../src/config/load';
 import { testConfig } from './support/fakes';
+import { bodies, bcNotification, hubSpotEvent, PROPERTY_RUNS, PROPERTY_SEED, xeroEvent } from './support/hostile';
 
-const RUNS = Number(process.env.TANDEM_PROPERTY_RUNS ?? 300);
-const SEED = Number(process.env.TANDEM_PROPERTY_SEED ?? 20261203);
+const RUNS = PROPERTY_RUNS;
+const SEED = PROPERTY_SEED;
 const settings = { numRuns: RUNS, seed: SEED };
 
 const URL_OF = 'https://tandem.example/webhooks/crm';
@@ -25,60 +26,7 @@ const HUBSPOT_SECRET = 'hubspot-client-secret';
 const XERO_KEY = 'xero-webhook-key';
 const COMPANY = '0b4c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3';
 const CLIENT_STATE = 'bc-client-state';
-
-/** JSON that looks like each provider's body often enough to get past the first checks. */
-const hubSpotEvent = fc.record(
-  {
-    eventId: fc.oneof(fc.integer(), fc.string(), fc.double()),
-    subscriptionId: fc.integer(),
-    portalId: fc.integer(),
-    occurredAt: fc.oneof(fc.integer(), fc.double(), fc.constant(1e20), fc.constant(-1), fc.string()),
-    subscriptionType: fc.constantFrom('company.propertyChange', 'contact.deletion', 'object.creation', 'x.y', ''),
-    objectId: fc.oneof(fc.integer(), fc.double(), fc.string()),
-    objectTypeId: fc.constantFrom('0-1', '0-2', '9-9'),
-  },
-  { requiredKeys: [] },
-);
-const bcItem = fc.record(
-  {
-    subscriptionId: fc.string(),
-    clientState: fc.constantFrom(CLIENT_STATE, 'wrong', ''),
-    resource: fc.oneof(
-      fc.string(),
-      fc.uuid().map((id) => `api/v2.0/companies(${COMPANY})/customers(${id})`),
-      fc.string().map((id) => `api/v2.0/companies(${COMPANY})/vendors(${id})`),
-    ),
-    changeType: fc.constantFrom('created', 'updated', 'deleted', 'collection', 'other'),
-    lastModifiedDateTime: fc.oneof(
-      fc.string(),
-      fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
-    ),
-  },
-  { requiredKeys: [] },
-);
-const xeroEvent = fc.record(
-  {
-    resourceUrl: fc.string(),
-    resourceId: fc.oneof(fc.uuid(), fc.string()),
-    eventDateUtc: fc.oneof(
-      fc.string(),
-      fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
-    ),
-    eventType: fc.constantFrom('CREATE', 'UPDATE', 'DELETE', 'other'),
-    eventCategory: fc.constantFrom('CONTACT', 'INVOICE', ''),
-    tenantId: fc.oneof(fc.uuid(), fc.string()),
-    tenantType: fc.constantFrom('ORGANISATION', ''),
-  },
-  { requiredKeys: [] },
-);
-
-/** A body: any JSON, the provider's shape with wrong values, or bytes that are not JSON at all. */
-const bodies = (shaped: fc.Arbitrary<unknown>) =>
-  fc.oneof(
-    fc.json().map((text) => Buffer.from(text)),
-    shaped.map((value) => Buffer.from(JSON.stringify(value))),
-    fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes)),
-  );
+const bcItem = bcNotification(COMPANY, CLIENT_STATE);
 
 /** The adapter's answer must be a refusal it names, or notices a queue can carry. */
 function checkOutcome(outcome: WebhookOutcome): void {

@@ -703,6 +703,10 @@ export class SqlStore implements Store {
     );
   }
 
+  async forgetOperation(key: string): Promise<void> {
+    await this.sql.query(`DELETE FROM relation_operation WHERE key = $1 AND state = 'started'`, [key]);
+  }
+
   async getOperation(key: string): Promise<OperationState | null> {
     const rows = await this.sql.query(`SELECT ${OPERATION_COLUMNS} FROM relation_operation WHERE key = $1`, [key]);
     return rows[0] === undefined ? null : toOperation(rows[0]);

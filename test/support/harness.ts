@@ -68,6 +68,8 @@ export interface Rig {
   store: Store;
   config: TandemConfig;
   webhookUrl: string;
+  /** With store 'postgres': the rig's own schema in it. */
+  schema?: string;
   /** Creates a company in the CRM and a record in accounting with the same fields, and links them. */
   linkedCompany(
     fields: Record<string, string>,
@@ -205,6 +207,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
     store,
     config,
     webhookUrl,
+    schema,
     async linkedCompany(fields, kinds) {
       const company = hubspot.createCompany(toHubSpot(fields));
       const contactId = `company-${company.id}`;

@@ -311,6 +311,8 @@ export interface Store {
   completeOperation(key: string, result: Record<string, unknown>): Promise<void>;
   /** Marks a claimed operation failed, so the next call with the key runs it again. */
   failOperation(key: string, error: string): Promise<void>;
+  /** Drops a claimed operation that was refused before it did anything, leaving no trace of the call. */
+  forgetOperation(key: string): Promise<void>;
   getOperation(key: string): Promise<OperationState | null>;
 
   /** One audit entry by id, or null. */

@@ -286,7 +286,10 @@ export async function runOnce(
         await store.completeOperation(key, result);
         return { result, fresh: true };
       } catch (error) {
-        await store.failOperation(key, error instanceof Error ? error.message : String(error));
+        // Bad input or an unknown record is refused before anything is done: the call leaves no
+        // trace, and a caller's key stays free for the corrected request (as payment APIs do).
+        if (error instanceof InvalidInputProblem || error instanceof NotFoundProblem) await store.forgetOperation(key);
+        else await store.failOperation(key, error instanceof Error ? error.message : String(error));
         throw error;
       }
     }
