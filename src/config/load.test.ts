@@ -55,6 +55,41 @@ describe('parseConfigText: a valid file', () => {
     });
   });
 
+  it('reads value maps: transforms by name or with options, value tables and their rule', () => {
+    const mapped = parseConfigText(
+      `${VALID}
+mappings:
+  customer:
+    - { contact: countryCode, account: countryCode, transform: country }
+    - { contact: phone, account: phone, transform: { name: phone-e164, region: NL } }
+    - contact: salespersonCode
+      account: salespersonCode
+      values: { Anna de Vries: AV, Bram Jansen: BJ, 7: SEVEN }
+      unmapped: hold
+    - { contact: city, account: city, transform: upper }
+`,
+      FILE,
+      ENV,
+    );
+    expect(mapped.mappings.customer).toEqual([
+      {
+        contact: 'countryCode',
+        account: 'countryCode',
+        direction: 'both',
+        transform: { name: 'country', crm: 'name', accounting: 'code', language: 'en' },
+      },
+      { contact: 'phone', account: 'phone', direction: 'both', transform: { name: 'phone-e164', region: 'NL' } },
+      {
+        contact: 'salespersonCode',
+        account: 'salespersonCode',
+        direction: 'both',
+        values: { 'Anna de Vries': 'AV', 'Bram Jansen': 'BJ', '7': 'SEVEN' },
+        unmapped: 'hold',
+      },
+      { contact: 'city', account: 'city', direction: 'both', transform: { name: 'upper' } },
+    ]);
+  });
+
   it('uses the ${VAR:-default} fallback when the variable is unset or empty', () => {
     expect(config.connectors.accounting.baseUrl).toBe(
       'https://api.businesscentral.dynamics.com/v2.0/tenant/production/api/v2.0',
@@ -286,6 +321,30 @@ describe('parseConfigText: invalid files', () => {
       `${VALID}\nmappings:\n  vendor:\n    - { contact: phone, account: phone }\n    - { contact: mobile, account: phone }\n`,
       ENV,
       ["mappings.vendor.1.account: account field 'phone' is mapped twice"],
+    ],
+    [
+      'a phone transform without a region',
+      `${VALID}\nmappings:\n  customer:\n    - { contact: phone, account: phone, transform: phone-e164 }\n`,
+      ENV,
+      ['mappings.customer.0.transform.region: phone-e164 needs a default region: { name: phone-e164, region: NL }'],
+    ],
+    [
+      'a phone transform with an unknown region',
+      `${VALID}\nmappings:\n  customer:\n    - { contact: phone, account: phone, transform: { name: phone-e164, region: XX } }\n`,
+      ENV,
+      ["mappings.customer.0.transform: 'XX' is not an ISO 3166 region code"],
+    ],
+    [
+      'an unknown transform',
+      `${VALID}\nmappings:\n  customer:\n    - { contact: name, account: name, transform: reverse }\n`,
+      ENV,
+      ["mappings.customer.0.transform.name: Invalid discriminator value. Expected 'trim' | 'upper'"],
+    ],
+    [
+      'an unmapped rule with nothing to apply it to',
+      `${VALID}\nmappings:\n  customer:\n    - { contact: name, account: name, unmapped: hold }\n`,
+      ENV,
+      ['mappings.customer.0.unmapped: unmapped needs a transform or values to apply to'],
     ],
     [
       'a bank-only field on a customer mapping',

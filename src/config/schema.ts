@@ -17,6 +17,7 @@ import {
   type FieldMapping,
 } from '../core/model';
 import { DEFAULT_MATCH_RULES } from '../core/match';
+import { translation, TransformError, type TransformSpec } from '../core/transform';
 
 /**
  * `${VAR}` references and `TANDEM_*` overrides arrive as text, so a number or boolean key also
@@ -120,13 +121,52 @@ export const connectorSchema = z.discriminatedUnion(
 );
 export type ConnectorConfig = z.infer<typeof connectorSchema>;
 
+const countrySide = z.enum(['name', 'code']);
+/** A transform by name (`transform: upper`) or with its options (`transform: { name: phone-e164, region: NL }`). */
+const transformSpec = z.preprocess(
+  (value) => (typeof value === 'string' ? { name: value } : value),
+  z.discriminatedUnion('name', [
+    z.object({ name: z.enum(['trim', 'upper', 'lower']) }).strict(),
+    z
+      .object({
+        name: z.literal('country'),
+        crm: countrySide.default('name'),
+        accounting: countrySide.default('code'),
+        language: z.string().default('en'),
+      })
+      .strict(),
+    z
+      .object({
+        name: z.literal('phone-e164'),
+        region: z.string({ error: 'phone-e164 needs a default region: { name: phone-e164, region: NL }' }),
+      })
+      .strict(),
+  ]),
+) satisfies z.ZodType<TransformSpec>;
+
 const fieldMapping = z
   .object({
     contact: z.enum(CONTACT_FIELDS as [string, ...string[]]),
     account: z.enum(ACCOUNT_FIELDS as [string, ...string[]]),
     direction: z.enum(DIRECTIONS).default('both'),
+    /** A built-in transform of the value on its way across (see core/transform.ts). */
+    transform: transformSpec.optional(),
+    /** CRM value -> accounting value. */
+    values: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).optional(),
+    /** What becomes of a value with no entry: keep it as it is, blank it, or hold it for review. */
+    unmapped: z.enum(['keep', 'blank', 'hold']).optional(),
   })
-  .strict() satisfies z.ZodType<FieldMapping>;
+  .strict()
+  .superRefine((mapping, ctx) => {
+    try {
+      translation(mapping);
+    } catch (error) {
+      if (!(error instanceof TransformError)) throw error;
+      ctx.addIssue({ code: 'custom', path: ['transform'], message: error.message });
+    }
+    if (mapping.unmapped !== undefined && mapping.transform === undefined && mapping.values === undefined)
+      ctx.addIssue({ code: 'custom', path: ['unmapped'], message: 'unmapped needs a transform or values to apply to' });
+  }) satisfies z.ZodType<FieldMapping>;
 
 /** The default mapping: every common field to itself, both ways, as NAV does. */
 export function defaultMappings(): FieldMapping[] {

@@ -15,6 +15,7 @@
  * that is not drift.
  */
 import { fieldValue } from './fields';
+import { inStep } from './transform';
 import type { Account, Contact, FieldMapping, FieldValue } from './model';
 import type { ShadowValue } from './plan';
 
@@ -57,7 +58,10 @@ export function findDrift({ contact, account, mappings, shadow }: DriftInput): D
     const contactMoved = contactValue !== shadowContact;
     const accountMoved = accountValue !== shadowAccount;
     let cause: DriftCause | null = null;
-    if (contactValue === accountValue) {
+    // Compared in the CRM's spelling; a value the mapping's value map holds for review is not drift.
+    const agree = inStep(mapping, contactValue, accountValue);
+    if (agree === 'held') continue;
+    if (agree) {
       if (contactMoved || accountMoved) cause = 'shadow';
     } else if (direction === 'both') {
       cause = contactMoved || accountMoved ? 'missed' : 'inconsistent';

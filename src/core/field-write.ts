@@ -8,6 +8,7 @@
  * next sync sees the side that was written as changed and finishes the job.
  */
 import { fieldValue } from './fields';
+import { accountSpelling } from './transform';
 import type { Account, BusinessRelation, Contact, FieldMapping, FieldValue } from './model';
 import type { FieldChange, PlannedShadow, RecordWrite, SyncPlan } from './plan';
 
@@ -60,22 +61,29 @@ export function planFieldWrite(input: {
   const shadow: PlannedShadow[] = [];
   for (const { relation, account, mapping } of targets) {
     const accountValue = fieldValue(account, mapping.account);
-    const writesAccount = mapping.direction !== 'toCrm' && accountValue !== value;
+    // In the account's spelling; a value the map would hold is written as it is, as the admin chose it.
+    const target = accountSpelling(mapping, value);
+    const writesAccount = mapping.direction !== 'toCrm' && accountValue !== target;
     if (writesAccount) {
       writes.push({
         system: 'accounting',
         entity: relation.accountKind,
         id: account.id,
         ifMatch: account.version,
-        fields: { [mapping.account]: value },
-        changes: [change(relation.id, mapping.account, accountValue, 'toAccounting')],
+        fields: { [mapping.account]: target },
+        changes: [{ ...change(relation.id, mapping.account, accountValue, 'toAccounting'), to: target }],
         relationIds: [relation.id],
       });
     }
     // Both rows follow every write naming the relation: one failure keeps the relation's old shadow.
     shadow.push(
       { relationId: relation.id, side: 'contact', field: contactField, value },
-      { relationId: relation.id, side: 'account', field: mapping.account, value: writesAccount ? value : accountValue },
+      {
+        relationId: relation.id,
+        side: 'account',
+        field: mapping.account,
+        value: writesAccount ? target : accountValue,
+      },
     );
   }
   return { writes, conflicts: [], shadow, nothingChanged: writes.length === 0 };

@@ -37,9 +37,11 @@ export interface Resolution {
 /**
  * Why a conflict went the way it did: the winner changed later, the times were equal and the
  * configured order decided, or the winner's time may belong to another field of its record and
- * the order is uncertain (decided by the times as they are, and recorded as such).
+ * the order is uncertain (decided by the times as they are, and recorded as such). `unmapped`: the
+ * value has no translation in the mapping's value map, whose rule holds it for review; nothing
+ * was written, and the value kept is the winner.
  */
-export type ConflictReason = 'newer' | 'tieBreak' | 'uncertain';
+export type ConflictReason = 'newer' | 'tieBreak' | 'uncertain' | 'unmapped';
 
 /** Picks the winning candidate; `tieBreak` lists systems from strongest to weakest. */
 export function lastWriterWins(candidates: readonly Candidate[], tieBreak: readonly System[]): Resolution {

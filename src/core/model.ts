@@ -63,8 +63,28 @@ export const DIRECTIONS = ['both', 'toAccounting', 'toCrm'] as const;
 /** Where a field's changes may flow: both ways, or only towards one side. */
 export type Direction = (typeof DIRECTIONS)[number];
 
-/** One contact field paired with one account field (a line of the mapping config). */
-export interface FieldMapping {
+/* Value maps: how a mapped value is spelled on each side (applied by core/transform.ts). */
+
+/** What to do with a value the table has no entry for (and a transform cannot read). */
+export type UnmappedRule = 'keep' | 'blank' | 'hold';
+
+/** A built-in transform, as a mapping names it. */
+export type TransformSpec =
+  | { name: 'trim' | 'upper' | 'lower' }
+  | { name: 'country'; crm: 'name' | 'code'; accounting: 'name' | 'code'; language: string }
+  | { name: 'phone-e164'; region: string };
+
+/** A mapping's value map. */
+export interface ValueMap {
+  transform?: TransformSpec;
+  /** CRM value -> accounting value. Several CRM values may share one; back, the first of them is taken. */
+  values?: Readonly<Record<string, string>>;
+  /** For a value neither the table nor the transform can translate; default `keep`. */
+  unmapped?: UnmappedRule;
+}
+
+/** One contact field paired with one account field (a line of the mapping config), with its value map. */
+export interface FieldMapping extends ValueMap {
   /** The field's name on the contact. */
   contact: string;
   /** The field's name on the account. */

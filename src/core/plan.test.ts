@@ -788,3 +788,105 @@ describe('planSync: an edit a write of tandem’s overwrote', () => {
     });
   });
 });
+
+describe('planSync: value maps', () => {
+  const COUNTRY: FieldMapping[] = [
+    { ...map('countryCode'), transform: { name: 'country', crm: 'name', accounting: 'code', language: 'en' } },
+  ];
+  const TIER: FieldMapping[] = [{ ...map('salespersonCode'), values: { Gold: 'G', Silver: 'S' }, unmapped: 'hold' }];
+
+  it("writes a contact's value to the account in the account's spelling, and back in the CRM's", () => {
+    const toAccount = plan(makeContact({ countryCode: 'Germany' }, { modifiedAt: T2 }), [
+      link('customer', makeAccount('customer', { countryCode: 'NL' }), COUNTRY, {
+        'contact.countryCode': 'Netherlands',
+        'account.countryCode': 'NL',
+      }),
+    ]);
+    expect(written(toAccount.writes)).toEqual({ 'accounting/customer/customer-1': { countryCode: 'DE' } });
+    expect(toAccount.shadow).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ side: 'contact', field: 'countryCode', value: 'Germany' }),
+        expect.objectContaining({ side: 'account', field: 'countryCode', value: 'DE' }),
+      ]),
+    );
+
+    const toContact = plan(makeContact({ countryCode: 'Netherlands' }), [
+      link('customer', makeAccount('customer', { countryCode: 'BE' }, { modifiedAt: T2 }), COUNTRY, {
+        'contact.countryCode': 'Netherlands',
+        'account.countryCode': 'NL',
+      }),
+    ]);
+    expect(written(toContact.writes)).toEqual({ 'crm/contact/contact-1': { countryCode: 'Belgium' } });
+  });
+
+  it('sees no change where both sides say the same in their own spelling, so nothing goes back and forth', () => {
+    // The state the first plan's writes leave: the contact says Germany, the account DE.
+    const again = plan(makeContact({ countryCode: 'Germany' }, { modifiedAt: T3 }), [
+      link('customer', makeAccount('customer', { countryCode: 'DE' }, { modifiedAt: T3 }), COUNTRY, {
+        'contact.countryCode': 'Germany',
+        'account.countryCode': 'DE',
+      }),
+    ]);
+    expect(again.writes).toEqual([]);
+    expect(again.nothingChanged).toBe(true);
+    // A first sync of two records that agree only under the map writes nothing either.
+    const first = plan(makeContact({ countryCode: 'germany' }), [
+      link('customer', makeAccount('customer', { countryCode: 'DE' }), COUNTRY),
+    ]);
+    expect(first.writes).toEqual([]);
+  });
+
+  it('holds a value without an entry for review: nothing is written, and an unmapped conflict names both values', () => {
+    const fromCrm = plan(makeContact({ salespersonCode: 'Platinum' }, { modifiedAt: T2 }), [
+      link('customer', makeAccount('customer', { salespersonCode: 'G' }), TIER, {
+        'contact.salespersonCode': 'Gold',
+        'account.salespersonCode': 'G',
+      }),
+    ]);
+    expect(fromCrm.writes).toEqual([]);
+    expect(fromCrm.conflicts).toHaveLength(1);
+    expect(fromCrm.conflicts[0]).toMatchObject({
+      reason: 'unmapped',
+      contactField: 'salespersonCode',
+      winner: { system: 'accounting', value: 'G' },
+      candidates: [
+        { system: 'crm', value: 'Platinum' },
+        { system: 'accounting', value: 'G' },
+      ],
+      writes: [],
+    });
+    // The account's shadow stays, the contact's moves: the next plan does not hold it again.
+    expect(fromCrm.shadow).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ side: 'contact', value: 'Platinum' }),
+        expect.objectContaining({ side: 'account', value: 'G' }),
+      ]),
+    );
+
+    const fromAccount = plan(makeContact({ salespersonCode: 'Gold' }), [
+      link('customer', makeAccount('customer', { salespersonCode: 'P' }, { modifiedAt: T2 }), TIER, {
+        'contact.salespersonCode': 'Gold',
+        'account.salespersonCode': 'G',
+      }),
+    ]);
+    expect(fromAccount.writes).toEqual([]);
+    expect(fromAccount.conflicts[0]).toMatchObject({
+      reason: 'unmapped',
+      winner: { system: 'crm', value: 'Gold' },
+      candidates: [
+        { system: 'accounting', value: 'P' },
+        { system: 'crm', value: 'Gold' },
+      ],
+    });
+  });
+
+  it('blanks a value without an entry when the rule says so', () => {
+    const blank = plan(makeContact({ salespersonCode: 'Platinum' }, { modifiedAt: T2 }), [
+      link('customer', makeAccount('customer', { salespersonCode: 'G' }), [{ ...TIER[0]!, unmapped: 'blank' }], {
+        'contact.salespersonCode': 'Gold',
+        'account.salespersonCode': 'G',
+      }),
+    ]);
+    expect(written(blank.writes)).toEqual({ 'accounting/customer/customer-1': { salespersonCode: null } });
+  });
+});

@@ -10,6 +10,7 @@
  */
 import { lastWriterWins, type Candidate, type ConflictReason, type Resolution } from './lww';
 import { fieldModifiedAt, fieldValue, fieldWindow } from './fields';
+import { translationOf } from './transform';
 import {
   ACCOUNT_KINDS,
   type Account,
@@ -140,6 +141,8 @@ interface FieldDecision {
   /** Changes to the accounts' fields; each names its relation. */
   accountChanges: FieldChange[];
   shadow: PlannedShadow[];
+  /** Values a value map held for review instead of carrying them across ('unmapped' conflicts). */
+  held: ConflictDecision[];
 }
 
 /**
@@ -151,13 +154,14 @@ export function planSync({ contact, linked, tieBreak }: PlanInput): SyncPlan {
   const live = liveAccounts(linked);
   const decisions = mappedContactFields(live).map((contactField) => {
     const pairs = pairsMapping(live, contactField);
-    const candidates = gatherCandidates(contact, contactField, pairs);
+    const { candidates, held } = gatherCandidates(contact, contactField, pairs);
     const resolution = candidates.length > 0 ? lastWriterWins(candidates, tieBreak) : null;
-    return fanOut(contact, contactField, pairs, resolution);
+    const decision = fanOut(contact, contactField, pairs, resolution);
+    return { ...decision, held: [...held, ...decision.held] };
   });
   return {
     writes: collectWrites(contact, live, decisions),
-    conflicts: decisions.flatMap((decision) => (decision.conflict ? [decision.conflict] : [])),
+    conflicts: decisions.flatMap((decision) => [...(decision.conflict ? [decision.conflict] : []), ...decision.held]),
     shadow: decisions.flatMap((decision) => decision.shadow),
     nothingChanged: decisions.every((decision) => !decision.changed),
   };
@@ -180,17 +184,31 @@ function pairsMapping(live: readonly LiveAccount[], contactField: string): Mappe
   );
 }
 
-/** The sides that changed a field since the last sync, each with its value and time. */
-function gatherCandidates(contact: Contact, contactField: string, pairs: readonly MappedPair[]): Candidate[] {
+/**
+ * The sides that changed a field since the last sync, each with its value (in the CRM's spelling)
+ * and time; and the accounts' changes their value map cannot spell for the CRM and holds for review.
+ */
+function gatherCandidates(
+  contact: Contact,
+  contactField: string,
+  pairs: readonly MappedPair[],
+): { candidates: Candidate[]; held: ConflictDecision[] } {
   const changedAccounts = pairs.filter(
     ({ entry, mapping }) =>
       allowsToCrm(mapping.direction) &&
       differsFromShadow(entry.shadow, `account.${mapping.account}`, fieldValue(entry.account, mapping.account)),
   );
+  const held: ConflictDecision[] = [];
+  const claims: Array<{ pair: MappedPair; candidate: Candidate }> = [];
+  for (const pair of changedAccounts) {
+    const candidate = accountCandidate(pair);
+    if (candidate) claims.push({ pair, candidate });
+    else held.push(heldForCrm(contact, contactField, pair));
+  }
   // An account whose mapping flows only towards the CRM is the master of that field.
-  const masters = changedAccounts.filter(({ mapping }) => mapping.direction === 'toCrm');
-  if (masters.length > 0) return masters.map(accountCandidate);
-  const candidates = changedAccounts.map(accountCandidate);
+  const masters = claims.filter(({ pair }) => pair.mapping.direction === 'toCrm');
+  if (masters.length > 0) return { candidates: masters.map(({ candidate }) => candidate), held };
+  const candidates = claims.map(({ candidate }) => candidate);
   if (contactChanged(contact, contactField, pairs)) {
     candidates.push({
       system: 'crm',
@@ -204,16 +222,17 @@ function gatherCandidates(contact: Contact, contactField: string, pairs: readonl
   if (lost) candidates.push({ system: 'crm', value: lost.value, modifiedAt: lost.at });
   for (const { entry, mapping } of pairs) {
     const lostHere = allowsToCrm(mapping.direction) ? overwritten(entry.account, mapping.account) : undefined;
-    if (lostHere)
+    const translated = lostHere && translationOf(mapping).toCrm(lostHere.value);
+    if (lostHere && translated && !('held' in translated))
       candidates.push({
         system: 'accounting',
         relationId: entry.relation.id,
         rank: ACCOUNT_KINDS.indexOf(entry.relation.accountKind),
-        value: lostHere.value,
+        value: translated.value,
         modifiedAt: lostHere.at,
       });
   }
-  return candidates;
+  return { candidates, held };
 }
 
 /** The edit a write of tandem's replaced in this field, where the system's history showed one. */
@@ -222,15 +241,41 @@ function overwritten(record: SyncRecord, field: string): FieldEarlier | undefine
   return lost[field];
 }
 
-/** An account's claim on the field it maps. */
-function accountCandidate({ entry, mapping }: MappedPair): Candidate {
+/** An account's claim on the field it maps, in the CRM's spelling; null when its value map holds the value. */
+function accountCandidate({ entry, mapping }: MappedPair): Candidate | null {
+  const translated = translationOf(mapping).toCrm(fieldValue(entry.account, mapping.account));
+  if ('held' in translated) return null;
   return {
+    system: 'accounting',
+    relationId: entry.relation.id,
+    rank: ACCOUNT_KINDS.indexOf(entry.relation.accountKind),
+    value: translated.value,
+    modifiedAt: fieldModifiedAt(entry.account, mapping.account),
+    ...windowOf(entry.account, mapping.account),
+  };
+}
+
+/** An account's change its value map cannot spell for the CRM: the contact keeps its value, for review. */
+function heldForCrm(contact: Contact, contactField: string, { entry, mapping }: MappedPair): ConflictDecision {
+  const kept: Candidate = {
+    system: 'crm',
+    value: fieldValue(contact, contactField),
+    modifiedAt: fieldModifiedAt(contact, contactField),
+  };
+  const held: Candidate = {
     system: 'accounting',
     relationId: entry.relation.id,
     rank: ACCOUNT_KINDS.indexOf(entry.relation.accountKind),
     value: fieldValue(entry.account, mapping.account),
     modifiedAt: fieldModifiedAt(entry.account, mapping.account),
-    ...windowOf(entry.account, mapping.account),
+  };
+  return {
+    relationIds: [entry.relation.id],
+    contactField,
+    candidates: [held, kept],
+    winner: kept,
+    reason: 'unmapped',
+    writes: [],
   };
 }
 
@@ -282,21 +327,43 @@ function fanOut(
 
   const accountChanges: FieldChange[] = [];
   const shadow: PlannedShadow[] = [];
+  const held: ConflictDecision[] = [];
   for (const { entry, mapping } of pairs) {
     const accountValue = fieldValue(entry.account, mapping.account);
+    // The winner in the account's spelling; a value its value map holds is not written there.
+    const translated = translationOf(mapping).toAccounting(finalValue);
+    const target = translated.value;
     // The winning account itself differs from the winner only where tandem overwrote the edit: put back.
-    const writesAccount =
+    const wouldWrite =
       winner !== null &&
-      accountValue !== finalValue &&
+      accountValue !== target &&
       (winningRelation === entry.relation.id
-        ? overwritten(entry.account, mapping.account)?.value === finalValue
+        ? overwritten(entry.account, mapping.account)?.value === target
         : allowsToAccounting(mapping.direction));
+    const writesAccount = wouldWrite && !('held' in translated);
+    if (winner && wouldWrite && 'held' in translated) {
+      const kept: Candidate = {
+        system: 'accounting',
+        relationId: entry.relation.id,
+        rank: ACCOUNT_KINDS.indexOf(entry.relation.accountKind),
+        value: accountValue,
+        modifiedAt: fieldModifiedAt(entry.account, mapping.account),
+      };
+      held.push({
+        relationIds: [entry.relation.id],
+        contactField,
+        candidates: [{ ...winner, value: finalValue }, kept],
+        winner: kept,
+        reason: 'unmapped',
+        writes: [],
+      });
+    }
     if (winner && writesAccount) {
       accountChanges.push({
         relationId: entry.relation.id,
         field: mapping.account,
         from: accountValue,
-        to: finalValue,
+        to: target,
         direction: 'toAccounting',
         sourceSystem: winner.system,
         sourceModifiedAt: winner.modifiedAt,
@@ -307,7 +374,7 @@ function fanOut(
       relationId: entry.relation.id,
       side: 'account',
       field: mapping.account,
-      value: writesAccount ? finalValue : accountValue,
+      value: writesAccount ? target : accountValue,
     });
   }
 
@@ -330,7 +397,7 @@ function fanOut(
           ],
         }
       : null;
-  return { changed: resolution !== null, conflict, contactChange, accountChanges, shadow };
+  return { changed: resolution !== null, conflict, contactChange, accountChanges, shadow, held };
 }
 
 /** One write per record: the contact's changes in one call, each account's in one call. */

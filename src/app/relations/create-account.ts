@@ -4,6 +4,7 @@
  * operation runs once per key, and the account number is derived from the key, so a retry after a
  * crash finds the account the first attempt created instead of creating a second.
  */
+import { accountSpelling } from '../../core/transform';
 import { createHash } from 'node:crypto';
 import { mappingsFor, templatesFor, type AccountTemplate } from '../../config/schema';
 import {
@@ -133,7 +134,8 @@ export async function createAccountFromContact(
     const contactFields: Record<string, FieldValue> = {};
     for (const mapping of mappings) {
       const value = contact.fields[mapping.contact as keyof typeof contact.fields] ?? null;
-      if (value !== null) contactFields[mapping.account] = value;
+      const spelled = accountSpelling(mapping, value);
+      if (spelled !== null) contactFields[mapping.account] = spelled;
     }
     const draft = draftAccount({ contactFields, template, templateName, values: input.values ?? {} });
     const number =

@@ -4,6 +4,7 @@
  * creating an account: once per key, and the CRM create itself is keyed, so a retry finds the
  * contact a lost response created.
  */
+import { crmSpelling } from '../../core/transform';
 import { mappingsFor } from '../../config/schema';
 import type { AccountKind, BusinessRelation, Contact, FieldValue } from '../../core/model';
 import {
@@ -57,7 +58,8 @@ export async function createContactFromAccount(
     const fields: Record<string, FieldValue> = {};
     for (const mapping of mappings) {
       const value = account.fields[mapping.account as keyof typeof account.fields] ?? null;
-      if (value !== null) fields[mapping.contact] = value;
+      const spelled = crmSpelling(mapping, value);
+      if (spelled !== null) fields[mapping.contact] = spelled;
     }
     const record = await upstream('creating a company contact', () =>
       create('contact', fields, { idempotencyKey: key, extra: { type: 'company' } }),

@@ -3,6 +3,7 @@
  * side changed it last (compared with the shadow), pending jobs, the last failure and the last
  * conflicts.
  */
+import { inStep } from '../../core/transform';
 import { mappingsFor } from '../../config/schema';
 import type { Account, Contact, FieldValue } from '../../core/model';
 import type { ShadowEntry } from '../ports/store';
@@ -50,7 +51,7 @@ export async function relationStatus(context: RelationContext, relationId: strin
       direction: mapping.direction,
       contactValue,
       accountValue,
-      inSync: contact !== null && account !== null && contactValue === accountValue,
+      inSync: contact !== null && account !== null && inStep(mapping, contactValue, accountValue) === true,
       newer: newerSide({
         contactValue,
         accountValue,
