@@ -14,6 +14,7 @@ import {
   propertiesWithHistoryToRead,
   resolveMapping,
   toContact,
+  withCustomProperties,
   type HubSpotMapping,
   type HubSpotObjectType,
 } from './mappers';
@@ -21,6 +22,7 @@ import {
   batchResponseSchema,
   hubSpotObjectSchema,
   listPageSchema,
+  propertiesSchema,
   searchPageSchema,
   type HubSpotObject,
 } from './schemas';
@@ -49,14 +51,15 @@ const path = (objectType: HubSpotObjectType, rest = '') => `/crm/v3/objects/${ob
 const one = (objectType: HubSpotObjectType, id: string) => path(objectType, `/${encodeURIComponent(id)}`);
 
 /** Typed calls to HubSpot companies and contacts, answering canonical contacts. */
-function hubSpotApi(http: HttpClient, mapping: HubSpotMapping) {
+function hubSpotApi(http: HttpClient, mappingNow: () => HubSpotMapping) {
   const contacts = (objectType: HubSpotObjectType, objects: HubSpotObject[]) =>
-    objects.map((object) => toContact(objectType, object, mapping));
+    objects.map((object) => toContact(objectType, object, mappingNow()));
   const contact = async (objectType: HubSpotObjectType, request: AxiosRequestConfig, options = {}) =>
-    toContact(objectType, await http.json(hubSpotObjectSchema, request, options), mapping);
+    toContact(objectType, await http.json(hubSpotObjectSchema, request, options), mappingNow());
   // Reads by id ask for the history of the properties that carry fields: its newest entries are
   // the fields' own change times (see toContact).
   const reads = (objectType: HubSpotObjectType) => {
+    const mapping = mappingNow();
     const history = propertiesWithHistoryToRead(objectType, mapping);
     return { properties: propertiesToRead(objectType, mapping), history: history.length > 0 ? history : undefined };
   };
@@ -75,13 +78,13 @@ function hubSpotApi(http: HttpClient, mapping: HubSpotMapping) {
     },
     /** One page of a search. */
     search: async (objectType: HubSpotObjectType, request: SearchRequest) => {
-      const data = { ...request, properties: propertiesToRead(objectType, mapping) };
+      const data = { ...request, properties: propertiesToRead(objectType, mappingNow()) };
       const page = await http.json(searchPageSchema, { method: 'POST', url: path(objectType, '/search'), data });
       return { total: page.total, contacts: contacts(objectType, page.results), after: page.paging?.next?.after };
     },
     /** One page of the plain list, ordered by id. */
     list: async (objectType: HubSpotObjectType, after?: string) => {
-      const params = { limit: 100, properties: propertiesToRead(objectType, mapping).join(','), after };
+      const params = { limit: 100, properties: propertiesToRead(objectType, mappingNow()).join(','), after };
       const page = await http.json(listPageSchema, { url: path(objectType), params });
       return { contacts: contacts(objectType, page.results), after: page.paging?.next?.after };
     },
@@ -101,6 +104,9 @@ function hubSpotApi(http: HttpClient, mapping: HubSpotMapping) {
      */
     update: (objectType: HubSpotObjectType, id: string, properties: Record<string, string>) =>
       contact(objectType, { method: 'PATCH', url: one(objectType, id), data: { properties } }, { attempts: 1 }),
+    /** Every property of an object type, custom ones included. */
+    properties: async (objectType: HubSpotObjectType) =>
+      (await http.json(propertiesSchema, { url: `/crm/v3/properties/${objectType}` })).results,
     /** Writes up to BATCH_LIMIT records; sent once, as a single update is: each job is compared again before a retry. */
     batchUpdate: (objectType: HubSpotObjectType, inputs: { id: string; properties: Record<string, string> }[]) =>
       batch(objectType, 'update', { inputs }, { attempts: 1 }),
@@ -112,12 +118,23 @@ export function connectHubSpot(settings: ConnectorSettings<typeof hubspotConfig>
   const { token, webhookSecret } = settings.credentials;
   // A private-app token does not expire, so there is nothing to refresh on a 401.
   const client = http({ baseURL: settings.baseUrl, auth: { header: () => Promise.resolve(`Bearer ${token}`) } });
-  const mapping = resolveMapping(settings.propertyMap);
+  const base = resolveMapping(settings.propertyMap);
+  // Custom properties follow the config in force: the mapping is rebuilt when they change.
+  let built = { key: '', mapping: base };
+  const mappingNow = () => {
+    const custom = context.customFields?.('contact') ?? [];
+    const key = custom.join(',');
+    if (key !== built.key) built = { key, mapping: withCustomProperties(base, custom) };
+    return built.mapping;
+  };
   return {
     name: context.name,
     http: client,
-    api: hubSpotApi(client, mapping),
-    mapping,
+    api: hubSpotApi(client, mappingNow),
+    /** The mapping in force now (read it per call: custom properties may change). */
+    get mapping() {
+      return mappingNow();
+    },
     now: context.now,
     webhook: webhookSecret === undefined ? undefined : { clientSecret: webhookSecret, publicUrl: context.webhookUrl },
   };

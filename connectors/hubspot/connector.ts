@@ -16,6 +16,7 @@ import {
   type HubSpotObjectType,
   contactTypeOf,
   CONTACT_ID,
+  describeProperties,
   fromContactId,
   objectTypeOf,
   supportedFields,
@@ -50,6 +51,11 @@ export const hubspot = defineConnector({
   entities: {
     contact: {
       fields: (session) => supportedFields(session.mapping),
+      // The portal's own property lists: custom properties with their types and options.
+      describe: async ({ api, mapping }) => {
+        const [companies, contacts] = await Promise.all([api.properties('companies'), api.properties('contacts')]);
+        return describeProperties(mapping, { companies, contacts });
+      },
       listChanged: pollChanges,
       // HubSpot keeps companies and contacts apart: a batch call holds one of them.
       batchKey: (id) => fromContactId(id)?.objectType ?? '',

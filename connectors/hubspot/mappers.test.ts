@@ -10,6 +10,8 @@ import {
   toContact,
   toContactId,
   toHubSpotProperties,
+  describeProperties,
+  withCustomProperties,
 } from './mappers';
 
 const mapping = resolveMapping();
@@ -238,5 +240,71 @@ describe('ids and names', () => {
     expect(splitPersonName(' Jan de Boer ')).toEqual({ firstname: 'Jan de', lastname: 'Boer' });
     expect(joinPersonName('', '  ')).toBeNull();
     expect(joinPersonName('Eleanor', null)).toBe('Eleanor');
+  });
+});
+
+describe('custom properties', () => {
+  const custom = withCustomProperties(mapping, ['customer_tier']);
+
+  it('reads, asks for and writes a custom property as custom.<name>, with its own change time', () => {
+    expect(propertiesWithHistoryToRead('companies', custom)).toContain('customer_tier');
+    const contact = toContact(
+      'companies',
+      {
+        id: '7',
+        properties: { name: 'Tiered BV', customer_tier: 'Gold', hs_lastmodifieddate: '2024-05-01T10:00:00.000Z' },
+        propertiesWithHistory: {
+          customer_tier: [{ value: 'Gold', timestamp: '2024-04-30T08:00:00.000Z', sourceType: 'CRM_UI' }],
+        },
+      },
+      custom,
+    );
+    expect(contact.fields['custom.customer_tier']).toBe('Gold');
+    expect(contact.fieldModifiedAt?.['custom.customer_tier']).toBe('2024-04-30T08:00:00.000Z');
+    expect(toHubSpotProperties('company', { 'custom.customer_tier': 'Silver', name: 'Tiered BV' }, custom)).toEqual({
+      customer_tier: 'Silver',
+      name: 'Tiered BV',
+    });
+    // Not a canonical field: the static list stays the canonical one.
+    expect(supportedFields(custom)).not.toContain('custom.customer_tier');
+  });
+
+  it('describes the portal: canonical fields by their property, the rest as custom, read-only where HubSpot says so', () => {
+    const property = (name: string, extra: object = {}) => ({
+      name,
+      label: name.toUpperCase(),
+      type: 'string',
+      options: [],
+      ...extra,
+    });
+    const fields = describeProperties(mapping, {
+      companies: [
+        property('name'),
+        property('customer_tier', {
+          type: 'enumeration',
+          options: [
+            { label: 'Gold', value: 'gold' },
+            { label: 'Old', value: 'old', hidden: true },
+          ],
+        }),
+        property('hs_num_child_companies', { type: 'number', calculated: true }),
+        property('shared_note'),
+      ],
+      contacts: [property('shared_note', { modificationMetadata: { readOnlyValue: true } }), property('email')],
+    });
+    const byName = new Map(fields.map((field) => [field.name, field]));
+    expect(byName.get('name')).toMatchObject({ custom: false, writable: true, type: 'text' });
+    expect(byName.get('email')).toMatchObject({ custom: false });
+    expect(byName.get('custom.customer_tier')).toEqual({
+      name: 'custom.customer_tier',
+      label: 'CUSTOMER_TIER',
+      type: 'enumeration',
+      writable: true,
+      options: [{ value: 'gold', label: 'Gold' }],
+      custom: true,
+    });
+    expect(byName.get('custom.hs_num_child_companies')).toMatchObject({ writable: false, type: 'number' });
+    // Writable only where every object type that has it lets it be written.
+    expect(byName.get('custom.shared_note')?.writable).toBe(false);
   });
 });

@@ -5,11 +5,14 @@
 import {
   type Contact,
   type ContactField,
-  type FieldEarlier,
+  type CustomField,
+  customField,
+  customFieldName,
   type FieldValue,
   normalizeValue,
 } from '../../src/core/model';
-import type { HubSpotObject } from './schemas';
+import type { FieldDescription } from '../kit/types';
+import type { HubSpotObject, HubSpotProperty } from './schemas';
 
 /** The HubSpot object types tandem syncs, as they appear in API paths. */
 export type HubSpotObjectType = 'companies' | 'contacts';
@@ -22,7 +25,7 @@ type PropertyMap = Partial<Record<ContactField, string | null>>;
  * The mapping in force, per contact type: each canonical field and the properties that hold it.
  * A field held by two properties is a person's name, written as firstname + lastname.
  */
-export type HubSpotMapping = Record<ContactType, ReadonlyMap<ContactField, readonly string[]>>;
+export type HubSpotMapping = Record<ContactType, ReadonlyMap<ContactField | CustomField, readonly string[]>>;
 
 /** The property that holds a record's last modification time, per object type. */
 export const MODIFIED_PROPERTY: Record<HubSpotObjectType, string> = {
@@ -79,7 +82,7 @@ const DEFAULT_PERSON_MAP: Readonly<PropertyMap> = {
 /** Builds the mappings in force from the defaults and the configured overrides. */
 export function resolveMapping(overrides: Partial<Record<ContactType, PropertyMap>> = {}): HubSpotMapping {
   const build = (defaults: PropertyMap, override: PropertyMap = {}) => {
-    const map = new Map<ContactField, readonly string[]>();
+    const map = new Map<ContactField | CustomField, readonly string[]>();
     for (const [field, property] of Object.entries({ ...defaults, ...override }) as [ContactField, string | null][])
       if (property) map.set(field, [property]);
     return map;
@@ -91,8 +94,69 @@ export function resolveMapping(overrides: Partial<Record<ContactType, PropertyMa
 }
 
 /** The canonical fields a mapping can read and write, over both object types. */
-export function supportedFields(mapping: HubSpotMapping): ContactField[] {
-  return [...new Set([...mapping.company.keys(), ...mapping.person.keys()])];
+export function supportedFields(mapping: HubSpotMapping): string[] {
+  return [...new Set([...mapping.company.keys(), ...mapping.person.keys()])].filter(
+    (field) => customFieldName(field) === null,
+  );
+}
+
+/** The mapping with custom properties added, each as `custom.<property>` on both object types. */
+export function withCustomProperties(mapping: HubSpotMapping, properties: readonly string[]): HubSpotMapping {
+  if (properties.length === 0) return mapping;
+  const add = (map: ReadonlyMap<ContactField | CustomField, readonly string[]>) => {
+    const extended = new Map(map);
+    for (const property of properties) extended.set(customField(property), [property]);
+    return extended;
+  };
+  return { company: add(mapping.company), person: add(mapping.person) };
+}
+
+/**
+ * The fields of HubSpot's property lists (companies and contacts) as a mapping may name them:
+ * the canonical field a property carries, else `custom.<property>`. A property either type has
+ * counts; it is writable where every type that has it lets a value be written.
+ */
+export function describeProperties(
+  mapping: HubSpotMapping,
+  lists: Record<HubSpotObjectType, readonly HubSpotProperty[]>,
+): FieldDescription[] {
+  const byName = new Map<string, FieldDescription>();
+  for (const objectType of ['companies', 'contacts'] as const) {
+    const carried = new Map<string, string>();
+    for (const [field, properties] of mapping[contactTypeOf(objectType)])
+      if (properties.length === 1 && customFieldName(field) === null) carried.set(properties[0] as string, field);
+    for (const property of lists[objectType]) {
+      const name = carried.get(property.name) ?? customField(property.name);
+      const writable = property.modificationMetadata?.readOnlyValue !== true && property.calculated !== true;
+      const known = byName.get(name);
+      if (known) {
+        known.writable &&= writable;
+        continue;
+      }
+      byName.set(name, {
+        name,
+        label: property.label,
+        type: fieldTypeOf(property.type),
+        writable,
+        ...(property.options.length > 0 && {
+          options: property.options
+            .filter((option) => option.hidden !== true)
+            .map(({ value, label }) => ({ value, label })),
+        }),
+        custom: !carried.has(property.name),
+      });
+    }
+  }
+  return [...byName.values()];
+}
+
+/** A HubSpot property type as a field type. */
+function fieldTypeOf(type: string): FieldDescription['type'] {
+  if (type === 'number') return 'number';
+  if (type === 'date' || type === 'datetime') return 'date';
+  if (type === 'bool') return 'boolean';
+  if (type === 'enumeration') return 'enumeration';
+  return 'text';
 }
 
 /**
@@ -157,9 +221,9 @@ function historyOf(object: HubSpotObject, property: string): { value: string; mi
 export function toContact(objectType: HubSpotObjectType, object: HubSpotObject, mapping: HubSpotMapping): Contact {
   const type = contactTypeOf(objectType);
   const { properties } = object;
-  const fields: Partial<Record<ContactField, FieldValue>> = {};
-  const fieldModifiedAt: Partial<Record<ContactField, string>> = {};
-  const fieldPrevious: Partial<Record<ContactField, FieldEarlier>> = {};
+  const fields: Contact['fields'] = {};
+  const fieldModifiedAt: NonNullable<Contact['fieldModifiedAt']> = {};
+  const fieldPrevious: NonNullable<Contact['fieldPrevious']> = {};
   for (const [field, sources] of mapping[type]) {
     if (!sources.some((property) => property in properties)) continue;
     fields[field] = joinPersonName(...sources.map((property) => properties[property] ?? null));

@@ -23,6 +23,25 @@ export const hubSpotObjectSchema = z.object({
 
 export type HubSpotObject = z.infer<typeof hubSpotObjectSchema>;
 
+/**
+ * One property of GET /crm/v3/properties/{objectType}: its name, label, type, options, and
+ * whether its value may be written. Keys HubSpot adds later are kept, not refused.
+ * https://developers.hubspot.com/docs/api-reference/legacy/crm/properties/get-properties
+ */
+const propertySchema = z.looseObject({
+  name: z.string(),
+  label: z.string(),
+  type: z.string(),
+  options: z.array(z.looseObject({ label: z.string(), value: z.string(), hidden: z.boolean().optional() })).default([]),
+  calculated: z.boolean().optional(),
+  hidden: z.boolean().optional(),
+  modificationMetadata: z.looseObject({ readOnlyValue: z.boolean() }).optional(),
+});
+
+/** The answer of GET /crm/v3/properties/{objectType}. */
+export const propertiesSchema = z.object({ results: z.array(propertySchema) });
+export type HubSpotProperty = z.infer<typeof propertySchema>;
+
 /** A page of GET /crm/v3/objects/{type}. */
 export const listPageSchema = z.object({
   results: z.array(hubSpotObjectSchema),

@@ -32,6 +32,7 @@ import type {
   CreatedDocument,
   DocumentInput,
   DocumentType,
+  FieldDescription,
   RecordUpdate,
   WebhookAdapter,
 } from './types';
@@ -50,6 +51,8 @@ export interface ConnectorContext {
   saveSecret?: (name: string, value: string) => Promise<void>;
   /** The account kinds the store links these accounting ids as. */
   relationKinds?: (accountIds: readonly string[]) => Promise<ReadonlyMap<string, readonly AccountKind[]>>;
+  /** The provider fields mapped as `custom.<name>` per entity, as the config in force names them now. */
+  customFields?: (entity: Entity) => readonly string[];
   /** The local clock, injectable for tests. */
   now?: () => number;
   /** Clock and sleep of the request limiter, injectable so tests need not wait out a window. */
@@ -59,6 +62,9 @@ export interface ConnectorContext {
   /** The request budget shared with every other process (./budget.ts); without it the limits are kept in process. */
   budget?: BudgetFactory;
 }
+
+/** How long a provider's described schema is kept before it is read again. */
+export const DESCRIBE_TTL_MS = 10 * 60_000;
 
 /** The default wait of a single read for others to batch with: short against any API's round trip. */
 export const READ_WINDOW_MS = 10;
@@ -95,6 +101,12 @@ export interface EntityDefinition<Session> {
   batchKey?: (id: string) => string;
   /** The form of the provider's ids, and what it is (`a HubSpot contact id (...)`): any other id is refused before a call. */
   id?: { pattern: RegExp; means: string };
+  /**
+   * Reads the provider's schema of the entity: every field, custom ones included, with type,
+   * writability and options. Where this is set, the entity's provider fields may be mapped as
+   * `custom.<name>`, and its reads and writes carry the ones the context names.
+   */
+  describe?: (session: Session) => Promise<FieldDescription[]>;
 }
 
 /** Everything a connector is: what `defineConnector` takes. */
@@ -353,6 +365,31 @@ function build<Config extends z.ZodObject, Session>(
     return record && local(record);
   }
 
+  // The provider's schema changes seldom: read once per DESCRIBE_TTL_MS and entity, shared by callers.
+  const described = new Map<Entity, { at: number; fields: Promise<FieldDescription[]> }>();
+  const now = context.now ?? Date.now;
+  async function describeFields(entity: Entity): Promise<FieldDescription[]> {
+    const { describe, fields } = served(entity);
+    const canonical = fields(session).map((field): FieldDescription => ({
+      name: field,
+      label: field,
+      type: 'text',
+      writable: true,
+      custom: false,
+    }));
+    if (!describe) return canonical;
+    let entry = described.get(entity);
+    if (!entry || now() - entry.at > DESCRIBE_TTL_MS) {
+      entry = { at: now(), fields: describe(session) };
+      described.set(entity, entry);
+      // A failed read is not kept: the next caller asks again.
+      entry.fields.catch(() => described.delete(entity));
+    }
+    const provider = await entry.fields;
+    const named = new Set(provider.map((field) => field.name));
+    return [...canonical.filter((field) => !named.has(field.name)), ...provider];
+  }
+
   const adapter = definition.webhook?.(session);
   const webhook = adapter && webhookOnLocalClock(adapter, tools.clock);
   const { subscribe, documents, health, close } = definition;
@@ -361,6 +398,8 @@ function build<Config extends z.ZodObject, Session>(
     system: definition.side,
     entities,
     fields: Object.fromEntries(entities.map((entity) => [entity, served(entity).fields(session)])),
+    customFields: entities.filter((entity) => served(entity).describe !== undefined),
+    describeFields: async (entity) => await describeFields(entity),
     ...((limits.requests ?? limits.concurrency) !== undefined && { limits }),
     // Every method answers a bad entity with a rejected promise, never a synchronous throw.
     get: async (entity, id) => await getOne(entity, id),

@@ -103,6 +103,21 @@ export interface RecordUpdate {
 /** The result of one item of a batch update: the record as written, or why it failed. */
 export type BatchItemResult = { id: string; ok: true; record: SyncRecord } | { id: string; ok: false; error: Error };
 
+/** One field of an entity as the provider describes it. */
+export interface FieldDescription {
+  /** The name a mapping uses: a canonical field, or `custom.<the provider's name>`. */
+  name: string;
+  /** What people see it called. */
+  label: string;
+  type: 'text' | 'number' | 'date' | 'boolean' | 'enumeration';
+  /** False where the provider computes or protects the value: a mapping may only read it. */
+  writable: boolean;
+  /** A picklist's values and labels. */
+  options?: { value: string; label: string }[];
+  /** True for a provider field the canonical model does not name. */
+  custom: boolean;
+}
+
 /** A connected system, one instance per configured connector; an optional method is there exactly when it can. */
 export interface Connector {
   /** The connector's name in config (for example `crm` or `accounting`). */
@@ -112,6 +127,13 @@ export interface Connector {
   readonly entities: readonly Entity[];
   /** The canonical fields it reads and writes, per entity; the config may map onto no other. */
   readonly fields: Partial<Record<Entity, readonly string[]>>;
+  /** The entities whose provider fields a mapping may name as `custom.<name>` (none when absent). */
+  readonly customFields?: readonly Entity[];
+  /**
+   * The fields of an entity as the provider describes them (its own schema, custom fields
+   * included, cached), or the canonical field list where the connector has no schema to read.
+   */
+  describeFields?(entity: Entity): Promise<FieldDescription[]>;
   /** The provider's published limits its client keeps; the drift sweep takes a share of them as its budget. */
   readonly limits?: ConnectorLimits;
 

@@ -7,7 +7,7 @@ import type { BudgetFactory, BudgetSizing } from '../../connectors/kit/budget';
 import type { ResponseObserver } from '../../connectors/kit/http';
 import type { Connector } from '../../connectors/kit/types';
 import type { ConnectorConfig, TandemConfig } from '../config/schema';
-import type { AccountKind, ConnectorSlot } from '../core/model';
+import type { AccountKind, ConnectorSlot, Entity } from '../core/model';
 
 /** Options shared by every connector built here. */
 export interface BuildOptions {
@@ -26,6 +26,8 @@ export interface BuildOptions {
    * it each connector keeps the provider's limits in its own process.
    */
   budget?: (slot: ConnectorSlot, sizing: BudgetSizing) => BudgetFactory;
+  /** The provider fields mapped as `custom.<name>`, per slot and entity, as the config in force names them. */
+  customFields?: (slot: ConnectorSlot, entity: Entity) => readonly string[];
 }
 
 /** A connector plugged into the wrong side of the config. */
@@ -57,6 +59,7 @@ export function buildConnector(slot: ConnectorSlot, config: ConnectorConfig, opt
     storedSecrets: options.storedSecrets?.[slot],
     saveSecret: saveSecret && ((name, value) => saveSecret(slot, name, value)),
     relationKinds: options.relationKinds,
+    ...(options.customFields && { customFields: (entity: Entity) => options.customFields?.(slot, entity) ?? [] }),
     ...(budget && { budget: budget(slot, config.budget) }),
   });
 }

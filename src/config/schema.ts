@@ -8,6 +8,9 @@ import { DEFAULT_BUDGET_SHARE } from '../../connectors/kit/budget';
 import type { ConnectorKind } from '../../connectors/kit/define';
 import {
   ACCOUNT_FIELDS,
+  CUSTOM_FIELD,
+  customFieldName,
+  type Entity,
   ACCOUNT_KINDS,
   BANK_ACCOUNT_FIELDS,
   COMMON_FIELDS,
@@ -121,6 +124,15 @@ export const connectorSchema = z.discriminatedUnion(
 );
 export type ConnectorConfig = z.infer<typeof connectorSchema>;
 
+/** A mapped field: a canonical one, or a provider's own as `custom.<name>`. */
+function mappedField(canonical: readonly string[]) {
+  const known = new Set(canonical);
+  return z.string().refine((field) => known.has(field) || CUSTOM_FIELD.test(field), {
+    error: (issue) =>
+      `'${String(issue.input)}' is neither a field tandem knows (${canonical.join(', ')}) nor a provider's field written as custom.<name>`,
+  });
+}
+
 const countrySide = z.enum(['name', 'code']);
 /** A transform by name (`transform: upper`) or with its options (`transform: { name: phone-e164, region: NL }`). */
 const transformSpec = z.preprocess(
@@ -146,8 +158,8 @@ const transformSpec = z.preprocess(
 
 const fieldMapping = z
   .object({
-    contact: z.enum(CONTACT_FIELDS as [string, ...string[]]),
-    account: z.enum(ACCOUNT_FIELDS as [string, ...string[]]),
+    contact: mappedField(CONTACT_FIELDS),
+    account: mappedField(ACCOUNT_FIELDS),
     direction: z.enum(DIRECTIONS).default('both'),
     /** A built-in transform of the value on its way across (see core/transform.ts). */
     transform: transformSpec.optional(),
@@ -382,6 +394,23 @@ export const configSchema = z
 
 /** The parsed config, with defaults filled in. */
 export type TandemConfig = z.infer<typeof configSchema>;
+
+/**
+ * The provider fields the mappings name as `custom.<name>` on one side: a CRM contact's over
+ * every account kind, an account kind's own.
+ */
+export function customFieldsOf(config: TandemConfig, slot: 'crm' | 'accounting', entity: Entity): string[] {
+  const kinds = slot === 'crm' ? ACCOUNT_KINDS.filter((kind) => config.relationCodes[kind] !== null) : [entity];
+  const names = new Set<string>();
+  for (const kind of kinds) {
+    if (kind === 'contact') continue;
+    for (const mapping of mappingsFor(config, kind)) {
+      const name = customFieldName(slot === 'crm' ? mapping.contact : mapping.account);
+      if (name !== null) names.add(name);
+    }
+  }
+  return [...names];
+}
 
 /** The mappings in force for one account kind. */
 export function mappingsFor(config: TandemConfig, kind: AccountKind): FieldMapping[] {

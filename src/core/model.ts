@@ -92,6 +92,23 @@ export interface FieldMapping extends ValueMap {
   direction: Direction;
 }
 
+/**
+ * A provider's own field that the canonical model does not name (a HubSpot custom property,
+ * Business Central's paymentTermsId): `custom.<the provider's name>`, on either side of a mapping.
+ */
+export type CustomField = `custom.${string}`;
+
+/** A custom field's form: `custom.` and the provider's field name (letters, digits, `_`). */
+export const CUSTOM_FIELD = /^custom\.([A-Za-z_][A-Za-z0-9_]{0,99})$/;
+
+/** The provider's name of a custom field, or null when the field is a canonical one. */
+export function customFieldName(field: string): string | null {
+  return CUSTOM_FIELD.exec(field)?.[1] ?? null;
+}
+
+/** The mapping name of a provider's field. */
+export const customField = (name: string): CustomField => `custom.${name}`;
+
 /** A field value as tandem compares it: text, or null for "empty". */
 export type FieldValue = string | null;
 
@@ -118,20 +135,20 @@ export interface Contact {
   type: 'company' | 'person';
   /** For a person: the id of the company contact it belongs to. */
   companyId: string | null;
-  fields: Partial<Record<ContactField, FieldValue>>;
+  fields: Partial<Record<ContactField | CustomField, FieldValue>>;
   /** The CRM's own last-modified time of the record (ISO 8601). */
   modifiedAt: string;
   /**
    * Per-field modification times (ISO 8601): the system's own where it keeps them, else what
    * tandem observed (see core/observe.ts).
    */
-  fieldModifiedAt?: Partial<Record<ContactField, string>>;
+  fieldModifiedAt?: Partial<Record<ContactField | CustomField, string>>;
   /** Where a field's time is only known to lie in a window: see FieldWindow. */
-  fieldWindow?: Partial<Record<ContactField, FieldWindow>>;
+  fieldWindow?: Partial<Record<ContactField | CustomField, FieldWindow>>;
   /** Where the system keeps each field's history: the value before its latest change (see FieldEarlier). */
-  fieldPrevious?: Partial<Record<ContactField, FieldEarlier>>;
+  fieldPrevious?: Partial<Record<ContactField | CustomField, FieldEarlier>>;
   /** A newer edit a write of tandem's replaced (see core/observe.ts): last-writer-wins weighs it, and it is put back if it wins. */
-  fieldOverwritten?: Partial<Record<ContactField, FieldEarlier>>;
+  fieldOverwritten?: Partial<Record<ContactField | CustomField, FieldEarlier>>;
   /** An opaque version (etag) for optimistic concurrency, where the system has one. */
   version?: string;
 }
@@ -148,12 +165,12 @@ export interface Account {
   id: string;
   /** The account's number as people see it (customer no., vendor no., bank account code). */
   number: string | null;
-  fields: Partial<Record<AccountField, FieldValue>>;
+  fields: Partial<Record<AccountField | CustomField, FieldValue>>;
   modifiedAt: string;
-  fieldModifiedAt?: Partial<Record<AccountField, string>>;
-  fieldWindow?: Partial<Record<AccountField, FieldWindow>>;
-  fieldPrevious?: Partial<Record<AccountField, FieldEarlier>>;
-  fieldOverwritten?: Partial<Record<AccountField, FieldEarlier>>;
+  fieldModifiedAt?: Partial<Record<AccountField | CustomField, string>>;
+  fieldWindow?: Partial<Record<AccountField | CustomField, FieldWindow>>;
+  fieldPrevious?: Partial<Record<AccountField | CustomField, FieldEarlier>>;
+  fieldOverwritten?: Partial<Record<AccountField | CustomField, FieldEarlier>>;
   /**
    * Set when the system merged this account into another (Xero's MergedToContactID): the
    * engine moves the business relation to the surviving account. A merge is never a deletion.

@@ -137,7 +137,9 @@ async function seedRelations(
   const createContact = (connectors.crm.create as NonNullable<typeof connectors.crm.create>).bind(connectors.crm);
   const contactIds: string[] = [];
   for (const { kind, account } of await side.pairs(connectors.accounting, config)) {
-    const contact = await createContact('contact', account.fields, {
+    const fields: Record<string, string | null> = {};
+    for (const [field, value] of Object.entries(account.fields)) if (value !== undefined) fields[field] = value;
+    const contact = await createContact('contact', fields, {
       idempotencyKey: `demo-${kind}-${account.id}`,
       extra: { type: 'company' },
     });

@@ -4,12 +4,13 @@
  * against the mappings before anything starts.
  */
 import type { Connector } from '../../connectors/kit/types';
+import type { Logger } from 'pino';
 import type { ResponseObserver } from '../../connectors/kit/http';
-import { unsupportedMappings } from '../app/check-mappings';
+import { unsupportedCustomFields, unsupportedMappings } from '../app/check-mappings';
 import { buildConnector, type BuildOptions } from '../app/connectors';
 import type { Store } from '../app/ports/store';
 import { ConfigError } from '../config/load';
-import type { TandemConfig } from '../config/schema';
+import { customFieldsOf, type TandemConfig } from '../config/schema';
 import { ACCOUNT_KINDS, CONNECTOR_SLOTS, type AccountKind, type ConnectorSlot } from '../core/model';
 import { webhookPath } from '../http/webhooks';
 import { loadRotatedSecrets } from './secrets';
@@ -22,6 +23,9 @@ export interface ConnectorSetup {
   store: Store;
   publicUrl: string;
   observe: ResponseObserver;
+  logger?: Logger;
+  /** The config in force (the console may save a new version); default `config`. */
+  configInForce?: () => TandemConfig;
   /** Use these instead of building them (tests). */
   connectors?: Record<ConnectorSlot, Connector>;
   connectorOptions?: BuildOptions;
@@ -39,9 +43,18 @@ export async function setUpConnectors(setup: ConnectorSetup): Promise<Record<Con
       storedSecrets: await loadRotatedSecrets(store),
       saveSecret: (slot, name, value) => store.saveRotatedSecret(slot, name, value),
       relationKinds: (accountIds) => relationKindsOf(store, accountIds),
+      customFields: (slot, entity) => customFieldsOf(setup.configInForce?.() ?? config, slot, entity),
     });
   const unsupported = unsupportedMappings(config, connectors.crm, connectors.accounting);
   if (unsupported.length > 0) throw new ConfigError(setup.configFile ?? 'the config', unsupported);
+  // Custom fields are checked against the providers' own schemas where they answer now.
+  const custom = await unsupportedCustomFields(config, connectors.crm, connectors.accounting);
+  if (custom.problems.length > 0) throw new ConfigError(setup.configFile ?? 'the config', custom.problems);
+  for (const { slot, error } of custom.unreadable)
+    setup.logger?.warn(
+      { err: error, connector: slot },
+      'could not read the field schema; custom fields are checked when it answers',
+    );
   return connectors;
 }
 

@@ -149,9 +149,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const store = await openDaemonStore(options);
   const budget = options.connectors ? undefined : openBudget(redis, config, options.connectorOptions);
   let connectors: Record<ConnectorSlot, Connector>;
+  // The custom fields the connectors carry follow the config in force, which the console may change.
+  let inForce: () => TandemConfig = () => config;
   try {
     connectors = await setUpConnectors({
       config,
+      configInForce: () => inForce(),
+      logger,
       configFile: options.configFile,
       store: store.store,
       publicUrl,
@@ -176,6 +180,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     observer: metrics.syncObserver,
     lockContact: (contactId, work) => withContactLock(queues.lockRedis, queues.keyPrefix, contactId, work),
   };
+  inForce = () => engine.config;
   const services = await startServices(engine, { queues, fileConfig: config });
 
   const workers =

@@ -53,7 +53,7 @@ export interface RigOptions {
   /** The CRM sandbox's waits between redeliveries of a webhook it got no 2xx for. */
   webhookRetryDelaysMs?: number[];
   /** More options of the CRM sandbox (latency, rate limits, their clock), over the rig's. */
-  hubspot?: Pick<HubSpotSandboxOptions, 'latencyMs' | 'rateLimits' | 'now' | 'logBodies'>;
+  hubspot?: Pick<HubSpotSandboxOptions, 'latencyMs' | 'rateLimits' | 'now' | 'logBodies' | 'properties'>;
   /** More options of the accounting sandbox, over the rig's. */
   bc?: Pick<BusinessCentralSandboxOptions, 'latencyMs' | 'rateLimits' | 'now' | 'notificationDelayMs' | 'logBodies'>;
   /** More connector options of the daemon (a request budget of the test's own), over the rig's. */

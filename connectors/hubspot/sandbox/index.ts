@@ -9,6 +9,7 @@ export {
   startHubSpotSandbox,
 } from './server';
 export { type HubSpotSandboxSeed, hubspotSandboxSeed } from './seed';
+export type { PropertyDefinition, SandboxProperty } from './properties';
 export { type SandboxWebhookEvent, type WebhookTarget } from './webhooks';
 /** Signs a webhook call the way HubSpot does (signature v3): the connector's own signer. */
 export { hubSpotSignatureV3 as signWebhookCall } from '../webhook';

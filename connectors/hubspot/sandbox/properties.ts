@@ -51,17 +51,115 @@ export const DATE_PROPERTIES: ReadonlySet<string> = new Set(names('createdate hs
 /** Properties holding a number: compared numerically. */
 export const NUMBER_PROPERTIES: ReadonlySet<string> = new Set(names('hs_object_id associatedcompanyid'));
 
-/** True when the object type has the property at all. */
-export function isKnownProperty(objectType: SandboxObjectType, property: string): boolean {
-  return WRITABLE_PROPERTIES[objectType].has(property) || systemProperties(objectType).includes(property);
+/** A property as HubSpot's properties API describes it (the fields tandem reads of it). */
+export interface SandboxProperty {
+  name: string;
+  label: string;
+  type: 'string' | 'number' | 'date' | 'datetime' | 'enumeration' | 'bool' | 'phone_number';
+  fieldType: string;
+  groupName: string;
+  description: string;
+  options: { label: string; value: string; displayOrder: number; hidden: boolean }[];
+  hidden: boolean;
+  calculated: boolean;
+  hubspotDefined: boolean;
+  formField: boolean;
+  hasUniqueValue: boolean;
+  displayOrder: number;
+  modificationMetadata: { archivable: boolean; readOnlyDefinition: boolean; readOnlyValue: boolean };
 }
 
-/** The properties of a write the object type refuses, and why. */
-export function propertyProblems(objectType: SandboxObjectType, properties: Record<string, unknown>) {
-  return Object.keys(properties)
-    .filter((name) => !WRITABLE_PROPERTIES[objectType].has(name))
-    .map((name) => ({
+/** What `createProperty` takes: a name, and optionally its label, type and picklist options. */
+export interface PropertyDefinition {
+  name: string;
+  label?: string;
+  type?: SandboxProperty['type'];
+  options?: { label: string; value: string }[];
+  /** A calculated property: readable, never writable. */
+  readOnly?: boolean;
+}
+
+const NAME = /^[a-z][a-z0-9_]{0,99}$/;
+
+/**
+ * The properties of one sandbox portal: HubSpot's own and the tandem_* ones, and the custom
+ * properties a test defines (as a portal admin does in HubSpot's settings).
+ */
+export class PortalProperties {
+  private readonly custom: Record<SandboxObjectType, Map<string, PropertyDefinition>> = {
+    companies: new Map(),
+    contacts: new Map(),
+  };
+
+  /** Adds a custom property to an object type; a name HubSpot would refuse throws. */
+  define(objectType: SandboxObjectType, definition: PropertyDefinition): SandboxProperty {
+    if (!NAME.test(definition.name))
+      throw new Error(`hubspot sandbox: '${definition.name}' is not a property name HubSpot takes`);
+    if (this.isKnown(objectType, definition.name))
+      throw new Error(`hubspot sandbox: ${objectType} already have a property '${definition.name}'`);
+    this.custom[objectType].set(definition.name, definition);
+    return this.describe(objectType, definition.name, definition);
+  }
+
+  /** True when the object type has the property at all. */
+  isKnown(objectType: SandboxObjectType, property: string): boolean {
+    return (
+      WRITABLE_PROPERTIES[objectType].has(property) ||
+      systemProperties(objectType).includes(property) ||
+      this.custom[objectType].has(property)
+    );
+  }
+
+  /** The properties of a write the object type refuses, and why. */
+  problems(objectType: SandboxObjectType, properties: Record<string, unknown>) {
+    return Object.keys(properties)
+      .filter((name) => !this.writable(objectType, name))
+      .map((name) => ({
+        name,
+        error: this.isKnown(objectType, name) ? ('READ_ONLY_VALUE' as const) : ('PROPERTY_DOESNT_EXIST' as const),
+      }));
+  }
+
+  /** Every property of an object type, as GET /crm/v3/properties/{objectType} lists them. */
+  list(objectType: SandboxObjectType): SandboxProperty[] {
+    const own = [...WRITABLE_PROPERTIES[objectType], ...systemProperties(objectType)];
+    return [
+      ...own.map((name) => this.describe(objectType, name)),
+      ...[...this.custom[objectType].values()].map((definition) =>
+        this.describe(objectType, definition.name, definition),
+      ),
+    ];
+  }
+
+  private writable(objectType: SandboxObjectType, name: string): boolean {
+    const custom = this.custom[objectType].get(name);
+    return WRITABLE_PROPERTIES[objectType].has(name) || (custom !== undefined && !custom.readOnly);
+  }
+
+  private describe(objectType: SandboxObjectType, name: string, definition?: PropertyDefinition): SandboxProperty {
+    const system = systemProperties(objectType).includes(name);
+    const type =
+      definition?.type ?? (DATE_PROPERTIES.has(name) ? 'datetime' : NUMBER_PROPERTIES.has(name) ? 'number' : 'string');
+    const readOnly = system || definition?.readOnly === true;
+    return {
       name,
-      error: isKnownProperty(objectType, name) ? ('READ_ONLY_VALUE' as const) : ('PROPERTY_DOESNT_EXIST' as const),
-    }));
+      label: definition?.label ?? name,
+      type,
+      fieldType: type === 'enumeration' ? 'select' : type === 'bool' ? 'booleancheckbox' : 'text',
+      groupName: objectType === 'companies' ? 'companyinformation' : 'contactinformation',
+      description: '',
+      options: (definition?.options ?? []).map((option, index) => ({ ...option, displayOrder: index, hidden: false })),
+      hidden: false,
+      calculated: definition?.readOnly === true,
+      hubspotDefined: definition === undefined && !name.startsWith('tandem_'),
+      formField: !readOnly,
+      hasUniqueValue: false,
+      displayOrder: -1,
+      modificationMetadata: {
+        archivable: definition !== undefined,
+        readOnlyDefinition: definition === undefined,
+        readOnlyValue: readOnly,
+      },
+    };
+  }
 }

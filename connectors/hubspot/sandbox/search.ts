@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { SandboxFailure } from '../../kit/sandbox/server';
-import { DATE_PROPERTIES, NUMBER_PROPERTIES, type SandboxObjectType, isKnownProperty } from './properties';
+import { DATE_PROPERTIES, NUMBER_PROPERTIES, type PortalProperties, type SandboxObjectType } from './properties';
 
 /** The most results a search may page through. */
 const SEARCH_PAGING_CAP = 10_000;
@@ -45,6 +45,7 @@ export function runSearch<T extends Searched>(
   objectType: SandboxObjectType,
   objects: T[],
   body: z.infer<typeof searchBodySchema>,
+  portal: PortalProperties,
 ): { total: number; page: T[]; nextAfter?: string } {
   const refuse = (message: string) => new SandboxFailure(400, message);
   if (body.limit > SEARCH_MAX_LIMIT) throw refuse(`limit must be at most ${SEARCH_MAX_LIMIT}`);
@@ -52,7 +53,7 @@ export function runSearch<T extends Searched>(
     ...body.filterGroups.flatMap((group) => group.filters.map((filter) => filter.propertyName)),
     ...body.sorts.map((sort) => sort.propertyName),
   ];
-  const unknown = named.find((name) => !isKnownProperty(objectType, name));
+  const unknown = named.find((name) => !portal.isKnown(objectType, name));
   if (unknown !== undefined) throw refuse(`Property "${unknown}" does not exist on ${objectType}`);
   const offset = body.after === undefined ? 0 : Number(body.after);
   if (!Number.isInteger(offset) || offset < 0) throw refuse(`after must be a number, got ${String(body.after)}`);

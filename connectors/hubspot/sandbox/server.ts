@@ -24,8 +24,9 @@ import {
   MODIFIED_PROPERTY,
   SANDBOX_OBJECT_TYPES,
   type SandboxObjectType,
-  isKnownProperty,
-  propertyProblems,
+  PortalProperties,
+  type PropertyDefinition,
+  type SandboxProperty,
   systemProperties,
 } from './properties';
 import {
@@ -54,6 +55,8 @@ export interface HubSpotSandboxOptions extends SandboxOptions<HubSpotRateLimitNa
   file?: string;
   /** Records to create when the portal starts empty. */
   seed?: HubSpotSandboxSeed;
+  /** Custom properties the portal has from the start (see createProperty). */
+  properties?: Partial<Record<SandboxObjectType, PropertyDefinition[]>>;
   /** Where delivery problems are reported; default console.warn. */
   log?: (message: string) => void;
 }
@@ -87,6 +90,8 @@ export interface HubSpotSandbox
   flushWebhooks(): Promise<void>;
   /** Delivers webhook calls late (so out of order) and some twice; `{}` restores order. */
   disorderWebhooks(disorder: WebhookDisorder): void;
+  /** Defines a custom property, as a portal admin does in HubSpot's settings. */
+  createProperty(objectType: SandboxObjectType, definition: PropertyDefinition): SandboxProperty;
 }
 
 const MAX_BATCH_INPUTS = 100;
@@ -157,6 +162,9 @@ type Stored = StoredRecord<PortalFields>;
 export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): Promise<HubSpotSandbox> {
   const tokens = new BearerTokens(options.token ?? 'sandbox-token');
   const clock = new SandboxClock(options.clockOffsetMs);
+  const portal = new PortalProperties();
+  for (const objectType of SANDBOX_OBJECT_TYPES)
+    for (const definition of options.properties?.[objectType] ?? []) portal.define(objectType, definition);
   const webhooks = hubspotWebhooks(options.webhook, options.log ?? ((message) => console.warn(message)), clock.now);
   const store = new RecordStore({
     now: clock.now,
@@ -207,7 +215,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
 
   /** A create (no id) or update as a user in HubSpot's UI makes it. */
   function direct(objectType: SandboxObjectType, properties: Record<string, string>, id?: string): Stored {
-    const problems = propertyProblems(objectType, properties).map(({ name, error }) => `${name} (${error})`);
+    const problems = portal.problems(objectType, properties).map(({ name, error }) => `${name} (${error})`);
     if (problems.length > 0) throw new Error(`hubspot sandbox: ${objectType} cannot take ${problems.join(', ')}`);
     const record = id === undefined ? undefined : store.get(objectType, id);
     if (id !== undefined && !record) throw new Error(`hubspot sandbox: no ${objectType} record ${id}`);
@@ -216,7 +224,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
 
   /** The properties of a write, refused whole (like HubSpot) when one of them may not be written. */
   function checked(objectType: SandboxObjectType, properties: Record<string, string>): Record<string, string> {
-    const problems = propertyProblems(objectType, properties).map(({ name, error }) => ({
+    const problems = portal.problems(objectType, properties).map(({ name, error }) => ({
       isValid: false,
       message:
         error === 'READ_ONLY_VALUE'
@@ -302,15 +310,23 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     const last = page.at(-1);
     const link = `${request.url.split('?')[0] ?? ''}?after=${last?.id ?? ''}`;
     return {
-      results: page.map((record) => view(objectType, record, requestedProperties(query.properties))),
+      results: page.map((record) => view(portal, objectType, record, requestedProperties(query.properties))),
       ...(remaining.length > limit && last ? { paging: { next: { after: last.id, link } } } : {}),
     };
+  });
+
+  // The properties API: every property of an object type, custom ones included.
+  // https://developers.hubspot.com/docs/api-reference/legacy/crm/properties/get-properties
+  app.get('/crm/v3/properties/:objectType', (request) => {
+    const { objectType } = target(request);
+    return { results: portal.list(objectType) };
   });
 
   app.get('/crm/v3/objects/:objectType/:id', (request) => {
     const { objectType, id } = target(request);
     const query = querySchema.parse(request.query);
     return view(
+      portal,
       objectType,
       found(objectType, id),
       requestedProperties(query.properties),
@@ -329,14 +345,19 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
       if (!store.get('companies', company.to.id)) throw invalid(`Company ${company.to.id} does not exist`);
       properties.associatedcompanyid = company.to.id;
     }
-    return reply.code(201).send(view(objectType, write(objectType, undefined, properties, 'api'), 'all'));
+    return reply.code(201).send(view(portal, objectType, write(objectType, undefined, properties, 'api'), 'all'));
   });
 
   app.patch('/crm/v3/objects/:objectType/:id', (request) => {
     const { objectType, id } = target(request);
     const record = found(objectType, id);
     const { properties } = z.object({ properties: propertiesSchema }).parse(request.body ?? {});
-    return view(objectType, write(objectType, record, checked(objectType, properties), 'api'), Object.keys(properties));
+    return view(
+      portal,
+      objectType,
+      write(objectType, record, checked(objectType, properties), 'api'),
+      Object.keys(properties),
+    );
   });
 
   app.delete('/crm/v3/objects/:objectType/:id', async (request, reply) => {
@@ -352,11 +373,11 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     const searched = store
       .list(objectType)
       .map((record) => ({ ...record, properties: propertiesOf(objectType, record) }));
-    const search = runSearch(objectType, searched, body);
+    const search = runSearch(objectType, searched, body, portal);
     const properties = body.properties && body.properties.length > 0 ? body.properties : undefined;
     return {
       total: search.total,
-      results: search.page.map((record) => view(objectType, record, properties)),
+      results: search.page.map((record) => view(portal, objectType, record, properties)),
       ...(search.nextAfter === undefined ? {} : { paging: { next: { after: search.nextAfter } } }),
     };
   });
@@ -372,7 +393,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     const answer = batch(objectType, 'get', body.inputs.length, () =>
       body.inputs.map(({ id }) => {
         const record = store.get(objectType, id);
-        return [id, record && view(objectType, record, body.properties, body.propertiesWithHistory)];
+        return [id, record && view(portal, objectType, record, body.properties, body.propertiesWithHistory)];
       }),
     );
     return sendAnswer(reply, answer);
@@ -388,7 +409,10 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
       for (const { properties } of inputs) checked(objectType, properties);
       return inputs.map(({ id, properties }) => {
         const record = store.get(objectType, id);
-        return [id, record && view(objectType, write(objectType, record, properties, 'api'), Object.keys(properties))];
+        return [
+          id,
+          record && view(portal, objectType, write(objectType, record, properties, 'api'), Object.keys(properties)),
+        ];
       });
     });
     return sendAnswer(reply, answer);
@@ -398,14 +422,14 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
   app.addHook('onClose', () => webhooks.close());
   const { origin, controls } = await listen();
   const edits = (objectType: SandboxObjectType): RecordEdits => ({
-    create: (properties) => view(objectType, direct(objectType, properties), 'all'),
-    update: (id, properties) => view(objectType, direct(objectType, properties, id), 'all'),
+    create: (properties) => view(portal, objectType, direct(objectType, properties), 'all'),
+    update: (id, properties) => view(portal, objectType, direct(objectType, properties, id), 'all'),
     delete: (id) => {
       if (!store.delete(objectType, id, 'user')) throw new Error(`hubspot sandbox: no ${objectType} record ${id}`);
     },
     get: (id) => {
       const record = store.get(objectType, id);
-      return record && view(objectType, record, 'all');
+      return record && view(portal, objectType, record, 'all');
     },
   });
   return {
@@ -416,6 +440,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     setWebhookTarget: (webhook) => webhooks.setTarget(webhook),
     flushWebhooks: () => webhooks.flush(),
     disorderWebhooks: (disorder) => webhooks.disorder(disorder),
+    createProperty: (objectType, definition) => portal.define(objectType, definition),
   };
 }
 
@@ -439,6 +464,7 @@ function propertiesOf(objectType: SandboxObjectType, { id, createdAt, updatedAt,
  * all it has; with the history of the properties named in `withHistory`, when there are any.
  */
 function view(
+  portal: PortalProperties,
   objectType: SandboxObjectType,
   record: Stored,
   requested?: readonly string[] | 'all',
@@ -450,7 +476,7 @@ function view(
       ? Object.keys(all)
       : [...(requested ?? DEFAULT_READ_PROPERTIES[objectType]), ...systemProperties(objectType)];
   // HubSpot leaves out requested properties the object type does not have.
-  const known = names.filter((name) => isKnownProperty(objectType, name));
+  const known = names.filter((name) => portal.isKnown(objectType, name));
   const properties = Object.fromEntries(known.map((name) => [name, all[name] ?? null]));
   const { id, createdAt, updatedAt } = record;
   const history =

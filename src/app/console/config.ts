@@ -9,7 +9,7 @@ import type { Account, AccountKind, BusinessRelation, Contact } from '../../core
 import { planSync, type LinkedAccount, type RecordWrite, type ShadowValue } from '../../core/plan';
 import { planReconcile } from '../../core/reconcile';
 import type { StoredConfigVersion } from '../ports/store';
-import { unsupportedMappings } from '../check-mappings';
+import { unsupportedCustomFields, unsupportedMappings } from '../check-mappings';
 import type { ConfigVersionChannel } from '../ports/config-channel';
 import type { Engine } from '../ports/index';
 import { InvalidInputProblem, NotFoundProblem } from '../ports/problems';
@@ -28,15 +28,18 @@ export interface ConfigContext {
   readConcurrency: number;
 }
 
-/** Problems of editable YAML, or the merged config. */
-export function checkEditable(
+/** Problems of editable YAML, or the merged config: its own, and custom fields checked against the providers' schemas. */
+export async function checkEditable(
   context: ConfigContext,
   yaml: string,
-): { problems: ConfigProblem[]; config: TandemConfig | null } {
+): Promise<{ problems: ConfigProblem[]; config: TandemConfig | null }> {
   const { engine } = context;
   const merged = mergeEditable(engine.config, yaml);
   if (!merged.ok) return { problems: merged.problems, config: null };
-  const problems = unsupportedMappings(merged.config, engine.crm, engine.accounting).map((line): ConfigProblem => {
+  const lines = unsupportedMappings(merged.config, engine.crm, engine.accounting);
+  if (lines.length === 0)
+    lines.push(...(await unsupportedCustomFields(merged.config, engine.crm, engine.accounting)).problems);
+  const problems = lines.map((line): ConfigProblem => {
     const split = line.indexOf(': ');
     const path = line.slice(0, split).replace(/\[(\d+)\]/g, '.$1');
     return { path, message: line.slice(split + 2) };
@@ -44,8 +47,8 @@ export function checkEditable(
   return { problems, config: problems.length > 0 ? null : merged.config };
 }
 
-function requireValid(context: ConfigContext, yaml: string): TandemConfig {
-  const { problems, config } = checkEditable(context, yaml);
+async function requireValid(context: ConfigContext, yaml: string): Promise<TandemConfig> {
+  const { problems, config } = await checkEditable(context, yaml);
   const first = problems[0];
   if (first || config === null)
     throw new InvalidInputProblem(
@@ -74,7 +77,7 @@ export async function saveConfig(
   input: { comment?: string },
   actor: Actor,
 ): Promise<ConfigVersion> {
-  const config = requireValid(context, yaml);
+  const config = await requireValid(context, yaml);
   const stored = await context.engine.store.saveConfigVersion({
     savedBy: actor.name,
     comment: input.comment ?? null,
@@ -176,7 +179,7 @@ function previewWrites(write: RecordWrite): PreviewWrite[] {
  * either side) gets the reconciliation a link would do, the contact winning. Nothing is written.
  */
 export async function previewConfig(context: ConfigContext, yaml: string): Promise<ConfigPreview> {
-  const next = requireValid(context, yaml);
+  const next = await requireValid(context, yaml);
   const { store } = context.engine;
   const relations = (await store.listRelations()).filter(
     (relation) => next.relationCodes[relation.accountKind] !== null,

@@ -156,7 +156,7 @@ export function createConsoleService(deps: ConsoleDeps): FullConsoleService {
       };
     },
     configState: () => configState(configContext),
-    validateConfig: (yaml) => Promise.resolve(checkEditable(configContext, yaml).problems),
+    validateConfig: async (yaml) => (await checkEditable(configContext, yaml)).problems,
     previewConfig: (yaml) => previewConfig(configContext, yaml),
     saveConfig: (yaml, input, actor) => saveConfig(configContext, yaml, input, actor),
     listConfigVersions: () => listConfigVersions(configContext),
