@@ -4,7 +4,7 @@
  */
 import type { AxiosRequestConfig } from 'axios';
 import { z } from 'zod';
-import type { Contact, FieldValue, SyncRecord } from '../../src/core/model';
+import type { AccountKind, Contact, FieldValue, SyncRecord } from '../../src/core/model';
 import { cursorAfterPage, parseTimeCursor } from '../kit/cursor';
 import { type ConnectorError, InvalidResponseError, NotFoundError, orNullIfNotFound } from '../kit/errors';
 import { errorForStatus, type HttpClient } from '../kit/http';
@@ -39,6 +39,8 @@ export class BusinessCentralApi {
   constructor(
     readonly http: HttpClient,
     readonly companyId: string,
+    /** The properties the mappings in force name as custom fields, per account kind. */
+    private readonly customFields: (entity: AccountKind) => readonly string[] = () => [],
   ) {
     odataGuid(companyId);
   }
@@ -221,7 +223,10 @@ export class BusinessCentralApi {
 
   /** How raw records of an entity become canonical; for contacts, with each person's company number resolved to its id. */
   private async mapperFor(entity: BcEntity, raws: readonly BcRecord[]): Promise<(raw: BcRecord) => SyncRecord> {
-    if (entity !== 'contact') return (raw) => toAccount(entity, raw);
+    if (entity !== 'contact') {
+      const custom = this.customFields(entity);
+      return (raw) => toAccount(entity, raw, custom);
+    }
     const companyIds = new Map<string, string>();
     for (const raw of raws) if (raw.type === 'Company' && raw.number) companyIds.set(raw.number, raw.id);
     const unresolved = raws.flatMap((raw) =>

@@ -15,7 +15,7 @@ import { ClientCredentialsTokenProvider } from './auth';
 import { BATCH_LIMIT, BusinessCentralApi } from './client';
 import { businessCentralConfig } from './config';
 import { REFUSED_DOCUMENTS, STARTED_DOCUMENTS, startDocument } from './documents';
-import { FIELD_MAP } from './mappers';
+import { describeAccountFields, FIELD_MAP } from './mappers';
 import { GUID } from './odata';
 import { ensureSubscriptions } from './subscriptions';
 import { createBusinessCentralWebhook } from './webhook';
@@ -37,7 +37,8 @@ const LIMITS = {
 function connect({ baseUrl, companyId, credentials }: BusinessCentralSettings, tools: ConnectTools) {
   const auth = new ClientCredentialsTokenProvider(credentials);
   const http = tools.http({ baseURL: baseUrl.replace(/\/+$/, ''), auth });
-  return { api: new BusinessCentralApi(http, companyId), clientState: credentials.webhookClientState };
+  const custom = (entity: AccountKind) => tools.context.customFields?.(entity) ?? [];
+  return { api: new BusinessCentralApi(http, companyId, custom), clientState: credentials.webhookClientState };
 }
 
 /** What the handlers share: the company's API (with its HTTP client), and the webhook secret when set. */
@@ -47,6 +48,8 @@ type BusinessCentralSession = ReturnType<typeof connect>;
 function account(kind: AccountKind): EntityDefinition<BusinessCentralSession> {
   return {
     fields: () => Object.keys(FIELD_MAP[kind]),
+    // No schema to read with the API's token that says what is editable: the APIV2 pages' facts.
+    describe: () => Promise.resolve(describeAccountFields(kind)),
     listChanged: ({ api }, cursor) => api.listChanged(kind, cursor),
     id: { pattern: GUID, means: 'a Business Central id (a GUID)' },
     get: ({ api }, id) => api.get(kind, id),

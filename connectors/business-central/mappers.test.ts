@@ -1,5 +1,5 @@
 import { InvalidRequestError } from '../kit/errors';
-import { FIELD_MAP, fromFields, toAccount, toContact } from './mappers';
+import { describeAccountFields, FIELD_MAP, fromFields, toAccount, toContact } from './mappers';
 import type { BcRecord } from './schemas';
 
 const customer: BcRecord = {
@@ -110,5 +110,56 @@ describe('mappers', () => {
       fields: { name: 'Jim Olive', mobile: '+1 555' },
     });
     expect(toContact(person)).toMatchObject({ companyId: null });
+  });
+});
+
+describe('custom properties', () => {
+  const raw = {
+    id: 'c0ffee00-0000-4000-8000-000000000001',
+    number: '10000',
+    displayName: 'Adatum Corporation',
+    blocked: 'Ship',
+    creditLimit: 2500,
+    taxLiable: true,
+    lastModifiedDateTime: '2024-05-01T10:00:00Z',
+  };
+
+  it('reads the properties a mapping names as custom fields, numbers and booleans spelled out', () => {
+    const account = toAccount('customer', raw, ['blocked', 'creditLimit', 'taxLiable', 'paymentTermsId']);
+    expect(account.fields).toMatchObject({
+      'custom.blocked': 'Ship',
+      'custom.creditLimit': '2500',
+      'custom.taxLiable': 'true',
+      'custom.paymentTermsId': null,
+    });
+  });
+
+  it("writes them as the property's JSON type, and refuses what BC would", () => {
+    expect(
+      fromFields('customer', { 'custom.creditLimit': '1000.5', 'custom.taxLiable': 'false', 'custom.blocked': null }),
+    ).toEqual({
+      creditLimit: 1000.5,
+      taxLiable: false,
+      blocked: ' ',
+    });
+    expect(() => fromFields('customer', { 'custom.blocked': 'Never' })).toThrow(
+      "takes one of ' ', 'Ship', 'Invoice', 'All'",
+    );
+    expect(() => fromFields('customer', { 'custom.balanceDue': '1' })).toThrow("property 'balanceDue' is read-only");
+    expect(() => fromFields('customer', { 'custom.shoeSize': '42' })).toThrow("customer has no property 'shoeSize'");
+    expect(() => fromFields('customer', { 'custom.taxLiable': 'yes' })).toThrow('takes true or false');
+  });
+
+  it('describes each kind: canonical fields by their property, the rest as custom, with editability and options', () => {
+    const fields = new Map(describeAccountFields('customer').map((field) => [field.name, field]));
+    expect(fields.get('name')).toMatchObject({ custom: false, label: 'Display Name', writable: true });
+    expect(fields.get('custom.blocked')).toMatchObject({
+      custom: true,
+      type: 'enumeration',
+      options: [' ', 'Ship', 'Invoice', 'All'].map((value) => ({ value, label: value })),
+    });
+    expect(fields.get('custom.balanceDue')).toMatchObject({ writable: false, type: 'number' });
+    expect(fields.has('custom.id')).toBe(false);
+    expect(describeAccountFields('vendor').find((field) => field.name === 'custom.blocked')?.options).toHaveLength(3);
   });
 });

@@ -8,8 +8,11 @@ import { z } from 'zod';
 /** Text properties: BC sends '' for empty, and some versions omit properties they do not know. */
 export const text = z.string().nullish();
 
-/** A customer, vendor, bank account or contact as BC sends it; only the properties we use. */
-export const recordSchema = z.object({
+/**
+ * A customer, vendor, bank account or contact as BC sends it: the properties tandem maps are
+ * checked, the others (read as custom fields where a mapping names them) kept as they came.
+ */
+export const recordSchema = z.looseObject({
   '@odata.etag': z.string().optional(),
   id: z.string().min(1),
   number: text,
