@@ -10,36 +10,52 @@ import { ACCOUNT_KINDS, customFieldName, type Entity } from '../core/model';
 export function unsupportedMappings(config: TandemConfig, crm: Connector, accounting: Connector): string[] {
   const problems: string[] = [];
   const contactFields = new Set(crm.fields.contact ?? []);
+  const crmKind = config.connectors.crm.kind;
+  const accountingKind = config.connectors.accounting.kind;
   for (const kind of ACCOUNT_KINDS) {
     if (config.relationCodes[kind] === null) continue;
     if (!accounting.entities.includes(kind)) {
       problems.push(
-        `relationCodes.${kind}: the ${config.connectors.accounting.kind} connector has no ${kind} records; set the code to null`,
+        `relationCodes.${kind}: the ${accountingKind} connector has no ${kind} records; set the code to null`,
       );
       continue;
     }
     const accountFields = new Set(accounting.fields[kind] ?? []);
+    const contactProblem = (where: string, field: string) => {
+      if (customFieldName(field) !== null)
+        return crm.customFields?.includes('contact')
+          ? null
+          : `${where}: ${crmKind} does not read custom fields of contacts`;
+      return contactFields.has(field) ? null : `${where}: ${crmKind} has no contact field '${field}'`;
+    };
+    const accountProblem = (where: string, field: string) => {
+      if (customFieldName(field) !== null)
+        return accounting.customFields?.includes(kind)
+          ? null
+          : `${where}: ${accountingKind} does not read custom fields of ${kind} records`;
+      return accountFields.has(field)
+        ? null
+        : `${where}: ${accountingKind} ${kind} records have no field '${field}' (it has: ${[...accountFields].join(', ')})`;
+    };
     mappingsFor(config, kind).forEach((mapping, index) => {
       const where = config.mappings[kind]
         ? `mappings.${kind}[${index}]`
         : `mappings.${kind} (default, every common field)`;
-      const customContact = customFieldName(mapping.contact) !== null;
-      const customAccount = customFieldName(mapping.account) !== null;
-      if (customContact && !crm.customFields?.includes('contact')) {
-        problems.push(`${where}.contact: ${config.connectors.crm.kind} does not read custom fields of contacts`);
-      } else if (!customContact && !contactFields.has(mapping.contact)) {
-        problems.push(`${where}.contact: ${config.connectors.crm.kind} has no contact field '${mapping.contact}'`);
-      }
-      if (customAccount && !accounting.customFields?.includes(kind)) {
-        problems.push(
-          `${where}.account: ${config.connectors.accounting.kind} does not read custom fields of ${kind} records`,
-        );
-      } else if (!customAccount && !accountFields.has(mapping.account)) {
-        problems.push(
-          `${where}.account: ${config.connectors.accounting.kind} ${kind} records have no field '${mapping.account}' (it has: ${[...accountFields].join(', ')})`,
-        );
-      }
+      for (const problem of [
+        contactProblem(`${where}.contact`, mapping.contact),
+        accountProblem(`${where}.account`, mapping.account),
+      ])
+        if (problem !== null) problems.push(problem);
     });
+    const filter = config.filters[kind];
+    for (const [index, condition] of (filter?.contact ?? []).entries()) {
+      const problem = contactProblem(`filters.${kind}.contact[${index}].field`, condition.field);
+      if (problem !== null) problems.push(problem);
+    }
+    for (const [index, condition] of (filter?.account ?? []).entries()) {
+      const problem = accountProblem(`filters.${kind}.account[${index}].field`, condition.field);
+      if (problem !== null) problems.push(problem);
+    }
   }
   return problems;
 }
@@ -84,32 +100,59 @@ export async function unsupportedCustomFields(
     return schema;
   };
   for (const kind of ACCOUNT_KINDS) {
-    if (config.relationCodes[kind] === null || !config.mappings[kind]) continue;
+    if (config.relationCodes[kind] === null) continue;
+    // Every custom field named: by a mapping (written unless it only flows away), or by a filter (only read).
+    const named: Array<{ where: string; slot: 'crm' | 'accounting'; field: string; written: boolean }> = [];
     for (const [index, mapping] of (config.mappings[kind] ?? []).entries()) {
       const where = `mappings.${kind}[${index}]`;
-      const sides = [
-        { slot: 'crm' as const, connector: crm, entity: 'contact' as Entity, field: mapping.contact, key: 'contact' },
-        { slot: 'accounting' as const, connector: accounting, entity: kind, field: mapping.account, key: 'account' },
-      ];
-      for (const side of sides) {
-        if (customFieldName(side.field) === null || !side.connector.customFields?.includes(side.entity)) continue;
-        const schema = await schemaOf(side.slot, side.connector, side.entity);
-        if (schema === null) continue;
-        const kindName = config.connectors[side.slot].kind;
-        const described = schema.get(side.field);
-        if (!described) {
-          const custom = [...schema.values()].filter((field) => field.custom).map((field) => field.name);
-          problems.push(
-            `${where}.${side.key}: ${kindName} has no ${side.entity} field '${side.field}'${custom.length > 0 ? ` (its custom fields: ${custom.join(', ')})` : ''}`,
-          );
-          continue;
-        }
-        const written = side.slot === 'crm' ? mapping.direction !== 'toAccounting' : mapping.direction !== 'toCrm';
-        if (written && !described.writable)
-          problems.push(
-            `${where}.${side.key}: '${side.field}' is read-only in ${kindName}; map it with direction ${side.slot === 'crm' ? 'toAccounting' : 'toCrm'}`,
-          );
+      named.push(
+        {
+          where: `${where}.contact`,
+          slot: 'crm',
+          field: mapping.contact,
+          written: mapping.direction !== 'toAccounting',
+        },
+        {
+          where: `${where}.account`,
+          slot: 'accounting',
+          field: mapping.account,
+          written: mapping.direction !== 'toCrm',
+        },
+      );
+    }
+    for (const [index, condition] of (config.filters[kind]?.contact ?? []).entries())
+      named.push({
+        where: `filters.${kind}.contact[${index}].field`,
+        slot: 'crm',
+        field: condition.field,
+        written: false,
+      });
+    for (const [index, condition] of (config.filters[kind]?.account ?? []).entries())
+      named.push({
+        where: `filters.${kind}.account[${index}].field`,
+        slot: 'accounting',
+        field: condition.field,
+        written: false,
+      });
+    for (const side of named) {
+      const connector = side.slot === 'crm' ? crm : accounting;
+      const entity: Entity = side.slot === 'crm' ? 'contact' : kind;
+      if (customFieldName(side.field) === null || !connector.customFields?.includes(entity)) continue;
+      const schema = await schemaOf(side.slot, connector, entity);
+      if (schema === null) continue;
+      const kindName = config.connectors[side.slot].kind;
+      const described = schema.get(side.field);
+      if (!described) {
+        const custom = [...schema.values()].filter((field) => field.custom).map((field) => field.name);
+        problems.push(
+          `${side.where}: ${kindName} has no ${entity} field '${side.field}'${custom.length > 0 ? ` (its custom fields: ${custom.join(', ')})` : ''}`,
+        );
+        continue;
       }
+      if (side.written && !described.writable)
+        problems.push(
+          `${side.where}: '${side.field}' is read-only in ${kindName}; map it with direction ${side.slot === 'crm' ? 'toAccounting' : 'toCrm'}`,
+        );
     }
   }
   return { problems, unreadable };

@@ -7,6 +7,7 @@
  * (source `drift`), so the repair is planned under the contact's lock, fenced and audited like
  * any sync, as a repair.
  */
+import { filteredSide } from '../core/filter';
 import { windowsOf } from '../../connectors/kit/limiter';
 import { isAccount, isContact, type Connector } from '../../connectors/kit/types';
 import { findDrift } from '../core/drift';
@@ -124,6 +125,8 @@ async function compareChunk(
       findings.push({ ...base, missing: contact ? 'account' : 'contact', fields: [] });
       continue;
     }
+    // A relation a sync filter leaves out may differ: that is what leaving it alone means.
+    if (filteredSide(engine.config.filters[relation.accountKind], contact, account) !== null) continue;
     const fields = findDrift({
       contact,
       account,

@@ -127,7 +127,11 @@ async function automaticContact(
     return { status: 'contactCreated', relationId: result.relation.id, created: result.created };
   } catch (error) {
     // Linked meanwhile (by hand, or by another report of the same account): nothing left to do.
-    if (error instanceof ConflictProblem && (error.code === 'ACCOUNT_LINKED' || error.code === 'IN_PROGRESS'))
+    // Linked meanwhile, or left out by a sync filter: nothing to do.
+    if (
+      error instanceof ConflictProblem &&
+      (error.code === 'ACCOUNT_LINKED' || error.code === 'IN_PROGRESS' || error.code === 'FILTERED')
+    )
       return { status: 'unlinked' };
     // Reported, but not there (deleted since, or never there): a final answer, not worth a retry.
     if (error instanceof NotFoundProblem) {

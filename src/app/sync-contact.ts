@@ -7,6 +7,7 @@ import { isAccount, isContact } from '../../connectors/kit/types';
 import { mappingsFor } from '../config/schema';
 import type { WriteFailure } from '../core/confirm';
 import type { Account, AccountKind, BusinessRelation } from '../core/model';
+import { filteredSide } from '../core/filter';
 import { planSync, type LinkedAccount, type ShadowValue } from '../core/plan';
 import type { ShadowEntry } from './ports/store';
 import type { Engine } from './ports/index';
@@ -17,6 +18,8 @@ export type SyncOutcome =
   | { status: 'synced'; writes: number; conflicts: number }
   | { status: 'unchanged' }
   | { status: 'noRelations' }
+  /** Every relation of the contact is left out by a sync filter: nothing was written. */
+  | { status: 'filtered' }
   | { status: 'contactDeleted'; relationsRemoved: number };
 
 /** A write failed; the shadow of the relations it concerned was held back, so a retry redoes it. */
@@ -101,10 +104,16 @@ async function syncOnce(engine: Engine, contactId: string, planId: string, audit
   }
   const shadows = await store.getShadows(relations.map((relation) => relation.id));
   const linked: LinkedAccount[] = [];
+  let filtered = 0;
   for (const relation of relations) {
     const account = accounts.get(`${relation.accountKind}-${relation.accountId}`) ?? null;
     if (account === null) {
       await removeAccountRelation(engine, relation);
+      continue;
+    }
+    // A relation a sync filter leaves out stays as it is: nothing is planned, its shadow keeps.
+    if (filteredSide(config.filters[relation.accountKind], contactRecord, account) !== null) {
+      filtered++;
       continue;
     }
     const mappings = mappingsFor(config, relation.accountKind);
@@ -120,7 +129,7 @@ async function syncOnce(engine: Engine, contactId: string, planId: string, audit
       shadow: toShadowMap(shadows.get(relation.id) ?? []),
     });
   }
-  if (linked.length === 0) return { status: 'noRelations' };
+  if (linked.length === 0) return { status: filtered > 0 ? 'filtered' : 'noRelations' };
 
   const plan = planSync({ contact: contactRecord, linked, tieBreak: config.conflicts.tieBreak });
   if (plan.nothingChanged) engine.observer?.echoSuppressed?.('any');

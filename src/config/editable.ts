@@ -10,6 +10,7 @@ import { configSchema, type ConnectorConfig, type TandemConfig } from './schema'
 /** The sections the console edits; everything else is the file's alone. */
 export const EDITABLE_SECTIONS = [
   'mappings',
+  'filters',
   'relationCodes',
   'templates',
   'matching',

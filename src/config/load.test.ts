@@ -90,6 +90,32 @@ mappings:
     ]);
   });
 
+  it('reads sync filters per kind and side, numbers as text', () => {
+    const filtered = parseConfigText(
+      `${VALID}
+filters:
+  customer:
+    contact:
+      - { field: custom.lifecyclestage, in: [customer, evangelist] }
+    account:
+      - { field: custom.blocked, empty: true }
+      - { field: custom.creditLimit, notIn: [0] }
+`,
+      FILE,
+      ENV,
+    );
+    expect(filtered.filters).toEqual({
+      customer: {
+        contact: [{ field: 'custom.lifecyclestage', in: ['customer', 'evangelist'] }],
+        account: [
+          { field: 'custom.blocked', empty: true },
+          { field: 'custom.creditLimit', notIn: ['0'] },
+        ],
+      },
+    });
+    expect(parseConfigText(VALID, FILE, ENV).filters).toEqual({});
+  });
+
   it('uses the ${VAR:-default} fallback when the variable is unset or empty', () => {
     expect(config.connectors.accounting.baseUrl).toBe(
       'https://api.businesscentral.dynamics.com/v2.0/tenant/production/api/v2.0',
@@ -345,6 +371,20 @@ describe('parseConfigText: invalid files', () => {
       `${VALID}\nmappings:\n  customer:\n    - { contact: name, account: name, unmapped: hold }\n`,
       ENV,
       ['mappings.customer.0.unmapped: unmapped needs a transform or values to apply to'],
+    ],
+    [
+      'a filter condition with two operators',
+      `${VALID}\nfilters:\n  customer:\n    contact:\n      - { field: city, in: [Amsterdam], empty: true }\n`,
+      ENV,
+      [
+        'filters.customer.contact.0: a condition is { field, in: [...] }, { field, notIn: [...] } or { field, empty: true|false }',
+      ],
+    ],
+    [
+      'a filter on a field tandem does not know',
+      `${VALID}\nfilters:\n  vendor:\n    account:\n      - { field: shoeSize, in: [42] }\n`,
+      ENV,
+      ['filters.vendor.account.0.field: '],
     ],
     [
       'a bank-only field on a customer mapping',

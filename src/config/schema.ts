@@ -21,6 +21,7 @@ import {
 } from '../core/model';
 import { DEFAULT_MATCH_RULES } from '../core/match';
 import { translation, TransformError, type TransformSpec } from '../core/transform';
+import { filterFields, type Condition, type KindFilter } from '../core/filter';
 
 /**
  * `${VAR}` references and `TANDEM_*` overrides arrive as text, so a number or boolean key also
@@ -156,6 +157,27 @@ const transformSpec = z.preprocess(
   ]),
 ) satisfies z.ZodType<TransformSpec>;
 
+/** One filter condition: a field, and exactly one of in, notIn, empty. */
+function conditionOf(canonical: readonly string[]) {
+  const values = z.array(z.union([z.string(), z.number()]).transform(String)).min(1);
+  return z.union(
+    [
+      z.object({ field: mappedField(canonical), in: values }).strict(),
+      z.object({ field: mappedField(canonical), notIn: values }).strict(),
+      z.object({ field: mappedField(canonical), empty: z.boolean() }).strict(),
+    ],
+    { error: 'a condition is { field, in: [...] }, { field, notIn: [...] } or { field, empty: true|false }' },
+  ) satisfies z.ZodType<Condition>;
+}
+
+/** Which records of a kind take part: conditions on the contact and on the account. */
+const kindFilter = z
+  .object({
+    contact: z.array(conditionOf(CONTACT_FIELDS)).optional(),
+    account: z.array(conditionOf(ACCOUNT_FIELDS)).optional(),
+  })
+  .strict() satisfies z.ZodType<KindFilter>;
+
 const fieldMapping = z
   .object({
     contact: mappedField(CONTACT_FIELDS),
@@ -266,6 +288,11 @@ export const configSchema = z
      * set, as in NAV's Marketing Setup.
      */
     relationCodes: relationCodes.default({ customer: null, vendor: null, bankAccount: null }),
+    /** Which records of each account kind take part (see core/filter.ts); none: all of them. */
+    filters: z
+      .object({ customer: kindFilter.optional(), vendor: kindFilter.optional(), bankAccount: kindFilter.optional() })
+      .strict()
+      .default({}),
     /** Field mappings per account kind; a kind without an entry maps every common field both ways. */
     mappings: z
       .object({
@@ -404,8 +431,12 @@ export function customFieldsOf(config: TandemConfig, slot: 'crm' | 'accounting',
   const names = new Set<string>();
   for (const kind of kinds) {
     if (kind === 'contact') continue;
-    for (const mapping of mappingsFor(config, kind)) {
-      const name = customFieldName(slot === 'crm' ? mapping.contact : mapping.account);
+    const fields = [
+      ...mappingsFor(config, kind).map((mapping) => (slot === 'crm' ? mapping.contact : mapping.account)),
+      ...filterFields(config.filters[kind], slot === 'crm' ? 'contact' : 'account'),
+    ];
+    for (const field of fields) {
+      const name = customFieldName(field);
       if (name !== null) names.add(name);
     }
   }

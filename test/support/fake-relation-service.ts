@@ -323,6 +323,7 @@ export class FakeRelationService implements RelationService {
       account,
       fields,
       inSync: fields.every((field) => field.inSync),
+      filtered: null,
       pendingJobs: [],
       lastError: null,
       lastConflicts: [],

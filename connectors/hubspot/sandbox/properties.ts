@@ -22,11 +22,13 @@ const TANDEM_CUSTOM = names(
 /** Properties a client may write, per object type. */
 const WRITABLE_PROPERTIES: Record<SandboxObjectType, ReadonlySet<string>> = {
   companies: new Set([
-    ...names('name domain address address2 zip city state country phone website industry'),
+    ...names('name domain address address2 zip city state country phone website industry lifecyclestage'),
     ...TANDEM_CUSTOM,
   ]),
   contacts: new Set([
-    ...names('firstname lastname email phone mobilephone fax address city zip state country website company jobtitle'),
+    ...names(
+      'firstname lastname email phone mobilephone fax address city zip state country website company jobtitle lifecyclestage',
+    ),
     ...names('associatedcompanyid tandem_address2'),
     ...TANDEM_CUSTOM,
   ]),

@@ -44,7 +44,8 @@ export class ConflictProblem extends Problem {
       | 'PERSON_CONTACT'
       | 'IN_PROGRESS'
       | 'NOT_SUPPORTED'
-      | 'TEMPLATE_MISSING',
+      | 'TEMPLATE_MISSING'
+      | 'FILTERED',
     message: string,
   ) {
     super(message);

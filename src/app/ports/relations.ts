@@ -74,6 +74,8 @@ export interface RelationStatus {
   account: Account | null;
   fields: FieldStatus[];
   inSync: boolean;
+  /** The side a sync filter leaves out (the relation is then left alone), or null. */
+  filtered: 'contact' | 'account' | null;
   pendingJobs: Array<{ queue: string; id: string; state: string }>;
   lastError: { at: string; reason: string; jobId: string } | null;
   lastConflicts: AuditEntry[];

@@ -4,6 +4,7 @@
  * creating an account: once per key, and the CRM create itself is keyed, so a retry finds the
  * contact a lost response created.
  */
+import { meets } from '../../core/filter';
 import { crmSpelling } from '../../core/transform';
 import { mappingsFor } from '../../config/schema';
 import type { AccountKind, BusinessRelation, Contact, FieldValue } from '../../core/model';
@@ -47,6 +48,9 @@ export async function createContactFromAccount(
   const request = input.idempotencyKey === undefined ? undefined : { accountKind: kind, accountId: input.accountId };
   const { result, fresh } = await runOnce(context, key, 'createContact', request, async () => {
     const account = await readAccount(engine, kind, input.accountId);
+    // An automatic contact is made only for an account that takes part; an admin may still ask for one.
+    if (origin === 'automatic' && !meets(account, engine.config.filters[kind]?.account))
+      throw new ConflictProblem('FILTERED', `${kind} ${account.id} is left out by the sync filter of ${kind}`);
     const owner = await engine.store.findRelationByAccount(kind, account.id);
     if (owner)
       throw new ConflictProblem(

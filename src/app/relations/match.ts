@@ -3,6 +3,7 @@
  * pairs of unlinked company contacts and unlinked accounts with the pure core, and links the
  * unambiguous ones one by one, collecting failures per pair.
  */
+import { meets } from '../../core/filter';
 import { isAccount, isContact } from '../../../connectors/kit/types';
 import { ACCOUNT_KINDS, type AccountKind, type Entity, type SyncRecord } from '../../core/model';
 import { planMatches, type MatchAccount, type MatchContact, type ScoredPair } from '../../core/match';
@@ -52,12 +53,14 @@ export async function proposeMatches(
   const names = new Map<string, string | null>(contacts.map((contact) => [contact.id, contact.fields.name ?? null]));
   const proposals: MatchProposal = { pairs: [], review: [] };
   for (const kind of kinds) {
+    // Records a sync filter leaves out are not proposed: linked, they would not sync.
+    const filter = engine.config.filters[kind];
     const accounts = (await readAll(context, 'accounting', kind))
       .filter(isAccount)
-      .filter((account) => !linkedAccounts.has(`${kind}|${account.id}`));
+      .filter((account) => !linkedAccounts.has(`${kind}|${account.id}`) && meets(account, filter?.account));
     for (const account of accounts) names.set(`${kind}|${account.id}`, account.fields.name ?? null);
     const candidates: MatchContact[] = contacts
-      .filter((contact) => !linkedKinds.get(contact.id)?.has(kind))
+      .filter((contact) => !linkedKinds.get(contact.id)?.has(kind) && meets(contact, filter?.contact))
       .map((contact) => ({ id: contact.id, fields: contact.fields }));
     const plan = planMatches({
       contacts: candidates,

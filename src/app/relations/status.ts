@@ -3,6 +3,7 @@
  * side changed it last (compared with the shadow), pending jobs, the last failure and the last
  * conflicts.
  */
+import { filteredSide } from '../../core/filter';
 import { inStep } from '../../core/transform';
 import { mappingsFor } from '../../config/schema';
 import type { Account, Contact, FieldValue } from '../../core/model';
@@ -81,6 +82,7 @@ export async function relationStatus(context: RelationContext, relationId: strin
     account,
     fields,
     inSync: fields.every((field) => field.inSync),
+    filtered: contact && account ? filteredSide(engine.config.filters[relation.accountKind], contact, account) : null,
     pendingJobs,
     lastError,
     lastConflicts: conflicts.slice(-5).reverse(),

@@ -183,6 +183,8 @@ export const relationStatusSchema = z.object({
     }),
   ),
   inSync: z.boolean(),
+  /** The side a sync filter leaves out; the relation is then left alone. */
+  filtered: z.enum(['contact', 'account']).nullable(),
   pendingJobs: z.array(z.object({ queue: z.string(), id: z.string(), state: z.string() })),
   lastError: z.object({ at: z.string(), reason: z.string(), jobId: z.string() }).nullable(),
   lastConflicts: auditListSchema,

@@ -20,8 +20,11 @@ async function load() {
   const r = status.relation;
   const contactName = status.contact?.fields.name ?? r.contactId;
   const accountName = status.account?.fields.name ?? r.accountId;
-  const app =
-    render(`<h1>${esc(contactName)} ⇄ ${esc(accountName)} <span class="pill ${status.inSync ? 'ok' : 'pending'}">${status.inSync ? 'in sync' : 'differs'}</span></h1>
+  const app = render(`<h1>${esc(contactName)} ⇄ ${esc(accountName)} ${
+    status.filtered
+      ? `<span class="pill pending" id="filtered" title="A sync filter leaves the ${esc(status.filtered)} out: nothing is written either way">filtered</span>`
+      : `<span class="pill ${status.inSync ? 'ok' : 'pending'}">${status.inSync ? 'in sync' : 'differs'}</span>`
+  }</h1>
     <div class="toolbar center">
       <span class="muted">${esc(r.accountKind)} · code ${esc(r.relationCode)} · ${esc(r.origin)} · since ${when(r.createdAt)}</span>
       <span class="actions admin-only"><button id="resync" class="primary">Resync now</button><button id="unlink" class="danger">Unlink</button></span>
