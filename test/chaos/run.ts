@@ -489,7 +489,12 @@ const fromEnv = (name: string) => ['${', name, '}'].join('');
 
 function config(hubspot: HubSpotSandbox, bc: BusinessCentralSandbox, port: number): string {
   const fields = ['name', 'phone', 'city'];
-  const mapping = fields.map((field) => `    - { contact: ${field}, account: ${field} }`).join('\n');
+  // A value map and sync filters take part as a user's would: every chaos record matches, and
+  // trimming leaves the edits' values as they are, so the checks below stay exact.
+  const mapping = fields
+    .map((field) => `    - { contact: ${field}, account: ${field}${field === 'city' ? ', transform: trim' : ''} }`)
+    .join('\n');
+  const filter = `    contact: [{ field: name, empty: false }]\n    account: [{ field: custom.blocked, empty: true }]`;
   return `connectors:
   crm:
     kind: hubspot
@@ -514,6 +519,11 @@ mappings:
 ${mapping}
   vendor:
 ${mapping}
+filters:
+  customer:
+${filter}
+  vendor:
+${filter}
 queue: { prefix: chaos, backoff: 200ms, attempts: 8, shutdownGrace: 5s }
 drift: { every: null }
 server: { host: 127.0.0.1, port: ${port}, publicUrl: http://127.0.0.1:${port} }
