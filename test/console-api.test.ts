@@ -97,6 +97,18 @@ async function signIn(token: string): Promise<string> {
 const YAML = 'mappings:\n  customer:\n    - contact: phone\n      account: phone\n      direction: toCrm\n';
 
 describe('console routes', () => {
+  it('answers the fields a mapping of a kind may name, per side, and 400 without a kind', async () => {
+    const fields = await send('GET', '/api/console/fields?kind=customer', { token: VIEWER });
+    expect(fields.status).toBe(200);
+    expect(fields.json().contact).toContainEqual(
+      expect.objectContaining({ name: 'custom.customer_tier', custom: true }),
+    );
+    expect(consoleService.calls).toContainEqual({ method: 'describeFields', args: ['customer'] });
+    const missing = await send('GET', '/api/console/fields', { token: VIEWER });
+    expect(missing.status).toBe(400);
+    expect(missing.json()).toMatchObject({ field: expect.stringMatching(/kind/) });
+  });
+
   it('answers the overview, relation rows with filters, history and conflicts', async () => {
     const overview = await send('GET', '/api/console/overview', { token: VIEWER });
     expect(overview.status).toBe(200);

@@ -122,3 +122,23 @@ test('a start naming a custom property the portal does not have, or one it compu
     await start({ contact: 'custom.hs_health_score', account: 'salespersonCode', direction: 'toAccounting' }),
   ).toBeNull();
 });
+
+test("the console lists each side's fields as the providers describe them, custom ones with their options", async () => {
+  const fields = await rig.daemon.console.describeFields('customer');
+  expect(fields.contact).toContainEqual({
+    name: 'custom.account_manager',
+    label: 'Account manager',
+    type: 'enumeration',
+    writable: true,
+    options: [
+      { value: 'Anna de Vries', label: 'Anna de Vries' },
+      { value: 'Bram Jansen', label: 'Bram Jansen' },
+    ],
+    custom: true,
+  });
+  expect(fields.contact).toContainEqual(expect.objectContaining({ name: 'phone', custom: false }));
+  expect(fields.account).toContainEqual(
+    expect.objectContaining({ name: 'custom.blocked', type: 'enumeration', writable: true, custom: true }),
+  );
+  expect(fields.account).toContainEqual(expect.objectContaining({ name: 'custom.balanceDue', writable: false }));
+});

@@ -245,6 +245,24 @@ export class FakeConsoleService implements ConsoleService {
     return this.versions[this.versions.length - 1];
   }
 
+  async describeFields(kind: AccountKind) {
+    this.enter('describeFields', kind);
+    return {
+      contact: [
+        { name: 'name', label: 'Name', type: 'text' as const, writable: true, custom: false },
+        {
+          name: 'custom.customer_tier',
+          label: 'Customer tier',
+          type: 'enumeration' as const,
+          writable: true,
+          custom: true,
+          options: [{ value: 'gold', label: 'Gold' }],
+        },
+      ],
+      account: [{ name: 'name', label: 'Display Name', type: 'text' as const, writable: true, custom: false }],
+    };
+  }
+
   async configState() {
     this.enter('configState');
     const current = this.current();

@@ -1,5 +1,6 @@
 /** The console service: the operations of ConsoleService over one engine. */
 import { randomUUID } from 'node:crypto';
+import type { Connector, FieldDescription } from '../../../connectors/kit/types';
 import { editableYaml } from '../../config/editable';
 import type { TandemConfig } from '../../config/schema';
 import type { ChangeJob } from '../ports/changes';
@@ -10,6 +11,8 @@ import type { FirstSyncStatus } from '../ports/first-sync';
 import type { ConsoleQueues } from '../ports/queues';
 import { InvalidAuditQueryError } from '../ports/store';
 import type { Engine } from '../ports/index';
+import type { Entity } from '../../core/model';
+import { upstream } from '../relations/context';
 import { ConflictProblem, InvalidInputProblem, NotFoundProblem } from '../ports/problems';
 import type { RelationService } from '../ports/relations';
 import { applyLosingValue, listConflicts, undo } from './conflicts';
@@ -156,6 +159,26 @@ export function createConsoleService(deps: ConsoleDeps): FullConsoleService {
       };
     },
     configState: () => configState(configContext),
+    async describeFields(kind) {
+      const described = (connector: Connector, entity: Entity): Promise<FieldDescription[]> =>
+        connector.describeFields?.(entity) ??
+        Promise.resolve(
+          (connector.fields[entity] ?? []).map((name): FieldDescription => ({
+            name,
+            label: name,
+            type: 'text',
+            writable: true,
+            custom: false,
+          })),
+        );
+      if (!engine.accounting.entities.includes(kind))
+        throw new InvalidInputProblem('kind', `the accounting connector has no ${kind} records`);
+      const [contact, account] = await Promise.all([
+        upstream('reading the CRM field schema', () => described(engine.crm, 'contact')),
+        upstream('reading the accounting field schema', () => described(engine.accounting, kind)),
+      ]);
+      return { contact, account };
+    },
     validateConfig: async (yaml) => (await checkEditable(configContext, yaml)).problems,
     previewConfig: (yaml) => previewConfig(configContext, yaml),
     saveConfig: (yaml, input, actor) => saveConfig(configContext, yaml, input, actor),

@@ -3,6 +3,7 @@
  * relation states, conflicts, undo, the mapping editor with preview and versions, match review.
  * Implemented by createConsoleService (src/app/console); served under /api by src/http/console.
  */
+import type { FieldDescription } from '../../../connectors/kit/types';
 import type { DriftStatus } from './drift';
 import type { FirstSyncStatus } from './first-sync';
 import type { AccountKind, BusinessRelation, FieldValue } from '../../core/model';
@@ -127,6 +128,12 @@ export interface ConfigProblem {
 }
 
 /** The console's operations. Problems are the Problem errors of ./problems. */
+/** The fields of both sides of an account kind, as the providers describe them. */
+export interface MappableFields {
+  contact: FieldDescription[];
+  account: FieldDescription[];
+}
+
 export interface ConsoleService {
   overview(): Promise<Overview>;
   listRelationRows(filter: {
@@ -152,6 +159,11 @@ export interface ConsoleService {
   /** Match review: proposals without rejected pairs; reject remembers a pair so it is not proposed again. */
   rejectMatch(pair: Pick<MatchPair, 'contactId' | 'accountKind' | 'accountId'>, actor: { name: string }): Promise<void>;
   configState(): Promise<ConfigState>;
+  /**
+   * The fields a mapping or filter of an account kind may name, as each provider describes them
+   * (custom fields included): the CRM's contact fields and the kind's account fields.
+   */
+  describeFields(kind: AccountKind): Promise<MappableFields>;
   /** Validates editable YAML against the same schema as the file; problems per key path. */
   validateConfig(yaml: string): Promise<ConfigProblem[]>;
   /** What saving this YAML would write, where, for how many records (a dry run; nothing is written). */

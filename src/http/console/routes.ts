@@ -45,6 +45,20 @@ export const CONSOLE_ROUTES: readonly AdminRoute[] = [
   }),
   route({
     method: 'GET',
+    url: '/api/console/fields',
+    operationId: 'consoleFields',
+    summary:
+      "The fields a mapping or filter of an account kind may name, as each provider describes them: custom ones included, with type, writability and a picklist's options",
+    access: 'read',
+    params: noParams,
+    query: s.fieldsQuery,
+    responses: {
+      200: { description: "The CRM's contact fields and the kind's account fields", schema: s.mappableFieldsSchema },
+    },
+    handle: async ({ query }, { console }) => ok(await console.describeFields(query.kind)),
+  }),
+  route({
+    method: 'GET',
     url: '/api/console/overview',
     operationId: 'consoleOverview',
     summary: 'Connectors (health, last poll, webhooks, rate limit), queues, relation states and the latest errors',

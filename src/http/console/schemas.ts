@@ -44,6 +44,19 @@ export const historyQuery = z.strictObject({ limit: z.coerce.number().int().min(
 // Responses (documentation only)
 
 export const sessionSchema = z.object({ level: z.enum(['admin', 'viewer']) });
+export const fieldsQuery = z.strictObject({ kind: accountKind });
+const fieldDescription = z.object({
+  name: z.string(),
+  label: z.string(),
+  type: z.enum(['text', 'number', 'date', 'boolean', 'enumeration']),
+  writable: z.boolean(),
+  options: z.array(z.object({ value: z.string(), label: z.string() })).optional(),
+  custom: z.boolean(),
+});
+export const mappableFieldsSchema = z.object({
+  contact: z.array(fieldDescription),
+  account: z.array(fieldDescription),
+});
 export const overviewSchema = z.object({
   connectors: z.array(
     z.object({
