@@ -54,16 +54,7 @@ test('a custom HubSpot property flows both ways through a value table, and the a
   const company = rig.hubspot.createCompany({ ...toHubSpot({ name: 'Managed BV' }), account_manager: 'Anna de Vries' });
   const customer = String(rig.bc.createCustomer({ ...toBc({ name: 'Managed BV' }), salespersonCode: 'AV' }).id);
   const contactId = `company-${company.id}`;
-  const relation = await rig.store.createRelation({
-    contactId,
-    accountKind: 'customer',
-    accountId: customer,
-    relationCode: 'CUST',
-    origin: 'linked',
-  });
-  await rig.daemon.queues.enqueueChanges([{ connector: 'crm', entity: 'contact', id: contactId, source: 'manual' }]);
-  await waitFor(async () => (await rig.store.getShadow(relation.id)).length > 0, 10_000);
-  await settle(rig);
+  const relation = await rig.link(contactId, 'customer', customer);
   const shadow = await rig.store.getShadow(relation.id);
   expect(shadow.find((entry) => entry.side === 'contact' && entry.field === 'custom.account_manager')?.value).toBe(
     'Anna de Vries',
@@ -71,9 +62,7 @@ test('a custom HubSpot property flows both ways through a value table, and the a
 
   rig.hubspot.updateCompany(company.id, { account_manager: 'Bram Jansen' });
   await waitFor(() => rig.bc.getCustomer(customer)?.salespersonCode === 'BJ', 15_000);
-  await rig.hubspot.flushWebhooks();
-  await rig.bc.flushNotifications();
-  await settle(rig);
+  await rig.flush();
 
   rig.bc.updateCustomer(customer, { salespersonCode: 'AV' });
   await waitFor(() => rig.hubspot.getCompany(company.id)?.properties.account_manager === 'Anna de Vries', 15_000);

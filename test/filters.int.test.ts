@@ -25,12 +25,6 @@ afterAll(async () => {
   await rig?.stop();
 });
 
-async function flush() {
-  await rig.hubspot.flushWebhooks();
-  await rig.bc.flushNotifications();
-  await settle(rig);
-}
-
 test('a blocked customer is left alone, and syncs again once unblocked', async () => {
   const company = rig.hubspot.createCompany({
     ...toHubSpot({ name: 'Filtered BV', phone: '+31 20 100 0001' }),
@@ -38,27 +32,18 @@ test('a blocked customer is left alone, and syncs again once unblocked', async (
   });
   const customer = String(rig.bc.createCustomer(toBc({ name: 'Filtered BV', phone: '+31 20 100 0001' })).id);
   const contactId = `company-${company.id}`;
-  const relation = await rig.store.createRelation({
-    contactId,
-    accountKind: 'customer',
-    accountId: customer,
-    relationCode: 'CUST',
-    origin: 'linked',
-  });
-  await rig.daemon.queues.enqueueChanges([{ connector: 'crm', entity: 'contact', id: contactId, source: 'manual' }]);
-  await waitFor(async () => (await rig.store.getShadow(relation.id)).length > 0, 10_000);
-  await flush();
+  const relation = await rig.link(contactId, 'customer', customer);
 
   rig.hubspot.updateCompany(company.id, { phone: '+31 20 100 0002' });
   await waitFor(() => rig.bc.getCustomer(customer)?.phoneNumber === '+31 20 100 0002', 15_000);
-  await flush();
+  await rig.flush();
 
   // Blocked in the books: the relation stays, nothing is written either way.
   rig.bc.updateCustomer(customer, { blocked: 'All' });
-  await flush();
+  await rig.flush();
   rig.hubspot.updateCompany(company.id, { phone: '+31 20 100 0003' });
   rig.bc.updateCustomer(customer, { city: 'Utrecht' });
-  await flush();
+  await rig.flush();
   await rig.daemon.queues.enqueueChanges([{ connector: 'crm', entity: 'contact', id: contactId, source: 'manual' }]);
   await settle(rig);
   expect(rig.bc.getCustomer(customer)?.phoneNumber).toBe('+31 20 100 0002');
@@ -81,18 +66,9 @@ test('a company that is no longer a customer in the CRM is left alone', async ()
   });
   const customer = String(rig.bc.createCustomer(toBc({ name: 'Former Customer BV' })).id);
   const contactId = `company-${company.id}`;
-  const relation = await rig.store.createRelation({
-    contactId,
-    accountKind: 'customer',
-    accountId: customer,
-    relationCode: 'CUST',
-    origin: 'linked',
-  });
-  await rig.daemon.queues.enqueueChanges([{ connector: 'crm', entity: 'contact', id: contactId, source: 'manual' }]);
-  await waitFor(async () => (await rig.store.getShadow(relation.id)).length > 0, 10_000);
-  await flush();
+  const relation = await rig.link(contactId, 'customer', customer);
   rig.hubspot.updateCompany(company.id, { lifecyclestage: 'other', phone: '+31 30 200 0000' });
-  await flush();
+  await rig.flush();
   expect(rig.bc.getCustomer(customer)?.phoneNumber ?? '').toBe('');
   expect((await rig.daemon.service.relationStatus(relation.id)).filtered).toBe('contact');
 });

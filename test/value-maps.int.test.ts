@@ -43,18 +43,7 @@ async function linked(name: string) {
   });
   const customer = rig.bc.createCustomer({ ...toBc({ name, countryCode: 'NL' }), salespersonCode: 'AV' });
   const contactId = `company-${company.id}`;
-  const relation = await rig.store.createRelation({
-    contactId,
-    accountKind: 'customer',
-    accountId: String(customer.id),
-    relationCode: 'CUST',
-    origin: 'linked',
-  });
-  await rig.daemon.queues.enqueueChanges([{ connector: 'crm', entity: 'contact', id: contactId, source: 'manual' }]);
-  await waitFor(async () => (await rig.store.getShadow(relation.id)).length > 0, 10_000);
-  await rig.hubspot.flushWebhooks();
-  await rig.bc.flushNotifications();
-  await settle(rig);
+  const relation = await rig.link(contactId, 'customer', String(customer.id));
   return { company, customer: String(customer.id), contactId, relation };
 }
 
@@ -67,15 +56,11 @@ test("a country flows both ways in each side's spelling, and records that agree 
 
   rig.hubspot.updateCompany(company.id, { country: 'Germany' });
   await waitFor(() => rig.bc.getCustomer(customer)?.country === 'DE', 15_000);
-  await rig.hubspot.flushWebhooks();
-  await rig.bc.flushNotifications();
-  await settle(rig);
+  await rig.flush();
 
   rig.bc.updateCustomer(customer, { country: 'BE' });
   await waitFor(() => rig.hubspot.getCompany(company.id)?.properties.country === 'Belgium', 15_000);
-  await rig.hubspot.flushWebhooks();
-  await rig.bc.flushNotifications();
-  await settle(rig);
+  await rig.flush();
 
   // Each side's own report of tandem's write comes back as an echo: nothing more is written.
   const settled = writes();
@@ -93,9 +78,7 @@ test('a salesperson by table, and one without an entry held for review with noth
   const { company, customer, contactId } = await linked('Held Value BV');
   rig.hubspot.updateCompany(company.id, { tandem_salesperson_code: 'Bram Jansen' });
   await waitFor(() => rig.bc.getCustomer(customer)?.salespersonCode === 'BJ', 15_000);
-  await rig.hubspot.flushWebhooks();
-  await rig.bc.flushNotifications();
-  await settle(rig);
+  await rig.flush();
 
   rig.hubspot.updateCompany(company.id, { tandem_salesperson_code: 'Someone New' });
   await waitFor(async () => (await rig.store.queryAudit({ contactId, kind: 'conflict' })).length > 0, 15_000);

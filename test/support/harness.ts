@@ -14,7 +14,7 @@ import type { BuildOptions } from '../../src/app/connectors';
 import { startDaemon, type Daemon } from '../../src/main/daemon';
 import { configSchema, type TandemConfig } from '../../src/config/schema';
 import type { AdminTokens } from '../../src/http/auth';
-import type { AccountKind } from '../../src/core/model';
+import type { AccountKind, BusinessRelation } from '../../src/core/model';
 import { openPgliteStore, openPostgresStore, type PostgresExecutorOptions } from '../../src/store';
 import type { Store } from '../../src/app/ports/store';
 import { freePort, waitFor } from '../../src/util/net';
@@ -70,6 +70,13 @@ export interface Rig {
   webhookUrl: string;
   /** With store 'postgres': the rig's own schema in it. */
   schema?: string;
+  /**
+   * Links a contact and an account that already exist, as they are (their fields may differ),
+   * and waits until the first sync has recorded the relation's shadow and everything settled.
+   */
+  link(contactId: string, kind: AccountKind, accountId: string): Promise<BusinessRelation>;
+  /** Delivers the sandboxes' pending webhooks and waits until the queues are idle. */
+  flush(): Promise<void>;
   /** Creates a company in the CRM and a record in accounting with the same fields, and links them. */
   linkedCompany(
     fields: Record<string, string>,
@@ -208,6 +215,24 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
     config,
     webhookUrl,
     schema,
+    async link(contactId, kind, accountId) {
+      const relation = await store.createRelation({
+        contactId,
+        accountKind: kind,
+        accountId,
+        relationCode: config.relationCodes[kind] ?? 'X',
+        origin: 'linked',
+      });
+      await daemon.queues.enqueueChanges([{ connector: 'crm', entity: 'contact', id: contactId, source: 'manual' }]);
+      await waitFor(async () => (await store.getShadow(relation.id)).length > 0, 10_000);
+      await rig.flush();
+      return relation;
+    },
+    async flush() {
+      await hubspot.flushWebhooks();
+      await bc.flushNotifications();
+      await settle(rig);
+    },
     async linkedCompany(fields, kinds) {
       const company = hubspot.createCompany(toHubSpot(fields));
       const contactId = `company-${company.id}`;
