@@ -288,6 +288,17 @@ describe('createAccountFromContact', () => {
 });
 
 describe('createContactFromAccount', () => {
+  it('makes no automatic contact for an account a sync filter leaves out, but one an admin asks for', async () => {
+    setup({ filters: { customer: { account: [{ field: 'custom.blocked', empty: true }] } } });
+    customer('a9', { name: 'Blocked Ltd', 'custom.blocked': 'All' });
+    await expect(
+      service.createContactFromAccount({ accountKind: 'customer', accountId: 'a9', origin: 'automatic' }, actor),
+    ).rejects.toMatchObject({ code: 'FILTERED' });
+    expect(await store.findRelationByAccount('customer', 'a9')).toBeNull();
+    const byHand = await service.createContactFromAccount({ accountKind: 'customer', accountId: 'a9' }, actor);
+    expect(byHand.created).toBe(true);
+  });
+
   it('creates a company and a person for the contact person, linked, once', async () => {
     const account = customer('a1', { name: 'Fabrikam', phone: '+31 1' });
     account.contactPerson = { name: 'Anna de Vries', email: 'anna@fabrikam.com' };
@@ -407,6 +418,24 @@ describe('matching', () => {
     expect(progress).toEqual([1]);
     expect(await store.findRelationByAccount('customer', 'a2')).toBeNull();
     expect((await service.proposeMatches({})).pairs).toEqual([]);
+  });
+
+  it('leaves out records a sync filter leaves out, on either side', async () => {
+    setup({
+      filters: {
+        customer: {
+          contact: [{ field: 'city', notIn: ['Nowhere'] }],
+          account: [{ field: 'custom.blocked', empty: true }],
+        },
+      },
+    });
+    contact('c1', { name: 'Fabrikam B.V.', vatRegistrationNo: 'NL812345678B01' });
+    customer('a1', { name: 'Fabrikam', vatRegistrationNo: '812345678B01', 'custom.blocked': 'All' });
+    contact('c2', { name: 'Contoso', vatRegistrationNo: 'NL999999999B01', city: 'Nowhere' });
+    customer('a2', { name: 'Contoso', vatRegistrationNo: '999999999B01' });
+    expect(await service.proposeMatches({})).toEqual({ pairs: [], review: [] });
+    customer('a1', { name: 'Fabrikam', vatRegistrationNo: '812345678B01' });
+    expect((await service.proposeMatches({})).pairs.map((pair) => pair.accountId)).toEqual(['a1']);
   });
 
   it('never proposes or links a pair someone rejected', async () => {
