@@ -22,6 +22,40 @@ const account: Account = {
 const both = (field: string) => ({ contact: field, account: field, direction: 'both' as const });
 
 describe('planReconcile', () => {
+  it("spells each side's value through the mapping's value map, and leaves alone what agrees under it", () => {
+    const manager = { ...both('salespersonCode'), values: { 'Anna de Vries': 'AV', 'Bram Jansen': 'BJ' } };
+    const withManager = (contactValue: string, accountValue: string, winner: 'contact' | 'account') =>
+      planReconcile({
+        relationId: 'r1',
+        contact: { ...contact, fields: { ...contact.fields, salespersonCode: contactValue } },
+        account: { ...account, fields: { ...account.fields, salespersonCode: accountValue } },
+        mappings: [manager],
+        winner,
+      });
+    const toAccount = withManager('Bram Jansen', 'AV', 'contact');
+    expect(toAccount.writes.map((write) => [write.system, write.fields])).toEqual([
+      ['accounting', { salespersonCode: 'BJ' }],
+    ]);
+    expect(toAccount.shadow.map((row) => [row.side, row.value])).toEqual([
+      ['contact', 'Bram Jansen'],
+      ['account', 'BJ'],
+    ]);
+    const toContact = withManager('Bram Jansen', 'AV', 'account');
+    expect(toContact.writes.map((write) => [write.system, write.fields])).toEqual([
+      ['crm', { salespersonCode: 'Anna de Vries' }],
+    ]);
+    expect(withManager('Anna de Vries', 'AV', 'contact').writes).toEqual([]);
+    // A value the table holds for review is not written either way.
+    const held = planReconcile({
+      relationId: 'r1',
+      contact: { ...contact, fields: { ...contact.fields, salespersonCode: 'Someone' } },
+      account: { ...account, fields: { ...account.fields, salespersonCode: 'AV' } },
+      mappings: [{ ...manager, unmapped: 'hold' }],
+      winner: 'contact',
+    });
+    expect(held.writes).toEqual([]);
+  });
+
   it("writes the contact's differing values to the account when the contact wins", () => {
     const plan = planReconcile({
       relationId: 'r1',

@@ -5,6 +5,7 @@
  */
 import { writeKey } from './confirm';
 import { fieldModifiedAt, fieldValue } from './fields';
+import { inStep, translationOf } from './transform';
 import type { Account, Contact, FieldMapping, FieldValue } from './model';
 import { fieldsOf, type FieldChange, type PlannedShadow, type RecordWrite, type SyncPlan } from './plan';
 
@@ -16,8 +17,10 @@ export interface ReconciledField {
   mapping: FieldMapping;
   contactValue: FieldValue;
   accountValue: FieldValue;
-  /** The value both sides hold once the write succeeded. */
+  /** The value both sides hold once the write succeeded, in the contact's spelling (see core/transform.ts). */
   final: FieldValue;
+  /** The same value in the account's spelling. */
+  accountFinal: FieldValue;
   /** The side written, or null when the values already agree. */
   written: 'contact' | 'account' | null;
 }
@@ -59,7 +62,7 @@ export function planReconcile(input: {
             relationId,
             field: field.mapping.account,
             from: field.accountValue,
-            to: field.final,
+            to: field.accountFinal,
             direction: 'toAccounting',
             sourceSystem: 'crm',
             sourceModifiedAt: fieldModifiedAt(contact, field.mapping.contact),
@@ -96,7 +99,10 @@ export function planReconcile(input: {
   };
 }
 
-/** Decides one mapped field: a one-way mapping's master side wins, else the requested winner. */
+/**
+ * Decides one mapped field: a one-way mapping's master side wins, else the requested winner. Values
+ * are compared and written through the mapping's value map; one it holds for review is not written.
+ */
 function reconcileField(
   contact: Contact,
   account: Account,
@@ -105,12 +111,26 @@ function reconcileField(
 ): ReconciledField {
   const contactValue = fieldValue(contact, mapping.contact);
   const accountValue = fieldValue(account, mapping.account);
-  if (contactValue === accountValue) return { mapping, contactValue, accountValue, final: contactValue, written: null };
+  const asIs = { mapping, contactValue, accountValue, final: contactValue, accountFinal: accountValue, written: null };
+  if (inStep(mapping, contactValue, accountValue) === true) return asIs;
   const source: ReconcileWinner =
     mapping.direction === 'toAccounting' ? 'contact' : mapping.direction === 'toCrm' ? 'account' : winner;
-  return source === 'contact'
-    ? { mapping, contactValue, accountValue, final: contactValue, written: 'account' }
-    : { mapping, contactValue, accountValue, final: accountValue, written: 'contact' };
+  const { toAccounting, toCrm } = translationOf(mapping);
+  if (source === 'contact') {
+    const spelled = toAccounting(contactValue);
+    if ('held' in spelled || spelled.value === accountValue) return asIs;
+    return {
+      mapping,
+      contactValue,
+      accountValue,
+      final: contactValue,
+      accountFinal: spelled.value,
+      written: 'account',
+    };
+  }
+  const spelled = toCrm(accountValue);
+  if ('held' in spelled || spelled.value === contactValue) return asIs;
+  return { mapping, contactValue, accountValue, final: spelled.value, accountFinal: accountValue, written: 'contact' };
 }
 
 /**
@@ -133,6 +153,6 @@ function reconciledShadow(
         };
   return [
     { relationId, side: 'contact', field: field.mapping.contact, value: field.final, ...onFailure },
-    { relationId, side: 'account', field: field.mapping.account, value: field.final, ...onFailure },
+    { relationId, side: 'account', field: field.mapping.account, value: field.accountFinal, ...onFailure },
   ];
 }
