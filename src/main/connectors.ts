@@ -24,8 +24,8 @@ export interface ConnectorSetup {
   publicUrl: string;
   observe: ResponseObserver;
   logger?: Logger;
-  /** The config in force (the console may save a new version); default `config`. */
-  configInForce?: () => TandemConfig;
+  /** The config in force and any being previewed (the console may save a new one); default `config`. */
+  configsInUse?: () => TandemConfig[];
   /** Use these instead of building them (tests). */
   connectors?: Record<ConnectorSlot, Connector>;
   connectorOptions?: BuildOptions;
@@ -43,7 +43,9 @@ export async function setUpConnectors(setup: ConnectorSetup): Promise<Record<Con
       storedSecrets: await loadRotatedSecrets(store),
       saveSecret: (slot, name, value) => store.saveRotatedSecret(slot, name, value),
       relationKinds: (accountIds) => relationKindsOf(store, accountIds),
-      customFields: (slot, entity) => customFieldsOf(setup.configInForce?.() ?? config, slot, entity),
+      customFields: (slot, entity) => [
+        ...new Set((setup.configsInUse?.() ?? [config]).flatMap((used) => customFieldsOf(used, slot, entity))),
+      ],
     });
   const unsupported = unsupportedMappings(config, connectors.crm, connectors.accounting);
   if (unsupported.length > 0) throw new ConfigError(setup.configFile ?? 'the config', unsupported);

@@ -151,10 +151,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let connectors: Record<ConnectorSlot, Connector>;
   // The custom fields the connectors carry follow the config in force, which the console may change.
   let inForce: () => TandemConfig = () => config;
+  const previewing = new Set<TandemConfig>();
   try {
     connectors = await setUpConnectors({
       config,
-      configInForce: () => inForce(),
+      configsInUse: () => [inForce(), ...previewing],
       logger,
       configFile: options.configFile,
       store: store.store,
@@ -181,6 +182,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     lockContact: (contactId, work) => withContactLock(queues.lockRedis, queues.keyPrefix, contactId, work),
   };
   inForce = () => engine.config;
+  engine.previewing = previewing;
   const services = await startServices(engine, { queues, fileConfig: config });
 
   const workers =

@@ -180,6 +180,16 @@ function previewWrites(write: RecordWrite): PreviewWrite[] {
  */
 export async function previewConfig(context: ConfigContext, yaml: string): Promise<ConfigPreview> {
   const next = await requireValid(context, yaml);
+  const { previewing } = context.engine;
+  previewing?.add(next);
+  try {
+    return await previewWith(context, next);
+  } finally {
+    previewing?.delete(next);
+  }
+}
+
+async function previewWith(context: ConfigContext, next: TandemConfig): Promise<ConfigPreview> {
   const { store } = context.engine;
   const relations = (await store.listRelations()).filter(
     (relation) => next.relationCodes[relation.accountKind] !== null,

@@ -45,4 +45,9 @@ export interface Engine {
    * tests without Redis: the work then runs unguarded.
    */
   lockContact?<T>(contactId: string, work: () => Promise<T>): Promise<T>;
+  /**
+   * Configs being previewed now: the connectors read the custom fields they name too, so that a
+   * preview of a new custom field's mapping sees its values. Absent: only the config in force.
+   */
+  previewing?: Set<TandemConfig>;
 }
