@@ -33,7 +33,26 @@ describe('console in the browser', () => {
     await requireServers(['chromium']);
     mkdirSync(ARTIFACTS, { recursive: true });
     [rig, browser] = await Promise.all([
-      startRig({ adminTokens: { admin: [ADMIN], viewer: [] }, accountingWebhooks: false }),
+      startRig({
+        adminTokens: { admin: [ADMIN], viewer: [] },
+        accountingWebhooks: false,
+        // A portal with a custom property of its own, as a real one has.
+        hubspot: {
+          properties: {
+            companies: [
+              {
+                name: 'account_manager',
+                label: 'Account manager',
+                type: 'enumeration',
+                options: [
+                  { label: 'Anna de Vries', value: 'Anna de Vries' },
+                  { label: 'Bram Jansen', value: 'Bram Jansen' },
+                ],
+              },
+            ],
+          },
+        },
+      }),
       chromium.launch({
         executablePath: CHROMIUM,
         args: [
@@ -131,6 +150,7 @@ describe('console in the browser', () => {
 
   it('edits a mapping: validated while typing, previewed, then saved and in force', async () => {
     await page.goto(`${rig.daemon.url}/ui/config`);
+    await page.click('#view-yaml');
     const editor = page.locator('#yaml');
     await editor.waitFor();
     const original = await editor.inputValue();
@@ -151,6 +171,87 @@ describe('console in the browser', () => {
     expect(rig.daemon.engine.config.mappings.customer?.some((mapping) => mapping.direction === 'toAccounting')).toBe(
       true,
     );
+  });
+
+  /** Saves what the mapping editor holds now, after a preview. */
+  async function previewAndSave(comment: string, checkPreview?: () => Promise<void>) {
+    await page.locator('#problems .valid').waitFor();
+    await page.click('#preview');
+    await page.locator('#preview-out', { hasText: 'relation(s) checked' }).waitFor();
+    await checkPreview?.();
+    await page.fill('#comment', comment);
+    await page.click('#save');
+    await toast(/Saved and applied as version \d+/);
+  }
+
+  it('maps a custom HubSpot property onto a Business Central field through the table, with a value table', async () => {
+    // Set before the mapping exists: the preview must read the new property to show its write.
+    rig.hubspot.updateCompany(company.hubspotId, { account_manager: 'Anna de Vries' });
+    await page.goto(`${rig.daemon.url}/ui/config`);
+    await page.locator('#mappings tr.mapping').first().waitFor();
+    await page.click('#add-mapping');
+    const row = page.locator('#mappings tr.mapping').last();
+    await row.locator('select.contact').selectOption('custom.account_manager');
+    await row.locator('select.account').selectOption('salespersonCode');
+    await row.locator('textarea.values').fill('Anna de Vries = AV\nBram Jansen = BJ');
+    await shot('mapping-table');
+    await previewAndSave('account manager as salesperson code', async () => {
+      const preview = page.locator('#preview-out');
+      await preview.locator('td', { hasText: 'salespersonCode' }).first().waitFor();
+      expect(await preview.textContent()).toContain('AV');
+    });
+    // The CRM's webhooks are off since the undo test: a poll finds the value set before the mapping.
+    await rig.daemon.pollNow('crm');
+    await waitFor(() => rig.bc.getCustomer(company.accounts.customer as string)?.salespersonCode === 'AV', 15_000);
+    const mapped = rig.daemon.engine.config.mappings.customer?.find(
+      (mapping) => mapping.contact === 'custom.account_manager',
+    );
+    expect(mapped).toMatchObject({
+      account: 'salespersonCode',
+      values: { 'Anna de Vries': 'AV', 'Bram Jansen': 'BJ' },
+    });
+
+    const customer = company.accounts.customer as string;
+    rig.hubspot.updateCompany(company.hubspotId, { account_manager: 'Bram Jansen' });
+    await rig.daemon.pollNow('crm');
+    await waitFor(() => rig.bc.getCustomer(customer)?.salespersonCode === 'BJ', 15_000);
+    await rig.flush();
+    rig.bc.updateCustomer(customer, { salespersonCode: 'AV' });
+    await rig.daemon.pollNow('accounting');
+    await waitFor(
+      () => rig.hubspot.getCompany(company.hubspotId)?.properties.account_manager === 'Anna de Vries',
+      15_000,
+    );
+    await rig.flush();
+  });
+
+  it('adds a sync filter through the table, and a record it leaves out is left alone', async () => {
+    await page.goto(`${rig.daemon.url}/ui/config`);
+    await page.locator('#mappings tr.mapping').first().waitFor();
+    await page.click('#add-account-condition');
+    const condition = page.locator('#conditions tr.condition').last();
+    await condition.locator('select.field').selectOption('custom.blocked');
+    await condition.locator('select.operator').selectOption('empty');
+    await previewAndSave('blocked customers are left alone');
+    expect(rig.daemon.engine.config.filters.customer).toEqual({ account: [{ field: 'custom.blocked', empty: true }] });
+
+    const customer = company.accounts.customer as string;
+    rig.bc.updateCustomer(customer, { blocked: 'All' });
+    const before = bcPhone();
+    rig.hubspot.updateCompany(company.hubspotId, { phone: '+44 20 7000 0999' });
+    await rig.flush();
+    await rig.daemon.queues.enqueueChanges([
+      { connector: 'crm', entity: 'contact', id: company.contactId, source: 'manual' },
+    ]);
+    await settle(rig);
+    expect(bcPhone()).toBe(before);
+    const relation = (await rig.store.findRelationsByContact(company.contactId))[0]?.id as string;
+    await page.goto(`${rig.daemon.url}/ui/relations/${relation}`);
+    await page.locator('#filtered', { hasText: 'filtered' }).waitFor();
+    await shot('relation-filtered');
+    rig.bc.updateCustomer(customer, { blocked: ' ' });
+    await rig.daemon.pollNow('accounting');
+    await waitFor(() => bcPhone() === '+44 20 7000 0999', 15_000);
   });
 
   it('shows the overview, the matching review and the queue board', async () => {

@@ -275,6 +275,13 @@ export class FakeConsoleService implements ConsoleService {
     };
   }
 
+  async editableConfig(yaml: string) {
+    this.enter('editableConfig', yaml);
+    return yaml.includes('[')
+      ? null
+      : { mappings: { customer: [{ contact: 'phone', account: 'phone', direction: 'both' }] } };
+  }
+
   async validateConfig(yaml: string): Promise<ConfigProblem[]> {
     this.enter('validateConfig', yaml);
     const problems: ConfigProblem[] = [];

@@ -1,7 +1,7 @@
 /** The console service: the operations of ConsoleService over one engine. */
 import { randomUUID } from 'node:crypto';
 import type { Connector, FieldDescription } from '../../../connectors/kit/types';
-import { editableYaml } from '../../config/editable';
+import { editableYaml, mergeEditable } from '../../config/editable';
 import type { TandemConfig } from '../../config/schema';
 import type { ChangeJob } from '../ports/changes';
 import type { ConfigVersionChannel } from '../ports/config-channel';
@@ -180,6 +180,10 @@ export function createConsoleService(deps: ConsoleDeps): FullConsoleService {
       return { contact, account };
     },
     validateConfig: async (yaml) => (await checkEditable(configContext, yaml)).problems,
+    editableConfig: (yaml) => {
+      const merged = mergeEditable(engine.config, yaml);
+      return Promise.resolve(merged.ok ? { ...merged.editable } : null);
+    },
     previewConfig: (yaml) => previewConfig(configContext, yaml),
     saveConfig: (yaml, input, actor) => saveConfig(configContext, yaml, input, actor),
     listConfigVersions: () => listConfigVersions(configContext),

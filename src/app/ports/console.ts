@@ -166,6 +166,8 @@ export interface ConsoleService {
   describeFields(kind: AccountKind): Promise<MappableFields>;
   /** Validates editable YAML against the same schema as the file; problems per key path. */
   validateConfig(yaml: string): Promise<ConfigProblem[]>;
+  /** The editable sections the YAML says (defaults filled in), as plain data; null when it does not parse. */
+  editableConfig(yaml: string): Promise<Record<string, unknown> | null>;
   /** What saving this YAML would write, where, for how many records (a dry run; nothing is written). */
   previewConfig(yaml: string): Promise<ConfigPreview>;
   /** Saves a new version and applies it without a restart (every process picks it up). */

@@ -190,7 +190,11 @@ export const CONSOLE_ROUTES: readonly AdminRoute[] = [
     query: noQuery,
     body: s.yamlBody,
     responses: { 200: { description: 'The problems (none when valid)', schema: s.problemsSchema } },
-    handle: async ({ body }, { console }) => ok({ problems: await console.validateConfig(body.yaml) }),
+    handle: async ({ body }, { console }) => {
+      const problems = await console.validateConfig(body.yaml);
+      const editable = problems.length === 0 ? await console.editableConfig(body.yaml) : null;
+      return ok({ problems, ...(editable && { editable }) });
+    },
   }),
   route({
     method: 'POST',

@@ -129,7 +129,11 @@ export const conflictsSchema = z.array(
   }),
 );
 export const historySchema = auditListSchema;
-export const problemsSchema = z.object({ problems: z.array(z.object({ path: z.string(), message: z.string() })) });
+export const problemsSchema = z.object({
+  problems: z.array(z.object({ path: z.string(), message: z.string() })),
+  /** When valid: the editable sections the YAML says, as JSON (the mapping table reads them). */
+  editable: z.record(z.string(), z.unknown()).optional(),
+});
 export const previewSchema = z.object({
   valid: z.literal(true),
   changedKeys: z.array(z.string()),
