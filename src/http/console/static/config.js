@@ -66,7 +66,9 @@ function parseTable(text) {
 function mappingRow(mapping, fields) {
   const transform = typeof mapping.transform === 'string' ? mapping.transform : (mapping.transform?.name ?? '');
   const region = mapping.transform?.region ?? '';
-  return `<tr class="mapping">
+  // A transform's other options (a country's language) are kept while its name stays.
+  const spec = typeof mapping.transform === 'object' ? JSON.stringify(mapping.transform) : '';
+  return `<tr class="mapping" data-transform="${esc(spec)}">
     <td>${fieldSelect('contact', fields.contact, mapping.contact)}</td>
     <td><select class="direction">${DIRECTIONS.map(([value, label]) => option(value, label, value === (mapping.direction ?? 'both'))).join('')}</select></td>
     <td>${fieldSelect('account', fields.account, mapping.account)}</td>
@@ -99,8 +101,10 @@ function readMappings(body) {
       direction: row.querySelector('.direction').value,
     };
     const transform = row.querySelector('.transform').value;
+    const kept = row.dataset.transform ? JSON.parse(row.dataset.transform) : null;
     if (transform === 'phone-e164')
       mapping.transform = { name: transform, region: row.querySelector('.region').value.trim() };
+    else if (kept && kept.name === transform) mapping.transform = kept;
     else if (transform) mapping.transform = transform;
     const values = parseTable(row.querySelector('.values').value);
     if (values) mapping.values = values;
