@@ -9,7 +9,7 @@ import type { TandemConfig } from '../src/config/schema';
 import type { FieldMapping } from '../src/core/model';
 import { setUpConnectors } from '../src/main/connectors';
 import { waitFor } from '../src/util/net';
-import { settle, startRig, toBc, toHubSpot, type Rig } from './support/harness';
+import { ACCOUNT_MANAGER, settle, startRig, toBc, toHubSpot, type Rig } from './support/harness';
 
 let rig: Rig;
 beforeAll(async () => {
@@ -17,15 +17,7 @@ beforeAll(async () => {
     hubspot: {
       properties: {
         companies: [
-          {
-            name: 'account_manager',
-            label: 'Account manager',
-            type: 'enumeration',
-            options: [
-              { label: 'Anna de Vries', value: 'Anna de Vries' },
-              { label: 'Bram Jansen', value: 'Bram Jansen' },
-            ],
-          },
+          ACCOUNT_MANAGER,
           { name: 'hs_health_score', label: 'Health score', type: 'number', readOnly: true },
         ],
       },

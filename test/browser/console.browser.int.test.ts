@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { waitFor } from '../../src/util/net';
-import { settle, startRig, type Rig } from '../support/harness';
+import { ACCOUNT_MANAGER, settle, startRig, type Rig } from '../support/harness';
 import { requireServers } from '../support/servers';
 
 /** Debian's Chromium; scripts/test-servers.sh installs it and checks the same path. */
@@ -39,17 +39,7 @@ describe('console in the browser', () => {
         // A portal with a custom property of its own, as a real one has.
         hubspot: {
           properties: {
-            companies: [
-              {
-                name: 'account_manager',
-                label: 'Account manager',
-                type: 'enumeration',
-                options: [
-                  { label: 'Anna de Vries', value: 'Anna de Vries' },
-                  { label: 'Bram Jansen', value: 'Bram Jansen' },
-                ],
-              },
-            ],
+            companies: [ACCOUNT_MANAGER],
           },
         },
       }),

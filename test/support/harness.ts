@@ -27,6 +27,17 @@ export const HUBSPOT_TOKEN = 'test-hubspot-token';
 export const HUBSPOT_SECRET = 'test-hubspot-secret';
 export const BC_STATE = 'test-client-state';
 
+/** A HubSpot company property of a portal's own (a picklist of account managers), for custom-field tests. */
+export const ACCOUNT_MANAGER = {
+  name: 'account_manager',
+  label: 'Account manager',
+  type: 'enumeration' as const,
+  options: [
+    { label: 'Anna de Vries', value: 'Anna de Vries' },
+    { label: 'Bram Jansen', value: 'Bram Jansen' },
+  ],
+};
+
 /** Which store backs a rig. */
 export type StoreKind = 'pglite' | 'postgres';
 
