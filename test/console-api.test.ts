@@ -190,8 +190,10 @@ describe('console routes', () => {
     expect(bad.json()).toEqual({
       problems: [{ path: 'mappings.customer.0.direction', message: expect.stringContaining('toCrm') }],
     });
+    // Valid: the answer carries the editable sections as data, which the mapping table reads.
     expect((await send('POST', '/api/console/config/validate', { body: { yaml: YAML } })).json()).toEqual({
       problems: [],
+      editable: { mappings: { customer: [{ contact: 'phone', account: 'phone', direction: 'both' }] } },
     });
 
     const preview = await send('POST', '/api/console/config/preview', { body: { yaml: YAML } });
