@@ -83,4 +83,27 @@ describe('custom fields in mappings', () => {
     const late = await unsupportedCustomFields(config, hanging, connector('accounting'), 20);
     expect(String(late.unreadable[0]?.error)).toContain('no answer within 20 ms');
   });
+
+  it('hold for the fields sync filters name too, read-only ones included', async () => {
+    const filtered: TandemConfig = {
+      ...configWith([{ contact: 'name', account: 'name', direction: 'both' }]),
+      filters: {
+        customer: {
+          contact: [{ field: 'custom.lifecyclestage', in: ['customer'] }],
+          account: [{ field: 'custom.blocked', empty: true }],
+        },
+      },
+    };
+    expect(unsupportedMappings(filtered, connector('crm', { custom: true }), connector('accounting'))).toEqual([
+      'filters.customer.account[0].field: business-central does not read custom fields of customer records',
+    ]);
+    const crm = connector('crm', {
+      custom: true,
+      describe: () => Promise.resolve([field('custom.lifecyclestage', false)]),
+    });
+    const accounting = connector('accounting', { custom: true, describe: () => Promise.resolve([field('name')]) });
+    expect((await unsupportedCustomFields(filtered, crm, accounting)).problems).toEqual([
+      "filters.customer.account[0].field: business-central has no customer field 'custom.blocked'",
+    ]);
+  });
 });

@@ -4,7 +4,7 @@
  */
 import type { Connector, FieldDescription } from '../../connectors/kit/types';
 import { mappingsFor, type TandemConfig } from '../config/schema';
-import { ACCOUNT_KINDS, customFieldName, type Entity } from '../core/model';
+import { ACCOUNT_KINDS, customFieldName, type AccountKind, type Entity } from '../core/model';
 
 /** Lists every mapping a connector cannot serve, as `mappings.customer[3].account: ...` lines. */
 export function unsupportedMappings(config: TandemConfig, crm: Connector, accounting: Connector): string[] {
@@ -47,17 +47,23 @@ export function unsupportedMappings(config: TandemConfig, crm: Connector, accoun
       ])
         if (problem !== null) problems.push(problem);
     });
-    const filter = config.filters[kind];
-    for (const [index, condition] of (filter?.contact ?? []).entries()) {
-      const problem = contactProblem(`filters.${kind}.contact[${index}].field`, condition.field);
-      if (problem !== null) problems.push(problem);
-    }
-    for (const [index, condition] of (filter?.account ?? []).entries()) {
-      const problem = accountProblem(`filters.${kind}.account[${index}].field`, condition.field);
+    for (const { where, side, field } of filterFieldsNamed(config, kind)) {
+      const problem = side === 'contact' ? contactProblem(where, field) : accountProblem(where, field);
       if (problem !== null) problems.push(problem);
     }
   }
   return problems;
+}
+
+/** The fields a kind's sync filter names, each with its key path and side. */
+function filterFieldsNamed(config: TandemConfig, kind: AccountKind) {
+  return (['contact', 'account'] as const).flatMap((side) =>
+    (config.filters[kind]?.[side] ?? []).map((condition, index) => ({
+      where: `filters.${kind}.${side}[${index}].field`,
+      side,
+      field: condition.field,
+    })),
+  );
 }
 
 /** How long a start or an editor check waits for a provider's field schema. */
@@ -120,20 +126,8 @@ export async function unsupportedCustomFields(
         },
       );
     }
-    for (const [index, condition] of (config.filters[kind]?.contact ?? []).entries())
-      named.push({
-        where: `filters.${kind}.contact[${index}].field`,
-        slot: 'crm',
-        field: condition.field,
-        written: false,
-      });
-    for (const [index, condition] of (config.filters[kind]?.account ?? []).entries())
-      named.push({
-        where: `filters.${kind}.account[${index}].field`,
-        slot: 'accounting',
-        field: condition.field,
-        written: false,
-      });
+    for (const { where, side, field } of filterFieldsNamed(config, kind))
+      named.push({ where, slot: side === 'contact' ? 'crm' : 'accounting', field, written: false });
     for (const side of named) {
       const connector = side.slot === 'crm' ? crm : accounting;
       const entity: Entity = side.slot === 'crm' ? 'contact' : kind;
