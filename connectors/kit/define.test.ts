@@ -12,6 +12,7 @@ import {
 } from './errors';
 import type { RequestLimits } from './limiter';
 import type { RecordUpdate } from './types';
+import { longestWord, SEARCH_MAX_LENGTH, SEARCH_MAX_RESULTS, SEARCH_OVERFETCH } from './search';
 import { webhookAdapter } from './webhook';
 
 /** An in-memory provider behind the definition below; it records every batch call it gets. */
@@ -19,6 +20,7 @@ class Ledger {
   readonly records = new Map<string, Account>();
   readonly reads: string[][] = [];
   readonly writes: string[][] = [];
+  readonly searches: { text: string; limit: number }[] = [];
   health: 'ok' | 'busy' | 'down' = 'ok';
 
   constructor(ids: string[]) {
@@ -65,6 +67,14 @@ const ledgerKind = defineConnector({
         const record = ledger.record(options.idempotencyKey, fields.name ?? null);
         ledger.records.set(record.id, record);
         return record;
+      },
+      // Like a token search: any record holding the longest word, in the provider's own order.
+      search: async ({ ledger }, text, limit) => {
+        ledger.searches.push({ text, limit });
+        const word = longestWord(text).toLowerCase();
+        return [...ledger.records.values()]
+          .filter((record) => (record.fields.name ?? '').toLowerCase().includes(word))
+          .slice(0, limit);
       },
       // Ids starting with "x" live in another collection of the provider.
       batchKey: (id) => id.slice(0, 1),
@@ -117,6 +127,50 @@ function setup(webhookSecret?: string) {
 const names = (updates: string[]) => updates.map((id) => ({ id, fields: { name: `new ${id}` } }));
 
 describe('defineConnector', () => {
+  describe('search', () => {
+    const named = (ledger: Ledger, entries: [string, string, Partial<Account>?][]) => {
+      for (const [id, name, extra] of entries) ledger.records.set(id, { ...ledger.record(id, name), ...extra });
+    };
+
+    it('keeps the records every word occurs in, best first, and asks the provider for more than it shows', async () => {
+      const { ledger, connector } = setup();
+      named(ledger, [
+        ['a1', 'Bakery Müller'],
+        ['a2', 'Müller Brothers Bakery'],
+        ['a3', 'Müller Metals'],
+        ['a4', 'Bakery'],
+      ]);
+      const found = await connector.search!('customer', '  müller bakery ', 3);
+      // "Müller Metals" holds the longest word but not both: the provider returned it, the kit drops it.
+      expect(found.map((record) => record.id)).toEqual(['a1', 'a2']);
+      expect(ledger.searches).toEqual([{ text: 'müller bakery', limit: 3 * SEARCH_OVERFETCH }]);
+      // Case does not matter; an exact number beats a name that starts with the text, which beats one holding it.
+      named(ledger, [['a5', 'Zeta Müller', { number: 'müller' }]]);
+      const ranked = await connector.search!('customer', 'MÜLLER', 10);
+      expect(ranked.map((record) => record.id)).toEqual(['a5', 'a2', 'a3', 'a1']);
+    });
+
+    it('finds a record by its id, and caps the results', async () => {
+      const { ledger, connector } = setup();
+      named(ledger, [['c7', 'Zeta']]);
+      expect((await connector.search!('customer', 'c7', 5)).map((record) => record.id)).toEqual(['c7']);
+      expect(await connector.search!('customer', 'c', 2)).toHaveLength(2);
+      expect(ledger.searches.at(-1)).toEqual({ text: 'c', limit: 2 * SEARCH_OVERFETCH });
+      expect(ledger.searches.length).toBe(2);
+      await connector.search!('customer', 'c', 1000);
+      expect(ledger.searches.at(-1)?.limit).toBe(SEARCH_MAX_RESULTS * SEARCH_OVERFETCH);
+    });
+
+    it('refuses an empty, overlong or control-character search before any call, and an entity without search', async () => {
+      const { ledger, connector } = setup();
+      for (const text of ['', '   ', 'x'.repeat(SEARCH_MAX_LENGTH + 1), 'a\u0000b', 'a\nb'])
+        await expect(connector.search!('customer', text, 5)).rejects.toBeInstanceOf(InvalidRequestError);
+      await expect(connector.search!('vendor', 'acme', 5)).rejects.toThrow('ledger cannot search vendor');
+      await expect(connector.search!('contact', 'acme', 5)).rejects.toBeInstanceOf(EntityNotServedError);
+      expect(ledger.searches).toEqual([]);
+    });
+  });
+
   it('sends single reads made together as batch reads of the declared size, each caller getting its own', async () => {
     const { ledger, connector } = setup();
     const read = await Promise.all(['c1', 'c2', 'c3', 'nope'].map((id) => connector.get('customer', id)));

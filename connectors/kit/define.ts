@@ -18,6 +18,7 @@ import {
   RateLimitedError,
 } from './errors';
 import { ProviderClock } from './clock';
+import { rankSearch, SEARCH_MAX_RESULTS, SEARCH_OVERFETCH, searchText } from './search';
 import { ReadCoalescer } from './coalesce';
 import { currentPriority } from './priority';
 import { HttpClient, type AuthProvider, type ResponseObserver, type RetryPolicy } from './http';
@@ -88,6 +89,11 @@ export interface EntityDefinition<Session> {
   /** The canonical fields the connector reads and writes for this entity. */
   fields: (session: Session) => readonly string[];
   get: (session: Session, id: string) => Promise<SyncRecord | null>;
+  /**
+   * Up to `limit` records the provider finds for `text` by name, e-mail, number or VAT no.; the
+   * kit keeps those every word occurs in (see ./search.ts), so a broader query is fine.
+   */
+  search?: (session: Session, text: string, limit: number) => Promise<SyncRecord[]>;
   /** A page's `deleted` carries the deletions the provider can tell of. */
   listChanged?: (session: Session, cursor: string | null) => AsyncIterable<ChangedPage>;
   /** One call: distinct ids, at most `batchSize.read`, one `batchKey`. Without it, one get per id. */
@@ -390,6 +396,17 @@ function build<Config extends z.ZodObject, Session>(
     return [...canonical.filter((field) => !named.has(field.name)), ...provider];
   }
 
+  async function search(entity: Entity, text: string, limit: number): Promise<SyncRecord[]> {
+    const find = handler(entity, 'search');
+    const wanted = searchText(name, text);
+    const shown = Math.max(1, Math.min(SEARCH_MAX_RESULTS, Math.floor(limit)));
+    const found = await find(session, wanted, shown * SEARCH_OVERFETCH);
+    // An id typed in finds its record, whatever the provider's search makes of it (where ids have a known form).
+    const format = served(entity).id;
+    const byId = format?.pattern.test(wanted) ? await getOne(entity, wanted) : null;
+    return rankSearch([...(byId ? [byId] : []), ...found.map(local)], wanted, shown);
+  }
+
   const adapter = definition.webhook?.(session);
   const webhook = adapter && webhookOnLocalClock(adapter, tools.clock);
   const { subscribe, documents, health, close } = definition;
@@ -410,6 +427,7 @@ function build<Config extends z.ZodObject, Session>(
       },
     }),
     ...(anyEntityHas('batchGet') && { batchGet }),
+    ...(anyEntityHas('search') && { search }),
     ...(anyEntityHas('create') && {
       create: async (entity: Entity, fields: Record<string, FieldValue>, options: CreateOptions) =>
         local(await handler(entity, 'create')(session, fields, options)),

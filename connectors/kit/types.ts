@@ -143,6 +143,11 @@ export interface Connector {
   get(entity: Entity, id: string): Promise<SyncRecord | null>;
   /** Several records at once; missing ones are left out. */
   batchGet?(entity: Entity, ids: string[]): Promise<SyncRecord[]>;
+  /**
+   * Records whose name, e-mail, number or VAT registration no. hold every word of `text` (or
+   * whose id it is), best first, at most `limit` (see ./search.ts); for the pickers.
+   */
+  search?(entity: Entity, text: string, limit: number): Promise<SyncRecord[]>;
   /** Creates a record. `idempotencyKey` lets a retry find the record a lost response created. */
   create?(entity: Entity, fields: Record<string, FieldValue>, options: CreateOptions): Promise<SyncRecord>;
   /** Writes fields of one record and returns it as stored. */
