@@ -41,7 +41,7 @@ export const SEARCH_RESULT_CAP = 10_000;
 
 /** A search request body with the filters and sorts tandem uses; the client adds the properties to read. */
 export interface SearchRequest {
-  filterGroups: { filters: { propertyName: string; operator: 'EQ' | 'GTE'; value: string }[] }[];
+  filterGroups: { filters: { propertyName: string; operator: 'EQ' | 'GTE' | 'CONTAINS_TOKEN'; value: string }[] }[];
   sorts?: { propertyName: string; direction: 'ASCENDING' }[];
   limit: number;
   after?: string;

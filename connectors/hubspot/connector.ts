@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { defineConnector, type ConnectorContext, type ConnectorSettings } from '../kit/define';
 import { InvalidRequestError, NotFoundError } from '../kit/errors';
 import { parseRequest } from '../kit/parse';
+import { longestWord } from '../kit/search';
 import type { BatchItemResult, Connector } from '../kit/types';
 import { pollChanges } from './changes';
 import { BATCH_LIMIT, connectHubSpot, HISTORY_BATCH_LIMIT, HUBSPOT_API_URL } from './client';
@@ -19,6 +20,7 @@ import {
   describeProperties,
   fromContactId,
   objectTypeOf,
+  searchedProperties,
   supportedFields,
   toContactId,
   toHubSpotProperties,
@@ -64,6 +66,21 @@ export const hubspot = defineConnector({
       get: ({ name, api }, id) => {
         const { objectType, hubSpotId } = parseId(name, id);
         return api.get(objectType, hubSpotId);
+      },
+
+      // One filter group per property holding the name, e-mail or VAT no. (groups are ORed), each
+      // CONTAINS_TOKEN the longest word: HubSpot matches words, the kit keeps the records holding all.
+      async search({ api, mapping }, text, limit) {
+        const value = `*${longestWord(text)}*`;
+        const found = await Promise.all(
+          (['companies', 'contacts'] as const).map(async (objectType) => {
+            const filterGroups = searchedProperties(objectType, mapping).map((propertyName) => ({
+              filters: [{ propertyName, operator: 'CONTAINS_TOKEN' as const, value }],
+            }));
+            return (await api.search(objectType, { filterGroups, limit })).contacts;
+          }),
+        );
+        return found.flat();
       },
 
       async batchGet({ name, api }, ids) {

@@ -11,6 +11,7 @@ import {
   type FieldValue,
   normalizeValue,
 } from '../../src/core/model';
+import { SEARCHED_FIELDS } from '../kit/search';
 import type { FieldDescription } from '../kit/types';
 import type { HubSpotObject, HubSpotProperty } from './schemas';
 
@@ -165,6 +166,12 @@ function fieldTypeOf(type: string): FieldDescription['type'] {
  */
 export function propertiesWithHistoryToRead(objectType: HubSpotObjectType, mapping: HubSpotMapping): string[] {
   return [...new Set([...mapping[contactTypeOf(objectType)].values()].flat())];
+}
+
+/** The properties a picker's search looks in: those holding the name, e-mail and VAT no. (at most five, HubSpot's limit of filter groups). */
+export function searchedProperties(objectType: HubSpotObjectType, mapping: HubSpotMapping): string[] {
+  const held = mapping[contactTypeOf(objectType)];
+  return [...new Set(SEARCHED_FIELDS.flatMap((field) => held.get(field) ?? []))].slice(0, 5);
 }
 
 /** The properties to ask HubSpot for, so that every mapped field comes back. */

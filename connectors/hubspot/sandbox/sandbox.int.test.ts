@@ -150,6 +150,45 @@ describe('HubSpot connector against the sandbox', () => {
     expect(await crm.get('contact', 'person-99999')).toBeNull();
   });
 
+  it('searches companies and people by name, e-mail and VAT no. for the pickers', async () => {
+    const bakery = sandbox.createCompany({
+      name: 'Bakkerij "De Korenschoof" & Zn',
+      tandem_vat_registration_no: 'NL8123.45.678B01',
+    });
+    sandbox.createCompany({ name: 'Korenschoof Metals' });
+    const person = sandbox.createContact({
+      firstname: 'Pieter',
+      lastname: 'Korenschoof',
+      email: 'pieter@korenschoof.example',
+    });
+    sandbox.resetRequests();
+    // Both words must occur: the token search finds the metals company too, the kit leaves it out.
+    const found = await crm.search!('contact', 'korenschoof bakkerij', 10);
+    expect(found.map((record) => record.id)).toEqual([`company-${bakery.id}`]);
+    const searches = sandbox.requests.filter((request) => request.path.endsWith('/search'));
+    expect(searches.map((request) => request.path)).toEqual([
+      '/crm/v3/objects/companies/search',
+      '/crm/v3/objects/contacts/search',
+    ]);
+    // Quotes and ampersands are data in the JSON body, not syntax.
+    expect((await crm.search!('contact', '"De Korenschoof" & Zn', 10)).map((record) => record.id)).toEqual([
+      `company-${bakery.id}`,
+    ]);
+    expect((await crm.search!('contact', 'pieter@korenschoof.example', 10)).map((record) => record.id)).toEqual([
+      `person-${person.id}`,
+    ]);
+    expect((await crm.search!('contact', 'NL8123.45.678B01', 10))[0]?.id).toBe(`company-${bakery.id}`);
+    // A person's name is split over two properties; the search still finds the whole name.
+    expect((await crm.search!('contact', 'Pieter Korenschoof', 10)).map((record) => record.id)).toEqual([
+      `person-${person.id}`,
+    ]);
+    // An id typed in is read directly.
+    expect((await crm.search!('contact', `company-${bakery.id}`, 10)).map((record) => record.id)).toEqual([
+      `company-${bakery.id}`,
+    ]);
+    expect(await crm.search!('contact', 'nobody-by-this-name', 10)).toEqual([]);
+  });
+
   it('survives injected 429s and 5xx through the client retries', async () => {
     const company = sandbox.createCompany({ name: 'Retry Test BV' });
     sandbox.resetRequests();
@@ -401,6 +440,30 @@ describe('HubSpot sandbox answers like HubSpot', () => {
       results: [{ id: a.id, properties: { name: 'Alpha' } }],
       paging: { next: { after: '1' } },
     });
+  });
+
+  it('matches CONTAINS_TOKEN against the value or one of its words, with * as a wildcard', async () => {
+    const a = sandbox.createContact({ firstname: 'Ann', email: 'ann@hubspot.com' });
+    const b = sandbox.createContact({ firstname: 'Bob', email: 'bob@example.com', company: 'Hub Spot Fans' });
+    // Spaced out: the sandbox holds searches to HubSpot's five per second.
+    const ids = async (propertyName: string, value: string, operator = 'CONTAINS_TOKEN') =>
+      (await pause(210)) ??
+      (
+        (
+          await call('POST', '/crm/v3/objects/contacts/search', {
+            filterGroups: [{ filters: [{ propertyName, operator, value }] }],
+          })
+        ).body as { results: { id: string }[] }
+      ).results.map((result) => result.id);
+    expect(await ids('email', '*@hubspot.com')).toEqual([a.id]);
+    expect(await ids('email', 'ANN@HUBSPOT.COM')).toEqual([a.id]);
+    expect(await ids('company', 'spot')).toEqual([b.id]);
+    expect(await ids('company', 'sp')).toEqual([]);
+    expect(await ids('company', '*po*')).toEqual([b.id]);
+    // Regular-expression characters are plain text.
+    expect(await ids('email', '.*')).toEqual([]);
+    expect(await ids('email', '*@hubspot.com', 'NOT_CONTAINS_TOKEN')).toContain(b.id);
+    expect(await ids('email', '*@hubspot.com', 'NOT_CONTAINS_TOKEN')).not.toContain(a.id);
   });
 
   it('answers propertiesWithHistory on GET and batch read, newest first, only for the properties asked', async () => {

@@ -14,7 +14,20 @@ const SEARCH_MAX_LIMIT = 200;
 
 const filterSchema = z.object({
   propertyName: z.string(),
-  operator: z.enum(['EQ', 'NEQ', 'GT', 'GTE', 'LT', 'LTE', 'HAS_PROPERTY', 'NOT_HAS_PROPERTY', 'IN', 'NOT_IN']),
+  operator: z.enum([
+    'EQ',
+    'NEQ',
+    'GT',
+    'GTE',
+    'LT',
+    'LTE',
+    'HAS_PROPERTY',
+    'NOT_HAS_PROPERTY',
+    'IN',
+    'NOT_IN',
+    'CONTAINS_TOKEN',
+    'NOT_CONTAINS_TOKEN',
+  ]),
   value: z.union([z.string(), z.number(), z.boolean()]).optional(),
   values: z.array(z.union([z.string(), z.number()])).default([]),
 });
@@ -77,6 +90,23 @@ export function runSearch<T extends Searched>(
   return { total: matches.length, page, ...(next < matches.length ? { nextAfter: String(next) } : {}) };
 }
 
+/**
+ * CONTAINS_TOKEN: the value, or one of its words, matches the token without regard to case; `*`
+ * stands for any characters ("*@hubspot.com" finds every address at hubspot.com).
+ */
+function containsToken(actual: string, token: string): boolean {
+  const pattern = new RegExp(
+    `^${token
+      .toLowerCase()
+      .split('*')
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    's',
+  );
+  const value = actual.toLowerCase();
+  return pattern.test(value) || value.split(/\s+/).some((word) => pattern.test(word));
+}
+
 const ORDERS: Record<'EQ' | 'GT' | 'GTE' | 'LT' | 'LTE', (order: number) => boolean> = {
   EQ: (order) => order === 0,
   GT: (order) => order > 0,
@@ -93,6 +123,8 @@ function matchesFilter({ properties }: Searched, { propertyName, operator, value
     return (actual !== undefined) === (operator === 'HAS_PROPERTY');
   if (operator === 'IN' || operator === 'NOT_IN') return values.some(equals) === (operator === 'IN');
   if (value === undefined) return false;
+  if (operator === 'CONTAINS_TOKEN' || operator === 'NOT_CONTAINS_TOKEN')
+    return (actual !== undefined && containsToken(actual, String(value))) === (operator === 'CONTAINS_TOKEN');
   // A record without the property is not equal to any value, and neither greater nor less.
   if (operator === 'NEQ') return !equals(value);
   return actual !== undefined && ORDERS[operator](order(value));
