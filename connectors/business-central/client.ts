@@ -22,6 +22,13 @@ export const BATCH_LIMIT = 100;
 const VALUES_PER_FILTER = 20;
 
 const pageSchema = pageOf(recordSchema);
+
+/** The properties a picker's search looks in: name, number, e-mail and VAT no.; for bank accounts their numbers. */
+const SEARCHED_PROPERTIES: Record<AccountKind, readonly string[]> = {
+  customer: ['displayName', 'number', 'email', 'taxRegistrationNumber'],
+  vendor: ['displayName', 'number', 'email', 'taxRegistrationNumber'],
+  bankAccount: ['displayName', 'number', 'bankAccountNumber', 'iban'],
+};
 /** One answer of a JSON `$batch`, by the id of its request. */
 const batchItemSchema = z.object({
   id: z.string(),
@@ -199,6 +206,26 @@ export class BusinessCentralApi {
       next = page['@odata.nextLink'];
       yield { value: page.value, last: next === undefined };
     }
+  }
+
+  /**
+   * Records one of whose searched properties contains `text` (BC's filters compare without case
+   * on its default collation), at most `top` per property: one request per property, since BC's
+   * OData does not OR filters on two different fields.
+   * https://learn.microsoft.com/dynamics365/business-central/dev-itpro/webservices/use-filter-expressions-in-odata-uris
+   */
+  async search(entity: AccountKind, text: string, top: number): Promise<SyncRecord[]> {
+    const literal = odataString(text);
+    const found = await Promise.all(
+      SEARCHED_PROPERTIES[entity].map(async (property) => {
+        const url = withQuery(this.collectionPath(entity), {
+          $filter: `contains(${property},${literal})`,
+          $top: String(top),
+        });
+        return (await this.http.json(pageSchema, { url })).value;
+      }),
+    );
+    return this.toRecords(entity, found.flat());
   }
 
   /** Records whose `property` equals one of `literals` (OData literals), VALUES_PER_FILTER per request. */

@@ -69,6 +69,36 @@ describe('business-central connector against the sandbox', () => {
     expect(await connector.get('bankAccount', '00000000-0000-0000-0000-00000000dead')).toBeNull();
   });
 
+  it('searches customers and bank accounts by name, number, e-mail, VAT no. and IBAN, one property per request', async () => {
+    const bakery = sandbox.createCustomer({
+      displayName: "Bakkerij 't Korenschoof",
+      email: 'info@korenschoof.example',
+      taxRegistrationNumber: 'NL812345678B01',
+    });
+    sandbox.createCustomer({ displayName: 'Korenschoof Metals' });
+    sandbox.resetRequests();
+    const found = await connector.search!('customer', 'korenschoof bakkerij', 10);
+    expect(found.map((record) => record.id)).toEqual([bakery.id]);
+    // One request per property, each a contains() of the longest word.
+    const filters = sandbox.requests
+      .filter((request) => request.path !== 'token')
+      .map((request) => new URLSearchParams(request.query).get('$filter'));
+    expect(filters.sort()).toEqual([
+      "contains(displayName,'korenschoof')",
+      "contains(email,'korenschoof')",
+      "contains(number,'korenschoof')",
+      "contains(taxRegistrationNumber,'korenschoof')",
+    ]);
+    // A quote is doubled, not a way out of the literal.
+    expect((await connector.search!('customer', "'t Korenschoof", 10)).map((record) => record.id)).toEqual([bakery.id]);
+    expect(await connector.search!('customer', "x') or (number ne '", 10)).toEqual([]);
+    expect((await connector.search!('customer', 'NL812345678B01', 10))[0]?.id).toBe(bakery.id);
+    const id = String(bakery.id);
+    expect((await connector.search!('customer', id, 10)).map((record) => record.id)).toEqual([id]);
+    const bank = await connector.search!('bankAccount', 'NL91 INGB', 10);
+    expect(bank.map((record) => record.id)).toEqual([SEED_IDS.bankAccounts.operating]);
+  });
+
   it('creates and updates a vendor with etags, and refuses a stale etag', async () => {
     const created = (await connector.create!(
       'vendor',

@@ -11,6 +11,7 @@ import {
   type ConnectTools,
   type EntityDefinition,
 } from '../kit/define';
+import { longestWord } from '../kit/search';
 import { ClientCredentialsTokenProvider } from './auth';
 import { BATCH_LIMIT, BusinessCentralApi } from './client';
 import { businessCentralConfig } from './config';
@@ -54,6 +55,8 @@ function account(kind: AccountKind): EntityDefinition<BusinessCentralSession> {
     id: { pattern: GUID, means: 'a Business Central id (a GUID)' },
     get: ({ api }, id) => api.get(kind, id),
     batchGet: ({ api }, ids) => api.batchGet(kind, ids),
+    // Substrings of the longest word; the kit keeps the records holding every word.
+    search: ({ api }, text, limit) => api.search(kind, longestWord(text), limit),
     create: ({ api }, fields, { extra }) => api.create(kind, fields, { extra }),
     update: ({ api }, update) => api.update(kind, update),
     batchUpdate: ({ api }, updates) => api.batchUpdate(kind, updates),

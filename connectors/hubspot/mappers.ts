@@ -171,7 +171,8 @@ export function propertiesWithHistoryToRead(objectType: HubSpotObjectType, mappi
 /** The properties a picker's search looks in: those holding the name, e-mail and VAT no. (at most five, HubSpot's limit of filter groups). */
 export function searchedProperties(objectType: HubSpotObjectType, mapping: HubSpotMapping): string[] {
   const held = mapping[contactTypeOf(objectType)];
-  return [...new Set(SEARCHED_FIELDS.flatMap((field) => held.get(field) ?? []))].slice(0, 5);
+  const fields: readonly string[] = SEARCHED_FIELDS;
+  return [...new Set(fields.flatMap((field) => held.get(field as ContactField) ?? []))].slice(0, 5);
 }
 
 /** The properties to ask HubSpot for, so that every mapped field comes back. */

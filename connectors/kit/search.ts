@@ -15,8 +15,8 @@ export const SEARCH_MAX_LENGTH = 100;
 /** How many records the kit asks a provider for per result it shows (the others are filtered out). */
 export const SEARCH_OVERFETCH = 4;
 
-/** The fields a search looks in. */
-export const SEARCHED_FIELDS = ['name', 'email', 'vatRegistrationNo'] as const;
+/** The fields a search looks in (besides a record's id and an account's number). */
+export const SEARCHED_FIELDS = ['name', 'email', 'vatRegistrationNo', 'bankAccountNo', 'iban'] as const;
 
 /** Lower case without accents and with one space between words: how texts are compared. */
 export function foldText(text: string): string {
@@ -49,7 +49,8 @@ export function longestWord(text: string): string {
 }
 
 const valuesOf = (record: SyncRecord): string[] => {
-  const values = SEARCHED_FIELDS.map((field) => record.fields[field] ?? null);
+  const fields: Partial<Record<string, string | null>> = record.fields;
+  const values = SEARCHED_FIELDS.map((field) => fields[field] ?? null);
   const number = record.entity === 'contact' ? null : record.number;
   return [record.id, number, ...values].filter((value): value is string => typeof value === 'string' && value !== '');
 };

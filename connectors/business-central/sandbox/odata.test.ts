@@ -22,6 +22,17 @@ describe('sandbox $filter', () => {
     ]);
   });
 
+  it('reads contains, startswith and endswith without case, quotes doubled', () => {
+    expect(ids("contains(displayName,'NEIL')")).toEqual(['a']);
+    expect(ids("contains(displayName, 'o''neil')")).toEqual(['a']);
+    expect(ids("startswith(number,'c000') and endswith(displayName, 'oso')")).toEqual(['c']);
+    expect(ids("contains(displayName,'%') or contains(displayName,'*')")).toEqual([]);
+    expect(ids("contains(nothing,'a')")).toEqual([]);
+    expect(() => compileFilter('contains(displayName)')).toThrow(FilterSyntaxError);
+    expect(() => compileFilter("contains(displayName,'a'")).toThrow(FilterSyntaxError);
+    expect(() => compileFilter("contains(displayName 'a')")).toThrow(FilterSyntaxError);
+  });
+
   it('refuses what it cannot read', () => {
     expect(() => compileFilter('startswith(displayName, 1)')).toThrow(FilterSyntaxError);
     expect(() => compileFilter("number eq 'open")).toThrow(FilterSyntaxError);

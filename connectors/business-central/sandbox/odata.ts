@@ -1,8 +1,9 @@
 /**
  * The OData conventions the sandbox answers in: BC's error body, weak etags, and the query options
  * of a collection read. `$filter` is a subset: comparisons (eq, ne, gt, ge, lt, le) of a property
- * with a literal, joined by `and` / `or`, with parentheses; enough for what clients of BC's API
- * v2.0 send for change tracking and lookups.
+ * with a literal and the text functions contains, startswith and endswith, joined by `and` / `or`,
+ * with parentheses; enough for what clients of BC's API v2.0 send for change tracking, lookups and
+ * searches.
  */
 import type { SandboxAnswer } from '../../kit/sandbox/rate-limits';
 import { SandboxRefusal } from '../../kit/sandbox/server';
@@ -76,6 +77,13 @@ function literal(token: RegExpMatchArray | undefined): [Comparable, (value: unkn
   throw new FilterSyntaxError(`cannot read the value '${word}'`);
 }
 
+/** The text functions, as BC reads them: like its comparisons, without case. */
+const TEXT_FUNCTIONS = new Map<string, (value: string, part: string) => boolean>([
+  ['contains', (value, part) => value.includes(part)],
+  ['startswith', (value, part) => value.startsWith(part)],
+  ['endswith', (value, part) => value.endsWith(part)],
+]);
+
 /** Compiles a `$filter` expression; throws FilterSyntaxError for anything outside the subset. */
 export function compileFilter(expression: string): (row: Row) => boolean {
   const tokens = [...expression.matchAll(TOKENS)];
@@ -97,11 +105,28 @@ export function compileFilter(expression: string): (row: Row) => boolean {
       return inner;
     }
     if (property === undefined) throw new FilterSyntaxError('expected a property name');
+    const textFunction = TEXT_FUNCTIONS.get(property.toLowerCase());
+    if (textFunction && tokens[at]?.[1] === '(') return call(property.toLowerCase(), textFunction);
     const compare = COMPARISONS.get(word() ?? '');
     if (compare === undefined) throw new FilterSyntaxError(`expected an operator after '${property}'`);
     at++;
     const [value, read] = literal(tokens[at++]);
     return (row) => compare(read(row[property]), value);
+  };
+  // name(property, 'text'): the property may carry the comma, or the comma stand alone.
+  const call = (name: string, test: (value: string, part: string) => boolean): ((row: Row) => boolean) => {
+    at++;
+    let property = tokens[at++]?.[3];
+    if (property === ',' || property === undefined) throw new FilterSyntaxError(`${name} expects a property name`);
+    if (property.endsWith(',')) property = property.slice(0, -1);
+    else if (tokens[at++]?.[3] !== ',') throw new FilterSyntaxError(`${name} expects a comma after '${property}'`);
+    const [, , quoted, , stray] = tokens[at++] ?? [];
+    if (stray !== undefined) throw new FilterSyntaxError('unterminated string literal');
+    if (quoted === undefined) throw new FilterSyntaxError(`${name} compares text: quote its second argument`);
+    if (tokens[at++]?.[1] !== ')') throw new FilterSyntaxError(`missing ) after ${name}`);
+    const part = quoted.replace(/''/g, "'").toLowerCase();
+    const read = property;
+    return (row) => test(text(row[read]).toLowerCase(), part);
   };
   const predicate = joined('or', () => joined('and', comparison));
   if (at !== tokens.length) throw new FilterSyntaxError('unexpected text at the end of $filter');
