@@ -281,6 +281,22 @@ describe('routes', () => {
     });
   });
 
+  it('searches one side by text, each record with its relations', async () => {
+    const relationId = await linked('C1', 'K1');
+    const contacts = await call('GET', '/api/search?entity=contact&text=CRONUS&limit=5', { token: VIEWER });
+    expect(contacts.statusCode).toBe(200);
+    expect(contacts.json()).toEqual([
+      expect.objectContaining({ entity: 'contact', id: 'C1', name: 'Cronus Cardoxy', type: 'company', number: null }),
+    ]);
+    expect(contacts.json()[0].relations.map((relation: { id: string }) => relation.id)).toEqual([relationId]);
+    expect(service.calls.at(-1)).toEqual({
+      method: 'searchRecords',
+      args: [{ entity: 'contact', text: 'CRONUS', limit: 5 }],
+    });
+    const vendors = await call('GET', '/api/search?entity=vendor&text=fab');
+    expect(vendors.json()).toEqual([expect.objectContaining({ id: 'V1', number: 'N-V1', relations: [] })]);
+  });
+
   it('answers the daemon status', async () => {
     const response = await call('GET', '/api/status', { token: VIEWER });
     expect(response.statusCode).toBe(200);
@@ -345,6 +361,11 @@ describe('bad input', () => {
     ['a limit that is not a number', 'GET', '/api/relations?limit=many', undefined, 'query.limit', /number/],
     ['a bad audit date', 'GET', '/api/audit?from=last-week', undefined, 'query.from', /./],
     ['a bad match kind', 'GET', '/api/matches?kind=customer&kind=employee', undefined, 'query.kind', /./],
+    ['a search of no side', 'GET', '/api/search?entity=employee&text=x', undefined, 'query.entity', /expected one of/],
+    ['a search without text', 'GET', '/api/search?entity=contact', undefined, 'query.text', /^required$/],
+    ['a search of spaces', 'GET', '/api/search?entity=contact&text=%20%20', undefined, 'query.text', /empty/],
+    ['a search too long', 'GET', `/api/search?entity=contact&text=${'x'.repeat(101)}`, undefined, 'query.text', /100/],
+    ['too many results', 'GET', '/api/search?entity=contact&text=x&limit=26', undefined, 'query.limit', /25/],
   ] as const)('%s is 400 naming the field', async (_name, method, url, body, field, reason) => {
     const response = await call(method, url, { body });
     expect(response.statusCode).toBe(400);
@@ -453,6 +474,7 @@ describe('auth', () => {
     '/api/drift',
     '/api/first-sync',
     '/api/openapi.json',
+    '/api/search?entity=contact&text=cronus',
   ];
 
   it('starts a first sync with its options, and refuses a bad one with the field', async () => {
@@ -476,7 +498,7 @@ describe('auth', () => {
         .replace(':contactId', 'C1')
         .replace(':kind', 'customer')
         .replace(':accountId', 'K1');
-      expect(listed).toContain(`${route.method} ${concrete}`);
+      expect([...listed].map((entry) => entry.split('?')[0])).toContain(`${route.method} ${concrete}`);
     }
   });
 

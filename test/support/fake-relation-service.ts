@@ -11,6 +11,7 @@ import type {
   MatchPair,
   RelationService,
   RelationStatus,
+  SearchHit,
 } from '../../src/app/ports/relations';
 import type { AuditEntry } from '../../src/app/ports/store';
 
@@ -328,6 +329,34 @@ export class FakeRelationService implements RelationService {
       lastError: null,
       lastConflicts: [],
     };
+  }
+
+  /** Records whose name or id contains the text, without case. */
+  async searchRecords(input: Parameters<RelationService['searchRecords']>[0]): Promise<SearchHit[]> {
+    this.enter('searchRecords', input);
+    const text = input.text.toLowerCase();
+    const records: (Contact | Account)[] =
+      input.entity === 'contact'
+        ? [...this.contacts.values()]
+        : [...this.accounts.values()].filter((account) => account.entity === input.entity);
+    return records
+      .filter((record) => `${record.id} ${record.fields.name ?? ''}`.toLowerCase().includes(text))
+      .slice(0, input.limit ?? 10)
+      .map((record) => ({
+        entity: record.entity,
+        id: record.id,
+        name: record.fields.name ?? null,
+        type: record.entity === 'contact' ? record.type : null,
+        number: record.entity === 'contact' ? null : record.number,
+        email: null,
+        vatRegistrationNo: null,
+        city: null,
+        relations: [...this.relations.values()].filter((relation) =>
+          record.entity === 'contact'
+            ? relation.contactId === record.id
+            : relation.accountKind === record.entity && relation.accountId === record.id,
+        ),
+      }));
   }
 
   async audit(filter: Parameters<RelationService['audit']>[0]) {

@@ -81,6 +81,22 @@ export interface RelationStatus {
   lastConflicts: AuditEntry[];
 }
 
+/** A record a picker's search found, with what people recognise it by and the relations it is in. */
+export interface SearchHit {
+  entity: 'contact' | AccountKind;
+  id: string;
+  name: FieldValue;
+  /** A contact's type; null for an account. */
+  type: 'company' | 'person' | null;
+  /** An account's number; null for a contact. */
+  number: string | null;
+  email: FieldValue;
+  vatRegistrationNo: FieldValue;
+  city: FieldValue;
+  /** A contact's relations (one per account kind at most), or the one an account is in. */
+  relations: BusinessRelation[];
+}
+
 /** A job of the queues, as an operator sees it. */
 export interface PendingJob {
   queue: string;
@@ -167,6 +183,8 @@ export interface RelationService {
     actor: Actor,
   ): Promise<{ document: CreatedDocument; interaction: Interaction; relation: BusinessRelation }>;
   relationStatus(relationId: string): Promise<RelationStatus>;
+  /** Records of one side found by name, e-mail, number or VAT no. (or their id), for pickers. */
+  searchRecords(input: { entity: 'contact' | AccountKind; text: string; limit?: number }): Promise<SearchHit[]>;
   /** The audit log, filtered. */
   audit(filter: {
     contactId?: string;

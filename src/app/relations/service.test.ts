@@ -598,3 +598,85 @@ describe('merged and archived accounts', () => {
     expect(await store.findRelationsByContact('c1')).toHaveLength(1);
   });
 });
+
+describe('searchRecords', () => {
+  // A provider search by name substring, as the kit's connectors answer.
+  const byName = (connector: FakeConnector) =>
+    Object.assign(connector, {
+      search: async (entity: string, text: string, limit: number) =>
+        [...connector.records.values()]
+          .filter((r) => r.entity === entity && (r.fields.name ?? '').toLowerCase().includes(text.toLowerCase()))
+          .slice(0, limit),
+    });
+
+  it('finds records on the right system, each with the relations it is in', async () => {
+    byName(crm);
+    byName(accounting);
+    contact('C1', { name: 'Adatum Corporation', email: 'ap@adatum.example', city: 'Oslo' });
+    contact('C2', { name: 'Adatum Metals' });
+    customer('K1', { name: 'Adatum Corporation', vatRegistrationNo: 'NO123' });
+    accounting.put('vendor', 'V1', { name: 'Adatum Corporation' });
+    const { relation } = await service.link({ contactId: 'C1', accountKind: 'customer', accountId: 'K1' }, actor);
+
+    const contacts = await service.searchRecords({ entity: 'contact', text: 'adatum' });
+    expect(contacts.map((hit) => [hit.id, hit.relations.map((r) => r.id)])).toEqual([
+      ['C1', [relation.id]],
+      ['C2', []],
+    ]);
+    expect(contacts[0]).toMatchObject({ entity: 'contact', type: 'company', email: 'ap@adatum.example', city: 'Oslo' });
+    const customers = await service.searchRecords({ entity: 'customer', text: 'Adatum', limit: 1 });
+    // Linking made the customer like the contact (the contact won).
+    expect(customers).toEqual([
+      expect.objectContaining({
+        id: 'K1',
+        number: 'K1',
+        email: 'ap@adatum.example',
+        vatRegistrationNo: null,
+        type: null,
+      }),
+    ]);
+    expect(customers[0]?.relations.map((r) => r.id)).toEqual([relation.id]);
+    // A vendor of the same name is another kind: free to link.
+    expect(await service.searchRecords({ entity: 'vendor', text: 'adatum' })).toEqual([
+      expect.objectContaining({ id: 'V1', relations: [] }),
+    ]);
+  });
+
+  it('refuses bad input, a side without search, and reports a failing system as upstream', async () => {
+    await expect(service.searchRecords({ entity: 'contact', text: 'x' })).rejects.toMatchObject({
+      status: 409,
+      code: 'NOT_SUPPORTED',
+      message: "crm cannot search contacts: give the record's id",
+    });
+    byName(crm);
+    await expect(service.searchRecords({ entity: 'contact', text: '  ' })).rejects.toMatchObject({
+      status: 400,
+      field: 'text',
+    });
+    await expect(service.searchRecords({ entity: 'contact', text: 'x', limit: 26 })).rejects.toMatchObject({
+      status: 400,
+      field: 'limit',
+    });
+    const served = new FakeConnector({
+      name: 'accounting',
+      system: 'accounting',
+      entities: ['customer'],
+      fields: FIELDS,
+    });
+    byName(served);
+    engine = { ...engine, accounting: served };
+    service = createRelationService(engine);
+    await expect(service.searchRecords({ entity: 'bankAccount', text: 'x' })).rejects.toMatchObject({
+      status: 400,
+      field: 'entity',
+      reason: 'accounting keeps no bank accounts',
+    });
+    Object.assign(served, {
+      search: () => Promise.reject(new Error('503 Service Unavailable')),
+    });
+    await expect(service.searchRecords({ entity: 'customer', text: 'x' })).rejects.toMatchObject({
+      status: 502,
+      message: "searching customers for 'x': 503 Service Unavailable",
+    });
+  });
+});

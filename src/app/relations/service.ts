@@ -12,6 +12,7 @@ import { applyMatches, proposeMatches } from './match';
 import { listInteractions, recordInteraction } from './interactions';
 import { createDocument } from './documents';
 import { relationStatus } from './status';
+import { searchRecords } from './search';
 
 /** Options of the service. */
 export interface RelationServiceOptions {
@@ -68,6 +69,7 @@ export function createRelationService(engine: Engine, options: RelationServiceOp
     createDocument: (contactId, input, actor) =>
       guarded(contactId, () => createDocument(context, contactId, input, actor)),
     relationStatus: (relationId) => relationStatus(context, relationId),
+    searchRecords: (input) => searchRecords(context, input),
     async audit(filter) {
       try {
         return await store.queryAudit(filter);

@@ -126,6 +126,18 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   }),
   route({
     method: 'GET',
+    url: '/api/search',
+    operationId: 'searchRecords',
+    summary:
+      'Contacts, customers, vendors or bank accounts found on their system by name, e-mail, number or VAT no. (or id), each with its relations',
+    access: 'read',
+    params: s.noParams,
+    query: s.searchQuery,
+    responses: { 200: { description: 'The records found, best first', schema: s.searchHitSchema.array() } },
+    handle: async ({ query }, { service }) => ok(await service.searchRecords(query)),
+  }),
+  route({
+    method: 'GET',
     url: '/api/matches',
     operationId: 'proposeMatches',
     priority: 'bulk',

@@ -4,6 +4,7 @@
  * with the response schemas, so the three cannot drift apart.
  */
 import { z } from 'zod';
+import { SEARCH_MAX_LENGTH, SEARCH_MAX_RESULTS } from '../../../connectors/kit/search';
 import { DOCUMENT_TYPES } from '../../../connectors/kit/types';
 import { ACCOUNT_KINDS } from '../../core/model';
 
@@ -58,6 +59,13 @@ export const createAccountBody = z.strictObject({
   accountKind,
   template: text().min(1).max(100).optional(),
   values: z.record(fieldName, text()).optional(),
+});
+export const searchQuery = z.strictObject({
+  entity: z.enum(['contact', ...ACCOUNT_KINDS]),
+  text: text()
+    .max(SEARCH_MAX_LENGTH)
+    .refine((value) => value.trim() !== '', 'must not be empty'),
+  limit: limit(SEARCH_MAX_RESULTS).optional(),
 });
 export const matchesQuery = z.strictObject({ kind: oneOrMany(accountKind).optional() });
 export const applyMatchesBody = z.strictObject({
@@ -115,6 +123,17 @@ const accountSchema = z.object({
     .nullable()
     .optional(),
   version: z.string().optional(),
+});
+export const searchHitSchema = z.object({
+  entity: z.enum(['contact', ...ACCOUNT_KINDS]),
+  id: z.string(),
+  name: fieldValue,
+  type: z.enum(['company', 'person']).nullable(),
+  number: z.string().nullable(),
+  email: fieldValue,
+  vatRegistrationNo: fieldValue,
+  city: fieldValue,
+  relations: z.array(relationSchema),
 });
 export const linkResultSchema = z.object({
   relation: relationSchema,
