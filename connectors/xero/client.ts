@@ -16,6 +16,9 @@ import { xeroAccountsSchema, xeroContactsSchema, xeroContactWritesSchema, type X
 /** Contacts per page of GET /Contacts (Xero's fixed page size without pageSize), and ids per read by IDs. */
 export const CONTACTS_PAGE_SIZE = 100;
 
+/** The most contacts one page of GET /Contacts holds when asked with `pageSize`. */
+export const CONTACTS_MAX_PAGE_SIZE = 1000;
+
 /** Contacts per POST /Contacts: Xero advises at most 50 items per write for timely answers. */
 export const CONTACT_BATCH_LIMIT = 50;
 
@@ -28,6 +31,12 @@ function idempotencyKey(key: string): Record<string, string> {
 function whereString(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
+
+/**
+ * A text that can be a tax number: a digit, and only letters, digits, spaces, dots, dashes and
+ * slashes. Only such a text goes into a where clause, so no quote or backslash ever reaches one.
+ */
+const TAX_NUMBER_TEXT = /^(?=.*\d)[A-Za-z\d .\-/]+$/;
 
 const since = (time: string | null) => (time === null ? {} : { 'If-Modified-Since': time });
 const one = (collection: string, id: string) => `/${collection}/${encodeURIComponent(id)}`;
@@ -69,6 +78,22 @@ export function xeroApi(http: HttpClient, tenantId: string) {
     /** The contact with this ContactNumber, or null. */
     contactByNumber: async (number: string) =>
       (await contacts({ where: `ContactNumber==${whereString(number)}` })).Contacts[0] ?? null,
+    /**
+     * Up to `pageSize` contacts Xero's `searchTerm` finds: a case-insensitive search of Name,
+     * FirstName, LastName, ContactNumber and EmailAddress. The text goes as a query value, never
+     * into a where clause. https://developer.xero.com/documentation/api/accounting/contacts
+     */
+    searchContacts: async (text: string, pageSize: number) => (await contacts({ searchTerm: text, pageSize })).Contacts,
+    /**
+     * Up to `pageSize` contacts whose TaxNumber holds `text` as typed or in upper case (searchTerm
+     * does not look there); none, without a call, for a text that cannot be a tax number.
+     */
+    contactsByTaxNumber: async (text: string, pageSize: number) => {
+      if (!TAX_NUMBER_TEXT.test(text)) return [];
+      const held = [...new Set([text, text.toUpperCase()])].map((value) => `TaxNumber.Contains(${whereString(value)})`);
+      // TaxNumber is optional: Xero fails a filter that calls a method on a contact without one.
+      return (await contacts({ where: `TaxNumber!=null&&(${held.join('||')})`, pageSize })).Contacts;
+    },
     /** One contact, or null when Xero does not know the id. */
     contact: async (id: string) =>
       (await orNullIfNotFound(call(xeroContactsSchema, { url: one('Contacts', id) })))?.Contacts[0] ?? null,

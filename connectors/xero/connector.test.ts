@@ -309,6 +309,82 @@ describe('reads', () => {
   });
 });
 
+describe('search', () => {
+  beforeEach(() => tokenEndpoint());
+  // The kit asks the connector for four times what it shows; the connector reads twice that.
+  const shown = 5;
+  const searchQuery = (searchTerm: string) => ({ searchTerm, pageSize: shown * 4 * 2, page: 1, includeArchived: true });
+
+  it('sends the text as searchTerm, verbatim, and keeps contacts of the kind every word occurs in', async () => {
+    // Quotes, a backslash, an ampersand and where syntax: a query value, not a filter.
+    const text = 'O\'Brien "Bakery" & Co\\ || Name!=null';
+    xero.intercept('GET', '/Contacts', { query: searchQuery(text) }).reply(200, {
+      Contacts: [
+        contact(C1, MAY_2, { Name: 'O\'Brien "Bakery" & Co\\ || Name!=null' }),
+        contact(C2, MAY_2, {
+          Name: 'O\'Brien "Bakery" & Co\\ || Name!=null (supplier)',
+          IsCustomer: false,
+          IsSupplier: true,
+        }),
+        contact(C3, MAY_2, { Name: "Bakery O'Brien" }),
+      ],
+    });
+    const found = await connector().search!('customer', text, shown);
+    // C2 is only a supplier; C3 lacks some of the words.
+    expect(found.map((record) => record.id)).toEqual([C1]);
+    expect(found[0]).toMatchObject({ entity: 'customer', fields: { name: text } });
+    expect(xero.requests).toHaveLength(1);
+    xero.done();
+  });
+
+  it('looks a text that can be a tax number up in TaxNumber too, as typed and in upper case', async () => {
+    xero
+      .intercept('GET', '/Contacts', {
+        query: {
+          where: 'TaxNumber!=null&&(TaxNumber.Contains("gb 123-456/78")||TaxNumber.Contains("GB 123-456/78"))',
+          pageSize: shown * 4,
+          page: 1,
+          includeArchived: true,
+        },
+      })
+      .reply(200, { Contacts: [contact(C2, MAY_2, { Name: 'Adatum', TaxNumber: 'GB 123-456/78' })] })
+      .intercept('GET', '/Contacts', { query: searchQuery('gb 123-456/78') })
+      .reply(200, { Contacts: [contact(C2, MAY_2, { Name: 'Adatum', TaxNumber: 'GB 123-456/78' })] });
+    const found = await connector().search!('customer', 'gb 123-456/78', shown);
+    expect(found.map((record) => [record.id, record.fields.vatRegistrationNo])).toEqual([[C2, 'GB 123-456/78']]);
+    xero.done();
+  });
+
+  it('never puts a text with a quote or a backslash into a where clause', async () => {
+    for (const text of ['12" || Name!=null || Name=="', 'GB1\\"', 'GB1234 AND IsCustomer==true'])
+      xero.intercept('GET', '/Contacts', { query: searchQuery(text) }).reply(200, { Contacts: [] });
+    const accounting = connector();
+    for (const text of ['12" || Name!=null || Name=="', 'GB1\\"', 'GB1234 AND IsCustomer==true'])
+      expect(await accounting.search!('vendor', text, shown)).toEqual([]);
+    expect(xero.requests.map((request) => decodeURIComponent(request.path))).not.toContainEqual(
+      expect.stringContaining('where'),
+    );
+    xero.done();
+  });
+
+  it('finds bank accounts in the one list of accounts of type BANK, by name, code or number', async () => {
+    const OTHER = '0f8a2b1c-3d4e-4f5a-8b6c-7d8e9f0a1b2c';
+    xero
+      .intercept('GET', '/Accounts', { query: { where: 'Type=="BANK"', order: 'UpdatedDateUTC ASC' }, times: 2 })
+      .reply(200, {
+        Accounts: [
+          bankAccount(BANK, MAY_2, { Name: 'Business Bank Account', Code: '090' }),
+          bankAccount(OTHER, MAY_2, { Name: 'Savings %_ Account', Code: '091', BankAccountNumber: '12-3456' }),
+        ],
+      });
+    const accounting = connector();
+    expect((await accounting.search!('bankAccount', 'savings %_', shown)).map((record) => record.id)).toEqual([OTHER]);
+    // By code: an exact number ranks first.
+    expect((await accounting.search!('bankAccount', '090', shown)).map((record) => record.id)).toEqual([BANK]);
+    xero.done();
+  });
+});
+
 describe('writes', () => {
   beforeEach(() => tokenEndpoint());
 

@@ -8,13 +8,20 @@ import { cursorAfterPage, isAfterCursor, parseTimeCursor } from '../kit/cursor';
 import { defineConnector, type ConnectorContext, type EntityDefinition } from '../kit/define';
 import { ConnectorError, InvalidRequestError, InvalidResponseError, NotFoundError } from '../kit/errors';
 import { parseRequest } from '../kit/parse';
+import { foldText, searchWords } from '../kit/search';
 import type { BatchItemResult, Connector } from '../kit/types';
 import type { XeroCredentials } from './auth';
-import { CONTACT_BATCH_LIMIT, CONTACTS_PAGE_SIZE, connectXero, type XeroSession } from './client';
+import {
+  CONTACT_BATCH_LIMIT,
+  CONTACTS_MAX_PAGE_SIZE,
+  CONTACTS_PAGE_SIZE,
+  connectXero,
+  type XeroSession,
+} from './client';
 import { XERO_API_URL, xeroConfig } from './config';
 import { contactNumberFor } from './kinds';
 import { accountToBankAccount, bankAccountBody, contactBody, SUPPORTED_FIELDS, type ContactKind } from './mappers';
-import type { XeroContact, XeroContactWrite } from './schemas';
+import type { XeroAccount, XeroContact, XeroContactWrite } from './schemas';
 import { createXeroWebhook } from './webhook';
 
 const MINUTE_MS = 60_000;
@@ -44,6 +51,13 @@ const bankAccountExtraSchema = z.strictObject({
   BankAccountType: z.enum(['BANK', 'CREDITCARD', 'PAYPAL']).nullish(),
   TaxType: z.string().nullish(),
 });
+
+/**
+ * Contacts a search reads per record it may return: Xero's searchTerm knows nothing of kinds, and
+ * a contact counts as a kind by more than IsCustomer / IsSupplier (kinds.ts), so a where clause on
+ * the flags would miss tracked ones; the other kinds are dropped after reading.
+ */
+const SEARCH_KIND_OVERFETCH = 2;
 
 /** Xero's ContactID and AccountID are GUIDs. */
 const XERO_ID = {
@@ -101,6 +115,18 @@ function contactEntity(kind: ContactKind): EntityDefinition<XeroSession> {
       }
     },
     batchGet: async ({ api, kinds }, ids) => await kinds.records(kind, await api.contactsByIds(ids)),
+
+    // searchTerm (name, contact number, e-mail) and, for a text that can be one, TaxNumber; see the README.
+    async search({ api, kinds }, text, limit) {
+      const pageSize = Math.min(CONTACTS_MAX_PAGE_SIZE, limit * SEARCH_KIND_OVERFETCH);
+      const [byTaxNumber, found] = await Promise.all([
+        api.contactsByTaxNumber(text, limit),
+        api.searchContacts(text, pageSize),
+      ]);
+      const contacts = [...new Map([...byTaxNumber, ...found].map((contact) => [contact.ContactID, contact])).values()];
+      const records = await kinds.records(kind, contacts);
+      return records.filter((record) => record.xero.kinds.includes(kind)).slice(0, limit);
+    },
 
     async create({ api, kinds, name }, fields, { idempotencyKey, extra }) {
       const { number: given, ...properties } = parseRequest(contactExtraSchema, extra ?? {}, `${name}: create options`);
@@ -169,6 +195,12 @@ function bankAccountEntity(): EntityDefinition<XeroSession> {
     // Accounts cannot be filtered by a list of ids; the bank accounts are few: read them all.
     batchGet: async ({ api }, ids) =>
       (await api.bankAccounts(null)).filter((account) => ids.includes(account.AccountID)).map(accountToBankAccount),
+    // Accounts have no search; the bank accounts are few: read them all and keep those every word occurs in.
+    search: async ({ api }, text, limit) =>
+      (await api.bankAccounts(null))
+        .filter((account) => holdsEveryWord(account, text))
+        .slice(0, limit)
+        .map(accountToBankAccount),
 
     async create({ api, name }, fields, { idempotencyKey, extra }) {
       const { number, ...properties } = parseRequest(bankAccountExtraSchema, extra ?? {}, `${name}: create options`);
@@ -185,6 +217,12 @@ function bankAccountEntity(): EntityDefinition<XeroSession> {
       return accountToBankAccount(await session.api.saveAccount(id, body, randomUUID()));
     },
   };
+}
+
+/** Whether every word of a search occurs in the account's name, code or bank account number. */
+function holdsEveryWord({ Name, Code, BankAccountNumber }: XeroAccount, text: string): boolean {
+  const haystack = foldText([Name, Code, BankAccountNumber].filter(Boolean).join(' '));
+  return searchWords(text).every((word) => haystack.includes(word));
 }
 
 /** A per-item validation failure as a connector error; "not found" ones are NotFoundError. */

@@ -125,6 +125,80 @@ it('serves the connector end to end, and every exchange conforms to xero_account
   );
 });
 
+it('searches contacts with searchTerm and TaxNumber, and bank accounts in their list, as documented', async () => {
+  const accounting = createXeroConnector({
+    name: 'accounting',
+    baseUrl: sandbox.url,
+    tenantId: sandbox.tenantId,
+    auth: {
+      tokenUrl: sandbox.tokenUrl,
+      clientId: sandbox.clientId,
+      clientSecret: sandbox.clientSecret,
+      refreshToken: sandbox.refreshToken,
+    },
+    contactNumberPrefix: { customer: 'CUST-' },
+    retry: { baseDelayMs: 1 },
+  });
+  const percent = sandbox.createContact({ Name: 'Percent 100% Ltd', IsCustomer: true });
+  sandbox.createContact({ Name: 'Percent 1000 Ltd', IsCustomer: true });
+  const quoted = sandbox.createContact({ Name: 'Quote "Q" Supplies', IsSupplier: true });
+  const taxed = sandbox.createContact({ Name: 'Tax Holder', IsCustomer: true, TaxNumber: 'NL 8123.45.678 B01' });
+  // No invoice yet (no IsCustomer), a customer by its number's prefix: a where clause on the flag would miss it.
+  const numbered = sandbox.createContact({ Name: 'Numbered Prospect', ContactNumber: 'CUST-9' });
+  const bank = sandbox.createBankAccount({ Code: '095', Name: 'Search Bank', BankAccountNumber: '11-2222-3333' });
+  const ids = async (entity: 'customer' | 'vendor' | 'bankAccount', text: string) =>
+    (await accounting.search!(entity, text, 10)).map((record) => record.id);
+  const before = sandbox.exchanges.length;
+
+  expect(await ids('customer', '100%')).toEqual([percent.ContactID]);
+  expect(await ids('vendor', 'quote "q"')).toEqual([quoted.ContactID]);
+  expect(await ids('customer', 'quote "q"')).toEqual([]);
+  // Contacts without a TaxNumber are there too: the filter tests it for null first.
+  expect(await ids('customer', 'nl 8123.45.678 b01')).toEqual([taxed.ContactID]);
+  expect(await ids('customer', 'cust-9')).toEqual([numbered.ContactID]);
+  expect(await ids('bankAccount', 'search 2222')).toEqual([bank.AccountID]);
+
+  const searches = sandbox.exchanges.slice(before);
+  expect(searches.map((exchange) => exchange.status)).toEqual(searches.map(() => 200));
+  const validator = accountingValidator();
+  const violations = searches.flatMap((exchange) => [
+    ...validator.validateRequest({ method: exchange.method, path: exchange.path, headers: exchange.headers }),
+    ...validator.validateResponse({
+      method: exchange.method,
+      path: exchange.path,
+      status: exchange.status,
+      body: exchange.responseBody,
+    }),
+  ]);
+  expect(violations).toEqual([]);
+});
+
+it('fails a method on a missing property as Xero does, and refuses what it does not serve: pageSize over 1000, searchTerm on Accounts', async () => {
+  const strict = await startXeroSandbox({ refreshToken: 'search-refresh' });
+  try {
+    strict.createContact({ Name: 'No Tax Number' });
+    const basic = Buffer.from(`${strict.clientId}:${strict.clientSecret}`).toString('base64');
+    const granted = await fetch(strict.tokenUrl, {
+      method: 'POST',
+      headers: { authorization: `Basic ${basic}` },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'search-refresh' }),
+    });
+    const { access_token: accessToken } = (await granted.json()) as { access_token: string };
+    const headers = { authorization: `Bearer ${accessToken}`, 'xero-tenant-id': strict.tenantId };
+    const status = async (path: string, query: Record<string, string>) =>
+      (await fetch(`${strict.url}${path}?${new URLSearchParams(query).toString()}`, { headers })).status;
+
+    expect(await status('/Contacts', { where: 'TaxNumber.Contains("1")' })).toBe(500);
+    expect(await status('/Contacts', { where: 'TaxNumber!=null&&TaxNumber.Contains("1")' })).toBe(200);
+    expect(await status('/Contacts', { where: 'Name=="a" OR 1==1' })).toBe(400);
+    expect(await status('/Contacts', { page: '1', pageSize: '1001' })).toBe(400);
+    expect(await status('/Contacts', { page: '1', pageSize: '1000', searchTerm: 'tax' })).toBe(200);
+    expect(await status('/Accounts', { searchTerm: 'bank' })).toBe(400);
+  } finally {
+    await strict.close();
+  }
+});
+
 it('refuses a call without the tenant header or with a spent refresh token', async () => {
   const stale = createXeroConnector({
     name: 'accounting',

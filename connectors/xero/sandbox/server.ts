@@ -129,17 +129,119 @@ function mergeTyped(current: unknown, incoming: unknown, typeKey: string): XeroO
   return [...merged.values()];
 }
 
-/** Understands the filters tandem sends: `Field=="value"`. */
-function whereFilter(where: string | undefined): (item: XeroObject) => boolean {
+type ItemTest = (item: XeroObject) => boolean;
+
+/** Xero's answer to a filter that calls a method on a property a record does not have. */
+const UNKNOWN_ERROR = {
+  ErrorNumber: 500,
+  Type: 'UnknownErrorException',
+  Message:
+    'An error occurred in Xero. Check the API Status page http://status.developer.xero.com for current service status. Contact the API support team at api@xero.com for more assistance.',
+};
+
+/** The tokens of a where clause: string literals, names, operators and parentheses. */
+const WHERE_TOKEN = /\s*(?:"((?:[^"\\]|\\.)*)"|(\w+)|(==|!=|&&|\|\||[().]))/y;
+
+/** A property's value as a where clause compares it: text, or null when the record has none. */
+function propertyText(item: XeroObject, field: string): string | null {
+  const actual = item[field];
+  return ['string', 'number', 'boolean'].includes(typeof actual) ? String(actual) : null;
+}
+
+/**
+ * Understands the filters tandem sends: `Field=="value"`, `Field!=null`, `Field.Contains("value")`
+ * (and StartsWith, EndsWith), joined by `&&` and `||`, in parentheses. As in Xero, a method called
+ * on a property the record lacks fails the call, which is why filters test optional ones for null
+ * first (https://developer.xero.com/documentation/api/accounting/requests-and-responses).
+ */
+function whereFilter(where: string | undefined): ItemTest {
   if (where === undefined || where === '') return () => true;
-  const match = /^(\w+)=="((?:[^"\\]|\\.)*)"$/.exec(where.trim());
-  const [field, value] = [match?.[1], match?.[2]?.replace(/\\(.)/g, '$1')];
-  if (field === undefined || value === undefined)
-    throw validationError([], `The sandbox does not understand where=${where}`);
-  return (item) => {
-    const actual = item[field];
-    return (['string', 'number', 'boolean'].includes(typeof actual) ? String(actual) : '') === value;
+  const refused = () => validationError([], `The sandbox does not understand where=${where}`);
+  const tokens: { text?: string; word?: string; symbol?: string }[] = [];
+  for (let position = 0; where.slice(position).trim() !== ''; position = WHERE_TOKEN.lastIndex) {
+    WHERE_TOKEN.lastIndex = position;
+    const match = WHERE_TOKEN.exec(where);
+    if (match === null) throw refused();
+    const [, text, word, symbol] = match;
+    tokens.push(text === undefined ? { word, symbol } : { text: text.replace(/\\(.)/g, '$1') });
+  }
+  let at = 0;
+  const next = () => tokens[at++] ?? {};
+  const take = (symbol: string) => {
+    if (next().symbol !== symbol) throw refused();
   };
+  const literal = () => {
+    const token = next();
+    if (token.text !== undefined) return token.text;
+    if (token.word === 'null') return null;
+    throw refused();
+  };
+  const condition = (): ItemTest => {
+    const token = next();
+    if (token.symbol === '(') {
+      const inner = either();
+      take(')');
+      return inner;
+    }
+    const field = token.word;
+    if (field === undefined) throw refused();
+    const operator = next().symbol;
+    if (operator === '==' || operator === '!=') {
+      const value = literal();
+      return (item) => (propertyText(item, field) === value) === (operator === '==');
+    }
+    const method = operator === '.' ? next().word : undefined;
+    const test = { Contains: 'includes', StartsWith: 'startsWith', EndsWith: 'endsWith' } as const;
+    if (method !== 'Contains' && method !== 'StartsWith' && method !== 'EndsWith') throw refused();
+    take('(');
+    const value = literal();
+    take(')');
+    if (value === null) throw refused();
+    return (item) => {
+      const actual = propertyText(item, field);
+      if (actual === null) throw refusal(500, UNKNOWN_ERROR);
+      return actual[test[method]](value);
+    };
+  };
+  const both = (): ItemTest => {
+    let test = condition();
+    while (tokens[at]?.symbol === '&&') {
+      at++;
+      const [left, right] = [test, condition()];
+      test = (item) => left(item) && right(item);
+    }
+    return test;
+  };
+  const either = (): ItemTest => {
+    let test = both();
+    while (tokens[at]?.symbol === '||') {
+      at++;
+      const [left, right] = [test, both()];
+      test = (item) => left(item) || right(item);
+    }
+    return test;
+  };
+  const filter = either();
+  if (at !== tokens.length) throw refused();
+  return filter;
+}
+
+/** The properties Xero's `searchTerm` looks in, case-insensitively (GET /Contacts in xero_accounting.yaml). */
+const SEARCH_TERM_FIELDS = ['Name', 'FirstName', 'LastName', 'ContactNumber', 'EmailAddress'];
+
+/** Whether a contact holds a searchTerm in one of the properties it covers. */
+function holdsSearchTerm(term: string): ItemTest {
+  const wanted = term.toLowerCase();
+  return (item) => SEARCH_TERM_FIELDS.some((field) => propertyText(item, field)?.toLowerCase().includes(wanted));
+}
+
+/** The page size a read asks for: Xero documents `pageSize` up to 1000; anything else is refused here. */
+function pageSizeOf(given: string | undefined, fallback: number): number {
+  if (given === undefined) return fallback;
+  const size = Number(given);
+  if (!Number.isInteger(size) || size < 1 || size > 1000)
+    throw validationError([], `pageSize must be a whole number from 1 to 1000, not ${given}`);
+  return size;
 }
 
 /** Starts a sandbox on a free port unless told otherwise. */
@@ -239,6 +341,11 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
       const query = querySchema.parse(request.query);
       const ids = query.IDs?.split(',');
       const filter = whereFilter(query.where);
+      // searchTerm is a parameter of GET /Contacts only.
+      if (query.searchTerm !== undefined && collection === 'Accounts')
+        throw validationError([], 'The sandbox does not understand searchTerm on Accounts');
+      const searched = query.searchTerm === undefined ? () => true : holdsSearchTerm(query.searchTerm);
+      const size = pageSizeOf(query.pageSize, pageSize);
       const since = request.headers['if-modified-since'];
       const all = store
         .changedSince(collection, typeof since === 'string' ? Date.parse(since) : undefined)
@@ -247,6 +354,7 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
           (item) =>
             (query.includeArchived === 'true' || item.ContactStatus !== 'ARCHIVED') &&
             (ids === undefined || ids.includes(String(item[COLLECTIONS[collection].id]))) &&
+            searched(item) &&
             filter(item),
         );
       // Xero pages contacts only, and returns MergedToContactID only on paged and single reads.
@@ -254,8 +362,8 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
         return { [collection]: all.map(({ MergedToContactID: _merged, ...rest }) => rest) };
       const page = Math.max(1, Number(query.page));
       return {
-        pagination: { page, pageSize, pageCount: Math.ceil(all.length / pageSize), itemCount: all.length },
-        Contacts: all.slice((page - 1) * pageSize, page * pageSize),
+        pagination: { page, pageSize: size, pageCount: Math.ceil(all.length / size), itemCount: all.length },
+        Contacts: all.slice((page - 1) * size, page * size),
       };
     });
 
