@@ -370,7 +370,7 @@ describe('search', () => {
   it('finds bank accounts in the one list of accounts of type BANK, by name, code or number', async () => {
     const OTHER = '0f8a2b1c-3d4e-4f5a-8b6c-7d8e9f0a1b2c';
     xero
-      .intercept('GET', '/Accounts', { query: { where: 'Type=="BANK"', order: 'UpdatedDateUTC ASC' }, times: 2 })
+      .intercept('GET', '/Accounts', { query: { where: 'Type=="BANK"', order: 'UpdatedDateUTC ASC' }, times: 3 })
       .reply(200, {
         Accounts: [
           bankAccount(BANK, MAY_2, { Name: 'Business Bank Account', Code: '090' }),
@@ -379,8 +379,9 @@ describe('search', () => {
       });
     const accounting = connector();
     expect((await accounting.search!('bankAccount', 'savings %_', shown)).map((record) => record.id)).toEqual([OTHER]);
-    // By code: an exact number ranks first.
+    // By code, and by bank account number.
     expect((await accounting.search!('bankAccount', '090', shown)).map((record) => record.id)).toEqual([BANK]);
+    expect((await accounting.search!('bankAccount', '12-3456', shown)).map((record) => record.id)).toEqual([OTHER]);
     xero.done();
   });
 });
