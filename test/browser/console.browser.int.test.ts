@@ -36,6 +36,8 @@ describe('console in the browser', () => {
       startRig({
         adminTokens: { admin: [ADMIN], viewer: [] },
         accountingWebhooks: false,
+        // Creating a customer from a contact takes the kind's default template.
+        config: (base) => ({ ...base, templates: { customer: { default: { fields: { currencyCode: 'EUR' } } } } }),
         // A portal with a custom property of its own, as a real one has.
         hubspot: {
           properties: {
@@ -262,5 +264,65 @@ describe('console in the browser', () => {
     await page.goto(`${rig.daemon.url}/ui/queues`);
     await page.getByText('write-accounting').first().waitFor();
     await shot('queues');
+  });
+
+  it('links and creates through pickers that search each system by name', async () => {
+    const roasters = rig.hubspot.createCompany({
+      name: 'Fourth Coffee Roasters',
+      tandem_email: 'hello@fourthcoffee.example',
+    });
+    const vendor = rig.bc.createVendor({ displayName: 'Fourth Coffee', email: 'ap@fourthcoffee.example' });
+    const importers = rig.bc.createCustomer({ displayName: 'Wide World Importers', city: 'Seattle' });
+    const proseware = rig.hubspot.createCompany({ name: 'Proseware Inc', city: 'Dublin' });
+    await page.goto(`${rig.daemon.url}/ui/relations`);
+
+    // The contact picker marks a contact already linked, and finds by words in any order.
+    const link = page.locator('#link');
+    const contactText = link.locator('.picker[data-name=contactId] .picker-text');
+    await contactText.fill('northwind');
+    await link
+      .locator('[role=option]', { hasText: 'Northwind Traders' })
+      .locator('.pill', { hasText: 'customer' })
+      .waitFor();
+    await contactText.fill('roasters fourth');
+    await link.locator('[role=option]', { hasText: 'Fourth Coffee Roasters' }).click();
+    await link.locator('select[name=accountKind]').selectOption('vendor');
+    const accountText = link.locator('.picker[data-name=accountId] .picker-text');
+    await accountText.fill('fourth');
+    // Keyboard: the first result is active, Enter picks it.
+    await link
+      .locator('.picker[data-name=accountId] [role=option][aria-selected=true]', { hasText: 'Fourth Coffee' })
+      .waitFor();
+    await shot('picker');
+    await accountText.press('Enter');
+    await expect(link.locator('.picker[data-name=accountId] .picker-chosen').textContent()).resolves.toContain(
+      String(vendor.number),
+    );
+    await link.locator('button.primary').click();
+    await page.waitForURL(/\/ui\/relations\/[^/?]+$/);
+    expect(await rig.store.findRelationByAccount('vendor', String(vendor.id))).toMatchObject({
+      contactId: `company-${roasters.id}`,
+    });
+
+    // Create a contact from an account picked by name.
+    await page.goto(`${rig.daemon.url}/ui/relations`);
+    const createContact = page.locator('#create-contact');
+    await createContact.locator('.picker-text').fill('wide world');
+    await createContact.locator('[role=option]', { hasText: 'Wide World Importers' }).click();
+    await createContact.locator('button.primary').click();
+    await page.waitForURL(/\/ui\/relations\/[^/?]+$/);
+    const created = await rig.store.findRelationByAccount('customer', String(importers.id));
+    expect(created?.origin).toBe('createdFromAccount');
+
+    // Create an account from a contact picked by name; text that is not picked is taken as an id.
+    await page.goto(`${rig.daemon.url}/ui/relations`);
+    const createAccount = page.locator('#create-account');
+    await createAccount.locator('.picker-text').fill('proseware');
+    await createAccount.locator('[role=option]', { hasText: 'Proseware Inc' }).click();
+    await createAccount.locator('button.primary').click();
+    await page.waitForURL(/\/ui\/relations\/[^/?]+$/);
+    const [made] = await rig.store.findRelationsByContact(`company-${proseware.id}`);
+    expect(made).toMatchObject({ accountKind: 'customer', origin: 'createdFromContact' });
+    expect(rig.bc.getCustomer(made!.accountId)?.displayName).toBe('Proseware Inc');
   });
 });

@@ -119,3 +119,135 @@ document.getElementById('logout')?.addEventListener('click', async () => {
   await fetch('/ui/logout', { method: 'POST', headers: { 'x-tandem-request': '1' } });
   location.href = '/ui/login';
 });
+
+const KIND_WORDS = { customer: 'customer', vendor: 'vendor', bankAccount: 'bank account' };
+
+/**
+ * A record picker: the markup for a search box that fills the hidden form field `name` with the
+ * id of the record picked. `entity` is a side ('contact') or, with `kindFrom`, the name of the
+ * form's kind select. Wire it with `pickers(form)`.
+ */
+export const pickerField = (label, name, { entity = '', kindFrom = '' } = {}) =>
+  `<label>${esc(label)}<span class="picker" data-name="${esc(name)}" data-entity="${esc(entity)}" data-kind-from="${esc(kindFrom)}">
+    <input type="search" class="picker-text" autocomplete="off" spellcheck="false" size="26"
+      placeholder="name, no., e-mail, VAT, id" aria-autocomplete="list" aria-expanded="false" role="combobox">
+    <input type="hidden" name="${esc(name)}">
+    <ul class="picker-results" role="listbox" hidden></ul>
+    <span class="picker-chosen muted"></span></span></label>`;
+
+/** What a search hit shows besides its name: number, e-mail, VAT no., city, and the relations it is in. */
+const hitDetails = (hit) =>
+  [hit.type === 'person' ? 'person' : '', hit.number, hit.email, hit.vatRegistrationNo, hit.city]
+    .filter(Boolean)
+    .map(esc)
+    .join(' · ');
+const hitRelations = (hit) =>
+  hit.relations
+    .map((relation) =>
+      hit.entity === 'contact'
+        ? `<span class="pill">${esc(KIND_WORDS[relation.accountKind] ?? relation.accountKind)}</span>`
+        : `<span class="pill">linked</span>`,
+    )
+    .join(' ');
+
+/**
+ * Wires every picker of a form: typing searches the record's system (after a pause, at least two
+ * characters), arrows and Enter pick, Escape closes. Text typed and not picked is taken as an id,
+ * so a record can still be named by its id where a system cannot search.
+ */
+export function pickers(form) {
+  for (const box of form.querySelectorAll('.picker')) {
+    const text = box.querySelector('.picker-text');
+    const hidden = box.querySelector('input[type=hidden]');
+    const list = box.querySelector('.picker-results');
+    const chosen = box.querySelector('.picker-chosen');
+    const kindSelect = box.dataset.kindFrom ? form.querySelector(`[name="${box.dataset.kindFrom}"]`) : null;
+    const entity = () => (kindSelect ? kindSelect.value : box.dataset.entity);
+    let hits = [];
+    let active = -1;
+    let timer;
+    let asked = 0;
+    const close = () => {
+      list.hidden = true;
+      text.setAttribute('aria-expanded', 'false');
+      active = -1;
+    };
+    const open = (html) => {
+      list.innerHTML = html;
+      list.hidden = false;
+      text.setAttribute('aria-expanded', 'true');
+    };
+    const mark = () =>
+      list
+        .querySelectorAll('[role=option]')
+        .forEach((item, at) => item.setAttribute('aria-selected', String(at === active)));
+    const pick = (hit) => {
+      hidden.value = hit.id;
+      text.value = hit.name ?? hit.id;
+      chosen.textContent = [hit.number, hit.id].filter(Boolean).join(' · ');
+      box.dataset.picked = hit.id;
+      close();
+    };
+    const search = async () => {
+      const query = text.value.trim();
+      if (query.length < 2) return close();
+      const ask = ++asked;
+      try {
+        const found = await api('GET', `/api/search${qs({ entity: entity(), text: query, limit: 8 })}`);
+        if (ask !== asked) return; // a later search is on its way
+        hits = found;
+        active = hits.length > 0 ? 0 : -1;
+        open(
+          hits.length === 0
+            ? `<li class="muted">Nothing found for “${esc(query)}”</li>`
+            : hits
+                .map(
+                  (hit, at) =>
+                    `<li role="option" data-at="${at}"><strong>${show(hit.name)}</strong> ${hitRelations(hit)}<div class="muted">${hitDetails(hit)}</div></li>`,
+                )
+                .join(''),
+        );
+        mark();
+      } catch (error) {
+        if (ask === asked) open(`<li class="error">${esc(error.message)}</li>`);
+      }
+    };
+    text.addEventListener('input', () => {
+      hidden.value = '';
+      chosen.textContent = '';
+      delete box.dataset.picked;
+      clearTimeout(timer);
+      timer = setTimeout(search, 300);
+    });
+    text.addEventListener('keydown', (event) => {
+      if (list.hidden || hits.length === 0) return;
+      if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+        event.preventDefault();
+        active = (active + (event.key === 'ArrowDown' ? 1 : hits.length - 1)) % hits.length;
+        mark();
+      } else if (event.key === 'Enter' && active >= 0) {
+        event.preventDefault();
+        pick(hits[active]);
+      } else if (event.key === 'Escape') close();
+    });
+    list.addEventListener('mousedown', (event) => {
+      const item = event.target.closest('[role=option]');
+      if (!item) return;
+      event.preventDefault();
+      pick(hits[Number(item.dataset.at)]);
+    });
+    text.addEventListener('blur', () => setTimeout(close, 150));
+    kindSelect?.addEventListener('change', () => {
+      hidden.value = '';
+      chosen.textContent = '';
+      delete box.dataset.picked;
+      if (text.value.trim().length >= 2) search();
+    });
+  }
+}
+
+/** The id a picker holds: the record picked, or the text typed as an id. */
+export const pickedId = (form, name) => {
+  const box = form.querySelector(`.picker[data-name="${name}"]`);
+  return box.querySelector('input[type=hidden]').value || box.querySelector('.picker-text').value.trim();
+};

@@ -1,5 +1,22 @@
 // Relations: search and filter, and the actions that make relations (link, create either side).
-import { act, api, esc, failed, isAdmin, qs, relationLink, render, show, statePill, table, when } from './lib.js';
+import {
+  act,
+  api,
+  esc,
+  failed,
+  isAdmin,
+  pickedId,
+  pickerField,
+  pickers,
+  qs,
+  relationLink,
+  render,
+  show,
+  statePill,
+  table,
+  toast,
+  when,
+} from './lib.js';
 
 const params = new URLSearchParams(location.search);
 const filter = {
@@ -56,19 +73,19 @@ async function load() {
       <h2>Make a relation</h2>
       <div class="grid">
         <form class="card" id="link"><h2>Link a contact with an account</h2>
-          <div class="toolbar"><label>Contact id<input name="contactId" required></label>
+          <div class="toolbar">${pickerField('Contact', 'contactId', { entity: 'contact' })}
           <label>Kind<select name="accountKind">${options(KINDS, 'customer')}</select></label>
-          <label>Account id<input name="accountId" required></label>
+          ${pickerField('Account', 'accountId', { kindFrom: 'accountKind' })}
           <label>Winner<select name="winner"><option value="contact">contact</option><option value="account">account</option></select></label>
           <button class="primary">Link</button></div></form>
         <form class="card" id="create-account"><h2>Create an account from a contact</h2>
-          <div class="toolbar"><label>Contact id<input name="contactId" required></label>
+          <div class="toolbar">${pickerField('Contact', 'contactId', { entity: 'contact' })}
           <label>Kind<select name="accountKind">${options(KINDS, 'customer')}</select></label>
           <label>Template<input name="template" placeholder="optional" size="10"></label>
           <button class="primary">Create account</button></div></form>
         <form class="card" id="create-contact"><h2>Create a contact from an account</h2>
           <div class="toolbar"><label>Kind<select name="kind">${options(KINDS, 'customer')}</select></label>
-          <label>Account id<input name="accountId" required></label>
+          ${pickerField('Account', 'accountId', { kindFrom: 'kind' })}
           <button class="primary">Create contact</button></div></form>
       </div>
     </section>`);
@@ -84,13 +101,22 @@ async function load() {
     .querySelector('#next')
     .addEventListener('click', () => (location.search = qs({ ...filter, offset: filter.offset + PAGE })));
   if (!isAdmin) return;
-  const onSubmit = (id, call) =>
-    app.querySelector(id).addEventListener('submit', async (event) => {
+  const onSubmit = (id, call) => {
+    const form = app.querySelector(id);
+    pickers(form);
+    form.addEventListener('submit', async (event) => {
       event.preventDefault();
-      const data = Object.fromEntries(new FormData(event.target));
+      const data = Object.fromEntries(new FormData(form));
+      for (const name of ['contactId', 'accountId']) if (name in data) data[name] = pickedId(form, name);
+      const missing = ['contactId', 'accountId'].find((name) => name in data && data[name] === '');
+      if (missing) {
+        form.querySelector(`.picker[data-name="${missing}"] .picker-text`).focus();
+        return toast(`Pick the ${missing === 'contactId' ? 'contact' : 'account'} first`, true);
+      }
       const result = await act(event.submitter ?? event.target.querySelector('button'), () => call(data));
       if (result) location.href = `/ui/relations/${encodeURIComponent(result.relation.id)}`;
     });
+  };
   onSubmit('#link', (d) =>
     api('POST', '/api/relations', {
       contactId: d.contactId,
