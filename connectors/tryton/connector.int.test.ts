@@ -237,6 +237,63 @@ describe('bank accounts', () => {
   });
 });
 
+describe('search', () => {
+  const customer = (name: string, fields: Record<string, string> = {}, number = nextNumber()) =>
+    connector.create!('customer', { name, ...fields }, { idempotencyKey: name, extra: { number } });
+  const ids = async (entity: 'customer' | 'vendor' | 'bankAccount', text: string, shown = 10) =>
+    (await connector.search!(entity, text, shown)).map((record) => record.id);
+
+  it('finds parties of the kind by name, code, e-mail and VAT no., with %, _ and \\ meaning themselves', async () => {
+    // Older parties a wildcard would match: they would fill the kit's four per result shown.
+    for (let index = 0; index < 4; index++) {
+      await customer(`Search 1000 Ltd ${index}`);
+      await customer(`Search UnderXscore GmbH ${index}`);
+      await customer(`Search Backslash AG ${index}`);
+    }
+    const percent = await customer('Search 100% Ltd');
+    const underscore = await customer('Search Under_score GmbH');
+    const backslash = await customer('Search Back\\slash AG');
+    const quoted = await customer('Search "Quoted" O\'Brien', { email: 'billing@quoted.example' });
+    const code = nextNumber();
+    const taxed = await customer('Search Taxed BV', { vatRegistrationNo: 'NL004495445B01' }, code);
+    const vendor = await connector.create!(
+      'vendor',
+      { name: 'Search 100% Supplies' },
+      { idempotencyKey: 'search-vendor', extra: { number: nextNumber() } },
+    );
+
+    expect(await ids('customer', '100%', 1)).toEqual([percent.id]);
+    expect(await ids('vendor', '100%', 1)).toEqual([vendor.id]);
+    expect(await ids('customer', 'under_score', 1)).toEqual([underscore.id]);
+    expect(await ids('customer', 'back\\slash', 1)).toEqual([backslash.id]);
+    expect(await ids('customer', '"quoted" o\'brien')).toEqual([quoted.id]);
+    expect(await ids('customer', 'billing@quoted')).toEqual([quoted.id]);
+    // Every word, in any order and field; a VAT no. typed in groups.
+    expect(await ids('customer', 'brien billing')).toEqual([quoted.id]);
+    expect(await ids('customer', 'NL 0044.95.445 B01')).toEqual([taxed.id]);
+    expect(await ids('customer', code)).toEqual([taxed.id]);
+    expect(await ids('customer', 'search nobody')).toEqual([]);
+  });
+
+  it('caps the results at the limit', async () => {
+    for (let index = 0; index < 6; index++) await customer(`Limited Party ${index}`);
+    expect(await ids('customer', 'limited party', 1)).toHaveLength(1);
+    expect(await ids('customer', 'limited party')).toHaveLength(6);
+  });
+
+  it('finds bank accounts by IBAN, typed in groups or not, and by owner name', async () => {
+    const account = await connector.create!(
+      'bankAccount',
+      { name: 'Search Owner 50%', iban: 'NL91ABNA0417164300' },
+      { idempotencyKey: 'search-bank' },
+    );
+    expect(await ids('bankAccount', 'NL91 ABNA 0417 1643 00')).toEqual([account.id]);
+    expect(await ids('bankAccount', 'nl91abna0417164300')).toEqual([account.id]);
+    expect(await ids('bankAccount', 'owner 50%')).toEqual([account.id]);
+    expect(await ids('bankAccount', '%')).toEqual([account.id]);
+  });
+});
+
 describe('documents', () => {
   it('starts a sales quote (quotation), a sales order (draft) and a purchase order, once per key', async () => {
     const customer = await connector.create!(

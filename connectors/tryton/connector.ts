@@ -102,6 +102,7 @@ function accountEntity<Data extends { id: number; _timestamp?: string | null }>(
     id: { pattern: TRYTON_ID, means: 'a Tryton record id (a positive whole number)' },
     get: async (session, id) => (await read(session, parseIds([id])))[0] ?? null,
     batchGet: (session, ids) => read(session, parseIds(ids)),
+    search: async (session, text, limit) => accounts(tableOf(session), await tableOf(session).find(text, limit)),
     listChanged: (session, cursor) => {
       const table = tableOf(session);
       return changedPages(cursor, session.pageSize, async (since) =>

@@ -1,7 +1,8 @@
 import nock from 'nock';
+import { z } from 'zod';
 import { AuthFailedError, InvalidRequestError, NotFoundError, PreconditionFailedError } from '../kit/errors';
 import { HttpClient } from '../kit/http';
-import { TrytonRpc } from './rpc';
+import { containing, TrytonRpc } from './rpc';
 
 const HOST = 'http://tryton.test:8000';
 const PATH = '/shop/';
@@ -82,5 +83,32 @@ it.each([
     .post(PATH, (body: { method: string }) => body.method === 'model.party.party.write')
     .reply(200, { id: 2, error });
   await expect(rpc().model('party.party', 'write', [[9], { name: 'x' }])).rejects.toBeInstanceOf(expected);
+  scope.done();
+});
+
+it('escapes %, _ and the escape character itself in a containing pattern', () => {
+  expect(containing('100% off_peak \\ "x"')).toBe('%100\\% off\\_peak \\\\ "x"%');
+  expect(containing('plain')).toBe('%plain%');
+});
+
+it('reads no more rows than a search asks for', async () => {
+  const rows = [{ id: 1 }, { id: 2 }, { id: 3 }];
+  const scope = login(nock(HOST), 's1')
+    .post(
+      PATH,
+      (body: { method: string; params: unknown[] }) =>
+        body.method === 'model.party.party.search_read' &&
+        JSON.stringify(body.params.slice(0, 5)) ===
+          JSON.stringify([[['name', 'ilike', '%a%']], 0, 3, [['id', 'ASC']], ['name']]),
+    )
+    .reply(200, { id: 2, result: rows });
+  const found = await rpc().search(
+    'party.party',
+    z.object({ id: z.number() }),
+    ['name'],
+    [['name', 'ilike', '%a%']],
+    3,
+  );
+  expect(found).toEqual(rows);
   scope.done();
 });

@@ -27,6 +27,15 @@ type TrytonContext = Record<string, unknown>;
 /** One clause of a search domain. */
 export type Domain = unknown[];
 
+/**
+ * A pattern that finds `text` anywhere in an `ilike` clause. trytond compares with SQL LIKE and
+ * `\` as the escape character (python-sql's ESCAPE), so `%`, `_` and `\` in the text are escaped,
+ * as trytond's own `tools.escape_wildcard` does; the text is a value in the domain, never code.
+ */
+export function containing(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
+}
+
 /** search_read answers at most this many rows per call here; larger sets are read in pages. */
 const SEARCH_LIMIT = 500;
 const BY_ID = [['id', 'ASC']];
@@ -113,15 +122,23 @@ export class TrytonRpc {
     return this.call(`model.${model}.${method}`, [...params, { ...(await this.context()), ...context }]);
   }
 
-  /** The `fields` of every row matching `domain`, in id order, read SEARCH_LIMIT at a time. */
-  async search<T>(model: string, schema: z.ZodType<T>, fields: string[], domain: Domain[]): Promise<T[]> {
+  /** The `fields` of every row matching `domain` (the first `limit`), in id order, read SEARCH_LIMIT at a time. */
+  async search<T>(
+    model: string,
+    schema: z.ZodType<T>,
+    fields: string[],
+    domain: Domain[],
+    limit = Infinity,
+  ): Promise<T[]> {
     const rows: T[] = [];
-    for (let offset = 0; ; offset += SEARCH_LIMIT) {
-      const answer = await this.model(model, 'search_read', [domain, offset, SEARCH_LIMIT, BY_ID, fields]);
+    for (let offset = 0; rows.length < limit; offset += SEARCH_LIMIT) {
+      const size = Math.min(SEARCH_LIMIT, limit - rows.length);
+      const answer = await this.model(model, 'search_read', [domain, offset, size, BY_ID, fields]);
       const page = parseResponse(z.array(schema), answer, `tryton: ${model}.search_read`);
       rows.push(...page);
-      if (page.length < SEARCH_LIMIT) return rows;
+      if (page.length < size) break;
     }
+    return rows;
   }
 
   /** The ids of the rows matching `domain`, in id order. */

@@ -4,7 +4,7 @@ import type { Account, FieldValue } from '../../src/core/model';
 import { InvalidRequestError } from '../kit/errors';
 import type { trytonConfig } from './config';
 import { planBankAccountWrite, planPartyWrite, toBankAccount, toPartyAccount, type ResolvedRefs } from './mappers';
-import type { Domain, TrytonRpc } from './rpc';
+import { containing, type Domain, type TrytonRpc } from './rpc';
 import {
   BANK_ACCOUNT_FIELDS,
   bankAccountSchema,
@@ -46,6 +46,8 @@ export interface AccountTable<Data extends { id: number; _timestamp?: string | n
   children: string[];
   /** The records of the kind that match `domain`. */
   search(domain: Domain[]): Promise<Data[]>;
+  /** Up to `limit` records of the kind that a picker's search text finds (see `searchDomain`). */
+  find(text: string, limit: number): Promise<Data[]>;
   toAccount(data: Data): Account;
   /** The `write` values that bring the record to `fields`; may write related records first. */
   plan(data: Data, fields: Record<string, FieldValue>): Promise<Record<string, unknown>>;
@@ -65,6 +67,50 @@ export function changedSince(since: string, children: string[]): Domain[] {
   ]);
   return [['OR', ...dates]];
 }
+
+/**
+ * The domain of a search: every word of `text` occurs in one of the `columns` (a clause per
+ * column and pattern), or the text without its spaces, dots and dashes occurs in one of the
+ * `compactColumns` (a VAT no. or IBAN typed in groups, so only a text with a digit). Words and
+ * text go in as escaped ilike patterns.
+ */
+export function searchDomain(
+  text: string,
+  columns: (pattern: string) => Domain[],
+  compactColumns: (pattern: string) => Domain[],
+): Domain[] {
+  const words = text.split(/\s+/).filter((word) => word !== '');
+  const everyWord = words.map((word) => ['OR', ...columns(containing(word))]);
+  const compact = text.replace(/[\s.-]/g, '');
+  const compacted = compact === text || !/\d/.test(compact) ? [] : compactColumns(containing(compact));
+  return [['OR', everyWord, ...compacted]];
+}
+
+/** A party's code and the code of any of its identifiers (the VAT no. among them). */
+const partyCodes = (pattern: string): Domain[] => [
+  ['code', 'ilike', pattern],
+  ['identifiers.code', 'ilike', pattern],
+];
+/** What a party is searched by: name, codes and the active e-mail addresses. */
+const partyColumns = (pattern: string): Domain[] => [
+  ['name', 'ilike', pattern],
+  ...partyCodes(pattern),
+  [
+    'contact_mechanisms',
+    'where',
+    [
+      ['type', '=', 'email'],
+      ['value', 'ilike', pattern],
+    ],
+  ],
+];
+/** A bank account's numbers: trytond looks in the number as written and in its compact form. */
+const bankAccountNumbers = (pattern: string): Domain[] => [['numbers.number', 'ilike', pattern]];
+/** What a bank account is searched by: its numbers and its owners' names. */
+const bankAccountColumns = (pattern: string): Domain[] => [
+  ...bankAccountNumbers(pattern),
+  ['owners.name', 'ilike', pattern],
+];
 
 /** Country and currency codes are upper-case. */
 const byCode = (code: string) => [['code', '=', code.toUpperCase()]];
@@ -104,12 +150,15 @@ export function partyTable(rpc: TrytonRpc, rules: PartyRules, kind: 'customer' |
       );
     return id;
   };
+  const search = (domain: Domain[], limit?: number) =>
+    rpc.search('party.party', partySchema, PARTY_FIELDS, [...ofKind, ...domain], limit);
   const plan = async (party: Party | null, fields: Record<string, FieldValue>) =>
     planPartyWrite(party, fields, await partyRefs(rpc, fields, party), rules.vatIdentifierType);
   return {
     model: 'party.party',
     children: ['contact_mechanisms', 'addresses', 'identifiers'],
-    search: (domain) => rpc.search('party.party', partySchema, PARTY_FIELDS, [...ofKind, ...domain]),
+    search,
+    find: (text, limit) => search(searchDomain(text, partyColumns, partyCodes), limit),
     toAccount: (party) => toPartyAccount(kind, party, rules.vatIdentifierType),
     plan,
 
@@ -157,10 +206,13 @@ export function bankAccountTable(rpc: TrytonRpc): AccountTable<BankAccount> {
     currency: await rpc.ref('currency.currency', 'currency', currencyCode, byCode, { active_test: false }),
     bank: (await rpc.ref('bank', 'bank with BIC', swiftCode, (bic) => [['bic', '=', bic.toUpperCase()]])) ?? undefined,
   });
+  const search = (domain: Domain[], limit?: number) =>
+    rpc.search('bank.account', bankAccountSchema, BANK_ACCOUNT_FIELDS, domain, limit);
   return {
     model: 'bank.account',
     children: ['numbers', 'owners'],
-    search: (domain) => rpc.search('bank.account', bankAccountSchema, BANK_ACCOUNT_FIELDS, domain),
+    search,
+    find: (text, limit) => search(searchDomain(text, bankAccountColumns, bankAccountNumbers), limit),
     toAccount: toBankAccount,
 
     /** The name is written to the first owner (a new owner party when there is none). */
