@@ -51,13 +51,22 @@ interface Run {
 }
 
 /** Runs the CLI with TANDEM_URL and TANDEM_TOKEN set to the test server and the admin token. */
-async function tandem(argv: string[], options: { env?: NodeJS.ProcessEnv; tty?: boolean } = {}): Promise<Run> {
+async function tandem(
+  argv: string[],
+  options: { env?: NodeJS.ProcessEnv; tty?: boolean; answers?: string[] } = {},
+): Promise<Run> {
   let stdout = '';
   let stderr = '';
   const io: CliIo = {
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text), isTTY: options.tty ?? false },
     env: { TANDEM_URL: url, TANDEM_TOKEN: ADMIN, ...options.env },
+    ...(options.answers && {
+      ask: async (question: string) => {
+        stderr += question;
+        return options.answers?.shift() ?? '';
+      },
+    }),
   };
   const code = await runCli(argv, io);
   return { code, stdout, stderr };
@@ -213,6 +222,61 @@ describe('output', () => {
     expect(stdout).toMatch(/intake +2 +1 +0 +0 +40/);
     expect(stdout).toMatch(/bankAccount +0 +\(not set: not synchronized\)/);
     expect(JSON.parse((await tandem(['status', '--json'])).stdout)).toEqual(STATUS);
+  });
+});
+
+describe('search', () => {
+  it('lists records of one side with what they are linked to', async () => {
+    await tandem(['link', 'C2', 'customer', 'K2']);
+    const found = await tandem(['search', 'contact', 'adatum']);
+    expect(found).toMatchObject({ code: 0, stderr: '' });
+    expect(lines(found.stdout)).toEqual([
+      '#  ID  NAME    NO.  E-MAIL  VAT NO.  CITY  LINKED',
+      '1  C2  Adatum                              customer',
+    ]);
+    expect(service.calls.at(-1)).toEqual({ method: 'searchRecords', args: [{ entity: 'contact', text: 'adatum' }] });
+    const accounts = await tandem(['search', 'customer', 'a', '--limit', '1', '--json']);
+    expect(JSON.parse(accounts.stdout)).toHaveLength(1);
+    expect((await tandem(['search', 'vendor', 'nobody'])).stdout).toBe("no vendor matches 'nobody'\n");
+    expect((await tandem(['search', 'employee', 'x'])).code).toBe(2);
+  });
+
+  it('--search links and creates with the one record a text finds', async () => {
+    const linked = await tandem(['link', '--search', 'adat', 'customer', 'ADATUM']);
+    expect(linked.code).toBe(0);
+    expect(linked.stdout).toMatch(/^linked contact C2 with customer K2: relation R\d+/);
+    expect(lines(linked.stderr)).toEqual(["contact 'adat': Adatum (C2)", "customer 'ADATUM': Adatum (K2)"]);
+    expect((await tandem(['create-contact', 'vendor', 'fabri', '--search'])).stdout).toMatch(
+      /^created contact C\d+ from vendor V1; relation R\d+/,
+    );
+    expect((await tandem(['create-account', 'cronus', 'vendor', '--search'])).stdout).toMatch(
+      /^created vendor .* from contact C1; relation R\d+/,
+    );
+  });
+
+  it('--search with several matches asks at a terminal, and stops elsewhere; none is exit 4', async () => {
+    service.addContact('C4', 'Adatum Metals');
+    const stopped = await tandem(['link', 'adatum', 'customer', 'K2', '--search']);
+    expect(stopped.code).toBe(2);
+    expect(stopped.stderr).toContain("2 contacts match 'adatum':");
+    expect(stopped.stderr).toContain('2  C4  Adatum Metals');
+    expect(stopped.stderr).toContain("tandem: several contacts match 'adatum': search for more of the name");
+    expect(service.calls.filter((call) => call.method === 'link')).toHaveLength(0);
+
+    const picked = await tandem(['link', 'adatum', 'customer', 'K2', '--search'], { answers: ['7', '2'] });
+    expect(picked.code).toBe(0);
+    expect(picked.stderr).toContain("'7' is not one of 1-2");
+    expect(picked.stdout).toMatch(/^linked contact C4 with customer K2/);
+
+    const quit = await tandem(['create-account', 'adatum', 'customer', '--search'], { answers: ['q'] });
+    expect(quit.code).toBe(2);
+    expect(quit.stderr).toContain('tandem: nothing picked');
+
+    const none = await tandem(['create-contact', 'customer', 'zzz', '--search']);
+    expect(none).toMatchObject({ code: 4, stderr: "tandem: no customer matches 'zzz'\n" });
+    // Without --search the arguments are ids, as before.
+    expect((await tandem(['create-contact', 'customer', 'zzz'])).code).toBe(4);
+    expect((await tandem(['unlink', 'R1', '--search'])).code).toBe(2);
   });
 });
 

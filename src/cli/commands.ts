@@ -21,6 +21,7 @@ import {
   matchProposalSchema,
   relationSchema,
   relationStatusSchema,
+  searchHitSchema,
 } from '../http/api/schemas';
 import { ApiError, type AdminClient } from './client';
 import { EXIT, UsageError } from './exit';
@@ -39,6 +40,8 @@ export interface CommandContext {
   options: CommandOptions;
   stdout: OutputStream;
   stderr: OutputStream;
+  /** Asks the person at the terminal and resolves with the line typed; absent when nobody is there to answer. */
+  ask?: (question: string) => Promise<string>;
 }
 
 /** The parsed options a remote command may read. */
@@ -63,6 +66,8 @@ export interface CommandOptions {
   from?: string;
   to?: string;
   idempotencyKey?: string;
+  /** The record arguments are texts to search for, not ids. */
+  search: boolean;
 }
 
 /** A command: its positional arguments, the options it accepts, and what it does. */
@@ -100,6 +105,7 @@ const print = (context: CommandContext, json: unknown, text: () => string) => {
 };
 
 type Relation = z.output<typeof relationSchema>;
+type SearchHit = z.output<typeof searchHitSchema>;
 type LinkResult = z.output<typeof linkResultSchema>;
 type MatchPair = z.output<typeof matchProposalSchema>['pairs'][number];
 type RelationStatus = z.output<typeof relationStatusSchema>;
@@ -144,6 +150,73 @@ const pairRows = (pairs: MatchPair[]) =>
     ]),
   );
 
+const KIND_WORDS: Record<string, string> = {
+  contact: 'contact',
+  customer: 'customer',
+  vendor: 'vendor',
+  bankAccount: 'bank account',
+};
+
+const hitRows = (hits: SearchHit[]) =>
+  table(
+    ['#', 'ID', 'NAME', 'NO.', 'E-MAIL', 'VAT NO.', 'CITY', 'LINKED'],
+    hits.map((hit, at) => [
+      at + 1,
+      hit.id,
+      hit.name,
+      hit.number,
+      hit.email,
+      hit.vatRegistrationNo,
+      hit.city,
+      hit.relations
+        .map((relation) => (hit.entity === 'contact' ? relation.accountKind : `contact ${relation.contactId}`))
+        .join(', '),
+    ]),
+  );
+
+async function searchRecords(context: CommandContext, entity: string, text: string, limit?: number) {
+  return context.client.request('GET', 'api/search', searchHitSchema.array(), { query: { entity, text, limit } });
+}
+
+/** How many candidates `--search` offers to choose from. */
+const PICK_LIMIT = 10;
+
+/**
+ * The record `text` names with --search: the only match, or the one picked at a terminal from
+ * those found. Without a terminal, several matches are listed and the command stops (exit 2).
+ */
+async function pickRecord(context: CommandContext, entity: string, text: string): Promise<string> {
+  if (!context.options.search) return text;
+  const words = KIND_WORDS[entity] ?? entity;
+  const { body: hits } = await searchRecords(context, entity, text, PICK_LIMIT);
+  if (hits.length === 0) throw new NoMatchError(`no ${words} matches '${text}'`);
+  if (hits.length === 1) {
+    const [hit] = hits as [SearchHit];
+    context.stderr.write(`${words} '${text}': ${hit.name ?? hit.id} (${hit.id})\n`);
+    return hit.id;
+  }
+  context.stderr.write(`${hits.length} ${words}s match '${text}':\n${hitRows(hits)}`);
+  if (!context.ask)
+    throw new UsageError(
+      `several ${words}s match '${text}': search for more of the name, or give the id without --search`,
+    );
+  for (;;) {
+    const answer = (await context.ask(`pick a ${words} (1-${hits.length}, or q to stop): `)).trim();
+    if (answer === 'q' || answer === '') throw new UsageError('nothing picked');
+    const hit = /^\d+$/.test(answer) ? hits[Number(answer) - 1] : undefined;
+    if (hit) return hit.id;
+    context.stderr.write(`'${answer}' is not one of 1-${hits.length}\n`);
+  }
+}
+
+/** `--search` found nothing: like an unknown record (exit 4). */
+export class NoMatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NoMatchError';
+  }
+}
+
 const idempotencyHeaders = (options: CommandOptions): Record<string, string> =>
   options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {};
 
@@ -180,15 +253,31 @@ export const REMOTE_COMMANDS: Record<string, RemoteCommand> = {
       return EXIT.ok;
     },
   },
-  link: {
-    synopsis: 'link <contactId> <customer|vendor|bankAccount> <accountId> [--winner contact|account]',
-    positionals: 3,
-    options: ['winner'],
+  search: {
+    synopsis: 'search <contact|customer|vendor|bankAccount> <text> [--limit N]',
+    positionals: 2,
+    options: ['limit'],
     async run(context) {
-      const [contactId, kind, accountId] = context.args as [string, string, string];
+      const [entity, text] = context.args as [string, string];
+      if (!(entity in KIND_WORDS))
+        throw new UsageError(`search looks for a contact, customer, vendor or bankAccount, not '${entity}'`);
+      const { body, raw } = await searchRecords(context, entity, text, positiveInteger(context.options.limit, 'limit'));
+      print(context, raw, () => (body.length === 0 ? `no ${KIND_WORDS[entity]} matches '${text}'\n` : hitRows(body)));
+      return EXIT.ok;
+    },
+  },
+  link: {
+    synopsis: 'link <contactId> <customer|vendor|bankAccount> <accountId> [--winner contact|account] [--search]',
+    positionals: 3,
+    options: ['winner', 'search'],
+    async run(context) {
+      const [contactText, kind, accountText] = context.args as [string, string, string];
       const winner = context.options.winner;
       if (winner !== undefined && winner !== 'contact' && winner !== 'account')
         throw new UsageError(`--winner must be contact or account, not '${winner}'`);
+      accountKind(kind);
+      const contactId = await pickRecord(context, 'contact', contactText);
+      const accountId = await pickRecord(context, kind, accountText);
       const { body, raw } = await context.client.request('POST', 'api/relations', linkResultSchema, {
         body: { contactId, accountKind: accountKind(kind), accountId, ...(winner ? { winner } : {}) },
       });
@@ -221,17 +310,19 @@ export const REMOTE_COMMANDS: Record<string, RemoteCommand> = {
     },
   },
   'create-account': {
-    synopsis: 'create-account <contactId> <kind> [--template NAME] [--value key=value ...]',
+    synopsis: 'create-account <contactId> <kind> [--template NAME] [--value key=value ...] [--search]',
     positionals: 2,
-    options: ['template', 'value', 'idempotency-key'],
+    options: ['template', 'value', 'idempotency-key', 'search'],
     async run(context) {
-      const [contactId, kind] = context.args as [string, string];
+      const [contactText, kind] = context.args as [string, string];
+      accountKind(kind);
       const values: Record<string, string> = {};
       for (const pair of context.options.value) {
         const at = pair.indexOf('=');
         if (at < 1) throw new UsageError(`--value must be key=value, not '${pair}'`);
         values[pair.slice(0, at)] = pair.slice(at + 1);
       }
+      const contactId = await pickRecord(context, 'contact', contactText);
       const { status, body, raw } = await context.client.request(
         'POST',
         `api/contacts/${encodeURIComponent(contactId)}/accounts`,
@@ -255,11 +346,12 @@ export const REMOTE_COMMANDS: Record<string, RemoteCommand> = {
     },
   },
   'create-contact': {
-    synopsis: 'create-contact <kind> <accountId>',
+    synopsis: 'create-contact <kind> <accountId> [--search]',
     positionals: 2,
-    options: ['idempotency-key'],
+    options: ['idempotency-key', 'search'],
     async run(context) {
-      const [kind, accountId] = context.args as [string, string];
+      const [kind, accountText] = context.args as [string, string];
+      const accountId = await pickRecord(context, accountKind(kind), accountText);
       const { status, body, raw } = await context.client.request(
         'POST',
         `api/accounts/${encodeURIComponent(accountKind(kind))}/${encodeURIComponent(accountId)}/contact`,

@@ -9,7 +9,7 @@ import { ConfigError, loadConfig } from '../config/load';
 import { AdminTokenError } from '../http/auth';
 import { RedisUnavailableError, redisCluster, redisUrl } from '../queue/redis';
 import { AdminClient, ApiError, DaemonUnreachableError, MalformedAnswerError } from './client';
-import { REMOTE_COMMANDS, type CommandOptions, type OutputStream } from './commands';
+import { NoMatchError, REMOTE_COMMANDS, type CommandOptions, type OutputStream } from './commands';
 import { EXIT, exitCodeForStatus, UsageError } from './exit';
 import { USAGE } from './usage';
 
@@ -20,6 +20,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   /** The HTTP client (tests may pass their own). */
   fetch?: typeof fetch;
+  /** Asks the person at the terminal (for --search with several matches); absent without one. */
+  ask?: (question: string) => Promise<string>;
   /** Resolves when a running daemon should stop (default: SIGTERM or SIGINT). */
   stopSignal?: () => Promise<string>;
 }
@@ -53,6 +55,7 @@ const OPTIONS = {
   from: { type: 'string' },
   to: { type: 'string' },
   'idempotency-key': { type: 'string' },
+  search: { type: 'boolean' },
 } as const;
 
 const GLOBAL_OPTIONS = ['url', 'token', 'json', 'help', 'config'];
@@ -121,10 +124,11 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
     from: values.from,
     to: values.to,
     idempotencyKey: values['idempotency-key'],
+    search: values.search ?? false,
   };
   const url = values.url ?? nonEmpty(io.env.TANDEM_URL) ?? DEFAULT_URL;
   const client = new AdminClient(url, values.token ?? nonEmpty(io.env.TANDEM_TOKEN), io.fetch);
-  return command.run({ client, args, options, stdout: io.stdout, stderr: io.stderr });
+  return command.run({ client, args, options, stdout: io.stdout, stderr: io.stderr, ask: io.ask });
 }
 
 type Values = ReturnType<
@@ -220,6 +224,10 @@ function report(error: unknown, io: CliIo, json: boolean): number {
   if (error instanceof MalformedAnswerError) {
     io.stderr.write(`tandem: ${error.message}\n`);
     return EXIT.failure;
+  }
+  if (error instanceof NoMatchError) {
+    io.stderr.write(`tandem: ${error.message}\n`);
+    return EXIT.notFound;
   }
   if (error instanceof UsageError) {
     io.stderr.write(`tandem: ${error.message}\n\nrun 'tandem --help' for every command and option\n`);

@@ -10,12 +10,14 @@ business relations (talk to a running daemon):
   relations [--kind K] [--contact ID] [--limit N]
                                                list relations
   relation <relationId>                        one relation: both records side by side
-  link <contactId> <customer|vendor|bankAccount> <accountId> [--winner contact|account]
+  search <contact|customer|vendor|bankAccount> <text> [--limit N]
+                                               find records by name, number, e-mail or VAT no.
+  link <contactId> <customer|vendor|bankAccount> <accountId> [--winner contact|account] [--search]
                                                link a contact with an existing account
   unlink <relationId>                          remove a relation; both records stay
-  create-account <contactId> <kind> [--template NAME] [--value key=value ...]
+  create-account <contactId> <kind> [--template NAME] [--value key=value ...] [--search]
                                                create a customer, vendor or bank account from a contact
-  create-contact <kind> <accountId>            create a company contact from an account
+  create-contact <kind> <accountId> [--search] create a company contact from an account
   match [--kind K ...] [--min-score N] --dry-run | --apply
                                                propose (default) or link pairs of unlinked records
   first-sync [--dry-run] [--kind K ...] [--min-score N]
@@ -39,6 +41,9 @@ options:
   --idempotency-key KEY
                    for create-account, create-contact and document: repeating the command
                    with the same key returns the first result
+  --search         for link, create-account and create-contact: the contact and account
+                   arguments are texts to search for; one match is taken, several are
+                   listed to pick from at a terminal (elsewhere the command stops, exit 2)
   -h, --help       this text
 
 exit codes:
@@ -46,7 +51,7 @@ exit codes:
   1  unexpected failure
   2  usage error, invalid config, or input the daemon refused (400)
   3  Redis unreachable (start) or the daemon unreachable
-  4  not found (404)
+  4  not found (404), or --search found no record
   5  conflict (409), e.g. the contact already has a relation of that kind;
      match --apply, first-sync: some pairs could not be linked
   6  unauthorized or forbidden (401, 403): no token, a wrong one, or a viewer token for a change
