@@ -2,6 +2,7 @@
  * The Xero connector against nock. Every request it sends and every answer it parses here is
  * checked against Xero's OpenAPI document (test/support/xero/xero-nock.ts).
  */
+import { longestWord } from '../kit/search';
 import nock from 'nock';
 import { InvalidRequestError, NotFoundError, RateLimitedError, TransientError } from '../kit/errors';
 import type { ChangedPage, Connector } from '../kit/types';
@@ -315,10 +316,10 @@ describe('search', () => {
   const shown = 5;
   const searchQuery = (searchTerm: string) => ({ searchTerm, pageSize: shown * 4 * 2, page: 1, includeArchived: true });
 
-  it('sends the text as searchTerm, verbatim, and keeps contacts of the kind every word occurs in', async () => {
+  it('sends the longest word as searchTerm, verbatim, and keeps contacts of the kind every word occurs in', async () => {
     // Quotes, a backslash, an ampersand and where syntax: a query value, not a filter.
     const text = 'O\'Brien "Bakery" & Co\\ || Name!=null';
-    xero.intercept('GET', '/Contacts', { query: searchQuery(text) }).reply(200, {
+    xero.intercept('GET', '/Contacts', { query: searchQuery('Name!=null') }).reply(200, {
       Contacts: [
         contact(C1, MAY_2, { Name: 'O\'Brien "Bakery" & Co\\ || Name!=null' }),
         contact(C2, MAY_2, {
@@ -348,7 +349,7 @@ describe('search', () => {
         },
       })
       .reply(200, { Contacts: [contact(C2, MAY_2, { Name: 'Adatum', TaxNumber: 'GB 123-456/78' })] })
-      .intercept('GET', '/Contacts', { query: searchQuery('gb 123-456/78') })
+      .intercept('GET', '/Contacts', { query: searchQuery('123-456/78') })
       .reply(200, { Contacts: [contact(C2, MAY_2, { Name: 'Adatum', TaxNumber: 'GB 123-456/78' })] });
     const found = await connector().search!('customer', 'gb 123-456/78', shown);
     expect(found.map((record) => [record.id, record.fields.vatRegistrationNo])).toEqual([[C2, 'GB 123-456/78']]);
@@ -357,7 +358,7 @@ describe('search', () => {
 
   it('never puts a text with a quote or a backslash into a where clause', async () => {
     for (const text of ['12" || Name!=null || Name=="', 'GB1\\"', 'GB1234 AND IsCustomer==true'])
-      xero.intercept('GET', '/Contacts', { query: searchQuery(text) }).reply(200, { Contacts: [] });
+      xero.intercept('GET', '/Contacts', { query: searchQuery(longestWord(text)) }).reply(200, { Contacts: [] });
     const accounting = connector();
     for (const text of ['12" || Name!=null || Name=="', 'GB1\\"', 'GB1234 AND IsCustomer==true'])
       expect(await accounting.search!('vendor', text, shown)).toEqual([]);

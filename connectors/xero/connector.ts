@@ -8,6 +8,7 @@ import { cursorAfterPage, isAfterCursor, parseTimeCursor } from '../kit/cursor';
 import { defineConnector, type ConnectorContext, type EntityDefinition } from '../kit/define';
 import { ConnectorError, InvalidRequestError, InvalidResponseError, NotFoundError } from '../kit/errors';
 import { parseRequest } from '../kit/parse';
+import { longestWord } from '../kit/search';
 import { foldText, searchWords } from '../kit/search';
 import type { BatchItemResult, Connector } from '../kit/types';
 import type { XeroCredentials } from './auth';
@@ -121,7 +122,8 @@ function contactEntity(kind: ContactKind): EntityDefinition<XeroSession> {
       const pageSize = Math.min(CONTACTS_MAX_PAGE_SIZE, limit * SEARCH_KIND_OVERFETCH);
       const [byTaxNumber, found] = await Promise.all([
         api.contactsByTaxNumber(text, limit),
-        api.searchContacts(text, pageSize),
+        // The longest word: whether Xero matches a phrase or words is not documented; the kit keeps the records holding all.
+        api.searchContacts(longestWord(text), pageSize),
       ]);
       const contacts = [...new Map([...byTaxNumber, ...found].map((contact) => [contact.ContactID, contact])).values()];
       const records = await kinds.records(kind, contacts);

@@ -25,6 +25,7 @@ describeConnectorContract('business-central', async () => {
     missingId: '00000000-0000-0000-0000-00000000dead',
     createRecord: async (value) =>
       String(sandbox.createCustomer({ displayName: 'Contract Customer', phoneNumber: value }).id),
+    namedRecord: async (name) => String(sandbox.createCustomer({ displayName: name }).id),
     changeRecord: async (id, value) => {
       sandbox.updateCustomer(id, { phoneNumber: value });
     },

@@ -30,6 +30,9 @@
  *   `documentAccount`) comes back with a non-empty id, that type and that accountId; the same
  *   idempotencyKey again returns the same id, another key starts another document. A type that is
  *   not listed is refused.
+ * - `search` (when present; the subject then supplies `namedRecord`) finds a record by its whole
+ *   name and by its words in another order and case, returns canonical records of the entity, at
+ *   most the limit, nothing for a text no record holds, and refuses an empty text before any call.
  * - The webhook adapter (when present) rejects an unsigned request with 401 and a malformed
  *   request with 400 or 401.
  */
@@ -66,6 +69,8 @@ export interface ContractSubject {
    * would) and returns its id, for documents to be started for.
    */
   documentAccount?: (kind: 'customer' | 'vendor') => Promise<string>;
+  /** Where the connector can `search`: creates a record out of band with this name; returns its canonical id. */
+  namedRecord?: (name: string) => Promise<string>;
   /** Where webhooks are configured: the URL requests arrive on and a well-formed but unsigned body. */
   webhook?: { url: string; unsignedBody: string };
   /** Stops the sandbox and releases the connector. */
@@ -77,6 +82,7 @@ const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}
 const OPTIONAL_METHODS = [
   'listChanged',
   'batchGet',
+  'search',
   'create',
   'update',
   'batchUpdate',
@@ -227,6 +233,28 @@ export function describeConnectorContract(name: string, makeSubject: () => Promi
         expectCanonical(record, record.id);
         expect(fieldOf(record)).toBe(values[ids.indexOf(record.id)]);
       }
+    });
+
+    test('search finds a record by its name and by its words in any order and case, at most the limit', async () => {
+      if (!connector.search) return;
+      expect({ namedRecord: subject.namedRecord !== undefined }).toEqual({ namedRecord: true });
+      // Words no other record of the run holds: a stamp, then a rare word.
+      const stamp = `Zq${Date.now().toString(36)}${++counter}`;
+      const name = `${stamp} Quillfeather Trading`;
+      const id = await subject.namedRecord!(name);
+      const twin = await subject.namedRecord!(`${stamp} Quillfeather Metals`);
+      const ids = async (text: string, limit = 10) => {
+        const found = await connector.search!(subject.entity, text, limit);
+        for (const record of found) expectCanonical(record, record.id);
+        expect(found.length).toBeLessThanOrEqual(limit);
+        return found.map((record) => record.id);
+      };
+      expect(await ids(name)).toEqual([id]);
+      expect(await ids(`trading ${stamp.toLowerCase()}`)).toEqual([id]);
+      expect((await ids(stamp)).sort()).toEqual([id, twin].sort());
+      expect(await ids(stamp, 1)).toHaveLength(1);
+      expect(await ids(`${stamp} Nonexistent`)).toEqual([]);
+      await expect(connector.search!(subject.entity, '  ', 10)).rejects.toThrow(/search needs some text/);
     });
 
     test('batchUpdate returns one result per item, in order', async () => {

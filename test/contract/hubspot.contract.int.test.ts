@@ -21,6 +21,7 @@ describeConnectorContract('hubspot', async () => {
     field: 'phone',
     missingId: 'company-999999999',
     createRecord: async (value) => `company-${sandbox.createCompany({ name: 'Contract Company', phone: value }).id}`,
+    namedRecord: async (name) => `company-${sandbox.createCompany({ name }).id}`,
     changeRecord: async (id, value) => {
       sandbox.updateCompany(id.replace(/^company-/, ''), { phone: value });
     },

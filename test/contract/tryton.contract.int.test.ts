@@ -42,6 +42,7 @@ describeConnectorContract('tryton', async () => {
         name: 'Contract Customer',
         contact_mechanisms: [['create', [{ type: 'phone', value }]]],
       }),
+    namedRecord: async (name) => createParty('Customer', { name }),
     // Through the party form: the contact mechanism is written inside party.party.write.
     changeRecord: async (id, value) => {
       const [mechanism] = (await trytond.user.model('party.contact_mechanism', 'search', [

@@ -36,6 +36,7 @@ describeConnectorContract('xero', async () => {
           Phones: [{ PhoneType: 'DEFAULT', PhoneNumber: value }],
         }).ContactID,
       ),
+    namedRecord: async (name) => String(sandbox.createContact({ Name: name, IsCustomer: true }).ContactID),
     changeRecord: async (id, value) => {
       sandbox.updateContact(id, {
         Phones: [{ PhoneType: 'DEFAULT', PhoneNumber: value, PhoneAreaCode: '', PhoneCountryCode: '' }],
