@@ -167,3 +167,34 @@ test('the admin API starts a sweep and tells its state; `tandem drift --json` pr
   expect(metrics).toMatch(/tandem_drift_relations_total\{outcome="inStep"\} [1-9]/);
   expect(metrics).toMatch(/tandem_drift_last_sweep_timestamp_seconds [1-9]/);
 });
+
+test('saving a mapping from the console starts a sweep that applies it to the relations there are', async () => {
+  const headers = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json', 'x-tandem-request': '1' };
+  const vendor = await rig.linkedCompany(company('Newly Mapped BV'), ['vendor']);
+  // A field the vendor mapping does not carry: nothing syncs it.
+  await unheard(() => {
+    rig.hubspot.updateCompany(vendor.hubspotId, { tandem_vat_registration_no: 'NL123456789B01' });
+  });
+  await settle(rig);
+  const vendorTax = () => rig.bc.getVendor(vendor.accounts.vendor as string)?.taxRegistrationNumber ?? null;
+  expect(vendorTax()).toBeFalsy();
+  // Wait for any sweep of the tests above to end: a running one would not read the new mapping.
+  await waitFor(async () => (await rig.daemon.drift.status()).running === null, 10_000);
+
+  const { relationCodes, mappings } = rig.config;
+  const withVat = {
+    ...mappings,
+    vendor: [...(mappings.vendor ?? []), { contact: 'vatRegistrationNo', account: 'vatRegistrationNo' }],
+  };
+  const saved = await fetch(new URL('/api/console/config', rig.daemon.url), {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      yaml: JSON.stringify({ relationCodes, mappings: withVat }),
+      comment: 'vendors carry the VAT no.',
+    }),
+  });
+  expect(saved.status).toBe(201);
+  expect(await saved.json()).toMatchObject({ resync: 'started' });
+  await waitFor(() => vendorTax() === 'NL123456789B01', 15_000);
+});

@@ -183,7 +183,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   };
   inForce = () => engine.config;
   engine.previewing = previewing;
-  const services = await startServices(engine, { queues, fileConfig: config });
+  // A saved mapping is applied to every relation by a drift sweep; the sweep is started below.
+  let startSweep = (): Promise<{ started: boolean }> => Promise.resolve({ started: false });
+  const services = await startServices(engine, { queues, fileConfig: config, resync: () => startSweep() });
 
   const workers =
     role === 'all' || role === 'worker'
@@ -218,6 +220,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     logger,
     onSchedule: (role === 'all' || role === 'scheduler') && options.schedulePolling !== false,
   });
+  startSweep = () => drift.start();
   const firstSync = startFirstSync({
     engine,
     config,

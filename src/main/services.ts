@@ -28,7 +28,7 @@ export interface DaemonServices {
 /** Applies the stored config version, subscribes to new ones and creates the services. */
 export async function startServices(
   engine: Engine,
-  parts: { queues: DaemonQueues; fileConfig: TandemConfig },
+  parts: { queues: DaemonQueues; fileConfig: TandemConfig; resync?: () => Promise<{ started: boolean }> },
 ): Promise<DaemonServices> {
   const { queues, lockRedis, keyPrefix: prefix, redis } = parts.queues;
   const relations = createRelationService(engine, { jobs: createJobInspector(queues) });
@@ -44,6 +44,7 @@ export async function startServices(
     firstSync: redisFirstSyncStatus(lockRedis, prefix),
     configChannel,
     fileConfig: parts.fileConfig,
+    resync: parts.resync,
   });
   return { relations, console, configSync };
 }

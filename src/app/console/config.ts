@@ -26,7 +26,13 @@ export interface ConfigContext {
   channel?: ConfigVersionChannel;
   /** Records read at once while previewing. */
   readConcurrency: number;
+  /** Starts a drift sweep (in any process) unless one is running; absent where none can run. */
+  resync?: () => Promise<{ started: boolean }>;
 }
+
+/** Whether a new config changes what is synced: the mappings (with their value maps) or the filters. */
+const changesSync = (before: TandemConfig, after: TandemConfig) =>
+  JSON.stringify([before.mappings, before.filters]) !== JSON.stringify([after.mappings, after.filters]);
 
 /** Problems of editable YAML, or the merged config: its own, and custom fields checked against the providers' schemas. */
 export async function checkEditable(
@@ -78,6 +84,7 @@ export async function saveConfig(
   actor: Actor,
 ): Promise<ConfigVersion> {
   const config = await requireValid(context, yaml);
+  const before = context.engine.config;
   const stored = await context.engine.store.saveConfigVersion({
     savedBy: actor.name,
     comment: input.comment ?? null,
@@ -86,7 +93,17 @@ export async function saveConfig(
   applyConfig(context.engine, config, stored.version);
   context.engine.logger.info({ version: stored.version, savedBy: actor.name }, 'config version saved');
   await context.channel?.announce(stored.version);
-  return toVersion(stored);
+  if (!changesSync(before, config)) return toVersion(stored);
+  // The drift sweep compares every relation under the config now in force and writes what differs.
+  let resync: ConfigVersion['resync'] = 'none';
+  if (context.resync) {
+    try {
+      resync = (await context.resync()).started ? 'started' : 'running';
+    } catch (error) {
+      context.engine.logger.warn({ err: error }, 'could not start a drift sweep after saving the config');
+    }
+  }
+  return { ...toVersion(stored), resync };
 }
 
 /** Makes an earlier version current again, as a new version. */

@@ -393,6 +393,37 @@ describe('config editing', () => {
     expect(await console_.configState()).toMatchObject({ source: 'stored', version: 1, fileDiffers: true });
   });
 
+  it('starts a drift sweep when a save changes the mappings or filters, and says so', async () => {
+    const sweeps: string[] = [];
+    let answer: () => Promise<{ started: boolean }> = async () => ({ started: true });
+    const withSweep = createConsoleService({
+      engine,
+      relations: createRelationService(engine),
+      queues: fakeQueues(),
+      resync: () => {
+        sweeps.push('start');
+        return answer();
+      },
+    });
+    const base = 'relationCodes: { customer: CUST, vendor: VEND }\n';
+    const mapped = (fields: string[]) =>
+      `${base}mappings:\n  customer: [${fields.map((f) => `{ contact: ${f}, account: ${f} }`).join(', ')}]\n  vendor: [{ contact: name, account: name }]\n`;
+    expect(await withSweep.saveConfig(mapped(['name', 'phone', 'city']), {}, actor)).toMatchObject({
+      version: 1,
+      resync: 'started',
+    });
+    // Only the codes change: nothing to resync.
+    const codes = await withSweep.saveConfig(mapped(['name', 'phone', 'city']).replace('VEND', 'SUPP'), {}, actor);
+    expect(codes.resync).toBeUndefined();
+    answer = async () => ({ started: false });
+    expect((await withSweep.saveConfig(mapped(['name', 'phone']), {}, actor)).resync).toBe('running');
+    answer = () => Promise.reject(new Error('redis down'));
+    expect((await withSweep.restoreConfigVersion(1, actor)).resync).toBe('none');
+    expect(sweeps).toHaveLength(3);
+    // Without a sweep to start (a process that runs none) the next scheduled one applies it.
+    expect((await console_.saveConfig(mapped(['name']), {}, actor)).resync).toBe('none');
+  });
+
   it('keeps versions, restores an old one as a new version, imports the file', async () => {
     const file = (await console_.configState()).yaml;
     await console_.saveConfig(

@@ -52,6 +52,8 @@ export interface ConsoleDeps {
   fileConfig?: TandemConfig;
   /** Records read at once by the config preview (default 8). */
   readConcurrency?: number;
+  /** Starts a drift sweep, which a save that changes mappings or filters asks for. */
+  resync?: () => Promise<{ started: boolean }>;
   now?: () => Date;
 }
 
@@ -67,6 +69,7 @@ export function createConsoleService(deps: ConsoleDeps): FullConsoleService {
     fileConfig: deps.fileConfig ?? engine.config,
     channel: deps.configChannel,
     readConcurrency: deps.readConcurrency ?? 8,
+    resync: deps.resync,
   };
 
   const service: FullConsoleService = {

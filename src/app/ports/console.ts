@@ -106,6 +106,12 @@ export interface ConfigVersion {
   comment: string | null;
   /** The editable sections (mappings, relationCodes, templates, matching, automaticContacts, conflicts, persons), as YAML. */
   yaml: string;
+  /**
+   * On a save that changed the mappings or filters: whether a drift sweep was started to apply
+   * them to every relation ('started'), one was already running ('running': the next applies
+   * them), or none can run here ('none': the scheduled sweep will).
+   */
+  resync?: 'started' | 'running' | 'none';
 }
 
 /** Which config is in force and whether the file agrees. */

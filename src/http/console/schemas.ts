@@ -157,6 +157,7 @@ export const configVersionSchema = z.object({
   savedBy: z.string(),
   comment: z.string().nullable(),
   yaml: z.string(),
+  resync: z.enum(['started', 'running', 'none']).optional(),
 });
 export const configStateSchema = z.object({
   source: z.enum(['file', 'stored']),

@@ -364,7 +364,7 @@ async function load() {
     const saved = await act(
       save,
       () => api('POST', '/api/console/config', { yaml: yaml.value, ...(comment ? { comment } : {}) }),
-      (v) => `Saved and applied as version ${v.version}`,
+      (v) => `Saved and applied as version ${v.version}${RESYNC[v.resync] ?? ''}`,
     );
     if (saved) load().catch(failed);
   });
@@ -373,11 +373,18 @@ async function load() {
       const restored = await act(
         button,
         () => api('POST', `/api/console/config/versions/${button.dataset.version}/restore`),
-        (v) => `Version ${button.dataset.version} restored as version ${v.version}`,
+        (v) => `Version ${button.dataset.version} restored as version ${v.version}${RESYNC[v.resync] ?? ''}`,
       );
       if (restored) load().catch(failed);
     });
   }
 }
+
+/** What a save says about applying a changed mapping to the relations there are. */
+const RESYNC = {
+  started: '; a drift sweep is applying it to every relation',
+  running: '; a drift sweep is running, the next one applies it to every relation',
+  none: '; the next drift sweep applies it to every relation',
+};
 
 load().catch(failed);
