@@ -1,9 +1,12 @@
 /** The Tryton connector against a real trytond 6.0 (see test/support/tryton/trytond.ts). */
-import { AuthFailedError, NotFoundError, PreconditionFailedError } from '../kit/errors';
+import { DESCRIBE_TTL_MS } from '../kit/define';
+import { AuthFailedError, InvalidRequestError, NotFoundError, PreconditionFailedError } from '../kit/errors';
 import type { ChangedPage, Connector } from '../kit/types';
 import type { SyncRecord } from '../../src/core/model';
 import { tryton } from './connector';
 import { startTrytond, trytonSettings, type TrytondInstance } from '../../test/support/tryton/trytond';
+import { unsupportedCustomFields } from '../../src/app/check-mappings';
+import { configSchema } from '../../src/config/schema';
 
 let trytond: TrytondInstance;
 let connector: Connector;
@@ -337,6 +340,157 @@ describe('documents', () => {
       reference: expect.stringMatching(/^PO 4711-[0-9A-F]{16}$/),
       party: Number(customer.id),
     });
+  });
+});
+
+describe('fields and custom fields', () => {
+  /** A connector whose mappings name `custom` for customers. */
+  const mapping = (custom: string[]) =>
+    tryton.create(trytonSettings(trytond), {
+      name: 'accounting',
+      retry: { baseDelayMs: 1 },
+      customFields: (entity) => (entity === 'customer' ? custom : []),
+    });
+  const customerCode = async (id: string) =>
+    (
+      (await trytond.user.model('party.party', 'read', [[Number(id)], ['customer_code']])) as Array<{
+        customer_code: string | null;
+      }>
+    )[0]!.customer_code;
+
+  it("describes parties from fields_get: canonical fields with Tryton's labels, other scalar fields as custom", async () => {
+    const described = await connector.describeFields!('customer');
+    const named = (name: string) => described.find((field) => field.name === name);
+    expect(named('name')).toEqual({ name: 'name', label: 'Name', type: 'text', writable: true, custom: false });
+    expect(named('postCode')).toMatchObject({ label: 'Postal Code', writable: true, custom: false });
+    // The purchase module's code the party gives the company (a per-company value with a setter).
+    expect(named('custom.customer_code')).toEqual({
+      name: 'custom.customer_code',
+      label: 'Customer Code',
+      type: 'text',
+      writable: true,
+      custom: true,
+    });
+    // The account module's balance: a Function field without setter.
+    expect(named('custom.receivable')).toMatchObject({ type: 'number', writable: false, custom: true });
+    expect(named('custom.code')).toMatchObject({ writable: false });
+    for (const name of ['addresses', 'lang', 'customer_payment_term', 'active', 'create_date', 'phone'])
+      expect(named(`custom.${name}`)).toBeUndefined();
+    expect(connector.customFields).toEqual(['customer', 'vendor', 'bankAccount']);
+    const bankFields = await connector.describeFields!('bankAccount');
+    expect(bankFields.find((field) => field.name === 'currencyCode')).toMatchObject({ label: 'Currency' });
+    expect(bankFields.filter((field) => field.custom)).toEqual([]);
+  });
+
+  it('keeps the description: a second describe within the TTL makes no call, one after it reads again', async () => {
+    let now = Date.now();
+    let requests = 0;
+    const timed = tryton.create(trytonSettings(trytond), {
+      name: 'accounting',
+      observe: () => (requests += 1),
+      now: () => now,
+    });
+    await timed.describeFields!('customer');
+    const first = requests;
+    expect(first).toBeGreaterThan(0);
+    now += DESCRIBE_TTL_MS - 1000;
+    await timed.describeFields!('customer');
+    expect(requests).toBe(first);
+    now += 2000;
+    await timed.describeFields!('customer');
+    expect(requests).toBeGreaterThan(first);
+    await timed.close!();
+  });
+
+  it('reads and writes a mapped custom field, and polling sees it changed in Tryton', async () => {
+    const mapped = mapping(['customer_code', 'receivable']);
+    const created = await mapped.create!(
+      'customer',
+      { name: 'Custom Fields Ltd', 'custom.customer_code': 'WE-100' },
+      { idempotencyKey: 'c1', extra: { number: nextNumber() } },
+    );
+    expect(created.fields).toMatchObject({ name: 'Custom Fields Ltd', 'custom.customer_code': 'WE-100' });
+    expect(created.fields['custom.receivable']).toMatch(/^0(\.0+)?$/);
+    expect(await customerCode(created.id)).toBe('WE-100');
+
+    const start = await (async () => {
+      let cursor: string | null = null;
+      for await (const page of mapped.listChanged!('customer', null)) cursor = page.cursor;
+      return cursor;
+    })();
+    await trytond.user.model('party.party', 'write', [[Number(created.id)], { customer_code: 'WE-200' }]);
+    expect((await mapped.get('customer', created.id))!.fields['custom.customer_code']).toBe('WE-200');
+    const later: SyncRecord[] = [];
+    for await (const page of mapped.listChanged!('customer', start)) later.push(...page.records);
+    expect(later.map((record) => [record.id, record.fields['custom.customer_code']])).toEqual([[created.id, 'WE-200']]);
+
+    const updated = await mapped.update!('customer', {
+      id: created.id,
+      fields: { 'custom.customer_code': 'WE-300', phone: '+49 30 1234' },
+    });
+    expect(updated.fields).toMatchObject({ 'custom.customer_code': 'WE-300', phone: '+49 30 1234' });
+    expect(await customerCode(created.id)).toBe('WE-300');
+    const [result] = await mapped.batchUpdate!('customer', [
+      { id: created.id, fields: { 'custom.customer_code': null } },
+    ]);
+    expect(result).toMatchObject({ ok: true, record: { fields: { 'custom.customer_code': null } } });
+    expect(await customerCode(created.id)).toBeNull();
+    // A connector whose mappings name no custom field reads none.
+    expect(Object.keys((await connector.get('customer', created.id))!.fields)).not.toContain('custom.customer_code');
+    await mapped.close!();
+  });
+
+  it('refuses a read-only or unknown custom field, naming it, before writing anything', async () => {
+    const mapped = mapping(['customer_code', 'receivable']);
+    const created = await mapped.create!(
+      'customer',
+      { name: 'Read Only Ltd' },
+      { idempotencyKey: 'c2', extra: { number: nextNumber() } },
+    );
+    const refused = (fields: Record<string, string>) => mapped.update!('customer', { id: created.id, fields });
+    await expect(refused({ name: 'Renamed', 'custom.receivable': '100' })).rejects.toThrow(
+      new InvalidRequestError("tryton: customer field 'custom.receivable' is read-only in Tryton"),
+    );
+    await expect(refused({ 'custom.customer_payment_term': '1' })).rejects.toThrow(
+      "tryton: customer has no field 'custom.customer_payment_term'",
+    );
+    await expect(refused({ 'custom.code': 'NEW' })).rejects.toBeInstanceOf(InvalidRequestError);
+    expect((await mapped.get('customer', created.id))!.fields.name).toBe('Read Only Ltd');
+    await mapped.close!();
+  });
+
+  it('makes a start refuse a custom field Tryton does not offer, or a read-only one the mapping writes, naming field and connector', async () => {
+    const config = configSchema.parse({
+      connectors: {
+        crm: { kind: 'hubspot', baseUrl: 'http://127.0.0.1:9', credentials: { token: 'unused' }, webhooks: false },
+        accounting: { kind: 'tryton', ...trytonSettings(trytond) },
+      },
+      relationCodes: { customer: 'CUST' },
+      mappings: {
+        customer: [
+          { contact: 'name', account: 'name' },
+          { contact: 'custom.external_code', account: 'custom.customer_code' },
+          { contact: 'custom.balance', account: 'custom.receivable' },
+          { contact: 'custom.payable', account: 'custom.payable', direction: 'toCrm' },
+          { contact: 'custom.terms', account: 'custom.customer_payment_term' },
+        ],
+      },
+      server: { host: '127.0.0.1', port: 0 },
+    });
+    const crm: Connector = {
+      name: 'crm',
+      system: 'crm',
+      entities: ['contact'],
+      fields: {},
+      get: () => Promise.resolve(null),
+    };
+    const { problems } = await unsupportedCustomFields(config, crm, connector);
+    expect(problems).toEqual([
+      "mappings.customer[2].account: 'custom.receivable' is read-only in tryton; map it with direction toCrm",
+      expect.stringMatching(
+        /^mappings\.customer\[4\]\.account: tryton has no customer field 'custom\.customer_payment_term' \(its custom fields: .*custom\.customer_code/,
+      ),
+    ]);
   });
 });
 

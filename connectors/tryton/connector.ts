@@ -23,14 +23,16 @@ import {
 } from './tables';
 
 function connect(settings: ConnectorSettings<typeof trytonConfig>, { context, http }: ConnectTools) {
-  const rpc = new TrytonRpc(context.name, settings, http);
+  const rpc = new TrytonRpc(context.name, settings, http, context.now);
+  // Asked at every read and write: the config in force may change while the connector runs.
+  const custom = (kind: AccountKind) => () => context.customFields?.(kind) ?? [];
   return {
     name: context.name,
     rpc,
     pageSize: settings.pageSize,
-    customer: partyTable(rpc, settings, 'customer'),
-    vendor: partyTable(rpc, settings, 'vendor'),
-    bankAccount: bankAccountTable(rpc),
+    customer: partyTable(rpc, settings, 'customer', custom('customer')),
+    vendor: partyTable(rpc, settings, 'vendor', custom('vendor')),
+    bankAccount: bankAccountTable(rpc, custom('bankAccount')),
   };
 }
 
@@ -99,6 +101,8 @@ function accountEntity<Data extends { id: number; _timestamp?: string | null }>(
     writeAll(session, kind, tableOf(session), updates);
   return {
     fields: () => SUPPORTED_FIELDS[kind],
+    // fields_get of the record's model (and of those canonical fields are read from); the kit keeps it.
+    describe: (session) => tableOf(session).describe(),
     id: { pattern: TRYTON_ID, means: 'a Tryton record id (a positive whole number)' },
     get: async (session, id) => (await read(session, parseIds([id])))[0] ?? null,
     batchGet: (session, ids) => read(session, parseIds(ids)),

@@ -2,8 +2,16 @@
  * Pure mapping between trytond 6.0 records and canonical accounts, both ways (README.md,
  * "Customers and vendors" and "Bank accounts").
  */
-import { normalizeValue, type Account, type AccountKind, type FieldValue } from '../../src/core/model';
+import {
+  customField,
+  customFieldName,
+  normalizeValue,
+  type Account,
+  type AccountKind,
+  type FieldValue,
+} from '../../src/core/model';
 import { InvalidRequestError } from '../kit/errors';
+import type { CustomValues } from './fields';
 import type { BankAccount, Party } from './schemas';
 
 /** Tax identifier types of party.party.tax_identifier_types() in 6.0. */
@@ -68,8 +76,16 @@ function versionOf(rows: { create_date: string; write_date?: string | null }[]):
   return rows.map((row) => row.write_date ?? row.create_date).reduce((a, b) => (b > a ? b : a), '');
 }
 
-/** A party as a canonical customer or vendor. */
-export function toPartyAccount(kind: 'customer' | 'vendor', party: Party, vatType: string): Account {
+/** The custom fields a record was read with, as `custom.<field>` entries. */
+const customEntries = ({ custom }: Partial<CustomValues>) =>
+  Object.entries(custom ?? {}).map(([name, value]): [string, FieldValue] => [customField(name), value]);
+
+/** A party as a canonical customer or vendor, with the custom fields it was read with. */
+export function toPartyAccount(
+  kind: 'customer' | 'vendor',
+  party: Party & Partial<CustomValues>,
+  vatType: string,
+): Account {
   const version = versionOf([party, ...party['contact_mechanisms.'], ...party['addresses.'], ...party['identifiers.']]);
   const fields = Object.entries(PARTY_READERS).map(([field, read]): [string, FieldValue] => [
     field,
@@ -79,14 +95,14 @@ export function toPartyAccount(kind: 'customer' | 'vendor', party: Party, vatTyp
     entity: kind,
     id: String(party.id),
     number: normalizeValue(party.code),
-    fields: Object.fromEntries(fields),
+    fields: Object.fromEntries([...fields, ...customEntries(party)]),
     modifiedAt: version,
     version,
   };
 }
 
-/** A bank account as a canonical bank account; the name is its first owner's. */
-export function toBankAccount(account: BankAccount): Account {
+/** A bank account as a canonical bank account, with the custom fields it was read with; the name is its first owner's. */
+export function toBankAccount(account: BankAccount & Partial<CustomValues>): Account {
   const iban = account['numbers.'].find((row) => row.type === 'iban');
   const other = account['numbers.'].find((row) => row.type === 'other');
   const version = versionOf([account, ...account['numbers.'], ...account['owners.']]);
@@ -100,6 +116,7 @@ export function toBankAccount(account: BankAccount): Account {
       bankAccountNo: normalizeValue(other?.number),
       swiftCode: normalizeValue(account['bank.']?.bic),
       currencyCode: normalizeValue(account['currency.']?.code),
+      ...Object.fromEntries(customEntries(account)),
     },
     modifiedAt: version,
     version,
@@ -128,10 +145,10 @@ function childAction(
   return same ? [] : [['write', [current.id], { [key]: target }]];
 }
 
-/** Refuses canonical fields the entity does not have, before anything is sent. */
+/** Refuses canonical fields the entity does not have, before anything is sent; custom fields are checked against Tryton's schema when written. */
 export function checkFields(kind: AccountKind, fields: Record<string, FieldValue>): void {
   const supported = new Set(SUPPORTED_FIELDS[kind]);
-  const unknown = Object.keys(fields).filter((field) => !supported.has(field));
+  const unknown = Object.keys(fields).filter((field) => !supported.has(field) && customFieldName(field) === null);
   if (unknown.length > 0)
     throw new InvalidRequestError(`tryton: ${kind} has no field ${unknown.map((field) => `'${field}'`).join(', ')}`);
 }

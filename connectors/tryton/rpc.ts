@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { FieldValue } from '../../src/core/model';
-import type { ConnectorSettings, ConnectTools } from '../kit/define';
+import { DESCRIBE_TTL_MS, type ConnectorSettings, type ConnectTools } from '../kit/define';
 import {
   AuthFailedError,
   ConnectorError,
@@ -18,6 +18,7 @@ import {
 import type { HttpClient } from '../kit/http';
 import { parseResponse } from '../kit/parse';
 import type { trytonConfig } from './config';
+import { parseFieldsGet, type TrytonField } from './fields';
 
 /** Where and as whom to log in: the server (`http://127.0.0.1:8000`), the database and the user. */
 export type TrytonLogin = Pick<ConnectorSettings<typeof trytonConfig>, 'baseUrl' | 'database' | 'credentials'>;
@@ -84,6 +85,7 @@ export class TrytonRpc {
   private readonly loginHttp: HttpClient;
   private session: Promise<Session> | null = null;
   private requestId = 0;
+  private readonly schemas = new Map<string, { at: number; fields: Promise<Map<string, TrytonField>> }>();
   /** How many times the client logged in; for tests and metrics. */
   logins = 0;
 
@@ -91,6 +93,7 @@ export class TrytonRpc {
     private readonly connector: string,
     private readonly settings: TrytonLogin,
     http: ConnectTools['http'],
+    private readonly now: () => number = Date.now,
   ) {
     const baseURL = `${settings.baseUrl.replace(/\/+$/, '')}/${encodeURIComponent(settings.database)}/`;
     this.loginHttp = http({ baseURL });
@@ -162,6 +165,26 @@ export class TrytonRpc {
     const [id] = await this.searchIds(model, domain(value), context);
     if (id === undefined) throw new InvalidRequestError(`tryton: no ${what} '${value}' in ${model}`);
     return id;
+  }
+
+  /**
+   * The fields of `model` as `fields_get` describes them (`names`, or all: null), kept for
+   * DESCRIBE_TTL_MS: they change only when a module is activated, and reads and writes of custom
+   * fields need their types. A failed call is not kept.
+   */
+  fieldsGet(model: string, names: readonly string[] | null = null): Promise<Map<string, TrytonField>> {
+    const key = `${model}|${names?.join(',') ?? '*'}`;
+    let entry = this.schemas.get(key);
+    if (!entry || this.now() - entry.at > DESCRIBE_TTL_MS) {
+      const what = `${this.connector}: ${model}.fields_get`;
+      const fields = this.model(model, 'fields_get', [names]).then((answer) => parseFieldsGet(answer, what));
+      entry = { at: this.now(), fields };
+      this.schemas.set(key, entry);
+      fields.catch(() => {
+        if (this.schemas.get(key) === entry) this.schemas.delete(key);
+      });
+    }
+    return entry.fields;
   }
 
   /** Creates one record; its id. */

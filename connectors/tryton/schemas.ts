@@ -57,7 +57,9 @@ export function isoMinus(iso: string, ms: number): string {
 const text = z.string().nullish();
 /** A datetime as ISO 8601 UTC with microseconds, a date as `YYYY-MM-DD`. */
 const datetime = trytonDatetimeSchema.transform(isoFromTryton);
-const date = trytonDateSchema.transform((value) => `${pad(value.year, 4)}-${pad(value.month)}-${pad(value.day)}`);
+export const dateSchema = trytonDateSchema.transform(
+  (value) => `${pad(value.year, 4)}-${pad(value.month)}-${pad(value.day)}`,
+);
 const stamps = { id: z.number().int(), create_date: datetime, write_date: datetime.nullish() };
 const related = <T extends z.ZodRawShape>(shape: T) => z.object({ id: z.number().int(), ...shape }).nullish();
 const children = <T extends z.ZodRawShape>(shape: T) => z.array(z.object({ ...stamps, ...shape }));
@@ -120,6 +122,6 @@ export const documentSchema = z.object({
   reference: text,
   state: z.string(),
   party: z.number().int(),
-  sale_date: date.nullish(),
-  purchase_date: date.nullish(),
+  sale_date: dateSchema.nullish(),
+  purchase_date: dateSchema.nullish(),
 });

@@ -1,9 +1,28 @@
 /** How each account kind is stored in Tryton: parties by category, and bank.account records (an AccountTable each). */
 import { z } from 'zod';
-import type { Account, FieldValue } from '../../src/core/model';
+import type { Account, AccountKind, FieldValue } from '../../src/core/model';
 import { InvalidRequestError } from '../kit/errors';
+import type { FieldDescription } from '../kit/types';
 import type { trytonConfig } from './config';
-import { planBankAccountWrite, planPartyWrite, toBankAccount, toPartyAccount, type ResolvedRefs } from './mappers';
+import {
+  customFieldsOf,
+  customWrites,
+  DESCRIBED_MODELS,
+  describeAccountFields,
+  namesCustomField,
+  readCustomValues,
+  RECORD_MODEL,
+  type CustomValues,
+  type TrytonField,
+} from './fields';
+import {
+  planBankAccountWrite,
+  planPartyWrite,
+  SUPPORTED_FIELDS,
+  toBankAccount,
+  toPartyAccount,
+  type ResolvedRefs,
+} from './mappers';
 import { containing, type Domain, type TrytonRpc } from './rpc';
 import {
   BANK_ACCOUNT_FIELDS,
@@ -53,6 +72,38 @@ export interface AccountTable<Data extends { id: number; _timestamp?: string | n
   plan(data: Data, fields: Record<string, FieldValue>): Promise<Record<string, unknown>>;
   /** Creates a record, or finds the one an earlier create with the same key made; its id. */
   create(fields: Record<string, FieldValue>, extra: z.infer<typeof createExtraSchema>): Promise<number>;
+  /** The kind's fields as a mapping may name them, from Tryton's `fields_get`. */
+  describe(): Promise<FieldDescription[]>;
+}
+
+/** The names of the custom fields the mappings in force name for a kind, without `custom.`. */
+export type MappedCustomFields = () => readonly string[];
+
+/**
+ * How a kind's custom fields are read and written: which of the mapped ones Tryton offers (one
+ * it no longer has is not asked for, as it would fail the whole read), and their `write` values.
+ * `fields_get` is called only when a custom field is mapped or written.
+ */
+function customColumns(rpc: TrytonRpc, kind: AccountKind, names: MappedCustomFields) {
+  const offered = async () => customFieldsOf(kind, await rpc.fieldsGet(RECORD_MODEL[kind]));
+  return {
+    async mapped(): Promise<TrytonField[]> {
+      const wanted = names();
+      if (wanted.length === 0) return [];
+      const fields = await offered();
+      return wanted.flatMap((name) => fields.get(name) ?? []);
+    },
+    async writes(fields: Record<string, FieldValue>): Promise<Record<string, unknown>> {
+      return namesCustomField(fields) ? customWrites(kind, await offered(), fields) : {};
+    },
+    /** The description: the models DESCRIBED_MODELS names, one `fields_get` each. */
+    async describe(): Promise<FieldDescription[]> {
+      const models = new Map<string, Map<string, TrytonField>>();
+      for (const [model, fields] of Object.entries(DESCRIBED_MODELS[kind]))
+        models.set(model, await rpc.fieldsGet(model, fields ?? null));
+      return describeAccountFields(kind, SUPPORTED_FIELDS[kind], models);
+    },
+  };
 }
 
 /**
@@ -136,8 +187,13 @@ async function partyRefs(
   return { country, subdivision, lang };
 }
 
-/** The customers or the vendors of a database: parties in the kind's category. */
-export function partyTable(rpc: TrytonRpc, rules: PartyRules, kind: 'customer' | 'vendor'): AccountTable<Party> {
+/** The customers or the vendors of a database: parties in the kind's category, with the custom fields mapped. */
+export function partyTable(
+  rpc: TrytonRpc,
+  rules: PartyRules,
+  kind: 'customer' | 'vendor',
+  mappedCustom: MappedCustomFields,
+): AccountTable<Party & CustomValues> {
   const key = kind === 'customer' ? 'customerCategory' : 'supplierCategory';
   const name = rules[key];
   const ofKind = [['categories.name', '=', name]];
@@ -150,10 +206,19 @@ export function partyTable(rpc: TrytonRpc, rules: PartyRules, kind: 'customer' |
       );
     return id;
   };
-  const search = (domain: Domain[], limit?: number) =>
-    rpc.search('party.party', partySchema, PARTY_FIELDS, [...ofKind, ...domain], limit);
-  const plan = async (party: Party | null, fields: Record<string, FieldValue>) =>
-    planPartyWrite(party, fields, await partyRefs(rpc, fields, party), rules.vatIdentifierType);
+  const custom = customColumns(rpc, kind, mappedCustom);
+  const search = async (domain: Domain[], limit?: number) => {
+    const mapped = await custom.mapped();
+    const fields = [...PARTY_FIELDS, ...mapped.map((field) => field.name)];
+    const rows = await rpc.search('party.party', partySchema.loose(), fields, [...ofKind, ...domain], limit);
+    return rows.map((row) => ({ ...row, custom: readCustomValues(kind, mapped, row) }));
+  };
+  // Custom values are typed first: a value Tryton would not take is refused before any lookup.
+  const plan = async (party: Party | null, fields: Record<string, FieldValue>) => {
+    const customValues = await custom.writes(fields);
+    const refs = await partyRefs(rpc, fields, party);
+    return { ...planPartyWrite(party, fields, refs, rules.vatIdentifierType), ...customValues };
+  };
   return {
     model: 'party.party',
     children: ['contact_mechanisms', 'addresses', 'identifiers'],
@@ -161,6 +226,7 @@ export function partyTable(rpc: TrytonRpc, rules: PartyRules, kind: 'customer' |
     find: (text, limit) => search(searchDomain(text, partyColumns, partyCodes), limit),
     toAccount: (party) => toPartyAccount(kind, party, rules.vatIdentifierType),
     plan,
+    describe: () => custom.describe(),
 
     /** A new party of the kind, or the one whose code is `number`, given the kind's category. */
     async create(fields, { number }) {
@@ -200,24 +266,34 @@ async function ownerFor(rpc: TrytonRpc, name: string): Promise<number> {
 
 const accountRef = z.object({ account: z.number().int() });
 
-/** The bank accounts of a database: bank.account records with their numbers and owner parties. */
-export function bankAccountTable(rpc: TrytonRpc): AccountTable<BankAccount> {
+/** The bank accounts of a database: bank.account records with their numbers and owner parties, and the custom fields mapped. */
+export function bankAccountTable(
+  rpc: TrytonRpc,
+  mappedCustom: MappedCustomFields,
+): AccountTable<BankAccount & CustomValues> {
   const refs = async ({ currencyCode, swiftCode }: Record<string, FieldValue>) => ({
     currency: await rpc.ref('currency.currency', 'currency', currencyCode, byCode, { active_test: false }),
     bank: (await rpc.ref('bank', 'bank with BIC', swiftCode, (bic) => [['bic', '=', bic.toUpperCase()]])) ?? undefined,
   });
-  const search = (domain: Domain[], limit?: number) =>
-    rpc.search('bank.account', bankAccountSchema, BANK_ACCOUNT_FIELDS, domain, limit);
+  const custom = customColumns(rpc, 'bankAccount', mappedCustom);
+  const search = async (domain: Domain[], limit?: number) => {
+    const mapped = await custom.mapped();
+    const fields = [...BANK_ACCOUNT_FIELDS, ...mapped.map((field) => field.name)];
+    const rows = await rpc.search('bank.account', bankAccountSchema.loose(), fields, domain, limit);
+    return rows.map((row) => ({ ...row, custom: readCustomValues('bankAccount', mapped, row) }));
+  };
   return {
     model: 'bank.account',
     children: ['numbers', 'owners'],
     search,
     find: (text, limit) => search(searchDomain(text, bankAccountColumns, bankAccountNumbers), limit),
     toAccount: toBankAccount,
+    describe: () => custom.describe(),
 
-    /** The name is written to the first owner (a new owner party when there is none). */
+    /** The name is written to the first owner (a new owner party when there is none), after the custom values are typed. */
     async plan(account, fields) {
-      const values = planBankAccountWrite(account, fields, await refs(fields));
+      const customValues = await custom.writes(fields);
+      const values = { ...planBankAccountWrite(account, fields, await refs(fields)), ...customValues };
       const { name = null } = fields;
       const [owner] = account['owners.'];
       if (owner !== undefined && name !== null && owner.name !== name)
@@ -236,10 +312,11 @@ export function bankAccountTable(rpc: TrytonRpc): AccountTable<BankAccount> {
       const [existing] =
         iban === null ? [] : await rpc.search('bank.account.number', accountRef, ['account'], ibanDomain);
       if (existing !== undefined) return existing.account;
+      const customValues = await custom.writes(fields);
       const found = await refs(fields);
       const bank = found.bank ?? extra.bank ?? (await onlyBank(rpc));
       const owner = extra.owner ?? (name === null ? undefined : await ownerFor(rpc, name));
-      const values = { ...planBankAccountWrite(null, fields, found), bank };
+      const values = { ...planBankAccountWrite(null, fields, found), ...customValues, bank };
       return await rpc.create('bank.account', owner === undefined ? values : { ...values, owners: [['add', [owner]]] });
     },
   };
