@@ -109,7 +109,7 @@ test('a CRM change reaches the Xero contact; the rotated refresh token is kept a
     await daemon.queues.enqueueChanges([
       { connector: 'crm', entity: 'contact', id: contactId, source: 'manual', eventId: 'second' },
     ]);
-    // The relation moves first and its audit entry follows in a statement of its own.
+    // The relation moves with its audit entry, in one transaction.
     await waitFor(
       async () =>
         (await store.findRelationsByContact(contactId))[0]?.accountId === String(survivor.ContactID) &&

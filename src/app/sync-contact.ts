@@ -263,44 +263,43 @@ export async function moveMergedRelation(
 ): Promise<void> {
   const { store } = engine;
   const survivorRelation = await store.findRelationByAccount(relation.accountKind, survivorId);
-  await store.deleteRelation(relation.id);
   const base = {
     contactId: relation.contactId,
     accountKind: relation.accountKind,
     sourceSystem: 'accounting' as const,
   };
+  // One transaction each: a crash between removing the relation and making its replacement would lose both.
   if (survivorRelation) {
-    await store.appendAudit([
-      {
-        ...base,
-        kind: 'unlink',
-        relationId: relation.id,
-        accountId: relation.accountId,
-        details: { reason: 'merged', into: survivorId, survivorLinkedTo: survivorRelation.contactId },
-      },
-    ]);
+    await store.replaceRelation(relation.id, null, {
+      ...base,
+      kind: 'unlink',
+      relationId: relation.id,
+      accountId: relation.accountId,
+      details: { reason: 'merged', into: survivorId, survivorLinkedTo: survivorRelation.contactId },
+    });
     engine.logger.info(
       { relationId: relation.id, survivorId },
       'account merged into an account already linked: relation removed',
     );
     return;
   }
-  const moved = await store.createRelation({
-    contactId: relation.contactId,
-    accountKind: relation.accountKind,
-    accountId: survivorId,
-    relationCode: relation.relationCode,
-    origin: relation.origin,
-  });
-  await store.appendAudit([
+  await store.replaceRelation(
+    relation.id,
+    {
+      contactId: relation.contactId,
+      accountKind: relation.accountKind,
+      accountId: survivorId,
+      relationCode: relation.relationCode,
+      origin: relation.origin,
+    },
     {
       ...base,
       kind: 'link',
-      relationId: moved.id,
+      relationId: relation.id,
       accountId: survivorId,
       details: { reason: 'merged', movedFrom: relation.accountId, previousRelationId: relation.id },
     },
-  ]);
+  );
   engine.logger.info(
     { from: relation.accountId, to: survivorId, contactId: relation.contactId },
     'account merged: relation moved to the surviving account',

@@ -263,6 +263,39 @@ export class SqlStore implements Store {
     return rows.length > 0;
   }
 
+  async replaceRelation(
+    id: string,
+    replacement: NewRelation | null,
+    audit: NewAuditEntry,
+  ): Promise<BusinessRelation | null> {
+    try {
+      return await this.sql.transaction(async (tx) => {
+        await tx.query('DELETE FROM business_relation WHERE id = $1', [id]);
+        let created: BusinessRelation | null = null;
+        if (replacement !== null) {
+          const [row] = await tx.query(
+            `INSERT INTO business_relation (id, contact_id, account_kind, account_id, relation_code, origin)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${RELATION_COLUMNS}`,
+            [
+              randomUUID(),
+              replacement.contactId,
+              replacement.accountKind,
+              replacement.accountId,
+              replacement.relationCode,
+              replacement.origin,
+            ],
+          );
+          created = row === undefined ? null : toBusinessRelation(row);
+        }
+        await insertAudit(tx, [created ? { ...audit, relationId: created.id } : audit]);
+        return created;
+      });
+    } catch (error) {
+      if (replacement === null || sqlStateOf(error) !== UNIQUE_VIOLATION) throw error;
+      throw await this.describeConflict(replacement, constraintOf(error), error);
+    }
+  }
+
   async getShadow(relationId: string): Promise<ShadowEntry[]> {
     const rows = await this.sql.query(
       `SELECT ${SHADOW_COLUMNS} FROM relation_shadow WHERE relation_id = $1 ORDER BY side, field`,

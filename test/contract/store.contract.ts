@@ -147,6 +147,43 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         });
       });
 
+      it('replaces a relation in one transaction: the old one and its shadow go, the new one and the audit entry come', async () => {
+        const old = await store().createRelation(newRelation());
+        await store().recordSync([shadowEntry(old.id)], []);
+        const moved = await store().replaceRelation(old.id, newRelation({ accountId: 'CUST-9' }), {
+          kind: 'link',
+          relationId: old.id,
+          contactId: 'C-1',
+          details: { reason: 'merged', previousRelationId: old.id },
+        });
+        expect(moved).toMatchObject({ contactId: 'C-1', accountId: 'CUST-9', origin: 'linked' });
+        expect(moved?.id).not.toBe(old.id);
+        await expect(store().getRelation(old.id)).resolves.toBeNull();
+        await expect(store().getShadow(old.id)).resolves.toEqual([]);
+        await expect(store().findRelationsByContact('C-1')).resolves.toEqual([moved]);
+        const [entry] = await store().queryAudit({ contactId: 'C-1' });
+        expect(entry).toMatchObject({ kind: 'link', relationId: moved?.id });
+        // Without a replacement the relation is removed, with its audit entry.
+        await expect(
+          store().replaceRelation(moved!.id, null, { kind: 'unlink', relationId: moved!.id, contactId: 'C-1' }),
+        ).resolves.toBeNull();
+        await expect(store().findRelationsByContact('C-1')).resolves.toEqual([]);
+        expect((await store().queryAudit({ contactId: 'C-1' })).map((e) => e.kind).sort()).toEqual(['link', 'unlink']);
+      });
+
+      it('keeps the old relation and writes no audit entry when the replacement clashes', async () => {
+        const old = await store().createRelation(newRelation());
+        await store().createRelation(newRelation({ contactId: 'C-2', accountId: 'CUST-9' }));
+        const attempt = store().replaceRelation(old.id, newRelation({ accountId: 'CUST-9' }), {
+          kind: 'link',
+          relationId: old.id,
+          contactId: 'C-1',
+        });
+        await expect(attempt).rejects.toThrow('customer CUST-9 is already linked to contact C-2');
+        await expect(store().getRelation(old.id)).resolves.toEqual(old);
+        await expect(store().queryAudit({ contactId: 'C-1' })).resolves.toEqual([]);
+      });
+
       it('rejects a second relation of one kind for a contact, naming the rule', async () => {
         await store().createRelation(newRelation());
 

@@ -216,6 +216,12 @@ export interface Store {
   listRelations(options?: { kind?: AccountKind; limit?: number; offset?: number }): Promise<BusinessRelation[]>;
   /** Deletes a relation and its shadow; returns false when it did not exist. */
   deleteRelation(id: string): Promise<boolean>;
+  /**
+   * In one transaction: deletes a relation and its shadow, creates `replacement` (unless null),
+   * and appends `audit`, whose `relationId` becomes the replacement's id when there is one. A
+   * crash leaves the old relation or the new one, never neither. Returns the replacement.
+   */
+  replaceRelation(id: string, replacement: NewRelation | null, audit: NewAuditEntry): Promise<BusinessRelation | null>;
 
   /** The shadow of one relation (both sides, every field). */
   getShadow(relationId: string): Promise<ShadowEntry[]>;
