@@ -150,6 +150,8 @@ export function toContact(
     companyId: accountId === null ? null : toContactId('Account', accountId),
     fields,
     modifiedAt: isoTime(record.SystemModstamp),
+    // LastModifiedDate is what If-Unmodified-Since compares: a write planned against it is refused once it moved.
+    ...(record.LastModifiedDate !== undefined && { version: isoTime(record.LastModifiedDate) }),
     ...(Object.keys(fieldModifiedAt).length > 0 && { fieldModifiedAt }),
     ...(Object.keys(fieldPrevious).length > 0 && { fieldPrevious }),
   };
