@@ -32,6 +32,8 @@ const cursorSchema = z.object({
   Contact: markSchema,
   /** Deletions are known up to this time (getDeleted's latestDateCovered); null before the first poll. */
   deletedUntil: z.string().nullable(),
+  /** Ids reported deleted at or after `deletedUntil`, which the next getDeleted lists again. */
+  deletedSeen: z.array(z.string()).default([]),
 });
 type ChangeCursor = z.infer<typeof cursorSchema>;
 
@@ -44,6 +46,7 @@ export function decodeCursor(cursor: string | null, name = 'salesforce'): Change
       Account: start,
       Contact: start,
       deletedUntil: null,
+      deletedSeen: [],
     }
   );
 }
@@ -77,16 +80,25 @@ export async function* pollChanges(session: SalesforceSession, cursor: string | 
   if (startedAt - Date.parse(state.deletedUntil) < DELETED_EVERY_MS) return;
   const start = new Date(Math.max(Date.parse(state.deletedUntil), startedAt - DELETED_REACH_MS)).toISOString();
   const end = new Date(startedAt).toISOString();
-  const deleted: string[] = [];
+  const found: { id: string; at: string }[] = [];
   let covered = end;
   for (const sObjectType of SOBJECT_TYPES) {
     const answer = await session.api.deleted(sObjectType, start, end);
-    deleted.push(...answer.deletedRecords.map((record) => toContactId(sObjectType, record.id)));
+    found.push(
+      ...answer.deletedRecords.map((record) => ({
+        id: toContactId(sObjectType, record.id),
+        at: isoTime(record.deletedDate),
+      })),
+    );
     const until = isoTime(answer.latestDateCovered);
     if (until < covered) covered = until;
   }
-  // Never back: a minute's rounding may cover less than the last poll's answer said.
+  const deleted = found.filter((record) => !state.deletedSeen.includes(record.id)).map((record) => record.id);
+  // Never back: a minute's rounding may cover less than the last poll's answer said. What lies
+  // past the covered time is asked for again next time: remember it, so it is reported once.
   if (covered > state.deletedUntil) state.deletedUntil = covered;
+  const until = state.deletedUntil;
+  state.deletedSeen = found.filter((record) => record.at >= until).map((record) => record.id);
   yield { records: [], deleted, cursor: JSON.stringify(state) };
 }
 
