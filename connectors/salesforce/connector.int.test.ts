@@ -55,9 +55,9 @@ test('Contacts are persons of their Account: created with companyId, read back w
 test('deletions come from getDeleted once a minute, merged Accounts among them', async () => {
   let now = Date.now();
   await start({}, { now: () => now });
-  const survivor = String(sandbox.createAccount({ Name: 'Survivor' }).Id);
-  const loser = String(sandbox.createAccount({ Name: 'Duplicate' }).Id);
-  const gone = String(sandbox.createContact({ LastName: 'Gone' }).Id);
+  const survivor = sandbox.createAccount({ Name: 'Survivor' }).Id;
+  const loser = sandbox.createAccount({ Name: 'Duplicate' }).Id;
+  const gone = sandbox.createContact({ LastName: 'Gone' }).Id;
   const first = await poll(null);
   sandbox.deleteContact(gone);
   sandbox.mergeAccounts(survivor, [loser]);
@@ -74,7 +74,7 @@ test('deletions come from getDeleted once a minute, merged Accounts among them',
 
 test('field history gives each field its change time on reads by id', async () => {
   await start({ fieldHistory: true }, { fieldHistory: true });
-  const id = String(sandbox.createAccount({ Name: 'Delta', Phone: '1' }).Id);
+  const id = sandbox.createAccount({ Name: 'Delta', Phone: '1' }).Id;
   await new Promise((resolve) => setTimeout(resolve, 20));
   sandbox.updateAccount(id, { BillingCity: 'Utrecht' });
   const record = await connector.get('contact', `company-${id}`);
@@ -87,25 +87,25 @@ test('field history gives each field its change time on reads by id', async () =
 
 test('a batch update refuses the stale item with PreconditionFailedError and writes the others', async () => {
   await start();
-  const [a, b] = [sandbox.createAccount({ Name: 'A' }).Id, sandbox.createAccount({ Name: 'B' }).Id].map(String);
+  const [a, b] = [sandbox.createAccount({ Name: 'A' }).Id, sandbox.createAccount({ Name: 'B' }).Id];
   const [readA, readB] = await connector.batchGet!('contact', [`company-${a}`, `company-${b}`]);
   await new Promise((resolve) => setTimeout(resolve, 5));
-  sandbox.updateAccount(String(b), { Phone: 'theirs' });
+  sandbox.updateAccount(b, { Phone: 'theirs' });
   const results = await connector.batchUpdate!('contact', [
     { id: `company-${a}`, fields: { phone: 'ours' }, ifMatch: readA?.version },
     { id: `company-${b}`, fields: { phone: 'ours' }, ifMatch: readB?.version },
   ]);
   expect(results.map((result) => result.ok)).toEqual([true, false]);
   expect(results[1]?.ok === false && results[1].error).toBeInstanceOf(PreconditionFailedError);
-  expect(sandbox.getAccount(String(a))?.Phone).toBe('ours');
-  expect(sandbox.getAccount(String(b))?.Phone).toBe('theirs');
+  expect(sandbox.getAccount(a)?.Phone).toBe('ours');
+  expect(sandbox.getAccount(b)?.Phone).toBe('theirs');
   // One read of the versions, one collection write, one read back.
   expect(sandbox.countRequests({ method: 'PATCH', path: '/composite/sobjects' })).toBe(1);
 });
 
 test('search sends the word escaped: a quote and a % find the record holding them, not every record', async () => {
   await start();
-  const obrien = String(sandbox.createAccount({ Name: "O'Brien 100% Trading" }).Id);
+  const obrien = sandbox.createAccount({ Name: "O'Brien 100% Trading" }).Id;
   sandbox.createAccount({ Name: 'Plain Trading' });
   expect((await connector.search!('contact', "o'brien", 10)).map((record) => record.id)).toEqual([`company-${obrien}`]);
   sandbox.resetRequests();
@@ -144,8 +144,8 @@ test('custom fields join the objects that have them; describe lists them with th
     picklistValues: [{ value: 'EU', label: 'Europe', active: true }],
   };
   await start({ customFields: { Account: [region] } }, { customFields: () => ['Region__c'] });
-  const account = String(sandbox.createAccount({ Name: 'Custom', Region__c: 'EU' }).Id);
-  const person = String(sandbox.createContact({ LastName: 'Plain' }).Id);
+  const account = sandbox.createAccount({ Name: 'Custom', Region__c: 'EU' }).Id;
+  const person = sandbox.createContact({ LastName: 'Plain' }).Id;
   expect((await connector.get('contact', `company-${account}`))?.fields['custom.Region__c']).toBe('EU');
   expect((await connector.get('contact', `person-${person}`))?.fields).not.toHaveProperty('custom.Region__c');
   const described = await connector.describeFields!('contact');
@@ -159,7 +159,7 @@ test('custom fields join the objects that have them; describe lists them with th
 
 test('with state and country picklists on, codes are written to the code fields', async () => {
   await start({ stateAndCountryPicklists: true }, { stateAndCountryPicklists: true });
-  const id = String(sandbox.createAccount({ Name: 'Picklists' }).Id);
+  const id = sandbox.createAccount({ Name: 'Picklists' }).Id;
   const written = await connector.update!('contact', { id: `company-${id}`, fields: { countryCode: 'NL' } });
   expect(written.fields.countryCode).toBe('NL');
   expect(sandbox.getAccount(id)).toMatchObject({ BillingCountryCode: 'NL', BillingCountry: 'Netherlands' });
@@ -167,7 +167,7 @@ test('with state and country picklists on, codes are written to the code fields'
 
 test('an expired session is renewed once on 401', async () => {
   await start();
-  const id = String(sandbox.createAccount({ Name: 'Session' }).Id);
+  const id = sandbox.createAccount({ Name: 'Session' }).Id;
   await connector.get('contact', `company-${id}`);
   sandbox.revokeTokens();
   expect(await connector.get('contact', `company-${id}`)).toMatchObject({ fields: { name: 'Session' } });
