@@ -45,18 +45,23 @@ const QBO_ID = { pattern: /^\d{1,20}$/, means: 'a QuickBooks id (digits)' };
 
 /** The Customer and Vendor properties a create's `extra` may carry besides the canonical fields. */
 const nameExtraSchema = z.strictObject({
+  /**
+   * The account number tandem chooses: a vendor's AcctNum (QBO: at most 15 characters). QBO Online
+   * keeps no number on customers (AcctNum is QuickBooks Desktop's), so a customer's is not sent.
+   */
+  number: z.string().max(15).nullish(),
   /** The name of a record created without one (QBO requires a DisplayName); the canonical name wins. */
   DisplayName: z.string().max(500).nullish(),
   CompanyName: z.string().max(100).nullish(),
   GivenName: z.string().max(100).nullish(),
   FamilyName: z.string().max(100).nullish(),
   Notes: z.string().max(2000).nullish(),
-  AcctNum: z.string().max(100).nullish(),
 });
 
 /** The Account properties a bank account create's `extra` may carry. */
 const bankAccountExtraSchema = z.strictObject({
-  number: z.string().max(7).nullish(),
+  /** The account number (AcctNum) tandem chooses. */
+  number: z.string().max(20).nullish(),
   Name: z.string().max(100).nullish(),
   AccountSubType: z.string().nullish(),
   Description: z.string().max(100).nullish(),
@@ -253,10 +258,11 @@ function kindEntity<Entity extends Versioned>(
         };
         return spec.toAccount(await api.create(spec.entity, spec.schema, body, idempotencyKey));
       }
-      const properties = parseRequest(nameExtraSchema, extra ?? {}, `${name}: create options`);
+      const { number, ...properties } = parseRequest(nameExtraSchema, extra ?? {}, `${name}: create options`);
       const named = fields.name ?? properties.DisplayName ?? null;
       const body = {
         ...withoutNull(properties),
+        ...(kind === 'vendor' && number ? { AcctNum: number } : {}),
         // The company name starts as the display name; QBO prints it on invoices.
         CompanyName: properties.CompanyName ?? named,
         ...spec.body({ ...fields, name: named }, null),
