@@ -13,8 +13,8 @@ import { type SObjectType, SOBJECT_TYPES, toContactId } from './fields';
 import { isoTime } from './mappers';
 import { soqlDateTime } from './soql';
 
-/** getDeleted reaches back 30 days at most; the poll asks for a little less. */
-const DELETED_REACH_MS = 29 * 86_400_000;
+/** getDeleted answers for the last 15 days at most (less where the Recycle Bin was emptied). */
+const DELETED_REACH_MS = 15 * 86_400_000;
 /** getDeleted works to the minute: deletions are asked for at most once a minute. */
 const DELETED_EVERY_MS = 60_000;
 
