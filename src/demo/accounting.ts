@@ -1,6 +1,6 @@
 /**
- * The accounting side of the demo. The config file chooses it: Business Central runs as a local
- * sandbox the demo starts itself; Tryton is a real trytond started beside the demo with
+ * The accounting side of the demo. The config file chooses it: Business Central and QuickBooks
+ * Online run as local sandboxes the demo starts itself; Tryton is a real trytond started beside the demo with
  * scripts/tryton/demo.sh. Each side sets its environment, seeds linked pairs and says what to try.
  */
 import {
@@ -9,6 +9,7 @@ import {
   startBusinessCentralSandbox,
 } from '../../connectors/business-central/sandbox';
 import { isAccount, type Connector } from '../../connectors/kit/types';
+import { startQuickBooksSandbox } from '../../connectors/quickbooks/sandbox';
 import type { TandemConfig } from '../config/schema';
 import type { Account, AccountKind } from '../core/model';
 
@@ -76,6 +77,89 @@ export async function businessCentralSide(port: number): Promise<DemoAccounting>
     -d '{"displayName":"Ostrander Fietsen B.V.","phoneNumber":"+31 30 231 4400","city":"Utrecht","country":"NL"}'`;
     },
     close: () => bc.close(),
+  };
+}
+
+const QBO_CLIENT_ID = 'demo-qbo-client';
+const QBO_CLIENT_SECRET = 'demo-qbo-client-secret';
+const QBO_VERIFIER_TOKEN = 'demo-qbo-verifier-token';
+/** The sandbox's own token for the curls below (a curl's refresh would rotate the daemon's token away). */
+const QBO_CURL_TOKEN = 'demo-qbo-curl-token';
+
+/**
+ * Starts the QuickBooks Online sandbox (a company with two customers, a vendor and a bank
+ * account), sending its signed webhooks to `webhookUrl`, and points the config's variables at it.
+ */
+export async function quickbooksSide(
+  port: number,
+  webhookUrl = `http://127.0.0.1:${process.env.TANDEM_PORT ?? '8080'}/webhooks/accounting`,
+): Promise<DemoAccounting> {
+  const qbo = await startQuickBooksSandbox({
+    port,
+    clientId: QBO_CLIENT_ID,
+    clientSecret: QBO_CLIENT_SECRET,
+    webhookUrl,
+    verifierToken: QBO_VERIFIER_TOKEN,
+    staticToken: QBO_CURL_TOKEN,
+  });
+  const address = (Line1: string, City: string, PostalCode: string, Country: string) => ({
+    BillAddr: { Line1, City, PostalCode, Country },
+  });
+  const seeded = {
+    vanDijk: qbo.create('Customer', {
+      DisplayName: 'Van Dijk Installatietechniek B.V.',
+      CompanyName: 'Van Dijk Installatietechniek B.V.',
+      PrimaryPhone: { FreeFormNumber: '+31 20 624 1180' },
+      PrimaryEmailAddr: { Address: 'administratie@vandijk-installatie.nl' },
+      ...address('Prinsengracht 263', 'Amsterdam', '1016 GV', 'NL'),
+    }),
+    lindqvist: qbo.create('Customer', {
+      DisplayName: 'Lindqvist Möbler AB',
+      PrimaryPhone: { FreeFormNumber: '+46 8 411 2030' },
+      ...address('Drottninggatan 53', 'Stockholm', '111 21', 'SE'),
+    }),
+    brenner: qbo.create('Vendor', {
+      DisplayName: 'Brenner Werkzeugbau GmbH',
+      PrimaryPhone: { FreeFormNumber: '+49 711 2290 400' },
+      ...address('Königstraße 1', 'Stuttgart', '70173', 'DE'),
+    }),
+    operating: qbo.create('Account', { Name: 'Operating Account', AccountType: 'Bank', AccountSubType: 'Checking' }),
+  };
+  Object.assign(process.env, {
+    QBO_BASE_URL: qbo.url,
+    QBO_REALM_ID: qbo.realmId,
+    QBO_TOKEN_URL: qbo.tokenUrl,
+    QBO_CLIENT_ID,
+    QBO_CLIENT_SECRET,
+    QBO_REFRESH_TOKEN: qbo.refreshToken,
+    QBO_WEBHOOK_VERIFIER_TOKEN: QBO_VERIFIER_TOKEN,
+  });
+  return {
+    describe: `QuickBooks Online sandbox ${qbo.url}/${qbo.realmId}`,
+    async pairs(accounting) {
+      const wanted: Array<[AccountKind, unknown]> = [
+        ['customer', seeded.vanDijk.Id],
+        ['customer', seeded.lindqvist.Id],
+        ['vendor', seeded.brenner.Id],
+        ['bankAccount', seeded.operating.Id],
+      ];
+      return Promise.all(
+        wanted.map(async ([kind, id]) => ({ kind, account: await requireAccount(accounting, kind, String(id)) })),
+      );
+    },
+    tryThis() {
+      const auth = `-H 'Authorization: Bearer ${QBO_CURL_TOKEN}' -H 'Accept: application/json'`;
+      const company = `${qbo.url}/${qbo.realmId}`;
+      return Promise.resolve(`   and see the linked customer carry it within a second:
+
+  curl -s '${company}/customer/${String(seeded.vanDijk.Id)}?minorversion=75' ${auth}
+
+2. Create a customer in accounting; a linked company contact appears in the CRM within seconds:
+
+  curl -s -X POST '${company}/customer?minorversion=75' ${auth} -H 'Content-Type: application/json' \\
+    -d '{"DisplayName":"Ostrander Fietsen B.V.","PrimaryPhone":{"FreeFormNumber":"+31 30 231 4400"},"BillAddr":{"City":"Utrecht","Country":"NL"}}'`);
+    },
+    close: () => qbo.close(),
   };
 }
 

@@ -97,6 +97,11 @@ export interface QboSandboxOptions extends SandboxOptions<QboRateLimitName> {
   checkEntity?: (entity: string, body: unknown) => string[];
   /** The company's time zone offset as QBO writes it in its times (default -08:00). */
   utcOffsetMinutes?: number;
+  /**
+   * An access token the sandbox always accepts, for a person's curls beside a running daemon
+   * (whose refresh token a curl's own refresh would rotate away). Real QBO has no such token.
+   */
+  staticToken?: string;
 }
 
 /** A running sandbox. */
@@ -133,7 +138,7 @@ export async function startQuickBooksSandbox(options: QboSandboxOptions = {}): P
   const clientId = options.clientId ?? 'sandbox-client';
   const clientSecret = options.clientSecret ?? 'sandbox-secret';
   const offsetMs = (options.utcOffsetMinutes ?? -8 * 60) * 60_000;
-  const tokens = new BearerTokens();
+  const tokens = new BearerTokens(options.staticToken);
   const clock = new SandboxClock(options.clockOffsetMs);
   const outbox = new WebhookOutbox<{ name: string; id: string; operation: string; lastUpdated: string }>(
     (entities) => deliver(entities),
