@@ -1,7 +1,8 @@
 /**
  * The accounting side of the demo. The config file chooses it: Business Central and QuickBooks
- * Online run as local sandboxes the demo starts itself; Tryton is a real trytond started beside the demo with
- * scripts/tryton/demo.sh. Each side sets its environment, seeds linked pairs and says what to try.
+ * Online run as local sandboxes the demo starts itself; Tryton is a real trytond started beside
+ * the demo with scripts/tryton/demo.sh. Each side sets its environment, seeds linked pairs and
+ * says what to try.
  */
 import {
   businessCentralSandboxSeed,
