@@ -140,22 +140,25 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
     ...(options.redis ? [] : ['redis' as const]),
     ...(sharedPostgres ? ['postgres' as const] : []),
   ]);
+  const bc = await startBusinessCentralSandbox({ notificationDelayMs: 20, ...options.bc });
+  // Its webhook target is set once tandem's port is known (below).
+  const hubspot = await startHubSpotSandbox({ ...options.hubspot, token: HUBSPOT_TOKEN, log: () => undefined });
+  const prefix = `t${randomUUID().slice(0, 8)}`;
+
+  let schema: string | undefined;
+  let store: Store;
+  if (options.store === 'postgres') {
+    schema = `tandem_e2e_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+    store = await openPostgresStore(databaseUrl, { ...options.storeOptions, schema });
+  } else {
+    store = await openPgliteStore(options.pgliteDir);
+  }
+
+  // Picked just before tandem listens on it: every moment between is a chance for another
+  // process on the machine to take it.
   const port = await freePort();
   const tandemUrl = `http://127.0.0.1:${port}`;
   const webhookUrl = `${tandemUrl}/webhooks/crm`;
-  const bc = await startBusinessCentralSandbox({ notificationDelayMs: 20, ...options.bc });
-  const hubspot = await startHubSpotSandbox({
-    ...options.hubspot,
-    token: HUBSPOT_TOKEN,
-    webhook: {
-      targetUrl: webhookUrl,
-      clientSecret: HUBSPOT_SECRET,
-      batchDelayMs: 10,
-      ...(options.webhookRetryDelaysMs ? { retryDelaysMs: options.webhookRetryDelaysMs } : {}),
-    },
-    log: () => undefined,
-  });
-  const prefix = `t${randomUUID().slice(0, 8)}`;
 
   const connectors = sandboxConnectors(hubspot, bc, {
     hubspotToken: HUBSPOT_TOKEN,
@@ -196,15 +199,6 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
     queue: { prefix, backoff: '50ms', attempts: 5, intakeConcurrency: 4 },
   };
   const config = configSchema.parse(options.config ? options.config(base) : base);
-
-  let schema: string | undefined;
-  let store: Store;
-  if (options.store === 'postgres') {
-    schema = `tandem_e2e_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-    store = await openPostgresStore(databaseUrl, { ...options.storeOptions, schema });
-  } else {
-    store = await openPgliteStore(options.pgliteDir);
-  }
   const daemon = await startDaemon({
     config,
     logger: quietLogger,
@@ -216,6 +210,12 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
     shutdownGraceMs: 10_000,
     connectorOptions: { retry: { baseDelayMs: 5 }, ...options.connectorOptions },
     adminTokens: options.adminTokens ?? null,
+  });
+  hubspot.setWebhookTarget({
+    targetUrl: webhookUrl,
+    clientSecret: HUBSPOT_SECRET,
+    batchDelayMs: 10,
+    ...(options.webhookRetryDelaysMs ? { retryDelaysMs: options.webhookRetryDelaysMs } : {}),
   });
 
   const rig: Rig = {
