@@ -6,11 +6,12 @@
 import { businessCentral } from './business-central';
 import { hubspot } from './hubspot';
 import type { ConnectorKind } from './kit/define';
+import { salesforce } from './salesforce';
 import { tryton } from './tryton';
 import { xero } from './xero';
 
 /** Every connector, by its `kind` in config. */
-export const CONNECTORS = [hubspot, businessCentral, tryton, xero] as const;
+export const CONNECTORS = [hubspot, businessCentral, tryton, xero, salesforce] as const;
 
 /** The connector of a config `kind`, or undefined when there is none. */
 export function connectorKind(kind: string): ConnectorKind | undefined {

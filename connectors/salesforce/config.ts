@@ -12,6 +12,8 @@ const fieldMap = z.partialRecord(z.enum(CONTACT_FIELDS as [ContactField, ...Cont
  * /services/oauth2/token unless `tokenUrl` says otherwise.
  */
 export const salesforceConfig = z.object({
+  /** No webhooks: changes are polled (SystemModstamp and getDeleted). */
+  webhooks: z.literal(false).default(false),
   credentials: z
     .object({
       clientId: z.string().min(1),

@@ -29,6 +29,11 @@ const CONFIGS = {
       refreshToken: 'from-config',
     },
   },
+  salesforce: {
+    kind: 'salesforce',
+    baseUrl: 'https://example.my.salesforce.com',
+    credentials: { clientId: 'id', clientSecret: 's' },
+  },
 } as const;
 
 beforeAll(() => nock.disableNetConnect());

@@ -317,7 +317,7 @@ describe('parseConfigText: invalid files', () => {
       ["connectors.accounting.credentials: unknown key 'tenant'"],
     ],
     ['a bad URL', VALID.replace('https://api.hubapi.com', 'not a url'), ENV, ['connectors.crm.baseUrl: ']],
-    ['an unknown connector kind', VALID.replace('kind: hubspot', 'kind: salesforce'), ENV, ['connectors.crm.kind: ']],
+    ['an unknown connector kind', VALID.replace('kind: hubspot', 'kind: no-such-crm'), ENV, ['connectors.crm.kind: ']],
     [
       'a bad duration',
       VALID.replace('kind: hubspot', 'kind: hubspot\n    pollEvery: soon'),
