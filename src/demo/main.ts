@@ -15,7 +15,7 @@ import { buildConnectors } from '../app/connectors';
 import { loadConfig, ConfigError } from '../config/load';
 import { RedisUnavailableError, redisUrl } from '../queue/redis';
 import { openStore } from '../store';
-import { businessCentralSide, trytonSide, type DemoAccounting } from './accounting';
+import { businessCentralSide, quickbooksSide, trytonSide, type DemoAccounting } from './accounting';
 import { demoRedis } from './redis';
 
 const HUBSPOT_TOKEN = 'demo-hubspot-token';
@@ -41,8 +41,13 @@ async function main(): Promise<void> {
   const redis = await demoRedis(redisUrl());
   const tandemUrl = `http://127.0.0.1:${tandemPort}`;
   const configFile = process.env.TANDEM_CONFIG ?? 'config/tandem.yaml';
+  const kind = accountingKind(configFile);
   const side: DemoAccounting =
-    accountingKind(configFile) === 'tryton' ? await trytonSide() : await businessCentralSide(bcPort);
+    kind === 'tryton'
+      ? await trytonSide()
+      : kind === 'quickbooks'
+        ? await quickbooksSide(port('QBO_SANDBOX_PORT', 4030), `${tandemUrl}/webhooks/accounting`)
+        : await businessCentralSide(bcPort);
   const hubspot = await startHubSpotSandbox({
     port: hubspotPort,
     token: HUBSPOT_TOKEN,
