@@ -91,11 +91,9 @@ describe('the QuickBooks connector', () => {
 
   test('an update is sparse, carries the SyncToken, writes BillAddr whole; a stale SyncToken is PreconditionFailedError', async () => {
     api.intercept('GET', '/customer/58', 2).reply(200, { Customer: customer('58', '2026-12-01T10:15:30-08:00') });
-    api
-      .intercept('POST', '/customer')
-      .reply(200, {
-        Customer: customer('58', '2026-12-01T10:16:00-08:00', { SyncToken: '5', BillAddr: { City: 'Pacifica' } }),
-      });
+    api.intercept('POST', '/customer').reply(200, {
+      Customer: customer('58', '2026-12-01T10:16:00-08:00', { SyncToken: '5', BillAddr: { City: 'Pacifica' } }),
+    });
     const written = await connector.update!('customer', { id: '58', fields: { city: 'Pacifica' }, ifMatch: '4' });
     expect(written).toMatchObject({ version: '5', fields: { city: 'Pacifica' } });
     const [, update] = api.requests;
@@ -143,11 +141,9 @@ describe('the QuickBooks connector', () => {
   });
 
   test('search sends the longest word in a like pattern, a quote escaped as QBO documents', async () => {
-    api
-      .intercept('GET', '/query')
-      .reply(200, {
-        QueryResponse: { Customer: [customer('61', '2026-12-01T10:15:30-08:00', { DisplayName: "O'Brien Traders" })] },
-      });
+    api.intercept('GET', '/query').reply(200, {
+      QueryResponse: { Customer: [customer('61', '2026-12-01T10:15:30-08:00', { DisplayName: "O'Brien Traders" })] },
+    });
     const found = await connector.search!('customer', "o'brien traders", 5);
     expect(found.map((record) => record.id)).toEqual(['61']);
     expect(api.requests[0]?.query.get('query')).toBe(
@@ -255,4 +251,40 @@ test('the nock helper itself fails on a request body Intuit does not allow', asy
     body: JSON.stringify({ DisplayName: 'x', Email: 'a@b.example', BillAddr: 'Main St' }),
   });
   expect(() => scope.done()).toThrow(/Customer\.Email: not in the schema[\s\S]*Customer\.BillAddr: expected an object/);
+});
+
+test('batch requests keep to 40 a minute besides the 10 a second of every request', async () => {
+  nock.cleanAll();
+  nock(new URL(TOKEN_URL).origin)
+    .post(new URL(TOKEN_URL).pathname)
+    .reply(200, { access_token: 'a', expires_in: 3600, refresh_token: 'r' });
+  let now = Date.parse('2026-12-06T10:00:00Z');
+  const slept: number[] = [];
+  const paced = createQuickBooksConnector({
+    name: 'accounting',
+    realmId: REALM,
+    auth: { clientId: 'client', clientSecret: 'secret', refreshToken: 'r0' },
+    limiterClock: {
+      now: () => now,
+      sleep: async (ms) => {
+        slept.push(ms);
+        now += ms;
+        await Promise.resolve();
+      },
+    },
+    readWindowMs: 0,
+  });
+  const scope = qboNock(REALM);
+  scope
+    .intercept('GET', '/query', 41)
+    .reply(200, { QueryResponse: { Customer: [customer('58', '2026-12-01T10:15:30-08:00')] } });
+  scope.intercept('POST', '/batch', 41).reply(200, {
+    BatchItemResponse: [{ bId: '0', Customer: customer('58', '2026-12-01T10:20:00-08:00') }],
+  });
+  for (let call = 0; call < 41; call++)
+    await paced.batchUpdate!('customer', [{ id: '58', fields: { phone: String(call) } }]);
+  scope.done();
+  // 82 requests at 10 a second take about 8 s; the 41st batch waits for the first to leave its minute.
+  expect(Math.max(...slept)).toBeGreaterThan(40_000);
+  expect(now - Date.parse('2026-12-06T10:00:00Z')).toBeGreaterThanOrEqual(60_000);
 });
