@@ -1,4 +1,5 @@
 import nock from 'nock';
+import { watchedByModels } from '../../test/support/hubspot/models';
 import {
   EntityNotServedError,
   InvalidResponseError,
@@ -11,6 +12,11 @@ import { decodeCursor } from './changes';
 import { createHubSpotConnector } from './connector';
 
 const API = 'https://api.hubapi.com';
+
+// Every request the connector sends and every canned answer below are held to HubSpot's own models.
+const modelViolations: string[] = [];
+const hubspotApi = () => watchedByModels(nock(API), modelViolations);
+afterEach(() => expect(modelViolations.splice(0)).toEqual([]));
 const TOKEN = 'pat-eu1-test';
 
 function connector(overrides: { attempts?: number; now?: () => number } = {}): Connector {
@@ -89,7 +95,7 @@ describe('HubSpot connector over HTTP', () => {
   });
 
   it("asks a GET for the mapped properties' history and takes the field times from it", async () => {
-    const scope = nock(API)
+    const scope = hubspotApi()
       .get('/crm/v3/objects/companies/501')
       .query((query) => {
         const history = String(query.propertiesWithHistory).split(',');
@@ -113,7 +119,7 @@ describe('HubSpot connector over HTTP', () => {
 
   it("asks a batch read for the mapped properties' history, 50 ids per call: 120 ids take 3 calls", async () => {
     const bodies: { inputs: { id: string }[]; properties: string[]; propertiesWithHistory?: string[] }[] = [];
-    const scope = nock(API)
+    const scope = hubspotApi()
       .post('/crm/v3/objects/companies/batch/read')
       .times(3)
       .reply((_uri, raw) => {
@@ -142,7 +148,7 @@ describe('HubSpot connector over HTTP', () => {
 
   it('pages through the search, companies first, with a cursor per page', async () => {
     const bodies: unknown[] = [];
-    const scope = nock(API)
+    const scope = hubspotApi()
       .post(
         '/crm/v3/objects/companies/search',
         (body: { after?: string }) => (bodies.push(body), body.after === undefined),
@@ -182,7 +188,7 @@ describe('HubSpot connector over HTTP', () => {
       contacts: { since: null, seen: [] },
     });
     const since = String(Date.parse('2024-05-01T10:00:02.000Z'));
-    const scope = nock(API)
+    const scope = hubspotApi()
       .post(
         '/crm/v3/objects/companies/search',
         (body: { filterGroups: unknown; sorts: unknown; properties: string[]; limit: number }) => {
@@ -215,7 +221,7 @@ describe('HubSpot connector over HTTP', () => {
       companies: { since: '2024-05-01T00:00:00.000Z', seen: [] },
       contacts: { since: null, seen: [] },
     });
-    const scope = nock(API)
+    const scope = hubspotApi()
       .post('/crm/v3/objects/companies/search')
       .reply(200, {
         total: 10_001,
@@ -252,7 +258,7 @@ describe('HubSpot connector over HTTP', () => {
   });
 
   it('switches to the list endpoint when search paging reaches 10,000', async () => {
-    const scope = nock(API)
+    const scope = hubspotApi()
       .post('/crm/v3/objects/companies/search')
       .reply(200, {
         total: 9_950,
@@ -304,7 +310,7 @@ describe('HubSpot connector over HTTP', () => {
           },
         ];
       };
-    const scope = nock(API)
+    const scope = hubspotApi()
       .post('/crm/v3/objects/companies/batch/read')
       .times(3)
       .reply(reply('companies'))
@@ -320,7 +326,7 @@ describe('HubSpot connector over HTTP', () => {
 
   it('updates in batches of at most 100 and reports items HubSpot did not find', async () => {
     const sizes: number[] = [];
-    const scope = nock(API)
+    const scope = hubspotApi()
       .post('/crm/v3/objects/companies/batch/update')
       .times(2)
       .reply((_uri, body) => {
@@ -364,7 +370,7 @@ describe('HubSpot connector over HTTP', () => {
   });
 
   it('writes a refused batch one record at a time to find the bad one', async () => {
-    const scope = nock(API)
+    const scope = hubspotApi()
       .post('/crm/v3/objects/contacts/batch/update')
       .reply(400, { status: 'error', category: 'VALIDATION_ERROR', message: 'Property values were not valid' })
       .patch('/crm/v3/objects/contacts/1', { properties: { email: 'ok@example.com' } })
@@ -384,7 +390,7 @@ describe('HubSpot connector over HTTP', () => {
 
   it('stops a batch update on throttling instead of reporting items as failed', async () => {
     // A wait longer than the client's maxRetryAfterMs goes to the queue at once.
-    const scope = nock(API).post('/crm/v3/objects/companies/batch/update').reply(429, {}, { 'Retry-After': '60' });
+    const scope = hubspotApi().post('/crm/v3/objects/companies/batch/update').reply(429, {}, { 'Retry-After': '60' });
     await expect(
       connector().batchUpdate!('contact', [{ id: 'company-1', fields: { city: 'Ede' } }]),
     ).rejects.toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 60_000 });
@@ -392,7 +398,7 @@ describe('HubSpot connector over HTTP', () => {
   });
 
   it('waits out a 429 with Retry-After and then succeeds', async () => {
-    const scope = nock(API)
+    const scope = hubspotApi()
       .get('/crm/v3/objects/companies/5')
       .query(true)
       .reply(
@@ -413,7 +419,7 @@ describe('HubSpot connector over HTTP', () => {
   });
 
   it('retries 5xx and succeeds, and gives up with a TransientError', async () => {
-    const recovering = nock(API)
+    const recovering = hubspotApi()
       .get('/crm/v3/objects/companies/5')
       .query(true)
       .times(2)
@@ -424,7 +430,7 @@ describe('HubSpot connector over HTTP', () => {
     expect(await connector().get('contact', 'company-5')).toMatchObject({ fields: { city: 'Delft' } });
     recovering.done();
 
-    const failing = nock(API)
+    const failing = hubspotApi()
       .get('/crm/v3/objects/companies/5')
       .query(true)
       .times(3)
@@ -434,7 +440,7 @@ describe('HubSpot connector over HTTP', () => {
   });
 
   it('sends an update once: a 5xx or a 429 goes back to the write queue, which compares again before retrying', async () => {
-    const scope = nock(API)
+    const scope = hubspotApi()
       .patch('/crm/v3/objects/companies/5', { properties: { city: 'Delft' } })
       .reply(502, 'Bad Gateway')
       .patch('/crm/v3/objects/companies/5', { properties: { city: 'Delft' } })
@@ -447,7 +453,7 @@ describe('HubSpot connector over HTTP', () => {
 
   it('returns null for a 404 on get and throws NotFoundError on update', async () => {
     const notFound = { status: 'error', message: 'Object not found.', category: 'OBJECT_NOT_FOUND' };
-    const scope = nock(API)
+    const scope = hubspotApi()
       .get('/crm/v3/objects/contacts/404')
       .query(true)
       .reply(404, notFound)
@@ -461,6 +467,7 @@ describe('HubSpot connector over HTTP', () => {
   });
 
   it('throws InvalidResponseError on a body outside the documented schema', async () => {
+    // Answers HubSpot's models do not allow, on purpose: not watched.
     const scope = nock(API)
       .get('/crm/v3/objects/companies/5')
       .query(true)
@@ -473,7 +480,7 @@ describe('HubSpot connector over HTTP', () => {
   });
 
   it('finds the record a previous attempt created instead of creating it twice', async () => {
-    const scope = nock(API)
+    const scope = hubspotApi()
       .post(
         '/crm/v3/objects/companies/search',
         (body: { filterGroups: { filters: { propertyName: string; value: string }[] }[] }) => {
@@ -492,7 +499,7 @@ describe('HubSpot connector over HTTP', () => {
   });
 
   it('creates a person with the idempotency key and its company association', async () => {
-    const scope = nock(API)
+    const scope = hubspotApi()
       .post('/crm/v3/objects/contacts/search')
       .reply(200, emptySearch)
       .post('/crm/v3/objects/contacts', {

@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import type { InboundRequest } from '../kit/types';
 import { secretsEqual } from '../kit/webhook';
-import { createHubSpotWebhook, signatureUri } from './webhook';
+import { Signature } from '@hubspot/api-client';
+import { createHubSpotWebhook, hubSpotSignatureV3, signatureUri } from './webhook';
 
 const SECRET = 'client-secret-1234';
 const URL = 'https://tandem.example.com/webhooks/hubspot';
@@ -126,6 +127,44 @@ describe('HubSpot webhook adapter', () => {
     ]);
     const outcome = adapter.handle(signed(body), NOW);
     expect(outcome.kind === 'notices' && outcome.notices.map((notice) => notice.id)).toEqual(['company-3']);
+  });
+
+  it("agrees with the official client's signature utility, both ways", () => {
+    const body = JSON.stringify(events);
+    const timestamp = Date.now() - 1_000;
+    // Signed by @hubspot/api-client, accepted by the adapter.
+    const theirs = Signature.getSignature('POST', 'v3', {
+      signature: '',
+      clientSecret: SECRET,
+      requestBody: body,
+      url: URL,
+      timestamp,
+    });
+    const request = signed(body, { timestamp });
+    request.headers['x-hubspot-signature-v3'] = theirs;
+    expect(adapter.handle(request, new Date(timestamp + 1_000)).kind).toBe('notices');
+    // Signed as tandem's sandbox signs its deliveries, valid by the client.
+    const ours = hubSpotSignatureV3(SECRET, 'POST', URL, body, String(timestamp));
+    expect(
+      Signature.isValid({
+        signature: ours,
+        clientSecret: SECRET,
+        requestBody: body,
+        url: URL,
+        timestamp,
+        signatureVersion: 'v3',
+      }),
+    ).toBe(true);
+    expect(
+      Signature.isValid({
+        signature: ours,
+        clientSecret: 'other',
+        requestBody: body,
+        url: URL,
+        timestamp,
+        signatureVersion: 'v3',
+      }),
+    ).toBe(false);
   });
 
   it('rejects a wrong signature', () => {

@@ -7,6 +7,7 @@ import { NotFoundError } from '../../kit/errors';
 import type { ChangedPage, Connector } from '../../kit/types';
 import { createHubSpotConnector } from '../connector';
 import { createHubSpotWebhook } from '../webhook';
+import { exchangeViolations, routeModels } from '../../../test/support/hubspot/models';
 import { type HubSpotSandbox, hubspotSandboxSeed, startHubSpotSandbox } from './index';
 
 const TOKEN = 'int-test-token';
@@ -79,7 +80,10 @@ describe('HubSpot connector against the sandbox', () => {
     });
   });
   afterEach(async () => {
+    // Every call the connector made, and every answer the sandbox gave it, as HubSpot's own models have them.
+    const exchanges = sandbox.requests.map((request) => ({ ...request, path: `${request.path}${request.query}` }));
     await sandbox.close();
+    expect(exchanges.flatMap(exchangeViolations)).toEqual([]);
   });
 
   it('lists everything, then only what changed after the cursor', async () => {
@@ -316,6 +320,15 @@ describe('HubSpot sandbox answers like HubSpot', () => {
   });
   afterAll(async () => {
     await sandbox.close();
+  });
+  // The calls below are the tests' own, some wrong on purpose; what the sandbox answers with 2xx on
+  // the routes tandem uses must be what HubSpot's models describe.
+  afterEach(() => {
+    const answers = sandbox.requests
+      .filter((request) => request.status >= 200 && request.status < 300 && routeModels(request.method, request.path))
+      .map((request) => ({ ...request, requestBody: undefined }));
+    sandbox.resetRequests();
+    expect(answers.flatMap(exchangeViolations)).toEqual([]);
   });
 
   const call = (method: string, path: string, body?: unknown, token = TOKEN) =>
