@@ -8,7 +8,6 @@ import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { SEED_IDS } from '../../connectors/business-central/sandbox';
-import { hubspotSandboxSeed, startHubSpotSandbox } from '../../connectors/hubspot/sandbox';
 import { createLogger } from '../util/logger';
 import { startDaemon } from '../main/daemon';
 import { buildConnectors } from '../app/connectors';
@@ -16,10 +15,9 @@ import { loadConfig, ConfigError } from '../config/load';
 import { RedisUnavailableError, redisUrl } from '../queue/redis';
 import { openStore } from '../store';
 import { businessCentralSide, quickbooksSide, trytonSide, type DemoAccounting } from './accounting';
+import { startCrmSide } from './crm';
 import { demoRedis } from './redis';
 
-const HUBSPOT_TOKEN = 'demo-hubspot-token';
-const HUBSPOT_SECRET = 'demo-hubspot-client-secret';
 /** Fixed so the README's commands work as they are; the demo listens on the loopback only. */
 const ADMIN_TOKEN = process.env.TANDEM_DEMO_ADMIN_TOKEN ?? 'demo-admin-token-0123456789';
 const VIEWER_TOKEN = process.env.TANDEM_DEMO_VIEWER_TOKEN ?? 'demo-viewer-token-0123456789';
@@ -48,16 +46,12 @@ async function main(): Promise<void> {
       : kind === 'quickbooks'
         ? await quickbooksSide(port('QBO_SANDBOX_PORT', 4030), `${tandemUrl}/webhooks/accounting`)
         : await businessCentralSide(bcPort);
-  const hubspot = await startHubSpotSandbox({
-    port: hubspotPort,
-    token: HUBSPOT_TOKEN,
-    seed: hubspotSandboxSeed(),
+  const crm = await startCrmSide(configFile, {
+    hubspot: hubspotPort,
+    salesforce: port('SALESFORCE_SANDBOX_PORT', 4040),
   });
 
   Object.assign(process.env, {
-    HUBSPOT_BASE_URL: hubspot.url,
-    HUBSPOT_TOKEN,
-    HUBSPOT_CLIENT_SECRET: HUBSPOT_SECRET,
     TANDEM_PUBLIC_URL: tandemUrl,
     TANDEM_SERVER__PORT: String(tandemPort),
     TANDEM_CONNECTORS__CRM__POLL_EVERY: '5s',
@@ -76,20 +70,19 @@ async function main(): Promise<void> {
 
   const daemon = await startDaemon({ config, configFile, logger, redisUrl: redis.url, store });
   // Webhooks from the CRM sandbox once the daemon listens (the seeding above needs none).
-  hubspot.setWebhookTarget({ targetUrl: `${tandemUrl}/webhooks/crm`, clientSecret: HUBSPOT_SECRET });
+  crm.daemonStarted(tandemUrl);
   // A first sync of every linked contact records the shadow the later diffs start from.
   await daemon.queues.enqueueChanges(
     relations.map((contactId) => ({ connector: 'crm', entity: 'contact', id: contactId, source: 'manual' })),
   );
 
-  const companyId = relations[0]?.replace('company-', '') ?? '1';
   const cli = `TANDEM_URL=${tandemUrl} TANDEM_TOKEN=${ADMIN_TOKEN} node dist/src/cli/main.js`;
   const tryThis = await side.tryThis(tandemUrl);
   process.stdout.write(`
 tandem demo is running.
 
   tandem daemon            ${tandemUrl}   (admin API ${tandemUrl}/api, webhooks ${tandemUrl}/webhooks/crm and /webhooks/accounting)
-  HubSpot CRM sandbox      ${hubspot.url}   (bearer ${HUBSPOT_TOKEN})
+  ${crm.describe}
   ${side.describe}
   Redis                    ${redis.url}${redis.private ? ' (private to the demo)' : ''}
   Store                    PGlite in ${dataDir}
@@ -97,11 +90,7 @@ tandem demo is running.
   Tokens                   admin ${ADMIN_TOKEN}   viewer ${VIEWER_TOKEN}
   Metrics                  ${tandemUrl}/metrics   (health: /healthz, /readyz)
 
-1. Change a company's phone number in the CRM:
-
-  curl -s -X PATCH ${hubspot.url}/crm/v3/objects/companies/${companyId} \\
-    -H 'Authorization: Bearer ${HUBSPOT_TOKEN}' -H 'Content-Type: application/json' \\
-    -d '{"properties":{"phone":"+31 20 555 0199"}}'
+${crm.changeCompany(relations[0])}
 
 ${tryThis}
 
@@ -119,7 +108,7 @@ Press Ctrl+C to stop.
   const shutdown = async () => {
     await daemon.stop();
     await store.close();
-    await Promise.all([hubspot.close(), side.close()]);
+    await Promise.all([crm.close(), side.close()]);
     await redis.stop();
     process.exit(0);
   };
@@ -186,7 +175,7 @@ main().catch((error: unknown) => {
     process.stderr.write(`tandem demo: ${error.message}\n`);
   else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
     process.stderr.write(
-      `tandem demo: a port is taken (${(error as Error).message}); set TANDEM_PORT, HUBSPOT_SANDBOX_PORT or BC_SANDBOX_PORT\n`,
+      `tandem demo: a port is taken (${(error as Error).message}); set TANDEM_PORT, HUBSPOT_SANDBOX_PORT, SALESFORCE_SANDBOX_PORT or BC_SANDBOX_PORT\n`,
     );
   } else process.stderr.write(`tandem demo: ${(error as Error).stack ?? String(error)}\n`);
   process.exit(1);
