@@ -7,11 +7,12 @@ import { businessCentral } from './business-central';
 import { hubspot } from './hubspot';
 import type { ConnectorKind } from './kit/define';
 import { salesforce } from './salesforce';
+import { quickbooks } from './quickbooks';
 import { tryton } from './tryton';
 import { xero } from './xero';
 
 /** Every connector, by its `kind` in config. */
-export const CONNECTORS = [hubspot, businessCentral, tryton, xero, salesforce] as const;
+export const CONNECTORS = [hubspot, businessCentral, tryton, xero, salesforce, quickbooks] as const;
 
 /** The connector of a config `kind`, or undefined when there is none. */
 export function connectorKind(kind: string): ConnectorKind | undefined {

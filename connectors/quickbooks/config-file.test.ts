@@ -5,6 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { unsupportedMappings } from '../../src/app/check-mappings';
+import { buildConnectors } from '../../src/app/connectors';
+import { loadConfig } from '../../src/config/load';
 import { z } from 'zod';
 import { quickbooksConfig } from './config';
 import { SUPPORTED_FIELDS } from './mappers';
@@ -73,5 +76,14 @@ describe('the shipped QuickBooks config', () => {
           account,
           supported: true,
         });
+  });
+
+  test('loads as tandem loads it, and its mappings pass the start-up check against the built connectors', async () => {
+    const config = loadConfig(FILE, ENV);
+    expect(config.connectors.accounting).toMatchObject({ kind: 'quickbooks', realmId: '9130357992191236' });
+    const connectors = buildConnectors(config);
+    expect(connectors.accounting.webhook).toBeDefined();
+    expect(unsupportedMappings(config, connectors.crm, connectors.accounting)).toEqual([]);
+    await Promise.all(Object.values(connectors).map((connector) => connector.close?.() ?? Promise.resolve()));
   });
 });

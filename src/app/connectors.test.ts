@@ -34,6 +34,12 @@ const CONFIGS = {
     baseUrl: 'https://example.my.salesforce.com',
     credentials: { clientId: 'id', clientSecret: 's' },
   },
+  quickbooks: {
+    kind: 'quickbooks',
+    baseUrl: 'https://qbo.example/v3/company',
+    realmId: '9130357992191236',
+    credentials: { clientId: 'id', clientSecret: 's', refreshToken: 'from-config' },
+  },
 } as const;
 
 beforeAll(() => nock.disableNetConnect());
