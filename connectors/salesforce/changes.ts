@@ -78,10 +78,10 @@ export async function* pollChanges(session: SalesforceSession, cursor: string | 
     return;
   }
   if (startedAt - Date.parse(state.deletedUntil) < DELETED_EVERY_MS) return;
-  const start = new Date(Math.max(Date.parse(state.deletedUntil), startedAt - DELETED_REACH_MS)).toISOString();
-  const end = new Date(startedAt).toISOString();
+  const start = replicationTime(Math.max(Date.parse(state.deletedUntil), startedAt - DELETED_REACH_MS));
+  const end = replicationTime(startedAt);
   const found: { id: string; at: string }[] = [];
-  let covered = end;
+  let covered = new Date(startedAt).toISOString();
   for (const sObjectType of SOBJECT_TYPES) {
     const answer = await session.api.deleted(sObjectType, start, end);
     found.push(
@@ -100,6 +100,11 @@ export async function* pollChanges(session: SalesforceSession, cursor: string | 
   const until = state.deletedUntil;
   state.deletedSeen = found.filter((record) => record.at >= until).map((record) => record.id);
   yield { records: [], deleted, cursor: JSON.stringify(state) };
+}
+
+/** getDeleted's start and end as its reference writes them, YYYY-MM-DDThh:mm:ss+00:00 (it ignores the seconds anyway). */
+function replicationTime(millis: number): string {
+  return `${new Date(millis).toISOString().slice(0, 19)}+00:00`;
 }
 
 type TypePage = { contacts: Contact[]; mark: Mark };
