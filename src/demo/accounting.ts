@@ -10,7 +10,9 @@ import {
   startBusinessCentralSandbox,
 } from '../../connectors/business-central/sandbox';
 import { isAccount, type Connector } from '../../connectors/kit/types';
+import { accountToBankAccount, nameToAccount } from '../../connectors/quickbooks/mappers';
 import { startQuickBooksSandbox } from '../../connectors/quickbooks/sandbox';
+import { qboAccountSchema, qboCustomerSchema, qboVendorSchema } from '../../connectors/quickbooks/schemas';
 import type { TandemConfig } from '../config/schema';
 import type { Account, AccountKind } from '../core/model';
 
@@ -137,17 +139,15 @@ export async function quickbooksSide(
   });
   return {
     describe: `QuickBooks Online sandbox ${qbo.url}/${qbo.realmId}`,
-    async pairs(accounting) {
-      const wanted: Array<[AccountKind, unknown]> = [
-        ['customer', seeded.vanDijk.Id],
-        ['customer', seeded.lindqvist.Id],
-        ['vendor', seeded.brenner.Id],
-        ['bankAccount', seeded.operating.Id],
-      ];
-      return Promise.all(
-        wanted.map(async ([kind, id]) => ({ kind, account: await requireAccount(accounting, kind, String(id)) })),
-      );
-    },
+    // Read from the sandbox itself, not through a connector: a connector's first call would spend
+    // the configured refresh token (Intuit rotates it), and the daemon starts from that token.
+    pairs: () =>
+      Promise.resolve([
+        { kind: 'customer', account: nameToAccount('customer', qboCustomerSchema.parse(seeded.vanDijk)) },
+        { kind: 'customer', account: nameToAccount('customer', qboCustomerSchema.parse(seeded.lindqvist)) },
+        { kind: 'vendor', account: nameToAccount('vendor', qboVendorSchema.parse(seeded.brenner)) },
+        { kind: 'bankAccount', account: accountToBankAccount(qboAccountSchema.parse(seeded.operating)) },
+      ]),
     tryThis() {
       const auth = `-H 'Authorization: Bearer ${QBO_CURL_TOKEN}' -H 'Accept: application/json'`;
       const company = `${qbo.url}/${qbo.realmId}`;

@@ -1,4 +1,7 @@
-/** The demo's QuickBooks side: the sandbox seeded, the config's variables set, the pairs readable through the connector. */
+/**
+ * The demo's QuickBooks side: the sandbox seeded, the config's variables set, the pairs the same
+ * as the connector reads them, and the configured refresh token left for the daemon.
+ */
 import { quickbooksSide } from '../../../src/demo/accounting';
 import { createQuickBooksConnector } from '..';
 
@@ -22,7 +25,9 @@ test('quickbooksSide seeds a company whose customers, vendor and bank account th
     webhook: { verifierToken: env('QBO_WEBHOOK_VERIFIER_TOKEN') },
   });
   try {
+    // Seeding spends no token: the daemon's connector then reaches QBO with the configured refresh token.
     const pairs = await side.pairs(connector, {} as never);
+    for (const { kind, account } of pairs) expect(await connector.get(kind, account.id)).toEqual(account);
     expect(pairs.map(({ kind, account }) => [kind, account.fields.name])).toEqual([
       ['customer', 'Van Dijk Installatietechniek B.V.'],
       ['customer', 'Lindqvist Möbler AB'],
