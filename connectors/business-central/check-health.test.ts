@@ -3,12 +3,17 @@ import nock from 'nock';
 import type { Connector } from '../kit/types';
 import {
   API,
-  HOST,
   COMPANY,
   LOGIN,
   TOKEN_PATH,
   tenantConnector,
+  tenantApi,
 } from '../../test/support/business-central/nock-tenant';
+
+// Every body the connector sends and every canned answer are held to the APIV2 manifest.
+const manifestViolations: string[] = [];
+const bcApi = (options?: nock.Options) => tenantApi(manifestViolations, options);
+afterEach(() => expect(manifestViolations.splice(0)).toEqual([]));
 
 const connector = (): Connector => tenantConnector({ attempts: 1 });
 
@@ -22,7 +27,7 @@ afterAll(() => nock.enableNetConnect());
 describe('Business Central checkHealth', () => {
   it('reads the company with a bearer token from the client-credentials flow', async () => {
     const token = nock(LOGIN).post(TOKEN_PATH).reply(200, { expires_in: 3599, access_token: 'bc-token' });
-    const api = nock(HOST, { reqheaders: { authorization: 'Bearer bc-token' } })
+    const api = bcApi({ reqheaders: { authorization: 'Bearer bc-token' } })
       .get(`${API}/companies(${COMPANY})`)
       .reply(200, { id: COMPANY, name: 'CRONUS' });
     await expect(connector().checkHealth?.()).resolves.toBeUndefined();
@@ -40,7 +45,7 @@ describe('Business Central checkHealth', () => {
 
   it('rejects when the company id is unknown', async () => {
     nock(LOGIN).post(TOKEN_PATH).reply(200, { expires_in: 3599, access_token: 'bc-token' });
-    const api = nock(HOST)
+    const api = bcApi()
       .get(`${API}/companies(${COMPANY})`)
       .reply(404, { error: { code: 'BadRequest_NotFound', message: 'company not found' } });
     await expect(connector().checkHealth?.()).rejects.toThrow(/404/);
@@ -49,7 +54,7 @@ describe('Business Central checkHealth', () => {
 
   it('counts a 429 as reachable: the credentials were accepted', async () => {
     nock(LOGIN).post(TOKEN_PATH).reply(200, { expires_in: 3599, access_token: 'bc-token' });
-    const api = nock(HOST).get(`${API}/companies(${COMPANY})`).reply(429, {}, { 'Retry-After': '30' });
+    const api = bcApi().get(`${API}/companies(${COMPANY})`).reply(429, {}, { 'Retry-After': '30' });
     await expect(connector().checkHealth?.()).resolves.toBeUndefined();
     api.done();
   });

@@ -8,7 +8,13 @@ import {
   LOGIN,
   TOKEN_PATH,
   tenantConnector,
+  tenantApi,
 } from '../../test/support/business-central/nock-tenant';
+
+// Every body the connector sends and every canned answer are held to the APIV2 manifest.
+const manifestViolations: string[] = [];
+const bcApi = (options?: nock.Options) => tenantApi(manifestViolations, options);
+afterEach(() => expect(manifestViolations.splice(0)).toEqual([]));
 
 const CUSTOMERS = `${API}/companies(${COMPANY})/customers`;
 const C1 = '130bbd17-dbb9-4790-9b12-2b0e9c9d22c3';
@@ -54,7 +60,7 @@ afterAll(() => nock.enableNetConnect());
 
 describe('listChanged', () => {
   it('filters by the cursor, follows @odata.nextLink and advances the cursor', async () => {
-    const api = nock(HOST, { reqheaders: { authorization: 'Bearer bc-token' } })
+    const api = bcApi({ reqheaders: { authorization: 'Bearer bc-token' } })
       .get(CUSTOMERS)
       .query({ $filter: 'lastModifiedDateTime gt 2024-05-01T00:00:00.000Z', $orderby: 'lastModifiedDateTime asc' })
       .reply(200, {
@@ -79,7 +85,7 @@ describe('listChanged', () => {
   });
 
   it('reads everything without a filter when there is no cursor', async () => {
-    const api = nock(HOST)
+    const api = bcApi()
       .get(CUSTOMERS)
       .query({ $orderby: 'lastModifiedDateTime asc' })
       .times(2)
@@ -93,7 +99,7 @@ describe('listChanged', () => {
   });
 
   it('rejects a page that breaks the schema', async () => {
-    const api = nock(HOST)
+    const api = bcApi()
       .get(CUSTOMERS)
       .query(true)
       .reply(200, { value: [{ displayName: 'no id' }] });
@@ -104,7 +110,7 @@ describe('listChanged', () => {
 
 describe('retries', () => {
   it('waits out a 429 with Retry-After, then succeeds', async () => {
-    const api = nock(HOST)
+    const api = bcApi()
       .get(`${CUSTOMERS}(${C1})`)
       .reply(429, { error: { code: 'Application_TooManyRequests', message: 'slow down' } }, { 'Retry-After': '0' })
       .get(`${CUSTOMERS}(${C1})`)
@@ -114,7 +120,7 @@ describe('retries', () => {
   });
 
   it('retries a 5xx, then gives up with TransientError', async () => {
-    const recovering = nock(HOST)
+    const recovering = bcApi()
       .get(`${CUSTOMERS}(${C1})`)
       .reply(503)
       .get(`${CUSTOMERS}(${C1})`)
@@ -123,7 +129,7 @@ describe('retries', () => {
     expect((await bc.get('customer', C1))?.id).toBe(C1);
     recovering.done();
 
-    const failing = nock(HOST)
+    const failing = bcApi()
       .get(`${CUSTOMERS}(${C2})`)
       .times(4)
       .reply(500, { error: { code: 'Internal_ServerError', message: 'boom' } });
@@ -133,7 +139,7 @@ describe('retries', () => {
 
   it('fetches a new token after a 401 and repeats the call', async () => {
     const again = nock(LOGIN).post(TOKEN_PATH).reply(200, { expires_in: 3599, access_token: 'bc-token-2' });
-    const api = nock(HOST)
+    const api = bcApi()
       .get(`${CUSTOMERS}(${C1})`)
       .matchHeader('authorization', 'Bearer bc-token')
       .reply(401)
@@ -146,7 +152,7 @@ describe('retries', () => {
   });
 
   it('answers null for a record BC does not have', async () => {
-    const api = nock(HOST)
+    const api = bcApi()
       .get(`${CUSTOMERS}(${C1})`)
       .reply(404, { error: { code: 'BadRequest_NotFound', message: 'gone' } });
     expect(await connector().get('customer', C1)).toBeNull();
@@ -156,7 +162,7 @@ describe('retries', () => {
 
 describe('writes', () => {
   it('PATCHes with If-Match and maps null to an empty string', async () => {
-    const api = nock(HOST)
+    const api = bcApi()
       .patch(`${CUSTOMERS}(${C1})`, { displayName: 'Adatum Corp.', email: '' })
       .matchHeader('if-match', 'W/"planned"')
       .reply(200, customer(C1, '2024-05-05T00:00:00Z', { displayName: 'Adatum Corp.' }));
@@ -170,7 +176,7 @@ describe('writes', () => {
   });
 
   it('reads the current etag first when the update has none', async () => {
-    const api = nock(HOST)
+    const api = bcApi()
       .get(`${CUSTOMERS}(${C1})`)
       .reply(200, { ...customer(C1, '2024-05-02T10:00:00Z'), '@odata.etag': 'W/"current"' })
       .patch(`${CUSTOMERS}(${C1})`)
@@ -181,7 +187,7 @@ describe('writes', () => {
   });
 
   it('surfaces a 412 as PreconditionFailedError without retrying', async () => {
-    const api = nock(HOST)
+    const api = bcApi()
       .patch(`${CUSTOMERS}(${C1})`)
       .once()
       .reply(412, {
@@ -195,7 +201,7 @@ describe('writes', () => {
 
   it('sends one $batch and reports each item', async () => {
     let sent: unknown;
-    const api = nock(HOST)
+    const api = bcApi()
       .post(`${API}/$batch`, (body: unknown) => {
         sent = body;
         return true;
@@ -247,7 +253,7 @@ describe('writes', () => {
       ifMatch: 'W/"x"',
     }));
     const sizes: number[] = [];
-    const api = nock(HOST)
+    const api = bcApi()
       .post(`${API}/$batch`)
       .times(2)
       .reply(200, (_uri, body) => {
@@ -263,7 +269,7 @@ describe('writes', () => {
   });
 
   it('creates with template values and looks up a chosen number first', async () => {
-    const api = nock(HOST)
+    const api = bcApi()
       .get(CUSTOMERS)
       .query({ $filter: "number eq 'WEB-0042'" })
       .reply(200, { value: [] })
@@ -280,7 +286,7 @@ describe('writes', () => {
 
   it('reads several records with one $batch of GETs, leaving out the missing', async () => {
     let sent: unknown;
-    const api = nock(HOST)
+    const api = bcApi()
       .post(`${API}/$batch`, (body: unknown) => {
         sent = body;
         return true;
@@ -303,7 +309,7 @@ describe('writes', () => {
   });
 
   it('fails a batch read whose item was throttled, as the GET alone would', async () => {
-    nock(HOST)
+    bcApi()
       .post(`${API}/$batch`)
       .reply(200, {
         responses: [

@@ -1,8 +1,13 @@
 import nock from 'nock';
 import { InvalidRequestError, InvalidResponseError } from '../kit/errors';
 import type { Connector } from '../kit/types';
-import { API, HOST, COMPANY, tenantConnector, tokenOnce } from '../../test/support/business-central/nock-tenant';
+import { API, COMPANY, tenantConnector, tokenOnce, tenantApi } from '../../test/support/business-central/nock-tenant';
 import { EXTERNAL_DOCUMENT_NUMBER_LENGTH, externalDocumentNumberFor } from './documents';
+
+// Every body the connector sends and every canned answer are held to the APIV2 manifest.
+const manifestViolations: string[] = [];
+const bcApi = (options?: nock.Options) => tenantApi(manifestViolations, options);
+afterEach(() => expect(manifestViolations.splice(0)).toEqual([]));
 
 const QUOTES = `${API}/companies(${COMPANY})/salesQuotes`;
 const ORDERS = `${API}/companies(${COMPANY})/salesOrders`;
@@ -61,7 +66,7 @@ describe('createDocument', () => {
   it('looks for the key’s document first, then POSTs the customer and the derived externalDocumentNumber', async () => {
     const number = externalDocumentNumberFor('key-1');
     const auth = token();
-    const api = nock(HOST, { reqheaders: { authorization: 'Bearer bc-token' } })
+    const api = bcApi({ reqheaders: { authorization: 'Bearer bc-token' } })
       .get(QUOTES)
       .query({ $filter: lookupFilter(number) })
       .reply(200, { value: [] })
@@ -83,7 +88,7 @@ describe('createDocument', () => {
   it('returns the document an earlier attempt created instead of a second one', async () => {
     const number = externalDocumentNumberFor('key-2', 'Deal 7');
     token();
-    const api = nock(HOST)
+    const api = bcApi()
       .get(ORDERS)
       .query({ $filter: lookupFilter(number) })
       .reply(200, {
@@ -101,7 +106,7 @@ describe('createDocument', () => {
 
   it('maps BC’s 400 for an unknown customer to InvalidRequestError', async () => {
     token();
-    const api = nock(HOST)
+    const api = bcApi()
       .get(QUOTES)
       .query(true)
       .reply(200, { value: [] })
@@ -118,7 +123,7 @@ describe('createDocument', () => {
 
   it('refuses an answer for another customer', async () => {
     token();
-    const api = nock(HOST)
+    const api = bcApi()
       .get(QUOTES)
       .query(true)
       .reply(200, { value: [] })

@@ -1,6 +1,12 @@
 import nock from 'nock';
 import { HttpClient } from '../kit/http';
+import { tenantApi } from '../../test/support/business-central/nock-tenant';
 import { ensureSubscriptions, subscriptionResource } from './subscriptions';
+
+// Every body the connector sends and every canned answer are held to the APIV2 manifest.
+const manifestViolations: string[] = [];
+const bcApi = (options?: nock.Options) => tenantApi(manifestViolations, options);
+afterEach(() => expect(manifestViolations.splice(0)).toEqual([]));
 
 const HOST = 'https://api.businesscentral.dynamics.com';
 const API = '/v2.0/contoso/production/api/v2.0';
@@ -34,7 +40,7 @@ afterAll(() => nock.enableNetConnect());
 
 describe('ensureSubscriptions', () => {
   it('creates the missing subscriptions and returns when to renew', async () => {
-    const scope = nock(HOST)
+    const scope = bcApi()
       .get(`${API}/subscriptions`)
       .reply(200, { value: [] })
       .post(`${API}/subscriptions`, {
@@ -61,7 +67,7 @@ describe('ensureSubscriptions', () => {
   });
 
   it('renews a subscription expiring within a day with If-Match and keeps a fresh one', async () => {
-    const scope = nock(HOST)
+    const scope = bcApi()
       .get(`${API}/subscriptions`)
       .reply(200, {
         value: [
@@ -88,7 +94,7 @@ describe('ensureSubscriptions', () => {
   });
 
   it('renews a subscription that carries another clientState', async () => {
-    const scope = nock(HOST)
+    const scope = bcApi()
       .get(`${API}/subscriptions`)
       .reply(200, {
         value: [

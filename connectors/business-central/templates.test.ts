@@ -1,8 +1,13 @@
 import nock from 'nock';
 import { InvalidRequestError } from '../kit/errors';
 import type { Connector } from '../kit/types';
-import { API, HOST, COMPANY, tenantConnector, tokenOnce } from '../../test/support/business-central/nock-tenant';
+import { API, COMPANY, tenantConnector, tokenOnce, tenantApi } from '../../test/support/business-central/nock-tenant';
 import { acceptedExtraKeys, parseTemplateValues } from './templates';
+
+// Every body the connector sends and every canned answer are held to the APIV2 manifest.
+const manifestViolations: string[] = [];
+const bcApi = (options?: nock.Options) => tenantApi(manifestViolations, options);
+afterEach(() => expect(manifestViolations.splice(0)).toEqual([]));
 
 const CUSTOMERS = `${API}/companies(${COMPANY})/customers`;
 const BANK_ACCOUNTS = `${API}/companies(${COMPANY})/bankAccounts`;
@@ -33,7 +38,7 @@ describe('template values on create', () => {
       currencyCode: 'EUR',
       displayName: 'Fabrikam',
     };
-    const api = nock(HOST).post(CUSTOMERS, body).reply(201, {
+    const api = bcApi().post(CUSTOMERS, body).reply(201, {
       id: ID,
       number: 'C00040',
       displayName: 'Fabrikam',
@@ -56,7 +61,7 @@ describe('template values on create', () => {
 
   it('sends a bank account’s number and IBAN from the canonical fields, with its template', async () => {
     token();
-    const api = nock(HOST)
+    const api = bcApi()
       .post(BANK_ACCOUNTS, {
         intercompanyEnabled: false,
         displayName: 'Rabobank EUR',
