@@ -7,7 +7,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import type { ConnectorSettings, ConnectTools } from '../kit/define';
-import { ConnectorError, InvalidRequestError, NotFoundError, PreconditionFailedError } from '../kit/errors';
+import {
+  ConnectorError,
+  InvalidRequestError,
+  NotFoundError,
+  PreconditionFailedError,
+  RateLimitedError,
+} from '../kit/errors';
 import type { HttpClient } from '../kit/http';
 import { RequestLimiter, type Limiter } from '../kit/limiter';
 import { IntuitRefreshTokenProvider } from './auth';
@@ -99,11 +105,19 @@ export function faultError(
   }
 }
 
+/**
+ * After a 429 Intuit asks for 60 seconds before the next try; a 429 that outlived the client's own
+ * retries goes back to the queue for at least that long, whatever shorter wait its header named.
+ */
+export const THROTTLED_WAIT_MS = 60_000;
+
 /** Runs a call and turns the Faults tandem acts on into their named errors. */
 async function translated<T>(pending: Promise<T>, what: string, displayName?: string): Promise<T> {
   try {
     return await pending;
   } catch (error) {
+    if (error instanceof RateLimitedError && error.retryAfterMs < THROTTLED_WAIT_MS)
+      throw new RateLimitedError(`${error.message}; QuickBooks asks for 60 s after a 429`, THROTTLED_WAIT_MS);
     throw faultError(faultOf(error), what, displayName) ?? error;
   }
 }
@@ -188,19 +202,22 @@ export function qboApi(http: HttpClient, realmId: string, batchLimiter: Limiter)
       ),
     /** Sparse updates of many in one batch request (at most BATCH_LIMIT), paced to 40 batches a minute. */
     updateMany: <S extends z.ZodType>(entity: QboEntityName, schema: S, bodies: Record<string, unknown>[]) =>
-      batchLimiter.run(() =>
-        http.json(batchAnswerSchema(entity, schema), {
-          method: 'POST',
-          url: path('/batch'),
-          params: params({ requestid: requestIdFor(randomUUID()) }),
-          data: {
-            BatchItemRequest: bodies.map((body, index) => ({
-              bId: String(index),
-              operation: 'update',
-              [entity]: { ...body, sparse: true },
-            })),
-          },
-        }),
+      translated(
+        batchLimiter.run(() =>
+          http.json(batchAnswerSchema(entity, schema), {
+            method: 'POST',
+            url: path('/batch'),
+            params: params({ requestid: requestIdFor(randomUUID()) }),
+            data: {
+              BatchItemRequest: bodies.map((body, index) => ({
+                bId: String(index),
+                operation: 'update',
+                [entity]: { ...body, sparse: true },
+              })),
+            },
+          }),
+        ),
+        `quickbooks: batch update of ${entity}`,
       ),
   };
 }

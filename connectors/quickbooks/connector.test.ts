@@ -4,7 +4,7 @@
  */
 import nock from 'nock';
 import { qboNock, QBO_ORIGIN, type QboNock } from '../../test/support/quickbooks/qbo-nock';
-import { NotFoundError, PreconditionFailedError } from '../kit/errors';
+import { NotFoundError, PreconditionFailedError, RateLimitedError } from '../kit/errors';
 import type { ChangedPage, Connector } from '../kit/types';
 import { DuplicateDisplayNameError } from './client';
 import { createQuickBooksConnector } from './connector';
@@ -222,6 +222,25 @@ describe('the QuickBooks connector', () => {
         Customer: { Id: '59', SyncToken: '4', sparse: true, PrimaryPhone: { FreeFormNumber: '2' } },
       },
     ]);
+    api.done();
+  });
+
+  test('a 429 that outlives the retries goes back to the queue for the 60 s Intuit asks for', async () => {
+    api.intercept('GET', '/customer/58', 2).reply(429, {
+      Fault: {
+        Error: [
+          {
+            Message: 'message=ThrottleExceeded; errorCode=003001; statusCode=429',
+            Detail: 'The request limit was reached.',
+            code: '3001',
+          },
+        ],
+        type: 'SERVICE',
+      },
+    });
+    const reading = connector.get('customer', '58');
+    await expect(reading).rejects.toBeInstanceOf(RateLimitedError);
+    await expect(reading).rejects.toMatchObject({ retryAfterMs: 60_000 });
     api.done();
   });
 
