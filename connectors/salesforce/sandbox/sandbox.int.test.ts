@@ -225,4 +225,8 @@ test('requests running at once beyond the limit are refused with 403 REQUEST_LIM
       message: 'ConcurrentPerOrgLongTxn Limit exceeded.',
     }),
   ]);
+  // An injected throttle is Salesforce's too.
+  sandbox.injectFailures({ next429: 1 });
+  expect(await call('GET', '/limits')).toMatchObject({ status: 403, body: [{ errorCode: 'REQUEST_LIMIT_EXCEEDED' }] });
+  expect((await call('GET', '/limits')).status).toBe(200);
 });

@@ -354,7 +354,8 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
         tokens.accepts(request.headers.authorization)
           ? undefined
           : sfError(401, 'INVALID_SESSION_ID', 'Session expired or invalid'),
-      throttled: limitExceeded('TotalRequests Limit exceeded.'),
+      // Injected throttles (injectFailures' next429) come as Salesforce throttles: 403, a brief one.
+      throttled: limitExceeded('ConcurrentPerOrgLongTxn Limit exceeded.'),
       unavailable: () => sfError(503, 'SERVER_UNAVAILABLE', 'Server temporarily unavailable'),
       failure: (status, message) =>
         sfError(
