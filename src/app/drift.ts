@@ -119,7 +119,9 @@ async function compareChunk(
       accountKind: relation.accountKind,
       accountId: relation.accountId,
     };
-    const contact = contacts.get(relation.contactId);
+    // A contact merged into another carries no fields: its sync moves the relation, as for a missing one.
+    const read = contacts.get(relation.contactId);
+    const contact = read?.mergedInto ? undefined : read;
     const account = accounts.get(`${relation.accountKind}:${relation.accountId}`);
     if (!contact || !account) {
       findings.push({ ...base, missing: contact ? 'account' : 'contact', fields: [] });

@@ -226,3 +226,82 @@ describe('handleChange', () => {
     await expect(handle(change({}))).rejects.toBeInstanceOf(WritesFailedError);
   });
 });
+
+describe('a contact the CRM merged into another', () => {
+  const merge = (loser: string, survivor: string) => {
+    const record = crm.records.get(`contact:${loser}`);
+    if (!record) throw new Error(`no contact ${loser}`);
+    crm.records.set(`contact:${loser}`, { ...record, fields: {}, mergedInto: survivor } as typeof record);
+  };
+
+  test('moves its relations to the survivor, audited, then syncs the survivor under its own lock', async () => {
+    const relation = await linkedCustomer();
+    crm.put('contact', 'c2', { name: 'Fabrikam (main)', phone: '+31 2' });
+    merge('c1', 'c2');
+    const outcome = await handle(change({ id: 'c1', deleted: true }));
+    expect(outcome).toEqual({ status: 'contactMerged', into: 'c2', moved: 1, removed: 0 });
+    expect(locked).toEqual(['c1', 'c2']);
+    const [moved] = await store.findRelationsByContact('c2');
+    expect(moved).toMatchObject({ accountKind: 'customer', accountId: 'a1', relationCode: 'CUST' });
+    expect(await store.getRelation(relation.id)).toBeNull();
+    expect(await store.queryAudit({ contactId: 'c2', kind: 'link' })).toEqual([
+      expect.objectContaining({
+        relationId: moved?.id,
+        details: expect.objectContaining({ reason: 'merged', movedFromContact: 'c1' }),
+      }),
+    ]);
+    // The survivor's sync ran: the customer now has the survivor's values; nothing was deleted.
+    expect(accounting.value('customer', 'a1', 'name')).toBe('Fabrikam (main)');
+    expect(crm.records.has('contact:c1')).toBe(true);
+    // A second report of the merge finds nothing left to move.
+    expect(await handle(change({ id: 'c1', deleted: true }))).toEqual({ status: 'noRelations' });
+  });
+
+  test('removes a relation of a kind the survivor already has, and moves the others', async () => {
+    await linkedCustomer();
+    accounting.put('vendor', 'v1', { name: 'Fabrikam' });
+    await store.createRelation({
+      contactId: 'c1',
+      accountKind: 'vendor',
+      accountId: 'v1',
+      relationCode: 'VEND',
+      origin: 'linked',
+    });
+    crm.put('contact', 'c2', { name: 'Contoso', phone: '+31 3' });
+    accounting.put('customer', 'a2', { name: 'Contoso', phone: '+31 3' });
+    await store.createRelation({
+      contactId: 'c2',
+      accountKind: 'customer',
+      accountId: 'a2',
+      relationCode: 'CUST',
+      origin: 'linked',
+    });
+    merge('c1', 'c2');
+    expect(await handle(change({ id: 'c1' }))).toEqual({ status: 'contactMerged', into: 'c2', moved: 1, removed: 1 });
+    expect((await store.findRelationsByContact('c2')).map((r) => `${r.accountKind}:${r.accountId}`).sort()).toEqual([
+      'customer:a2',
+      'vendor:v1',
+    ]);
+    expect(await store.findRelationByAccount('customer', 'a1')).toBeNull();
+    expect(await store.queryAudit({ contactId: 'c1', kind: 'unlink' })).toEqual([
+      expect.objectContaining({ accountId: 'a1', details: expect.objectContaining({ reason: 'merged', into: 'c2' }) }),
+    ]);
+  });
+
+  test('when the survivor is busy the move stands, and its running sync or the drift sweep takes it up', async () => {
+    await linkedCustomer();
+    crm.put('contact', 'c2', { name: 'Fabrikam (main)' });
+    merge('c1', 'c2');
+    let calls = 0;
+    const busyOnSurvivor: ContactLockOrRetry = {
+      runOrRetryLater: async (contactId, work) => {
+        locked.push(contactId);
+        if (calls++ > 0) throw new RetryLaterSignal(`contact ${contactId} is busy`);
+        return work();
+      },
+    };
+    expect(await handle(change({ id: 'c1' }), busyOnSurvivor)).toMatchObject({ status: 'contactMerged', moved: 1 });
+    expect(locked).toEqual(['c1', 'c2']);
+    expect(await store.findRelationByAccount('customer', 'a1')).toMatchObject({ contactId: 'c2' });
+  });
+});

@@ -64,7 +64,17 @@ export async function handleChange(engine: Engine, change: ChangeJob, deps: Hand
     }
     contactId = relation.contactId;
   }
-  return deps.lock.runOrRetryLater(contactId, () => syncLocked(scoped, change, contactId, deps));
+  const outcome = await deps.lock.runOrRetryLater(contactId, () => syncLocked(scoped, change, contactId, deps));
+  if (outcome.status !== 'contactMerged') return outcome;
+  // The relations are the survivor's now: sync it, under its own lock. When that lock is taken, a
+  // sync of the survivor is running (the merge changed it); the drift sweep covers the rest.
+  const survivor = outcome.into;
+  try {
+    await deps.lock.runOrRetryLater(survivor, () => syncLocked(scoped, { ...change, id: survivor }, survivor, deps));
+  } catch (error) {
+    log.warn({ err: error, survivor }, 'the surviving contact of a merge could not be synced now');
+  }
+  return outcome;
 }
 
 /** Syncs the contact, holding its lock; a contact without relations may be a person with fields to pass on. */

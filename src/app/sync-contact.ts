@@ -20,7 +20,9 @@ export type SyncOutcome =
   | { status: 'noRelations' }
   /** Every relation of the contact is left out by a sync filter: nothing was written. */
   | { status: 'filtered' }
-  | { status: 'contactDeleted'; relationsRemoved: number };
+  | { status: 'contactDeleted'; relationsRemoved: number }
+  /** The CRM merged the contact into `into`: its relations moved there (or were removed where `into` had one of the kind). */
+  | { status: 'contactMerged'; into: string; moved: number; removed: number };
 
 /** A write failed; the shadow of the relations it concerned was held back, so a retry redoes it. */
 export class WritesFailedError extends Error {
@@ -82,6 +84,7 @@ async function syncOnce(engine: Engine, contactId: string, planId: string, audit
   const read = await engine.crm.get('contact', contactId);
   if (read === null)
     return { status: 'contactDeleted', relationsRemoved: await removeContactRelations(engine, contactId) };
+  if (isContact(read) && read.mergedInto) return moveMergedContact(engine, contactId, read.mergedInto);
   if (!isContact(read)) throw new Error(`CRM returned a ${read.entity} for contact ${contactId}`);
   // Each field is planned with the time tandem saw it change, not the record's latest (core/observe.ts).
   const [contactRecord = read] = await store.observeRecords('crm', [read]);
@@ -250,6 +253,67 @@ async function recordRemoval(engine: Engine, relation: BusinessRelation, descrip
     relationId: relation.id,
     details: { accountKind: relation.accountKind, accountId: relation.accountId },
   });
+}
+
+/**
+ * The CRM merged the contact into another (a merge is not a deletion): each relation moves to the
+ * surviving contact, or, where that one already has a relation of the kind, is removed. Each in
+ * one transaction with its audit entry.
+ */
+export async function moveMergedContact(
+  engine: Engine,
+  contactId: string,
+  survivorId: string,
+): Promise<SyncOutcome & { status: 'contactMerged' }> {
+  const { store } = engine;
+  if (survivorId === contactId) throw new Error(`contact ${contactId} is reported as merged into itself`);
+  const survivorKinds = new Map(
+    (await store.findRelationsByContact(survivorId)).map((relation) => [relation.accountKind, relation]),
+  );
+  let moved = 0;
+  let removed = 0;
+  for (const relation of await store.findRelationsByContact(contactId)) {
+    const base = {
+      accountKind: relation.accountKind,
+      accountId: relation.accountId,
+      sourceSystem: 'crm' as const,
+    };
+    const taken = survivorKinds.get(relation.accountKind);
+    if (taken) {
+      await store.replaceRelation(relation.id, null, {
+        ...base,
+        kind: 'unlink',
+        relationId: relation.id,
+        contactId,
+        details: { reason: 'merged', into: survivorId, survivorLinkedTo: taken.accountId },
+      });
+      removed++;
+      continue;
+    }
+    await store.replaceRelation(
+      relation.id,
+      {
+        contactId: survivorId,
+        accountKind: relation.accountKind,
+        accountId: relation.accountId,
+        relationCode: relation.relationCode,
+        origin: relation.origin,
+      },
+      {
+        ...base,
+        kind: 'link',
+        relationId: relation.id,
+        contactId: survivorId,
+        details: { reason: 'merged', movedFromContact: contactId, previousRelationId: relation.id },
+      },
+    );
+    moved++;
+  }
+  engine.logger.info(
+    { contactId, survivorId, moved, removed },
+    'contact merged: relations moved to the surviving contact',
+  );
+  return { status: 'contactMerged', into: survivorId, moved, removed };
 }
 
 /**

@@ -151,6 +151,12 @@ export interface Contact {
   fieldOverwritten?: Partial<Record<ContactField | CustomField, FieldEarlier>>;
   /** An opaque version (etag) for optimistic concurrency, where the system has one. */
   version?: string;
+  /**
+   * Set when the CRM merged this contact into another (Salesforce leaves MasterRecordId on the
+   * losers): the engine moves its business relations to the surviving contact. A merge is never a
+   * deletion; the record then carries no fields.
+   */
+  mergedInto?: string | null;
 }
 
 /** A value a field held before its current one, and when it was set (ISO 8601). */
