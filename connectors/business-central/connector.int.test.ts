@@ -10,6 +10,7 @@ import {
   startBusinessCentralSandbox,
   type BusinessCentralSandbox,
 } from './sandbox';
+import { requestLogViolations } from '../../test/support/business-central/manifest';
 
 const CLIENT_STATE = 'sandbox-webhook-secret';
 
@@ -41,7 +42,10 @@ describe('business-central connector against the sandbox', () => {
     connector = connectorFor(sandbox);
   });
   afterEach(async () => {
+    // Every body the connector sent and every record the sandbox answered are held to the APIV2 manifest.
+    const violations = requestLogViolations(sandbox.requests);
     await sandbox.close();
+    expect(violations).toEqual([]);
   });
 
   it('lists every customer page by page, then only customers changed after the cursor', async () => {

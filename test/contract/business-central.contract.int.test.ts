@@ -1,6 +1,10 @@
-/** The Business Central connector against its sandbox, held to the connector contract (customers). */
+/**
+ * The Business Central connector against its sandbox, held to the connector contract (customers),
+ * with every body it sends and every record the sandbox answers held to the APIV2 manifest.
+ */
 import { businessCentral } from '../../connectors/business-central';
 import { startBusinessCentralSandbox } from '../../connectors/business-central/sandbox';
+import { requestLogViolations } from '../support/business-central/manifest';
 import { describeConnectorContract } from './connector.contract';
 
 const WEBHOOK_URL = 'https://tandem.example/webhooks/accounting';
@@ -54,7 +58,9 @@ describeConnectorContract('business-central', async () => {
     },
     cleanup: async () => {
       await connector.close?.();
+      const violations = requestLogViolations(sandbox.requests);
       await sandbox.close();
+      expect(violations).toEqual([]);
     },
   };
 });

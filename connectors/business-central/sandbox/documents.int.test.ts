@@ -4,6 +4,7 @@ import {
   startBusinessCentralSandbox,
   type BusinessCentralSandbox,
 } from './index';
+import { requestLogViolations } from '../../../test/support/business-central/manifest';
 
 const PAYMENT_TERMS = '3bb5b4b6-ea4c-43ca-ba1c-3b69e29a6668';
 
@@ -37,7 +38,11 @@ describe('Business Central sandbox: documents and template values', () => {
     };
   });
   afterEach(async () => {
+    // Every body the sandbox accepted and every record it answered are held to the APIV2 manifest
+    // (the tests send bodies BC refuses on purpose).
+    const violations = requestLogViolations(sandbox.requests, { acceptedBodiesOnly: true });
     await sandbox.close();
+    expect(violations).toEqual([]);
   });
 
   it('starts sales quotes from a number series, with the customer filled in and the date set', async () => {

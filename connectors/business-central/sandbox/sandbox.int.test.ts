@@ -6,10 +6,12 @@ import { join } from 'node:path';
 import {
   BUSINESS_CENTRAL_RATE_LIMITS,
   businessCentralSandboxSeed,
+  COLLECTION_NAMES,
   SEED_IDS,
   startBusinessCentralSandbox,
   type BusinessCentralSandbox,
 } from './index';
+import { requestLogViolations } from '../../../test/support/business-central/manifest';
 
 /** A body as JSON.parse returns it, for the assertions to read. */
 type ParsedJson = ReturnType<typeof JSON.parse>;
@@ -53,7 +55,11 @@ describe('Business Central sandbox', () => {
     };
   });
   afterEach(async () => {
+    // Every body the sandbox accepted and every record it answered are held to the APIV2 manifest
+    // (the tests send bodies BC refuses on purpose).
+    const violations = requestLogViolations(sandbox.requests, { acceptedBodiesOnly: true });
     await sandbox.close();
+    expect(violations).toEqual([]);
   });
 
   const customers = () => `companies(${sandbox.companyId})/customers`;
@@ -122,6 +128,68 @@ describe('Business Central sandbox', () => {
     expect((await call('PATCH', path, { nickname: 'x' }, { 'If-Match': '*' })).status).toBe(400);
     expect((await call('DELETE', path, undefined, { 'If-Match': updated.body['@odata.etag'] })).status).toBe(204);
     expect((await call('GET', path)).status).toBe(404);
+  });
+
+  it('refuses what BC’s APIV2 pages refuse: properties they lack and fields BC fills itself', async () => {
+    const refusal = (message: string) => ({ status: 400, body: { error: { code: 'BadRequest', message } } });
+    expect(await call('POST', customers(), { displayName: 'x', name2: 'y' })).toEqual(
+      refusal(
+        "The property 'name2' does not exist on type 'Microsoft.NAV.customer'. Make sure to only use property names that are defined by the type.",
+      ),
+    );
+    expect(await call('POST', customers(), { displayName: 'x', balanceDue: 10 })).toEqual(
+      refusal("Control 'balanceDue' is read-only."),
+    );
+    expect(await call('POST', customers(), { displayName: 'x', id: SEED_IDS.customers.vanDijk })).toEqual(
+      refusal("Control 'id' is read-only."),
+    );
+    const vendor = `companies(${sandbox.companyId})/vendors(${SEED_IDS.vendors.brenner})`;
+    expect(await call('PATCH', vendor, { balance: 5 }, { 'If-Match': '*' })).toEqual(
+      refusal("Control 'balance' is read-only."),
+    );
+    const contact = await call('POST', `companies(${sandbox.companyId})/contacts`, { displayName: 'Ana Costa' });
+    const contactPath = `companies(${sandbox.companyId})/contacts(${contact.body.id})`;
+    expect(
+      (await call('PATCH', contactPath, { contactBusinessRelation: 'Customer' }, { 'If-Match': '*' })).status,
+    ).toBe(400);
+    const quotes = `companies(${sandbox.companyId})/salesQuotes`;
+    const quote = await call('POST', quotes, { customerId: SEED_IDS.customers.moreau });
+    // A document's number comes from its series, its status from BC's actions.
+    expect(await call('POST', quotes, { customerId: SEED_IDS.customers.moreau, number: 'Q-1' })).toEqual(
+      refusal("Control 'number' is read-only."),
+    );
+    expect(await call('PATCH', `${quotes}(${quote.body.id})`, { status: 'Accepted' }, { 'If-Match': '*' })).toEqual(
+      refusal("Control 'status' is read-only."),
+    );
+    // A direct edit stands for BC's own processes, which do set them.
+    sandbox.collection('salesQuotes').update(String(quote.body.id), { status: 'Sent' });
+    expect(sandbox.updateVendor(SEED_IDS.vendors.brenner, { balance: 120 })).toMatchObject({ balance: 120 });
+  });
+
+  it('renames a customer whose number a PATCH changes, unless another customer has it', async () => {
+    const path = `${customers()}(${SEED_IDS.customers.moreau})`;
+    expect((await call('PATCH', path, { number: 'MOREAU' }, { 'If-Match': '*' })).body).toMatchObject({
+      id: SEED_IDS.customers.moreau,
+      number: 'MOREAU',
+    });
+    expect((await call('PATCH', path, { number: 'C00010' }, { 'If-Match': '*' })).body).toEqual({
+      error: { code: 'Internal_EntityWithSameKeyExists', message: expect.stringContaining("No.='C00010'") },
+    });
+  });
+
+  it('answers every collection with exactly the properties of its APIV2 page', async () => {
+    const company = `companies(${sandbox.companyId})`;
+    await call('POST', `${company}/contacts`, { displayName: 'Ana Costa', type: 'Person' });
+    await call('POST', `${company}/salesQuotes`, { customerId: SEED_IDS.customers.moreau });
+    await call('POST', `${company}/salesOrders`, { customerId: SEED_IDS.customers.moreau });
+    await call('POST', `${company}/purchaseOrders`, { vendorId: SEED_IDS.vendors.brenner });
+    for (const collection of COLLECTION_NAMES) {
+      const page = await call('GET', `${company}/${collection}`);
+      expect([collection, page.body.value.length > 0]).toEqual([collection, true]);
+    }
+    await call('GET', 'companies');
+    await call('GET', company);
+    // The request log is held to the manifest after each test (see afterEach).
   });
 
   it('serves sales quotes, sales orders and purchase orders', async () => {

@@ -171,12 +171,20 @@ export async function startBusinessCentralSandbox(
     collectionThreshold: options.collectionThreshold ?? 1000,
     deliveryAttempts: options.deliveryAttempts ?? 3,
   });
+  // The company's documented properties (companies is a platform endpoint, not an APIV2 page).
+  // https://learn.microsoft.com/en-us/dynamics365/business-central/dev-itpro/api-reference/v2.0/api/dynamics_company_get
+  const startedAt = new Date(clock.now()).toISOString();
   const company = {
     id: companyId,
     systemVersion: '24.0',
+    timestamp: 0,
     name: companyName,
     displayName: companyName,
     businessProfileId: '',
+    systemCreatedAt: startedAt,
+    systemCreatedBy: '00000000-0000-0000-0000-000000000001',
+    systemModifiedAt: startedAt,
+    systemModifiedBy: '00000000-0000-0000-0000-000000000001',
   };
   // The company can only be read.
   const readOnly = () => {

@@ -122,7 +122,7 @@ export function openStore(
     COLLECTIONS[collection].derive?.(fields, (other, matches) =>
       records
         .list(other)
-        .map((record) => view(record))
+        .map((record) => shown(other, record))
         .find(matches),
     );
 
@@ -135,30 +135,43 @@ export function openStore(
     return number;
   };
 
-  /** Creates a record from BC properties; `id` and `number` may be given (seeds, chosen numbers). */
+  const alreadyExists = (collection: CollectionName, number: string) =>
+    duplicate(`The ${singular(collection)} already exists. Identification fields and values: No.='${number}'`);
+
+  /**
+   * Creates a record from BC properties; a direct edit may give its `id` (seeds), and `number` may
+   * be chosen where BC lets a client choose it.
+   */
   const create = (collection: CollectionName, body: Row, by: ChangedBy): Stored => {
-    const { id: givenId, number: givenNumber, ...properties } = body;
+    const { number: chosenNumber, ...properties } = checkProperties(collection, body, { by, method: 'POST' });
+    const givenId = by === 'api' ? undefined : body.id;
     const id = typeof givenId === 'string' && givenId !== '' ? givenId.toLowerCase() : randomUUID();
     if (records.get(collection, id)) throw duplicate(`The record already exists. Id='${id}'`);
-    const chosen = typeof givenNumber === 'string' && givenNumber !== '' ? givenNumber : undefined;
-    if (chosen !== undefined && taken(collection, chosen))
-      throw duplicate(`The ${singular(collection)} already exists. Identification fields and values: No.='${chosen}'`);
-    const fields = {
-      number: chosen ?? nextNumber(collection),
-      ...COLLECTIONS[collection].defaults,
-      ...checkProperties(collection, properties),
-    };
+    const chosen = typeof chosenNumber === 'string' && chosenNumber !== '' ? chosenNumber : undefined;
+    if (chosen !== undefined && taken(collection, chosen)) throw alreadyExists(collection, chosen);
+    const fields = { ...COLLECTIONS[collection].defaults, number: chosen ?? nextNumber(collection), ...properties };
     derive(collection, fields);
     return records.create(collection, fields, by, id);
   };
 
-  /** Updates a record; the properties are checked and derived before any of them is written. */
+  /**
+   * Updates a record; the properties are checked and derived before any of them is written. A new
+   * number renames the record, as BC's page does, unless another record has it.
+   */
   const update = (collection: CollectionName, id: string, body: Row, by: ChangedBy): Stored => {
     const record = get(collection, id);
-    const fields = { ...record.fields, ...checkProperties(collection, body) };
+    const checked = checkProperties(collection, body, { by, method: 'PATCH' });
+    const renamed = typeof checked.number === 'string' ? checked.number : undefined;
+    if (renamed !== undefined && renamed.toLowerCase() !== numberOf(record.fields) && taken(collection, renamed))
+      throw alreadyExists(collection, renamed);
+    const fields = { ...record.fields, ...checked };
     derive(collection, fields);
     return records.update(collection, record, fields, by);
   };
+
+  /** A record as BC shows it, with the defaults of properties added since it was saved. */
+  const shown = (collection: CollectionName, record: Stored): Row =>
+    view({ ...record, fields: { ...COLLECTIONS[collection].defaults, ...record.fields } });
 
   if (fresh) {
     for (const collection of SEEDED_COLLECTIONS)
@@ -170,20 +183,20 @@ export function openStore(
     records,
     /** A collection's entity set: the routes' (`by: 'api'`) or the direct-access helpers'. */
     collection: (name: CollectionName, by: ChangedBy = 'user'): SandboxCollectionAccess => ({
-      create: (fields) => view(create(name, fields, by)),
-      update: (id, fields) => view(update(name, id, fields, by)),
+      create: (fields) => shown(name, create(name, fields, by)),
+      update: (id, fields) => shown(name, update(name, id, fields, by)),
       delete: (id) => {
         records.delete(name, get(name, id).id, by);
       },
       get: (id) => {
         const record = records.get(name, id.toLowerCase());
-        return record === undefined ? undefined : view(record);
+        return record === undefined ? undefined : shown(name, record);
       },
       // BC's default order is the primary key.
       list: () =>
         records
           .list(name)
-          .map((record) => view(record))
+          .map((record) => shown(name, record))
           .sort(compileOrderBy('number')),
     }),
   };

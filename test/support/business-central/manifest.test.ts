@@ -18,6 +18,11 @@ function fullCustomer(): Record<string, unknown> {
   };
 }
 
+/** A vendor with every field of the manifest. */
+function fullVendor(): Record<string, unknown> {
+  return Object.fromEntries(manifestEntity('vendors').fields.map((field) => [field.name, '']));
+}
+
 describe('the APIV2 manifest', () => {
   it('is the vendored copy, with the entity sets tandem uses', () => {
     const entities = apiv2Manifest().entities;
@@ -141,8 +146,19 @@ describe('exchanges', () => {
         ],
       },
     });
-    expect(violations).toContain("$batch 0: PATCH vendors: 'balance' is not editable");
+    expect(violations).toContain("$batch 0: PATCH vendors: 'balance' is not editable (answered 400)");
     expect(violations).toContain("$batch 1: GET customers: 'displayName' is missing");
+  });
+
+  it('judges only accepted bodies for tests that send refused ones on purpose', () => {
+    const refused = { method: 'POST', path: 'companies(c)/vendors', requestBody: { balance: 1 }, status: 400 };
+    expect(requestLogViolations([refused])).toEqual([
+      "POST companies(c)/vendors: POST vendors: 'balance' is not editable (answered 400)",
+    ]);
+    expect(requestLogViolations([refused], { acceptedBodiesOnly: true })).toEqual([]);
+    expect(
+      requestLogViolations([{ ...refused, status: 201, responseBody: fullVendor() }], { acceptedBodiesOnly: true }),
+    ).toEqual(["POST companies(c)/vendors: POST vendors: 'balance' is not editable"]);
   });
 
   it('checks every record of a page, and skips subscriptions and the token', () => {

@@ -176,7 +176,14 @@ const batchResponses = z.object({
  * and every record a 2xx answer carries (a record, a page's `value`, a `$batch` item's body) by
  * getViolations, exact unless `exact: false`. Token calls and the unjudged entity sets are skipped.
  */
-export function exchangeViolations(exchange: BcExchange, options: { exact?: boolean } = {}): string[] {
+export function exchangeViolations(
+  exchange: BcExchange,
+  options: {
+    exact?: boolean;
+    /** Judge a body only where it was accepted (2xx): for tests that send refused bodies on purpose. */
+    acceptedBodiesOnly?: boolean;
+  } = {},
+): string[] {
   const { method, path, requestBody, status, responseBody } = exchange;
   if (path === 'token') return [];
   if (path.split('?')[0]?.endsWith('$batch')) {
@@ -205,14 +212,17 @@ export function exchangeViolations(exchange: BcExchange, options: { exact?: bool
   if (target.entitySet !== 'companies' && apiv2Manifest().entities[target.entitySet] === undefined)
     return [`${method} ${path}: '${target.entitySet}' is not an entity set of the manifest`];
   const verb = method.toUpperCase();
+  const accepted = status >= 200 && status < 300;
   const sent =
-    (verb === 'POST' || verb === 'PATCH') && requestBody !== undefined
-      ? bodyViolations(target.entitySet, verb, requestBody)
+    (verb === 'POST' || verb === 'PATCH') && requestBody !== undefined && (accepted || !options.acceptedBodiesOnly)
+      ? bodyViolations(target.entitySet, verb, requestBody).map((violation) =>
+          accepted ? violation : `${violation} (answered ${status})`,
+        )
       : [];
   const answered =
-    status >= 200 && status < 300 && typeof responseBody === 'object' && responseBody !== null
+    accepted && typeof responseBody === 'object' && responseBody !== null
       ? recordsOf(responseBody, target.single).flatMap((record) =>
-          getViolations(target.entitySet, record, { expand: expandOf(path), ...options }),
+          getViolations(target.entitySet, record, { expand: expandOf(path), exact: options.exact }),
         )
       : [];
   return [...sent, ...answered];
@@ -280,10 +290,16 @@ interface LoggedExchange extends BcExchange {
   query?: string;
 }
 
-/** Violations of a sandbox's request log: every body it was sent and every record it answered, exactly. */
-export function requestLogViolations(requests: readonly LoggedExchange[]): string[] {
+/**
+ * Violations of a sandbox's request log: every body it was sent (with `acceptedBodiesOnly`, every
+ * body it accepted) and every record it answered, exactly.
+ */
+export function requestLogViolations(
+  requests: readonly LoggedExchange[],
+  options: { acceptedBodiesOnly?: boolean } = {},
+): string[] {
   return requests.flatMap((entry) =>
-    exchangeViolations({ ...entry, path: `${entry.path}${entry.query ?? ''}` }).map(
+    exchangeViolations({ ...entry, path: `${entry.path}${entry.query ?? ''}` }, options).map(
       (violation) => `${entry.method} ${entry.path}: ${violation}`,
     ),
   );
