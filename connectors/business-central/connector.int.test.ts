@@ -169,6 +169,13 @@ describe('business-central connector against the sandbox', () => {
     ).rejects.toThrow(/'paymentTerms'/);
   });
 
+  it('clears a reference property as BC keeps it unset, the empty GUID', async () => {
+    const terms = '3bb5b4b6-ea4c-43ca-ba1c-3b69e29a6668';
+    const id = String(sandbox.createCustomer({ displayName: 'Hansen Bygg AS', paymentTermsId: terms }).id);
+    await connector.update!('customer', { id, fields: { 'custom.paymentTermsId': null } });
+    expect(sandbox.getCustomer(id)).toMatchObject({ paymentTermsId: '00000000-0000-0000-0000-000000000000' });
+  });
+
   it('starts a sales quote once per idempotency key, and refuses an unknown customer', async () => {
     const input = {
       accountId: SEED_IDS.customers.lindqvist,

@@ -150,6 +150,19 @@ describe('custom properties', () => {
     expect(() => fromFields('customer', { 'custom.taxLiable': 'yes' })).toThrow('takes true or false');
   });
 
+  it('reads and writes an unset reference as BC keeps it, the empty GUID, and refuses text that is no GUID', () => {
+    const empty = '00000000-0000-0000-0000-000000000000';
+    const terms = '3bb5b4b6-ea4c-43ca-ba1c-3b69e29a6668';
+    expect(toAccount('customer', { ...raw, paymentTermsId: empty }, ['paymentTermsId']).fields).toMatchObject({
+      'custom.paymentTermsId': null,
+    });
+    expect(fromFields('customer', { 'custom.paymentTermsId': null, 'custom.currencyId': terms })).toEqual({
+      paymentTermsId: empty,
+      currencyId: terms,
+    });
+    expect(() => fromFields('vendor', { 'custom.paymentTermsId': '30 DAYS' })).toThrow('takes a GUID');
+  });
+
   it('describes each kind: canonical fields by their property, the rest as custom, with editability and options', () => {
     const fields = new Map(describeAccountFields('customer').map((field) => [field.name, field]));
     expect(fields.get('name')).toMatchObject({ custom: false, label: 'Display Name', writable: true });

@@ -13,6 +13,7 @@ import {
 } from '../../src/core/model';
 import { InvalidRequestError } from '../kit/errors';
 import type { FieldDescription } from '../kit/types';
+import { GUID } from './odata';
 import { BC_PROPERTIES } from './properties';
 import type { BcRecord } from './schemas';
 
@@ -70,7 +71,7 @@ function recordBase(entity: BcEntity, record: BcRecord, custom: readonly string[
         field,
         normalizeValue(record[property]),
       ]),
-      ...custom.map((name): [string, FieldValue] => [customField(name), customValue(record[name])]),
+      ...custom.map((name): [string, FieldValue] => [customField(name), customValue(entity, name, record[name])]),
     ]),
     modifiedAt: record.lastModifiedDateTime,
     ...(record['@odata.etag'] === undefined ? {} : { version: record['@odata.etag'] }),
@@ -82,15 +83,26 @@ export function toAccount(entity: AccountKind, record: BcRecord, custom: readonl
   return { entity, number: normalizeValue(record.number), ...recordBase(entity, record, custom) };
 }
 
-/** A property's JSON value as a field value: text as it is, numbers and booleans spelled out. */
-function customValue(value: unknown): FieldValue {
+/** The GUID BC leaves in an unset reference (`paymentTermsId` and the like). */
+const EMPTY_GUID = '00000000-0000-0000-0000-000000000000';
+
+/** The fact of an account kind's property; contacts have none (no custom fields). */
+const factOf = (entity: BcEntity, name: string) =>
+  entity === 'contact' ? undefined : BC_PROPERTIES[entity].find((property) => property.name === name);
+
+/**
+ * A property's JSON value as a field value: text as it is, numbers and booleans spelled out, an
+ * unset reference (the empty GUID) as null.
+ */
+function customValue(entity: BcEntity, name: string, value: unknown): FieldValue {
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (value === EMPTY_GUID && factOf(entity, name)?.type === 'guid') return null;
   return typeof value === 'string' ? normalizeValue(value) : null;
 }
 
 /** A field value as the JSON a property of this type takes; text that is no value of the type is refused. */
 function jsonValue(entity: BcEntity, name: string, value: FieldValue): unknown {
-  const fact = entity === 'contact' ? undefined : BC_PROPERTIES[entity].find((property) => property.name === name);
+  const fact = factOf(entity, name);
   if (fact === undefined) throw new InvalidRequestError(`business-central: ${entity} has no property '${name}'`);
   if (!fact.editable) throw new InvalidRequestError(`business-central: ${entity} property '${name}' is read-only`);
   const text = normalizeValue(value);
@@ -102,6 +114,12 @@ function jsonValue(entity: BcEntity, name: string, value: FieldValue): unknown {
     const number = Number(text ?? '0');
     if (Number.isFinite(number)) return number;
     throw new InvalidRequestError(`business-central: ${entity} property '${name}' takes a number, not '${text}'`);
+  }
+  // An Edm.Guid takes a GUID; BC's unset reference is the empty GUID, never ''.
+  if (fact.type === 'guid') {
+    if (text === null) return EMPTY_GUID;
+    if (GUID.test(text)) return text;
+    throw new InvalidRequestError(`business-central: ${entity} property '${name}' takes a GUID, not '${text}'`);
   }
   if (fact.options && !fact.options.includes(text ?? ' '))
     throw new InvalidRequestError(
