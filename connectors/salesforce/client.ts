@@ -14,8 +14,15 @@ import type { HttpClient } from '../kit/http';
 import { parseResponse } from '../kit/parse';
 import { ClientCredentials } from './auth';
 import type { salesforceConfig } from './config';
-import { API_VERSION, HISTORY_OBJECT, type SObjectType, SOBJECT_TYPES } from './fields';
-import { fieldsToSelect, resolveMapping, toContact, withCustomFields, type SalesforceMapping } from './mappers';
+import { API_VERSION, HISTORY_OBJECT, type SObjectType, SOBJECT_TYPES, toContactId } from './fields';
+import {
+  fieldsToSelect,
+  isoTime,
+  resolveMapping,
+  toContact,
+  withCustomFields,
+  type SalesforceMapping,
+} from './mappers';
 import {
   collectionReadSchema,
   deletedSchema,
@@ -129,8 +136,8 @@ function salesforceApi(
   const historyPage = queryPageSchema(historyEntrySchema);
 
   /** Every record a query finds, page by page (nextRecordsUrl); `all` includes deleted ones (queryAll). */
-  async function* query<T>(page: z.ZodType<{ records: T[]; nextRecordsUrl?: string }>, soql: string) {
-    let answer = await call(page, { url: `${API_PATH}/query`, params: { q: soql } });
+  async function* query<T>(page: z.ZodType<{ records: T[]; nextRecordsUrl?: string }>, soql: string, all = false) {
+    let answer = await call(page, { url: `${API_PATH}/${all ? 'queryAll' : 'query'}`, params: { q: soql } });
     yield answer.records;
     while (answer.nextRecordsUrl !== undefined) {
       answer = await call(page, { url: answer.nextRecordsUrl });
@@ -166,6 +173,32 @@ function salesforceApi(
 
   const select = async (sObjectType: SObjectType) => fieldsToSelect(sObjectType, await mappingNow()).join(',');
 
+  /**
+   * The records among `ids` that a merge deleted, as contacts that name the survivor (mergedInto)
+   * and carry no fields: a merge leaves MasterRecordId on the losers, which only queryAll sees.
+   * https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_queryall.htm
+   */
+  async function merged(sObjectType: SObjectType, ids: readonly string[]): Promise<Contact[]> {
+    if (ids.length === 0) return [];
+    const soql = `SELECT Id, MasterRecordId, SystemModstamp FROM ${sObjectType} WHERE Id IN ${soqlIds(ids)} AND IsDeleted = true AND MasterRecordId != null`;
+    const found: Contact[] = [];
+    for await (const rows of query(recordPage, soql, true))
+      for (const row of rows) {
+        const master = fieldText(row, 'MasterRecordId');
+        if (master === null) continue;
+        found.push({
+          entity: 'contact',
+          id: toContactId(sObjectType, row.Id),
+          type: sObjectType === 'Account' ? 'company' : 'person',
+          companyId: null,
+          fields: {},
+          modifiedAt: isoTime(row.SystemModstamp),
+          mergedInto: toContactId(sObjectType, master),
+        });
+      }
+    return found;
+  }
+
   return {
     /** One record by id with its field history, or null when Salesforce does not have it (any more). */
     get: async (sObjectType: SObjectType, id: string): Promise<Contact | null> => {
@@ -173,7 +206,9 @@ function salesforceApi(
       const record = await orNullIfNotFound(
         call(sObjectRecordSchema, { url, params: { fields: await select(sObjectType) } }),
       );
-      return record && ((await contacts(sObjectType, [record], true))[0] ?? null);
+      if (record) return (await contacts(sObjectType, [record], true))[0] ?? null;
+      const [loser] = await merged(sObjectType, [id]);
+      return loser ?? null;
     },
     /** Up to COLLECTION_LIMIT records of one type (sObject Collections); ids Salesforce does not have are left out. */
     batchRead: async (sObjectType: SObjectType, ids: readonly string[]): Promise<Contact[]> => {
@@ -183,7 +218,8 @@ function salesforceApi(
         params: { ids: ids.join(','), fields: await select(sObjectType) },
       });
       const found = answer.filter((record): record is SObjectRecord => record !== null);
-      return contacts(sObjectType, found, true);
+      const missing = ids.filter((id) => !found.some((record) => record.Id === id));
+      return [...(await contacts(sObjectType, found, true)), ...(await merged(sObjectType, missing))];
     },
     /** Pages of the records a SOQL WHERE clause (and ORDER BY / LIMIT) finds, as canonical contacts. */
     find: async function* (sObjectType: SObjectType, rest: string): AsyncGenerator<Contact[]> {

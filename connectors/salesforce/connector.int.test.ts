@@ -72,6 +72,28 @@ test('deletions come from getDeleted once a minute, merged Accounts among them',
   expect(again.deleted).toEqual([]);
 });
 
+test('a merged Account reads as merged into its survivor (queryAll of MasterRecordId), by id and in a batch', async () => {
+  await start();
+  const survivor = sandbox.createAccount({ Name: 'Survivor' }).Id;
+  const loser = sandbox.createAccount({ Name: 'Duplicate' }).Id;
+  const deleted = sandbox.createAccount({ Name: 'Deleted' }).Id;
+  sandbox.mergeAccounts(survivor, [loser]);
+  sandbox.deleteAccount(deleted);
+  expect(await connector.get('contact', `company-${loser}`)).toMatchObject({
+    id: `company-${loser}`,
+    type: 'company',
+    fields: {},
+    mergedInto: `company-${survivor}`,
+  });
+  // Deleted without a merge: gone.
+  expect(await connector.get('contact', `company-${deleted}`)).toBeNull();
+  const batch = await connector.batchGet!('contact', [`company-${survivor}`, `company-${loser}`, `company-${deleted}`]);
+  expect(batch.map((record) => [record.id, record.mergedInto ?? null])).toEqual([
+    [`company-${survivor}`, null],
+    [`company-${loser}`, `company-${survivor}`],
+  ]);
+});
+
 test('field history gives each field its change time on reads by id', async () => {
   await start({ fieldHistory: true }, { fieldHistory: true });
   const id = sandbox.createAccount({ Name: 'Delta', Phone: '1' }).Id;

@@ -101,3 +101,36 @@ test('an Account change reaches the linked customer, and the customer change the
   expect(writes.length).toBeGreaterThan(0);
   for (const write of writes) expect(write.path).toMatch(/^\/(composite\/sobjects|sobjects\/Account\/\w+)$/);
 });
+
+test('an Account merged into another: the relation follows the survivor, and both customer and Accounts stay', async () => {
+  const survivor = salesforce.createAccount({
+    Name: 'Nordlys Energi AS',
+    Phone: '+47 22 00 01 00',
+    BillingCity: 'Oslo',
+  });
+  const loser = salesforce.createAccount({ Name: 'Nordlys Energi', Phone: '+47 22 00 01 99', BillingCity: 'Oslo' });
+  const customer = bc.createCustomer({ displayName: 'Nordlys Energi', phoneNumber: '+47 22 00 01 99', city: 'Oslo' });
+  const customerId = String(customer.id);
+  await store.createRelation({
+    contactId: `company-${loser.Id}`,
+    accountKind: 'customer',
+    accountId: customerId,
+    relationCode: 'CUST',
+    origin: 'linked',
+  });
+  salesforce.mergeAccounts(survivor.Id, [loser.Id]);
+  // The drift sweep reads the loser as merged; its sync moves the relation and syncs the survivor.
+  await daemon.drift.runNow();
+  await waitFor(
+    async () => (await store.findRelationByAccount('customer', customerId))?.contactId === `company-${survivor.Id}`,
+    10_000,
+  );
+  await waitFor(async () => bc.getCustomer(customerId)?.phoneNumber === '+47 22 00 01 00', 10_000);
+  expect(bc.getCustomer(customerId)?.displayName).toBe('Nordlys Energi AS');
+  expect(salesforce.getAccount(survivor.Id)).toMatchObject({ Name: 'Nordlys Energi AS' });
+  expect(await store.queryAudit({ contactId: `company-${survivor.Id}`, kind: 'link' })).toEqual([
+    expect.objectContaining({
+      details: expect.objectContaining({ reason: 'merged', movedFromContact: `company-${loser.Id}` }),
+    }),
+  ]);
+});
