@@ -6,6 +6,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { z } from 'zod';
+import type { AccountKind } from '../../src/core/model';
 import type { ConnectorSettings, ConnectTools } from '../kit/define';
 import {
   ConnectorError,
@@ -18,6 +19,7 @@ import type { HttpClient } from '../kit/http';
 import { RequestLimiter, type Limiter } from '../kit/limiter';
 import { IntuitRefreshTokenProvider } from './auth';
 import type { quickbooksConfig } from './config';
+import { MergedNames } from './merges';
 import {
   batchAnswerSchema,
   cdcAnswerSchema,
@@ -240,14 +242,20 @@ export function connectQuickBooks(
     { requests: { max: BATCH_REQUESTS_PER_MINUTE, perMs: 60_000 }, maxWaitMs: 60_000 },
     context.limiterClock,
   );
+  const merges = new MergedNames();
   return {
     name: context.name,
     pageSize: settings.pageSize,
+    merges,
     api: qboApi(http({ baseURL: settings.baseUrl.replace(/\/+$/, ''), auth }), settings.realmId, batchLimiter),
     webhook:
       webhookVerifierToken === undefined
         ? undefined
-        : { verifierToken: webhookVerifierToken, realmId: settings.realmId },
+        : {
+            verifierToken: webhookVerifierToken,
+            realmId: settings.realmId,
+            onMerge: (kind: AccountKind, from: string, survivor: string) => merges.record(kind, from, survivor),
+          },
   };
 }
 

@@ -137,11 +137,18 @@ function kindEntity<Entity extends Versioned>(
   return {
     fields: () => SUPPORTED_FIELDS[kind],
     id: QBO_ID,
+    // A record a webhook told was merged away reads as merged into its survivor (merges.ts).
     get: async (session, id) => {
+      const merged = session.merges.mergedRecord(kind, id);
+      if (merged !== null) return merged;
       const entity = await readOne(session, id);
       return entity && spec.toAccount(entity);
     },
-    batchGet: async (session, ids) => (await readMany(session, ids)).map(spec.toAccount),
+    batchGet: async (session, ids) => {
+      const merged = ids.flatMap((id) => session.merges.mergedRecord(kind, id) ?? []);
+      const rest = ids.filter((id) => session.merges.survivorOf(kind, id) === undefined);
+      return [...merged, ...(rest.length === 0 ? [] : (await readMany(session, rest)).map(spec.toAccount))];
+    },
 
     // Change data capture while the cursor is within its 30 days and its answer is not full; the
     // query endpoint by LastUpdatedTime otherwise (a first poll, a long pause, a burst).
@@ -153,9 +160,12 @@ function kindEntity<Entity extends Versioned>(
         if (records.length + deleted.length < CDC_MAX_OBJECTS) {
           const kept = records.filter(spec.keep);
           const fresh = kept.filter((record) => isNewAfter(from, record));
+          // A deleted name a webhook told was merged is handed on as merged, not as deleted.
+          const mergedAway = deleted.flatMap((id) => session.merges.mergedRecord(kind, id) ?? []);
+          const gone = deleted.filter((id) => session.merges.survivorOf(kind, id) === undefined);
           yield {
-            records: fresh.map(spec.toAccount),
-            ...(deleted.length > 0 && kind !== 'bankAccount' ? { deleted } : {}),
+            records: [...fresh.map(spec.toAccount), ...mergedAway],
+            ...(gone.length > 0 && kind !== 'bankAccount' ? { deleted: gone } : {}),
             cursor: writeChangeCursor(cursorAfter(from, kept)),
           };
           return;

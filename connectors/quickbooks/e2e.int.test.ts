@@ -3,7 +3,8 @@
  * HubSpot sandboxes, configured as a user would (`kind: quickbooks`): a CRM change reaches the QBO
  * customer as a sparse update, the rotated refresh token survives a restart, a signed QBO webhook
  * brings a change back to the CRM, a name another vendor has is refused with what to do (never
- * renamed), and a deactivated customer stays linked and untouched.
+ * renamed), a merge in QuickBooks moves the relation to the survivor, and a deactivated customer
+ * stays linked and untouched.
  */
 import { randomUUID } from 'node:crypto';
 import { startHubSpotSandbox, type HubSpotSandbox } from '../hubspot/sandbox';
@@ -78,7 +79,7 @@ const start = () =>
 const phoneOf = (id: string) =>
   (qbo.get('Customer', id)?.PrimaryPhone as { FreeFormNumber?: string } | undefined)?.FreeFormNumber;
 
-test('CRM to QBO and back, the refresh token across a restart, a taken name refused, a deactivation left alone', async () => {
+test('CRM to QBO and back, the refresh token across a restart, a taken name refused, a merge followed, a deactivation left alone', async () => {
   const company = hubspot.createCompany({ name: 'Half Moon Bikes', phone: '+1 650 555 0100', city: 'Half Moon Bay' });
   const customer = qbo.create('Customer', {
     DisplayName: 'Half Moon Bikes',
@@ -148,17 +149,46 @@ test('CRM to QBO and back, the refresh token across a restart, a taken name refu
     expect(JSON.stringify(status.lastError)).toMatch(/'Half Moon Cycles' is already used .*Rename one of them/);
     expect(qbo.get('Customer', accountId)?.DisplayName).toBe('Half Moon Bikes');
 
-    // Deactivated in QuickBooks: the relation and the contact stay, and nothing is written to it.
+    // Merged in QuickBooks into another customer: the relation moves to the survivor.
     hubspot.updateCompany(company.id, { name: 'Half Moon Bikes' });
-    qbo.update('Customer', accountId, { Active: false });
-    const token = qbo.get('Customer', accountId)?.SyncToken;
+    const survivor = String(qbo.create('Customer', { DisplayName: 'Half Moon Bikes Inc' }).Id);
+    qbo.merge('Customer', accountId, survivor);
+    const merge = JSON.stringify({
+      eventNotifications: [
+        {
+          realmId: qbo.realmId,
+          dataChangeEvent: {
+            entities: [
+              {
+                name: 'Customer',
+                id: survivor,
+                operation: 'Merge',
+                lastUpdated: new Date().toISOString(),
+                deletedId: accountId,
+              },
+            ],
+          },
+        },
+      ],
+    });
+    const merged = await fetch(`${daemon.url}/webhooks/accounting`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'intuit-signature': intuitSignature(merge, VERIFIER) },
+      body: merge,
+    });
+    expect(merged.status).toBe(200);
+    await waitFor(async () => (await store.findRelationsByContact(contactId))[0]?.accountId === survivor, 10_000);
+
+    // Deactivated in QuickBooks: the relation and the contact stay, and nothing is written to it.
+    qbo.update('Customer', survivor, { Active: false });
+    const token = qbo.get('Customer', survivor)?.SyncToken;
     hubspot.updateCompany(company.id, { phone: '+1 650 555 0142' });
     await daemon.queues.enqueueChanges([
       { connector: 'crm', entity: 'contact', id: contactId, source: 'manual', eventId: 'three' },
     ]);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(await store.findRelationsByContact(contactId)).toHaveLength(1);
-    expect(qbo.get('Customer', accountId)).toMatchObject({ Active: false, SyncToken: token });
+    expect(qbo.get('Customer', survivor)).toMatchObject({ Active: false, SyncToken: token });
     expect(hubspot.getCompany(company.id)).toBeDefined();
   } finally {
     await daemon.stop();

@@ -92,6 +92,33 @@ describe('QuickBooks webhooks', () => {
     ]);
   });
 
+  test('a merge plans the record merged away too, and tells the connector which survivor it went to', () => {
+    const merges: string[][] = [];
+    const merging = createQboWebhook({
+      verifierToken: testVector.verifierToken,
+      realmId: REALM,
+      onMerge: (kind, from, survivor) => merges.push([kind, from, survivor]),
+    });
+    const body = JSON.stringify({
+      eventNotifications: [
+        {
+          realmId: REALM,
+          dataChangeEvent: {
+            entities: [
+              { name: 'Vendor', id: '9', operation: 'Merge', lastUpdated: '2026-12-01T10:00:00Z', deletedId: '8' },
+            ],
+          },
+        },
+      ],
+    });
+    const outcome = merging.handle(signed(body), new Date());
+    expect(outcome.kind === 'notices' && outcome.notices.map((notice) => [notice.entity, notice.id])).toEqual([
+      ['vendor', '9'],
+      ['vendor', '8'],
+    ]);
+    expect(merges).toEqual([['vendor', '8', '9']]);
+  });
+
   test('refuses a call without intuit-signature (401)', () => {
     expect(adapter.handle(inbound(testVector.payload), new Date())).toMatchObject({ kind: 'rejected', status: 401 });
     expect(adapter.handle(inbound(testVector.payload, ''), new Date())).toMatchObject({

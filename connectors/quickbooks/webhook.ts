@@ -16,6 +16,8 @@ export interface QboWebhookOptions {
   verifierToken: string;
   /** Notifications of other companies are passed over. */
   realmId: string;
+  /** Hears of each merge: `from` (the entity's deletedId) was merged into `survivor`. */
+  onMerge?: (kind: AccountKind, from: string, survivor: string) => void;
 }
 
 /** The account kind an entity name stands for; other entities (invoices, ...) are none of tandem's. */
@@ -37,7 +39,7 @@ const MAX_NOTIFICATIONS = 1000;
 const ACK = { status: 200, emptyBody: true } as const;
 
 /** Creates the adapter for one company. */
-export function createQboWebhook({ verifierToken, realmId }: QboWebhookOptions): WebhookAdapter {
+export function createQboWebhook({ verifierToken, realmId, onMerge }: QboWebhookOptions): WebhookAdapter {
   return webhookAdapter({
     verify: (request) => {
       const given = headerValue(request.headers, 'intuit-signature');
@@ -62,13 +64,14 @@ export function createQboWebhook({ verifierToken, realmId }: QboWebhookOptions):
           const parts = [notification.realmId, entity.name, entity.id, entity.operation, entity.lastUpdated];
           const eventId = `qbo-${createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 32)}`;
           const occurredAt = Date.parse(entity.lastUpdated);
-          // QBO never deletes a name: a "Delete" of an account, like a merge, is read back and seen for what it is.
-          notices.push({
-            entity: kind,
-            id: entity.id,
-            eventId,
-            ...(Number.isNaN(occurredAt) ? {} : { occurredAt: new Date(occurredAt).toISOString() }),
-          });
+          const at = Number.isNaN(occurredAt) ? {} : { occurredAt: new Date(occurredAt).toISOString() };
+          // QBO never deletes a name: a "Delete" of an account is read back and seen for what it is.
+          notices.push({ entity: kind, id: entity.id, eventId, ...at });
+          // A merge removed deletedId: its relation is to move to the survivor, so it is planned too.
+          if (entity.operation === 'Merge' && entity.deletedId !== undefined && entity.deletedId !== entity.id) {
+            onMerge?.(kind, entity.deletedId, entity.id);
+            notices.push({ entity: kind, id: entity.deletedId, eventId: `${eventId}-merged`, ...at });
+          }
         }
       }
       return { kind: 'notices', notices, ack: ACK };

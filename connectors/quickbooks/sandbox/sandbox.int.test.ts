@@ -154,6 +154,17 @@ describe('the QuickBooks sandbox', () => {
     expect((await call('GET', `/cdc?entities=Vendor&changedSince=${encodeURIComponent(old)}`)).status).toBe(400);
   });
 
+  test('a merge removes the merged-away name: reads answer 610, CDC reports it Deleted', async () => {
+    const since = new Date(Date.now() - 1000).toISOString();
+    const from = String(sandbox.create('Vendor', { DisplayName: 'Merge From Ltd' }).Id);
+    const into = String(sandbox.create('Vendor', { DisplayName: 'Merge Into Ltd' }).Id);
+    sandbox.merge('Vendor', from, into);
+    expect(errorCode((await call('GET', `/vendor/${from}`)).body)).toBe('610');
+    const changes = await call('GET', `/cdc?entities=Vendor&changedSince=${encodeURIComponent(since)}`);
+    const [response] = changes.body.CDCResponse as { QueryResponse: { Vendor?: Json[] }[] }[];
+    expect(response?.QueryResponse[0]?.Vendor).toContainEqual(expect.objectContaining({ Id: from, status: 'Deleted' }));
+  });
+
   test('runs a batch of up to 30 items, each failing on its own, and refuses more', async () => {
     const { Id: id } = sandbox.create('Customer', { DisplayName: 'Batch Co' });
     const answer = await call('POST', '/batch', {
@@ -217,6 +228,23 @@ describe('the QuickBooks sandbox webhooks and limits', () => {
       sandbox.create('Customer', { DisplayName: 'Hooked Co' });
       sandbox.create('Vendor', { DisplayName: 'Hooked Vendor' });
       await sandbox.flushWebhooks();
+      const [from, into] = [
+        sandbox.create('Customer', { DisplayName: 'Merged Away' }),
+        sandbox.create('Customer', { DisplayName: 'Survivor' }),
+      ];
+      await sandbox.flushWebhooks();
+      sandbox.merge('Customer', String(from.Id), String(into.Id));
+      await sandbox.flushWebhooks();
+      const merged = JSON.parse(received.at(-1)?.body ?? '{}') as {
+        eventNotifications: {
+          dataChangeEvent: { entities: { id: string; operation: string; deletedId?: string }[] };
+        }[];
+      };
+      expect(merged.eventNotifications[0]?.dataChangeEvent.entities).toContainEqual(
+        expect.objectContaining({ id: into.Id, operation: 'Merge', deletedId: from.Id }),
+      );
+      expect(sandbox.get('Customer', String(from.Id))).toBeUndefined();
+      received.splice(1);
       expect(received).toHaveLength(1);
       const [call] = received;
       expect(call?.signature).toBe(

@@ -46,6 +46,15 @@ export type QboRateLimitName = 'minute' | 'second' | 'concurrent' | 'batch';
 
 type QboObject = Record<string, unknown>;
 
+/** One entity of a webhook notification. */
+interface WebhookEntity {
+  name: string;
+  id: string;
+  operation: string;
+  lastUpdated: string;
+  deletedId?: string;
+}
+
 /** A Fault answer: QBO puts its validation errors in a 400 (stale objects and unknown ids too). */
 function fault(status: number, code: string, message: string, detail = message, element = ''): SandboxRefusal {
   return new SandboxRefusal({ status, body: faultBody(code, message, detail, element, status) });
@@ -122,6 +131,11 @@ export interface QboSandbox extends SandboxControls {
   update(entity: SandboxEntity, id: string, properties: QboObject): QboObject;
   get(entity: SandboxEntity, id: string): QboObject | undefined;
   list(entity: SandboxEntity): QboObject[];
+  /**
+   * Merges `from` into `into` as a user does in QuickBooks: `from` is removed (reads answer 610,
+   * CDC reports it Deleted) and the webhook names `into` with operation Merge and deletedId `from`.
+   */
+  merge(entity: 'Customer' | 'Vendor', from: string, into: string): void;
   /** Sends pending webhook notifications now and waits for every delivery. */
   flushWebhooks(): Promise<void>;
 }
@@ -140,7 +154,7 @@ export async function startQuickBooksSandbox(options: QboSandboxOptions = {}): P
   const offsetMs = (options.utcOffsetMinutes ?? -8 * 60) * 60_000;
   const tokens = new BearerTokens(options.staticToken);
   const clock = new SandboxClock(options.clockOffsetMs);
-  const outbox = new WebhookOutbox<{ name: string; id: string; operation: string; lastUpdated: string }>(
+  const outbox = new WebhookOutbox<WebhookEntity>(
     (entities) => deliver(entities),
     () => options.webhookDelayMs ?? 200,
   );
@@ -150,12 +164,17 @@ export async function startQuickBooksSandbox(options: QboSandboxOptions = {}): P
     firstIds: { Customer: 58, Vendor: 31, Employee: 55, Account: 35, Estimate: 101, PurchaseOrder: 201 },
     fields: objectSchema,
     onChange: ({ collection, kind, record }) => {
-      if (collection === 'Employee') return;
+      if (kind === 'deleted') tombstones.push({ entity: collection, id: record.id, at: record.updatedAt });
+      if (collection === 'Employee' || (kind === 'deleted' && merging)) return;
       const operation = kind === 'created' ? 'Create' : kind === 'deleted' ? 'Delete' : 'Update';
       outbox.add([{ name: collection, id: record.id, operation, lastUpdated: qboTime(record.updatedAt) }]);
     },
   });
   const replays = new Map<string, SandboxAnswer>();
+  /** Deleted records, which CDC reports with status Deleted. */
+  const tombstones: { entity: SandboxEntity; id: string; at: number }[] = [];
+  /** Set while a merge removes a record: its webhook says Merge, not Delete. */
+  let merging = false;
 
   /** A time as QBO writes it: to the second, in the company's zone (2026-12-01T10:15:30-08:00). */
   function qboTime(ms: number): string {
@@ -472,11 +491,17 @@ export async function startQuickBooksSandbox(options: QboSandboxOptions = {}): P
       if (entity === undefined)
         throw fault(400, '4001', 'Invalid query', `QueryValidationError: ${name} is not an entity`);
       // Times are to the second: a change in the second of changedSince counts.
-      const changed = store
-        .changedSince(entity)
-        .filter((record) => Math.floor(record.updatedAt / 1000) * 1000 >= Math.floor(since / 1000) * 1000)
-        .slice(0, CDC_MAX_OBJECTS)
-        .map((record) => view(entity, record));
+      const inWindow = (at: number) => Math.floor(at / 1000) * 1000 >= Math.floor(since / 1000) * 1000;
+      const deleted = tombstones
+        .filter((tombstone) => tombstone.entity === entity && inWindow(tombstone.at))
+        .map(({ id, at }) => ({ Id: id, status: 'Deleted', MetaData: { LastUpdatedTime: qboTime(at) } }));
+      const changed = [
+        ...store
+          .changedSince(entity)
+          .filter((record) => inWindow(record.updatedAt))
+          .map((record) => view(entity, record)),
+        ...deleted,
+      ].slice(0, CDC_MAX_OBJECTS);
       return changed.length === 0 ? {} : { [entity]: changed, startPosition: 1, maxResults: changed.length };
     });
     return { CDCResponse: [{ QueryResponse: lists }], time: stamp() };
@@ -546,7 +571,7 @@ export async function startQuickBooksSandbox(options: QboSandboxOptions = {}): P
   });
 
   /** One notification per batch of changes: QBO's legacy payload, signed with the verifier token. */
-  function deliver(entities: { name: string; id: string; operation: string; lastUpdated: string }[]): void {
+  function deliver(entities: WebhookEntity[]): void {
     const { webhookUrl, verifierToken } = options;
     if (webhookUrl === undefined || verifierToken === undefined) return;
     const body = JSON.stringify({ eventNotifications: [{ realmId, dataChangeEvent: { entities } }] });
@@ -591,6 +616,26 @@ export async function startQuickBooksSandbox(options: QboSandboxOptions = {}): P
       return record && view(entity, record);
     },
     list: (entity) => store.list(entity).map((record) => view(entity, record)),
+    merge: (entity, from, into) => {
+      const survivor = store.get(entity, into);
+      if (survivor === undefined || store.get(entity, from) === undefined)
+        throw new Error(`quickbooks sandbox: no ${entity} ${from} or ${into} to merge`);
+      merging = true;
+      try {
+        store.delete(entity, from, 'user');
+      } finally {
+        merging = false;
+      }
+      const merged = store.update(
+        entity,
+        survivor,
+        { ...survivor.fields, SyncToken: String(Number(textOf(survivor.fields.SyncToken, '0')) + 1) },
+        'user',
+      );
+      outbox.add([
+        { name: entity, id: into, operation: 'Merge', deletedId: from, lastUpdated: qboTime(merged.updatedAt) },
+      ]);
+    },
     flushWebhooks: () => outbox.flush(),
     close: async () => {
       await outbox.close();
