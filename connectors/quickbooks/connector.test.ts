@@ -181,6 +181,35 @@ describe('the QuickBooks connector', () => {
     api.done();
   });
 
+  test('a deletion CDC reports is handed on once: the cursor moves past it', async () => {
+    const cursor = JSON.stringify({
+      since: new Date(Date.now() - 3600_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      seen: {},
+    });
+    const deletedAt = new Date(Date.now() - 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const answer = {
+      CDCResponse: [
+        {
+          QueryResponse: [
+            { Customer: [{ Id: '77', status: 'Deleted', domain: 'QBO', MetaData: { LastUpdatedTime: deletedAt } }] },
+          ],
+        },
+      ],
+    };
+    api.intercept('GET', '/cdc', 2).reply(200, answer);
+    const poll = async (from: string) => {
+      const pages: ChangedPage[] = [];
+      for await (const page of connector.listChanged!('customer', from)) pages.push(page);
+      return pages;
+    };
+    const [first] = await poll(cursor);
+    expect(first?.deleted).toEqual(['77']);
+    const [second] = await poll(first?.cursor ?? '');
+    expect(second?.deleted).toBeUndefined();
+    expect(second?.cursor).toBe(first?.cursor);
+    api.done();
+  });
+
   test('a batch update reads the SyncTokens in one query and writes in one batch; each item fails on its own', async () => {
     api.intercept('GET', '/query').reply(200, {
       QueryResponse: {

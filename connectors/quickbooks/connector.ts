@@ -160,13 +160,24 @@ function kindEntity<Entity extends Versioned>(
         if (records.length + deleted.length < CDC_MAX_OBJECTS) {
           const kept = records.filter(spec.keep);
           const fresh = kept.filter((record) => isNewAfter(from, record));
+          // A deletion moves the cursor like a change, so that the next poll does not report it again.
+          const tombstones = deleted.flatMap(({ Id, LastUpdatedTime }) =>
+            LastUpdatedTime === undefined ? [] : [{ Id, SyncToken: 'deleted', MetaData: { LastUpdatedTime } }],
+          );
+          const newlyDeleted = deleted
+            .filter(
+              ({ Id, LastUpdatedTime }) =>
+                LastUpdatedTime === undefined ||
+                isNewAfter(from, { Id, SyncToken: 'deleted', MetaData: { LastUpdatedTime } }),
+            )
+            .map(({ Id }) => Id);
           // A deleted name a webhook told was merged is handed on as merged, not as deleted.
-          const mergedAway = deleted.flatMap((id) => session.merges.mergedRecord(kind, id) ?? []);
-          const gone = deleted.filter((id) => session.merges.survivorOf(kind, id) === undefined);
+          const mergedAway = newlyDeleted.flatMap((id) => session.merges.mergedRecord(kind, id) ?? []);
+          const gone = newlyDeleted.filter((id) => session.merges.survivorOf(kind, id) === undefined);
           yield {
             records: [...fresh.map(spec.toAccount), ...mergedAway],
             ...(gone.length > 0 && kind !== 'bankAccount' ? { deleted: gone } : {}),
-            cursor: writeChangeCursor(cursorAfter(from, kept)),
+            cursor: writeChangeCursor(cursorAfter(from, [...kept, ...tombstones])),
           };
           return;
         }

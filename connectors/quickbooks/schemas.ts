@@ -106,15 +106,22 @@ export const faultAnswerSchema = z.object({ Fault: qboFaultSchema });
 
 /**
  * `GET /cdc`: one CDCResponse holding a QueryResponse per entity asked for, as the list of the
- * entity's changed records (deleted ones carry status "Deleted" and little else: they fail the
- * schema and are read as deleted ids by `cdcDeletedIds`).
+ * entity's changed records, and the deleted ones (status "Deleted", with little else than their Id
+ * and the time of the deletion).
  */
 export function cdcAnswerSchema<S extends z.ZodType>(name: QboEntityName, entity: S) {
   const item = z.union([
     z
-      .object({ Id: z.string(), status: z.literal('Deleted') })
+      .object({
+        Id: z.string(),
+        status: z.literal('Deleted'),
+        MetaData: z.object({ LastUpdatedTime: z.string() }).optional(),
+      })
       .loose()
-      .transform((deleted) => ({ deleted: deleted.Id, record: undefined })),
+      .transform((deleted) => ({
+        deleted: { Id: deleted.Id, LastUpdatedTime: deleted.MetaData?.LastUpdatedTime },
+        record: undefined,
+      })),
     entity.transform((record: z.output<S>) => ({ deleted: undefined, record })),
   ]);
   return z
