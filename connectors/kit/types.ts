@@ -26,6 +26,8 @@ export interface ChangeNotice {
   /** The provider's modification time of the change, when the notification carries one. */
   occurredAt?: string;
   deleted?: boolean;
+  /** The provider said the record was merged into this one (same entity): its relation follows the survivor. */
+  mergedInto?: string;
 }
 
 /** The parts of an inbound HTTP request a webhook check needs. `rawBody` is the exact bytes. */

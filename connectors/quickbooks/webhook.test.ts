@@ -112,9 +112,12 @@ describe('QuickBooks webhooks', () => {
       ],
     });
     const outcome = merging.handle(signed(body), new Date());
-    expect(outcome.kind === 'notices' && outcome.notices.map((notice) => [notice.entity, notice.id])).toEqual([
-      ['vendor', '9'],
-      ['vendor', '8'],
+    expect(
+      outcome.kind === 'notices' && outcome.notices.map((notice) => [notice.entity, notice.id, notice.mergedInto]),
+    ).toEqual([
+      ['vendor', '9', undefined],
+      // The notice itself says where it went: the job carries it to whichever process handles it.
+      ['vendor', '8', '9'],
     ]);
     expect(merges).toEqual([['vendor', '8', '9']]);
   });

@@ -70,7 +70,13 @@ export function createQboWebhook({ verifierToken, realmId, onMerge }: QboWebhook
           // A merge removed deletedId: its relation is to move to the survivor, so it is planned too.
           if (entity.operation === 'Merge' && entity.deletedId !== undefined && entity.deletedId !== entity.id) {
             onMerge?.(kind, entity.deletedId, entity.id);
-            notices.push({ entity: kind, id: entity.deletedId, eventId: `${eventId}-merged`, ...at });
+            notices.push({
+              entity: kind,
+              id: entity.deletedId,
+              eventId: `${eventId}-merged`,
+              mergedInto: entity.id,
+              ...at,
+            });
           }
         }
       }

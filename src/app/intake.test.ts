@@ -305,3 +305,34 @@ describe('a contact the CRM merged into another', () => {
     expect(await store.findRelationByAccount('customer', 'a1')).toMatchObject({ contactId: 'c2' });
   });
 });
+
+describe('an account the provider reports as merged into another', () => {
+  test('its relation moves to the survivor and the contact is synced with it, whichever process heard of the merge', async () => {
+    const relation = await linkedCustomer();
+    accounting.put('customer', 'a2', { name: 'Fabrikam Holding', phone: '+31 9' });
+    // The merged-away account is gone from the accounting system.
+    accounting.records.delete('customer:a1');
+    const outcome = await handle(
+      change({ connector: 'accounting', entity: 'customer', id: 'a1', deleted: true, mergedInto: 'a2' }),
+    );
+    expect(outcome.status).toBe('synced');
+    expect(locked).toEqual(['c1']);
+    expect(await store.getRelation(relation.id)).toBeNull();
+    expect(await store.findRelationsByContact('c1')).toEqual([
+      expect.objectContaining({ accountKind: 'customer', accountId: 'a2', relationCode: 'CUST' }),
+    ]);
+    expect(await store.queryAudit({ contactId: 'c1', kind: 'link' })).toEqual([
+      expect.objectContaining({
+        accountId: 'a2',
+        details: expect.objectContaining({ reason: 'merged', movedFrom: 'a1' }),
+      }),
+    ]);
+    // The contact and the surviving customer are in step; nothing was deleted on either side.
+    expect(accounting.value('customer', 'a2', 'name')).toBe(crm.value('contact', 'c1', 'name'));
+    expect(crm.records.has('contact:c1')).toBe(true);
+    // The same merge reported again: nothing left to move.
+    expect(
+      await handle(change({ connector: 'accounting', entity: 'customer', id: 'a1', deleted: true, mergedInto: 'a2' })),
+    ).toEqual({ status: 'unlinked' });
+  });
+});

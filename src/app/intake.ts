@@ -11,7 +11,13 @@ import { ConflictProblem, NotFoundProblem } from './ports/problems';
 import type { RelationService } from './ports/relations';
 import type { Store } from './ports/store';
 import { syncPersonFields } from './relations';
-import { removeAccountRelation, syncContact, WritesFailedError, type SyncOutcome } from './sync-contact';
+import {
+  moveMergedRelation,
+  removeAccountRelation,
+  syncContact,
+  WritesFailedError,
+  type SyncOutcome,
+} from './sync-contact';
 
 /** What handling a change did, kept as its intake job's return value for ops. */
 export type IntakeResult =
@@ -57,6 +63,18 @@ export async function handleChange(engine: Engine, change: ChangeJob, deps: Hand
       }
       log.debug('change to an account without a business relation: nothing to sync');
       return { status: 'unlinked' };
+    }
+    const survivor = change.mergedInto;
+    if (survivor !== undefined && survivor !== change.id) {
+      // The relation moves to the surviving account (read again under the lock: a report of the
+      // same merge may have moved it meanwhile); the contact is then synced with it.
+      const owner = relation.contactId;
+      const kind = change.entity;
+      return deps.lock.runOrRetryLater(owner, async () => {
+        const current = await engine.store.findRelationByAccount(kind, change.id);
+        if (current) await moveMergedRelation(scoped, current, survivor);
+        return syncLocked(scoped, change, owner, deps);
+      });
     }
     if (change.deleted) {
       await removeAccountRelation(scoped, relation);

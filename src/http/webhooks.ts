@@ -118,6 +118,7 @@ async function markFresh(
       occurredAt: notice.occurredAt,
       eventId: notice.eventId,
       deleted: notice.deleted,
+      ...(notice.mergedInto !== undefined && { mergedInto: notice.mergedInto }),
       source: 'webhook',
       requestId: request.id,
     });

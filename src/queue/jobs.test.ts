@@ -30,8 +30,10 @@ describe('changeJobId', () => {
       changeJobId({ ...change, id: 'company-43' }),
       changeJobId({ ...change, deleted: true }),
       changeJobId({ ...change, connector: 'accounting', entity: 'customer' }),
+      // A merge is not the deletion it also is.
+      changeJobId({ ...change, deleted: true, mergedInto: 'company-44' }),
     ]);
-    expect(ids.size).toBe(5);
+    expect(ids.size).toBe(6);
   });
 
   test('without a time the event id tells changes apart', () => {

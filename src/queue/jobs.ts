@@ -50,7 +50,8 @@ export function changeJobId(change: ChangeJob): string {
   // A time that does not parse would give every such change the same id ('NaN'), dropping all but the first.
   const time = change.occurredAt ? Date.parse(change.occurredAt) : Number.NaN;
   const stamp = Number.isFinite(time) ? String(time) : change.eventId ? `e${change.eventId}` : `t${Date.now()}`;
-  return safeId('chg', [change.connector, change.entity, change.id, change.deleted ? 'del' : '', stamp]);
+  const kind = change.mergedInto !== undefined ? `m${change.mergedInto}` : change.deleted ? 'del' : '';
+  return safeId('chg', [change.connector, change.entity, change.id, kind, stamp]);
 }
 
 /**

@@ -25,6 +25,12 @@ export const changeJob = z.object({
   eventId: z.string().optional(),
   deleted: z.boolean().optional(),
   /**
+   * The provider said this account was merged into that one (a QuickBooks Merge event): its
+   * business relation follows the survivor. Carried in the job, so that every process (and a
+   * restart) knows it, not only the one that heard it.
+   */
+  mergedInto: z.string().min(1).optional(),
+  /**
    * `replan`: a write refused because its plan was no longer current (see the write worker);
    * `drift`: the drift sweep found the contact's relations out of step (its writes are audited as a repair).
    */
