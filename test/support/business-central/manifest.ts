@@ -7,6 +7,7 @@
  * with `$expand`). `companies` is not an AL page: its documented property names (Microsoft Learn)
  * are all there is, and it is read-only. `subscriptions` is neither, so it is not judged here.
  */
+import { watchExchanges, type WatchedScope } from '../nock-exchanges';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -235,54 +236,13 @@ function recordsOf(body: object, single: boolean): unknown[] {
   return Array.isArray(value) ? value : [body];
 }
 
-/** A JSON text as its value; other text (or nothing) as it is. */
-function parsed(body: unknown): unknown {
-  if (typeof body !== 'string' || body === '') return body === '' ? undefined : body;
-  try {
-    return JSON.parse(body);
-  } catch {
-    return body;
-  }
-}
-
-/** The parts of a nock scope this needs (its 'request' and 'replied' events). */
-interface WatchedScope {
-  on(
-    event: 'request',
-    listener: (request: { method?: string; path: string }, interceptor: unknown, body: string) => void,
-  ): unknown;
-  on(
-    event: 'replied',
-    listener: (
-      request: { method?: string; path: string },
-      interceptor: { statusCode?: number | null; body?: unknown },
-    ) => void,
-  ): unknown;
-}
-
 /**
  * Holds every exchange of a nock scope to the manifest: each body the connector sends exactly, each
  * canned record answer for unknown properties only (fixtures name what a test needs). Violations
  * are pushed to `into`. Returns the scope.
  */
 export function watchedByManifest<S extends WatchedScope>(scope: S, into: string[]): S {
-  const sent = new WeakMap<object, string>();
-  scope.on('request', (request, _interceptor, body) => sent.set(request, body));
-  scope.on('replied', (request, interceptor) =>
-    into.push(
-      ...exchangeViolations(
-        {
-          method: request.method ?? 'GET',
-          path: request.path,
-          requestBody: parsed(sent.get(request)),
-          status: interceptor.statusCode ?? 200,
-          responseBody: parsed(interceptor.body),
-        },
-        { exact: false },
-      ),
-    ),
-  );
-  return scope;
+  return watchExchanges(scope, into, (exchange) => exchangeViolations(exchange, { exact: false }));
 }
 
 /** The parts of a sandbox's request log this needs. */

@@ -9,6 +9,7 @@
  * while HubSpot's search guide sends objects (`{ "propertyName": ..., "direction": "DESCENDING" }`,
  * https://developers.hubspot.com/docs/api/crm/search#sorting), which tandem uses.
  */
+import { watchExchanges, type WatchedScope } from '../nock-exchanges';
 import * as companies from '@hubspot/api-client/lib/codegen/crm/companies/models/all';
 import * as properties from '@hubspot/api-client/lib/codegen/crm/properties/models/all';
 
@@ -206,48 +207,10 @@ export function exchangeViolations(exchange: {
   return [...request, ...answer].map((violation) => `${where}: ${violation}`);
 }
 
-/** A JSON text as its value; other text (or nothing) as it is. */
-function parsed(body: unknown): unknown {
-  if (typeof body !== 'string' || body === '') return body === '' ? undefined : body;
-  try {
-    return JSON.parse(body);
-  } catch {
-    return body;
-  }
-}
-
-/** The parts of a nock scope this needs (its 'request' and 'replied' events). */
-interface WatchedScope {
-  on(
-    event: 'request',
-    listener: (request: { method?: string; path: string }, interceptor: unknown, body: string) => void,
-  ): unknown;
-  on(
-    event: 'replied',
-    listener: (
-      request: { method?: string; path: string },
-      interceptor: { statusCode?: number | null; body?: unknown },
-    ) => void,
-  ): unknown;
-}
-
 /**
  * Holds every exchange of a nock scope to the models: what the connector sent and the canned
  * answer it got; violations are pushed to `into`. Returns the scope.
  */
 export function watchedByModels<S extends WatchedScope>(scope: S, into: string[]): S {
-  const sent = new WeakMap<object, string>();
-  scope.on('request', (request, _interceptor, body) => sent.set(request, body));
-  scope.on('replied', (request, interceptor) =>
-    into.push(
-      ...exchangeViolations({
-        method: request.method ?? 'GET',
-        path: request.path,
-        requestBody: parsed(sent.get(request)),
-        status: interceptor.statusCode ?? 200,
-        responseBody: parsed(interceptor.body),
-      }),
-    ),
-  );
-  return scope;
+  return watchExchanges(scope, into, exchangeViolations);
 }
