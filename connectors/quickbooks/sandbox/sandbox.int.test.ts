@@ -73,6 +73,24 @@ describe('the QuickBooks sandbox', () => {
     expect(other.status).toBe(403);
   });
 
+  test("offers each entity's direct edits under the names the other sandboxes use", () => {
+    const customer = sandbox.createCustomer({ DisplayName: 'Named Edits Ltd' });
+    const id = String(customer.Id);
+    expect(sandbox.updateCustomer(id, { CompanyName: 'Named Edits Limited' })).toMatchObject({
+      DisplayName: 'Named Edits Ltd',
+      CompanyName: 'Named Edits Limited',
+      SyncToken: '1',
+    });
+    expect(sandbox.getCustomer(id)).toEqual(sandbox.get('Customer', id));
+    expect(sandbox.listCustomers().map((record) => record.Id)).toContain(id);
+    const vendor = sandbox.createVendor({ DisplayName: 'Named Edits Supplies' });
+    expect(sandbox.getVendor(String(vendor.Id))).toMatchObject({ DisplayName: 'Named Edits Supplies' });
+    const bank = sandbox.createAccount({ Name: 'Named Edits Bank', AccountType: 'Bank', AccountSubType: 'Checking' });
+    expect(sandbox.listAccounts().map((record) => record.Id)).toContain(bank.Id);
+    // A refusal is an Error naming the sandbox, as with create().
+    expect(() => sandbox.createVendor({ DisplayName: 'Named Edits Ltd' })).toThrow(/^quickbooks sandbox: /);
+  });
+
   test('creates, reads, and answers an unknown id with Object Not Found (610)', async () => {
     const created = await call('POST', '/customer?minorversion=75', { DisplayName: 'Sandbox Read Co' });
     expect(created.status).toBe(200);

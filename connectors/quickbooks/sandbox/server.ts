@@ -6,6 +6,7 @@
  * requestid replay, and the published limits. Errors are QBO's Faults with QBO's codes.
  * https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/customer
  */
+import { type NamedEdits, namedEdits } from '../../kit/sandbox/direct-edits';
 import { createHmac } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -114,7 +115,24 @@ export interface QboSandboxOptions extends SandboxOptions<QboRateLimitName> {
 }
 
 /** A running sandbox. */
-export interface QboSandbox extends SandboxControls {
+/** One entity's direct edits, as createCustomer, updateCustomer, getCustomer and listCustomers name them. */
+interface EntityEdits {
+  create(properties: QboObject): QboObject;
+  update(id: string, properties: QboObject): QboObject;
+  get(id: string): QboObject | undefined;
+  list(): QboObject[];
+}
+
+/**
+ * A running sandbox: `create(entity, ...)` and the like, and the same per entity under the names
+ * the other sandboxes use (createCustomer, updateVendor, getAccount, listCustomers, ...).
+ */
+export interface QboSandbox
+  extends
+    SandboxControls,
+    NamedEdits<'Customer', EntityEdits>,
+    NamedEdits<'Vendor', EntityEdits>,
+    NamedEdits<'Account', EntityEdits> {
   /** The API base without the realm: `<origin>/v3/company`. */
   readonly url: string;
   readonly tokenUrl: string;
@@ -593,8 +611,27 @@ export async function startQuickBooksSandbox(options: QboSandboxOptions = {}): P
       throw error instanceof SandboxRefusal ? new Error(`quickbooks sandbox: ${error.message}`) : error;
     }
   };
+  const update = (entity: SandboxEntity, id: string, properties: QboObject) =>
+    direct(() => {
+      const current = store.get(entity, id);
+      const syncToken = textOf(current?.fields.SyncToken, '0');
+      return write(entity, { ...properties, Id: id, SyncToken: syncToken, sparse: true }, true, 'user');
+    });
+  const get = (entity: SandboxEntity, id: string) => {
+    const record = store.get(entity, id);
+    return record && view(entity, record);
+  };
+  const edits = (entity: SandboxEntity): EntityEdits => ({
+    create: (properties) => direct(() => write(entity, properties, false, 'user')),
+    update: (id, properties) => update(entity, id, properties),
+    get: (id) => get(entity, id),
+    list: () => store.list(entity).map((record) => view(entity, record)),
+  });
   return {
     ...controls,
+    ...namedEdits('Customer', edits('Customer')),
+    ...namedEdits('Vendor', edits('Vendor')),
+    ...namedEdits('Account', edits('Account')),
     url: `${origin}${SANDBOX_API_PATH}`,
     tokenUrl: `${origin}${SANDBOX_TOKEN_PATH}`,
     realmId,
@@ -604,18 +641,10 @@ export async function startQuickBooksSandbox(options: QboSandboxOptions = {}): P
       return token.refreshToken;
     },
     revokeTokens: () => tokens.revoke(),
-    create: (entity, properties) => direct(() => write(entity, properties, false, 'user')),
-    update: (entity, id, properties) =>
-      direct(() => {
-        const current = store.get(entity, id);
-        const syncToken = textOf(current?.fields.SyncToken, '0');
-        return write(entity, { ...properties, Id: id, SyncToken: syncToken, sparse: true }, true, 'user');
-      }),
-    get: (entity, id) => {
-      const record = store.get(entity, id);
-      return record && view(entity, record);
-    },
-    list: (entity) => store.list(entity).map((record) => view(entity, record)),
+    create: (entity, properties) => edits(entity).create(properties),
+    update,
+    get,
+    list: (entity) => edits(entity).list(),
     merge: (entity, from, into) => {
       const survivor = store.get(entity, into);
       if (survivor === undefined || store.get(entity, from) === undefined)
