@@ -327,10 +327,13 @@ test.each(SURFACES)('%s: every generated call is answered below 500, and a refus
       healthMaxMs: Math.round(worst),
     });
     expect(failures).toEqual([]);
-    expect(latencies.length).toBeGreaterThan(0);
-    // No call holds the process: /healthz answers within 100 ms (the 99th percentile, so that one
-    // scheduling hiccup of a shared machine does not count as a stall).
-    expect(counts.healthP99Ms).toBeLessThan(100);
+    expect(latencies.length).toBeGreaterThan(1);
+    // No call holds the process. A held process (a regular expression gone quadratic, a parser
+    // looping) stalls every probe behind it for seconds; a shared machine's scheduler delays one
+    // probe now and then by a hundred milliseconds (seen once in a fresh-clone run). So: the worst
+    // probe under 2 s, and all but the worst under 250 ms.
+    expect(worst).toBeLessThan(2_000);
+    expect(latencies[latencies.length - 2] ?? 0).toBeLessThan(250);
   }
 });
 
