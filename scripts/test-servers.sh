@@ -20,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SERVERS="redis redis_cluster postgres chromium trytond"
+SERVERS="redis redis_cluster postgres chromium trytond radicale"
 
 # Why the last *_ready check failed, for the message.
 why=""
@@ -198,6 +198,17 @@ trytond_ready() {
 }
 trytond_installed() { trytond_ready; }
 trytond_packages() { printf '%s' "$trytond_debian_packages"; }
+
+# --- Radicale: the CardDAV connector's tests start their own (test/support/radicale) -------------
+radicale_about() { printf 'Radicale (CardDAV server)'; }
+radicale_ready() {
+  # The tests run `radicale` from PATH (Debian's is /usr/bin/radicale, on its own /usr/bin/python3).
+  command -v radicale >/dev/null && radicale --version >/dev/null 2>&1 && return 0
+  why="not installed (no working radicale on PATH)"
+  return 1
+}
+radicale_installed() { radicale_ready; }
+radicale_packages() { printf 'radicale'; }
 
 # --- one server ----------------------------------------------------------------------------------
 # Makes sure of one server; on failure `why` says what is wrong.

@@ -21,7 +21,7 @@ export const TEST_SERVERS_SCRIPT =
   ) ?? resolve(__dirname, '../../scripts/test-servers.sh');
 
 /** A server the script knows (its SERVERS list). */
-export type TestServer = 'redis' | 'redis_cluster' | 'postgres' | 'chromium' | 'trytond';
+export type TestServer = 'redis' | 'redis_cluster' | 'postgres' | 'chromium' | 'trytond' | 'radicale';
 
 /** A server a suite needs is missing; the message names the command that brings it. */
 export class TestServerMissingError extends Error {
