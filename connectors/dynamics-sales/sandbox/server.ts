@@ -379,7 +379,15 @@ export async function startDynamicsSandbox(options: DynamicsSandboxOptions = {})
   app.post<Route>(`${API_PATH}/:segment`, async (request, reply) => {
     const { collection, id } = keyOf(request.params.segment);
     if (id !== undefined) throw refuse(405, '0x80060888', 'POST is not allowed on a single row.');
-    const record = store.create(collection, columnsOf(collection, request.body), 'api', randomUUID());
+    // The primary id column is valid for create: a client may choose the row's GUID.
+    const idColumn = TABLES[TABLE_OF[collection]].idColumn;
+    const { [idColumn]: chosen, ...body } = jsonObject.safeParse(request.body).data ?? {};
+    if (chosen !== undefined && (typeof chosen !== 'string' || !GUID.test(chosen)))
+      throw refuse(400, '0x80040203', `The value of '${idColumn}' is not a GUID.`);
+    const rowId = typeof chosen === 'string' ? chosen.toLowerCase() : randomUUID();
+    if (store.get(collection, rowId) !== undefined)
+      throw refuse(412, '0x80040237', 'A record with matching key values already exists.');
+    const record = store.create(collection, columnsOf(collection, body), 'api', rowId);
     const entityId = `${origin}${API_PATH}/${collection}(${record.id})`;
     if ((header(request.headers, 'prefer') ?? '').includes('return=representation'))
       return reply.code(201).header('odata-entityid', entityId).send(answerOf(collection, record));
