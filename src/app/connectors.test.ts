@@ -40,6 +40,11 @@ const CONFIGS = {
     realmId: '9130357992191236',
     credentials: { clientId: 'id', clientSecret: 's', refreshToken: 'from-config' },
   },
+  'dynamics-sales': {
+    kind: 'dynamics-sales',
+    baseUrl: 'https://example.crm.dynamics.com',
+    credentials: { tokenUrl: 'https://login.example/tenant/oauth2/v2.0/token', clientId: 'id', clientSecret: 's' },
+  },
 } as const;
 
 beforeAll(() => nock.disableNetConnect());
