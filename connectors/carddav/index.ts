@@ -1,0 +1,2 @@
+/** The CardDAV CRM connector: its registry entry. */
+export { carddav } from './connector';
