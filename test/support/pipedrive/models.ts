@@ -20,6 +20,9 @@ export const PIPEDRIVE_MODELS = {
   AddPersonRequest: 'add-person-request',
   UpdatePersonRequest: 'update-person-request',
   OrganizationItem: 'organization-item',
+  Person: 'person',
+  GetOrganizationSearchResponseAllOfDataItemsInnerItem: 'get-organization-search-response-all-of-data-items-inner-item',
+  GetPersonSearchResponseAllOfDataItemsInnerItem: 'get-person-search-response-all-of-data-items-inner-item',
 } as const;
 /** A model name the checker knows. */
 export type PipedriveModel = keyof typeof PIPEDRIVE_MODELS;
