@@ -4,6 +4,7 @@
  * one line here.
  */
 import { businessCentral } from './business-central';
+import { carddav } from './carddav';
 import { dynamicsSales } from './dynamics-sales';
 import { hubspot } from './hubspot';
 import type { ConnectorKind } from './kit/define';
@@ -13,7 +14,16 @@ import { tryton } from './tryton';
 import { xero } from './xero';
 
 /** Every connector, by its `kind` in config. */
-export const CONNECTORS = [hubspot, businessCentral, tryton, xero, salesforce, quickbooks, dynamicsSales] as const;
+export const CONNECTORS = [
+  hubspot,
+  businessCentral,
+  tryton,
+  xero,
+  salesforce,
+  quickbooks,
+  dynamicsSales,
+  carddav,
+] as const;
 
 /** The connector of a config `kind`, or undefined when there is none. */
 export function connectorKind(kind: string): ConnectorKind | undefined {

@@ -45,6 +45,11 @@ const CONFIGS = {
     baseUrl: 'https://example.crm.dynamics.com',
     credentials: { tokenUrl: 'https://login.example/tenant/oauth2/v2.0/token', clientId: 'id', clientSecret: 's' },
   },
+  carddav: {
+    kind: 'carddav',
+    baseUrl: 'https://dav.example/addressbooks/u/contacts/',
+    credentials: { username: 'u', password: 'p' },
+  },
 } as const;
 
 beforeAll(() => nock.disableNetConnect());
