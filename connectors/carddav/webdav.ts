@@ -130,7 +130,9 @@ export class AddressBookClient {
 
   private isCard(response: DavResponse): boolean {
     const resourcetype = prop(response, DAV, 'resourcetype');
-    return decodeURI(response.href) !== decodeURI(this.base.pathname) && !(resourcetype?.children.length ?? 0);
+    // A collection is never a card: iCloud lists the address book itself among sync changes.
+    if (response.href.endsWith('/') || decodeURI(response.href) === decodeURI(this.base.pathname)) return false;
+    return !(resourcetype?.children.length ?? 0);
   }
 
   /** Every card of the address book with its ETag (PROPFIND, Depth: 1). */
