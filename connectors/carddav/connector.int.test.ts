@@ -5,7 +5,7 @@
  */
 import { carddav } from './index';
 import { carddavConfig } from './config';
-import { PreconditionFailedError } from '../kit/errors';
+import { InvalidRequestError, PreconditionFailedError } from '../kit/errors';
 import type { ChangedPage, Connector } from '../kit/types';
 import { startRadicale, type RadicaleInstance } from '../../test/support/radicale/radicale';
 
@@ -100,4 +100,9 @@ it('refuses to write over a change another client made since the version read', 
     connector.update!('contact', { id: 'race.vcf', fields: { name: 'Ours' }, ifMatch: read!.version! }),
   ).rejects.toThrow(PreconditionFailedError);
   expect((await connector.get('contact', 'race.vcf'))?.fields.name).toBe('Changed Elsewhere');
+});
+
+it('refuses a cursor it did not make before any call', async () => {
+  await expect(poll('{"page": 3}')).rejects.toThrow(InvalidRequestError);
+  await expect(poll('not json')).rejects.toThrow(/carddav: listChanged: unexpected cursor/);
 });

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { Contact, FieldValue } from '../../src/core/model';
 import { defineConnector, type ConnectorSettings, type ConnectTools } from '../kit/define';
 import { NotFoundError, PreconditionFailedError, orNullIfNotFound } from '../kit/errors';
+import { parseJsonCursor } from '../kit/parse';
 import type { ChangedPage } from '../kit/types';
 import { carddavConfig } from './config';
 import { applyFields, CARD_FIELDS, newCard, toContact } from './mappers';
@@ -65,7 +66,7 @@ async function read(book: AddressBookClient, refs: readonly CardRef[]): Promise<
 }
 
 async function* listChanged({ book }: CardDavSession, cursor: string | null): AsyncIterable<ChangedPage> {
-  const known = cursor === null || cursor === '' ? null : cursorSchema.parse(JSON.parse(cursor));
+  const known = parseJsonCursor(cursorSchema, cursor, 'carddav: listChanged');
   if (known === null || 'syncToken' in known) {
     let changes;
     try {
