@@ -1,0 +1,2 @@
+/** The Pipedrive CRM connector. */
+export { createPipedriveConnector, pipedrive, type PipedriveConnectorOptions } from './connector';
