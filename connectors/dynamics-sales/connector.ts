@@ -5,15 +5,16 @@
  * links; deleted rows come back as $deletedEntity); updates carry If-Match with the row's etag.
  * No webhooks.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Contact, FieldValue } from '../../src/core/model';
 import { defineConnector, type ConnectorContext, type ConnectorSettings } from '../kit/define';
-import { InvalidRequestError, orNullIfNotFound } from '../kit/errors';
-import type { HttpClient } from '../kit/http';
+import { InvalidRequestError, InvalidResponseError, orNullIfNotFound } from '../kit/errors';
+import { errorForStatus, type HttpClient } from '../kit/http';
 import { parseJsonCursor, parseRequest } from '../kit/parse';
 import { longestWord } from '../kit/search';
-import type { ChangedPage, Connector } from '../kit/types';
+import type { BatchItemResult, ChangedPage, Connector, RecordUpdate } from '../kit/types';
+import { BATCH_MAX_REQUESTS, type BatchAnswer, type BatchPart, decodeBatchResponse, encodeBatch } from './batch';
 import { DataverseTokenProvider } from './auth';
 import { dynamicsSalesConfig } from './config';
 import {
@@ -120,6 +121,51 @@ async function* tableChanges(
   }
 }
 
+/** The most reads or writes tandem puts in one $batch (Dataverse takes up to 1,000). */
+const BATCH_SIZE = 100;
+
+/**
+ * Sends one `$batch` and returns its answers in order. `Prefer: odata.continue-on-error` makes
+ * Dataverse carry out every request even after one fails, so each item has its own answer.
+ */
+async function sendBatch(session: DynamicsSession, parts: readonly BatchPart[]): Promise<BatchAnswer[]> {
+  if (parts.length > BATCH_MAX_REQUESTS)
+    throw new InvalidRequestError(`${session.name}: a $batch holds at most ${BATCH_MAX_REQUESTS} requests`);
+  const boundary = `batch_${randomUUID()}`;
+  const response = await session.http.request<string>({
+    method: 'POST',
+    url: `${API_PATH}/$batch`,
+    headers: { 'Content-Type': `multipart/mixed; boundary=${boundary}`, Prefer: 'odata.continue-on-error' },
+    data: encodeBatch(boundary, parts),
+    responseType: 'text',
+    transformResponse: [(data: unknown) => data],
+  });
+  const contentType = response.headers['content-type'] as string | undefined;
+  const answers = decodeBatchResponse(contentType, response.data);
+  if (answers.length !== parts.length)
+    throw new InvalidResponseError(`${session.name}: $batch answered ${answers.length} of ${parts.length} requests`);
+  return answers;
+}
+
+/** The error of a failed batch answer, as the kit names a status (the Dataverse message kept). */
+function answerError(session: DynamicsSession, what: string, answer: BatchAnswer): Error {
+  const message = /"message"\s*:\s*"([^"]*)"/.exec(JSON.stringify(answer.body ?? ''))?.[1] ?? '';
+  return errorForStatus(
+    answer.status,
+    `${session.name}: ${what}: ${answer.status} ${message}`.trim(),
+    answer.headers['retry-after'],
+  );
+}
+
+/** The table all ids of a batch share (the kit groups them by batchKey). */
+function tableOfBatch(session: DynamicsSession, ids: readonly string[]): DataverseTable {
+  const tables = new Set(ids.map((id) => parseId(session.name, id).table));
+  const [table] = tables;
+  if (tables.size !== 1 || table === undefined)
+    throw new InvalidRequestError(`${session.name}: a batch reads one table`);
+  return table;
+}
+
 /** The Dynamics 365 Sales connector, as the registry lists it. */
 export const dynamicsSales = defineConnector({
   name: 'dynamics-sales',
@@ -128,7 +174,11 @@ export const dynamicsSales = defineConnector({
   secrets: ['clientSecret'],
   // Service protection limits, per user and web server: 6,000 requests in a sliding five minutes
   // and 52 at once. https://learn.microsoft.com/power-apps/developer/data-platform/api-limits
-  limits: { requests: { max: 6000, perMs: 300_000 }, concurrency: 52 },
+  limits: {
+    requests: { max: 6000, perMs: 300_000 },
+    concurrency: 52,
+    batchSize: { read: BATCH_SIZE, write: BATCH_SIZE },
+  },
   connect: (settings: Settings, { http, context }): DynamicsSession => {
     const baseUrl = settings.baseUrl.replace(/\/+$/, '');
     const auth = new DataverseTokenProvider(
@@ -149,6 +199,58 @@ export const dynamicsSales = defineConnector({
       get: (session, id) => {
         const { table, rowId } = parseId(session.name, id);
         return readRow(session, table, rowId);
+      },
+
+      // Accounts and contacts are read and written in separate batches.
+      batchKey: (id) => fromContactId(id)?.table ?? '',
+
+      // One $batch of GETs; a row that is gone (404) is left out.
+      async batchGet(session, ids) {
+        const table = tableOfBatch(session, ids);
+        const select = columnsToSelect(table, session.mapping).join(',');
+        const answers = await sendBatch(
+          session,
+          ids.map((id) => ({
+            method: 'GET',
+            url: `${rowPath(table, parseId(session.name, id).rowId)}?$select=${select}`,
+            headers: { Accept: 'application/json', Prefer: PREFER_ANNOTATIONS },
+          })),
+        );
+        return answers.flatMap((answer, index) => {
+          if (answer.status === 404) return [];
+          if (answer.status !== 200) throw answerError(session, `batch read of ${ids[index] ?? ''}`, answer);
+          return [toContact(table, rowSchema.parse(answer.body), session.mapping)];
+        });
+      },
+
+      // One $batch of PATCHes, each with its If-Match; each item succeeds or fails on its own.
+      async batchUpdate(session, updates: RecordUpdate[]): Promise<BatchItemResult[]> {
+        const table = tableOfBatch(
+          session,
+          updates.map((update) => update.id),
+        );
+        const select = columnsToSelect(table, session.mapping).join(',');
+        const answers = await sendBatch(
+          session,
+          updates.map(({ id, fields, ifMatch }) => ({
+            method: 'PATCH',
+            url: `${rowPath(table, parseId(session.name, id).rowId)}?$select=${select}`,
+            headers: {
+              Accept: 'application/json',
+              'If-Match': ifMatch ?? '*',
+              Prefer: `return=representation,${PREFER_ANNOTATIONS}`,
+            },
+            body: toDataverseColumns(table, fields, session.mapping),
+          })),
+        );
+        return updates.map(({ id }, index): BatchItemResult => {
+          const answer = answers[index];
+          if (answer === undefined)
+            return { id, ok: false, error: new InvalidResponseError(`${session.name}: no answer for ${id}`) };
+          if (answer.status < 200 || answer.status > 299)
+            return { id, ok: false, error: answerError(session, `batch update of ${id}`, answer) };
+          return { id, ok: true, record: toContact(table, rowSchema.parse(answer.body), session.mapping) };
+        });
       },
 
       // Accounts first, then contacts, each from its delta link; the cursor holds both links.

@@ -1,5 +1,6 @@
 /** The Dynamics 365 Sales sandbox answers and refuses as the Dataverse Web API does, held to Microsoft's table pages. */
 import { bodyViolations, recordViolations } from '../../../test/support/dynamics/manifest';
+import { decodeBatchResponse, encodeBatch } from '../batch';
 import { DATAVERSE_RATE_LIMITS, type DynamicsSandbox, SANDBOX_COLUMNS, startDynamicsSandbox } from '.';
 
 const API = '/api/data/v9.2';
@@ -180,6 +181,44 @@ describe('the Dynamics 365 Sales sandbox', () => {
       ),
     );
     expect((either.value as { name: string }[]).map((row) => row.name)).toEqual(['Fabrikam']);
+  });
+
+  it('carries out a $batch in order, stopping at the first failure unless told to continue', async () => {
+    const fabrikam = sandbox.createAccount({ name: 'Fabrikam' });
+    const contoso = sandbox.createAccount({ name: 'Contoso' });
+    const parts = [
+      {
+        method: 'PATCH',
+        url: `${API}/accounts(${String(fabrikam.accountid)})`,
+        headers: { 'If-Match': 'W/"1"' },
+        body: { name: 'Stale' },
+      },
+      {
+        method: 'PATCH',
+        url: `${API}/accounts(${String(contoso.accountid)})`,
+        headers: { 'If-Match': '*' },
+        body: { name: 'Contoso Ltd' },
+      },
+      { method: 'GET', url: `${API}/accounts(${String(contoso.accountid)})?$select=name` },
+    ];
+    const send = async (prefer?: string) => {
+      const response = await fetch(`${sandbox.url}${API}/$batch`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'multipart/mixed; boundary=batch_t',
+          ...(prefer !== undefined && { prefer }),
+        },
+        body: encodeBatch('batch_t', parts),
+      });
+      expect(response.status).toBe(200);
+      return decodeBatchResponse(response.headers.get('content-type') ?? undefined, await response.text());
+    };
+    expect((await send()).map((answer) => answer.status)).toEqual([412]);
+    expect(sandbox.getAccount(String(contoso.accountid))).toMatchObject({ name: 'Contoso' });
+    const answers = await send('odata.continue-on-error');
+    expect(answers.map((answer) => answer.status)).toEqual([412, 204, 200]);
+    expect(answers[2]?.body).toMatchObject({ name: 'Contoso Ltd' });
   });
 
   it('holds calls to the service protection limits, answering 429 in Dataverse’s words with Retry-After', async () => {

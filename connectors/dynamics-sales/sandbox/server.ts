@@ -19,6 +19,7 @@ import {
   type SandboxOptions,
   SandboxRefusal,
 } from '../../kit/sandbox/server';
+import { BATCH_MAX_REQUESTS, boundaryOf, splitMessages } from '../batch';
 import { API_PATH, type DataverseTable, PARENT_ACCOUNT_BIND, PARENT_VALUE, TABLES } from '../fields';
 
 /** The token endpoint's path, as on login.microsoftonline.com/<tenant>. */
@@ -419,6 +420,57 @@ export async function startDynamicsSandbox(options: DynamicsSandboxOptions = {})
     rowOr404(collection, id);
     store.delete(collection, id.toLowerCase(), 'api');
     return reply.code(204).send();
+  });
+
+  // $batch: each application/http part is carried out in order as its own call (so it is logged,
+  // authenticated and limited as one); without Prefer: odata.continue-on-error the batch stops at
+  // the first failure, as Dataverse's does.
+  app.addContentTypeParser('multipart/mixed', { parseAs: 'string' }, (_request, body, done) => {
+    done(null, String(body));
+  });
+  app.post(`${API_PATH}/$batch`, async (request, reply) => {
+    const boundary = boundaryOf(header(request.headers, 'content-type'));
+    if (boundary === undefined || typeof request.body !== 'string')
+      throw refuse(400, '0x80048d19', 'A $batch request needs a multipart/mixed body with a boundary.');
+    const parts = splitMessages(boundary, request.body);
+    if (parts.length > BATCH_MAX_REQUESTS)
+      throw refuse(400, '0x8004800d', `The number of requests in a batch exceeds ${BATCH_MAX_REQUESTS}.`);
+    const continueOnError = (header(request.headers, 'prefer') ?? '').includes('odata.continue-on-error');
+    const answers: string[] = [];
+    const outer = `batchresponse_${randomUUID()}`;
+    for (const part of parts) {
+      const [method = 'GET', target = ''] = part.start.split(' ');
+      if (part.headers['content-type']?.startsWith('multipart/mixed') === true)
+        throw refuse(400, '0x80048d19', 'The sandbox does not take change sets.');
+      const url = target.startsWith('http') ? new URL(target).pathname + new URL(target).search : target;
+      const authorization = header(request.headers, 'authorization');
+      // Carried out as a call of its own to this server (light-my-request's inject does not load under jest).
+      const answer = await fetch(`${origin}${url}`, {
+        method,
+        headers: { ...part.headers, ...(authorization !== undefined && { authorization }) },
+        ...(part.body !== '' && { body: part.body }),
+      });
+      const text = await answer.text();
+      answers.push(
+        [
+          `--${outer}`,
+          'Content-Type: application/http',
+          'Content-Transfer-Encoding: binary',
+          '',
+          `HTTP/1.1 ${answer.status} ${answer.statusText}`,
+          ...[...answer.headers.entries()]
+            .filter(([name]) => ['content-type', 'odata-entityid', 'retry-after'].includes(name))
+            .map(([name, value]) => `${name}: ${value}`),
+          '',
+          text,
+        ].join('\r\n'),
+      );
+      if (answer.status >= 400 && !continueOnError) break;
+    }
+    return reply
+      .code(200)
+      .type(`multipart/mixed; boundary=${outer}`)
+      .send(`${answers.join('\r\n')}\r\n--${outer}--\r\n`);
   });
 
   const { origin: listening, controls } = await listen();
