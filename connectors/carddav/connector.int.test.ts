@@ -106,3 +106,37 @@ it('refuses a cursor it did not make before any call', async () => {
   await expect(poll('{"page": 3}')).rejects.toThrow(InvalidRequestError);
   await expect(poll('not json')).rejects.toThrow(/carddav: listChanged: unexpected cursor/);
 });
+
+it('links a person to the company card its RELATED names by UID, else to the one its ORG names', async () => {
+  await client(
+    'PUT',
+    'acme.vcf',
+    'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:urn:uuid:acme-1\r\nKIND:org\r\nFN:Acme Tools\r\nORG:Acme Tools\r\nEND:VCARD\r\n',
+  );
+  await client(
+    'PUT',
+    'globex.vcf',
+    'BEGIN:VCARD\r\nVERSION:3.0\r\nUID:globex-1\r\nFN:Globex\r\nORG:Globex;\r\nEND:VCARD\r\n',
+  );
+  await client(
+    'PUT',
+    'ann.vcf',
+    'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:ann\r\nFN:Ann Lee\r\nORG:Globex\r\nRELATED;TYPE=co-worker:urn:uuid:acme-1\r\nEND:VCARD\r\n',
+  );
+  await client(
+    'PUT',
+    'bob.vcf',
+    'BEGIN:VCARD\r\nVERSION:3.0\r\nUID:bob\r\nFN:Bob Ray\r\nN:Ray;Bob;;;\r\nORG:globex\r\nEND:VCARD\r\n',
+  );
+  await client('PUT', 'cy.vcf', 'BEGIN:VCARD\r\nVERSION:3.0\r\nUID:cy\r\nFN:Cy Dee\r\nORG:Bob Ray\r\nEND:VCARD\r\n');
+  const ann = await connector.get('contact', 'ann.vcf');
+  expect(ann).toMatchObject({ type: 'person', companyId: 'acme.vcf' });
+  expect(await connector.get('contact', 'bob.vcf')).toMatchObject({ type: 'person', companyId: 'globex.vcf' });
+  // Bob Ray's card is a person's: an ORG naming it links to nothing.
+  expect(await connector.get('contact', 'cy.vcf')).toMatchObject({ type: 'person', companyId: null });
+  expect(await connector.get('contact', 'acme.vcf')).toMatchObject({ type: 'company', companyId: null });
+  const polled = await poll(JSON.stringify({ etags: {} }));
+  const byId = new Map(polled.pages.flatMap((page) => page.records).map((record) => [record.id, record]));
+  expect(byId.get('ann.vcf')).toMatchObject({ companyId: 'acme.vcf' });
+  expect(byId.get('bob.vcf')).toMatchObject({ companyId: 'globex.vcf' });
+});

@@ -14,7 +14,7 @@ import { NotFoundError, PreconditionFailedError, orNullIfNotFound } from '../kit
 import { parseJsonCursor } from '../kit/parse';
 import type { ChangedPage } from '../kit/types';
 import { carddavConfig } from './config';
-import { applyFields, CARD_FIELDS, newCard, toContact } from './mappers';
+import { applyFields, CARD_FIELDS, companyLinks, isCompanyCard, newCard, toContact } from './mappers';
 import { parseVCard, serializeVCard } from './vcard';
 import { AddressBookClient, SyncTokenInvalidError, type CardRef, type CardResource } from './webdav';
 
@@ -52,15 +52,55 @@ function idOf(book: AddressBookClient, href: string): string {
   return path.slice(decodeURIComponent(book.path).length);
 }
 
-function contactOf(book: AddressBookClient, resource: CardResource): Contact {
-  return toContact(idOf(book, resource.href), resource.etag, parseVCard(resource.vcard), null);
+/** Company ids found by UID or organisation name, for the length of one read. */
+type CompanyCache = Map<string, Promise<string | null>>;
+
+/** The first company card whose `property` equals `value`, as its id. */
+function companyBy(
+  book: AddressBookClient,
+  cache: CompanyCache,
+  property: 'UID' | 'FN',
+  value: string,
+): Promise<string | null> {
+  const key = `${property}:${value.toLowerCase()}`;
+  let found = cache.get(key);
+  if (found === undefined) {
+    found = book.queryEquals(property, value).then((cards) => {
+      const company = cards.find((resource) => isCompanyCard(parseVCard(resource.vcard)));
+      return company === undefined ? null : idOf(book, company.href);
+    });
+    cache.set(key, found);
+  }
+  return found;
+}
+
+/**
+ * A card as a contact; a person's company is the company card a RELATED value names by UID, else
+ * the company card whose FN is the person's ORG (an addressbook-query each, remembered in `cache`).
+ */
+async function contactOf(
+  book: AddressBookClient,
+  resource: CardResource,
+  cache: CompanyCache = new Map(),
+): Promise<Contact> {
+  const card = parseVCard(resource.vcard);
+  const contact = toContact(idOf(book, resource.href), resource.etag, card, null);
+  if (contact.type === 'person') {
+    const { uids, org } = companyLinks(card);
+    for (const uid of uids) {
+      contact.companyId ??= await companyBy(book, cache, 'UID', uid);
+    }
+    if (org !== null) contact.companyId ??= await companyBy(book, cache, 'FN', org);
+  }
+  return contact;
 }
 
 async function read(book: AddressBookClient, refs: readonly CardRef[]): Promise<Contact[]> {
   const contacts: Contact[] = [];
+  const cache: CompanyCache = new Map();
   for (let i = 0; i < refs.length; i += MULTIGET_BATCH) {
     const resources = await book.multiget(refs.slice(i, i + MULTIGET_BATCH).map((ref) => ref.href));
-    contacts.push(...resources.map((resource) => contactOf(book, resource)));
+    for (const resource of resources) contacts.push(await contactOf(book, resource, cache));
   }
   return contacts;
 }
@@ -109,7 +149,7 @@ async function getCard(book: AddressBookClient, id: string): Promise<CardResourc
 /** The card after a write: the ETag the PUT told, else read again. */
 async function written(book: AddressBookClient, href: string, etag: string | null, vcard: string): Promise<Contact> {
   const resource = etag === null ? await book.getCard(href) : { href, etag, vcard };
-  return contactOf(book, resource);
+  return await contactOf(book, resource);
 }
 
 /** A UUID from the idempotency key, so that a retried create names the same card. */
@@ -133,7 +173,7 @@ export const carddav = defineConnector({
       id: { pattern: CARD_ID, means: "a card's resource name in the address book (e.g. 1234.vcf)" },
       get: async ({ book }, id) => {
         const resource = await getCard(book, id);
-        return resource && contactOf(book, resource);
+        return resource && (await contactOf(book, resource));
       },
       batchGet: async ({ book }, ids) =>
         read(
@@ -161,7 +201,7 @@ export const carddav = defineConnector({
         } catch (error) {
           // If-None-Match: * refused: a lost answer's create made it; that card is the answer.
           if (!(error instanceof PreconditionFailedError)) throw error;
-          return contactOf(book, await book.getCard(href));
+          return await contactOf(book, await book.getCard(href));
         }
       },
     },

@@ -1,4 +1,4 @@
-import { applyFields, cardFields, isCompanyCard, newCard, revTime, toContact } from './mappers';
+import { applyFields, cardFields, companyLinks, isCompanyCard, newCard, revTime, toContact } from './mappers';
 import { parseVCard, serializeVCard } from './vcard';
 
 const PERSON_30 = [
@@ -124,5 +124,18 @@ describe('writing', () => {
     const person = newCard('u2', 'person', { name: 'Ann' }, now);
     expect(isCompanyCard(person)).toBe(false);
     expect(cardFields(person).name).toBe('Ann');
+  });
+});
+
+describe('companyLinks', () => {
+  it('names the RELATED values and the ORG name of a card', () => {
+    const card = parseVCard(
+      'BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Ann\r\nORG:Acme\\, Inc.;Sales\r\nRELATED;TYPE=colleague:urn:uuid:c1\r\nRELATED:urn:uuid:c2\r\nEND:VCARD\r\n',
+    );
+    expect(companyLinks(card)).toEqual({ uids: ['urn:uuid:c1', 'urn:uuid:c2'], org: 'Acme, Inc.' });
+    expect(companyLinks(parseVCard('BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Bo\r\nEND:VCARD\r\n'))).toEqual({
+      uids: [],
+      org: null,
+    });
   });
 });

@@ -198,3 +198,16 @@ export function newCard(
   if (type === 'company') properties.push(property('KIND', 'org'), property('ORG', formatStructured([name])));
   return applyFields({ version: '4.0', properties }, fields, now);
 }
+
+/**
+ * Where a person card names its company: each vCard 4.0 RELATED value (RFC 6350 section 6.6.6,
+ * the company card's UID, usually urn:uuid:...) and the ORG's organisation name, in that order.
+ */
+export function companyLinks(card: VCard): { uids: string[]; org: string | null } {
+  const uids = card.properties
+    .filter((line) => line.name === 'RELATED')
+    .map((line) => unescapeText(line.value).trim())
+    .filter((value) => value !== '');
+  const org = first(card, 'ORG');
+  return { uids, org: normalizeValue(org && structuredValue(org)[0]) };
+}

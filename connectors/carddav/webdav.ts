@@ -214,6 +214,26 @@ export class AddressBookClient {
     });
   }
 
+  /**
+   * The cards whose property `name` equals `value`, case-insensitively (REPORT addressbook-query,
+   * RFC 6352 section 8.6, with the i;unicode-casemap collation of section 8.3).
+   */
+  async queryEquals(name: string, value: string): Promise<CardResource[]> {
+    const data = `<?xml version="1.0" encoding="utf-8"?>
+<C:addressbook-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/><C:address-data/></D:prop><C:filter><C:prop-filter name="${escapeXml(name)}"><C:text-match collation="i;unicode-casemap" match-type="equals">${escapeXml(value)}</C:text-match></C:prop-filter></C:filter></C:addressbook-query>`;
+    const { body } = await this.text({
+      method: 'REPORT',
+      url: this.base.toString(),
+      headers: { ...XML_HEADERS, Depth: '1' },
+      data,
+    });
+    return parseMultistatus(body, 'carddav: REPORT addressbook-query').responses.flatMap((response) => {
+      const etag = prop(response, DAV, 'getetag')?.text.trim();
+      const vcard = prop(response, CARDDAV, 'address-data')?.text;
+      return etag && vcard !== undefined && this.isCard(response) ? [{ href: response.href, etag, vcard }] : [];
+    });
+  }
+
   /** One card (GET), or NotFoundError. */
   async getCard(href: string): Promise<CardResource> {
     const { body, etag } = await this.text({ method: 'GET', url: this.url(href), headers: { Accept: 'text/vcard' } });
