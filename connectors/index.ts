@@ -8,6 +8,7 @@ import { carddav } from './carddav';
 import { dynamicsSales } from './dynamics-sales';
 import { hubspot } from './hubspot';
 import type { ConnectorKind } from './kit/define';
+import { pipedrive } from './pipedrive';
 import { salesforce } from './salesforce';
 import { quickbooks } from './quickbooks';
 import { tryton } from './tryton';
@@ -23,6 +24,7 @@ export const CONNECTORS = [
   quickbooks,
   dynamicsSales,
   carddav,
+  pipedrive,
 ] as const;
 
 /** The connector of a config `kind`, or undefined when there is none. */

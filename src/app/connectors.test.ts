@@ -50,6 +50,7 @@ const CONFIGS = {
     baseUrl: 'https://dav.example/addressbooks/u/contacts/',
     credentials: { username: 'u', password: 'p' },
   },
+  pipedrive: { kind: 'pipedrive', baseUrl: 'https://example.pipedrive.com', credentials: { apiToken: 't' } },
 } as const;
 
 beforeAll(() => nock.disableNetConnect());
