@@ -86,7 +86,7 @@ function contactTypeOf(entity: string): 'company' | 'person' | null {
 
 /**
  * The change notices of one event: none for entities tandem does not sync. A delete that is part
- * of a merge (`merged_to_id`) is no deletion: it names the survivor, so the relation follows it.
+ * of a merge (`merged_to_id`) is no deletion: it names the survivor (see README.md for what the engine makes of it).
  */
 export function noticesOf(event: PipedriveWebhookEvent): ChangeNotice[] {
   const { meta } = event;
