@@ -72,11 +72,17 @@ export class PipedriveApi {
   }
 
   /** The ids GET /api/v2/{collection}/search finds for `term` in `fields`. */
-  async search(collection: PipedriveCollection, term: string, fields: string, limit: number): Promise<number[]> {
+  async search(
+    collection: PipedriveCollection,
+    term: string,
+    fields: string,
+    limit: number,
+    exactMatch = false,
+  ): Promise<number[]> {
     const answer = await this.http.json(searchAnswer, {
       url: `/api/v2/${collection}/search`,
       headers: this.headers,
-      params: { term, fields, limit },
+      params: { term, fields, limit, ...(exactMatch && { exact_match: true }) },
     });
     return answer.data.items.map(({ item }) => item.id);
   }

@@ -27,6 +27,11 @@ export const pipedriveConfig = z.object({
     .refine((credentials) => (credentials.webhookUser === undefined) === (credentials.webhookPassword === undefined), {
       error: 'webhookUser and webhookPassword go together',
     }),
+  /**
+   * The key of a text custom field, on organizations and persons alike, that holds a create's
+   * idempotency key: a retried create finds the record a lost answer created through it.
+   */
+  idempotencyField: customFieldKey.default('tandem_idempotency_key'),
   /** Canonical field -> custom field key, per record type; null switches a built-in mapping off. */
   customFields: z.object({ company: customFieldMap.optional(), person: customFieldMap.optional() }).strict().optional(),
 });

@@ -17,11 +17,12 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   const sent = sandbox.requests.flatMap((entry) => {
-    if (entry.method !== 'PATCH') return [];
-    return modelViolations(
-      entry.path.startsWith('/organizations') ? 'UpdateOrganizationRequest' : 'UpdatePersonRequest',
-      entry.requestBody,
-    );
+    const organizations = entry.path.startsWith('/organizations');
+    if (entry.method === 'PATCH')
+      return modelViolations(organizations ? 'UpdateOrganizationRequest' : 'UpdatePersonRequest', entry.requestBody);
+    if (entry.method === 'POST')
+      return modelViolations(organizations ? 'AddOrganizationRequest' : 'AddPersonRequest', entry.requestBody);
+    return [];
   });
   await sandbox.close();
   expect(sent).toEqual([]);
@@ -82,6 +83,29 @@ describe('Pipedrive connector', () => {
     expect(found.find((record) => record.id.startsWith('company-'))?.fields).toMatchObject({
       homePage: 'https://moreau.example',
     });
+  });
+
+  it('creates a person in its organization once per idempotency key, and refuses one without a name before any call', async () => {
+    const organization = sandbox.createOrganization({ name: 'Boulangerie Moreau' });
+    const options = {
+      idempotencyKey: 'demo-customer-1',
+      extra: { type: 'person', companyId: `company-${String(organization.id)}` },
+    };
+    const created = await connector.create!('contact', { name: 'Ada Moreau', email: 'ada@moreau.example' }, options);
+    expect(created).toMatchObject({
+      type: 'person',
+      companyId: `company-${String(organization.id)}`,
+      fields: { email: 'ada@moreau.example' },
+    });
+    const again = await connector.create!('contact', { name: 'Ada Moreau', email: 'ada@moreau.example' }, options);
+    expect(again.id).toBe(created.id);
+    expect(sandbox.listPersons()).toHaveLength(1);
+    expect(sandbox.listPersons()[0]?.custom_fields).toEqual({ tandem_idempotency_key: 'demo-customer-1' });
+    sandbox.resetRequests();
+    await expect(
+      connector.create!('contact', { city: 'Paris' }, { idempotencyKey: 'k2', extra: { type: 'company' } }),
+    ).rejects.toThrow(/requires a name/);
+    expect(sandbox.countRequests({ method: 'POST' })).toBe(0);
   });
 
   it('refuses an id that is not one of its own before any call, and an update of a missing record', async () => {

@@ -3,7 +3,9 @@
  * contacts, polled by update_time, found for the pickers through the search endpoints, written
  * with PATCH, pushed through webhooks v2.
  */
+import { z } from 'zod';
 import { defineConnector, type ConnectorContext } from '../kit/define';
+import { parseRequest } from '../kit/parse';
 import { InvalidRequestError, NotFoundError } from '../kit/errors';
 import { longestWord } from '../kit/search';
 import type { Connector } from '../kit/types';
@@ -18,7 +20,9 @@ import {
   organizationToContact,
   personToContact,
   supportedFields,
+  toOrganizationCreate,
   toOrganizationUpdate,
+  toPersonCreate,
   toPersonUpdate,
   type PipedriveMapping,
 } from './mappers';
@@ -31,7 +35,17 @@ interface PipedriveSession {
   api: PipedriveApi;
   mapping: PipedriveMapping;
   webhook: WebhookCredentials | null;
+  idempotencyField: string;
 }
+
+const createExtraSchema = z.looseObject({
+  /** Which record to create; contacts created from accounts are organizations. */
+  type: z.enum(['company', 'person']).default('company'),
+  /** For a person: the canonical id of the company contact it belongs to. */
+  companyId: z.string().nullable().optional(),
+  /** The name when the fields carry none (Pipedrive requires one). */
+  name: z.string().min(1).optional(),
+});
 
 const collectionOf = (type: 'company' | 'person'): PipedriveCollection =>
   type === 'company' ? 'organizations' : 'persons';
@@ -65,6 +79,7 @@ export const pipedrive = defineConnector({
       name: context.name,
       api: new PipedriveApi(http({ baseURL: settings.baseUrl }), credentials.apiToken),
       mapping: buildMapping(settings.customFields),
+      idempotencyField: settings.idempotencyField,
       webhook:
         credentials.webhookUser !== undefined && credentials.webhookPassword !== undefined
           ? { user: credentials.webhookUser, password: credentials.webhookPassword }
@@ -107,6 +122,39 @@ export const pipedrive = defineConnector({
         return found.flat();
       },
 
+      // A retry after a lost answer must find the record the first attempt created: the key is
+      // kept in a custom field and looked up by an exact search of custom fields first. Pipedrive's
+      // search index may lag a write by moments, so a retry right after a lost answer can still
+      // create a second record.
+      async create({ name, api, mapping, idempotencyField }, fields, { idempotencyKey, extra }) {
+        const options = parseRequest(createExtraSchema, extra ?? {}, `${name}: create options`);
+        const collection = collectionOf(options.type);
+        for (const id of await api.search(collection, idempotencyKey, 'custom_fields', 5, true)) {
+          const previous = await api.get(collection, id);
+          if (previous?.custom_fields?.[idempotencyField] === idempotencyKey)
+            return toContact(mapping, collection, previous);
+        }
+        const named = {
+          ...fields,
+          ...(typeof fields.name !== 'string' && options.name !== undefined && { name: options.name }),
+        };
+        const key = { [idempotencyField]: idempotencyKey };
+        if (collection === 'organizations') {
+          const body = toOrganizationCreate(named, mapping);
+          if (body === null)
+            throw new InvalidRequestError(`${name}: Pipedrive requires a name to create an organization`);
+          const created = await api.createOrganization({ ...body, custom_fields: { ...body.custom_fields, ...key } });
+          return organizationToContact(created, mapping);
+        }
+        const company = options.companyId ? parseId(name, options.companyId) : null;
+        if (company && company.collection !== 'organizations')
+          throw new InvalidRequestError(`${name}: companyId ${String(options.companyId)} is not a company`);
+        const body = toPersonCreate(named, mapping, company?.pipedriveId ?? null);
+        if (body === null) throw new InvalidRequestError(`${name}: Pipedrive requires a name to create a person`);
+        const created = await api.createPerson({ ...body, custom_fields: { ...body.custom_fields, ...key } });
+        return personToContact(created, mapping);
+      },
+
       async update({ name, api, mapping }, update) {
         const { collection, pipedriveId } = parseId(name, update.id);
         // The address, e-mails and phones are written whole: the current record is read first.
@@ -133,14 +181,17 @@ export type PipedriveConnectorOptions = ConnectorContext & {
   apiToken: string;
   webhookUser?: string;
   webhookPassword?: string;
+  /** The custom field key that holds a create's idempotency key (default tandem_idempotency_key). */
+  idempotencyField?: string;
 };
 
 /** Creates a Pipedrive connector without a config file (tests, scripts). No I/O until a method is called. */
 export function createPipedriveConnector(options: PipedriveConnectorOptions): Connector {
-  const { baseUrl, apiToken, webhookUser, webhookPassword, ...context } = options;
+  const { baseUrl, apiToken, webhookUser, webhookPassword, idempotencyField, ...context } = options;
   return pipedrive.create(
     {
       baseUrl,
+      idempotencyField: idempotencyField ?? 'tandem_idempotency_key',
       credentials: {
         apiToken,
         ...(webhookUser !== undefined && { webhookUser }),
