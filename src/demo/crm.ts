@@ -1,11 +1,12 @@
 /**
- * The CRM side of the demo. The config file chooses it: `kind: hubspot` (the default) or
- * `kind: salesforce`, each a local sandbox the demo starts itself. Each side sets the variables
+ * The CRM side of the demo. The config file chooses it: `kind: hubspot` (the default),
+ * `kind: salesforce` or `kind: pipedrive`, each a local sandbox the demo starts itself. Each side sets the variables
  * its config reads, is told when the daemon listens, and says how to change a company by hand.
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { hubspotSandboxSeed, startHubSpotSandbox } from '../../connectors/hubspot/sandbox';
+import { SANDBOX_API_PATH as PIPEDRIVE_API_PATH, startPipedriveSandbox } from '../../connectors/pipedrive/sandbox';
 import {
   DEMO_VAT_FIELD,
   SANDBOX_API_PATH,
@@ -28,16 +29,47 @@ export interface DemoCrm {
 export interface DemoCrmPorts {
   hubspot: number;
   salesforce: number;
+  /** Default PIPEDRIVE_SANDBOX_PORT, else 4012. */
+  pipedrive?: number;
 }
 
 const HUBSPOT_TOKEN = 'demo-hubspot-token';
 const HUBSPOT_SECRET = 'demo-hubspot-client-secret';
 const SALESFORCE_CLIENT_ID = 'demo-salesforce-consumer-key';
 const SALESFORCE_CLIENT_SECRET = 'demo-salesforce-consumer-secret';
+const PIPEDRIVE_API_TOKEN = 'demo-pipedrive-api-token';
+const PIPEDRIVE_WEBHOOK_PASSWORD = 'demo-pipedrive-webhook-password';
 
-/** Starts the CRM side the config file names (HubSpot unless it says `kind: salesforce`). */
+/** Starts the CRM side the config file names (HubSpot unless it says `kind: salesforce` or `kind: pipedrive`). */
 export function startCrmSide(configFile: string, ports: DemoCrmPorts): Promise<DemoCrm> {
-  return crmKind(configFile) === 'salesforce' ? salesforceSide(ports.salesforce) : hubspotSide(ports.hubspot);
+  const kind = crmKind(configFile);
+  if (kind === 'pipedrive') return pipedriveSide(ports.pipedrive ?? Number(process.env.PIPEDRIVE_SANDBOX_PORT ?? 4012));
+  return kind === 'salesforce' ? salesforceSide(ports.salesforce) : hubspotSide(ports.hubspot);
+}
+
+/**
+ * Starts the Pipedrive sandbox (empty: the demo creates the linked organizations from the accounts)
+ * and points the config's variables at it. The sandbox sends no webhooks: tandem polls it.
+ */
+export async function pipedriveSide(port: number): Promise<DemoCrm> {
+  const pipedrive = await startPipedriveSandbox({ port, apiToken: PIPEDRIVE_API_TOKEN });
+  Object.assign(process.env, {
+    PIPEDRIVE_BASE_URL: pipedrive.url,
+    PIPEDRIVE_API_TOKEN,
+    PIPEDRIVE_WEBHOOK_PASSWORD,
+  });
+  return {
+    describe: `Pipedrive CRM sandbox    ${pipedrive.url}   (x-api-token ${PIPEDRIVE_API_TOKEN})`,
+    daemonStarted: () => undefined,
+    changeCompany: (
+      contactId,
+    ) => `1. Change an organization's phone number in the CRM (tandem polls Pipedrive every 5 s):
+
+  curl -s -X PATCH ${pipedrive.url}${PIPEDRIVE_API_PATH}/organizations/${contactId?.replace('company-', '') ?? '1'} \\
+    -H 'x-api-token: ${PIPEDRIVE_API_TOKEN}' -H 'Content-Type: application/json' \\
+    -d '{"custom_fields":{"tandem_phone":"+31 20 555 0199"}}'`,
+    close: () => pipedrive.close(),
+  };
 }
 
 /** Starts the HubSpot sandbox and points the config's variables at it; webhooks once the daemon listens. */
