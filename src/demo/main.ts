@@ -175,7 +175,7 @@ main().catch((error: unknown) => {
     process.stderr.write(`tandem demo: ${error.message}\n`);
   else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
     process.stderr.write(
-      `tandem demo: a port is taken (${(error as Error).message}); set TANDEM_PORT, HUBSPOT_SANDBOX_PORT, SALESFORCE_SANDBOX_PORT or BC_SANDBOX_PORT\n`,
+      `tandem demo: a port is taken (${(error as Error).message}); set TANDEM_PORT, HUBSPOT_SANDBOX_PORT, SALESFORCE_SANDBOX_PORT, PIPEDRIVE_SANDBOX_PORT, QBO_SANDBOX_PORT or BC_SANDBOX_PORT\n`,
     );
   } else process.stderr.write(`tandem demo: ${(error as Error).stack ?? String(error)}\n`);
   process.exit(1);
