@@ -139,6 +139,29 @@ export class SandboxFailure extends Error {
   }
 }
 
+/**
+ * A write's answer, kept by the key a client sent with it (Xero's Idempotency-Key, QuickBooks'
+ * requestid): a repeat with that key gets the first answer again, refusals included, instead of
+ * running twice. A 5xx is not kept: the client may try again for real. Without a key, `run` runs.
+ */
+export function replayedAnswer(
+  answers: Map<string, SandboxAnswer>,
+  key: string | undefined,
+  run: () => unknown,
+): SandboxAnswer {
+  let answer = key === undefined ? undefined : answers.get(key);
+  if (answer === undefined) {
+    try {
+      answer = { status: 200, body: run() };
+    } catch (error) {
+      if (!(error instanceof SandboxRefusal)) throw error;
+      answer = error.answer;
+    }
+  }
+  if (key !== undefined && answer.status < 500) answers.set(key, answer);
+  return answer;
+}
+
 /** Sends an answer: JSON for objects, text for strings, nothing for no body. */
 export function sendAnswer(reply: FastifyReply, answer: SandboxAnswer): FastifyReply {
   reply.code(answer.status).headers(answer.headers ?? {});

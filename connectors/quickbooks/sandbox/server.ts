@@ -17,6 +17,7 @@ import {
   createSandboxServer,
   SandboxClock,
   SandboxRefusal,
+  replayedAnswer,
   sendAnswer,
   type SandboxControls,
   type SandboxOptions,
@@ -460,17 +461,10 @@ export async function startQuickBooksSandbox(options: QboSandboxOptions = {}): P
         const requestId = querySchema.parse(request.query).requestid;
         const replayKey =
           requestId === undefined ? undefined : `${method} ${request.url.split('?')[0] ?? ''} ${requestId}`;
-        let answer = replayKey === undefined ? undefined : replays.get(replayKey);
-        if (answer === undefined) {
-          try {
-            answer = { status: 200, body: handler(request) };
-          } catch (error) {
-            if (!(error instanceof SandboxRefusal)) throw error;
-            answer = error.answer;
-          }
-        }
-        if (replayKey !== undefined && answer.status < 500) replays.set(replayKey, answer);
-        return sendAnswer(reply, answer);
+        return sendAnswer(
+          reply,
+          replayedAnswer(replays, replayKey, () => handler(request)),
+        );
       },
     });
   }

@@ -13,6 +13,7 @@ import {
   type SandboxControls,
   type SandboxOptions,
   type SandboxRequest,
+  replayedAnswer,
   sendAnswer,
   createSandboxServer,
   SandboxClock,
@@ -319,17 +320,10 @@ export async function startXeroSandbox(options: XeroSandboxOptions = {}): Promis
       handler: (request, reply) => {
         const key = request.headers['idempotency-key'];
         const replayKey = typeof key === 'string' ? `${method} ${key}` : undefined;
-        let answer = replayKey === undefined ? undefined : idempotent.get(replayKey);
-        if (answer === undefined) {
-          try {
-            answer = { status: 200, body: handler(request) };
-          } catch (error) {
-            if (!(error instanceof SandboxRefusal)) throw error;
-            answer = error.answer;
-          }
-        }
-        if (replayKey !== undefined && answer.status < 500) idempotent.set(replayKey, answer);
-        return sendAnswer(reply, answer);
+        return sendAnswer(
+          reply,
+          replayedAnswer(idempotent, replayKey, () => handler(request)),
+        );
       },
     });
   }
